@@ -1,10 +1,272 @@
-import { Command } from 'commander';
+/**
+ * `distill-guard local` (= `npm start`): synthesize the CDK app, start the emulators, create everything the
+ * template declares, run the bundles from cdk.out, push simulated traffic through the pipeline in log time, let a
+ * reviewer complete the review step from the command line, and print what happened.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, Option } from 'commander';
+
+interface LocalCliOptions {
+  synth: boolean;
+  cdkOut: string;
+  stack?: string;
+  seed: string;
+  days: string;
+  hours?: string;
+  organic: string;
+  campaignScale: string;
+  autoApprove: boolean;
+  autoApproveAfter: string;
+  keepRunning: boolean;
+  soak?: string;
+  rate: string;
+  summaryJson?: string;
+  verbose: boolean;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const iso = (t: number) => new Date(t).toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z');
+
+export function runCdkSynth(cwd = process.cwd()): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const bin = path.join(cwd, 'node_modules', '.bin', 'cdk');
+    const child = spawn(fs.existsSync(bin) ? bin : 'npx', fs.existsSync(bin) ? ['synth', '--quiet'] : ['cdk', 'synth', '--quiet'], { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`cdk synth failed with exit code ${code}`))));
+  });
+}
 
 export function register(program: Command): void {
   program
     .command('local')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new Error('local is not implemented yet');
+    .description('run the whole pipeline on this machine: cdk synth, emulators, the bundles from cdk.out, simulated traffic, review, summary')
+    .option('--no-synth', 'use the existing cdk.out instead of running cdk synth first')
+    .option('--cdk-out <dir>', 'cloud assembly directory', 'cdk.out')
+    .option('--stack <name>', 'stack to run (default: the only stack, or DistillGuard)')
+    .option('--seed <seed>', 'simulation seed', '1')
+    .option('--days <n>', 'days of simulated traffic', '1')
+    .option('--hours <n>', 'stop the simulated traffic after this many hours of log time')
+    .option('--organic <n>', 'organic accounts in the simulation', '120')
+    .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', '0.5')
+    .option('--no-auto-approve', 'do not approve a pending review automatically (a human does it with `distill-guard review`)')
+    .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', '0')
+    .option('--keep-running', 'after the traffic, keep the pipeline running (review from another terminal) until Ctrl-C')
+    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)'))
+    .option('--rate <events/s>', 'soak: access-log events per second', '200')
+    .option('--summary-json <file>', 'also write the summary as JSON')
+    .option('--verbose', 'print the runtime setup lines', false)
+    .action(async (o: LocalCliOptions) => {
+      const code = await runLocal(o);
+      process.exit(code);
     });
+}
+
+async function runLocal(o: LocalCliOptions): Promise<number> {
+  const t0 = Date.now();
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  if (o.synth) {
+    out('distill-guard local: cdk synth (bundling the handlers with the local esbuild) ...');
+    const ms = await runCdkSynth();
+    out(`  synthesized in ${(ms / 1000).toFixed(1)} s`);
+  }
+  if (o.soak) {
+    const { runSoak } = (require('../../bench/soak') as typeof import('../../bench/soak'));
+    const r = await runSoak({ seconds: Number(o.soak), rate: Number(o.rate), cdkOut: o.cdkOut, stackName: o.stack, log: out });
+    return r.ok ? 0 : 1;
+  }
+
+  const { LocalSession } = (require('../../local/runtime/session') as typeof import('../../local/runtime/session'));
+  const { driveTraffic } = (require('../../local/runtime/drive') as typeof import('../../local/runtime/drive'));
+  const { simulate } = (require('../../sim') as typeof import('../../sim'));
+
+  const days = Math.max(1, Math.ceil(Number(o.hours ? Number(o.hours) / 24 : o.days)));
+  // Log time ends at the last UTC midnight: recent enough for the aggregator's timestamp plausibility window
+  // (records far in the past are rejected as they would be in AWS), and whole days for the simulator.
+  const simStart = Math.floor(Date.now() / 86_400_000) * 86_400_000 - days * 86_400_000;
+  const sim = simulate({ scale: 'small', seed: o.seed, days, organic: Number(o.organic), campaignScale: Number(o.campaignScale), start: simStart });
+  const start = sim.options.start;
+  const stopAt = o.hours ? start + Number(o.hours) * 3_600_000 : start + days * 86_400_000;
+
+  out('distill-guard local: starting emulators (DynamoDB Local, kinesalite, fauxqs, local EventBridge / Step Functions / API Gateway) ...');
+  const session = await LocalSession.start({ cdkOut: o.cdkOut, stackName: o.stack, clockStartMs: start, log: o.verbose ? (m) => out(`  ${m}`) : undefined });
+  const m = session.rt.model;
+  out(
+    `  stack ${m.stackName}: ${m.tables.length} tables, ${m.streams.length} streams, ${m.queues.length} queues, ${m.buses.length} buses, ${m.rules.length} rules, ` +
+      `${m.functions.length} functions, ${m.eventSourceMappings.length} event source mappings, ${m.stateMachines.length} state machines (all from ${path.relative(process.cwd(), path.resolve(o.cdkOut))})`,
+  );
+  out(`  endpoints written to ${path.relative(process.cwd(), session.stateFile)}; function logs in .local/logs/functions.log`);
+
+  // API keys for the simulated accounts (the serving tier's keys; suspension disables them).
+  const accounts = Object.keys(sim.labels);
+  for (const a of accounts) session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true });
+
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    out('\n  stopping (Ctrl-C again to abort) ...');
+  };
+  process.on('SIGINT', onSigint);
+
+  // ---- live status + review ----
+  const isTty = Boolean(process.stdout.isTTY);
+  let counts = await session.counts();
+  let lastCountsAt = 0;
+  let lastLine = 0;
+  let reviewHintShown = false;
+  let firstReviewSeenAt = 0;
+  const approved: Array<{ caseId: string; accountId: string; reviewer: string }> = [];
+  const humanDecided = new Set<string>();
+  let logTime = start;
+  let eventsPut = 0;
+
+  const status = async (force = false) => {
+    const now = Date.now();
+    if (force || now - lastCountsAt > 2000) {
+      counts = await session.counts().catch(() => counts);
+      lastCountsAt = now;
+    }
+    const st = session.rt.stats();
+    const ingested = st.mappings.filter((x) => x.kind === 'kinesis').reduce((s, x) => s + x.recordsDelivered, 0);
+    const waiting = session.pendingReviews();
+    const line =
+      `  log ${iso(logTime)} | put ${fmt(eventsPut)} requests (${fmt(session.writer.stats.records)} records) | ingested ${fmt(ingested)} records | ` +
+      `scored ${fmt(counts.accountsScored)} | cases ${counts.cases} | suspended ${counts.suspended} | review waiting ${waiting} | events ${session.subscriberStats.received}`;
+    if (isTty) process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns || 200) - 1)}`);
+    else if (force || now - lastLine > 5000) {
+      out(line);
+      lastLine = now;
+    }
+    if (waiting > 0 && !reviewHintShown) {
+      reviewHintShown = true;
+      firstReviewSeenAt = now;
+      const pending = counts.caseList.find((c) => c.state === 'review');
+      if (isTty) process.stdout.write('\n');
+      out(`  >> a case is waiting for human review. From another terminal:`);
+      out(`       npx distill-guard review list`);
+      out(`       npx distill-guard review show ${pending?.caseId ?? 'CASE_ID'}`);
+      out(`       npx distill-guard review approve ${pending?.caseId ?? 'CASE_ID'} --reason "confirmed extraction campaign"`);
+      if (o.autoApprove) out(`     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same SendTaskSuccess path)`);
+    }
+    if (o.autoApprove && approved.length === 0 && waiting > 0 && now - firstReviewSeenAt >= Number(o.autoApproveAfter) * 1000) {
+      await autoApprove();
+    }
+  };
+
+  const autoApprove = async () => {
+    try {
+      const { connect } = (require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator'));
+      const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-auto-approver' });
+      const queue = await op.queue(['review']);
+      const next = queue.find((c) => !humanDecided.has(c.caseId));
+      if (!next) return;
+      const r = await op.decide(next.caseId, true, 'auto-approved by npm start (demo of the review step; use --no-auto-approve to review by hand)');
+      approved.push({ caseId: r.caseId, accountId: next.accountId, reviewer: r.reviewer });
+      if (isTty) process.stdout.write('\n');
+      out(`  >> approved review of case ${r.caseId} (account ${next.accountId}) as ${r.reviewer} via SendTaskSuccess`);
+    } catch (err) {
+      if (isTty) process.stdout.write('\n');
+      out(`  >> auto-approve failed: ${(err as Error).message}`);
+      approved.push({ caseId: 'failed', accountId: '', reviewer: '' });
+    }
+  };
+
+  function* limited() {
+    for (const e of sim.events()) {
+      if (Number(e.log.requestTimeEpoch) >= stopAt) return;
+      yield e;
+    }
+  }
+
+  let drive;
+  try {
+    drive = await driveTraffic(session, limited(), {
+      shouldStop: () => stopping,
+      onProgress: async (p) => {
+        logTime = p.logTimeMs;
+        eventsPut = p.eventsPut;
+        await status();
+      },
+    });
+    // Let the review step play out: wait for auto-approval (if any review is pending) and its consequences.
+    const waitUntil = Date.now() + Math.max(15_000, Number(o.autoApproveAfter) * 1000 + 15_000);
+    while (!stopping && o.autoApprove && session.pendingReviews() > 0 && approved.length === 0 && Date.now() < waitUntil) {
+      await status();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await session.settle(60_000);
+    await status(true);
+    if (o.keepRunning && !stopping) {
+      if (isTty) process.stdout.write('\n');
+      out('  traffic done; the pipeline keeps running (review from another terminal). Ctrl-C to stop and print the summary.');
+      const stopRealtime = session.rt.clock.runRealtime(1);
+      while (!stopping) {
+        await status();
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await stopRealtime();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (isTty) process.stdout.write('\n');
+
+  // ---- summary ----
+  await session.settle(30_000);
+  counts = await session.counts();
+  const st = session.rt.stats();
+  const kin = st.mappings.filter((x) => x.kind === 'kinesis');
+  const labels = sim.labels;
+  const campaignIds = new Set(Object.entries(labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id));
+  const seen = new Set<string>();
+  // accounts that actually sent traffic in the window
+  const flagged = new Set([...counts.caseList.map((c) => c.accountId), ...counts.suspendedAccounts]);
+  for (const c of counts.caseList) seen.add(c.accountId);
+  const campaignFlagged = [...flagged].filter((a) => campaignIds.has(a)).length;
+  const organicFlagged = [...flagged].filter((a) => a && !campaignIds.has(a)).length;
+  const keysDisabled = session.emu.apiGateway.apiKeys().filter((k) => !k.enabled).length;
+  const fnStats = Object.entries(st.functions).filter(([, f]) => f.invocations > 0);
+  const summary = {
+    stack: m.stackName,
+    logTime: { from: iso(start), to: iso(logTime) },
+    requestsPut: eventsPut,
+    usageEventsPut: session.writer.stats.usageEvents,
+    kinesisRecordsPut: session.writer.stats.records,
+    recordsIngested: kin.reduce((s, x) => s + x.recordsDelivered, 0),
+    recordsToFailureDestination: kin.reduce((s, x) => s + x.recordsDiscarded, 0),
+    accountsScored: counts.accountsScored,
+    decisions: counts.decisions,
+    casesOpened: counts.cases,
+    casesByState: counts.casesByState,
+    accountsSuspended: counts.suspended,
+    queuedForReview: session.pendingReviews(),
+    reviewsApproved: approved.filter((a) => a.caseId !== 'failed'),
+    apiKeysDisabled: keysDisabled,
+    eventsDelivered: { rule: 'local-ban-event-subscriber', total: session.subscriberStats.received, byDetailType: session.subscriberStats.byDetailType },
+    groundTruth: { campaignAccounts: campaignIds.size, campaignAccountsWithCase: campaignFlagged, organicAccountsWithCase: organicFlagged },
+    scheduleTicks: st.scheduleTicks,
+    functions: Object.fromEntries(fnStats.map(([k, f]) => [k, { invocations: f.invocations, errors: f.errors, timeouts: f.timeouts }])),
+    elapsedSeconds: Math.round((Date.now() - t0) / 1000),
+  };
+  out('');
+  out('distill-guard local: summary');
+  out(`  log time            ${summary.logTime.from} .. ${summary.logTime.to} (seed ${o.seed}, ${accounts.length} simulated accounts, ${campaignIds.size} in extraction campaigns)`);
+  out(`  records ingested    ${fmt(summary.recordsIngested)} Kinesis records (${fmt(eventsPut)} access-log events in CloudWatch envelopes + ${fmt(summary.usageEventsPut)} usage events); ${summary.recordsToFailureDestination} to the on-failure destination`);
+  out(`  accounts scored     ${fmt(summary.accountsScored)} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+  out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+  out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
+  for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);
+  out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+  out(`  ground truth        cases for ${campaignFlagged}/${campaignIds.size} campaign accounts and ${organicFlagged} organic accounts (labels used only here, never by detection)`);
+  out(`  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`);
+  out(`  elapsed             ${summary.elapsedSeconds} s`);
+  if (o.summaryJson) fs.writeFileSync(o.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  await session.stop();
+  void drive;
+  void seen;
+  return 0;
 }

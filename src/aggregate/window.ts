@@ -49,3 +49,70 @@ export interface AccountWindow {
 
 /** First time each model was seen anywhere in the traffic (population level), ms. */
 export type ModelFirstSeen = Record<string, number>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Additions by the aggregate stage (kept backwards compatible: only new exports and optional fields).
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Bounds on the set-valued and keyed fields of one window. They keep a window's DynamoDB item far below the
+ * 400 KB item limit (and its write cost bounded) whatever an attacker sends. When a set is full, further
+ * distinct values are not stored; `overflow` counts them (an upper bound on the distinct values missed, since a
+ * value dropped in two batches is counted twice).
+ */
+export const WINDOW_LIMITS = {
+  ips: 1000,
+  subnets: 500,
+  userAgents: 50,
+  apiKeys: 50,
+  templates: 500,
+  /** Distinct model ids per window; further models are counted under OTHER_MODEL. */
+  models: 50,
+} as const;
+
+export type SetField = 'ips' | 'subnets' | 'userAgents' | 'apiKeys' | 'templates';
+export const SET_FIELDS: readonly SetField[] = ['ips', 'subnets', 'userAgents', 'apiKeys', 'templates'];
+
+/** Model bucket for requests beyond WINDOW_LIMITS.models distinct models in a window. */
+export const OTHER_MODEL = '~other';
+
+/** Optional overflow counters (see WINDOW_LIMITS). Absent or 0 means nothing was dropped. */
+export type WindowOverflow = Partial<Record<SetField, number>>;
+
+export interface AccountWindowExtras {
+  overflow?: WindowOverflow;
+}
+
+/** Start of the hour containing `ts` (ms). */
+export function windowStartOf(ts: number): number {
+  return ts - (((ts % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
+}
+
+export function emptyWindow(accountId: string, windowStart: number): AccountWindow & AccountWindowExtras {
+  return {
+    accountId,
+    windowStart,
+    n: 0,
+    status4xx: 0,
+    status5xx: 0,
+    status429: 0,
+    respBytes: 0,
+    respBytesN: 0,
+    latencyMs: 0,
+    latencyN: 0,
+    minutes: {},
+    models: {},
+    ips: [],
+    subnets: [],
+    userAgents: [],
+    apiKeys: [],
+    accountCreatedAt: null,
+    firstTs: 0,
+    lastTs: 0,
+    usageN: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    promptClasses: {},
+    templates: [],
+  };
+}

@@ -1,0 +1,369 @@
+/**
+ * The aggregator's batch logic, separated from the Lambda entry point so tests (and the benchmark) can drive it
+ * with their own clients: Kinesis records -> decode/parse (src/ingest) -> one delta per (account, window)
+ * (src/aggregate) -> one conditional UpdateItem per delta, exactly once.
+ *
+ * Exactly-once under at-least-once delivery (issue 6 §1, docs/aggregate.md): every window item carries, per
+ * delivery lane (the Kinesis shard, or shard + partition key when parallelizationFactor > 1), a watermark
+ * `wm:<lane>` = the highest sequence number already applied to that item. The UpdateItem that adds a delta
+ * also sets the watermark, under the condition that the stored watermark is below the delta's lowest sequence
+ * number, in the same atomic request. A redelivered record is therefore either wholly in a write that already
+ * landed (the condition fails; nothing is added) or not applied at all. On a failed condition the handler reads
+ * the stored item (ReturnValuesOnConditionCheckFailure=ALL_OLD, else a consistent GetItem), rebuilds the delta
+ * from only the records above the stored watermarks, and retries. The invariant "wm:<lane> = w means every
+ * record of that lane with seq <= w that touches this item is applied, and none above" holds because Kinesis
+ * delivers a lane's records in order and every retry (whole batch, bisected half, or from a checkpoint) is a
+ * contiguous range of it.
+ *
+ * Not Powertools BatchProcessor: it calls a handler per record and reports per-record failures, but here a
+ * record's effect is one share of a batch-wide pre-aggregated write (that is the whole point: one write per
+ * (account, window) per batch). Partial batch responses are still returned: the lowest sequence number of any
+ * record whose writes did not land.
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { IngestStats, decodeRecord, parseAny, type SkipReason, type ParseOptions, type RequestEvent, type UsageRecord } from '../../src/ingest';
+import {
+  BatchAggregator,
+  compareSeq,
+  deltaAbove,
+  itemWatermarks,
+  planModelFirstSeen,
+  planWindowUpdate,
+  type EventSource,
+  MODEL_SET_ATTR,
+  SET_ATTR,
+  SET_FIELDS,
+  WINDOW_LIMITS,
+  type KnownState,
+  type SetField,
+  type WindowDelta,
+} from '../../src/aggregate';
+
+export type WatermarkScope = 'shard' | 'partition-key';
+
+export interface AggregatorDeps {
+  ddb: Pick<DynamoDBClient, 'send'>;
+  /** Parks poison records (the on-failure queue). Optional: without it poison records are only counted/logged. */
+  sqs?: Pick<SQSClient, 'send'>;
+  tableName: string;
+  failureQueueUrl?: string;
+  /** TTL of window items, days after the window ends. */
+  retentionDays: number;
+  /** @default 'shard' */
+  watermarkScope?: WatermarkScope;
+  /** Concurrent UpdateItem requests per batch. @default 16 */
+  writeConcurrency?: number;
+  /** Clock for timestamp plausibility (ms). @default Date.now */
+  now?: () => number;
+  /** Parser plausibility window. */
+  parse?: Omit<ParseOptions, 'now'>;
+  /** Structured logger (Powertools Logger in Lambda). */
+  log?: { warn(msg: string, extra: Record<string, unknown>): void; error(msg: string, extra: Record<string, unknown>): void };
+  /** Optional cache of what this process knows about stored items (min/max bounds); shared across batches. */
+  cache?: ItemStateCache;
+}
+
+export interface BatchOutcome {
+  response: KinesisStreamBatchResponse;
+  stats: IngestStats;
+  /** Deltas (account, window) built from this batch. */
+  deltas: number;
+  /** UpdateItem requests sent (window items, including conditional retries, plus model first-seen writes). */
+  writes: number;
+  /** Writes skipped entirely because every contributing record was already applied. */
+  duplicatesSuppressed: number;
+  /** Conditional-check retries (redelivered records partly applied, set caps, min/max races). */
+  conditionalRetries: number;
+  /** Records parked on the failure queue. */
+  parked: number;
+  /** Windows or models whose writes failed (reported back as batch item failures). */
+  failedWrites: number;
+  events: number;
+}
+
+/**
+ * Bounded per-process memo of monotonic facts about stored items (firstTs only falls, lastTs only rises, a full
+ * set never changes). Losing it (cold start, eviction) costs at most one conditional retry per item.
+ */
+export class ItemStateCache {
+  private m = new Map<string, Omit<KnownState, 'item'>>();
+  readonly models = new Map<string, number>();
+  constructor(private readonly max = 100_000) {}
+  get(key: string): KnownState {
+    return this.m.get(key) ?? {};
+  }
+  set(key: string, v: Omit<KnownState, 'item'>): void {
+    if (this.m.size >= this.max) this.m.clear();
+    this.m.set(key, v);
+  }
+}
+
+const CAPPED: Array<[SetField | 'models', string]> = [...SET_FIELDS.map((f): [SetField, string] => [f, SET_ATTR[f]]), ['models', MODEL_SET_ATTR]];
+
+/** Full sets in a stored item (exact content). */
+function fullSetsOf(item: Record<string, AttributeValue> | null | undefined): KnownState['fullSets'] {
+  const out: NonNullable<KnownState['fullSets']> = {};
+  if (!item) return out;
+  for (const [f, attr] of CAPPED) {
+    const ss = item[attr]?.SS;
+    if (ss && ss.length >= WINDOW_LIMITS[f]) out[f] = new Set(ss);
+  }
+  return out;
+}
+
+const MAX_ATTEMPTS_PER_ITEM = 8;
+const SAMPLE_CHARS = 4096;
+
+function laneOf(r: KinesisStreamRecord, scope: WatermarkScope): string {
+  const colon = r.eventID.lastIndexOf(':');
+  const shard = colon > 0 ? r.eventID.slice(0, colon) : r.eventID;
+  if (scope === 'shard') return shard;
+  // With parallelizationFactor > 1 Lambda keeps order per partition key only, so each key is its own lane.
+  const pk = r.kinesis.partitionKey ?? '';
+  const id = pk.length <= 40 && /^[\w.-]*$/.test(pk) ? pk : createHash('sha256').update(pk).digest('base64url').slice(0, 22);
+  return `${shard}:${id}`;
+}
+
+function isConditionalFailure(e: unknown): e is ConditionalCheckFailedException & { Item?: Record<string, AttributeValue> } {
+  return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  });
+  await Promise.all(workers);
+}
+
+interface Poison {
+  record: KinesisStreamRecord;
+  reason: SkipReason;
+  detail?: string;
+}
+
+/** Process one Kinesis batch. Never throws for bad input; throws only if it cannot even report a failure. */
+export async function processBatch(records: KinesisStreamRecord[], deps: AggregatorDeps): Promise<BatchOutcome> {
+  const scope = deps.watermarkScope ?? 'shard';
+  const now = (deps.now ?? Date.now)();
+  const parseOpts: ParseOptions = { ...deps.parse, now };
+  const stats = new IngestStats();
+  const agg = new BatchAggregator(true);
+  const cache = deps.cache ?? new ItemStateCache();
+  const poison: Poison[] = [];
+  const requestOwner = new Map<string, string>();
+  const pendingUsage: Array<{ u: UsageRecord; src: EventSource }> = [];
+  const lineSamples: Array<Record<string, unknown>> = [];
+  const out: BatchOutcome = {
+    response: { batchItemFailures: [] },
+    stats,
+    deltas: 0,
+    writes: 0,
+    duplicatesSuppressed: 0,
+    conditionalRetries: 0,
+    parked: 0,
+    failedWrites: 0,
+    events: 0,
+  };
+
+  // 1. Decode and parse every record; requests go straight into the aggregator.
+  for (const r of records) {
+    stats.records++;
+    const src: EventSource = { lane: laneOf(r, scope), seq: r.kinesis.sequenceNumber };
+    const d = decodeRecord(r.kinesis.data);
+    if (!d.ok) {
+      stats.skip(d.reason);
+      poison.push({ record: r, reason: d.reason, detail: d.detail });
+      continue;
+    }
+    if (d.kind === 'control') {
+      stats.controlMessages++;
+      continue;
+    }
+    if (d.skippedEvents > 0) {
+      stats.lines += d.skippedEvents;
+      stats.skip('bad-log-event', d.skippedEvents);
+    }
+    for (const line of d.entries) {
+      stats.lines++;
+      const p = parseAny(line, parseOpts);
+      if (!p.ok) {
+        stats.skip(p.reason);
+        if (lineSamples.length < 5) lineSamples.push({ reason: p.reason, lane: src.lane, seq: src.seq });
+      } else if (p.kind === 'request') {
+        stats.requests++;
+        const e: RequestEvent = p.event;
+        agg.addRequest(e, src);
+        requestOwner.set(e.requestId, e.accountId);
+      } else {
+        pendingUsage.push({ u: p.event, src });
+      }
+    }
+  }
+  // Usage events that contradict an access log in the same batch (another account's requestId) are skipped.
+  for (const { u, src } of pendingUsage) {
+    const owner = requestOwner.get(u.requestId);
+    if (owner !== undefined && owner !== u.accountId) {
+      stats.skip('usage-account-mismatch');
+      continue;
+    }
+    stats.usage++;
+    agg.addUsage(u, src);
+  }
+  out.events = stats.requests + stats.usage;
+  if (lineSamples.length > 0) deps.log?.warn('skipped malformed lines', { samples: lineSamples, skippedByReason: stats.byReason });
+
+  // 2. Park poison records on the failure queue (shard, sequence number, reason and a sample), so they can be
+  //    found and looked at. If parking fails, report them as failures: the ESM retries and, once retries or
+  //    record age run out, sends their shard/sequence range to the same queue itself.
+  const failedSeqs: string[] = [];
+  if (poison.length > 0) {
+    for (const p of poison) {
+      deps.log?.warn('poison record skipped', {
+        reason: p.reason,
+        detail: p.detail,
+        eventID: p.record.eventID,
+        sequenceNumber: p.record.kinesis.sequenceNumber,
+        dataLength: p.record.kinesis.data?.length ?? 0,
+      });
+    }
+    if (deps.sqs && deps.failureQueueUrl) {
+      for (let i = 0; i < poison.length; i += 10) {
+        const chunk = poison.slice(i, i + 10);
+        try {
+          const res = await deps.sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: deps.failureQueueUrl,
+              Entries: chunk.map((p, k) => ({
+                Id: String(k),
+                MessageBody: JSON.stringify({
+                  source: 'distill-guard/aggregator',
+                  kind: 'poison-record',
+                  reason: p.reason,
+                  detail: p.detail,
+                  eventSourceARN: p.record.eventSourceARN,
+                  eventID: p.record.eventID,
+                  shardId: p.record.eventID.slice(0, p.record.eventID.lastIndexOf(':')),
+                  sequenceNumber: p.record.kinesis.sequenceNumber,
+                  partitionKey: p.record.kinesis.partitionKey,
+                  approximateArrivalTimestamp: p.record.kinesis.approximateArrivalTimestamp,
+                  dataLength: p.record.kinesis.data?.length ?? 0,
+                  dataSample: (p.record.kinesis.data ?? '').slice(0, SAMPLE_CHARS),
+                }),
+              })),
+            }),
+          );
+          const failed = new Set((res.Failed ?? []).map((f) => Number(f.Id)));
+          chunk.forEach((p, k) => (failed.has(k) ? failedSeqs.push(p.record.kinesis.sequenceNumber) : out.parked++));
+        } catch (err) {
+          deps.log?.error('could not park poison records', { error: String(err) });
+          for (const p of chunk) failedSeqs.push(p.record.kinesis.sequenceNumber);
+        }
+      }
+    }
+  }
+
+  // 3. One conditional UpdateItem per (account, window).
+  const deltas = [...agg.deltas.values()];
+  out.deltas = deltas.length;
+  await pool(deltas, deps.writeConcurrency ?? 16, async (delta) => {
+    try {
+      await writeDelta(delta, deps, cache, out);
+    } catch (err) {
+      out.failedWrites++;
+      deps.log?.error('window write failed', { accountId: delta.accountId, windowStart: delta.windowStart, error: String(err) });
+      let min: string | undefined;
+      for (const se of delta.events) if (min === undefined || compareSeq(se.src.seq, min) < 0) min = se.src.seq;
+      if (min !== undefined) failedSeqs.push(min);
+    }
+  });
+
+  // 4. Population-level model first-seen (idempotent conditional minimum, memoised per process).
+  let modelFailed = false;
+  for (const [model, ts] of Object.entries(agg.modelFirstSeen)) {
+    const known = cache.models.get(model);
+    if (known !== undefined && known <= ts) continue;
+    try {
+      out.writes++;
+      await deps.ddb.send(new UpdateItemCommand({ TableName: deps.tableName, ...planModelFirstSeen(model, ts), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      cache.models.set(model, ts);
+    } catch (err) {
+      if (isConditionalFailure(err)) {
+        const stored = err.Item?.firstSeen?.N;
+        if (stored !== undefined) cache.models.set(model, Number(stored));
+      } else {
+        modelFailed = true;
+        out.failedWrites++;
+        deps.log?.error('model first-seen write failed', { model, error: String(err) });
+      }
+    }
+  }
+  if (modelFailed && records.length > 0) failedSeqs.push(records[0].kinesis.sequenceNumber);
+
+  if (failedSeqs.length > 0) {
+    failedSeqs.sort(compareSeq);
+    // Lambda resumes from the lowest reported sequence number; report just that one.
+    out.response.batchItemFailures = [{ itemIdentifier: failedSeqs[0] }];
+  }
+  return out;
+}
+
+async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemStateCache, out: BatchOutcome): Promise<void> {
+  let d: WindowDelta = delta;
+  let known: KnownState = cache.get(delta.key);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_ITEM; attempt++) {
+    const plan = planWindowUpdate(d, deps.retentionDays, known);
+    out.writes++;
+    try {
+      await deps.ddb.send(
+        new UpdateItemCommand({
+          TableName: deps.tableName,
+          Key: plan.Key,
+          UpdateExpression: plan.UpdateExpression,
+          ConditionExpression: plan.ConditionExpression,
+          ExpressionAttributeNames: plan.ExpressionAttributeNames,
+          ExpressionAttributeValues: plan.ExpressionAttributeValues as Record<string, AttributeValue>,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const old = known.item;
+      const oldNum = (a: string): number | undefined => {
+        const v = (old?.[a] as { N?: string } | undefined)?.N;
+        return v === undefined ? undefined : Number(v);
+      };
+      cache.set(delta.key, {
+        firstTsAtMost: plan.establishes.firstTs ?? (old !== undefined ? oldNum('firstTs') : known.firstTsAtMost),
+        lastTsAtLeast: plan.establishes.lastTs ?? (old !== undefined ? oldNum('lastTs') : known.lastTsAtLeast),
+        createdAtAtMost: plan.establishes.createdAt ?? (old !== undefined ? oldNum('createdAt') : known.createdAtAtMost),
+        fullSets: { ...(old !== undefined ? fullSetsOf(old as Record<string, AttributeValue> | null) : known.fullSets), ...plan.fills },
+      });
+      return;
+    } catch (err) {
+      if (!isConditionalFailure(err)) throw err;
+      out.conditionalRetries++;
+      let item: Record<string, AttributeValue> | null | undefined = err.Item;
+      if (item === undefined) {
+        // Older DynamoDB (Local) versions do not return the item: read it, strongly consistent.
+        const got = await deps.ddb.send(new GetItemCommand({ TableName: deps.tableName, Key: plan.Key, ConsistentRead: true }));
+        item = got.Item ?? null;
+      }
+      const above = deltaAbove(delta, itemWatermarks(item ?? undefined));
+      if (above === null) {
+        out.duplicatesSuppressed++;
+        return;
+      }
+      d = above;
+      known = { item };
+    }
+  }
+  throw new Error(`window ${delta.accountId}@${delta.windowStart} still conflicting after ${MAX_ATTEMPTS_PER_ITEM} attempts`);
+}

@@ -1,0 +1,73 @@
+/**
+ * Aggregator Lambda: Kinesis (CloudWatch Logs envelopes and usage events) -> per-account hourly features in the
+ * features table. A thin adapter around core.ts: reads its wiring from the environment the Aggregator construct
+ * sets (FEATURES_TABLE, FAILURE_QUEUE_URL, FEATURE_RETENTION_DAYS, WATERMARK_SCOPE) and emits EMF metrics.
+ */
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { ItemStateCache, processBatch, type WatermarkScope } from './core';
+
+let ddb: DynamoDBClient | undefined;
+let sqs: SQSClient | undefined;
+const cache = new ItemStateCache();
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+export const handler = async (event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> => {
+  if (context) logger.addContext(context);
+  ddb ??= new DynamoDBClient({});
+  const queueUrl = process.env.FAILURE_QUEUE_URL;
+  // The SDK's endpoint (AWS_ENDPOINT_URL_SQS locally, the regional endpoint in AWS), not the queue URL's host:
+  // identical in AWS, and local queue URLs name a host that does not resolve.
+  if (queueUrl) sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  const scope = (process.env.WATERMARK_SCOPE ?? 'shard') as WatermarkScope;
+  if (scope !== 'shard' && scope !== 'partition-key') throw new Error(`watermark scope must be 'shard' or 'partition-key', got ${JSON.stringify(scope)}`);
+  const records = event.Records ?? [];
+  try {
+    const out = await processBatch(records, {
+      ddb,
+      sqs,
+      tableName: env('FEATURES_TABLE'),
+      failureQueueUrl: queueUrl,
+      retentionDays: Number(process.env.FEATURE_RETENTION_DAYS ?? '30'),
+      watermarkScope: scope,
+      log: logger,
+      cache,
+    });
+    const s = out.stats;
+    metrics.addMetric('RecordsIn', MetricUnit.Count, records.length);
+    metrics.addMetric('LinesIn', MetricUnit.Count, s.lines);
+    metrics.addMetric('RecordsSkipped', MetricUnit.Count, s.skipped);
+    metrics.addMetric('EventsAggregated', MetricUnit.Count, out.events);
+    metrics.addMetric('WindowsWritten', MetricUnit.Count, out.deltas);
+    metrics.addMetric('WritesIssued', MetricUnit.Count, out.writes);
+    metrics.addMetric('DuplicatesSuppressed', MetricUnit.Count, out.duplicatesSuppressed);
+    metrics.addMetric('ConditionalRetries', MetricUnit.Count, out.conditionalRetries);
+    metrics.addMetric('PoisonRecordsParked', MetricUnit.Count, out.parked);
+    metrics.addMetric('FailedWrites', MetricUnit.Count, out.failedWrites);
+    for (const [reason, n] of Object.entries(s.byReason)) {
+      // One EMF document per reason (a small fixed set), so skips can be graphed by reason.
+      const single = metrics.singleMetric();
+      single.addDimension('reason', reason);
+      single.addMetric('RecordsSkipped', MetricUnit.Count, n ?? 0);
+    }
+    logger.info('batch aggregated', {
+      records: records.length,
+      ...s.toJSON(),
+      windows: out.deltas,
+      writes: out.writes,
+      duplicatesSuppressed: out.duplicatesSuppressed,
+      conditionalRetries: out.conditionalRetries,
+      failures: out.response.batchItemFailures.length,
+    });
+    return out.response;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

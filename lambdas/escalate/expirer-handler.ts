@@ -1,0 +1,37 @@
+/**
+ * Scheduled expirer: reinstates accounts whose suspension has ended (keys re-enabled, status restored,
+ * `Account Reinstated` event, audit entry). The demo authorizer already lets them through once
+ * `suspendedUntil` is past; this makes the status, the keys and the event catch up.
+ */
+import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { EscalationStore } from './store';
+
+let store: EscalationStore | undefined;
+
+export async function handler(): Promise<{ expired: number; failed: number }> {
+  const table = process.env.CONTROL_TABLE;
+  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
+  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  return expireSuspensions(store);
+}
+
+export async function expireSuspensions(s: EscalationStore, limit = 100): Promise<{ expired: number; failed: number }> {
+  let expired = 0;
+  let failed = 0;
+  try {
+    for (const a of await s.expiredSuspensions(s.now(), limit)) {
+      try {
+        const r = await s.reinstate({ accountId: a.accountId, actor: 'system:expirer', reason: 'suspension period ended', kind: 'expired' });
+        if (r.reinstated) expired++;
+      } catch (err) {
+        failed++; // one bad account never blocks the others; it is retried on the next run
+        logger.error('expiry failed', { accountId: a.accountId, error: (err as Error).message });
+      }
+    }
+    metrics.addMetric('SuspensionsExpired', MetricUnit.Count, expired);
+    if (failed) metrics.addMetric('ExpiryFailures', MetricUnit.Count, failed);
+    return { expired, failed };
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * The operator side of escalation, shared by the CLI (`distill-guard review|allowlist|breaker`) and the web console
+ * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain): in AWS, IAM decides
+ * who may complete a review task (the stack's ReviewerPolicy scopes SendTask* to the escalation state machine).
+ * Task tokens are read from the review queue and passed straight to SendTaskSuccess: never printed, logged or put
+ * in a URL.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SFNClient, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
+import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
+import { AccountStatus, EscalationStore, OperatorError } from './store';
+
+export { OperatorError };
+
+/** Where the escalation resources are. */
+export interface EscalationResources {
+  region: string;
+  controlTable: string;
+  featuresTable?: string;
+  stateMachineArn?: string;
+  reviewQueueUrl?: string;
+  /** Service endpoints when running against the local runtime. */
+  endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts', string>>;
+  local: boolean;
+}
+
+export interface ConnectOptions {
+  region?: string;
+  /** CloudFormation stack to discover the resources from. @default 'DistillGuard' */
+  stack?: string;
+  /** Use the local runtime (`.local/endpoints.json`). @default when that file exists */
+  local?: boolean;
+  /** Path of the local endpoints file. @default `.local/endpoints.json` under the current directory */
+  endpointsFile?: string;
+  /** Explicit resources (tests, or the operator overriding discovery). */
+  resources?: Partial<EscalationResources>;
+  /** Reviewer identity override (local runs only; in AWS it is always the STS caller ARN). */
+  identity?: string;
+}
+
+const OUTPUT_KEYS = {
+  stateMachineArn: 'EscalationStateMachineArn',
+  reviewQueueUrl: 'EscalationReviewQueueUrl',
+  controlTable: 'EscalationControlTableName',
+  featuresTable: 'EscalationFeaturesTableName',
+} as const;
+
+/** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
+export function readLocalEndpoints(file: string): Partial<EscalationResources> {
+  let j: Record<string, any>;
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new OperatorError(`cannot read local endpoints file ${file}: ${(err as Error).message}`);
+  }
+  const endpoints = (j.endpoints ?? j) as Record<string, string>;
+  const outputs = (j.outputs ?? j.stackOutputs ?? j.stack?.outputs ?? {}) as Record<string, string>;
+  const res = (j.resources ?? {}) as Record<string, string>;
+  return {
+    region: j.region ?? 'us-east-1',
+    controlTable: res.controlTable ?? outputs[OUTPUT_KEYS.controlTable] ?? findOutput(outputs, /ControlTable/i),
+    featuresTable: res.featuresTable ?? outputs[OUTPUT_KEYS.featuresTable] ?? findOutput(outputs, /FeaturesTable/i),
+    stateMachineArn: res.stateMachineArn ?? outputs[OUTPUT_KEYS.stateMachineArn] ?? findOutput(outputs, /StateMachine/i),
+    reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
+    endpoints: {
+      dynamodb: endpoints.dynamodb,
+      sqs: endpoints.sqs,
+      sfn: endpoints.sfn ?? endpoints.stepfunctions,
+      api_gateway: endpoints.api_gateway ?? endpoints.apigateway,
+    },
+    local: true,
+  };
+}
+
+function findOutput(outputs: Record<string, string>, re: RegExp): string | undefined {
+  const k = Object.keys(outputs).find((x) => re.test(x));
+  return k ? outputs[k] : undefined;
+}
+
+/** Discover the resources from the CloudFormation stack (outputs first, then the resource list). */
+export async function discoverFromStack(stackName: string, region: string | undefined): Promise<Partial<EscalationResources>> {
+  const cfn = new CloudFormationClient(region ? { region } : {});
+  const r = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).catch((err: Error) => {
+    throw new OperatorError(`cannot describe stack ${stackName}: ${err.message} (pass --stack NAME and --region, with credentials for that account)`);
+  });
+  const outputs: Record<string, string> = {};
+  for (const o of r.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  const found: Partial<EscalationResources> = {
+    controlTable: outputs[OUTPUT_KEYS.controlTable],
+    featuresTable: outputs[OUTPUT_KEYS.featuresTable],
+    stateMachineArn: outputs[OUTPUT_KEYS.stateMachineArn],
+    reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
+  };
+  if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl) {
+    const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+    for (const x of res.StackResources ?? []) {
+      const id = x.LogicalResourceId ?? '';
+      if (x.ResourceType === 'AWS::DynamoDB::Table' && /Control/i.test(id)) found.controlTable ??= x.PhysicalResourceId;
+      if (x.ResourceType === 'AWS::DynamoDB::Table' && /Features/i.test(id)) found.featuresTable ??= x.PhysicalResourceId;
+      if (x.ResourceType === 'AWS::StepFunctions::StateMachine' && /Escalation/i.test(id)) found.stateMachineArn ??= x.PhysicalResourceId;
+      if (x.ResourceType === 'AWS::SQS::Queue' && /ReviewQueue/i.test(id) && !/Dlq/i.test(id)) found.reviewQueueUrl ??= x.PhysicalResourceId;
+    }
+  }
+  const cfgRegion = region ?? (await cfn.config.region());
+  return { ...found, region: cfgRegion };
+}
+
+export interface QueueEntry {
+  caseId: string;
+  accountId: string;
+  state: CaseState;
+  decision: string;
+  score: number;
+  reasons: string[];
+  createdAt: string;
+  reviewDeadline?: string;
+  ageMs: number;
+  /** Negative when overdue. */
+  remainingMs?: number;
+  /** age / (deadline - created): 0..1 (and beyond when late). */
+  deadlineFraction?: number;
+  shadow?: boolean;
+  clusterId: string | null;
+}
+
+export interface DecisionResult {
+  caseId: string;
+  approved: boolean;
+  reviewer: string;
+  reason: string;
+  decidedAt: string;
+}
+
+export class Operator {
+  readonly store: EscalationStore;
+  readonly sfn: SFNClient;
+  readonly sqs: SQSClient;
+  private identityValue?: string;
+
+  constructor(
+    readonly resources: EscalationResources,
+    private readonly identityOverride?: string,
+  ) {
+    const ep = resources.endpoints ?? {};
+    const local = resources.local;
+    const creds = local ? { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } : undefined;
+    const cfg = (endpoint?: string) => ({ region: resources.region, ...(endpoint ? { endpoint } : {}), ...(creds ? { credentials: creds } : {}) });
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg(ep.dynamodb)), { marshallOptions: { removeUndefinedValues: true } });
+    this.store = new EscalationStore({
+      tableName: resources.controlTable,
+      featuresTableName: resources.featuresTable,
+      ddb,
+      apigw: new APIGatewayClient(cfg(ep.api_gateway)),
+    });
+    this.sfn = new SFNClient(cfg(ep.sfn));
+    this.sqs = new SQSClient(cfg(ep.sqs));
+  }
+
+  /** Who is acting: the STS caller ARN in AWS; locally `local:<user>` (or the override). */
+  async identity(): Promise<string> {
+    if (this.identityValue) return this.identityValue;
+    if (this.resources.local) {
+      this.identityValue = this.identityOverride ?? `local:${process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator'}`;
+    } else {
+      const sts = new STSClient({ region: this.resources.region });
+      const r = await sts.send(new GetCallerIdentityCommand({}));
+      if (!r.Arn) throw new OperatorError('sts get-caller-identity returned no arn');
+      this.identityValue = r.Arn;
+    }
+    return this.identityValue;
+  }
+
+  // ---------------- cases ----------------
+
+  /** The review queue, oldest first, with age against deadline (plus overdue cases when asked). */
+  async queue(states: CaseState[] = ['review']): Promise<QueueEntry[]> {
+    const now = this.store.now();
+    const all = (await Promise.all(states.map((s) => this.store.listCases(s)))).flat();
+    return all
+      .map((c) => {
+        const created = Date.parse(c.createdAt);
+        const deadline = c.reviewDeadline ? Date.parse(c.reviewDeadline) : undefined;
+        return {
+          caseId: c.caseId,
+          accountId: c.accountId,
+          state: c.state,
+          decision: c.decision,
+          score: c.score,
+          reasons: c.reasons,
+          createdAt: c.createdAt,
+          reviewDeadline: c.reviewDeadline,
+          ageMs: now - created,
+          remainingMs: deadline !== undefined ? deadline - now : undefined,
+          deadlineFraction: deadline !== undefined && deadline > created ? (now - created) / (deadline - created) : undefined,
+          shadow: c.shadow,
+          clusterId: c.clusterId,
+        };
+      })
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async recentCases(limit = 50): Promise<CaseRecord[]> {
+    return (await this.store.queryState('CASES#closed', { limit, ascending: false })) as unknown as CaseRecord[];
+  }
+
+  async show(caseId: string): Promise<{ case: CaseRecord; audit: AuditEntry[]; account?: AccountStatus }> {
+    assertId('caseId', caseId);
+    const c = await this.store.requireCase(caseId);
+    const [audit, account] = await Promise.all([this.store.auditTrail(caseId), this.store.getAccount(c.accountId)]);
+    return { case: c, audit, account };
+  }
+
+  /**
+   * Approve (suspend) or reject a case under review. Finds the case's review message on the queue, answers the
+   * task with SendTaskSuccess `{approved, reviewer, reason, decidedAt}`, then deletes the message. The workflow
+   * audits the decision and applies it.
+   */
+  async decide(caseId: string, approved: boolean, reason: string): Promise<DecisionResult> {
+    assertId('caseId', caseId);
+    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    const c = await this.store.requireCase(caseId);
+    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
+    if (!this.resources.reviewQueueUrl) throw new OperatorError('the review queue url is unknown (stack output EscalationReviewQueueUrl)');
+    const reviewer = await this.identity();
+    const found = await this.findReviewMessage(caseId);
+    if (!found) {
+      throw new OperatorError(`no review message for case ${caseId} is visible on the queue (another reviewer may hold it; retry in 30 s)`);
+    }
+    const decidedAt = new Date(this.store.now()).toISOString();
+    const output = { approved, reviewer, reason: reason.trim(), decidedAt };
+    try {
+      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: found.token, output: JSON.stringify(output) }));
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
+        await this.deleteMessage(found.message);
+        throw new OperatorError(`case ${caseId}: the review task is no longer waiting (${name}); it may have passed its deadline`);
+      }
+      await this.release([found.message]);
+      throw err;
+    }
+    await this.deleteMessage(found.message);
+    return { caseId, ...output };
+  }
+
+  /** Reset the Review state's heartbeat clock (only needed when the stack sets reviewHeartbeat). */
+  async heartbeat(caseId: string): Promise<void> {
+    const found = await this.findReviewMessage(caseId);
+    if (!found) throw new OperatorError(`no review message for case ${caseId} is visible on the queue`);
+    try {
+      await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken: found.token }));
+    } finally {
+      await this.release([found.message]);
+    }
+  }
+
+  private async findReviewMessage(caseId: string): Promise<{ token: string; message: Message } | undefined> {
+    const held: Message[] = [];
+    const seen = new Set<string>();
+    try {
+      for (let poll = 0; poll < 20; poll++) {
+        const r = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: poll === 0 ? 0 : 1, VisibilityTimeout: 30 }),
+        );
+        const msgs = r.Messages ?? [];
+        if (msgs.length === 0 && poll > 0) break;
+        let fresh = 0;
+        for (const m of msgs) {
+          if (!seen.has(m.MessageId ?? '')) fresh++;
+          seen.add(m.MessageId ?? '');
+          let body: { caseId?: string; taskToken?: string } = {};
+          try {
+            body = JSON.parse(m.Body ?? '{}');
+          } catch {
+            /* not ours: leave it */
+          }
+          if (body.caseId === caseId && typeof body.taskToken === 'string') {
+            // Release the others now; keep this one hidden while we answer.
+            await this.release(held.splice(0));
+            await this.release(msgs.filter((x) => x !== m && !held.includes(x)));
+            return { token: body.taskToken, message: m };
+          }
+          held.push(m);
+        }
+        if (msgs.length > 0 && fresh === 0) break;
+      }
+      return undefined;
+    } finally {
+      await this.release(held);
+    }
+  }
+
+  private async release(msgs: Message[]): Promise<void> {
+    await Promise.all(
+      msgs.map((m) =>
+        this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined),
+      ),
+    );
+  }
+
+  private async deleteMessage(m: Message): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle })).catch(() => undefined);
+  }
+
+  async reinstate(accountId: string, reason: string) {
+    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    return this.store.reinstate({ accountId, actor: await this.identity(), reason: reason.trim(), kind: 'manual' });
+  }
+
+  async suspended() {
+    return this.store.suspendedAccounts();
+  }
+
+  // ---------------- allowlist ----------------
+
+  async allowlistAdd(accountId: string, owner: string, reason: string, expiresAtMs: number) {
+    return this.store.allowlistAdd({ accountId, owner, reason, expiresAtMs, actor: await this.identity() });
+  }
+  allowlistList() {
+    return this.store.allowlistList();
+  }
+  async allowlistRemove(accountId: string, reason: string) {
+    return this.store.allowlistRemove(accountId, await this.identity(), reason);
+  }
+
+  // ---------------- breaker and shadow ----------------
+
+  async breakerStatus() {
+    const now = this.store.now();
+    const [state, counts, active] = await Promise.all([this.store.getBreaker(), this.store.breakerCounts(now), this.store.activeAccounts(now).catch(() => undefined)]);
+    return { ...state, lastHour: suspensionsLastHour(counts.current, counts.previous, now), counts, activeAccounts: active };
+  }
+  async breakerRearm(reason: string) {
+    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to re-arm the breaker');
+    return this.store.rearmBreaker(await this.identity(), reason.trim());
+  }
+  shadowStatus(defaults: ShadowConfig = { global: false, signals: [] }) {
+    return this.store.getShadow(defaults);
+  }
+  async setShadow(cfg: ShadowConfig, reason: string) {
+    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to change shadow mode');
+    return this.store.setShadow(cfg, await this.identity(), reason.trim());
+  }
+}
+
+/** Resolve the resources (local file, explicit, or CloudFormation) and build an Operator. */
+export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
+  const file = opts.endpointsFile ?? path.resolve(process.cwd(), '.local', 'endpoints.json');
+  const useLocal = opts.local ?? (!opts.stack && !opts.resources?.controlTable && fs.existsSync(file));
+  let res: Partial<EscalationResources> = {};
+  if (useLocal) res = readLocalEndpoints(file);
+  else if (!opts.resources?.controlTable) res = await discoverFromStack(opts.stack ?? 'DistillGuard', opts.region);
+  res = { ...res, ...stripUndefined(opts.resources ?? {}) };
+  if (opts.region) res.region = opts.region;
+  if (!res.controlTable) throw new OperatorError('cannot find the control table (stack output EscalationControlTableName)');
+  return new Operator(
+    {
+      region: res.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      controlTable: res.controlTable,
+      featuresTable: res.featuresTable,
+      stateMachineArn: res.stateMachineArn,
+      reviewQueueUrl: res.reviewQueueUrl,
+      endpoints: res.endpoints,
+      local: res.local ?? useLocal,
+    },
+    opts.identity,
+  );
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,41 @@
+/**
+ * ApplySuspension and its compensation: the only workflow function allowed to touch API Gateway keys.
+ * Thin adapter over ./steps.ts and ./store.ts; the state machine passes `{step, state: $}`.
+ */
+import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { EscalationStore } from './store';
+import { ExecutionState, applySuspension, configFromEnv } from './steps';
+
+const config = configFromEnv();
+let store: EscalationStore | undefined;
+function getStore(): EscalationStore {
+  const table = process.env.CONTROL_TABLE;
+  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
+  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  return store;
+}
+
+export async function handler(event: { step: 'apply' | 'compensate'; state: ExecutionState }): Promise<unknown> {
+  const s = getStore();
+  const state = event?.state ?? ({} as ExecutionState);
+  logger.appendKeys({ caseId: state.caseId, accountId: state.accountId, step: event?.step });
+  try {
+    if (event?.step === 'apply') {
+      const r = await applySuspension(s, config, state);
+      logger.info('apply suspension', { ...r });
+      if (r.outcome === 'suspended') metrics.addMetric(state.reviewed ? 'SuspendedByReview' : 'AutoSuspended', MetricUnit.Count, 1);
+      return r;
+    }
+    if (event?.step === 'compensate') {
+      const why = `${state.error?.Error ?? 'error'}: ${String(state.error?.Cause ?? '').slice(0, 500)}`;
+      const r = await s.compensateSuspension(String(state.caseId), why);
+      metrics.addMetric('SuspensionCompensated', MetricUnit.Count, 1);
+      logger.warn('suspension compensated', { ...r, why });
+      return r;
+    }
+    throw new Error(`unknown step ${JSON.stringify(event?.step)}`);
+  } finally {
+    metrics.publishStoredMetrics();
+    logger.resetKeys();
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Outbox publisher: DynamoDB stream (control table, NEW_IMAGE) -> EventBridge. The event source mapping's
+ * FilterCriteria deliver only INSERTs of `OUTBOX#` items, so this sees nothing else.
+ *
+ * Not Powertools BatchProcessor: it handles records one by one, while PutEvents takes up to 10 entries per call
+ * and reports per-entry failures. Partial batch responses are still used: every record whose event is not on the
+ * bus is returned as a batch item failure, so Lambda retries from the lowest of them (records before it are done).
+ */
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { logger, metrics } from '../shared/powertools';
+import { OutboxStore } from './outbox-store';
+import { OutboxCandidate, publishOutboxItems } from './publish-core';
+
+const eventBridge = new EventBridgeClient({});
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+  if (context) logger.addContext(context);
+  const store = new OutboxStore(doc, { tableName: env('CONTROL_TABLE'), retentionDays: Number(process.env.OUTBOX_RETENTION_DAYS ?? '7') });
+  const candidates: OutboxCandidate[] = [];
+  try {
+    for (const r of event.Records ?? []) {
+      const seq = r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
+      const image = r.dynamodb?.NewImage;
+      if (r.eventName !== 'INSERT' || !image) continue; // belt and braces: the filter already guarantees this
+      const item = unmarshall(image as Record<string, AttributeValue>);
+      if (!String(item.pk ?? '').startsWith('OUTBOX#')) continue;
+      candidates.push({ key: seq, item });
+    }
+    const res = await publishOutboxItems(candidates, {
+      eventBridge,
+      store,
+      eventBusName: env('EVENT_BUS_NAME'),
+      publish: { maxAttempts: Number(process.env.PUBLISH_MAX_ATTEMPTS ?? '4') },
+    });
+    logger.info('outbox batch published', { records: event.Records?.length ?? 0, published: res.published, poison: res.poison, failed: res.failedKeys.length });
+    return { batchItemFailures: res.failedKeys.map((itemIdentifier) => ({ itemIdentifier })) };
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,192 @@
+/**
+ * The aggregation stage: the features table, the aggregator Lambda, and its Kinesis event source mapping
+ * configured so that a bad record can never block a shard (bisect on error, bounded retries and record age,
+ * partial batch responses, an encrypted on-failure queue).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX } from './defaults';
+
+export interface AggregatorProps {
+  /**
+   * The stream carrying CloudWatch Logs envelopes of the access logs (CONTRACT §1) and usage events (§2).
+   */
+  readonly stream: kinesis.IStream;
+  /**
+   * Use an existing features table instead of creating one. It must have the keys and the `byHour` index of
+   * docs/DESIGN.md. Mutually exclusive with `featuresTableProps`.
+   * @default - a new table is created
+   */
+  readonly existingFeaturesTableObj?: dynamodb.ITable;
+  /**
+   * Overrides for the features table created here (keys, index, billing and encryption are fixed).
+   * Mutually exclusive with `existingFeaturesTableObj`.
+   * @default - on-demand, customer-managed KMS key, PITR, TTL on `expiresAt`
+   */
+  readonly featuresTableProps?: Partial<Omit<dynamodb.TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>>;
+  /**
+   * Customer-managed key for the table and the on-failure queue.
+   * @default - a new key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Kinesis records per invocation (1..10000).
+   * @default 1000
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the event source mapping gathers records before invoking (0..300 s).
+   * @default Duration.seconds(5)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Concurrent batches per shard (1..10). Above 1, exactly-once watermarks are kept per shard and partition key.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
+   * Retries of a failing batch (0..10000); each retry is bisected.
+   * @default 5
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Maximum age of a record the function is given (60 s .. 7 days).
+   * @default Duration.days(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Days feature windows are kept after their hour ends (DynamoDB TTL `expiresAt`).
+   * @default 30
+   */
+  readonly featureRetention?: number;
+  /**
+   * Memory of the aggregator function, MB.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * Removal policy of the features table.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class Aggregator extends Construct {
+  /** The per-account feature windows (and MODEL#<m>/FIRST items). */
+  readonly featuresTable: dynamodb.ITable;
+  /** The aggregator function. */
+  readonly fn: DistillGuardFunction;
+  /** The on-failure destination: ESM failure records and poison records parked by the handler. */
+  readonly failureQueue: sqs.Queue;
+  /** The key encrypting the table (when created here) and the failure queue. */
+  readonly encryptionKey: kms.IKey;
+  /** The event source mapping's id. */
+  readonly eventSourceMappingId: string;
+
+  constructor(scope: Construct, id: string, props: AggregatorProps) {
+    super(scope, id);
+    if (props.existingFeaturesTableObj && props.featuresTableProps) {
+      throw new Error('existingFeaturesTableObj and featuresTableProps are mutually exclusive, got both');
+    }
+    const d = AGGREGATE_DEFAULTS;
+    const batchSize = props.batchSize ?? d.batchSize;
+    const parallelizationFactor = props.parallelizationFactor ?? d.parallelizationFactor;
+    const retryAttempts = props.retryAttempts ?? d.retryAttempts;
+    const retention = props.featureRetention ?? d.featureRetentionDays;
+    const maxRecordAge = props.maxRecordAge ?? d.maxRecordAge;
+    const window = props.maxBatchingWindow ?? d.maxBatchingWindow;
+    checkInt('batchSize', batchSize, 1, 10_000);
+    checkInt('parallelizationFactor', parallelizationFactor, 1, 10);
+    checkInt('retryAttempts', retryAttempts, 0, 10_000);
+    checkInt('featureRetention', retention, 1, 3650);
+    if (!maxRecordAge.isUnresolved() && (maxRecordAge.toSeconds() < 60 || maxRecordAge.toSeconds() > 604_800)) {
+      throw new Error(`maxRecordAge must be between 60 seconds and 7 days, got ${maxRecordAge.toSeconds()} seconds`);
+    }
+    if (!window.isUnresolved() && window.toSeconds() > 300) {
+      throw new Error(`maxBatchingWindow must be at most 300 seconds, got ${window.toSeconds()} seconds`);
+    }
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        enableKeyRotation: true,
+        description: 'distill-guard features table and aggregator failure queue',
+        removalPolicy: props.removalPolicy ?? d.removalPolicy,
+      });
+
+    if (props.existingFeaturesTableObj) {
+      this.featuresTable = props.existingFeaturesTableObj;
+    } else {
+      const table = new dynamodb.Table(this, 'FeaturesTable', {
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: this.encryptionKey,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy: props.removalPolicy ?? d.removalPolicy,
+        ...props.featuresTableProps,
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        timeToLiveAttribute: 'expiresAt',
+      });
+      table.addGlobalSecondaryIndex({
+        indexName: FEATURES_BY_HOUR_INDEX,
+        partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+      this.featuresTable = table;
+    }
+
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: d.failureQueueRetention,
+    });
+
+    this.fn = new DistillGuardFunction(this, 'Function', {
+      entry: 'lambdas/aggregate/handler.ts',
+      serviceName: 'aggregator',
+      description: 'distill-guard aggregator: Kinesis access logs and usage events -> per-account hourly features',
+      memorySize: props.memorySize ?? d.memorySize,
+      timeout: d.timeout,
+      environment: {
+        FEATURES_TABLE: this.featuresTable.tableName,
+        FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
+        FEATURE_RETENTION_DAYS: String(retention),
+        WATERMARK_SCOPE: parallelizationFactor > 1 ? 'partition-key' : 'shard',
+      },
+    });
+
+    // Least privilege: the handler only ever UpdateItems (and reads an item back after a failed condition).
+    this.featuresTable.grant(this.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    const tableKey = this.featuresTable.encryptionKey ?? (props.existingFeaturesTableObj ? undefined : this.encryptionKey);
+    tableKey?.grant(this.fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*');
+    this.failureQueue.grantSendMessages(this.fn);
+
+    const source = new KinesisEventSource(props.stream, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize,
+      maxBatchingWindow: window,
+      parallelizationFactor,
+      retryAttempts,
+      maxRecordAge,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      onFailure: new SqsDlq(this.failureQueue),
+    });
+    this.fn.addEventSource(source);
+    this.eventSourceMappingId = source.eventSourceMappingId;
+  }
+}
+
+function checkInt(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got ${v}`);
+}

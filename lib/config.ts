@@ -1,0 +1,448 @@
+/**
+ * Every deploy-time tunable of distill-guard, as one typed, JSON-friendly object. The same keys are
+ *  - the props of `DistillGuard` / `DistillGuardStack` (typed, with JSDoc and `@default`), and
+ *  - overridable from the `distill-guard` context key (cdk.json, or `cdk deploy -c distill-guard='{...}'`).
+ *
+ * Precedence: defaults (lib/defaults.ts) < cdk.json context < props given in code. Every value is validated
+ * (unknown keys, wrong types, out-of-range numbers) and a bad one fails synth with a lowercase error that
+ * shows the value received.
+ *
+ * Durations are numbers with the unit in the key (`reviewTimeoutHours`), because cdk.json is JSON; the
+ * constructs convert them to `Duration`s.
+ *
+ * Hand-written validation: the rules are a dozen kinds (integer ranges, enums, account ids); a schema library
+ * (ajv is installed) would need a second copy of the types. The spec table below is the one copy, and also
+ * generates the configuration table of docs/deploy.md (`describeConfig()`).
+ */
+import type { Construct } from 'constructs';
+import type { DeepPartial, DetectionConfig } from '../src/detect/config';
+import { resolveDetectionConfig } from '../src/detect/config';
+import { DEFAULT_CONFIG } from './defaults';
+
+/** The cdk.json context key holding overrides. */
+export const CONTEXT_KEY = 'distill-guard';
+
+export interface DistillGuardConfig {
+  // ---- general ----
+  /**
+   * What happens to the tables (cases, audit trail, features) when the stack is deleted.
+   * @default 'retain'
+   */
+  readonly dataRemovalPolicy: 'retain' | 'destroy';
+
+  // ---- ingest ----
+  /**
+   * Kinesis capacity mode of the ingestion stream.
+   * @default 'ON_DEMAND'
+   */
+  readonly streamMode: 'ON_DEMAND' | 'PROVISIONED';
+  /**
+   * Shards of the ingestion stream; only with `streamMode: 'PROVISIONED'`.
+   * @default 2
+   */
+  readonly shardCount: number;
+  /**
+   * Hours Kinesis keeps records (24..8760). Longer lets the aggregator catch up after a longer outage.
+   * @default 24
+   */
+  readonly streamRetentionHours: number;
+  /**
+   * Days the access-log group keeps records (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, ...).
+   * @default 7
+   */
+  readonly accessLogRetentionDays: number;
+  /**
+   * Accounts whose serving tier may assume the usage-producer role to put usage events (CONTRACT §2) on the
+   * stream. Same-account producers use `DistillGuard.ingestion.grantUsageWrite(role)`.
+   * @default []
+   */
+  readonly usageProducerAccountIds: string[];
+  /**
+   * Id of your existing REST API (outside this app) whose stage `existingStageName` should log to distill-guard.
+   * @default - none (use the demo API or `DistillGuard.attachStage()`)
+   */
+  readonly existingRestApiId?: string;
+  /**
+   * Stage of `existingRestApiId` to attach.
+   * @default - none
+   */
+  readonly existingStageName?: string;
+  /**
+   * Create the account-level API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`) access logging needs.
+   * Set false when the account already has one configured.
+   * @default true
+   */
+  readonly configureApiGatewayAccountRole: boolean;
+
+  // ---- demo API ----
+  /**
+   * Deploy the demo API (Lambda authorizer + stub model endpoint) with `DistillGuardStack`.
+   * @default true
+   */
+  readonly demoApi: boolean;
+  /**
+   * Stage name of the demo API.
+   * @default 'prod'
+   */
+  readonly demoStageName: string;
+  /**
+   * Seconds API Gateway caches the demo authorizer's answer (0..3600). A suspension takes up to this long to bite.
+   * @default 0
+   */
+  readonly demoAuthorizerCacheTtlSeconds: number;
+  /**
+   * Demo usage plan: steady-state requests/s per API key.
+   * @default 100
+   */
+  readonly demoThrottleRateLimit: number;
+  /**
+   * Demo usage plan: burst per API key.
+   * @default 200
+   */
+  readonly demoThrottleBurstLimit: number;
+  /**
+   * Demo API methods require an API key (`x-api-key`).
+   * @default true
+   */
+  readonly demoApiKeyRequired: boolean;
+  /**
+   * The demo authorizer allows accounts with no status record (treated as active).
+   * @default true
+   */
+  readonly demoAllowUnknownAccounts: boolean;
+  /**
+   * The demo model stub emits usage events (CONTRACT §2) on the ingestion stream.
+   * @default true
+   */
+  readonly demoUsageEvents: boolean;
+
+  // ---- aggregate ----
+  /**
+   * Records per aggregator invocation (Kinesis event source mapping BatchSize, 1..10000).
+   * @default 1000
+   */
+  readonly aggregatorBatchSize: number;
+  /**
+   * Seconds the mapping waits to fill a batch (0..300).
+   * @default 5
+   */
+  readonly aggregatorMaxBatchingWindowSeconds: number;
+  /**
+   * Concurrent aggregator batches per shard (1..10).
+   * @default 1
+   */
+  readonly aggregatorParallelizationFactor: number;
+  /**
+   * Retries of a failing batch (each retry bisects it) before its records go to the on-failure queue (0..10000).
+   * @default 5
+   */
+  readonly aggregatorRetryAttempts: number;
+  /**
+   * Records older than this many seconds are sent to the on-failure destination instead of processed
+   * (60..604800).
+   * @default 86400
+   */
+  readonly aggregatorMaxRecordAgeSeconds: number;
+  /**
+   * Days per-account feature windows are kept (DynamoDB TTL). Bounds how long pseudonymised IP data is held.
+   * @default 30
+   */
+  readonly featuresRetentionDays: number;
+  /**
+   * Memory of the aggregator function in MB (CPU scales with it; decode and parse are CPU-bound).
+   * @default 1024
+   */
+  readonly aggregatorMemoryMb: number;
+
+  // ---- detect ----
+  /**
+   * Minutes between scorer runs (EventBridge schedule, 1..1440).
+   * @default 15
+   */
+  readonly scoreIntervalMinutes: number;
+  /**
+   * Detection thresholds, signal weights and per-signal shadow mode: a partial `DetectionConfig`
+   * (src/detect/config.ts), validated against it and passed to the scorer as DETECTION_CONFIG.
+   * @default {} (the defaults of src/detect/config.ts)
+   */
+  readonly detectionConfig: DeepPartial<DetectionConfig>;
+
+  // ---- escalate ----
+  /**
+   * Global shadow mode: everything is scored, cased and recorded, nobody is suspended. Start here in a new
+   * deployment.
+   * @default false
+   */
+  readonly shadowMode: boolean;
+  /**
+   * Signals in shadow mode: they never cause an enforcement on their own, and never an auto-suspension.
+   * @default []
+   */
+  readonly shadowSignals: string[];
+  /**
+   * Hours a review case waits for a reviewer before the safe default applies (no suspension; case overdue).
+   * @default 24
+   */
+  readonly reviewTimeoutHours: number;
+  /**
+   * First suspension, in hours; repeat offences multiply it by `banFactor`, capped at `banMaxDays`.
+   * @default 24
+   */
+  readonly banBaseHours: number;
+  /**
+   * Multiplier of the suspension per repeat offence (>= 1).
+   * @default 2
+   */
+  readonly banFactor: number;
+  /**
+   * Longest suspension, in days.
+   * @default 30
+   */
+  readonly banMaxDays: number;
+  /**
+   * Offences are forgotten this many days after the last suspension ended.
+   * @default 180
+   */
+  readonly banForgetAfterDays: number;
+  /**
+   * Auto-suspensions in the last hour above which the breaker trips and everything goes to review.
+   * @default 20
+   */
+  readonly breakerMaxPerHour: number;
+  /**
+   * Share (0..1) of active accounts auto-suspended in the last hour above which the breaker trips.
+   * @default 0.01
+   */
+  readonly breakerMaxShare: number;
+  /**
+   * The share rule of the breaker only applies from this many active accounts on.
+   * @default 200
+   */
+  readonly breakerMinActiveForShare: number;
+  /**
+   * Disable the account's API Gateway API keys on suspension (re-enable on reinstatement).
+   * @default true
+   */
+  readonly manageApiKeys: boolean;
+
+  // ---- notify ----
+  /**
+   * AWS accounts allowed to create rules on the ban-event bus (written into the bus resource policy).
+   * @default []
+   */
+  readonly consumerAccountIds: string[];
+  /**
+   * AWS Organization (`o-...`) whose accounts may create rules on the bus.
+   * @default - none
+   */
+  readonly organizationId?: string;
+  /**
+   * Days the ban-event archive keeps events for replay (0 = forever).
+   * @default 365
+   */
+  readonly archiveRetentionDays: number;
+
+  // ---- observability ----
+  /**
+   * E-mail address subscribed to the alarm topic (SNS, KMS-encrypted).
+   * @default - alarms are created without a notification target
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Alarm when the aggregator's Kinesis iterator age exceeds this many seconds.
+   * @default 300
+   */
+  readonly iteratorAgeAlarmSeconds: number;
+  /**
+   * Alarm when the oldest review-queue message is older than this many hours.
+   * @default 12
+   */
+  readonly reviewQueueAgeAlarmHours: number;
+  /**
+   * Create the CloudWatch dashboard.
+   * @default true
+   */
+  readonly dashboard: boolean;
+}
+
+/** How one key is validated and documented. */
+interface KeySpec {
+  readonly type: 'integer' | 'number' | 'boolean' | 'string' | 'enum' | 'accountIds' | 'stringArray' | 'object';
+  readonly group: 'general' | 'ingest' | 'demo API' | 'aggregate' | 'detect' | 'escalate' | 'notify' | 'observability';
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly (string | number)[];
+  readonly pattern?: RegExp;
+  readonly optional?: boolean;
+  readonly doc: string;
+}
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
+
+/** The one table of keys: validation rules and the documentation of docs/deploy.md. */
+export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec } = {
+  dataRemovalPolicy: { type: 'enum', group: 'general', values: ['retain', 'destroy'], doc: 'What happens to the tables (cases, audit trail, features) when the stack is deleted.' },
+  streamMode: { type: 'enum', group: 'ingest', values: ['ON_DEMAND', 'PROVISIONED'], doc: 'Kinesis capacity mode of the ingestion stream.' },
+  shardCount: { type: 'integer', group: 'ingest', min: 1, max: 500, doc: 'Shards of the ingestion stream; only used with `streamMode: "PROVISIONED"`.' },
+  streamRetentionHours: { type: 'integer', group: 'ingest', min: 24, max: 8760, doc: 'Hours Kinesis keeps records; longer lets the aggregator catch up after a longer outage.' },
+  accessLogRetentionDays: { type: 'enum', group: 'ingest', values: LOG_RETENTION_DAYS, doc: 'Days the access-log group keeps records (a CloudWatch Logs retention value).' },
+  usageProducerAccountIds: { type: 'accountIds', group: 'ingest', doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events (CONTRACT §2) on the stream.' },
+  existingRestApiId: { type: 'string', group: 'ingest', optional: true, pattern: /^[a-z0-9]{10}$/, doc: 'Id of your existing REST API whose stage `existingStageName` should log to distill-guard (UpdateStage custom resource).' },
+  existingStageName: { type: 'string', group: 'ingest', optional: true, pattern: /^[A-Za-z0-9_-]{1,128}$/, doc: 'Stage of `existingRestApiId` to attach.' },
+  configureApiGatewayAccountRole: { type: 'boolean', group: 'ingest', doc: 'Create the account-level API Gateway CloudWatch Logs role access logging needs; false when the account already has one.' },
+  demoApi: { type: 'boolean', group: 'demo API', doc: 'Deploy the demo API (Lambda authorizer + stub model endpoint).' },
+  demoStageName: { type: 'string', group: 'demo API', pattern: /^[A-Za-z0-9_]{1,128}$/, doc: 'Stage name of the demo API.' },
+  demoAuthorizerCacheTtlSeconds: { type: 'integer', group: 'demo API', min: 0, max: 3600, doc: 'Seconds API Gateway caches the authorizer answer; a suspension takes up to this long to bite.' },
+  demoThrottleRateLimit: { type: 'number', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan steady-state requests/s per API key.' },
+  demoThrottleBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan burst per API key.' },
+  demoApiKeyRequired: { type: 'boolean', group: 'demo API', doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.' },
+  demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
+  demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on the ingestion stream.' },
+  aggregatorBatchSize: { type: 'integer', group: 'aggregate', min: 1, max: 10000, doc: 'Records per aggregator invocation (event source mapping BatchSize).' },
+  aggregatorMaxBatchingWindowSeconds: { type: 'integer', group: 'aggregate', min: 0, max: 300, doc: 'Seconds the mapping waits to fill a batch.' },
+  aggregatorParallelizationFactor: { type: 'integer', group: 'aggregate', min: 1, max: 10, doc: 'Concurrent aggregator batches per shard.' },
+  aggregatorRetryAttempts: { type: 'integer', group: 'aggregate', min: 0, max: 10000, doc: 'Retries of a failing batch (each retry bisects it) before its records go to the on-failure queue.' },
+  aggregatorMaxRecordAgeSeconds: { type: 'integer', group: 'aggregate', min: 60, max: 604800, doc: 'Records older than this go to the on-failure queue instead of being processed.' },
+  featuresRetentionDays: { type: 'integer', group: 'aggregate', min: 1, max: 3650, doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.' },
+  aggregatorMemoryMb: { type: 'integer', group: 'aggregate', min: 128, max: 10240, doc: 'Memory of the aggregator function in MB (CPU scales with it).' },
+  scoreIntervalMinutes: { type: 'integer', group: 'detect', min: 1, max: 1440, doc: 'Minutes between scorer runs.' },
+  detectionConfig: { type: 'object', group: 'detect', doc: 'Partial detection config (thresholds, per-signal `shadow`, ...; src/detect/config.ts), validated and passed to the scorer.' },
+  shadowMode: { type: 'boolean', group: 'escalate', doc: 'Global shadow mode: score, open cases and record decisions, but suspend nobody. Start here in a new deployment.' },
+  shadowSignals: { type: 'stringArray', group: 'escalate', doc: 'Signals in shadow mode: they never cause an enforcement on their own, nor an auto-suspension.' },
+  reviewTimeoutHours: { type: 'number', group: 'escalate', min: 0.01, max: 8760, doc: 'Hours a review case waits for a reviewer before the safe default applies (no suspension, case overdue).' },
+  banBaseHours: { type: 'number', group: 'escalate', min: 0.01, max: 87600, doc: 'First suspension in hours; each repeat offence multiplies it by `banFactor`.' },
+  banFactor: { type: 'number', group: 'escalate', min: 1, max: 100, doc: 'Multiplier of the suspension per repeat offence.' },
+  banMaxDays: { type: 'number', group: 'escalate', min: 0.01, max: 3650, doc: 'Longest suspension in days.' },
+  banForgetAfterDays: { type: 'number', group: 'escalate', min: 1, max: 3650, doc: 'Offences are forgotten this many days after the last suspension ended.' },
+  breakerMaxPerHour: { type: 'integer', group: 'escalate', min: 0, max: 1000000, doc: 'Auto-suspensions in the last hour above which the circuit breaker trips (all to review, alarm).' },
+  breakerMaxShare: { type: 'number', group: 'escalate', min: 0, max: 1, doc: 'Share of active accounts auto-suspended in the last hour above which the breaker trips.' },
+  breakerMinActiveForShare: { type: 'integer', group: 'escalate', min: 0, max: 100000000, doc: 'The share rule of the breaker applies only from this many active accounts on.' },
+  manageApiKeys: { type: 'boolean', group: 'escalate', doc: "Disable the account's API Gateway API keys on suspension and re-enable them on reinstatement." },
+  consumerAccountIds: { type: 'accountIds', group: 'notify', doc: 'AWS accounts allowed to create rules on the ban-event bus.' },
+  organizationId: { type: 'string', group: 'notify', optional: true, pattern: /^o-[a-z0-9]{10,32}$/, doc: 'AWS Organization whose accounts may create rules on the ban-event bus.' },
+  archiveRetentionDays: { type: 'integer', group: 'notify', min: 0, max: 36500, doc: 'Days the ban-event archive keeps events for replay (0 = forever).' },
+  alarmEmail: { type: 'string', group: 'observability', optional: true, pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, doc: 'E-mail subscribed to the alarm topic.' },
+  iteratorAgeAlarmSeconds: { type: 'integer', group: 'observability', min: 1, max: 604800, doc: "Alarm when the aggregator's Kinesis iterator age exceeds this." },
+  reviewQueueAgeAlarmHours: { type: 'number', group: 'observability', min: 0.01, max: 336, doc: 'Alarm when the oldest review-queue message is older than this.' },
+  dashboard: { type: 'boolean', group: 'observability', doc: 'Create the CloudWatch dashboard.' },
+};
+
+function fail(key: string, rule: string, value: unknown): never {
+  throw new Error(`distill-guard config '${key}' ${rule}, got ${JSON.stringify(value)}`);
+}
+
+function checkValue(key: string, spec: KeySpec, value: unknown): void {
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof value !== 'boolean') fail(key, 'must be true or false', value);
+      return;
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) fail(key, `must be a number`, value);
+      if (spec.type === 'integer' && !Number.isInteger(value)) fail(key, 'must be an integer', value);
+      const n = value as number;
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        fail(key, `must be between ${spec.min} and ${spec.max}`, value);
+      }
+      return;
+    }
+    case 'string':
+      if (typeof value !== 'string') fail(key, 'must be a string', value);
+      if (spec.pattern && !spec.pattern.test(value as string)) fail(key, `must match ${spec.pattern}`, value);
+      return;
+    case 'enum':
+      if (!spec.values!.includes(value as string | number)) fail(key, `must be one of ${spec.values!.map((v) => JSON.stringify(v)).join(', ')}`, value);
+      return;
+    case 'accountIds':
+      if (!Array.isArray(value) || value.some((a) => typeof a !== 'string' || !/^\d{12}$/.test(a))) {
+        fail(key, 'must be a list of 12-digit aws account ids (as strings)', value);
+      }
+      return;
+    case 'stringArray':
+      if (!Array.isArray(value) || value.some((a) => typeof a !== 'string')) fail(key, 'must be a list of strings', value);
+      return;
+    case 'object':
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(key, 'must be a json object', value);
+      return;
+  }
+}
+
+/**
+ * Defaults, then each override layer in order (later wins), validated. `undefined` in a layer means "not set".
+ * Throws a lowercase error naming the key and showing the value received.
+ */
+export function resolveConfig(...layers: Array<Record<string, unknown> | undefined | null>): DistillGuardConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const layer of layers) {
+    if (layer === undefined || layer === null) continue;
+    if (typeof layer !== 'object' || Array.isArray(layer)) {
+      throw new Error(`distill-guard config must be a json object, got ${JSON.stringify(layer)}`);
+    }
+    for (const [key, value] of Object.entries(layer)) {
+      if (!(key in CONFIG_SPEC)) {
+        throw new Error(`unknown distill-guard config key '${key}' (got ${JSON.stringify(value)}); known keys: ${Object.keys(CONFIG_SPEC).join(', ')}`);
+      }
+      if (value === undefined) continue;
+      const spec = CONFIG_SPEC[key as keyof DistillGuardConfig];
+      if (value === null && spec.optional) {
+        delete merged[key];
+        continue;
+      }
+      checkValue(key, spec, value);
+      merged[key] = value;
+    }
+  }
+  const cfg = merged as unknown as DistillGuardConfig;
+  // Cross-key rules.
+  if ((cfg.existingRestApiId === undefined) !== (cfg.existingStageName === undefined)) {
+    throw new Error(
+      `distill-guard config 'existingRestApiId' and 'existingStageName' go together, got existingRestApiId ${JSON.stringify(cfg.existingRestApiId)} and existingStageName ${JSON.stringify(cfg.existingStageName)}`,
+    );
+  }
+  if (cfg.banBaseHours > cfg.banMaxDays * 24) {
+    throw new Error(`distill-guard config 'banMaxDays' must cover 'banBaseHours', got banBaseHours ${cfg.banBaseHours} and banMaxDays ${cfg.banMaxDays}`);
+  }
+  if (cfg.demoThrottleBurstLimit < cfg.demoThrottleRateLimit) {
+    throw new Error(
+      `distill-guard config 'demoThrottleBurstLimit' must be at least 'demoThrottleRateLimit', got ${cfg.demoThrottleBurstLimit} < ${cfg.demoThrottleRateLimit}`,
+    );
+  }
+  // The detection overrides are validated against the detector's own schema (unknown keys, wrong types).
+  try {
+    resolveDetectionConfig(cfg.detectionConfig);
+  } catch (err) {
+    throw new Error(`distill-guard config 'detectionConfig' is invalid: ${(err as Error).message}`);
+  }
+  return cfg;
+}
+
+/** The `distill-guard` context value (cdk.json or `-c`), parsed when given as a JSON string on the command line. */
+export function contextOverrides(scope: Construct): Record<string, unknown> | undefined {
+  const raw: unknown = scope.node.tryGetContext(CONTEXT_KEY);
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') {
+    try {
+      return JSON.parse(raw) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`distill-guard context must be a json object, got ${JSON.stringify(raw)} (${(err as Error).message})`);
+    }
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** Config for `scope`: defaults < context < `props`. */
+export function configFor(scope: Construct, props?: Partial<DistillGuardConfig>): DistillGuardConfig {
+  return resolveConfig(contextOverrides(scope), props as Record<string, unknown> | undefined);
+}
+
+/** One row per key, in spec order: the configuration table of docs/deploy.md. */
+export function describeConfig(): Array<{ key: string; group: string; type: string; default: string; meaning: string }> {
+  return Object.entries(CONFIG_SPEC).map(([key, spec]) => {
+    const def = (DEFAULT_CONFIG as Record<string, unknown>)[key];
+    let type: string = spec.type;
+    if (spec.type === 'enum') type = spec.values!.length > 6 ? 'number (retention days)' : spec.values!.map((v) => JSON.stringify(v)).join(' \\| ');
+    if (spec.type === 'accountIds') type = 'string[] (account ids)';
+    if ((spec.type === 'integer' || spec.type === 'number') && spec.min !== undefined) type = `${spec.type} ${spec.min}..${spec.max}`;
+    return { key, group: spec.group, type, default: def === undefined ? '(none)' : JSON.stringify(def), meaning: spec.doc };
+  });
+}

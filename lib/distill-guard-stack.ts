@@ -1,0 +1,52 @@
+/**
+ * `DistillGuardStack`: the deployable app (stack id `DistillGuard` in bin/app.ts) = `DistillGuard` + the
+ * optional `DemoApi` (on by default; `demoApi: false` in the `distill-guard` context to attach your own API).
+ */
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DistillGuard, DistillGuardProps } from './distill-guard';
+import { DemoApi } from './ingest/demo-api';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
+
+export interface DistillGuardStackProps extends StackProps, DistillGuardProps {}
+
+export class DistillGuardStack extends Stack {
+  public readonly guard: DistillGuard;
+  public readonly demoApi?: DemoApi;
+
+  constructor(scope: Construct, id: string, props: DistillGuardStackProps = {}) {
+    super(scope, id, {
+      description: 'distill-guard: access logs -> features -> cases -> review/suspension -> ban events',
+      ...props,
+    });
+    this.guard = new DistillGuard(this, 'Guard', props);
+    const cfg = this.guard.config;
+
+    if (cfg.demoApi) {
+      this.demoApi = new DemoApi(this, 'DemoApi', {
+        controlTable: this.guard.controlTable.table,
+        accessLogGroup: this.guard.ingestion.accessLogGroup,
+        usageStream: this.guard.ingestion.stream,
+        emitUsageEvents: cfg.demoUsageEvents,
+        stageName: cfg.demoStageName,
+        authorizerCacheTtl: Duration.seconds(cfg.demoAuthorizerCacheTtlSeconds),
+        throttleRateLimit: cfg.demoThrottleRateLimit,
+        throttleBurstLimit: cfg.demoThrottleBurstLimit,
+        apiKeyRequired: cfg.demoApiKeyRequired,
+        allowUnknownAccounts: cfg.demoAllowUnknownAccounts,
+        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole,
+      });
+    }
+
+    new CfnOutput(this, 'IngestionStreamName', { value: this.guard.ingestion.stream.streamName, description: 'Kinesis stream (access logs + usage events)' });
+    new CfnOutput(this, 'AccessLogGroupName', { value: this.guard.ingestion.accessLogGroup.logGroupName, description: 'access-log group (subscribed to the stream)' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.guard.monitoring.alarmTopic.topicArn, description: 'SNS topic every alarm notifies' });
+    // Ban events (docs/events.md: what a consuming team needs from the producer).
+    new CfnOutput(this, 'BanEventBusName', { value: this.guard.banEvents.eventBus.eventBusName, description: 'ban-event bus (distill-guard events tail --bus)' });
+    new CfnOutput(this, 'BanEventBusArn', { value: this.guard.banEvents.eventBus.eventBusArn, description: 'ban-event bus ARN: consumers create their rules on it' });
+    new CfnOutput(this, 'BanEventArchiveName', { value: this.guard.banEvents.archive.archiveName, description: 'archive of every ban event (replay)' });
+    new CfnOutput(this, 'BanEventSchemaRegistryName', { value: this.guard.banEvents.registry.attrRegistryName, description: 'EventBridge schema registry of the ban events' });
+
+    acknowledgeNagFindings(this);
+  }
+}

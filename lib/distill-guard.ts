@@ -1,0 +1,166 @@
+/**
+ * `DistillGuard`: the product construct. Composes the stages along the data path
+ *
+ *   API Gateway access logs -> CloudWatch Logs -> Kinesis (IngestionStream)
+ *     -> Aggregator (features table) -> Scorer (schedule) -> Escalation (Step Functions, review queue)
+ *     -> control-table outbox -> BanEvents (EventBridge bus)
+ *
+ * plus the dashboard and alarms (PipelineMonitoring). Every tunable is a typed prop of `DistillGuardConfig`
+ * (lib/config.ts), overridable from the `distill-guard` cdk.json context key. It brings no API of its own:
+ * attach your REST API stage with `existingRestApiId`/`existingStageName`, `attachStage(stage)`, or deploy the
+ * included `DemoApi` (DistillGuardStack does, by default).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { Aggregator } from './aggregate/aggregator';
+import { configFor, DistillGuardConfig } from './config';
+import { Escalation } from './escalate/escalation';
+import { AccessLogIngestion } from './ingest/access-log-ingestion';
+import { IngestionStream } from './ingest/ingestion-stream';
+import { BanEvents } from './notify/ban-events';
+import { MonitoredFunction, MonitoredQueue, PipelineMonitoring } from './observability/monitoring';
+import { ControlTable } from './state/control-table';
+
+/**
+ * Props of {@link DistillGuard}: every key of `DistillGuardConfig` (each documented there with its `@default`),
+ * all optional; a key given here wins over the `distill-guard` context value.
+ */
+export interface DistillGuardProps extends Partial<DistillGuardConfig> {}
+
+export class DistillGuard extends Construct {
+  /** The resolved configuration (defaults < context < props). */
+  public readonly config: DistillGuardConfig;
+  public readonly controlTable: ControlTable;
+  public readonly ingestion: IngestionStream;
+  public readonly aggregator: Aggregator;
+  public readonly escalation: Escalation;
+  public readonly banEvents: BanEvents;
+  public readonly monitoring: PipelineMonitoring;
+  /** Set when `existingRestApiId` + `existingStageName` are configured. */
+  public readonly existingStageIngestion?: AccessLogIngestion;
+  private attachedStages = 0;
+
+  constructor(scope: Construct, id: string, props: DistillGuardProps = {}) {
+    super(scope, id);
+    const cfg = configFor(this, props);
+    this.config = cfg;
+    const dataRemoval = cfg.dataRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    // --- state + notify ------------------------------------------------------------------------------------
+    this.controlTable = new ControlTable(this, 'Control', { removalPolicy: dataRemoval });
+    const controlTable = this.controlTable.table;
+
+    this.banEvents = new BanEvents(this, 'BanEvents', {
+      controlTable,
+      consumerAccountIds: cfg.consumerAccountIds.length > 0 ? cfg.consumerAccountIds : undefined,
+      organizationId: cfg.organizationId,
+      archiveRetention: Duration.days(cfg.archiveRetentionDays),
+    });
+
+    // --- ingest ----------------------------------------------------------------------------------------------
+    this.ingestion = new IngestionStream(this, 'Ingestion', {
+      streamMode: cfg.streamMode === 'PROVISIONED' ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+      shardCount: cfg.streamMode === 'PROVISIONED' ? cfg.shardCount : undefined,
+      streamRetention: Duration.hours(cfg.streamRetentionHours),
+      accessLogRetention: cfg.accessLogRetentionDays as logs.RetentionDays,
+      usageProducerAccountIds: cfg.usageProducerAccountIds,
+    });
+
+    // --- aggregate -------------------------------------------------------------------------------------------
+    this.aggregator = new Aggregator(this, 'Aggregator', {
+      stream: this.ingestion.stream,
+      batchSize: cfg.aggregatorBatchSize,
+      maxBatchingWindow: Duration.seconds(cfg.aggregatorMaxBatchingWindowSeconds),
+      parallelizationFactor: cfg.aggregatorParallelizationFactor,
+      retryAttempts: cfg.aggregatorRetryAttempts,
+      maxRecordAge: Duration.seconds(cfg.aggregatorMaxRecordAgeSeconds),
+      featureRetention: cfg.featuresRetentionDays,
+      memorySize: cfg.aggregatorMemoryMb,
+      removalPolicy: dataRemoval,
+    });
+
+    // --- escalate --------------------------------------------------------------------------------------------
+    this.escalation = new Escalation(this, 'Escalation', {
+      controlTable,
+      featuresTable: this.aggregator.featuresTable,
+      shadowMode: cfg.shadowMode,
+      shadowSignals: cfg.shadowSignals,
+      reviewTimeout: Duration.minutes(Math.round(cfg.reviewTimeoutHours * 60)),
+      banBase: Duration.minutes(Math.round(cfg.banBaseHours * 60)),
+      banFactor: cfg.banFactor,
+      banMax: Duration.minutes(Math.round(cfg.banMaxDays * 24 * 60)),
+      banForgetAfter: Duration.minutes(Math.round(cfg.banForgetAfterDays * 24 * 60)),
+      breakerMaxPerHour: cfg.breakerMaxPerHour,
+      breakerMaxShare: cfg.breakerMaxShare,
+      breakerMinActiveForShare: cfg.breakerMinActiveForShare,
+      manageApiKeys: cfg.manageApiKeys,
+    });
+
+    // --- the user's existing stage -----------------------------------------------------------------------------
+    if (cfg.existingRestApiId && cfg.existingStageName) {
+      this.existingStageIngestion = new AccessLogIngestion(this, 'ExistingStage', {
+        logGroup: this.ingestion.accessLogGroup,
+        restApiId: cfg.existingRestApiId,
+        stageName: cfg.existingStageName,
+        // With the demo API the account role comes from the demo's RestApi; never create two.
+        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole && !cfg.demoApi,
+      });
+    }
+
+    // --- observability -----------------------------------------------------------------------------------------
+    const functions: MonitoredFunction[] = [
+      { fn: this.aggregator.fn, name: 'Aggregator', streamConsumer: true },
+      { fn: this.escalation.caseFunction, name: 'EscalationCase' },
+      { fn: this.escalation.suspensionFunction, name: 'EscalationSuspension' },
+      { fn: this.escalation.expirerFunction, name: 'SuspensionExpirer' },
+      { fn: this.banEvents.publisher, name: 'BanEventPublisher', streamConsumer: true },
+      { fn: this.banEvents.sweeper, name: 'OutboxSweeper' },
+    ];
+    const failureQueues: MonitoredQueue[] = [
+      { queue: this.aggregator.failureQueue, name: 'AggregatorFailures' },
+      { queue: this.banEvents.publisherDlq, name: 'BanEventPublisherFailures' },
+      { queue: this.escalation.reviewDlq, name: 'ReviewDeadLetters' },
+    ];
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      stream: this.ingestion.stream,
+      functions,
+      failureQueues,
+      stateMachine: this.escalation.stateMachine,
+      reviewQueue: this.escalation.reviewQueue,
+      breakerMetricDimensions: { service: 'escalate' },
+      iteratorAgeThreshold: Duration.seconds(cfg.iteratorAgeAlarmSeconds),
+      reviewQueueAgeThreshold: Duration.minutes(Math.round(cfg.reviewQueueAgeAlarmHours * 60)),
+      alarmEmail: cfg.alarmEmail,
+      dashboard: cfg.dashboard,
+    });
+    // The stages' own alarms (outbox age, breaker, ...) notify the same topic.
+    const notify = new cw_actions.SnsAction(this.monitoring.alarmTopic);
+    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms] as cloudwatch.Alarm[]) {
+      alarm.addAlarmAction(notify);
+    }
+  }
+
+  /**
+   * Send a REST API stage's access logs (CONTRACT §1 format) into distill-guard. A `Stage` of this app is
+   * configured in the template; an imported one (`Stage.fromStageAttributes`) through UpdateStage.
+   */
+  public attachStage(stage: apigateway.IStage, options: { configureAccountCloudWatchRole?: boolean } = {}): AccessLogIngestion {
+    this.attachedStages += 1;
+    return new AccessLogIngestion(this, `AttachedStage${this.attachedStages}`, {
+      logGroup: this.ingestion.accessLogGroup,
+      stage,
+      configureAccountCloudWatchRole: options.configureAccountCloudWatchRole ?? false,
+    });
+  }
+
+  /** Let the model-serving tier put usage events (CONTRACT §2) on the ingestion stream. */
+  public grantUsageWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.ingestion.grantUsageWrite(grantee);
+  }
+}

@@ -1,0 +1,460 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { ESCALATE_DEFAULTS } from './defaults';
+
+/** Props for {@link Escalation}. */
+export interface EscalationProps {
+  /** The control table (cases, audit trail, account status, allowlist, breaker, outbox). */
+  readonly controlTable: dynamodb.ITable;
+  /**
+   * The features table: read for the evidence snapshot and the active-account count of the breaker's share rule.
+   * @default none: evidence holds what the scorer passed, and only the breaker's count rule applies
+   */
+  readonly featuresTable?: dynamodb.ITable;
+  /**
+   * Key of the control/features tables, when `controlTable` is an imported ITable that does not carry it.
+   * @default the tables' own `encryptionKey`
+   */
+  readonly tableEncryptionKey?: kms.IKey;
+  /**
+   * KMS key of the review queue and its DLQ.
+   * @default a new key with rotation enabled
+   */
+  readonly queueEncryptionKey?: kms.IKey;
+  /**
+   * How long a case waits for a reviewer (the Review state's TimeoutSeconds). At most 13 days (SQS retention).
+   * On timeout: no suspension, the case is marked overdue and the ReviewOverdue alarm fires.
+   * @default Duration.hours(24)
+   */
+  readonly reviewTimeout?: Duration;
+  /**
+   * Heartbeat of the Review state (HeartbeatSeconds): when set, a reviewer tool must call SendTaskHeartbeat at
+   * least this often (e.g. while a case is claimed), or the review times out early.
+   * @default the review timeout (no separate heartbeat requirement)
+   */
+  readonly reviewHeartbeat?: Duration;
+  /**
+   * First suspension (fail2ban `bantime`).
+   * @default Duration.hours(24)
+   */
+  readonly banBase?: Duration;
+  /**
+   * Multiplier per repeat offence (fail2ban `bantime.factor`).
+   * @default 2
+   */
+  readonly banFactor?: number;
+  /**
+   * Cap on a suspension (fail2ban `bantime.maxtime`).
+   * @default Duration.days(30)
+   */
+  readonly banMax?: Duration;
+  /**
+   * Offences are forgotten this long after the last suspension ended.
+   * @default Duration.days(180)
+   */
+  readonly banForgetAfter?: Duration;
+  /**
+   * Circuit breaker: auto-suspend stops when the sliding-hour count would exceed this.
+   * @default 20
+   */
+  readonly breakerMaxPerHour?: number;
+  /**
+   * Circuit breaker: auto-suspend stops when the sliding-hour count would exceed this share of active accounts.
+   * @default 0.01
+   */
+  readonly breakerMaxShare?: number;
+  /**
+   * The share rule applies from this many active accounts on.
+   * @default 200
+   */
+  readonly breakerMinActiveForShare?: number;
+  /**
+   * Global shadow mode: decisions are computed, recorded and shown, never applied. Overridable at run time with
+   * `distill-guard review shadow`.
+   * @default false
+   */
+  readonly shadowMode?: boolean;
+  /**
+   * Signals in shadow mode: they never cause an enforcement on their own, and never an auto-suspension.
+   * @default none
+   */
+  readonly shadowSignals?: string[];
+  /**
+   * Disable/enable the account's API Gateway API keys on suspension/reinstatement.
+   * @default true
+   */
+  readonly manageApiKeys?: boolean;
+  /**
+   * How often suspensions that have ended are reinstated (keys, status, event).
+   * @default Duration.minutes(5)
+   */
+  readonly expiryInterval?: Duration;
+  /**
+   * Cluster members read into a case's evidence.
+   * @default 20
+   */
+  readonly maxClusterMembers?: number;
+  /**
+   * Write stack outputs (`EscalationStateMachineArn`, `EscalationReviewQueueUrl`, `EscalationControlTableName`,
+   * `EscalationFeaturesTableName`) that `distill-guard review --stack` reads. Turn off if the construct is used
+   * twice in one stack.
+   * @default true
+   */
+  readonly createOutputs?: boolean;
+  /**
+   * Removal policy of the queues and log group.
+   * @default RemovalPolicy.DESTROY for the queues (transient), RETAIN for nothing else here
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const seconds = (d: Duration) => d.toSeconds();
+
+/**
+ * The escalation workflow: a Standard state machine that records a case with its evidence, applies the
+ * guardrails (allowlist, circuit breaker, shadow mode), then auto-suspends, asks a human (SQS task token with
+ * a deadline) or dismisses; a suspension is applied in one transaction with its audit entry and its
+ * `Account Suspended` outbox event, with the API keys disabled before and re-enabled if the decision does not
+ * commit. Plus the expirer, the alarms, and `reviewerPolicy` / `operatorPolicy` for the people who work the queue.
+ */
+export class Escalation extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly reviewQueue: sqs.Queue;
+  readonly reviewDlq: sqs.Queue;
+  readonly queueKey: kms.IKey;
+  readonly caseFunction: DistillGuardFunction;
+  readonly suspensionFunction: DistillGuardFunction;
+  readonly expirerFunction: DistillGuardFunction;
+  readonly expiryRule: events.Rule;
+  /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
+  readonly reviewerPolicy: iam.ManagedPolicy;
+  /** Operator tools: allowlist, breaker re-arm, reinstatement (control-table writes, API key enable). */
+  readonly operatorPolicy: iam.ManagedPolicy;
+  readonly alarms: cloudwatch.Alarm[];
+  readonly breakerTrippedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: EscalationProps) {
+    super(scope, id);
+    const D = ESCALATE_DEFAULTS;
+    const reviewTimeout = props.reviewTimeout ?? D.reviewTimeout;
+    if (seconds(reviewTimeout) < 1 || seconds(reviewTimeout) > 13 * 86_400) {
+      throw new Error(`reviewTimeout must be between 1 second and 13 days (SQS keeps a message at most 14), got ${reviewTimeout.toHumanString()}`);
+    }
+    const heartbeat = props.reviewHeartbeat ?? reviewTimeout;
+    if (seconds(heartbeat) > seconds(reviewTimeout)) throw new Error(`reviewHeartbeat must not exceed reviewTimeout, got ${heartbeat.toHumanString()}`);
+    const banBase = props.banBase ?? D.banBase;
+    const banMax = props.banMax ?? D.banMax;
+    if (seconds(banMax) < seconds(banBase)) throw new Error(`banMax must be at least banBase, got ${banMax.toHumanString()} < ${banBase.toHumanString()}`);
+    const banFactor = props.banFactor ?? D.banFactor;
+    if (!(banFactor >= 1)) throw new Error(`banFactor must be >= 1, got ${banFactor}`);
+    const maxShare = props.breakerMaxShare ?? D.breakerMaxShare;
+    if (!(maxShare > 0 && maxShare <= 1)) throw new Error(`breakerMaxShare must be in (0, 1], got ${maxShare}`);
+    const maxPerHour = props.breakerMaxPerHour ?? D.breakerMaxPerHour;
+    if (!(Number.isInteger(maxPerHour) && maxPerHour >= 0)) throw new Error(`breakerMaxPerHour must be a non-negative integer, got ${maxPerHour}`);
+    const manageApiKeys = props.manageApiKeys ?? true;
+    const queueRemoval = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    // ---------------- review queue ----------------
+    this.queueKey = props.queueEncryptionKey ?? new kms.Key(this, 'QueueKey', { enableKeyRotation: true, description: 'distill-guard review queue (task tokens)' });
+    this.reviewDlq = new sqs.Queue(this, 'ReviewDlq', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: queueRemoval,
+    });
+    this.reviewQueue = new sqs.Queue(this, 'ReviewQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      enforceSSL: true,
+      // The message (and its token) must outlive the review deadline.
+      retentionPeriod: Duration.seconds(Math.min(14 * 86_400, seconds(reviewTimeout) + 86_400)),
+      visibilityTimeout: D.reviewVisibilityTimeout,
+      deadLetterQueue: { queue: this.reviewDlq, maxReceiveCount: D.reviewMaxReceiveCount },
+      removalPolicy: queueRemoval,
+    });
+
+    // ---------------- functions ----------------
+    const env: Record<string, string> = {
+      CONTROL_TABLE: props.controlTable.tableName,
+      ...(props.featuresTable ? { FEATURES_TABLE: props.featuresTable.tableName } : {}),
+      REVIEW_TIMEOUT_SECONDS: String(seconds(reviewTimeout)),
+      BAN_BASE_SECONDS: String(seconds(banBase)),
+      BAN_FACTOR: String(banFactor),
+      BAN_MAX_SECONDS: String(seconds(banMax)),
+      BAN_FORGET_SECONDS: String(seconds(props.banForgetAfter ?? D.banForgetAfter)),
+      BREAKER_MAX_PER_HOUR: String(maxPerHour),
+      BREAKER_MAX_SHARE: String(maxShare),
+      BREAKER_MIN_ACTIVE: String(props.breakerMinActiveForShare ?? D.breakerMinActiveForShare),
+      SHADOW_MODE: String(props.shadowMode ?? D.shadowMode),
+      SHADOW_SIGNALS: (props.shadowSignals ?? D.shadowSignals).join(','),
+      MANAGE_API_KEYS: String(manageApiKeys),
+      MAX_CLUSTER_MEMBERS: String(props.maxClusterMembers ?? D.maxClusterMembers),
+    };
+    this.caseFunction = new DistillGuardFunction(this, 'CaseFn', {
+      entry: 'lambdas/escalate/case-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: record case, guardrails, review result, dismiss, overdue',
+      environment: env,
+    });
+    this.suspensionFunction = new DistillGuardFunction(this, 'SuspensionFn', {
+      entry: 'lambdas/escalate/suspension-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: apply (and compensate) a suspension',
+      environment: env,
+    });
+    this.expirerFunction = new DistillGuardFunction(this, 'ExpirerFn', {
+      entry: 'lambdas/escalate/expirer-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: reinstate accounts whose suspension has ended',
+      environment: env,
+      timeout: Duration.minutes(2),
+    });
+    for (const fn of [this.caseFunction, this.suspensionFunction, this.expirerFunction]) {
+      props.controlTable.grantReadWriteData(fn);
+      props.tableEncryptionKey?.grantEncryptDecrypt(fn);
+    }
+    props.featuresTable?.grantReadData(this.caseFunction);
+    if (manageApiKeys) {
+      const keyPolicy = apiKeyStatements();
+      for (const fn of [this.suspensionFunction, this.expirerFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
+    }
+    this.expiryRule = new events.Rule(this, 'ExpirySchedule', {
+      schedule: events.Schedule.rate(props.expiryInterval ?? D.expiryInterval),
+      targets: [new targets.LambdaFunction(this.expirerFunction, { retryAttempts: 2 })],
+    });
+
+    // ---------------- state machine ----------------
+    const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
+    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(stateMachine),
+      tracingEnabled: true,
+      // includeExecutionData false: state inputs carry the task token; it must never reach the logs.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      // Beyond the review deadline plus generous time for the steps around it.
+      timeout: Duration.seconds(seconds(reviewTimeout) + 2 * 3600),
+      comment: 'distill-guard escalation: case, guardrails, review or auto-suspend, suspension with outbox event',
+    });
+
+    // ---------------- policies for people ----------------
+    const stack = Stack.of(this);
+    const describeStack = new iam.PolicyStatement({
+      sid: 'DiscoverStackResources',
+      actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResources'],
+      resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+    });
+    this.reviewerPolicy = new iam.ManagedPolicy(this, 'ReviewerPolicy', {
+      description: 'distill-guard reviewers: complete review tasks of the escalation workflow (and nothing else), read cases',
+      statements: [describeStack],
+    });
+    const tableArns = (t: dynamodb.ITable) => [t.tableArn, `${t.tableArn}/index/*`];
+    const tableKeys = [props.tableEncryptionKey, props.controlTable.encryptionKey, props.featuresTable?.encryptionKey].filter((k): k is kms.IKey => !!k);
+    const readTables = [props.controlTable, ...(props.featuresTable ? [props.featuresTable] : [])].flatMap(tableArns);
+    this.reviewerPolicy.addStatements(
+      // SendTaskSuccess/Failure/Heartbeat scoped to this state machine (never `*`).
+      new iam.PolicyStatement({
+        sid: 'CompleteReviewTasks',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadExecutions',
+        actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WorkTheReviewQueue',
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: [this.reviewQueue.queueArn],
+      }),
+      new iam.PolicyStatement({ sid: 'DecryptReviewMessages', actions: ['kms:Decrypt'], resources: [this.queueKey.keyArn] }),
+      new iam.PolicyStatement({
+        sid: 'ReadCases',
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem'],
+        resources: readTables,
+      }),
+      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+    );
+
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'distill-guard operators: allowlist, breaker re-arm, shadow mode, reinstatement (with the ReviewerPolicy)',
+      statements: [
+        describeStack,
+        ...(manageApiKeys ? apiKeyStatements() : []),
+        new iam.PolicyStatement({
+          sid: 'OperateControlTable',
+          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+          resources: tableArns(props.controlTable),
+        }),
+        ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'UseTableKeys', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+      ],
+    });
+
+    // ---------------- alarms ----------------
+    const metric = (name: string) =>
+      new cloudwatch.Metric({ namespace: 'DistillGuard', metricName: name, dimensionsMap: { service: 'escalate' }, statistic: 'Sum', period: Duration.minutes(5) });
+    this.breakerTrippedAlarm = new cloudwatch.Alarm(this, 'BreakerTrippedAlarm', {
+      alarmDescription: 'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
+      metric: metric('BreakerTripped'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [
+      this.breakerTrippedAlarm,
+      new cloudwatch.Alarm(this, 'ReviewOverdueAlarm', {
+        alarmDescription: 'A review case passed its deadline without a decision (no suspension was applied). See `distill-guard review list --state overdue`.',
+        metric: metric('ReviewOverdue'),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'ExecutionsFailedAlarm', {
+        alarmDescription: 'An escalation execution failed (its case is marked error/overdue; nothing half-applied).',
+        metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'ReviewDlqAlarm', {
+        alarmDescription: 'Review messages reached the DLQ (received too often without completion).',
+        metric: this.reviewDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+
+    if (props.createOutputs ?? true) {
+      const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);
+      out('StateMachineArn', this.stateMachine.stateMachineArn, 'escalation state machine (distill-guard review)');
+      out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (task tokens)');
+      out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
+      if (props.featuresTable) out('FeaturesTableName', props.featuresTable.tableName, 'features table');
+      out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
+      out('OperatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'attach to operators');
+    }
+  }
+
+  private buildDefinition(reviewTimeout: Duration, heartbeat: Duration): sfn.IChainable {
+    const retry = (t: sfn.TaskStateBase) => {
+      // Lambda service hiccups, then anything the step threw (steps are idempotent).
+      t.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      t.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      return t;
+    };
+    const step = (id: string, fn: DistillGuardFunction, name: string, resultPath: string | undefined, comment: string) =>
+      retry(
+        new tasks.LambdaInvoke(this, id, {
+          lambdaFunction: fn,
+          payloadResponseOnly: true,
+          retryOnServiceExceptions: false, // the retry below covers them (with jitter)
+          payload: sfn.TaskInput.fromObject({ step: name, state: sfn.JsonPath.entirePayload }),
+          resultPath: resultPath ?? sfn.JsonPath.DISCARD,
+          comment,
+        }),
+      );
+
+    const failed = new sfn.Fail(this, 'EscalationFailed', { error: 'EscalationFailed', cause: 'a step failed after retries; the case is marked error and nothing is half-applied' });
+    const markError = step('MarkError', this.caseFunction, 'error', undefined, 'case -> error (needs attention), account released').addCatch(failed, { resultPath: '$.markErrorFailure' });
+    markError.next(failed);
+    const catchTo = (t: sfn.TaskStateBase, next: sfn.IChainable = markError) => t.addCatch(next, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const done = new sfn.Succeed(this, 'Done');
+    const duplicate = new sfn.Succeed(this, 'Duplicate', { comment: 'the account already has an open case: nothing to do' });
+
+    const record = catchTo(step('RecordCase', this.caseFunction, 'record', '$.record', 'one open case per account; evidence snapshot; Account Flagged (outbox)'));
+    const guard = catchTo(step('CheckGuardrails', this.caseFunction, 'route', '$.guard', 'allowlist, circuit breaker, shadow mode -> suspend | review | dismiss'));
+    const dismiss = catchTo(step('Dismiss', this.caseFunction, 'dismiss', '$.closed', 'close without enforcement'));
+    dismiss.next(done);
+    const overdue = step('MarkOverdue', this.caseFunction, 'overdue', '$.closed', 'deadline passed: no suspension, case overdue').addCatch(failed, { resultPath: '$.error' });
+    overdue.next(done);
+    const compensate = step('CompensateSuspension', this.suspensionFunction, 'compensate', '$.compensated', 're-enable any API key the failed suspension disabled').addCatch(markError, { resultPath: '$.compensateFailure' });
+    compensate.next(markError);
+    const apply = catchTo(step('ApplySuspension', this.suspensionFunction, 'apply', '$.applied', 'allowlist re-check; keys off; status + case + audit + Account Suspended in one transaction'), compensate);
+    const reviewed = catchTo(step('RecordReview', this.caseFunction, 'reviewed', '$.reviewed', 'validate and audit the reviewer decision'));
+
+    const review = new tasks.SqsSendMessage(this, 'Review', {
+      comment: 'human review: the message carries the task token; reviewers answer with SendTaskSuccess {approved, reviewer, reason}',
+      queue: this.reviewQueue,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      messageBody: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        caseId: sfn.JsonPath.stringAt('$.caseId'),
+        accountId: sfn.JsonPath.stringAt('$.accountId'),
+        decision: sfn.JsonPath.stringAt('$.decision'),
+        score: sfn.JsonPath.numberAt('$.score'),
+        reasons: sfn.JsonPath.listAt('$.reasons'),
+        deadline: sfn.JsonPath.stringAt('$.guard.reviewDeadline'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      }),
+      taskTimeout: sfn.Timeout.duration(reviewTimeout),
+      heartbeatTimeout: sfn.Timeout.duration(heartbeat),
+      resultPath: '$.review',
+    });
+    review.addRetry({ errors: ['SQS.SdkClientException', 'SQS.AmazonSQSException', 'SQS.KmsThrottledException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    review.addCatch(overdue, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' });
+    catchTo(review);
+
+    const approved = new sfn.Choice(this, 'Approved?')
+      .when(sfn.Condition.booleanEquals('$.reviewed.approved', true), apply)
+      .otherwise(dismiss);
+    review.next(reviewed);
+    reviewed.next(approved);
+
+    const toReview = new sfn.Pass(this, 'BreakerRefusedAtApply', {
+      comment: 'the breaker tripped between the check and the apply: hand the case to a human',
+      inputPath: '$.applied.reviewDeadline',
+      resultPath: '$.guard.reviewDeadline',
+    });
+    toReview.next(review);
+    const afterApply = new sfn.Choice(this, 'Applied?')
+      .when(sfn.Condition.stringEquals('$.applied.outcome', 'breaker'), toReview)
+      .when(sfn.Condition.stringEquals('$.applied.outcome', 'allowlisted'), dismiss)
+      .when(sfn.Condition.stringEquals('$.applied.outcome', 'suspended'), done)
+      .otherwise(done);
+    apply.next(afterApply);
+
+    const route = new sfn.Choice(this, 'Route')
+      .when(sfn.Condition.stringEquals('$.guard.route', 'suspend'), apply)
+      .when(sfn.Condition.stringEquals('$.guard.route', 'review'), review)
+      .otherwise(dismiss);
+    guard.next(route);
+
+    const isDuplicate = new sfn.Choice(this, 'Duplicate?').when(sfn.Condition.booleanEquals('$.record.duplicate', true), duplicate).otherwise(guard);
+    record.next(isDuplicate);
+
+    // The execution id lets RecordCase tell a retry from a second execution of the same case.
+    const start = new sfn.Pass(this, 'Start', { parameters: { 'id.$': '$$.Execution.Id' }, resultPath: '$.executionMeta' });
+    const flatten = new sfn.Pass(this, 'ExecutionId', { inputPath: '$.executionMeta.id', resultPath: '$.executionId' });
+    return start.next(flatten).next(record);
+  }
+}
+
+/** API Gateway API key read/enable/disable. API keys are region-level resources: no narrower ARN exists. */
+function apiKeyStatements(): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ManageAccountApiKeys',
+      actions: ['apigateway:GET', 'apigateway:PATCH'],
+      resources: [`arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys`, `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`],
+    }),
+  ];
+}

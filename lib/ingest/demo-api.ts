@@ -1,0 +1,232 @@
+/**
+ * The included demo API: what an LLM API provider's gateway looks like to distill-guard.
+ *
+ * - REST API (regional) with a Lambda REQUEST authorizer (lambdas/ingest/authorizer.ts) that resolves the
+ *   account from `Authorization: Bearer <accountId>`, honours the account status in the control table, and
+ *   returns principalId + context.accountCreatedAt for the access log;
+ * - a stub model endpoint POST /v1/models/{model}/messages (lambdas/ingest/model-stub.ts), request-validated,
+ *   that also plays the serving tier and emits CONTRACT §2 usage events onto the ingestion stream;
+ * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys);
+ * - stage access logging in the CONTRACT §1 format to the ingestion log group, execution logging (ERROR),
+ *   detailed metrics and X-Ray tracing.
+ */
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { accessLogFormat } from './access-log-format';
+import { INGEST_DEFAULTS } from './defaults';
+import { logGroupArnWithoutWildcard } from './ingestion-stream';
+
+export interface DemoApiProps {
+  /** The control table (`ACCOUNT#<id>` / `STATUS` items); the authorizer may only GetItem `ACCOUNT#*` keys. */
+  readonly controlTable: dynamodb.ITable;
+  /** The access-log group (`IngestionStream.accessLogGroup`). */
+  readonly accessLogGroup: logs.ILogGroup;
+  /**
+   * Stream the model stub puts usage events on (`IngestionStream.stream`). Usage events are only emitted
+   * when this is set and `emitUsageEvents` is true.
+   * @default - no usage events
+   */
+  readonly usageStream?: kinesis.IStream;
+  /**
+   * The model stub emits a CONTRACT §2 usage event per successful request.
+   * @default true
+   */
+  readonly emitUsageEvents?: boolean;
+  /**
+   * Stage name.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * How long API Gateway caches the authorizer's answer per `Authorization` header. Longer saves Lambda
+   * invocations and DynamoDB reads; a suspension then takes up to this long to bite.
+   * @default Duration.seconds(0) (no cache)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * Usage-plan steady-state rate per API key (requests/s).
+   * @default 100
+   */
+  readonly throttleRateLimit?: number;
+  /**
+   * Usage-plan burst per API key.
+   * @default 200
+   */
+  readonly throttleBurstLimit?: number;
+  /**
+   * Methods require an API key (`x-api-key`).
+   * @default true
+   */
+  readonly apiKeyRequired?: boolean;
+  /**
+   * Allow accounts that have no STATUS item in the control table (treated as active).
+   * @default true
+   */
+  readonly allowUnknownAccounts?: boolean;
+  /**
+   * Create the account-level API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`), which access and
+   * execution logging need once per account and region. Set false when the account already has one.
+   * @default true
+   */
+  readonly configureAccountCloudWatchRole?: boolean;
+}
+
+/** Model ids in the path: what `/v1/models/{model}/messages` accepts (the stub re-checks it). */
+const MESSAGES_BODY_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  title: 'MessagesRequest',
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['messages'],
+  properties: {
+    messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: 1000 },
+    max_tokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1 },
+    system: {},
+    tools: { type: apigateway.JsonSchemaType.ARRAY },
+  },
+};
+
+/** Writes access logs to a log group by its ARN without `:*` (what API Gateway documents), whatever the feature flags. */
+class LogGroupArnDestination implements apigateway.IAccessLogDestination {
+  constructor(private readonly logGroup: logs.ILogGroup) {}
+  bind(): apigateway.AccessLogDestinationConfig {
+    return { destinationArn: logGroupArnWithoutWildcard(this.logGroup) };
+  }
+}
+
+export class DemoApi extends Construct {
+  public readonly api: apigateway.RestApi;
+  public readonly stage: apigateway.Stage;
+  public readonly authorizerFn: DistillGuardFunction;
+  public readonly modelFn: DistillGuardFunction;
+  public readonly usagePlan: apigateway.UsagePlan;
+  /** A demo API key on the usage plan (its value: `aws apigateway get-api-key --include-value --api-key <id>`). */
+  public readonly demoApiKey: apigateway.IApiKey;
+
+  constructor(scope: Construct, id: string, props: DemoApiProps) {
+    super(scope, id);
+    const stageName = props.stageName ?? INGEST_DEFAULTS.stageName;
+    if (!/^[A-Za-z0-9_]{1,128}$/.test(stageName)) throw new Error(`stageName must match [A-Za-z0-9_]{1,128}, got ${JSON.stringify(stageName)}`);
+    const rate = props.throttleRateLimit ?? INGEST_DEFAULTS.throttleRateLimit;
+    const burst = props.throttleBurstLimit ?? INGEST_DEFAULTS.throttleBurstLimit;
+    if (!(rate > 0)) throw new Error(`throttleRateLimit must be > 0, got ${rate}`);
+    if (!(Number.isInteger(burst) && burst > 0)) throw new Error(`throttleBurstLimit must be a positive integer, got ${burst}`);
+    const cacheTtl = props.authorizerCacheTtl ?? INGEST_DEFAULTS.authorizerCacheTtl;
+    if (cacheTtl.toSeconds() > 3600) throw new Error(`authorizerCacheTtl must be at most 3600 seconds, got ${cacheTtl.toSeconds()}`);
+
+    this.authorizerFn = new DistillGuardFunction(this, 'AuthorizerFn', {
+      entry: 'lambdas/ingest/authorizer.ts',
+      serviceName: 'distill-guard-demo-authorizer',
+      description: 'distill-guard demo API: resolve the account and honour its suspension status',
+      timeout: Duration.seconds(5),
+      environment: {
+        CONTROL_TABLE: props.controlTable.tableName,
+        ALLOW_UNKNOWN_ACCOUNTS: String(props.allowUnknownAccounts ?? INGEST_DEFAULTS.allowUnknownAccounts),
+      },
+    });
+    // Least privilege: one action, on the STATUS items' partition keys only.
+    this.authorizerFn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } },
+      }),
+    );
+    props.controlTable.encryptionKey?.grantDecrypt(this.authorizerFn);
+
+    const emitUsage = (props.emitUsageEvents ?? INGEST_DEFAULTS.emitUsageEvents) && props.usageStream !== undefined;
+    this.modelFn = new DistillGuardFunction(this, 'ModelStubFn', {
+      entry: 'lambdas/ingest/model-stub.ts',
+      serviceName: 'distill-guard-demo-model',
+      description: 'distill-guard demo API: stub model endpoint that emits usage events',
+      timeout: Duration.seconds(10),
+      environment: emitUsage ? { USAGE_STREAM_NAME: props.usageStream!.streamName } : {},
+    });
+    if (emitUsage) {
+      this.modelFn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resources: [props.usageStream!.streamArn] }),
+      );
+      props.usageStream!.encryptionKey?.grant(this.modelFn, 'kms:GenerateDataKey');
+    }
+
+    const authorizer = new apigateway.RequestAuthorizer(this, 'Authorizer', {
+      handler: this.authorizerFn,
+      identitySources: [apigateway.IdentitySource.header('Authorization')],
+      resultsCacheTtl: cacheTtl,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-demo`,
+      description: 'distill-guard demo LLM API (authorizer + stub model endpoint)',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: props.configureAccountCloudWatchRole ?? true,
+      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName,
+        accessLogDestination: new LogGroupArnDestination(props.accessLogGroup),
+        accessLogFormat: accessLogFormat(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+      defaultMethodOptions: {
+        authorizer,
+        authorizationType: apigateway.AuthorizationType.CUSTOM,
+        apiKeyRequired: props.apiKeyRequired ?? INGEST_DEFAULTS.apiKeyRequired,
+      },
+    });
+    this.stage = this.api.deploymentStage;
+
+    this.api.addGatewayResponse('AccessDenied', {
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      templates: {
+        'application/json': '{"type":"error","error":{"type":"permission_error","message":"account suspended or not allowed"}}',
+      },
+    });
+    this.api.addGatewayResponse('Unauthorized', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      templates: {
+        'application/json': '{"type":"error","error":{"type":"authentication_error","message":"expected Authorization: Bearer <accountId>"}}',
+      },
+    });
+
+    const validator = new apigateway.RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const bodyModel = this.api.addModel('MessagesRequest', {
+      contentType: 'application/json',
+      modelName: 'MessagesRequest',
+      schema: MESSAGES_BODY_SCHEMA,
+    });
+    const messages = this.api.root.addResource('v1').addResource('models').addResource('{model}').addResource('messages');
+    messages.addMethod('POST', new apigateway.LambdaIntegration(this.modelFn), {
+      requestValidator: validator,
+      requestModels: { 'application/json': bodyModel },
+      requestParameters: { 'method.request.path.model': true },
+    });
+
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      description: 'distill-guard demo usage plan',
+      throttle: { rateLimit: rate, burstLimit: burst },
+      apiStages: [{ api: this.api, stage: this.stage }],
+    });
+    this.demoApiKey = this.api.addApiKey('DemoKey', { description: 'distill-guard demo API key' });
+    this.usagePlan.addApiKey(this.demoApiKey);
+
+    new CfnOutput(this, 'MessagesUrl', {
+      description: 'POST here with Authorization: Bearer <accountId> and x-api-key',
+      value: this.stage.urlForPath('/v1/models/{model}/messages'),
+    });
+    new CfnOutput(this, 'DemoApiKeyId', { description: 'distill-guard demo API key id', value: this.demoApiKey.keyId });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Start every local AWS endpoint distill-guard needs, each on its own free 127.0.0.1 port, and hand back their
+ * endpoints plus the environment that points the real AWS SDK v3 clients at them.
+ *
+ * | service        | backed by                                   | env var                        |
+ * |----------------|---------------------------------------------|--------------------------------|
+ * | Kinesis        | kinesalite (in-process, in-memory)          | AWS_ENDPOINT_URL_KINESIS       |
+ * | DynamoDB       | DynamoDB Local (java, -inMemory)            | AWS_ENDPOINT_URL_DYNAMODB      |
+ * | SQS            | fauxqs (in-process, or a child process)     | AWS_ENDPOINT_URL_SQS           |
+ * | EventBridge    | local/services/eventbridge.ts               | AWS_ENDPOINT_URL_EVENTBRIDGE   |
+ * | Step Functions | local/services/stepfunctions.ts (+ aws-local-stepfunctions) | AWS_ENDPOINT_URL_SFN |
+ * | API Gateway    | local/services/apigateway.ts (API keys)     | AWS_ENDPOINT_URL_API_GATEWAY   |
+ *
+ * Usage:
+ * ```ts
+ * const emu = await startEmulators();
+ * Object.assign(process.env, emu.env());   // handlers' `new XClient({})` now hit the emulators
+ * ...
+ * await emu.stop();
+ * ```
+ * Kinesis clients need `requestHandler: new NodeHttpHandler()` (HTTP/1.1): use `kinesisClient()` from ./kinesis.
+ */
+import { startDynamoDbLocal, RunningEmulator } from './dynamodb-local';
+import { startKinesis, kinesisClient } from './kinesis';
+import { startSqs, SqsEmulator } from './sqs';
+import { startEventBridge, LocalEventBridge, LocalEventBridgeOptions } from '../services/eventbridge';
+import { startStepFunctions, LocalStepFunctions, LocalStepFunctionsOptions } from '../services/stepfunctions';
+import { startApiGateway, LocalApiGateway } from '../services/apigateway';
+import { LOCAL_CREDENTIALS } from '../services/clients';
+
+export { kinesisClient, startKinesis, startSqs };
+export type { RunningEmulator };
+
+export interface EmulatorsOptions {
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /** Start DynamoDB Local (needs java). @default true */
+  readonly dynamodb?: boolean;
+  /** Options passed to the local Step Functions (lambda invoker, task handlers, timeouts...). */
+  readonly stepFunctions?: Omit<LocalStepFunctionsOptions, 'region' | 'endpoints'>;
+  /** Options passed to the local EventBridge (lambda invoker, ...). */
+  readonly eventBridge?: Omit<LocalEventBridgeOptions, 'region' | 'sqsEndpoint' | 'sfnEndpoint'>;
+  /** How fauxqs runs. @default 'auto' */
+  readonly sqsMode?: 'auto' | 'in-process' | 'child-process';
+}
+
+export interface Emulators {
+  readonly region: string;
+  readonly kinesis: RunningEmulator;
+  /** Undefined when started with `dynamodb: false`. */
+  readonly dynamodb?: RunningEmulator;
+  readonly sqs: SqsEmulator;
+  readonly eventBridge: LocalEventBridge;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly apiGateway: LocalApiGateway;
+  /** Endpoint URL per service. */
+  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string };
+  /**
+   * Environment for processes/handlers: AWS_ENDPOINT_URL_<SERVICE> for each emulator, AWS_REGION,
+   * AWS_DEFAULT_REGION and dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+   */
+  env(): Record<string, string>;
+  /** Stop everything (in reverse order); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Start all emulators. If one fails to start, the ones already started are stopped and the error rethrown. */
+export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emulators> {
+  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const track = <T extends { stop(): Promise<void> }>(x: T): T => {
+    started.push(x);
+    return x;
+  };
+  try {
+    const [kinesis, dynamodb, sqs, apiGateway] = await Promise.all([
+      startKinesis().then(track),
+      opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal().then(track),
+      startSqs({ region, mode: opts.sqsMode }).then(track),
+      startApiGateway().then(track),
+    ]);
+    // Step Functions integrations reach the other emulators; EventBridge delivers to SQS and Step Functions.
+    const stepFunctions = track(
+      await startStepFunctions({
+        ...opts.stepFunctions,
+        region,
+        endpoints: { kinesis: kinesis.endpoint, dynamodb: dynamodb?.endpoint, sqs: sqs.endpoint, api_gateway: apiGateway.endpoint },
+      }),
+    );
+    const eventBridge = track(await startEventBridge({ ...opts.eventBridge, region, sqsEndpoint: sqs.endpoint, sfnEndpoint: stepFunctions.endpoint }));
+    // late-bound: Step Functions' events:putEvents goes to the local bus
+    stepFunctions.setEndpoints({ eventbridge: eventBridge.endpoint });
+    const endpoints = {
+      kinesis: kinesis.endpoint,
+      ...(dynamodb ? { dynamodb: dynamodb.endpoint } : {}),
+      sqs: sqs.endpoint,
+      eventbridge: eventBridge.endpoint,
+      sfn: stepFunctions.endpoint,
+      apiGateway: apiGateway.endpoint,
+    };
+    const env = (): Record<string, string> => ({
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+      ...(dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint } : {}),
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+      AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      region,
+      kinesis,
+      dynamodb,
+      sqs,
+      eventBridge,
+      stepFunctions,
+      apiGateway,
+      endpoints,
+      env,
+      stop: () => (stopped ??= stopAll(started)),
+    };
+  } catch (err) {
+    await stopAll(started);
+    throw err;
+  }
+}
+
+async function stopAll(started: Array<{ stop(): Promise<void> }>): Promise<void> {
+  for (const s of [...started].reverse()) {
+    try {
+      await s.stop();
+    } catch {
+      /* best effort */
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * SQS emulator: fauxqs 1.9 (in-memory SQS/SNS/S3 speaking the AWS wire protocols), on a free loopback port.
+ *
+ * fauxqs is ESM-only. Under plain Node / tsx (npm start) it is loaded in-process with a native dynamic import.
+ * Where the host cannot import ESM in-process (jest without --experimental-vm-modules raises
+ * ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG) it runs in a child Node process (./fauxqs-child.mjs) instead; the
+ * wire protocol and the returned API are the same, only `server` (the in-process FauxqsServer) is absent.
+ *
+ * Give SQS clients the explicit endpoint (`endpoint` here, or AWS_ENDPOINT_URL_SQS): queue URLs look like
+ * http://sqs.<region>.localhost:<port>/000000000000/<name>.
+ */
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { RunningEmulator } from './dynamodb-local';
+
+/** The subset of fauxqs's FauxqsServer used here (see node_modules/fauxqs/dist/app.d.ts). */
+export interface FauxqsServerLike {
+  readonly port: number;
+  stop(): Promise<void>;
+  createQueue(name: string, options?: { region?: string; attributes?: Record<string, string> }): { queueUrl: string; queueArn: string; queueName: string };
+  inspectQueue(name: string): { messages: { ready: unknown[]; delayed: unknown[]; inflight: unknown[] } } | undefined;
+}
+
+export interface SqsEmulator extends RunningEmulator {
+  /** How fauxqs runs: in this process, or in a child process. */
+  readonly mode: 'in-process' | 'child-process';
+  /** The in-process fauxqs server (queue inspection, spies); undefined in child-process mode. */
+  readonly server?: FauxqsServerLike;
+}
+
+export interface SqsEmulatorOptions {
+  /** @default a free port */
+  readonly port?: number;
+  /** @default 'auto' (in-process when the host can import ESM, else a child process) */
+  readonly mode?: 'auto' | 'in-process' | 'child-process';
+  /** Region used in queue ARNs/URLs when the request does not say. @default process.env.AWS_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /** @default 15000 */
+  readonly startTimeoutMs?: number;
+}
+
+// A real dynamic import that TypeScript's CommonJS output does not rewrite to require().
+const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
+async function startInProcess(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
+  const mod = await nativeImport('fauxqs');
+  const startFauxqs = mod.startFauxqs as (o: Record<string, unknown>) => Promise<FauxqsServerLike>;
+  const server = await startFauxqs({ port: opts.port ?? 0, logger: false, defaultRegion: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' });
+  return { endpoint: `http://127.0.0.1:${server.port}`, port: server.port, mode: 'in-process', server, stop: () => server.stop() };
+}
+
+function startChild(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
+  const script = path.join(__dirname, 'fauxqs-child.mjs');
+  const child = spawn(process.execPath, [script], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FAUXQS_CHILD_PORT: String(opts.port ?? 0), FAUXQS_CHILD_REGION: opts.region ?? process.env.AWS_REGION ?? 'us-east-1', NODE_OPTIONS: '' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  return new Promise<SqsEmulator>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`fauxqs child did not report its port within ${opts.startTimeoutMs ?? 15000} ms: ${stderr}`));
+    }, opts.startTimeoutMs ?? 15000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fauxqs child exited early with code ${code}: ${stderr}`));
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      const { port } = JSON.parse(out.slice(0, nl)) as { port: number };
+      resolve({
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        mode: 'child-process',
+        stop: () =>
+          new Promise<void>((res) => {
+            if (child.exitCode !== null || child.signalCode !== null) return res();
+            child.once('exit', () => res());
+            child.stdin!.end();
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+          }),
+      });
+    });
+  });
+}
+
+/** Start fauxqs on 127.0.0.1. */
+export async function startSqs(opts: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
+  const mode = opts.mode ?? 'auto';
+  if (mode === 'child-process') return startChild(opts);
+  try {
+    return await startInProcess(opts);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (mode === 'auto' && (code.startsWith('ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') || /dynamic import callback/i.test(String((err as Error).message)))) {
+      return startChild(opts);
+    }
+    throw err;
+  }
+}

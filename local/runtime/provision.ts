@@ -1,0 +1,202 @@
+/**
+ * Creates the resources of a LocalStackModel in the emulators through the real AWS SDK clients: DynamoDB tables
+ * (keys, GSIs/LSIs, TTL, streams) in DynamoDB Local, streams in kinesalite, queues (with redrive) in the SQS
+ * emulator, buses + rules + targets in the local EventBridge, state machines in the local Step Functions.
+ * Idempotent: a resource that already exists is left as it is.
+ */
+import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { LocalStackModel, QueueModel, TableModel } from './template';
+
+export interface ProvisionClients {
+  dynamodb: DynamoDBClient;
+  kinesis: KinesisClient;
+  sqs: SQSClient;
+  eventbridge?: EventBridgeClient;
+  sfn?: SFNClient;
+}
+
+export interface ProvisionOptions {
+  /** Shards for streams the template declares ON_DEMAND (kinesalite needs a count). @default 2 */
+  readonly onDemandShards?: number;
+  /** Progress lines. */
+  readonly log?: (msg: string) => void;
+}
+
+export interface ProvisionResult {
+  /** Queue ARN -> the URL the SQS emulator returned. */
+  queueUrls: Record<string, string>;
+  /** Table name -> the stream ARN DynamoDB Local reports. */
+  tableStreamArns: Record<string, string>;
+  /** State machine ARN in the template -> ARN in the local Step Functions (normally identical). */
+  stateMachineArns: Record<string, string>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const exists = (err: unknown) => ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists'].includes((err as Error).name);
+
+function tableInput(t: TableModel): CreateTableCommandInput {
+  // DynamoDB rejects attribute definitions not used by a key or index; the template only has used ones, but
+  // filter anyway so hand-written templates work too.
+  const used = new Set<string>([t.partitionKey.name, ...(t.sortKey ? [t.sortKey.name] : [])]);
+  for (const g of t.globalSecondaryIndexes) {
+    used.add(g.partitionKey.name);
+    if (g.sortKey) used.add(g.sortKey.name);
+  }
+  for (const l of t.localSecondaryIndexes) used.add(l.sortKey.name);
+  const projection = (p: { projectionType: string; nonKeyAttributes?: string[] }) => ({
+    ProjectionType: p.projectionType as 'ALL',
+    ...(p.projectionType === 'INCLUDE' && p.nonKeyAttributes ? { NonKeyAttributes: p.nonKeyAttributes } : {}),
+  });
+  return {
+    TableName: t.name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: t.attributeDefinitions.filter((a) => used.has(a.name)).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+    KeySchema: [{ AttributeName: t.partitionKey.name, KeyType: 'HASH' }, ...(t.sortKey ? [{ AttributeName: t.sortKey.name, KeyType: 'RANGE' as const }] : [])],
+    ...(t.globalSecondaryIndexes.length
+      ? {
+          GlobalSecondaryIndexes: t.globalSecondaryIndexes.map((g) => ({
+            IndexName: g.name,
+            KeySchema: [{ AttributeName: g.partitionKey.name, KeyType: 'HASH' as const }, ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' as const }] : [])],
+            Projection: projection(g),
+          })),
+        }
+      : {}),
+    ...(t.localSecondaryIndexes.length
+      ? {
+          LocalSecondaryIndexes: t.localSecondaryIndexes.map((l) => ({
+            IndexName: l.name,
+            KeySchema: [
+              { AttributeName: t.partitionKey.name, KeyType: 'HASH' as const },
+              { AttributeName: l.sortKey.name, KeyType: 'RANGE' as const },
+            ],
+            Projection: projection(l),
+          })),
+        }
+      : {}),
+    ...(t.streamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: t.streamViewType } } : {}),
+  };
+}
+
+function queueAttributes(q: QueueModel, byArn: Map<string, QueueModel>): Record<string, string> {
+  const a: Record<string, string> = {};
+  if (q.fifo) a.FifoQueue = 'true';
+  if (q.visibilityTimeout !== undefined) a.VisibilityTimeout = String(q.visibilityTimeout);
+  if (q.messageRetentionPeriod !== undefined) a.MessageRetentionPeriod = String(q.messageRetentionPeriod);
+  if (q.redrive) {
+    const dlq = byArn.get(q.redrive.deadLetterTargetArn);
+    a.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.arn ?? q.redrive.deadLetterTargetArn, maxReceiveCount: q.redrive.maxReceiveCount });
+  }
+  return a;
+}
+
+export async function provision(model: LocalStackModel, c: ProvisionClients, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
+  const log = opts.log ?? (() => undefined);
+  const result: ProvisionResult = { queueUrls: {}, tableStreamArns: {}, stateMachineArns: {} };
+
+  // Tables (in parallel), then TTL.
+  await Promise.all(
+    model.tables.map(async (t) => {
+      try {
+        await c.dynamodb.send(new CreateTableCommand(tableInput(t)));
+      } catch (err) {
+        if (!exists(err)) throw new Error(`cannot create table ${t.name} (${t.logicalId}): ${(err as Error).message}`);
+      }
+      if (t.ttlAttribute) {
+        try {
+          await c.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: t.name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }));
+        } catch (err) {
+          if (!/already enabled/i.test((err as Error).message)) throw err;
+        }
+      }
+      const d = await c.dynamodb.send(new DescribeTableCommand({ TableName: t.name }));
+      if (d.Table?.LatestStreamArn) result.tableStreamArns[t.name] = d.Table.LatestStreamArn;
+      log(`table ${t.name}${t.globalSecondaryIndexes.length ? ` (+${t.globalSecondaryIndexes.map((g) => g.name).join(', ')})` : ''}${t.streamViewType ? ` stream ${t.streamViewType}` : ''}`);
+    }),
+  );
+
+  // Kinesis streams.
+  for (const s of model.streams) {
+    const shards = s.shardCount ?? opts.onDemandShards ?? 2;
+    try {
+      await c.kinesis.send(new CreateStreamCommand({ StreamName: s.name, ShardCount: shards }));
+    } catch (err) {
+      if (!exists(err)) throw new Error(`cannot create stream ${s.name}: ${(err as Error).message}`);
+    }
+    for (let i = 0; i < 100; i++) {
+      const d = await c.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: s.name }));
+      if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+      await sleep(100);
+    }
+    log(`stream ${s.name} (${shards} shard${shards === 1 ? '' : 's'}${s.onDemand ? ', on-demand in the template' : ''})`);
+  }
+
+  // Queues: dead-letter targets first.
+  const byArn = new Map(model.queues.map((q) => [q.arn, q]));
+  const ordered = [...model.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
+  for (const q of ordered) {
+    const r = await c.sqs.send(new CreateQueueCommand({ QueueName: q.name, Attributes: queueAttributes(q, byArn) }));
+    result.queueUrls[q.arn] = r.QueueUrl!;
+    log(`queue ${q.name}${q.redrive ? ` (dlq after ${q.redrive.maxReceiveCount})` : ''}`);
+  }
+
+  // EventBridge buses, rules, targets.
+  if (c.eventbridge) {
+    for (const b of model.buses) {
+      try {
+        await c.eventbridge.send(new CreateEventBusCommand({ Name: b.name }));
+      } catch (err) {
+        if (!exists(err)) throw new Error(`cannot create event bus ${b.name}: ${(err as Error).message}`);
+      }
+      log(`event bus ${b.name}`);
+    }
+    for (const rule of model.rules) {
+      await c.eventbridge.send(
+        new PutRuleCommand({
+          Name: rule.name,
+          EventBusName: rule.eventBusName,
+          ...(rule.eventPattern ? { EventPattern: JSON.stringify(rule.eventPattern) } : {}),
+          ...(rule.scheduleExpression ? { ScheduleExpression: rule.scheduleExpression } : {}),
+          State: rule.enabled ? 'ENABLED' : 'DISABLED',
+        }),
+      );
+      if (rule.targets.length) {
+        await c.eventbridge.send(
+          new PutTargetsCommand({
+            Rule: rule.name,
+            EventBusName: rule.eventBusName,
+            Targets: rule.targets.map((t) => ({
+              Id: t.id,
+              Arn: t.arn,
+              ...(t.input !== undefined ? { Input: t.input } : {}),
+              ...(t.inputPath !== undefined ? { InputPath: t.inputPath } : {}),
+              ...(t.inputTransformer ? { InputTransformer: { InputPathsMap: t.inputTransformer.inputPathsMap, InputTemplate: t.inputTransformer.inputTemplate } } : {}),
+              ...(t.sqsMessageGroupId ? { SqsParameters: { MessageGroupId: t.sqsMessageGroupId } } : {}),
+            })),
+          }),
+        );
+      }
+      log(`rule ${rule.name} on ${rule.eventBusName}: ${rule.scheduleExpression ?? 'pattern'} -> ${rule.targets.map((t) => t.arn.split(':').slice(2, 3)[0]).join(', ') || 'no targets'}`);
+    }
+  }
+
+  // State machines.
+  if (c.sfn) {
+    for (const sm of model.stateMachines) {
+      try {
+        const r = await c.sfn.send(
+          new CreateStateMachineCommand({ name: sm.name, definition: sm.definitionString, roleArn: sm.roleArn ?? `arn:aws:iam::${model.accountId}:role/local`, type: sm.type }),
+        );
+        result.stateMachineArns[sm.arn] = r.stateMachineArn ?? sm.arn;
+      } catch (err) {
+        if (!exists(err)) throw new Error(`cannot create state machine ${sm.name}: ${(err as Error).message}`);
+        result.stateMachineArns[sm.arn] = sm.arn;
+      }
+      log(`state machine ${sm.name} (${Object.keys((sm.definition.States as object) ?? {}).length} states)`);
+    }
+  }
+  return result;
+}

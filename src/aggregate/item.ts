@@ -1,0 +1,180 @@
+/**
+ * AccountWindow <-> DynamoDB item (features table, docs/DESIGN.md). Plain TypeScript: attribute values use the
+ * DynamoDB wire shape (`{ N: '1' }`, `{ SS: [...] }`) declared locally, structurally compatible with
+ * @aws-sdk/client-dynamodb's AttributeValue, so this module needs no AWS import.
+ *
+ * Attributes are flat so that every counter can be `ADD`ed: n, s4, s5, s429, rb, rbn, lat, latn, mm:<minute>,
+ * m:<model>, ip/sn/ua/key/tpl (string sets), createdAt, firstTs, lastTs, un, inTok, outTok, pc:<class>,
+ * ipx/snx/uax/keyx/tplx (overflow counters, see WINDOW_LIMITS), wm:<lane> (exactly-once watermarks),
+ * gsi1pk/gsi1sk (the byHour index), expiresAt (TTL, epoch seconds).
+ */
+import type { Window } from './accumulator';
+import { WINDOW_MS, type SetField } from './window';
+
+export type AttrValue =
+  | { S: string; N?: never; SS?: never; NS?: never }
+  | { N: string; S?: never; SS?: never; NS?: never }
+  | { SS: string[]; S?: never; N?: never; NS?: never }
+  | { NS: string[]; S?: never; N?: never; SS?: never };
+export type Item = Record<string, AttrValue | Record<string, unknown>>;
+
+export const GSI_BUCKETS = 16;
+export const ACCOUNT_PREFIX = 'A#';
+export const WINDOW_PREFIX = 'W#';
+export const MODEL_PREFIX = 'MODEL#';
+export const MODEL_FIRST_SK = 'FIRST';
+export const WATERMARK_PREFIX = 'wm:';
+
+export const SET_ATTR: Record<SetField, string> = { ips: 'ip', subnets: 'sn', userAgents: 'ua', apiKeys: 'key', templates: 'tpl' };
+export const OVERFLOW_ATTR: Record<SetField, string> = { ips: 'ipx', subnets: 'snx', userAgents: 'uax', apiKeys: 'keyx', templates: 'tplx' };
+
+/** Scalar counters: AccountWindow field -> attribute. */
+export const COUNTER_ATTR = {
+  n: 'n',
+  status4xx: 's4',
+  status5xx: 's5',
+  status429: 's429',
+  respBytes: 'rb',
+  respBytesN: 'rbn',
+  latencyMs: 'lat',
+  latencyN: 'latn',
+  usageN: 'un',
+  inputTokens: 'inTok',
+  outputTokens: 'outTok',
+} as const;
+export type CounterField = keyof typeof COUNTER_ATTR;
+export const COUNTER_FIELDS = Object.keys(COUNTER_ATTR) as CounterField[];
+
+export function accountPk(accountId: string): string {
+  return ACCOUNT_PREFIX + accountId;
+}
+
+export function windowSk(windowStart: number): string {
+  return WINDOW_PREFIX + String(windowStart).padStart(13, '0');
+}
+
+/** FNV-1a 32-bit: spreads accounts over the byHour GSI buckets (stable across runtimes). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function gsiBucket(accountId: string): number {
+  return fnv1a(accountId) % GSI_BUCKETS;
+}
+
+/** `H#<windowStart>#<bucket>`: query all buckets of an hour to list its active accounts. */
+export function hourGsiPk(windowStart: number, bucket: number): string {
+  return `H#${windowStart}#${bucket}`;
+}
+
+/** TTL: end of the window plus the retention, in epoch seconds. */
+export function expiresAtFor(windowStart: number, retentionDays: number): number {
+  return Math.floor((windowStart + WINDOW_MS) / 1000) + Math.round(retentionDays * 86_400);
+}
+
+/** Watermark encoding: length-prefixed so string order equals numeric order (`056` + 56 digits). */
+export function encodeSeq(seq: string): string {
+  return String(seq.length).padStart(3, '0') + seq;
+}
+
+export function decodeSeq(v: string): string {
+  return v.slice(3);
+}
+
+/** Full item for a window (used by tests, exports and seeding; the Lambda writes deltas with UpdateItem). */
+export function windowToItem(w: Window, retentionDays: number): Item {
+  const item: Item = {
+    pk: { S: accountPk(w.accountId) },
+    sk: { S: windowSk(w.windowStart) },
+    gsi1pk: { S: hourGsiPk(w.windowStart, gsiBucket(w.accountId)) },
+    gsi1sk: { S: w.accountId },
+    expiresAt: { N: String(expiresAtFor(w.windowStart, retentionDays)) },
+  };
+  for (const f of COUNTER_FIELDS) if (w[f] !== 0) item[COUNTER_ATTR[f]] = { N: String(w[f]) };
+  for (const k in w.minutes) if (w.minutes[k]) item[`mm:${k}`] = { N: String(w.minutes[k]) };
+  for (const k in w.models) item[`m:${k}`] = { N: String(w.models[k]) };
+  for (const k in w.promptClasses) item[`pc:${k}`] = { N: String(w.promptClasses[k]) };
+  for (const f of Object.keys(SET_ATTR) as SetField[]) {
+    if (w[f].length > 0) item[SET_ATTR[f]] = { SS: [...w[f]] };
+    const o = w.overflow?.[f];
+    if (o) item[OVERFLOW_ATTR[f]] = { N: String(o) };
+  }
+  if (w.accountCreatedAt !== null) item.createdAt = { N: String(w.accountCreatedAt) };
+  if (w.n > 0 || w.usageN > 0) {
+    item.firstTs = { N: String(w.firstTs) };
+    item.lastTs = { N: String(w.lastTs) };
+  }
+  return item;
+}
+
+function numAttr(v: unknown): number {
+  if (v && typeof v === 'object' && 'N' in v && typeof (v as { N: unknown }).N === 'string') return Number((v as { N: string }).N);
+  return 0;
+}
+
+function ssAttr(v: unknown): string[] {
+  if (v && typeof v === 'object' && 'SS' in v && Array.isArray((v as { SS: unknown }).SS)) return [...(v as { SS: string[] }).SS];
+  return [];
+}
+
+/** Read a features-table window item back into an AccountWindow. Returns null for non-window items. */
+export function itemToWindow(item: Record<string, unknown>): Window | null {
+  const pk = (item.pk as { S?: string } | undefined)?.S;
+  const sk = (item.sk as { S?: string } | undefined)?.S;
+  if (!pk || !sk || !pk.startsWith(ACCOUNT_PREFIX) || !sk.startsWith(WINDOW_PREFIX)) return null;
+  const w: Window = {
+    accountId: pk.slice(ACCOUNT_PREFIX.length),
+    windowStart: Number(sk.slice(WINDOW_PREFIX.length)),
+    n: 0,
+    status4xx: 0,
+    status5xx: 0,
+    status429: 0,
+    respBytes: 0,
+    respBytesN: 0,
+    latencyMs: 0,
+    latencyN: 0,
+    minutes: {},
+    models: {},
+    ips: [],
+    subnets: [],
+    userAgents: [],
+    apiKeys: [],
+    accountCreatedAt: item.createdAt ? numAttr(item.createdAt) : null,
+    firstTs: numAttr(item.firstTs),
+    lastTs: numAttr(item.lastTs),
+    usageN: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    promptClasses: {},
+    templates: [],
+  };
+  for (const f of COUNTER_FIELDS) w[f] = numAttr(item[COUNTER_ATTR[f]]);
+  for (const f of Object.keys(SET_ATTR) as SetField[]) {
+    w[f] = ssAttr(item[SET_ATTR[f]]);
+    const o = numAttr(item[OVERFLOW_ATTR[f]]);
+    if (o) (w.overflow ??= {})[f] = o;
+  }
+  for (const name in item) {
+    if (name.startsWith('mm:')) w.minutes[Number(name.slice(3))] = numAttr(item[name]);
+    else if (name.startsWith('m:')) w.models[name.slice(2)] = numAttr(item[name]);
+    else if (name.startsWith('pc:')) w.promptClasses[name.slice(3)] = numAttr(item[name]);
+  }
+  return w;
+}
+
+/** Per-lane watermarks stored on an item (`wm:<lane>` -> decoded sequence number). */
+export function itemWatermarks(item: Record<string, unknown> | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!item) return out;
+  for (const name in item) {
+    if (!name.startsWith(WATERMARK_PREFIX)) continue;
+    const v = (item[name] as { S?: string }).S;
+    if (typeof v === 'string') out.set(name.slice(WATERMARK_PREFIX.length), decodeSeq(v));
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+/**
+ * Typed detection configuration. Every threshold the detector uses lives here with its default; deployments
+ * override any subset with JSON (env `DETECTION_CONFIG`, or cdk.json context `distill-guard.detectionConfig`).
+ *
+ * Each signal can run in shadow mode: it is computed and reported (in `reasonDetails`, with `shadow: true`),
+ * but never contributes to the score or the decision.
+ */
+
+/** Reason codes an ops reviewer sees in the report's `reasons` array. */
+export const SIGNALS = [
+  'synchronized-activity',
+  'shared-templates',
+  'shared-infrastructure',
+  'signup-burst',
+  'cot-elicitation',
+  'model-pivot',
+  'round-the-clock',
+  'long-outputs',
+  'rate-limited',
+  'young-account',
+] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+export interface LinkageConfig {
+  /** An attribute held by more accounts than this is uninformative (popular SDK UA, big NAT) and skipped. */
+  maxAttributeAccounts: number;
+  /** Attributes weighing less than this (nearly popular) generate no candidate pairs. */
+  minAttributeWeight: number;
+  /** A pair sharing less rarity weight than this in one family is not verified (unless timing LSH proposes it). */
+  minCandidateWeight: number;
+  /** Width of the sign-up burst bucket (ms): accounts created in the same bucket share a `signup:` attribute. */
+  signupBucketMs: number;
+  /** Width of a synchrony time bucket (ms). */
+  syncBucketMs: number;
+  /** An account needs at least this many active buckets before synchrony is measured. */
+  syncMinBuckets: number;
+  /** Two accounts need at least this many co-active buckets. */
+  syncMinShared: number;
+  /** ... spread over at least this many distinct hours (one shared session is not synchrony). */
+  syncMinHours: number;
+  /** Minimum phi correlation of two accounts' bucket activity to count as synchronized. */
+  syncMinPhi: number;
+  /** Phi and distinct co-active hours at which the timing score saturates. */
+  syncFullPhi: number;
+  syncFullHours: number;
+  /** MinHash LSH: number of bands and rows per band (signature length = bands * rows). */
+  lshBands: number;
+  lshRows: number;
+  /** An LSH bucket bigger than this is not expanded into all pairs; its members are compared to sorted neighbours. */
+  lshMaxBucket: number;
+  /** Sorted-neighbourhood window used for large LSH buckets. */
+  lshNeighbours: number;
+  /** Shared rarity weight at which the content (templates) family saturates: several distinct rare templates. */
+  contentSaturation: number;
+  /** Shared rarity weight at which the infrastructure family saturates. */
+  infraSaturation: number;
+  /** Minimum content or timing score for an edge that is supported by infrastructure / sign-up evidence. */
+  minPrimaryScore: number;
+  /** Below this cosine (shared weight vs what the two accounts hold) a family's score is damped proportionally. */
+  familyMinCosine: number;
+  /** Score of the sign-up family when two candidates were created in the same sign-up bucket. */
+  signupScore: number;
+  /** Minimum edge score (sum over evidence families, each 0..1) for a supported edge. */
+  minEdgeScore: number;
+  /** A single-family edge needs at least this family score (one kind of evidence alone must be strong). */
+  minSingleFamilyScore: number;
+  /** Clusters smaller than this are not reported. */
+  minClusterSize: number;
+}
+
+export interface PivotConfig {
+  /** Look at how accounts moved to a model within this long after it first appeared. */
+  horizonMs: number;
+  /** An account (or cluster) moving at least this share of its traffic to the new model is a candidate. */
+  minShare: number;
+  /** ... when the population's share at the same age of the model is at most this. */
+  maxPopulationShare: number;
+  /** And its share is at least this multiple of the population's share. */
+  minLift: number;
+  /** Minimum requests of the account/cluster in the horizon, and before the model appeared (established traffic). */
+  minRequests: number;
+  minPriorRequests: number;
+  /** Minimum cluster size for a cluster-level pivot. */
+  minClusterSize: number;
+  /** A model first seen within this long of the start of observation may predate it: not treated as new. */
+  minHistoryMs: number;
+  /** How long after the horizon a pivot stays reported (ms). */
+  reportForMs: number;
+  /** Accounts with at least this many requests in the interval make up the population baseline. */
+  minActiveRequests: number;
+}
+
+export interface ThresholdConfig {
+  /** Share of usage events classified `cot_elicitation` or `rewrite` for the intent signal to start / saturate. */
+  intentShareStart: number;
+  intentShareFull: number;
+  /** Minimum usage events before intent is judged. */
+  intentMinEvents: number;
+  /** Hours of the day (0..24) active for round-the-clock operation. */
+  roundTheClockHours: number;
+  /** Output size (bytes, or output tokens when usage is present) vs population median for long outputs. */
+  longOutputRatio: number;
+  /** 429 share for the rate-limited signal. */
+  rateLimitedShare: number;
+  /** Account age below which an account is young (ms). */
+  youngAccountMs: number;
+  /** Minimum requests for an account to be scored beyond `allow`. */
+  minRequests: number;
+}
+
+export interface DecisionConfig {
+  monitorScore: number;
+  reviewScore: number;
+  suspendScore: number;
+  /** Independent strong signal families required for suspend (corroboration). */
+  suspendMinFamilies: number;
+  /** Independent strong signal families required for review. */
+  reviewMinFamilies: number;
+  /** A signal counts as strong at or above this strength. */
+  strongSignal: number;
+}
+
+export interface DetectionConfig {
+  linkage: LinkageConfig;
+  pivot: PivotConfig;
+  thresholds: ThresholdConfig;
+  decisions: DecisionConfig;
+  /** Signals computed and reported but never acted on. */
+  shadow: Partial<Record<Signal, boolean>>;
+  /** Everything in shadow: report scores, decide nothing beyond `allow`/`monitor`. */
+  globalShadow: boolean;
+  /** How far back detection looks (ms). */
+  lookbackMs: number;
+}
+
+export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
+  linkage: {
+    maxAttributeAccounts: 200,
+    minAttributeWeight: 0.1,
+    minCandidateWeight: 0.5,
+    signupBucketMs: 30 * 60_000,
+    syncBucketMs: 10 * 60_000,
+    syncMinBuckets: 4,
+    syncMinShared: 6,
+    syncMinHours: 2,
+    syncMinPhi: 0.4,
+    syncFullPhi: 0.8,
+    syncFullHours: 4,
+    lshBands: 12,
+    lshRows: 3,
+    lshMaxBucket: 64,
+    lshNeighbours: 8,
+    contentSaturation: 3,
+    infraSaturation: 2,
+    minPrimaryScore: 0.5,
+    familyMinCosine: 0.1,
+    signupScore: 0.4,
+    minEdgeScore: 1.2,
+    minSingleFamilyScore: 0.9,
+    minClusterSize: 3,
+  },
+  pivot: {
+    horizonMs: 24 * 3_600_000,
+    minShare: 0.5,
+    maxPopulationShare: 0.15,
+    minLift: 3,
+    minRequests: 10,
+    minPriorRequests: 10,
+    minClusterSize: 3,
+    minHistoryMs: 6 * 3_600_000,
+    reportForMs: 7 * 24 * 3_600_000,
+    minActiveRequests: 5,
+  },
+  thresholds: {
+    intentShareStart: 0.3,
+    intentShareFull: 0.7,
+    intentMinEvents: 20,
+    roundTheClockHours: 20,
+    longOutputRatio: 3,
+    rateLimitedShare: 0.1,
+    youngAccountMs: 7 * 24 * 3_600_000,
+    minRequests: 5,
+  },
+  decisions: {
+    monitorScore: 0.3,
+    reviewScore: 0.6,
+    suspendScore: 0.85,
+    suspendMinFamilies: 2,
+    reviewMinFamilies: 1,
+    strongSignal: 0.6,
+  },
+  shadow: {},
+  globalShadow: false,
+  lookbackMs: 7 * 24 * 3_600_000,
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Record<string, unknown> ? DeepPartial<T[K]> : T[K] };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeInto(base: Record<string, unknown>, over: Record<string, unknown>, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (!(k in base)) throw new Error(`unknown detection config key '${path}${k}'`);
+    const b = base[k];
+    if (isObject(b) && k !== 'shadow') {
+      if (!isObject(v)) throw new Error(`detection config '${path}${k}' must be an object, got ${JSON.stringify(v)}`);
+      out[k] = mergeInto(b, v, `${path}${k}.`);
+    } else if (k === 'shadow') {
+      if (!isObject(v)) throw new Error(`detection config 'shadow' must be an object, got ${JSON.stringify(v)}`);
+      for (const [s, on] of Object.entries(v)) {
+        if (!(SIGNALS as readonly string[]).includes(s)) throw new Error(`unknown signal '${s}' in detection config shadow`);
+        if (typeof on !== 'boolean') throw new Error(`shadow.${s} must be a boolean, got ${JSON.stringify(on)}`);
+      }
+      out[k] = { ...(b as object), ...v };
+    } else {
+      if (typeof v !== typeof b) throw new Error(`detection config '${path}${k}' must be a ${typeof b}, got ${JSON.stringify(v)}`);
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Defaults overridden by a partial config (validated: unknown keys and wrong types are errors). */
+export function resolveDetectionConfig(overrides?: DeepPartial<DetectionConfig> | string | null): DetectionConfig {
+  if (overrides === undefined || overrides === null || overrides === '') return DEFAULT_DETECTION_CONFIG;
+  let parsed: unknown = overrides;
+  if (typeof overrides === 'string') {
+    try {
+      parsed = JSON.parse(overrides);
+    } catch (err) {
+      throw new Error(`detection config is not valid json: ${(err as Error).message}`);
+    }
+  }
+  if (!isObject(parsed)) throw new Error(`detection config must be a json object, got ${JSON.stringify(parsed)}`);
+  return mergeInto(DEFAULT_DETECTION_CONFIG as unknown as Record<string, unknown>, parsed, '') as unknown as DetectionConfig;
+}
+
+/** Config from the `DETECTION_CONFIG` environment variable (JSON), else the defaults. */
+export function detectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DetectionConfig {
+  return resolveDetectionConfig(env.DETECTION_CONFIG);
+}
+
+export function isShadow(config: DetectionConfig, signal: Signal): boolean {
+  return config.shadow[signal] === true;
+}

@@ -1,0 +1,155 @@
+/**
+ * Detection entry point, shared by the scheduled scorer (lambdas/detect) and replay (src/replay):
+ * profiles (merged AccountWindows) -> features -> linkage -> pivot -> per-account decisions with reasons.
+ * Plain TypeScript, no AWS imports.
+ */
+import type { ModelFirstSeen } from '../aggregate/window';
+import type { Decision } from '../shared/contract';
+import type { DetectionConfig, Signal } from './config';
+import { computeFeatures, median } from './features';
+import type { AccountFeatures } from './features';
+import { linkAccounts } from './linkage';
+import type { LinkageCache } from './linkage';
+import type { Cluster, LinkageResult } from './linkage';
+import { detectPivots } from './pivot';
+import type { ModelAdoption } from './pivot';
+import type { AccountProfile } from './profile';
+import { accountSignals, decide } from './score';
+import type { AccountDecision, ClusterContext, PopulationBaselines } from './score';
+
+export * from './config';
+export * from './features';
+export * from './linkage';
+export * from './pivot';
+export * from './profile';
+export * from './score';
+
+export interface DetectionInput {
+  profiles: AccountProfile[];
+  modelFirstSeen: ModelFirstSeen;
+  /** Evaluation time (log time in replay, wall clock in the scorer), ms. */
+  now: number;
+  /** Start of the observation period (ms). */
+  periodStart: number;
+  config: DetectionConfig;
+  /** accountId -> clusterId of the previous run, for stable cluster ids. */
+  previousClusters?: Map<string, string>;
+  /** Per-account linkage data kept between runs (replay). */
+  cache?: LinkageCache;
+  /** Accounts never flagged (allowlist): still computed, decision forced to `allow`. */
+  allowlist?: Set<string>;
+}
+
+export interface ClusterReport {
+  clusterId: string;
+  accountIds: string[];
+  reasons: Signal[];
+  /** Highest member decision. */
+  decision: Decision;
+  evidence: Cluster['evidence'] & { intentShare: number | null; pivot: ClusterContext['pivot'] | null };
+}
+
+export interface DetectionResult {
+  accounts: (AccountDecision & { features: AccountFeatures })[];
+  clusters: ClusterReport[];
+  models: ModelAdoption[];
+  baselines: PopulationBaselines;
+  linkage: LinkageResult['stats'];
+}
+
+const ORDER: Record<Decision, number> = { allow: 0, monitor: 1, review: 2, suspend: 3 };
+const FAMILY_REASON: Record<string, Signal> = {
+  timing: 'synchronized-activity',
+  content: 'shared-templates',
+  infra: 'shared-infrastructure',
+  signup: 'signup-burst',
+};
+
+export function runDetection(input: DetectionInput): DetectionResult {
+  const { profiles, config, now } = input;
+  const features = new Map<string, AccountFeatures>();
+  for (const p of profiles) features.set(p.accountId, computeFeatures(p, input.modelFirstSeen, now));
+  // Population baselines.
+  const withUsage = [...features.values()].filter((f) => f.usageEvents >= config.thresholds.minRequests);
+  const outputUnit: PopulationBaselines['outputUnit'] = withUsage.length > 0 ? 'tokens' : 'bytes';
+  const outs: number[] = [];
+  for (const f of features.values()) {
+    if (f.requests < config.thresholds.minRequests) continue;
+    const v = outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
+    if (v !== null) outs.push(v);
+  }
+  const baselines: PopulationBaselines = { medianOutput: median(outs), outputUnit };
+  const periodEnd = Math.max(now, input.periodStart);
+  const linkage = linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
+  const pivots = detectPivots(
+    profiles,
+    input.modelFirstSeen,
+    now,
+    config.pivot,
+    (id) => linkage.byAccount.get(id)?.clusterId,
+    input.periodStart,
+  );
+  const profileById = new Map(profiles.map((p) => [p.accountId, p]));
+  const contexts = new Map<string, ClusterContext>();
+  for (const c of linkage.clusters) {
+    let usage = 0;
+    let intent = 0;
+    for (const id of c.accountIds) {
+      const p = profileById.get(id);
+      if (!p) continue;
+      usage += p.usageN;
+      intent += (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
+    }
+    contexts.set(c.clusterId, { cluster: c, intentShare: usage > 0 ? intent / usage : null, usageEvents: usage, pivot: pivots.clusters.get(c.clusterId) });
+  }
+  const accounts: DetectionResult['accounts'] = [];
+  for (const p of profiles) {
+    const f = features.get(p.accountId)!;
+    const link = linkage.byAccount.get(p.accountId);
+    const ctx = link ? contexts.get(link.clusterId) : undefined;
+    const details = accountSignals(f, link, ctx, pivots.accounts.get(p.accountId), baselines, config);
+    let { decision, score, reasons } = decide(details, f.requests, config);
+    const unshadowed = decide(details, f.requests, config, true).decision;
+    if (input.allowlist?.has(p.accountId)) {
+      decision = 'allow';
+      reasons = [];
+    }
+    const related = ctx ? ctx.cluster.accountIds.filter((id) => id !== p.accountId).slice(0, 100) : [];
+    accounts.push({
+      accountId: p.accountId,
+      decision,
+      score,
+      reasons,
+      reasonDetails: details,
+      clusterId: link?.clusterId ?? null,
+      relatedAccountIds: related,
+      unshadowedDecision: unshadowed,
+      features: f,
+    });
+  }
+  const decisionOf = new Map(accounts.map((a) => [a.accountId, a]));
+  const clusters: ClusterReport[] = linkage.clusters.map((c) => {
+    const ctx = contexts.get(c.clusterId)!;
+    const reasons: Signal[] = [];
+    for (const fam of ['timing', 'content', 'infra', 'signup'] as const) if (c.evidence.families[fam]) reasons.push(FAMILY_REASON[fam]);
+    if (ctx.intentShare !== null && ctx.intentShare >= config.thresholds.intentShareStart) reasons.push('cot-elicitation');
+    if (ctx.pivot) reasons.push('model-pivot');
+    let decision: Decision = 'allow';
+    for (const id of c.accountIds) {
+      const d = decisionOf.get(id)?.decision ?? 'allow';
+      if (ORDER[d] > ORDER[decision]) decision = d;
+    }
+    return {
+      clusterId: c.clusterId,
+      accountIds: c.accountIds,
+      reasons,
+      decision,
+      evidence: { ...c.evidence, intentShare: ctx.intentShare, pivot: ctx.pivot ?? null },
+    };
+  });
+  return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats };
+}
+
+export function decisionRank(d: Decision): number {
+  return ORDER[d];
+}

@@ -1,0 +1,638 @@
+/**
+ * Cross-account linkage: which accounts are run by the same operator.
+ *
+ * Two kinds of evidence, each scored 0..1 per pair of accounts and per evidence family:
+ *
+ * - shared RARE attributes (families `content`: prompt templates; `infra`: IPs, /24 subnets, user agents, API
+ *   keys; `signup`: accounts created in the same short burst). An attribute held by `df` accounts weighs
+ *   ln(K/df)/ln(K/2) (IDF-like, K = maxAttributeAccounts): held by two accounts it weighs 1, by K or more it
+ *   weighs nothing and is not even indexed. A popular SDK user agent or a campus NAT therefore cannot link
+ *   strangers. A family's score grows with the shared weight (saturating at `contentSaturation` / `infraSaturation`) and is damped when
+ *   the shared part is a tiny fraction of what the two accounts hold (cosine < `familyMinCosine`), so a reseller
+ *   with ten thousand IPs does not link to everyone it happens to share one with.
+ * - synchronized activity (`timing`, SynchroTrap-style): each account's set of active time buckets; candidate
+ *   pairs come from MinHash LSH over those sets (one-permutation hashing, banded), verified with the phi
+ *   correlation of the two activity series over the observation period. Phi is chance-corrected: two accounts that
+ *   are always on, or merely follow the same diurnal rhythm, score ~0; accounts that start and stop together score
+ *   high. Co-activity must span several distinct hours.
+ *
+ * Cost: never all-pairs. Pairs are generated only inside inverted-index postings of attributes held by at most K
+ * accounts (so at most K^2/2 pairs per attribute, i.e. O(K * total attributes)), and inside LSH band buckets; a
+ * band bucket larger than `lshMaxBucket` is not expanded into all pairs: its members are sorted by signature and
+ * compared with their `lshNeighbours` nearest (sorted-neighbourhood blocking). Total cost is linear in the number of
+ * accounts for fixed K. See bench/detect-scale.ts for measured figures.
+ *
+ * An edge needs behavioural evidence first: one very strong content or timing family (>= minSingleFamilyScore), or
+ * content and timing together, or one of them >= minPrimaryScore supported by infrastructure / sign-up time so
+ * that the total reaches minEdgeScore. Infrastructure or sign-up time alone never links (proxies mix customers).
+ * Clusters are connected components (union-find) of edges, keeping those with at least minClusterSize members.
+ */
+import type { LinkageConfig } from './config';
+import type { AccountProfile } from './profile';
+
+export type Family = 'content' | 'infra' | 'timing' | 'signup';
+export const FAMILIES: Family[] = ['content', 'infra', 'timing', 'signup'];
+
+export interface Edge {
+  a: string;
+  b: string;
+  scores: Record<Family, number>;
+  total: number;
+  phi: number;
+  sharedBuckets: number;
+  sharedHours: number;
+}
+
+export interface SharedAttribute {
+  /** `t:` template, `ip:` hashed IP, `sn:` subnet, `ua:` user agent, `key:` API key. */
+  attribute: string;
+  family: Family;
+  /** Cluster members holding it. */
+  members: number;
+  /** Accounts in the whole population holding it (the rarity baseline). */
+  population: number;
+}
+
+export interface ClusterEvidence {
+  edges: number;
+  /** Per family: edges where the family contributed (score >= 0.2), and their mean score. */
+  families: Partial<Record<Family, { edges: number; meanScore: number }>>;
+  /** Mean phi correlation over synchronized edges (0 when none). */
+  meanPhi: number;
+  /** Most widely shared rare attributes. */
+  sharedAttributes: SharedAttribute[];
+  /** Spread of account creation times among members (ms), null when unknown. */
+  signupSpreadMs: number | null;
+}
+
+export interface Cluster {
+  clusterId: string;
+  accountIds: string[];
+  evidence: ClusterEvidence;
+}
+
+export interface AccountLink {
+  clusterId: string;
+  /** Per family: the mean score over the account's edges inside the cluster where the family contributed. */
+  families: Record<Family, number>;
+  /** Highest per-family score on any single edge. */
+  maxFamilies: Record<Family, number>;
+  degree: number;
+  /** Templates this account shares with other accounts (rare ones only). */
+  sharedTemplates: number;
+  /** Mean phi over the account's synchronized edges (0 when none) and how many peers it is synchronized with. */
+  meanPhi: number;
+  syncPeers: number;
+}
+
+export interface LinkageResult {
+  clusters: Cluster[];
+  byAccount: Map<string, AccountLink>;
+  edges: Edge[];
+  stats: { accounts: number; attributes: number; indexedAttributes: number; skippedPopular: number; attributePairs: number; lshCandidates: number; verifiedPairs: number; edges: number };
+}
+
+export interface LinkageOptions {
+  /** Start and end of the observation period (ms), for the timing correlation. */
+  periodStart: number;
+  periodEnd: number;
+  /** accountId -> clusterId from the previous run, so ids stay stable as clusters grow. */
+  previous?: Map<string, string>;
+}
+
+/** 32-bit finaliser (MurmurHash3 fmix32): a fast, well-mixed integer hash. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** IDF-like rarity weight of an attribute held by df accounts: 1 for df <= 2, 0 at df >= K. */
+export function rarityWeight(df: number, k: number): number {
+  if (df <= 2) return 1;
+  if (df >= k) return 0;
+  return Math.log(k / df) / Math.log(k / 2);
+}
+
+const INFRA_SCALE: Record<string, number> = { ip: 0.5, sn: 0.5, ua: 1, key: 1 };
+
+class UnionFind {
+  parent: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(x: number): number {
+    while (this.parent[x] !== x) {
+      this.parent[x] = this.parent[this.parent[x]];
+      x = this.parent[x];
+    }
+    return x;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+}
+
+/** One-permutation MinHash with rotation densification: k bins, cost O(|set| + k). */
+export function minhashSignature(items: Iterable<number>, k: number): Uint32Array {
+  const sig = new Uint32Array(k).fill(0xffffffff);
+  const filled = new Uint8Array(k);
+  for (const it of items) {
+    const h = fmix32((it ^ 0x9e3779b9) >>> 0);
+    const bin = h % k;
+    const v = fmix32(h ^ 0x5bd1e995);
+    if (v < sig[bin] || !filled[bin]) {
+      sig[bin] = v;
+      filled[bin] = 1;
+    }
+  }
+  for (let i = 0; i < k; i++) {
+    if (filled[i]) continue;
+    for (let step = 1; step < k; step++) {
+      const j = (i + step) % k;
+      if (filled[j]) {
+        sig[i] = fmix32(sig[j] + step);
+        break;
+      }
+    }
+  }
+  return sig;
+}
+
+function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): { n: number; hours: number } {
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  let hours = 0;
+  let lastHour = -1;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      n++;
+      const hour = Math.floor(a[i] / perHour);
+      if (hour !== lastHour) {
+        hours++;
+        lastHour = hour;
+      }
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return { n, hours };
+}
+
+/** Sorted bucket indices within [startB, endB]. */
+export function bucketArray(set: Set<number>, startB: number, endB: number): Int32Array {
+  const out: number[] = [];
+  for (const b of set) if (b >= startB && b <= endB) out.push(b);
+  return Int32Array.from(out).sort();
+}
+
+/** Buckets in [startB, endB] NOT in the sorted array. */
+export function complement(sorted: Int32Array, startB: number, endB: number): Int32Array {
+  const out = new Int32Array(Math.max(0, endB - startB + 1 - sorted.length));
+  let j = 0;
+  let k = 0;
+  for (let b = startB; b <= endB; b++) {
+    while (j < sorted.length && sorted[j] < b) j++;
+    if (j < sorted.length && sorted[j] === b) continue;
+    if (k < out.length) out[k++] = b;
+  }
+  return out.subarray(0, k);
+}
+
+/** Phi correlation of two binary series of length t with n1, n2 ones and n11 joint ones. */
+export function phi(n11: number, n1: number, n2: number, t: number): number {
+  const n10 = n1 - n11;
+  const n01 = n2 - n11;
+  const n00 = t - n1 - n2 + n11;
+  const den = Math.sqrt(n1 * (t - n1) * n2 * (t - n2));
+  if (den <= 0) return 0;
+  return (n11 * n00 - n10 * n01) / den;
+}
+
+const SET_PREFIXES: [keyof AccountProfile & ('templates' | 'ips' | 'subnets' | 'userAgents' | 'apiKeys'), string, Family][] = [
+  ['templates', 't:', 'content'],
+  ['ips', 'ip:', 'infra'],
+  ['subnets', 'sn:', 'infra'],
+  ['userAgents', 'ua:', 'infra'],
+  ['apiKeys', 'key:', 'infra'],
+];
+
+/** Interned attribute names (`t:<template>`, `ip:<hash>`...) -> dense ids. Grow-only. */
+export class AttributeDict {
+  readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  readonly fam: Family[] = [];
+  intern(name: string, family: Family): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+      this.fam.push(family);
+    }
+    return id;
+  }
+  internProfile(p: AccountProfile): Int32Array {
+    const out: number[] = [];
+    for (const [field, prefix, family] of SET_PREFIXES) for (const v of p[field]) out.push(this.intern(prefix + v, family));
+    return Int32Array.from(out);
+  }
+}
+
+/**
+ * Per-account derived data kept between runs (replay runs detection every 15 min of log time): interned
+ * attributes and sorted activity buckets are recomputed only for accounts whose profile changed, and only for the
+ * new set members (profile sets only grow, and JS Sets iterate in insertion order).
+ */
+export class LinkageCache {
+  readonly dict = new AttributeDict();
+  private readonly entries = new Map<string, { version: number; sizes: number[]; list: number[]; attrs: Int32Array; bversion: number; buckets: Int32Array }>();
+
+  private entry(p: AccountProfile) {
+    let e = this.entries.get(p.accountId);
+    if (!e) {
+      e = { version: -1, sizes: [0, 0, 0, 0, 0], list: [], attrs: new Int32Array(0), bversion: -1, buckets: new Int32Array(0) };
+      this.entries.set(p.accountId, e);
+    }
+    return e;
+  }
+
+  attrs(p: AccountProfile): Int32Array {
+    const e = this.entry(p);
+    if (e.version === p.version) return e.attrs;
+    let changed = false;
+    SET_PREFIXES.forEach(([field, prefix, family], k) => {
+      const set = p[field];
+      if (set.size === e.sizes[k]) return;
+      let idx = 0;
+      for (const v of set) {
+        if (idx++ < e.sizes[k]) continue;
+        e.list.push(this.dict.intern(prefix + v, family));
+      }
+      e.sizes[k] = set.size;
+      changed = true;
+    });
+    if (changed) e.attrs = Int32Array.from(e.list);
+    e.version = p.version;
+    return e.attrs;
+  }
+
+  buckets(p: AccountProfile, startB: number, endB: number): Int32Array {
+    const e = this.entry(p);
+    if (e.bversion !== p.version) {
+      e.buckets = Int32Array.from(p.syncBuckets).sort();
+      e.bversion = p.version;
+    }
+    const arr = e.buckets;
+    if (arr.length === 0 || (arr[0] >= startB && arr[arr.length - 1] <= endB)) return arr;
+    return bucketArray(p.syncBuckets, startB, endB);
+  }
+
+  /** Forget accounts no longer active. */
+  retain(active: Set<string>): void {
+    for (const id of this.entries.keys()) if (!active.has(id)) this.entries.delete(id);
+  }
+}
+
+export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opts: LinkageOptions, cache?: LinkageCache): LinkageResult {
+  const N = profiles.length;
+  const K = cfg.maxAttributeAccounts;
+  // ---------------- attribute dictionary and document frequencies ----------------
+  const dict = cache?.dict ?? new AttributeDict();
+  const accAttrs: Int32Array[] = new Array(N);
+  for (let i = 0; i < N; i++) accAttrs[i] = cache ? cache.attrs(profiles[i]) : dict.internProfile(profiles[i]);
+  const names = dict.names;
+  const fam = dict.fam;
+  const df = new Int32Array(names.length);
+  for (let i = 0; i < N; i++) for (const id of accAttrs[i]) df[id]++;
+  const A = names.length;
+  const weight = new Float64Array(A);
+  let skippedPopular = 0;
+  let indexed = 0;
+  for (let id = 0; id < A; id++) {
+    const prefix = names[id].slice(0, names[id].indexOf(':'));
+    const scale = fam[id] === 'infra' ? INFRA_SCALE[prefix] ?? 1 : 1;
+    // Rare in absolute terms (cap K) AND relative to the population observed (small populations).
+    weight[id] = rarityWeight(df[id], K) * rarityWeight(df[id], N) * scale;
+    if (df[id] > K) skippedPopular++;
+    else if (df[id] >= 2) indexed++;
+  }
+  // Own weight per family (the cosine denominator).
+  const ownContent = new Float64Array(N);
+  const ownInfra = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    for (const id of accAttrs[i]) {
+      if (fam[id] === 'content') ownContent[i] += weight[id];
+      else ownInfra[i] += weight[id];
+    }
+  }
+  // ---------------- postings (only informative attributes: 2 <= df <= K) ----------------
+  const postings = new Map<number, number[]>();
+  for (let i = 0; i < N; i++) {
+    for (const id of accAttrs[i]) {
+      if (df[id] < 2 || df[id] > K) continue;
+      let list = postings.get(id);
+      if (!list) {
+        list = [];
+        postings.set(id, list);
+      }
+      list.push(i);
+    }
+  }
+  // Pair accumulators keyed a*N+b (a<b). Shared weight per family.
+  const pairC = new Map<number, number>();
+  const pairI = new Map<number, number>();
+  let attributePairs = 0;
+  for (const [id, list] of postings) {
+    const w = weight[id];
+    if (w < cfg.minAttributeWeight) continue; // near-popular: contributes little, costs df^2 pairs
+    const target = fam[id] === 'content' ? pairC : pairI;
+    for (let x = 0; x < list.length; x++) {
+      for (let y = x + 1; y < list.length; y++) {
+        const key = list[x] * N + list[y];
+        target.set(key, (target.get(key) ?? 0) + w);
+        attributePairs++;
+      }
+    }
+  }
+  // ---------------- timing: MinHash LSH candidates ----------------
+  const bucketMs = cfg.syncBucketMs;
+  const tBuckets = Math.max(1, Math.floor(opts.periodEnd / bucketMs) - Math.floor(opts.periodStart / bucketMs) + 1);
+  const sortedBuckets: (Int32Array | null)[] = new Array(N).fill(null);
+  const kSig = cfg.lshBands * cfg.lshRows;
+  const bands = new Map<number, number[]>();
+  const sigs: (Uint32Array | null)[] = new Array(N).fill(null);
+  const startB = Math.floor(opts.periodStart / bucketMs);
+  const endB = startB + tBuckets - 1;
+  for (let i = 0; i < N; i++) {
+    const arr = cache ? cache.buckets(profiles[i], startB, endB) : bucketArray(profiles[i].syncBuckets, startB, endB);
+    if (arr.length < cfg.syncMinBuckets) continue;
+    sortedBuckets[i] = arr;
+    // Dense accounts (on most of the time) are hashed by their GAPS: accounts that pause together collide.
+    const dense = arr.length > tBuckets / 2;
+    let items: Int32Array = arr;
+    if (dense) {
+      items = complement(arr, startB, endB);
+      if (items.length < cfg.syncMinBuckets) continue; // always on: no timing information
+    }
+    const sig = minhashSignature(items, kSig);
+    sigs[i] = sig;
+    for (let b = 0; b < cfg.lshBands; b++) {
+      let h = 0x1b873593 ^ b;
+      for (let r = 0; r < cfg.lshRows; r++) h = fmix32((h ^ sig[b * cfg.lshRows + r]) >>> 0);
+      const key = (b + (dense ? cfg.lshBands : 0)) * 4294967296 + h;
+      let list = bands.get(key);
+      if (!list) {
+        list = [];
+        bands.set(key, list);
+      }
+      list.push(i);
+    }
+  }
+  const syncCand = new Set<number>();
+  const addCand = (x: number, y: number): void => {
+    syncCand.add(x < y ? x * N + y : y * N + x);
+  };
+  for (const list of bands.values()) {
+    if (list.length < 2) continue;
+    if (list.length <= cfg.lshMaxBucket) {
+      for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) addCand(list[x], list[y]);
+    } else {
+      // Sorted-neighbourhood blocking: order by the whole signature, compare with the next W members.
+      const ordered = [...list].sort((p, q) => {
+        const sp = sigs[p]!;
+        const sq = sigs[q]!;
+        for (let k = 0; k < kSig; k++) if (sp[k] !== sq[k]) return sp[k] - sq[k];
+        return p - q;
+      });
+      for (let x = 0; x < ordered.length; x++) {
+        for (let y = x + 1; y <= x + cfg.lshNeighbours && y < ordered.length; y++) addCand(ordered[x], ordered[y]);
+      }
+    }
+  }
+  const lshCandidates = syncCand.size;
+  // ---------------- verify candidate pairs ----------------
+  const signupBucket = new Float64Array(N).fill(NaN);
+  const signupDf = new Map<number, number>();
+  for (let i = 0; i < N; i++) {
+    const c = profiles[i].createdAt;
+    if (c === null) continue;
+    const b = Math.floor(c / cfg.signupBucketMs);
+    signupBucket[i] = b;
+    signupDf.set(b, (signupDf.get(b) ?? 0) + 1);
+  }
+  const familyScore = (shared: number, ownA: number, ownB: number, saturation: number): number => {
+    if (shared <= 0) return 0;
+    const cos = shared / Math.sqrt(Math.max(ownA, 1e-9) * Math.max(ownB, 1e-9));
+    return Math.min(1, shared / saturation) * Math.min(1, cos / cfg.familyMinCosine);
+  };
+  const candidates = new Set<number>(syncCand);
+  for (const [key, w] of pairC) if (w >= cfg.minCandidateWeight) candidates.add(key);
+  for (const [key, w] of pairI) if (w >= cfg.minCandidateWeight) candidates.add(key);
+  const edges: Edge[] = [];
+  const uf = new UnionFind(N);
+  const edgeIdx: number[][] = new Array(N);
+  for (const key of candidates) {
+    const a = Math.floor(key / N);
+    const b = key - a * N;
+    const content = familyScore(pairC.get(key) ?? 0, ownContent[a], ownContent[b], cfg.contentSaturation);
+    const infra = familyScore(pairI.get(key) ?? 0, ownInfra[a], ownInfra[b], cfg.infraSaturation);
+    let timing = 0;
+    let ph = 0;
+    let sharedBuckets = 0;
+    let sharedHours = 0;
+    const ba = sortedBuckets[a];
+    const bb = sortedBuckets[b];
+    if (ba && bb) {
+      const inter = intersectSorted(ba, bb, Math.max(1, Math.round(3_600_000 / bucketMs)));
+      sharedBuckets = inter.n;
+      sharedHours = inter.hours;
+      if (inter.n >= cfg.syncMinShared && inter.hours >= cfg.syncMinHours) {
+        ph = phi(inter.n, ba.length, bb.length, tBuckets);
+        if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, inter.hours / cfg.syncFullHours);
+      }
+    }
+    let signup = 0;
+    if (!Number.isNaN(signupBucket[a]) && signupBucket[a] === signupBucket[b]) {
+      const d = signupDf.get(signupBucket[a]) ?? 0;
+      if (d >= 2 && d <= K) signup = cfg.signupScore;
+    }
+    const total = content + infra + timing + signup;
+    // Behavioural evidence (what they send, when they send it) must lead; infrastructure and sign-up time only
+    // support it (proxies and NATs mix unrelated customers).
+    const primary = Math.max(content, timing);
+    const accepted =
+      primary >= cfg.minSingleFamilyScore ||
+      content + timing >= cfg.minSingleFamilyScore + 0.1 ||
+      (primary >= cfg.minPrimaryScore && total >= cfg.minEdgeScore);
+    if (!accepted) continue;
+    edges.push({
+      a: profiles[a].accountId,
+      b: profiles[b].accountId,
+      scores: { content, infra, timing, signup },
+      total,
+      phi: ph,
+      sharedBuckets,
+      sharedHours,
+    });
+    (edgeIdx[a] ??= []).push(edges.length - 1);
+    (edgeIdx[b] ??= []).push(edges.length - 1);
+    uf.union(a, b);
+  }
+  // ---------------- components -> clusters ----------------
+  const comps = new Map<number, number[]>();
+  for (let i = 0; i < N; i++) {
+    if (!edgeIdx[i]) continue;
+    const r = uf.find(i);
+    let list = comps.get(r);
+    if (!list) {
+      list = [];
+      comps.set(r, list);
+    }
+    list.push(i);
+  }
+  const byAccount = new Map<string, AccountLink>();
+  const clusters: Cluster[] = [];
+  const kept: number[][] = [];
+  for (const members of comps.values()) if (members.length >= cfg.minClusterSize) kept.push(members);
+  // Stable ids: a component inherits the previous id most of its members carried (largest component first).
+  kept.sort((x, y) => y.length - x.length);
+  const usedIds = new Set<string>();
+  for (const members of kept) {
+    const ids = members.map((i) => profiles[i].accountId).sort();
+    let clusterId: string | undefined;
+    if (opts.previous) {
+      const votes = new Map<string, number>();
+      for (const id of ids) {
+        const prev = opts.previous.get(id);
+        if (prev && !usedIds.has(prev)) votes.set(prev, (votes.get(prev) ?? 0) + 1);
+      }
+      let best = 0;
+      for (const [cid, v] of votes) if (v > best || (v === best && clusterId !== undefined && cid < clusterId)) {
+        best = v;
+        clusterId = cid;
+      }
+    }
+    if (!clusterId) {
+      clusterId = 'c-' + fnv1a(ids[0]).toString(16).padStart(8, '0');
+      let n = 1;
+      while (usedIds.has(clusterId)) clusterId = 'c-' + fnv1a(ids[0] + '#' + n++).toString(16).padStart(8, '0');
+    }
+    usedIds.add(clusterId);
+    // Evidence: families over the component's edges.
+    const edgeSet = new Set<number>();
+    for (const i of members) for (const e of edgeIdx[i]) edgeSet.add(e);
+    const famAgg: Partial<Record<Family, { edges: number; meanScore: number }>> = {};
+    let phiSum = 0;
+    let phiN = 0;
+    for (const e of edgeSet) {
+      const edge = edges[e];
+      for (const f of FAMILIES) {
+        const s = edge.scores[f];
+        if (s < 0.2) continue;
+        const agg = (famAgg[f] ??= { edges: 0, meanScore: 0 });
+        agg.meanScore = (agg.meanScore * agg.edges + s) / (agg.edges + 1);
+        agg.edges++;
+      }
+      if (edge.scores.timing > 0) {
+        phiSum += edge.phi;
+        phiN++;
+      }
+    }
+    // Shared attributes among members.
+    const holders = new Map<number, number>();
+    for (const i of members) for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K) holders.set(id, (holders.get(id) ?? 0) + 1);
+    const sharedAttributes: SharedAttribute[] = [...holders.entries()]
+      .filter(([, c]) => c >= 2)
+      .sort((x, y) => y[1] - x[1] || df[x[0]] - df[y[0]])
+      .slice(0, 8)
+      .map(([id, c]) => ({ attribute: names[id], family: fam[id], members: c, population: df[id] }));
+    let minC = Infinity;
+    let maxC = -Infinity;
+    for (const i of members) {
+      const c = profiles[i].createdAt;
+      if (c === null) continue;
+      if (c < minC) minC = c;
+      if (c > maxC) maxC = c;
+    }
+    clusters.push({
+      clusterId,
+      accountIds: ids,
+      evidence: {
+        edges: edgeSet.size,
+        families: famAgg,
+        meanPhi: phiN ? phiSum / phiN : 0,
+        sharedAttributes,
+        signupSpreadMs: Number.isFinite(minC) ? maxC - minC : null,
+      },
+    });
+    for (const i of members) {
+      const sums: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
+      const counts: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
+      const maxF: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
+      let degree = 0;
+      let phiAcc = 0;
+      let syncPeers = 0;
+      for (const e of edgeIdx[i]) {
+        const edge = edges[e];
+        degree++;
+        if (edge.scores.timing >= 0.2) {
+          phiAcc += edge.phi;
+          syncPeers++;
+        }
+        for (const f of FAMILIES) {
+          const s = edge.scores[f];
+          if (s > maxF[f]) maxF[f] = s;
+          if (s < 0.2) continue;
+          sums[f] += s;
+          counts[f]++;
+        }
+      }
+      const families: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
+      for (const f of FAMILIES) families[f] = counts[f] ? sums[f] / counts[f] : 0;
+      let sharedTemplates = 0;
+      for (const id of accAttrs[i]) if (fam[id] === 'content' && df[id] >= 2 && df[id] <= K) sharedTemplates++;
+      byAccount.set(profiles[i].accountId, {
+        clusterId,
+        families,
+        maxFamilies: maxF,
+        degree,
+        sharedTemplates,
+        meanPhi: syncPeers ? phiAcc / syncPeers : 0,
+        syncPeers,
+      });
+    }
+  }
+  return {
+    clusters,
+    byAccount,
+    edges,
+    stats: {
+      accounts: N,
+      attributes: A,
+      indexedAttributes: indexed,
+      skippedPopular,
+      attributePairs,
+      lshCandidates,
+      verifiedPairs: candidates.size,
+      edges: edges.length,
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * New-model pivot: when a model first appears in the traffic, how fast does each account (and each cluster) move
+ * its traffic to it, compared with the population's own adoption at the same age of the model?
+ *
+ * The baseline is the MEDIAN account's share of traffic on the new model over the same interval
+ * [firstSeen, min(now, firstSeen + horizon)], not the traffic-weighted share: a large campaign that moves
+ * millions of requests would otherwise raise the baseline it is compared against. An account pivots when it had
+ * established traffic before the model appeared and moved at least `minShare` of its traffic to it while the
+ * median account is at a few percent. Early adopters do this too, so an account-level pivot is only a weak
+ * signal; a CLUSTER pivoting together (most members, most traffic) is the strong one.
+ */
+import type { ModelFirstSeen } from '../aggregate/window';
+import type { PivotConfig } from './config';
+import { median } from './features';
+import type { AccountProfile } from './profile';
+
+const HOUR = 3_600_000;
+
+export interface ModelAdoption {
+  model: string;
+  firstSeen: number;
+  /** Age of the model at evaluation (ms, capped at the horizon). */
+  ageMs: number;
+  /** Median share of active accounts' traffic on the model over [firstSeen, firstSeen + age]. */
+  medianShare: number;
+  /** Traffic-weighted share (for reference). */
+  trafficShare: number;
+  /** Fraction of active accounts with share >= minShare. */
+  adopterFraction: number;
+  activeAccounts: number;
+}
+
+export interface AccountPivot {
+  model: string;
+  share: number;
+  baseline: number;
+  requests: number;
+  priorRequests: number;
+  firstSeen: number;
+}
+
+export interface ClusterPivot {
+  clusterId: string;
+  model: string;
+  share: number;
+  baseline: number;
+  membersMoved: number;
+  members: number;
+  firstSeen: number;
+}
+
+export interface PivotResult {
+  models: ModelAdoption[];
+  accounts: Map<string, AccountPivot>;
+  clusters: Map<string, ClusterPivot>;
+}
+
+interface Usage {
+  m: number;
+  n: number;
+  prior: number;
+}
+
+function usageOf(p: AccountProfile, model: string, from: number, to: number): Usage {
+  let m = 0;
+  let n = 0;
+  let prior = 0;
+  for (const [start, cell] of p.hours) {
+    if (start < from) prior += cell.n;
+    else if (start <= to) {
+      n += cell.n;
+      m += cell.models[model] ?? 0;
+    }
+  }
+  return { m, n, prior };
+}
+
+/**
+ * @param periodStart start of observation: a model first seen within `minHistoryMs` of it is not "new" (it may
+ *   simply predate the observation).
+ */
+export function detectPivots(
+  profiles: AccountProfile[],
+  modelFirstSeen: ModelFirstSeen,
+  now: number,
+  cfg: PivotConfig,
+  clusterOf: (accountId: string) => string | undefined,
+  periodStart: number,
+): PivotResult {
+  const models: ModelAdoption[] = [];
+  const accounts = new Map<string, AccountPivot>();
+  const clusters = new Map<string, ClusterPivot>();
+  for (const [model, firstSeen] of Object.entries(modelFirstSeen)) {
+    if (firstSeen < periodStart + cfg.minHistoryMs || firstSeen > now) continue;
+    if (now - firstSeen > cfg.horizonMs + cfg.reportForMs) continue;
+    const from = Math.floor(firstSeen / HOUR) * HOUR;
+    const to = Math.min(now, firstSeen + cfg.horizonMs);
+    const usage = new Map<string, Usage>();
+    const shares: number[] = [];
+    let sumM = 0;
+    let sumN = 0;
+    let adopters = 0;
+    for (const p of profiles) {
+      const u = usageOf(p, model, from, to);
+      if (u.n <= 0) continue;
+      usage.set(p.accountId, u);
+      sumM += u.m;
+      sumN += u.n;
+      if (u.n >= cfg.minActiveRequests) {
+        const s = u.m / u.n;
+        shares.push(s);
+        if (s >= cfg.minShare) adopters++;
+      }
+    }
+    const medianShare = median(shares) ?? 0;
+    models.push({
+      model,
+      firstSeen,
+      ageMs: to - firstSeen,
+      medianShare,
+      trafficShare: sumN ? sumM / sumN : 0,
+      adopterFraction: shares.length ? adopters / shares.length : 0,
+      activeAccounts: shares.length,
+    });
+    if (medianShare > cfg.maxPopulationShare) continue; // everyone moved: a normal release, nothing stands out
+    const floor = Math.max(medianShare, 0.01);
+    const byCluster = new Map<string, { m: number; n: number; prior: number; moved: number; members: number }>();
+    for (const [accountId, u] of usage) {
+      const share = u.m / u.n;
+      const cid = clusterOf(accountId);
+      if (cid) {
+        const c = byCluster.get(cid) ?? { m: 0, n: 0, prior: 0, moved: 0, members: 0 };
+        c.m += u.m;
+        c.n += u.n;
+        c.prior += u.prior;
+        c.members++;
+        if (u.prior > 0 && share >= cfg.minShare) c.moved++;
+        byCluster.set(cid, c);
+      }
+      if (u.n < cfg.minRequests || u.prior < cfg.minPriorRequests) continue;
+      if (share < cfg.minShare || share < cfg.minLift * floor) continue;
+      const prev = accounts.get(accountId);
+      if (!prev || share > prev.share) {
+        accounts.set(accountId, { model, share, baseline: medianShare, requests: u.n, priorRequests: u.prior, firstSeen });
+      }
+    }
+    for (const [clusterId, c] of byCluster) {
+      if (c.members < cfg.minClusterSize || c.n < cfg.minRequests || c.prior < cfg.minPriorRequests) continue;
+      const share = c.m / c.n;
+      if (share < cfg.minShare || share < cfg.minLift * floor || c.moved < c.members * 0.5) continue;
+      const prev = clusters.get(clusterId);
+      if (!prev || share > prev.share) {
+        clusters.set(clusterId, { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen });
+      }
+    }
+  }
+  return { models, accounts, clusters };
+}

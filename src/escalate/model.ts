@@ -1,0 +1,221 @@
+/**
+ * The escalation domain: workflow input, cases, audit entries and the control-table keys they live under
+ * (docs/DESIGN.md "Control table"). Plain TypeScript, no AWS imports.
+ */
+import type { ReasonDetail } from '../notify/ban-event';
+
+/** What the scorer passes to StartExecution (docs/DESIGN.md "Workflow input"); execution name = caseId. */
+export interface WorkflowInput {
+  caseId: string;
+  accountId: string;
+  decision: 'review' | 'suspend';
+  score: number;
+  reasons: string[];
+  reasonDetails?: ReasonDetail[];
+  clusterId?: string | null;
+  relatedAccountIds?: string[];
+  /** Epoch ms (log time) when the account first reached review/suspend. */
+  flaggedAt: number;
+  evidence?: Record<string, unknown>;
+}
+
+/** Case states; `gsi1pk = CASES#<state>`. `open` only between RecordCase and the guardrail decision. */
+export const CASE_STATES = ['open', 'review', 'overdue', 'closed'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+
+/** How a case ended. */
+export type CaseOutcome =
+  | 'suspended'
+  | 'rejected'
+  | 'dismissed'
+  | 'allowlisted'
+  | 'shadow'
+  | 'overdue'
+  | 'duplicate'
+  | 'error';
+
+/** Where the guardrails send a case. */
+export type Route = 'suspend' | 'review' | 'dismiss';
+
+export interface TimelinePoint {
+  /** Start of the bucket, epoch ms. */
+  t: number;
+  n: number;
+  /** Requests per model in the bucket. */
+  models: Record<string, number>;
+  /** Requests per prompt class in the bucket (usage events only). */
+  promptClasses: Record<string, number>;
+  errors: number;
+}
+
+export interface ClusterMember {
+  accountId: string;
+  /** What links it to the case's account (shared IP hashes, subnets, user agents, templates, synchronized minutes ...). */
+  links: string[];
+  status?: string;
+  score?: number;
+}
+
+/** The evidence snapshot stored on a case: what the reviewer sees, frozen at the time the case opened. */
+export interface Evidence {
+  /** Hourly activity of the account (oldest first). */
+  timeline: TimelinePoint[];
+  totals: { requests: number; errors: number; models: Record<string, number>; promptClasses: Record<string, number>; inputTokens: number; outputTokens: number };
+  /** API key ids seen in the account's traffic. */
+  apiKeys: string[];
+  ips: number;
+  subnets: string[];
+  userAgents: string[];
+  templates: string[];
+  accountCreatedAt: number | null;
+  cluster: ClusterMember[];
+  /** Anything extra the scorer attached (passed through). */
+  scorer?: Record<string, unknown>;
+}
+
+export interface CaseRecord {
+  pk: string;
+  sk: 'CASE';
+  caseId: string;
+  accountId: string;
+  state: CaseState;
+  outcome?: CaseOutcome;
+  /** What the scorer decided. */
+  decision: 'review' | 'suspend';
+  /** What the guardrails routed it to (and why), once known. */
+  route?: Route;
+  routeReasons?: string[];
+  /** True when the decision was computed and recorded but not applied (shadow mode). */
+  shadow?: boolean;
+  /** What would have happened without shadow mode. */
+  shadowRoute?: Route;
+  score: number;
+  reasons: string[];
+  reasonDetails: ReasonDetail[];
+  clusterId: string | null;
+  relatedAccountIds: string[];
+  flaggedAt: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Review deadline, ISO, when the case went to review. */
+  reviewDeadline?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  suspendedUntil?: number | null;
+  offence?: number;
+  evidence: Evidence;
+  gsi1pk: string;
+  gsi1sk: string;
+  executionArn?: string;
+  /** When the guardrails routed the case (ISO); the decision time of an auto-suspension. */
+  routedAt?: string;
+  /** Keys recorded before they were disabled, until the suspension commits or is compensated. */
+  pendingKeyDisable?: string[];
+  disabledKeyIds?: string[];
+  reinstatedAt?: string;
+  reinstatedBy?: string;
+  error?: string;
+}
+
+/** Who did what, when and why. Append-only: each is a conditional put under `CASE#<id>` / `AUDIT#<iso>#<seq>`. */
+export interface AuditEntry {
+  pk: string;
+  sk: string;
+  caseId: string;
+  accountId: string;
+  at: string;
+  /** `auto` (the workflow), `system:<component>` or the operator's identity (IAM ARN / local user). */
+  actor: string;
+  action: AuditAction;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export type AuditAction =
+  | 'case-opened'
+  | 'case-duplicate'
+  | 'routed'
+  | 'shadow-recorded'
+  | 'review-requested'
+  | 'review-approved'
+  | 'review-rejected'
+  | 'review-overdue'
+  | 'suspended'
+  | 'suspension-aborted'
+  | 'suspension-compensated'
+  | 'dismissed'
+  | 'reinstated'
+  | 'suspension-expired'
+  | 'allowlist-added'
+  | 'allowlist-removed'
+  | 'breaker-tripped'
+  | 'breaker-rearmed'
+  | 'shadow-changed'
+  | 'case-error';
+
+// ---- keys ----
+
+export const keys = {
+  accountStatus: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'STATUS' }),
+  accountScore: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'SCORE' }),
+  case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'CASE' }),
+  allow: (accountId: string) => ({ pk: `ALLOW#${accountId}`, sk: 'ALLOW' }),
+  breakerState: () => ({ pk: 'BREAKER', sk: 'STATE' }),
+  breakerHour: (hourStart: number) => ({ pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
+  shadowConfig: () => ({ pk: 'CONFIG', sk: 'SHADOW' }),
+  /** Operator actions that concern no case (allowlist, breaker, shadow) are audited under this pseudo-case. */
+  opsAuditCase: () => 'OPS',
+};
+
+/** GSI `byState` partition of cases in a state. */
+export const caseStateGsiPk = (state: CaseState) => `CASES#${state}`;
+/** GSI `byState` partition of suspended accounts (sort key: suspendedUntil, 13 digits), read by the expirer. */
+export const SUSPENDED_GSI_PK = 'ACCOUNTS#suspended';
+/** GSI `byState` partition of allowlist entries (sort key: accountId). */
+export const ALLOW_GSI_PK = 'ALLOW';
+
+export const pad13 = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+
+/** Sort key of an audit entry: time-ordered, unique per (time, seq). */
+export function auditSk(at: string, seq = 0): string {
+  return `AUDIT#${at}#${String(seq).padStart(3, '0')}`;
+}
+
+export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk'>, seq = 0): AuditEntry {
+  return { pk: `CASE#${e.caseId}`, sk: auditSk(e.at, seq), ...e };
+}
+
+const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;
+/** Account and case ids end up in keys, names and URLs: a conservative charset, checked at every entry point. */
+export function assertId(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !ID_RE.test(value)) {
+    throw new Error(`${what} must match ${ID_RE.source}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validate the workflow input (the scorer's StartExecution payload). Throws with the offending value. */
+export function parseWorkflowInput(raw: unknown): WorkflowInput {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`workflow input must be an object, got ${JSON.stringify(raw)}`);
+  const r = raw as Record<string, unknown>;
+  assertId('caseId', r.caseId);
+  assertId('accountId', r.accountId);
+  if (r.decision !== 'review' && r.decision !== 'suspend') throw new Error(`decision must be review or suspend, got ${JSON.stringify(r.decision)}`);
+  if (typeof r.score !== 'number' || !Number.isFinite(r.score)) throw new Error(`score must be a finite number, got ${JSON.stringify(r.score)}`);
+  if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string')) throw new Error(`reasons must be an array of strings, got ${JSON.stringify(r.reasons)}`);
+  const flaggedAt = typeof r.flaggedAt === 'number' && Number.isFinite(r.flaggedAt) ? r.flaggedAt : Date.now();
+  const related = Array.isArray(r.relatedAccountIds) ? r.relatedAccountIds.filter((x): x is string => typeof x === 'string') : [];
+  return {
+    caseId: r.caseId as string,
+    accountId: r.accountId as string,
+    decision: r.decision,
+    score: r.score,
+    reasons: r.reasons as string[],
+    reasonDetails: Array.isArray(r.reasonDetails) ? (r.reasonDetails as ReasonDetail[]) : [],
+    clusterId: typeof r.clusterId === 'string' ? r.clusterId : null,
+    relatedAccountIds: related,
+    flaggedAt,
+    evidence: r.evidence && typeof r.evidence === 'object' ? (r.evidence as Record<string, unknown>) : {},
+  };
+}

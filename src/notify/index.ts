@@ -1,0 +1,2 @@
+export * from './ban-event';
+export * from './schemas';

@@ -1,0 +1,305 @@
+/**
+ * Replay (CONTRACT §3): push an access-log file (and optional usage file) through the same parse + aggregate code
+ * as the aggregator Lambda (src/ingest, src/aggregate) and the same detection code as the scheduled scorer
+ * (src/detect), with LOG TIME as the clock.
+ *
+ * - The two inputs are merged by timestamp and streamed (never loaded whole); malformed lines are skipped and
+ *   counted by reason.
+ * - Every `intervalMs` of log time (default 15 min, like the scorer's schedule) detection runs over the accounts
+ *   active in the lookback. It is incremental: each account's profile (its windows merged) is updated only with the
+ *   windows that changed since the previous run, so the cost of a run is bounded by the active population, not by
+ *   the length of the log.
+ * - `firstFlaggedAt` is the log time of the first run at which an account reached `review` or `suspend`.
+ *   Decisions are sticky, like the cases they would open in AWS: the report gives each account the highest
+ *   decision it reached (with the score and reasons of the latest run at that level).
+ */
+import { ReplayAggregator } from '../aggregate/replay';
+import { WINDOW_MS, windowStartOf } from '../aggregate/window';
+import type { AccountWindow } from '../aggregate/window';
+import { MAX_LINE_CHARS } from '../ingest/parse';
+import { DEFAULT_DETECTION_CONFIG, LinkageCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
+import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ReasonDetail } from '../detect/index';
+import type { Decision, ReplayReport } from '../shared/contract';
+import { readLines } from './lines';
+
+export { InputError, probeInput, readLines } from './lines';
+
+export interface ReplayOptions {
+  logs: string;
+  usage?: string;
+  config?: DetectionConfig;
+  /** Detection cadence in log time. @default 15 minutes */
+  intervalMs?: number;
+  /** Windows are closed (final per-minute stats) this long after their hour ends. @default 5 minutes */
+  closeGraceMs?: number;
+  /** Called after each detection run. */
+  onProgress?: (p: { linesRead: number; clock: number; runs: number; flagged: number }) => void;
+}
+
+export interface ReplayAccountOut {
+  accountId: string;
+  decision: Decision;
+  score: number;
+  reasons: string[];
+  clusterId: string | null;
+  firstFlaggedAt: number | null;
+  reasonDetails: ReasonDetail[];
+  relatedAccountIds: string[];
+  /** Decision at the last run (the sticky `decision` may be higher). */
+  lastDecision: Decision;
+  requests: number;
+}
+
+interface Sticky extends ReplayAccountOut {}
+
+type Item = { kind: 'log' | 'usage'; ts: number; value: string | object };
+
+function toItem(kind: 'log' | 'usage', line: string, fallbackTs: number): Item {
+  if (line.length > MAX_LINE_CHARS) return { kind, ts: fallbackTs, value: line };
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { kind, ts: fallbackTs, value: line };
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { kind, ts: fallbackTs, value: line };
+  const raw = kind === 'log' ? (obj as Record<string, unknown>).requestTimeEpoch : (obj as Record<string, unknown>).timestamp;
+  const ts = Number(raw);
+  return { kind, ts: Number.isFinite(ts) && ts > 0 ? ts : fallbackTs, value: obj };
+}
+
+export class ReplayEngine {
+  readonly agg = new ReplayAggregator();
+  readonly config: DetectionConfig;
+  readonly intervalMs: number;
+  readonly closeGraceMs: number;
+  private readonly profiles = new Map<string, AccountProfile>();
+  /** Open windows: key `${accountId}\u0000${windowStart}` -> applied snapshot. */
+  private readonly open = new Map<string, { accountId: string; ws: number; applied?: AppliedWindow }>();
+  private readonly touched = new Set<string>();
+  private readonly sticky = new Map<string, Sticky>();
+  private readonly clusterReports = new Map<string, ClusterReport>();
+  private previousClusters = new Map<string, string>();
+  private readonly cache = new LinkageCache();
+  private nextTick: number | null = null;
+  private firstTs: number | null = null;
+  last: DetectionResult | null = null;
+  runs = 0;
+  detectMs = 0;
+  linesRead = 0;
+  logLines = 0;
+  usageLines = 0;
+  emptyLines = 0;
+
+  constructor(config: DetectionConfig = DEFAULT_DETECTION_CONFIG, intervalMs = 15 * 60_000, closeGraceMs = 5 * 60_000) {
+    this.config = config;
+    this.intervalMs = intervalMs;
+    this.closeGraceMs = closeGraceMs;
+  }
+
+  /** Feed one item in (approximate) time order; runs detection when log time crosses a tick. */
+  add(item: Item): void {
+    if (this.nextTick === null) {
+      this.firstTs = item.ts;
+      this.nextTick = Math.floor(item.ts / this.intervalMs) * this.intervalMs + this.intervalMs;
+    }
+    if (item.ts >= this.nextTick) {
+      // Jump over idle gaps: one run at the last tick boundary not after this item.
+      const tick = Math.floor(item.ts / this.intervalMs) * this.intervalMs;
+      this.tick(tick);
+      this.nextTick = tick + this.intervalMs;
+    }
+    this.linesRead++;
+    if (item.kind === 'log') {
+      this.logLines++;
+      const e = this.agg.addLogLine(item.value);
+      if (e) this.touch(e.accountId, e.ts);
+    } else {
+      this.usageLines++;
+      const u = this.agg.addUsageLine(item.value);
+      if (u) this.touch(u.accountId, u.ts);
+    }
+  }
+
+  private touch(accountId: string, ts: number): void {
+    const ws = windowStartOf(ts);
+    const key = accountId + '\u0000' + ws;
+    this.touched.add(key);
+    if (!this.open.has(key)) this.open.set(key, { accountId, ws });
+  }
+
+  private snapshot(accountId: string, ws: number): AccountWindow | undefined {
+    return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
+  }
+
+  private profile(accountId: string): AccountProfile {
+    let p = this.profiles.get(accountId);
+    if (!p) {
+      p = emptyProfile(accountId);
+      this.profiles.set(accountId, p);
+    }
+    return p;
+  }
+
+  /** Bring profiles up to date with the store, closing windows that ended before `t - closeGrace`. */
+  private sync(t: number, closeAll: boolean): void {
+    const bucketMs = this.config.linkage.syncBucketMs;
+    for (const key of this.touched) {
+      const o = this.open.get(key)!;
+      const w = this.snapshot(o.accountId, o.ws);
+      if (w) o.applied = updateWindow(this.profile(o.accountId), w, bucketMs, o.applied);
+    }
+    this.touched.clear();
+    for (const [key, o] of this.open) {
+      if (!closeAll && o.ws + WINDOW_MS + this.closeGraceMs > t) continue;
+      const w = this.snapshot(o.accountId, o.ws);
+      if (w) closeWindow(this.profile(o.accountId), w);
+      this.open.delete(key);
+    }
+  }
+
+  /** Run detection at log time t. */
+  tick(t: number, final = false): DetectionResult {
+    const started = Date.now();
+    this.sync(t, final);
+    const lookback = this.config.lookbackMs;
+    const active: AccountProfile[] = [];
+    for (const p of this.profiles.values()) if (p.lastTs >= t - lookback) active.push(p);
+    const periodStart = Math.max(this.firstTs ?? t, t - lookback);
+    const result = runDetection({
+      profiles: active,
+      modelFirstSeen: this.agg.store.modelFirstSeen(),
+      now: t,
+      periodStart,
+      config: this.config,
+      previousClusters: this.previousClusters,
+      cache: this.cache,
+    });
+    const prev = new Map<string, string>();
+    for (const c of result.clusters) {
+      this.clusterReports.set(c.clusterId, c);
+      for (const id of c.accountIds) prev.set(id, c.clusterId);
+    }
+    this.previousClusters = prev;
+    for (const a of result.accounts) {
+      const s = this.sticky.get(a.accountId);
+      if (!s && a.decision === 'allow') continue;
+      const flagged = decisionRank(a.decision) >= decisionRank('review');
+      if (!s) {
+        this.sticky.set(a.accountId, {
+          accountId: a.accountId,
+          decision: a.decision,
+          score: a.score,
+          reasons: a.reasons,
+          clusterId: a.clusterId,
+          firstFlaggedAt: flagged ? t : null,
+          reasonDetails: a.reasonDetails,
+          relatedAccountIds: a.relatedAccountIds,
+          lastDecision: a.decision,
+          requests: a.features.requests,
+        });
+        continue;
+      }
+      s.lastDecision = a.decision;
+      s.requests = a.features.requests;
+      if (flagged && s.firstFlaggedAt === null) s.firstFlaggedAt = t;
+      if (a.clusterId) s.clusterId = a.clusterId;
+      if (decisionRank(a.decision) >= decisionRank(s.decision)) {
+        s.decision = a.decision;
+        s.score = a.score;
+        s.reasons = a.reasons;
+        s.reasonDetails = a.reasonDetails;
+        s.relatedAccountIds = a.relatedAccountIds;
+      }
+    }
+    this.runs++;
+    this.detectMs += Date.now() - started;
+    this.last = result;
+    return result;
+  }
+
+  /** Final run at the end of the input, then the report. */
+  finish(): ReplayReport {
+    const clock = this.agg.clock || this.firstTs || 0;
+    const result = this.tick(clock, true);
+    const accounts = [...this.sticky.values()]
+      .filter((s) => s.decision !== 'allow')
+      .sort((a, b) => decisionRank(b.decision) - decisionRank(a.decision) || b.score - a.score || (a.accountId < b.accountId ? -1 : 1));
+    const finalIds = new Set(result.clusters.map((c) => c.clusterId));
+    const referenced = new Set(accounts.map((a) => a.clusterId).filter((c): c is string => c !== null));
+    const clusters = [...this.clusterReports.values()].filter((c) => finalIds.has(c.clusterId) || referenced.has(c.clusterId));
+    const counts: Record<Decision, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
+    for (const a of accounts) counts[a.decision]++;
+    const stats = this.agg.stats.toJSON() as { skipped: number; skippedByReason: Record<string, number> };
+    return {
+      accounts: accounts.map((a) => ({ ...a })),
+      clusters: clusters.map((c) => ({ ...c })),
+      input: {
+        linesRead: this.linesRead,
+        logLines: this.logLines,
+        usageLines: this.usageLines,
+        emptyLines: this.emptyLines,
+        requests: this.agg.stats.requests,
+        usageEvents: this.agg.stats.usage,
+        skipped: stats.skippedByReason,
+        skippedTotal: stats.skipped,
+        firstTs: this.firstTs,
+        lastTs: clock,
+      },
+      summary: { accountsSeen: this.profiles.size, ...counts, clusters: clusters.length },
+      detection: {
+        runs: this.runs,
+        intervalMs: this.intervalMs,
+        detectMs: this.detectMs,
+        models: result.models,
+        linkage: result.linkage,
+        config: this.config,
+      },
+    };
+  }
+}
+
+async function* tagged(path: string, what: string, kind: 'log' | 'usage'): AsyncGenerator<string> {
+  void kind;
+  yield* readLines(path, what);
+}
+
+/** Replay files; throws InputError on unreadable input. */
+export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
+  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs);
+  const logs = tagged(opts.logs, '--logs', 'log')[Symbol.asyncIterator]();
+  const usage = opts.usage ? tagged(opts.usage, '--usage', 'usage')[Symbol.asyncIterator]() : null;
+  let clock = 0;
+  const nextItem = async (it: AsyncIterator<string>, kind: 'log' | 'usage'): Promise<Item | null> => {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return null;
+      if (r.value.trim() === '') {
+        engine.emptyLines++;
+        continue;
+      }
+      return toItem(kind, r.value, clock);
+    }
+  };
+  let headLog = await nextItem(logs, 'log');
+  let headUsage = usage ? await nextItem(usage, 'usage') : null;
+  let lastProgress = 0;
+  while (headLog || headUsage) {
+    let item: Item;
+    if (headLog && (!headUsage || headLog.ts <= headUsage.ts)) {
+      item = headLog;
+      headLog = await nextItem(logs, 'log');
+    } else {
+      item = headUsage!;
+      headUsage = await nextItem(usage!, 'usage');
+    }
+    if (item.ts > clock) clock = item.ts;
+    const runs = engine.runs;
+    engine.add(item);
+    if (opts.onProgress && engine.runs !== runs && engine.runs - lastProgress >= 4) {
+      lastProgress = engine.runs;
+      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs, flagged: 0 });
+    }
+  }
+  return engine.finish();
+}

@@ -1,0 +1,175 @@
+import { parseAccessLog, type RequestEvent } from '../../src/ingest';
+import {
+  BatchAggregator,
+  FeatureStore,
+  ReplayAggregator,
+  WINDOW_LIMITS,
+  WINDOW_MS,
+  WindowAcc,
+  canonicalWindow,
+  compareSeq,
+  deltaAbove,
+  encodeSeq,
+  itemToWindow,
+  itemWatermarks,
+  mergeWindows,
+  planWindowUpdate,
+  windowStartOf,
+  windowToItem,
+  type Window,
+} from '../../src/aggregate';
+import { TrafficGen } from '../../bench/synthetic';
+
+function events(n: number, seed = 1, accounts = 10): RequestEvent[] {
+  const g = new TrafficGen({ seed, accounts, stepMs: 4000 });
+  return g.records(n).map((r) => {
+    const p = parseAccessLog(r);
+    if (!p.ok) throw new Error(p.reason);
+    return p.event;
+  });
+}
+
+function windowsOf(evs: RequestEvent[]): Window[] {
+  const b = new BatchAggregator();
+  for (const e of evs) b.addRequest(e);
+  return b.windows();
+}
+
+const canon = (ws: Window[]) => JSON.stringify(ws.map(canonicalWindow).sort((a, b) => (a.accountId + a.windowStart < b.accountId + b.windowStart ? -1 : 1)));
+
+describe('windows', () => {
+  it('windowStartOf floors to the hour', () => {
+    expect(windowStartOf(Date.UTC(2026, 10, 2, 5, 59, 59, 999))).toBe(Date.UTC(2026, 10, 2, 5));
+    expect(windowStartOf(Date.UTC(2026, 10, 2, 6))).toBe(Date.UTC(2026, 10, 2, 6));
+  });
+
+  it('aggregates requests into per-account hourly windows', () => {
+    const evs = events(3000);
+    const ws = windowsOf(evs);
+    expect(ws.reduce((s, w) => s + w.n, 0)).toBe(3000);
+    for (const w of ws) {
+      expect(w.windowStart % WINDOW_MS).toBe(0);
+      expect(Object.values(w.minutes).reduce((s, v) => s + v, 0)).toBe(w.n);
+      expect(Object.values(w.models).reduce((s, v) => s + v, 0)).toBe(w.n);
+      expect(w.firstTs).toBeGreaterThanOrEqual(w.windowStart);
+      expect(w.lastTs).toBeLessThan(w.windowStart + WINDOW_MS);
+      expect(w.status429).toBeLessThanOrEqual(w.status4xx);
+    }
+  });
+
+  it('merge is commutative and associative: any split of the events gives the same windows', () => {
+    const evs = events(2000, 7);
+    const whole = windowsOf(evs);
+    const a = windowsOf(evs.slice(0, 700));
+    const b = windowsOf(evs.slice(700, 1500));
+    const c = windowsOf(evs.slice(1500));
+    for (const order of [[a, b, c], [c, b, a], [b, a, c]]) {
+      const store = new FeatureStore();
+      for (const part of order) for (const w of part) store.applyDelta(w);
+      expect(canon(store.allWindows())).toBe(canon(whole));
+    }
+  });
+
+  it('merge is idempotent for sets and min/max', () => {
+    const [w] = windowsOf(events(50, 3, 1));
+    const twice = mergeWindows(w, w);
+    expect(twice.n).toBe(2 * w.n);
+    expect(new Set(twice.ips)).toEqual(new Set(w.ips));
+    expect([twice.firstTs, twice.lastTs, twice.accountCreatedAt]).toEqual([w.firstTs, w.lastTs, w.accountCreatedAt]);
+    expect(() => mergeWindows(w, { ...w, accountId: 'other' })).toThrow(/different keys/);
+  });
+
+  it('bounds set sizes and counts the overflow', () => {
+    const acc = new WindowAcc('a', 0);
+    const base = events(1, 1, 1)[0];
+    for (let i = 0; i < WINDOW_LIMITS.ips + 25; i++) acc.addRequest({ ...base, ts: 1000, ipHash: `h${i}`, model: `m${i}` });
+    const w = acc.toWindow();
+    expect(w.ips).toHaveLength(WINDOW_LIMITS.ips);
+    expect(w.overflow).toEqual({ ips: 25 });
+    expect(Object.keys(w.models)).toHaveLength(WINDOW_LIMITS.models + 1);
+    expect(w.models['~other']).toBe(WINDOW_LIMITS.ips + 25 - WINDOW_LIMITS.models);
+  });
+});
+
+describe('FeatureStore and ReplayAggregator', () => {
+  it('answers windowsFor / activeAccounts / modelFirstSeen', () => {
+    const g = new TrafficGen({ seed: 5, accounts: 4, stepMs: 20_000 });
+    const recs = g.records(1000);
+    const agg = new ReplayAggregator();
+    for (const r of recs) agg.addLogLine(JSON.stringify(r));
+    agg.addLogLine('garbage');
+    agg.addLogLine(JSON.stringify({ ...recs[0], accountId: '-' }));
+    expect(agg.stats.toJSON()).toMatchObject({ lines: 1002, requests: 1000, skipped: 2, skippedByReason: { 'not-json': 1, 'missing-account-id': 1 } });
+    const s = agg.store;
+    const t0 = Number(recs[0].requestTimeEpoch);
+    const t1 = Number(recs[999].requestTimeEpoch);
+    expect(s.activeAccounts(0, Infinity).sort()).toEqual(['acct_0', 'acct_1', 'acct_2', 'acct_3']);
+    const ws = s.windowsFor('acct_1', windowStartOf(t0), t1 + 1);
+    expect(ws.length).toBeGreaterThan(1);
+    expect(ws.map((w) => w.windowStart)).toEqual([...ws.map((w) => w.windowStart)].sort((a, b) => a - b));
+    expect(ws.reduce((n, w) => n + w.n, 0)).toBe(recs.filter((r) => r.accountId === 'acct_1').length);
+    const first = s.modelFirstSeen();
+    expect(first['claude-sonnet-5']).toBe(Math.min(...recs.filter((r) => r.path.includes('claude-sonnet-5')).map((r) => Number(r.requestTimeEpoch))));
+    expect(agg.clock).toBe(t1);
+  });
+
+  it('skips usage events that disagree with the access logs', () => {
+    const g = new TrafficGen({ seed: 9, accounts: 3 });
+    const r = g.nextRecord();
+    const agg = new ReplayAggregator();
+    agg.addLogLine(r);
+    expect(agg.addUsageLine({ ...g.usageFor(r), accountId: 'someone_else' })).toBeNull();
+    expect(agg.addUsageLine(g.usageFor(r))).not.toBeNull();
+    expect(agg.stats.byReason).toEqual({ 'usage-account-mismatch': 1 });
+    const [w] = agg.store.windowsFor(r.accountId, 0, Infinity);
+    expect(w.usageN).toBe(1);
+  });
+});
+
+describe('DynamoDB item mapping and update planning', () => {
+  it('round-trips a window through its item', () => {
+    for (const w of windowsOf(events(500, 11, 3))) {
+      expect(canonicalWindow(itemToWindow(windowToItem(w, 30) as Record<string, unknown>)!)).toEqual(canonicalWindow(w));
+    }
+  });
+
+  it('orders watermarks numerically as strings', () => {
+    const seqs = ['9', '10', '49600000000000000000000000000000000000000000000000000001', '49600000000000000000000000000000000000000000000000000010', '100000000000000000000000000000000000000000000000000000000'];
+    for (let i = 1; i < seqs.length; i++) {
+      expect(compareSeq(seqs[i - 1], seqs[i])).toBe(-1);
+      expect(encodeSeq(seqs[i - 1]) < encodeSeq(seqs[i])).toBe(true);
+    }
+    expect(itemWatermarks({ 'wm:shardId-1': { S: encodeSeq('42') }, n: { N: '1' } })).toEqual(new Map([['shardId-1', '42']]));
+  });
+
+  it('plans one conditional update with watermark, set-size and min/max conditions', () => {
+    const b = new BatchAggregator(true);
+    events(20, 2, 1).forEach((e, i) => b.addRequest(e, { lane: 'shardId-000000000000', seq: String(100 + i) }));
+    const [d] = [...b.deltas.values()];
+    const p = planWindowUpdate(d, 30);
+    const names = Object.values(p.ExpressionAttributeNames);
+    expect(names).toEqual(expect.arrayContaining(['n', 'ip', 'firstTs', 'lastTs', 'wm:shardId-000000000000', 'gsi1pk', 'expiresAt']));
+    expect(p.ConditionExpression).toContain('attribute_not_exists');
+    expect(Object.values(p.ExpressionAttributeValues)).toEqual(expect.arrayContaining([{ S: encodeSeq(String(100 + d.events.length - 1)) }]));
+
+    // With the exact stored item (after a failed condition), only records above the watermark are re-applied.
+    const above = deltaAbove(d, new Map([['shardId-000000000000', '104']]))!;
+    expect(above.acc.n).toBe(d.events.filter((e) => Number(e.src.seq) > 104).length);
+    expect(deltaAbove(d, new Map([['shardId-000000000000', '999']]))).toBeNull();
+    const exact = planWindowUpdate(above, 30, { item: { firstTs: { N: '1' }, lastTs: { N: String(Number.MAX_SAFE_INTEGER) } } });
+    expect(Object.values(exact.ExpressionAttributeNames)).not.toContain('firstTs');
+    expect(Object.values(exact.ExpressionAttributeNames)).not.toContain('lastTs');
+  });
+
+  it('trims sets to the cap against the stored item', () => {
+    const b = new BatchAggregator(true);
+    const base = events(1, 1, 1)[0];
+    for (let i = 0; i < 10; i++) b.addRequest({ ...base, ipHash: `new${i}` }, { lane: 's', seq: String(i + 1) });
+    const [d] = [...b.deltas.values()];
+    const full = Array.from({ length: WINDOW_LIMITS.ips - 3 }, (_, i) => `old${i}`);
+    const p = planWindowUpdate(d, 30, { item: { ip: { SS: full } } });
+    expect(p.dropped.ips).toBe(7);
+    const ssValues = Object.values(p.ExpressionAttributeValues).filter((v) => 'SS' in v && v.SS!.some((x) => x.startsWith('new')));
+    expect(ssValues[0]).toEqual({ SS: ['new0', 'new1', 'new2'] });
+  });
+});

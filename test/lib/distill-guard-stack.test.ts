@@ -1,0 +1,263 @@
+/**
+ * The composed stack (DistillGuardStack = DistillGuard + DemoApi): the wiring between stages that matters,
+ * asserted on the synthesized template. Stage internals are tested by their owners; here: that the pieces are
+ * connected the way docs/DESIGN.md says, with the settings the issues require.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { resourcesOf, synthStack } from './support';
+
+let template: Template;
+let json: any;
+
+beforeAll(() => {
+  template = synthStack().template;
+  json = template.toJSON();
+});
+
+/** Render a Fn::Join'd string with `<LogicalId>` placeholders for tokens. */
+function render(v: any): string {
+  if (typeof v === 'string') return v;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
+  if (v.Ref) return `<${v.Ref}>`;
+  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
+  return '<token>';
+}
+
+function logicalId(type: string, pattern: RegExp): string {
+  const ids = resourcesOf(template, type)
+    .map(([id]) => id)
+    .filter((id) => pattern.test(id));
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pattern}, got ${JSON.stringify(ids)}`);
+  return ids[0];
+}
+
+describe('ingestion', () => {
+  test('one encrypted on-demand stream, fed by the access-log subscription filter', () => {
+    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+    const streamId = logicalId('AWS::Kinesis::Stream', /Ingestion/);
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      DestinationArn: { 'Fn::GetAtt': [streamId, 'Arn'] },
+      LogGroupName: { Ref: logicalId('AWS::Logs::LogGroup', /IngestionAccessLogs/) },
+    });
+  });
+
+  test("the demo API stage logs the CONTRACT §1 record to the subscribed log group", () => {
+    const [, stage] = resourcesOf(template, 'AWS::ApiGateway::Stage')[0];
+    const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
+    expect(Object.keys(format)).toEqual([
+      'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent',
+      'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt',
+    ]);
+    expect(render(stage.Properties.AccessLogSetting.DestinationArn)).toBe(
+      `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<${logicalId('AWS::Logs::LogGroup', /IngestionAccessLogs/)}>`,
+    );
+  });
+
+  test('the demo authorizer reads the same control table the escalation workflow writes', () => {
+    const controlId = logicalId('AWS::DynamoDB::Table', /Control/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONTROL_TABLE: { Ref: controlId }, POWERTOOLS_SERVICE_NAME: 'distill-guard-demo-authorizer' }) },
+    });
+  });
+});
+
+describe('aggregation', () => {
+  test('Kinesis event source mapping: bisect, bounded retries and record age, partial batch response, on-failure queue', () => {
+    const streamId = logicalId('AWS::Kinesis::Stream', /Ingestion/);
+    const queueId = logicalId('AWS::SQS::Queue', /AggregatorFailureQueue/);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [streamId, 'Arn'] },
+      FunctionName: { Ref: logicalId('AWS::Lambda::Function', /AggregatorFunction/) },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 86400,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+  });
+
+  test('the on-failure queue is KMS-encrypted and TLS-only', () => {
+    const [, q] = resourcesOf(template, 'AWS::SQS::Queue').find(([id]) => /AggregatorFailureQueue/.test(id))!;
+    expect(q.Properties.KmsMasterKeyId).toBeDefined();
+    const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties.Queues).includes('AggregatorFailureQueue'));
+    expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
+  });
+
+  test('features table: pk/sk, byHour GSI (gsi1pk/gsi1sk, ALL), TTL expiresAt, KMS, PITR', () => {
+    const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => /Features/.test(id))!;
+    expect(t.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(t.Properties.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'byHour',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }),
+    ]);
+    expect(t.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(t.Properties.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true, SSEType: 'KMS' }));
+    expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(t.Properties.StreamSpecification).toBeUndefined();
+  });
+});
+
+describe('control table', () => {
+  test('pk/sk, byState GSI, TTL expiresAt, NEW_IMAGE stream (the outbox), KMS, retained', () => {
+    const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => /Control/.test(id))!;
+    expect(t.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(t.Properties.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'byState',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }),
+    ]);
+    expect(t.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(t.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    expect(t.Properties.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true, SSEType: 'KMS' }));
+    expect(t.DeletionPolicy).toBe('Retain');
+  });
+
+  test('the outbox publisher consumes the control-table stream with an on-failure destination', () => {
+    const controlId = logicalId('AWS::DynamoDB::Table', /Control/);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [controlId, 'StreamArn'] },
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+});
+
+describe('escalation workflow', () => {
+  let definition: any;
+  beforeAll(() => {
+    const [, sm] = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[0];
+    definition = JSON.parse(render(sm.Properties.DefinitionString));
+  });
+
+  function allStates(def: any): Array<[string, any]> {
+    const out: Array<[string, any]> = [];
+    for (const [name, s] of Object.entries<any>(def.States ?? {})) {
+      out.push([name, s]);
+      for (const b of s.Branches ?? []) out.push(...allStates(b));
+      if (s.Iterator) out.push(...allStates(s.Iterator));
+      if (s.ItemProcessor) out.push(...allStates(s.ItemProcessor));
+    }
+    return out;
+  }
+
+  test('is a Standard workflow with X-Ray tracing and logging', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: Match.anyValue() }),
+    });
+  });
+
+  test('has a review step: SQS sendMessage.waitForTaskToken to the review queue, with a deadline', () => {
+    const reviewQueueId = logicalId('AWS::SQS::Queue', /EscalationReviewQueue(?!Dlq)/);
+    const waits = allStates(definition).filter(([, s]) => s.Type === 'Task' && /sqs:sendMessage\.waitForTaskToken$/.test(s.Resource));
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    const [, review] = waits[0];
+    expect(review.Parameters.QueueUrl).toBe(`<${reviewQueueId}>`);
+    expect(JSON.stringify(review.Parameters.MessageBody)).toContain('$$.Task.Token');
+    expect(review.TimeoutSeconds ?? review.TimeoutSecondsPath).toBeDefined();
+  });
+
+  test('the review queue is KMS-encrypted with a dead-letter queue', () => {
+    const [, q] = resourcesOf(template, 'AWS::SQS::Queue').find(([id]) => /EscalationReviewQueue(?!Dlq)/.test(id))!;
+    expect(q.Properties.KmsMasterKeyId).toBeDefined();
+    expect(q.Properties.RedrivePolicy.deadLetterTargetArn).toBeDefined();
+  });
+});
+
+describe('ban events', () => {
+  test('a KMS-encrypted custom bus with an archive of distill-guard events', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const busId = logicalId('AWS::Events::EventBus', /BanEvents/);
+    template.hasResourceProperties('AWS::Events::EventBus', { KmsKeyIdentifier: Match.anyValue() });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [busId, 'Arn'] },
+      EventPattern: Match.objectLike({ source: ['distill-guard'] }),
+      RetentionDays: 365,
+    });
+  });
+
+  test('scheduled rules drive the outbox sweeper and the suspension expirer', () => {
+    const rules = resourcesOf(template, 'AWS::Events::Rule');
+    const targets = (pattern: RegExp) =>
+      rules.filter(([, r]) => r.Properties.ScheduleExpression && JSON.stringify(r.Properties.Targets).match(pattern));
+    expect(targets(/BanEventsSweeper/).length).toBe(1);
+    expect(targets(/EscalationExpirerFn/).length).toBe(1);
+  });
+
+  test('the schema registry holds one schema per detail type', () => {
+    template.resourceCountIs('AWS::EventSchemas::Registry', 1);
+    expect(resourcesOf(template, 'AWS::EventSchemas::Schema').length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('observability', () => {
+  const alarms = () => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  /** Alarms with the metric flattened (cdk-monitoring-constructs alarms use the `Metrics` form). */
+  const flatAlarms = () =>
+    alarms().map((p) => {
+      const m = p.Metrics?.find((x: any) => x.MetricStat)?.MetricStat.Metric;
+      return m ? { ...p, Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions } : p;
+    });
+
+  test('alarms: iterator age, on-failure queue depth, errors and throttles, workflow failures, review age, breaker', () => {
+    const a = flatAlarms();
+    const has = (pred: (p: any) => boolean) => expect(a.some(pred)).toBe(true);
+    // aggregator iterator age (Lambda IteratorAge, 300 s default) and the stream's GetRecords iterator age
+    has((p) => p.MetricName === 'IteratorAge' && JSON.stringify(p.Dimensions).includes('AggregatorFunction') && p.Threshold === 300000);
+    has((p) => p.MetricName === 'GetRecords.IteratorAgeMilliseconds' && p.Threshold === 300000);
+    // on-failure queue depth > 0
+    has((p) => p.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(p.Dimensions).includes('AggregatorFailureQueue') && p.Threshold === 0);
+    has((p) => p.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(p.Dimensions).includes('PublisherFailures'));
+    // Lambda errors and throttles of the aggregator
+    has((p) => p.MetricName === 'Errors' && JSON.stringify(p.Dimensions).includes('AggregatorFunction'));
+    has((p) => p.MetricName === 'Throttles' && JSON.stringify(p.Dimensions).includes('AggregatorFunction'));
+    // Step Functions failed executions
+    has((p) => p.MetricName === 'ExecutionsFailed' && p.Namespace === 'AWS/States');
+    // review queue oldest message (12 h)
+    has((p) => p.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(p.Dimensions).includes('EscalationReviewQueue') && p.Threshold === 43200);
+    // breaker (agreed with escalate: DistillGuard / BreakerTripped, service=escalate)
+    has((p) => p.Namespace === 'DistillGuard' && p.MetricName === 'BreakerTripped' && JSON.stringify(p.Dimensions).includes('escalate'));
+  });
+
+  test('every alarm notifies the encrypted alarm topic', () => {
+    const topicId = logicalId('AWS::SNS::Topic', /AlarmTopic/);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const p of alarms()) expect(JSON.stringify(p.AlarmActions ?? [])).toContain(topicId);
+  });
+
+  test('a dashboard (cdk-monitoring-constructs) exists', () => {
+    expect(resourcesOf(template, 'AWS::CloudWatch::Dashboard').length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+test('outputs tell the operator where things are', () => {
+  const outputs = Object.keys(json.Outputs);
+  for (const o of ['IngestionStreamName', 'AccessLogGroupName', 'AlarmTopicArn']) expect(outputs).toContain(o);
+  expect(outputs.some((o) => /MessagesUrl/.test(o))).toBe(true);
+});
