@@ -379,10 +379,10 @@ export function resolveConfig(...layers: Array<Record<string, unknown> | undefin
       throw new Error(`distill-guard config must be a json object, got ${JSON.stringify(layer)}`);
     }
     for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
       if (!(key in CONFIG_SPEC)) {
         throw new Error(`unknown distill-guard config key '${key}' (got ${JSON.stringify(value)}); known keys: ${Object.keys(CONFIG_SPEC).join(', ')}`);
       }
-      if (value === undefined) continue;
       const spec = CONFIG_SPEC[key as keyof DistillGuardConfig];
       if (value === null && spec.optional) {
         delete merged[key];
@@ -442,7 +442,32 @@ export function describeConfig(): Array<{ key: string; group: string; type: stri
     let type: string = spec.type;
     if (spec.type === 'enum') type = spec.values!.length > 6 ? 'number (retention days)' : spec.values!.map((v) => JSON.stringify(v)).join(' \\| ');
     if (spec.type === 'accountIds') type = 'string[] (account ids)';
+    if (spec.type === 'stringArray') type = 'string[]';
     if ((spec.type === 'integer' || spec.type === 'number') && spec.min !== undefined) type = `${spec.type} ${spec.min}..${spec.max}`;
     return { key, group: spec.group, type, default: def === undefined ? '(none)' : JSON.stringify(def), meaning: spec.doc };
   });
+}
+
+/**
+ * The configuration tables of docs/deploy.md, grouped by stage. Regenerate after changing a key:
+ * `npx tsx -e "console.log(require('./lib/config').configMarkdown())"`.
+ */
+export function configMarkdown(): string {
+  let group = '';
+  const lines: string[] = [];
+  for (const r of describeConfig()) {
+    if (r.group !== group) {
+      group = r.group;
+      lines.push('', `**${group}**`, '', '| key | type | default | meaning |', '| --- | --- | --- | --- |');
+    }
+    lines.push(`| \`${r.key}\` | ${r.type} | ${r.default === '(none)' ? '(none)' : '`' + r.default + '`'} | ${r.meaning} |`);
+  }
+  return lines.join('\n').trim();
+}
+
+/** The config keys of `props` (anything else, e.g. StackProps, dropped). */
+export function pickConfig(props: object | undefined): Partial<DistillGuardConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props ?? {})) if (k in CONFIG_SPEC) out[k] = v;
+  return out as Partial<DistillGuardConfig>;
 }

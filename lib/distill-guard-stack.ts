@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { pickConfig } from './config';
 import { DistillGuard, DistillGuardProps } from './distill-guard';
 import { DemoApi } from './ingest/demo-api';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -19,7 +20,7 @@ export class DistillGuardStack extends Stack {
       description: 'distill-guard: access logs -> features -> cases -> review/suspension -> ban events',
       ...props,
     });
-    this.guard = new DistillGuard(this, 'Guard', props);
+    this.guard = new DistillGuard(this, 'Guard', pickConfig(props));
     const cfg = this.guard.config;
 
     if (cfg.demoApi) {

@@ -139,10 +139,11 @@ export class DistillGuard extends Construct {
       alarmEmail: cfg.alarmEmail,
       dashboard: cfg.dashboard,
     });
-    // The stages' own alarms (outbox age, breaker, ...) notify the same topic.
+    // The stages' own alarms (outbox age, overdue reviews, ...) notify the same topic, except those watching a
+    // metric the pipeline monitoring already alarms on (one incident, one page).
     const notify = new cw_actions.SnsAction(this.monitoring.alarmTopic);
     for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms] as cloudwatch.Alarm[]) {
-      alarm.addAlarmAction(notify);
+      if (!this.monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
     }
   }
 

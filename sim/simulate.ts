@@ -164,8 +164,15 @@ export class Simulation {
     };
   }
 
-  /** Every request of the run, in time order (ties broken deterministically). */
+  private consumed = false;
+
+  /**
+   * Every request of the run, in time order (ties broken deterministically). A Simulation can be iterated once
+   * (its accounts carry state); call `simulate()` again with the same options for an identical second pass.
+   */
   *events(): Generator<SimEvent> {
+    if (this.consumed) throw new Error('this simulation was already iterated: call simulate() again with the same options');
+    this.consumed = true;
     const { start, end } = this.world;
     const releaseAt = this.world.releaseAt;
     const newModel = this.world.newModel;

@@ -1,10 +1,40 @@
 import { Command } from 'commander';
+import { ConnOpts, connectOperator, withConnOptions } from './ops-common';
 
+/**
+ * `distill-guard console [--port N]`: the reviewers' web console on 127.0.0.1, with the operator's own
+ * credentials. Prints the URL with a per-session token (in the URL fragment: never sent to a server or logged).
+ */
 export function register(program: Command): void {
-  program
-    .command('console')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new Error('console is not implemented yet');
+  withConnOptions(program.command('console'))
+    .description('local web console: review queue, evidence charts, approve/reject/reinstate with a reason, audit trail')
+    .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', '8787')
+    .action(async (opts: ConnOpts & { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${opts.port}'`);
+      const op = await connectOperator(opts);
+      const identity = await op.identity();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startConsole } = require('../../console/server') as typeof import('../../console/server');
+      const c = await startConsole({ operator: op, port, log: (l) => process.stderr.write(`console: ${l}\n`) });
+      process.stdout.write(
+        [
+          `distill-guard console for ${identity} (${op.resources.local ? 'local runtime' : `region ${op.resources.region}`})`,
+          `open: ${c.loginUrl}`,
+          `session token: ${c.token}`,
+          'bound to 127.0.0.1 only; Ctrl-C to stop',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          void c.close().then(() => {
+            op.destroy();
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }

@@ -42,7 +42,7 @@ import {
   MODEL_SET_ATTR,
   SET_ATTR,
   SET_FIELDS,
-  WINDOW_LIMITS,
+  KNOWN_SET_MIN,
   type KnownState,
   type SetField,
   type WindowDelta,
@@ -109,13 +109,13 @@ export class ItemStateCache {
 
 const CAPPED: Array<[SetField | 'models', string]> = [...SET_FIELDS.map((f): [SetField, string] => [f, SET_ATTR[f]]), ['models', MODEL_SET_ATTR]];
 
-/** Full sets in a stored item (exact content). */
-function fullSetsOf(item: Record<string, AttributeValue> | null | undefined): KnownState['fullSets'] {
-  const out: NonNullable<KnownState['fullSets']> = {};
+/** Large sets in a stored item (exact content), worth remembering. */
+function largeSetsOf(item: Record<string, AttributeValue> | null | undefined): NonNullable<KnownState['sets']> {
+  const out: NonNullable<KnownState['sets']> = {};
   if (!item) return out;
   for (const [f, attr] of CAPPED) {
     const ss = item[attr]?.SS;
-    if (ss && ss.length >= WINDOW_LIMITS[f]) out[f] = new Set(ss);
+    if (ss && ss.length >= KNOWN_SET_MIN) out[f] = new Set(ss);
   }
   return out;
 }
@@ -344,7 +344,7 @@ async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemS
         firstTsAtMost: plan.establishes.firstTs ?? (old !== undefined ? oldNum('firstTs') : known.firstTsAtMost),
         lastTsAtLeast: plan.establishes.lastTs ?? (old !== undefined ? oldNum('lastTs') : known.lastTsAtLeast),
         createdAtAtMost: plan.establishes.createdAt ?? (old !== undefined ? oldNum('createdAt') : known.createdAtAtMost),
-        fullSets: { ...(old !== undefined ? fullSetsOf(old as Record<string, AttributeValue> | null) : known.fullSets), ...plan.fills },
+        sets: { ...(old !== undefined ? largeSetsOf(old as Record<string, AttributeValue> | null) : known.sets), ...plan.setsAfter },
       });
       return;
     } catch (err) {

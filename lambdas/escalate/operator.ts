@@ -164,6 +164,14 @@ export class Operator {
     this.sqs = new SQSClient(cfg(ep.sqs));
   }
 
+  /** Close the SDK clients' sockets. */
+  destroy(): void {
+    this.store.ddb.destroy();
+    this.store.apigw.destroy();
+    this.sfn.destroy();
+    this.sqs.destroy();
+  }
+
   /** Who is acting: the STS caller ARN in AWS; locally `local:<user>` (or the override). */
   async identity(): Promise<string> {
     if (this.identityValue) return this.identityValue;

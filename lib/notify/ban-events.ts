@@ -129,7 +129,7 @@ export class BanEvents extends Construct {
   readonly publisherDlq: sqs.Queue;
   readonly sweeper: DistillGuardFunction;
   readonly sweeperRule: events.Rule;
-  /** Alarms: on-failure queue not empty, oldest pending outbox item too old, poison outbox items, publisher errors. */
+  /** Alarms: on-failure queue not empty, oldest pending outbox item too old, poison outbox items, schema violations, publisher errors. */
   readonly alarms: cloudwatch.Alarm[];
   /** The event pattern that matches every ban event (what the archive keeps). */
   readonly eventPattern: events.EventPattern;
@@ -380,6 +380,14 @@ export class BanEvents extends Construct {
       new cloudwatch.Alarm(this, 'OutboxPoisonAlarm', {
         alarmDescription: 'outbox items that can never be published are parked under OUTBOX#poison in the control table',
         metric: new cloudwatch.Metric({ namespace: ns, metricName: 'OutboxPoisonItems', dimensionsMap: { service: 'notify-sweeper' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'SchemaViolationsAlarm', {
+        alarmDescription: 'a ban event that does not match its published JSON Schema was put on the bus (published anyway: fix the producer code)',
+        metric: new cloudwatch.Metric({ namespace: ns, metricName: 'SchemaViolations', dimensionsMap: { service: 'notify-publisher' }, statistic: 'Sum', period: Duration.minutes(5) }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

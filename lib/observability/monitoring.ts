@@ -109,6 +109,8 @@ export class PipelineMonitoring extends Construct {
   /** Every alarm goes here. */
   public readonly alarmTopic: sns.Topic;
   public readonly alarmTopicKey: kms.Key;
+  /** `namespace|metric|dimensions` of every metric an alarm here watches (see `watches`). */
+  private readonly watched = new Set<string>();
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps = {}) {
     super(scope, id);
@@ -169,6 +171,9 @@ export class PipelineMonitoring extends Construct {
     }
 
     for (const f of props.functions ?? []) {
+      for (const m of ['Errors', 'Throttles', ...(f.streamConsumer ? ['IteratorAge'] : [])]) {
+        this.watch('AWS/Lambda', m, { FunctionName: f.fn.functionName });
+      }
       this.facade.monitorLambdaFunction({
         lambdaFunction: f.fn,
         humanReadableName: f.name,
@@ -181,6 +186,7 @@ export class PipelineMonitoring extends Construct {
     }
 
     for (const q of props.failureQueues ?? []) {
+      this.watch('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: q.queue.queueName });
       this.facade.monitorSqsQueue({
         queue: q.queue,
         humanReadableName: q.name,
@@ -190,6 +196,9 @@ export class PipelineMonitoring extends Construct {
     }
 
     if (props.stateMachine) {
+      for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+        this.watch('AWS/States', m, { StateMachineArn: props.stateMachine.stateMachineArn });
+      }
       this.facade.monitorStepFunction({
         stateMachine: props.stateMachine,
         humanReadableName: 'Escalation workflow',
@@ -201,6 +210,7 @@ export class PipelineMonitoring extends Construct {
     }
 
     if (props.reviewQueue) {
+      this.watch('AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: props.reviewQueue.queueName });
       this.facade.monitorSqsQueue({
         queue: props.reviewQueue,
         humanReadableName: 'Review queue',
@@ -209,6 +219,7 @@ export class PipelineMonitoring extends Construct {
       });
     }
 
+    this.watch(BREAKER_METRIC.namespace, BREAKER_METRIC.metricName, props.breakerMetricDimensions ?? {});
     const breaker = new cloudwatch.Metric({
       namespace: BREAKER_METRIC.namespace,
       metricName: BREAKER_METRIC.metricName,
@@ -242,8 +253,32 @@ export class PipelineMonitoring extends Construct {
     });
   }
 
+  /**
+   * Whether an alarm here already watches `metric` (same namespace, name and dimensions). The composition uses
+   * it to route only the stages' OTHER alarms to the topic, so one incident pages once.
+   */
+  public watches(metric: cloudwatch.IMetric): boolean {
+    const stat = metric.toMetricConfig().metricStat;
+    if (!stat) return false;
+    const dims: Record<string, string> = {};
+    for (const d of stat.dimensions ?? []) dims[d.name] = String(d.value);
+    return this.watched.has(metricKey(stat.namespace, stat.metricName, dims));
+  }
+
+  private watch(namespace: string, metricName: string, dimensions: Record<string, string>): void {
+    this.watched.add(metricKey(namespace, metricName, dimensions));
+  }
+
   /** Every alarm created (for tests and for wiring composite alarms). */
   public get alarms(): AlarmWithAnnotation[] {
     return this.facade.createdAlarms();
   }
+}
+
+function metricKey(namespace: string, metricName: string, dimensions: Record<string, string>): string {
+  const dims = Object.keys(dimensions)
+    .sort()
+    .map((k) => `${k}=${dimensions[k]}`)
+    .join(',');
+  return `${namespace}|${metricName}|${dims}`;
 }

@@ -40,6 +40,8 @@ export interface EmulatorsOptions {
   readonly stepFunctions?: Omit<LocalStepFunctionsOptions, 'region' | 'endpoints'>;
   /** Options passed to the local EventBridge (lambda invoker, ...). */
   readonly eventBridge?: Omit<LocalEventBridgeOptions, 'region' | 'sqsEndpoint' | 'sfnEndpoint'>;
+  /** How long to wait for DynamoDB Local (a JVM) to listen. @default 120000 */
+  readonly dynamodbStartTimeoutMs?: number;
   /** How fauxqs runs. @default 'auto' */
   readonly sqsMode?: 'auto' | 'in-process' | 'child-process';
 }
@@ -75,7 +77,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
   try {
     const [kinesis, dynamodb, sqs, apiGateway] = await Promise.all([
       startKinesis().then(track),
-      opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal().then(track),
+      opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal({ startTimeoutMs: opts.dynamodbStartTimeoutMs ?? 120000 }).then(track),
       startSqs({ region, mode: opts.sqsMode }).then(track),
       startApiGateway().then(track),
     ]);

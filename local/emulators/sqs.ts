@@ -3,14 +3,16 @@
  *
  * fauxqs is ESM-only. Under plain Node / tsx (npm start) it is loaded in-process with a native dynamic import.
  * Where the host cannot import ESM in-process (jest without --experimental-vm-modules raises
- * ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG) it runs in a child Node process (./fauxqs-child.mjs) instead; the
+ * ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG) it runs in a child Node process (./fauxqs-launcher.mjs) instead; the
  * wire protocol and the returned API are the same, only `server` (the in-process FauxqsServer) is absent.
  *
- * Give SQS clients the explicit endpoint (`endpoint` here, or AWS_ENDPOINT_URL_SQS): queue URLs look like
- * http://sqs.<region>.localhost:<port>/000000000000/<name>.
+ * Queue URLs are http://127.0.0.1:<port>/000000000000/<name> (see ./fauxqs-launcher.mjs for why), so SQS clients
+ * configured either with `endpoint` or only with AWS_ENDPOINT_URL_SQS reach the emulator. fauxqs listens on
+ * 0.0.0.0 (it has no bind-address option); the URLs handed out are loopback.
  */
 import { spawn } from 'child_process';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { RunningEmulator } from './dynamodb-local';
 
 /** The subset of fauxqs's FauxqsServer used here (see node_modules/fauxqs/dist/app.d.ts). */
@@ -39,19 +41,20 @@ export interface SqsEmulatorOptions {
   readonly startTimeoutMs?: number;
 }
 
+const LAUNCHER = path.join(__dirname, 'fauxqs-launcher.mjs');
+
 // A real dynamic import that TypeScript's CommonJS output does not rewrite to require().
 const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 async function startInProcess(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
-  const mod = await nativeImport('fauxqs');
-  const startFauxqs = mod.startFauxqs as (o: Record<string, unknown>) => Promise<FauxqsServerLike>;
-  const server = await startFauxqs({ port: opts.port ?? 0, logger: false, defaultRegion: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' });
+  const mod = await nativeImport(pathToFileURL(LAUNCHER).href);
+  const startLocalFauxqs = mod.startLocalFauxqs as (o: Record<string, unknown>) => Promise<FauxqsServerLike>;
+  const server = await startLocalFauxqs({ port: opts.port ?? 0, region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' });
   return { endpoint: `http://127.0.0.1:${server.port}`, port: server.port, mode: 'in-process', server, stop: () => server.stop() };
 }
 
 function startChild(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
-  const script = path.join(__dirname, 'fauxqs-child.mjs');
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [LAUNCHER], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, FAUXQS_CHILD_PORT: String(opts.port ?? 0), FAUXQS_CHILD_REGION: opts.region ?? process.env.AWS_REGION ?? 'us-east-1', NODE_OPTIONS: '' },
   });

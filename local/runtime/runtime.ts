@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'crypto';
@@ -160,27 +160,36 @@ export class LocalRuntime {
   static async start(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
     const region = opts.region ?? 'us-east-1';
     const cdkOut = path.resolve(opts.cdkOut ?? 'cdk.out');
-    // The SQS emulator's queue URL prefix: probe it from the template's first queue once created; until then
-    // use the emulator endpoint, and rebuild the model with the real prefix below.
-    let model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: opts.endpoints.sqs });
-    const rt0 = new LocalRuntime(opts, model);
-    const prov = await provision(model, { dynamodb: rt0.clients.dynamodb, kinesis: rt0.clients.kinesis, sqs: rt0.clients.sqs, eventbridge: rt0.clients.eventbridge, sfn: rt0.clients.sfn }, { onDemandShards: opts.onDemandShards, log: rt0.log });
-    const firstQueue = model.queues[0];
-    let rt = rt0;
-    if (firstQueue && prov.queueUrls[firstQueue.arn] && prov.queueUrls[firstQueue.arn] !== firstQueue.url) {
-      // The emulator names queue URLs its own way (e.g. http://sqs.us-east-1.localhost:PORT/000000000000/q):
-      // rebuild the model so every function's QUEUE_URL env holds exactly what the emulator returns.
-      const url = prov.queueUrls[firstQueue.arn];
-      const prefix = url.slice(0, url.length - `/${model.accountId}/${firstQueue.name}`.length);
-      model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
-      await rt0.runner.stop();
-      rt = new LocalRuntime(opts, model);
+    // Queue URLs are resolved into function environments and state machine definitions, so learn the SQS
+    // emulator's URL format first (e.g. http://sqs.us-east-1.localhost:PORT/000000000000/<name>) with a probe.
+    const prefix = await LocalRuntime.queueUrlPrefix(opts.endpoints.sqs, region);
+    const model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
+    const rt = new LocalRuntime(opts, model);
+    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn }, { onDemandShards: opts.onDemandShards, log: rt.log });
+    for (const q of model.queues) {
+      const actual = rt.provisioned.queueUrls[q.arn];
+      if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);
     }
-    rt.provisioned = prov;
     rt.wireServices();
     await rt.startPollers();
     rt.registerSchedules();
     return rt;
+  }
+
+  /** `<scheme>://<host>/<account>` of the SQS emulator's queue URLs. */
+  static async queueUrlPrefix(sqsEndpoint: string, region: string): Promise<string> {
+    const sqs = new SQSClient(clientConfig(sqsEndpoint, region));
+    try {
+      const name = `local-runtime-url-probe-${process.pid}`;
+      const r = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: r.QueueUrl })).catch(() => undefined);
+      const url = r.QueueUrl ?? '';
+      const i = url.lastIndexOf(`/${name}`);
+      const withAccount = i > 0 ? url.slice(0, i) : `${sqsEndpoint}/000000000000`;
+      return withAccount.replace(/\/[0-9]{12}$/, '');
+    } finally {
+      sqs.destroy();
+    }
   }
 
   /** Template file the runtime uses (for messages). */
@@ -317,7 +326,7 @@ export class LocalRuntime {
     let stable = 0;
     // A check counts only once every shard has completed a poll after the previous check, so records put just
     // before the call are always seen.
-    let snapshot = { read: -1, polls: streamPollers.map((p) => p.minPolls()) };
+    let snapshot = { read: this.pollers.reduce((s, p) => s + p.stats.recordsRead, 0), polls: streamPollers.map((p) => p.minPolls()) };
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
       const polls = streamPollers.map((p) => p.minPolls());

@@ -221,7 +221,7 @@ export class LocalSession {
           const state = it.state?.S ?? it.gsi1pk?.S?.replace(/^CASES#/, '') ?? 'unknown';
           out.casesByState[state] = (out.casesByState[state] ?? 0) + 1;
           out.caseList.push({ caseId: pk.slice('CASE#'.length), accountId: it.accountId?.S ?? '', state, decision: it.decision?.S });
-        } else if (pk.startsWith('OUTBOX#')) out.outboxPending++;
+        } else if (pk.startsWith('OUTBOX#') && !it.publishedAt) out.outboxPending++; // published items stay 7 days (TTL)
       }
       key = r.LastEvaluatedKey;
     } while (key);
@@ -251,7 +251,7 @@ export class LocalSession {
   async settle(timeoutMs = 120_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await this.rt.waitForQuiescence(Math.max(1000, deadline - Date.now()), 2);
+      const ok = await this.rt.waitForQuiescence(Math.max(1000, deadline - Date.now()), 1);
       await this.emu.eventBridge.idle();
       // Workflows are settled when every running execution waits for a task token (a human review).
       const sfn = this.emu.stepFunctions;

@@ -751,6 +751,12 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
       if (e.status !== 'RUNNING') return;
       e.stopRequested = { error, cause };
       e.abort?.();
+      // settle the abandoned token waits so the interpreter's task timers are cleared
+      for (const [tok, t] of [...tokens]) {
+        if (t.executionArn !== arn) continue;
+        expireToken(tok);
+        t.reject(new TaskFailedError('States.Aborted', 'execution stopped'));
+      }
     },
     setLambdaInvoker: (inv) => {
       lambdaInvoker = inv;

@@ -35,6 +35,9 @@ import {
 } from './item';
 import { OTHER_MODEL, SET_FIELDS, WINDOW_LIMITS, type SetField } from './window';
 
+/** Sets smaller than this are not remembered by writers (they cannot come near their cap in one batch). */
+export const KNOWN_SET_MIN = 32;
+
 /** The internal set of model ids of a window (bounds the number of `m:<model>` attributes). */
 export const MODEL_SET_ATTR = 'ms';
 
@@ -47,10 +50,10 @@ export interface KnownState {
   lastTsAtLeast?: number;
   createdAtAtMost?: number;
   /**
-   * Sets known to be full (at their WINDOW_LIMITS cap), with their exact content. A full set never changes
-   * again (every writer respects the cap), so this knowledge stays exact and spares a conditional retry.
+   * Known subsets of stored sets (from an earlier exact read plus this writer's own successful adds; sets only
+   * grow). With them a writer near a set's cap plans exactly, instead of failing an optimistic condition.
    */
-  fullSets?: Partial<Record<SetField | 'models', ReadonlySet<string>>>;
+  sets?: Partial<Record<SetField | 'models', ReadonlySet<string>>>;
 }
 
 export interface PlannedUpdate {
@@ -63,8 +66,8 @@ export interface PlannedUpdate {
   establishes: { firstTs?: number; lastTs?: number; createdAt?: number };
   /** Distinct set values this write had to drop because a set was full. */
   dropped: Partial<Record<SetField | 'models', number>>;
-  /** Sets this write fills to their cap (exact content), for the writer's cache. */
-  fills: Partial<Record<SetField | 'models', Set<string>>>;
+  /** Known subsets of the stored sets after this write succeeds (large sets only), for the writer's cache. */
+  setsAfter: Partial<Record<SetField | 'models', ReadonlySet<string>>>;
 }
 
 export interface DeltaLike {
@@ -124,58 +127,66 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
   const exact = known.item !== undefined;
   const old = known.item ?? null;
   const dropped: PlannedUpdate['dropped'] = {};
-  const fills: PlannedUpdate['fills'] = {};
+  const setsAfter: PlannedUpdate['setsAfter'] = {};
 
   // Counters.
   for (const f of COUNTER_FIELDS) e.addNum(COUNTER_ATTR[f], a[f]);
   for (let i = 0; i < 60; i++) if (a.minutes[i] !== 0) e.addNum(`mm:${i}`, a.minutes[i]);
   for (const [k, v] of a.promptClasses) e.addNum(`pc:${k}`, v);
 
-  // Bounded sets.
+  // Bounded sets. `have` is a known subset of the stored set (exact mode: the stored set itself; otherwise what
+  // this writer learnt earlier, if anything).
+  const condSet = (attr: string, cap: number, adding: string[], have: ReadonlySet<string> | undefined, trimmed: boolean): void => {
+    if (adding.length === 0 && (!trimmed || have!.size >= cap)) return; // nothing to add, nothing to check
+    const n = e.name(attr);
+    if (adding.length > 0) e.add.push(`${n} ${e.value({ SS: adding })}`);
+    if (trimmed) {
+      // We dropped values because `have` is (nearly) full: only valid if the stored set is exactly `have`.
+      if (have!.size >= cap) return; // a full set never changes again: nothing to check
+      e.cond.push(have!.size === 0 ? `attribute_not_exists(${n})` : `size(${n}) = ${e.value({ N: String(have!.size) })}`);
+    } else if (adding.length > 0) {
+      e.cond.push(`(attribute_not_exists(${n}) OR size(${n}) <= ${e.value({ N: String(cap - adding.length) })})`);
+    }
+  };
   for (const f of SET_FIELDS) {
     const attr = SET_ATTR[f];
+    const cap = WINDOW_LIMITS[f];
     let overflow = a.overflow[f];
+    const have = exact ? storedSet(old, attr) : known.sets?.[f];
     let adding: string[];
-    const full = known.fullSets?.[f];
-    if (full && !exact) {
-      adding = [];
-      let fresh = 0;
-      for (const x of a[f]) if (!full.has(x)) fresh++;
-      overflow += fresh;
-      if (fresh) dropped[f] = fresh;
-    } else if (exact) {
-      const have = storedSet(old, attr);
-      const fresh = [...a[f]].filter((x) => !have.has(x));
-      const room = Math.max(0, WINDOW_LIMITS[f] - have.size);
-      adding = fresh.slice(0, room);
+    let trimmed = false;
+    if (have) {
+      const fresh: string[] = [];
+      for (const x of a[f]) if (!have.has(x)) fresh.push(x);
+      const room = Math.max(0, cap - have.size);
+      adding = fresh.length > room ? fresh.slice(0, room) : fresh;
       if (fresh.length > room) {
+        trimmed = true;
         overflow += fresh.length - room;
         dropped[f] = fresh.length - room;
       }
-      if (have.size + adding.length >= WINDOW_LIMITS[f]) fills[f] = new Set([...have, ...adding]);
+      if (have.size + adding.length >= KNOWN_SET_MIN) setsAfter[f] = adding.length ? new Set([...have, ...adding]) : have;
     } else {
       adding = [...a[f]];
+      // After this write the stored set contains at least `adding`: a known subset for the next plan.
+      if (adding.length >= KNOWN_SET_MIN) setsAfter[f] = new Set(adding);
     }
-    if (adding.length > 0) {
-      const n = e.name(attr);
-      e.add.push(`${n} ${e.value({ SS: adding })}`);
-      e.cond.push(`(attribute_not_exists(${n}) OR size(${n}) <= ${e.value({ N: String(WINDOW_LIMITS[f] - adding.length) })})`);
-    }
+    condSet(attr, cap, adding, have, trimmed);
     e.addNum(OVERFLOW_ATTR[f], overflow);
   }
 
   // Models: `m:<model>` counters, bounded through the `ms` set of model ids.
   if (a.models.size > 0) {
-    const fullModels = exact ? undefined : known.fullSets?.models;
-    const haveModels = exact ? storedSet(old, MODEL_SET_ATTR) : (fullModels ?? null);
+    const cap = WINDOW_LIMITS.models;
+    const have = exact ? storedSet(old, MODEL_SET_ATTR) : known.sets?.models;
     const newIds: string[] = [];
     let other = a.models.get(OTHER_MODEL) ?? 0;
     const counts: Array<[string, number]> = [];
-    let room = haveModels ? Math.max(0, WINDOW_LIMITS.models - haveModels.size) : WINDOW_LIMITS.models;
+    let room = have ? Math.max(0, cap - have.size) : cap;
     let droppedModels = 0;
     for (const [m, k] of a.models) {
       if (m === OTHER_MODEL) continue;
-      if (haveModels && haveModels.has(m)) counts.push([m, k]);
+      if (have && have.has(m)) counts.push([m, k]);
       else if (room > 0) {
         room--;
         newIds.push(m);
@@ -186,14 +197,11 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
       }
     }
     if (droppedModels) dropped.models = droppedModels;
-    if (exact && haveModels && haveModels.size + newIds.length >= WINDOW_LIMITS.models) fills.models = new Set([...haveModels, ...newIds]);
+    if (have && have.size + newIds.length >= KNOWN_SET_MIN) setsAfter.models = newIds.length ? new Set([...have, ...newIds]) : have;
+    else if (!have && newIds.length >= KNOWN_SET_MIN) setsAfter.models = new Set(newIds);
     for (const [m, k] of counts) e.addNum(`m:${m}`, k);
     e.addNum(`m:${OTHER_MODEL}`, other);
-    if (newIds.length > 0) {
-      const n = e.name(MODEL_SET_ATTR);
-      e.add.push(`${n} ${e.value({ SS: newIds })}`);
-      e.cond.push(`(attribute_not_exists(${n}) OR size(${n}) <= ${e.value({ N: String(WINDOW_LIMITS.models - newIds.length) })})`);
-    }
+    condSet(MODEL_SET_ATTR, cap, newIds, have, droppedModels > 0);
   }
 
   // Min/max fields.
@@ -250,7 +258,7 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
     ExpressionAttributeValues: e.values,
     establishes,
     dropped,
-    fills,
+    setsAfter,
   };
 }
 

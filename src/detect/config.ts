@@ -28,6 +28,8 @@ export interface LinkageConfig {
   minAttributeWeight: number;
   /** A pair sharing less rarity weight than this in one family is not verified (unless timing LSH proposes it). */
   minCandidateWeight: number;
+  /** Pairs already connected are not verified again once both accounts have this many edges. */
+  maxEdgesPerAccount: number;
   /** Width of the sign-up burst bucket (ms): accounts created in the same bucket share a `signup:` attribute. */
   signupBucketMs: number;
   /** Width of a synchrony time bucket (ms). */
@@ -138,6 +140,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxAttributeAccounts: 200,
     minAttributeWeight: 0.1,
     minCandidateWeight: 0.5,
+    maxEdgesPerAccount: 4,
     signupBucketMs: 30 * 60_000,
     syncBucketMs: 10 * 60_000,
     syncMinBuckets: 4,
@@ -148,7 +151,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     syncFullHours: 4,
     lshBands: 12,
     lshRows: 3,
-    lshMaxBucket: 64,
+    lshMaxBucket: 24,
     lshNeighbours: 8,
     contentSaturation: 3,
     infraSaturation: 2,

@@ -34,10 +34,22 @@ export interface DetectionInput {
   config: DetectionConfig;
   /** accountId -> clusterId of the previous run, for stable cluster ids. */
   previousClusters?: Map<string, string>;
+  /** Reuse this linkage instead of recomputing it (replay links hourly and scores every 15 min). */
+  linkage?: LinkageResult;
+  /** Per-account features/decisions kept between runs (replay). */
+  scoringCache?: ScoringCache;
   /** Per-account linkage data kept between runs (replay). */
   cache?: LinkageCache;
   /** Accounts never flagged (allowlist): still computed, decision forced to `allow`. */
   allowlist?: Set<string>;
+}
+
+/** Per-account features and decisions kept between runs (replay): recomputed only when the profile changed. */
+export class ScoringCache {
+  readonly entries = new Map<
+    string,
+    { version: number; features: AccountFeatures; decision?: DetectionResult['accounts'][number]; decidedVersion?: number; linked?: boolean }
+  >();
 }
 
 export interface ClusterReport {
@@ -55,6 +67,8 @@ export interface DetectionResult {
   models: ModelAdoption[];
   baselines: PopulationBaselines;
   linkage: LinkageResult['stats'];
+  /** The full linkage (for reuse by the next run). */
+  linkageResult: LinkageResult;
 }
 
 const ORDER: Record<Decision, number> = { allow: 0, monitor: 1, review: 2, suspend: 3 };
@@ -67,8 +81,17 @@ const FAMILY_REASON: Record<string, Signal> = {
 
 export function runDetection(input: DetectionInput): DetectionResult {
   const { profiles, config, now } = input;
+  const sc = input.scoringCache;
   const features = new Map<string, AccountFeatures>();
-  for (const p of profiles) features.set(p.accountId, computeFeatures(p, input.modelFirstSeen, now));
+  for (const p of profiles) {
+    const cached = sc?.entries.get(p.accountId);
+    if (cached && cached.version === p.version) features.set(p.accountId, cached.features);
+    else {
+      const f = computeFeatures(p, input.modelFirstSeen, now);
+      features.set(p.accountId, f);
+      sc?.entries.set(p.accountId, { version: p.version, features: f });
+    }
+  }
   // Population baselines.
   const withUsage = [...features.values()].filter((f) => f.usageEvents >= config.thresholds.minRequests);
   const outputUnit: PopulationBaselines['outputUnit'] = withUsage.length > 0 ? 'tokens' : 'bytes';
@@ -80,7 +103,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
   }
   const baselines: PopulationBaselines = { medianOutput: median(outs), outputUnit };
   const periodEnd = Math.max(now, input.periodStart);
-  const linkage = linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
+  const linkage = input.linkage ?? linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
   const pivots = detectPivots(
     profiles,
     input.modelFirstSeen,
@@ -107,7 +130,14 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const f = features.get(p.accountId)!;
     const link = linkage.byAccount.get(p.accountId);
     const ctx = link ? contexts.get(link.clusterId) : undefined;
-    const details = accountSignals(f, link, ctx, pivots.accounts.get(p.accountId), baselines, config);
+    const pv = pivots.accounts.get(p.accountId);
+    // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
+    const cached = sc?.entries.get(p.accountId);
+    if (cached?.decision && cached.decidedVersion === p.version && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId)) {
+      accounts.push(cached.decision);
+      continue;
+    }
+    const details = accountSignals(f, link, ctx, pv, baselines, config);
     let { decision, score, reasons } = decide(details, f.requests, config);
     const unshadowed = decide(details, f.requests, config, true).decision;
     if (input.allowlist?.has(p.accountId)) {
@@ -115,7 +145,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
       reasons = [];
     }
     const related = ctx ? ctx.cluster.accountIds.filter((id) => id !== p.accountId).slice(0, 100) : [];
-    accounts.push({
+    const out: DetectionResult['accounts'][number] = {
       accountId: p.accountId,
       decision,
       score,
@@ -125,7 +155,13 @@ export function runDetection(input: DetectionInput): DetectionResult {
       relatedAccountIds: related,
       unshadowedDecision: unshadowed,
       features: f,
-    });
+    };
+    accounts.push(out);
+    if (cached) {
+      cached.decision = out;
+      cached.decidedVersion = p.version;
+      cached.linked = !!link || !!pv;
+    }
   }
   const decisionOf = new Map(accounts.map((a) => [a.accountId, a]));
   const clusters: ClusterReport[] = linkage.clusters.map((c) => {
@@ -147,7 +183,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
       evidence: { ...c.evidence, intentShare: ctx.intentShare, pivot: ctx.pivot ?? null },
     };
   });
-  return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats };
+  return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };
 }
 
 export function decisionRank(d: Decision): number {

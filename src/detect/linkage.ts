@@ -174,7 +174,9 @@ export function minhashSignature(items: Iterable<number>, k: number): Uint32Arra
   return sig;
 }
 
-function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): { n: number; hours: number } {
+let lastSharedHours = 0;
+/** Size of the intersection of two sorted arrays; the number of distinct hours it spans goes to lastSharedHours. */
+function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): number {
   let i = 0;
   let j = 0;
   let n = 0;
@@ -193,7 +195,8 @@ function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): { n: nu
     } else if (a[i] < b[j]) i++;
     else j++;
   }
-  return { n, hours };
+  lastSharedHours = hours;
+  return n;
 }
 
 /** Sorted bucket indices within [startB, endB]. */
@@ -343,33 +346,13 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       else ownInfra[i] += weight[id];
     }
   }
-  // ---------------- postings (only informative attributes: 2 <= df <= K) ----------------
-  const postings = new Map<number, number[]>();
+  // ---------------- postings (only informative attributes: 2 <= df <= K, not near-popular) ----------------
+  // Built in ascending account order, so each list is sorted.
+  const postings: (number[] | undefined)[] = new Array(names.length);
   for (let i = 0; i < N; i++) {
     for (const id of accAttrs[i]) {
-      if (df[id] < 2 || df[id] > K) continue;
-      let list = postings.get(id);
-      if (!list) {
-        list = [];
-        postings.set(id, list);
-      }
-      list.push(i);
-    }
-  }
-  // Pair accumulators keyed a*N+b (a<b). Shared weight per family.
-  const pairC = new Map<number, number>();
-  const pairI = new Map<number, number>();
-  let attributePairs = 0;
-  for (const [id, list] of postings) {
-    const w = weight[id];
-    if (w < cfg.minAttributeWeight) continue; // near-popular: contributes little, costs df^2 pairs
-    const target = fam[id] === 'content' ? pairC : pairI;
-    for (let x = 0; x < list.length; x++) {
-      for (let y = x + 1; y < list.length; y++) {
-        const key = list[x] * N + list[y];
-        target.set(key, (target.get(key) ?? 0) + w);
-        attributePairs++;
-      }
+      if (df[id] < 2 || df[id] > K || weight[id] < cfg.minAttributeWeight) continue;
+      (postings[id] ??= []).push(i);
     }
   }
   // ---------------- timing: MinHash LSH candidates ----------------
@@ -377,7 +360,8 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   const tBuckets = Math.max(1, Math.floor(opts.periodEnd / bucketMs) - Math.floor(opts.periodStart / bucketMs) + 1);
   const sortedBuckets: (Int32Array | null)[] = new Array(N).fill(null);
   const kSig = cfg.lshBands * cfg.lshRows;
-  const bands = new Map<number, number[]>();
+  // One map per band, keyed by a 30-bit hash (small integers stay unboxed in V8).
+  const bands: Map<number, number[]>[] = Array.from({ length: cfg.lshBands * 2 }, () => new Map());
   const sigs: (Uint32Array | null)[] = new Array(N).fill(null);
   const startB = Math.floor(opts.periodStart / bucketMs);
   const endB = startB + tBuckets - 1;
@@ -397,20 +381,25 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
     for (let b = 0; b < cfg.lshBands; b++) {
       let h = 0x1b873593 ^ b;
       for (let r = 0; r < cfg.lshRows; r++) h = fmix32((h ^ sig[b * cfg.lshRows + r]) >>> 0);
-      const key = (b + (dense ? cfg.lshBands : 0)) * 4294967296 + h;
-      let list = bands.get(key);
+      const band = bands[b + (dense ? cfg.lshBands : 0)];
+      const key = h >>> 2;
+      let list = band.get(key);
       if (!list) {
         list = [];
-        bands.set(key, list);
+        band.set(key, list);
       }
       list.push(i);
     }
   }
-  const syncCand = new Set<number>();
+  // Candidate lists per account (the smaller index holds the pair); duplicates are removed when verifying.
+  const lshNbr: (number[] | undefined)[] = new Array(N);
+  let lshCandidates = 0;
   const addCand = (x: number, y: number): void => {
-    syncCand.add(x < y ? x * N + y : y * N + x);
+    if (x > y) [x, y] = [y, x];
+    (lshNbr[x] ??= []).push(y);
+    lshCandidates++;
   };
-  for (const list of bands.values()) {
+  for (const band of bands) for (const list of band.values()) {
     if (list.length < 2) continue;
     if (list.length <= cfg.lshMaxBucket) {
       for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) addCand(list[x], list[y]);
@@ -427,7 +416,6 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       }
     }
   }
-  const lshCandidates = syncCand.size;
   // ---------------- verify candidate pairs ----------------
   const signupBucket = new Float64Array(N).fill(NaN);
   const signupDf = new Map<number, number>();
@@ -443,58 +431,101 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
     const cos = shared / Math.sqrt(Math.max(ownA, 1e-9) * Math.max(ownB, 1e-9));
     return Math.min(1, shared / saturation) * Math.min(1, cos / cfg.familyMinCosine);
   };
-  const candidates = new Set<number>(syncCand);
-  for (const [key, w] of pairC) if (w >= cfg.minCandidateWeight) candidates.add(key);
-  for (const [key, w] of pairI) if (w >= cfg.minCandidateWeight) candidates.add(key);
   const edges: Edge[] = [];
   const uf = new UnionFind(N);
   const edgeIdx: number[][] = new Array(N);
-  for (const key of candidates) {
-    const a = Math.floor(key / N);
-    const b = key - a * N;
-    const content = familyScore(pairC.get(key) ?? 0, ownContent[a], ownContent[b], cfg.contentSaturation);
-    const infra = familyScore(pairI.get(key) ?? 0, ownInfra[a], ownInfra[b], cfg.infraSaturation);
-    let timing = 0;
-    let ph = 0;
-    let sharedBuckets = 0;
-    let sharedHours = 0;
-    const ba = sortedBuckets[a];
-    const bb = sortedBuckets[b];
-    if (ba && bb) {
-      const inter = intersectSorted(ba, bb, Math.max(1, Math.round(3_600_000 / bucketMs)));
-      sharedBuckets = inter.n;
-      sharedHours = inter.hours;
-      if (inter.n >= cfg.syncMinShared && inter.hours >= cfg.syncMinHours) {
-        ph = phi(inter.n, ba.length, bb.length, tBuckets);
-        if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, inter.hours / cfg.syncFullHours);
+  const perHour = Math.max(1, Math.round(3_600_000 / bucketMs));
+  // Row-wise sparse accumulation (no pair hash map): for account a, sum the shared rarity weight with every b > a
+  // reachable through its postings, into scratch arrays reset lazily via `mark`.
+  const mark = new Int32Array(N).fill(-1);
+  const wC = new Float64Array(N);
+  const wI = new Float64Array(N);
+  const viaLsh = new Uint8Array(N);
+  const touched: number[] = [];
+  let attributePairs = 0;
+  let verifiedPairs = 0;
+  for (let a = 0; a < N; a++) {
+    touched.length = 0;
+    for (const id of accAttrs[a]) {
+      const list = postings[id];
+      if (!list) continue;
+      const w = weight[id];
+      const isContent = fam[id] === 'content';
+      for (let j = list.length - 1; j >= 0; j--) {
+        const b = list[j];
+        if (b <= a) break;
+        if (mark[b] !== a) {
+          mark[b] = a;
+          wC[b] = 0;
+          wI[b] = 0;
+          viaLsh[b] = 0;
+          touched.push(b);
+        }
+        if (isContent) wC[b] += w;
+        else wI[b] += w;
+        attributePairs++;
       }
     }
-    let signup = 0;
-    if (!Number.isNaN(signupBucket[a]) && signupBucket[a] === signupBucket[b]) {
-      const d = signupDf.get(signupBucket[a]) ?? 0;
-      if (d >= 2 && d <= K) signup = cfg.signupScore;
+    const nb = lshNbr[a];
+    if (nb) {
+      for (const b of nb) {
+        if (mark[b] !== a) {
+          mark[b] = a;
+          wC[b] = 0;
+          wI[b] = 0;
+          touched.push(b);
+        }
+        viaLsh[b] = 1;
+      }
     }
-    const total = content + infra + timing + signup;
-    // Behavioural evidence (what they send, when they send it) must lead; infrastructure and sign-up time only
-    // support it (proxies and NATs mix unrelated customers).
-    const primary = Math.max(content, timing);
-    const accepted =
-      primary >= cfg.minSingleFamilyScore ||
-      content + timing >= cfg.minSingleFamilyScore + 0.1 ||
-      (primary >= cfg.minPrimaryScore && total >= cfg.minEdgeScore);
-    if (!accepted) continue;
-    edges.push({
-      a: profiles[a].accountId,
-      b: profiles[b].accountId,
-      scores: { content, infra, timing, signup },
-      total,
-      phi: ph,
-      sharedBuckets,
-      sharedHours,
-    });
-    (edgeIdx[a] ??= []).push(edges.length - 1);
-    (edgeIdx[b] ??= []).push(edges.length - 1);
-    uf.union(a, b);
+    for (const b of touched) {
+      if (!viaLsh[b] && wC[b] < cfg.minCandidateWeight && wI[b] < cfg.minCandidateWeight) continue;
+      // Already in one component and both with enough evidence: connectivity and evidence do not need this pair.
+      if ((edgeIdx[a]?.length ?? 0) >= cfg.maxEdgesPerAccount && (edgeIdx[b]?.length ?? 0) >= cfg.maxEdgesPerAccount && uf.find(a) === uf.find(b)) continue;
+      verifiedPairs++;
+      const content = familyScore(wC[b], ownContent[a], ownContent[b], cfg.contentSaturation);
+      const infra = familyScore(wI[b], ownInfra[a], ownInfra[b], cfg.infraSaturation);
+      let timing = 0;
+      let ph = 0;
+      let sharedBuckets = 0;
+      let sharedHours = 0;
+      const ba = sortedBuckets[a];
+      const bb = sortedBuckets[b];
+      if (ba && bb) {
+        sharedBuckets = intersectSorted(ba, bb, perHour);
+        sharedHours = lastSharedHours;
+        if (sharedBuckets >= cfg.syncMinShared && sharedHours >= cfg.syncMinHours) {
+          ph = phi(sharedBuckets, ba.length, bb.length, tBuckets);
+          if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / cfg.syncFullHours);
+        }
+      }
+      let signup = 0;
+      if (!Number.isNaN(signupBucket[a]) && signupBucket[a] === signupBucket[b]) {
+        const d = signupDf.get(signupBucket[a]) ?? 0;
+        if (d >= 2 && d <= K) signup = cfg.signupScore;
+      }
+      const total = content + infra + timing + signup;
+      // Behavioural evidence (what they send, when they send it) must lead; infrastructure and sign-up time only
+      // support it (proxies and NATs mix unrelated customers).
+      const primary = Math.max(content, timing);
+      const accepted =
+        primary >= cfg.minSingleFamilyScore ||
+        content + timing >= cfg.minSingleFamilyScore + 0.1 ||
+        (primary >= cfg.minPrimaryScore && total >= cfg.minEdgeScore);
+      if (!accepted) continue;
+      edges.push({
+        a: profiles[a].accountId,
+        b: profiles[b].accountId,
+        scores: { content, infra, timing, signup },
+        total,
+        phi: ph,
+        sharedBuckets,
+        sharedHours,
+      });
+      (edgeIdx[a] ??= []).push(edges.length - 1);
+      (edgeIdx[b] ??= []).push(edges.length - 1);
+      uf.union(a, b);
+    }
   }
   // ---------------- components -> clusters ----------------
   const comps = new Map<number, number[]>();
@@ -631,7 +662,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       skippedPopular,
       attributePairs,
       lshCandidates,
-      verifiedPairs: candidates.size,
+      verifiedPairs,
       edges: edges.length,
     },
   };

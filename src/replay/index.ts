@@ -17,7 +17,7 @@ import { ReplayAggregator } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
-import { DEFAULT_DETECTION_CONFIG, LinkageCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
+import { DEFAULT_DETECTION_CONFIG, LinkageCache, ScoringCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
 import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ReasonDetail } from '../detect/index';
 import type { Decision, ReplayReport } from '../shared/contract';
 import { readLines } from './lines';
@@ -32,6 +32,8 @@ export interface ReplayOptions {
   intervalMs?: number;
   /** Windows are closed (final per-minute stats) this long after their hour ends. @default 5 minutes */
   closeGraceMs?: number;
+  /** Cross-account linkage cadence in log time (scoring runs every interval). @default 60 minutes */
+  linkEveryMs?: number;
   /** Called after each detection run. */
   onProgress?: (p: { linesRead: number; clock: number; runs: number; flagged: number }) => void;
 }
@@ -81,6 +83,7 @@ export class ReplayEngine {
   private readonly clusterReports = new Map<string, ClusterReport>();
   private previousClusters = new Map<string, string>();
   private readonly cache = new LinkageCache();
+  private readonly scoringCache = new ScoringCache();
   private nextTick: number | null = null;
   private firstTs: number | null = null;
   last: DetectionResult | null = null;
@@ -91,8 +94,13 @@ export class ReplayEngine {
   usageLines = 0;
   emptyLines = 0;
 
-  constructor(config: DetectionConfig = DEFAULT_DETECTION_CONFIG, intervalMs = 15 * 60_000, closeGraceMs = 5 * 60_000) {
+  readonly linkEveryMs: number;
+  private lastLinkAt = Number.NEGATIVE_INFINITY;
+  linkRuns = 0;
+
+  constructor(config: DetectionConfig = DEFAULT_DETECTION_CONFIG, intervalMs = 15 * 60_000, closeGraceMs = 5 * 60_000, linkEveryMs = 60 * 60_000) {
     this.config = config;
+    this.linkEveryMs = Math.max(linkEveryMs, intervalMs);
     this.intervalMs = intervalMs;
     this.closeGraceMs = closeGraceMs;
   }
@@ -174,7 +182,13 @@ export class ReplayEngine {
       config: this.config,
       previousClusters: this.previousClusters,
       cache: this.cache,
+      scoringCache: this.scoringCache,
+      linkage: !final && this.last && t - this.lastLinkAt < this.linkEveryMs ? this.last.linkageResult : undefined,
     });
+    if (result.linkageResult !== this.last?.linkageResult) {
+      this.lastLinkAt = t;
+      this.linkRuns++;
+    }
     const prev = new Map<string, string>();
     for (const c of result.clusters) {
       this.clusterReports.set(c.clusterId, c);
@@ -249,7 +263,9 @@ export class ReplayEngine {
       summary: { accountsSeen: this.profiles.size, ...counts, clusters: clusters.length },
       detection: {
         runs: this.runs,
+        linkageRuns: this.linkRuns,
         intervalMs: this.intervalMs,
+        linkEveryMs: this.linkEveryMs,
         detectMs: this.detectMs,
         models: result.models,
         linkage: result.linkage,
@@ -266,7 +282,7 @@ async function* tagged(path: string, what: string, kind: 'log' | 'usage'): Async
 
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
-  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs);
+  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
   const logs = tagged(opts.logs, '--logs', 'log')[Symbol.asyncIterator]();
   const usage = opts.usage ? tagged(opts.usage, '--usage', 'usage')[Symbol.asyncIterator]() : null;
   let clock = 0;

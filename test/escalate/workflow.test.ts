@@ -152,8 +152,9 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
 
   test('duplicate start: a second case for an account with an open case ends cleanly; the same name is idempotent', async () => {
     await seedAccount(main, 'acct-dup');
-    const first = main.start(input('acct-dup', 'case-dup-1', 'review'));
-    expect(main.start(input('acct-dup', 'case-dup-1', 'review'))).toBe(first); // same execution name: same execution
+    const firstInput = input('acct-dup', 'case-dup-1', 'review');
+    const first = main.start(firstInput);
+    expect(main.start(firstInput)).toBe(first); // same execution name: same execution
     await h.sfn.waitForPendingTask('Review', first, 30_000);
     const second = main.start(input('acct-dup', 'case-dup-2', 'suspend'));
     const done = await h.sfn.waitForExecution(second, 30_000);

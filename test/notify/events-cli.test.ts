@@ -9,6 +9,10 @@ import { cleanupTails, formatEvent, parseSince, TAIL_PREFIX, tailEvents, tailPat
 import { startSqs, SqsEmulator } from '../../local/emulators/sqs';
 import { LocalEventBridge, startEventBridge } from '../../local/services/eventbridge';
 import { sampleFields } from './fixtures';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 
 const REGION = 'us-east-1';
 const creds = { accessKeyId: 'AKIALOCALTEST', secretAccessKey: 'x' };
@@ -125,4 +129,36 @@ describe('events helpers', () => {
     const line = formatEvent({ 'detail-type': 'Account Suspended', detail: e.detail, 'replay-name': 'r1' });
     expect(line).toMatch(/^2026-11-02T00:40:00.000Z {2}Account Suspended {2}.*account=acct_1 {2}by=auto {2}score=0.97 .*until=2026-11-09T00:40:00.000Z.*\(replay r1\)$/);
   });
+});
+
+describe('npx distill-guard events tail --local (the command, as a process)', () => {
+  it('reads the local session state, prints the bus history (--since) and new events, and exits after --max', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-tail-'));
+    const state = path.join(dir, 'endpoints.json');
+    fs.writeFileSync(state, JSON.stringify({ version: 1, region: REGION, endpoints: { eventbridge: eb.endpoint, sqs: sqsEmu.endpoint }, resources: { eventBusName: BUS } }));
+    const old = buildBanEvent('Account Flagged', sampleFields('Account Flagged', { accountId: 'history_1' }));
+    await clients.eventBridge.send(new PutEventsCommand({ Entries: [toPutEventsEntry(old, BUS)] }));
+
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'distill-guard.js'), 'events', 'tail', '--local', '--state', state, '--since', '1h', '--max', '1', '--timeout', '90'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const ready = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('tailing bus')) resolve(); }));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await Promise.race([ready, exited]);
+      const live = buildBanEvent('Account Suspended', sampleFields('Account Suspended', { accountId: 'live_1' }));
+      await clients.eventBridge.send(new PutEventsCommand({ Entries: [toPutEventsEntry(live, BUS)] }));
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('account=history_1'); // from --since (local bus history)
+      expect(stdout).toContain(`eventId=${live.eventId}`); // live, through the temporary rule + queue
+      expect(stderr).toMatch(/removed rule distill-guard-tail-/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120000);
 });

@@ -61,7 +61,7 @@ async function invoke(service: 'notify-publisher' | 'notify-sweeper', event: unk
   }
 }
 
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 90000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -122,7 +122,10 @@ beforeAll(async () => {
   const template = Template.fromStack(stack).toJSON() as CfnTemplate;
   model = buildStackModel(template, { stackName: 'NoLoss', region: REGION, accountId: ACCOUNT, cdkOut: '/nonexistent' } as Parameters<typeof buildStackModel>[1]);
 
-  [ddbLocal, eb] = await Promise.all([startDynamoDbLocal(), startEventBridge({ region: REGION, accountId: ACCOUNT, deliveryAttempts: 1 })]);
+  // Started one by one and assigned at once, so afterAll stops whatever did start. A generous start timeout: the
+  // machine is shared and DynamoDB Local's JVM can take a while under load.
+  eb = await startEventBridge({ region: REGION, accountId: ACCOUNT, deliveryAttempts: 1 });
+  ddbLocal = await startDynamoDbLocal({ startTimeoutMs: 150000 });
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
@@ -156,14 +159,14 @@ beforeAll(async () => {
   publisher = require('../../lambdas/notify/publisher').handler;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   sweeper = require('../../lambdas/notify/sweeper').handler;
-}, 120000);
+}, 240000);
 
 afterAll(async () => {
   await poller?.stop();
   await Promise.allSettled([ddbLocal?.stop(), eb?.stop()]);
 });
 
-afterEach(() => eb.clearFailures());
+afterEach(() => eb?.clearFailures());
 
 describe('ban events arrive exactly once after de-duplication by eventId', () => {
   it('publisher down right after the decisions: the sweeper publishes every pending event; the stream later re-publishes them (duplicates, same eventId)', async () => {

@@ -27,6 +27,11 @@ export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesiz
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
   });
+  features.addGlobalSecondaryIndex({
+    indexName: 'byHour',
+    partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+  });
   const escalation = new Escalation(stack, 'Escalation', { controlTable: control.table, featuresTable: features, reviewTimeout: Duration.hours(24), ...props });
   const template = Template.fromStack(stack);
   const json = template.toJSON() as Record<string, any>;

@@ -148,7 +148,8 @@ describe('BanEvents', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OutboxOldestPendingAgeSeconds', Namespace: 'DistillGuard', Threshold: 900, TreatMissingData: 'breaching' });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OutboxPoisonItems' });
-    expect(ban.alarms).toHaveLength(4);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SchemaViolations', Dimensions: [{ Name: 'service', Value: 'notify-publisher' }] });
+    expect(ban.alarms).toHaveLength(5);
   });
 
   it('synthesizes without errors or dependency cycles', () => {

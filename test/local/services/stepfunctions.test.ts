@@ -86,7 +86,10 @@ function definition(reviewTimeout: number, heartbeat?: number): string {
 }
 
 beforeAll(async () => {
-  [ddbEmu, sqsEmu] = await Promise.all([startDynamoDbLocal(), startSqs()]);
+  const ddbStarting = startDynamoDbLocal({ startTimeoutMs: 100000 });
+  ddbStarting.catch(() => undefined);
+  sqsEmu = await startSqs();
+  ddbEmu = await ddbStarting;
   sfnLocal = await startStepFunctions({
     endpoints: { dynamodb: ddbEmu.endpoint, sqs: sqsEmu.endpoint },
     invokeLambda: async (fn, payload) => {
@@ -116,7 +119,7 @@ beforeAll(async () => {
   arn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation', definition: definition(3600), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
   shortTimeoutArn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation-short', definition: definition(1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
   heartbeatArn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation-heartbeat', definition: definition(60, 1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
-}, 60000);
+}, 120000);
 
 afterAll(async () => {
   sfn?.destroy();

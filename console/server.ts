@@ -1,0 +1,191 @@
+/**
+ * The reviewers' web console: a LOCAL server (node:http, no framework) that runs with the operator's own AWS
+ * credentials through the same Operator code as the CLI. Nothing in it is reachable from elsewhere or usable
+ * without the operator:
+ * - it binds to 127.0.0.1 only, and rejects requests whose Host is not 127.0.0.1/localhost:<port> (DNS rebinding);
+ * - every /api request needs the per-session random token (printed at start, passed in the URL fragment, which
+ *   browsers never send to servers or put in Referer), in the `X-Console-Token` header: a custom header, so a
+ *   cross-site page cannot send it without a CORS preflight, which this server never grants (CSRF);
+ * - actions are POSTs with a JSON body, checked Origin, and a required reason;
+ * - task tokens stay inside the Operator (queue -> SendTaskSuccess): never sent to the browser, never logged;
+ * - strict CSP (no inline script), no-store, frame-ancestors 'none'.
+ */
+import { randomBytes, timingSafeEqual } from 'crypto';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import type { Operator } from '../lambdas/escalate/operator';
+import { OperatorError } from '../lambdas/escalate/store';
+
+export interface ConsoleOptions {
+  operator: Operator;
+  /** @default 0 (a free port) */
+  port?: number;
+  /** Session token. @default 32 random bytes, hex */
+  token?: string;
+  /** Log lines (never contains tokens). @default none */
+  log?: (line: string) => void;
+}
+
+export interface RunningConsole {
+  /** http://127.0.0.1:PORT/ */
+  url: string;
+  /** The URL with the session token in the fragment: what the operator opens. */
+  loginUrl: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const STATIC_DIR = path.join(__dirname, 'static');
+const STATIC: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+
+export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
+  const token = opts.token ?? randomBytes(32).toString('hex');
+  const tokenBuf = Buffer.from(token);
+  const op = opts.operator;
+  const log = opts.log ?? (() => undefined);
+  let port = 0;
+
+  const checkToken = (req: http.IncomingMessage) => {
+    const got = Buffer.from(String(req.headers['x-console-token'] ?? ''));
+    if (got.length !== tokenBuf.length || !timingSafeEqual(got, tokenBuf)) throw new HttpError(401, 'missing or wrong console session token');
+  };
+  const checkHost = (req: http.IncomingMessage) => {
+    const host = String(req.headers.host ?? '');
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new HttpError(421, `unexpected host ${JSON.stringify(host)}`);
+  };
+  const checkOrigin = (req: http.IncomingMessage) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) throw new HttpError(403, `cross-origin request refused (${origin})`);
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'actions must be application/json');
+  };
+  const readJson = async (req: http.IncomingMessage): Promise<Record<string, unknown>> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 64 * 1024) throw new HttpError(413, 'request body too large');
+      chunks.push(c as Buffer);
+    }
+    try {
+      const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      return v as Record<string, unknown>;
+    } catch (err) {
+      throw new HttpError(400, `body must be a json object: ${(err as Error).message}`);
+    }
+  };
+  const reasonOf = (body: Record<string, unknown>) => {
+    const r = body.reason;
+    if (typeof r !== 'string' || r.trim().length < 3) throw new HttpError(400, 'a reason is required (at least 3 characters)');
+    return r.trim();
+  };
+  const idOf = (v: string, what: string) => {
+    const d = decodeURIComponent(v);
+    if (!ID.test(d)) throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(d)}`);
+    return d;
+  };
+
+  async function api(req: http.IncomingMessage, url: URL): Promise<unknown> {
+    checkToken(req);
+    const p = url.pathname;
+    let m: RegExpExecArray | null;
+    if (req.method === 'GET') {
+      if (p === '/api/session') {
+        const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus(), op.shadowStatus()]);
+        return { identity, breaker, shadow, local: op.resources.local, region: op.resources.region };
+      }
+      if (p === '/api/queue') {
+        const [review, overdue] = await Promise.all([op.queue(['review']), op.queue(['overdue'])]);
+        return { review, overdue, now: Date.now() };
+      }
+      if ((m = /^\/api\/cases\/([^/]+)$/.exec(p))) return op.show(idOf(m[1], 'case'));
+      if (p === '/api/suspended') return op.suspended();
+      if (p === '/api/recent') return op.recentCases(50);
+      if (p === '/api/allowlist') return op.allowlistList();
+      throw new HttpError(404, `no such endpoint ${p}`);
+    }
+    if (req.method === 'POST') {
+      checkOrigin(req);
+      const body = await readJson(req);
+      if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject)$/.exec(p))) {
+        const caseId = idOf(m[1], 'case');
+        const r = await op.decide(caseId, m[2] === 'approve', reasonOf(body));
+        log(`${r.reviewer} ${m[2]}d ${caseId}`);
+        return r;
+      }
+      if ((m = /^\/api\/accounts\/([^/]+)\/reinstate$/.exec(p))) {
+        const accountId = idOf(m[1], 'account');
+        const r = await op.reinstate(accountId, reasonOf(body));
+        log(`reinstated ${accountId}`);
+        return r;
+      }
+      throw new HttpError(404, `no such action ${p}`);
+    }
+    throw new HttpError(405, `method ${req.method} not allowed`);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const send = (status: number, body: string | Buffer, type: string) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type });
+      res.end(body);
+    };
+    try {
+      checkHost(req);
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      if (url.pathname.startsWith('/api/')) {
+        const out = await api(req, url);
+        send(200, JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)), 'application/json; charset=utf-8');
+        return;
+      }
+      const file = STATIC[url.pathname];
+      if (!file || req.method !== 'GET') throw new HttpError(404, 'not found');
+      send(200, fs.readFileSync(path.join(STATIC_DIR, file)), TYPES[path.extname(file)]);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : err instanceof OperatorError ? 409 : 500;
+      const message = err instanceof Error ? err.message : String(err);
+      if (status === 500) log(`error: ${message}`);
+      send(status, JSON.stringify({ error: message }), 'application/json; charset=utf-8');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    url,
+    loginUrl: `${url}#token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,321 @@
+// distill-guard review console (vanilla JS, no dependencies). All data is rendered with textContent / SVG text
+// nodes, never innerHTML: account data (user agents, reasons) is untrusted.
+'use strict';
+
+const SVGNS = 'http://www.w3.org/2000/svg';
+const PALETTE = ['#4ea1ff', '#e0a530', '#3fb47a', '#e5534b', '#a371f7', '#39c5cf', '#d2a8ff', '#f78166', '#8b949e'];
+const state = { token: null, tab: 'queue', selected: null, session: null, queue: null };
+
+function el(tag, attrs, ...children) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') n.className = v;
+    else if (k === 'style') n.style.cssText = v; // CSSOM: allowed under the strict CSP (style attributes are not)
+    else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) n.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) n.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return n;
+}
+function svg(tag, attrs, ...children) {
+  const n = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'style') n.style.cssText = v;
+    else n.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) n.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return n;
+}
+const some = (...xs) => xs.flat().filter((x) => x !== null && x !== undefined && x !== false);
+function dur(ms) {
+  const neg = ms < 0; let s = Math.abs(ms) / 1000;
+  let out;
+  if (s < 60) out = `${Math.round(s)}s`;
+  else if (s < 3600) out = `${Math.round(s / 60)}m`;
+  else if (s < 172800) out = `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  else out = `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  return neg ? `-${out}` : out;
+}
+function toast(msg, err) {
+  const t = document.getElementById('toast');
+  t.textContent = msg; t.className = `toast${err ? ' err' : ''}`;
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => t.classList.add('hidden'), 6000);
+}
+
+async function api(path, body) {
+  const res = await fetch(path, {
+    method: body ? 'POST' : 'GET',
+    headers: Object.assign({ 'X-Console-Token': state.token }, body ? { 'Content-Type': 'application/json' } : {}),
+    body: body ? JSON.stringify(body) : undefined,
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  const data = await res.json().catch(() => ({ error: `http ${res.status}` }));
+  if (res.status === 401) { sessionStorage.removeItem('dg-token'); showLogin(); }
+  if (!res.ok) throw new Error(data.error || `http ${res.status}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- header
+
+function renderStatus() {
+  const s = state.session; const box = document.getElementById('status'); box.replaceChildren();
+  if (!s) return;
+  box.append(...some(
+    s.breaker.tripped ? el('span', { class: 'badge bad', title: s.breaker.trippedReason || '' }, 'breaker TRIPPED') : el('span', { class: 'badge ok' }, 'breaker armed'),
+    s.shadow.global ? el('span', { class: 'badge shadow' }, 'SHADOW MODE') : s.shadow.signals.length ? el('span', { class: 'badge shadow' }, `shadow: ${s.shadow.signals.join(', ')}`) : null,
+    el('span', { class: 'badge muted' }, s.local ? 'local' : s.region),
+    el('span', { id: 'whoami' }, s.identity),
+  ));
+}
+
+// ---------------------------------------------------------------- lists
+
+function deadlineBar(c) {
+  const f = c.deadlineFraction === undefined ? 0 : Math.min(1, c.deadlineFraction);
+  const color = f > 0.85 ? 'var(--bad)' : f > 0.5 ? 'var(--warn)' : 'var(--ok)';
+  return el('div', { class: 'bar', title: `${Math.round(f * 100)}% of the review window used` }, el('div', { style: `width:${Math.max(2, f * 100)}%;background:${color}` }));
+}
+
+async function renderQueue() {
+  const list = document.getElementById('list');
+  const q = await api('/api/queue');
+  state.queue = q;
+  const rows = (items, overdue) => items.map((c) => el('div', {
+    class: `row${state.selected === c.caseId ? ' selected' : ''}`, 'data-case': c.caseId, onclick: () => selectCase(c.caseId),
+  },
+  el('div', { class: 'top' }, el('span', { class: 'acct' }, c.accountId), el('span', { class: 'score' }, c.score.toFixed(2))),
+  el('div', { class: 'meta' }, `${c.caseId} · scorer: ${c.decision}${c.shadow ? ' · shadow' : ''}`),
+  el('div', { class: 'meta' }, c.reasons.join(', ')),
+  el('div', { class: 'meta' }, overdue ? `overdue · opened ${dur(c.ageMs)} ago` : `age ${dur(c.ageMs)} · deadline in ${c.remainingMs === undefined ? '?' : dur(c.remainingMs)}`),
+  overdue ? null : deadlineBar(c)));
+  list.replaceChildren(...some(
+    el('h2', {}, `Review queue (${q.review.length}) · oldest first`),
+    ...(q.review.length ? rows(q.review, false) : [el('div', { class: 'empty' }, 'Nothing waiting for review.')]),
+    q.overdue.length ? el('h2', { style: 'margin-top:18px' }, `Overdue (${q.overdue.length}) · no suspension applied`) : null,
+    ...rows(q.overdue, true),
+  ));
+}
+
+async function renderSuspended() {
+  const list = document.getElementById('list');
+  const s = await api('/api/suspended');
+  list.replaceChildren(el('h2', {}, `Suspended accounts (${s.length})`), ...(s.length ? s.map((a) => el('div', { class: 'row', onclick: () => a.lastCaseId && selectCase(a.lastCaseId) },
+    el('div', { class: 'top' }, el('span', { class: 'acct' }, a.accountId), el('span', { class: 'badge bad' }, `offence ${a.offences}`)),
+    el('div', { class: 'meta' }, `until ${a.suspendedUntil ? new Date(a.suspendedUntil).toISOString().replace('.000Z', 'Z') : '-'} · by ${a.suspendedBy || '?'}`),
+    el('div', { class: 'meta' }, `case ${a.lastCaseId || '-'}`))) : [el('div', { class: 'empty' }, 'No suspended accounts.')]));
+}
+
+async function renderRecent() {
+  const list = document.getElementById('list');
+  const r = await api('/api/recent');
+  list.replaceChildren(el('h2', {}, 'Recent decisions'), ...r.map((c) => el('div', { class: 'row', onclick: () => selectCase(c.caseId) },
+    el('div', { class: 'top' }, el('span', { class: 'acct' }, c.accountId), outcomeBadge(c)),
+    el('div', { class: 'meta' }, `${c.caseId} · ${c.decidedBy || 'auto'} · ${c.decidedAt || c.updatedAt}`))));
+}
+
+async function renderAllowlist() {
+  const list = document.getElementById('list');
+  const a = await api('/api/allowlist');
+  list.replaceChildren(el('h2', {}, `Allowlist (${a.length})`), ...(a.length ? a.map((e) => el('div', { class: 'row' },
+    el('div', { class: 'top' }, el('span', { class: 'acct' }, e.accountId), el('span', { class: 'badge ok' }, e.owner)),
+    el('div', { class: 'meta' }, `until ${new Date(e.expiresAt * 1000).toISOString()}`), el('div', { class: 'meta' }, e.reason))) : [el('div', { class: 'empty' }, 'Empty. Add with: distill-guard allowlist add ACCOUNT --owner … --reason … --expires 30d')]));
+}
+
+function outcomeBadge(c) {
+  const o = c.outcome || c.state;
+  const cls = o === 'suspended' ? 'bad' : o === 'review' ? 'warn' : o === 'shadow' ? 'shadow' : o === 'overdue' || o === 'error' ? 'warn' : 'ok';
+  return el('span', { class: `badge ${cls}` }, o);
+}
+
+// ---------------------------------------------------------------- charts
+
+function barChart(points, opts) {
+  const W = opts.width || 520, H = 150, P = { l: 34, r: 8, t: 8, b: 22 };
+  const n = Math.max(1, points.length); const bw = (W - P.l - P.r) / n;
+  const max = Math.max(1, ...points.map((p) => p.total));
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': opts.label });
+  for (let i = 0; i <= 4; i++) {
+    const y = P.t + (H - P.t - P.b) * (1 - i / 4);
+    g.append(svg('line', { x1: P.l, x2: W - P.r, y1: y, y2: y, stroke: '#2b3540', 'stroke-width': 1 }), svg('text', { x: P.l - 4, y: y + 3, 'text-anchor': 'end' }, Math.round((max * i) / 4)));
+  }
+  points.forEach((p, i) => {
+    let y = H - P.b;
+    for (const [k, v] of p.parts) {
+      const h = ((H - P.t - P.b) * v) / max;
+      y -= h;
+      g.append(svg('rect', { x: P.l + i * bw + 1, y, width: Math.max(1, bw - 2), height: Math.max(0, h), fill: opts.color(k), rx: 1 }, svg('title', {}, `${p.label}: ${k} ${v}`)));
+    }
+    if (n <= 12 || i % Math.ceil(n / 8) === 0) g.append(svg('text', { x: P.l + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle' }, p.label));
+  });
+  return g;
+}
+
+function hourLabel(t) { const d = new Date(t); return `${String(d.getUTCHours()).padStart(2, '0')}h`; }
+
+function colorMap(keys) { const m = {}; keys.forEach((k, i) => { m[k] = PALETTE[i % PALETTE.length]; }); return (k) => m[k] || '#8b949e'; }
+
+function legend(keys, color) { return el('div', { class: 'legend' }, keys.map((k) => el('span', {}, el('i', { style: `background:${color(k)}` }), k))); }
+
+function activityChart(ev) {
+  const pts = ev.timeline.map((p) => ({ label: hourLabel(p.t), total: p.n, parts: [['ok', p.n - p.errors], ['errors', p.errors]] }));
+  const color = (k) => (k === 'errors' ? '#e5534b' : '#4ea1ff');
+  return el('div', { class: 'card wide', id: 'chart-activity' }, el('h3', {}, 'Activity timeline · requests per hour (UTC)'), barChart(pts, { color, label: 'activity timeline', width: 1040 }), legend(['ok', 'errors'], color));
+}
+
+function modelMixChart(ev) {
+  const models = Object.entries(ev.totals.models).sort((a, b) => b[1] - a[1]).map(([m]) => m);
+  const color = colorMap(models);
+  const pts = ev.timeline.map((p) => ({ label: hourLabel(p.t), total: Object.values(p.models).reduce((a, b) => a + b, 0), parts: models.map((m) => [m, p.models[m] || 0]) }));
+  return el('div', { class: 'card', id: 'chart-models' }, el('h3', {}, 'Model mix over time'), barChart(pts, { color, label: 'model mix over time' }), legend(models, color));
+}
+
+function promptMixChart(ev) {
+  const entries = Object.entries(ev.totals.promptClasses).sort((a, b) => b[1] - a[1]);
+  const card = el('div', { class: 'card', id: 'chart-prompts' }, el('h3', {}, 'Prompt-class mix'));
+  if (!entries.length) { card.append(el('div', { class: 'hint' }, 'No usage events from the serving tier for this account.')); return card; }
+  const total = entries.reduce((a, [, v]) => a + v, 0);
+  const W = 520, row = 22; const g = svg('svg', { viewBox: `0 0 ${W} ${entries.length * row + 4}`, width: '100%', role: 'img', 'aria-label': 'prompt-class mix' });
+  const color = colorMap(entries.map(([k]) => k));
+  entries.forEach(([k, v], i) => {
+    const w = ((W - 190) * v) / entries[0][1];
+    g.append(svg('text', { x: 0, y: i * row + 15 }, k), svg('rect', { x: 120, y: i * row + 4, width: Math.max(1, w), height: 14, fill: color(k), rx: 2 }), svg('text', { x: 126 + w, y: i * row + 15 }, `${Math.round((100 * v) / total)}%`));
+  });
+  card.append(g);
+  return card;
+}
+
+function clusterGraph(c) {
+  const ev = c.evidence; const members = ev.cluster || [];
+  const card = el('div', { class: 'card wide', id: 'chart-cluster' }, el('h3', {}, `Cluster ${c.clusterId || '-'} · members and what links them`));
+  if (!members.length) { card.append(el('div', { class: 'hint' }, 'No related accounts in this case.')); return card; }
+  const W = 1000, H = Math.max(200, 60 + members.length * 18), cx = 180, cy = H / 2;
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': 'cluster members' });
+  members.forEach((m, i) => {
+    const y = members.length === 1 ? cy : 30 + (i * (H - 60)) / (members.length - 1);
+    const x = 520;
+    const linked = m.links.length > 0;
+    g.append(
+      svg('line', { x1: cx, y1: cy, x2: x, y2: y, stroke: linked ? '#4ea1ff' : '#2b3540', 'stroke-width': linked ? Math.min(4, 1 + m.links.length) : 1, 'stroke-dasharray': linked ? '' : '4 4' }),
+      svg('circle', { cx: x, cy: y, r: 7, fill: m.status === 'suspended' ? '#e5534b' : '#3fb47a' }),
+      svg('text', { x: x + 12, y: y + 4, class: 'strong' }, m.accountId),
+      svg('text', { x: x + 130, y: y + 4 }, m.links.join(' · ') || 'no direct link in the features'),
+    );
+  });
+  g.append(svg('circle', { cx, cy, r: 11, fill: '#e0a530' }), svg('text', { x: cx - 16, y: cy + 4, 'text-anchor': 'end', class: 'strong big' }, c.accountId));
+  card.append(g);
+  return card;
+}
+
+// ---------------------------------------------------------------- case detail
+
+async function selectCase(caseId) {
+  state.selected = caseId;
+  document.querySelectorAll('.row').forEach((r) => r.classList.toggle('selected', r.getAttribute('data-case') === caseId));
+  const d = document.getElementById('detail');
+  d.replaceChildren(el('div', { class: 'empty' }, 'Loading…'));
+  let r;
+  try { r = await api(`/api/cases/${encodeURIComponent(caseId)}`); } catch (e) { d.replaceChildren(el('div', { class: 'empty' }, e.message)); return; }
+  const c = r.case; const ev = c.evidence; const acct = r.account || {};
+  const now = Date.now();
+  d.replaceChildren(...some(
+    el('div', { class: 'title' }, el('h1', { id: 'case-title' }, c.accountId), outcomeBadge(c), c.shadow ? el('span', { class: 'badge shadow' }, 'shadow') : null, el('span', { class: 'hint mono' }, c.caseId)),
+    el('div', { class: 'kv' },
+      el('div', {}, 'Scorer decision'), el('div', {}, `${c.decision} · score ${c.score.toFixed(3)}`),
+      el('div', {}, 'Flagged'), el('div', {}, new Date(c.flaggedAt).toISOString()),
+      el('div', {}, 'Case opened'), el('div', {}, `${c.createdAt} (${dur(now - Date.parse(c.createdAt))} ago)`),
+      c.reviewDeadline ? el('div', {}, 'Review deadline') : null, c.reviewDeadline ? el('div', {}, `${c.reviewDeadline} (${Date.parse(c.reviewDeadline) > now ? `in ${dur(Date.parse(c.reviewDeadline) - now)}` : 'passed'})`) : null,
+      el('div', {}, 'Routing'), el('div', {}, (c.routeReasons || []).join('; ') || '-'),
+      el('div', {}, 'Account status'), el('div', { id: 'account-status' }, `${acct.status || 'unknown'}${acct.suspendedUntil ? ` until ${new Date(acct.suspendedUntil).toISOString()}` : ''} · offences ${acct.offences || 0}`),
+      el('div', {}, 'Account created'), el('div', {}, ev.accountCreatedAt ? new Date(ev.accountCreatedAt).toISOString() : 'unknown'),
+    ),
+    decisionPanel(c, acct),
+    el('div', { class: 'card', style: 'margin-bottom:14px' }, el('h3', {}, 'Why it was flagged'),
+      el('ul', { class: 'reasons' }, (c.reasonDetails && c.reasonDetails.length ? c.reasonDetails : c.reasons.map((s) => ({ signal: s }))).map((x) =>
+        el('li', {}, el('span', { class: 'sig' }, x.signal), x.text ? ` ${x.text}` : '', x.value !== undefined ? el('span', { class: 'hint' }, ` (value ${x.value}${x.baseline !== undefined ? `, baseline ${x.baseline}` : ''})`) : '')))),
+    el('div', { class: 'grid' }, activityChart(ev), modelMixChart(ev), promptMixChart(ev), clusterGraph(c),
+      el('div', { class: 'card wide' }, el('h3', {}, 'Network and keys'), el('div', { class: 'kv', style: 'margin:0' },
+        el('div', {}, 'Requests'), el('div', {}, `${ev.totals.requests} (${ev.totals.errors} errors) · tokens in ${ev.totals.inputTokens} / out ${ev.totals.outputTokens}`),
+        el('div', {}, 'Source IPs'), el('div', {}, `${ev.ips} distinct (hashed)`),
+        el('div', {}, 'Subnets'), el('div', { class: 'mono' }, ev.subnets.join(', ') || '-'),
+        el('div', {}, 'User agents'), el('div', { class: 'mono' }, ev.userAgents.join(' | ') || '-'),
+        el('div', {}, 'API keys'), el('div', { class: 'mono' }, ev.apiKeys.join(', ') || '-'),
+        el('div', {}, 'Prompt templates'), el('div', { class: 'mono' }, `${ev.templates.length}${ev.templates.length ? `: ${ev.templates.slice(0, 6).join(', ')}` : ''}`)))),
+    el('div', { class: 'card', id: 'audit' }, el('h3', {}, 'Audit trail'), el('table', {},
+      el('thead', {}, el('tr', {}, el('th', {}, 'When (UTC)'), el('th', {}, 'Who'), el('th', {}, 'What'), el('th', {}, 'Why'))),
+      el('tbody', {}, r.audit.map((a) => el('tr', {}, el('td', { class: 'mono' }, a.at), el('td', { class: 'mono' }, a.actor), el('td', {}, a.action), el('td', {}, a.reason || '')))))),
+  ));
+}
+
+function decisionPanel(c, acct) {
+  if (c.state === 'review') {
+    const reason = el('textarea', { id: 'reason', placeholder: 'Reason (required, recorded in the audit trail and the ban event)' });
+    const approve = el('button', { class: 'act approve', id: 'approve', disabled: true }, 'Approve · suspend account');
+    const reject = el('button', { class: 'act reject', id: 'reject', disabled: true }, 'Reject · no action');
+    const sync = () => { const ok = reason.value.trim().length >= 3; approve.disabled = !ok; reject.disabled = !ok; };
+    reason.addEventListener('input', sync);
+    const act = async (verb) => {
+      approve.disabled = reject.disabled = true;
+      try {
+        const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/${verb}`, { reason: reason.value });
+        toast(`${verb === 'approve' ? 'Approved' : 'Rejected'} ${c.caseId} as ${r.reviewer}. The workflow is applying it.`);
+        setTimeout(() => { refresh(); selectCase(c.caseId); }, 1200);
+      } catch (e) { toast(e.message, true); sync(); }
+    };
+    approve.addEventListener('click', () => act('approve'));
+    reject.addEventListener('click', () => act('reject'));
+    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Decision'), reason, el('div', { class: 'buttons' }, approve, reject,
+      el('span', { class: 'hint' }, 'Approving suspends the account and disables its API keys; duration escalates with repeat offences.')));
+  }
+  if (acct.status === 'suspended') {
+    const reason = el('textarea', { id: 'reason', placeholder: 'Reason for lifting the suspension (required)' });
+    const btn = el('button', { class: 'act reinstate', id: 'reinstate', disabled: true }, 'Reinstate account');
+    reason.addEventListener('input', () => { btn.disabled = reason.value.trim().length < 3; });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try { await api(`/api/accounts/${encodeURIComponent(c.accountId)}/reinstate`, { reason: reason.value }); toast(`Reinstated ${c.accountId}.`); selectCase(c.caseId); refresh(); } catch (e) { toast(e.message, true); btn.disabled = false; }
+    });
+    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, `Suspended until ${acct.suspendedUntil ? new Date(acct.suspendedUntil).toISOString() : '?'}`), reason, el('div', { class: 'buttons' }, btn,
+      el('span', { class: 'hint' }, 'Re-enables the API keys, restores the status and publishes Account Reinstated.')));
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- shell
+
+async function refresh() {
+  try {
+    state.session = await api('/api/session');
+    renderStatus();
+    if (state.tab === 'queue') await renderQueue();
+    else if (state.tab === 'suspended') await renderSuspended();
+    else if (state.tab === 'recent') await renderRecent();
+    else await renderAllowlist();
+  } catch (e) { toast(e.message, true); }
+}
+
+function showLogin() {
+  document.getElementById('login').classList.remove('hidden');
+  document.getElementById('main').classList.add('hidden');
+}
+
+function start() {
+  const m = /(?:^|[#&])token=([0-9a-fA-F]+)/.exec(location.hash);
+  if (m) { sessionStorage.setItem('dg-token', m[1]); history.replaceState(null, '', location.pathname); }
+  state.token = sessionStorage.getItem('dg-token');
+  document.getElementById('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem('dg-token', document.getElementById('login-token').value.trim());
+    location.reload();
+  });
+  document.querySelectorAll('#tabs button').forEach((b) => b.addEventListener('click', () => {
+    document.querySelectorAll('#tabs button').forEach((x) => x.classList.toggle('active', x === b));
+    state.tab = b.getAttribute('data-tab');
+    refresh();
+  }));
+  if (!state.token) { showLogin(); return; }
+  refresh();
+  setInterval(() => { if (state.tab === 'queue') refresh(); }, 15000);
+}
+
+document.addEventListener('DOMContentLoaded', start);

@@ -1,0 +1,144 @@
+/**
+ * lib/config.ts: every tunable is a typed key with a default, overridable from the `distill-guard` context;
+ * bad values fail synth with a lowercase error showing the value received; overrides reach the template.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CONFIG_SPEC, describeConfig, resolveConfig } from '../../lib/config';
+import { DEFAULT_CONFIG } from '../../lib/defaults';
+import { resourcesOf, synthStack } from './support';
+
+describe('resolveConfig', () => {
+  test('defaults cover every key of the spec, and pass their own validation', () => {
+    const cfg = resolveConfig();
+    for (const key of Object.keys(CONFIG_SPEC)) {
+      if (!CONFIG_SPEC[key as keyof typeof CONFIG_SPEC].optional) expect(cfg).toHaveProperty(key);
+    }
+    expect(Object.keys(DEFAULT_CONFIG).sort()).toEqual(Object.keys(CONFIG_SPEC).sort());
+    expect(cfg.streamMode).toBe('ON_DEMAND');
+    expect(cfg.demoApi).toBe(true);
+  });
+
+  test('later layers win; undefined means "not set"', () => {
+    const cfg = resolveConfig({ shardCount: 3, reviewTimeoutHours: 2 }, { shardCount: 5, reviewTimeoutHours: undefined });
+    expect(cfg.shardCount).toBe(5);
+    expect(cfg.reviewTimeoutHours).toBe(2);
+  });
+
+  test.each([
+    [{ shardCount: 'four' }, /^distill-guard config 'shardCount' must be a number, got "four"$/],
+    [{ shardCount: 2.5 }, /'shardCount' must be an integer, got 2.5/],
+    [{ shardCount: 0 }, /'shardCount' must be between 1 and 500, got 0/],
+    [{ streamMode: 'on_demand' }, /'streamMode' must be one of "ON_DEMAND", "PROVISIONED", got "on_demand"/],
+    [{ accessLogRetentionDays: 8 }, /'accessLogRetentionDays' must be one of .*, got 8/],
+    [{ demoApi: 'yes' }, /'demoApi' must be true or false, got "yes"/],
+    [{ consumerAccountIds: ['1234'] }, /'consumerAccountIds' must be a list of 12-digit aws account ids.*\["1234"\]/],
+    [{ consumerAccountIds: [111122223333] }, /'consumerAccountIds' must be a list of 12-digit.*\[111122223333\]/],
+    [{ organizationId: 'org-1' }, /'organizationId' must match .*, got "org-1"/],
+    [{ breakerMaxShare: 1.5 }, /'breakerMaxShare' must be between 0 and 1, got 1.5/],
+    [{ existingRestApiId: 'a1b2c3d4e5' }, /'existingRestApiId' and 'existingStageName' go together.*"a1b2c3d4e5".*undefined/],
+    [{ banBaseHours: 48, banMaxDays: 1 }, /'banMaxDays' must cover 'banBaseHours', got banBaseHours 48 and banMaxDays 1/],
+    [{ detectionConfig: { decisions: { suspendScore: 'high' } } }, /'detectionConfig' is invalid: .*suspendScore.*"high"/],
+    [{ detectionConfig: { nope: 1 } }, /'detectionConfig' is invalid: unknown detection config key 'nope'/],
+    [{ shardCnt: 4 }, /^unknown distill-guard config key 'shardCnt' \(got 4\); known keys: .*shardCount/],
+  ])('rejects %j', (override, message) => {
+    expect(() => resolveConfig(override as Record<string, unknown>)).toThrow(message);
+  });
+
+  test('error messages are lowercase at the start', () => {
+    try {
+      resolveConfig({ demoApi: 1 });
+      throw new Error('no error');
+    } catch (err) {
+      expect((err as Error).message[0]).toBe((err as Error).message[0].toLowerCase());
+    }
+  });
+});
+
+describe('context overrides reach the template', () => {
+  const { template, stack } = synthStack({
+    context: {
+      streamMode: 'PROVISIONED',
+      shardCount: 4,
+      streamRetentionHours: 72,
+      accessLogRetentionDays: 30,
+      aggregatorBatchSize: 500,
+      aggregatorMaxRecordAgeSeconds: 3600,
+      aggregatorRetryAttempts: 2,
+      featuresRetentionDays: 14,
+      reviewTimeoutHours: 2,
+      archiveRetentionDays: 30,
+      consumerAccountIds: ['444455556666'],
+      iteratorAgeAlarmSeconds: 60,
+      demoThrottleRateLimit: 10,
+      demoThrottleBurstLimit: 20,
+      demoAuthorizerCacheTtlSeconds: 30,
+      dataRemovalPolicy: 'destroy',
+    },
+  });
+
+  test('stream mode, shards, retention', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 4, RetentionPeriodHours: 72 });
+    const groups = resourcesOf(template, 'AWS::Logs::LogGroup').filter(([id]) => /IngestionAccessLogs/.test(id));
+    expect(groups[0][1].Properties.RetentionInDays).toBe(30);
+  });
+
+  test('aggregator mapping and feature retention', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 500, MaximumRecordAgeInSeconds: 3600, MaximumRetryAttempts: 2 });
+    const agg = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => /AggregatorFunction/.test(id))![1];
+    expect(agg.Properties.Environment.Variables.FEATURE_RETENTION_DAYS).toBe('14');
+  });
+
+  test('review deadline in the workflow definition', () => {
+    const [, sm] = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[0];
+    expect(JSON.stringify(sm.Properties.DefinitionString)).toMatch(/"TimeoutSeconds\\?":7200/);
+  });
+
+  test('archive retention and consumer accounts in the bus policy', () => {
+    template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
+    expect(JSON.stringify(template.findResources('AWS::Events::EventBusPolicy'))).toContain('444455556666');
+  });
+
+  test('alarm threshold, demo usage plan and authorizer cache', () => {
+    const iterator = resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(([id]) => /AggregatorIteratorAge/.test(id));
+    expect(iterator[0][1].Properties.Threshold).toBe(60000);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 10, BurstLimit: 20 } });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 30 });
+  });
+
+  test('data removal policy applies to the tables', () => {
+    for (const [, t] of resourcesOf(template, 'AWS::DynamoDB::Table')) expect(t.DeletionPolicy).toBe('Delete');
+  });
+
+  test('the resolved config is exposed on the construct', () => {
+    expect(stack.guard.config.shardCount).toBe(4);
+  });
+});
+
+describe('other ways in', () => {
+  test('demoApi false + existing stage: no demo API, an UpdateStage custom resource instead', () => {
+    const { template } = synthStack({ context: { demoApi: false, existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod' } });
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.resourceCountIs('Custom::DistillGuardStageAccessLog', 1);
+    // no demo API, so the account-level API Gateway role is created by the attachment
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  test('context as a JSON string (cdk -c distill-guard=...), and props in code beat context', () => {
+    const { stack } = synthStack({ context: '{"shardCount": 7, "streamMode": "PROVISIONED"}' as never, props: { shardCount: 9 } });
+    expect(stack.guard.config.shardCount).toBe(9);
+    expect(stack.guard.config.streamMode).toBe('PROVISIONED');
+  });
+
+  test('a bad context value fails synth with the value', () => {
+    expect(() => synthStack({ context: { streamRetentionHours: 12 } })).toThrow(/'streamRetentionHours' must be between 24 and 8760, got 12/);
+  });
+});
+
+test('docs/deploy.md documents every key with its default', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/deploy.md'), 'utf8');
+  for (const row of describeConfig()) {
+    expect(doc).toContain(`\`${row.key}\``);
+    expect(doc).toContain(`| \`${row.key}\` | ${row.type} | ${row.default === '(none)' ? '(none)' : '`' + row.default + '`'} |`);
+  }
+});
