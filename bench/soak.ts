@@ -35,7 +35,11 @@ export interface SoakSample {
   eventsPut: number;
   recordsDelivered: number;
   rssMb: number;
+  /** heap of the main thread: the in-process emulators (kinesalite keeps every record for the stream's retention) */
   heapMb: number;
+  /** heap of all Lambda sandboxes (worker threads): the pipeline's own memory */
+  sandboxHeapMb: number;
+  sandboxes: number;
   iteratorAgeMs: number;
   backlogRecords: number;
 }
@@ -49,7 +53,7 @@ export interface SoakResult {
   usageIn: number;
   sustainedRate: number;
   samples: SoakSample[];
-  memory: { rssFirstMb: number; rssLastMb: number; heapFirstThirdMb: number; heapLastThirdMb: number };
+  memory: { rssFirstMb: number; rssLastMb: number; heapFirstThirdMb: number; heapLastThirdMb: number; sandboxHeapFirstThirdMb: number; sandboxHeapLastThirdMb: number };
   iteratorAge: { maxMs: number; lastMs: number };
   drainSeconds: number;
 }
@@ -106,7 +110,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (Date.now() >= nextSample) {
         nextSample += sampleMs;
         const mem = process.memoryUsage();
+        const sb = Object.values(await session.rt.runner.memory());
         const s: SoakSample = {
+          sandboxHeapMb: Math.round(sb.reduce((a, b) => a + b.heapUsed, 0) / 1048576),
+          sandboxes: sb.reduce((a, b) => a + b.sandboxes, 0),
           t: Math.round((Date.now() - t0) / 1000),
           eventsPut: put,
           recordsDelivered: recordsDelivered(),
@@ -116,7 +123,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           backlogRecords: session.writer.stats.records - recordsDelivered(),
         };
         samples.push(s);
-        log(`  t=${String(s.t).padStart(4)}s put ${s.eventsPut} delivered ${s.recordsDelivered} records backlog ${s.backlogRecords} iterator age ${s.iteratorAgeMs} ms rss ${s.rssMb} MB heap ${s.heapMb} MB`);
+        log(`  t=${String(s.t).padStart(4)}s put ${s.eventsPut} delivered ${s.recordsDelivered} records backlog ${s.backlogRecords} iterator age ${s.iteratorAgeMs} ms rss ${s.rssMb} MB main heap ${s.heapMb} MB sandbox heap ${s.sandboxHeapMb} MB (${s.sandboxes} sandboxes)`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -139,13 +146,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         rssLastMb: samples[samples.length - 1]?.rssMb ?? 0,
         heapFirstThirdMb: median(samples.slice(0, third).map((s) => s.heapMb)),
         heapLastThirdMb: median(samples.slice(-third).map((s) => s.heapMb)),
+        sandboxHeapFirstThirdMb: median(samples.slice(0, third).map((s) => s.sandboxHeapMb)),
+        sandboxHeapLastThirdMb: median(samples.slice(-third).map((s) => s.sandboxHeapMb)),
       },
       iteratorAge: { maxMs: Math.max(0, ...samples.map((s) => s.iteratorAgeMs)), lastMs: samples[samples.length - 1]?.iteratorAgeMs ?? 0 },
       drainSeconds,
     };
     log(`soak result: events in ${result.eventsIn}, events counted ${result.eventsCounted} (${result.ok ? 'equal' : 'MISMATCH'}); usage events ${result.usageIn}`);
     log(`  sustained ${result.sustainedRate} events/s (target ${o.rate}); drain after the last put ${drainSeconds.toFixed(1)} s`);
-    log(`  memory: rss ${result.memory.rssFirstMb} -> ${result.memory.rssLastMb} MB; heap median first third ${result.memory.heapFirstThirdMb} MB, last third ${result.memory.heapLastThirdMb} MB`);
+    log(`  memory: Lambda sandboxes' heap median first third ${result.memory.sandboxHeapFirstThirdMb} MB, last third ${result.memory.sandboxHeapLastThirdMb} MB`);
+    log(`          process rss ${result.memory.rssFirstMb} -> ${result.memory.rssLastMb} MB; main-thread heap (in-process emulators, incl. kinesalite's retained records) ${result.memory.heapFirstThirdMb} -> ${result.memory.heapLastThirdMb} MB`);
     log(`  iterator age: max ${result.iteratorAge.maxMs} ms, last ${result.iteratorAge.lastMs} ms`);
     const file = path.resolve(o.outFile ?? path.join('.local', 'soak.json'));
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -189,17 +189,17 @@ function clusterGraph(c) {
   const ev = c.evidence; const members = ev.cluster || [];
   const card = el('div', { class: 'card wide', id: 'chart-cluster' }, el('h3', {}, `Cluster ${c.clusterId || '-'} · members and what links them`));
   if (!members.length) { card.append(el('div', { class: 'hint' }, 'No related accounts in this case.')); return card; }
-  const W = 1000, H = Math.max(200, 60 + members.length * 18), cx = 180, cy = H / 2;
+  const W = 1000, H = Math.max(200, 60 + members.length * 18), cx = 130, cy = H / 2;
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': 'cluster members' });
   members.forEach((m, i) => {
     const y = members.length === 1 ? cy : 30 + (i * (H - 60)) / (members.length - 1);
-    const x = 520;
+    const x = 330;
     const linked = m.links.length > 0;
     g.append(
       svg('line', { x1: cx, y1: cy, x2: x, y2: y, stroke: linked ? '#4ea1ff' : '#2b3540', 'stroke-width': linked ? Math.min(4, 1 + m.links.length) : 1, 'stroke-dasharray': linked ? '' : '4 4' }),
       svg('circle', { cx: x, cy: y, r: 7, fill: m.status === 'suspended' ? '#e5534b' : '#3fb47a' }),
       svg('text', { x: x + 12, y: y + 4, class: 'strong' }, m.accountId),
-      svg('text', { x: x + 130, y: y + 4 }, m.links.join(' · ') || 'no direct link in the features'),
+      svg('text', { x: x + 110, y: y + 4 }, m.links.join(' · ') || 'no direct link in the features'),
     );
   });
   g.append(svg('circle', { cx, cy, r: 11, fill: '#e0a530' }), svg('text', { x: cx - 16, y: cy + 4, 'text-anchor': 'end', class: 'strong big' }, c.accountId));

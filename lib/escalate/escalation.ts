@@ -113,6 +113,12 @@ export interface EscalationProps {
    */
   readonly createOutputs?: boolean;
   /**
+   * Create this construct's alarms (BreakerTripped, ReviewOverdue, ExecutionsFailed, review DLQ). Turn off when a
+   * monitoring construct alarms on the same metrics.
+   * @default true
+   */
+  readonly createAlarms?: boolean;
+  /**
    * Removal policy of the queues and log group.
    * @default RemovalPolicy.DESTROY for the queues (transient), RETAIN for nothing else here
    */
@@ -142,7 +148,10 @@ export class Escalation extends Construct {
   /** Operator tools: allowlist, breaker re-arm, reinstatement (control-table writes, API key enable). */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly alarms: cloudwatch.Alarm[];
-  readonly breakerTrippedAlarm: cloudwatch.Alarm;
+  /** Undefined when `createAlarms` is false. */
+  readonly breakerTrippedAlarm?: cloudwatch.Alarm;
+  /** The metric the breaker alarm watches (namespace DistillGuard, dimension service=escalate). */
+  readonly breakerTrippedMetric: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: EscalationProps) {
     super(scope, id);
@@ -306,15 +315,18 @@ export class Escalation extends Construct {
     // ---------------- alarms ----------------
     const metric = (name: string) =>
       new cloudwatch.Metric({ namespace: 'DistillGuard', metricName: name, dimensionsMap: { service: 'escalate' }, statistic: 'Sum', period: Duration.minutes(5) });
-    this.breakerTrippedAlarm = new cloudwatch.Alarm(this, 'BreakerTrippedAlarm', {
-      alarmDescription: 'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
-      metric: metric('BreakerTripped'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms = [
+    this.alarms = [];
+    this.breakerTrippedMetric = metric('BreakerTripped');
+    if (props.createAlarms ?? true) {
+      this.breakerTrippedAlarm = new cloudwatch.Alarm(this, 'BreakerTrippedAlarm', {
+        alarmDescription: 'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
+        metric: metric('BreakerTripped'),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(
       this.breakerTrippedAlarm,
       new cloudwatch.Alarm(this, 'ReviewOverdueAlarm', {
         alarmDescription: 'A review case passed its deadline without a decision (no suspension was applied). See `distill-guard review list --state overdue`.',
@@ -340,7 +352,8 @@ export class Escalation extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-    ];
+      );
+    }
 
     if (props.createOutputs ?? true) {
       const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);

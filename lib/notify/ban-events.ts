@@ -154,7 +154,7 @@ export class BanEvents extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard ban events (bus, archive, publisher queues)' });
+      new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard ban events (bus, publisher queues)' });
 
     // --- the bus ---------------------------------------------------------------------------------------------
     this.eventBus =

@@ -20,6 +20,7 @@
  * ```
  * Kinesis clients need `requestHandler: new NodeHttpHandler()` (HTTP/1.1): use `kinesisClient()` from ./kinesis.
  */
+import { spawnSync } from 'child_process';
 import { startDynamoDbLocal, RunningEmulator } from './dynamodb-local';
 import { startKinesis, kinesisClient } from './kinesis';
 import { startSqs, SqsEmulator } from './sqs';
@@ -69,6 +70,7 @@ export interface Emulators {
 /** Start all emulators. If one fails to start, the ones already started are stopped and the error rethrown. */
 export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emulators> {
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (opts.dynamodb !== false) requireJava();
   const started: Array<{ stop(): Promise<void> }> = [];
   const track = <T extends { stop(): Promise<void> }>(x: T): T => {
     started.push(x);
@@ -128,6 +130,14 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
   } catch (err) {
     await stopAll(started);
     throw err;
+  }
+}
+
+/** DynamoDB Local is a JVM: fail early with a clear message instead of a spawn ENOENT. */
+function requireJava(): void {
+  const r = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 20000 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new Error('java is not on PATH: DynamoDB Local needs java 17+ (e.g. apt-get install -y openjdk-17-jre-headless), or start with { dynamodb: false }');
   }
 }
 

@@ -236,6 +236,33 @@ class LocalFunction {
     }
   }
 
+  /** Heap used by this function's live sandboxes (each reports its own isolate). */
+  async memory(): Promise<{ sandboxes: number; heapUsed: number }> {
+    const live = this.sandboxes.filter((s) => !s.dead);
+    const sizes = await Promise.all(
+      live.map(
+        (sb) =>
+          new Promise<number>((resolve) => {
+            const id = Math.random().toString(36).slice(2);
+            const timer = setTimeout(() => {
+              sb.worker.off('message', onMsg);
+              resolve(0);
+            }, 2000);
+            const onMsg = (m: { type: string; id?: string; heapUsed?: number }) => {
+              if (m.type === 'memory' && m.id === id) {
+                clearTimeout(timer);
+                sb.worker.off('message', onMsg);
+                resolve(m.heapUsed ?? 0);
+              }
+            };
+            sb.worker.on('message', onMsg);
+            sb.worker.postMessage({ type: 'memory', id });
+          }),
+      ),
+    );
+    return { sandboxes: live.length, heapUsed: sizes.reduce((a, b) => a + b, 0) };
+  }
+
   async stop(): Promise<void> {
     const all = [...this.sandboxes];
     this.sandboxes.length = 0;
@@ -297,6 +324,13 @@ export class LambdaRunner {
     const r = await fn.invoke(event);
     if (!r.ok) throw new LambdaInvocationError(fn.model.name, r);
     return r.payload;
+  }
+
+  /** Heap used by all sandboxes, per function logical id. */
+  async memory(): Promise<Record<string, { sandboxes: number; heapUsed: number }>> {
+    const out: Record<string, { sandboxes: number; heapUsed: number }> = {};
+    for (const f of new Set(this.fns.values())) out[f.model.logicalId] = await f.memory();
+    return out;
   }
 
   /** Invocations in flight over all functions. */

@@ -47,6 +47,11 @@ function serializeError(err) {
 }
 
 parentPort.on('message', async (msg) => {
+  if (msg.type === 'memory') {
+    const m = process.memoryUsage();
+    parentPort.postMessage({ type: 'memory', id: msg.id, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
+    return;
+  }
   if (msg.type !== 'invoke') return;
   const deadline = msg.deadline;
   const context = {

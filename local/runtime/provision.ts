@@ -9,6 +9,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { LocalStackModel, QueueModel, TableModel } from './template';
 
 export interface ProvisionClients {
@@ -17,6 +18,7 @@ export interface ProvisionClients {
   sqs: SQSClient;
   eventbridge?: EventBridgeClient;
   sfn?: SFNClient;
+  apigateway?: APIGatewayClient;
 }
 
 export interface ProvisionOptions {
@@ -33,6 +35,8 @@ export interface ProvisionResult {
   tableStreamArns: Record<string, string>;
   /** State machine ARN in the template -> ARN in the local Step Functions (normally identical). */
   stateMachineArns: Record<string, string>;
+  /** API key logical id -> the id the local API Gateway assigned. */
+  apiKeyIds: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -95,7 +99,7 @@ function queueAttributes(q: QueueModel, byArn: Map<string, QueueModel>): Record<
 
 export async function provision(model: LocalStackModel, c: ProvisionClients, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = opts.log ?? (() => undefined);
-  const result: ProvisionResult = { queueUrls: {}, tableStreamArns: {}, stateMachineArns: {} };
+  const result: ProvisionResult = { queueUrls: {}, tableStreamArns: {}, stateMachineArns: {}, apiKeyIds: {} };
 
   // Tables (in parallel), then TTL.
   await Promise.all(
@@ -196,6 +200,14 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
         result.stateMachineArns[sm.arn] = sm.arn;
       }
       log(`state machine ${sm.name} (${Object.keys((sm.definition.States as object) ?? {}).length} states)`);
+    }
+  }
+  // API keys (the demo API's; the local API Gateway emulates the key control plane only).
+  if (c.apigateway) {
+    for (const k of model.apiKeys) {
+      const r = await c.apigateway.send(new CreateApiKeyCommand({ name: k.name, enabled: k.enabled, ...(k.value ? { value: k.value } : {}) }));
+      if (r.id) result.apiKeyIds[k.logicalId] = r.id;
+      log(`api key ${k.name}`);
     }
   }
   return result;

@@ -12,6 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'crypto';
 import { LambdaRunner } from './lambda-runner';
@@ -121,7 +122,7 @@ export class LocalRuntime {
   readonly model: LocalStackModel;
   readonly runner: LambdaRunner;
   readonly clock: SimClock;
-  readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient };
+  readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient; apigateway?: APIGatewayClient };
   readonly pollers: Poller[] = [];
   provisioned?: ProvisionResult;
   private scheduleErrors = 0;
@@ -141,6 +142,7 @@ export class LocalRuntime {
       sqs: new SQSClient(clientConfig(e.sqs, region)),
       eventbridge: e.eventbridge ? new EventBridgeClient(clientConfig(e.eventbridge, region)) : undefined,
       sfn: e.sfn ? new SFNClient(clientConfig(e.sfn, region)) : undefined,
+      apigateway: e.api_gateway ? new APIGatewayClient(clientConfig(e.api_gateway, region)) : undefined,
     };
     this.model = model;
     const base = { ...baseFunctionEnv(e, region), ...(opts.extraEnv ?? {}) };
@@ -165,7 +167,7 @@ export class LocalRuntime {
     const prefix = await LocalRuntime.queueUrlPrefix(opts.endpoints.sqs, region);
     const model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
     const rt = new LocalRuntime(opts, model);
-    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn }, { onDemandShards: opts.onDemandShards, log: rt.log });
+    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway }, { onDemandShards: opts.onDemandShards, log: rt.log });
     for (const q of model.queues) {
       const actual = rt.provisioned.queueUrls[q.arn];
       if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);

@@ -229,6 +229,18 @@ interface TokenRecord extends PendingTask {
 
 const EXEC_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
+/** GetExecutionHistory with includeExecutionData=false: drop inputs and outputs. */
+function stripData(ev: HistoryEvent): HistoryEvent {
+  const out: HistoryEvent = { ...ev };
+  for (const [k, v] of Object.entries(ev)) {
+    if (k.endsWith('EventDetails') && v && typeof v === 'object') {
+      const { input: _i, output: _o, ...rest } = v as Record<string, unknown>;
+      out[k] = rest;
+    }
+  }
+  return out;
+}
+
 function walkStates(states: Record<string, unknown>, visit: (name: string, def: Record<string, unknown>) => void): void {
   for (const [name, def] of Object.entries(states ?? {})) {
     const d = def as Record<string, unknown>;
@@ -820,13 +832,11 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     },
     GetExecutionHistory: (i: Record<string, unknown>) => {
       const e = getExec(requireString(i, 'executionArn'));
-      let events = [...e.history];
-      if (i.reverseOrder === true) events.reverse();
+      const all = i.reverseOrder === true ? [...e.history].reverse() : [...e.history];
       const max = typeof i.maxResults === 'number' && i.maxResults > 0 ? i.maxResults : 1000;
       const offset = typeof i.nextToken === 'string' ? Number(i.nextToken) || 0 : 0;
-      const page = events.slice(offset, offset + max);
-      events = page;
-      return { events, ...(offset + max < e.history.length ? { nextToken: String(offset + max) } : {}) };
+      const events = all.slice(offset, offset + max).map((ev) => (i.includeExecutionData === false ? stripData(ev) : ev));
+      return { events, ...(offset + max < all.length ? { nextToken: String(offset + max) } : {}) };
     },
     StopExecution: (i: Record<string, unknown>) => {
       const arn = requireString(i, 'executionArn');

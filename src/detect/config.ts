@@ -28,6 +28,8 @@ export interface LinkageConfig {
   minAttributeWeight: number;
   /** A pair sharing less rarity weight than this in one family is not verified (unless timing LSH proposes it). */
   minCandidateWeight: number;
+  /** Per account, at most this many (rarest) informative attributes generate candidate pairs. */
+  maxAttributesPerAccount: number;
   /** Pairs already connected are not verified again once both accounts have this many edges. */
   maxEdgesPerAccount: number;
   /** Width of the sign-up burst bucket (ms): accounts created in the same bucket share a `signup:` attribute. */
@@ -140,6 +142,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxAttributeAccounts: 200,
     minAttributeWeight: 0.1,
     minCandidateWeight: 0.5,
+    maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
     signupBucketMs: 30 * 60_000,
     syncBucketMs: 10 * 60_000,

@@ -348,12 +348,20 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   }
   // ---------------- postings (only informative attributes: 2 <= df <= K, not near-popular) ----------------
   // Built in ascending account order, so each list is sorted.
+  // An account holding very many informative attributes (a proxy-rotating fleet, a reseller) contributes only its
+  // rarest `maxAttributesPerAccount` to pair generation: evidence saturates long before, and cost stays linear.
   const postings: (number[] | undefined)[] = new Array(names.length);
+  const useful: number[] = [];
+  const usefulOf: Int32Array[] = new Array(N);
   for (let i = 0; i < N; i++) {
-    for (const id of accAttrs[i]) {
-      if (df[id] < 2 || df[id] > K || weight[id] < cfg.minAttributeWeight) continue;
-      (postings[id] ??= []).push(i);
+    useful.length = 0;
+    for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && weight[id] >= cfg.minAttributeWeight) useful.push(id);
+    if (useful.length > cfg.maxAttributesPerAccount) {
+      useful.sort((x, y) => df[x] - df[y] || x - y);
+      useful.length = cfg.maxAttributesPerAccount;
     }
+    for (const id of useful) (postings[id] ??= []).push(i);
+    usefulOf[i] = Int32Array.from(useful);
   }
   // ---------------- timing: MinHash LSH candidates ----------------
   const bucketMs = cfg.syncBucketMs;
@@ -446,7 +454,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   let verifiedPairs = 0;
   for (let a = 0; a < N; a++) {
     touched.length = 0;
-    for (const id of accAttrs[a]) {
+    for (const id of usefulOf[a]) {
       const list = postings[id];
       if (!list) continue;
       const w = weight[id];
@@ -494,7 +502,10 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       if (ba && bb) {
         sharedBuckets = intersectSorted(ba, bb, perHour);
         sharedHours = lastSharedHours;
-        if (sharedBuckets >= cfg.syncMinShared && sharedHours >= cfg.syncMinHours) {
+        // Both co-activity and co-inactivity must be substantial: one shared gap between two always-on
+        // accounts is not synchrony.
+        const coIdle = tBuckets - ba.length - bb.length + sharedBuckets;
+        if (sharedBuckets >= cfg.syncMinShared && coIdle >= cfg.syncMinShared && sharedHours >= cfg.syncMinHours) {
           ph = phi(sharedBuckets, ba.length, bb.length, tBuckets);
           if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / cfg.syncFullHours);
         }

@@ -27,7 +27,7 @@ let con: RunningConsole;
 let browser: Browser;
 let exec: string;
 
-async function seed(accountId: string, opts: { ips: string[]; tpl: string[]; models: Record<string, number[]>; pcs?: Record<string, number>; hours: number; minutes: number[] }) {
+async function seed(accountId: string, opts: { keys?: string[]; ips: string[]; tpl: string[]; models: Record<string, number[]>; pcs?: Record<string, number>; hours: number; minutes: number[] }) {
   const base = Math.floor(Date.now() / HOUR) * HOUR - opts.hours * HOUR;
   for (let i = 0; i < opts.hours; i++) {
     const item: Record<string, unknown> = {
@@ -39,6 +39,7 @@ async function seed(accountId: string, opts: { ips: string[]; tpl: string[]; mod
       ip: new Set(opts.ips),
       sn: new Set(opts.ips.map((x) => `${x.slice(0, 6)}/24`)),
       ua: new Set(['python-httpx/0.27.0']),
+      ...(opts.keys ? { key: new Set(opts.keys) } : {}),
       tpl: new Set(opts.tpl),
       createdAt: Date.now() - 9 * 24 * HOUR,
       inTok: 40_000,
@@ -63,8 +64,8 @@ maybe('review console (Chromium)', () => {
     dep = await h.deploy('console');
     const sync = Array.from({ length: 40 }, (_, i) => i + 10);
     const campaign = { cot_elicitation: 0.62, rewrite: 0.18, coding: 0.12, chat: 0.08 };
-    h.apigw.createApiKey({ name: 'acct-7781-key', customerId: 'acct-7781', enabled: true });
-    await seed('acct-7781', { ips: ['203.0.113.10', '203.0.113.11'], tpl: ['t-8f3a', 't-11c0', 't-77de'], models: { 'claude-opus-5': [40, 80, 160, 320, 410, 420, 430, 440, 380, 450, 470, 460], 'claude-sonnet-5': [60, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10, 10] }, pcs: campaign, hours: 12, minutes: sync });
+    const key = h.apigw.createApiKey({ name: 'acct-7781-key', customerId: 'acct-7781', enabled: true });
+    await seed('acct-7781', { keys: [key.id], ips: ['203.0.113.10', '203.0.113.11'], tpl: ['t-8f3a', 't-11c0', 't-77de'], models: { 'claude-opus-5': [40, 80, 160, 320, 410, 420, 430, 440, 380, 450, 470, 460], 'claude-sonnet-5': [60, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10, 10] }, pcs: campaign, hours: 12, minutes: sync });
     await seed('acct-7782', { ips: ['203.0.113.10'], tpl: ['t-8f3a', 't-11c0'], models: { 'claude-opus-5': [300, 320, 330] }, pcs: campaign, hours: 12, minutes: sync });
     await seed('acct-7790', { ips: ['198.51.100.7'], tpl: ['t-8f3a'], models: { 'claude-opus-5': [200, 210] }, pcs: campaign, hours: 12, minutes: sync.slice(0, 30) });
     await seed('acct-7795', { ips: ['192.0.2.55'], tpl: ['t-0000'], models: { 'claude-haiku-5': [20] }, hours: 12, minutes: [3, 17, 44] });

@@ -231,6 +231,33 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
   });
 });
 
+describe('no half-applied suspension', () => {
+  test('a suspension whose transaction fails is compensated: the disabled keys come back', async () => {
+    const keys = await seedAccount(main, 'acct-comp', { keys: 2 });
+    const exec = main.start(input('acct-comp', 'case-comp', 'review'));
+    await h.sfn.waitForPendingTask('Review', exec, 30_000);
+    const store = main.store();
+    const realSend = store.ddb.send.bind(store.ddb);
+    // The decision's transaction fails (as a throttled/conflicting TransactWriteItems would, after retries).
+    (store.ddb as unknown as { send: unknown }).send = async (cmd: { constructor: { name: string } }) => {
+      if (cmd.constructor.name === 'TransactWriteCommand') throw Object.assign(new Error('injected: transaction conflict'), { name: 'TransactionConflictException' });
+      return realSend(cmd as never);
+    };
+    const policy = { baseMs: 86_400_000, factor: 2, maxMs: 30 * 86_400_000, forgetAfterMs: 180 * 86_400_000 };
+    await expect(store.applySuspension({ caseId: 'case-comp', decidedBy: 'local:x', decidedAt: new Date().toISOString(), policy, auto: false })).rejects.toThrow(/injected/);
+    for (const k of keys) expect(keyEnabled(k.id)).toBe(false); // step 1 happened, the decision did not
+    expect((await account(main, 'acct-comp'))!.status).toBe('active');
+    (store.ddb as unknown as { send: unknown }).send = realSend;
+    // What the state machine's Catch -> CompensateSuspension does:
+    expect(await store.compensateSuspension('case-comp', 'TransactionConflictException')).toEqual({ reenabled: keys.map((k) => k.id).sort() });
+    for (const k of keys) expect(keyEnabled(k.id)).toBe(true);
+    expect((await audit(main, 'case-comp')).map((e) => e.action)).toContain('suspension-compensated');
+    expect((await outbox(main, 'acct-comp')).map((e) => e.detailType)).toEqual(['Account Flagged']);
+    await main.operator().decide('case-comp', false, 'clean up the test case');
+    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
+  });
+});
+
 describe('review deadline', () => {
   let short: Deployment;
   beforeAll(async () => {

@@ -142,3 +142,21 @@ test('docs/deploy.md documents every key with its default', () => {
     expect(doc).toContain(`| \`${row.key}\` | ${row.type} | ${row.default === '(none)' ? '(none)' : '`' + row.default + '`'} |`);
   }
 });
+
+test("DistillGuard in the user's own app: attachStage configures their Stage in the template", () => {
+  const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const apigateway = require('aws-cdk-lib/aws-apigateway') as typeof import('aws-cdk-lib/aws-apigateway');
+  const { Template } = require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
+  const { DistillGuard } = require('../../lib/distill-guard') as typeof import('../../lib/distill-guard');
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'UserApp');
+  const api = new apigateway.RestApi(stack, 'TheirApi', { cloudWatchRole: false });
+  api.root.addMethod('GET', new apigateway.MockIntegration());
+  const guard = new DistillGuard(stack, 'Guard', { shadowMode: true });
+  expect(guard.attachStage(api.deploymentStage).mode).toBe('template');
+  const t = Template.fromStack(stack);
+  const stage = Object.values(t.findResources('AWS::ApiGateway::Stage'))[0] as any;
+  expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toContain('accountCreatedAt');
+  expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain('GuardIngestionAccessLogs');
+  t.resourceCountIs('AWS::ApiGateway::RestApi', 1); // theirs only: DistillGuard brings no API of its own
+});

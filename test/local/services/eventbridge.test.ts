@@ -94,6 +94,10 @@ test('PutEvents -> matching rule -> SQS target (only matching events arrive, as 
   expect(got[0].id).toBe(res.Entries![0].EventId);
   expect(eb.delivered('suspended-to-queue').filter((d) => d.ok)).toHaveLength(1);
   expect(eb.events('distill-guard-bans').map((e) => e.matchedRules)).toEqual([['suspended-to-queue'], [], []]);
+  // the same history over HTTP, for `events tail` in another process
+  const tail = (await (await fetch(`${eb.endpoint}/_local/events?bus=distill-guard-bans`)).json()) as { events: Array<{ event: { id: string } }>; deliveries: Array<{ ok: boolean }> };
+  expect(tail.events.map((e) => e.event.id)).toEqual(res.Entries!.map((e) => e.EventId));
+  expect(tail.deliveries.map((d) => d.ok)).toEqual([true]);
 });
 
 test('per-entry validation errors leave valid entries untouched', async () => {

@@ -1,0 +1,272 @@
+/**
+ * The scheduled scorer's work, with its clients injected (the handler in scorer.ts is the thin adapter):
+ *
+ * 1. read the windows of the last `lookbackHours` through the features table's `byHour` GSI
+ *    (`gsi1pk = H#<windowStart>#<bucket 0..15>`: 16 small partitions per hour, queried in parallel; no scan);
+ * 2. read `MODEL#<model>/FIRST` for the models seen, the allowlist (`byState` GSI partition `ALLOW`) and the shadow
+ *    config (`CONFIG/SHADOW`) from the control table;
+ * 3. run the same detection code as replay (src/detect);
+ * 4. write `ACCOUNT#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists);
+ * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId
+ *    (one per account per UTC day, so a re-run of the scorer cannot open a second case; ExecutionAlreadyExists is
+ *    success), input per docs/DESIGN.md "Workflow input".
+ */
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { GSI_BUCKETS, hourGsiPk, itemToWindow, MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
+import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
+import { decisionRank, profilesFromWindows, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+
+export interface ScorerLog {
+  info(msg: string, ...extra: object[]): void;
+}
+
+export interface ScorerDeps {
+  ddb: DynamoDBClient;
+  sfn: SFNClient;
+  featuresTable: string;
+  controlTable: string;
+  stateMachineArn: string;
+  config: DetectionConfig;
+  lookbackHours: number;
+  now: number;
+  log?: ScorerLog;
+  /** Parallel DynamoDB/SFN requests. @default 16 */
+  concurrency?: number;
+  /** Name of the features table's hour index. @default 'byHour' */
+  byHourIndex?: string;
+  /** Name of the control table's state index. @default 'byState' */
+  byStateIndex?: string;
+}
+
+export interface ScorerSummary {
+  windows: number;
+  accounts: number;
+  clusters: number;
+  decisions: Record<string, number>;
+  scoresWritten: number;
+  casesStarted: number;
+  casesAlreadyOpen: number;
+  allowlisted: number;
+  shadow: { global: boolean; signals: string[] };
+  detectMs: number;
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/** Windows of every account active in [from, to) via the byHour GSI (projection ALL). */
+export async function readRecentWindows(deps: ScorerDeps, from: number, to: number): Promise<AccountWindow[]> {
+  const parts: string[] = [];
+  for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS) for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
+  const out: AccountWindow[] = [];
+  await pool(parts, deps.concurrency ?? 16, async (pk) => {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await deps.ddb.send(
+        new QueryCommand({
+          TableName: deps.featuresTable,
+          IndexName: deps.byHourIndex ?? 'byHour',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of r.Items ?? []) {
+        const w = itemToWindow(item);
+        if (w) out.push(w);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+  });
+  return out;
+}
+
+export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < models.length; i += 100) {
+    let keys: Record<string, AttributeValue>[] | undefined = models.slice(i, i + 100).map((m) => ({ pk: { S: MODEL_PREFIX + m }, sk: { S: MODEL_FIRST_SK } }));
+    for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
+      const r = await deps.ddb.send(new BatchGetItemCommand({ RequestItems: { [deps.featuresTable]: { Keys: keys } } }));
+      for (const item of r.Responses?.[deps.featuresTable] ?? []) {
+        const pk = item.pk?.S ?? '';
+        const first = Number(item.firstSeen?.N);
+        if (pk.startsWith(MODEL_PREFIX) && Number.isFinite(first)) out[pk.slice(MODEL_PREFIX.length)] = first;
+      }
+      keys = r.UnprocessedKeys?.[deps.featuresTable]?.Keys as Record<string, AttributeValue>[] | undefined;
+    }
+  }
+  return out;
+}
+
+export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
+  const out = new Set<string>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const r = await deps.ddb.send(
+      new QueryCommand({
+        TableName: deps.controlTable,
+        IndexName: deps.byStateIndex ?? 'byState',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'ALLOW' } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of r.Items ?? []) {
+      const e = unmarshall(item) as { accountId?: string; expiresAt?: number };
+      if (e.accountId && (!e.expiresAt || e.expiresAt * 1000 > deps.now)) out.add(e.accountId);
+    }
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** CONFIG/SHADOW (`global`, `signals`) merged over the deployed detection config. */
+export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; signals: Signal[] }> {
+  const r = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'SHADOW' } }, ConsistentRead: true }));
+  if (!r.Item) return { global: false, signals: [] };
+  const v = unmarshall(r.Item) as { global?: unknown; signals?: unknown };
+  const signals = (Array.isArray(v.signals) ? v.signals : v.signals instanceof Set ? [...v.signals] : []).filter((s): s is Signal =>
+    (SIGNALS as readonly string[]).includes(String(s)),
+  );
+  return { global: v.global === true, signals };
+}
+
+/** Step Functions execution names: 1..80 of [A-Za-z0-9-_]. One case per account per UTC day. */
+export function caseIdFor(accountId: string, now: number): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < accountId.length; i++) {
+    h ^= accountId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  const safe = accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
+  const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
+  return `${safe}-${day}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+type Scored = DetectionResult['accounts'][number];
+
+function workflowInput(a: Scored, caseId: string, now: number, result: DetectionResult): Record<string, unknown> {
+  const cluster = a.clusterId ? result.clusters.find((c) => c.clusterId === a.clusterId) : undefined;
+  const f = a.features;
+  return {
+    caseId,
+    accountId: a.accountId,
+    decision: a.decision,
+    score: a.score,
+    reasons: a.reasons,
+    reasonDetails: a.reasonDetails.map(({ signal, value, baseline, text }) => ({ signal, value, baseline, text })),
+    clusterId: a.clusterId,
+    relatedAccountIds: a.relatedAccountIds.slice(0, 50),
+    flaggedAt: now,
+    evidence: {
+      features: {
+        requests: f.requests,
+        activeHours: f.activeHours,
+        hoursOfDayActive: f.hoursOfDayActive,
+        intentShare: f.intentShare,
+        distinctIps: f.distinctIps,
+        distinctSubnets: f.distinctSubnets,
+        distinctUserAgents: f.distinctUserAgents,
+        models: f.models,
+        accountAgeMs: f.accountAgeMs,
+      },
+      cluster: cluster ? { size: cluster.accountIds.length, reasons: cluster.reasons, evidence: { ...cluster.evidence, sharedAttributes: cluster.evidence.sharedAttributes.slice(0, 5) } } : null,
+    },
+  };
+}
+
+export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
+  const log = deps.log;
+  const from = deps.now - deps.lookbackHours * WINDOW_MS;
+  const [windows, allowlist, shadow] = await Promise.all([readRecentWindows(deps, from, deps.now + 1), readAllowlist(deps), readShadow(deps)]);
+  const models = new Set<string>();
+  for (const w of windows) for (const m of Object.keys(w.models)) models.add(m);
+  const modelFirstSeen = await readModelFirstSeen(deps, [...models]);
+  const shadowMap: DetectionConfig['shadow'] = { ...deps.config.shadow };
+  for (const s of shadow.signals) shadowMap[s] = true;
+  const config: DetectionConfig = { ...deps.config, shadow: shadowMap, globalShadow: deps.config.globalShadow || shadow.global };
+  const started = Date.now();
+  const profiles = [...profilesFromWindows(windows, config.linkage.syncBucketMs).values()];
+  const result = runDetection({ profiles, modelFirstSeen, now: deps.now, periodStart: from, config, allowlist });
+  const detectMs = Date.now() - started;
+  const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
+  for (const a of result.accounts) decisions[a.decision]++;
+  const flagged = result.accounts.filter((a) => a.decision !== 'allow');
+  let scoresWritten = 0;
+  let casesStarted = 0;
+  let casesAlreadyOpen = 0;
+  const nowIso = new Date(deps.now).toISOString();
+  await pool(flagged, deps.concurrency ?? 16, async (a) => {
+    const isFlag = decisionRank(a.decision) >= decisionRank('review');
+    const values: Record<string, unknown> = {
+      ':score': a.score,
+      ':decision': a.decision,
+      ':reasons': a.reasons,
+      ':details': a.reasonDetails.map(({ signal, value, baseline, text, shadow: sh }) => ({ signal, value, baseline, text, shadow: sh })),
+      ':cluster': a.clusterId,
+      ':related': a.relatedAccountIds.slice(0, 50),
+      ':updated': nowIso,
+      ':account': a.accountId,
+    };
+    let update = 'SET score = :score, decision = :decision, reasons = :reasons, reasonDetails = :details, clusterId = :cluster, relatedAccountIds = :related, updatedAt = :updated, accountId = :account';
+    if (isFlag) {
+      update += ', firstFlaggedAt = if_not_exists(firstFlaggedAt, :now)';
+      values[':now'] = deps.now;
+    }
+    await deps.ddb.send(
+      new UpdateItemCommand({
+        TableName: deps.controlTable,
+        Key: { pk: { S: `ACCOUNT#${a.accountId}` }, sk: { S: 'SCORE' } },
+        UpdateExpression: update,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+      }),
+    );
+    scoresWritten++;
+    if (!isFlag) return;
+    const status = await deps.ddb.send(
+      new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: `ACCOUNT#${a.accountId}` }, sk: { S: 'STATUS' } }, ConsistentRead: true }),
+    );
+    const st = status.Item ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string }) : undefined;
+    if (st?.openCaseId) {
+      casesAlreadyOpen++;
+      return;
+    }
+    if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
+    const caseId = caseIdFor(a.accountId, deps.now);
+    try {
+      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: caseId, input: JSON.stringify(workflowInput(a, caseId, deps.now, result)) }));
+      casesStarted++;
+    } catch (err) {
+      if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists') {
+        casesAlreadyOpen++;
+        return;
+      }
+      throw err;
+    }
+  });
+  const summary: ScorerSummary = {
+    windows: windows.length,
+    accounts: profiles.length,
+    clusters: result.clusters.length,
+    decisions,
+    scoresWritten,
+    casesStarted,
+    casesAlreadyOpen,
+    allowlisted: allowlist.size,
+    shadow,
+    detectMs,
+  };
+  log?.info('scorer run', { ...summary, linkage: result.linkage });
+  return summary;
+}

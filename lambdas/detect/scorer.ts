@@ -1,0 +1,55 @@
+/**
+ * Scheduled scorer (EventBridge schedule -> this function). Thin adapter around scorer-core.ts: wiring from the
+ * environment the Scorer construct sets (FEATURES_TABLE, CONTROL_TABLE, STATE_MACHINE_ARN, DETECTION_CONFIG,
+ * LOOKBACK_HOURS), EMF metrics, structured logs. SDK clients take their endpoint from the environment
+ * (AWS_ENDPOINT_URL_<SERVICE> locally).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { detectionConfigFromEnv } from '../../src/detect/config';
+import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { runScorer, type ScorerSummary } from './scorer-core';
+
+let ddb: DynamoDBClient | undefined;
+let sfn: SFNClient | undefined;
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+export const handler = async (event: { time?: string } = {}, context?: Context): Promise<ScorerSummary> => {
+  if (context) logger.addContext(context);
+  ddb ??= new DynamoDBClient({});
+  sfn ??= new SFNClient({});
+  const lookbackHours = Number(process.env.LOOKBACK_HOURS ?? '72');
+  if (!(lookbackHours >= 1 && lookbackHours <= 24 * 30)) throw new Error(`LOOKBACK_HOURS must be between 1 and 720, got ${JSON.stringify(process.env.LOOKBACK_HOURS)}`);
+  // The scheduled event's time is the run's clock (a retried invocation scores the same instant).
+  const t = event.time ? Date.parse(event.time) : NaN;
+  const now = Number.isFinite(t) ? t : Date.now();
+  try {
+    const summary = await runScorer({
+      ddb,
+      sfn,
+      featuresTable: env('FEATURES_TABLE'),
+      controlTable: env('CONTROL_TABLE'),
+      stateMachineArn: env('STATE_MACHINE_ARN'),
+      config: detectionConfigFromEnv(),
+      lookbackHours,
+      now,
+      log: logger,
+    });
+    metrics.addMetric('WindowsRead', MetricUnit.Count, summary.windows);
+    metrics.addMetric('AccountsScored', MetricUnit.Count, summary.accounts);
+    metrics.addMetric('Clusters', MetricUnit.Count, summary.clusters);
+    metrics.addMetric('AccountsReview', MetricUnit.Count, summary.decisions.review ?? 0);
+    metrics.addMetric('AccountsSuspend', MetricUnit.Count, summary.decisions.suspend ?? 0);
+    metrics.addMetric('CasesStarted', MetricUnit.Count, summary.casesStarted);
+    metrics.addMetric('DetectMs', MetricUnit.Milliseconds, summary.detectMs);
+    return summary;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

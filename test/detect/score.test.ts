@@ -1,0 +1,124 @@
+import { resolveDetectionConfig, DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
+import { runDetection, profilesFromWindows, decide, type ReasonDetail } from '../../src/detect/index';
+import { HOUR, T0, population, windowsOf, type Req } from './fixtures';
+
+function detect(reqs: Req[], config = DEFAULT_DETECTION_CONFIG, extra: { allowlist?: Set<string> } = {}) {
+  const profiles = [...profilesFromWindows(windowsOf(reqs), config.linkage.syncBucketMs).values()];
+  const first: Record<string, number> = {};
+  for (const r of reqs) if (!(r.model in first)) first[r.model] = r.ts;
+  return runDetection({ profiles, modelFirstSeen: first, now: T0 + 3 * 24 * HOUR, periodStart: T0, config, ...extra });
+}
+
+const pop = population();
+const base = detect(pop.reqs);
+const byId = new Map(base.accounts.map((a) => [a.accountId, a]));
+
+describe('decisions on a mixed population', () => {
+  test('coordinated campaign accounts are suspended with corroborating reasons', () => {
+    for (const id of pop.campaign) {
+      const a = byId.get(id)!;
+      expect(a.decision).toBe('suspend');
+      expect(a.clusterId).not.toBeNull();
+      expect(a.reasons.length).toBeGreaterThanOrEqual(2);
+    }
+    expect(byId.get('cot_0')!.reasons).toEqual(expect.arrayContaining(['synchronized-activity', 'shared-templates', 'cot-elicitation']));
+    expect(byId.get('pivot_0')!.reasons).toEqual(expect.arrayContaining(['model-pivot']));
+  });
+
+  test('hard negatives are not sent to review or suspended: NAT, batch, eval harness, early adopters', () => {
+    for (const id of [...pop.nat, ...pop.batch, ...pop.evalHarness, ...pop.earlyAdopters, ...pop.organic]) {
+      expect(['allow', 'monitor']).toContain(byId.get(id)?.decision ?? 'allow');
+    }
+    // The eval harness shows CoT intent, reported but capped without coordination.
+    const ev = byId.get('eval_0')!;
+    const cot = ev.reasonDetails.find((r) => r.signal === 'cot-elicitation')!;
+    expect(cot.strength).toBeLessThan(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
+    expect(cot.text).toMatch(/eval harnesses/);
+  });
+
+  test('every reason has a detail an ops reviewer can read: signal, value, baseline, text', () => {
+    for (const a of base.accounts.filter((x) => x.decision !== 'allow')) {
+      for (const code of a.reasons) {
+        const d = a.reasonDetails.find((r) => r.signal === code)!;
+        expect(d).toBeDefined();
+        expect(typeof d.value).toBe('number');
+        expect(typeof d.baseline).toBe('number');
+        expect(d.text.length).toBeGreaterThan(20);
+      }
+    }
+    const pivot = byId.get('pivot_0')!.reasonDetails.find((r) => r.signal === 'model-pivot')!;
+    expect(pivot.value).toBeGreaterThan(0.5);
+    expect(pivot.baseline).toBeLessThan(0.15);
+    expect(pivot.text).toMatch(/median account/);
+  });
+
+  test('clusters carry their evidence and reasons', () => {
+    expect(base.clusters).toHaveLength(2);
+    const cot = base.clusters.find((c) => c.accountIds.includes('cot_0'))!;
+    expect(cot.accountIds.sort()).toEqual(pop.campaign.filter((x) => x.startsWith('cot')).sort());
+    expect(cot.reasons).toEqual(expect.arrayContaining(['synchronized-activity', 'shared-templates', 'cot-elicitation']));
+    expect(cot.evidence.sharedAttributes.length).toBeGreaterThan(0);
+    expect(cot.decision).toBe('suspend');
+  });
+});
+
+describe('corroboration', () => {
+  const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number, shadow = false): ReasonDetail => ({
+    signal,
+    family,
+    strength,
+    value: strength,
+    baseline: 0,
+    text: 'x',
+    shadow,
+  });
+
+  test('one strong family reaches review, not suspend; two reach suspend; weak signals only monitor', () => {
+    expect(decide([d('synchronized-activity', 'timing', 1)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('review');
+    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'intent', 1)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('suspend');
+    expect(decide([d('round-the-clock', 'behaviour', 0.2), d('long-outputs', 'behaviour', 0.2)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('monitor');
+    expect(decide([], 100, DEFAULT_DETECTION_CONFIG)).toEqual({ decision: 'allow', score: 0, reasons: [] });
+  });
+
+  test('accounts with too few requests are not flagged', () => {
+    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'intent', 1)], 2, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
+  });
+});
+
+describe('shadow mode', () => {
+  test('a shadowed signal is computed and reported but not acted on', () => {
+    const config = resolveDetectionConfig({ shadow: { 'cot-elicitation': true, 'shared-templates': true } });
+    const r = detect(pop.reqs, config);
+    const a = r.accounts.find((x) => x.accountId === 'cot_0')!;
+    const cot = a.reasonDetails.find((x) => x.signal === 'cot-elicitation')!;
+    expect(cot.shadow).toBe(true);
+    expect(a.reasons).not.toContain('cot-elicitation');
+    expect(a.reasons).not.toContain('shared-templates');
+    expect(a.unshadowedDecision).toBe('suspend');
+  });
+
+  test('global shadow decides nothing beyond monitor but still reports what it would have done', () => {
+    const r = detect(pop.reqs, resolveDetectionConfig({ globalShadow: true }));
+    expect(r.accounts.filter((a) => a.decision === 'review' || a.decision === 'suspend')).toHaveLength(0);
+    expect(r.accounts.find((a) => a.accountId === 'cot_0')!.unshadowedDecision).toBe('suspend');
+  });
+
+  test('allowlisted accounts are allowed', () => {
+    const r = detect(pop.reqs, DEFAULT_DETECTION_CONFIG, { allowlist: new Set(['cot_0']) });
+    expect(r.accounts.find((a) => a.accountId === 'cot_0')!.decision).toBe('allow');
+  });
+});
+
+describe('config', () => {
+  test('json overrides merge onto defaults; unknown keys and wrong types are rejected', () => {
+    const c = resolveDetectionConfig('{"decisions":{"suspendScore":0.9},"linkage":{"maxAttributeAccounts":50}}');
+    expect(c.decisions.suspendScore).toBe(0.9);
+    expect(c.decisions.reviewScore).toBe(DEFAULT_DETECTION_CONFIG.decisions.reviewScore);
+    expect(c.linkage.maxAttributeAccounts).toBe(50);
+    expect(() => resolveDetectionConfig('{"decisions":{"nope":1}}')).toThrow("unknown detection config key 'decisions.nope'");
+    expect(() => resolveDetectionConfig('{"decisions":{"suspendScore":"high"}}')).toThrow(/must be a number, got "high"/);
+    expect(() => resolveDetectionConfig('{"shadow":{"made-up":true}}')).toThrow(/unknown signal 'made-up'/);
+    expect(() => resolveDetectionConfig('{oops')).toThrow(/not valid json/);
+    expect(resolveDetectionConfig(undefined)).toBe(DEFAULT_DETECTION_CONFIG);
+  });
+});

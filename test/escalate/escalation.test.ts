@@ -1,0 +1,132 @@
+/**
+ * CDK assertions on the Escalation construct: the workflow's states, the task-token step with its deadline,
+ * retries and catches, encryption, logging without execution data, the scoped IAM for reviewers, the expirer.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthEscalation } from './support/synth';
+
+const syn = synthEscalation({ reviewTimeout: Duration.hours(12), reviewHeartbeat: Duration.hours(2), breakerMaxPerHour: 7 });
+const states = syn.definition.States as Record<string, any>;
+const resources = syn.json.Resources as Record<string, any>;
+const ofType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
+const policyDocs = () => [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].map(([id, r]) => [id, r.Properties.PolicyDocument.Statement as any[]] as const);
+
+describe('Escalation state machine', () => {
+  test('standard, traced, logging without execution data (task tokens never reach the logs)', () => {
+    syn.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ IncludeExecutionData: false, Level: 'ALL' }),
+    });
+  });
+
+  test('the states of the case lifecycle', () => {
+    expect(Object.keys(states).sort()).toEqual(
+      ['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'].sort(),
+    );
+    expect(syn.definition.StartAt).toBe('Start');
+    expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['suspend', 'ApplySuspension'], ['review', 'Review']]);
+    expect(states.Route.Default).toBe('Dismiss');
+  });
+
+  test('review waits on an SQS message carrying the task token, with a deadline and heartbeat', () => {
+    const r = states.Review;
+    expect(r.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(r.TimeoutSeconds).toBe(12 * 3600);
+    expect(r.HeartbeatSeconds).toBe(2 * 3600);
+    expect(r.Parameters.MessageBody['taskToken.$']).toBe('$$.Task.Token');
+    expect(r.Parameters.QueueUrl).toMatch(/^<EscalationReviewQueue/);
+    // timeout -> safe default (overdue, no suspension); anything else -> error handling
+    expect(r.Catch[0]).toEqual({ ErrorEquals: ['States.Timeout', 'States.HeartbeatTimeout'], ResultPath: '$.error', Next: 'MarkOverdue' });
+    expect(r.Catch[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'MarkError' });
+  });
+
+  test('every task retries and catches; a failed suspension is compensated', () => {
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplySuspension', 'CheckGuardrails', 'CompensateSuspension', 'Dismiss', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
+    for (const [name, s] of tasks) {
+      expect({ name, retry: (s.Retry ?? []).length > 0 }).toEqual({ name, retry: true });
+      expect({ name, catch: (s.Catch ?? []).length > 0 }).toEqual({ name, catch: true });
+    }
+    expect(states.ApplySuspension.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateSuspension' }]);
+    expect(states.CompensateSuspension.Next).toBe('MarkError');
+    expect(states.MarkError.Next).toBe('EscalationFailed');
+    expect(states.ApplySuspension.Resource).toMatch(/SuspensionFn/);
+  });
+
+  test('review queue and DLQ are KMS-encrypted, TLS-only, and the message outlives the deadline', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues.length).toBe(2);
+    for (const [, q] of queues) expect(q.Properties.KmsMasterKeyId).toBeDefined();
+    const [, main] = queues.find(([id]) => /ReviewQueue/.test(id))!;
+    expect(main.Properties.MessageRetentionPeriod).toBeGreaterThan(12 * 3600);
+    expect(main.Properties.RedrivePolicy.maxReceiveCount).toBe(50);
+    const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(policies.every((p) => p.includes('aws:SecureTransport'))).toBe(true);
+  });
+
+  test('functions get the configuration they read', () => {
+    const fn = resources[syn.functions.caseFn].Properties.Environment.Variables;
+    expect(fn).toMatchObject({ REVIEW_TIMEOUT_SECONDS: '43200', BREAKER_MAX_PER_HOUR: '7', BAN_BASE_SECONDS: '86400', BAN_MAX_SECONDS: String(30 * 86400), SHADOW_MODE: 'false' });
+    expect(fn.CONTROL_TABLE).toEqual({ Ref: expect.stringMatching(/^Control/) });
+  });
+
+  test('the expirer runs on a schedule', () => {
+    syn.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [syn.functions.expirerFn, 'Arn'] } })]),
+    });
+  });
+
+  test('breaker alarm watches DistillGuard/BreakerTripped', () => {
+    syn.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'DistillGuard', MetricName: 'BreakerTripped', Dimensions: [{ Name: 'service', Value: 'escalate' }] });
+  });
+});
+
+describe('IAM', () => {
+  test('SendTask* is granted to nothing in the stack but the ReviewerPolicy, scoped to the state machine', () => {
+    const holders = policyDocs().filter(([, st]) => st.some((s) => [s.Action].flat().some((a: string) => /^states:SendTask/.test(a) || a === 'states:*')));
+    expect(holders.map(([id]) => id)).toEqual([expect.stringMatching(/ReviewerPolicy/)]);
+    const st = holders[0][1].find((s) => [s.Action].flat().includes('states:SendTaskSuccess'));
+    expect(st.Action.sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
+    expect(st.Resource).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
+  });
+
+  test('reviewers may receive from the review queue and read the control table, not write it', () => {
+    const [, st] = policyDocs().find(([id]) => /ReviewerPolicy/.test(id))!;
+    const actions = st.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
+    expect(actions.filter((a: string) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  });
+
+  test('no statement of this construct has a bare * resource', () => {
+    for (const [id, st] of policyDocs()) {
+      for (const s of st) {
+        const res = [s.Resource].flat();
+        // X-Ray (tracing) and the CloudWatch Logs vended-delivery APIs (state machine logging) have no
+        // resource-level permissions: AWS documents `*` for them.
+        if ([s.Action].flat().every((a: string) => a.startsWith('xray:') || /^logs:(Create|Get|Update|Delete|List)LogDeliver|^logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a))) continue;
+        expect({ id, res }).toEqual({ id, res: expect.not.arrayContaining(['*']) });
+      }
+    }
+  });
+
+  test('API key management only for the suspension and expiry functions, limited to /apikeys', () => {
+    const holders = policyDocs().filter(([, st]) => st.some((s) => [s.Action].flat().includes('apigateway:PATCH')));
+    expect(holders.map(([id]) => id).sort()).toEqual([expect.stringMatching(/ExpirerFn/), expect.stringMatching(/OperatorPolicy/), expect.stringMatching(/SuspensionFn/)].sort((a, b) => String(a).localeCompare(String(b))));
+    for (const [, st] of holders) {
+      const s = st.find((x) => [x.Action].flat().includes('apigateway:PATCH'));
+      expect(JSON.stringify(s.Resource)).toMatch(/apikeys/);
+    }
+  });
+});
+
+describe('validation', () => {
+  test('bad props fail with the value received', () => {
+    expect(() => synthEscalation({ reviewTimeout: Duration.days(20) })).toThrow(/reviewTimeout must be between 1 second and 13 days.*20 days/);
+    expect(() => synthEscalation({ banBase: Duration.days(2), banMax: Duration.days(1) })).toThrow(/banMax must be at least banBase/);
+    expect(() => synthEscalation({ breakerMaxShare: 2 })).toThrow('breakerMaxShare must be in (0, 1], got 2');
+    expect(() => synthEscalation({ reviewHeartbeat: Duration.days(2) })).toThrow(/reviewHeartbeat must not exceed reviewTimeout/);
+  });
+});

@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { population, toLog, toUsage } from '../detect/fixtures';
+import { replayFiles, InputError } from '../../src/replay/index';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'distill-guard.js');
+const dir = mkdtempSync(join(tmpdir(), 'dg-replay-'));
+
+const pop = population({ organic: 60 });
+const logs: string[] = [];
+const usage: string[] = [];
+for (const r of pop.reqs) {
+  const l = toLog(r);
+  logs.push(JSON.stringify(l));
+  if (r.promptClass) usage.push(JSON.stringify(toUsage(r, l)));
+}
+// Malformed lines in real traffic: not JSON, truncated, a record without an account, an empty line.
+logs.splice(50, 0, 'not json at all', '{"requestId":"x","requestTimeEpoch":"17935', JSON.stringify({ ...toLog(pop.reqs[0]), accountId: '-' }), '');
+const logsPath = join(dir, 'logs.jsonl');
+const usagePath = join(dir, 'usage.jsonl.gz');
+writeFileSync(logsPath, logs.join('\n') + '\n');
+writeFileSync(usagePath, gzipSync(usage.join('\n') + '\n'));
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, 'replay', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('distill-guard replay (CLI, end to end)', () => {
+  const out = join(dir, 'report.json');
+  let report: Record<string, any>;
+
+  beforeAll(() => {
+    const r = cli(['--logs', logsPath, '--usage', usagePath, '--out', out, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    report = JSON.parse(readFileSync(out, 'utf8'));
+  });
+
+  test('writes the contract report shape', () => {
+    expect(Array.isArray(report.accounts)).toBe(true);
+    expect(Array.isArray(report.clusters)).toBe(true);
+    for (const a of report.accounts) {
+      expect(typeof a.accountId).toBe('string');
+      expect(['allow', 'monitor', 'review', 'suspend']).toContain(a.decision);
+      expect(typeof a.score).toBe('number');
+      expect(Array.isArray(a.reasons)).toBe(true);
+      expect(a.clusterId === null || typeof a.clusterId === 'string').toBe(true);
+      expect(a.firstFlaggedAt === null || typeof a.firstFlaggedAt === 'number').toBe(true);
+      if (a.decision === 'review' || a.decision === 'suspend') expect(typeof a.firstFlaggedAt).toBe('number');
+    }
+    for (const c of report.clusters) {
+      expect(typeof c.clusterId).toBe('string');
+      expect(c.accountIds.length).toBeGreaterThan(1);
+      expect(Array.isArray(c.reasons)).toBe(true);
+    }
+  });
+
+  test('finds the campaign clusters and flags them in log time', () => {
+    const byId = new Map(report.accounts.map((a: any) => [a.accountId, a]));
+    for (const id of pop.campaign) {
+      const a: any = byId.get(id);
+      expect(a?.decision).toBe('suspend');
+      expect(a.firstFlaggedAt).toBeGreaterThanOrEqual(pop.reqs[0].ts);
+      expect(a.firstFlaggedAt).toBeLessThanOrEqual(pop.reqs[pop.reqs.length - 1].ts);
+      expect(report.clusters.find((c: any) => c.clusterId === a.clusterId).accountIds).toContain(id);
+    }
+    for (const id of pop.organic) expect(['monitor', 'allow']).toContain((byId.get(id) as any)?.decision ?? 'allow');
+  });
+
+  test('counts malformed lines by reason instead of failing', () => {
+    expect(report.input.linesRead).toBe(logs.length - 1 + usage.length);
+    expect(report.input.skippedTotal).toBe(3);
+    expect(report.input.skipped['not-json']).toBe(2);
+    expect(report.input.emptyLines).toBe(1);
+    expect(report.input.usageEvents).toBe(usage.length);
+  });
+
+  test('exits non-zero with a clear message on a missing file', () => {
+    const r = cli(['--logs', join(dir, 'nope.jsonl'), '--out', join(dir, 'x.json')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot read --logs '.*nope\.jsonl': no such file/);
+  });
+
+  test('exits non-zero on a .gz file that is not gzip, and on a corrupt gzip stream', () => {
+    const fake = join(dir, 'fake.jsonl.gz');
+    writeFileSync(fake, 'plain text\n');
+    const r = cli(['--logs', fake, '--out', join(dir, 'x.json')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not gzip/);
+    const corrupt = join(dir, 'corrupt.jsonl.gz');
+    const gz = gzipSync(logs.slice(0, 200).join('\n'));
+    writeFileSync(corrupt, gz.subarray(0, Math.floor(gz.length / 2)));
+    const r2 = cli(['--logs', corrupt, '--out', join(dir, 'y.json')]);
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toMatch(/corrupt or truncated gzip/);
+  });
+
+  test('exits non-zero when the output directory does not exist, or required options are missing', () => {
+    const r = cli(['--logs', logsPath, '--out', join(dir, 'missing-dir', 'r.json')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot write --out/);
+    const r2 = cli(['--out', join(dir, 'r.json')]);
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toMatch(/--logs/);
+  });
+});
+
+describe('replayFiles (library)', () => {
+  test('access logs alone still work (no usage file)', async () => {
+    const report = await replayFiles({ logs: logsPath });
+    expect(report.input!.usageEvents).toBe(0);
+    const ids = new Set(report.accounts.filter((a) => a.decision === 'review' || a.decision === 'suspend').map((a) => a.accountId));
+    for (const id of pop.campaign) expect(ids.has(id)).toBe(true);
+    for (const id of pop.organic) expect(ids.has(id)).toBe(false);
+  });
+
+  test('rejects unreadable input with InputError', async () => {
+    await expect(replayFiles({ logs: dir })).rejects.toBeInstanceOf(InputError);
+  });
+});
