@@ -114,7 +114,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     let m: RegExpExecArray | null;
     if (req.method === 'GET') {
       if (p === '/api/session') {
-        const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus(), op.shadowStatus()]);
+        const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus({ withActive: false }), op.shadowStatus()]);
         return { identity, breaker, shadow, local: op.resources.local, region: op.resources.region };
       }
       if (p === '/api/queue') {

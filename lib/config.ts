@@ -156,10 +156,20 @@ export interface DistillGuardConfig {
 
   // ---- detect ----
   /**
-   * Minutes between scorer runs (EventBridge schedule, 1..1440).
-   * @default 15
+   * Minutes between scorer runs (EventBridge schedule, 1..1440). The scorer's timeout is capped to it.
+   * @default 5
    */
   readonly scoreIntervalMinutes: number;
+  /**
+   * Hours of feature history each scorer run reads (1..720): synchrony needs days of co-activity.
+   * @default 72
+   */
+  readonly scoreLookbackHours: number;
+  /**
+   * Memory of the scorer function in MB (1769 MB = one full vCPU; linkage is CPU-bound).
+   * @default 1769
+   */
+  readonly scorerMemoryMb: number;
   /**
    * Detection thresholds, signal weights and per-signal shadow mode: a partial `DetectionConfig`
    * (src/detect/config.ts), validated against it and passed to the scorer as DETECTION_CONFIG.
@@ -305,7 +315,9 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   aggregatorMaxRecordAgeSeconds: { type: 'integer', group: 'aggregate', min: 60, max: 604800, doc: 'Records older than this go to the on-failure queue instead of being processed.' },
   featuresRetentionDays: { type: 'integer', group: 'aggregate', min: 1, max: 3650, doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.' },
   aggregatorMemoryMb: { type: 'integer', group: 'aggregate', min: 128, max: 10240, doc: 'Memory of the aggregator function in MB (CPU scales with it).' },
-  scoreIntervalMinutes: { type: 'integer', group: 'detect', min: 1, max: 1440, doc: 'Minutes between scorer runs.' },
+  scoreIntervalMinutes: { type: 'integer', group: 'detect', min: 1, max: 1440, doc: "Minutes between scorer runs (the scorer's timeout is capped to it)." },
+  scoreLookbackHours: { type: 'integer', group: 'detect', min: 1, max: 720, doc: 'Hours of feature history each scorer run reads; synchrony needs days of co-activity.' },
+  scorerMemoryMb: { type: 'integer', group: 'detect', min: 128, max: 10240, doc: 'Memory of the scorer in MB (1769 MB = one vCPU; linkage is CPU-bound).' },
   detectionConfig: { type: 'object', group: 'detect', doc: 'Partial detection config (thresholds, per-signal `shadow`, ...; src/detect/config.ts), validated and passed to the scorer.' },
   shadowMode: { type: 'boolean', group: 'escalate', doc: 'Global shadow mode: score, open cases and record decisions, but suspend nobody. Start here in a new deployment.' },
   shadowSignals: { type: 'stringArray', group: 'escalate', doc: 'Signals in shadow mode: they never cause an enforcement on their own, nor an auto-suspension.' },

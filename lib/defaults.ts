@@ -5,6 +5,7 @@
  */
 import { INGEST_DEFAULTS } from './ingest/defaults';
 import { AGGREGATE_DEFAULTS } from './aggregate/defaults';
+import { DETECT_DEFAULTS } from './detect/defaults';
 import { ESCALATE_DEFAULTS } from './escalate/defaults';
 import { NOTIFY_DEFAULTS } from './notify/defaults';
 
@@ -38,7 +39,9 @@ export const DEFAULT_CONFIG = {
   featuresRetentionDays: AGGREGATE_DEFAULTS.featureRetentionDays as number,
   aggregatorMemoryMb: AGGREGATE_DEFAULTS.memorySize as number,
 
-  scoreIntervalMinutes: 15,
+  scoreIntervalMinutes: DETECT_DEFAULTS.schedule.toMinutes(),
+  scoreLookbackHours: DETECT_DEFAULTS.lookback.toHours(),
+  scorerMemoryMb: DETECT_DEFAULTS.memorySize as number,
   detectionConfig: {},
 
   shadowMode: ESCALATE_DEFAULTS.shadowMode as boolean,

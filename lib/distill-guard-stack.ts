@@ -35,7 +35,8 @@ export class DistillGuardStack extends Stack {
         throttleBurstLimit: cfg.demoThrottleBurstLimit,
         apiKeyRequired: cfg.demoApiKeyRequired,
         allowUnknownAccounts: cfg.demoAllowUnknownAccounts,
-        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole,
+        // one AWS::ApiGateway::Account per app: the existing-stage attachment creates it when configured
+        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole && this.guard.existingStageIngestion === undefined,
       });
     }
 

@@ -20,6 +20,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { Aggregator } from './aggregate/aggregator';
 import { configFor, DistillGuardConfig } from './config';
+import { DETECT_DEFAULTS } from './detect/defaults';
+import { Scorer } from './detect/scorer';
 import { Escalation } from './escalate/escalation';
 import { AccessLogIngestion } from './ingest/access-log-ingestion';
 import { IngestionStream } from './ingest/ingestion-stream';
@@ -40,6 +42,7 @@ export class DistillGuard extends Construct {
   public readonly ingestion: IngestionStream;
   public readonly aggregator: Aggregator;
   public readonly escalation: Escalation;
+  public readonly scorer: Scorer;
   public readonly banEvents: BanEvents;
   public readonly monitoring: PipelineMonitoring;
   /** Set when `existingRestApiId` + `existingStageName` are configured. */
@@ -102,20 +105,35 @@ export class DistillGuard extends Construct {
       manageApiKeys: cfg.manageApiKeys,
     });
 
+    // --- detect ------------------------------------------------------------------------------------------------
+    const interval = Duration.minutes(cfg.scoreIntervalMinutes);
+    this.scorer = new Scorer(this, 'Scorer', {
+      featuresTable: this.aggregator.featuresTable,
+      controlTable,
+      stateMachine: this.escalation.stateMachine,
+      schedule: interval,
+      // a run must end before the next starts: the stage default, capped to the interval
+      timeout: Duration.seconds(Math.min(DETECT_DEFAULTS.timeout.toSeconds(), interval.toSeconds())),
+      lookback: Duration.hours(cfg.scoreLookbackHours),
+      detectionConfig: cfg.detectionConfig,
+      memorySize: cfg.scorerMemoryMb,
+    });
+
     // --- the user's existing stage -----------------------------------------------------------------------------
     if (cfg.existingRestApiId && cfg.existingStageName) {
       this.existingStageIngestion = new AccessLogIngestion(this, 'ExistingStage', {
         logGroup: this.ingestion.accessLogGroup,
         restApiId: cfg.existingRestApiId,
         stageName: cfg.existingStageName,
-        // With the demo API the account role comes from the demo's RestApi; never create two.
-        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole && !cfg.demoApi,
+        // The one AWS::ApiGateway::Account of the app (DistillGuardStack's demo API then leaves it alone).
+        configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole,
       });
     }
 
     // --- observability -----------------------------------------------------------------------------------------
     const functions: MonitoredFunction[] = [
       { fn: this.aggregator.fn, name: 'Aggregator', streamConsumer: true },
+      { fn: this.scorer.function, name: 'Scorer' },
       { fn: this.escalation.caseFunction, name: 'EscalationCase' },
       { fn: this.escalation.suspensionFunction, name: 'EscalationSuspension' },
       { fn: this.escalation.expirerFunction, name: 'SuspensionExpirer' },

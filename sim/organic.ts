@@ -397,8 +397,11 @@ export function vpnUser(world: World): SimActor {
   return a;
 }
 
-/** A developer who switches to the new model within hours of its release, and tries it out right away. */
-export function earlyAdopter(world: World): SimActor {
+/**
+ * A developer who switches to the new model within hours of its release, and tries it out right away. The
+ * `launchPartner` has access at the release itself: its first request is the model's first appearance.
+ */
+export function earlyAdopter(world: World, launchPartner = false): SimActor {
   const a = organic(world, 'early_adopter');
   const r = a.rng;
   createdAtFor(world, a, 0.03);
@@ -414,7 +417,14 @@ export function earlyAdopter(world: World): SimActor {
   a.adoptAt = world.releaseAt + r.uniform(0.2, 8) * HOUR;
   a.adoptShare = r.uniform(0.6, 1);
   a.adoptRamp = r.uniform(0.2, 2) * HOUR;
-  const tryOut = a.adoptAt;
+  if (launchPartner) {
+    a.adoptAt = world.releaseAt - 1;
+    a.adoptShare = 1;
+    a.adoptRamp = 1;
+    a.createdAt = world.start - r.uniform(30, 400) * DAY;
+    a.activeFrom = -Infinity;
+  }
+  const tryOut = launchPartner ? world.releaseAt : a.adoptAt;
   a.schedule = (day, end, out) => {
     sessions(r, day, spec, out);
     if (tryOut >= day && tryOut < end) session(r, tryOut, r.int(15, 60), 25, 0.8, out);

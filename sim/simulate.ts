@@ -134,8 +134,9 @@ export class Simulation {
       [codingAssistant, count(0.14, 5)],
       [office, count(0.08, 5)],
       [vpnUser, count(0.05, 5)],
-      [earlyAdopter, count(0.05, 5)],
+      [(w) => earlyAdopter(w, false), count(0.05, 5) - 1],
     ];
+    if (n > 0) earlyAdopter(world, true);
     for (const [make, k] of simple) for (let i = 0; i < k; i++) make(world);
     while (n > 0 && actors.length < n) hobbyist(world);
 

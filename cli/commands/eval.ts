@@ -171,11 +171,20 @@ export function register(program: Command): void {
         log(`=== ${o.data ? o.data : `${variant}, seed ${seed}, ${o.scale}`} ===`);
         results.push(await evalOne(o, variant as Variant, seed, log));
       }
-      const cmd = `npm run eval --${process.argv.slice(3).length ? ` ${process.argv.slice(3).join(' ')}` : ''}`;
+      // the command line as a reader would type it (local paths left out)
+      const args: string[] = [];
+      const argv = process.argv.slice(3);
+      for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === '--results' || argv[i] === '--work') i++;
+        else if (!argv[i].startsWith('--results=') && !argv[i].startsWith('--work=')) args.push(argv[i]);
+      }
+      const cmd = `npm run eval${args.length ? ` -- ${args.join(' ')}` : ''}`;
+      const load = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
       const parts: string[] = [
         '# distill-guard detection results',
         '',
-        `Produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, Node ${process.version}). ` +
+        `Produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${os.cpus().length} cores, Node ${process.version}; ` +
+          `load average at the end ${load}: wall times are inflated when the machine is shared). ` +
           'Traffic from the project simulator (docs/simulator.md); the replay is `distill-guard replay` run as a child process; ' +
           'ground truth (labels.json) is read only here. "review+" means the decision was review or suspend. ' +
           'Only accounts that sent traffic count. Latency is in log time.',

@@ -20,7 +20,7 @@ export function register(program: Command): void {
         const q = await op.queue([...states] as never);
         print(opts, q, () =>
           q.length === 0
-            ? `no cases in state ${opts.state}`
+            ? (opts.state === 'all' ? 'no open, review or overdue cases' : `no cases in state ${opts.state}`)
             : table([
                 ['CASE', 'ACCOUNT', 'STATE', 'SCORER', 'SCORE', 'AGE', 'DEADLINE IN', 'REASONS'],
                 ...q.map((c) => [

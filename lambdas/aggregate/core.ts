@@ -30,11 +30,12 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { IngestStats, decodeRecord, parseAny, type SkipReason, type ParseOptions, type RequestEvent, type UsageRecord } from '../../src/ingest';
+import { IngestStats, decodeRecord, parseAny, type SkipReason, type ParseOptions, type UsageRecord } from '../../src/ingest';
 import {
   BatchAggregator,
   compareSeq,
   deltaAbove,
+  isUsage,
   itemWatermarks,
   planModelFirstSeen,
   planWindowUpdate,
@@ -201,15 +202,20 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
         if (lineSamples.length < 5) lineSamples.push({ reason: p.reason, lane: src.lane, seq: src.seq });
       } else if (p.kind === 'request') {
         stats.requests++;
-        const e: RequestEvent = p.event;
-        agg.addRequest(e, src);
-        requestOwner.set(e.requestId, e.accountId);
+        agg.addRequest(p.event, src);
       } else {
         pendingUsage.push({ u: p.event, src });
       }
     }
   }
   // Usage events that contradict an access log in the same batch (another account's requestId) are skipped.
+  if (pendingUsage.length > 0) {
+    const usageIds = new Set<string>();
+    for (const { u } of pendingUsage) usageIds.add(u.requestId);
+    for (const d of agg.deltas.values()) {
+      for (const e of d.events) if (!isUsage(e) && usageIds.has(e.requestId)) requestOwner.set(e.requestId, e.accountId);
+    }
+  }
   for (const { u, src } of pendingUsage) {
     const owner = requestOwner.get(u.requestId);
     if (owner !== undefined && owner !== u.accountId) {
@@ -282,7 +288,7 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
       out.failedWrites++;
       deps.log?.error('window write failed', { accountId: delta.accountId, windowStart: delta.windowStart, error: String(err) });
       let min: string | undefined;
-      for (const se of delta.events) if (min === undefined || compareSeq(se.src.seq, min) < 0) min = se.src.seq;
+      for (const r of delta.lanes.values()) if (min === undefined || compareSeq(r.min, min) < 0) min = r.min;
       if (min !== undefined) failedSeqs.push(min);
     }
   });

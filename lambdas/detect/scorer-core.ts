@@ -20,7 +20,7 @@ import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import { decisionRank, profilesFromWindows, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
 
 export interface ScorerLog {
-  info(msg: string, ...extra: object[]): void;
+  info(msg: string, extra: Record<string, unknown>): void;
 }
 
 export interface ScorerDeps {

@@ -39,7 +39,9 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
       config: detectionConfigFromEnv(),
       lookbackHours,
       now,
-      log: logger,
+      byHourIndex: process.env.BY_HOUR_INDEX,
+      byStateIndex: process.env.BY_STATE_INDEX,
+      log: { info: (msg, extra) => logger.info(msg, extra as Record<string, never>) },
     });
     metrics.addMetric('WindowsRead', MetricUnit.Count, summary.windows);
     metrics.addMetric('AccountsScored', MetricUnit.Count, summary.accounts);

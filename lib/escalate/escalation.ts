@@ -41,7 +41,8 @@ export interface EscalationProps {
   /**
    * Heartbeat of the Review state (HeartbeatSeconds): when set, a reviewer tool must call SendTaskHeartbeat at
    * least this often (e.g. while a case is claimed), or the review times out early.
-   * @default the review timeout (no separate heartbeat requirement)
+   * Must be shorter than `reviewTimeout`.
+   * @default none (only the review timeout applies)
    */
   readonly reviewHeartbeat?: Duration;
   /**
@@ -160,8 +161,11 @@ export class Escalation extends Construct {
     if (seconds(reviewTimeout) < 1 || seconds(reviewTimeout) > 13 * 86_400) {
       throw new Error(`reviewTimeout must be between 1 second and 13 days (SQS keeps a message at most 14), got ${reviewTimeout.toHumanString()}`);
     }
-    const heartbeat = props.reviewHeartbeat ?? reviewTimeout;
-    if (seconds(heartbeat) > seconds(reviewTimeout)) throw new Error(`reviewHeartbeat must not exceed reviewTimeout, got ${heartbeat.toHumanString()}`);
+    const heartbeat = props.reviewHeartbeat;
+    // ASL: HeartbeatSeconds must be smaller than TimeoutSeconds.
+    if (heartbeat && seconds(heartbeat) >= seconds(reviewTimeout)) {
+      throw new Error(`reviewHeartbeat must be shorter than reviewTimeout (${reviewTimeout.toHumanString()}), got ${heartbeat.toHumanString()}`);
+    }
     const banBase = props.banBase ?? D.banBase;
     const banMax = props.banMax ?? D.banMax;
     if (seconds(banMax) < seconds(banBase)) throw new Error(`banMax must be at least banBase, got ${banMax.toHumanString()} < ${banBase.toHumanString()}`);
@@ -366,7 +370,7 @@ export class Escalation extends Construct {
     }
   }
 
-  private buildDefinition(reviewTimeout: Duration, heartbeat: Duration): sfn.IChainable {
+  private buildDefinition(reviewTimeout: Duration, heartbeat: Duration | undefined): sfn.IChainable {
     const retry = (t: sfn.TaskStateBase) => {
       // Lambda service hiccups, then anything the step threw (steps are idempotent).
       t.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
@@ -419,7 +423,7 @@ export class Escalation extends Construct {
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
       }),
       taskTimeout: sfn.Timeout.duration(reviewTimeout),
-      heartbeatTimeout: sfn.Timeout.duration(heartbeat),
+      ...(heartbeat ? { heartbeatTimeout: sfn.Timeout.duration(heartbeat) } : {}),
       resultPath: '$.review',
     });
     review.addRetry({ errors: ['SQS.SdkClientException', 'SQS.AmazonSQSException', 'SQS.KmsThrottledException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });

@@ -169,6 +169,37 @@ export interface LocalStepFunctions extends LocalEndpoint {
   idle(timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * The interpreter excludes its own timeout error class from the `States.TaskFailed` wildcard, as AWS does for
+ * States.Timeout. Heartbeat timeouts are raised here, so they must be instances of that (unexported) class: it is
+ * captured once, from a throwaway 1 s execution that times out, and its prototype reused.
+ */
+let timeoutErrorProto: object | undefined;
+let capturingTimeoutError: Promise<void> | undefined;
+function captureTimeoutErrorClass(): Promise<void> {
+  capturingTimeoutError ??= (async () => {
+    const probe = new AslStateMachine({
+      StartAt: 'Probe',
+      States: { Probe: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', TimeoutSeconds: 1, End: true } },
+    } as never);
+    const run = probe.run({} as never, { overrides: { taskResourceLocalHandlers: { Probe: () => new Promise<never>(() => undefined) } } } as never);
+    try {
+      await run.result;
+    } catch (err) {
+      const inner = (err as { cause?: Error }).cause;
+      if (inner?.name === 'States.Timeout') timeoutErrorProto = Object.getPrototypeOf(inner) as object;
+    }
+  })().catch(() => undefined);
+  return capturingTimeoutError;
+}
+
+function timeoutError(name: string, message: string): Error {
+  if (!timeoutErrorProto) return new TaskFailedError(name, message);
+  const e = Object.create(timeoutErrorProto) as Error & { retryable: boolean; catchable: boolean };
+  Object.assign(e, { name, message, retryable: true, catchable: true, stack: `${name}: ${message}` });
+  return e;
+}
+
 /** An error a task fails with; `name` is what Retry / Catch `ErrorEquals` match. */
 export class TaskFailedError extends Error {
   constructor(name: string, cause: string) {
@@ -442,7 +473,7 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     clearTimeout(t.heartbeatTimer);
     t.heartbeatTimer = setTimeout(() => {
       expireToken(t.taskToken);
-      t.reject(new TaskFailedError(t.heartbeatErrorName, `no heartbeat for ${t.heartbeatMs! / 1000} s (HeartbeatSeconds)`));
+      void captureTimeoutErrorClass().then(() => t.reject(timeoutError(t.heartbeatErrorName, `no heartbeat for ${t.heartbeatMs! / 1000} s (HeartbeatSeconds)`)));
     }, t.heartbeatMs);
   }
 
@@ -576,6 +607,7 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
       throw new AwsServiceError('InvalidDefinition', `Invalid State Machine Definition: ${String((err as Error).message).slice(0, 2000)}`);
     }
     const rec: MachineRecord = { name, arn, definition, roleArn, type, creationDate: new Date(), machine, tasks, retryStates, waitStates };
+    if ([...tasks.values()].some((t) => t.HeartbeatSeconds !== undefined)) void captureTimeoutErrorClass();
     machines.set(arn, rec);
     return rec;
   }

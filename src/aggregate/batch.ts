@@ -19,9 +19,11 @@ export interface EventSource {
 
 export type AnyEvent = { kind: 'request'; event: RequestEvent } | { kind: 'usage'; event: UsageRecord };
 
-export interface SourcedEvent {
-  ev: AnyEvent;
-  src: EventSource;
+/** A request or usage event (told apart by `isUsage`). */
+export type BareEvent = RequestEvent | UsageRecord;
+
+export function isUsage(e: BareEvent): e is UsageRecord {
+  return (e as UsageRecord).promptClass !== undefined;
 }
 
 export interface LaneRange {
@@ -36,8 +38,11 @@ export interface WindowDelta {
   acc: WindowAcc;
   /** Per lane, the smallest and largest sequence number that contributed (when sources are tracked). */
   lanes: Map<string, LaneRange>;
-  /** The contributing events (when sources are tracked). */
-  events: SourcedEvent[];
+  /** The contributing events and, at the same index, where each came from (when sources are tracked). */
+  events: BareEvent[];
+  sources: EventSource[];
+  /** The last source added (records contribute runs of events: skip the lane bookkeeping for the rest). */
+  lastSource?: EventSource;
 }
 
 export function windowKey(accountId: string, windowStart: number): string {
@@ -63,21 +68,19 @@ export class BatchAggregator {
     const key = windowKey(accountId, ws);
     let d = this.deltas.get(key);
     if (d === undefined) {
-      d = { key, accountId, windowStart: ws, acc: new WindowAcc(accountId, ws), lanes: new Map(), events: [] };
+      d = { key, accountId, windowStart: ws, acc: new WindowAcc(accountId, ws), lanes: new Map(), events: [], sources: [] };
       this.deltas.set(key, d);
     }
     return d;
   }
 
-  private source(d: WindowDelta, ev: AnyEvent, src: EventSource | undefined): void {
-    if (!this.trackSources || src === undefined) return;
-    d.events.push({ ev, src });
-    const r = d.lanes.get(src.lane);
-    if (r === undefined) d.lanes.set(src.lane, { min: src.seq, max: src.seq });
-    else {
-      if (compareSeq(src.seq, r.min) < 0) r.min = src.seq;
-      if (compareSeq(src.seq, r.max) > 0) r.max = src.seq;
-    }
+  private source(d: WindowDelta, ev: BareEvent, src: EventSource | undefined): void {
+    if (src === undefined) return;
+    d.events.push(ev);
+    d.sources.push(src);
+    if (d.lastSource === src) return;
+    d.lastSource = src;
+    noteLane(d.lanes, src);
   }
 
   addRequest(e: RequestEvent, src?: EventSource): void {
@@ -88,14 +91,14 @@ export class BatchAggregator {
       const cur = this.modelFirstSeen[e.model];
       if (cur === undefined || e.ts < cur) this.modelFirstSeen[e.model] = e.ts;
     }
-    if (this.trackSources) this.source(d, { kind: 'request', event: e }, src);
+    if (this.trackSources) this.source(d, e, src);
   }
 
   addUsage(u: UsageRecord, src?: EventSource): void {
     const d = this.delta(u.accountId, u.ts);
     d.acc.addUsage(u);
     this.usage++;
-    if (this.trackSources) this.source(d, { kind: 'usage', event: u }, src);
+    if (this.trackSources) this.source(d, u, src);
   }
 
   add(ev: AnyEvent, src?: EventSource): void {
@@ -117,20 +120,28 @@ export class BatchAggregator {
 export function deltaAbove(d: WindowDelta, watermarks: ReadonlyMap<string, string>): WindowDelta | null {
   const acc = new WindowAcc(d.accountId, d.windowStart);
   const lanes = new Map<string, LaneRange>();
-  const events: SourcedEvent[] = [];
-  for (const se of d.events) {
-    const wm = watermarks.get(se.src.lane);
-    if (wm !== undefined && compareSeq(se.src.seq, wm) <= 0) continue;
-    if (se.ev.kind === 'request') acc.addRequest(se.ev.event);
-    else acc.addUsage(se.ev.event);
-    events.push(se);
-    const r = lanes.get(se.src.lane);
-    if (r === undefined) lanes.set(se.src.lane, { min: se.src.seq, max: se.src.seq });
-    else {
-      if (compareSeq(se.src.seq, r.min) < 0) r.min = se.src.seq;
-      if (compareSeq(se.src.seq, r.max) > 0) r.max = se.src.seq;
-    }
+  const events: BareEvent[] = [];
+  const sources: EventSource[] = [];
+  for (let i = 0; i < d.events.length; i++) {
+    const ev = d.events[i];
+    const src = d.sources[i];
+    const wm = watermarks.get(src.lane);
+    if (wm !== undefined && compareSeq(src.seq, wm) <= 0) continue;
+    if (isUsage(ev)) acc.addUsage(ev);
+    else acc.addRequest(ev);
+    events.push(ev);
+    sources.push(src);
+    noteLane(lanes, src);
   }
   if (events.length === 0) return null;
-  return { key: d.key, accountId: d.accountId, windowStart: d.windowStart, acc, lanes, events };
+  return { key: d.key, accountId: d.accountId, windowStart: d.windowStart, acc, lanes, events, sources };
+}
+
+function noteLane(lanes: Map<string, LaneRange>, src: EventSource): void {
+  const r = lanes.get(src.lane);
+  if (r === undefined) lanes.set(src.lane, { min: src.seq, max: src.seq });
+  else {
+    if (compareSeq(src.seq, r.min) < 0) r.min = src.seq;
+    if (compareSeq(src.seq, r.max) > 0) r.max = src.seq;
+  }
 }

@@ -354,14 +354,19 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   const useful: number[] = [];
   const usefulOf: Int32Array[] = new Array(N);
   for (let i = 0; i < N; i++) {
-    useful.length = 0;
-    for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && weight[id] >= cfg.minAttributeWeight) useful.push(id);
-    if (useful.length > cfg.maxAttributesPerAccount) {
-      useful.sort((x, y) => df[x] - df[y] || x - y);
-      useful.length = cfg.maxAttributesPerAccount;
+    // The cap applies per family, so many shared templates cannot crowd out infrastructure evidence.
+    const kept: number[] = [];
+    for (const family of ['content', 'infra'] as const) {
+      useful.length = 0;
+      for (const id of accAttrs[i]) if (fam[id] === family && df[id] >= 2 && df[id] <= K && weight[id] >= cfg.minAttributeWeight) useful.push(id);
+      if (useful.length > cfg.maxAttributesPerAccount) {
+        useful.sort((x, y) => df[x] - df[y] || x - y);
+        useful.length = cfg.maxAttributesPerAccount;
+      }
+      for (const id of useful) kept.push(id);
     }
-    for (const id of useful) (postings[id] ??= []).push(i);
-    usefulOf[i] = Int32Array.from(useful);
+    for (const id of kept) (postings[id] ??= []).push(i);
+    usefulOf[i] = Int32Array.from(kept);
   }
   // ---------------- timing: MinHash LSH candidates ----------------
   const bucketMs = cfg.syncBucketMs;

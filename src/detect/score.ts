@@ -86,46 +86,49 @@ export function accountSignals(
   };
   const size = cluster ? cluster.cluster.accountIds.length : 0;
   if (link && cluster) {
-    if (link.families.timing > 0) {
+    // An account's strength per family is its strongest verified link into the cluster (edges are already
+    // verified evidence; the mean would punish members that also have weaker second links).
+    const fam = link.maxFamilies;
+    if (fam.timing >= 0.2) {
       push(
         'synchronized-activity',
         'timing',
-        link.families.timing,
+        fam.timing,
         Number(link.meanPhi.toFixed(3)),
         0,
         `active in the same ${cfg.linkage.syncBucketMs / 60_000}-min buckets as ${link.syncPeers} other account(s) of cluster ${cluster.cluster.clusterId} (${size} accounts): mean phi correlation ${link.meanPhi.toFixed(2)}, where unrelated accounts score ~0`,
       );
     }
-    if (link.families.content > 0) {
+    if (fam.content >= 0.2) {
       push(
         'shared-templates',
         'content',
-        link.families.content,
+        fam.content,
         link.sharedTemplates,
         0,
         `shares ${link.sharedTemplates} rare prompt template(s) with other accounts (each held by at most ${cfg.linkage.maxAttributeAccounts} accounts; organic accounts share none)`,
       );
     }
-    if (link.families.infra > 0) {
+    if (fam.infra >= 0.2) {
       // Proxies and NATs mix customers: infrastructure alone stays below "strong" unless timing or content agree.
-      const corroborated = link.families.timing >= 0.3 || link.families.content >= 0.3;
+      const corroborated = fam.timing >= 0.3 || fam.content >= 0.3;
       const shared = cluster.cluster.evidence.sharedAttributes.filter((a) => a.family === 'infra').slice(0, 3);
       push(
         'shared-infrastructure',
         'infra',
-        corroborated ? link.families.infra : Math.min(link.families.infra, 0.55),
-        Number(link.families.infra.toFixed(3)),
+        corroborated ? fam.infra : Math.min(fam.infra, 0.55),
+        Number(fam.infra.toFixed(3)),
         0,
         `shares rare IPs/subnets/user agents/API keys with cluster ${cluster.cluster.clusterId}` +
           (shared.length ? ` (e.g. ${shared.map((a) => `${a.attribute} held by ${a.members} members, ${a.population} accounts overall`).join('; ')})` : ''),
       );
     }
-    if (link.families.signup > 0) {
+    if (fam.signup >= 0.2) {
       const spread = cluster.cluster.evidence.signupSpreadMs;
       push(
         'signup-burst',
         'signup',
-        link.families.signup,
+        fam.signup,
         spread ?? 0,
         cfg.linkage.signupBucketMs,
         `created within the same ${cfg.linkage.signupBucketMs / 60_000}-min sign-up burst as linked accounts` + (spread !== null ? ` (cluster sign-ups spread over ${hours(spread)})` : ''),

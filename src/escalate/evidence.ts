@@ -87,13 +87,27 @@ export interface BuildEvidenceInput {
   /** Cluster members and their windows (may be empty). */
   members?: { accountId: string; windows: WindowItem[]; status?: string; score?: number }[];
   scorer?: Record<string, unknown>;
-  /** Keep at most this many hourly points (most recent). */
+  /** Keep at most this many hourly points (most recent). @default 168 (a week) */
   maxPoints?: number;
+  /** Models named per timeline point; the rest are summed as `other`. @default 8 */
+  maxModels?: number;
+  /** Largest scorer evidence (JSON bytes) kept on the case; larger is replaced by a note. @default 50000 */
+  maxScorerBytes?: number;
+}
+
+/** A DynamoDB item is at most 400 KB: everything in the snapshot is bounded. */
+function capModels(models: Record<string, number>, keep: Set<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [m, n] of Object.entries(models)) {
+    const k = keep.has(m) ? m : 'other';
+    out[k] = (out[k] ?? 0) + n;
+  }
+  return out;
 }
 
 export function buildEvidence(input: BuildEvidenceInput): Evidence {
   const windows = input.windows.filter((w) => Number.isFinite(windowStartOf(w))).sort((a, b) => windowStartOf(a) - windowStartOf(b));
-  const kept = windows.slice(-(input.maxPoints ?? 24 * 14));
+  const kept = new Set(windows.slice(-(input.maxPoints ?? 24 * 7)));
   const totals = { requests: 0, errors: 0, models: {} as Record<string, number>, promptClasses: {} as Record<string, number>, inputTokens: 0, outputTokens: 0 };
   const timeline: TimelinePoint[] = [];
   let createdAt: number | null = null;
@@ -109,7 +123,20 @@ export function buildEvidence(input: BuildEvidenceInput): Evidence {
     addInto(totals.promptClasses, pcs);
     const ac = num(w.accountCreatedAt ?? w.createdAt);
     if (ac > 0) createdAt = createdAt === null ? ac : Math.min(createdAt, ac);
-    if (kept.includes(w)) timeline.push({ t: windowStartOf(w), n: num(w.n), models, promptClasses: pcs, errors });
+    if (kept.has(w)) timeline.push({ t: windowStartOf(w), n: num(w.n), models, promptClasses: pcs, errors });
+  }
+  const topModels = new Set(
+    Object.entries(totals.models)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, input.maxModels ?? 8)
+      .map(([m]) => m),
+  );
+  for (const p of timeline) p.models = capModels(p.models, topModels);
+  totals.models = capModels(totals.models, topModels);
+  let scorer = input.scorer && Object.keys(input.scorer).length ? input.scorer : undefined;
+  if (scorer) {
+    const size = JSON.stringify(scorer).length;
+    if (size > (input.maxScorerBytes ?? 50_000)) scorer = { omitted: `scorer evidence of ${size} bytes exceeds the snapshot limit` };
   }
   const sets = accountSets(windows);
   const cluster: ClusterMember[] = (input.members ?? []).map((m) => ({
@@ -128,6 +155,6 @@ export function buildEvidence(input: BuildEvidenceInput): Evidence {
     templates: [...sets.templates].sort().slice(0, 50),
     accountCreatedAt: createdAt,
     cluster,
-    ...(input.scorer && Object.keys(input.scorer).length ? { scorer: input.scorer } : {}),
+    ...(scorer ? { scorer } : {}),
   };
 }

@@ -154,7 +154,7 @@ describe('DynamoDB item mapping and update planning', () => {
 
     // With the exact stored item (after a failed condition), only records above the watermark are re-applied.
     const above = deltaAbove(d, new Map([['shardId-000000000000', '104']]))!;
-    expect(above.acc.n).toBe(d.events.filter((e) => Number(e.src.seq) > 104).length);
+    expect(above.acc.n).toBe(d.sources.filter((src) => Number(src.seq) > 104).length);
     expect(deltaAbove(d, new Map([['shardId-000000000000', '999']]))).toBeNull();
     const exact = planWindowUpdate(above, 30, { item: { firstTs: { N: '1' }, lastTs: { N: String(Number.MAX_SAFE_INTEGER) } } });
     expect(Object.values(exact.ExpressionAttributeNames)).not.toContain('firstTs');

@@ -112,6 +112,16 @@ describe('evidence', () => {
     expect(e.cluster[0].links).toEqual(expect.arrayContaining(['1 shared source IP', '1 shared prompt template', '1 shared API key', expect.stringMatching(/same minutes/)]));
     expect(e.cluster[1].links).toEqual([]);
   });
+  test('the snapshot is bounded (models per point, points, scorer evidence)', () => {
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`m:model-${String(i).padStart(2, '0')}`, 12 - i]));
+    const windows = Array.from({ length: 400 }, (_, i) => ({ pk: 'A#a', sk: `W#${String(i * H).padStart(13, '0')}`, n: 78, ...many }));
+    const e = buildEvidence({ windows, scorer: { blob: 'x'.repeat(60_000) } });
+    expect(e.timeline).toHaveLength(168);
+    expect(Object.keys(e.timeline[0].models)).toHaveLength(9);
+    expect(e.totals.models.other).toBe((4 + 3 + 2 + 1) * 400);
+    expect(e.scorer).toEqual({ omitted: expect.stringMatching(/exceeds the snapshot limit/) });
+    expect(JSON.stringify(e).length).toBeLessThan(100_000);
+  });
   test('explainLinks with nothing in common', () => {
     expect(explainLinks(accountSets([]), accountSets([]))).toEqual([]);
   });

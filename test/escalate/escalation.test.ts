@@ -42,6 +42,12 @@ describe('Escalation state machine', () => {
     expect(r.Catch[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'MarkError' });
   });
 
+  test('no heartbeat requirement unless configured', () => {
+    const plain = synthEscalation();
+    expect(plain.definition.States.Review.HeartbeatSeconds).toBeUndefined();
+    expect(plain.definition.States.Review.TimeoutSeconds).toBe(86400);
+  });
+
   test('every task retries and catches; a failed suspension is compensated', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([n]) => n).sort()).toEqual(['ApplySuspension', 'CheckGuardrails', 'CompensateSuspension', 'Dismiss', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
@@ -127,6 +133,6 @@ describe('validation', () => {
     expect(() => synthEscalation({ reviewTimeout: Duration.days(20) })).toThrow(/reviewTimeout must be between 1 second and 13 days.*20 days/);
     expect(() => synthEscalation({ banBase: Duration.days(2), banMax: Duration.days(1) })).toThrow(/banMax must be at least banBase/);
     expect(() => synthEscalation({ breakerMaxShare: 2 })).toThrow('breakerMaxShare must be in (0, 1], got 2');
-    expect(() => synthEscalation({ reviewHeartbeat: Duration.days(2) })).toThrow(/reviewHeartbeat must not exceed reviewTimeout/);
+    expect(() => synthEscalation({ reviewHeartbeat: Duration.days(2) })).toThrow(/reviewHeartbeat must be shorter than reviewTimeout/);
   });
 });

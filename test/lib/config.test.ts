@@ -74,7 +74,18 @@ describe('context overrides reach the template', () => {
       demoThrottleBurstLimit: 20,
       demoAuthorizerCacheTtlSeconds: 30,
       dataRemovalPolicy: 'destroy',
+      scoreIntervalMinutes: 2,
+      scoreLookbackHours: 48,
+      detectionConfig: { decisions: { suspendScore: 0.97 } },
     },
+  });
+
+  test('scorer schedule, timeout capped to it, lookback and detection overrides', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+    const scorer = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => /GuardScorerFunction/.test(id))![1];
+    expect(scorer.Properties.Timeout).toBe(120);
+    expect(scorer.Properties.Environment.Variables.LOOKBACK_HOURS).toBe('48');
+    expect(JSON.parse(scorer.Properties.Environment.Variables.DETECTION_CONFIG)).toEqual({ decisions: { suspendScore: 0.97 } });
   });
 
   test('stream mode, shards, retention', () => {
@@ -121,6 +132,13 @@ describe('other ways in', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     template.resourceCountIs('Custom::DistillGuardStageAccessLog', 1);
     // no demo API, so the account-level API Gateway role is created by the attachment
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  test('demo API and an existing stage together: exactly one AWS::ApiGateway::Account', () => {
+    const { template } = synthStack({ context: { existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod' } });
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('Custom::DistillGuardStageAccessLog', 1);
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 

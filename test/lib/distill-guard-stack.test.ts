@@ -114,6 +114,30 @@ describe('aggregation', () => {
   });
 });
 
+describe('detection', () => {
+  test('the scorer runs on a schedule, reads both tables and starts the escalation workflow', () => {
+    const scorerId = logicalId('AWS::Lambda::Function', /GuardScorerFunction/);
+    const smId = logicalId('AWS::StepFunctions::StateMachine', /Escalation/);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [scorerId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          FEATURES_TABLE: { Ref: logicalId('AWS::DynamoDB::Table', /Features/) },
+          CONTROL_TABLE: { Ref: logicalId('AWS::DynamoDB::Table', /Control/) },
+          STATE_MACHINE_ARN: { Ref: smId },
+          DETECTION_CONFIG: '{}',
+        }),
+      },
+    });
+    const policies = resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => /GuardScorerFunction/.test(id));
+    expect(JSON.stringify(policies)).toContain('states:StartExecution');
+  });
+});
+
 describe('control table', () => {
   test('pk/sk, byState GSI, TTL expiresAt, NEW_IMAGE stream (the outbox), KMS, retained', () => {
     const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => /Control/.test(id))!;

@@ -46,3 +46,8 @@ test('every acknowledgement has a specific reason', () => {
     expect(a.paths.length).toBeGreaterThan(0);
   }
 });
+
+test('docs/deploy.md lists every acknowledgement', () => {
+  const doc = require('fs').readFileSync(require('path').join(__dirname, '../../docs/deploy.md'), 'utf8') as string;
+  for (const a of NAG_ACKNOWLEDGEMENTS) expect(doc).toContain(`| \`${a.id}\` |`);
+});

@@ -195,8 +195,8 @@ describe('time', () => {
     const first = baseEvents.find((e) => e.log.path.includes(`/models/${newModel}/`));
     expect(first).toBeDefined();
     const t = Number(first!.log.requestTimeEpoch);
-    expect(t).toBeGreaterThanOrEqual(newModelReleaseAt);
-    expect(t - newModelReleaseAt).toBeLessThan(2 * HOUR);
+    expect(t).toBe(newModelReleaseAt);
+    expect(baseEvents.filter((e) => Number(e.log.requestTimeEpoch) < newModelReleaseAt && e.log.path.includes(`/${newModel}/`))).toEqual([]);
     expect(newModelReleaseAt).toBeGreaterThan(base.meta.start + DAY / 2);
     expect(newModelReleaseAt).toBeLessThan(base.meta.end - DAY / 2);
   });

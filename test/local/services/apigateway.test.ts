@@ -65,3 +65,55 @@ test('errors: unknown key is NotFoundException, bad patch is BadRequestException
   const res = await fetch(`${gw.endpoint}/apikeys`);
   expect(res.status).toBe(403);
 });
+
+test('a Step Functions aws-sdk:apigateway suspension step (Map over the account’s keys) disables them', async () => {
+  const { startStepFunctions } = await import('../../../local/services/stepfunctions');
+  const sfn = await startStepFunctions({ endpoints: { api_gateway: gw.endpoint } });
+  try {
+    gw.createApiKey({ name: 'sfn-1', customerId: 'acct-sfn', enabled: true });
+    gw.createApiKey({ name: 'sfn-2', customerId: 'acct-sfn', enabled: true });
+    const other = gw.createApiKey({ name: 'sfn-other', customerId: 'acct-other', enabled: true });
+    const sm = sfn.createStateMachine('disable-keys', {
+      StartAt: 'FindKeys',
+      States: {
+        FindKeys: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:apigateway:getApiKeys',
+          Parameters: { 'CustomerId.$': '$.accountId', IncludeValues: false },
+          ResultSelector: { 'ids.$': '$.Items[*].Id' },
+          ResultPath: '$.keys',
+          Next: 'DisableEach',
+        },
+        DisableEach: {
+          Type: 'Map',
+          ItemsPath: '$.keys.ids',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Disable',
+            States: {
+              Disable: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::aws-sdk:apigateway:updateApiKey',
+                Parameters: { 'ApiKey.$': '$', PatchOperations: [{ Op: 'replace', Path: '/enabled', Value: 'false' }] },
+                ResultSelector: { 'id.$': '$.Id', 'enabled.$': '$.Enabled' },
+                End: true,
+              },
+            },
+          },
+          ResultPath: '$.disabled',
+          End: true,
+        },
+      },
+    });
+    const { executionArn } = sfn.startExecution(sm, { accountId: 'acct-sfn' });
+    const v = await sfn.waitForExecution(executionArn);
+    expect(v.status).toBe('SUCCEEDED');
+    const out = JSON.parse(v.output!) as { disabled: Array<{ id: string; enabled: boolean }> };
+    expect(out.disabled).toHaveLength(2);
+    expect(out.disabled.every((d) => d.enabled === false)).toBe(true);
+    expect(gw.apiKeys().filter((k) => k.customerId === 'acct-sfn').every((k) => !k.enabled)).toBe(true);
+    expect(gw.apiKeys().find((k) => k.id === other.id)?.enabled).toBe(true);
+  } finally {
+    await sfn.stop();
+  }
+});

@@ -72,7 +72,8 @@ function definition(reviewTimeout: number, heartbeat?: number): string {
         Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
         Parameters: { 'QueueUrl.$': '$.queueUrl', MessageBody: { 'caseId.$': '$.caseId', 'taskToken.$': '$$.Task.Token' } },
         TimeoutSeconds: reviewTimeout,
-        ...(heartbeat ? { HeartbeatSeconds: heartbeat } : {}),
+        // like AWS, States.TaskFailed must not match a (heartbeat) timeout: no retry, straight to the Catch
+        ...(heartbeat ? { HeartbeatSeconds: heartbeat, Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 2, IntervalSeconds: 1 }] } : {}),
         ResultPath: '$.review',
         Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Overdue' }],
         Next: 'Decide',
@@ -214,6 +215,10 @@ test('a missed heartbeat is caught by a States.Timeout catcher', async () => {
   const out = JSON.parse(d.output!);
   expect(out.outcome).toBe('overdue');
   expect(out.error.Error).toBe('States.Timeout');
+  // the States.TaskFailed retrier did not fire: one review message only
+  const history = sfnLocal.history(executionArn!).map((e) => e.type);
+  expect(history.filter((t) => t === 'TaskStateEntered')).toHaveLength(3); // Score, RecordCase, Review
+  expect(history).not.toContain('TaskStateRetried');
 });
 
 test('StartExecution is idempotent by name: same input returns the running execution, other input is refused', async () => {

@@ -1,0 +1,115 @@
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { resolveDetectionConfig, type DeepPartial, type DetectionConfig } from '../../src/detect/config';
+import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { DETECT_DEFAULTS } from './defaults';
+
+export interface ScorerProps {
+  /** The features table (AccountWindows, `byHour` GSI, `MODEL#<model>/FIRST`). */
+  readonly featuresTable: dynamodb.ITable;
+  /** The control table (`ACCOUNT#<id>/SCORE` and `/STATUS`, `ALLOW#<id>`, `CONFIG/SHADOW`, `byState` GSI). */
+  readonly controlTable: dynamodb.ITable;
+  /** The escalation workflow started for accounts reaching review/suspend (execution name = caseId). */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Time between scorer runs.
+   * @default Duration.minutes(5)
+   */
+  readonly schedule?: Duration;
+  /**
+   * History each run reads (whole hours).
+   * @default Duration.hours(72)
+   */
+  readonly lookback?: Duration;
+  /**
+   * Overrides of the detection thresholds (src/detect/config.ts), validated at synth time and passed as
+   * DETECTION_CONFIG.
+   * @default - the defaults of src/detect/config.ts
+   */
+  readonly detectionConfig?: DeepPartial<DetectionConfig>;
+  /**
+   * Scorer memory in MB.
+   * @default 1769
+   */
+  readonly memorySize?: number;
+  /**
+   * Scorer timeout (must be shorter than the schedule).
+   * @default Duration.minutes(4)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Name of the features table's hour index.
+   * @default 'byHour'
+   */
+  readonly byHourIndexName?: string;
+  /**
+   * Name of the control table's state index.
+   * @default 'byState'
+   */
+  readonly byStateIndexName?: string;
+}
+
+/**
+ * The scheduled scorer: an EventBridge schedule runs one function that reads the last `lookback` of feature
+ * windows, links accounts across the whole active population, scores them, writes SCORE items and starts the
+ * escalation workflow. One run at a time (reserved concurrency 1): runs never overlap.
+ */
+export class Scorer extends Construct {
+  readonly function: DistillGuardFunction;
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ScorerProps) {
+    super(scope, id);
+    const schedule = props.schedule ?? DETECT_DEFAULTS.schedule;
+    const timeout = props.timeout ?? DETECT_DEFAULTS.timeout;
+    const lookback = props.lookback ?? DETECT_DEFAULTS.lookback;
+    if (schedule.toSeconds() < 60) throw new Error(`scorer schedule must be at least 1 minute, got ${schedule.toHumanString()}`);
+    if (timeout.toSeconds() > schedule.toSeconds()) {
+      throw new Error(`scorer timeout (${timeout.toHumanString()}) must not exceed the schedule (${schedule.toHumanString()})`);
+    }
+    const lookbackHours = Math.round(lookback.toHours({ integral: false }));
+    if (lookbackHours < 1 || lookbackHours > 720) throw new Error(`scorer lookback must be between 1 and 720 hours, got ${lookback.toHumanString()}`);
+    // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
+    resolveDetectionConfig(props.detectionConfig ?? {});
+    this.function = new DistillGuardFunction(this, 'Function', {
+      entry: 'lambdas/detect/scorer.ts',
+      serviceName: 'distill-guard-scorer',
+      description: 'distill-guard scorer: features -> linkage, pivot, scoring -> SCORE items and escalation workflows',
+      memorySize: props.memorySize ?? DETECT_DEFAULTS.memorySize,
+      timeout,
+      reservedConcurrentExecutions: 1,
+      environment: {
+        FEATURES_TABLE: props.featuresTable.tableName,
+        CONTROL_TABLE: props.controlTable.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        DETECTION_CONFIG: JSON.stringify(props.detectionConfig ?? {}),
+        LOOKBACK_HOURS: String(lookbackHours),
+        BY_HOUR_INDEX: props.byHourIndexName ?? 'byHour',
+        BY_STATE_INDEX: props.byStateIndexName ?? 'byState',
+      },
+    });
+    // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of MODEL# items); control table
+    // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem for SCORE items only.
+    props.featuresTable.grantReadData(this.function);
+    props.controlTable.grantReadData(this.function);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } },
+      }),
+    );
+    props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
+    props.stateMachine.grantStartExecution(this.function);
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'distill-guard scorer schedule',
+      schedule: events.Schedule.rate(schedule),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: schedule })],
+    });
+  }
+}

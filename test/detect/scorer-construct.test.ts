@@ -1,0 +1,71 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Scorer, type ScorerProps } from '../../lib/detect/scorer';
+
+function synth(extra: Partial<ScorerProps> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'ScorerTest');
+  const featuresTable = new dynamodb.Table(stack, 'Features', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+  const controlTable = new dynamodb.Table(stack, 'Control', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+  const stateMachine = new sfn.StateMachine(stack, 'Workflow', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')) });
+  new Scorer(stack, 'Scorer', { featuresTable, controlTable, stateMachine, ...extra });
+  return Template.fromStack(stack);
+}
+
+describe('Scorer construct', () => {
+  const t = synth();
+
+  test('an EventBridge schedule (default every 5 minutes) invokes the scorer function', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScorerFunction'), 'Arn'] }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 1 }) })]),
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+  });
+
+  test('function: Node 22 on ARM64, one run at a time, wiring in the environment', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 1769,
+      Timeout: 240,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          FEATURES_TABLE: { Ref: Match.stringLikeRegexp('Features') },
+          CONTROL_TABLE: { Ref: Match.stringLikeRegexp('Control') },
+          STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('Workflow') },
+          DETECTION_CONFIG: '{}',
+          LOOKBACK_HOURS: '72',
+        }),
+      },
+    });
+  });
+
+  test('least privilege: read features, read control + UpdateItem on ACCOUNT# keys only, StartExecution on the workflow', () => {
+    const policies = t.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const update = statements.find((s: any) => s.Action === 'dynamodb:UpdateItem');
+    expect(update.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } });
+    const start = statements.find((s: any) => s.Action === 'states:StartExecution');
+    expect(start.Resource).toEqual({ Ref: expect.stringMatching(/Workflow/) });
+    for (const s of statements) {
+      const actions = [].concat(s.Action);
+      expect(actions).not.toContain('dynamodb:PutItem');
+      expect(actions).not.toContain('dynamodb:DeleteItem');
+    }
+  });
+
+  test('props: schedule, lookback and validated detection config', () => {
+    const t2 = synth({ schedule: Duration.minutes(15), lookback: Duration.hours(24), detectionConfig: { decisions: { suspendScore: 0.9 } } });
+    t2.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    t2.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ LOOKBACK_HOURS: '24', DETECTION_CONFIG: '{"decisions":{"suspendScore":0.9}}' }) },
+    });
+    expect(() => synth({ detectionConfig: { decisions: { nope: 1 } } as any })).toThrow(/unknown detection config key 'decisions.nope'/);
+    expect(() => synth({ schedule: Duration.minutes(2) })).toThrow(/scorer timeout \(4 minutes\) must not exceed the schedule \(2 minutes\)/);
+    expect(() => synth({ lookback: Duration.days(60) })).toThrow(/lookback must be between 1 and 720 hours/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * The scheduled scorer against DynamoDB Local (tables created from the synthesized constructs). Step Functions
+ * has no wire-compatible emulator here, so StartExecution is mocked (aws-sdk-client-mock), including the
+ * ExecutionAlreadyExists error path.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
+import { createFeaturesTable } from '../../bench/features-table';
+import { ControlTable } from '../../lib/state/control-table';
+import { windowToItem } from '../../src/aggregate/item';
+import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
+import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
+import { HOUR, T0, population, windowsOf } from './fixtures';
+
+let emu: RunningEmulator;
+let ddb: DynamoDBClient;
+const FEATURES = 'features-scorer-test';
+const CONTROL = 'control-scorer-test';
+const NOW = T0 + 3 * 24 * HOUR;
+const pop = population();
+
+async function createControlTable(): Promise<void> {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'ControlDefinition');
+  new ControlTable(stack, 'Control');
+  const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
+  const p = Object.values(tables)[0].Properties as Record<string, any>;
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: CONTROL,
+      KeySchema: p.KeySchema,
+      AttributeDefinitions: p.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+    }),
+  );
+}
+
+beforeAll(async () => {
+  emu = await startDynamoDbLocal();
+  ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
+  await createFeaturesTable(ddb, FEATURES);
+  await createControlTable();
+  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30));
+  for (let i = 0; i < items.length; i += 25) {
+    await ddb.send(new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as any } })) } }));
+  }
+  const first: Record<string, number> = {};
+  for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
+  for (const [m, ts] of Object.entries(first)) {
+    await ddb.send(new PutItemCommand({ TableName: FEATURES, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) }, model: { S: m } } }));
+  }
+  // cot_7 is allowlisted by an operator; pivot_5 already has an open case.
+  await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'ALLOW#cot_7', sk: 'ALLOW', accountId: 'cot_7', owner: 'ops', reason: 'test', expiresAt: Math.floor(NOW / 1000) + 3600, gsi1pk: 'ALLOW', gsi1sk: 'cot_7' }) }));
+  await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'ACCOUNT#pivot_5', sk: 'STATUS', status: 'active', openCaseId: 'case-x' }) }));
+}, 120_000);
+
+afterAll(async () => {
+  ddb?.destroy();
+  await emu?.stop();
+});
+
+describe('scheduled scorer', () => {
+  const sfnMock = mockClient(SFNClient);
+  const deps = () => ({
+    ddb,
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    featuresTable: FEATURES,
+    controlTable: CONTROL,
+    stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:escalation',
+    config: DEFAULT_DETECTION_CONFIG,
+    lookbackHours: 72,
+    now: NOW,
+  });
+
+  test('reads windows through the byHour GSI, scores, writes SCORE items and starts one workflow per flagged account', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const summary = await runScorer(deps());
+    expect(summary.accounts).toBe(new Set(pop.reqs.map((r) => r.accountId)).size);
+    expect(summary.allowlisted).toBe(1);
+    const started = sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    const startedIds = started.map((s) => JSON.parse(s.input!).accountId).sort();
+    const expected = pop.campaign.filter((a) => a !== 'cot_7' && a !== 'pivot_5').sort();
+    expect(startedIds).toEqual(expected);
+    const input = JSON.parse(started[0].input!);
+    expect(started[0].name).toBe(input.caseId);
+    expect(input).toEqual(
+      expect.objectContaining({
+        caseId: caseIdFor(input.accountId, NOW),
+        decision: 'suspend',
+        flaggedAt: NOW,
+        clusterId: expect.stringMatching(/^c-/),
+        relatedAccountIds: expect.any(Array),
+        reasons: expect.arrayContaining(['synchronized-activity']),
+        evidence: expect.objectContaining({ cluster: expect.any(Object), features: expect.any(Object) }),
+      }),
+    );
+    expect(input.reasonDetails[0]).toEqual({ signal: expect.any(String), value: expect.any(Number), baseline: expect.any(Number), text: expect.any(String) });
+    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_0', sk: 'SCORE' }) }))).Item!);
+    expect(score).toEqual(expect.objectContaining({ decision: 'suspend', firstFlaggedAt: NOW, reasons: expect.arrayContaining(['cot-elicitation']) }));
+    const allowed = await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_7', sk: 'SCORE' }) }));
+    expect(allowed.Item).toBeUndefined();
+    // Organic accounts are never escalated.
+    for (const id of startedIds) expect(pop.organic).not.toContain(id);
+  }, 120_000);
+
+  test('a re-run keeps firstFlaggedAt and treats ExecutionAlreadyExists as an open case', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const summary = await runScorer({ ...deps(), now: NOW + 5 * 60_000 });
+    expect(summary.casesStarted).toBe(0);
+    expect(summary.casesAlreadyOpen).toBeGreaterThan(0);
+    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_0', sk: 'SCORE' }) }))).Item!);
+    expect(score.firstFlaggedAt).toBe(NOW);
+    expect(score.updatedAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
+  }, 120_000);
+
+  test('global shadow from CONFIG/SHADOW: scores are written, nothing is escalated', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'CONFIG', sk: 'SHADOW', global: true, signals: [] }) }));
+    const summary = await runScorer(deps());
+    expect(summary.shadow.global).toBe(true);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(summary.decisions.suspend).toBe(0);
+    expect(summary.decisions.monitor).toBeGreaterThan(0);
+    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'CONFIG', sk: 'SHADOW', global: false, signals: [] }) }));
+  }, 120_000);
+
+  test('case ids are valid execution names, stable per account and day', () => {
+    const id = caseIdFor('acct:weird@name', NOW);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(caseIdFor('acct:weird@name', NOW + HOUR)).toBe(id);
+    expect(caseIdFor('acct:weird@name', NOW + 24 * HOUR)).not.toBe(id);
+    expect(caseIdFor('acct_weird_name', NOW)).not.toBe(id);
+  });
+});
