@@ -483,3 +483,7 @@ export function pickConfig(props: object | undefined): Partial<DistillGuardConfi
   for (const [k, v] of Object.entries(props ?? {})) if (k in CONFIG_SPEC) out[k] = v;
   return out as Partial<DistillGuardConfig>;
 }
+
+/** Compile-time check: the defaults are a complete, well-typed configuration. */
+const DEFAULTS_ARE_A_CONFIG: DistillGuardConfig = DEFAULT_CONFIG;
+void DEFAULTS_ARE_A_CONFIG;

@@ -45,7 +45,7 @@ export const DEFAULT_CONFIG = {
   detectionConfig: {},
 
   shadowMode: ESCALATE_DEFAULTS.shadowMode as boolean,
-  shadowSignals: [...ESCALATE_DEFAULTS.shadowSignals],
+  shadowSignals: [...ESCALATE_DEFAULTS.shadowSignals] as string[],
   reviewTimeoutHours: ESCALATE_DEFAULTS.reviewTimeout.toHours(),
   banBaseHours: ESCALATE_DEFAULTS.banBase.toHours(),
   banFactor: ESCALATE_DEFAULTS.banFactor as number,

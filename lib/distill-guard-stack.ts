@@ -40,6 +40,13 @@ export class DistillGuardStack extends Stack {
       });
     }
 
+    if (this.demoApi) {
+      const monitoring = this.guard.monitoring;
+      monitoring.monitorFunction({ fn: this.demoApi.authorizerFn, name: 'DemoAuthorizer' });
+      monitoring.monitorFunction({ fn: this.demoApi.modelFn, name: 'DemoModelStub' });
+      monitoring.monitorApi(this.demoApi.api, this.demoApi.stage.stageName, 'DemoApi');
+    }
+
     new CfnOutput(this, 'IngestionStreamName', { value: this.guard.ingestion.stream.streamName, description: 'Kinesis stream (access logs + usage events)' });
     new CfnOutput(this, 'AccessLogGroupName', { value: this.guard.ingestion.accessLogGroup.logGroupName, description: 'access-log group (subscribed to the stream)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.guard.monitoring.alarmTopic.topicArn, description: 'SNS topic every alarm notifies' });

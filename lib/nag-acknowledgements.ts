@@ -50,7 +50,7 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:
-      'AWSLambdaBasicExecutionRole only grants logs:CreateLogGroup/CreateLogStream/PutLogEvents; every distill-guard function writes to its own retention-bounded log group (the UpdateStage custom-resource provider is aws-cdk-lib's)',
+      'AWSLambdaBasicExecutionRole only grants logs:CreateLogGroup/CreateLogStream/PutLogEvents; every distill-guard function writes to its own retention-bounded log group (except the UpdateStage custom-resource provider, which aws-cdk-lib builds)',
     paths: [FUNCTION_ROLES],
   },
   {

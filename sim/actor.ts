@@ -4,7 +4,7 @@
  * model choice with new-model adoption, prompt class, tokens, and the HTTP outcome (429s, 4xx, 5xx).
  */
 import type { PromptClass } from '../src/shared/contract';
-import { CURVES, DAY, HOUR, MINUTE, Network, TOKENS, isWeekend } from './catalog';
+import { HOUR, MINUTE, Network, TOKENS, isWeekend } from './catalog';
 import { Rng, Weighted } from './rng';
 import type { AccountLabel, Variant } from './types';
 
@@ -160,9 +160,8 @@ export function sessions(rng: Rng, dayStart: number, spec: SessionSpec, out: num
   for (let s = 0; s < n; s++) {
     const localHour = picker.draw(rng);
     const utcHour = (((localHour - spec.tz) % 24) + 24) % 24;
-    let t = dayStart + utcHour * HOUR + rng.next() * HOUR;
+    const t = dayStart + utcHour * HOUR + rng.next() * HOUR;
     session(rng, t, Math.max(1, Math.round(rng.lognormal(spec.reqMedian, spec.reqSigma))), spec.gapMedianS, spec.gapSigma, out);
-    t += 0;
   }
 }
 
@@ -242,4 +241,3 @@ export class Sticky<T> {
   }
 }
 
-export { CURVES, DAY };

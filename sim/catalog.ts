@@ -162,7 +162,7 @@ export class Network {
   readonly residentialProxy: string[] = [];
   private readonly used = new Set<string>();
 
-  constructor(private readonly rng: Rng) {
+  constructor(rng: Rng) {
     const seen = new Set<string>();
     while (this.ispPrefixes.length < 160) {
       const p = `${rng.pick(RESIDENTIAL_FIRST_OCTETS)}.${rng.int(0, 255)}`;

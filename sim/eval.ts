@@ -56,6 +56,19 @@ export function addRecord(scan: LogScan, accountId: string, t: number, path: str
   }
 }
 
+/**
+ * Without meta.json: the model that appeared last, if it appeared well after the traffic began (a release
+ * mid-run), else null.
+ */
+export function inferNewModel(scan: LogScan): string | null {
+  let start = Infinity;
+  for (const t of scan.modelFirstSeen.values()) start = Math.min(start, t);
+  let best: string | null = null;
+  let bestT = -Infinity;
+  for (const [m, t] of scan.modelFirstSeen) if (t > bestT) [best, bestT] = [m, t];
+  return best !== null && bestT - start > 6 * HOUR ? best : null;
+}
+
 export function emptyScan(): LogScan {
   return { lines: 0, firstSeen: new Map(), modelFirstSeen: new Map(), times: new Map() };
 }

@@ -22,7 +22,7 @@ import {
   templateId,
 } from './catalog';
 import { SessionSpec, SimActor, Sticky, World, diurnalRate, poissonHourly, session, sessions } from './actor';
-import { Rng, Weighted } from './rng';
+import { Weighted } from './rng';
 import type { OrganicType } from './types';
 
 type W<T> = ReadonlyArray<readonly [T, number]>;
@@ -648,23 +648,3 @@ export function hackathonCohort(world: World, size: number): SimActor[] {
   }
   return out;
 }
-
-/** Helper for the population builder: an organic account of a simple type. */
-export function organicOfType(world: World, type: 'hobbyist' | 'chat_app' | 'coding_assistant' | 'office' | 'vpn_user' | 'early_adopter'): SimActor {
-  switch (type) {
-    case 'hobbyist':
-      return hobbyist(world);
-    case 'chat_app':
-      return chatApp(world);
-    case 'coding_assistant':
-      return codingAssistant(world);
-    case 'office':
-      return office(world);
-    case 'vpn_user':
-      return vpnUser(world);
-    case 'early_adopter':
-      return earlyAdopter(world);
-  }
-}
-
-export type { Rng };

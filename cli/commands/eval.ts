@@ -14,6 +14,7 @@ import {
   checkTargets,
   computeMetrics,
   emptyScan,
+  inferNewModel,
   renderTable,
   renderTargets,
   scanLogs,
@@ -98,6 +99,7 @@ async function evalOne(o: EvalOptions, variant: Variant, seed: string, log: (s: 
     if (fs.existsSync(metaFile)) newModel = (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string }).newModel ?? null;
     log(`scanning ${logsPath}`);
     scan = await scanLogs(logsPath);
+    newModel ??= inferNewModel(scan);
   } else {
     dir = path.join(o.work, `${o.scale}-${variant}-seed${seed}`);
     const t0 = Date.now();

@@ -189,21 +189,23 @@ function clusterGraph(c) {
   const ev = c.evidence; const members = ev.cluster || [];
   const card = el('div', { class: 'card wide', id: 'chart-cluster' }, el('h3', {}, `Cluster ${c.clusterId || '-'} · members and what links them`));
   if (!members.length) { card.append(el('div', { class: 'hint' }, 'No related accounts in this case.')); return card; }
-  const W = 1000, H = Math.max(200, 60 + members.length * 18), cx = 130, cy = H / 2;
+  const W = 1000, H = Math.max(160, 50 + members.length * 16), cx = 300, cy = H / 2;
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': 'cluster members' });
   members.forEach((m, i) => {
     const y = members.length === 1 ? cy : 30 + (i * (H - 60)) / (members.length - 1);
-    const x = 330;
+    const x = 560;
     const linked = m.links.length > 0;
     g.append(
       svg('line', { x1: cx, y1: cy, x2: x, y2: y, stroke: linked ? '#4ea1ff' : '#2b3540', 'stroke-width': linked ? Math.min(4, 1 + m.links.length) : 1, 'stroke-dasharray': linked ? '' : '4 4' }),
       svg('circle', { cx: x, cy: y, r: 7, fill: m.status === 'suspended' ? '#e5534b' : '#3fb47a' }),
       svg('text', { x: x + 12, y: y + 4, class: 'strong' }, m.accountId),
-      svg('text', { x: x + 110, y: y + 4 }, m.links.join(' · ') || 'no direct link in the features'),
+      svg('text', { x: x + 110, y: y + 4 }, linked ? `${m.links.length} link${m.links.length > 1 ? 's' : ''}` : 'no direct link'),
     );
   });
   g.append(svg('circle', { cx, cy, r: 11, fill: '#e0a530' }), svg('text', { x: cx - 16, y: cy + 4, 'text-anchor': 'end', class: 'strong big' }, c.accountId));
-  card.append(g);
+  card.append(g, el('table', { class: 'links' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Member'), el('th', {}, 'Status'), el('th', {}, 'What links it to this account'))),
+    el('tbody', {}, members.map((m) => el('tr', {}, el('td', { class: 'mono' }, m.accountId), el('td', {}, m.status || '?'), el('td', {}, m.links.join(' · ') || 'no direct link in the features'))))));
   return card;
 }
 
@@ -259,7 +261,14 @@ function decisionPanel(c, acct) {
       try {
         const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/${verb}`, { reason: reason.value });
         toast(`${verb === 'approve' ? 'Approved' : 'Rejected'} ${c.caseId} as ${r.reviewer}. The workflow is applying it.`);
-        setTimeout(() => { refresh(); selectCase(c.caseId); }, 1200);
+        // Follow the case until the workflow has applied the decision (the state leaves 'review').
+        for (let i = 0; i < 60; i++) {
+          await new Promise((res) => setTimeout(res, 1000));
+          const now = await api(`/api/cases/${encodeURIComponent(c.caseId)}`).catch(() => null);
+          if (now && now.case.state !== 'review' && (now.case.state !== 'closed' || now.case.outcome)) break;
+        }
+        refresh();
+        if (state.selected === c.caseId) selectCase(c.caseId);
       } catch (e) { toast(e.message, true); sync(); }
     };
     approve.addEventListener('click', () => act('approve'));

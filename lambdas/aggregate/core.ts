@@ -30,7 +30,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { IngestStats, decodeRecord, parseAny, type SkipReason, type ParseOptions, type UsageRecord } from '../../src/ingest';
+import { IngestStats, decodeRecord, parseEvent, type SkipReason, type ParseOptions, type UsageRecord } from '../../src/ingest';
 import {
   BatchAggregator,
   compareSeq,
@@ -161,7 +161,6 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
   const agg = new BatchAggregator(true);
   const cache = deps.cache ?? new ItemStateCache();
   const poison: Poison[] = [];
-  const requestOwner = new Map<string, string>();
   const pendingUsage: Array<{ u: UsageRecord; src: EventSource }> = [];
   const lineSamples: Array<Record<string, unknown>> = [];
   const out: BatchOutcome = {
@@ -196,32 +195,23 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
     }
     for (const line of d.entries) {
       stats.lines++;
-      const p = parseAny(line, parseOpts);
-      if (!p.ok) {
-        stats.skip(p.reason);
-        if (lineSamples.length < 5) lineSamples.push({ reason: p.reason, lane: src.lane, seq: src.seq });
-      } else if (p.kind === 'request') {
+      const p = parseEvent(line, parseOpts);
+      if (typeof p === 'string') {
+        stats.skip(p);
+        if (lineSamples.length < 5) lineSamples.push({ reason: p, lane: src.lane, seq: src.seq });
+      } else if (!isUsage(p)) {
         stats.requests++;
-        agg.addRequest(p.event, src);
+        agg.addRequest(p, src);
       } else {
-        pendingUsage.push({ u: p.event, src });
+        pendingUsage.push({ u: p, src });
       }
     }
   }
-  // Usage events that contradict an access log in the same batch (another account's requestId) are skipped.
-  if (pendingUsage.length > 0) {
-    const usageIds = new Set<string>();
-    for (const { u } of pendingUsage) usageIds.add(u.requestId);
-    for (const d of agg.deltas.values()) {
-      for (const e of d.events) if (!isUsage(e) && usageIds.has(e.requestId)) requestOwner.set(e.requestId, e.accountId);
-    }
-  }
+  // Usage events go in after the requests. They are NOT cross-checked against access logs here: whether a
+  // usage event and its access log share a batch depends on timing and on how a failed batch is bisected, so a
+  // batch-level check would make the stored features depend on redelivery (breaking exactly-once). Replay
+  // checks requestId ownership (src/aggregate/replay.ts); detection compares per-window usageN with n.
   for (const { u, src } of pendingUsage) {
-    const owner = requestOwner.get(u.requestId);
-    if (owner !== undefined && owner !== u.accountId) {
-      stats.skip('usage-account-mismatch');
-      continue;
-    }
     stats.usage++;
     agg.addUsage(u, src);
   }

@@ -446,7 +446,8 @@ export class Escalation extends Construct {
       .when(sfn.Condition.stringEquals('$.applied.outcome', 'breaker'), toReview)
       .when(sfn.Condition.stringEquals('$.applied.outcome', 'allowlisted'), dismiss)
       .when(sfn.Condition.stringEquals('$.applied.outcome', 'suspended'), done)
-      .otherwise(done);
+      // `not-open`: the case no longer owns the account (closed or superseded): an inconsistency worth an alarm.
+      .otherwise(markError);
     apply.next(afterApply);
 
     const route = new sfn.Choice(this, 'Route')

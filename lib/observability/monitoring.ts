@@ -13,6 +13,7 @@
  * Alarms notify an SNS topic (KMS-encrypted, TLS-only) which `alarmEmail` subscribes to.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -111,6 +112,7 @@ export class PipelineMonitoring extends Construct {
   public readonly alarmTopicKey: kms.Key;
   /** `namespace|metric|dimensions` of every metric an alarm here watches (see `watches`). */
   private readonly watched = new Set<string>();
+  private readonly iteratorAge: Duration;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps = {}) {
     super(scope, id);
@@ -170,20 +172,8 @@ export class PipelineMonitoring extends Construct {
       });
     }
 
-    for (const f of props.functions ?? []) {
-      for (const m of ['Errors', 'Throttles', ...(f.streamConsumer ? ['IteratorAge'] : [])]) {
-        this.watch('AWS/Lambda', m, { FunctionName: f.fn.functionName });
-      }
-      this.facade.monitorLambdaFunction({
-        lambdaFunction: f.fn,
-        humanReadableName: f.name,
-        alarmFriendlyName: f.name,
-        isIterator: f.streamConsumer ?? false,
-        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
-        addThrottlesCountAlarm: { Warning: { maxErrorCount: 0 } },
-        ...(f.streamConsumer ? { addMaxIteratorAgeAlarm: { Critical: { maxAgeInMillis: iteratorAge.toMilliseconds() } } } : {}),
-      });
-    }
+    this.iteratorAge = iteratorAge;
+    for (const f of props.functions ?? []) this.monitorFunction(f);
 
     for (const q of props.failureQueues ?? []) {
       this.watch('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: q.queue.queueName });
@@ -250,6 +240,33 @@ export class PipelineMonitoring extends Construct {
           ],
         },
       ],
+    });
+  }
+
+  /** Add a function (errors, throttles; iterator age for stream consumers) to the dashboard and alarms. */
+  public monitorFunction(f: MonitoredFunction): void {
+    for (const m of ['Errors', 'Throttles', ...(f.streamConsumer ? ['IteratorAge'] : [])]) {
+      this.watch('AWS/Lambda', m, { FunctionName: f.fn.functionName });
+    }
+    this.facade.monitorLambdaFunction({
+      lambdaFunction: f.fn,
+      humanReadableName: f.name,
+      alarmFriendlyName: f.name,
+      isIterator: f.streamConsumer ?? false,
+      addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
+      addThrottlesCountAlarm: { Warning: { maxErrorCount: 0 } },
+      ...(f.streamConsumer ? { addMaxIteratorAgeAlarm: { Critical: { maxAgeInMillis: this.iteratorAge.toMilliseconds() } } } : {}),
+    });
+  }
+
+  /** Add a REST API stage (traffic, latency; alarm on 5XX) to the dashboard and alarms. */
+  public monitorApi(api: apigateway.IRestApi, stageName: string, name: string): void {
+    this.facade.monitorApiGateway({
+      api,
+      apiStage: stageName,
+      humanReadableName: name,
+      alarmFriendlyName: name,
+      add5XXFaultRateAlarm: { Warning: { maxErrorRate: 0.05 } },
     });
   }
 

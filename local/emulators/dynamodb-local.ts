@@ -58,7 +58,7 @@ function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Prom
 export interface DynamoDbLocalOptions {
   /** @default a free port */
   readonly port?: number;
-  /** @default 30000 */
+  /** @default 120000 (the JVM can take tens of seconds on a loaded 2-core machine) */
   readonly startTimeoutMs?: number;
 }
 
@@ -76,7 +76,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   });
   child.stdout?.resume();
   try {
-    await waitForPort(port, opts.startTimeoutMs ?? 30000, child);
+    await waitForPort(port, opts.startTimeoutMs ?? 120000, child);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}${stderr ? `: ${stderr}` : ''}`);

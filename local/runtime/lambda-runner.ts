@@ -281,7 +281,7 @@ export class LambdaRunner {
   ) {
     if (opts.logFile) {
       fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
-      this.logStream = fs.createWriteStream(opts.logFile, { flags: 'a' });
+      this.logStream = fs.createWriteStream(opts.logFile, { flags: 'w' });
     }
     const log = (fn: string, line: string) => {
       if (this.logStream) this.logStream.write(`${fn}\t${line}\n`);

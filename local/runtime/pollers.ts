@@ -109,9 +109,12 @@ export abstract class Poller {
 
   abstract start(): Promise<void>;
 
-  /** Completed polls of the least-polled shard (streams) or lane (SQS): lets callers wait for one full cycle. */
-  minPolls(): number {
-    return Number.MAX_SAFE_INTEGER;
+  /**
+   * When the least recently polled shard last completed a read (ms; Infinity when there is no active shard):
+   * a caller that waits until this passes a moment knows every shard has been read since then.
+   */
+  oldestPollAt(): number {
+    return Infinity;
   }
 
   async stop(): Promise<void> {
@@ -174,9 +177,9 @@ abstract class StreamPoller extends Poller {
     );
   }
 
-  private readonly shardPolls = new Map<string, number>();
-  minPolls(): number {
-    return this.shardPolls.size ? Math.min(...this.shardPolls.values()) : Number.MAX_SAFE_INTEGER;
+  private readonly shardPolledAt = new Map<string, number>();
+  oldestPollAt(): number {
+    return this.shardPolledAt.size ? Math.min(...this.shardPolledAt.values()) : Infinity;
   }
 
   private readonly shardAge = new Map<string, number>();
@@ -195,6 +198,7 @@ abstract class StreamPoller extends Poller {
     let buffer: StreamRecord[] = [];
     let windowStart = 0;
     let lastSeq: string | undefined;
+    this.shardPolledAt.set(shardId, 0);
     const m = this.mapping;
     const windowMs = m.maximumBatchingWindowInSeconds * 1000;
     const idle = this.opts.idlePollMs ?? 200;
@@ -223,7 +227,7 @@ abstract class StreamPoller extends Poller {
         }
       }
       this.stats.recordsRead += got.length;
-      this.shardPolls.set(shardId, (this.shardPolls.get(shardId) ?? 0) + 1);
+      this.shardPolledAt.set(shardId, Date.now());
       if (got.length && buffer.length === 0) windowStart = Date.now();
       buffer.push(...got);
       const full = buffer.length >= m.batchSize;
@@ -247,7 +251,7 @@ abstract class StreamPoller extends Poller {
         if (shardEnded && buffer.length === 0) {
           this.updateCaughtUp(shardId, true);
           this.shardCaughtUp.delete(shardId);
-          this.shardPolls.delete(shardId);
+          this.shardPolledAt.delete(shardId);
           return;
         }
         await sleep(buffer.length > 0 ? Math.min(idle, Math.max(10, windowMs - (Date.now() - windowStart))) : idle);

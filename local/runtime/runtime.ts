@@ -328,15 +328,14 @@ export class LocalRuntime {
     let stable = 0;
     // A check counts only once every shard has completed a poll after the previous check, so records put just
     // before the call are always seen.
-    let snapshot = { read: this.pollers.reduce((s, p) => s + p.stats.recordsRead, 0), polls: streamPollers.map((p) => p.minPolls()) };
+    let snapshot = { read: this.pollers.reduce((s, p) => s + p.stats.recordsRead, 0), at: Date.now() };
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      const polls = streamPollers.map((p) => p.minPolls());
-      if (polls.some((n, i) => n <= snapshot.polls[i])) continue;
+      if (streamPollers.some((p) => p.oldestPollAt() <= snapshot.at)) continue;
       const read = this.pollers.reduce((s, p) => s + p.stats.recordsRead, 0);
       const quiet = streamPollers.every((p) => p.stats.caughtUp) && this.runner.inFlight() === 0 && read === snapshot.read;
       stable = quiet ? stable + 1 : 0;
-      snapshot = { read, polls };
+      snapshot = { read, at: Date.now() };
       if (stable >= stableChecks) {
         await this.opts.eventbridge?.idle?.();
         return true;

@@ -34,6 +34,11 @@ export interface LinkageConfig {
   maxEdgesPerAccount: number;
   /** Width of the sign-up burst bucket (ms): accounts created in the same bucket share a `signup:` attribute. */
   signupBucketMs: number;
+  /**
+   * Multiple comparisons: with more accounts, more pairs co-occur by chance. Per tenfold growth of the population
+   * beyond this size, synchrony needs one more distinct co-active hour and two more co-active buckets.
+   */
+  syncPopulationRef: number;
   /** Width of a synchrony time bucket (ms). */
   syncBucketMs: number;
   /** An account needs at least this many active buckets before synchrony is measured. */
@@ -42,6 +47,14 @@ export interface LinkageConfig {
   syncMinShared: number;
   /** ... spread over at least this many distinct hours (one shared session is not synchrony). */
   syncMinHours: number;
+  /**
+   * Accept weak synchrony between two accounts when a third account is synchronized with both. Off by default:
+   * it recovers more of an evasive, logs-only fleet but also raised organic reviews early in a log, when little data
+   * makes chance triangles likely (measured on the simulator).
+   */
+  syncTriangles: boolean;
+  /** Timing score multiplier of a triangle-corroborated edge. */
+  syncTriangleBoost: number;
   /** Minimum phi correlation of two accounts' bucket activity to count as synchronized. */
   syncMinPhi: number;
   /** Phi and distinct co-active hours at which the timing score saturates. */
@@ -145,11 +158,14 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
     signupBucketMs: 30 * 60_000,
+    syncPopulationRef: 1000,
     syncBucketMs: 10 * 60_000,
     syncMinBuckets: 4,
     syncMinShared: 6,
     syncMinHours: 2,
     syncMinPhi: 0.4,
+    syncTriangles: false,
+    syncTriangleBoost: 1.5,
     syncFullPhi: 0.8,
     syncFullHours: 4,
     lshBands: 12,
@@ -200,7 +216,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   lookbackMs: 7 * 24 * 3_600_000,
 };
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Record<string, unknown> ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -376,11 +376,16 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   // One map per band, keyed by a 30-bit hash (small integers stay unboxed in V8).
   const bands: Map<number, number[]>[] = Array.from({ length: cfg.lshBands * 2 }, () => new Map());
   const sigs: (Uint32Array | null)[] = new Array(N).fill(null);
+  // Thresholds grow with the population (more pairs, more chance co-occurrence): see syncPopulationRef.
+  const decades = Math.max(0, Math.ceil(Math.log10(Math.max(1, N) / cfg.syncPopulationRef)));
+  const minShared = cfg.syncMinShared + 2 * decades;
+  const minHours = cfg.syncMinHours + decades;
+  const fullHours = cfg.syncFullHours + decades;
   const startB = Math.floor(opts.periodStart / bucketMs);
   const endB = startB + tBuckets - 1;
   for (let i = 0; i < N; i++) {
     const arr = cache ? cache.buckets(profiles[i], startB, endB) : bucketArray(profiles[i].syncBuckets, startB, endB);
-    if (arr.length < cfg.syncMinBuckets) continue;
+    if (arr.length < Math.max(cfg.syncMinBuckets, minShared)) continue;
     sortedBuckets[i] = arr;
     // Dense accounts (on most of the time) are hashed by their GAPS: accounts that pause together collide.
     const dense = arr.length > tBuckets / 2;
@@ -457,6 +462,9 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   const touched: number[] = [];
   let attributePairs = 0;
   let verifiedPairs = 0;
+  const weak: { a: number; b: number; content: number; infra: number; timing: number; signup: number; total: number; phi: number; sharedBuckets: number; sharedHours: number }[] = [];
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < N; i++) indexOf.set(profiles[i].accountId, i);
   for (let a = 0; a < N; a++) {
     touched.length = 0;
     for (const id of usefulOf[a]) {
@@ -510,9 +518,9 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
         // Both co-activity and co-inactivity must be substantial: one shared gap between two always-on
         // accounts is not synchrony.
         const coIdle = tBuckets - ba.length - bb.length + sharedBuckets;
-        if (sharedBuckets >= cfg.syncMinShared && coIdle >= cfg.syncMinShared && sharedHours >= cfg.syncMinHours) {
+        if (sharedBuckets >= minShared && coIdle >= minShared && sharedHours >= minHours) {
           ph = phi(sharedBuckets, ba.length, bb.length, tBuckets);
-          if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / cfg.syncFullHours);
+          if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / fullHours);
         }
       }
       let signup = 0;
@@ -528,7 +536,12 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
         primary >= cfg.minSingleFamilyScore ||
         content + timing >= cfg.minSingleFamilyScore + 0.1 ||
         (primary >= cfg.minPrimaryScore && total >= cfg.minEdgeScore);
-      if (!accepted) continue;
+      if (!accepted) {
+        // Weak synchrony alone is common by chance between two accounts, rare among three at once: keep it and
+        // accept it below if a third account is synchronized with both (a triangle).
+        if (cfg.syncTriangles && timing > 0) weak.push({ a, b, content, infra, timing, signup, total, phi: ph, sharedBuckets, sharedHours });
+        continue;
+      }
       edges.push({
         a: profiles[a].accountId,
         b: profiles[b].accountId,
@@ -541,6 +554,50 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       (edgeIdx[a] ??= []).push(edges.length - 1);
       (edgeIdx[b] ??= []).push(edges.length - 1);
       uf.union(a, b);
+    }
+  }
+  // ---------------- triangles of synchronized accounts ----------------
+  if (weak.length > 0) {
+    const adj = new Map<number, Set<number>>();
+    const link = (x: number, y: number): void => {
+      let sx = adj.get(x);
+      if (!sx) adj.set(x, (sx = new Set()));
+      sx.add(y);
+    };
+    for (const w of weak) {
+      link(w.a, w.b);
+      link(w.b, w.a);
+    }
+    for (const e of edges) {
+      if (e.scores.timing <= 0) continue;
+      const x = indexOf.get(e.a)!;
+      const y = indexOf.get(e.b)!;
+      link(x, y);
+      link(y, x);
+    }
+    for (const w of weak) {
+      const sa = adj.get(w.a)!;
+      const sb = adj.get(w.b)!;
+      const [small, big] = sa.size < sb.size ? [sa, sb] : [sb, sa];
+      let third = false;
+      for (const c of small) if (c !== w.a && c !== w.b && big.has(c)) {
+        third = true;
+        break;
+      }
+      if (!third) continue;
+      const timing = Math.min(1, w.timing * cfg.syncTriangleBoost);
+      edges.push({
+        a: profiles[w.a].accountId,
+        b: profiles[w.b].accountId,
+        scores: { content: w.content, infra: w.infra, timing, signup: w.signup },
+        total: w.total - w.timing + timing,
+        phi: w.phi,
+        sharedBuckets: w.sharedBuckets,
+        sharedHours: w.sharedHours,
+      });
+      (edgeIdx[w.a] ??= []).push(edges.length - 1);
+      (edgeIdx[w.b] ??= []).push(edges.length - 1);
+      uf.union(w.a, w.b);
     }
   }
   // ---------------- components -> clusters ----------------

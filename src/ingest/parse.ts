@@ -207,28 +207,34 @@ function cleanModel(m: string): string | null {
 export function parseAccessLog(message: string | object, opts?: ParseOptions): ParseResult<RequestEvent> {
   const o = toObject(message);
   if (typeof o === 'string') return fail(o);
+  const r = accessLogFromObject(o, opts);
+  return typeof r === 'string' ? fail(r) : { ok: true, event: r };
+}
+
+/** The access-log parser proper: an event, or the reason for rejecting the record (no wrapper allocation). */
+function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEvent | ParseReason {
 
   const accountId = ident(o.accountId, R.missingAccount, R.badAccount);
-  if (typeof accountId !== 'string') return fail(accountId.reason);
+  if (typeof accountId !== 'string') return accountId.reason;
   const requestId = ident(o.requestId, R.missingRequest, R.badRequest);
-  if (typeof requestId !== 'string') return fail(requestId.reason);
+  if (typeof requestId !== 'string') return requestId.reason;
 
   let ts: number;
   const epoch = num(o.requestTimeEpoch);
-  if (epoch === BAD) return fail('bad-timestamp');
+  if (epoch === BAD) return 'bad-timestamp';
   if (epoch !== undefined) {
     ts = Math.trunc(epoch);
   } else {
     const clf = str(o.requestTime);
-    if (clf === BAD) return fail('bad-timestamp');
-    if (clf === undefined) return fail('missing-timestamp');
+    if (clf === BAD) return 'bad-timestamp';
+    if (clf === undefined) return 'missing-timestamp';
     ts = parseClfTime(clf);
-    if (Number.isNaN(ts)) return fail('bad-timestamp');
+    if (Number.isNaN(ts)) return 'bad-timestamp';
   }
-  if (!plausible(ts, opts)) return fail('timestamp-out-of-range');
+  if (!plausible(ts, opts)) return 'timestamp-out-of-range';
 
   const statusN = num(o.status);
-  if (statusN === BAD || statusN === undefined || !Number.isInteger(statusN) || statusN < 100 || statusN > 599) return fail('bad-status');
+  if (statusN === BAD || statusN === undefined || !Number.isInteger(statusN) || statusN < 100 || statusN > 599) return 'bad-status';
 
   const apiKeyId = str(o.apiKeyId);
   const sourceIp = str(o.sourceIp);
@@ -239,12 +245,10 @@ export function parseAccessLog(message: string | object, opts?: ParseOptions): P
   const lat = num(o.integrationLatency);
   const created = num(o.accountCreatedAt);
   if (apiKeyId === BAD || sourceIp === BAD || ua === BAD || method === BAD || path === BAD || respLen === BAD || lat === BAD || created === BAD) {
-    return fail('bad-field-type');
+    return 'bad-field-type';
   }
   const ip = ipInfo(sourceIp);
   return {
-    ok: true,
-    event: {
       requestId,
       ts,
       accountId,
@@ -258,7 +262,6 @@ export function parseAccessLog(message: string | object, opts?: ParseOptions): P
       responseBytes: respLen === undefined ? null : respLen,
       latencyMs: lat === undefined ? null : lat,
       accountCreatedAt: created === undefined || !plausibleCreated(created) ? null : Math.trunc(created),
-    },
   };
 }
 
@@ -277,40 +280,53 @@ function tokens(v: unknown): number | typeof BAD {
 export function parseUsage(input: string | object, opts?: ParseOptions): ParseResult<UsageRecord> {
   const o = toObject(input);
   if (typeof o === 'string') return fail(o);
-  if (o.type !== undefined && o.type !== 'usage') return fail('bad-usage-field');
+  const r = usageFromObject(o, opts);
+  return typeof r === 'string' ? fail(r) : { ok: true, event: r };
+}
+
+function usageFromObject(o: Obj, opts: ParseOptions | undefined): UsageRecord | ParseReason {
+  if (o.type !== undefined && o.type !== 'usage') return 'bad-usage-field';
   const accountId = ident(o.accountId, R.missingAccount, R.badAccount);
-  if (typeof accountId !== 'string') return fail(accountId.reason);
+  if (typeof accountId !== 'string') return accountId.reason;
   const requestId = ident(o.requestId, R.missingRequest, R.badRequest);
-  if (typeof requestId !== 'string') return fail(requestId.reason);
+  if (typeof requestId !== 'string') return requestId.reason;
   const t = num(o.timestamp);
-  if (t === BAD) return fail('bad-timestamp');
-  if (t === undefined) return fail('missing-timestamp');
+  if (t === BAD) return 'bad-timestamp';
+  if (t === undefined) return 'missing-timestamp';
   const ts = Math.trunc(t);
-  if (!plausible(ts, opts)) return fail('timestamp-out-of-range');
+  if (!plausible(ts, opts)) return 'timestamp-out-of-range';
 
   let model: string | null = null;
   if (o.model !== undefined && o.model !== null && o.model !== '-') {
-    if (typeof o.model !== 'string') return fail('bad-usage-field');
+    if (typeof o.model !== 'string') return 'bad-usage-field';
     model = cleanModel(o.model);
   }
   let promptClass: PromptClass = 'other';
   if (o.promptClass !== undefined && o.promptClass !== null && o.promptClass !== '-') {
-    if (typeof o.promptClass !== 'string') return fail('bad-usage-field');
+    if (typeof o.promptClass !== 'string') return 'bad-usage-field';
     // Unknown classes (a newer serving tier) are kept as `other` rather than dropping the event.
     promptClass = PROMPT_CLASS_SET.has(o.promptClass) ? (o.promptClass as PromptClass) : 'other';
   }
   let templateId: string | null = null;
   if (o.templateId !== undefined && o.templateId !== null && o.templateId !== '-') {
-    if (typeof o.templateId !== 'string' || o.templateId.length > MAX_TEMPLATE_CHARS || HAS_CONTROL.test(o.templateId)) return fail('bad-usage-field');
+    if (typeof o.templateId !== 'string' || o.templateId.length > MAX_TEMPLATE_CHARS || HAS_CONTROL.test(o.templateId)) return 'bad-usage-field';
     templateId = o.templateId || null;
   }
   const inputTokens = tokens(o.inputTokens);
   const outputTokens = tokens(o.outputTokens);
-  if (inputTokens === BAD || outputTokens === BAD) return fail('bad-usage-field');
-  return {
-    ok: true,
-    event: { requestId, ts, accountId, model, promptClass, templateId, inputTokens, outputTokens },
-  };
+  if (inputTokens === BAD || outputTokens === BAD) return 'bad-usage-field';
+  return { requestId, ts, accountId, model, promptClass, templateId, inputTokens, outputTokens };
+}
+
+/**
+ * Parse either kind, without allocating a result wrapper (the hot path of the aggregator): an event (tell the
+ * kinds apart with `'status' in e`, or isUsage in src/aggregate), or the reason the line was rejected.
+ * Objects with `type: "usage"` are usage events, everything else an access-log record.
+ */
+export function parseEvent(input: string | object, opts?: ParseOptions): RequestEvent | UsageRecord | ParseReason {
+  const o = toObject(input);
+  if (typeof o === 'string') return o;
+  return o.type === 'usage' ? usageFromObject(o, opts) : accessLogFromObject(o, opts);
 }
 
 /** Parse either kind: objects with `type: "usage"` are usage events, everything else an access-log record. */
@@ -318,9 +334,9 @@ export function parseAny(input: string | object, opts?: ParseOptions): AnyParseR
   const o = toObject(input);
   if (typeof o === 'string') return { ok: false, reason: o };
   if (o.type === 'usage') {
-    const r = parseUsage(o, opts);
-    return r.ok ? { ok: true, kind: 'usage', event: r.event } : r;
+    const r = usageFromObject(o, opts);
+    return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, kind: 'usage', event: r };
   }
-  const r = parseAccessLog(o, opts);
-  return r.ok ? { ok: true, kind: 'request', event: r.event } : r;
+  const r = accessLogFromObject(o, opts);
+  return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, kind: 'request', event: r };
 }

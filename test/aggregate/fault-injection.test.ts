@@ -91,7 +91,8 @@ async function runShard(records: KinesisStreamRecord[], table: string, faulty: b
       cache.models.clear();
       return 'crashed';
     } finally {
-      if (!faulty) ddb.destroy();
+      // Abandoned requests of a crashed invocation are dropped by the proxy; closing the client ends them.
+      ddb.destroy();
     }
   };
 

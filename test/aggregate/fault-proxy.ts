@@ -43,7 +43,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       epochs.set(id, { plan, writes: 0, dead: false, kill });
       return { endpoint: `http://127.0.0.1:${proxy.port}/e${id}`, crashed, id };
     },
-    stop: () => new Promise<void>((res) => server.close(() => res())),
+    stop: () =>
+      new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeAllConnections();
+      }),
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -38,6 +38,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_DEV: 'true',
+    POWERTOOLS_METRICS_DISABLED: 'false',
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = require('../../lambdas/aggregate/handler').handler;
@@ -108,6 +109,64 @@ describe('aggregator handler', () => {
     expect(out.stats.byReason).toEqual({ 'timestamp-out-of-range': 2 });
     const ws = await readWindows(fx.ddb, t);
     expect(ws.reduce((s, w) => s + w.n, 0)).toBe(5);
+  });
+});
+
+describe('hostile input through the handler (issue 6 §2)', () => {
+  it('skips and counts every bad record and line in EMF metrics, never fails the batch, keeps the valid ones', async () => {
+    const t = await fx.table();
+    process.env.FEATURES_TABLE = t;
+    const g = new TrafficGen({ seed: 12, accounts: 3, stepMs: 1000, start: Date.now() - 3600_000 });
+    const ok = g.records(10);
+    const r = g.nextRecord();
+    const records = [
+      envelopeData(ok.slice(0, 5)),
+      '*** not base64 ***',
+      gzipSync(envelopeJson(g.records(4))).subarray(0, 25).toString('base64'),
+      gzipSync('{"messageType": "DATA_MESSAGE", "logEvents": ').toString('base64'),
+      controlMessageData(),
+      envelopeData([
+        JSON.stringify({ ...r, accountId: '-' }),
+        JSON.stringify({ ...r, requestTimeEpoch: String(Date.now() + 40 * 86_400_000) }),
+        JSON.stringify({ ...r, status: { code: 200 } }),
+        JSON.stringify({ ...r, userAgent: 'x'.repeat(50_000) }),
+        'GET /index.html',
+      ]),
+      envelopeData(ok.slice(5)),
+    ].map((d, i) => kinesisRecord(d, 0, 1000 + i));
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    // POWERTOOLS_DEV makes Powertools print through the global console; otherwise it writes to stdout.
+    const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      out.push(args.map(String).join(' '));
+    });
+    let res;
+    try {
+      res = await handler({ Records: records });
+    } finally {
+      spy.mockRestore();
+      spyLog.mockRestore();
+    }
+    expect(res.batchItemFailures).toEqual([]);
+    const ws = await readWindows(fx.ddb, t);
+    expect(ws.reduce((s, w) => s + w.n, 0)).toBe(10);
+    // EMF: the batch document carries the totals, one document per reason carries RecordsSkipped by reason.
+    const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const main = docs.find((d) => d.RecordsIn !== undefined);
+    expect(main).toMatchObject({ RecordsIn: 7, EventsAggregated: 10, RecordsSkipped: 8 });
+    const byReason = Object.fromEntries(docs.filter((d) => d.reason).map((d) => [d.reason, d.RecordsSkipped]));
+    expect(byReason).toEqual({
+      'invalid-base64': 1,
+      'gunzip-failed': 1,
+      'not-json': 2,
+      'missing-account-id': 1,
+      'timestamp-out-of-range': 1,
+      'bad-status': 1,
+      'line-too-large': 1,
+    });
   });
 });
 

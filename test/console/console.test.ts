@@ -149,7 +149,7 @@ maybe('review console (Chromium)', () => {
     expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'local:reviewer-alice' });
 
     // the page shows the outcome and the audit trail after a refresh of the case
-    await page.locator('#account-status', { hasText: 'suspended' }).waitFor({ timeout: 15_000 });
+    await page.locator('#account-status', { hasText: 'suspended' }).waitFor({ timeout: 60_000 });
     await page.locator('#audit', { hasText: 'review-approved' }).waitFor();
     await page.close();
   });

@@ -265,6 +265,9 @@ describe('observability', () => {
     has((p) => p.MetricName === 'ExecutionsFailed' && p.Namespace === 'AWS/States');
     // review queue oldest message (12 h)
     has((p) => p.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(p.Dimensions).includes('EscalationReviewQueue') && p.Threshold === 43200);
+    // the demo API: authorizer errors and the stage's 5XX rate
+    has((p) => p.MetricName === 'Errors' && JSON.stringify(p.Dimensions).includes('DemoApiAuthorizerFn'));
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').some(([id]) => /DemoApiFaultRate/.test(id))).toBe(true);
     // breaker (agreed with escalate: DistillGuard / BreakerTripped, service=escalate)
     has((p) => p.Namespace === 'DistillGuard' && p.MetricName === 'BreakerTripped' && JSON.stringify(p.Dimensions).includes('escalate'));
   });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { ReplayReport } from '../../src/shared/contract';
-import { addRecord, checkTargets, computeMetrics, emptyScan, renderTable, renderTargets, scanLogs, volumeBaseline } from '../../sim/eval';
+import { addRecord, checkTargets, computeMetrics, emptyScan, inferNewModel, renderTable, renderTargets, scanLogs, volumeBaseline } from '../../sim/eval';
 import type { Labels } from '../../sim/types';
 
 const H = 3_600_000;
@@ -104,6 +104,16 @@ describe('computeMetrics on a hand-made report', () => {
     expect(checks.filter((c) => c.pass !== true)).toEqual([]);
     expect(pm.pivot.flaggedBefore).toBe(2);
     expect(pm.clusters.crossCampaign).toBe(1);
+  });
+});
+
+describe('inferNewModel', () => {
+  test('the model that first appeared mid-run, or null when every model was there from the start', () => {
+    expect(inferNewModel(scanOf())).toBe('claude-opus-6');
+    const flat = emptyScan();
+    addRecord(flat, 'a', T0, '/prod/v1/models/m1/messages');
+    addRecord(flat, 'a', T0 + H, '/prod/v1/models/m2/messages');
+    expect(inferNewModel(flat)).toBeNull();
   });
 });
 
