@@ -1,4 +1,15 @@
 #!/usr/bin/env node
 // Thin shim: the CLI is TypeScript, run through tsx so there is no separate build step.
+
+// The AWS SDK warns on every command that Node 20 support ends in 2027. Deployed Lambdas run Node 22; this
+// machine's CLI runs Node 20, so keep that one notice out of operators' output and pass every other warning on.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+  const name = warning && typeof warning === 'object' ? warning.name : undefined;
+  if (type === 'NodeVersionSupportWarning' || name === 'NodeVersionSupportWarning') return;
+  return emitWarning.call(process, warning, ...rest);
+};
+
 require('tsx/cjs');
 require('../cli/main.ts');

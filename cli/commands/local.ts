@@ -92,13 +92,19 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const stopAt = o.hours ? start + Number(o.hours) * 3_600_000 : start + days * 86_400_000;
 
   out('distill-guard local: starting emulators (DynamoDB Local, kinesalite, fauxqs, local EventBridge / Step Functions / API Gateway) ...');
-  const session = await LocalSession.start({ cdkOut: o.cdkOut, stackName: o.stack, clockStartMs: start, log: o.verbose ? (m) => out(`  ${m}`) : undefined });
+  fs.mkdirSync(path.join('.local', 'logs'), { recursive: true });
+  const runtimeLog = fs.createWriteStream(path.join('.local', 'logs', 'runtime.log'), { flags: 'w' });
+  const rtLog = (msg: string) => {
+    runtimeLog.write(`${new Date().toISOString()} ${msg}\n`);
+    if (o.verbose) out(`  ${msg}`);
+  };
+  const session = await LocalSession.start({ cdkOut: o.cdkOut, stackName: o.stack, clockStartMs: start, log: rtLog });
   const m = session.rt.model;
   out(
     `  stack ${m.stackName}: ${m.tables.length} tables, ${m.streams.length} streams, ${m.queues.length} queues, ${m.buses.length} buses, ${m.rules.length} rules, ` +
       `${m.functions.length} functions, ${m.eventSourceMappings.length} event source mappings, ${m.stateMachines.length} state machines (all from ${path.relative(process.cwd(), path.resolve(o.cdkOut))})`,
   );
-  out(`  endpoints written to ${path.relative(process.cwd(), session.stateFile)}; function logs in .local/logs/functions.log`);
+  out(`  endpoints written to ${path.relative(process.cwd(), session.stateFile)}; logs in .local/logs/ (functions.log, runtime.log)`);
 
   // API keys for the simulated accounts (the serving tier's keys; suspension disables them).
   const accounts = Object.keys(sim.labels);
@@ -111,6 +117,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     out('\n  stopping (Ctrl-C again to abort) ...');
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
 
   // ---- live status + review ----
   const isTty = Boolean(process.stdout.isTTY);
@@ -212,6 +219,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     }
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
   if (isTty) process.stdout.write('\n');
 

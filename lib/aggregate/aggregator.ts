@@ -47,7 +47,11 @@ export interface AggregatorProps {
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * Concurrent batches per shard (1..10). Above 1, exactly-once watermarks are kept per shard and partition key.
+   * Concurrent batches per shard (1..10). Above 1, exactly-once watermarks are kept per shard and partition key
+   * (Lambda then keeps order only per partition key), so the number of watermarks per item grows with the number
+   * of distinct partition keys: use it only when producers use a bounded set of keys (e.g. a subscription filter
+   * with `Distribution.BY_LOG_STREAM`), not with random partition keys. To scale out, prefer more shards (an
+   * on-demand stream adds them by itself).
    * @default 1
    */
   readonly parallelizationFactor?: number;

@@ -214,14 +214,23 @@ abstract class StreamPoller extends Poller {
           if (got.length) lastSeq = got[got.length - 1].sequenceNumber;
           behindMs = r.behindMs ?? 0;
         } catch (err) {
-          this.log(`read failed on ${shardId}: ${(err as Error).message}`);
-          await sleep(1000);
-          if ((err as Error).name === 'ExpiredIteratorException') {
+          const name = (err as Error).name;
+          this.log(`read failed on ${shardId}: ${name}: ${(err as Error).message}`);
+          if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
+            // Renew the iterator after the last record read (or from the trim horizon when nothing was read, or
+            // when that position itself was trimmed, as Lambda does).
             try {
               iterator = await this.iterator(shardId, 'TRIM_HORIZON', lastSeq);
             } catch (e) {
-              this.log(`cannot renew iterator on ${shardId}: ${(e as Error).message}`);
+              this.log(`cannot renew the iterator after ${lastSeq} on ${shardId}: ${(e as Error).message}`);
+              try {
+                iterator = await this.iterator(shardId, 'TRIM_HORIZON');
+              } catch (e2) {
+                this.log(`cannot renew the iterator on ${shardId}: ${(e2 as Error).message}`);
+              }
             }
+          } else {
+            await sleep(1000);
           }
           continue;
         }

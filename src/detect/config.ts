@@ -81,6 +81,10 @@ export interface LinkageConfig {
   minEdgeScore: number;
   /** A single-family edge needs at least this family score (one kind of evidence alone must be strong). */
   minSingleFamilyScore: number;
+  /** A template is exclusive to a cluster when at least this share of its holders are members... */
+  exclusiveMinShare: number;
+  /** ... and at least this fraction of the members (and 3) hold it. */
+  exclusiveMinMembers: number;
   /** Clusters smaller than this are not reported. */
   minClusterSize: number;
 }
@@ -180,6 +184,8 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minEdgeScore: 1.2,
     minSingleFamilyScore: 0.9,
     minClusterSize: 3,
+    exclusiveMinShare: 0.9,
+    exclusiveMinMembers: 0.2,
   },
   pivot: {
     horizonMs: 24 * 3_600_000,

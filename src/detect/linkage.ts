@@ -63,6 +63,8 @@ export interface ClusterEvidence {
   sharedAttributes: SharedAttribute[];
   /** Spread of account creation times among members (ms), null when unknown. */
   signupSpreadMs: number | null;
+  /** Templates held by several members and (almost) nobody outside the cluster. */
+  exclusiveTemplates: number;
 }
 
 export interface Cluster {
@@ -80,6 +82,8 @@ export interface AccountLink {
   degree: number;
   /** Templates this account shares with other accounts (rare ones only). */
   sharedTemplates: number;
+  /** Templates it holds that are (almost) exclusive to its cluster. */
+  exclusiveTemplates: number;
   /** Mean phi over the account's synchronized edges (0 when none) and how many peers it is synchronized with. */
   meanPhi: number;
   syncPeers: number;
@@ -668,6 +672,13 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       .sort((x, y) => y[1] - x[1] || df[x[0]] - df[y[0]])
       .slice(0, 8)
       .map(([id, c]) => ({ attribute: names[id], family: fam[id], members: c, population: df[id] }));
+    // Templates (almost) exclusive to the cluster: held by several members and by few accounts outside it. A
+    // large fleet's templates are held by so many accounts that pairwise rarity discounts them; concentration
+    // inside a cluster already bound by other evidence is what makes them telling.
+    const exclusive = new Set<number>();
+    for (const [id, c] of holders) {
+      if (fam[id] === 'content' && c >= Math.max(3, cfg.exclusiveMinMembers * members.length) && c / df[id] >= cfg.exclusiveMinShare) exclusive.add(id);
+    }
     let minC = Infinity;
     let maxC = -Infinity;
     for (const i of members) {
@@ -685,6 +696,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
         meanPhi: phiN ? phiSum / phiN : 0,
         sharedAttributes,
         signupSpreadMs: Number.isFinite(minC) ? maxC - minC : null,
+        exclusiveTemplates: exclusive.size,
       },
     });
     for (const i of members) {
@@ -712,13 +724,18 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       const families: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
       for (const f of FAMILIES) families[f] = counts[f] ? sums[f] / counts[f] : 0;
       let sharedTemplates = 0;
-      for (const id of accAttrs[i]) if (fam[id] === 'content' && df[id] >= 2 && df[id] <= K) sharedTemplates++;
+      let exclusiveTemplates = 0;
+      for (const id of accAttrs[i]) {
+        if (fam[id] === 'content' && df[id] >= 2 && df[id] <= K) sharedTemplates++;
+        if (exclusive.has(id)) exclusiveTemplates++;
+      }
       byAccount.set(profiles[i].accountId, {
         clusterId,
         families,
         maxFamilies: maxF,
         degree,
         sharedTemplates,
+        exclusiveTemplates,
         meanPhi: syncPeers ? phiAcc / syncPeers : 0,
         syncPeers,
       });

@@ -99,14 +99,20 @@ export function accountSignals(
         `active in the same ${cfg.linkage.syncBucketMs / 60_000}-min buckets as ${link.syncPeers} other account(s) of cluster ${cluster.cluster.clusterId} (${size} accounts): mean phi correlation ${link.meanPhi.toFixed(2)}, where unrelated accounts score ~0`,
       );
     }
-    if (fam.content >= 0.2) {
+    // Content: the account's strongest template link, or the templates it holds that are exclusive to its
+    // (already bound) cluster.
+    const exclusive = cluster.cluster.evidence.exclusiveTemplates >= 2 ? Math.min(1, link.exclusiveTemplates / cfg.linkage.contentSaturation) : 0;
+    const content = Math.max(fam.content, exclusive);
+    if (content >= 0.2) {
       push(
         'shared-templates',
         'content',
-        fam.content,
-        link.sharedTemplates,
+        content,
+        Math.max(link.sharedTemplates, link.exclusiveTemplates),
         0,
-        `shares ${link.sharedTemplates} rare prompt template(s) with other accounts (each held by at most ${cfg.linkage.maxAttributeAccounts} accounts; organic accounts share none)`,
+        exclusive > fam.content
+          ? `holds ${link.exclusiveTemplates} prompt template(s) that, across the whole population, only members of cluster ${cluster.cluster.clusterId} use (${cluster.cluster.evidence.exclusiveTemplates} such templates in the cluster)`
+          : `shares ${link.sharedTemplates} rare prompt template(s) with other accounts (each held by at most ${cfg.linkage.maxAttributeAccounts} accounts; organic accounts share none)`,
       );
     }
     if (fam.infra >= 0.2) {

@@ -35,7 +35,7 @@ export interface ReplayOptions {
   /** Cross-account linkage cadence in log time (scoring runs every interval). @default 60 minutes */
   linkEveryMs?: number;
   /** Called after each detection run. */
-  onProgress?: (p: { linesRead: number; clock: number; runs: number; flagged: number }) => void;
+  onProgress?: (p: { linesRead: number; clock: number; runs: number }) => void;
 }
 
 export interface ReplayAccountOut {
@@ -52,7 +52,7 @@ export interface ReplayAccountOut {
   requests: number;
 }
 
-interface Sticky extends ReplayAccountOut {}
+type Sticky = ReplayAccountOut;
 
 type Item = { kind: 'log' | 'usage'; ts: number; value: string | object };
 
@@ -275,16 +275,11 @@ export class ReplayEngine {
   }
 }
 
-async function* tagged(path: string, what: string, kind: 'log' | 'usage'): AsyncGenerator<string> {
-  void kind;
-  yield* readLines(path, what);
-}
-
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
-  const logs = tagged(opts.logs, '--logs', 'log')[Symbol.asyncIterator]();
-  const usage = opts.usage ? tagged(opts.usage, '--usage', 'usage')[Symbol.asyncIterator]() : null;
+  const logs = readLines(opts.logs, '--logs')[Symbol.asyncIterator]();
+  const usage = opts.usage ? readLines(opts.usage, '--usage')[Symbol.asyncIterator]() : null;
   let clock = 0;
   const nextItem = async (it: AsyncIterator<string>, kind: 'log' | 'usage'): Promise<Item | null> => {
     for (;;) {
@@ -314,7 +309,7 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
     engine.add(item);
     if (opts.onProgress && engine.runs !== runs && engine.runs - lastProgress >= 4) {
       lastProgress = engine.runs;
-      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs, flagged: 0 });
+      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs });
     }
   }
   return engine.finish();

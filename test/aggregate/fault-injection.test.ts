@@ -23,7 +23,7 @@ let proxy: FaultProxy;
 beforeAll(async () => {
   fx = await startDdb();
   proxy = await startFaultProxy(fx.emu.endpoint);
-});
+}, 180_000);
 afterAll(async () => {
   await proxy?.stop();
   await fx?.stop();
@@ -159,5 +159,5 @@ describe('exactly-once under injected faults', () => {
       expect(await readModelFirstSeen(fx.ddb, faulty)).toEqual(await readModelFirstSeen(fx.ddb, clean));
     }
     expect(await readModelFirstSeen(fx.ddb, clean)).toEqual(expected.store.modelFirstSeen());
-  });
+  }, 600_000);
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = require('../../lambdas/aggregate/handler').handler;
-});
+}, 180_000);
 
 afterAll(async () => {
   process.env = saved;
@@ -219,5 +219,27 @@ describe('hot account (issue 6 §3)', () => {
     expect(hotStored / perNormal).toBeGreaterThan(30);
     expect(maxPerKeyPerBatch).toBe(1);
     expect(hot.every((w) => w.windowStart % WINDOW_MS === 0)).toBe(true);
+  }, 300_000);
+});
+
+describe('parallelizationFactor > 1 (watermarks per shard and partition key)', () => {
+  it('counts everything when batches of one shard with different partition keys land out of order', async () => {
+    const g = new TrafficGen({ seed: 21, accounts: 3, stepMs: 2000, start: Date.UTC(2026, 10, 2, 3) });
+    const recs = Array.from({ length: 12 }, (_, i) => kinesisRecord(envelopeData(g.records(10)), 0, i, i % 2 === 0 ? 'pk-A' : 'pk-B'));
+    const byKey = (k: string) => recs.filter((r) => r.kinesis.partitionKey === k);
+    const now = () => Date.UTC(2026, 10, 2, 4);
+    const run = async (scope: 'shard' | 'partition-key') => {
+      const t = await fx.table();
+      // Lambda may finish the pk-B batch (later sequence numbers) before the pk-A batch of the same shard.
+      await processBatch(byKey('pk-B'), { ddb: fx.ddb, tableName: t, retentionDays: 30, now, watermarkScope: scope });
+      await processBatch(byKey('pk-A'), { ddb: fx.ddb, tableName: t, retentionDays: 30, now, watermarkScope: scope });
+      // ... and a retry redelivers pk-A.
+      await processBatch(byKey('pk-A'), { ddb: fx.ddb, tableName: t, retentionDays: 30, now, watermarkScope: scope });
+      return (await readWindows(fx.ddb, t)).reduce((s, w) => s + w.n, 0);
+    };
+    expect(await run('partition-key')).toBe(120);
+    // With one watermark per shard, the pk-A records (lower sequence numbers) would be taken for duplicates:
+    // this is why the construct switches the scope when parallelizationFactor > 1.
+    expect(await run('shard')).toBeLessThan(120);
   });
 });

@@ -473,6 +473,18 @@ describe('files', () => {
     expect(JSON.parse(fs.readFileSync(res.metaPath, 'utf8')).lines).toBe(res.lines);
   });
 
+  test('the same seed writes byte-identical files', async () => {
+    const opts = { seed: 9, scale: 'small' as const, variant: 'evasive' as const, days: 1, organic: 30 };
+    const a = await simulate(opts).writeTo(path.join(dir, 'a'));
+    const b = await simulate(opts).writeTo(path.join(dir, 'b'));
+    for (const [x, y] of [
+      [a.logsPath, b.logsPath],
+      [a.usagePath!, b.usagePath!],
+      [a.labelsPath, b.labelsPath],
+    ])
+      expect(fs.readFileSync(x).equals(fs.readFileSync(y))).toBe(true);
+  });
+
   test('plain .jsonl without usage when asked', async () => {
     const sub = path.join(dir, 'plain');
     const res = await simulate({ seed: 5, scale: 'small', days: 1, organic: 20 }).writeTo(sub, { gzip: false, usage: false });
