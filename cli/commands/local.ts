@@ -13,12 +13,13 @@ interface LocalCliOptions {
   cdkOut: string;
   stack?: string;
   seed: string;
-  days: string;
+  days?: string;
   hours?: string;
   organic: string;
   campaignScale: string;
   autoApprove: boolean;
   autoApproveAfter: string;
+  shadowSignals: string;
   keepRunning: boolean;
   soak?: string;
   rate: string;
@@ -47,12 +48,17 @@ export function register(program: Command): void {
     .option('--cdk-out <dir>', 'cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'stack to run (default: the only stack, or DistillGuard)')
     .option('--seed <seed>', 'simulation seed', '1')
-    .option('--days <n>', 'days of simulated traffic', '1')
-    .option('--hours <n>', 'stop the simulated traffic after this many hours of log time')
+    .option('--days <n>', 'days of simulated traffic to push through the pipeline (default: 4 hours)')
+    .option('--hours <n>', 'hours of log time to push through the pipeline (default 4)')
     .option('--organic <n>', 'organic accounts in the simulation', '120')
     .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', '0.5')
     .option('--no-auto-approve', 'do not approve a pending review automatically (a human does it with `distill-guard review`)')
     .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', '0')
+    .option(
+      '--shadow-signals <list>',
+      'before the traffic, put these signals in per-signal shadow mode through the operator API (the way a new signal is rolled out): cases resting partly on them go to human review instead of auto-suspension; "" for none',
+      'shared-infrastructure',
+    )
     .option('--keep-running', 'after the traffic, keep the pipeline running (review from another terminal) until Ctrl-C')
     .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)'))
     .option('--rate <events/s>', 'soak: access-log events per second', '200')
@@ -83,13 +89,15 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const { driveTraffic } = (require('../../local/runtime/drive') as typeof import('../../local/runtime/drive'));
   const { simulate } = (require('../../sim') as typeof import('../../sim'));
 
-  const days = Math.max(1, Math.ceil(Number(o.hours ? Number(o.hours) / 24 : o.days)));
+  const hours = o.hours ? Number(o.hours) : o.days ? Number(o.days) * 24 : 4;
+  if (!(hours > 0)) throw new Error(`--hours/--days must be positive, got ${o.hours ?? o.days}`);
+  const days = Math.max(1, Math.ceil(hours / 24));
   // Log time ends at the last UTC midnight: recent enough for the aggregator's timestamp plausibility window
   // (records far in the past are rejected as they would be in AWS), and whole days for the simulator.
   const simStart = Math.floor(Date.now() / 86_400_000) * 86_400_000 - days * 86_400_000;
   const sim = simulate({ scale: 'small', seed: o.seed, days, organic: Number(o.organic), campaignScale: Number(o.campaignScale), start: simStart });
   const start = sim.options.start;
-  const stopAt = o.hours ? start + Number(o.hours) * 3_600_000 : start + days * 86_400_000;
+  const stopAt = start + hours * 3_600_000;
 
   out('distill-guard local: starting emulators (DynamoDB Local, kinesalite, fauxqs, local EventBridge / Step Functions / API Gateway) ...');
   fs.mkdirSync(path.join('.local', 'logs'), { recursive: true });
@@ -109,6 +117,20 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   // API keys for the simulated accounts (the serving tier's keys; suspension disables them).
   const accounts = Object.keys(sim.labels);
   for (const a of accounts) session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true });
+
+  // Per-signal shadow mode, set the way an operator would (audited), so the run shows both outcomes:
+  // auto-suspensions, and cases that wait for a human.
+  const shadowSignals = o.shadowSignals.split(',').map((x) => x.trim()).filter(Boolean);
+  if (shadowSignals.length) {
+    try {
+      const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+      const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start' });
+      await op.setShadow({ global: false, signals: shadowSignals }, 'local demo: new signal rolled out in shadow mode; its cases go to human review');
+      out(`  per-signal shadow mode on for ${shadowSignals.join(', ')} (cases resting partly on it go to review; --shadow-signals "" to turn off)`);
+    } catch (err) {
+      out(`  could not set shadow mode: ${(err as Error).message}`);
+    }
+  }
 
   let stopping = false;
   const onSigint = () => {
@@ -226,6 +248,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   // ---- summary ----
   await session.settle(30_000);
   counts = await session.counts();
+  const evaluated = await session.featureAccounts().catch(() => 0);
   const st = session.rt.stats();
   const kin = st.mappings.filter((x) => x.kind === 'kinesis');
   const labels = sim.labels;
@@ -246,7 +269,8 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     kinesisRecordsPut: session.writer.stats.records,
     recordsIngested: kin.reduce((s, x) => s + x.recordsDelivered, 0),
     recordsToFailureDestination: kin.reduce((s, x) => s + x.recordsDiscarded, 0),
-    accountsScored: counts.accountsScored,
+    accountsScored: Math.max(evaluated, counts.accountsScored),
+    accountsWithScoreRecord: counts.accountsScored,
     decisions: counts.decisions,
     casesOpened: counts.cases,
     casesByState: counts.casesByState,
@@ -264,7 +288,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out('distill-guard local: summary');
   out(`  log time            ${summary.logTime.from} .. ${summary.logTime.to} (seed ${o.seed}, ${accounts.length} simulated accounts, ${campaignIds.size} in extraction campaigns)`);
   out(`  records ingested    ${fmt(summary.recordsIngested)} Kinesis records (${fmt(eventsPut)} access-log events in CloudWatch envelopes + ${fmt(summary.usageEventsPut)} usage events); ${summary.recordsToFailureDestination} to the on-failure destination`);
-  out(`  accounts scored     ${fmt(summary.accountsScored)} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+  out(`  accounts scored     ${fmt(summary.accountsScored)} with features in the scorer's lookback; score records kept for ${counts.accountsScored} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
   for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);

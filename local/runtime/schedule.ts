@@ -136,18 +136,19 @@ export class SimClock {
     return ts.length ? Math.min(...ts) : undefined;
   }
 
-  /** Advances to `t`, firing every due tick in time order (ties in registration order), each awaited. */
+  /** Advances to `t`, firing every due tick in time order (ticks at the same instant together), each awaited. */
   advanceTo(t: number): Promise<void> {
     this.chain = this.chain.then(async () => {
       for (;;) {
-        let due: (typeof this.jobs)[number] | undefined;
-        for (const j of this.jobs) if (j.nextAt !== undefined && j.nextAt <= t && (!due || j.nextAt < due.nextAt!)) due = j;
-        if (!due) break;
-        const at = due.nextAt!;
+        let at: number | undefined;
+        for (const j of this.jobs) if (j.nextAt !== undefined && j.nextAt <= t && (at === undefined || j.nextAt < at)) at = j.nextAt;
+        if (at === undefined) break;
+        // every job due at this instant fires concurrently (as separate rules do in AWS); the next instant waits
+        const due = this.jobs.filter((j) => j.nextAt === at);
         this.nowMs = Math.max(this.nowMs, at);
-        due.nextAt = due.spec.next(at);
-        this.fired++;
-        await due.fire(at);
+        for (const j of due) j.nextAt = j.spec.next(at);
+        this.fired += due.length;
+        await Promise.all(due.map((j) => j.fire(at!)));
       }
       this.nowMs = Math.max(this.nowMs, t);
     });

@@ -228,6 +228,20 @@ export class LocalSession {
     return out;
   }
 
+  /** Distinct accounts with feature windows (what the scorer evaluates). */
+  async featureAccounts(): Promise<number> {
+    const table = this.featuresTable();
+    if (!table) return 0;
+    const seen = new Set<string>();
+    let key: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: key, ProjectionExpression: 'pk' }));
+      for (const it of r.Items ?? []) if (it.pk?.S?.startsWith('A#')) seen.add(it.pk.S);
+      key = r.LastEvaluatedKey;
+    } while (key);
+    return seen.size;
+  }
+
   /** Sum of the per-window request counters (`n`) in the features table: the events the aggregator counted. */
   async countedEvents(): Promise<number> {
     const table = this.featuresTable();

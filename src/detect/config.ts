@@ -28,6 +28,8 @@ export interface LinkageConfig {
   minAttributeWeight: number;
   /** A pair sharing less rarity weight than this in one family is not verified (unless timing LSH proposes it). */
   minCandidateWeight: number;
+  /** Accounts with more distinct templates than this (platforms, resellers) give no template evidence. */
+  maxTemplatesPerAccount: number;
   /** Per account, at most this many (rarest) informative attributes generate candidate pairs. */
   maxAttributesPerAccount: number;
   /** Pairs already connected are not verified again once both accounts have this many edges. */
@@ -159,6 +161,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxAttributeAccounts: 200,
     minAttributeWeight: 0.1,
     minCandidateWeight: 0.5,
+    maxTemplatesPerAccount: 300,
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
     signupBucketMs: 30 * 60_000,

@@ -360,7 +360,11 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   for (let i = 0; i < N; i++) {
     // The cap applies per family, so many shared templates cannot crowd out infrastructure evidence.
     const kept: number[] = [];
+    // A platform relaying many users' prompts (thousands of distinct templates) covers the common long tail:
+    // its template overlap with others reflects breadth, not common control, so it gives no content evidence.
+    const platform = profiles[i].templates.size > cfg.maxTemplatesPerAccount;
     for (const family of ['content', 'infra'] as const) {
+      if (family === 'content' && platform) continue;
       useful.length = 0;
       for (const id of accAttrs[i]) if (fam[id] === family && df[id] >= 2 && df[id] <= K && weight[id] >= cfg.minAttributeWeight) useful.push(id);
       if (useful.length > cfg.maxAttributesPerAccount) {
@@ -666,7 +670,10 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
     }
     // Shared attributes among members.
     const holders = new Map<number, number>();
-    for (const i of members) for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K) holders.set(id, (holders.get(id) ?? 0) + 1);
+    for (const i of members) {
+      const platform = profiles[i].templates.size > cfg.maxTemplatesPerAccount;
+      for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && !(platform && fam[id] === 'content')) holders.set(id, (holders.get(id) ?? 0) + 1);
+    }
     const sharedAttributes: SharedAttribute[] = [...holders.entries()]
       .filter(([, c]) => c >= 2)
       .sort((x, y) => y[1] - x[1] || df[x[0]] - df[y[0]])

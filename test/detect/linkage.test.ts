@@ -157,3 +157,28 @@ describe('clusters', () => {
     expect(third.clusters).toEqual(second.clusters);
   });
 });
+
+describe('breadth and concentration', () => {
+  test('platforms relaying many users (hundreds of templates) are not linked by overlapping templates', () => {
+    const rand = rng(21);
+    const reqs = organic(40, rand);
+    const catalogue = Array.from({ length: 400 }, (_, k) => `end-user-${k}`);
+    for (let i = 0; i < 3; i++) {
+      // Each reseller relays most of the same end-user template catalogue, at independent times.
+      reqs.push(...sessionsReqs(`reseller${i}`, randomStarts(rand, 6), (k) => ({ ip: `44.${i}.0.1`, ua: 'platform/1', promptClass: 'chat', templateId: catalogue[(k * 37 + i) % 400] }), rand, 120));
+    }
+    const r = linkAccounts(profiles(reqs), cfg, period);
+    expect(r.clusters).toHaveLength(0);
+  });
+
+  test('templates exclusive to a cluster are reported as concentration evidence', () => {
+    const rand = rng(22);
+    const reqs = organic(40, rand);
+    const shared = randomStarts(rand, 8);
+    for (let i = 0; i < 6; i++) reqs.push(...sessionsReqs(`f${i}`, shared, (k) => ({ ip: `88.${i}.0.1`, ua: 'u', promptClass: 'agentic', templateId: `fleet-${k % 4}` }), rand));
+    const r = linkAccounts(profiles(reqs), cfg, period);
+    expect(r.clusters).toHaveLength(1);
+    expect(r.clusters[0].evidence.exclusiveTemplates).toBe(4);
+    expect(r.byAccount.get('f0')!.exclusiveTemplates).toBe(4);
+  });
+});

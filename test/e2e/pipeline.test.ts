@@ -43,14 +43,17 @@ describe('local pipeline end to end', () => {
   it('suspends a campaign account, delivers its Account Suspended event to a subscriber, leaves organic accounts alone', async () => {
     const s = session!;
     const active = new Set<string>();
+    // the first hours of the day are enough for the campaigns to be caught (and keep the test short)
+    const stopAt = sim.options.start + 3 * 3_600_000;
     function* events() {
       for (const e of sim.events()) {
+        if (Number(e.log.requestTimeEpoch) >= stopAt) return;
         active.add(e.log.accountId);
         yield e;
       }
     }
-    const progress = await driveTraffic(s, events(), { tailMs: 3_600_000 });
-    expect(progress.eventsPut).toBeGreaterThan(1000);
+    const progress = await driveTraffic(s, events(), { tailMs: 30 * 60_000 });
+    expect(progress.eventsPut).toBeGreaterThan(500);
     expect(progress.ticks).toBeGreaterThan(0);
 
     // Approve pending reviews of campaign accounts through the operator's review path (SendTaskSuccess).

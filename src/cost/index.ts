@@ -1,0 +1,4 @@
+export * from './prices';
+export * from './model';
+export * from './record';
+export * from './format';
