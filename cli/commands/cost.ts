@@ -30,6 +30,9 @@ interface CostOpts {
   bufferSeconds?: number;
   bufferMib?: number;
   usageEvents?: boolean;
+  featuresCapacity?: 'ON_DEMAND' | 'PROVISIONED';
+  writeConcurrency?: number;
+  parallelizationFactor?: number;
 }
 
 export function register(program: Command): void {
@@ -54,6 +57,9 @@ export function register(program: Command): void {
       if (!Number.isFinite(n) || n < 0 || n > 900) throw new InvalidArgumentError(`--buffer-seconds must be between 0 and 900, got '${v}'`);
       return n;
     })
+    .option('--features-capacity <mode>', 'features table capacity: ON_DEMAND (shipped) or PROVISIONED (auto scaling at 70%)', choice('--features-capacity', ['ON_DEMAND', 'PROVISIONED'] as const))
+    .option('--write-concurrency <n>', 'concurrent UpdateItem calls per aggregator invocation (default 16)', num('--write-concurrency'))
+    .option('--parallelization-factor <n>', 'aggregator batches per shard, 1..10 (default 1)', num('--parallelization-factor'))
     .option('--buffer-mib <n>', 'Firehose buffer size in MiB, 1..128 (default 64)', num('--buffer-mib'))
     .option('--usage-events', 'the serving tier also puts one usage event per request on the stream')
     .option('--json', 'print the estimates (inputs, lines, sizing) as JSON')
@@ -73,6 +79,9 @@ export function register(program: Command): void {
         firehoseBufferSeconds: opts.bufferSeconds,
         firehoseBufferMiB: opts.bufferMib,
         usageEvents: opts.usageEvents,
+        featuresCapacity: opts.featuresCapacity,
+        writeConcurrency: opts.writeConcurrency,
+        parallelizationFactor: opts.parallelizationFactor,
       });
       const paths = opts.path ? [opts.path] : (['cwl', 'firehose'] as const);
       if (opts.json) {
@@ -80,6 +89,13 @@ export function register(program: Command): void {
         return;
       }
       const blocks = paths.map((p) => (opts.markdown ? `**${PATH_TITLE[p]}**\n\n${renderMarkdown(both[p])}` : renderText(both[p])));
+      const cwl = both.cwl.sizing;
+      if (paths.includes('cwl') && !cwl.aggregatorKeepsUp) {
+        blocks.push(
+          `warning: on the cwl path the aggregator needs ~${cwl.aggregatorConcurrency.toFixed(1)} concurrent batches but has ${cwl.aggregatorLanes} lane(s) ` +
+            `(shards x parallelizationFactor); try --write-concurrency 64 or --parallelization-factor N (docs/cost.md "What runs where")`,
+        );
+      }
       if (paths.length === 2) {
         const save = both.cwl.monthlyUsd - both.firehose.monthlyUsd;
         blocks.push(

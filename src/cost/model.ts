@@ -74,6 +74,10 @@ export interface CostInputs {
    * @default 'ALL'
    */
   gsiProjection: 'ALL' | 'KEYS_ONLY';
+  /** Capacity mode of the features table: on-demand (shipped), or provisioned with auto scaling. @default 'ON_DEMAND' */
+  featuresCapacity: 'ON_DEMAND' | 'PROVISIONED';
+  /** Auto-scaling target utilisation of a provisioned features table. @default 0.7 */
+  provisionedUtilization: number;
   /** Models seen per batch (one conditional `MODEL#<model>/FIRST` write each). @default 3 */
   modelsPerBatch: number;
   /** Size of one AccountWindow item (KB); writes cost ceil(KB) WRU on the table plus the same on the byHour GSI (projection ALL). @default 2 */
@@ -132,6 +136,8 @@ export const DEFAULT_INPUTS: Omit<CostInputs, 'rps'> = {
   heavyTrafficShare: 0.8,
   heavyAccountShare: 0.05,
   gsiProjection: 'ALL',
+  featuresCapacity: 'ON_DEMAND',
+  provisionedUtilization: 0.7,
   modelsPerBatch: 3,
   featureItemKb: 2,
   featuresRetentionDays: 30,
@@ -180,7 +186,15 @@ export interface Sizing {
   aggregatorSecondsPerInvocation: number;
   /** Average concurrent aggregator executions. */
   aggregatorConcurrency: number;
+  /** Concurrent batches the Kinesis mapping allows (shards x parallelizationFactor); null on the firehose path (SQS scales out). */
+  aggregatorLanes: number | null;
+  /** Whether the aggregator keeps up on average (concurrency below the lanes, with 30% headroom). */
+  aggregatorKeepsUp: boolean;
+  /** Share of the aggregator's time spent in CPU (decode, parse, aggregate) rather than waiting on DynamoDB. */
+  aggregatorCpuShare: number;
   featureWritesPerSecond: number;
+  /** Write request units per second on the features table (table + GSI + model-first writes). */
+  featureWruPerSecond: number;
   accountsActivePerHour: number;
   windowsReadPerScorerRun: number;
   scorerBytesReadPerRun: number;
@@ -230,6 +244,12 @@ export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): C
   if (inputs.parallelizationFactor > 10) throw new Error(`cost input 'parallelizationFactor' must be between 1 and 10, got ${inputs.parallelizationFactor}`);
   if (!(inputs.heavyTrafficShare <= 1) || !(inputs.heavyAccountShare < 1)) {
     throw new Error(`cost inputs 'heavyTrafficShare' must be in [0,1] and 'heavyAccountShare' in [0,1), got ${inputs.heavyTrafficShare} and ${inputs.heavyAccountShare}`);
+  }
+  if (inputs.featuresCapacity !== 'ON_DEMAND' && inputs.featuresCapacity !== 'PROVISIONED') {
+    throw new Error(`cost input 'featuresCapacity' must be 'ON_DEMAND' or 'PROVISIONED', got ${JSON.stringify(inputs.featuresCapacity)}`);
+  }
+  if (!(inputs.provisionedUtilization > 0 && inputs.provisionedUtilization <= 1)) {
+    throw new Error(`cost input 'provisionedUtilization' must be in (0, 1], got ${JSON.stringify(inputs.provisionedUtilization)}`);
   }
   if (inputs.gsiProjection !== 'ALL' && inputs.gsiProjection !== 'KEYS_ONLY') {
     throw new Error(`cost input 'gsiProjection' must be 'ALL' or 'KEYS_ONLY', got ${JSON.stringify(inputs.gsiProjection)}`);
@@ -353,10 +373,9 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   );
   const writesPerInvocation = accountsPerBatch + x.modelsPerBatch;
   const vcpu = x.aggregatorMemoryMb / 1769;
+  const cpuSeconds = eventsPerInvocation / (x.aggregatorEventsPerVcpuSecond * Math.min(1, vcpu));
   const aggregatorSecondsPerInvocation =
-    x.invocationOverheadMs / 1000 +
-    eventsPerInvocation / (x.aggregatorEventsPerVcpuSecond * Math.min(1, vcpu)) +
-    (Math.ceil(writesPerInvocation / x.writeConcurrency) * x.ddbWriteLatencyMs) / 1000;
+    x.invocationOverheadMs / 1000 + cpuSeconds + (Math.ceil(writesPerInvocation / x.writeConcurrency) * x.ddbWriteLatencyMs) / 1000;
   const aggInvocationsPerMonth = aggregatorInvocationsPerSecond * SECONDS_PER_MONTH;
   add('Lambda aggregator requests', 'aggregate', PRICES.lambdaRequest, aggInvocationsPerMonth);
   const aggGbSeconds = aggInvocationsPerMonth * aggregatorSecondsPerInvocation * (x.aggregatorMemoryMb / 1024);
@@ -364,8 +383,14 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   // table item, plus the byHour GSI: every update with projection ALL; with KEYS_ONLY only when the window is created
   const windowsCreatedPerSecond = accountsActivePerHour / 3600;
   const gsiWritesPerSecond = x.gsiProjection === 'ALL' ? featureWritesPerSecond * Math.ceil(x.featureItemKb) : windowsCreatedPerSecond;
-  const featureWru = (featureWritesPerSecond * Math.ceil(x.featureItemKb) + gsiWritesPerSecond + aggregatorInvocationsPerSecond * x.modelsPerBatch) * SECONDS_PER_MONTH;
-  add(`DynamoDB feature writes (1 per account-hour per batch, GSI ${x.gsiProjection})`, 'aggregate', PRICES.ddbWriteRequestUnit, featureWru);
+  const featureWruPerSecond = featureWritesPerSecond * Math.ceil(x.featureItemKb) + gsiWritesPerSecond + aggregatorInvocationsPerSecond * x.modelsPerBatch;
+  const featureWru = featureWruPerSecond * SECONDS_PER_MONTH;
+  if (x.featuresCapacity === 'ON_DEMAND') {
+    add(`DynamoDB feature writes (1 per account-hour per batch, GSI ${x.gsiProjection})`, 'aggregate', PRICES.ddbWriteRequestUnit, featureWru);
+  } else {
+    const wcu = Math.ceil(featureWruPerSecond / x.provisionedUtilization);
+    add(`DynamoDB feature writes (provisioned ${wcu.toLocaleString('en-US')} WCU, GSI ${x.gsiProjection})`, 'aggregate', PRICES.ddbProvisionedWcuHour, wcu * HOURS_PER_MONTH);
+  }
   const featureStorageGb = (accountsActivePerHour * 24 * x.featuresRetentionDays * (x.featureItemKb * 1024 * (x.gsiProjection === 'ALL' ? 2 : 1) + 100)) / GB;
   add('DynamoDB storage (features + GSI)', 'aggregate', PRICES.ddbStorage, featureStorageGb);
 
@@ -398,6 +423,8 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
 
   // ---- platform ----------------------------------------------------------------------------------------------
   const aggregatorConcurrency = aggregatorInvocationsPerSecond * aggregatorSecondsPerInvocation;
+  const aggregatorLanes = x.path === 'cwl' ? shardsNeeded * x.parallelizationFactor : null;
+  const aggregatorKeepsUp = aggregatorLanes === null || aggregatorConcurrency * 1.3 <= aggregatorLanes;
   // AWS services cache data keys ~5 min per principal/connection: Kinesis (producer + consumer per shard),
   // DynamoDB, SQS, CloudWatch Logs and Lambda per concurrent execution environment: ~12 requests/hour each.
   const kmsCallers = (streamExists ? shardsNeeded * 2 : 0) + Math.ceil(aggregatorConcurrency) + 6;
@@ -425,7 +452,11 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
       accountsPerBatch,
       aggregatorSecondsPerInvocation,
       aggregatorConcurrency,
+      aggregatorLanes,
+      aggregatorKeepsUp,
+      aggregatorCpuShare: cpuSeconds / aggregatorSecondsPerInvocation,
       featureWritesPerSecond,
+      featureWruPerSecond,
       accountsActivePerHour,
       windowsReadPerScorerRun,
       scorerBytesReadPerRun,
@@ -456,4 +487,16 @@ export function ddbCapacityModes(wruPerSecond: number, targetUtilization = 0.7):
     provisionedUsd: provisionedWcu * HOURS_PER_MONTH * PRICES.ddbProvisionedWcuHour.usd,
     provisionedWcu,
   };
+}
+
+/**
+ * The smallest parallelizationFactor (1..10) at which the aggregator keeps up on the cwl path. More lanes mean
+ * smaller batches, hence more feature writes per event, so this is a search, not a division. `null` when even 10
+ * lanes per shard do not keep up (raise writeConcurrency, memory, or move to the firehose path).
+ */
+export function recommendParallelizationFactor(partial: Partial<CostInputs> & { rps: number }): number | null {
+  for (let pf = 1; pf <= 10; pf++) {
+    if (estimateCost({ ...partial, path: 'cwl', parallelizationFactor: pf }).sizing.aggregatorKeepsUp) return pf;
+  }
+  return null;
 }

@@ -3,6 +3,9 @@
  * `source`; they are list prices without free tiers, Savings Plans, reserved capacity or private pricing, and AWS
  * changes them: re-check every figure against the cited page before you quote a number to anyone.
  *
+ * docs/cost.md ("How these were checked") says which of these were confirmed against a stored copy of the page and
+ * which are long-standing list prices still to re-read.
+ *
  * Units: "GB" is 2^30 bytes, as AWS bills data volume. Tiered prices list the size of each tier in the price's unit.
  */
 

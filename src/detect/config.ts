@@ -30,6 +30,8 @@ export interface LinkageConfig {
   minCandidateWeight: number;
   /** Accounts with more distinct templates than this (platforms, resellers) give no template evidence. */
   maxTemplatesPerAccount: number;
+  /** ... nor do accounts relaying more usage events than this per active hour (a relay's throughput). */
+  maxUsagePerActiveHour: number;
   /** Per account, at most this many (rarest) informative attributes generate candidate pairs. */
   maxAttributesPerAccount: number;
   /** Pairs already connected are not verified again once both accounts have this many edges. */
@@ -162,6 +164,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minAttributeWeight: 0.1,
     minCandidateWeight: 0.5,
     maxTemplatesPerAccount: 300,
+    maxUsagePerActiveHour: 100,
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
     signupBucketMs: 30 * 60_000,

@@ -318,6 +318,17 @@ export class LinkageCache {
   }
 }
 
+/**
+ * A platform or reseller relays many users' prompts: many distinct templates, or a relay's throughput of usage
+ * events per active hour. Its template overlap with others reflects breadth, not common control.
+ */
+export function isPlatform(p: AccountProfile, cfg: LinkageConfig): boolean {
+  if (p.templates.size > cfg.maxTemplatesPerAccount) return true;
+  let active = 0;
+  for (const c of p.hours.values()) if (c.n > 0) active++;
+  return active > 0 && p.usageN / active > cfg.maxUsagePerActiveHour;
+}
+
 export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opts: LinkageOptions, cache?: LinkageCache): LinkageResult {
   const N = profiles.length;
   const K = cfg.maxAttributeAccounts;
@@ -362,7 +373,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
     const kept: number[] = [];
     // A platform relaying many users' prompts (thousands of distinct templates) covers the common long tail:
     // its template overlap with others reflects breadth, not common control, so it gives no content evidence.
-    const platform = profiles[i].templates.size > cfg.maxTemplatesPerAccount;
+    const platform = isPlatform(profiles[i], cfg);
     for (const family of ['content', 'infra'] as const) {
       if (family === 'content' && platform) continue;
       useful.length = 0;
@@ -671,7 +682,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
     // Shared attributes among members.
     const holders = new Map<number, number>();
     for (const i of members) {
-      const platform = profiles[i].templates.size > cfg.maxTemplatesPerAccount;
+      const platform = isPlatform(profiles[i], cfg);
       for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && !(platform && fam[id] === 'content')) holders.set(id, (holders.get(id) ?? 0) + 1);
     }
     const sharedAttributes: SharedAttribute[] = [...holders.entries()]

@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import {
   comparePaths,
+  ddbCapacityModes,
   DEFAULT_INPUTS,
   estimateCost,
   expectedDistinctAccounts,
   measureRecordBytes,
+  recommendParallelizationFactor,
   monthlyCost,
   PRICES,
   renderMarkdown,
@@ -180,5 +182,31 @@ describe('cost model', () => {
     const e = estimateCost({ rps: 1000 });
     expect(renderText(e)).toMatch(/TOTAL/);
     expect(renderMarkdown(e)).toMatch(/\*\*total\*\*/);
+  });
+});
+
+describe('sizing', () => {
+  it('flags an aggregator that cannot keep up with one lane and recommends a parallelizationFactor that can', () => {
+    const e = estimateCost({ rps: 10_000, activeAccounts: 100_000 });
+    expect(e.sizing.aggregatorLanes).toBe(e.sizing.shardsNeeded);
+    expect(e.sizing.aggregatorKeepsUp).toBe(false);
+    const pf = recommendParallelizationFactor({ rps: 10_000, activeAccounts: 100_000 });
+    expect(pf).not.toBeNull();
+    expect(pf!).toBeGreaterThan(1);
+    expect(estimateCost({ rps: 10_000, activeAccounts: 100_000, parallelizationFactor: pf! }).sizing.aggregatorKeepsUp).toBe(true);
+    expect(recommendParallelizationFactor({ rps: 1000 })).toBe(1);
+    expect(estimateCost({ rps: 10_000, path: 'firehose' }).sizing.aggregatorLanes).toBeNull();
+  });
+});
+
+describe('features table capacity', () => {
+  it('provisioned capacity with auto scaling bills WCU-hours for the write rate over the target utilisation, cheaper at steady load', () => {
+    const od = estimateCost({ rps: 10_000, activeAccounts: 100_000 });
+    const pr = estimateCost({ rps: 10_000, activeAccounts: 100_000, featuresCapacity: 'PROVISIONED' });
+    const line = (e: typeof od) => e.lines.find((l) => l.component.startsWith('DynamoDB feature writes'))!;
+    expect(line(pr).usage).toBe(Math.ceil(od.sizing.featureWruPerSecond / 0.7) * 730);
+    expect(line(pr).monthlyUsd).toBeCloseTo(ddbCapacityModes(od.sizing.featureWruPerSecond).provisionedUsd, 6);
+    expect(line(pr).monthlyUsd).toBeLessThan(line(od).monthlyUsd);
+    expect(() => estimateCost({ rps: 1, provisionedUtilization: 0 })).toThrow(/provisionedUtilization/);
   });
 });

@@ -16,6 +16,8 @@ import { simulate } from '../../sim';
 import { LocalSession } from '../../local/runtime/session';
 import { driveTraffic } from '../../local/runtime/drive';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK = path.join(ROOT, '.local', 'e2e');
 const CDK_OUT = path.join(WORK, 'cdk.out');
