@@ -149,7 +149,6 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   let reviewHintShown = false;
   let firstReviewSeenAt = 0;
   const approved: Array<{ caseId: string; accountId: string; reviewer: string }> = [];
-  const humanDecided = new Set<string>();
   let logTime = start;
   let eventsPut = 0;
 
@@ -191,7 +190,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       const { connect } = (require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator'));
       const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-auto-approver' });
       const queue = await op.queue(['review']);
-      const next = queue.find((c) => !humanDecided.has(c.caseId));
+      const next = queue[0];
       if (!next) return;
       const r = await op.decide(next.caseId, true, 'auto-approved by npm start (demo of the review step; use --no-auto-approve to review by hand)');
       approved.push({ caseId: r.caseId, accountId: next.accountId, reviewer: r.reviewer });
@@ -211,9 +210,8 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     }
   }
 
-  let drive;
   try {
-    drive = await driveTraffic(session, limited(), {
+    await driveTraffic(session, limited(), {
       shouldStop: () => stopping,
       onProgress: async (p) => {
         logTime = p.logTimeMs;
@@ -253,10 +251,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const kin = st.mappings.filter((x) => x.kind === 'kinesis');
   const labels = sim.labels;
   const campaignIds = new Set(Object.entries(labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id));
-  const seen = new Set<string>();
-  // accounts that actually sent traffic in the window
   const flagged = new Set([...counts.caseList.map((c) => c.accountId), ...counts.suspendedAccounts]);
-  for (const c of counts.caseList) seen.add(c.accountId);
   const campaignFlagged = [...flagged].filter((a) => campaignIds.has(a)).length;
   const organicFlagged = [...flagged].filter((a) => a && !campaignIds.has(a)).length;
   const keysDisabled = session.emu.apiGateway.apiKeys().filter((k) => !k.enabled).length;
@@ -298,7 +293,5 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  elapsed             ${summary.elapsedSeconds} s`);
   if (o.summaryJson) fs.writeFileSync(o.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
   await session.stop();
-  void drive;
-  void seen;
   return 0;
 }

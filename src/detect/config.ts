@@ -156,6 +156,11 @@ export interface DetectionConfig {
   globalShadow: boolean;
   /** How far back detection looks (ms). */
   lookbackMs: number;
+  /**
+   * Observation needed before anything is decided above `monitor` (ms): rarity, population baselines and synchrony
+   * mean nothing on a few minutes of traffic (the first runs of a replay, a fresh deployment).
+   */
+  warmupMs: number;
 }
 
 export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
@@ -226,6 +231,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   shadow: {},
   globalShadow: false,
   lookbackMs: 7 * 24 * 3_600_000,
+  warmupMs: 3_600_000,
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

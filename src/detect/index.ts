@@ -48,7 +48,7 @@ export interface DetectionInput {
 export class ScoringCache {
   readonly entries = new Map<
     string,
-    { version: number; features: AccountFeatures; decision?: DetectionResult['accounts'][number]; decidedVersion?: number; linked?: boolean }
+    { version: number; features: AccountFeatures; decision?: DetectionResult['accounts'][number]; decidedVersion?: number; linked?: boolean; warm?: boolean }
   >();
 }
 
@@ -125,6 +125,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
     }
     contexts.set(c.clusterId, { cluster: c, intentShare: usage > 0 ? intent / usage : null, usageEvents: usage, pivot: pivots.clusters.get(c.clusterId) });
   }
+  const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
   for (const p of profiles) {
     const f = features.get(p.accountId)!;
@@ -133,13 +134,14 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const pv = pivots.accounts.get(p.accountId);
     // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
     const cached = sc?.entries.get(p.accountId);
-    if (cached?.decision && cached.decidedVersion === p.version && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId)) {
+    if (cached?.decision && cached.decidedVersion === p.version && cached.warm === warm && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId)) {
       accounts.push(cached.decision);
       continue;
     }
     const details = accountSignals(f, link, ctx, pv, baselines, config);
     let { decision, score, reasons } = decide(details, f.requests, config);
     const unshadowed = decide(details, f.requests, config, true).decision;
+    if (!warm && decisionRank(decision) > decisionRank('monitor')) decision = 'monitor';
     if (input.allowlist?.has(p.accountId)) {
       decision = 'allow';
       reasons = [];
@@ -161,6 +163,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
       cached.decision = out;
       cached.decidedVersion = p.version;
       cached.linked = !!link || !!pv;
+      cached.warm = warm;
     }
   }
   const decisionOf = new Map(accounts.map((a) => [a.accountId, a]));

@@ -122,3 +122,13 @@ describe('config', () => {
     expect(resolveDetectionConfig(undefined)).toBe(DEFAULT_DETECTION_CONFIG);
   });
 });
+
+describe('warm-up', () => {
+  test('nothing is decided above monitor before warmupMs of observation', () => {
+    const profiles = [...profilesFromWindows(windowsOf(pop.reqs), DEFAULT_DETECTION_CONFIG.linkage.syncBucketMs).values()];
+    const end = T0 + 3 * 24 * HOUR;
+    const r = runDetection({ profiles, modelFirstSeen: {}, now: end, periodStart: end - 30 * 60_000, config: DEFAULT_DETECTION_CONFIG });
+    expect(r.accounts.filter((a) => a.decision === 'review' || a.decision === 'suspend')).toHaveLength(0);
+    expect(r.accounts.find((a) => a.accountId === 'cot_0')!.unshadowedDecision).toBe('suspend');
+  });
+});
