@@ -18,6 +18,7 @@ interface LocalCliOptions {
   organic: string;
   campaignScale: string;
   autoApprove: boolean;
+  demoReinstate: boolean;
   autoApproveAfter: string;
   shadowSignals: string;
   keepRunning: boolean;
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option('--hours <n>', 'hours of log time to push through the pipeline (default 4)')
     .option('--organic <n>', 'organic accounts in the simulation', '120')
     .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', '0.5')
+    .option('--no-demo-reinstate', 'do not reinstate a suspended account at the end (the demo of the undo path, which emits Account Reinstated)')
     .option('--no-auto-approve', 'do not approve a pending review automatically (a human does it with `distill-guard review`)')
     .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', '0')
     .option(
@@ -243,6 +245,24 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   }
   if (isTty) process.stdout.write('\n');
 
+  // ---- the undo path: an operator reinstates one suspended account (Account Reinstated reaches the subscriber) ----
+  const reinstated: Array<{ accountId: string; actor: string }> = [];
+  if (o.demoReinstate) {
+    await session.settle(30_000);
+    const suspendedNow = [...(await session.counts()).suspendedAccounts].sort();
+    if (suspendedNow.length > 0) {
+      try {
+        const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+        const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-operator' });
+        await op.reinstate(suspendedNow[0], 'demo of the undo path by npm start (use --no-demo-reinstate to skip)');
+        reinstated.push({ accountId: suspendedNow[0], actor: 'local:npm-start-operator' });
+        out(`  >> reinstated account ${suspendedNow[0]} as local:npm-start-operator (keys re-enabled, Account Reinstated published)`);
+      } catch (err) {
+        out(`  >> reinstate failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   // ---- summary ----
   await session.settle(30_000);
   counts = await session.counts();
@@ -273,6 +293,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     queuedForReview: session.pendingReviews(),
     reviewsApproved: approved.filter((a) => a.caseId !== 'failed'),
     apiKeysDisabled: keysDisabled,
+    reinstated,
     eventsDelivered: { rule: 'local-ban-event-subscriber', total: session.subscriberStats.received, byDetailType: session.subscriberStats.byDetailType },
     groundTruth: { campaignAccounts: campaignIds.size, campaignAccountsWithCase: campaignFlagged, organicAccountsWithCase: organicFlagged },
     scheduleTicks: st.scheduleTicks,
@@ -287,6 +308,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
   for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);
+  for (const r of reinstated) out(`  reinstated          account ${r.accountId} by ${r.actor} (the undo path: status restored, keys re-enabled)`);
   out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  ground truth        cases for ${campaignFlagged}/${campaignIds.size} campaign accounts and ${organicFlagged} organic accounts (labels used only here, never by detection)`);
   out(`  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`);
