@@ -9,7 +9,7 @@
  * gsi1pk/gsi1sk (the byHour index), expiresAt (TTL, epoch seconds).
  */
 import type { Window } from './accumulator';
-import { WINDOW_MS, type SetField } from './window';
+import { WINDOW_MS, emptyWindow, type SetField } from './window';
 
 export type AttrValue =
   | { S: string; N?: never; SS?: never; NS?: never }
@@ -128,30 +128,10 @@ export function itemToWindow(item: Record<string, unknown>): Window | null {
   const sk = (item.sk as { S?: string } | undefined)?.S;
   if (!pk || !sk || !pk.startsWith(ACCOUNT_PREFIX) || !sk.startsWith(WINDOW_PREFIX)) return null;
   const w: Window = {
-    accountId: pk.slice(ACCOUNT_PREFIX.length),
-    windowStart: Number(sk.slice(WINDOW_PREFIX.length)),
-    n: 0,
-    status4xx: 0,
-    status5xx: 0,
-    status429: 0,
-    respBytes: 0,
-    respBytesN: 0,
-    latencyMs: 0,
-    latencyN: 0,
-    minutes: {},
-    models: {},
-    ips: [],
-    subnets: [],
-    userAgents: [],
-    apiKeys: [],
+    ...emptyWindow(pk.slice(ACCOUNT_PREFIX.length), Number(sk.slice(WINDOW_PREFIX.length))),
     accountCreatedAt: item.createdAt ? numAttr(item.createdAt) : null,
     firstTs: numAttr(item.firstTs),
     lastTs: numAttr(item.lastTs),
-    usageN: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    promptClasses: {},
-    templates: [],
   };
   for (const f of COUNTER_FIELDS) w[f] = numAttr(item[COUNTER_ATTR[f]]);
   for (const f of Object.keys(SET_ATTR) as SetField[]) {
