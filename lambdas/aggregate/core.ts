@@ -89,6 +89,13 @@ export interface BatchOutcome {
   /** Windows or models whose writes failed (reported back as batch item failures). */
   failedWrites: number;
   events: number;
+  /**
+   * Usage events whose requestId belongs to an access-log request of another account in the same batch. Counted
+   * only, never skipped: they are still aggregated (see the comment in processBatch).
+   */
+  usageMismatches: number;
+  /** Up to 5 of them, for the log. */
+  usageMismatchSamples: Array<{ requestId: string; usageAccountId: string; logAccountId: string }>;
 }
 
 /**
@@ -162,6 +169,8 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
   const cache = deps.cache ?? new ItemStateCache();
   const poison: Poison[] = [];
   const pendingUsage: Array<{ u: UsageRecord; src: EventSource }> = [];
+  // requestId, accountId of every parsed request, flat. Only turned into a Map when the batch has usage events.
+  const owners: string[] = [];
   const lineSamples: Array<Record<string, unknown>> = [];
   const out: BatchOutcome = {
     response: { batchItemFailures: [] },
@@ -173,6 +182,8 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
     parked: 0,
     failedWrites: 0,
     events: 0,
+    usageMismatches: 0,
+    usageMismatchSamples: [],
   };
 
   // 1. Decode and parse every record; requests go straight into the aggregator.
@@ -202,16 +213,30 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
       } else if (!isUsage(p)) {
         stats.requests++;
         agg.addRequest(p, src);
+        owners.push(p.requestId, p.accountId);
       } else {
         pendingUsage.push({ u: p, src });
       }
     }
   }
-  // Usage events go in after the requests. They are NOT cross-checked against access logs here: whether a
-  // usage event and its access log share a batch depends on timing and on how a failed batch is bisected, so a
-  // batch-level check would make the stored features depend on redelivery (breaking exactly-once). Replay
-  // checks requestId ownership (src/aggregate/replay.ts); detection compares per-window usageN with n.
+  // Usage events go in after the requests, ALL of them: a usage event whose requestId belongs to another
+  // account's request is counted (usageMismatches, metric UsageAccountMismatch) but NOT skipped. Whether a usage
+  // event and its access log share a batch depends on timing and on how a failed batch is bisected, so skipping
+  // on a batch-level join would make the stored features depend on redelivery (breaking exactly-once); counting
+  // only affects metrics and logs, which are at-least-once anyway (a redelivered batch counts again). Replay,
+  // which sees both files whole, skips and counts them (`usage-account-mismatch`, src/aggregate/replay.ts);
+  // detection also compares per-window usageN with n.
+  let ownerOf: Map<string, string> | undefined;
+  if (pendingUsage.length > 0 && owners.length > 0) {
+    ownerOf = new Map();
+    for (let i = 0; i < owners.length; i += 2) ownerOf.set(owners[i], owners[i + 1]);
+  }
   for (const { u, src } of pendingUsage) {
+    const owner = ownerOf?.get(u.requestId);
+    if (owner !== undefined && owner !== u.accountId) {
+      out.usageMismatches++;
+      if (out.usageMismatchSamples.length < 5) out.usageMismatchSamples.push({ requestId: u.requestId, usageAccountId: u.accountId, logAccountId: owner });
+    }
     stats.usage++;
     agg.addUsage(u, src);
   }

@@ -51,6 +51,14 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
     metrics.addMetric('ConditionalRetries', MetricUnit.Count, out.conditionalRetries);
     metrics.addMetric('PoisonRecordsParked', MetricUnit.Count, out.parked);
     metrics.addMetric('FailedWrites', MetricUnit.Count, out.failedWrites);
+    // Counted, not skipped (core.ts): usage events attributed to another account than their access log.
+    metrics.addMetric('UsageAccountMismatch', MetricUnit.Count, out.usageMismatches);
+    if (out.usageMismatches > 0) {
+      logger.warn('usage events disagree with the access logs (aggregated anyway)', {
+        usageAccountMismatch: out.usageMismatches,
+        samples: out.usageMismatchSamples,
+      });
+    }
     for (const [reason, n] of Object.entries(s.byReason)) {
       // One EMF document per reason (a small fixed set), so skips can be graphed by reason.
       const single = metrics.singleMetric();
@@ -64,6 +72,7 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
       writes: out.writes,
       duplicatesSuppressed: out.duplicatesSuppressed,
       conditionalRetries: out.conditionalRetries,
+      usageAccountMismatch: out.usageMismatches,
       failures: out.response.batchItemFailures.length,
     });
     return out.response;

@@ -12,6 +12,7 @@ import { ItemStateCache, processBatch } from '../../lambdas/aggregate/core';
 import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../../bench/synthetic';
 import { kinesisRecord, readModelFirstSeen, readWindows, scanAll } from '../../bench/kinesis-records';
 import { startDdb, type DdbFixture } from './fixture';
+import { logger } from '../../lambdas/shared/powertools';
 
 let fx: DdbFixture;
 let sqsEmu: SqsEmulator;
@@ -241,5 +242,90 @@ describe('parallelizationFactor > 1 (watermarks per shard and partition key)', (
     // With one watermark per shard, the pk-A records (lower sequence numbers) would be taken for duplicates:
     // this is why the construct switches the scope when parallelizationFactor > 1.
     expect(await run('shard')).toBeLessThan(120);
+  });
+});
+
+describe('usage events that disagree with the access logs (issue 6)', () => {
+  const now = () => Date.UTC(2026, 10, 2, 4);
+  const batchOf = (g: TrafficGen, mismatch: boolean) => {
+    const reqs = g.records(6);
+    const usage = reqs.slice(0, 3).map((r) => g.usageFor(r));
+    // The first usage event claims the request of account A (reqs[0]) for another account B.
+    const a = reqs[0].accountId;
+    const b = ['acct_0', 'acct_1', 'acct_2'].find((x) => x !== a)!;
+    if (mismatch) usage[0] = { ...usage[0], accountId: b };
+    // Usage before the access logs in the batch: the check does not depend on order within the batch.
+    const records = [gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64'), envelopeData(reqs)].map((d, i) => kinesisRecord(d, 0, i));
+    return { reqs, usage, records, a, b };
+  };
+  // What is stored without any check: every valid event aggregated (crossCheckMemory 0 disables replay's join).
+  const unchecked = (reqs: object[], usage: object[]) => {
+    const agg = new ReplayAggregator({ crossCheckMemory: 0 });
+    for (const r of reqs) agg.addLogLine(r);
+    for (const u of usage) agg.addUsageLine(u);
+    return sorted(agg.store.allWindows().map(canonicalWindow));
+  };
+
+  it('counts a usage event whose requestId is another account\'s request in the same batch, and still aggregates it', async () => {
+    const t = await fx.table();
+    const g = new TrafficGen({ seed: 31, accounts: 3, stepMs: 1000, start: Date.UTC(2026, 10, 2, 3) });
+    const { reqs, usage, records, a, b } = batchOf(g, true);
+    const out = await processBatch(records, { ddb: fx.ddb, tableName: t, retentionDays: 30, now });
+    expect(out.response.batchItemFailures).toEqual([]);
+    expect(out.usageMismatches).toBe(1);
+    expect(out.usageMismatchSamples).toEqual([{ requestId: reqs[0].requestId, usageAccountId: b, logAccountId: a }]);
+    // Counted, not skipped: no skip reason, all 3 usage events aggregated, features as without any check.
+    expect(out.stats.skipped).toBe(0);
+    expect(out.stats.usage).toBe(3);
+    expect(out.events).toBe(9);
+    const ws = sorted(await readWindows(fx.ddb, t));
+    expect(ws).toEqual(unchecked(reqs, usage));
+    expect(ws.filter((w) => w.accountId === b).reduce((s, w) => s + w.usageN, 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts nothing when usage events and access logs agree', async () => {
+    const t = await fx.table();
+    const g = new TrafficGen({ seed: 32, accounts: 3, stepMs: 1000, start: Date.UTC(2026, 10, 2, 3) });
+    const { reqs, usage, records } = batchOf(g, false);
+    const out = await processBatch(records, { ddb: fx.ddb, tableName: t, retentionDays: 30, now });
+    expect(out.usageMismatches).toBe(0);
+    expect(out.usageMismatchSamples).toEqual([]);
+    expect(out.stats.usage).toBe(3);
+    expect(sorted(await readWindows(fx.ddb, t))).toEqual(unchecked(reqs, usage));
+  });
+
+  it('the handler emits UsageAccountMismatch and logs a warning with samples', async () => {
+    const t = await fx.table();
+    process.env.FEATURES_TABLE = t;
+    const g = new TrafficGen({ seed: 33, accounts: 3, stepMs: 1000, start: Date.now() - 3600_000 });
+    const reqs = g.records(4);
+    const other = ['acct_0', 'acct_1', 'acct_2'].find((x) => x !== reqs[1].accountId)!;
+    const usage = [g.usageFor(reqs[0]), { ...g.usageFor(reqs[1]), accountId: other }];
+    const records = [envelopeData(reqs), gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64')].map((d, i) => kinesisRecord(d, 0, 2000 + i));
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      out.push(args.map(String).join(' '));
+    });
+    const warn = jest.spyOn(logger, 'warn');
+    let res;
+    try {
+      res = await handler({ Records: records });
+    } finally {
+      spy.mockRestore();
+      spyLog.mockRestore();
+      warn.mockRestore();
+    }
+    expect(res.batchItemFailures).toEqual([]);
+    const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    expect(docs.find((d) => d.RecordsIn !== undefined)).toMatchObject({ UsageAccountMismatch: 1, EventsAggregated: 6 });
+    expect(warn.mock.calls.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1]).toMatchObject({
+      usageAccountMismatch: 1,
+      samples: [{ requestId: reqs[1].requestId, usageAccountId: other, logAccountId: reqs[1].accountId }],
+    });
+    expect((await readWindows(fx.ddb, t)).reduce((s, w) => s + w.usageN, 0)).toBe(2);
   });
 });
