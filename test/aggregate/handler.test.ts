@@ -12,7 +12,6 @@ import { ItemStateCache, processBatch } from '../../lambdas/aggregate/core';
 import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../../bench/synthetic';
 import { kinesisRecord, readModelFirstSeen, readWindows, scanAll } from '../../bench/kinesis-records';
 import { startDdb, type DdbFixture } from './fixture';
-import { logger } from '../../lambdas/shared/powertools';
 
 let fx: DdbFixture;
 let sqsEmu: SqsEmulator;
@@ -310,19 +309,24 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
     const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
       out.push(args.map(String).join(' '));
     });
+    // Required lazily like the handler (the module reads POWERTOOLS_* at load): the handler's own logger.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { logger } = require('../../lambdas/shared/powertools') as typeof import('../../lambdas/shared/powertools');
     const warn = jest.spyOn(logger, 'warn');
+    let warnings: unknown[][] = [];
     let res;
     try {
       res = await handler({ Records: records });
     } finally {
       spy.mockRestore();
       spyLog.mockRestore();
+      warnings = warn.mock.calls.slice();
       warn.mockRestore();
     }
     expect(res.batchItemFailures).toEqual([]);
     const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
     expect(docs.find((d) => d.RecordsIn !== undefined)).toMatchObject({ UsageAccountMismatch: 1, EventsAggregated: 6 });
-    expect(warn.mock.calls.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1]).toMatchObject({
+    expect(warnings.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1]).toMatchObject({
       usageAccountMismatch: 1,
       samples: [{ requestId: reqs[1].requestId, usageAccountId: other, logAccountId: reqs[1].accountId }],
     });
