@@ -34,7 +34,7 @@ export interface DetectionInput {
   config: DetectionConfig;
   /** accountId -> clusterId of the previous run, for stable cluster ids. */
   previousClusters?: Map<string, string>;
-  /** Reuse this linkage instead of recomputing it (replay links hourly and scores every 15 min). */
+  /** Reuse this linkage instead of recomputing it (replay with a linkage cadence longer than its scoring interval). */
   linkage?: LinkageResult;
   /** Per-account features/decisions kept between runs (replay). */
   scoringCache?: ScoringCache;
