@@ -11,13 +11,15 @@
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
 import { decodeRecord, parseAny, type AnyParseResult } from '../src/ingest';
 import { BatchAggregator, planWindowUpdate, accountPk, windowSk, windowStartOf } from '../src/aggregate';
 import { processBatch, ItemStateCache } from '../lambdas/aggregate/core';
 import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
+import { attributeSizeBytes, itemSizeBytes } from '../src/aggregate/size';
 import { createFeaturesTable } from './features-table';
+import { metered } from './metered';
 import { kinesisRecord } from './kinesis-records';
 import { TrafficGen, envelopeData } from './synthetic';
 
@@ -181,22 +183,28 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   log('starting DynamoDB Local ...');
   const emu = await startDynamoDbLocal();
   const ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
-  let shipped = { writes: 0, events: 0, wall: 0, peakRss: 0 };
-  let naive = { writes: 0, events: 0, wall: 0, peakRss: 0 };
+  let shipped = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  let naive = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  let sizes: WindowSizes | undefined;
   try {
     await createFeaturesTable(ddb, 'bench-shipped');
     await createFeaturesTable(ddb, 'bench-naive');
     // Shipped aggregator: whole batches until ddbEvents events.
     const cacheD = new ItemStateCache();
+    const ms = metered(ddb);
     const t0 = Date.now();
     for (const batch of batches) {
       if (shipped.events >= opts.ddbEvents) break;
-      const out = await processBatch(batch, { ddb, tableName: 'bench-shipped', retentionDays: 30, now, cache: cacheD });
+      const out = await processBatch(batch, { ddb: ms.client, tableName: 'bench-shipped', retentionDays: 30, now, cache: cacheD });
       shipped.writes += out.writes;
       shipped.events += out.events;
       shipped.peakRss = Math.max(shipped.peakRss, process.memoryUsage().rss);
     }
     shipped.wall = (Date.now() - t0) / 1000;
+    shipped.wcuTable = ms.meter.table;
+    shipped.wcuGsi = ms.meter.gsi;
+    sizes = await windowItemSizes(ddb, 'bench-shipped');
+    const mn = metered(ddb);
     // Naive baseline: the same events, one UpdateItem each (16 in flight).
     const t1 = Date.now();
     const todo = parsed.slice(0, shipped.events);
@@ -205,7 +213,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
       Array.from({ length: 16 }, async () => {
         while (i < todo.length) {
           const p = todo[i++];
-          await ddb.send(naiveUpdate('bench-naive', p, 30 * 86400));
+          await mn.client.send(naiveUpdate('bench-naive', p, 30 * 86400));
           naive.writes++;
           naive.events++;
         }
@@ -213,6 +221,8 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
     );
     naive.wall = (Date.now() - t1) / 1000;
     naive.peakRss = process.memoryUsage().rss;
+    naive.wcuTable = mn.meter.table;
+    naive.wcuGsi = mn.meter.gsi;
   } finally {
     ddb.destroy();
     await emu.stop();
@@ -226,6 +236,9 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
     ['decode+parse+aggregate (events/s per core)', fmt(perCore(tDecode + tParse + tAgg)), fmt(perCore(tDecode + tParse + tNaiveAgg))],
     ['whole handler, I/O stubbed (events/s per core)', fmt(perCore(tProcess)), '-'],
     ['DynamoDB write requests per 1,000 events', (shipped.writes / shipped.events * 1000).toFixed(2), (naive.writes / naive.events * 1000).toFixed(0)],
+    ['consumed WCU per 1,000 events: table + byHour GSI', wcu(shipped), wcu(naive)],
+    ['window item size, bytes: average / p95 / max', sizes ? `${fmt(sizes.avg)} / ${fmt(sizes.p95)} / ${fmt(sizes.max)}` : '-', '-'],
+    ['window items over 1 KB (each started KB is 1 WCU)', sizes ? `${((sizes.over1k / sizes.items) * 100).toFixed(1)} % of ${fmt(sizes.items)}` : '-', '-'],
     ['(account, window) deltas per batch', (deltas / batches.length).toFixed(1), '-'],
     ['events/s end to end vs DynamoDB Local (wall)', fmt(shipped.events / shipped.wall), fmt(naive.events / naive.wall)],
     ['peak heap growth per batch (MB)', (peakHeapPerBatch / 2 ** 20).toFixed(1), '-'],
@@ -237,6 +250,72 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   log(`${'metric'.padEnd(w0)}  ${'shipped'.padStart(w1)}  naive baseline`);
   for (const [a, b, c] of rows) log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
   log('');
+  if (sizes) {
+    log('');
+    log(`window item bytes by attribute group (share of all ${fmt(sizes.items)} items' bytes):`);
+    const total = Object.values(sizes.groups).reduce((a, b) => a + b, 0);
+    for (const [g, b] of Object.entries(sizes.groups).sort((x, y) => y[1] - x[1])) log(`  ${g.padEnd(34)} ${fmt(b / sizes.items).padStart(7)} B/item  ${((b / total) * 100).toFixed(1).padStart(5)} %`);
+  }
+  log('');
   log(`in-process figures over ${fmt(n)} events (${fmt(events)} incl. skipped); DynamoDB figures over ${fmt(shipped.events)} events each.`);
-  return { rows, opts, events: n };
+  return { rows, opts, events: n, sizes, shipped, naive };
+}
+
+function wcu(x: { events: number; wcuTable: number; wcuGsi: number }): string {
+  if (!x.events) return '-';
+  const k = 1000 / x.events;
+  return `${(x.wcuTable * k + x.wcuGsi * k).toFixed(1)} (${(x.wcuTable * k).toFixed(1)} + ${(x.wcuGsi * k).toFixed(1)})`;
+}
+
+export interface WindowSizes {
+  items: number;
+  avg: number;
+  p95: number;
+  max: number;
+  over1k: number;
+  /** Bytes per attribute group, summed over all items. */
+  groups: Record<string, number>;
+}
+
+/** Which part of a window item an attribute belongs to (for the size breakdown). */
+export function attributeGroup(name: string): string {
+  if (name === 'pk' || name === 'sk') return 'keys (pk, sk)';
+  if (name === 'gsi1pk' || name === 'gsi1sk') return 'byHour index keys (gsi1pk, gsi1sk)';
+  if (name.startsWith('wm:')) return 'exactly-once watermarks (wm:<lane>)';
+  if (name.startsWith('mm:') || name === 'mm') return 'per-minute counts (mm)';
+  if (name.startsWith('m:') || name === 'ms') return 'models (m:<model>, ms)';
+  if (name.startsWith('pc:')) return 'prompt classes (pc:<class>)';
+  if (name === 'ip' || name === 'sn') return 'IP hashes and subnets (ip, sn)';
+  if (name === 'ua' || name === 'key') return 'user agents and API keys (ua, key)';
+  if (name === 'tpl') return 'templates (tpl)';
+  return 'counters, times, TTL';
+}
+
+/** Scan a features table and measure its window items (pk `A#...`). */
+export async function windowItemSizes(ddb: DynamoDBClient, table: string): Promise<WindowSizes> {
+  const sizes: number[] = [];
+  const groups: Record<string, number> = {};
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const r = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    for (const item of r.Items ?? []) {
+      if (!item.pk?.S?.startsWith('A#')) continue;
+      sizes.push(itemSizeBytes(item));
+      for (const k in item) {
+        const g = attributeGroup(k);
+        groups[g] = (groups[g] ?? 0) + attributeSizeBytes(k, item[k]);
+      }
+    }
+    start = r.LastEvaluatedKey;
+  } while (start);
+  sizes.sort((a, b) => a - b);
+  const n = sizes.length;
+  return {
+    items: n,
+    avg: n ? sizes.reduce((a, b) => a + b, 0) / n : 0,
+    p95: n ? sizes[Math.min(n - 1, Math.floor(n * 0.95))] : 0,
+    max: n ? sizes[n - 1] : 0,
+    over1k: sizes.filter((s) => s > 1024).length,
+    groups,
+  };
 }

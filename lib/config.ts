@@ -73,6 +73,30 @@ export interface DistillGuardConfig {
    * @default true
    */
   readonly configureApiGatewayAccountRole: boolean;
+  /**
+   * How access logs reach the aggregator. `cloudwatch`: stage -> CloudWatch Logs group -> subscription filter ->
+   * Kinesis (~2-7 s to a feature write). `firehose`: stage -> Amazon Data Firehose (`amazon-apigateway-...`) ->
+   * gzip'd S3 objects -> S3 event -> SQS -> aggregator: cheaper per request and fewer feature writes, at the cost of
+   * the Firehose buffer in latency (docs/cost.md). Usage events (CONTRACT §2) stay on the Kinesis stream either way.
+   * @default 'cloudwatch'
+   */
+  readonly ingestPath: 'cloudwatch' | 'firehose';
+  /**
+   * Firehose path: buffer interval in seconds (60..900): an access-log object at least this often. The latency the
+   * path adds at low request rates.
+   * @default 60
+   */
+  readonly firehoseBufferSeconds: number;
+  /**
+   * Firehose path: buffer size in MiB of raw access logs (1..128): an object as soon as this much arrived.
+   * @default 64
+   */
+  readonly firehoseBufferMiB: number;
+  /**
+   * Firehose path: days the access-log objects are kept in S3 (lifecycle expiration).
+   * @default 7
+   */
+  readonly accessLogObjectRetentionDays: number;
 
   // ---- demo API ----
   /**
@@ -153,6 +177,14 @@ export interface DistillGuardConfig {
    * @default 1024
    */
   readonly aggregatorMemoryMb: number;
+  /**
+   * Projection of the features table's `byHour` index: `INCLUDE_CHANGES` (keys + the `upd` change marker; the index
+   * entry is rewritten at most every 5 minutes per window and the scorer re-reads only changed windows),
+   * `KEYS_ONLY` (the scorer re-reads every window each run) or `ALL` (every window write billed twice). DynamoDB
+   * cannot change the projection of an existing index (docs/aggregate.md).
+   * @default "INCLUDE_CHANGES"
+   */
+  readonly featuresIndexProjection: 'INCLUDE_CHANGES' | 'KEYS_ONLY' | 'ALL';
 
   // ---- detect ----
   /**
@@ -300,6 +332,10 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   existingRestApiId: { type: 'string', group: 'ingest', optional: true, pattern: /^[a-z0-9]{10}$/, doc: 'Id of your existing REST API whose stage `existingStageName` should log to distill-guard (UpdateStage custom resource).' },
   existingStageName: { type: 'string', group: 'ingest', optional: true, pattern: /^[A-Za-z0-9_-]{1,128}$/, doc: 'Stage of `existingRestApiId` to attach.' },
   configureApiGatewayAccountRole: { type: 'boolean', group: 'ingest', doc: 'Create the account-level API Gateway CloudWatch Logs role access logging needs; false when the account already has one.' },
+  ingestPath: { type: 'enum', group: 'ingest', values: ['cloudwatch', 'firehose'], doc: 'How access logs reach the aggregator: CloudWatch Logs subscription -> Kinesis (seconds), or Firehose -> S3 -> SQS (cheaper at scale, latency = the Firehose buffer; docs/cost.md).' },
+  firehoseBufferSeconds: { type: 'integer', group: 'ingest', min: 60, max: 900, doc: 'Firehose path: buffer interval; an access-log object at least this often (the latency added at low rates).' },
+  firehoseBufferMiB: { type: 'integer', group: 'ingest', min: 1, max: 128, doc: 'Firehose path: buffer size in MiB of raw access logs; an object as soon as this much arrived.' },
+  accessLogObjectRetentionDays: { type: 'integer', group: 'ingest', min: 1, max: 3650, doc: 'Firehose path: days the access-log objects are kept in S3 (lifecycle expiration).' },
   demoApi: { type: 'boolean', group: 'demo API', doc: 'Deploy the demo API (Lambda authorizer + stub model endpoint).' },
   demoStageName: { type: 'string', group: 'demo API', pattern: /^[A-Za-z0-9_]{1,128}$/, doc: 'Stage name of the demo API.' },
   demoAuthorizerCacheTtlSeconds: { type: 'integer', group: 'demo API', min: 0, max: 3600, doc: 'Seconds API Gateway caches the authorizer answer; a suspension takes up to this long to bite.' },
@@ -315,6 +351,7 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   aggregatorMaxRecordAgeSeconds: { type: 'integer', group: 'aggregate', min: 60, max: 604800, doc: 'Records older than this go to the on-failure queue instead of being processed.' },
   featuresRetentionDays: { type: 'integer', group: 'aggregate', min: 1, max: 3650, doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.' },
   aggregatorMemoryMb: { type: 'integer', group: 'aggregate', min: 128, max: 10240, doc: 'Memory of the aggregator function in MB (CPU scales with it).' },
+  featuresIndexProjection: { type: 'enum', group: 'aggregate', values: ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'], doc: "Projection of the features table's `byHour` index: keys + change marker (the scorer re-reads only changed windows), keys only, or the whole item (every window write billed twice). An existing index cannot change projection in place (docs/aggregate.md)." },
   scoreIntervalMinutes: { type: 'integer', group: 'detect', min: 1, max: 1440, doc: "Minutes between scorer runs (the scorer's timeout is capped to it)." },
   scoreLookbackHours: { type: 'integer', group: 'detect', min: 1, max: 720, doc: 'Hours of feature history each scorer run reads; synchrony needs days of co-activity.' },
   scorerMemoryMb: { type: 'integer', group: 'detect', min: 128, max: 10240, doc: 'Memory of the scorer in MB (1769 MB = one vCPU; linkage is CPU-bound).' },

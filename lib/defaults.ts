@@ -21,6 +21,10 @@ export const DEFAULT_CONFIG = {
   existingRestApiId: undefined,
   existingStageName: undefined,
   configureApiGatewayAccountRole: true,
+  ingestPath: INGEST_DEFAULTS.ingestPath,
+  firehoseBufferSeconds: INGEST_DEFAULTS.firehoseBufferInterval.toSeconds(),
+  firehoseBufferMiB: INGEST_DEFAULTS.firehoseBufferSizeMiB as number,
+  accessLogObjectRetentionDays: INGEST_DEFAULTS.accessLogObjectRetention.toDays(),
 
   demoApi: true,
   demoStageName: INGEST_DEFAULTS.stageName,
@@ -38,6 +42,7 @@ export const DEFAULT_CONFIG = {
   aggregatorMaxRecordAgeSeconds: AGGREGATE_DEFAULTS.maxRecordAge.toSeconds(),
   featuresRetentionDays: AGGREGATE_DEFAULTS.featureRetentionDays as number,
   aggregatorMemoryMb: AGGREGATE_DEFAULTS.memorySize as number,
+  featuresIndexProjection: AGGREGATE_DEFAULTS.byHourProjection,
 
   scoreIntervalMinutes: DETECT_DEFAULTS.schedule.toMinutes(),
   scoreLookbackHours: DETECT_DEFAULTS.lookback.toHours(),

@@ -27,6 +27,7 @@ export class DistillGuardStack extends Stack {
       this.demoApi = new DemoApi(this, 'DemoApi', {
         controlTable: this.guard.controlTable.table,
         accessLogGroup: this.guard.ingestion.accessLogGroup,
+        accessLogDestinationArn: this.guard.firehose?.deliveryStreamArn,
         usageStream: this.guard.ingestion.stream,
         emitUsageEvents: cfg.demoUsageEvents,
         stageName: cfg.demoStageName,
@@ -49,6 +50,10 @@ export class DistillGuardStack extends Stack {
 
     new CfnOutput(this, 'IngestionStreamName', { value: this.guard.ingestion.stream.streamName, description: 'Kinesis stream (access logs + usage events)' });
     new CfnOutput(this, 'AccessLogGroupName', { value: this.guard.ingestion.accessLogGroup.logGroupName, description: 'access-log group (subscribed to the stream)' });
+    if (this.guard.firehose) {
+      new CfnOutput(this, 'AccessLogDeliveryStreamName', { value: this.guard.firehose.deliveryStreamName, description: 'Firehose stream the stages log to (ingestPath firehose)' });
+      new CfnOutput(this, 'AccessLogBucketName', { value: this.guard.firehose.bucket.bucketName, description: 'bucket of the gzip\'d access-log objects (ingestPath firehose)' });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.guard.monitoring.alarmTopic.topicArn, description: 'SNS topic every alarm notifies' });
     // Ban events (docs/events.md: what a consuming team needs from the producer).
     new CfnOutput(this, 'BanEventBusName', { value: this.guard.banEvents.eventBus.eventBusName, description: 'ban-event bus (distill-guard events tail --bus)' });

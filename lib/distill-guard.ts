@@ -23,7 +23,9 @@ import { configFor, DistillGuardConfig } from './config';
 import { DETECT_DEFAULTS } from './detect/defaults';
 import { Scorer } from './detect/scorer';
 import { Escalation } from './escalate/escalation';
+import { ObjectAggregator } from './aggregate/object-aggregator';
 import { AccessLogIngestion } from './ingest/access-log-ingestion';
+import { FirehoseAccessLogs } from './ingest/firehose-access-logs';
 import { IngestionStream } from './ingest/ingestion-stream';
 import { BanEvents } from './notify/ban-events';
 import { MonitoredFunction, MonitoredQueue, PipelineMonitoring } from './observability/monitoring';
@@ -41,6 +43,10 @@ export class DistillGuard extends Construct {
   public readonly controlTable: ControlTable;
   public readonly ingestion: IngestionStream;
   public readonly aggregator: Aggregator;
+  /** The Firehose ingestion path (`ingestPath: 'firehose'`): delivery stream + bucket of access-log objects. */
+  public readonly firehose?: FirehoseAccessLogs;
+  /** Its reader (`ingestPath: 'firehose'`): S3 event -> SQS -> object aggregator -> the same features table. */
+  public readonly objectAggregator?: ObjectAggregator;
   public readonly escalation: Escalation;
   public readonly scorer: Scorer;
   public readonly banEvents: BanEvents;
@@ -86,7 +92,29 @@ export class DistillGuard extends Construct {
       featureRetention: cfg.featuresRetentionDays,
       memorySize: cfg.aggregatorMemoryMb,
       removalPolicy: dataRemoval,
+      byHourProjection: cfg.featuresIndexProjection,
     });
+
+    // --- the Firehose ingestion path (access logs only; usage events stay on the stream) -----------------------
+    if (cfg.ingestPath === 'firehose') {
+      this.firehose = new FirehoseAccessLogs(this, 'AccessLogObjects', {
+        encryptionKey: this.ingestion.encryptionKey,
+        bufferInterval: Duration.seconds(cfg.firehoseBufferSeconds),
+        bufferSizeMiB: cfg.firehoseBufferMiB,
+        objectRetention: Duration.days(cfg.accessLogObjectRetentionDays),
+        removalPolicy: dataRemoval,
+      });
+      this.objectAggregator = new ObjectAggregator(this, 'ObjectAggregator', {
+        bucket: this.firehose.bucket,
+        objectPrefix: this.firehose.objectPrefix,
+        featuresTable: this.aggregator.featuresTable,
+        featuresTableKey: this.aggregator.encryptionKey,
+        // the aggregate stage's key (not the bucket's): S3's grant on the queue key names the bucket, so a shared
+        // key would make the key policy and the bucket depend on each other
+        encryptionKey: this.aggregator.encryptionKey,
+        featureRetention: cfg.featuresRetentionDays,
+      });
+    }
 
     // --- escalate --------------------------------------------------------------------------------------------
     this.escalation = new Escalation(this, 'Escalation', {
@@ -122,7 +150,7 @@ export class DistillGuard extends Construct {
     // --- the user's existing stage -----------------------------------------------------------------------------
     if (cfg.existingRestApiId && cfg.existingStageName) {
       this.existingStageIngestion = new AccessLogIngestion(this, 'ExistingStage', {
-        logGroup: this.ingestion.accessLogGroup,
+        ...this.accessLogDestination(),
         restApiId: cfg.existingRestApiId,
         stageName: cfg.existingStageName,
         // The one AWS::ApiGateway::Account of the app (DistillGuardStack's demo API then leaves it alone).
@@ -139,11 +167,13 @@ export class DistillGuard extends Construct {
       { fn: this.escalation.expirerFunction, name: 'SuspensionExpirer' },
       { fn: this.banEvents.publisher, name: 'BanEventPublisher', streamConsumer: true },
       { fn: this.banEvents.sweeper, name: 'OutboxSweeper' },
+      ...(this.objectAggregator ? [{ fn: this.objectAggregator.fn, name: 'ObjectAggregator' }] : []),
     ];
     const failureQueues: MonitoredQueue[] = [
       { queue: this.aggregator.failureQueue, name: 'AggregatorFailures' },
       { queue: this.banEvents.publisherDlq, name: 'BanEventPublisherFailures' },
       { queue: this.escalation.reviewDlq, name: 'ReviewDeadLetters' },
+      ...(this.objectAggregator ? [{ queue: this.objectAggregator.deadLetterQueue, name: 'ObjectDeadLetters' }] : []),
     ];
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       stream: this.ingestion.stream,
@@ -160,7 +190,7 @@ export class DistillGuard extends Construct {
     // The stages' own alarms (outbox age, overdue reviews, ...) notify the same topic, except those watching a
     // metric the pipeline monitoring already alarms on (one incident, one page).
     const notify = new cw_actions.SnsAction(this.monitoring.alarmTopic);
-    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms] as cloudwatch.Alarm[]) {
+    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])] as cloudwatch.Alarm[]) {
       if (!this.monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
     }
   }
@@ -172,10 +202,15 @@ export class DistillGuard extends Construct {
   public attachStage(stage: apigateway.IStage, options: { configureAccountCloudWatchRole?: boolean } = {}): AccessLogIngestion {
     this.attachedStages += 1;
     return new AccessLogIngestion(this, `AttachedStage${this.attachedStages}`, {
-      logGroup: this.ingestion.accessLogGroup,
+      ...this.accessLogDestination(),
       stage,
       configureAccountCloudWatchRole: options.configureAccountCloudWatchRole ?? false,
     });
+  }
+
+  /** Where stages write their access logs: the Firehose delivery stream on the Firehose path, else the log group. */
+  public accessLogDestination(): { logGroup: logs.ILogGroup } | { deliveryStreamArn: string } {
+    return this.firehose ? { deliveryStreamArn: this.firehose.deliveryStreamArn } : { logGroup: this.ingestion.accessLogGroup };
   }
 
   /** Let the model-serving tier put usage events (CONTRACT §2) on the ingestion stream. */

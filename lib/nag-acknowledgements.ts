@@ -23,7 +23,7 @@ export interface NagAcknowledgement {
 /** Lambda service roles and their default policies, for every function of the app. */
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
-const FUNCTIONS = /(Guard\/(Aggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn)|Scorer\/Function)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn)|Scorer\/Function)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -50,8 +50,8 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:
-      'AWSLambdaBasicExecutionRole only grants logs:CreateLogGroup/CreateLogStream/PutLogEvents; every distill-guard function writes to its own retention-bounded log group (except the UpdateStage custom-resource provider, which aws-cdk-lib builds)',
-    paths: [FUNCTION_ROLES],
+      'AWSLambdaBasicExecutionRole only grants logs:CreateLogGroup/CreateLogStream/PutLogEvents; every distill-guard function writes to its own retention-bounded log group (except the UpdateStage custom-resource provider and, on the Firehose path, the S3 bucket-notifications handler, which aws-cdk-lib builds)',
+    paths: [FUNCTION_ROLES, /BucketNotificationsHandler050a0587b7544547bf325f094a3db834\/Role\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -105,6 +105,24 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/DistillGuard/*]',
     reason: "Read-only DescribeStacks on this stack (any stack id suffix): the review CLI reads the stack's outputs",
     paths: [/Guard\/Escalation\/(ReviewerPolicy|OperatorPolicy)\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardAccessLogObjectsBucketA21D1AAB.Arn>/*]',
+    reason:
+      'Firehose path: the delivery role writes objects whose keys Firehose generates at run time (date prefix + random suffix) into this one bucket (s3:PutObject and the multipart calls Firehose documents); nothing outside the bucket',
+    paths: [/Guard\/AccessLogObjects\/DeliveryPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardAccessLogObjectsBucketA21D1AAB.Arn>/access-logs/*]',
+    reason:
+      'Firehose path: the object aggregator may only s3:GetObject the access-log objects, whose keys are known only from the S3 event at run time; scoped to the access-logs/ prefix of this one bucket',
+    paths: [FUNCTION_POLICIES],
+  },
+  {
+    id: 'AwsSolutions-S1',
+    reason:
+      'Firehose path: the access-log bucket is written only by the delivery stream (its role) and read only by the object aggregator (its role), both in this stack; every access is an IAM-authorised API call (CloudTrail data events if needed), objects expire after accessLogObjectRetentionDays, and a log bucket for it would hold more copies of the same source IPs',
+    paths: [/Guard\/AccessLogObjects\/Bucket\/Resource/],
   },
   {
     id: 'AwsSolutions-L1',

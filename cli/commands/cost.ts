@@ -26,7 +26,7 @@ interface CostOpts {
   batchingWindow?: number;
   accountsPerBatch?: number;
   itemKb?: number;
-  gsiProjection?: 'ALL' | 'KEYS_ONLY';
+  gsiProjection?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE_CHANGES';
   bufferSeconds?: number;
   bufferMib?: number;
   usageEvents?: boolean;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     })
     .option('--accounts-per-batch <n>', 'distinct accounts per aggregator batch (default: derived from traffic skew)', num('--accounts-per-batch'))
     .option('--item-kb <n>', 'feature window item size in KB (default 2)', num('--item-kb'))
-    .option('--gsi-projection <p>', 'features byHour GSI projection: ALL (shipped) or KEYS_ONLY', choice('--gsi-projection', ['ALL', 'KEYS_ONLY'] as const))
+    .option('--gsi-projection <p>', 'features byHour GSI projection: INCLUDE_CHANGES (shipped), KEYS_ONLY or ALL', choice('--gsi-projection', ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'] as const))
     .option('--buffer-seconds <s>', 'Firehose buffer interval, 0..900 (default 60)', (v: string) => {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || n > 900) throw new InvalidArgumentError(`--buffer-seconds must be between 0 and 900, got '${v}'`);

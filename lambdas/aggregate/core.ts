@@ -36,6 +36,7 @@ import {
   compareSeq,
   deltaAbove,
   isUsage,
+  itemAppliedObjects,
   itemWatermarks,
   planModelFirstSeen,
   planWindowUpdate,
@@ -159,19 +160,135 @@ interface Poison {
   detail?: string;
 }
 
+/**
+ * Parse state shared by both sources (Kinesis records here, S3 objects in object-core.ts): every line goes
+ * through the same parser into the same pre-aggregation, so the two ingestion paths cannot drift apart.
+ */
+export class ParseContext {
+  readonly pendingUsage: Array<{ u: UsageRecord; src: EventSource | undefined }> = [];
+  /** requestId, accountId of every parsed request, flat. Only turned into a Map when the batch has usage events. */
+  readonly owners: string[] = [];
+  readonly lineSamples: Array<Record<string, unknown>> = [];
+
+  constructor(
+    readonly agg: BatchAggregator,
+    readonly opts: ParseOptions,
+    /** Counters; several contexts (the chunks of one object) may share one. */
+    readonly stats: IngestStats = new IngestStats(),
+  ) {}
+
+  /** Parse one line (string or object) and route it: requests straight into the aggregator, usage held back. */
+  line(line: string | object, src: EventSource | undefined, sample?: () => Record<string, unknown>): void {
+    this.stats.lines++;
+    const p = parseEvent(line, this.opts);
+    if (typeof p === 'string') {
+      this.stats.skip(p);
+      if (this.lineSamples.length < 5) this.lineSamples.push({ reason: p, ...(sample ? sample() : src ? { lane: src.lane, seq: src.seq } : {}) });
+    } else if (!isUsage(p)) {
+      this.stats.requests++;
+      this.agg.addRequest(p, src);
+      this.owners.push(p.requestId, p.accountId);
+    } else {
+      this.pendingUsage.push({ u: p, src });
+    }
+  }
+
+  /** A line rejected before parsing (e.g. a record over the size limit). */
+  skipLine(reason: SkipReason, sample?: Record<string, unknown>): void {
+    this.stats.lines++;
+    this.stats.skip(reason);
+    if (sample && this.lineSamples.length < 5) this.lineSamples.push({ reason, ...sample });
+  }
+
+  /**
+   * Usage events go in after the requests, ALL of them: a usage event whose requestId belongs to another account's
+   * request is counted (usageMismatches, metric UsageAccountMismatch) but NOT skipped. Whether a usage event and
+   * its access log share a batch depends on timing and on how a failed batch is bisected, so skipping on a
+   * batch-level join would make the stored features depend on redelivery (breaking exactly-once); counting only
+   * affects metrics and logs, which are at-least-once anyway (a redelivered batch counts again). Replay, which
+   * sees both files whole, skips and counts them (`usage-account-mismatch`, src/aggregate/replay.ts); detection
+   * also compares per-window usageN with n.
+   */
+  finish(out: Pick<BatchOutcome, 'usageMismatches' | 'usageMismatchSamples' | 'events'>): void {
+    let ownerOf: Map<string, string> | undefined;
+    if (this.pendingUsage.length > 0 && this.owners.length > 0) {
+      ownerOf = new Map();
+      for (let i = 0; i < this.owners.length; i += 2) ownerOf.set(this.owners[i], this.owners[i + 1]);
+    }
+    for (const { u, src } of this.pendingUsage) {
+      const owner = ownerOf?.get(u.requestId);
+      if (owner !== undefined && owner !== u.accountId) {
+        out.usageMismatches++;
+        if (out.usageMismatchSamples.length < 5) out.usageMismatchSamples.push({ requestId: u.requestId, usageAccountId: u.accountId, logAccountId: owner });
+      }
+      this.stats.usage++;
+      this.agg.addUsage(u, src);
+    }
+    this.pendingUsage.length = 0;
+    out.events = this.stats.requests + this.stats.usage;
+  }
+}
+
+/** Counters of one write phase (shared by both sources). */
+export type WriteCounters = Pick<BatchOutcome, 'deltas' | 'writes' | 'duplicatesSuppressed' | 'conditionalRetries' | 'failedWrites'>;
+
+/**
+ * Steps 3 and 4 of both sources: one conditional UpdateItem per (account, window) delta, then the population-level
+ * model first-seen minimums. Returns the deltas whose writes failed (after the SDK's retries) and whether a
+ * model write failed; never throws for a failed write.
+ */
+export async function writeAggregate(
+  agg: BatchAggregator,
+  deps: AggregatorDeps,
+  cache: ItemStateCache,
+  out: WriteCounters,
+  appliedId?: string,
+): Promise<{ failedDeltas: WindowDelta[]; modelFailed: boolean }> {
+  const deltas = [...agg.deltas.values()];
+  out.deltas += deltas.length;
+  const failedDeltas: WindowDelta[] = [];
+  await pool(deltas, deps.writeConcurrency ?? 16, async (delta) => {
+    try {
+      await writeDelta(delta, deps, cache, out, appliedId);
+    } catch (err) {
+      out.failedWrites++;
+      deps.log?.error('window write failed', { accountId: delta.accountId, windowStart: delta.windowStart, error: String(err) });
+      failedDeltas.push(delta);
+    }
+  });
+
+  // Population-level model first-seen (idempotent conditional minimum, memoised per process).
+  let modelFailed = false;
+  for (const [model, ts] of Object.entries(agg.modelFirstSeen)) {
+    const known = cache.models.get(model);
+    if (known !== undefined && known <= ts) continue;
+    try {
+      out.writes++;
+      await deps.ddb.send(new UpdateItemCommand({ TableName: deps.tableName, ...planModelFirstSeen(model, ts), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      cache.models.set(model, ts);
+    } catch (err) {
+      if (isConditionalFailure(err)) {
+        const stored = err.Item?.firstSeen?.N;
+        if (stored !== undefined) cache.models.set(model, Number(stored));
+      } else {
+        modelFailed = true;
+        out.failedWrites++;
+        deps.log?.error('model first-seen write failed', { model, error: String(err) });
+      }
+    }
+  }
+  return { failedDeltas, modelFailed };
+}
+
 /** Process one Kinesis batch. Never throws for bad input; throws only if it cannot even report a failure. */
 export async function processBatch(records: KinesisStreamRecord[], deps: AggregatorDeps): Promise<BatchOutcome> {
   const scope = deps.watermarkScope ?? 'shard';
   const now = (deps.now ?? Date.now)();
-  const parseOpts: ParseOptions = { ...deps.parse, now };
-  const stats = new IngestStats();
   const agg = new BatchAggregator(true);
+  const ctx = new ParseContext(agg, { ...deps.parse, now });
+  const stats = ctx.stats;
   const cache = deps.cache ?? new ItemStateCache();
   const poison: Poison[] = [];
-  const pendingUsage: Array<{ u: UsageRecord; src: EventSource }> = [];
-  // requestId, accountId of every parsed request, flat. Only turned into a Map when the batch has usage events.
-  const owners: string[] = [];
-  const lineSamples: Array<Record<string, unknown>> = [];
   const out: BatchOutcome = {
     response: { batchItemFailures: [] },
     stats,
@@ -204,44 +321,10 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
       stats.lines += d.skippedEvents;
       stats.skip('bad-log-event', d.skippedEvents);
     }
-    for (const line of d.entries) {
-      stats.lines++;
-      const p = parseEvent(line, parseOpts);
-      if (typeof p === 'string') {
-        stats.skip(p);
-        if (lineSamples.length < 5) lineSamples.push({ reason: p, lane: src.lane, seq: src.seq });
-      } else if (!isUsage(p)) {
-        stats.requests++;
-        agg.addRequest(p, src);
-        owners.push(p.requestId, p.accountId);
-      } else {
-        pendingUsage.push({ u: p, src });
-      }
-    }
+    for (const line of d.entries) ctx.line(line, src);
   }
-  // Usage events go in after the requests, ALL of them: a usage event whose requestId belongs to another
-  // account's request is counted (usageMismatches, metric UsageAccountMismatch) but NOT skipped. Whether a usage
-  // event and its access log share a batch depends on timing and on how a failed batch is bisected, so skipping
-  // on a batch-level join would make the stored features depend on redelivery (breaking exactly-once); counting
-  // only affects metrics and logs, which are at-least-once anyway (a redelivered batch counts again). Replay,
-  // which sees both files whole, skips and counts them (`usage-account-mismatch`, src/aggregate/replay.ts);
-  // detection also compares per-window usageN with n.
-  let ownerOf: Map<string, string> | undefined;
-  if (pendingUsage.length > 0 && owners.length > 0) {
-    ownerOf = new Map();
-    for (let i = 0; i < owners.length; i += 2) ownerOf.set(owners[i], owners[i + 1]);
-  }
-  for (const { u, src } of pendingUsage) {
-    const owner = ownerOf?.get(u.requestId);
-    if (owner !== undefined && owner !== u.accountId) {
-      out.usageMismatches++;
-      if (out.usageMismatchSamples.length < 5) out.usageMismatchSamples.push({ requestId: u.requestId, usageAccountId: u.accountId, logAccountId: owner });
-    }
-    stats.usage++;
-    agg.addUsage(u, src);
-  }
-  out.events = stats.requests + stats.usage;
-  if (lineSamples.length > 0) deps.log?.warn('skipped malformed lines', { samples: lineSamples, skippedByReason: stats.byReason });
+  ctx.finish(out);
+  if (ctx.lineSamples.length > 0) deps.log?.warn('skipped malformed lines', { samples: ctx.lineSamples, skippedByReason: stats.byReason });
 
   // 2. Park poison records on the failure queue (shard, sequence number, reason and a sample), so they can be
   //    found and looked at. If parking fails, report them as failures: the ESM retries and, once retries or
@@ -293,40 +376,12 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
     }
   }
 
-  // 3. One conditional UpdateItem per (account, window).
-  const deltas = [...agg.deltas.values()];
-  out.deltas = deltas.length;
-  await pool(deltas, deps.writeConcurrency ?? 16, async (delta) => {
-    try {
-      await writeDelta(delta, deps, cache, out);
-    } catch (err) {
-      out.failedWrites++;
-      deps.log?.error('window write failed', { accountId: delta.accountId, windowStart: delta.windowStart, error: String(err) });
-      let min: string | undefined;
-      for (const r of delta.lanes.values()) if (min === undefined || compareSeq(r.min, min) < 0) min = r.min;
-      if (min !== undefined) failedSeqs.push(min);
-    }
-  });
-
-  // 4. Population-level model first-seen (idempotent conditional minimum, memoised per process).
-  let modelFailed = false;
-  for (const [model, ts] of Object.entries(agg.modelFirstSeen)) {
-    const known = cache.models.get(model);
-    if (known !== undefined && known <= ts) continue;
-    try {
-      out.writes++;
-      await deps.ddb.send(new UpdateItemCommand({ TableName: deps.tableName, ...planModelFirstSeen(model, ts), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-      cache.models.set(model, ts);
-    } catch (err) {
-      if (isConditionalFailure(err)) {
-        const stored = err.Item?.firstSeen?.N;
-        if (stored !== undefined) cache.models.set(model, Number(stored));
-      } else {
-        modelFailed = true;
-        out.failedWrites++;
-        deps.log?.error('model first-seen write failed', { model, error: String(err) });
-      }
-    }
+  // 3 + 4. One conditional UpdateItem per (account, window); then the model first-seen minimums.
+  const { failedDeltas, modelFailed } = await writeAggregate(agg, deps, cache, out);
+  for (const delta of failedDeltas) {
+    let min: string | undefined;
+    for (const r of delta.lanes.values()) if (min === undefined || compareSeq(r.min, min) < 0) min = r.min;
+    if (min !== undefined) failedSeqs.push(min);
   }
   if (modelFailed && records.length > 0) failedSeqs.push(records[0].kinesis.sequenceNumber);
 
@@ -338,11 +393,16 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
   return out;
 }
 
-async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemStateCache, out: BatchOutcome): Promise<void> {
+/**
+ * Write one delta exactly once. Kinesis deltas carry per-lane sequence ranges (watermarks `wm:<lane>`); S3-object
+ * deltas carry `appliedId` instead (the object, or object chunk, id added to the item's `wo` set in the same
+ * request, see object-core.ts), and a failed condition with the id already in the set means "already applied".
+ */
+async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemStateCache, out: WriteCounters, appliedId?: string): Promise<void> {
   let d: WindowDelta = delta;
   let known: KnownState = cache.get(delta.key);
   for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_ITEM; attempt++) {
-    const plan = planWindowUpdate(d, deps.retentionDays, known);
+    const plan = planWindowUpdate(d, deps.retentionDays, known, appliedId);
     out.writes++;
     try {
       await deps.ddb.send(
@@ -377,7 +437,7 @@ async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemS
         const got = await deps.ddb.send(new GetItemCommand({ TableName: deps.tableName, Key: plan.Key, ConsistentRead: true }));
         item = got.Item ?? null;
       }
-      const above = deltaAbove(delta, itemWatermarks(item ?? undefined));
+      const above = appliedId !== undefined ? (itemAppliedObjects(item ?? undefined).has(appliedId) ? null : delta) : deltaAbove(delta, itemWatermarks(item ?? undefined));
       if (above === null) {
         out.duplicatesSuppressed++;
         return;

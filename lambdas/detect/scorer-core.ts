@@ -1,23 +1,26 @@
 /**
  * The scheduled scorer's work, with its clients injected (the handler in scorer.ts is the thin adapter):
  *
- * 1. read the windows of the last `lookbackHours` through the features table's `byHour` GSI
- *    (`gsi1pk = H#<windowStart>#<bucket 0..15>`: 16 small partitions per hour, queried in parallel; no scan);
+ * 1. read the windows of the last `lookbackHours` (window-reader.ts): list them through the features table's
+ *    `byHour` GSI (`gsi1pk = H#<windowStart>#<bucket 0..15>`: 16 small partitions per hour, queried in parallel; no
+ *    scan), then BatchGet the ones not already held unchanged from an earlier run (`cache`, change marker `upd`);
  * 2. read `MODEL#<model>/FIRST` for the models seen, the allowlist (`byState` GSI partition `ALLOW`) and the shadow
  *    config (`CONFIG/SHADOW`) from the control table;
- * 3. run the same detection code as replay (src/detect);
+ * 3. build profiles (reusing those whose windows did not change) and run the same detection code as replay
+ *    (src/detect);
  * 4. write `ACCOUNT#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists);
  * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId
  *    (one per account per UTC day, so a re-run of the scorer cannot open a second case; ExecutionAlreadyExists is
  *    success), input per docs/DESIGN.md "Workflow input".
  */
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { GSI_BUCKETS, hourGsiPk, itemToWindow, MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
+import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
-import { decisionRank, profilesFromWindows, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
   info(msg: string, extra: Record<string, unknown>): void;
@@ -39,6 +42,17 @@ export interface ScorerDeps {
   byHourIndex?: string;
   /** Name of the control table's state index. @default 'byState' */
   byStateIndex?: string;
+  /**
+   * Windows and profiles kept from earlier runs (module scope in the handler, so a warm execution environment keeps
+   * them). Without it every run reads and builds everything.
+   */
+  cache?: WindowCache;
+  /** A cached window older than this is read again even if unchanged. @default no limit */
+  cacheMaxAgeMs?: number;
+  /** Wall clock (the reuse rule compares it with the aggregator's change markers). @default Date.now */
+  clock?: () => number;
+  /** BatchGetItem backoff (tests). */
+  batchGet?: Omit<BatchGetOptions, 'concurrency'>;
 }
 
 export interface ScorerSummary {
@@ -51,61 +65,36 @@ export interface ScorerSummary {
   casesAlreadyOpen: number;
   allowlisted: number;
   shadow: { global: boolean; signals: string[] };
+  /** Profile building plus detection. */
   detectMs: number;
+  /** How the windows were read. */
+  read: WindowReadStats;
+  /** Profiles rebuilt this run and reused from the previous one. */
+  profilesRebuilt: number;
+  profilesReused: number;
+  /** Phases, wall ms: reading (windows, allowlist, shadow config, model first-seen), profiles, detection, writes. */
+  timings: { readMs: number; profileMs: number; runDetectionMs: number; writeMs: number; totalMs: number };
 }
 
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
-/** Windows of every account active in [from, to) via the byHour GSI (projection ALL). */
+/** Windows of every account active in [from, to) (window-reader.ts; no reuse across runs). */
 export async function readRecentWindows(deps: ScorerDeps, from: number, to: number): Promise<AccountWindow[]> {
-  const parts: string[] = [];
-  for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS) for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
-  const out: AccountWindow[] = [];
-  await pool(parts, deps.concurrency ?? 16, async (pk) => {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await deps.ddb.send(
-        new QueryCommand({
-          TableName: deps.featuresTable,
-          IndexName: deps.byHourIndex ?? 'byHour',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of r.Items ?? []) {
-        const w = itemToWindow(item);
-        if (w) out.push(w);
-      }
-      start = r.LastEvaluatedKey;
-    } while (start);
-  });
-  return out;
+  return (await readWindows(deps, from, to)).windows;
 }
 
 export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (let i = 0; i < models.length; i += 100) {
-    let keys: Record<string, AttributeValue>[] | undefined = models.slice(i, i + 100).map((m) => ({ pk: { S: MODEL_PREFIX + m }, sk: { S: MODEL_FIRST_SK } }));
-    for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
-      const r = await deps.ddb.send(new BatchGetItemCommand({ RequestItems: { [deps.featuresTable]: { Keys: keys } } }));
-      for (const item of r.Responses?.[deps.featuresTable] ?? []) {
-        const pk = item.pk?.S ?? '';
-        const first = Number(item.firstSeen?.N);
-        if (pk.startsWith(MODEL_PREFIX) && Number.isFinite(first)) out[pk.slice(MODEL_PREFIX.length)] = first;
-      }
-      keys = r.UnprocessedKeys?.[deps.featuresTable]?.Keys as Record<string, AttributeValue>[] | undefined;
-    }
-  }
+  const keys = models.map((m) => ({ pk: { S: MODEL_PREFIX + m }, sk: { S: MODEL_FIRST_SK } }));
+  await batchGetAll(
+    deps.ddb,
+    deps.featuresTable,
+    keys,
+    (item) => {
+      const pk = item.pk?.S ?? '';
+      const first = Number(item.firstSeen?.N);
+      if (pk.startsWith(MODEL_PREFIX) && Number.isFinite(first)) out[pk.slice(MODEL_PREFIX.length)] = first;
+    },
+    { ...deps.batchGet, concurrency: deps.concurrency ?? 16 },
+  );
   return out;
 }
 
@@ -188,18 +177,24 @@ function workflowInput(a: Scored, caseId: string, now: number, result: Detection
 
 export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   const log = deps.log;
+  const t0 = Date.now();
   const from = deps.now - deps.lookbackHours * WINDOW_MS;
-  const [windows, allowlist, shadow] = await Promise.all([readRecentWindows(deps, from, deps.now + 1), readAllowlist(deps), readShadow(deps)]);
+  const [read, allowlist, shadow] = await Promise.all([readWindows(deps, from, deps.now + 1, deps.cache, deps.cacheMaxAgeMs), readAllowlist(deps), readShadow(deps)]);
+  const windows = read.windows;
   const models = new Set<string>();
-  for (const w of windows) for (const m of Object.keys(w.models)) models.add(m);
+  for (const w of windows) for (const m in w.models) models.add(m);
   const modelFirstSeen = await readModelFirstSeen(deps, [...models]);
+  const t1 = Date.now();
   const shadowMap: DetectionConfig['shadow'] = { ...deps.config.shadow };
   for (const s of shadow.signals) shadowMap[s] = true;
   const config: DetectionConfig = { ...deps.config, shadow: shadowMap, globalShadow: deps.config.globalShadow || shadow.global };
   const started = Date.now();
-  const profiles = [...profilesFromWindows(windows, config.linkage.syncBucketMs).values()];
+  const built = buildProfiles(windows, config.linkage.syncBucketMs, deps.cache, read.gens);
+  const profiles = built.profiles;
+  const t2 = Date.now();
   const result = runDetection({ profiles, modelFirstSeen, now: deps.now, periodStart: from, config, allowlist });
-  const detectMs = Date.now() - started;
+  const t3 = Date.now();
+  const detectMs = t3 - started;
   const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
   for (const a of result.accounts) decisions[a.decision]++;
   const flagged = result.accounts.filter((a) => a.decision !== 'allow');
@@ -255,6 +250,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
       throw err;
     }
   });
+  const t4 = Date.now();
   const summary: ScorerSummary = {
     windows: windows.length,
     accounts: profiles.length,
@@ -266,6 +262,10 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     allowlisted: allowlist.size,
     shadow,
     detectMs,
+    read: read.stats,
+    profilesRebuilt: built.rebuilt,
+    profilesReused: built.reused,
+    timings: { readMs: t1 - t0, profileMs: t2 - t1, runDetectionMs: t3 - t2, writeMs: t4 - t3, totalMs: t4 - t0 },
   };
   log?.info('scorer run', { ...summary, linkage: result.linkage });
   return summary;

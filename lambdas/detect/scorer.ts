@@ -10,9 +10,12 @@ import type { Context } from 'aws-lambda';
 import { detectionConfigFromEnv } from '../../src/detect/config';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { runScorer, type ScorerSummary } from './scorer-core';
+import { WindowCache } from './window-reader';
 
 let ddb: DynamoDBClient | undefined;
 let sfn: SFNClient | undefined;
+/** Windows and profiles of earlier runs in this execution environment (reserved concurrency 1: one at a time). */
+const cache = new WindowCache();
 
 function env(name: string): string {
   const v = process.env[name];
@@ -29,6 +32,10 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
   // The scheduled event's time is the run's clock (a retried invocation scores the same instant).
   const t = event.time ? Date.parse(event.time) : NaN;
   const now = Number.isFinite(t) ? t : Date.now();
+  // WINDOW_CACHE_MAX_AGE_MINUTES = 0 turns reuse across runs off.
+  const maxAgeMin = Number(process.env.WINDOW_CACHE_MAX_AGE_MINUTES ?? '360');
+  if (!(maxAgeMin >= 0)) throw new Error(`WINDOW_CACHE_MAX_AGE_MINUTES must be a number >= 0, got ${JSON.stringify(process.env.WINDOW_CACHE_MAX_AGE_MINUTES)}`);
+  if (maxAgeMin === 0) cache.clear();
   try {
     const summary = await runScorer({
       ddb,
@@ -41,6 +48,8 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
       now,
       byHourIndex: process.env.BY_HOUR_INDEX,
       byStateIndex: process.env.BY_STATE_INDEX,
+      cache: maxAgeMin > 0 ? cache : undefined,
+      cacheMaxAgeMs: maxAgeMin * 60_000,
       log: { info: (msg, extra) => logger.info(msg, extra as Record<string, never>) },
     });
     metrics.addMetric('WindowsRead', MetricUnit.Count, summary.windows);
@@ -50,6 +59,9 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
     metrics.addMetric('AccountsSuspend', MetricUnit.Count, summary.decisions.suspend ?? 0);
     metrics.addMetric('CasesStarted', MetricUnit.Count, summary.casesStarted);
     metrics.addMetric('DetectMs', MetricUnit.Milliseconds, summary.detectMs);
+    metrics.addMetric('ReadMs', MetricUnit.Milliseconds, summary.timings.readMs);
+    metrics.addMetric('WindowsFetched', MetricUnit.Count, summary.read.fetched);
+    metrics.addMetric('WindowsReused', MetricUnit.Count, summary.read.reused);
     return summary;
   } finally {
     metrics.publishStoredMetrics();

@@ -12,7 +12,8 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
-import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX } from './defaults';
+import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX, FEATURES_INDEX_PROJECTIONS, type FeaturesIndexProjection } from './defaults';
+import { CHANGE_MARKER_ATTR } from '../../src/aggregate/item';
 
 export interface AggregatorProps {
   /**
@@ -80,6 +81,15 @@ export interface AggregatorProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Projection of the features table's `byHour` index (ignored with `existingFeaturesTableObj`). 'ALL' bills every
+   * window write twice; 'KEYS_ONLY' writes the index entry once but makes the scorer re-read every window on every
+   * run; 'INCLUDE_CHANGES' projects the keys and the `upd` change marker so the scorer re-reads only what changed.
+   * DynamoDB cannot change an existing index's projection: switching an existing table means removing the index in
+   * one deployment and adding it back in the next (see docs/aggregate.md).
+   * @default 'INCLUDE_CHANGES'
+   */
+  readonly byHourProjection?: FeaturesIndexProjection;
 }
 
 export class Aggregator extends Construct {
@@ -139,11 +149,17 @@ export class Aggregator extends Construct {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         timeToLiveAttribute: 'expiresAt',
       });
+      const projection = props.byHourProjection ?? d.byHourProjection;
+      if (!FEATURES_INDEX_PROJECTIONS.includes(projection)) {
+        throw new Error(`byHourProjection must be one of ${FEATURES_INDEX_PROJECTIONS.join(', ')}, got ${JSON.stringify(projection)}`);
+      }
       table.addGlobalSecondaryIndex({
         indexName: FEATURES_BY_HOUR_INDEX,
         partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
         sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...(projection === 'INCLUDE_CHANGES'
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [CHANGE_MARKER_ATTR] }
+          : { projectionType: projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL }),
       });
       this.featuresTable = table;
     }

@@ -31,7 +31,38 @@ export const AGGREGATE_DEFAULTS = {
   failureQueueRetention: Duration.days(14),
   /** Removal policy of the features table (and a key created for it). */
   removalPolicy: RemovalPolicy.RETAIN,
+  /**
+   * What the features table's `byHour` index projects. 'INCLUDE_CHANGES' (keys + the `upd` change marker) rewrites
+   * an index entry at most once per 5 minutes per window instead of on every write, and lets the scorer re-read only
+   * the windows that changed since its previous run (docs/cost.md, docs/aggregate.md).
+   */
+  byHourProjection: 'INCLUDE_CHANGES' as FeaturesIndexProjection,
+
+  // ---- the object aggregator (Firehose ingestion path, lib/aggregate/object-aggregator.ts) ----
+  /** Object aggregator memory: one full vCPU, since decode and parse of a whole object are CPU-bound. */
+  objectMemorySize: 1769,
+  /** Object aggregator timeout; the object queue's visibility timeout is 6x this (AWS's advice for SQS sources). */
+  objectTimeout: Duration.minutes(5),
+  /** S3 notifications (objects) per invocation: one, since each object is already a large batch. */
+  objectBatchSize: 1,
+  /** Deliveries of a notification before SQS moves it to the object dead-letter queue. */
+  objectMaxReceiveCount: 5,
+  /** Alarm when the oldest object notification waits longer than this (the objects' iterator-age alarm). */
+  objectQueueAgeAlarm: Duration.minutes(15),
 } as const;
+
+/**
+ * Projection of the features table's `byHour` index:
+ * - 'INCLUDE_CHANGES': the keys plus `upd`, the 5-minute bucket of the window's last write. The index entry is
+ *   written when the window is created and again only when a write falls in a new 5-minute bucket; the scorer lists
+ *   the keys and markers and BatchGets only the windows that changed since it last read them.
+ * - 'KEYS_ONLY': the keys. The index entry is written once, when the window is created; the scorer cannot tell
+ *   which windows changed, so it BatchGets every window of the lookback on every run.
+ * - 'ALL': the whole item. Every write is billed twice (table + index, at the item's size), and the scorer reads
+ *   whole windows from the index (no BatchGet).
+ */
+export type FeaturesIndexProjection = 'INCLUDE_CHANGES' | 'KEYS_ONLY' | 'ALL';
+export const FEATURES_INDEX_PROJECTIONS: readonly FeaturesIndexProjection[] = ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'];
 
 /** GSI of the features table: `gsi1pk = H#<windowStart>#<bucket>`, `gsi1sk = accountId` (docs/DESIGN.md). */
 export const FEATURES_BY_HOUR_INDEX = 'byHour';

@@ -13,4 +13,10 @@ export const DETECT_DEFAULTS = {
   memorySize: 1769,
   /** Scorer timeout: a run must finish well before the next one starts. */
   timeout: Duration.minutes(4),
+  /**
+   * How long a warm scorer reuses a window it read in an earlier run while the `byHour` index's change marker shows
+   * it unchanged (lambdas/detect/window-reader.ts). Longer reads less; the bound only guards against anything the
+   * marker could miss. Duration.minutes(0) reads every window on every run.
+   */
+  windowCacheMaxAge: Duration.hours(6),
 } as const;

@@ -52,6 +52,13 @@ export interface ScorerProps {
    * @default 'byState'
    */
   readonly byStateIndexName?: string;
+  /**
+   * How long the scorer reuses a window read in an earlier run (same warm execution environment) while the features
+   * index's change marker shows it unchanged; needs the `INCLUDE_CHANGES` projection to have any effect. Reuse saves
+   * the BatchGetItem reads and the profile rebuild of unchanged accounts. Duration.minutes(0) turns it off.
+   * @default Duration.hours(6)
+   */
+  readonly windowCacheMaxAge?: Duration;
 }
 
 /**
@@ -91,9 +98,10 @@ export class Scorer extends Construct {
         LOOKBACK_HOURS: String(lookbackHours),
         BY_HOUR_INDEX: props.byHourIndexName ?? 'byHour',
         BY_STATE_INDEX: props.byStateIndexName ?? 'byState',
+        WINDOW_CACHE_MAX_AGE_MINUTES: String(Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false }))),
       },
     });
-    // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of MODEL# items); control table
+    // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of windows and MODEL# items); control table
     // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem for SCORE items only.
     props.featuresTable.grantReadData(this.function);
     props.controlTable.grantReadData(this.function);

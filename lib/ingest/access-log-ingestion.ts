@@ -1,6 +1,7 @@
 /**
  * Point an existing REST API stage's access logging at distill-guard: the CONTRACT §1 format, written to the
- * ingestion log group (whose subscription filter feeds the Kinesis stream).
+ * ingestion log group (whose subscription filter feeds the Kinesis stream), or, on the Firehose path, to the
+ * `amazon-apigateway-...` delivery stream (`deliveryStreamArn`; API Gateway then uses its service-linked role).
  *
  * - A `Stage` defined in the same CDK app: its `AWS::ApiGateway::Stage` gets `AccessLogSetting` directly.
  * - A stage outside the app (only `restApiId` + `stageName` known, or an imported `IStage`): a custom resource
@@ -20,8 +21,18 @@ import { accessLogFormatString } from './access-log-format';
 import { logGroupArnWithoutWildcard } from './ingestion-stream';
 
 export interface AccessLogIngestionProps {
-  /** The log group access logs are written to (`IngestionStream.accessLogGroup`). */
-  readonly logGroup: logs.ILogGroup;
+  /**
+   * The log group access logs are written to (`IngestionStream.accessLogGroup`). Give either this or
+   * `deliveryStreamArn`.
+   * @default - use `deliveryStreamArn`
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * The Firehose delivery stream access logs are written to (`FirehoseAccessLogs.deliveryStreamArn`; its name
+   * starts with `amazon-apigateway-`). Give either this or `logGroup`.
+   * @default - use `logGroup`
+   */
+  readonly deliveryStreamArn?: string;
   /**
    * The stage to log. A `Stage` from this app is configured in the template; an imported `IStage`
    * (`Stage.fromStageAttributes`) through the UpdateStage custom resource. Give either `stage`, or
@@ -62,7 +73,10 @@ export class AccessLogIngestion extends Construct {
     if (!props.stage && (!props.restApiId || !props.stageName)) {
       throw new Error(`restApiId and stageName are both required without stage, got restApiId ${JSON.stringify(props.restApiId)} and stageName ${JSON.stringify(props.stageName)}`);
     }
-    const destinationArn = logGroupArnWithoutWildcard(props.logGroup);
+    if ((props.logGroup === undefined) === (props.deliveryStreamArn === undefined)) {
+      throw new Error(`give exactly one of logGroup and deliveryStreamArn, got logGroup ${props.logGroup ? 'set' : 'unset'} and deliveryStreamArn ${JSON.stringify(props.deliveryStreamArn)}`);
+    }
+    const destinationArn = props.logGroup ? logGroupArnWithoutWildcard(props.logGroup) : props.deliveryStreamArn!;
     const format = accessLogFormatString();
 
     if (props.configureAccountCloudWatchRole) {

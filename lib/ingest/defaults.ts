@@ -28,4 +28,30 @@ export const INGEST_DEFAULTS = {
   allowUnknownAccounts: true,
   /** Demo model stub: emits CONTRACT §2 usage events on the ingestion stream. */
   emitUsageEvents: true,
+
+  // ---- the Firehose ingestion path (`ingestPath: 'firehose'`, lib/ingest/firehose-access-logs.ts) ----
+  /**
+   * How access logs reach the aggregator. `cloudwatch`: stage -> CloudWatch Logs group -> subscription filter ->
+   * Kinesis (the shipped default, ~2-7 s to a feature write). `firehose`: stage -> Amazon Data Firehose -> gzip'd
+   * S3 objects -> S3 event -> SQS -> aggregator (cheaper per request, fewer feature writes; latency = the buffer).
+   */
+  ingestPath: 'cloudwatch' as 'cloudwatch' | 'firehose',
+  /**
+   * Firehose buffer interval: an object is written at least this often (60..900 s). It is the latency the path
+   * adds below ~1k requests/s, where the size limit is never reached first (docs/cost.md).
+   */
+  firehoseBufferInterval: Duration.seconds(60),
+  /** Firehose buffer size, MiB of raw access logs per object (1..128): reached first at high request rates. */
+  firehoseBufferSizeMiB: 64,
+  /** Days the access-log objects are kept in S3 (lifecycle expiration); they are a buffer and a replay source. */
+  accessLogObjectRetention: Duration.days(7),
+  /** Key prefix of the access-log objects (the S3 event notification filters on it). */
+  accessLogObjectPrefix: 'access-logs/',
+  /** Key prefix of records Firehose could not deliver (kept apart from the prefix the aggregator reads). */
+  firehoseErrorPrefix: 'firehose-errors/',
+  /** Append a newline to every record (Firehose's `AppendDelimiterToRecord` processor): newline-delimited objects. */
+  firehoseAppendNewline: true,
 } as const;
+
+/** API Gateway only logs to Firehose streams whose name starts with this. */
+export const APIGATEWAY_FIREHOSE_PREFIX = 'amazon-apigateway-';

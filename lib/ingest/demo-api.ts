@@ -25,8 +25,14 @@ import { logGroupArnWithoutWildcard } from './ingestion-stream';
 export interface DemoApiProps {
   /** The control table (`ACCOUNT#<id>` / `STATUS` items); the authorizer may only GetItem `ACCOUNT#*` keys. */
   readonly controlTable: dynamodb.ITable;
-  /** The access-log group (`IngestionStream.accessLogGroup`). */
+  /** The access-log group (`IngestionStream.accessLogGroup`). Unused when `accessLogDestinationArn` is set. */
   readonly accessLogGroup: logs.ILogGroup;
+  /**
+   * Write the stage's access logs here instead of `accessLogGroup`: the Firehose path's delivery stream
+   * (`FirehoseAccessLogs.deliveryStreamArn`).
+   * @default - the access-log group
+   */
+  readonly accessLogDestinationArn?: string;
   /**
    * Stream the model stub puts usage events on (`IngestionStream.stream`). Usage events are only emitted
    * when this is set and `emitUsageEvents` is true.
@@ -99,6 +105,14 @@ class LogGroupArnDestination implements apigateway.IAccessLogDestination {
   }
 }
 
+/** Writes access logs to a destination given by ARN (a Firehose delivery stream named `amazon-apigateway-...`). */
+class ArnDestination implements apigateway.IAccessLogDestination {
+  constructor(private readonly arn: string) {}
+  bind(): apigateway.AccessLogDestinationConfig {
+    return { destinationArn: this.arn };
+  }
+}
+
 export class DemoApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly stage: apigateway.Stage;
@@ -168,7 +182,7 @@ export class DemoApi extends Construct {
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
       deployOptions: {
         stageName,
-        accessLogDestination: new LogGroupArnDestination(props.accessLogGroup),
+        accessLogDestination: props.accessLogDestinationArn ? new ArnDestination(props.accessLogDestinationArn) : new LogGroupArnDestination(props.accessLogGroup),
         accessLogFormat: accessLogFormat(),
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,

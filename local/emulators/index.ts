@@ -7,6 +7,7 @@
  * | Kinesis        | kinesalite (in-process, in-memory)          | AWS_ENDPOINT_URL_KINESIS       |
  * | DynamoDB       | DynamoDB Local (java, -inMemory)            | AWS_ENDPOINT_URL_DYNAMODB      |
  * | SQS            | fauxqs (in-process, or a child process)     | AWS_ENDPOINT_URL_SQS           |
+ * | S3             | the same fauxqs server (objects, no notifications) | AWS_ENDPOINT_URL_S3     |
  * | EventBridge    | local/services/eventbridge.ts               | AWS_ENDPOINT_URL_EVENTBRIDGE   |
  * | Step Functions | local/services/stepfunctions.ts (+ aws-local-stepfunctions) | AWS_ENDPOINT_URL_SFN |
  * | API Gateway    | local/services/apigateway.ts (API keys)     | AWS_ENDPOINT_URL_API_GATEWAY   |
@@ -110,6 +111,8 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
       ...(dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint } : {}),
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      // fauxqs also speaks S3 on its port; an IP endpoint makes the SDK use path-style URLs by itself
+      AWS_ENDPOINT_URL_S3: sqs.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
       AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,

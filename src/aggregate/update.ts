@@ -20,13 +20,16 @@
 import type { WindowAcc } from './accumulator';
 import type { LaneRange } from './batch';
 import {
+  CHANGE_MARKER_ATTR,
   COUNTER_ATTR,
   COUNTER_FIELDS,
   OVERFLOW_ATTR,
   SET_ATTR,
   WATERMARK_PREFIX,
   accountPk,
+  changeMarker,
   encodeSeq,
+  encodeSetValue,
   expiresAtFor,
   gsiBucket,
   hourGsiPk,
@@ -41,6 +44,18 @@ export const KNOWN_SET_MIN = 32;
 /** The internal set of model ids of a window (bounds the number of `m:<model>` attributes). */
 export const MODEL_SET_ATTR = 'ms';
 
+/**
+ * The Firehose path's exactly-once marker: the string set of S3 object (chunk) ids already applied to a window
+ * item. Written by the same UpdateItem as the counters, under `NOT contains(wo, :id)` (lambdas/aggregate/object-core.ts).
+ */
+export const APPLIED_OBJECTS_ATTR = 'wo';
+
+/** The object (chunk) ids stored in a window item's `wo` set. */
+export function itemAppliedObjects(item: Record<string, unknown> | null | undefined): Set<string> {
+  const v = item?.[APPLIED_OBJECTS_ATTR] as { SS?: string[] } | undefined;
+  return new Set(v && Array.isArray(v.SS) ? v.SS : []);
+}
+
 /** What the writer knows about the stored item. */
 export interface KnownState {
   /** The exact stored item (e.g. from a failed conditional write), or null when it does not exist. */
@@ -50,8 +65,8 @@ export interface KnownState {
   lastTsAtLeast?: number;
   createdAtAtMost?: number;
   /**
-   * Known subsets of stored sets (from an earlier exact read plus this writer's own successful adds; sets only
-   * grow). With them a writer near a set's cap plans exactly, instead of failing an optimistic condition.
+   * Known subsets of stored sets, members in their stored form (item.ts `encodeSetValue`), from an earlier exact
+   * read plus this writer's own successful adds; sets only grow. With them a writer near a set's cap plans exactly, instead of failing an optimistic condition.
    */
   sets?: Partial<Record<SetField | 'models', ReadonlySet<string>>>;
 }
@@ -119,9 +134,11 @@ function storedSet(item: Record<string, unknown> | null | undefined, attr: strin
 
 /**
  * Plan the UpdateItem for `delta`. `known.item` (exact stored state, null = absent) switches on exact mode; with
- * no knowledge the plan is optimistic and guarded by conditions.
+ * no knowledge the plan is optimistic and guarded by conditions. `appliedId` (S3 objects): add it to the item's
+ * `wo` set under the condition that it is not there yet, in the same request. `changedAt` (the writer's clock, ms)
+ * sets the change marker (`upd`, item.ts).
  */
-export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known: KnownState = {}): PlannedUpdate {
+export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known: KnownState = {}, appliedId?: string, changedAt: number = Date.now()): PlannedUpdate {
   const e = new Expr();
   const a = delta.acc;
   const exact = known.item !== undefined;
@@ -157,7 +174,11 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
     let trimmed = false;
     if (have) {
       const fresh: string[] = [];
-      for (const x of a[f]) if (!have.has(x)) fresh.push(x);
+      // Members are compared and written in their stored form (item.ts encodeSetValue).
+      for (const x of a[f]) {
+        const v = encodeSetValue(f, x);
+        if (!have.has(v)) fresh.push(v);
+      }
       const room = Math.max(0, cap - have.size);
       adding = fresh.length > room ? fresh.slice(0, room) : fresh;
       if (fresh.length > room) {
@@ -167,7 +188,7 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
       }
       if (have.size + adding.length >= KNOWN_SET_MIN) setsAfter[f] = adding.length ? new Set([...have, ...adding]) : have;
     } else {
-      adding = [...a[f]];
+      adding = Array.from(a[f], (x) => encodeSetValue(f, x));
       // After this write the stored set contains at least `adding`: a known subset for the next plan.
       if (adding.length >= KNOWN_SET_MIN) setsAfter[f] = new Set(adding);
     }
@@ -242,6 +263,17 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
     e.set.push(`${n} = ${e.value({ S: encodeSeq(r.max) })}`);
     e.cond.push(`(attribute_not_exists(${n}) OR ${n} < ${e.value({ S: encodeSeq(r.min) })})`);
   }
+
+  // Exactly-once marker of an S3 object (chunk): the id joins the item's set with the counters, or nothing does.
+  if (appliedId !== undefined) {
+    const n = e.name(APPLIED_OBJECTS_ATTR);
+    e.add.push(`${n} ${e.value({ SS: [appliedId] })}`);
+    e.cond.push(`(attribute_not_exists(${n}) OR NOT contains(${n}, ${e.value({ S: appliedId })}))`);
+  }
+
+  // Change marker: the index projects it, and it only changes once per CHANGE_MARKER_MS, so the index entry is
+  // not rewritten on every write; the scorer re-reads a window only when its marker says it may have changed.
+  e.set.push(`${e.name(CHANGE_MARKER_ATTR)} = ${e.value({ N: String(changeMarker(changedAt)) })}`);
 
   // Index and TTL (idempotent).
   e.set.push(`${e.name('gsi1pk')} = ${e.value({ S: hourGsiPk(delta.windowStart, gsiBucket(delta.accountId)) })}`);

@@ -69,11 +69,17 @@ export interface CostInputs {
   /** Share of active accounts that are the heavy ones. @default 0.05 */
   heavyAccountShare: number;
   /**
-   * Projection of the features table's byHour GSI. 'ALL' (shipped) writes every UpdateItem to the index too (2x WRU);
-   * 'KEYS_ONLY' writes the index only when the window item is created, and the scorer then BatchGets the items.
-   * @default 'ALL'
+   * Projection of the features table's byHour GSI (lib/aggregate `byHourProjection`). 'ALL' writes every UpdateItem
+   * to the index too (2x WRU) and the scorer Queries whole windows; 'KEYS_ONLY' writes the index only when the window
+   * is created, and the scorer BatchGets every window each run; 'INCLUDE_CHANGES' (shipped) also projects the change
+   * marker `upd`, so the index entry is rewritten at most once per 5-minute bucket a window is written in, and a warm
+   * scorer BatchGets only the windows written since its previous run (plus each cached window every
+   * `scorerCacheMaxAgeMinutes`).
+   * @default 'INCLUDE_CHANGES'
    */
-  gsiProjection: 'ALL' | 'KEYS_ONLY';
+  gsiProjection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE_CHANGES';
+  /** How long a warm scorer reuses an unchanged window before reading it again (INCLUDE_CHANGES). @default 360 */
+  scorerCacheMaxAgeMinutes: number;
   /** Capacity mode of the features table: on-demand (shipped), or provisioned with auto scaling. @default 'ON_DEMAND' */
   featuresCapacity: 'ON_DEMAND' | 'PROVISIONED';
   /** Auto-scaling target utilisation of a provisioned features table. @default 0.7 */
@@ -135,7 +141,8 @@ export const DEFAULT_INPUTS: Omit<CostInputs, 'rps'> = {
   invocationOverheadMs: 15,
   heavyTrafficShare: 0.8,
   heavyAccountShare: 0.05,
-  gsiProjection: 'ALL',
+  gsiProjection: 'INCLUDE_CHANGES',
+  scorerCacheMaxAgeMinutes: 360,
   featuresCapacity: 'ON_DEMAND',
   provisionedUtilization: 0.7,
   modelsPerBatch: 3,
@@ -197,6 +204,8 @@ export interface Sizing {
   featureWruPerSecond: number;
   accountsActivePerHour: number;
   windowsReadPerScorerRun: number;
+  /** Windows the scorer BatchGets (or Queries whole, ALL) per run. */
+  windowsFetchedPerScorerRun: number;
   scorerBytesReadPerRun: number;
   scorerSecondsPerRun: number;
   casesPerDay: number;
@@ -251,8 +260,11 @@ export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): C
   if (!(inputs.provisionedUtilization > 0 && inputs.provisionedUtilization <= 1)) {
     throw new Error(`cost input 'provisionedUtilization' must be in (0, 1], got ${JSON.stringify(inputs.provisionedUtilization)}`);
   }
-  if (inputs.gsiProjection !== 'ALL' && inputs.gsiProjection !== 'KEYS_ONLY') {
-    throw new Error(`cost input 'gsiProjection' must be 'ALL' or 'KEYS_ONLY', got ${JSON.stringify(inputs.gsiProjection)}`);
+  if (inputs.gsiProjection !== 'ALL' && inputs.gsiProjection !== 'KEYS_ONLY' && inputs.gsiProjection !== 'INCLUDE_CHANGES') {
+    throw new Error(`cost input 'gsiProjection' must be 'ALL', 'KEYS_ONLY' or 'INCLUDE_CHANGES', got ${JSON.stringify(inputs.gsiProjection)}`);
+  }
+  if (!(inputs.scorerCacheMaxAgeMinutes > 0)) {
+    throw new Error(`cost input 'scorerCacheMaxAgeMinutes' must be a positive number, got ${JSON.stringify(inputs.scorerCacheMaxAgeMinutes)}`);
   }
   if (inputs.accountsPerBatch !== undefined && !(inputs.accountsPerBatch > 0)) {
     throw new Error(`cost input 'accountsPerBatch' must be a positive number, got ${JSON.stringify(inputs.accountsPerBatch)}`);
@@ -380,9 +392,18 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   add('Lambda aggregator requests', 'aggregate', PRICES.lambdaRequest, aggInvocationsPerMonth);
   const aggGbSeconds = aggInvocationsPerMonth * aggregatorSecondsPerInvocation * (x.aggregatorMemoryMb / 1024);
   const featureWritesPerSecond = aggregatorInvocationsPerSecond * accountsPerBatch;
-  // table item, plus the byHour GSI: every update with projection ALL; with KEYS_ONLY only when the window is created
+  // table item, plus the byHour GSI: every update with projection ALL; with KEYS_ONLY only when the window is created;
+  // with INCLUDE_CHANGES when it is created and when a write falls in a new 5-minute bucket of the change marker
+  // (k writes spread over the hour hit 12 * (1 - (11/12)^k) of its 12 buckets on average)
   const windowsCreatedPerSecond = accountsActivePerHour / 3600;
-  const gsiWritesPerSecond = x.gsiProjection === 'ALL' ? featureWritesPerSecond * Math.ceil(x.featureItemKb) : windowsCreatedPerSecond;
+  const writesPerWindowHour = (featureWritesPerSecond * 3600) / accountsActivePerHour;
+  const markerBucketsPerWindow = Math.max(1, 12 * (1 - (11 / 12) ** writesPerWindowHour));
+  const gsiWritesPerSecond =
+    x.gsiProjection === 'ALL'
+      ? featureWritesPerSecond * Math.ceil(x.featureItemKb)
+      : x.gsiProjection === 'KEYS_ONLY'
+        ? windowsCreatedPerSecond
+        : windowsCreatedPerSecond * markerBucketsPerWindow;
   const featureWruPerSecond = featureWritesPerSecond * Math.ceil(x.featureItemKb) + gsiWritesPerSecond + aggregatorInvocationsPerSecond * x.modelsPerBatch;
   const featureWru = featureWruPerSecond * SECONDS_PER_MONTH;
   if (x.featuresCapacity === 'ON_DEMAND') {
@@ -398,14 +419,32 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   const runsPerMonth = (HOURS_PER_MONTH * 60) / x.scoreIntervalMinutes;
   const windowsPerAccount = Math.min(x.scoreLookbackHours, (x.activeHoursPerAccountPerDay * x.scoreLookbackHours) / 24);
   const windowsReadPerScorerRun = x.activeAccounts * windowsPerAccount;
-  const scorerBytesReadPerRun = windowsReadPerScorerRun * x.featureItemKb * 1024;
+  // INCLUDE_CHANGES: a warm scorer re-reads the windows written in the last interval + marker bucket + margin
+  // (5 + 5 + 5 minutes: about one window per account written in that time), plus each cached window once per
+  // scorerCacheMaxAgeMinutes; a cold start reads everything once (not modelled: a few per day).
+  const changedMinutes = x.scoreIntervalMinutes + 10;
+  const changedEvents = x.rps * changedMinutes * 60;
+  const windowsChangedPerRun = Math.min(
+    windowsReadPerScorerRun,
+    expectedDistinctAccounts(changedEvents * x.heavyTrafficShare, accountsActivePerHour * x.heavyAccountShare) +
+      expectedDistinctAccounts(changedEvents * (1 - x.heavyTrafficShare), accountsActivePerHour * (1 - x.heavyAccountShare)) +
+      (windowsReadPerScorerRun * x.scoreIntervalMinutes) / x.scorerCacheMaxAgeMinutes,
+  );
+  const windowsFetchedPerScorerRun = x.gsiProjection === 'INCLUDE_CHANGES' ? windowsChangedPerRun : windowsReadPerScorerRun;
+  const scorerBytesReadPerRun = windowsFetchedPerScorerRun * x.featureItemKb * 1024;
   // ALL: Query, eventually consistent: 0.5 RRU per 4 KB of items read (sizes summed per page).
-  // KEYS_ONLY: Query the keys (~100 B each), then BatchGetItem each item (0.5 RRU per started 4 KB, per item).
+  // KEYS_ONLY / INCLUDE_CHANGES: Query the index entries (~100 B each, summed per page), then BatchGetItem each window
+  // to read (0.5 RRU per started 4 KB, per item).
   const rruPerRun =
     x.gsiProjection === 'ALL'
       ? (scorerBytesReadPerRun / 4096) * 0.5
-      : ((windowsReadPerScorerRun * 100) / 4096) * 0.5 + windowsReadPerScorerRun * Math.ceil(x.featureItemKb / 4) * 0.5;
-  add('DynamoDB scorer reads (full lookback per run)', 'detect', PRICES.ddbReadRequestUnit, rruPerRun * runsPerMonth);
+      : ((windowsReadPerScorerRun * 100) / 4096) * 0.5 + windowsFetchedPerScorerRun * Math.ceil(x.featureItemKb / 4) * 0.5;
+  add(
+    x.gsiProjection === 'INCLUDE_CHANGES' ? 'DynamoDB scorer reads (index listing + changed windows per run)' : 'DynamoDB scorer reads (full lookback per run)',
+    'detect',
+    PRICES.ddbReadRequestUnit,
+    rruPerRun * runsPerMonth,
+  );
   const scoreWrites = x.activeAccounts * x.flaggedShare * runsPerMonth;
   const scorerSecondsPerRun = 1 + (windowsReadPerScorerRun * x.scorerUsPerWindow) / 1e6 / Math.min(1, x.scorerMemoryMb / 1769) + scorerBytesReadPerRun / (100 * MIB);
   add('Lambda scorer (GB-s)', 'detect', PRICES.lambdaArmGbSecond, runsPerMonth * scorerSecondsPerRun * (x.scorerMemoryMb / 1024), [PRICES.lambdaRequest], runsPerMonth * PRICES.lambdaRequest.usd);
@@ -459,6 +498,7 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
       featureWruPerSecond,
       accountsActivePerHour,
       windowsReadPerScorerRun,
+      windowsFetchedPerScorerRun,
       scorerBytesReadPerRun,
       scorerSecondsPerRun,
       casesPerDay,

@@ -10,6 +10,7 @@
 export const SIGNALS = [
   'synchronized-activity',
   'shared-templates',
+  'prompt-library',
   'shared-infrastructure',
   'signup-burst',
   'cot-elicitation',
@@ -18,6 +19,7 @@ export const SIGNALS = [
   'long-outputs',
   'rate-limited',
   'young-account',
+  'client-rotation',
 ] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -51,6 +53,22 @@ export interface LinkageConfig {
   syncMinShared: number;
   /** ... spread over at least this many distinct hours (one shared session is not synchrony). */
   syncMinHours: number;
+  /** ... over at least this many distinct hours of the day (cron-aligned batch jobs share one or two). */
+  syncMinHoursOfDay: number;
+  /**
+   * ... in at least this many separate episodes (co-active buckets more than 30 minutes apart): one long shared
+   * session, e.g. two nightly jobs on their first night, is one event, not a pattern.
+   */
+  syncMinEpisodes: number;
+  /**
+   * Co-activity must exceed what the two accounts' own time-of-day profiles predict (a shared diurnal rhythm, a
+   * cron schedule) by this many standard deviations; 0 turns the time-of-day null model off.
+   */
+  syncMinTodZ: number;
+  /** Weight (in days) of an account's overall activity rate in its time-of-day profile (see syncMinTodZ). */
+  syncTodPrior: number;
+  /** An account linked by a single timing-only edge is not made a cluster member (one chance edge would merge it). */
+  syncPruneLeaves: boolean;
   /**
    * Accept weak synchrony between two accounts when a third account is synchronized with both. Off by default:
    * it recovers more of an evasive, logs-only fleet but also raised organic reviews early in a log, when little data
@@ -91,6 +109,19 @@ export interface LinkageConfig {
   exclusiveMinMembers: number;
   /** Clusters smaller than this are not reported. */
   minClusterSize: number;
+  /**
+   * Prompt libraries (group-level content evidence, needs usage events): an account "draws from a shared library"
+   * when at least `libraryMinTemplates` of its distinct templates, and at least `libraryMinShare` of them, are
+   * also used by other accounts (templates held by more than `libraryMaxAccounts` accounts are public and ignored).
+   * 0 turns prompt libraries off.
+   */
+  libraryMinTemplates: number;
+  libraryMinShare: number;
+  libraryMaxAccounts: number;
+  /** A template belongs to a library when at least this share of its holders draw from shared libraries. */
+  libraryExclusiveShare: number;
+  /** Library templates at which an account's prompt-library score saturates. */
+  librarySaturation: number;
 }
 
 export interface PivotConfig {
@@ -131,6 +162,22 @@ export interface ThresholdConfig {
   youngAccountMs: number;
   /** Minimum requests for an account to be scored beyond `allow`. */
   minRequests: number;
+  /**
+   * Client rotation (evasion): distinct user agents at which the signal starts / saturates, and the minimum new
+   * user agents per request ((distinct - 1) / (requests - 1)), so that a relay with a handful of clients over
+   * thousands of requests does not count.
+   */
+  rotationMinUserAgents: number;
+  rotationFullUserAgents: number;
+  rotationMinUaRate: number;
+  /**
+   * Proxy rotation: minimum distinct /24 subnets, minimum new subnets per request (a relay's servers carry
+   * hundreds of requests each), and new subnets per active hour where the signal starts / saturates.
+   */
+  rotationMinSubnets: number;
+  rotationMinSubnetRate: number;
+  rotationSubnetsPerHourStart: number;
+  rotationSubnetsPerHourFull: number;
 }
 
 export interface DecisionConfig {
@@ -178,6 +225,11 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     syncMinBuckets: 4,
     syncMinShared: 6,
     syncMinHours: 2,
+    syncMinHoursOfDay: 3,
+    syncMinEpisodes: 2,
+    syncPruneLeaves: true,
+    syncMinTodZ: 4,
+    syncTodPrior: 0.02,
     syncMinPhi: 0.4,
     syncTriangles: false,
     syncTriangleBoost: 1.5,
@@ -197,6 +249,11 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minClusterSize: 3,
     exclusiveMinShare: 0.9,
     exclusiveMinMembers: 0.2,
+    libraryMinTemplates: 4,
+    libraryMinShare: 0.5,
+    libraryMaxAccounts: 10_000,
+    libraryExclusiveShare: 0.8,
+    librarySaturation: 6,
   },
   pivot: {
     horizonMs: 24 * 3_600_000,
@@ -219,6 +276,13 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
     minRequests: 5,
+    rotationMinUserAgents: 6,
+    rotationFullUserAgents: 10,
+    rotationMinUaRate: 0.01,
+    rotationMinSubnets: 20,
+    rotationMinSubnetRate: 0.05,
+    rotationSubnetsPerHourStart: 2,
+    rotationSubnetsPerHourFull: 5,
   },
   decisions: {
     monitorScore: 0.3,

@@ -87,13 +87,22 @@ export interface AccountLink {
   /** Mean phi over the account's synchronized edges (0 when none) and how many peers it is synchronized with. */
   meanPhi: number;
   syncPeers: number;
+  /**
+   * Prompt library (group-level content evidence): the account's templates that belong to a library shared by a
+   * group of accounts and (almost) nobody else, the account's 0..1 score, and the size of the library and group.
+   * Zero when the account draws from no library.
+   */
+  libraryTemplates: number;
+  libraryScore: number;
+  librarySize: number;
+  libraryAccounts: number;
 }
 
 export interface LinkageResult {
   clusters: Cluster[];
   byAccount: Map<string, AccountLink>;
   edges: Edge[];
-  stats: { accounts: number; attributes: number; indexedAttributes: number; skippedPopular: number; attributePairs: number; lshCandidates: number; verifiedPairs: number; edges: number };
+  stats: { accounts: number; attributes: number; indexedAttributes: number; skippedPopular: number; attributePairs: number; lshCandidates: number; verifiedPairs: number; edges: number; prunedLeaves: number };
 }
 
 export interface LinkageOptions {
@@ -179,20 +188,33 @@ export function minhashSignature(items: Iterable<number>, k: number): Uint32Arra
 }
 
 let lastSharedHours = 0;
-/** Size of the intersection of two sorted arrays; the number of distinct hours it spans goes to lastSharedHours. */
+let lastSharedHoursOfDay = 0;
+let lastSharedEpisodes = 0;
+/** Shared buckets further apart than this (in buckets) start a new co-activity episode. */
+const EPISODE_GAP_BUCKETS = 3;
+/**
+ * Size of the intersection of two sorted arrays; the number of distinct hours it spans goes to lastSharedHours,
+ * and the number of distinct hours of the day (UTC) to lastSharedHoursOfDay.
+ */
 function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): number {
   let i = 0;
   let j = 0;
   let n = 0;
   let hours = 0;
   let lastHour = -1;
+  let hodMask = 0;
+  let episodes = 0;
+  let lastShared = Number.NEGATIVE_INFINITY;
   while (i < a.length && j < b.length) {
     if (a[i] === b[j]) {
       n++;
+      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodes++;
+      lastShared = a[i];
       const hour = Math.floor(a[i] / perHour);
       if (hour !== lastHour) {
         hours++;
         lastHour = hour;
+        hodMask |= 1 << (((hour % 24) + 24) % 24);
       }
       i++;
       j++;
@@ -200,6 +222,10 @@ function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): number 
     else j++;
   }
   lastSharedHours = hours;
+  let hod = 0;
+  for (let m = hodMask; m; m &= m - 1) hod++;
+  lastSharedHoursOfDay = hod;
+  lastSharedEpisodes = episodes;
   return n;
 }
 
@@ -475,6 +501,68 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   // Row-wise sparse accumulation (no pair hash map): for account a, sum the shared rarity weight with every b > a
   // reachable through its postings, into scratch arrays reset lazily via `mark`.
   const mark = new Int32Array(N).fill(-1);
+  // Time-of-day null model for synchrony. Two accounts that each keep their own daily routine (office hours, the
+  // diurnal curve an evasive fleet mimics, a nightly cron job) are co-active in the same buckets without any common
+  // control. For every bucket, each account's chance of being active is estimated from the SAME slot of the day on
+  // the OTHER days (leave-one-day-out), shrunk towards its overall activity rate r with a weight of
+  // `syncTodPrior` days: pX = (active other days in the slot + prior * rX) / (other days + prior). On the first day
+  // this is r (plain independence); a job that runs at 01:00 every day predicts its own 01:00 activity, and a fleet
+  // whose waves fall at different times each day does not. Co-activity must exceed the expected count by
+  // `syncMinTodZ` standard deviations (sum of Bernoulli variances). Hand-written: no library models this.
+  const slotsPerDay = Math.max(1, Math.round(86_400_000 / bucketMs));
+  const slotOf = (b: number): number => ((b % slotsPerDay) + slotsPerDay) % slotsPerDay;
+  const daysPerSlot = new Float64Array(slotsPerDay);
+  for (let b = startB; b <= endB; b++) daysPerSlot[slotOf(b)]++;
+  const slotA = new Float64Array(slotsPerDay);
+  const slotB = new Float64Array(slotsPerDay);
+  const slotAB = new Float64Array(slotsPerDay);
+  let slotRow = -1;
+  const prior = cfg.syncTodPrior;
+  const todZ = (a: number, ba: Int32Array, bb: Int32Array, shared: number): number => {
+    if (slotRow !== a) {
+      slotA.fill(0);
+      for (const x of ba) slotA[slotOf(x)]++;
+      slotRow = a;
+    }
+    slotB.fill(0);
+    for (const x of bb) slotB[slotOf(x)]++;
+    slotAB.fill(0);
+    for (let i = 0, j = 0; i < ba.length && j < bb.length; ) {
+      if (ba[i] === bb[j]) {
+        slotAB[slotOf(ba[i])]++;
+        i++;
+        j++;
+      } else if (ba[i] < bb[j]) i++;
+      else j++;
+    }
+    const rA = ba.length / tBuckets;
+    const rB = bb.length / tBuckets;
+    let mean = 0;
+    let variance = 0;
+    for (let k = 0; k < slotsPerDay; k++) {
+      const d = daysPerSlot[k];
+      if (d <= 0) continue;
+      const cA = slotA[k];
+      const cB = slotB[k];
+      const n11 = slotAB[k];
+      const den = d - 1 + prior;
+      // Days in this slot on which at least one of the two was active, by (A active, B active); each day's
+      // expectation leaves that day out. Days on which neither was active are left out: the test is whether,
+      // when one of them is active, the other is active more often than its own routine predicts.
+      const cells: [number, number, number][] = [
+        [n11, 1, 1],
+        [cA - n11, 1, 0],
+        [cB - n11, 0, 1],
+      ];
+      for (const [n, xa, xb] of cells) {
+        if (n <= 0) continue;
+        const q = ((cA - xa + prior * rA) / den) * ((cB - xb + prior * rB) / den);
+        mean += n * q;
+        variance += n * q * (1 - q);
+      }
+    }
+    return (shared - mean) / Math.sqrt(Math.max(variance, 1e-9));
+  };
   const wC = new Float64Array(N);
   const wI = new Float64Array(N);
   const viaLsh = new Uint8Array(N);
@@ -537,9 +625,13 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
         // Both co-activity and co-inactivity must be substantial: one shared gap between two always-on
         // accounts is not synchrony.
         const coIdle = tBuckets - ba.length - bb.length + sharedBuckets;
-        if (sharedBuckets >= minShared && coIdle >= minShared && sharedHours >= minHours) {
+        // Co-activity confined to the same few hours of the day is what cron-aligned batch jobs (midnight, top of
+        // the hour) share by convention, not by common control.
+        if (sharedBuckets >= minShared && coIdle >= minShared && sharedHours >= minHours && lastSharedHoursOfDay >= cfg.syncMinHoursOfDay && lastSharedEpisodes >= cfg.syncMinEpisodes) {
           ph = phi(sharedBuckets, ba.length, bb.length, tBuckets);
-          if (ph >= cfg.syncMinPhi) timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / fullHours);
+          if (ph >= cfg.syncMinPhi && (cfg.syncMinTodZ <= 0 || todZ(a, ba, bb, sharedBuckets) >= cfg.syncMinTodZ)) {
+            timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, sharedHours / fullHours);
+          }
         }
       }
       let signup = 0;
@@ -617,6 +709,42 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       (edgeIdx[w.a] ??= []).push(edges.length - 1);
       (edgeIdx[w.b] ??= []).push(edges.length - 1);
       uf.union(w.a, w.b);
+    }
+  }
+  // ---------------- prompt libraries (group-level content evidence) ----------------
+  const library = findPromptLibraries(profiles, accAttrs, fam, df, cfg);
+  for (const g of library.groups) {
+    const hub = g.members[0];
+    for (const i of g.members) {
+      if (i === hub) continue;
+      // Star edges bind the group; the content score of an edge is that of its weaker end.
+      const content = Math.min(library.score[i], library.score[hub]);
+      edges.push({ a: profiles[hub].accountId, b: profiles[i].accountId, scores: { content, infra: 0, timing: 0, signup: 0 }, total: content, phi: 0, sharedBuckets: 0, sharedHours: 0 });
+      (edgeIdx[hub] ??= []).push(edges.length - 1);
+      (edgeIdx[i] ??= []).push(edges.length - 1);
+      uf.union(hub, i);
+    }
+  }
+  // ---------------- leaves held by one timing-only edge ----------------
+  // A chance synchrony edge between an unrelated account and one member would pull that account into the whole
+  // cluster. An account whose only link is one timing-only edge (no content, infrastructure or library evidence)
+  // is therefore not a member: union-find is rebuilt without those edges.
+  let prunedLeaves = 0;
+  if (cfg.syncPruneLeaves) {
+    const keptEdges = pruneTimingLeaves(edges);
+    prunedLeaves = edges.length - keptEdges.length;
+    if (prunedLeaves > 0) {
+      edges.length = 0;
+      edges.push(...keptEdges);
+      for (let i = 0; i < N; i++) edgeIdx[i] = undefined as unknown as number[];
+      uf.parent.forEach((_, i) => (uf.parent[i] = i));
+      edges.forEach((e, k) => {
+        const x = indexOf.get(e.a)!;
+        const y = indexOf.get(e.b)!;
+        (edgeIdx[x] ??= []).push(k);
+        (edgeIdx[y] ??= []).push(k);
+        uf.union(x, y);
+      });
     }
   }
   // ---------------- components -> clusters ----------------
@@ -756,6 +884,10 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
         exclusiveTemplates,
         meanPhi: syncPeers ? phiAcc / syncPeers : 0,
         syncPeers,
+        libraryTemplates: library.templates[i],
+        libraryScore: library.score[i],
+        librarySize: library.groupOf[i] >= 0 ? library.groups[library.groupOf[i]].templates : 0,
+        libraryAccounts: library.groupOf[i] >= 0 ? library.groups[library.groupOf[i]].members.length : 0,
       });
     }
   }
@@ -772,6 +904,114 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
       lshCandidates,
       verifiedPairs,
       edges: edges.length,
+      prunedLeaves,
     },
   };
+}
+
+/**
+ * Edges without those that attach an account to the graph by a single timing-only edge (content and
+ * infrastructure below 0.2): one chance synchrony edge must not pull an unrelated account into a whole cluster.
+ */
+export function pruneTimingLeaves(edges: Edge[]): Edge[] {
+  const deg = new Map<string, number>();
+  for (const e of edges) {
+    deg.set(e.a, (deg.get(e.a) ?? 0) + 1);
+    deg.set(e.b, (deg.get(e.b) ?? 0) + 1);
+  }
+  return edges.filter((e) => !(e.scores.content < 0.2 && e.scores.infra < 0.2 && (deg.get(e.a) === 1 || deg.get(e.b) === 1)));
+}
+
+export interface PromptLibraries {
+  /** Groups of accounts drawing from one library: member indices (the first is the hub) and distinct templates. */
+  groups: { members: number[]; templates: number }[];
+  /** Per account: library templates it holds, its 0..1 score, and its group index (-1: none). */
+  templates: Int32Array;
+  score: Float64Array;
+  groupOf: Int32Array;
+}
+
+/**
+ * Prompt libraries: group-level content evidence that does not wait for pairs of accounts to overlap.
+ *
+ * A fleet draws its prompts from one library of templates (paraphrased or not). Pair by pair, two members of a
+ * large fleet with a large library share few templates, so pairwise overlap builds up slowly; but every template a
+ * member sends is also sent by other members, and by nobody else. Organic users mostly write their own prompts:
+ * few of their templates are shared at all, and the shared ones (public examples, a course's starter prompt) are
+ * also held by many accounts that do not otherwise share prompts.
+ *
+ * 1. An account "draws from shared libraries" when at least `libraryMinTemplates` of its distinct templates, and at
+ *    least `libraryMinShare` of them, are held by 2..`libraryMaxAccounts` accounts.
+ * 2. A template belongs to a library when at least `libraryExclusiveShare` of its holders (and 2) draw from shared
+ *    libraries.
+ * 3. Accounts are grouped by the library templates they hold (union-find over account-template incidences); a
+ *    group of at least `minClusterSize` accounts with at least `libraryMinTemplates` distinct templates is reported.
+ *    A member's score is min(1, its library templates / `librarySaturation`), and 0 below 2 templates.
+ *
+ * Cost: one pass over account-template incidences (linear in accounts); no pair of accounts is enumerated.
+ * Hand-written: no library does bipartite group detection on this data model.
+ */
+export function findPromptLibraries(
+  profiles: AccountProfile[],
+  accAttrs: Int32Array[],
+  fam: Family[],
+  df: Int32Array,
+  cfg: LinkageConfig,
+): PromptLibraries {
+  const N = profiles.length;
+  const templates = new Int32Array(N);
+  const score = new Float64Array(N);
+  const groupOf = new Int32Array(N).fill(-1);
+  const groups: PromptLibraries['groups'] = [];
+  if (cfg.libraryMinTemplates <= 0) return { groups, templates, score, groupOf };
+  const shared = (id: number): boolean => fam[id] === 'content' && df[id] >= 2 && df[id] <= cfg.libraryMaxAccounts;
+  const qualified = new Uint8Array(N);
+  const q = new Int32Array(df.length);
+  for (let i = 0; i < N; i++) {
+    if (isPlatform(profiles[i], cfg)) continue;
+    let d = 0;
+    let s = 0;
+    for (const id of accAttrs[i]) {
+      if (fam[id] !== 'content') continue;
+      d++;
+      if (shared(id)) s++;
+    }
+    if (s < cfg.libraryMinTemplates || s < cfg.libraryMinShare * d) continue;
+    qualified[i] = 1;
+    for (const id of accAttrs[i]) if (shared(id)) q[id]++;
+  }
+  const inLibrary = (id: number): boolean => shared(id) && q[id] >= 2 && q[id] >= cfg.libraryExclusiveShare * df[id];
+  const uf = new UnionFind(N);
+  const firstHolder = new Int32Array(df.length).fill(-1);
+  for (let i = 0; i < N; i++) {
+    if (!qualified[i]) continue;
+    for (const id of accAttrs[i]) {
+      if (!inLibrary(id)) continue;
+      templates[i]++;
+      if (firstHolder[id] < 0) firstHolder[id] = i;
+      else uf.union(firstHolder[id], i);
+    }
+  }
+  const byRoot = new Map<number, number[]>();
+  for (let i = 0; i < N; i++) {
+    if (templates[i] < 2) continue;
+    const r = uf.find(i);
+    let list = byRoot.get(r);
+    if (!list) byRoot.set(r, (list = []));
+    list.push(i);
+  }
+  for (const members of byRoot.values()) {
+    if (members.length < cfg.minClusterSize) continue;
+    const distinct = new Set<number>();
+    for (const i of members) for (const id of accAttrs[i]) if (inLibrary(id)) distinct.add(id);
+    if (distinct.size < cfg.libraryMinTemplates) continue;
+    const g = groups.length;
+    groups.push({ members, templates: distinct.size });
+    for (const i of members) {
+      groupOf[i] = g;
+      score[i] = Math.min(1, templates[i] / cfg.librarySaturation);
+    }
+  }
+  for (let i = 0; i < N; i++) if (groupOf[i] < 0) templates[i] = 0;
+  return { groups, templates, score, groupOf };
 }

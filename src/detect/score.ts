@@ -9,6 +9,9 @@
  * - `monitor`: score >= monitorScore (weak signals only: 24/7, long outputs, 429s, young account);
  * - `allow` otherwise.
  *
+ * Families: timing, content (shared templates or a prompt library), infra, intent, pivot, evasion (client
+ * rotation: many user agents, or a new /24 every few requests) count as strong; signup and behaviour never do.
+ *
  * Volume is deliberately not a signal. Intent alone (an eval harness sending CoT prompts) and an account-level
  * pivot alone (an early adopter) are capped below "strong": they only count together with coordination.
  * Shadowed signals are computed and reported (`shadow: true`) but excluded from the score and the decision.
@@ -20,7 +23,7 @@ import type { AccountFeatures } from './features';
 import type { AccountLink, Cluster } from './linkage';
 import type { AccountPivot, ClusterPivot } from './pivot';
 
-export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'signup' | 'intent' | 'pivot' | 'behaviour';
+export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'signup' | 'intent' | 'pivot' | 'evasion' | 'behaviour';
 
 export interface ReasonDetail {
   signal: Signal;
@@ -102,8 +105,18 @@ export function accountSignals(
     // Content: the account's strongest template link, or the templates it holds that are exclusive to its
     // (already bound) cluster.
     const exclusive = cluster.cluster.evidence.exclusiveTemplates >= 2 ? Math.min(1, link.exclusiveTemplates / cfg.linkage.contentSaturation) : 0;
+    const lib = link.libraryScore ?? 0;
     const content = Math.max(fam.content, exclusive);
-    if (content >= 0.2) {
+    if (lib >= 0.2 && lib >= content) {
+      push(
+        'prompt-library',
+        'content',
+        lib,
+        link.libraryTemplates,
+        cfg.linkage.libraryMinTemplates,
+        `draws its prompts from a library of ${link.librarySize} templates that ${link.libraryAccounts} accounts share and (almost) no other account uses: it sent ${link.libraryTemplates} of them (organic accounts mostly write their own prompts; a library shared by a group is one operator's prompt set)`,
+      );
+    } else if (content >= 0.2) {
       push(
         'shared-templates',
         'content',
@@ -180,6 +193,22 @@ export function accountSignals(
       `moved ${pct(pivot.share)} of its traffic to ${pivot.model} soon after it first appeared, while the median account was at ${pct(pivot.baseline)}; alone this is what early adopters do`,
     );
   }
+  // Client rotation: one account presenting many user agents, or hopping across /24 subnets hour after hour, is
+  // hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
+  // thousands of requests, a VPN user or a NAT does not reach these rates.
+  const rot = rotation(f, cfg);
+  if (rot.strength > 0) {
+    push(
+      'client-rotation',
+      'evasion',
+      rot.strength,
+      rot.ua >= rot.ip ? f.distinctUserAgents : Number(rot.subnetsPerHour.toFixed(2)),
+      rot.ua >= rot.ip ? t.rotationMinUserAgents : t.rotationSubnetsPerHourStart,
+      rot.ua >= rot.ip
+        ? `sent ${f.requests} requests with ${f.distinctUserAgents} distinct user agents (rotation starts at ${t.rotationMinUserAgents}; a client keeps one or two)`
+        : `came from ${f.distinctSubnets} distinct /24 subnets, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT and VPN users stay near 0-1)`,
+    );
+  }
   // Weak, supporting behaviour (never strong on their own: batch jobs and resellers show them too).
   if (f.hoursOfDayActive >= t.roundTheClockHours) {
     push('round-the-clock', 'behaviour', 0.2, f.hoursOfDayActive, t.roundTheClockHours, `active in ${f.hoursOfDayActive} of 24 hours of the day`);
@@ -202,6 +231,17 @@ export function accountSignals(
     push('young-account', 'behaviour', 0.15, f.accountAgeMs, t.youngAccountMs, `account is ${hours(f.accountAgeMs)} old`);
   }
   return out.sort((a, b) => b.strength - a.strength);
+}
+
+/** Client rotation strengths (0..1) from user agents and from /24 subnets, and the subnet churn rate. */
+export function rotation(f: AccountFeatures, cfg: DetectionConfig): { strength: number; ua: number; ip: number; subnetsPerHour: number } {
+  const t = cfg.thresholds;
+  const uaRate = f.requests > 1 ? (f.distinctUserAgents - 1) / (f.requests - 1) : 0;
+  const ua = f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents) : 0;
+  const subnetsPerHour = f.activeHours > 0 ? (f.distinctSubnets - 1) / f.activeHours : 0;
+  const subnetRate = f.requests > 1 ? (f.distinctSubnets - 1) / (f.requests - 1) : 0;
+  const ip = f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
+  return { strength: Math.max(ua, ip), ua, ip, subnetsPerHour };
 }
 
 export function decide(details: ReasonDetail[], requests: number, cfg: DetectionConfig, ignoreShadow = false): { decision: Decision; score: number; reasons: Signal[] } {

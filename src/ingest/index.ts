@@ -6,10 +6,11 @@ import { parseAny, type AnyParseResult, type ParseOptions, type ParseReason, typ
 
 export * from './decode';
 export * from './parse';
+export * from './object';
 export { ipInfo, hashIp, setIpHashKey } from './ip';
 
 /** Every reason something is skipped: record-level (decode), line-level (parse), plus envelope items. */
-export type SkipReason = DecodeReason | ParseReason | 'bad-log-event' | 'usage-account-mismatch';
+export type SkipReason = DecodeReason | ParseReason | 'bad-log-event' | 'usage-account-mismatch' | 'object-missing';
 
 /** Counters for input accounting (metrics in the Lambda, `input` in the replay report). */
 export class IngestStats {

@@ -16,8 +16,16 @@ import {
   planWindowUpdate,
   windowStartOf,
   windowToItem,
+  CHANGE_MARKER_ATTR,
+  CHANGE_MARKER_MS,
+  changeMarker,
+  changeMarkerEnd,
+  decodeSetValue,
+  encodeSetValue,
+  type SetField,
   type Window,
 } from '../../src/aggregate';
+import { itemSizeBytes } from '../../src/aggregate/size';
 import { TrafficGen } from '../../bench/synthetic';
 
 function events(n: number, seed = 1, accounts = 10): RequestEvent[] {
@@ -171,5 +179,90 @@ describe('DynamoDB item mapping and update planning', () => {
     expect(p.dropped.ips).toBe(7);
     const ssValues = Object.values(p.ExpressionAttributeValues).filter((v) => 'SS' in v && v.SS!.some((x) => x.startsWith('new')));
     expect(ssValues[0]).toEqual({ SS: ['new0', 'new1', 'new2'] });
+  });
+});
+
+describe('compact window items and the change marker (issue 7 §4)', () => {
+  const legacyItem = (w: Window) => {
+    const item = windowToItem(w, 30) as Record<string, any>;
+    if (w.ips.length) item.ip = { SS: [...w.ips] };
+    if (w.subnets.length) item.sn = { SS: [...w.subnets] };
+    return item;
+  };
+
+  it('stores IP hashes and subnets in a compact form and reads back exactly the window written', () => {
+    const ws = windowsOf(events(800, 21, 4));
+    let compact = 0;
+    let legacy = 0;
+    for (const w of ws) {
+      const item = windowToItem(w, 30) as Record<string, any>;
+      expect(w.ips.every((x) => /^[0-9a-f]{16}$/.test(x))).toBe(true);
+      expect(item.ip.SS.every((x: string) => x.length === 12 && x.startsWith('~'))).toBe(true);
+      expect(item.sn.SS.every((x: string) => x.length === 5 && x.startsWith('~'))).toBe(true);
+      expect(canonicalWindow(itemToWindow(item)!)).toEqual(canonicalWindow(w));
+      compact += itemSizeBytes(item);
+      legacy += itemSizeBytes(legacyItem(w));
+    }
+    expect(compact).toBeLessThan(legacy * 0.9);
+  });
+
+  it('encodes only canonical values, and every value round-trips', () => {
+    const cases: Array<[SetField, string, number | null]> = [
+      ['ips', '0123456789abcdef', 12],
+      ['ips', 'ABCDEF0123456789', null], // not what hashIp produces: kept as it is
+      ['ips', 'h1', null],
+      ['ips', '~h1', 4], // a raw value that looks encoded is escaped
+      ['subnets', '203.0.113.0/24', 5],
+      ['subnets', '0.0.0.0/24', 5],
+      ['subnets', '255.255.255.0/24', 5],
+      ['subnets', '01.2.3.0/24', null],
+      ['subnets', '256.1.1.0/24', null],
+      ['subnets', '2001:db8:abcd::/48', 9],
+      ['subnets', '0:0:0::/48', 9],
+      ['subnets', '2001:0db8:abcd::/48', null],
+      ['subnets', '~', 2],
+      ['userAgents', '~python', 7],
+    ];
+    for (const [f, v, len] of cases) {
+      const enc = encodeSetValue(f, v);
+      if (len === null) expect(enc).toBe(v);
+      else expect(enc.length).toBe(len);
+      expect(decodeSetValue(f, enc)).toBe(v);
+    }
+  });
+
+  it('reads items written before the compact form, and items holding a member in both forms', () => {
+    const [w] = windowsOf(events(200, 5, 1));
+    expect(canonicalWindow(itemToWindow(legacyItem(w))!)).toEqual(canonicalWindow(w));
+    const mixed = windowToItem(w, 30) as Record<string, any>;
+    mixed.ip = { SS: [...mixed.ip.SS, w.ips[0]] };
+    mixed.sn = { SS: [...mixed.sn.SS, w.subnets[0]] };
+    expect(canonicalWindow(itemToWindow(mixed)!)).toEqual(canonicalWindow(w));
+  });
+
+  it('writes the change marker and the compact members in the one UpdateItem, comparing stored members in stored form', () => {
+    const b = new BatchAggregator(true);
+    events(40, 2, 1).forEach((e, i) => b.addRequest(e, { lane: 'shardId-000000000000', seq: String(100 + i) }));
+    const [d] = [...b.deltas.values()];
+    const t = Date.UTC(2026, 10, 2, 10, 7, 30);
+    const p = planWindowUpdate(d, 30, {}, undefined, t);
+    const markerName = Object.entries(p.ExpressionAttributeNames).find(([, v]) => v === CHANGE_MARKER_ATTR)![0];
+    expect(p.UpdateExpression).toMatch(new RegExp(`${markerName} = :v\\d+`));
+    expect(Object.values(p.ExpressionAttributeValues)).toContainEqual({ N: String(changeMarker(t)) });
+    const ips = [...d.acc.ips];
+    const ipSet = Object.values(p.ExpressionAttributeValues).find((v) => 'SS' in v && v.SS!.includes(encodeSetValue('ips', ips[0])));
+    expect(ipSet!.SS!.sort()).toEqual(ips.map((x) => encodeSetValue('ips', x)).sort());
+    // Exact mode against a stored item that already holds the first IP (stored form): only the others are added.
+    const exact = planWindowUpdate(d, 30, { item: { ip: { SS: [encodeSetValue('ips', ips[0])] } } }, undefined, t);
+    const added = Object.values(exact.ExpressionAttributeValues).find((v) => 'SS' in v && v.SS!.some((x) => x.length === 12 && x.startsWith('~')));
+    expect(added?.SS?.includes(encodeSetValue('ips', ips[0])) ?? false).toBe(false);
+    expect(added?.SS?.length ?? 0).toBe(ips.length - 1);
+  });
+
+  it('moves the change marker once per CHANGE_MARKER_MS', () => {
+    const t = 1_800_000_000_000 - (1_800_000_000_000 % CHANGE_MARKER_MS);
+    expect(changeMarker(t)).toBe(changeMarker(t + CHANGE_MARKER_MS - 1));
+    expect(changeMarker(t + CHANGE_MARKER_MS)).toBe(changeMarker(t) + 1);
+    expect(changeMarkerEnd(changeMarker(t))).toBe(t + CHANGE_MARKER_MS);
   });
 });

@@ -142,10 +142,27 @@ describe('cost model', () => {
   });
 
   it('a KEYS_ONLY byHour index halves the per-update write units', () => {
-    const all = estimateCost({ rps: 10_000, activeAccounts: 100_000 });
+    const all = estimateCost({ rps: 10_000, activeAccounts: 100_000, gsiProjection: 'ALL' });
     const keys = estimateCost({ rps: 10_000, activeAccounts: 100_000, gsiProjection: 'KEYS_ONLY' });
     const w = (e: typeof all) => e.lines.find((l) => l.component.startsWith('DynamoDB feature writes'))!.monthlyUsd;
     expect(w(keys)).toBeLessThan(w(all) * 0.55);
+  });
+
+  it('INCLUDE_CHANGES (shipped): index writes at most once per 5-minute bucket, scorer reads only changed windows', () => {
+    expect(DEFAULT_INPUTS.gsiProjection).toBe('INCLUDE_CHANGES');
+    const at = (gsiProjection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE_CHANGES') => estimateCost({ rps: 10_000, activeAccounts: 100_000, gsiProjection });
+    const [all, keys, changes] = [at('ALL'), at('KEYS_ONLY'), at('INCLUDE_CHANGES')];
+    const w = (e: typeof all) => e.sizing.featureWruPerSecond;
+    const r = (e: typeof all) => e.lines.find((l) => l.component.startsWith('DynamoDB scorer reads'))!.monthlyUsd;
+    // index rewrites: at least the KEYS_ONLY creation write, at most 12 per window-hour
+    expect(w(changes)).toBeGreaterThanOrEqual(w(keys));
+    expect(w(changes) - w(keys)).toBeLessThanOrEqual((11 * changes.sizing.accountsActivePerHour) / 3600 + 1e-9);
+    expect(w(changes)).toBeLessThan(w(all) * 0.6);
+    // reads: KEYS_ONLY BatchGets everything every run; INCLUDE_CHANGES only what changed
+    expect(r(keys)).toBeGreaterThan(r(all));
+    expect(r(changes)).toBeLessThan(r(all));
+    expect(changes.sizing.windowsFetchedPerScorerRun).toBeLessThan(changes.sizing.windowsReadPerScorerRun / 4);
+    expect(keys.sizing.windowsFetchedPerScorerRun).toBe(keys.sizing.windowsReadPerScorerRun);
   });
 
   it('scales workflow, ban-event and review costs with the suspicious-account rate', () => {

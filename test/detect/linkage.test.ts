@@ -1,5 +1,5 @@
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
-import { linkAccounts, minhashSignature, phi, rarityWeight, LinkageCache } from '../../src/detect/linkage';
+import { linkAccounts, minhashSignature, phi, pruneTimingLeaves, rarityWeight, LinkageCache, type Edge } from '../../src/detect/linkage';
 import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
 import { HOUR, T0, rng, windowsOf, type Req } from './fixtures';
 
@@ -113,6 +113,49 @@ describe('synchronized activity (SynchroTrap-style)', () => {
     expect(r.clusters).toHaveLength(1);
     expect(r.clusters[0].accountIds).toEqual(['d0', 'd1', 'd2', 'd3']);
   });
+
+  test('cron-aligned batch jobs and a shared daily rhythm are explained by the time-of-day null model', () => {
+    const rand = rng(15);
+    const reqs: Req[] = [];
+    // Five unrelated nightly jobs, every day 01:00-05:00 UTC (a cron convention), each on its own infrastructure.
+    for (let i = 0; i < 5; i++) {
+      for (let d = 0; d < DAYS; d++) {
+        for (let ts = T0 + d * 24 * HOUR + HOUR + i * 60_000; ts < T0 + d * 24 * HOUR + 5 * HOUR; ts += 120_000) {
+          reqs.push({ accountId: `cron${i}`, ts, ip: `52.${i}.0.1`, ua: `job/${i}`, model: 'm' });
+        }
+      }
+    }
+    const off = linkAccounts(profiles(reqs), { ...cfg, syncMinTodZ: 0, syncMinHoursOfDay: 0 }, period);
+    expect(off.clusters.map((c) => c.accountIds)).toEqual([['cron0', 'cron1', 'cron2', 'cron3', 'cron4']]);
+    const on = linkAccounts(profiles(reqs), cfg, period);
+    expect(on.clusters).toHaveLength(0);
+    // A fleet whose waves do not repeat at the same time every day is still synchronized.
+    const waves = randomStarts(rand, 10);
+    ['w0', 'w1', 'w2', 'w3'].forEach((id, i) => reqs.push(...sessionsReqs(id, waves, () => ({ ip: `78.${i}.1.1`, ua: 'python-requests/2.31' }), rand)));
+    const fleet = linkAccounts(profiles(reqs), cfg, period);
+    expect(fleet.clusters.map((c) => c.accountIds)).toEqual([['w0', 'w1', 'w2', 'w3']]);
+  });
+
+  test('an account held by one timing-only edge is not pulled into a cluster', () => {
+    const edge = (a: string, b: string, timing: number, content = 0, infra = 0): Edge => ({
+      a,
+      b,
+      scores: { timing, content, infra, signup: 0 },
+      total: timing + content + infra,
+      phi: timing,
+      sharedBuckets: 10,
+      sharedHours: 4,
+    });
+    const fleet = [edge('w0', 'w1', 1), edge('w1', 'w2', 1), edge('w0', 'w2', 1)];
+    // A bystander synchronized by chance with one member only: dropped.
+    expect(pruneTimingLeaves([...fleet, edge('w0', 'bystander', 0.95)])).toEqual(fleet);
+    // The same single edge with content or infrastructure evidence behind it stays.
+    const withContent = edge('w0', 'x', 0.95, 0.5);
+    expect(pruneTimingLeaves([...fleet, withContent])).toContainEqual(withContent);
+    // Two links into the cluster are not a leaf.
+    const twice = [edge('w0', 'y', 0.95), edge('w1', 'y', 0.95)];
+    expect(pruneTimingLeaves([...fleet, ...twice])).toHaveLength(5);
+  });
 });
 
 describe('shared rare templates', () => {
@@ -180,5 +223,52 @@ describe('breadth and concentration', () => {
     expect(r.clusters).toHaveLength(1);
     expect(r.clusters[0].evidence.exclusiveTemplates).toBe(4);
     expect(r.byAccount.get('f0')!.exclusiveTemplates).toBe(4);
+  });
+});
+
+describe('prompt libraries (group-level content evidence)', () => {
+  /**
+   * A fleet of 30 accounts drawing 8 templates each from a paraphrased library of 60: two members share about one
+   * template, so pairs never link on content, but the group does. Organic accounts write their own prompts, some
+   * use a public template and a course starter shared by many, and three eval harnesses share 3 benchmark prompts.
+   */
+  function world(seed: number) {
+    const rand = rng(seed);
+    const reqs: Req[] = organic(150, rand, (i) => (i % 3 === 0 ? { templateId: rand() < 0.3 ? 'public-summarize' : i < 60 ? 'course-starter' : `own-${i}-${Math.floor(rand() * 5)}` } : {}));
+    const lib = Array.from({ length: 60 }, (_, k) => `lib-${k}`);
+    const fleet: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = `f${i}`;
+      fleet.push(id);
+      const mine = Array.from({ length: 8 }, () => lib[Math.floor(rand() * lib.length)]);
+      // Independent timing and infrastructure: only the prompts tie the fleet together.
+      reqs.push(...sessionsReqs(id, randomStarts(rand, 2), (k) => ({ ip: `90.${i}.${k}.1`, ua: 'python-requests/2.31', promptClass: 'agentic', templateId: mine[k % mine.length] }), rand));
+    }
+    for (let i = 0; i < 3; i++) {
+      reqs.push(...sessionsReqs(`eval${i}`, randomStarts(rand, 3), (k) => ({ ip: `34.0.${i}.1`, ua: 'evals', promptClass: 'cot_elicitation', templateId: k % 4 === 0 ? `bench-${k % 3}` : `own-eval-${i}-${k}` }), rand));
+    }
+    return { reqs, fleet };
+  }
+
+  test('a fleet sharing a library is one cluster even though its pairs share little; nobody else joins', () => {
+    const { reqs, fleet } = world(11);
+    const res = linkAccounts(profiles(reqs), cfg, period);
+    const lib = fleet.map((id) => res.byAccount.get(id));
+    expect(lib.every((l) => l && l.libraryScore > 0)).toBe(true);
+    const ids = new Set(lib.map((l) => l!.clusterId));
+    expect(ids.size).toBe(1);
+    const cluster = res.clusters.find((c) => c.clusterId === [...ids][0])!;
+    expect(cluster.accountIds.sort()).toEqual([...fleet].sort());
+    const l0 = lib[0]!;
+    expect(l0.libraryAccounts).toBe(30);
+    expect(l0.librarySize).toBeGreaterThan(40);
+    expect(l0.libraryTemplates).toBeGreaterThanOrEqual(2);
+    for (const [id, link] of res.byAccount) if (!fleet.includes(id)) expect(link.libraryScore).toBe(0);
+  });
+
+  test('off when libraryMinTemplates is 0', () => {
+    const { reqs, fleet } = world(12);
+    const res = linkAccounts(profiles(reqs), { ...cfg, libraryMinTemplates: 0 }, period);
+    expect(fleet.every((id) => (res.byAccount.get(id)?.libraryScore ?? 0) === 0)).toBe(true);
   });
 });

@@ -39,6 +39,7 @@ describe('Scorer construct', () => {
           STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('Workflow') },
           DETECTION_CONFIG: '{}',
           LOOKBACK_HOURS: '72',
+          WINDOW_CACHE_MAX_AGE_MINUTES: '360',
         }),
       },
     });
@@ -67,5 +68,8 @@ describe('Scorer construct', () => {
     expect(() => synth({ detectionConfig: { decisions: { nope: 1 } } as any })).toThrow(/unknown detection config key 'decisions.nope'/);
     expect(() => synth({ schedule: Duration.minutes(2) })).toThrow(/scorer timeout \(4 minutes\) must not exceed the schedule \(2 minutes\)/);
     expect(() => synth({ lookback: Duration.days(60) })).toThrow(/lookback must be between 1 and 720 hours/);
+    synth({ windowCacheMaxAge: Duration.minutes(0) }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WINDOW_CACHE_MAX_AGE_MINUTES: '0' }) },
+    });
   });
 });

@@ -15,6 +15,7 @@ import { ControlTable } from '../../lib/state/control-table';
 import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
+import { WindowCache } from '../../lambdas/detect/window-reader';
 import { HOUR, T0, population, windowsOf } from './fixtures';
 
 let emu: RunningEmulator;
@@ -46,7 +47,8 @@ beforeAll(async () => {
   ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
   await createFeaturesTable(ddb, FEATURES);
   await createControlTable();
-  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30));
+  // Last written an hour ago (change marker), so a warm scorer can reuse them.
+  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
   for (let i = 0; i < items.length; i += 25) {
     await ddb.send(new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as any } })) } }));
   }
@@ -131,6 +133,24 @@ describe('scheduled scorer', () => {
     expect(summary.decisions.suspend).toBe(0);
     expect(summary.decisions.monitor).toBeGreaterThan(0);
     await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'CONFIG', sk: 'SHADOW', global: false, signals: [] }) }));
+  }, 120_000);
+
+  test('a warm run (windows and profiles kept from the previous run) decides exactly as a cold run', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const starts = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.input!).sort();
+    const cold = await runScorer(deps());
+    expect(cold.read).toMatchObject({ fetched: cold.windows, reused: 0 });
+    const coldStarts = starts();
+    const cache = new WindowCache();
+    await runScorer({ ...deps(), cache });
+    sfnMock.resetHistory();
+    const warm = await runScorer({ ...deps(), cache });
+    expect(warm.read).toMatchObject({ windows: cold.windows, fetched: 0, reused: cold.windows });
+    expect(warm).toMatchObject({ profilesReused: cold.accounts, profilesRebuilt: 0 });
+    expect([warm.accounts, warm.clusters, warm.decisions, warm.scoresWritten]).toEqual([cold.accounts, cold.clusters, cold.decisions, cold.scoresWritten]);
+    expect(starts()).toEqual(coldStarts);
+    expect(coldStarts.length).toBeGreaterThan(0);
   }, 120_000);
 
   test('case ids are valid execution names, stable per account and day', () => {

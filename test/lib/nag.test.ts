@@ -33,6 +33,21 @@ test('attached to an existing stage, provisioned stream, cross-account producers
   ).toEqual([]);
 });
 
+test('Firehose ingestion path (delivery stream, access-log bucket, S3 notification -> SQS -> object aggregator): still clean', () => {
+  expect(violations({ ingestPath: 'firehose' })).toEqual([]);
+  expect(
+    violations({
+      ingestPath: 'firehose',
+      firehoseBufferSeconds: 300,
+      firehoseBufferMiB: 128,
+      demoApi: false,
+      existingRestApiId: 'a1b2c3d4e5',
+      existingStageName: 'prod',
+      dataRemovalPolicy: 'destroy',
+    }),
+  ).toEqual([]);
+});
+
 test('the app wires AwsSolutionsChecks as a validation plugin (bin/app.ts)', () => {
   const src = require('fs').readFileSync(require('path').join(__dirname, '../../bin/app.ts'), 'utf8') as string;
   expect(src).toMatch(/Validations\.of\(app\)\.addPlugins\(new AwsSolutionsChecks\(app\)\)/);

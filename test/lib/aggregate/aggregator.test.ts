@@ -16,7 +16,7 @@ function synth(props: Partial<AggregatorProps> = {}): { stack: Stack; agg: Aggre
 describe('Aggregator construct', () => {
   const { t, stack, agg } = synth();
 
-  it('creates the features table of docs/DESIGN.md: pk/sk, byHour GSI, TTL, CMK, PITR, on-demand', () => {
+  it('creates the features table of docs/DESIGN.md: pk/sk, byHour GSI (keys + change marker), TTL, CMK, PITR, on-demand', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -33,7 +33,7 @@ describe('Aggregator construct', () => {
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['upd'] },
         },
       ],
     });
@@ -110,6 +110,18 @@ describe('Aggregator construct', () => {
     t2.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ WATERMARK_SCOPE: 'partition-key', FEATURE_RETENTION_DAYS: '7' }) },
     });
+  });
+
+  it('projects the byHour index as configured: keys + change marker by default, KEYS_ONLY or ALL on request', () => {
+    expect(AGGREGATE_DEFAULTS.byHourProjection).toBe('INCLUDE_CHANGES');
+    const projection = (p: AggregatorProps['byHourProjection']) => {
+      const tables = synth({ byHourProjection: p }).t.findResources('AWS::DynamoDB::Table');
+      return (Object.values(tables)[0] as any).Properties.GlobalSecondaryIndexes[0].Projection;
+    };
+    expect(projection('INCLUDE_CHANGES')).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['upd'] });
+    expect(projection('KEYS_ONLY')).toEqual({ ProjectionType: 'KEYS_ONLY' });
+    expect(projection('ALL')).toEqual({ ProjectionType: 'ALL' });
+    expect(() => synth({ byHourProjection: 'INCLUDE' as never })).toThrow(/byHourProjection must be one of INCLUDE_CHANGES, KEYS_ONLY, ALL, got "INCLUDE"/);
   });
 
   it('accepts an existing table, and rejects invalid props with the value received', () => {

@@ -1,0 +1,68 @@
+import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../../src/detect/config';
+import { computeFeatures } from '../../src/detect/features';
+import { profilesFromWindows } from '../../src/detect/profile';
+import { accountSignals, decide, rotation } from '../../src/detect/score';
+import { HOUR, T0, rng, windowsOf, type Req } from './fixtures';
+
+const cfg = DEFAULT_DETECTION_CONFIG;
+const BASE = { medianOutput: 400, outputUnit: 'bytes' as const };
+
+/** One account's features from `n` requests spread over `hours` hours, with per-request ip and ua. */
+function features(n: number, hours: number, at: (k: number) => { ip: string; ua: string }) {
+  const reqs: Req[] = [];
+  for (let k = 0; k < n; k++) reqs.push({ accountId: 'a', ts: T0 + Math.floor((k * hours * HOUR) / n), model: 'm', ...at(k) });
+  const p = profilesFromWindows(windowsOf(reqs), cfg.linkage.syncBucketMs).get('a')!;
+  return computeFeatures(p, { m: T0 }, T0 + hours * HOUR);
+}
+
+describe('client rotation (evasion)', () => {
+  const r = rng(3);
+  const uas = Array.from({ length: 22 }, (_, i) => `ua-${i}`);
+
+  test('an account cycling through a pool of user agents is strong evidence on its own: review, never suspend', () => {
+    const f = features(40, 1, () => ({ ip: '9.9.9.9', ua: uas[Math.floor(r() * uas.length)] }));
+    expect(f.distinctUserAgents).toBeGreaterThanOrEqual(cfg.thresholds.rotationFullUserAgents);
+    const rot = rotation(f, cfg);
+    expect(rot.ua).toBe(1);
+    const details = accountSignals(f, undefined, undefined, undefined, BASE, cfg);
+    const d = details.find((x) => x.signal === 'client-rotation')!;
+    expect(d.family).toBe('evasion');
+    expect(d.value).toBe(f.distinctUserAgents);
+    expect(d.baseline).toBe(cfg.thresholds.rotationMinUserAgents);
+    expect(d.text).toMatch(/distinct user agents/);
+    expect(decide(details, f.requests, cfg).decision).toBe('review');
+  });
+
+  test('an account hopping across /24 subnets every few requests (rotating proxies) is flagged', () => {
+    const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
+    const rot = rotation(f, cfg);
+    expect(rot.subnetsPerHour).toBeGreaterThan(cfg.thresholds.rotationSubnetsPerHourFull);
+    expect(rot.ip).toBe(1);
+    expect(accountSignals(f, undefined, undefined, undefined, BASE, cfg).find((x) => x.signal === 'client-rotation')!.text).toMatch(/subnets/);
+  });
+
+  test('hard negatives stay below: a relay with a few clients, a relay on a dozen servers, a VPN user, one SDK', () => {
+    // A reseller relaying 7 client user agents over thousands of requests.
+    const relay = features(5000, 2, (k) => ({ ip: `52.0.${k % 12}.1`, ua: uas[k % 7] }));
+    expect(relay.distinctUserAgents).toBe(7);
+    expect(relay.distinctSubnets).toBe(12);
+    expect(rotation(relay, cfg).strength).toBe(0);
+    // A VPN user switching exit node a few times a day.
+    const vpn = features(200, 10, (k) => ({ ip: `77.${Math.floor(k / 20)}.1.1`, ua: 'browser' }));
+    expect(rotation(vpn, cfg).strength).toBe(0);
+    // A developer trying two SDKs.
+    const dev = features(30, 1, (k) => ({ ip: '8.8.4.4', ua: k % 2 ? 'sdk-a' : 'sdk-b' }));
+    expect(rotation(dev, cfg).strength).toBe(0);
+  });
+
+  test('thresholds come from config, and the signal can run in shadow', () => {
+    const f = features(40, 1, (k) => ({ ip: '9.9.9.9', ua: uas[k % 8] }));
+    expect(rotation(f, cfg).ua).toBeGreaterThan(0);
+    const strict = resolveDetectionConfig({ thresholds: { rotationMinUserAgents: 12 } });
+    expect(rotation(f, strict).strength).toBe(0);
+    const shadow = resolveDetectionConfig({ shadow: { 'client-rotation': true } });
+    const details = accountSignals(f, undefined, undefined, undefined, BASE, shadow);
+    expect(details.find((x) => x.signal === 'client-rotation')!.shadow).toBe(true);
+    expect(decide(details, f.requests, shadow).decision).toBe('allow');
+  });
+});
