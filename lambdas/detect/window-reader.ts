@@ -115,15 +115,59 @@ interface CachedWindow {
   fetchedAt: number;
   /** Read generation: the run that read it. */
   gen: number;
+  /** The last run whose listing included it (entries not listed by the current run are dropped). */
+  seen: number;
 }
 
 /**
  * What the scorer keeps between runs in a warm execution environment: the windows it read (with when) and the
  * profiles it built from them. Losing it (a cold start) only costs a full read.
  */
+/** Windows by item key: pk -> sk -> window (two levels: no key strings to build per entry). */
+export class WindowMap {
+  readonly byPk = new Map<string, Map<string, CachedWindow>>();
+  size = 0;
+
+  get(pk: string, sk: string): CachedWindow | undefined {
+    return this.byPk.get(pk)?.get(sk);
+  }
+
+  set(pk: string, sk: string, v: CachedWindow): void {
+    let m = this.byPk.get(pk);
+    if (!m) this.byPk.set(pk, (m = new Map()));
+    if (!m.has(sk)) this.size++;
+    m.set(sk, v);
+  }
+
+  *values(): IterableIterator<CachedWindow> {
+    for (const m of this.byPk.values()) yield* m.values();
+  }
+
+  /** Drop every entry not seen in run `gen`; return the others. */
+  sweep(gen: number): CachedWindow[] {
+    const out: CachedWindow[] = [];
+    for (const [pk, m] of this.byPk) {
+      for (const [sk, c] of m) {
+        if (c.seen === gen) out.push(c);
+        else {
+          m.delete(sk);
+          this.size--;
+        }
+      }
+      if (m.size === 0) this.byPk.delete(pk);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.byPk.clear();
+    this.size = 0;
+  }
+}
+
 export class WindowCache {
-  /** The windows the last read returned, by item key. */
-  windows = new Map<string, CachedWindow>();
+  /** The windows the last read returned. */
+  windows = new WindowMap();
   /** Profiles by accountId: built in run `gen` from `windows` windows. */
   readonly profiles = new Map<string, { profile: AccountProfile; windows: number; gen: number }>();
   gen = 0;
@@ -170,10 +214,6 @@ function isWholeItem(item: Key): boolean {
   return item.expiresAt !== undefined;
 }
 
-function cacheKey(pk: string, sk: string): string {
-  return `${pk}\n${sk}`;
-}
-
 /**
  * Windows of every account active in [from, to). With `cache`, reuses what an earlier run read and the index shows
  * unchanged, and leaves the cache holding exactly the windows returned.
@@ -190,11 +230,13 @@ export async function readWindows(
   const concurrency = deps.concurrency ?? 16;
   // Taken before anything is read: every copy read in this run is at least this fresh.
   const readAt = clock();
-  const gen = cache ? ++cache.gen : 0;
+  // Without a cache the same code runs on a throwaway one (nothing to reuse).
+  const c = cache ?? new WindowCache();
+  const gen = ++c.gen;
+  const held = c.windows;
   const parts: string[] = [];
   for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS) for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
   const stats: WindowReadStats = { partitions: parts.length, queryPages: 0, windows: 0, fromIndex: 0, reused: 0, fetched: 0, batchGetRequests: 0, unprocessedRetries: 0, missing: 0, ms: 0 };
-  const next = new Map<string, CachedWindow>();
   const toFetch: Key[] = [];
   await pool(parts, concurrency, async (gsi1pk) => {
     let start: Key | undefined;
@@ -213,19 +255,18 @@ export async function readWindows(
         const pk = item.pk?.S;
         const sk = item.sk?.S;
         if (pk === undefined || sk === undefined) continue;
-        const key = cacheKey(pk, sk);
         if (isWholeItem(item)) {
           const w = itemToWindow(item);
           if (w) {
-            next.set(key, { window: w, fetchedAt: readAt, gen });
+            held.set(pk, sk, { window: w, fetchedAt: readAt, gen, seen: gen });
             stats.fromIndex++;
           }
           continue;
         }
-        const c = cache?.windows.get(key);
+        const e = held.get(pk, sk);
         const marker = item[CHANGE_MARKER_ATTR]?.N;
-        if (c && marker !== undefined && c.fetchedAt >= changeMarkerEnd(Number(marker)) + CHANGE_MARGIN_MS && readAt - c.fetchedAt <= maxAgeMs) {
-          next.set(key, c);
+        if (e && marker !== undefined && e.fetchedAt >= changeMarkerEnd(Number(marker)) + CHANGE_MARGIN_MS && readAt - e.fetchedAt <= maxAgeMs) {
+          e.seen = gen;
           stats.reused++;
         } else {
           toFetch.push({ pk: { S: pk }, sk: { S: sk } });
@@ -240,7 +281,7 @@ export async function readWindows(
     toFetch,
     (item) => {
       const w = itemToWindow(item);
-      if (w) next.set(cacheKey(item.pk.S!, item.sk.S!), { window: w, fetchedAt: readAt, gen });
+      if (w) held.set(item.pk.S!, item.sk.S!, { window: w, fetchedAt: readAt, gen, seen: gen });
     },
     { ...deps.batchGet, concurrency },
   );
@@ -248,12 +289,13 @@ export async function readWindows(
   stats.batchGetRequests = bg.requests;
   stats.unprocessedRetries = bg.unprocessedRetries;
   stats.missing = toFetch.length - bg.items;
-  if (cache) cache.windows = next;
-  const windows: AccountWindow[] = [];
-  const gens: number[] = [];
-  for (const c of next.values()) {
-    windows.push(c.window);
-    gens.push(c.gen);
+  // Keep exactly what this run listed (and could read).
+  const kept = held.sweep(gen);
+  const windows: AccountWindow[] = new Array(kept.length);
+  const gens: number[] = new Array(kept.length);
+  for (let i = 0; i < kept.length; i++) {
+    windows[i] = kept[i].window;
+    gens[i] = kept[i].gen;
   }
   stats.windows = windows.length;
   stats.ms = Date.now() - started;

@@ -85,8 +85,8 @@ export interface AggregatorProps {
    * Projection of the features table's `byHour` index (ignored with `existingFeaturesTableObj`). 'ALL' bills every
    * window write twice; 'KEYS_ONLY' writes the index entry once but makes the scorer re-read every window on every
    * run; 'INCLUDE_CHANGES' projects the keys and the `upd` change marker so the scorer re-reads only what changed.
-   * DynamoDB cannot change an existing index's projection: switching an existing table means removing the index in
-   * one deployment and adding it back in the next (see docs/aggregate.md).
+   * DynamoDB cannot change an existing index's projection in place: a table deployed with 'ALL' keeps 'ALL'
+   * (everything works with it; docs/aggregate.md).
    * @default 'INCLUDE_CHANGES'
    */
   readonly byHourProjection?: FeaturesIndexProjection;

@@ -56,8 +56,9 @@ export interface LinkageConfig {
   /** ... over at least this many distinct hours of the day (cron-aligned batch jobs share one or two). */
   syncMinHoursOfDay: number;
   /**
-   * ... in at least this many separate episodes (co-active buckets more than 30 minutes apart): one long shared
-   * session, e.g. two nightly jobs on their first night, is one event, not a pattern.
+   * ... in separate episodes (co-active buckets more than 30 minutes apart) that start at at least this many
+   * distinct hours of the day: one long shared session is one event, and jobs that a scheduler starts at 03:00 every
+   * night start their shared episodes at one hour of the day, night after night; a fleet's waves do not.
    */
   syncMinEpisodes: number;
   /**

@@ -189,6 +189,7 @@ export function minhashSignature(items: Iterable<number>, k: number): Uint32Arra
 
 let lastSharedHours = 0;
 let lastSharedHoursOfDay = 0;
+/** Distinct hours of the day at which the shared co-activity episodes start. */
 let lastSharedEpisodes = 0;
 /** Shared buckets further apart than this (in buckets) start a new co-activity episode. */
 const EPISODE_GAP_BUCKETS = 3;
@@ -203,12 +204,13 @@ function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): number 
   let hours = 0;
   let lastHour = -1;
   let hodMask = 0;
-  let episodes = 0;
+  let episodeStarts = 0;
   let lastShared = Number.NEGATIVE_INFINITY;
   while (i < a.length && j < b.length) {
     if (a[i] === b[j]) {
       n++;
-      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodes++;
+      // A new episode: remember the hour of the day it starts at.
+      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << ((((Math.floor(a[i] / perHour)) % 24) + 24) % 24);
       lastShared = a[i];
       const hour = Math.floor(a[i] / perHour);
       if (hour !== lastHour) {
@@ -225,6 +227,8 @@ function intersectSorted(a: Int32Array, b: Int32Array, perHour: number): number 
   let hod = 0;
   for (let m = hodMask; m; m &= m - 1) hod++;
   lastSharedHoursOfDay = hod;
+  let episodes = 0;
+  for (let m = episodeStarts; m; m &= m - 1) episodes++;
   lastSharedEpisodes = episodes;
   return n;
 }

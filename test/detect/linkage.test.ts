@@ -125,8 +125,11 @@ describe('synchronized activity (SynchroTrap-style)', () => {
         }
       }
     }
-    const off = linkAccounts(profiles(reqs), { ...cfg, syncMinTodZ: 0, syncMinHoursOfDay: 0 }, period);
+    const off = linkAccounts(profiles(reqs), { ...cfg, syncMinTodZ: 0, syncMinHoursOfDay: 0, syncMinEpisodes: 0 }, period);
     expect(off.clusters.map((c) => c.accountIds)).toEqual([['cron0', 'cron1', 'cron2', 'cron3', 'cron4']]);
+    // Each guard alone keeps them apart: the time-of-day null model, and episodes that start at one hour of the day.
+    expect(linkAccounts(profiles(reqs), { ...cfg, syncMinHoursOfDay: 0, syncMinEpisodes: 0 }, period).clusters).toHaveLength(0);
+    expect(linkAccounts(profiles(reqs), { ...cfg, syncMinHoursOfDay: 0, syncMinTodZ: 0 }, period).clusters).toHaveLength(0);
     const on = linkAccounts(profiles(reqs), cfg, period);
     expect(on.clusters).toHaveLength(0);
     // A fleet whose waves do not repeat at the same time every day is still synchronized.
