@@ -12,20 +12,11 @@ import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import { runDetection } from '../src/detect/index';
 import { linkAccounts } from '../src/detect/linkage';
 import { emptyProfile, type AccountProfile } from '../src/detect/profile';
+import { rng } from '../sim/rng';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 2);
 const SPAN_H = 72;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 function addSession(p: AccountProfile, start: number, minutes: number, perMinute: number, model: string, bucketMs: number): void {
   for (let m = 0; m < minutes; m += 1) {

@@ -30,21 +30,12 @@ import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import * as scorer from '../lambdas/detect/scorer-core';
 import { featuresTableDefinition } from './features-table';
 import { metered } from './metered';
+import { rng } from '../sim/rng';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 2);
 const SPAN_H = 72;
 const NOW = T0 + SPAN_H * HOUR;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 function hex16(i: number, salt: number): string {
   let h = (i * 2654435761 + salt * 40503) >>> 0;

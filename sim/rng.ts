@@ -220,3 +220,14 @@ export class Weighted<T> {
     return this.items[lo];
   }
 }
+
+/** A tiny seeded xorshift32 generator in [0, 1), for benchmarks and test fixtures that need a plain function. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}

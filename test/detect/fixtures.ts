@@ -8,15 +8,9 @@ import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
 export const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
 export const HOUR = 3_600_000;
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../sim/rng';
+
+export { rng };
 
 export interface Req {
   accountId: string;
