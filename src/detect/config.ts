@@ -30,7 +30,12 @@ export interface LinkageConfig {
   minAttributeWeight: number;
   /** A pair sharing less rarity weight than this in one family is not verified (unless timing LSH proposes it). */
   minCandidateWeight: number;
-  /** Accounts with more distinct templates than this (platforms, resellers) give no template evidence. */
+  /**
+   * Accounts with more distinct templates than this (platforms, resellers) give no template evidence. High on
+   * purpose: a fleet drawing from a large library reaches hundreds of distinct templates within days; a relay is
+   * recognised by its throughput (`maxUsagePerActiveHour`), and the cosine damping keeps broad accounts from
+   * linking to everyone.
+   */
   maxTemplatesPerAccount: number;
   /** ... nor do accounts relaying more usage events than this per active hour (a relay's throughput). */
   maxUsagePerActiveHour: number;
@@ -130,6 +135,11 @@ export interface PivotConfig {
   horizonMs: number;
   /** An account (or cluster) moving at least this share of its traffic to the new model is a candidate. */
   minShare: number;
+  /**
+   * Share at which a cluster pivot is full-strength evidence: a cluster that still sends part of its traffic to
+   * the old models (an evaluator comparing them) stays weaker than one that abandoned them.
+   */
+  fullShare: number;
   /** ... when the population's share at the same age of the model is at most this. */
   maxPopulationShare: number;
   /** And its share is at least this multiple of the population's share. */
@@ -155,8 +165,27 @@ export interface ThresholdConfig {
   intentMinEvents: number;
   /** Hours of the day (0..24) active for round-the-clock operation. */
   roundTheClockHours: number;
-  /** Output size (bytes, or output tokens when usage is present) vs population median for long outputs. */
+  /**
+   * Mean output (output tokens with usage events, else response bytes) vs the population median at which
+   * output-heavy traffic starts / is full-strength extraction evidence.
+   */
   longOutputRatio: number;
+  longOutputRatioFull: number;
+  /** Minimum requests before an account's own mean output is judged. */
+  outputMinRequests: number;
+  /**
+   * Fleet sign-ups: a cluster whose members were created within `fleetWindowMs` of each other. The share of
+   * members in the densest such window starts / saturates the signal at these values, provided the rest of the
+   * population created in that window is at most `fleetMaxPopulationShare` and the members' median age is at most
+   * `fleetMaxAgeMs` (a team onboarded together years ago is not a fresh fleet).
+   */
+  fleetWindowMs: number;
+  fleetMinShare: number;
+  fleetFullShare: number;
+  fleetMaxPopulationShare: number;
+  fleetMaxAgeMs: number;
+  /** ... and the chance of so many members in one window, drawn from the background, is at most 10^this. */
+  fleetMaxLog10P: number;
   /** 429 share for the rate-limited signal. */
   rateLimitedShare: number;
   /** Account age below which an account is young (ms). */
@@ -176,6 +205,8 @@ export interface ThresholdConfig {
    * hundreds of requests each), and new subnets per active hour where the signal starts / saturates.
    */
   rotationMinSubnets: number;
+  /** ... spread over at least this many /16 networks (a carrier-grade NAT hands out /24s of one /16). */
+  rotationMinNetworks: number;
   rotationMinSubnetRate: number;
   rotationSubnetsPerHourStart: number;
   rotationSubnetsPerHourFull: number;
@@ -185,12 +216,16 @@ export interface DecisionConfig {
   monitorScore: number;
   reviewScore: number;
   suspendScore: number;
-  /** Independent strong signal families required for suspend (corroboration). */
-  suspendMinFamilies: number;
-  /** Independent strong signal families required for review. */
-  reviewMinFamilies: number;
+  /** Abuse points (strong extraction, pivot, evasion, fleet families) required for suspend, in a cluster. */
+  suspendMinPoints: number;
+  /** Abuse points required for review (in a cluster or on the account's own traffic). */
+  reviewMinPoints: number;
+  /** Points that strong client rotation earns inside a coordinated cluster (outside one it earns 1). */
+  evasionClusterPoints: number;
   /** A signal counts as strong at or above this strength. */
   strongSignal: number;
+  /** Weight of coordination and behaviour signals in the score (abuse signals weigh 1). */
+  coordinationWeight: number;
 }
 
 export interface DetectionConfig {
@@ -216,7 +251,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxAttributeAccounts: 200,
     minAttributeWeight: 0.1,
     minCandidateWeight: 0.5,
-    maxTemplatesPerAccount: 300,
+    maxTemplatesPerAccount: 3000,
     maxUsagePerActiveHour: 100,
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
@@ -259,6 +294,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   pivot: {
     horizonMs: 24 * 3_600_000,
     minShare: 0.5,
+    fullShare: 0.85,
     maxPopulationShare: 0.15,
     minLift: 3,
     minRequests: 10,
@@ -269,11 +305,19 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minActiveRequests: 5,
   },
   thresholds: {
-    intentShareStart: 0.3,
-    intentShareFull: 0.7,
+    intentShareStart: 0.25,
+    intentShareFull: 0.55,
     intentMinEvents: 20,
     roundTheClockHours: 20,
-    longOutputRatio: 3,
+    longOutputRatio: 2.2,
+    longOutputRatioFull: 3.2,
+    outputMinRequests: 20,
+    fleetWindowMs: 7 * 24 * 3_600_000,
+    fleetMinShare: 0.5,
+    fleetFullShare: 0.8,
+    fleetMaxPopulationShare: 0.05,
+    fleetMaxAgeMs: 60 * 24 * 3_600_000,
+    fleetMaxLog10P: -6,
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
     minRequests: 5,
@@ -281,17 +325,20 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rotationFullUserAgents: 10,
     rotationMinUaRate: 0.01,
     rotationMinSubnets: 20,
+    rotationMinNetworks: 10,
     rotationMinSubnetRate: 0.05,
     rotationSubnetsPerHourStart: 2,
     rotationSubnetsPerHourFull: 5,
   },
   decisions: {
     monitorScore: 0.3,
-    reviewScore: 0.6,
-    suspendScore: 0.85,
-    suspendMinFamilies: 2,
-    reviewMinFamilies: 1,
+    reviewScore: 0.5,
+    suspendScore: 0.8,
+    suspendMinPoints: 2,
+    reviewMinPoints: 1,
+    evasionClusterPoints: 2,
     strongSignal: 0.6,
+    coordinationWeight: 0.5,
   },
   shadow: {},
   globalShadow: false,

@@ -31,6 +31,8 @@ export interface AccountFeatures {
   adoptionDelayMs: Record<string, number>;
   distinctIps: number;
   distinctSubnets: number;
+  /** Distinct /16 networks (IPv4) or /32 prefixes (IPv6) of those subnets. */
+  distinctNetworks: number;
   distinctUserAgents: number;
   distinctApiKeys: number;
   createdAt: number | null;
@@ -102,6 +104,7 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
     adoptionDelayMs,
     distinctIps: p.ips.size,
     distinctSubnets: p.subnets.size,
+    distinctNetworks: networkCount(p.subnets),
     distinctUserAgents: p.userAgents.size,
     distinctApiKeys: p.apiKeys.size,
     createdAt: p.createdAt,
@@ -114,6 +117,17 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
     distinctTemplates: p.templates.size,
     templateDiversity: p.usageN > 0 ? p.templates.size / p.usageN : null,
   };
+}
+
+/** Distinct /16 networks of a set of `a.b.c.0/24` subnets (IPv6 `/48` prefixes count by their first two groups). */
+export function networkCount(subnets: Set<string>): number {
+  const nets = new Set<string>();
+  for (const sn of subnets) {
+    const sep = sn.includes(':') ? ':' : '.';
+    const first = sn.indexOf(sep);
+    nets.add(sn.slice(0, sn.indexOf(sep, first + 1)));
+  }
+  return nets.size;
 }
 
 /** Median of a numeric list (null when empty). */

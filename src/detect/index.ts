@@ -15,7 +15,8 @@ import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
 import { accountSignals, decide } from './score';
-import type { AccountDecision, ClusterContext, PopulationBaselines } from './score';
+import type { AccountDecision, ClusterContext, FleetSignups, PopulationBaselines } from './score';
+import type { ClusterPivot } from './pivot';
 
 export * from './config';
 export * from './features';
@@ -58,7 +59,7 @@ export interface ClusterReport {
   reasons: Signal[];
   /** Highest member decision. */
   decision: Decision;
-  evidence: Cluster['evidence'] & { intentShare: number | null; pivot: ClusterContext['pivot'] | null };
+  evidence: Cluster['evidence'] & { intentShare: number | null; meanOutput: number | null; fleet: FleetSignups | null; pivot: ClusterContext['pivot'] | null };
 }
 
 export interface DetectionResult {
@@ -76,7 +77,6 @@ const FAMILY_REASON: Record<string, Signal> = {
   timing: 'synchronized-activity',
   content: 'shared-templates',
   infra: 'shared-infrastructure',
-  signup: 'signup-burst',
 };
 
 export function runDetection(input: DetectionInput): DetectionResult {
@@ -112,19 +112,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
     (id) => linkage.byAccount.get(id)?.clusterId,
     input.periodStart,
   );
-  const profileById = new Map(profiles.map((p) => [p.accountId, p]));
-  const contexts = new Map<string, ClusterContext>();
-  for (const c of linkage.clusters) {
-    let usage = 0;
-    let intent = 0;
-    for (const id of c.accountIds) {
-      const p = profileById.get(id);
-      if (!p) continue;
-      usage += p.usageN;
-      intent += (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
-    }
-    contexts.set(c.clusterId, { cluster: c, intentShare: usage > 0 ? intent / usage : null, usageEvents: usage, pivot: pivots.clusters.get(c.clusterId) });
-  }
+  const contexts = clusterContexts(profiles, linkage, pivots.clusters, baselines, now, config);
   const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
   for (const p of profiles) {
@@ -170,7 +158,8 @@ export function runDetection(input: DetectionInput): DetectionResult {
   const clusters: ClusterReport[] = linkage.clusters.map((c) => {
     const ctx = contexts.get(c.clusterId)!;
     const reasons: Signal[] = [];
-    for (const fam of ['timing', 'content', 'infra', 'signup'] as const) if (c.evidence.families[fam]) reasons.push(FAMILY_REASON[fam]);
+    for (const fam of ['timing', 'content', 'infra'] as const) if (c.evidence.families[fam]) reasons.push(FAMILY_REASON[fam]);
+    if (ctx.fleet) reasons.push('signup-burst');
     if (ctx.intentShare !== null && ctx.intentShare >= config.thresholds.intentShareStart) reasons.push('cot-elicitation');
     if (ctx.pivot) reasons.push('model-pivot');
     let decision: Decision = 'allow';
@@ -183,10 +172,118 @@ export function runDetection(input: DetectionInput): DetectionResult {
       accountIds: c.accountIds,
       reasons,
       decision,
-      evidence: { ...c.evidence, intentShare: ctx.intentShare, pivot: ctx.pivot ?? null },
+      evidence: { ...c.evidence, intentShare: ctx.intentShare, meanOutput: ctx.meanOutput, fleet: ctx.fleet, pivot: ctx.pivot ?? null },
     };
   });
   return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };
+}
+
+/** Per cluster: aggregate intent and output, its pivot, and whether its members were created together. */
+function clusterContexts(
+  profiles: AccountProfile[],
+  linkage: LinkageResult,
+  pivots: Map<string, ClusterPivot>,
+  base: PopulationBaselines,
+  now: number,
+  config: DetectionConfig,
+): Map<string, ClusterContext> {
+  const profileById = new Map(profiles.map((p) => [p.accountId, p]));
+  // The null model's population: accounts linked to nobody (a second fleet created the same week must not make
+  // the first look ordinary).
+  const created: number[] = [];
+  for (const p of profiles) if (p.createdAt !== null && !linkage.byAccount.has(p.accountId)) created.push(p.createdAt);
+  created.sort((a, b) => a - b);
+  const contexts = new Map<string, ClusterContext>();
+  for (const c of linkage.clusters) {
+    let usage = 0;
+    let intent = 0;
+    let out = 0;
+    let outN = 0;
+    const members: number[] = [];
+    for (const id of c.accountIds) {
+      const p = profileById.get(id);
+      if (!p) continue;
+      usage += p.usageN;
+      intent += (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
+      if (base.outputUnit === 'tokens') {
+        out += p.outputTokens;
+        outN += p.usageN;
+      } else {
+        out += p.respBytes;
+        outN += p.respBytesN;
+      }
+      if (p.createdAt !== null) members.push(p.createdAt);
+    }
+    contexts.set(c.clusterId, {
+      cluster: c,
+      intentShare: usage > 0 ? intent / usage : null,
+      usageEvents: usage,
+      meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
+      pivot: pivots.get(c.clusterId),
+      fleet: fleetSignups(members, created, now, config),
+    });
+  }
+  return contexts;
+}
+
+/** log10 of P(X >= k) for X ~ Binomial(n, p), summed in log space (hand-written: a few lines, no dependency). */
+export function binomialTailLog10(n: number, k: number, p: number): number {
+  if (k <= 0) return 0;
+  if (p <= 0) return Number.NEGATIVE_INFINITY;
+  if (p >= 1) return 0;
+  const lnP = Math.log(p);
+  const lnQ = Math.log1p(-p);
+  let lnChoose = 0; // ln C(n, i), built up from i = 0
+  const terms: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    lnChoose += Math.log((n - i + 1) / i);
+    if (i >= k) terms.push(lnChoose + i * lnP + (n - i) * lnQ);
+  }
+  const max = Math.max(...terms);
+  let sum = 0;
+  for (const x of terms) sum += Math.exp(x - max);
+  return (max + Math.log(sum)) / Math.LN10;
+}
+
+/** Lower-bound index of x in a sorted array. */
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The densest `fleetWindowMs` window of the members' creation times, against the unlinked population created
+ * in the same window (the null model: members drawn from the population would mostly fall outside it). Null
+ * unless the cluster is concentrated there and the rest of the population is not, and the members are young.
+ */
+export function fleetSignups(members: number[], population: number[], now: number, config: DetectionConfig): FleetSignups | null {
+  const t = config.thresholds;
+  if (members.length < config.linkage.minClusterSize) return null;
+  const m = [...members].sort((a, b) => a - b);
+  let best = 0;
+  let bestStart = 0;
+  for (let i = 0, j = 0; j < m.length; j++) {
+    while (m[j] - m[i] > t.fleetWindowMs) i++;
+    if (j - i + 1 > best) {
+      best = j - i + 1;
+      bestStart = m[i];
+    }
+  }
+  if (best / m.length < t.fleetMinShare) return null;
+  const inPopulation = lowerBound(population, bestStart + t.fleetWindowMs + 1) - lowerBound(population, bestStart);
+  // Laplace-smoothed, so that an empty background does not make any pair of sign-ups look impossible.
+  const populationShare = (inPopulation + 1) / (population.length + 2);
+  const medianAgeMs = Math.max(0, now - m[m.length >> 1]);
+  if (populationShare > t.fleetMaxPopulationShare || medianAgeMs > t.fleetMaxAgeMs) return null;
+  // The densest window was chosen after looking: demand a very small binomial tail, not just a high share.
+  if (binomialTailLog10(m.length, best, populationShare) > t.fleetMaxLog10P) return null;
+  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs };
 }
 
 export function decisionRank(d: Decision): number {

@@ -1,19 +1,24 @@
 /**
  * Scoring and decisions. Each signal yields a strength in 0..1 and a reason detail an ops reviewer can read
- * (signal, value, baseline, text). Signals belong to independent evidence families; the decision needs
- * corroboration:
+ * (signal, value, baseline, text). The decision separates COORDINATION from ABUSE:
  *
- * - `suspend`: at least `suspendMinFamilies` (2) independent STRONG families (e.g. synchronized cluster + CoT
- *   intent, or cluster + model pivot) and score >= suspendScore;
- * - `review`: at least one strong family and score >= reviewScore;
- * - `monitor`: score >= monitorScore (weak signals only: 24/7, long outputs, 429s, young account);
+ * - coordination (synchronized activity, shared templates or a prompt library, shared rare infrastructure) says
+ *   that accounts are run together. Company teams, classrooms and a popular tool's users coordinate too, so
+ *   coordination alone is at most `monitor`;
+ * - abuse evidence says what the accounts do: extraction (CoT elicitation, output-heavy traffic), a cluster's
+ *   pivot to a new model, client/network rotation, a fleet of fresh accounts created together. Each strong
+ *   abuse family is a point; rotation inside a cluster counts `evasionClusterPoints` (a coordinated group that
+ *   hides its clients is what a hydra cluster is, and no customer kind was seen doing it).
+ *
+ * - `suspend`: a member of a cluster bound by a strong coordination family, with at least `suspendMinPoints`
+ *   abuse points (e.g. CoT extraction by a fleet of fresh accounts; a cluster that rotates proxies);
+ * - `review`: at least `reviewMinPoints` abuse point, in a cluster or on the account's own traffic (an account
+ *   extracting on its own is not exempt);
+ * - `monitor`: the score reaches monitorScore (coordination alone, weak signals);
  * - `allow` otherwise.
  *
- * Families: timing, content (shared templates or a prompt library), infra, intent, pivot, evasion (client
- * rotation: many user agents, or a new /24 every few requests) count as strong; signup and behaviour never do.
- *
- * Volume is deliberately not a signal. Intent alone (an eval harness sending CoT prompts) and an account-level
- * pivot alone (an early adopter) are capped below "strong": they only count together with coordination.
+ * The score is a noisy-OR of the strengths with coordination and behaviour discounted (`coordinationWeight`),
+ * so one shared template cannot make an account look certain. Volume is deliberately not a signal.
  * Shadowed signals are computed and reported (`shadow: true`) but excluded from the score and the decision.
  */
 import type { Decision } from '../shared/contract';
@@ -23,7 +28,16 @@ import type { AccountFeatures } from './features';
 import type { AccountLink, Cluster } from './linkage';
 import type { AccountPivot, ClusterPivot } from './pivot';
 
-export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'signup' | 'intent' | 'pivot' | 'evasion' | 'behaviour';
+/**
+ * Evidence families. Coordination (`timing`, `content`, `infra`) says accounts are run together; legitimate
+ * teams, classrooms and a tool's users coordinate too, so it never acts alone. Abuse evidence says what the
+ * accounts do: `extraction` (chain-of-thought elicitation, output-heavy traffic: one family, since CoT prompts
+ * produce long outputs), `pivot` (a cluster abandoning the old model for a new one), `evasion` (rotating clients
+ * and networks), `fleet` (a cluster of fresh accounts created together). `behaviour` is weak support only.
+ */
+export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'extraction' | 'pivot' | 'evasion' | 'fleet' | 'behaviour';
+export const COORDINATION_FAMILIES: readonly EvidenceFamily[] = ['timing', 'content', 'infra'];
+export const ABUSE_FAMILIES: readonly EvidenceFamily[] = ['extraction', 'pivot', 'evasion', 'fleet'];
 
 export interface ReasonDetail {
   signal: Signal;
@@ -61,7 +75,23 @@ export interface ClusterContext {
   /** Aggregate CoT/rewrite share of the cluster's usage events (null without usage). */
   intentShare: number | null;
   usageEvents: number;
+  /** The cluster's mean output per request, in the population baseline's unit (null when unknown). */
+  meanOutput: number | null;
   pivot?: ClusterPivot;
+  /** Members created together, far more than the rest of the population (null when not). */
+  fleet: FleetSignups | null;
+}
+
+/** A cluster whose members were created within a short window, compared with the rest of the population. */
+export interface FleetSignups {
+  /** Members with a known creation time, and those created inside the densest window. */
+  known: number;
+  inWindow: number;
+  /** Share of the OTHER accounts of the population created in the same window (the null model). */
+  populationShare: number;
+  windowMs: number;
+  /** Median member age at evaluation (ms). */
+  medianAgeMs: number;
 }
 
 function ramp(x: number, start: number, full: number): number {
@@ -72,6 +102,9 @@ function ramp(x: number, start: number, full: number): number {
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 const hours = (ms: number): string => `${(ms / 3_600_000).toFixed(1)} h`;
+const days = (ms: number): string => `${(ms / 86_400_000).toFixed(ms < 10 * 86_400_000 ? 1 : 0)} days`;
+
+type Push = (signal: Signal, family: EvidenceFamily, strength: number, value: number, baseline: number, text: string) => void;
 
 export function accountSignals(
   f: AccountFeatures,
@@ -82,121 +115,19 @@ export function accountSignals(
   cfg: DetectionConfig,
 ): ReasonDetail[] {
   const out: ReasonDetail[] = [];
-  const t = cfg.thresholds;
-  const push = (signal: Signal, family: EvidenceFamily, strength: number, value: number, baseline: number, text: string): void => {
+  const push: Push = (signal, family, strength, value, baseline, text) => {
     if (strength <= 0) return;
     out.push({ signal, family, strength: Math.min(1, strength), value, baseline, text, shadow: isShadow(cfg, signal) });
   };
-  const size = cluster ? cluster.cluster.accountIds.length : 0;
-  if (link && cluster) {
-    // An account's strength per family is its strongest verified link into the cluster (edges are already
-    // verified evidence; the mean would punish members that also have weaker second links).
-    const fam = link.maxFamilies;
-    if (fam.timing >= 0.2) {
-      push(
-        'synchronized-activity',
-        'timing',
-        fam.timing,
-        Number(link.meanPhi.toFixed(3)),
-        0,
-        `active in the same ${cfg.linkage.syncBucketMs / 60_000}-min buckets as ${link.syncPeers} other account(s) of cluster ${cluster.cluster.clusterId} (${size} accounts): mean phi correlation ${link.meanPhi.toFixed(2)}, where unrelated accounts score ~0`,
-      );
-    }
-    // Content: the account's strongest template link, or the templates it holds that are exclusive to its
-    // (already bound) cluster.
-    const exclusive = cluster.cluster.evidence.exclusiveTemplates >= 2 ? Math.min(1, link.exclusiveTemplates / cfg.linkage.contentSaturation) : 0;
-    const lib = link.libraryScore ?? 0;
-    const content = Math.max(fam.content, exclusive);
-    if (lib >= 0.2 && lib >= content) {
-      push(
-        'prompt-library',
-        'content',
-        lib,
-        link.libraryTemplates,
-        cfg.linkage.libraryMinTemplates,
-        `draws its prompts from a library of ${link.librarySize} templates that ${link.libraryAccounts} accounts share and (almost) no other account uses: it sent ${link.libraryTemplates} of them (organic accounts mostly write their own prompts; a library shared by a group is one operator's prompt set)`,
-      );
-    } else if (content >= 0.2) {
-      push(
-        'shared-templates',
-        'content',
-        content,
-        Math.max(link.sharedTemplates, link.exclusiveTemplates),
-        0,
-        exclusive > fam.content
-          ? `holds ${link.exclusiveTemplates} prompt template(s) that, across the whole population, only members of cluster ${cluster.cluster.clusterId} use (${cluster.cluster.evidence.exclusiveTemplates} such templates in the cluster)`
-          : `shares ${link.sharedTemplates} rare prompt template(s) with other accounts (each held by at most ${cfg.linkage.maxAttributeAccounts} accounts; organic accounts share none)`,
-      );
-    }
-    if (fam.infra >= 0.2) {
-      // Proxies and NATs mix customers: infrastructure alone stays below "strong" unless timing or content agree.
-      const corroborated = fam.timing >= 0.3 || fam.content >= 0.3;
-      const shared = cluster.cluster.evidence.sharedAttributes.filter((a) => a.family === 'infra').slice(0, 3);
-      push(
-        'shared-infrastructure',
-        'infra',
-        corroborated ? fam.infra : Math.min(fam.infra, 0.55),
-        Number(fam.infra.toFixed(3)),
-        0,
-        `shares rare IPs/subnets/user agents/API keys with cluster ${cluster.cluster.clusterId}` +
-          (shared.length ? ` (e.g. ${shared.map((a) => `${a.attribute} held by ${a.members} members, ${a.population} accounts overall`).join('; ')})` : ''),
-      );
-    }
-    if (fam.signup >= 0.2) {
-      const spread = cluster.cluster.evidence.signupSpreadMs;
-      push(
-        'signup-burst',
-        'signup',
-        fam.signup,
-        spread ?? 0,
-        cfg.linkage.signupBucketMs,
-        `created within the same ${cfg.linkage.signupBucketMs / 60_000}-min sign-up burst as linked accounts` + (spread !== null ? ` (cluster sign-ups spread over ${hours(spread)})` : ''),
-      );
-    }
-  }
-  // Extraction intent: the account's own share, or its cluster's when that is higher.
-  let intent: number | null = f.usageEvents >= t.intentMinEvents ? f.intentShare : null;
-  let intentSource = 'its';
-  if (cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents && (intent === null || cluster.intentShare > intent)) {
-    intent = cluster.intentShare;
-    intentSource = `its cluster's`;
-  }
-  if (intent !== null) {
-    const s = ramp(intent, t.intentShareStart, t.intentShareFull);
-    push(
-      'cot-elicitation',
-      'intent',
-      cluster ? s : Math.min(s, 0.55),
-      Number(intent.toFixed(3)),
-      t.intentShareStart,
-      `${pct(intent)} of ${intentSource} prompts are chain-of-thought elicitation or rewrites (threshold ${pct(t.intentShareStart)})` +
-        (cluster ? '' : '; alone this is what eval harnesses do, so it only counts with coordination'),
-    );
-  }
-  if (cluster?.pivot) {
-    const p = cluster.pivot;
-    push(
-      'model-pivot',
-      'pivot',
-      1,
-      Number(p.share.toFixed(3)),
-      Number(p.baseline.toFixed(3)),
-      `cluster ${p.clusterId} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
-    );
-  } else if (pivot) {
-    push(
-      'model-pivot',
-      'pivot',
-      0.5,
-      Number(pivot.share.toFixed(3)),
-      Number(pivot.baseline.toFixed(3)),
-      `moved ${pct(pivot.share)} of its traffic to ${pivot.model} soon after it first appeared, while the median account was at ${pct(pivot.baseline)}; alone this is what early adopters do`,
-    );
-  }
-  // Client rotation: one account presenting many user agents, or hopping across /24 subnets hour after hour, is
-  // hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
-  // thousands of requests, a VPN user or a NAT does not reach these rates.
+  if (link && cluster) coordinationSignals(link, cluster, cfg, push);
+  extractionSignals(f, cluster, base, cfg, push);
+  pivotSignal(cluster, pivot, cfg, push);
+  if (cluster?.fleet) fleetSignal(cluster, cfg, push);
+  // Client rotation: one account presenting many user agents, or hopping across networks request after request,
+  // is hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
+  // thousands of requests, a VPN user, a phone behind a carrier NAT (one /16) does not reach these rates.
   const rot = rotation(f, cfg);
+  const t = cfg.thresholds;
   if (rot.strength > 0) {
     push(
       'client-rotation',
@@ -206,23 +137,151 @@ export function accountSignals(
       rot.ua >= rot.ip ? t.rotationMinUserAgents : t.rotationSubnetsPerHourStart,
       rot.ua >= rot.ip
         ? `sent ${f.requests} requests with ${f.distinctUserAgents} distinct user agents (rotation starts at ${t.rotationMinUserAgents}; a client keeps one or two)`
-        : `came from ${f.distinctSubnets} distinct /24 subnets, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT and VPN users stay near 0-1)`,
+        : `came from ${f.distinctSubnets} distinct /24 subnets in ${f.distinctNetworks} distinct /16 networks, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT, VPN and mobile users stay near 0-1)`,
     );
   }
-  // Weak, supporting behaviour (never strong on their own: batch jobs and resellers show them too).
+  behaviourSignals(f, t, push);
+  return out.sort((a, b) => b.strength - a.strength);
+}
+
+/** Cluster membership: the account's strongest verified link into its cluster, per coordination family. */
+function coordinationSignals(link: AccountLink, cluster: ClusterContext, cfg: DetectionConfig, push: Push): void {
+  const size = cluster.cluster.accountIds.length;
+  const fam = link.maxFamilies;
+  if (fam.timing >= 0.2) {
+    push(
+      'synchronized-activity',
+      'timing',
+      fam.timing,
+      Number(link.meanPhi.toFixed(3)),
+      0,
+      `active in the same ${cfg.linkage.syncBucketMs / 60_000}-min buckets as ${link.syncPeers} other account(s) of cluster ${cluster.cluster.clusterId} (${size} accounts): mean phi correlation ${link.meanPhi.toFixed(2)}, where unrelated accounts score ~0`,
+    );
+  }
+  // Content: the account's strongest template link, or the templates it holds that are exclusive to its
+  // (already bound) cluster.
+  const exclusive = cluster.cluster.evidence.exclusiveTemplates >= 2 ? Math.min(1, link.exclusiveTemplates / cfg.linkage.contentSaturation) : 0;
+  const lib = link.libraryScore ?? 0;
+  const content = Math.max(fam.content, exclusive);
+  if (lib >= 0.2 && lib >= content) {
+    push(
+      'prompt-library',
+      'content',
+      lib,
+      link.libraryTemplates,
+      cfg.linkage.libraryMinTemplates,
+      `draws its prompts from a library of ${link.librarySize} templates that ${link.libraryAccounts} accounts share and (almost) no other account uses: it sent ${link.libraryTemplates} of them (a team's internal library looks the same: this is coordination, not abuse)`,
+    );
+  } else if (content >= 0.2) {
+    push(
+      'shared-templates',
+      'content',
+      content,
+      Math.max(link.sharedTemplates, link.exclusiveTemplates),
+      0,
+      exclusive > fam.content
+        ? `holds ${link.exclusiveTemplates} prompt template(s) that, across the whole population, only members of cluster ${cluster.cluster.clusterId} use (${cluster.cluster.evidence.exclusiveTemplates} such templates in the cluster)`
+        : `shares ${link.sharedTemplates} rare prompt template(s) with other accounts (each held by at most ${cfg.linkage.maxAttributeAccounts} accounts; a tool's users share a few too)`,
+    );
+  }
+  if (fam.infra >= 0.2) {
+    // Proxies and NATs mix customers: infrastructure alone stays below "strong" unless timing, content or
+    // sign-up time agree.
+    const corroborated = fam.timing >= 0.3 || fam.content >= 0.3 || fam.signup >= 0.2;
+    const shared = cluster.cluster.evidence.sharedAttributes.filter((a) => a.family === 'infra').slice(0, 3);
+    push(
+      'shared-infrastructure',
+      'infra',
+      corroborated ? fam.infra : Math.min(fam.infra, 0.55),
+      Number(fam.infra.toFixed(3)),
+      0,
+      `shares rare IPs/subnets/user agents/API keys with cluster ${cluster.cluster.clusterId}` +
+        (shared.length ? ` (e.g. ${shared.map((a) => `${a.attribute} held by ${a.members} members, ${a.population} accounts overall`).join('; ')})` : ''),
+    );
+  }
+}
+
+/**
+ * Extraction: what the account (or its cluster, when that is stronger) asks for and takes. CoT elicitation and
+ * output-heavy traffic are one family: CoT prompts produce long outputs, so the two are not independent.
+ */
+function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefined, base: PopulationBaselines, cfg: DetectionConfig, push: Push): void {
+  const t = cfg.thresholds;
+  let intent: number | null = f.usageEvents >= t.intentMinEvents ? f.intentShare : null;
+  let intentSource = 'its';
+  if (cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents && (intent === null || cluster.intentShare > intent)) {
+    intent = cluster.intentShare;
+    intentSource = `its cluster's`;
+  }
+  if (intent !== null) {
+    push(
+      'cot-elicitation',
+      'extraction',
+      ramp(intent, t.intentShareStart, t.intentShareFull),
+      Number(intent.toFixed(3)),
+      t.intentShareStart,
+      `${pct(intent)} of ${intentSource} prompts are chain-of-thought elicitation or rewrites (starts at ${pct(t.intentShareStart)}; ordinary use stays near 10%)`,
+    );
+  }
+  const own = base.outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
+  let output = own !== null && f.requests >= t.outputMinRequests ? own : null;
+  let outputSource = 'its';
+  if (cluster?.meanOutput != null && (output === null || cluster.meanOutput > output)) {
+    output = cluster.meanOutput;
+    outputSource = `its cluster's`;
+  }
+  if (output !== null && base.medianOutput) {
+    const ratio = output / base.medianOutput;
+    // Below the strong level this is a weak behaviour (developers and code generation run long too).
+    const s = ramp(ratio, t.longOutputRatio, t.longOutputRatioFull);
+    const ratioText = `${outputSource} average output is ${Math.round(output)} ${base.outputUnit}, ${ratio.toFixed(1)}x the population median of ${Math.round(base.medianOutput)}`;
+    if (s > 0) push('long-outputs', 'extraction', s, Math.round(output), Math.round(base.medianOutput), ratioText);
+  }
+}
+
+function pivotSignal(cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
+  if (cluster?.pivot) {
+    const p = cluster.pivot;
+    // A cluster that keeps part of its traffic on the old models (an evaluator comparing them) is weaker
+    // evidence than one that abandoned them (a distiller wants only the new model's outputs).
+    const s = ramp(p.share, cfg.pivot.minShare, cfg.pivot.fullShare);
+    push(
+      'model-pivot',
+      'pivot',
+      Math.max(s, 0.3),
+      Number(p.share.toFixed(3)),
+      Number(p.baseline.toFixed(3)),
+      `cluster ${p.clusterId} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
+    );
+  } else if (pivot) {
+    push(
+      'model-pivot',
+      'pivot',
+      0.3,
+      Number(pivot.share.toFixed(3)),
+      Number(pivot.baseline.toFixed(3)),
+      `moved ${pct(pivot.share)} of its traffic to ${pivot.model} soon after it first appeared, while the median account was at ${pct(pivot.baseline)}; alone this is what early adopters do`,
+    );
+  }
+}
+
+function fleetSignal(cluster: ClusterContext, cfg: DetectionConfig, push: Push): void {
+  const fl = cluster.fleet!;
+  const share = fl.inWindow / Math.max(1, fl.known);
+  push(
+    'signup-burst',
+    'fleet',
+    ramp(share, cfg.thresholds.fleetMinShare - 0.2, cfg.thresholds.fleetMinShare),
+    Number(share.toFixed(3)),
+    Number(fl.populationShare.toFixed(4)),
+    `${fl.inWindow} of ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(fl.medianAgeMs)}), while ${pct(fl.populationShare)} of the other accounts were created in that window`,
+  );
+}
+
+/** Weak, supporting behaviour (never strong on their own: batch jobs and resellers show them too). */
+function behaviourSignals(f: AccountFeatures, t: DetectionConfig['thresholds'], push: Push): void {
   if (f.hoursOfDayActive >= t.roundTheClockHours) {
     push('round-the-clock', 'behaviour', 0.2, f.hoursOfDayActive, t.roundTheClockHours, `active in ${f.hoursOfDayActive} of 24 hours of the day`);
-  }
-  const out1 = base.outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
-  if (out1 !== null && base.medianOutput && out1 >= t.longOutputRatio * base.medianOutput) {
-    push(
-      'long-outputs',
-      'behaviour',
-      0.2,
-      Math.round(out1),
-      Math.round(base.medianOutput),
-      `average output ${Math.round(out1)} ${base.outputUnit} vs population median ${Math.round(base.medianOutput)}`,
-    );
   }
   if (f.rate429 >= t.rateLimitedShare) {
     push('rate-limited', 'behaviour', 0.15, Number(f.rate429.toFixed(3)), t.rateLimitedShare, `${pct(f.rate429)} of requests were throttled (429)`);
@@ -230,36 +289,57 @@ export function accountSignals(
   if (f.accountAgeMs !== null && f.accountAgeMs < t.youngAccountMs) {
     push('young-account', 'behaviour', 0.15, f.accountAgeMs, t.youngAccountMs, `account is ${hours(f.accountAgeMs)} old`);
   }
-  return out.sort((a, b) => b.strength - a.strength);
 }
 
-/** Client rotation strengths (0..1) from user agents and from /24 subnets, and the subnet churn rate. */
+/**
+ * Client rotation strengths (0..1) from user agents and from networks, and the subnet churn rate. Network churn
+ * counts /24 subnets but needs them spread over several /16 networks: a phone behind a carrier-grade NAT changes
+ * /24 within one carrier's /16, a residential proxy network lands in a different ISP each time.
+ */
 export function rotation(f: AccountFeatures, cfg: DetectionConfig): { strength: number; ua: number; ip: number; subnetsPerHour: number } {
   const t = cfg.thresholds;
   const uaRate = f.requests > 1 ? (f.distinctUserAgents - 1) / (f.requests - 1) : 0;
   const ua = f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents) : 0;
   const subnetsPerHour = f.activeHours > 0 ? (f.distinctSubnets - 1) / f.activeHours : 0;
   const subnetRate = f.requests > 1 ? (f.distinctSubnets - 1) / (f.requests - 1) : 0;
-  const ip = f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
+  const spread = f.distinctNetworks >= t.rotationMinNetworks;
+  const ip = spread && f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
   return { strength: Math.max(ua, ip), ua, ip, subnetsPerHour };
+}
+
+/** Abuse points of a set of reason details (see the module comment). */
+export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignoreShadow = false): { points: number; coordinated: boolean; families: EvidenceFamily[] } {
+  const d = cfg.decisions;
+  const strong = new Set<EvidenceFamily>();
+  for (const r of details) {
+    if (r.shadow && !ignoreShadow) continue;
+    if (r.strength >= d.strongSignal) strong.add(r.family);
+  }
+  const coordinated = COORDINATION_FAMILIES.some((f) => strong.has(f));
+  let points = 0;
+  for (const f of ABUSE_FAMILIES) {
+    if (!strong.has(f)) continue;
+    points += f === 'evasion' && coordinated ? d.evasionClusterPoints : 1;
+  }
+  return { points, coordinated, families: [...strong] };
 }
 
 export function decide(details: ReasonDetail[], requests: number, cfg: DetectionConfig, ignoreShadow = false): { decision: Decision; score: number; reasons: Signal[] } {
   const d = cfg.decisions;
   let rest = 1;
-  const strong = new Set<EvidenceFamily>();
   const reasons: Signal[] = [];
   for (const r of details) {
     if (r.shadow && !ignoreShadow) continue;
-    rest *= 1 - r.strength;
-    if (r.strength >= d.strongSignal && r.family !== 'behaviour' && r.family !== 'signup') strong.add(r.family);
+    const weight = r.family === 'behaviour' || COORDINATION_FAMILIES.includes(r.family) ? d.coordinationWeight : 1;
+    rest *= 1 - r.strength * weight;
     if (r.strength >= 0.2 && !reasons.includes(r.signal)) reasons.push(r.signal);
   }
   const score = Number((1 - rest).toFixed(4));
+  const { points, coordinated } = abusePoints(details, cfg, ignoreShadow);
   let decision: Decision = 'allow';
   if (requests >= cfg.thresholds.minRequests) {
-    if (strong.size >= d.suspendMinFamilies && score >= d.suspendScore) decision = 'suspend';
-    else if (strong.size >= d.reviewMinFamilies && score >= d.reviewScore) decision = 'review';
+    if (coordinated && points >= d.suspendMinPoints && score >= d.suspendScore) decision = 'suspend';
+    else if (points >= d.reviewMinPoints && score >= d.reviewScore) decision = 'review';
     else if (score >= d.monitorScore) decision = 'monitor';
   }
   if (cfg.globalShadow && !ignoreShadow && decision !== 'allow') decision = 'monitor';

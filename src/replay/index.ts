@@ -244,15 +244,21 @@ export class ReplayEngine {
     const accounts = [...this.sticky.values()]
       .filter((s) => s.decision !== 'allow')
       .sort((a, b) => decisionRank(b.decision) - decisionRank(a.decision) || b.score - a.score || (a.accountId < b.accountId ? -1 : 1));
+    // `clusters` lists the clusters acted on (a member reached review or suspend); clusters that only ever
+    // reached monitor (a team, a tool's users: coordination without abuse) are listed apart.
     const finalIds = new Set(result.clusters.map((c) => c.clusterId));
+    const flaggedIds = new Set(accounts.filter((a) => a.firstFlaggedAt !== null && a.clusterId !== null).map((a) => a.clusterId as string));
     const referenced = new Set(accounts.map((a) => a.clusterId).filter((c): c is string => c !== null));
-    const clusters = [...this.clusterReports.values()].filter((c) => finalIds.has(c.clusterId) || referenced.has(c.clusterId));
+    const listed = [...this.clusterReports.values()].filter((c) => finalIds.has(c.clusterId) || referenced.has(c.clusterId));
+    const clusters = listed.filter((c) => flaggedIds.has(c.clusterId) || decisionRank(c.decision) >= decisionRank('review'));
+    const monitoredClusters = listed.filter((c) => !clusters.includes(c));
     const counts: Record<Decision, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
     for (const a of accounts) counts[a.decision]++;
     const stats = this.agg.stats.toJSON() as { skipped: number; skippedByReason: Record<string, number> };
     return {
       accounts: accounts.map((a) => ({ ...a })),
       clusters: clusters.map((c) => ({ ...c })),
+      monitoredClusters: monitoredClusters.map((c) => ({ ...c })),
       input: {
         linesRead: this.linesRead,
         logLines: this.logLines,
@@ -265,7 +271,7 @@ export class ReplayEngine {
         firstTs: this.firstTs,
         lastTs: clock,
       },
-      summary: { accountsSeen: this.profiles.size, ...counts, clusters: clusters.length },
+      summary: { accountsSeen: this.profiles.size, ...counts, clusters: clusters.length, monitoredClusters: monitoredClusters.length },
       detection: {
         runs: this.runs,
         linkageRuns: this.linkRuns,
