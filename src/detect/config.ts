@@ -173,6 +173,8 @@ export interface ThresholdConfig {
   longOutputRatioFull: number;
   /** Minimum requests before an account's own mean output is judged. */
   outputMinRequests: number;
+  /** Strength cap of an unlinked account's own long outputs (below `strongSignal`: support, never a point). */
+  ownOutputCap: number;
   /**
    * Fleet sign-ups: a cluster whose members were created within `fleetWindowMs` of each other. The share of
    * members in the densest such window starts / saturates the signal at these values, provided the rest of the
@@ -210,6 +212,9 @@ export interface ThresholdConfig {
   rotationMinSubnetRate: number;
   rotationSubnetsPerHourStart: number;
   rotationSubnetsPerHourFull: number;
+  /** Share of a cluster's members that rotate at which every member gets the signal (start / full). */
+  rotationClusterShareStart: number;
+  rotationClusterShareFull: number;
 }
 
 export interface DecisionConfig {
@@ -312,6 +317,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     longOutputRatio: 2.2,
     longOutputRatioFull: 3.2,
     outputMinRequests: 20,
+    ownOutputCap: 0.4,
     fleetWindowMs: 7 * 24 * 3_600_000,
     fleetMinShare: 0.5,
     fleetFullShare: 0.8,
@@ -329,6 +335,8 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rotationMinSubnetRate: 0.05,
     rotationSubnetsPerHourStart: 2,
     rotationSubnetsPerHourFull: 5,
+    rotationClusterShareStart: 0.3,
+    rotationClusterShareFull: 0.6,
   },
   decisions: {
     monitorScore: 0.3,

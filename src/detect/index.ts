@@ -14,7 +14,7 @@ import type { Cluster, LinkageResult } from './linkage';
 import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
-import { accountSignals, decide } from './score';
+import { accountSignals, decide, rotation } from './score';
 import type { AccountDecision, ClusterContext, FleetSignups, PopulationBaselines } from './score';
 import type { ClusterPivot } from './pivot';
 
@@ -112,7 +112,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
     (id) => linkage.byAccount.get(id)?.clusterId,
     input.periodStart,
   );
-  const contexts = clusterContexts(profiles, linkage, pivots.clusters, baselines, now, config);
+  const contexts = clusterContexts(profiles, features, linkage, pivots.clusters, baselines, now, config);
   const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
   for (const p of profiles) {
@@ -181,6 +181,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
 /** Per cluster: aggregate intent and output, its pivot, and whether its members were created together. */
 function clusterContexts(
   profiles: AccountProfile[],
+  features: Map<string, AccountFeatures>,
   linkage: LinkageResult,
   pivots: Map<string, ClusterPivot>,
   base: PopulationBaselines,
@@ -200,9 +201,12 @@ function clusterContexts(
     let out = 0;
     let outN = 0;
     const members: number[] = [];
+    let rotating = 0;
     for (const id of c.accountIds) {
       const p = profileById.get(id);
       if (!p) continue;
+      const f = features.get(id);
+      if (f && rotation(f, config).strength >= config.decisions.strongSignal) rotating++;
       usage += p.usageN;
       intent += (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
       if (base.outputUnit === 'tokens') {
@@ -220,6 +224,7 @@ function clusterContexts(
       usageEvents: usage,
       meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
       pivot: pivots.get(c.clusterId),
+      rotatingShare: c.accountIds.length ? rotating / c.accountIds.length : 0,
       fleet: fleetSignups(members, created, now, config),
     });
   }

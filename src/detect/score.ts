@@ -78,6 +78,8 @@ export interface ClusterContext {
   /** The cluster's mean output per request, in the population baseline's unit (null when unknown). */
   meanOutput: number | null;
   pivot?: ClusterPivot;
+  /** Share of members that rotate clients or networks themselves. */
+  rotatingShare: number;
   /** Members created together, far more than the rest of the population (null when not). */
   fleet: FleetSignups | null;
 }
@@ -128,7 +130,18 @@ export function accountSignals(
   // thousands of requests, a VPN user, a phone behind a carrier NAT (one /16) does not reach these rates.
   const rot = rotation(f, cfg);
   const t = cfg.thresholds;
-  if (rot.strength > 0) {
+  const clusterRot = cluster ? ramp(cluster.rotatingShare, t.rotationClusterShareStart, t.rotationClusterShareFull) : 0;
+  if (clusterRot > rot.strength) {
+    // A member that has not yet sent enough requests to show it: most of its cluster rotates.
+    push(
+      'client-rotation',
+      'evasion',
+      clusterRot,
+      Number(cluster!.rotatingShare.toFixed(3)),
+      t.rotationClusterShareStart,
+      `${pct(cluster!.rotatingShare)} of the members of cluster ${cluster!.cluster.clusterId} rotate user agents or networks request after request (this account: ${f.distinctUserAgents} user agents, ${f.distinctSubnets} subnets in ${f.requests} requests)`,
+    );
+  } else if (rot.strength > 0) {
     push(
       'client-rotation',
       'evasion',
@@ -232,8 +245,9 @@ function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefin
   }
   if (output !== null && base.medianOutput) {
     const ratio = output / base.medianOutput;
-    // Below the strong level this is a weak behaviour (developers and code generation run long too).
-    const s = ramp(ratio, t.longOutputRatio, t.longOutputRatioFull);
+    // Alone, long outputs are what batch summarisation and code generation produce: an account's own output
+    // stays below strong; a cluster's (many accounts taking long outputs together) does not.
+    const s = Math.min(ramp(ratio, t.longOutputRatio, t.longOutputRatioFull), outputSource === 'its' && !cluster ? t.ownOutputCap : 1);
     const ratioText = `${outputSource} average output is ${Math.round(output)} ${base.outputUnit}, ${ratio.toFixed(1)}x the population median of ${Math.round(base.medianOutput)}`;
     if (s > 0) push('long-outputs', 'extraction', s, Math.round(output), Math.round(base.medianOutput), ratioText);
   }

@@ -28,15 +28,22 @@ describe('decisions on a mixed population', () => {
     expect(byId.get('pivot_0')!.reasons).toEqual(expect.arrayContaining(['model-pivot']));
   });
 
-  test('hard negatives are not sent to review or suspended: NAT, batch, eval harness, early adopters', () => {
-    for (const id of [...pop.nat, ...pop.batch, ...pop.evalHarness, ...pop.earlyAdopters, ...pop.organic]) {
-      expect(['allow', 'monitor']).toContain(byId.get(id)?.decision ?? 'allow');
+  test('hard negatives are not sent to review or suspended: NAT, batch, early adopters, teams', () => {
+    for (const id of [...pop.nat, ...pop.batch, ...pop.earlyAdopters, ...pop.organic].filter((x) => !pop.evalHarness.includes(x))) {
+      expect([id, byId.get(id)?.decision ?? 'allow']).toEqual([id, expect.stringMatching(/^(allow|monitor)$/)]);
     }
-    // The eval harness shows CoT intent, reported but capped without coordination.
+    // Batch jobs take long outputs: alone that stays below strong.
+    const batch = byId.get(pop.batch[0])!.reasonDetails.find((r) => r.signal === 'long-outputs')!;
+    expect(batch.strength).toBeLessThan(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
+  });
+
+  test('an account extracting on its own (an eval harness: CoT, long outputs) reaches review, never suspension', () => {
     const ev = byId.get('eval_0')!;
+    expect(ev.decision).toBe('review');
+    expect(ev.clusterId).toBeNull();
     const cot = ev.reasonDetails.find((r) => r.signal === 'cot-elicitation')!;
-    expect(cot.strength).toBeLessThan(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
-    expect(cot.text).toMatch(/eval harnesses/);
+    expect(cot.family).toBe('extraction');
+    expect(cot.strength).toBeGreaterThanOrEqual(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
   });
 
   test('every reason has a detail an ops reviewer can read: signal, value, baseline, text', () => {
@@ -65,7 +72,7 @@ describe('decisions on a mixed population', () => {
   });
 });
 
-describe('corroboration', () => {
+describe('decision policy', () => {
   const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number, shadow = false): ReasonDetail => ({
     signal,
     family,
@@ -76,15 +83,30 @@ describe('corroboration', () => {
     shadow,
   });
 
-  test('one strong family reaches review, not suspend; two reach suspend; weak signals only monitor', () => {
-    expect(decide([d('synchronized-activity', 'timing', 1)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('review');
-    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'intent', 1)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('suspend');
-    expect(decide([d('round-the-clock', 'behaviour', 0.2), d('long-outputs', 'behaviour', 0.2)], 100, DEFAULT_DETECTION_CONFIG).decision).toBe('monitor');
-    expect(decide([], 100, DEFAULT_DETECTION_CONFIG)).toEqual({ decision: 'allow', score: 0, reasons: [] });
+  test('coordination alone is monitor; one abuse point is review; a cluster with two points is suspend', () => {
+    const cfg = DEFAULT_DETECTION_CONFIG;
+    const coord = [d('synchronized-activity', 'timing', 1), d('prompt-library', 'content', 1), d('shared-infrastructure', 'infra', 1)];
+    expect(decide(coord, 100, cfg).decision).toBe('monitor');
+    expect(decide([...coord, d('cot-elicitation', 'extraction', 1)], 100, cfg).decision).toBe('review');
+    expect(decide([d('cot-elicitation', 'extraction', 1)], 100, cfg).decision).toBe('review');
+    // CoT and long outputs are one family: one point, not two.
+    expect(decide([...coord, d('cot-elicitation', 'extraction', 1), d('long-outputs', 'extraction', 1)], 100, cfg).decision).toBe('review');
+    expect(decide([...coord, d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)], 100, cfg).decision).toBe('suspend');
+    expect(decide([...coord, d('model-pivot', 'pivot', 1), d('signup-burst', 'fleet', 1)], 100, cfg).decision).toBe('suspend');
+    // Two points without a cluster stay at review: suspension needs coordination.
+    expect(decide([d('cot-elicitation', 'extraction', 1), d('client-rotation', 'evasion', 1)], 100, cfg).decision).toBe('review');
+    // Rotation inside a coordinated cluster counts two points.
+    expect(decide([d('prompt-library', 'content', 1), d('client-rotation', 'evasion', 1)], 100, cfg).decision).toBe('suspend');
+    expect(decide([d('round-the-clock', 'behaviour', 0.2), d('long-outputs', 'extraction', 0.4)], 100, cfg).decision).toBe('monitor');
+    expect(decide([], 100, cfg)).toEqual({ decision: 'allow', score: 0, reasons: [] });
+  });
+
+  test('one shared template does not make an account look certain: coordination is discounted in the score', () => {
+    expect(decide([d('shared-templates', 'content', 1)], 100, DEFAULT_DETECTION_CONFIG).score).toBeLessThanOrEqual(0.5);
   });
 
   test('accounts with too few requests are not flagged', () => {
-    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'intent', 1)], 2, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
+    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)], 2, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
   });
 });
 

@@ -88,7 +88,9 @@ describe('scheduled scorer', () => {
     expect(summary.allowlisted).toBe(1);
     const started = sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     const startedIds = started.map((s) => JSON.parse(s.input!).accountId).sort();
-    const expected = pop.campaign.filter((a) => a !== 'cot_7' && a !== 'pivot_5').sort();
+    // Every campaign account (less the allowlisted and the already-open case), and the eval harness: its own
+    // traffic is extraction-shaped, so it goes to review on its own (never to suspension).
+    const expected = [...pop.campaign.filter((a) => a !== 'cot_7' && a !== 'pivot_5'), ...pop.evalHarness].sort();
     expect(startedIds).toEqual(expected);
     const input = JSON.parse(started[0].input!);
     expect(started[0].name).toBe(input.caseId);
