@@ -1,0 +1,259 @@
+/**
+ * Phase 2, timing candidates (SynchroTrap-style): each account's sorted active buckets over the period, and
+ * candidate pairs from MinHash LSH over those sets, so synchronized accounts meet without comparing all pairs.
+ * Also the two pieces pair verification needs for the timing family: co-activity statistics of two bucket arrays
+ * and the time-of-day null model.
+ */
+import type { LinkageConfig } from '../config';
+import type { AccountProfile } from '../profile';
+import type { LinkageCache } from './attributes';
+import { bucketArray, complement, fmix32, minhashSignature } from './primitives';
+import type { LinkageOptions } from './types';
+
+/** The period in buckets, and synchrony thresholds grown with the population (see syncPopulationRef). */
+export interface TimingWindow {
+  startB: number;
+  endB: number;
+  tBuckets: number;
+  /** Buckets per hour, and per day (time-of-day slots). */
+  perHour: number;
+  slotsPerDay: number;
+  minShared: number;
+  minHours: number;
+  fullHours: number;
+}
+
+export interface TimingIndex extends TimingWindow {
+  /** Per account: sorted active buckets in the period, null when too few to carry timing evidence. */
+  sortedBuckets: (Int32Array | null)[];
+  /** Per account: LSH candidates with a larger index (may repeat; verification removes duplicates). */
+  candidates: (number[] | undefined)[];
+  lshCandidates: number;
+}
+
+export function timingWindow(cfg: LinkageConfig, opts: LinkageOptions, n: number): TimingWindow {
+  const bucketMs = cfg.syncBucketMs;
+  const startB = Math.floor(opts.periodStart / bucketMs);
+  const tBuckets = Math.max(1, Math.floor(opts.periodEnd / bucketMs) - startB + 1);
+  // More accounts, more pairs, more chance co-occurrence: each decade above syncPopulationRef asks for more.
+  const decades = Math.max(0, Math.ceil(Math.log10(Math.max(1, n) / cfg.syncPopulationRef)));
+  return {
+    startB,
+    endB: startB + tBuckets - 1,
+    tBuckets,
+    perHour: Math.max(1, Math.round(3_600_000 / bucketMs)),
+    slotsPerDay: Math.max(1, Math.round(86_400_000 / bucketMs)),
+    minShared: cfg.syncMinShared + 2 * decades,
+    minHours: cfg.syncMinHours + decades,
+    fullHours: cfg.syncFullHours + decades,
+  };
+}
+
+/**
+ * Bucket arrays, MinHash signatures and LSH band buckets. Dense accounts (active more than half the time) are
+ * hashed by their GAPS, in a separate set of bands: accounts that pause together collide.
+ */
+export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig, opts: LinkageOptions, cache?: LinkageCache): TimingIndex {
+  const n = profiles.length;
+  const w = timingWindow(cfg, opts, n);
+  const kSig = cfg.lshBands * cfg.lshRows;
+  // One map per band, keyed by a 30-bit hash (small integers stay unboxed in V8).
+  const bands: Map<number, number[]>[] = Array.from({ length: cfg.lshBands * 2 }, () => new Map());
+  const sigs: (Uint32Array | null)[] = new Array(n).fill(null);
+  const sortedBuckets: (Int32Array | null)[] = new Array(n).fill(null);
+  for (let i = 0; i < n; i++) {
+    const arr = cache ? cache.buckets(profiles[i], w.startB, w.endB) : bucketArray(profiles[i].syncBuckets, w.startB, w.endB);
+    if (arr.length < Math.max(cfg.syncMinBuckets, w.minShared)) continue;
+    sortedBuckets[i] = arr;
+    const dense = arr.length > w.tBuckets / 2;
+    let items: Int32Array = arr;
+    if (dense) {
+      items = complement(arr, w.startB, w.endB);
+      if (items.length < cfg.syncMinBuckets) continue; // always on: no timing information
+    }
+    const sig = minhashSignature(items, kSig);
+    sigs[i] = sig;
+    for (let b = 0; b < cfg.lshBands; b++) {
+      let h = 0x1b873593 ^ b;
+      for (let r = 0; r < cfg.lshRows; r++) h = fmix32((h ^ sig[b * cfg.lshRows + r]) >>> 0);
+      const band = bands[b + (dense ? cfg.lshBands : 0)];
+      const key = h >>> 2;
+      let list = band.get(key);
+      if (!list) {
+        list = [];
+        band.set(key, list);
+      }
+      list.push(i);
+    }
+  }
+  const { candidates, count } = expandBands(bands, sigs, cfg, n);
+  return { ...w, sortedBuckets, candidates, lshCandidates: count };
+}
+
+/**
+ * Candidate pairs from band buckets: all pairs of a small bucket; a bucket larger than `lshMaxBucket` is ordered by
+ * the whole signature and each member compared with its next `lshNeighbours` (sorted-neighbourhood blocking).
+ */
+function expandBands(bands: Map<number, number[]>[], sigs: (Uint32Array | null)[], cfg: LinkageConfig, n: number): { candidates: (number[] | undefined)[]; count: number } {
+  const kSig = cfg.lshBands * cfg.lshRows;
+  const candidates: (number[] | undefined)[] = new Array(n);
+  let count = 0;
+  const add = (x: number, y: number): void => {
+    if (x > y) [x, y] = [y, x];
+    (candidates[x] ??= []).push(y);
+    count++;
+  };
+  for (const band of bands) for (const list of band.values()) {
+    if (list.length < 2) continue;
+    if (list.length <= cfg.lshMaxBucket) {
+      for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) add(list[x], list[y]);
+    } else {
+      const ordered = [...list].sort((p, q) => {
+        const sp = sigs[p]!;
+        const sq = sigs[q]!;
+        for (let k = 0; k < kSig; k++) if (sp[k] !== sq[k]) return sp[k] - sq[k];
+        return p - q;
+      });
+      for (let x = 0; x < ordered.length; x++) {
+        for (let y = x + 1; y <= x + cfg.lshNeighbours && y < ordered.length; y++) add(ordered[x], ordered[y]);
+      }
+    }
+  }
+  return { candidates, count };
+}
+
+/** Co-activity of two accounts; written into a reused scratch object (one per verification run). */
+export interface CoActivity {
+  /** Shared buckets, the distinct hours they span, and the distinct hours of the day (UTC). */
+  shared: number;
+  hours: number;
+  hoursOfDay: number;
+  /** Distinct hours of the day at which the shared co-activity episodes start. */
+  episodes: number;
+}
+
+export const emptyCoActivity = (): CoActivity => ({ shared: 0, hours: 0, hoursOfDay: 0, episodes: 0 });
+
+/** Shared buckets further apart than this (in buckets) start a new co-activity episode. */
+const EPISODE_GAP_BUCKETS = 3;
+
+/** Intersection statistics of two sorted bucket arrays, into `out`; returns the shared count. */
+export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: CoActivity): number {
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  let hours = 0;
+  let lastHour = -1;
+  let hodMask = 0;
+  let episodeStarts = 0;
+  let lastShared = Number.NEGATIVE_INFINITY;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      n++;
+      // A new episode: remember the hour of the day it starts at.
+      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << ((((Math.floor(a[i] / perHour)) % 24) + 24) % 24);
+      lastShared = a[i];
+      const hour = Math.floor(a[i] / perHour);
+      if (hour !== lastHour) {
+        hours++;
+        lastHour = hour;
+        hodMask |= 1 << (((hour % 24) + 24) % 24);
+      }
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  out.shared = n;
+  out.hours = hours;
+  out.hoursOfDay = popcount(hodMask);
+  out.episodes = popcount(episodeStarts);
+  return n;
+}
+
+function popcount(mask: number): number {
+  let c = 0;
+  for (let m = mask; m; m &= m - 1) c++;
+  return c;
+}
+
+/**
+ * Time-of-day null model for synchrony. Two accounts that each keep their own daily routine (office hours, the
+ * diurnal curve an evasive fleet mimics, a nightly cron job) are co-active in the same buckets without any common
+ * control. For every bucket, each account's chance of being active is estimated from the SAME slot of the day on
+ * the OTHER days (leave-one-day-out), shrunk towards its overall activity rate r with a weight of
+ * `syncTodPrior` days: pX = (active other days in the slot + prior * rX) / (other days + prior). On the first day
+ * this is r (plain independence); a job that runs at 01:00 every day predicts its own 01:00 activity, and a fleet
+ * whose waves fall at different times each day does not. Co-activity must exceed the expected count by
+ * `syncMinTodZ` standard deviations (sum of Bernoulli variances). Hand-written: no library models this.
+ *
+ * Scratch arrays are reused; the first account's slot counts are kept while consecutive calls share it (`row`).
+ */
+export class TimeOfDayModel {
+  private readonly daysPerSlot: Float64Array;
+  private readonly slotA: Float64Array;
+  private readonly slotB: Float64Array;
+  private readonly slotAB: Float64Array;
+  private row = -1;
+
+  constructor(private readonly w: TimingWindow, private readonly prior: number) {
+    this.daysPerSlot = new Float64Array(w.slotsPerDay);
+    for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[this.slotOf(b)]++;
+    this.slotA = new Float64Array(w.slotsPerDay);
+    this.slotB = new Float64Array(w.slotsPerDay);
+    this.slotAB = new Float64Array(w.slotsPerDay);
+  }
+
+  private slotOf(b: number): number {
+    const s = this.w.slotsPerDay;
+    return ((b % s) + s) % s;
+  }
+
+  /** z-score of `shared` co-active buckets of accounts a (index, buckets ba) and b (buckets bb). */
+  z(a: number, ba: Int32Array, bb: Int32Array, shared: number): number {
+    const { slotA, slotB, slotAB, daysPerSlot, prior } = this;
+    if (this.row !== a) {
+      slotA.fill(0);
+      for (const x of ba) slotA[this.slotOf(x)]++;
+      this.row = a;
+    }
+    slotB.fill(0);
+    for (const x of bb) slotB[this.slotOf(x)]++;
+    slotAB.fill(0);
+    for (let i = 0, j = 0; i < ba.length && j < bb.length; ) {
+      if (ba[i] === bb[j]) {
+        slotAB[this.slotOf(ba[i])]++;
+        i++;
+        j++;
+      } else if (ba[i] < bb[j]) i++;
+      else j++;
+    }
+    const rA = ba.length / this.w.tBuckets;
+    const rB = bb.length / this.w.tBuckets;
+    let mean = 0;
+    let variance = 0;
+    for (let k = 0; k < daysPerSlot.length; k++) {
+      const d = daysPerSlot[k];
+      if (d <= 0) continue;
+      const cA = slotA[k];
+      const cB = slotB[k];
+      const n11 = slotAB[k];
+      const den = d - 1 + prior;
+      // Days in this slot on which at least one of the two was active, by (A active, B active); each day's
+      // expectation leaves that day out. Days on which neither was active are left out: the test is whether,
+      // when one of them is active, the other is active more often than its own routine predicts.
+      const cells: [number, number, number][] = [
+        [n11, 1, 1],
+        [cA - n11, 1, 0],
+        [cB - n11, 0, 1],
+      ];
+      for (const [c, xa, xb] of cells) {
+        if (c <= 0) continue;
+        const q = ((cA - xa + prior * rA) / den) * ((cB - xb + prior * rB) / den);
+        mean += c * q;
+        variance += c * q * (1 - q);
+      }
+    }
+    return (shared - mean) / Math.sqrt(Math.max(variance, 1e-9));
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Phase 3, pair verification: every candidate pair (sharing informative attributes, or an LSH timing candidate) is
+ * scored per evidence family and becomes an edge when behavioural evidence leads. Candidates are enumerated row by
+ * row (account a, every b > a reachable through its postings) into scratch arrays reset lazily, so no pair map is
+ * ever built; this is the hot loop of linkage.
+ */
+import type { LinkageConfig } from '../config';
+import type { AccountProfile } from '../profile';
+import type { AttributeIndex } from './attributes';
+import { LinkGraph } from './graph';
+import { phi } from './primitives';
+import { coActivity, emptyCoActivity, TimeOfDayModel, type TimingIndex } from './timing';
+
+/** Per-family scores of one pair (0..1 each) and the timing statistics behind them. */
+export interface PairScore {
+  content: number;
+  infra: number;
+  timing: number;
+  signup: number;
+  total: number;
+  phi: number;
+  sharedBuckets: number;
+  sharedHours: number;
+}
+
+/** A pair with some synchrony that was not accepted: kept for the triangle test (see groups.ts). */
+export interface WeakPair extends PairScore {
+  a: number;
+  b: number;
+}
+
+export const emptyPairScore = (): PairScore => ({ content: 0, infra: 0, timing: 0, signup: 0, total: 0, phi: 0, sharedBuckets: 0, sharedHours: 0 });
+
+/**
+ * Scores pairs of accounts. A family's score grows with the shared weight (saturating) and is damped when the shared
+ * part is a tiny fraction of what the two accounts hold (cosine < familyMinCosine). Timing needs co-activity and
+ * co-idleness, spread over hours and hours of the day, phi above syncMinPhi and beyond the time-of-day null model.
+ * Sign-up time counts when both accounts were created in the same rare burst.
+ */
+export class PairScorer {
+  private readonly signupBucket: Float64Array;
+  private readonly signupDf = new Map<number, number>();
+  private readonly tod: TimeOfDayModel;
+  private readonly co = emptyCoActivity();
+
+  constructor(profiles: AccountProfile[], private readonly cfg: LinkageConfig, private readonly index: AttributeIndex, private readonly timing: TimingIndex) {
+    this.signupBucket = new Float64Array(profiles.length).fill(NaN);
+    for (let i = 0; i < profiles.length; i++) {
+      const c = profiles[i].createdAt;
+      if (c === null) continue;
+      const b = Math.floor(c / cfg.signupBucketMs);
+      this.signupBucket[i] = b;
+      this.signupDf.set(b, (this.signupDf.get(b) ?? 0) + 1);
+    }
+    this.tod = new TimeOfDayModel(timing, cfg.syncTodPrior);
+  }
+
+  private familyScore(shared: number, ownA: number, ownB: number, saturation: number): number {
+    if (shared <= 0) return 0;
+    const cos = shared / Math.sqrt(Math.max(ownA, 1e-9) * Math.max(ownB, 1e-9));
+    return Math.min(1, shared / saturation) * Math.min(1, cos / this.cfg.familyMinCosine);
+  }
+
+  /** Scores accounts a and b, given their shared content and infrastructure weight, into `out`. */
+  score(a: number, b: number, sharedContent: number, sharedInfra: number, out: PairScore): void {
+    const { cfg, index, timing: t } = this;
+    out.content = this.familyScore(sharedContent, index.ownContent[a], index.ownContent[b], cfg.contentSaturation);
+    out.infra = this.familyScore(sharedInfra, index.ownInfra[a], index.ownInfra[b], cfg.infraSaturation);
+    out.timing = 0;
+    out.phi = 0;
+    out.sharedBuckets = 0;
+    out.sharedHours = 0;
+    const ba = t.sortedBuckets[a];
+    const bb = t.sortedBuckets[b];
+    if (ba && bb) {
+      const co = this.co;
+      const shared = coActivity(ba, bb, t.perHour, co);
+      out.sharedBuckets = shared;
+      out.sharedHours = co.hours;
+      // Both co-activity and co-inactivity must be substantial: one shared gap between two always-on
+      // accounts is not synchrony.
+      const coIdle = t.tBuckets - ba.length - bb.length + shared;
+      // Co-activity confined to the same few hours of the day is what cron-aligned batch jobs (midnight, top of
+      // the hour) share by convention, not by common control.
+      if (shared >= t.minShared && coIdle >= t.minShared && co.hours >= t.minHours && co.hoursOfDay >= cfg.syncMinHoursOfDay && co.episodes >= cfg.syncMinEpisodes) {
+        const ph = phi(shared, ba.length, bb.length, t.tBuckets);
+        out.phi = ph;
+        if (ph >= cfg.syncMinPhi && (cfg.syncMinTodZ <= 0 || this.tod.z(a, ba, bb, shared) >= cfg.syncMinTodZ)) {
+          out.timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, co.hours / t.fullHours);
+        }
+      }
+    }
+    out.signup = 0;
+    const sa = this.signupBucket[a];
+    if (!Number.isNaN(sa) && sa === this.signupBucket[b]) {
+      const d = this.signupDf.get(sa) ?? 0;
+      if (d >= 2 && d <= index.k) out.signup = cfg.signupScore;
+    }
+    out.total = out.content + out.infra + out.timing + out.signup;
+  }
+}
+
+/**
+ * Behavioural evidence (what they send, when they send it) must lead; infrastructure and sign-up time only support
+ * it (proxies and NATs mix unrelated customers).
+ */
+export function acceptEdge(s: PairScore, cfg: LinkageConfig): boolean {
+  const primary = Math.max(s.content, s.timing);
+  return primary >= cfg.minSingleFamilyScore || s.content + s.timing >= cfg.minSingleFamilyScore + 0.1 || (primary >= cfg.minPrimaryScore && s.total >= cfg.minEdgeScore);
+}
+
+export interface Verification {
+  graph: LinkGraph;
+  weak: WeakPair[];
+  attributePairs: number;
+  verifiedPairs: number;
+}
+
+/** Enumerates and scores candidate pairs; accepted pairs become edges of a new graph. */
+export function verifyPairs(profiles: AccountProfile[], cfg: LinkageConfig, index: AttributeIndex, timing: TimingIndex): Verification {
+  const n = index.n;
+  const { usefulOf, postings, weight, fam } = index;
+  const graph = new LinkGraph(profiles);
+  const scorer = new PairScorer(profiles, cfg, index, timing);
+  const s = emptyPairScore();
+  const weak: WeakPair[] = [];
+  // Row scratch: shared content / infrastructure weight with b, whether b is an LSH candidate; valid when mark[b] === a.
+  const mark = new Int32Array(n).fill(-1);
+  const wC = new Float64Array(n);
+  const wI = new Float64Array(n);
+  const viaLsh = new Uint8Array(n);
+  const touched: number[] = [];
+  let attributePairs = 0;
+  let verifiedPairs = 0;
+  for (let a = 0; a < n; a++) {
+    touched.length = 0;
+    for (const id of usefulOf[a]) {
+      const list = postings[id];
+      if (!list) continue;
+      const w = weight[id];
+      const isContent = fam[id] === 'content';
+      for (let j = list.length - 1; j >= 0; j--) {
+        const b = list[j];
+        if (b <= a) break;
+        if (mark[b] !== a) {
+          mark[b] = a;
+          wC[b] = 0;
+          wI[b] = 0;
+          viaLsh[b] = 0;
+          touched.push(b);
+        }
+        if (isContent) wC[b] += w;
+        else wI[b] += w;
+        attributePairs++;
+      }
+    }
+    const nb = timing.candidates[a];
+    if (nb) {
+      for (const b of nb) {
+        if (mark[b] !== a) {
+          mark[b] = a;
+          wC[b] = 0;
+          wI[b] = 0;
+          touched.push(b);
+        }
+        viaLsh[b] = 1;
+      }
+    }
+    for (const b of touched) {
+      if (!viaLsh[b] && wC[b] < cfg.minCandidateWeight && wI[b] < cfg.minCandidateWeight) continue;
+      // Already in one component and both with enough evidence: connectivity and evidence do not need this pair.
+      if (graph.degree(a) >= cfg.maxEdgesPerAccount && graph.degree(b) >= cfg.maxEdgesPerAccount && graph.uf.find(a) === graph.uf.find(b)) continue;
+      verifiedPairs++;
+      scorer.score(a, b, wC[b], wI[b], s);
+      if (!acceptEdge(s, cfg)) {
+        // Weak synchrony alone is common by chance between two accounts, rare among three at once: keep it and
+        // accept it later if a third account is synchronized with both (a triangle).
+        if (cfg.syncTriangles && s.timing > 0) weak.push({ a, b, content: s.content, infra: s.infra, timing: s.timing, signup: s.signup, total: s.total, phi: s.phi, sharedBuckets: s.sharedBuckets, sharedHours: s.sharedHours });
+        continue;
+      }
+      graph.add(a, b, {
+        a: profiles[a].accountId,
+        b: profiles[b].accountId,
+        scores: { content: s.content, infra: s.infra, timing: s.timing, signup: s.signup },
+        total: s.total,
+        phi: s.phi,
+        sharedBuckets: s.sharedBuckets,
+        sharedHours: s.sharedHours,
+      });
+    }
+  }
+  return { graph, weak, attributePairs, verifiedPairs };
+}
