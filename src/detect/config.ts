@@ -43,8 +43,15 @@ export interface LinkageConfig {
   maxAttributesPerAccount: number;
   /** Pairs already connected are not verified again once both accounts have this many edges. */
   maxEdgesPerAccount: number;
-  /** Width of the sign-up burst bucket (ms): accounts created in the same bucket share a `signup:` attribute. */
-  signupBucketMs: number;
+  /** Two accounts created within this long of each other (ms) get the sign-up family score. */
+  signupCloseMs: number;
+  /**
+   * An edge of infrastructure and sign-up time alone (access logs only: a fleet on datacenter /24s) needs at least
+   * this infrastructure score; 0 turns such edges off.
+   */
+  minInfraWithSignup: number;
+  /** Shared infrastructure weight that makes a pair a candidate (content uses minCandidateWeight). */
+  minInfraCandidateWeight: number;
   /**
    * Multiple comparisons: with more accounts, more pairs co-occur by chance. Per tenfold growth of the population
    * beyond this size, synchrony needs one more distinct co-active hour and two more co-active buckets.
@@ -103,7 +110,7 @@ export interface LinkageConfig {
   minPrimaryScore: number;
   /** Below this cosine (shared weight vs what the two accounts hold) a family's score is damped proportionally. */
   familyMinCosine: number;
-  /** Score of the sign-up family when two candidates were created in the same sign-up bucket. */
+  /** Score of the sign-up family when two candidates were created close together (see signupCloseMs). */
   signupScore: number;
   /** Minimum edge score (sum over evidence families, each 0..1) for a supported edge. */
   minEdgeScore: number;
@@ -186,6 +193,8 @@ export interface ThresholdConfig {
   fleetFullShare: number;
   fleetMaxPopulationShare: number;
   fleetMaxAgeMs: number;
+  /** ... and the median member is active in at least this share of the hours since its first request. */
+  fleetMinDutyCycle: number;
   /** ... and the chance of so many members in one window, drawn from the background, is at most 10^this. */
   fleetMaxLog10P: number;
   /** 429 share for the rate-limited signal. */
@@ -260,7 +269,9 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxUsagePerActiveHour: 100,
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
-    signupBucketMs: 30 * 60_000,
+    signupCloseMs: 2 * 24 * 3_600_000,
+    minInfraWithSignup: 0.08,
+    minInfraCandidateWeight: 0.2,
     syncPopulationRef: 1000,
     syncBucketMs: 10 * 60_000,
     syncMinBuckets: 4,
@@ -324,6 +335,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     fleetMaxPopulationShare: 0.05,
     fleetMaxAgeMs: 60 * 24 * 3_600_000,
     fleetMaxLog10P: -6,
+    fleetMinDutyCycle: 0.5,
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
     minRequests: 5,

@@ -202,6 +202,7 @@ function clusterContexts(
     let outN = 0;
     const members: number[] = [];
     let rotating = 0;
+    const duty: number[] = [];
     for (const id of c.accountIds) {
       const p = profileById.get(id);
       if (!p) continue;
@@ -217,6 +218,7 @@ function clusterContexts(
         outN += p.respBytesN;
       }
       if (p.createdAt !== null) members.push(p.createdAt);
+      if (f) duty.push(f.activeHours / Math.max(1, Math.ceil(f.spanMs / 3_600_000)));
     }
     contexts.set(c.clusterId, {
       cluster: c,
@@ -225,7 +227,7 @@ function clusterContexts(
       meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
       pivot: pivots.get(c.clusterId),
       rotatingShare: c.accountIds.length ? rotating / c.accountIds.length : 0,
-      fleet: fleetSignups(members, created, now, config),
+      fleet: fleetSignups(members, created, now, config, median(duty) ?? 0),
     });
   }
   return contexts;
@@ -265,11 +267,13 @@ function lowerBound(a: number[], x: number): number {
 /**
  * The densest `fleetWindowMs` window of the members' creation times, against the unlinked population created
  * in the same window (the null model: members drawn from the population would mostly fall outside it). Null
- * unless the cluster is concentrated there and the rest of the population is not, and the members are young.
+ * unless the cluster is concentrated there and the rest of the population is not, the members are young, and
+ * they run machine-like: the median member active in at least `fleetMinDutyCycle` of the hours since its first
+ * request (a class or bootcamp cohort signs up together too, but is active in class hours).
  */
-export function fleetSignups(members: number[], population: number[], now: number, config: DetectionConfig): FleetSignups | null {
+export function fleetSignups(members: number[], population: number[], now: number, config: DetectionConfig, dutyCycle: number): FleetSignups | null {
   const t = config.thresholds;
-  if (members.length < config.linkage.minClusterSize) return null;
+  if (members.length < config.linkage.minClusterSize || dutyCycle < t.fleetMinDutyCycle) return null;
   const m = [...members].sort((a, b) => a - b);
   let best = 0;
   let bestStart = 0;
@@ -288,7 +292,7 @@ export function fleetSignups(members: number[], population: number[], now: numbe
   if (populationShare > t.fleetMaxPopulationShare || medianAgeMs > t.fleetMaxAgeMs) return null;
   // The densest window was chosen after looking: demand a very small binomial tail, not just a high share.
   if (binomialTailLog10(m.length, best, populationShare) > t.fleetMaxLog10P) return null;
-  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs };
+  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs, dutyCycle };
 }
 
 export function decisionRank(d: Decision): number {

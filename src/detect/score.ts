@@ -94,6 +94,8 @@ export interface FleetSignups {
   windowMs: number;
   /** Median member age at evaluation (ms). */
   medianAgeMs: number;
+  /** Median member's share of hours active since its first request. */
+  dutyCycle: number;
 }
 
 function ramp(x: number, start: number, full: number): number {
@@ -288,7 +290,7 @@ function fleetSignal(cluster: ClusterContext, cfg: DetectionConfig, push: Push):
     ramp(share, cfg.thresholds.fleetMinShare - 0.2, cfg.thresholds.fleetMinShare),
     Number(share.toFixed(3)),
     Number(fl.populationShare.toFixed(4)),
-    `${fl.inWindow} of ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(fl.medianAgeMs)}), while ${pct(fl.populationShare)} of the other accounts were created in that window`,
+    `${fl.inWindow} of ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(fl.medianAgeMs)}) and run in ${pct(fl.dutyCycle)} of the hours since they started, while ${pct(fl.populationShare)} of the other accounts were created in that window`,
   );
 }
 

@@ -219,7 +219,7 @@ describe('phase 3: pair verification', () => {
     const scorer = new PairScorer(profiles, cfg, index, timing);
     const s = emptyPairScore();
     // Three shared templates of weight 1 (all each one holds): content saturates. One shared IP (0.5) of
-    // 1.5 own infrastructure weight. Created in the same 30-min burst.
+    // 1.5 own infrastructure weight. Created a minute apart.
     scorer.score(0, 1, 3, 0.5, s);
     expect(s.content).toBe(1);
     expect(s.infra).toBeCloseTo(0.5 / cfg.infraSaturation, 12);

@@ -35,22 +35,18 @@ export const emptyPairScore = (): PairScore => ({ content: 0, infra: 0, timing: 
  * Scores pairs of accounts. A family's score grows with the shared weight (saturating) and is damped when the shared
  * part is a tiny fraction of what the two accounts hold (cosine < familyMinCosine). Timing needs co-activity and
  * co-idleness, spread over hours and hours of the day, phi above syncMinPhi and beyond the time-of-day null model.
- * Sign-up time counts when both accounts were created in the same rare burst.
+ * Sign-up time counts when both accounts were created within `signupCloseMs` of each other.
  */
 export class PairScorer {
-  private readonly signupBucket: Float64Array;
-  private readonly signupDf = new Map<number, number>();
+  private readonly created: Float64Array;
   private readonly tod: TimeOfDayModel;
   private readonly co = emptyCoActivity();
 
   constructor(profiles: AccountProfile[], private readonly cfg: LinkageConfig, private readonly index: AttributeIndex, private readonly timing: TimingIndex) {
-    this.signupBucket = new Float64Array(profiles.length).fill(NaN);
+    this.created = new Float64Array(profiles.length).fill(NaN);
     for (let i = 0; i < profiles.length; i++) {
       const c = profiles[i].createdAt;
-      if (c === null) continue;
-      const b = Math.floor(c / cfg.signupBucketMs);
-      this.signupBucket[i] = b;
-      this.signupDf.set(b, (this.signupDf.get(b) ?? 0) + 1);
+      if (c !== null) this.created[i] = c;
     }
     this.tod = new TimeOfDayModel(timing, cfg.syncTodPrior);
   }
@@ -90,12 +86,8 @@ export class PairScorer {
         }
       }
     }
-    out.signup = 0;
-    const sa = this.signupBucket[a];
-    if (!Number.isNaN(sa) && sa === this.signupBucket[b]) {
-      const d = this.signupDf.get(sa) ?? 0;
-      if (d >= 2 && d <= index.k) out.signup = cfg.signupScore;
-    }
+    // Sign-up time: created within signupCloseMs of each other (NaN compares false when either is unknown).
+    out.signup = Math.abs(this.created[a] - this.created[b]) <= cfg.signupCloseMs ? cfg.signupScore : 0;
     out.total = out.content + out.infra + out.timing + out.signup;
   }
 }
@@ -106,7 +98,14 @@ export class PairScorer {
  */
 export function acceptEdge(s: PairScore, cfg: LinkageConfig): boolean {
   const primary = Math.max(s.content, s.timing);
-  return primary >= cfg.minSingleFamilyScore || s.content + s.timing >= cfg.minSingleFamilyScore + 0.1 || (primary >= cfg.minPrimaryScore && s.total >= cfg.minEdgeScore);
+  return (
+    primary >= cfg.minSingleFamilyScore ||
+    s.content + s.timing >= cfg.minSingleFamilyScore + 0.1 ||
+    (primary >= cfg.minPrimaryScore && s.total >= cfg.minEdgeScore) ||
+    // A fleet seen in access logs alone: rare shared infrastructure (a datacenter /24, a rare client) AND sign-ups
+    // days apart. Either alone is common (NATs, cloud ranges; busy sign-up days); together they are rare.
+    (cfg.minInfraWithSignup > 0 && s.infra >= cfg.minInfraWithSignup && s.signup > 0)
+  );
 }
 
 export interface Verification {
@@ -167,7 +166,7 @@ export function verifyPairs(profiles: AccountProfile[], cfg: LinkageConfig, inde
       }
     }
     for (const b of touched) {
-      if (!viaLsh[b] && wC[b] < cfg.minCandidateWeight && wI[b] < cfg.minCandidateWeight) continue;
+      if (!viaLsh[b] && wC[b] < cfg.minCandidateWeight && wI[b] < cfg.minInfraCandidateWeight) continue;
       // Already in one component and both with enough evidence: connectivity and evidence do not need this pair.
       if (graph.degree(a) >= cfg.maxEdgesPerAccount && graph.degree(b) >= cfg.maxEdgesPerAccount && graph.uf.find(a) === graph.uf.find(b)) continue;
       verifiedPairs++;
