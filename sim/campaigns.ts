@@ -344,7 +344,7 @@ export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories
       const x = r.next();
       const { owner, ex } = coveredAccount(world, name, x < 0.6 ? 'aged' : 'bought', covers(world, coverFactories), [60, 900]);
       const ar = ex.rng;
-      ex.activeFrom = world.start + ar.uniform(6, 60) * HOUR;
+      ex.activeFrom = world.start + ar.uniform(0.08, 0.35) * (world.end - world.start);
       ex.schedule = humanRhythm(ar, personaTz(ar), opts.reqMedian, opts.gapS);
       ex.classes = new Weighted(classes.map(([c, wt]) => [c, wt * ar.uniform(0.8, 1.25)] as const));
       ex.template = paraphrased(ar, lib, ar.uniform(0.75, 0.95));
