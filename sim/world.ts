@@ -58,7 +58,8 @@ export interface WorldParams {
 }
 
 /** Share of organic accounts per type: [low, high], chance the type is absent from a world, minimum when present. */
-const MIX: Record<Exclude<OrganicType, 'hobbyist'>, { lo: number; hi: number; pAbsent?: number; min?: number }> = {
+/** `always`: every world with organic traffic has at least `min` of them (the release-day harness, the launch partner). */
+const MIX: Record<Exclude<OrganicType, 'hobbyist'>, { lo: number; hi: number; pAbsent?: number; min?: number; always?: boolean }> = {
   chat_app: { lo: 0.004, hi: 0.025, min: 1 },
   coding_assistant: { lo: 0.05, hi: 0.16, min: 3 },
   tool_user: { lo: 0.04, hi: 0.16, min: 3 },
@@ -71,9 +72,9 @@ const MIX: Record<Exclude<OrganicType, 'hobbyist'>, { lo: number; hi: number; pA
   vpn_user: { lo: 0.02, hi: 0.08, min: 3 },
   cgnat_mobile: { lo: 0.02, hi: 0.1, min: 6 },
   roaming_user: { lo: 0.02, hi: 0.08, min: 3 },
-  early_adopter: { lo: 0.01, hi: 0.07, min: 3 },
-  enterprise_batch: { lo: 0.0005, hi: 0.003, min: 1 },
-  eval_harness: { lo: 0.0005, hi: 0.002, min: 1 },
+  early_adopter: { lo: 0.01, hi: 0.07, min: 1, always: true },
+  enterprise_batch: { lo: 0.0005, hi: 0.003, min: 1, always: true },
+  eval_harness: { lo: 0.0005, hi: 0.002, min: 1, always: true },
   eval_company: { lo: 0.001, hi: 0.006, pAbsent: 0.3, min: 2 },
   reseller: { lo: 0.0003, hi: 0.0015, pAbsent: 0.15, min: 1 },
   platform_tenant: { lo: 0.008, hi: 0.05, pAbsent: 0.35, min: 8 },
@@ -183,7 +184,15 @@ export function drawWorld(r: Rng, net: Network, organic: number, releaseAt: numb
   let used = 0;
   for (const [type, x] of shares) {
     const m = MIX[type as Exclude<OrganicType, 'hobbyist'>];
-    let k = organic === 0 || x === 0 ? 0 : Math.max(m.min ?? 0, Math.round(organic * x * squeeze));
+    const expected = organic * x * squeeze;
+    const min = m.min ?? 0;
+    let k: number;
+    if (organic === 0 || x === 0) k = 0;
+    else if (expected >= min) k = Math.round(expected);
+    // too few for one group of this type: present (at its minimum size) with the matching chance, so small worlds
+    // keep the proportions instead of being swamped by minimum group sizes
+    else if (m.always) k = min;
+    else k = r.chance(expected / Math.max(1, min)) ? min : 0;
     if (used + k > organic - 1) k = Math.max(0, organic - 1 - used);
     mix[type] = k;
     used += k;
