@@ -7,6 +7,7 @@ import type { PromptClass } from '../src/shared/contract';
 import { HOUR, MINUTE, Network, TOKENS, isWeekend } from './catalog';
 import { Rng, Weighted } from './rng';
 import type { AccountLabel, Variant } from './types';
+import type { WorldPlan } from './world';
 
 /** Everything shared by the accounts of one simulation. */
 export interface World {
@@ -19,7 +20,17 @@ export interface World {
   readonly variant: Variant;
   readonly newModel: string;
   readonly releaseAt: number;
+  /** What this seed's world drew: time zones, tools, carriers, adoption, and (filled while building) groups. */
+  readonly plan: WorldPlan;
   newActor(label: AccountLabel): SimActor;
+  /**
+   * A second request source for an existing account (same id, same creation time): an attacker who took the
+   * account over, or the extraction side of a bought account that keeps a cover of normal use. Its label is the
+   * owner's (one account, one label).
+   */
+  newShadow(owner: SimActor): SimActor;
+  /** Change an account's label (an organic-looking account that is in fact a campaign's). */
+  relabel(actor: SimActor, label: AccountLabel): void;
 }
 
 /** The content of one request before it is formatted as a log record and usage event. */
@@ -70,7 +81,7 @@ export class SimActor {
   constructor(
     readonly idx: number,
     readonly id: string,
-    readonly label: AccountLabel,
+    public label: AccountLabel,
     readonly rng: Rng,
     private readonly world: Pick<World, 'newModel'>,
   ) {}

@@ -269,3 +269,248 @@ export function modelPivot(world: World, n: number): CampaignResult {
   }
   return { name: 'model_pivot', accounts, pivotAt: evasive ? undefined : pivotAt };
 }
+
+// ----------------------------------------------------------------------------------------------------------
+// The adaptive adversary (variant `adaptive`): it has read the public reports. Aged or bought accounts that
+// keep a cover of normal use, a fresh residential address per request, mostly paraphrased (unique) prompts, a
+// human day in its own time zone, a pivot staggered over 8-24 h, taken-over long-lived accounts, and a few very
+// high-volume single accounts that do not cluster with anything.
+// ----------------------------------------------------------------------------------------------------------
+
+export type CoverFactory = (world: World) => SimActor;
+
+/**
+ * An aged or bought account: built as an ordinary organic customer (its history and continuing cover traffic),
+ * relabelled as the campaign's, with a shadow request source (same account id) for the extraction traffic.
+ */
+function coveredAccount(world: World, name: CampaignName, accountType: string, cover: CoverFactory, ageDays: [number, number]): { owner: SimActor; ex: SimActor } {
+  const owner = cover(world);
+  const r = owner.rng;
+  world.relabel(owner, { kind: 'campaign', type: name, campaign: name, accountType });
+  owner.createdAt = world.start - r.uniform(ageDays[0], ageDays[1]) * DAY;
+  owner.activeFrom = -Infinity;
+  const ex = world.newShadow(owner);
+  return { owner, ex };
+}
+
+/** A request's prompt: mostly a unique paraphrase, sometimes one of the account's share of a large library. */
+function paraphrased(ar: Rng, lib: string[], pUnique: number): (c: PromptClass, t: number) => string {
+  const mine = ar.sample(lib, Math.min(lib.length, ar.int(20, 60)));
+  return () => (ar.next() < pUnique ? `t-${ar.hex(12)}` : mine[ar.int(0, mine.length - 1)]);
+}
+
+/** Human sessions in the persona's time zone: a few sessions a day, like a power user. */
+function humanRhythm(ar: Rng, tzh: number, reqMedian: number, gapS: number): (day: number, end: number, out: number[]) => void {
+  const picker = new Weighted(CURVES.human.map((v, h) => [h, v] as const));
+  return (day, _end, out) => {
+    if (!ar.chance(0.88)) return;
+    const n = 1 + ar.poisson(ar.uniform(2, 5));
+    for (let s = 0; s < n; s++) {
+      const lh = picker.draw(ar);
+      const t = day + ((((lh - tzh) % 24) + 24) % 24) * HOUR + ar.next() * HOUR;
+      session(ar, t, Math.max(2, Math.round(ar.lognormal(reqMedian, 0.6))), gapS, 0.9, out);
+    }
+  };
+}
+
+const covers = (world: World, pick: CoverFactory[]): CoverFactory => pick[world.rng.int(0, pick.length - 1)];
+
+export interface AdaptiveSizes {
+  cot: number;
+  sweep: number;
+  pivot: number;
+  takeover: number;
+  solo: number;
+}
+
+export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories: CoverFactory[], takeoverFactories: CoverFactory[]): CampaignResult[] {
+  const r = world.rng.fork('adaptive');
+  const net = world.net;
+  const opTz = r.pick([8, 3, -5, 1, 5.5]);
+  const personaTz = (ar: Rng): number => opTz + ar.pick([-1, 0, 0, 0, 1]);
+  const freshIp = (ar: Rng) => (): string => net.residentialIp(ar);
+  const oneUa = (ar: Rng): string => SDK_UAS[ar.int(0, 7)][0];
+  const results: CampaignResult[] = [];
+
+  const extraction = (
+    name: CampaignName,
+    count: number,
+    classes: ReadonlyArray<readonly [PromptClass, number]>,
+    lib: string[],
+    opts: { reqMedian: number; gapS: number; outScale: number; pivot?: boolean },
+  ): CampaignResult => {
+    const accounts: SimActor[] = [];
+    for (let i = 0; i < count; i++) {
+      const x = r.next();
+      const { owner, ex } = coveredAccount(world, name, x < 0.6 ? 'aged' : 'bought', covers(world, coverFactories), [60, 900]);
+      const ar = ex.rng;
+      ex.activeFrom = world.start + ar.uniform(0.08, 0.35) * (world.end - world.start);
+      ex.schedule = humanRhythm(ar, personaTz(ar), opts.reqMedian, opts.gapS);
+      ex.classes = new Weighted(classes.map(([c, wt]) => [c, wt * ar.uniform(0.8, 1.25)] as const));
+      ex.template = paraphrased(ar, lib, ar.uniform(0.75, 0.95));
+      ex.outScale = opts.outScale;
+      ex.models = new Weighted([
+        [MODELS.opus, 60],
+        [MODELS.sonnet, 35],
+        [MODELS.haiku, 5],
+      ]);
+      if (opts.pivot) {
+        ex.adoptAt = world.releaseAt + ar.uniform(8, 24) * HOUR;
+        ex.adoptShare = ar.uniform(0.6, 0.85);
+        ex.adoptRamp = ar.uniform(2, 6) * HOUR;
+      }
+      ex.ip = freshIp(ar);
+      const ua = ar.chance(0.6) ? owner.ua(world.start) : oneUa(ar);
+      ex.ua = () => ua;
+      ex.key = ar.chance(0.5) ? owner.key : ((k) => () => k)(ar.alnum(10));
+      ex.rpm = 60;
+      ex.p429 = 0.01;
+      accounts.push(owner);
+    }
+    return { name, accounts };
+  };
+
+  const lib = (prefix: string, k: number): string[] => Array.from({ length: k }, (_, i) => templateId(`${prefix}:${r.hex(4)}:${i}`));
+  results.push(
+    extraction(
+      'adaptive_cot',
+      n.cot,
+      [
+        ['cot_elicitation', 55],
+        ['rewrite', 20],
+        ['chat', 15],
+        ['other', 10],
+      ],
+      lib('acot', 400),
+      { reqMedian: 18, gapS: 35, outScale: 1.5 },
+    ),
+  );
+  results.push(
+    extraction(
+      'adaptive_sweep',
+      n.sweep,
+      [
+        ['agentic', 40],
+        ['coding', 30],
+        ['vision', 15],
+        ['chat', 10],
+        ['other', 5],
+      ],
+      lib('asweep', 600),
+      { reqMedian: 20, gapS: 30, outScale: 1.1 },
+    ),
+  );
+  const pivot = extraction(
+    'adaptive_pivot',
+    n.pivot,
+    (['chat', 'coding', 'agentic', 'vision', 'cot_elicitation', 'rewrite', 'other'] as PromptClass[]).map((c) => [c, 1] as const),
+    lib('apivot', 900),
+    { reqMedian: 16, gapS: 35, outScale: 1.2, pivot: true },
+  );
+  results.push(pivot);
+
+  // ---- account takeover: a long-lived customer's account, extraction from new infrastructure beside the owner ----
+  const takeovers: SimActor[] = [];
+  const span = world.end - world.start;
+  for (let i = 0; i < n.takeover; i++) {
+    const owner = covers(world, takeoverFactories)(world);
+    const orr = owner.rng;
+    owner.createdAt = world.start - orr.uniform(200, 1500) * DAY;
+    owner.activeFrom = -Infinity;
+    const takeoverAt = Math.floor(world.start + orr.uniform(0.25, 0.7) * span);
+    world.relabel(owner, { kind: 'campaign', type: 'takeover', campaign: 'takeover', accountType: 'taken_over', takeoverAt });
+    const ex = world.newShadow(owner);
+    const ar = ex.rng;
+    ex.activeFrom = takeoverAt;
+    const perDay = ar.uniform(150, 600);
+    const atz = ar.pick([8, 3, -5, 1]);
+    const flat = ar.chance(0.5);
+    const curve = flat ? CURVES.app.map(() => 1) : CURVES.human;
+    const sum = curve.reduce((s, v) => s + v, 0);
+    ex.schedule = (day, end, out) => {
+      for (let h = day; h < end; h += HOUR) {
+        const local = Math.floor(((((h / HOUR + atz) % 24) + 24) % 24));
+        const k = ar.poisson((perDay * curve[local]) / sum);
+        for (let j = 0; j < k; j++) out.push(h + ar.next() * HOUR);
+      }
+    };
+    ex.classes = new Weighted<PromptClass>([
+      ['cot_elicitation', 60],
+      ['rewrite', 20],
+      ['chat', 10],
+      ['coding', 10],
+    ]);
+    ex.template = paraphrased(ar, lib('takeover', 200), 0.7);
+    ex.outScale = 1.7;
+    ex.models = new Weighted([
+      [MODELS.opus, 75],
+      [MODELS.sonnet, 25],
+    ]);
+    const infra = ar.next();
+    if (infra < 0.35) {
+      const ips = Array.from({ length: ar.int(1, 3) }, () => net.cloudIp(ar));
+      ex.ip = () => ips[ar.int(0, ips.length - 1)];
+    } else if (infra < 0.6) {
+      const pool = net.dcProxies[ar.int(0, net.dcProxies.length - 1)].ips;
+      const s = new Sticky(20 * MINUTE, () => ar.pick(pool));
+      ex.ip = (t) => s.get(t);
+    } else ex.ip = freshIp(ar);
+    const ua = oneUa(ar);
+    ex.ua = () => ua;
+    ex.key = ar.chance(0.7) ? ((k) => () => k)(ar.alnum(10)) : owner.key;
+    ex.rpm = 60;
+    ex.p429 = 0.01;
+    takeovers.push(owner);
+  }
+  results.push({ name: 'takeover', accounts: takeovers });
+
+  // ---- very high-volume single accounts: about half chain-of-thought elicitation, no cluster at all ----
+  const solos: SimActor[] = [];
+  for (let i = 0; i < n.solo; i++) {
+    const a = campaignActor(world, 'solo_heavy', 'heavy');
+    const ar = a.rng;
+    a.createdAt = world.start - ar.uniform(30, 500) * DAY;
+    const perDay = ar.uniform(2500, 6000);
+    const stz = ar.pick([-8, -5, 0, 1, 3, 5.5, 8, 9]);
+    const curve = ar.chance(0.5) ? CURVES.app : CURVES.app.map((v) => 0.6 + 0.4 * v);
+    const sum = curve.reduce((s, v) => s + v, 0);
+    a.schedule = (day, end, out) => {
+      for (let h = day; h < end; h += HOUR) {
+        const local = Math.floor(((((h / HOUR + stz) % 24) + 24) % 24));
+        const k = ar.poisson((perDay * curve[local]) / sum);
+        for (let j = 0; j < k; j++) out.push(h + ar.next() * HOUR);
+      }
+    };
+    const cot = ar.uniform(0.42, 0.58);
+    a.classes = new Weighted<PromptClass>([
+      ['cot_elicitation', cot],
+      ['chat', (1 - cot) * 0.35],
+      ['coding', (1 - cot) * 0.3],
+      ['rewrite', (1 - cot) * 0.2],
+      ['other', (1 - cot) * 0.15],
+    ]);
+    const own = Array.from({ length: ar.int(3, 12) }, (_, k) => templateId(`solo:${a.id}:${k}`));
+    const pOwn = ar.uniform(0.2, 0.5);
+    a.template = () => (ar.next() < pOwn ? own[ar.int(0, own.length - 1)] : `t-${ar.hex(12)}`);
+    a.outScale = 1.4;
+    a.models = new Weighted([
+      [MODELS.opus, 55],
+      [MODELS.sonnet, 40],
+      [MODELS.haiku, 5],
+    ]);
+    a.adoptAt = world.releaseAt + ar.uniform(2, 30) * HOUR;
+    a.adoptShare = ar.uniform(0.3, 0.7);
+    a.adoptRamp = 6 * HOUR;
+    const ips = Array.from({ length: ar.int(1, 3) }, () => net.cloudIp(ar));
+    a.ip = () => ips[ar.int(0, ips.length - 1)];
+    const ua = ar.chance(0.5) ? oneUa(ar) : `${ar.pick(['tutorbase', 'mathmentor', 'answerly', 'reasonr'])}-backend/${ar.int(1, 5)}.${ar.int(0, 20)}`;
+    a.ua = () => ua;
+    const keys = Array.from({ length: ar.int(1, 4) }, () => ar.alnum(10));
+    a.key = () => keys[ar.int(0, keys.length - 1)];
+    a.rpm = 2000;
+    a.p429 = 0.005;
+    solos.push(a);
+  }
+  results.push({ name: 'solo_heavy', accounts: solos });
+  return results;
+}

@@ -49,6 +49,15 @@ export const BROWSER_UAS: readonly string[] = [
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
 ];
 
+/** Phones: mobile browsers and apps (SDK-based Android apps send okhttp). */
+export const MOBILE_UAS: readonly string[] = [
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36',
+  'Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36',
+  'okhttp/4.12.0',
+  'Dalvik/2.1.0 (Linux; U; Android 14; Pixel 7 Build/AP2A.240805.005)',
+];
+
 /** Coding tools: every user of a tool sends its UA and its public system-prompt template. */
 export const CODING_TOOLS: ReadonlyArray<readonly [string, string, number]> = [
   ['claude-cli/1.0.31 (external, cli)', 'public:claude-code-system', 40],
@@ -215,6 +224,15 @@ export class Network {
         return ip;
       }
     }
+  }
+
+  /** A carrier-grade NAT pool: `n` addresses over `subnets` /24s of one ISP /16. */
+  carrierPool(rng: Rng, n: number, subnets: number): string[] {
+    const p16 = rng.pick(this.ispPrefixes);
+    const nets = Array.from({ length: subnets }, () => `${p16}.${rng.int(0, 255)}`);
+    const out = new Set<string>();
+    while (out.size < n) out.add(`${rng.pick(nets)}.${rng.int(1, 254)}`);
+    return [...out];
   }
 
   /** `n` egress addresses of one NAT (campus, office), in one /24. */

@@ -11,3 +11,4 @@ export { simulate, Simulation, clfTime, DEFAULT_START, GENERATOR } from './simul
 export type { WriteSummary } from './simulate';
 export * from './types';
 export { DEFAULT_NEW_MODEL, MODELS } from './catalog';
+export type { WorldParams } from './world';

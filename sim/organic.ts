@@ -5,7 +5,6 @@
 import type { PromptClass } from '../src/shared/contract';
 import {
   BROWSER_UAS,
-  CODING_TOOL_PICKER,
   CURVES,
   DAY,
   EVAL_CODE_TEMPLATES,
@@ -17,30 +16,30 @@ import {
   PUBLIC_CHAT_TEMPLATES,
   SDK_UAS,
   SDK_UA_PICKER,
-  TZ_PICKER,
   isWeekend,
   templateId,
 } from './catalog';
 import { SessionSpec, SimActor, Sticky, World, diurnalRate, poissonHourly, session, sessions } from './actor';
 import { Weighted } from './rng';
 import type { OrganicType } from './types';
+import type { Tool } from './world';
 
-type W<T> = ReadonlyArray<readonly [T, number]>;
-const w = <T>(entries: W<T>): Weighted<T> => new Weighted(entries);
+export type W<T> = ReadonlyArray<readonly [T, number]>;
+export const w = <T>(entries: W<T>): Weighted<T> => new Weighted(entries);
 
-const MODEL_MIX_DEFAULT: W<string> = [
+export const MODEL_MIX_DEFAULT: W<string> = [
   [MODELS.sonnet, 55],
   [MODELS.haiku, 25],
   [MODELS.opus, 15],
   [MODELS.legacy, 5],
 ];
 
-function organic(world: World, type: OrganicType): SimActor {
+export function organic(world: World, type: OrganicType): SimActor {
   return world.newActor({ kind: 'organic', type });
 }
 
 /** Most accounts are old; some sign up during the run (and only then start). A few lack the creation time. */
-function createdAtFor(world: World, a: SimActor, pNew = 0.06): void {
+export function createdAtFor(world: World, a: SimActor, pNew = 0.06): void {
   const r = a.rng;
   if (r.chance(pNew)) {
     a.createdAt = world.start + r.uniform(0, world.end - world.start - 6 * HOUR);
@@ -50,21 +49,22 @@ function createdAtFor(world: World, a: SimActor, pNew = 0.06): void {
   }
 }
 
-function dropCreatedAt(a: SimActor): void {
+export function dropCreatedAt(a: SimActor): void {
   if (a.rng.chance(0.02)) a.createdAt = null;
 }
 
 /** Some organic accounts try the new model eventually: most after days, with part of their traffic. */
-function slowAdoption(world: World, a: SimActor, pEver: number, meanDays: number): void {
+export function slowAdoption(world: World, a: SimActor, pEver: number, meanDays: number): void {
   const r = a.rng;
-  if (!r.chance(pEver)) return;
-  a.adoptAt = world.releaseAt + r.exp(meanDays * DAY) + r.uniform(0.5, 6) * HOUR;
+  const ad = world.plan.adoption;
+  if (!r.chance(Math.min(0.95, pEver * ad.pEverScale))) return;
+  a.adoptAt = world.releaseAt + r.exp(meanDays * (ad.meanDays / 2.5) * DAY) + r.uniform(0.5, 6) * HOUR;
   a.adoptShare = r.uniform(0.1, 0.6);
   a.adoptRamp = r.uniform(6, 48) * HOUR;
 }
 
 /** Per-conversation template ids for free-form prompts, mixed with the account's own and public templates. */
-function freeformTemplates(
+export function freeformTemplates(
   a: SimActor,
   opts: { pOwn?: number; own?: string[]; pPublic?: number; publics?: readonly string[]; conversationGapMs?: number },
 ): (cls: PromptClass, t: number) => string {
@@ -82,7 +82,22 @@ function freeformTemplates(
   };
 }
 
-function oneSdkUa(a: SimActor): (t: number) => string {
+/**
+ * A tool that makes the new model its default moves its users: all at once when it is hosted, after each user's
+ * upgrade lag when it is self-updated. Whichever comes first (the user's own trial or the tool's switch) wins.
+ */
+export function toolAdoption(a: SimActor, tool: Tool): void {
+  if (tool.switchAt === null) return;
+  const r = a.rng;
+  const at = tool.hosted ? tool.switchAt + r.uniform(0, 20) * MINUTE : tool.switchAt + r.exp(r.uniform(0.2, 2) * DAY);
+  if (at < a.adoptAt) {
+    a.adoptAt = at;
+    a.adoptShare = tool.switchShare * r.uniform(0.85, 1);
+    a.adoptRamp = tool.hosted ? r.uniform(0.1, 1) * HOUR : r.uniform(1, 12) * HOUR;
+  }
+}
+
+export function oneSdkUa(a: SimActor): (t: number) => string {
   const r = a.rng;
   const x = r.next();
   if (x < 0.01) return () => '-';
@@ -98,7 +113,7 @@ function oneSdkUa(a: SimActor): (t: number) => string {
   return () => ua;
 }
 
-function oneKey(a: SimActor, pNone = 0.08): (t: number) => string {
+export function oneKey(a: SimActor, pNone = 0.08): (t: number) => string {
   const r = a.rng;
   if (r.chance(pNone)) return () => '-';
   const k = r.alnum(10);
@@ -109,7 +124,7 @@ function oneKey(a: SimActor, pNone = 0.08): (t: number) => string {
   return () => k;
 }
 
-function manyKeys(a: SimActor, n: number): (t: number) => string {
+export function manyKeys(a: SimActor, n: number): (t: number) => string {
   const r = a.rng;
   const keys = Array.from({ length: n }, () => r.alnum(10));
   const pick = w(keys.map((k, i) => [k, 1 / (i + 1)] as const));
@@ -117,7 +132,7 @@ function manyKeys(a: SimActor, n: number): (t: number) => string {
 }
 
 /** A home connection: sticky address, sometimes renumbered, sometimes away (phone, cafe). */
-function homeIp(world: World, a: SimActor): (t: number) => string {
+export function homeIp(world: World, a: SimActor): (t: number) => string {
   const r = a.rng;
   let home = world.net.residentialIp(r);
   const sess = new Sticky(45 * MINUTE, () => {
@@ -127,17 +142,17 @@ function homeIp(world: World, a: SimActor): (t: number) => string {
   return (t) => sess.get(t);
 }
 
-function serverIps(world: World, a: SimActor, n: number): (t: number) => string {
+export function serverIps(world: World, a: SimActor, n: number): (t: number) => string {
   const r = a.rng;
   const ips = Array.from({ length: n }, () => world.net.cloudIp(r));
   return () => r.pick(ips);
 }
 
-function tz(a: SimActor): number {
-  return TZ_PICKER.draw(a.rng);
+export function tz(world: World, a: SimActor): number {
+  return world.plan.tzPicker.draw(a.rng);
 }
 
-function humanSpec(tzh: number, over: Partial<SessionSpec>): SessionSpec {
+export function humanSpec(tzh: number, over: Partial<SessionSpec>): SessionSpec {
   return {
     tz: tzh,
     curve: CURVES.human,
@@ -152,7 +167,7 @@ function humanSpec(tzh: number, over: Partial<SessionSpec>): SessionSpec {
   };
 }
 
-function humanSchedule(a: SimActor, spec: SessionSpec): void {
+export function humanSchedule(a: SimActor, spec: SessionSpec): void {
   a.schedule = (day, _end, out) => sessions(a.rng, day, spec, out);
 }
 
@@ -165,7 +180,7 @@ export function hobbyist(world: World, type: OrganicType = 'hobbyist'): SimActor
   dropCreatedAt(a);
   humanSchedule(
     a,
-    humanSpec(tz(a), {
+    humanSpec(tz(world, a), {
       curve: r.chance(0.5) ? CURVES.human : CURVES.evening,
       pActive: r.uniform(0.15, 0.6),
       pActiveWeekend: r.uniform(0.2, 0.7),
@@ -196,7 +211,7 @@ export function chatApp(world: World): SimActor {
   const r = a.rng;
   createdAtFor(world, a, 0.02);
   const perDay = r.uniform(150, 900);
-  const rate = diurnalRate(perDay, tz(a), CURVES.app);
+  const rate = diurnalRate(perDay, tz(world, a), CURVES.app);
   a.schedule = (day, end, out) => poissonHourly(r, day, end, (h) => rate(h) * (isWeekend(h, 0) ? 0.85 : 1), out);
   a.classes = w<PromptClass>([
     ['chat', 85],
@@ -229,7 +244,7 @@ export function codingAssistant(world: World, type: OrganicType = 'coding_assist
   dropCreatedAt(a);
   humanSchedule(
     a,
-    humanSpec(tz(a), {
+    humanSpec(tz(world, a), {
       curve: r.chance(0.7) ? CURVES.office : CURVES.human,
       pActive: r.uniform(0.35, 0.85),
       pActiveWeekend: r.uniform(0.05, 0.35),
@@ -251,16 +266,18 @@ export function codingAssistant(world: World, type: OrganicType = 'coding_assist
     [MODELS.opus, 27],
     [MODELS.haiku, 3],
   ]);
-  const [toolUa, toolTpl] = CODING_TOOL_PICKER.draw(r);
-  const tool = templateId(toolTpl);
+  const tool = world.plan.idePicker.draw(r);
   const conv = new Sticky(15 * MINUTE, () => `t-${r.hex(12)}`);
-  a.template = (_c, t) => (r.chance(0.8) ? tool : conv.get(t));
+  const tpls = tool.templates;
+  a.template = (_c, t) => (r.next() < tool.pTemplate ? tpls[tpls.length === 1 ? 0 : r.int(0, tpls.length - 1)] : conv.get(t));
   a.ip = homeIp(world, a);
+  const toolUa = tool.ua ?? SDK_UA_PICKER.draw(r);
   a.ua = () => toolUa;
   a.key = oneKey(a, 0.03);
   a.rpm = 50;
   a.inScale = r.uniform(0.7, 1.6);
   slowAdoption(world, a, 0.5, 1.5);
+  toolAdoption(a, tool);
   return a;
 }
 
@@ -275,7 +292,7 @@ export function office(world: World, type: OrganicType = 'office', company?: Com
   dropCreatedAt(a);
   humanSchedule(
     a,
-    humanSpec(company?.tz ?? tz(a), {
+    humanSpec(company?.tz ?? tz(world, a), {
       curve: CURVES.office,
       pActive: r.uniform(0.5, 0.95),
       pActiveWeekend: 0.04,
@@ -325,7 +342,7 @@ export function corporateCohort(world: World, size: number): SimActor[] {
   const r = world.rng.fork(`corp-${world.rng.hex(6)}`);
   const name = `${r.pick(['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell'])}-${r.hex(4)}`;
   const company: Company = {
-    tz: TZ_PICKER.draw(r),
+    tz: world.plan.tzPicker.draw(r),
     ips: world.net.natIps(r, r.int(1, 3), 'corporate'),
     template: `corp:${name}:assistant`,
     ua: `${name}-assistant/${r.int(1, 3)}.${r.int(0, 9)}`,
@@ -338,7 +355,7 @@ export function corporateCohort(world: World, size: number): SimActor[] {
 export function campusCohort(world: World, size: number): SimActor[] {
   const r = world.rng.fork(`campus-${world.rng.hex(6)}`);
   const ips = world.net.natIps(r, r.int(2, 6), 'campus');
-  const ctz = TZ_PICKER.draw(r);
+  const ctz = world.plan.tzPicker.draw(r);
   const semesterStart = world.start - r.uniform(40, 90) * DAY;
   const courseTpl = templateId(`course:${r.hex(6)}:lab-starter`);
   // the lab: one weekday afternoon, local 14:00-16:00
@@ -406,7 +423,7 @@ export function earlyAdopter(world: World, launchPartner = false): SimActor {
   const r = a.rng;
   createdAtFor(world, a, 0.03);
   dropCreatedAt(a);
-  const spec = humanSpec(tz(a), {
+  const spec = humanSpec(tz(world, a), {
     curve: r.chance(0.5) ? CURVES.human : CURVES.office,
     pActive: r.uniform(0.5, 0.9),
     pActiveWeekend: r.uniform(0.3, 0.7),
@@ -445,8 +462,8 @@ export function earlyAdopter(world: World, launchPartner = false): SimActor {
   ]);
   a.template = freeformTemplates(a, { pOwn: 0.1, own: [`own:${a.id}:sys`], pPublic: 0.1 });
   a.ip = homeIp(world, a);
-  const tool = CODING_TOOL_PICKER.draw(r)[0];
-  const ua = r.chance(0.4) ? tool : SDK_UA_PICKER.draw(r);
+  const tool = world.plan.idePicker.draw(r).ua;
+  const ua = tool && r.chance(0.4) ? tool : SDK_UA_PICKER.draw(r);
   a.ua = () => ua;
   a.key = oneKey(a, 0.03);
   a.rpm = 60;
@@ -502,7 +519,7 @@ export function evalHarness(world: World, runOnRelease: boolean): SimActor {
   const r = a.rng;
   a.createdAt = world.start - r.uniform(30, 600) * DAY;
   dropCreatedAt(a);
-  const dev = humanSpec(tz(a), { curve: CURVES.office, pActive: 0.6, pActiveWeekend: 0.1, sessionsMean: 2, reqMedian: 10, gapMedianS: 15 });
+  const dev = humanSpec(tz(world, a), { curve: CURVES.office, pActive: 0.6, pActiveWeekend: 0.1, sessionsMean: 2, reqMedian: 10, gapMedianS: 15 });
   interface Run {
     start: number;
     end: number;
@@ -606,7 +623,7 @@ export function reseller(world: World): SimActor {
 /** Participants of a one-day hackathon: sign up that morning, one venue network, a sponsor's starter template. */
 export function hackathonCohort(world: World, size: number): SimActor[] {
   const r = world.rng.fork(`hack-${world.rng.hex(6)}`);
-  const htz = TZ_PICKER.draw(r);
+  const htz = world.plan.tzPicker.draw(r);
   const ips = world.net.natIps(r, r.int(2, 4), 'venue');
   let day = world.start + r.int(1, Math.max(1, world.days - 2)) * DAY;
   if (day >= world.end) day = world.start;

@@ -11,7 +11,8 @@ import * as zlib from 'node:zlib';
 import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
 import { DAY, DEFAULT_NEW_MODEL, HOUR, Network } from './catalog';
 import { SimActor, SimRequest, World } from './actor';
-import { agenticSweep, cotHarvest, modelPivot } from './campaigns';
+import { CampaignResult, adaptiveCampaigns, agenticSweep, cotHarvest, modelPivot } from './campaigns';
+import { bootcamp, cgnatMobile, classroom, companyTeam, evalCompany, platformTenants, roamingUser, toolUser } from './groups';
 import {
   campusCohort,
   chatApp,
@@ -27,7 +28,9 @@ import {
   vpnUser,
 } from './organic';
 import { Rng } from './rng';
+import { VARIANTS } from './types';
 import type { AccountLabel, Labels, Scale, SimEvent, SimMeta, SimOptions, Variant } from './types';
+import { drawWorld, splitGroups, teamSize } from './world';
 
 export const GENERATOR = 'distill-guard-sim/1';
 export const DEFAULT_START = Date.UTC(2026, 10, 2); // Monday 2026-11-02T00:00:00Z
@@ -65,7 +68,7 @@ export class Simulation {
     const preset = PRESETS[scale];
     if (!preset) throw new Error(`unknown scale: ${String(opts.scale)} (expected small or medium)`);
     const variant: Variant = opts.variant ?? 'base';
-    if (variant !== 'base' && variant !== 'evasive') throw new Error(`unknown variant: ${String(variant)} (expected base or evasive)`);
+    if (!VARIANTS.includes(variant)) throw new Error(`unknown variant: ${String(variant)} (expected base, evasive or adaptive)`);
     const days = opts.days ?? preset.days;
     if (!(days >= 1 && days <= 60)) throw new Error(`days must be between 1 and 60, got ${String(opts.days)}`);
     const organicN = opts.organic ?? preset.organic;
@@ -81,10 +84,13 @@ export class Simulation {
     const ids = new Set<string>();
     const actors = this.actors;
     const labels = this.labels;
+    const net = new Network(rng.fork('net'));
+    const plan = drawWorld(rng.fork('world'), net, organicN, releaseAt);
     const world: World = {
       seed,
       rng,
-      net: new Network(rng.fork('net')),
+      net,
+      plan,
       start,
       end,
       days,
@@ -101,40 +107,53 @@ export class Simulation {
         labels[id] = label;
         return a;
       },
+      newShadow(owner: SimActor): SimActor {
+        const a = new SimActor(actors.length, owner.id, owner.label, new Rng(`${seed}:${owner.id}:shadow`), world);
+        a.createdAt = owner.createdAt;
+        actors.push(a);
+        return a;
+      },
+      relabel(actor: SimActor, label: AccountLabel): void {
+        actor.label = label;
+        labels[actor.id] = label;
+      },
     };
     this.world = world;
 
-    // ---- organic population ----
+    // ---- organic population: this seed's mix (world.ts draws it) ----
     const n = organicN;
-    const count = (frac: number, min: number): number => (n === 0 ? 0 : Math.max(min, Math.round(n * frac)));
-    const fixed = {
-      batch: count(0.0015, 1),
-      evalH: count(0.0012, 1),
-      resell: count(0.0008, 1),
-      hack: n === 0 ? 0 : Math.max(8, Math.round(n * 0.006)),
-    };
-    for (let i = 0; i < fixed.batch; i++) enterpriseBatch(world);
-    for (let i = 0; i < fixed.evalH; i++) evalHarness(world, i === 0);
-    for (let i = 0; i < fixed.resell; i++) reseller(world);
-    if (fixed.hack) hackathonCohort(world, fixed.hack);
-    let campus = count(0.08, 20);
-    while (campus > 0) {
-      const size = Math.min(campus, rng.int(25, 80));
-      campusCohort(world, size);
-      campus -= size;
+    const mix = plan.params.mix;
+    const groups = plan.params.groups;
+    const gr = rng.fork('groups');
+    for (let i = 0; i < mix.enterprise_batch; i++) enterpriseBatch(world);
+    for (let i = 0; i < mix.eval_harness; i++) evalHarness(world, i === 0);
+    for (let i = 0; i < mix.reseller; i++) reseller(world);
+    for (const k of splitGroups(mix.eval_company, () => gr.int(2, 8))) evalCompany(world, k);
+    for (const k of splitGroups(mix.hackathon, () => gr.int(8, 60), 8)) {
+      hackathonCohort(world, k);
+      groups.hackathons.push(k);
     }
-    let corp = count(0.06, 10);
-    while (corp > 0) {
-      const size = Math.min(corp, rng.int(5, 25));
-      corporateCohort(world, size);
-      corp -= size;
+    for (const k of splitGroups(mix.campus_nat, () => gr.int(25, 80), 10)) {
+      campusCohort(world, k);
+      groups.campuses.push(k);
     }
+    for (const k of splitGroups(mix.corporate_nat, () => gr.int(5, 25), 3)) {
+      corporateCohort(world, k);
+      groups.corporate.push(k);
+    }
+    for (const k of splitGroups(mix.company_team, () => teamSize(gr), 2)) companyTeam(world, k);
+    for (const k of splitGroups(mix.classroom, () => gr.int(12, 90), 12)) classroom(world, k);
+    for (const k of splitGroups(mix.bootcamp, () => gr.int(10, 40), 8)) bootcamp(world, k);
+    for (const k of splitGroups(mix.platform_tenant, () => gr.int(8, 150), 8)) platformTenants(world, k);
     const simple: Array<[(w: World) => SimActor, number]> = [
-      [chatApp, count(0.015, 2)],
-      [codingAssistant, count(0.14, 5)],
-      [office, count(0.08, 5)],
-      [vpnUser, count(0.05, 5)],
-      [(w) => earlyAdopter(w, false), count(0.05, 5) - 1],
+      [chatApp, mix.chat_app],
+      [codingAssistant, mix.coding_assistant],
+      [toolUser, mix.tool_user],
+      [office, mix.office],
+      [vpnUser, mix.vpn_user],
+      [cgnatMobile, mix.cgnat_mobile],
+      [roamingUser, mix.roaming_user],
+      [(w) => earlyAdopter(w, false), mix.early_adopter - 1],
     ];
     if (n > 0) earlyAdopter(world, true);
     for (const [make, k] of simple) for (let i = 0; i < k; i++) make(world);
@@ -142,13 +161,32 @@ export class Simulation {
 
     // ---- campaigns ----
     const cs = (k: number): number => Math.max(2, Math.round(k * campaignScale));
-    const campaigns = [cotHarvest(world, cs(preset.cot)), agenticSweep(world, cs(preset.agentic)), modelPivot(world, cs(preset.pivot))];
+    let campaigns: CampaignResult[];
+    if (variant === 'adaptive') {
+      const covers = [(w: World) => hobbyist(w), (w: World) => codingAssistant(w), (w: World) => toolUser(w), (w: World) => cgnatMobile(w)];
+      // attackers pick established accounts with regular use (and a payment method on file)
+      const owners = [(w: World) => codingAssistant(w), (w: World) => office(w), (w: World) => roamingUser(w)];
+      campaigns = adaptiveCampaigns(
+        world,
+        {
+          cot: cs(preset.cot),
+          sweep: cs(preset.agentic * 0.5),
+          pivot: cs(preset.pivot * 0.5),
+          takeover: cs(Math.max(3, preset.organic * 0.006)),
+          solo: cs(scale === 'medium' ? 4 : 2),
+        },
+        covers,
+        owners,
+      );
+    } else campaigns = [cotHarvest(world, cs(preset.cot)), agenticSweep(world, cs(preset.agentic)), modelPivot(world, cs(preset.pivot))];
 
     const byType: Record<string, number> = {};
     let organicCount = 0;
-    for (const a of actors) {
-      byType[a.label.type] = (byType[a.label.type] ?? 0) + 1;
-      if (a.label.kind === 'organic') organicCount++;
+    let total = 0;
+    for (const l of Object.values(labels)) {
+      byType[l.type] = (byType[l.type] ?? 0) + 1;
+      if (l.kind === 'organic') organicCount++;
+      total++;
     }
     this.meta = {
       generator: GENERATOR,
@@ -160,8 +198,9 @@ export class Simulation {
       end,
       newModel: this.options.newModel,
       newModelReleaseAt: releaseAt,
-      accounts: { organic: organicCount, campaign: actors.length - organicCount, byType },
+      accounts: { organic: organicCount, campaign: total - organicCount, byType },
       campaigns: Object.fromEntries(campaigns.map((c) => [c.name, { accounts: c.accounts.length, ...(c.pivotAt ? { pivotAt: c.pivotAt } : {}) }])),
+      world: plan.params,
     };
   }
 

@@ -1,6 +1,7 @@
 import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
 
-export type Variant = 'base' | 'evasive';
+export type Variant = 'base' | 'evasive' | 'adaptive';
+export const VARIANTS: readonly Variant[] = ['base', 'evasive', 'adaptive'];
 export type Scale = 'small' | 'medium';
 
 export const ORGANIC_TYPES = [
@@ -16,10 +17,28 @@ export const ORGANIC_TYPES = [
   'eval_harness',
   'reseller',
   'hackathon',
+  'company_team',
+  'classroom',
+  'bootcamp',
+  'tool_user',
+  'eval_company',
+  'platform_tenant',
+  'cgnat_mobile',
+  'roaming_user',
 ] as const;
 export type OrganicType = (typeof ORGANIC_TYPES)[number];
 
-export const CAMPAIGNS = ['cot_harvest', 'agentic_sweep', 'model_pivot'] as const;
+export const CAMPAIGNS = [
+  'cot_harvest',
+  'agentic_sweep',
+  'model_pivot',
+  // the adaptive variant (an adversary that has read the public reports)
+  'adaptive_cot',
+  'adaptive_sweep',
+  'adaptive_pivot',
+  'takeover',
+  'solo_heavy',
+] as const;
 export type CampaignName = (typeof CAMPAIGNS)[number];
 
 /**
@@ -32,6 +51,11 @@ export interface AccountLabel {
   type: OrganicType | CampaignName;
   campaign?: CampaignName;
   accountType?: string;
+  /**
+   * Only for `takeover` accounts: when the attacker took the (until then organic) account over, ms. Requests
+   * before it are the owner's own; after it the owner's use continues beside the extraction traffic.
+   */
+  takeoverAt?: number;
 }
 
 export type Labels = Record<string, AccountLabel>;
@@ -75,4 +99,6 @@ export interface SimMeta {
   newModelReleaseAt: number;
   accounts: { organic: number; campaign: number; byType: Record<string, number> };
   campaigns: Record<string, { accounts: number; pivotAt?: number }>;
+  /** The population this seed drew (mix and parameters), so an evaluator can print what world it scored. */
+  world: import('./world').WorldParams;
 }

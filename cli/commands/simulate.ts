@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { simulate } from '../../sim';
+import { VARIANTS } from '../../sim/types';
 import type { Scale, Variant } from '../../sim/types';
 
 function int(name: string) {
@@ -18,14 +19,14 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed (same seed and options, same bytes)', '1')
     .option('--days <d>', 'days of traffic (default: 7 medium, 3 small)', int('--days'))
     .option('--organic <n>', 'organic accounts (default: 4000 medium, 300 small)', int('--organic'))
-    .option('--variant <v>', 'base | evasive', 'base')
+    .option('--variant <v>', 'base | evasive | adaptive', 'base')
     .option('--scale <s>', 'small | medium', 'medium')
     .option('--campaign-scale <x>', 'multiply the number of campaign accounts', parseFloat)
     .option('--start <iso>', 'start of the traffic (ISO time)', '2026-11-02T00:00:00Z')
     .option('--no-gzip', 'write plain .jsonl instead of .jsonl.gz')
     .option('--no-usage', 'do not write usage events')
     .action(async (o: { out: string; seed: string; days?: number; organic?: number; variant: string; scale: string; campaignScale?: number; start: string; gzip: boolean; usage: boolean }) => {
-      if (o.variant !== 'base' && o.variant !== 'evasive') throw new Error(`--variant must be base or evasive, got ${JSON.stringify(o.variant)}`);
+      if (!(VARIANTS as readonly string[]).includes(o.variant)) throw new Error(`--variant must be base, evasive or adaptive, got ${JSON.stringify(o.variant)}`);
       if (o.scale !== 'small' && o.scale !== 'medium') throw new Error(`--scale must be small or medium, got ${JSON.stringify(o.scale)}`);
       const start = Date.parse(o.start);
       if (Number.isNaN(start)) throw new Error(`--start must be an ISO time, got ${JSON.stringify(o.start)}`);

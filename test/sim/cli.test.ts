@@ -34,7 +34,7 @@ describe('distill-guard simulate', () => {
   test('rejects a bad variant with a clear message', () => {
     const r = run(['simulate', '--out', path.join(dir, 'x'), '--variant', 'sneaky']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('--variant must be base or evasive, got "sneaky"');
+    expect(r.stderr).toContain('--variant must be base, evasive or adaptive, got "sneaky"');
   });
 });
 

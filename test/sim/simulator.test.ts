@@ -221,9 +221,10 @@ describe('labels', () => {
           expect(l.campaign).toBeUndefined();
         }
       }
-      // every organic type and every campaign sends traffic
+      // every organic type of this world and every campaign of the variant sends traffic
       const activeTypes = new Set([...seen].map((id) => sim.labels[id].type));
-      for (const t of [...ORGANIC_TYPES, ...CAMPAIGNS]) expect(activeTypes).toContain(t);
+      const present = Object.entries(sim.meta.world.mix).filter(([, k]) => k > 0).map(([t]) => t);
+      for (const t of [...present, ...Object.keys(sim.meta.campaigns)]) expect(activeTypes).toContain(t);
       // campaign ids are not distinguishable by shape or order
       const campaignIds = Object.entries(sim.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
       const organicIds = Object.entries(sim.labels).filter(([, l]) => l.kind === 'organic').map(([id]) => id);
@@ -237,7 +238,9 @@ describe('labels', () => {
     expect(evasive.meta.variant).toBe('evasive');
     expect(base.meta.accounts.campaign).toBeGreaterThan(20);
     expect(base.meta.accounts.organic).toBe(300);
-    expect(Object.keys(base.meta.campaigns).sort()).toEqual([...CAMPAIGNS].sort());
+    expect(Object.keys(base.meta.campaigns).sort()).toEqual(['agentic_sweep', 'cot_harvest', 'model_pivot']);
+    expect(Object.keys(evasive.meta.campaigns).sort()).toEqual(['agentic_sweep', 'cot_harvest', 'model_pivot']);
+    expect(base.meta.world.mix).toEqual(evasive.meta.world.mix);
   });
 });
 
@@ -268,9 +271,10 @@ describe('hard negatives are present', () => {
     }
   });
 
-  test('campus and corporate NATs: many unrelated accounts share a few addresses', () => {
-    for (const type of ['campus_nat', 'corporate_nat']) {
+  test('campus, corporate and carrier NATs: many unrelated accounts share a few addresses', () => {
+    for (const type of ['campus_nat', 'corporate_nat', 'cgnat_mobile']) {
       const ids = new Set(accountsOf(base, (t) => t === type));
+      if (ids.size < 8) continue; // this world drew few or none of them
       const perIp = new Map<string, Set<string>>();
       for (const e of baseEvents) {
         if (!ids.has(e.log.accountId)) continue;
@@ -279,7 +283,7 @@ describe('hard negatives are present', () => {
         s.add(e.log.accountId);
       }
       const max = Math.max(...[...perIp.values()].map((s) => s.size));
-      expect(max).toBeGreaterThanOrEqual(type === 'campus_nat' ? 8 : 4);
+      expect(max).toBeGreaterThanOrEqual(type === 'corporate_nat' ? 3 : 4);
     }
   });
 
@@ -344,10 +348,13 @@ describe('campaigns', () => {
   test('the volume baseline catches no campaign account and flags the heavy organic customers', () => {
     const scan = emptyScan();
     for (const e of baseEvents) addRecord(scan, e.log.accountId, Number(e.log.requestTimeEpoch), e.log.path);
-    const flagged = volumeBaseline(scan, 2000).accounts.map((a) => base.labels[a.accountId]);
+    const flaggedIds = volumeBaseline(scan, 2000).accounts.map((a) => a.accountId);
+    const flagged = flaggedIds.map((id) => base.labels[id]);
     expect(flagged.filter((l) => l.kind === 'campaign')).toHaveLength(0);
     const heavy = accountsOf(base, (t) => ['enterprise_batch', 'reseller', 'eval_harness'].includes(t));
-    expect(flagged.length).toBe(heavy.length);
+    for (const id of heavy) expect(flaggedIds).toContain(id);
+    // other organic accounts above the limit are busy by design (tenants of a platform, an eval company's runs, apps)
+    expect(flagged.filter((l) => !['enterprise_batch', 'reseller', 'eval_harness', 'platform_tenant', 'eval_company', 'chat_app', 'company_team'].includes(l.type))).toEqual([]);
   });
 
   test('CoT harvest: reasoning and rewrite prompts, templated, long outputs', () => {
@@ -360,14 +367,15 @@ describe('campaigns', () => {
     expect(medOut).toBeGreaterThan(2000);
   });
 
-  test('model pivot: most traffic moves to the new model within 24 hours of the release', () => {
+  test('model pivot: most traffic moves to the new model within 18 hours of the release', () => {
     const { newModel, newModelReleaseAt } = base.meta;
     for (const [sim, events] of [
       [base, baseEvents],
       [evasive, evasiveEvents],
     ] as const) {
       const ids = new Set(accountsOf(sim, (_t, c) => c === 'model_pivot'));
-      const after = events.filter((e) => ids.has(e.log.accountId) && Number(e.log.requestTimeEpoch) > newModelReleaseAt + 24 * HOUR);
+      const after = events.filter((e) => ids.has(e.log.accountId) && Number(e.log.requestTimeEpoch) > newModelReleaseAt + 18 * HOUR);
+      expect(after.length).toBeGreaterThan(0);
       const share = after.filter((e) => e.log.path.includes(`/${newModel}/`)).length / after.length;
       expect(share).toBeGreaterThan(0.6);
       const before = events.filter((e) => ids.has(e.log.accountId) && Number(e.log.requestTimeEpoch) < newModelReleaseAt);
@@ -387,8 +395,9 @@ describe('the evasive variant', () => {
   const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const distinct = (key: (e: SimEvent) => string | undefined) => (ev: SimEvent[]) => new Set(ev.map(key).filter((x) => x !== undefined)).size;
 
+  const BASE_CAMPAIGNS = ['cot_harvest', 'agentic_sweep', 'model_pivot'];
   test('rotates user agents', () => {
-    for (const c of CAMPAIGNS) {
+    for (const c of BASE_CAMPAIGNS) {
       expect(median(perAccount(base, baseEvents, c, distinct((e) => e.log.userAgent)))).toBe(1);
       expect(median(perAccount(evasive, evasiveEvents, c, distinct((e) => e.log.userAgent)))).toBeGreaterThan(5);
     }
@@ -404,7 +413,7 @@ describe('the evasive variant', () => {
   });
 
   test('paraphrases templates: more template ids overall', () => {
-    for (const c of CAMPAIGNS) {
+    for (const c of BASE_CAMPAIGNS) {
       const count = (sim: Simulation, events: SimEvent[]): number => {
         const ids = new Set(accountsOf(sim, (_t, cc) => cc === c));
         return new Set(events.filter((e) => e.usage && ids.has(e.log.accountId)).map((e) => e.usage!.templateId)).size;
@@ -495,7 +504,7 @@ describe('files', () => {
 
   test('bad options get a clear error', () => {
     expect(() => simulate({ scale: 'huge' as never })).toThrow(/unknown scale: huge/);
-    expect(() => simulate({ variant: 'sneaky' as never })).toThrow(/unknown variant: sneaky/);
+    expect(() => simulate({ variant: 'sneaky' as never })).toThrow(/unknown variant: sneaky \(expected base, evasive or adaptive\)/);
     expect(() => simulate({ days: 0 })).toThrow(/days must be between 1 and 60, got 0/);
   });
 });
