@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +27,8 @@ import {
 import type { Labels, Scale, Variant } from '../../sim/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** Per checkout, so that two checkouts evaluating on one machine do not overwrite each other's worlds. */
+const DEFAULT_WORK = path.join(os.tmpdir(), `distill-guard-eval-${createHash('sha1').update(ROOT).digest('hex').slice(0, 8)}`);
 
 /**
  * The simulator's variants that eval accepts and runs by default. Typed against sim/types.ts `Variant`, so that a
@@ -125,9 +128,13 @@ class Pool {
     try {
       return await job();
     } finally {
-      const next = this.queue.shift();
-      if (next) next.go();
-      else this.running--;
+      // hand the slot over on the next turn, so that what the finished job's caller queues next (its replays)
+      // competes for it by priority
+      setImmediate(() => {
+        const next = this.queue.shift();
+        if (next) next.go();
+        else this.running--;
+      });
     }
   }
 }
@@ -268,15 +275,18 @@ async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: s
   const name = `${variant} s${seed}`;
   const modes: Mode[] = o.logsOnly ? ['logs+usage', 'logs only'] : ['logs+usage'];
   const fail = (error: string, lines: number | null = null): WorldScore[] => modes.map((mode) => failedWorld({ seed, variant, mode, lines, replaySeconds: null }, error));
-  if (!(o.reuse && fs.existsSync(truthFile) && fs.existsSync(logsPath) && fs.existsSync(usagePath))) {
-    const g = await pool.run(PRIO_GENERATE, () =>
-      runChild(process.execPath, [path.join(dirF, 'foreign-traffic.mjs'), out, '--seed', seed, '--variant', variant, '--scale', String(o.foreignScale)], dirF),
-    );
-    if (g.code !== 0) return fail(`foreign-traffic.mjs exited ${g.code}: ${g.error ?? tail(g.stderr)}`);
-    log(`${name}: generated in ${g.seconds.toFixed(1)}s -> ${out} ${tail(g.stderr).slice(0, 300)}`);
-  } else log(`${name}: reusing ${out}`);
-  const lines = await countLines(logsPath);
-  const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as { accounts: Record<string, string>; stats: Record<string, unknown> };
+  type Truth = { accounts: Record<string, string>; stats: Record<string, unknown> };
+  const gen = await pool.run(PRIO_GENERATE, async (): Promise<{ error: string } | { lines: number; truth: Truth }> => {
+    if (!(o.reuse && fs.existsSync(truthFile) && fs.existsSync(logsPath) && fs.existsSync(usagePath))) {
+      const args = [path.join(dirF, 'foreign-traffic.mjs'), out, '--seed', seed, '--variant', variant, '--scale', String(o.foreignScale)];
+      const g = await runChild(process.execPath, args, dirF);
+      if (g.code !== 0) return { error: `foreign-traffic.mjs exited ${g.code}: ${g.error ?? tail(g.stderr)}` };
+      log(`${name}: generated in ${g.seconds.toFixed(1)}s -> ${out} ${tail(g.stderr).slice(0, 300)}`);
+    } else log(`${name}: reusing ${out}`);
+    return { lines: await countLines(logsPath), truth: JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Truth };
+  });
+  if ('error' in gen) return fail(gen.error);
+  const { lines, truth } = gen;
   const kindOf = (id: string): string | null => {
     const l = truth.accounts[id];
     return l && l.startsWith('organic:') && truth.stats[id] ? l.slice('organic:'.length) : null;
@@ -352,7 +362,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'generators and replays run at the same time', (v) => parseIntArg('--jobs', v), 2)
     .option('--organic <n>', 'organic accounts (default: the scale preset)', (v) => parseIntArg('--organic', v))
     .option('--days <d>', 'days of traffic (default: the scale preset)', (v) => parseIntArg('--days', v))
-    .option('--work <dir>', 'where generated worlds and reports go', path.join(os.tmpdir(), 'distill-guard-eval'))
+    .option('--work <dir>', 'where generated worlds and reports go', DEFAULT_WORK)
     .option('--reuse', 'reuse worlds already generated under --work (same scale, variant and seed) instead of regenerating', false)
     .option('--results <file>', 'markdown results file (default docs/eval-results.md; with --foreign docs/eval-foreign.md)')
     .option('--volume-limit <n>', 'requests per rolling 24h for the volume baseline', (v) => parseIntArg('--volume-limit', v), 2000)
