@@ -1,42 +1,97 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ReplayReport } from '../../src/shared/contract';
 import { simulate } from '../../sim';
+import { LogScan, addRecord, computeMetrics, emptyScan, inferNewModel, scanLogs, volumeBaseline } from '../../sim/eval';
 import {
-  Column,
-  LogScan,
-  RunMetrics,
-  TargetCheck,
-  addRecord,
+  ForeignScore,
+  MODES,
+  Mode,
+  WorldScore,
   checkTargets,
-  computeMetrics,
-  emptyScan,
-  inferNewModel,
-  renderTable,
+  failedWorld,
+  mergeReasons,
+  organicReasons,
+  renderReasons,
   renderTargets,
-  scanLogs,
-  volumeBaseline,
-} from '../../sim/eval';
+  renderWorlds,
+  renderWorst,
+  worldFromForeign,
+  worldFromMetrics,
+  worldName,
+} from '../../sim/eval-worst';
 import type { Labels, Scale, Variant } from '../../sim/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** Per checkout, so that two checkouts evaluating on one machine do not overwrite each other's worlds. */
+const DEFAULT_WORK = path.join(os.tmpdir(), `distill-guard-eval-${createHash('sha1').update(ROOT).digest('hex').slice(0, 8)}`);
+
+/**
+ * The simulator's variants that eval accepts and runs by default. Typed against sim/types.ts `Variant`, so that a
+ * new variant (e.g. `adaptive`) is one more entry here once the simulator has it.
+ */
+const SIM_VARIANTS: readonly Variant[] = ['base', 'evasive'];
+/** The foreign validation generator's variants. */
+const FOREIGN_VARIANTS = ['base', 'evasive'] as const;
+
+const DEFAULT_SEEDS = '101,102,103,104,105';
+const DEFAULT_FOREIGN_SEEDS = '201,202,203';
+const DEFAULT_TUNE_SEEDS = '1,2,3';
 
 interface EvalOptions {
   scale: string;
-  seeds: string;
-  variants: string;
+  seeds?: string;
+  tuneSeeds: string;
+  variants?: string;
+  jobs: number;
   work: string;
-  results: string;
+  results?: string;
   volumeLimit: number;
   data?: string;
   logsOnly: boolean;
   strict: boolean;
+  reuse: boolean;
   organic?: number;
   days?: number;
+  foreign: boolean;
+  foreignDir?: string;
+  foreignScale: number;
 }
+
+// ----------------------------------------------------------------------------------------------------------
+// Child processes and a small job pool
+// ----------------------------------------------------------------------------------------------------------
+
+interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  error?: string;
+}
+
+function runChild(cmd: string, args: string[], cwd: string): Promise<ChildRun> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout = (stdout + d.toString()).slice(-1_000_000);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: Number(process.hrtime.bigint() - t0) / 1e9 }));
+    child.on('error', (e) => resolve({ code: null, stdout, stderr, seconds: 0, error: e.message }));
+  });
+}
+
+const tail = (s: string): string => s.trim().split('\n').slice(-3).join(' ');
 
 interface ReplayRun {
   report: ReplayReport | null;
@@ -45,171 +100,417 @@ interface ReplayRun {
 }
 
 /** Run `distill-guard replay` as a child process, exactly as a user would. */
-function runReplay(logs: string, usage: string | undefined, out: string): Promise<ReplayRun> {
+async function runReplay(logs: string, usage: string | undefined, out: string): Promise<ReplayRun> {
   const args = [path.join(ROOT, 'bin', 'distill-guard.js'), 'replay', '--logs', logs, ...(usage ? ['--usage', usage] : []), '--out', out];
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.on('data', () => undefined);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) {
-        resolve({ report: null, seconds, error: `replay exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}` });
-        return;
-      }
-      try {
-        resolve({ report: JSON.parse(fs.readFileSync(out, 'utf8')) as ReplayReport, seconds });
-      } catch (e) {
-        resolve({ report: null, seconds, error: `unreadable report ${out}: ${(e as Error).message}` });
-      }
-    });
-    child.on('error', (e) => resolve({ report: null, seconds: 0, error: e.message }));
-  });
+  const r = await runChild(process.execPath, args, ROOT);
+  if (r.error) return { report: null, seconds: r.seconds, error: r.error };
+  if (r.code !== 0) return { report: null, seconds: r.seconds, error: `replay exited ${r.code}: ${tail(r.stderr)}` };
+  try {
+    return { report: JSON.parse(fs.readFileSync(out, 'utf8')) as ReplayReport, seconds: r.seconds };
+  } catch (e) {
+    return { report: null, seconds: r.seconds, error: `unreadable report ${out}: ${(e as Error).message}` };
+  }
 }
 
-interface VariantResult {
-  name: string;
-  lines: number;
-  accounts: string;
-  table: string;
-  checks: TargetCheck[];
-  replayTimes: string[];
+/** At most `n` jobs at a time; higher priority first, then first come first served. */
+class Pool {
+  private running = 0;
+  private readonly queue: Array<{ prio: number; seq: number; go: () => void }> = [];
+  private seq = 0;
+  constructor(private readonly n: number) {}
+  async run<T>(prio: number, job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.n) {
+      await new Promise<void>((go) => {
+        this.queue.push({ prio, seq: this.seq++, go });
+        this.queue.sort((a, b) => b.prio - a.prio || a.seq - b.seq);
+      });
+    } else this.running++;
+    try {
+      return await job();
+    } finally {
+      // hand the slot over on the next turn, so that what the finished job's caller queues next (its replays)
+      // competes for it by priority
+      setImmediate(() => {
+        const next = this.queue.shift();
+        if (next) next.go();
+        else this.running--;
+      });
+    }
+  }
 }
 
-async function evalOne(o: EvalOptions, variant: Variant, seed: string, log: (s: string) => void): Promise<VariantResult> {
-  let dir: string;
-  let labels: Labels;
-  let scan: LogScan;
-  let logsPath: string;
-  let usagePath: string | undefined;
-  let newModel: string | null = null;
-  let accounts = '';
-  if (o.data) {
-    dir = o.data;
+/** Replays before generation, so that worlds are finished (and their memory freed) before new ones start. */
+const PRIO_REPLAY = 1;
+const PRIO_GENERATE = 0;
+
+// ----------------------------------------------------------------------------------------------------------
+// Simulator worlds
+// ----------------------------------------------------------------------------------------------------------
+
+interface SimWorld {
+  labels: Labels;
+  scan: LogScan;
+  newModel: string | null;
+  logsPath: string;
+  usagePath?: string;
+  dir: string;
+  variant: string;
+  seed: string;
+  describe: string;
+}
+
+async function generateSim(o: EvalOptions, variant: Variant, seed: string, log: (s: string) => void): Promise<SimWorld> {
+  const dir = path.join(o.work, `${o.scale}${o.days ? `-d${o.days}` : ''}${o.organic ? `-o${o.organic}` : ''}-${variant}-seed${seed}`);
+  const metaFile = path.join(dir, 'meta.json');
+  if (o.reuse && fs.existsSync(metaFile)) {
     const find = (base: string): string | undefined => [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
-    logsPath = find('logs') ?? '';
-    if (!logsPath) throw new Error(`no logs.jsonl[.gz] in ${dir}`);
-    usagePath = find('usage');
-    labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Labels;
-    const metaFile = path.join(dir, 'meta.json');
-    if (fs.existsSync(metaFile)) newModel = (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string }).newModel ?? null;
-    log(`scanning ${logsPath}`);
-    scan = await scanLogs(logsPath);
-    newModel ??= inferNewModel(scan);
-  } else {
-    dir = path.join(o.work, `${o.scale}-${variant}-seed${seed}`);
-    const t0 = Date.now();
-    const sim = simulate({ seed, variant, scale: o.scale as Scale, organic: o.organic, days: o.days });
-    scan = emptyScan();
-    const res = await sim.writeTo(dir, {
-      onEvent: (e) => {
-        scan.lines++;
-        addRecord(scan, e.log.accountId, Number(e.log.requestTimeEpoch), e.log.path);
-      },
-    });
-    labels = sim.labels;
-    newModel = sim.meta.newModel;
-    logsPath = res.logsPath;
-    usagePath = res.usagePath;
-    accounts = `${sim.meta.accounts.organic} organic + ${sim.meta.accounts.campaign} campaign accounts, ${sim.meta.days} days`;
-    log(`generated ${res.lines.toLocaleString('en-US')} requests (${accounts}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${dir}`);
+    const logsPath = find('logs');
+    if (logsPath) {
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string; accounts?: { organic: number; campaign: number }; days?: number };
+      const scan = await scanLogs(logsPath);
+      const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Labels;
+      log(`${variant} s${seed}: reusing ${dir} (${scan.lines.toLocaleString('en-US')} requests)`);
+      const describe = meta.accounts ? `${meta.accounts.organic} organic + ${meta.accounts.campaign} campaign accounts, ${meta.days} days` : '';
+      return { labels, scan, newModel: meta.newModel ?? inferNewModel(scan), logsPath, usagePath: find('usage'), dir, variant, seed, describe };
+    }
   }
+  const t0 = Date.now();
+  const sim = simulate({ seed, variant, scale: o.scale as Scale, organic: o.organic, days: o.days });
+  const scan = emptyScan();
+  const res = await sim.writeTo(dir, {
+    onEvent: (e) => {
+      scan.lines++;
+      addRecord(scan, e.log.accountId, Number(e.log.requestTimeEpoch), e.log.path);
+    },
+  });
+  const describe = `${sim.meta.accounts.organic} organic + ${sim.meta.accounts.campaign} campaign accounts, ${sim.meta.days} days`;
+  log(`${variant} s${seed}: generated ${res.lines.toLocaleString('en-US')} requests (${describe}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${dir}`);
+  return { labels: sim.labels, scan, newModel: sim.meta.newModel, logsPath: res.logsPath, usagePath: res.usagePath, dir, variant, seed, describe };
+}
 
-  log(`replay with usage events ...`);
-  const full = await runReplay(logsPath, usagePath, path.join(dir, 'report.json'));
-  log(full.error ? `  ${full.error}` : `  done in ${full.seconds.toFixed(1)}s`);
-  let logsOnly: ReplayRun | null = null;
-  if (o.logsOnly) {
-    log(`replay with access logs only ...`);
-    logsOnly = await runReplay(logsPath, undefined, path.join(dir, 'report-logs-only.json'));
-    log(logsOnly.error ? `  ${logsOnly.error}` : `  done in ${logsOnly.seconds.toFixed(1)}s`);
+function loadDataWorld(dir: string, log: (s: string) => void): Promise<SimWorld> {
+  const find = (base: string): string | undefined => [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  const logsPath = find('logs');
+  if (!logsPath) throw new Error(`no logs.jsonl[.gz] in ${dir}`);
+  const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Labels;
+  const metaFile = path.join(dir, 'meta.json');
+  const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string; variant?: string; seed?: string }) : {};
+  log(`scanning ${logsPath}`);
+  return scanLogs(logsPath).then((scan) => ({
+    labels,
+    scan,
+    newModel: meta.newModel ?? inferNewModel(scan),
+    logsPath,
+    usagePath: find('usage'),
+    dir,
+    variant: meta.variant ?? 'data',
+    seed: meta.seed ?? path.basename(dir),
+    describe: `data from ${dir}`,
+  }));
+}
+
+/** Replays of one simulator world (with usage, logs only) and the volume baseline, scored with sim/eval.ts. */
+async function scoreSimWorld(o: EvalOptions, pool: Pool, w: SimWorld, log: (s: string) => void): Promise<WorldScore[]> {
+  const base = { seed: w.seed, variant: w.variant, lines: w.scan.lines };
+  const kindOf = (id: string): string | null => {
+    const l = w.labels[id];
+    return l && l.kind === 'organic' && w.scan.firstSeen.has(id) ? String(l.type) : null;
+  };
+  const vol = volumeBaseline(w.scan, o.volumeLimit);
+  const volScore = worldFromMetrics(computeMetrics(w.labels, vol, w.scan, w.newModel), { ...base, mode: 'volume baseline', replaySeconds: null });
+  w.scan.times = new Map(); // only the volume baseline needs them
+  const replay = async (mode: Mode): Promise<WorldScore> => {
+    const usage = mode === 'logs+usage' ? w.usagePath : undefined;
+    const out = path.join(w.dir, mode === 'logs+usage' ? 'report.json' : 'report-logs-only.json');
+    const r = await pool.run(PRIO_REPLAY, () => runReplay(w.logsPath, usage, out));
+    log(`${worldName(w)} ${mode}: ${r.error ?? `replay done in ${r.seconds.toFixed(1)}s`}`);
+    if (!r.report) return failedWorld({ ...base, mode, replaySeconds: r.seconds }, r.error ?? 'no report');
+    const m = computeMetrics(w.labels, r.report, w.scan, w.newModel);
+    return worldFromMetrics(m, { ...base, mode, replaySeconds: r.seconds, reasons: organicReasons(r.report, kindOf, worldName(w)) });
+  };
+  const modes: Mode[] = o.logsOnly ? ['logs+usage', 'logs only'] : ['logs+usage'];
+  return [...(await Promise.all(modes.map(replay))), volScore];
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Foreign validation worlds
+// ----------------------------------------------------------------------------------------------------------
+
+/** `<repo>/../shared/validation`, also from a git worktree (then relative to the main checkout). */
+export function findForeignDir(explicit: string | undefined): string {
+  const candidates = explicit ? [path.resolve(explicit)] : [path.resolve(ROOT, '..', 'shared', 'validation')];
+  if (!explicit) {
+    try {
+      const git = fs.readFileSync(path.join(ROOT, '.git'), 'utf8'); // a worktree: "gitdir: <main>/.git/worktrees/<name>"
+      const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(git);
+      if (m) candidates.push(path.resolve(m[1], '..', 'shared', 'validation'));
+    } catch {
+      // a plain checkout: .git is a directory
+    }
   }
-  const mFull: RunMetrics | null = full.report ? computeMetrics(labels, full.report, scan, newModel) : null;
-  const mLogs: RunMetrics | null = logsOnly?.report ? computeMetrics(labels, logsOnly.report, scan, newModel) : null;
-  const mVol = computeMetrics(labels, volumeBaseline(scan, o.volumeLimit), scan, newModel);
-  const columns: Column[] = [
-    { title: 'logs + usage', metrics: mFull, note: full.error ? `replay failed: ${full.error}` : undefined },
-    ...(o.logsOnly ? [{ title: 'logs only', metrics: mLogs, note: logsOnly?.error ? `replay failed: ${logsOnly.error}` : undefined }] : []),
-    { title: `baseline: volume > ${o.volumeLimit}/24h`, metrics: mVol },
-  ];
-  const checks = mFull
-    ? checkTargets(mFull, mLogs, { lines: scan.lines, seconds: Math.max(full.seconds, logsOnly?.seconds ?? 0) })
-    : [{ target: 'replay produced a report', value: full.error ?? 'no report', pass: false }];
-  const replayTimes = [
-    `replay (logs + usage): ${full.error ? 'failed' : `${full.seconds.toFixed(1)}s`} for ${scan.lines.toLocaleString('en-US')} log lines`,
-    ...(logsOnly ? [`replay (logs only): ${logsOnly.error ? 'failed' : `${logsOnly.seconds.toFixed(1)}s`}`] : []),
-  ];
-  return { name: o.data ? `data ${o.data}` : `${variant}, seed ${seed}`, lines: scan.lines, accounts, table: renderTable(columns), checks, replayTimes };
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'foreign-traffic.mjs')) && fs.existsSync(path.join(d, 'score.mjs')));
+  if (!dir) {
+    throw new Error(
+      `the foreign validation (foreign-traffic.mjs and score.mjs) was not found in ${candidates.join(' or ')}; ` +
+        'it lives outside this repository, next to it in ../shared/validation. Pass --foreign-dir DIR to point at it.',
+    );
+  }
+  return dir;
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of fs.createReadStream(file)) {
+    const b = chunk as Buffer;
+    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  }
+  return n;
+}
+
+async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: string, seed: string, log: (s: string) => void): Promise<WorldScore[]> {
+  const out = path.join(o.work, `foreign-x${o.foreignScale}-${variant}-seed${seed}`);
+  const truthFile = path.join(out, 'truth.json');
+  const logsPath = path.join(out, 'logs.jsonl');
+  const usagePath = path.join(out, 'usage.jsonl');
+  const name = `${variant} s${seed}`;
+  const modes: Mode[] = o.logsOnly ? ['logs+usage', 'logs only'] : ['logs+usage'];
+  const fail = (error: string, lines: number | null = null): WorldScore[] => modes.map((mode) => failedWorld({ seed, variant, mode, lines, replaySeconds: null }, error));
+  type Truth = { accounts: Record<string, string>; stats: Record<string, unknown> };
+  const gen = await pool.run(PRIO_GENERATE, async (): Promise<{ error: string } | { lines: number; truth: Truth }> => {
+    if (!(o.reuse && fs.existsSync(truthFile) && fs.existsSync(logsPath) && fs.existsSync(usagePath))) {
+      const args = [path.join(dirF, 'foreign-traffic.mjs'), out, '--seed', seed, '--variant', variant, '--scale', String(o.foreignScale)];
+      const g = await runChild(process.execPath, args, dirF);
+      if (g.code !== 0) return { error: `foreign-traffic.mjs exited ${g.code}: ${g.error ?? tail(g.stderr)}` };
+      log(`${name}: generated in ${g.seconds.toFixed(1)}s -> ${out} ${tail(g.stderr).slice(0, 300)}`);
+    } else log(`${name}: reusing ${out}`);
+    return { lines: await countLines(logsPath), truth: JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Truth };
+  });
+  if ('error' in gen) return fail(gen.error);
+  const { lines, truth } = gen;
+  const kindOf = (id: string): string | null => {
+    const l = truth.accounts[id];
+    return l && l.startsWith('organic:') && truth.stats[id] ? l.slice('organic:'.length) : null;
+  };
+  const one = async (mode: Mode): Promise<WorldScore> => {
+    const report = path.join(out, mode === 'logs+usage' ? 'report.json' : 'report-logs-only.json');
+    const base = { seed, variant, mode, lines };
+    return pool.run(PRIO_REPLAY, async () => {
+      const r = await runReplay(logsPath, mode === 'logs+usage' ? usagePath : undefined, report);
+      if (!r.report) {
+        log(`${name} ${mode}: ${r.error}`);
+        return failedWorld({ ...base, replaySeconds: r.seconds }, r.error ?? 'no report');
+      }
+      // the validation's own scorer: its figures are reported as they are
+      const s = await runChild(process.execPath, [path.join(dirF, 'score.mjs'), truthFile, report], dirF);
+      let score: ForeignScore;
+      try {
+        if (s.code !== 0) throw new Error(`exited ${s.code}: ${s.error ?? tail(s.stderr)}`);
+        score = JSON.parse(s.stdout.trim().split('\n').pop() ?? '') as ForeignScore;
+      } catch (e) {
+        return failedWorld({ ...base, replaySeconds: r.seconds }, `score.mjs: ${(e as Error).message}`);
+      }
+      fs.writeFileSync(report.replace(/\.json$/, '.score.json'), `${JSON.stringify(score)}\n`);
+      log(`${name} ${mode}: replay done in ${r.seconds.toFixed(1)}s`);
+      return worldFromForeign(score, { ...base, replaySeconds: r.seconds, reasons: organicReasons(r.report, kindOf, name) });
+    });
+  };
+  return Promise.all(modes.map(one));
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// The command
+// ----------------------------------------------------------------------------------------------------------
+
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function machine(): string {
+  const cpus = os.cpus();
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}; load average at the end ${load}`;
+}
+
+/** The command line as a reader would type it (local paths left out). */
+function commandLine(): string {
+  const args: string[] = [];
+  const argv = process.argv.slice(3);
+  const paths = ['--results', '--work', '--foreign-dir', '--data'];
+  for (let i = 0; i < argv.length; i++) {
+    if (paths.includes(argv[i])) i++;
+    else if (!paths.some((p) => argv[i].startsWith(`${p}=`))) args.push(argv[i]);
+  }
+  return `npm run eval${args.length ? ` -- ${args.join(' ')}` : ''}`;
 }
 
 export function register(program: Command): void {
   program
     .command('eval')
-    .description('generate traffic (base and evasive), run replay on it, and score the report against the ground truth')
-    .option('--scale <s>', 'small | medium', 'medium')
-    .option('--seeds <list>', 'comma-separated seeds', '1')
-    .option('--variants <list>', 'comma-separated: base,evasive', 'base,evasive')
+    .description(
+      'generate independent worlds (several seeds, every variant), replay each with and without usage events, score them ' +
+        'against the ground truth and report the worst world per organic kind and per campaign',
+    )
+    .option('--scale <s>', 'simulator size: small | medium', 'medium')
+    .option('--seeds <list>', `report seeds, comma-separated (default ${DEFAULT_SEEDS}; with --foreign ${DEFAULT_FOREIGN_SEEDS})`)
+    .option('--tune-seeds <list>', 'the simulator seeds detection thresholds were tuned on (printed in the header; report seeds should avoid them)', DEFAULT_TUNE_SEEDS)
+    .option('--variants <list>', `comma-separated (default: ${SIM_VARIANTS.join(',')}; with --foreign ${FOREIGN_VARIANTS.join(',')})`)
+    .option('--jobs <n>', 'generators and replays run at the same time', (v) => parseIntArg('--jobs', v), 2)
     .option('--organic <n>', 'organic accounts (default: the scale preset)', (v) => parseIntArg('--organic', v))
     .option('--days <d>', 'days of traffic (default: the scale preset)', (v) => parseIntArg('--days', v))
-    .option('--work <dir>', 'where traffic and reports go', path.join(os.tmpdir(), 'distill-guard-eval'))
-    .option('--results <file>', 'markdown results file', path.join(ROOT, 'docs', 'eval-results.md'))
+    .option('--work <dir>', 'where generated worlds and reports go', DEFAULT_WORK)
+    .option('--reuse', 'reuse worlds already generated under --work (same scale, variant and seed) instead of regenerating', false)
+    .option('--results <file>', 'markdown results file (default docs/eval-results.md; with --foreign docs/eval-foreign.md)')
     .option('--volume-limit <n>', 'requests per rolling 24h for the volume baseline', (v) => parseIntArg('--volume-limit', v), 2000)
     .option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating')
-    .option('--no-logs-only', 'skip the access-logs-only replay')
-    .option('--strict', 'exit non-zero when a target fails')
+    .option('--no-logs-only', 'skip the access-logs-only replays')
+    .option('--foreign', 'use the independent validation generator and scorer (../shared/validation) instead of the simulator', false)
+    .option('--foreign-dir <dir>', 'where foreign-traffic.mjs and score.mjs are (default <repo>/../shared/validation)')
+    .option('--foreign-scale <f>', 'size factor for foreign-traffic.mjs', parseScale, 0.25)
+    .option('--strict', 'exit non-zero when a target fails', false)
     .action(async (o: EvalOptions) => {
       if (o.scale !== 'small' && o.scale !== 'medium') throw new Error(`--scale must be small or medium, got ${JSON.stringify(o.scale)}`);
-      const variants = o.variants.split(',').map((s) => s.trim()).filter(Boolean);
-      for (const v of variants) if (v !== 'base' && v !== 'evasive') throw new Error(`--variants accepts base,evasive, got ${JSON.stringify(v)}`);
-      const seeds = o.seeds.split(',').map((s) => s.trim()).filter(Boolean);
+      const allowed: readonly string[] = o.foreign ? FOREIGN_VARIANTS : SIM_VARIANTS;
+      const variants = list(o.variants ?? allowed.join(','));
+      for (const v of variants) if (!allowed.includes(v)) throw new Error(`--variants accepts ${allowed.join(',')}, got ${JSON.stringify(v)}`);
+      const seeds = list(o.seeds ?? (o.foreign ? DEFAULT_FOREIGN_SEEDS : DEFAULT_SEEDS));
+      const tuneSeeds = list(o.tuneSeeds);
+      if (seeds.length === 0 || variants.length === 0) throw new Error('--seeds and --variants must not be empty');
+      const foreignDir = o.foreign ? findForeignDir(o.foreignDir) : undefined;
+      const results = o.results ?? path.join(ROOT, 'docs', o.foreign ? 'eval-foreign.md' : 'eval-results.md');
       const log = (s: string): void => void process.stderr.write(`[eval] ${s}\n`);
-      const results: VariantResult[] = [];
-      const runs = o.data ? [['base', 'data']] : seeds.flatMap((seed) => variants.map((v) => [v, seed]));
-      for (const [variant, seed] of runs) {
-        log(`=== ${o.data ? o.data : `${variant}, seed ${seed}, ${o.scale}`} ===`);
-        results.push(await evalOne(o, variant as Variant, seed, log));
+      const pool = new Pool(o.jobs);
+      // worlds in flight (generated, not yet scored): bounds disk, memory and how far generation runs ahead
+      const inFlight = new Pool(o.jobs + 1);
+      const started = Date.now();
+
+      let worlds: WorldScore[];
+      const describe: string[] = [];
+      if (o.data) {
+        const w = await loadDataWorld(o.data, log);
+        describe.push(`${worldName(w)}: ${w.scan.lines.toLocaleString('en-US')} requests, ${w.describe}`);
+        worlds = await scoreSimWorld(o, pool, w, log);
+      } else if (foreignDir) {
+        const runs = seeds.flatMap((seed) => variants.map((v) => inFlight.run(0, () => foreignWorld(o, foreignDir, pool, v, seed, log))));
+        worlds = (await Promise.all(runs)).flat();
+      } else {
+        // the simulator runs in this process: one generation at a time, replays (child processes) alongside
+        let genChain: Promise<unknown> = Promise.resolve();
+        const runs = seeds.flatMap((seed) =>
+          variants.map((variant) =>
+            inFlight.run(0, async () => {
+              const gen = genChain.then(() => pool.run(PRIO_GENERATE, () => generateSim(o, variant as Variant, seed, log)));
+              genChain = gen.catch(() => undefined);
+              const w = await gen;
+              describe.push(`${worldName(w)}: ${w.scan.lines.toLocaleString('en-US')} requests, ${w.describe}`);
+              return scoreSimWorld(o, pool, w, log);
+            }),
+          ),
+        );
+        worlds = (await Promise.all(runs)).flat();
       }
-      // the command line as a reader would type it (local paths left out)
-      const args: string[] = [];
-      const argv = process.argv.slice(3);
-      for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === '--results' || argv[i] === '--work') i++;
-        else if (!argv[i].startsWith('--results=') && !argv[i].startsWith('--work=')) args.push(argv[i]);
-      }
-      const cmd = `npm run eval${args.length ? ` -- ${args.join(' ')}` : ''}`;
-      const load = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
-      const parts: string[] = [
-        '# distill-guard detection results',
-        '',
-        `Produced by \`${cmd}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${os.cpus().length} cores, Node ${process.version}; ` +
-          `load average at the end ${load}: wall times are inflated when the machine is shared). ` +
-          'Traffic from the project simulator (docs/simulator.md); the replay is `distill-guard replay` run as a child process; ' +
-          'ground truth (labels.json) is read only here. "review+" means the decision was review or suspend. ' +
-          'Only accounts that sent traffic count. Latency is in log time.',
-        '',
-      ];
-      let allPass = true;
-      for (const r of results) {
-        parts.push(`## ${r.name}${r.accounts ? ` (${r.lines.toLocaleString('en-US')} requests; ${r.accounts})` : ''}`, '', r.table, '', '**Targets (issue 3)**', '', renderTargets(r.checks), '');
-        parts.push(...r.replayTimes.map((t) => `- ${t}`), '');
-        if (r.checks.some((c) => c.pass === false)) allPass = false;
-      }
-      parts.push(`Overall: ${allPass ? 'every target met' : 'some targets not met'}.`, '');
-      const md = parts.join('\n');
+      const order = (w: WorldScore): string => `${variants.indexOf(w.variant)} ${String(seeds.indexOf(w.seed)).padStart(4, '0')} ${MODES.indexOf(w.mode)}`;
+      worlds.sort((a, b) => order(a).localeCompare(order(b)));
+
+      const md = renderResults({
+        o,
+        worlds,
+        seeds,
+        variants,
+        tuneSeeds,
+        describe: describe.sort(),
+        foreignDir,
+        minutes: (Date.now() - started) / 60_000,
+      });
       process.stdout.write(`${md}\n`);
-      fs.mkdirSync(path.dirname(o.results), { recursive: true });
-      fs.writeFileSync(o.results, md);
-      log(`results written to ${o.results}`);
-      if (o.strict && !allPass) process.exitCode = 1;
+      fs.mkdirSync(path.dirname(results), { recursive: true });
+      fs.writeFileSync(results, md);
+      log(`results written to ${results}`);
+      if (o.strict && checkTargets(worlds).some((c) => c.pass === false)) process.exitCode = 1;
     });
+}
+
+function renderResults(a: {
+  o: EvalOptions;
+  worlds: WorldScore[];
+  seeds: string[];
+  variants: string[];
+  tuneSeeds: string[];
+  describe: string[];
+  foreignDir?: string;
+  minutes: number;
+}): string {
+  const { o, worlds } = a;
+  const checks = checkTargets(worlds);
+  const modes = MODES.filter((m) => worlds.some((w) => w.mode === m));
+  const overlap = a.seeds.filter((s) => a.tuneSeeds.includes(s));
+  const source = a.foreignDir
+    ? `Traffic from the independent validation generator \`../shared/validation/foreign-traffic.mjs\` (scale ${o.foreignScale}), not the project ` +
+      'simulator; every figure below (except the reason breakdown) is the output of its own `score.mjs`, unmodified. ' +
+      'Its "mixed clusters" counts every cluster with more than one label (organic kinds or campaigns).'
+    : o.data
+      ? `Traffic read from an existing directory (\`--data\`).`
+      : `Traffic from the project simulator (docs/simulator.md), scale ${o.scale}${o.days ? `, ${o.days} days` : ''}${o.organic ? `, ${o.organic} organic accounts` : ''}.`;
+  const seedsLine = a.foreignDir
+    ? `**Seeds.** Detection thresholds were tuned on simulator seeds ${a.tuneSeeds.join(', ')} ("tuning" seeds). This report uses the ` +
+      `foreign generator's seeds ${a.seeds.join(', ')} ("report" seeds): a different generator, never looked at while tuning.`
+    : `**Seeds.** Tuning seeds: ${a.tuneSeeds.join(', ')} (detection thresholds were tuned on these). Report seeds: ${a.seeds.join(', ')}` +
+      (overlap.length
+        ? ` — **${overlap.join(', ')} ${overlap.length > 1 ? 'are tuning seeds' : 'is a tuning seed'}: these figures do not measure generalisation.**`
+        : ' (the default report seeds were not looked at while tuning, so these figures measure generalisation).');
+  const parts: string[] = [
+    a.foreignDir ? '# distill-guard detection results: foreign validation traffic' : '# distill-guard detection results',
+    '',
+    `Produced by \`${commandLine()}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${a.minutes.toFixed(1)} min ` +
+      `(${o.jobs} jobs at a time). Machine: ${machine()}. Replay wall times are measured with other jobs running and are inflated when the machine is shared.`,
+    '',
+    seedsLine,
+    '',
+    `${source} ${a.variants.length} variant(s) (${a.variants.join(', ')}) x ${a.seeds.length} seed(s); each world is replayed ` +
+      `(\`distill-guard replay\`, a child process) with access logs and usage events${o.logsOnly ? ' and with access logs only' : ''}. ` +
+      'Every table below reports the WORST world, not the mean: for an organic kind the world with the highest review+ rate and the most suspensions; ' +
+      'for a campaign the lowest recall and the slowest median latency. "review+" means review or suspend; only accounts that sent traffic count; ' +
+      'latency is in log time. Ground truth is read only by this command.',
+    '',
+    '## Targets (checked on the worst world)',
+    '',
+    renderTargets(checks),
+    '',
+    `Overall: ${checks.some((c) => c.pass === false) ? '**some targets not met**' : 'every measurable target met'}.`,
+    '',
+  ];
+  for (const mode of modes) {
+    const ws = worlds.filter((w) => w.mode === mode);
+    const title = mode === 'logs+usage' ? 'access logs + usage events' : mode === 'logs only' ? 'access logs only' : `baseline: suspend above ${o.volumeLimit} requests per rolling 24 h (no replay)`;
+    parts.push(`## Worst world: ${title}`, '', renderWorst(ws), '');
+  }
+  for (const mode of modes.filter((m) => m !== 'volume baseline')) {
+    parts.push(
+      `## Why organic accounts were flagged (${mode === 'logs+usage' ? 'logs + usage' : 'logs only'})`,
+      '',
+      "Reason combinations from the report's `accounts[].reasons`, per organic kind, summed over worlds (an account counts once per world).",
+      '',
+      renderReasons(mergeReasons(worlds.filter((w) => w.mode === mode).map((w) => w.reasons))),
+      '',
+    );
+  }
+  parts.push('## Every world', '', renderWorlds(worlds), '');
+  if (a.describe.length) parts.push(...a.describe.map((d) => `- ${d}`), '');
+  return parts.join('\n');
 }
 
 function parseIntArg(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parseScale(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 10)) throw new InvalidArgumentError(`--foreign-scale must be a number in (0, 10], got ${JSON.stringify(v)}`);
   return n;
 }

@@ -39,7 +39,7 @@ describe('distill-guard simulate', () => {
 });
 
 describe('distill-guard eval', () => {
-  test('scores existing traffic and writes the markdown table with targets', () => {
+  test('scores existing traffic and writes the worst-world tables with targets', () => {
     const data = path.join(dir, 'traffic'); // from the simulate test above (plain .jsonl)
     if (!fs.existsSync(data)) {
       run(['simulate', '--out', data, '--scale', 'small', '--days', '1', '--organic', '20', '--seed', '3', '--no-gzip']);
@@ -48,10 +48,22 @@ describe('distill-guard eval', () => {
     const r = run(['eval', '--data', data, '--results', results, '--no-logs-only']);
     expect(r.status).toBe(0);
     const md = fs.readFileSync(results, 'utf8');
-    expect(md).toContain('| figure | logs + usage | baseline: volume > 2000/24h |');
-    expect(md).toContain('recall cot_harvest');
-    expect(md).toContain('| target | measured | result |');
-    expect(md).toMatch(/replay \(logs \+ usage\): /);
+    expect(md).toContain('| target | worst world | result |');
+    expect(md).toContain('## Worst world: access logs + usage events');
+    expect(md).toContain('| organic kind | accounts (min-max) | worst review+ | world | worst suspended | world |');
+    expect(md).toContain('| cot_harvest |');
+    expect(md).toContain('## Why organic accounts were flagged (logs + usage)');
+    expect(md).toMatch(/\| base s3 \| logs\+usage \|/);
+    expect(md).toContain('Tuning seeds: 1, 2, 3');
     expect(r.stdout).toContain('# distill-guard detection results');
+  });
+
+  test('rejects an unknown variant and a missing foreign validation folder with clear messages', () => {
+    const v = run(['eval', '--variants', 'base,sneaky', '--results', path.join(dir, 'x.md')]);
+    expect(v.status).not.toBe(0);
+    expect(v.stderr).toMatch(/--variants accepts base,evasive(,[a-z]+)*, got "sneaky"/);
+    const f = run(['eval', '--foreign', '--foreign-dir', path.join(dir, 'no-such-dir'), '--results', path.join(dir, 'x.md')]);
+    expect(f.status).not.toBe(0);
+    expect(f.stderr).toContain('the foreign validation (foreign-traffic.mjs and score.mjs) was not found');
   });
 });
