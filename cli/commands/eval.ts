@@ -24,17 +24,14 @@ import {
   worldFromMetrics,
   worldName,
 } from '../../sim/eval-worst';
-import type { Labels, Scale, Variant } from '../../sim/types';
+import { VARIANTS, type Labels, type Scale, type Variant } from '../../sim/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Per checkout, so that two checkouts evaluating on one machine do not overwrite each other's worlds. */
 const DEFAULT_WORK = path.join(os.tmpdir(), `distill-guard-eval-${createHash('sha1').update(ROOT).digest('hex').slice(0, 8)}`);
 
-/**
- * The simulator's variants that eval accepts and runs by default. Typed against sim/types.ts `Variant`, so that a
- * new variant (e.g. `adaptive`) is one more entry here once the simulator has it.
- */
-const SIM_VARIANTS: readonly Variant[] = ['base', 'evasive'];
+/** The simulator's variants that eval accepts and runs by default: all of them (sim/types.ts). */
+const SIM_VARIANTS: readonly Variant[] = VARIANTS;
 /** The foreign validation generator's variants. */
 const FOREIGN_VARIANTS = ['base', 'evasive'] as const;
 

@@ -165,7 +165,10 @@ export interface PivotConfig {
 }
 
 export interface ThresholdConfig {
-  /** Share of usage events classified `cot_elicitation` or `rewrite` for the intent signal to start / saturate. */
+  /**
+   * Share of usage events classified `cot_elicitation` (its 95% lower confidence bound) at which the
+   * intent signal starts / saturates.
+   */
   intentShareStart: number;
   intentShareFull: number;
   /** Minimum usage events before intent is judged. */
@@ -180,8 +183,8 @@ export interface ThresholdConfig {
   longOutputRatioFull: number;
   /** Minimum requests before an account's own mean output is judged. */
   outputMinRequests: number;
-  /** Strength cap of an unlinked account's own long outputs (below `strongSignal`: support, never a point). */
-  ownOutputCap: number;
+  /** Strength cap of long outputs (below `strongSignal`: support, never an abuse point). */
+  outputCap: number;
   /**
    * Fleet sign-ups: a cluster whose members were created within `fleetWindowMs` of each other. The share of
    * members in the densest such window starts / saturates the signal at these values, provided the rest of the
@@ -269,7 +272,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     maxUsagePerActiveHour: 100,
     maxAttributesPerAccount: 64,
     maxEdgesPerAccount: 4,
-    signupCloseMs: 2 * 24 * 3_600_000,
+    signupCloseMs: 3 * 24 * 3_600_000,
     minInfraWithSignup: 0.08,
     minInfraCandidateWeight: 0.2,
     syncPopulationRef: 1000,
@@ -321,14 +324,14 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minActiveRequests: 5,
   },
   thresholds: {
-    intentShareStart: 0.25,
-    intentShareFull: 0.55,
+    intentShareStart: 0.2,
+    intentShareFull: 0.45,
     intentMinEvents: 20,
     roundTheClockHours: 20,
-    longOutputRatio: 2.2,
-    longOutputRatioFull: 3.2,
+    longOutputRatio: 1.8,
+    longOutputRatioFull: 2.8,
     outputMinRequests: 20,
-    ownOutputCap: 0.4,
+    outputCap: 0.4,
     fleetWindowMs: 7 * 24 * 3_600_000,
     fleetMinShare: 0.5,
     fleetFullShare: 0.8,

@@ -41,7 +41,10 @@ export interface AccountFeatures {
   usageEvents: number;
   /** Share of usage events per prompt class. */
   promptClassMix: Record<string, number>;
-  /** Share of `cot_elicitation` + `rewrite`: extraction intent. */
+  /**
+   * Share of `cot_elicitation`: extraction intent. Rewrites are not counted: rewriting is what support, marketing
+   * and legal teams do all day.
+   */
   intentShare: number | null;
   avgOutputTokens: number | null;
   avgInputTokens: number | null;
@@ -80,7 +83,7 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
     const seen = modelFirstSeen[m];
     if (seen !== undefined) adoptionDelayMs[m] = Math.max(0, first - Math.floor(seen / 3_600_000) * 3_600_000);
   }
-  const intent = (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
+  const intent = p.promptClasses['cot_elicitation'] ?? 0;
   const mix: Record<string, number> = {};
   if (p.usageN > 0) for (const [k, c] of Object.entries(p.promptClasses)) mix[k] = c / p.usageN;
   const meanMinute = p.minObserved > 0 ? p.minSum / p.minObserved : 0;

@@ -209,7 +209,7 @@ function clusterContexts(
       const f = features.get(id);
       if (f && rotation(f, config).strength >= config.decisions.strongSignal) rotating++;
       usage += p.usageN;
-      intent += (p.promptClasses['cot_elicitation'] ?? 0) + (p.promptClasses['rewrite'] ?? 0);
+      intent += p.promptClasses['cot_elicitation'] ?? 0;
       if (base.outputUnit === 'tokens') {
         out += p.outputTokens;
         outN += p.usageN;
@@ -218,7 +218,8 @@ function clusterContexts(
         outN += p.respBytesN;
       }
       if (p.createdAt !== null) members.push(p.createdAt);
-      if (f) duty.push(f.activeHours / Math.max(1, Math.ceil(f.spanMs / 3_600_000)));
+      // Hours active since the account's first request, up to now (a finished event's burst is not a duty cycle).
+      if (f) duty.push(f.activeHours / Math.max(1, Math.ceil((now - f.firstTs) / 3_600_000)));
     }
     contexts.set(c.clusterId, {
       cluster: c,

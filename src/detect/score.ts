@@ -72,7 +72,7 @@ export interface PopulationBaselines {
 
 export interface ClusterContext {
   cluster: Cluster;
-  /** Aggregate CoT/rewrite share of the cluster's usage events (null without usage). */
+  /** Aggregate CoT-elicitation share of the cluster's usage events (null without usage). */
   intentShare: number | null;
   usageEvents: number;
   /** The cluster's mean output per request, in the population baseline's unit (null when unknown). */
@@ -222,24 +222,25 @@ function coordinationSignals(link: AccountLink, cluster: ClusterContext, cfg: De
  */
 function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefined, base: PopulationBaselines, cfg: DetectionConfig, push: Push): void {
   const t = cfg.thresholds;
-  let intent: number | null = f.usageEvents >= t.intentMinEvents ? f.intentShare : null;
-  let intentSource = 'its';
-  if (cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents && (intent === null || cluster.intentShare > intent)) {
-    intent = cluster.intentShare;
-    intentSource = `its cluster's`;
-  }
-  if (intent !== null) {
+  // The share is judged by its lower confidence bound: 8 CoT prompts of 20 is chance, 2,000 of 5,000 is not.
+  const own = f.usageEvents >= t.intentMinEvents && f.intentShare !== null ? wilsonLower(f.intentShare, f.usageEvents) : null;
+  const ofCluster = cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents ? wilsonLower(cluster.intentShare, cluster.usageEvents) : null;
+  const useCluster = ofCluster !== null && (own === null || ofCluster > own);
+  const bound = useCluster ? ofCluster : own;
+  if (bound !== null) {
+    const share = useCluster ? cluster!.intentShare! : f.intentShare!;
+    const events = useCluster ? cluster!.usageEvents : f.usageEvents;
     push(
       'cot-elicitation',
       'extraction',
-      ramp(intent, t.intentShareStart, t.intentShareFull),
-      Number(intent.toFixed(3)),
+      ramp(bound, t.intentShareStart, t.intentShareFull),
+      Number(share.toFixed(3)),
       t.intentShareStart,
-      `${pct(intent)} of ${intentSource} prompts are chain-of-thought elicitation or rewrites (starts at ${pct(t.intentShareStart)}; ordinary use stays near 10%)`,
+      `${pct(share)} of ${useCluster ? "its cluster's" : 'its'} ${events} prompts are chain-of-thought elicitation (at least ${pct(bound)} at 95% confidence; the signal starts at ${pct(t.intentShareStart)}, ordinary use stays near 10%)`,
     );
   }
-  const own = base.outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
-  let output = own !== null && f.requests >= t.outputMinRequests ? own : null;
+  const ownOutput = base.outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
+  let output = ownOutput !== null && f.requests >= t.outputMinRequests ? ownOutput : null;
   let outputSource = 'its';
   if (cluster?.meanOutput != null && (output === null || cluster.meanOutput > output)) {
     output = cluster.meanOutput;
@@ -247,12 +248,21 @@ function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefin
   }
   if (output !== null && base.medianOutput) {
     const ratio = output / base.medianOutput;
-    // Alone, long outputs are what batch summarisation and code generation produce: an account's own output
-    // stays below strong; a cluster's (many accounts taking long outputs together) does not.
-    const s = Math.min(ramp(ratio, t.longOutputRatio, t.longOutputRatioFull), outputSource === 'its' && !cluster ? t.ownOutputCap : 1);
+    // Long outputs are what batch summarisation and code generation produce too, alone or as a team's jobs:
+    // support for the score, never an abuse point of their own (capped below strong).
+    const s = Math.min(ramp(ratio, t.longOutputRatio, t.longOutputRatioFull), t.outputCap);
     const ratioText = `${outputSource} average output is ${Math.round(output)} ${base.outputUnit}, ${ratio.toFixed(1)}x the population median of ${Math.round(base.medianOutput)}`;
     if (s > 0) push('long-outputs', 'extraction', s, Math.round(output), Math.round(base.medianOutput), ratioText);
   }
+}
+
+/** Lower bound of the Wilson score interval for a proportion p observed over n trials (z = 1.96). */
+export function wilsonLower(p: number, n: number, z = 1.96): number {
+  if (n <= 0) return 0;
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const margin = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.max(0, (centre - margin) / (1 + z2 / n));
 }
 
 function pivotSignal(cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
