@@ -75,7 +75,8 @@ describe('per-account features', () => {
     for (let i = 0; i < 10; i++) reqs.push(req(T0 + i * 1000, { promptClass: i < 6 ? 'cot_elicitation' : i < 8 ? 'rewrite' : 'chat', templateId: `t${i % 2}`, outputTokens: 1000 }));
     const f = computeFeatures(profileOf(reqs), {}, T0 + HOUR);
     expect(f.usageEvents).toBe(10);
-    expect(f.intentShare).toBeCloseTo(0.8);
+    // CoT elicitation only: rewrites are ordinary business use.
+    expect(f.intentShare).toBeCloseTo(0.6);
     expect(f.promptClassMix.cot_elicitation).toBeCloseTo(0.6);
     expect(f.distinctTemplates).toBe(2);
     expect(f.templateDiversity).toBeCloseTo(0.2);

@@ -247,8 +247,11 @@ describe('phase 3: pair verification', () => {
     expect(acceptEdge(s({ timing: 0.95 }), cfg)).toBe(true);
     expect(acceptEdge(s({ content: 0.5, timing: 0.5 }), cfg)).toBe(true);
     expect(acceptEdge(s({ content: 0.6, infra: 0.3, signup: 0.4 }), cfg)).toBe(true);
-    expect(acceptEdge(s({ content: 0.4, infra: 1, signup: 0.4 }), cfg)).toBe(false);
-    expect(acceptEdge(s({ infra: 1, signup: 0.4 }), cfg)).toBe(false);
+    expect(acceptEdge(s({ content: 0.4, infra: 0.05 }), cfg)).toBe(false);
+    expect(acceptEdge(s({ infra: 1 }), cfg)).toBe(false);
+    // Rare shared infrastructure AND sign-ups days apart: a fleet seen in access logs alone.
+    expect(acceptEdge(s({ infra: cfg.minInfraWithSignup, signup: cfg.signupScore }), cfg)).toBe(true);
+    expect(acceptEdge(s({ infra: cfg.minInfraWithSignup / 2, signup: cfg.signupScore }), cfg)).toBe(false);
   });
 
   test('verifyPairs turns accepted pairs into graph edges and counts the work', () => {
