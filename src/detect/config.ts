@@ -173,6 +173,12 @@ export interface ThresholdConfig {
   intentShareFull: number;
   /** Minimum usage events before intent is judged. */
   intentMinEvents: number;
+  /**
+   * CoT-elicitation events per account per day (over at least `intentMinDays` of its traffic) below which the
+   * intent signal is support only (capped at `outputCap`).
+   */
+  intentMinCotPerDay: number;
+  intentMinDays: number;
   /** Hours of the day (0..24) active for round-the-clock operation. */
   roundTheClockHours: number;
   /**
@@ -196,8 +202,12 @@ export interface ThresholdConfig {
   fleetFullShare: number;
   fleetMaxPopulationShare: number;
   fleetMaxAgeMs: number;
-  /** ... and the median member is active in at least this share of the hours since its first request. */
+  /**
+   * ... and the median member is active in at least this share of the hours since its first request, over members
+   * observed for at least `fleetMinHistoryMs` (at least `minClusterSize` of them).
+   */
   fleetMinDutyCycle: number;
+  fleetMinHistoryMs: number;
   /** ... and the chance of so many members in one window, drawn from the background, is at most 10^this. */
   fleetMaxLog10P: number;
   /** 429 share for the rate-limited signal. */
@@ -224,9 +234,14 @@ export interface ThresholdConfig {
   rotationMinSubnetRate: number;
   rotationSubnetsPerHourStart: number;
   rotationSubnetsPerHourFull: number;
-  /** Share of a cluster's members that rotate at which every member gets the signal (start / full). */
-  rotationClusterShareStart: number;
-  rotationClusterShareFull: number;
+  /**
+   * Early rotation: at least `rotationFastUserAgents` user agents, or `rotationFastNetworks` /16 networks, with a new
+   * one on at least `rotationFastRate` of requests, is rotation of this strength.
+   */
+  rotationFastUserAgents: number;
+  rotationFastNetworks: number;
+  rotationFastRate: number;
+  rotationFastStrength: number;
 }
 
 export interface DecisionConfig {
@@ -237,6 +252,11 @@ export interface DecisionConfig {
   suspendMinPoints: number;
   /** Abuse points required for review (in a cluster or on the account's own traffic). */
   reviewMinPoints: number;
+  /**
+   * Suspension needs one of these families strong (operation no customer kind shows: rotating clients, a fresh
+   * machine-like fleet); CoT benchmarks plus a release-day pivot are what an evaluation company does.
+   */
+  suspendRequires: string[];
   /** Points that strong client rotation earns inside a coordinated cluster (outside one it earns 1). */
   evasionClusterPoints: number;
   /** A signal counts as strong at or above this strength. */
@@ -327,18 +347,21 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     intentShareStart: 0.2,
     intentShareFull: 0.45,
     intentMinEvents: 20,
+    intentMinCotPerDay: 50,
+    intentMinDays: 0.25,
     roundTheClockHours: 20,
     longOutputRatio: 1.8,
     longOutputRatioFull: 2.8,
     outputMinRequests: 20,
     outputCap: 0.4,
     fleetWindowMs: 7 * 24 * 3_600_000,
-    fleetMinShare: 0.5,
-    fleetFullShare: 0.8,
-    fleetMaxPopulationShare: 0.05,
+    fleetMinShare: 0.3,
+    fleetFullShare: 0.5,
+    fleetMaxPopulationShare: 0.2,
     fleetMaxAgeMs: 60 * 24 * 3_600_000,
     fleetMaxLog10P: -6,
-    fleetMinDutyCycle: 0.5,
+    fleetMinDutyCycle: 0.6,
+    fleetMinHistoryMs: 24 * 3_600_000,
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
     minRequests: 5,
@@ -350,8 +373,10 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rotationMinSubnetRate: 0.05,
     rotationSubnetsPerHourStart: 2,
     rotationSubnetsPerHourFull: 5,
-    rotationClusterShareStart: 0.3,
-    rotationClusterShareFull: 0.6,
+    rotationFastUserAgents: 4,
+    rotationFastNetworks: 10,
+    rotationFastRate: 0.4,
+    rotationFastStrength: 0.7,
   },
   decisions: {
     monitorScore: 0.3,
@@ -359,6 +384,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     suspendScore: 0.8,
     suspendMinPoints: 2,
     reviewMinPoints: 1,
+    suspendRequires: ['evasion', 'fleet'],
     evasionClusterPoints: 2,
     strongSignal: 0.6,
     coordinationWeight: 0.5,

@@ -14,7 +14,7 @@ import type { Cluster, LinkageResult } from './linkage';
 import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
-import { accountSignals, decide, rotation } from './score';
+import { accountSignals, cotPerDay, decide } from './score';
 import type { AccountDecision, ClusterContext, FleetSignups, PopulationBaselines } from './score';
 import type { ClusterPivot } from './pivot';
 
@@ -201,13 +201,13 @@ function clusterContexts(
     let out = 0;
     let outN = 0;
     const members: number[] = [];
-    let rotating = 0;
     const duty: number[] = [];
+    let cot = 0;
     for (const id of c.accountIds) {
       const p = profileById.get(id);
       if (!p) continue;
       const f = features.get(id);
-      if (f && rotation(f, config).strength >= config.decisions.strongSignal) rotating++;
+      if (f) cot += cotPerDay(f, config.thresholds.intentMinDays);
       usage += p.usageN;
       intent += p.promptClasses['cot_elicitation'] ?? 0;
       if (base.outputUnit === 'tokens') {
@@ -218,8 +218,10 @@ function clusterContexts(
         outN += p.respBytesN;
       }
       if (p.createdAt !== null) members.push(p.createdAt);
-      // Hours active since the account's first request, up to now (a finished event's burst is not a duty cycle).
-      if (f) duty.push(f.activeHours / Math.max(1, Math.ceil((now - f.firstTs) / 3_600_000)));
+      // Hours active since the account's first request, up to now (a finished event's burst is not a duty cycle),
+      // for members observed long enough for it to mean something (a cohort's first evening is not a routine).
+      const observedMs = f ? now - f.firstTs : 0;
+      if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.push(f.activeHours / Math.ceil(observedMs / 3_600_000));
     }
     contexts.set(c.clusterId, {
       cluster: c,
@@ -227,8 +229,8 @@ function clusterContexts(
       usageEvents: usage,
       meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
       pivot: pivots.get(c.clusterId),
-      rotatingShare: c.accountIds.length ? rotating / c.accountIds.length : 0,
-      fleet: fleetSignups(members, created, now, config, median(duty) ?? 0),
+      cotPerAccountDay: c.accountIds.length ? cot / c.accountIds.length : 0,
+      fleet: duty.length >= config.linkage.minClusterSize ? fleetSignups(members, created, now, config, median(duty) ?? 0) : null,
     });
   }
   return contexts;
@@ -293,7 +295,7 @@ export function fleetSignups(members: number[], population: number[], now: numbe
   if (populationShare > t.fleetMaxPopulationShare || medianAgeMs > t.fleetMaxAgeMs) return null;
   // The densest window was chosen after looking: demand a very small binomial tail, not just a high share.
   if (binomialTailLog10(m.length, best, populationShare) > t.fleetMaxLog10P) return null;
-  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs, dutyCycle };
+  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs, dutyCycle, windowStart: bestStart };
 }
 
 export function decisionRank(d: Decision): number {

@@ -11,7 +11,8 @@
  *   hides its clients is what a hydra cluster is, and no customer kind was seen doing it).
  *
  * - `suspend`: a member of a cluster bound by a strong coordination family, with at least `suspendMinPoints`
- *   abuse points (e.g. CoT extraction by a fleet of fresh accounts; a cluster that rotates proxies);
+ *   abuse points, one of them from a family no customer kind shows (`suspendRequires`: rotation, or a fresh
+ *   machine-like fleet). CoT plus a release-day pivot is what an eval company does: that is `review`;
  * - `review`: at least `reviewMinPoints` abuse point, in a cluster or on the account's own traffic (an account
  *   extracting on its own is not exempt);
  * - `monitor`: the score reaches monitorScore (coordination alone, weak signals);
@@ -74,12 +75,12 @@ export interface ClusterContext {
   cluster: Cluster;
   /** Aggregate CoT-elicitation share of the cluster's usage events (null without usage). */
   intentShare: number | null;
+  /** The cluster's CoT-elicitation events per member per observed day. */
+  cotPerAccountDay: number;
   usageEvents: number;
   /** The cluster's mean output per request, in the population baseline's unit (null when unknown). */
   meanOutput: number | null;
   pivot?: ClusterPivot;
-  /** Share of members that rotate clients or networks themselves. */
-  rotatingShare: number;
   /** Members created together, far more than the rest of the population (null when not). */
   fleet: FleetSignups | null;
 }
@@ -96,6 +97,8 @@ export interface FleetSignups {
   medianAgeMs: number;
   /** Median member's share of hours active since its first request. */
   dutyCycle: number;
+  /** Start of the densest sign-up window (ms): members created in [windowStart, windowStart + windowMs] count. */
+  windowStart: number;
 }
 
 function ramp(x: number, start: number, full: number): number {
@@ -124,26 +127,20 @@ export function accountSignals(
     out.push({ signal, family, strength: Math.min(1, strength), value, baseline, text, shadow: isShadow(cfg, signal) });
   };
   if (link && cluster) coordinationSignals(link, cluster, cfg, push);
-  extractionSignals(f, cluster, base, cfg, push);
-  pivotSignal(cluster, pivot, cfg, push);
-  if (cluster?.fleet) fleetSignal(cluster, cfg, push);
+  // What the cluster does counts for a member only when the member is firmly in it (a strong coordination link,
+  // or several edges): one chance edge must not hand a customer a campaign's evidence.
+  const member = link && cluster && isFirmMember(link, cfg) ? cluster : undefined;
+  extractionSignals(f, member, base, cfg, push);
+  pivotSignal(member, pivot, cfg, push);
+  if (member?.fleet && f.createdAt !== null && f.createdAt >= member.fleet.windowStart && f.createdAt <= member.fleet.windowStart + member.fleet.windowMs) {
+    fleetSignal(member, cfg, push);
+  }
   // Client rotation: one account presenting many user agents, or hopping across networks request after request,
   // is hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
   // thousands of requests, a VPN user, a phone behind a carrier NAT (one /16) does not reach these rates.
   const rot = rotation(f, cfg);
   const t = cfg.thresholds;
-  const clusterRot = cluster ? ramp(cluster.rotatingShare, t.rotationClusterShareStart, t.rotationClusterShareFull) : 0;
-  if (clusterRot > rot.strength) {
-    // A member that has not yet sent enough requests to show it: most of its cluster rotates.
-    push(
-      'client-rotation',
-      'evasion',
-      clusterRot,
-      Number(cluster!.rotatingShare.toFixed(3)),
-      t.rotationClusterShareStart,
-      `${pct(cluster!.rotatingShare)} of the members of cluster ${cluster!.cluster.clusterId} rotate user agents or networks request after request (this account: ${f.distinctUserAgents} user agents, ${f.distinctSubnets} subnets in ${f.requests} requests)`,
-    );
-  } else if (rot.strength > 0) {
+  if (rot.strength > 0) {
     push(
       'client-rotation',
       'evasion',
@@ -230,13 +227,17 @@ function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefin
   if (bound !== null) {
     const share = useCluster ? cluster!.intentShare! : f.intentShare!;
     const events = useCluster ? cluster!.usageEvents : f.usageEvents;
+    // A distiller takes reasoning traces by the hundred a day per account; a user whose tool asks for
+    // step-by-step answers sends a few dozen. Below that rate the share is support only.
+    const perDay = useCluster ? cluster!.cotPerAccountDay : cotPerDay(f, t.intentMinDays);
+    const strength = Math.min(ramp(bound, t.intentShareStart, t.intentShareFull), perDay >= t.intentMinCotPerDay ? 1 : t.outputCap);
     push(
       'cot-elicitation',
       'extraction',
-      ramp(bound, t.intentShareStart, t.intentShareFull),
+      strength,
       Number(share.toFixed(3)),
       t.intentShareStart,
-      `${pct(share)} of ${useCluster ? "its cluster's" : 'its'} ${events} prompts are chain-of-thought elicitation (at least ${pct(bound)} at 95% confidence; the signal starts at ${pct(t.intentShareStart)}, ordinary use stays near 10%)`,
+      `${pct(share)} of ${useCluster ? "its cluster's" : 'its'} ${events} prompts are chain-of-thought elicitation, ${Math.round(perDay)} a day per account (at least ${pct(bound)} at 95% confidence; the signal starts at ${pct(t.intentShareStart)}, ordinary use stays near 10%)`,
     );
   }
   const ownOutput = base.outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
@@ -254,6 +255,13 @@ function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefin
     const ratioText = `${outputSource} average output is ${Math.round(output)} ${base.outputUnit}, ${ratio.toFixed(1)}x the population median of ${Math.round(base.medianOutput)}`;
     if (s > 0) push('long-outputs', 'extraction', s, Math.round(output), Math.round(base.medianOutput), ratioText);
   }
+}
+
+/** CoT-elicitation events per day of the account's observed traffic (at least `minDays` days, so one busy hour is not a rate). */
+export function cotPerDay(f: AccountFeatures, minDays: number): number {
+  if (f.intentShare === null) return 0;
+  const days = Math.max(minDays, (f.lastTs - f.firstTs) / 86_400_000);
+  return (f.intentShare * f.usageEvents) / days;
 }
 
 /** Lower bound of the Wilson score interval for a proportion p observed over n trials (z = 1.96). */
@@ -297,7 +305,7 @@ function fleetSignal(cluster: ClusterContext, cfg: DetectionConfig, push: Push):
   push(
     'signup-burst',
     'fleet',
-    ramp(share, cfg.thresholds.fleetMinShare - 0.2, cfg.thresholds.fleetMinShare),
+    ramp(share, cfg.thresholds.fleetMinShare, cfg.thresholds.fleetFullShare),
     Number(share.toFixed(3)),
     Number(fl.populationShare.toFixed(4)),
     `${fl.inWindow} of ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(fl.medianAgeMs)}) and run in ${pct(fl.dutyCycle)} of the hours since they started, while ${pct(fl.populationShare)} of the other accounts were created in that window`,
@@ -325,16 +333,28 @@ function behaviourSignals(f: AccountFeatures, t: DetectionConfig['thresholds'], 
 export function rotation(f: AccountFeatures, cfg: DetectionConfig): { strength: number; ua: number; ip: number; subnetsPerHour: number } {
   const t = cfg.thresholds;
   const uaRate = f.requests > 1 ? (f.distinctUserAgents - 1) / (f.requests - 1) : 0;
-  const ua = f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents) : 0;
+  let ua = f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents) : 0;
+  // Early: a new user agent on most requests. People keep one or two clients; four in a dozen requests is a pool.
+  if (f.distinctUserAgents >= t.rotationFastUserAgents && uaRate >= t.rotationFastRate) ua = Math.max(ua, t.rotationFastStrength);
   const subnetsPerHour = f.activeHours > 0 ? (f.distinctSubnets - 1) / f.activeHours : 0;
   const subnetRate = f.requests > 1 ? (f.distinctSubnets - 1) / (f.requests - 1) : 0;
   const spread = f.distinctNetworks >= t.rotationMinNetworks;
-  const ip = spread && f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
+  let ip = spread && f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
+  // Early: a new /16 network on nearly every other request, across ten or more ISPs (a proxy pool; a traveller or a
+  // phone changes network a few times a day, and a carrier's NAT stays inside one /16).
+  const networkRate = f.requests > 1 ? (f.distinctNetworks - 1) / (f.requests - 1) : 0;
+  if (f.distinctNetworks >= t.rotationFastNetworks && networkRate >= t.rotationFastRate) ip = Math.max(ip, t.rotationFastStrength);
   return { strength: Math.max(ua, ip), ua, ip, subnetsPerHour };
 }
 
+/** A member firmly in its cluster: a strong coordination link, or at least two edges into it. */
+export function isFirmMember(link: AccountLink, cfg: DetectionConfig): boolean {
+  const f = link.maxFamilies;
+  return Math.max(f.content, f.timing, f.infra, link.libraryScore ?? 0) >= cfg.decisions.strongSignal || link.degree >= 2;
+}
+
 /** Abuse points of a set of reason details (see the module comment). */
-export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignoreShadow = false): { points: number; coordinated: boolean; families: EvidenceFamily[] } {
+export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignoreShadow = false): { points: number; coordinated: boolean; operated: boolean; families: EvidenceFamily[] } {
   const d = cfg.decisions;
   const strong = new Set<EvidenceFamily>();
   for (const r of details) {
@@ -347,7 +367,8 @@ export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignor
     if (!strong.has(f)) continue;
     points += f === 'evasion' && coordinated ? d.evasionClusterPoints : 1;
   }
-  return { points, coordinated, families: [...strong] };
+  const operated = cfg.decisions.suspendRequires.some((f) => strong.has(f as EvidenceFamily));
+  return { points, coordinated, operated, families: [...strong] };
 }
 
 export function decide(details: ReasonDetail[], requests: number, cfg: DetectionConfig, ignoreShadow = false): { decision: Decision; score: number; reasons: Signal[] } {
@@ -361,10 +382,10 @@ export function decide(details: ReasonDetail[], requests: number, cfg: Detection
     if (r.strength >= 0.2 && !reasons.includes(r.signal)) reasons.push(r.signal);
   }
   const score = Number((1 - rest).toFixed(4));
-  const { points, coordinated } = abusePoints(details, cfg, ignoreShadow);
+  const { points, coordinated, operated } = abusePoints(details, cfg, ignoreShadow);
   let decision: Decision = 'allow';
   if (requests >= cfg.thresholds.minRequests) {
-    if (coordinated && points >= d.suspendMinPoints && score >= d.suspendScore) decision = 'suspend';
+    if (coordinated && operated && points >= d.suspendMinPoints && score >= d.suspendScore) decision = 'suspend';
     else if (points >= d.reviewMinPoints && score >= d.reviewScore) decision = 'review';
     else if (score >= d.monitorScore) decision = 'monitor';
   }

@@ -1,0 +1,84 @@
+import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../../src/detect/config';
+import { binomialTailLog10, fleetSignups } from '../../src/detect/index';
+import { decide, isFirmMember, rotation, wilsonLower, type ReasonDetail } from '../../src/detect/score';
+import type { AccountFeatures } from '../../src/detect/features';
+import type { AccountLink } from '../../src/detect/linkage';
+
+const cfg = DEFAULT_DETECTION_CONFIG;
+const DAY = 86_400_000;
+const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number): ReasonDetail => ({ signal, family, strength, value: strength, baseline: 0, text: 'x', shadow: false });
+
+describe('fleet sign-ups against the unlinked background', () => {
+  const now = Date.UTC(2026, 10, 9);
+  const background = Array.from({ length: 900 }, (_, i) => now - (i + 1) * DAY * 0.8); // one sign-up every ~19 h, for two years
+
+  test('a young cluster created within days, running machine-like, is a fleet', () => {
+    const members = Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000);
+    const fl = fleetSignups(members, background, now, cfg, 0.95)!;
+    expect(fl.inWindow).toBe(8);
+    expect(fl.populationShare).toBeLessThan(0.02);
+  });
+
+  test('not a fleet: a cohort active in class hours, an old team onboarded together, sign-ups spread over months', () => {
+    const together = Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3_600_000);
+    expect(fleetSignups(together, background, now, cfg, 0.3)).toBeNull();
+    const oldTeam = together.map((c) => c - 400 * DAY);
+    expect(fleetSignups(oldTeam, background, now, cfg, 0.95)).toBeNull();
+    const spread = Array.from({ length: 8 }, (_, i) => now - (10 + i * 30) * DAY);
+    expect(fleetSignups(spread, background, now, cfg, 0.95)).toBeNull();
+  });
+
+  test('the binomial tail is exact on small cases and monotone', () => {
+    expect(binomialTailLog10(3, 3, 0.1)).toBeCloseTo(-3, 10);
+    expect(binomialTailLog10(2, 1, 0.5)).toBeCloseTo(Math.log10(0.75), 10);
+    expect(binomialTailLog10(10, 8, 0.05)).toBeLessThan(binomialTailLog10(10, 5, 0.05));
+  });
+});
+
+describe('evidence judged by its amount', () => {
+  test('the CoT share is judged by its lower confidence bound', () => {
+    expect(wilsonLower(0.35, 20)).toBeLessThan(0.2);
+    expect(wilsonLower(0.5, 5000)).toBeGreaterThan(0.48);
+  });
+});
+
+describe('rotation: early fast path, and people who travel', () => {
+  const f = (over: Partial<AccountFeatures>): AccountFeatures =>
+    ({ requests: 12, activeHours: 3, distinctUserAgents: 1, distinctSubnets: 1, distinctNetworks: 1, ...over }) as AccountFeatures;
+
+  test('four user agents in a dozen requests, or ten networks in twenty, is rotation', () => {
+    expect(rotation(f({ distinctUserAgents: 4, requests: 8 }), cfg).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+    expect(rotation(f({ distinctSubnets: 12, distinctNetworks: 11, requests: 20 }), cfg).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+  });
+
+  test('a traveller (8 subnets in 6 networks in 13 requests) and a phone on one carrier are not', () => {
+    expect(rotation(f({ distinctSubnets: 8, distinctNetworks: 6, requests: 13 }), cfg).strength).toBe(0);
+    expect(rotation(f({ distinctSubnets: 30, distinctNetworks: 1, requests: 60 }), cfg).strength).toBe(0);
+    expect(rotation(f({ distinctUserAgents: 2, requests: 3 }), cfg).strength).toBe(0);
+  });
+});
+
+describe('suspension needs operation no customer kind shows', () => {
+  const coord = [d('prompt-library', 'content', 1), d('shared-infrastructure', 'infra', 1)];
+
+  test('CoT benchmarks plus a release-day pivot (an eval company) are review, not suspend', () => {
+    expect(decide([...coord, d('cot-elicitation', 'extraction', 1), d('model-pivot', 'pivot', 1)], 100, cfg).decision).toBe('review');
+  });
+
+  test('with a fresh machine-like fleet or rotation, it is suspend; the requirement is configurable', () => {
+    expect(decide([...coord, d('model-pivot', 'pivot', 1), d('signup-burst', 'fleet', 1)], 100, cfg).decision).toBe('suspend');
+    const loose = resolveDetectionConfig({ decisions: { suspendRequires: ['evasion', 'fleet', 'pivot'] } });
+    expect(decide([...coord, d('cot-elicitation', 'extraction', 1), d('model-pivot', 'pivot', 1)], 100, loose).decision).toBe('suspend');
+  });
+});
+
+describe('cluster evidence reaches firm members only', () => {
+  const link = (over: Partial<AccountLink>): AccountLink =>
+    ({ maxFamilies: { content: 0, infra: 0, timing: 0, signup: 0 }, degree: 1, libraryScore: 0, ...over }) as AccountLink;
+
+  test('one weak edge is not membership; a strong link or two edges are', () => {
+    expect(isFirmMember(link({ maxFamilies: { content: 0, infra: 0, timing: 0.4, signup: 0 } }), cfg)).toBe(false);
+    expect(isFirmMember(link({ maxFamilies: { content: 0.9, infra: 0, timing: 0, signup: 0 } }), cfg)).toBe(true);
+    expect(isFirmMember(link({ degree: 2 }), cfg)).toBe(true);
+  });
+});
