@@ -6,6 +6,7 @@
  *
  * Organic kinds and campaign names are whatever the labels say: nothing here lists them.
  */
+import { DEFAULT_DETECTION_CONFIG, SIGNALS } from '../src/detect/config';
 import type { ReplayReport } from '../src/shared/contract';
 import type { RunMetrics } from './eval';
 
@@ -49,7 +50,28 @@ export interface WorldScore {
   mixedClusters: number;
   clusters: number;
   reasons: ReasonCounts;
+  /** Per organic kind and per campaign: which signals were strong (empty without a replay report). */
+  signals: SignalCounts;
 }
+
+/** The group of an account that sent traffic: an organic kind or a campaign. */
+export interface Group {
+  side: 'organic' | 'campaign';
+  name: string;
+}
+
+/** Accounts of one group that sent traffic, and per signal how many of them had it strong. */
+export interface GroupSignals {
+  n: number;
+  strong: Record<string, number>;
+}
+
+export interface SignalCounts {
+  organic: Record<string, GroupSignals>;
+  campaigns: Record<string, GroupSignals>;
+}
+
+const noSignals = (): SignalCounts => ({ organic: {}, campaigns: {} });
 
 export const worldName = (w: Pick<WorldScore, 'seed' | 'variant'>): string => `${w.variant} s${w.seed}`;
 
@@ -99,10 +121,50 @@ export function mergeReasons(all: ReasonCounts[]): ReasonCounts {
   return out;
 }
 
+/** A signal counts as strong at this strength: it then makes the account at least `monitor`, so it is in the report. */
+export const STRONG_SIGNAL = DEFAULT_DETECTION_CONFIG.decisions.strongSignal;
+
+/** The signals of one report account's `reasonDetails` at or above `strong`, each once. */
+export function strongSignalsOf(a: { reasonDetails?: unknown; [extra: string]: unknown }, strong = STRONG_SIGNAL): string[] {
+  const details: unknown[] = Array.isArray(a.reasonDetails) ? a.reasonDetails : [];
+  const out = new Set<string>();
+  for (const d of details) {
+    const r = d as { signal?: unknown; strength?: unknown } | null;
+    if (r && typeof r.signal === 'string' && typeof r.strength === 'number' && r.strength >= strong) out.add(r.signal);
+  }
+  return [...out];
+}
+
+/** The organic kind of an account (null: a campaign account, or no traffic), for organicReasons. */
+export const kindFrom =
+  (groupOf: (accountId: string) => Group | null) =>
+  (accountId: string): string | null => {
+    const g = groupOf(accountId);
+    return g?.side === 'organic' ? g.name : null;
+  };
+
+/**
+ * Per organic kind and per campaign: of the accounts `ids` that `groupOf` places (null: no traffic), how many
+ * had each signal strong. An account absent from the report had no strong signal.
+ */
+export function signalCounts(report: Pick<ReplayReport, 'accounts'>, ids: Iterable<string>, groupOf: (accountId: string) => Group | null, strong = STRONG_SIGNAL): SignalCounts {
+  const byId = new Map(report.accounts.map((a) => [a.accountId, a]));
+  const out = noSignals();
+  for (const id of ids) {
+    const g = groupOf(id);
+    if (g === null) continue;
+    const c = ((g.side === 'organic' ? out.organic : out.campaigns)[g.name] ??= { n: 0, strong: {} });
+    c.n++;
+    const a = byId.get(id);
+    if (a) for (const sig of strongSignalsOf(a, strong)) c.strong[sig] = (c.strong[sig] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** A world scored by sim/eval.ts computeMetrics. */
 export function worldFromMetrics(
   m: RunMetrics,
-  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts },
+  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts; signals?: SignalCounts },
 ): WorldScore {
   const campaigns: WorldScore['campaigns'] = {};
   for (const [k, r] of Object.entries(m.recall)) if (k !== 'all') campaigns[k] = { ...r, latencyMedianMs: m.latency[k]?.median ?? null };
@@ -111,6 +173,7 @@ export function worldFromMetrics(
   return {
     ...w,
     reasons: w.reasons ?? {},
+    signals: w.signals ?? noSignals(),
     campaigns,
     organic,
     recall: { ...(m.recall.all ?? zero()) },
@@ -137,7 +200,7 @@ export interface ForeignScore {
 /** A world scored by score.mjs: its figures are taken as they are (totals are the sums of its breakdown). */
 export function worldFromForeign(
   s: ForeignScore,
-  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts },
+  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts; signals?: SignalCounts },
 ): WorldScore {
   const conv = (b: { accounts: number; review: number; suspend: number }): Counts => ({ n: b.accounts, review: b.review, suspend: b.suspend });
   const sum = (xs: Counts[]): Counts => xs.reduce((a, b) => ({ n: a.n + b.n, review: a.review + b.review, suspend: a.suspend + b.suspend }), zero());
@@ -149,6 +212,7 @@ export function worldFromForeign(
   return {
     ...w,
     reasons: w.reasons ?? {},
+    signals: w.signals ?? noSignals(),
     campaigns,
     organic,
     recall: sum(Object.values(campaigns)),
@@ -176,6 +240,7 @@ export function failedWorld(w: { seed: string; variant: string; mode: Mode; line
     mixedClusters: 0,
     clusters: 0,
     reasons: {},
+    signals: noSignals(),
   };
 }
 
@@ -561,4 +626,105 @@ export function renderReasons(rc: ReasonCounts, top = 5): string {
     }
   }
   return table(['organic kind (flagged, summed over worlds)', 'reasons', 'review', 'suspend', 'worlds'], rows);
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Per-signal false positives
+// ----------------------------------------------------------------------------------------------------------
+
+/** A rate of one named group (organic kind or campaign). */
+export type NamedAt = At & { name: string };
+
+export interface SignalWorst {
+  signal: string;
+  /** All organic accounts: the world with the highest share with the signal strong. */
+  organic: At | null;
+  /** The organic kind and world with the highest share (see `worseKind`). */
+  kind: NamedAt | null;
+  /** All campaign accounts: the world with the lowest share with the signal strong. */
+  campaigns: At | null;
+  /** The campaign whose lowest share over worlds is the highest. */
+  bestCampaign: NamedAt | null;
+}
+
+/** Accounts of the groups, and those with `signal` strong. */
+function groupTotal(groups: Record<string, GroupSignals>, signal: string): { count: number; n: number } {
+  let count = 0;
+  let n = 0;
+  for (const g of Object.values(groups)) {
+    count += g.strong[signal] ?? 0;
+    n += g.n;
+  }
+  return { count, n };
+}
+
+const rate = (count: number, n: number, world: string): At => ({ value: count / n, world, count, n });
+
+/**
+ * Is `a` a worse organic kind than `b`? Any account with the signal beats none; then kinds of at least
+ * kindMinAccounts accounts beat smaller ones (a share of 1/2 says little); then the higher share.
+ */
+export function worseKind(a: NamedAt, b: NamedAt | null): boolean {
+  if (b === null) return true;
+  const key = (x: NamedAt): number[] => [(x.count ?? 0) > 0 ? 1 : 0, (x.n ?? 0) >= TARGETS.kindMinAccounts ? 1 : 0, x.value];
+  const [ka, kb] = [key(a), key(b)];
+  const i = ka.findIndex((v, j) => v !== kb[j]);
+  return i !== -1 && ka[i] > kb[i];
+}
+
+/** Every signal the detector knows, then any other signal the worlds saw. */
+export function signalsSeen(worlds: readonly WorldScore[]): string[] {
+  const extra = new Set<string>();
+  for (const w of worlds) {
+    for (const g of [...Object.values(w.signals.organic), ...Object.values(w.signals.campaigns)]) {
+      for (const sig of Object.keys(g.strong)) if (!(SIGNALS as readonly string[]).includes(sig)) extra.add(sig);
+    }
+  }
+  return [...SIGNALS, ...[...extra].sort()];
+}
+
+/** Worst case of one signal over the worlds (failed worlds and worlds without accounts of a side are skipped). */
+export function signalWorst(worlds: readonly WorldScore[], signal: string): SignalWorst {
+  const out: SignalWorst = { signal, organic: null, kind: null, campaigns: null, bestCampaign: null };
+  const campaignMin = new Map<string, NamedAt>();
+  for (const w of worlds) {
+    if (w.error) continue;
+    const world = worldName(w);
+    const org = groupTotal(w.signals.organic, signal);
+    if (org.n > 0) out.organic = pick(out.organic, rate(org.count, org.n, world), 1);
+    const camp = groupTotal(w.signals.campaigns, signal);
+    if (camp.n > 0) out.campaigns = pick(out.campaigns, rate(camp.count, camp.n, world), -1);
+    for (const [name, g] of Object.entries(w.signals.organic).sort(([a], [b]) => a.localeCompare(b))) {
+      const k: NamedAt = { ...rate(g.strong[signal] ?? 0, g.n, world), name };
+      if (g.n > 0 && worseKind(k, out.kind)) out.kind = k;
+    }
+    for (const [name, g] of Object.entries(w.signals.campaigns)) {
+      if (g.n > 0) campaignMin.set(name, { ...pick(campaignMin.get(name) ?? null, rate(g.strong[signal] ?? 0, g.n, world), -1), name });
+    }
+  }
+  for (const c of [...campaignMin.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (out.bestCampaign === null || c.value > out.bestCampaign.value) out.bestCampaign = c;
+  }
+  return out;
+}
+
+/** A share, its counts and (unless it is the ideal value, where every world ties) its world. */
+const shareAt = (a: At, ideal: number): string => `${pct(a.count ?? 0, a.n ?? 0)} (${a.count}/${a.n}${a.value === ideal ? '' : `, ${a.world}`})`;
+const bold = (s: string, on: boolean): string => (on ? `**${s}**` : s);
+
+/** One row per signal, the worst organic share first; shares over the review budgets in bold. */
+export function renderSignals(worlds: readonly WorldScore[]): string {
+  const rows = signalsSeen(worlds).map((sig) => signalWorst(worlds, sig));
+  if (rows.every((r) => r.organic === null && r.campaigns === null)) return '_no replayed world_';
+  rows.sort((a, b) => (b.organic?.value ?? 0) - (a.organic?.value ?? 0));
+  return table(
+    ['signal', 'organic accounts with it strong (worst world)', 'worst organic kind', 'campaign accounts with it strong (min over worlds)', 'best-covered campaign (min over worlds)'],
+    rows.map((r) => [
+      r.signal,
+      r.organic ? bold(shareAt(r.organic, 0), r.organic.value > TARGETS.organicReviewRate) : 'n/a',
+      r.kind && r.kind.value > 0 ? bold(`${r.kind.name} ${shareAt(r.kind, 0)}`, r.kind.value > TARGETS.kindReviewRate && (r.kind.n ?? 0) >= TARGETS.kindMinAccounts) : 'none',
+      r.campaigns ? shareAt(r.campaigns, 1) : 'n/a',
+      r.bestCampaign && r.bestCampaign.value > 0 ? `${r.bestCampaign.name} ${shareAt(r.bestCampaign, 1)}` : 'none',
+    ]),
+  );
 }

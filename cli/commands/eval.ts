@@ -9,17 +9,23 @@ import { simulate } from '../../sim';
 import { LogScan, addRecord, computeMetrics, emptyScan, inferNewModel, scanLogs, volumeBaseline } from '../../sim/eval';
 import {
   ForeignScore,
+  Group,
   MODES,
   Mode,
+  STRONG_SIGNAL,
+  TARGETS,
   WorldScore,
   checkTargets,
   failedWorld,
+  kindFrom,
   mergeReasons,
   organicReasons,
   renderReasons,
+  renderSignals,
   renderTargets,
   renderWorlds,
   renderWorst,
+  signalCounts,
   worldFromForeign,
   worldFromMetrics,
   worldName,
@@ -209,9 +215,10 @@ function loadDataWorld(dir: string, log: (s: string) => void): Promise<SimWorld>
 /** Replays of one simulator world (with usage, logs only) and the volume baseline, scored with sim/eval.ts. */
 async function scoreSimWorld(o: EvalOptions, pool: Pool, w: SimWorld, log: (s: string) => void): Promise<WorldScore[]> {
   const base = { seed: w.seed, variant: w.variant, lines: w.scan.lines };
-  const kindOf = (id: string): string | null => {
+  const groupOf = (id: string): Group | null => {
     const l = w.labels[id];
-    return l && l.kind === 'organic' && w.scan.firstSeen.has(id) ? String(l.type) : null;
+    if (!l || !w.scan.firstSeen.has(id)) return null;
+    return l.kind === 'organic' ? { side: 'organic', name: String(l.type) } : { side: 'campaign', name: String(l.campaign ?? l.type) };
   };
   const vol = volumeBaseline(w.scan, o.volumeLimit);
   const volScore = worldFromMetrics(computeMetrics(w.labels, vol, w.scan, w.newModel), { ...base, mode: 'volume baseline', replaySeconds: null });
@@ -223,7 +230,8 @@ async function scoreSimWorld(o: EvalOptions, pool: Pool, w: SimWorld, log: (s: s
     log(`${worldName(w)} ${mode}: ${r.error ?? `replay done in ${r.seconds.toFixed(1)}s`}`);
     if (!r.report) return failedWorld({ ...base, mode, replaySeconds: r.seconds }, r.error ?? 'no report');
     const m = computeMetrics(w.labels, r.report, w.scan, w.newModel);
-    return worldFromMetrics(m, { ...base, mode, replaySeconds: r.seconds, reasons: organicReasons(r.report, kindOf, worldName(w)) });
+    const reasons = organicReasons(r.report, kindFrom(groupOf), worldName(w));
+    return worldFromMetrics(m, { ...base, mode, replaySeconds: r.seconds, reasons, signals: signalCounts(r.report, Object.keys(w.labels), groupOf) });
   };
   const modes: Mode[] = o.logsOnly ? ['logs+usage', 'logs only'] : ['logs+usage'];
   return [...(await Promise.all(modes.map(replay))), volScore];
@@ -284,9 +292,11 @@ async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: s
   });
   if ('error' in gen) return fail(gen.error);
   const { lines, truth } = gen;
-  const kindOf = (id: string): string | null => {
+  const groupOf = (id: string): Group | null => {
     const l = truth.accounts[id];
-    return l && l.startsWith('organic:') && truth.stats[id] ? l.slice('organic:'.length) : null;
+    if (!l || !truth.stats[id]) return null;
+    if (l.startsWith('organic:')) return { side: 'organic', name: l.slice('organic:'.length) };
+    return l.startsWith('campaign:') ? { side: 'campaign', name: l.slice('campaign:'.length) } : null;
   };
   const one = async (mode: Mode): Promise<WorldScore> => {
     const report = path.join(out, mode === 'logs+usage' ? 'report.json' : 'report-logs-only.json');
@@ -308,7 +318,8 @@ async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: s
       }
       fs.writeFileSync(report.replace(/\.json$/, '.score.json'), `${JSON.stringify(score)}\n`);
       log(`${name} ${mode}: replay done in ${r.seconds.toFixed(1)}s`);
-      return worldFromForeign(score, { ...base, replaySeconds: r.seconds, reasons: organicReasons(r.report, kindOf, name) });
+      const reasons = organicReasons(r.report, kindFrom(groupOf), name);
+      return worldFromForeign(score, { ...base, replaySeconds: r.seconds, reasons, signals: signalCounts(r.report, Object.keys(truth.accounts), groupOf) });
     });
   };
   return Promise.all(modes.map(one));
@@ -447,7 +458,7 @@ function renderResults(a: {
   const overlap = a.seeds.filter((s) => a.tuneSeeds.includes(s));
   const source = a.foreignDir
     ? `Traffic from the independent validation generator \`../shared/validation/foreign-traffic.mjs\` (scale ${o.foreignScale}), not the project ` +
-      'simulator; every figure below (except the reason breakdown) is the output of its own `score.mjs`, unmodified. ' +
+      'simulator; every figure below (except the reason and signal breakdowns, read from the replay report) is the output of its own `score.mjs`, unmodified. ' +
       'Its "mixed clusters" counts every cluster with more than one label (organic kinds or campaigns).'
     : o.data
       ? `Traffic read from an existing directory (\`--data\`).`
@@ -492,6 +503,21 @@ function renderResults(a: {
       "Reason combinations from the report's `accounts[].reasons`, per organic kind, summed over worlds (an account counts once per world).",
       '',
       renderReasons(mergeReasons(worlds.filter((w) => w.mode === mode).map((w) => w.reasons))),
+      '',
+    );
+  }
+  for (const mode of modes.filter((m) => m !== 'volume baseline')) {
+    parts.push(
+      `## Signals strong on organic accounts (${mode === 'logs+usage' ? 'logs + usage' : 'logs only'})`,
+      '',
+      `Per signal, the accounts whose report \`reasonDetails\` give it a strength of at least ${STRONG_SIGNAL} (strong: the account is at ` +
+        'least monitored, whatever the other signals say). Organic: the world with the highest share, and the organic kind and world with the ' +
+        `highest share (kinds of at least ${TARGETS.kindMinAccounts} accounts first). Campaign: the world with the lowest share, and the ` +
+        'campaign covered best in its worst world. Bold: above the review budget (' +
+        `${TARGETS.organicReviewRate * 100}% of organic accounts, ${TARGETS.kindReviewRate * 100}% of a kind). The details are those of the ` +
+        "account's highest decision; a signal in shadow mode counts only where another signal put the account in the report.",
+      '',
+      renderSignals(worlds.filter((w) => w.mode === mode)),
       '',
     );
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_DETECTION_CONFIG, SIGNALS } from '../../src/detect/config';
 import type { ReplayReport } from '../../src/shared/contract';
 import { computeMetrics, emptyScan, addRecord } from '../../sim/eval';
 import {
@@ -5,11 +6,19 @@ import {
   WorldScore,
   checkTargets,
   failedWorld,
+  Group,
+  kindFrom,
   kindsOverRate,
   mergeReasons,
   organicReasons,
   reasonCombo,
+  signalCounts,
+  signalWorst,
+  STRONG_SIGNAL,
+  strongSignalsOf,
+  worseKind,
   renderReasons,
+  renderSignals,
   renderTargets,
   renderWorlds,
   renderWorst,
@@ -37,6 +46,7 @@ function world(p: Partial<WorldScore> & Pick<WorldScore, 'seed' | 'variant'>): W
     mixedClusters: 0,
     clusters: 2,
     reasons: {},
+    signals: { organic: {}, campaigns: {} },
     ...p,
   };
 }
@@ -281,5 +291,102 @@ describe('rendering', () => {
     expect(wt[2]).toContain('| base s101 | logs+usage | 1,000 | 100.0% / 100.0% (n=10) | 0 / 0 of 100 (0.0%) | 30m / 1.0h | n/a | 0 / 2 | 1.0s |');
     expect(wt[3]).toContain('**failed**: boom');
     for (const l of wt) expect(cols(l)).toBe(cols(wt[0]));
+  });
+});
+
+describe('per-signal false positives', () => {
+  const d = (signal: string, strength: number, shadow = false) => ({ signal, family: 'content', strength, value: 1, baseline: 0, text: '', shadow });
+  const acc = (accountId: string, details: unknown[]) => ({ accountId, decision: 'monitor' as const, score: 0.4, reasons: [], clusterId: null, firstFlaggedAt: null, reasonDetails: details });
+  const groups: Record<string, Group> = {
+    o1: { side: 'organic', name: 'dev-team' },
+    o2: { side: 'organic', name: 'dev-team' },
+    o3: { side: 'organic', name: 'casual' },
+    c1: { side: 'campaign', name: 'cot' },
+    c2: { side: 'campaign', name: 'cot' },
+  };
+  const report: Pick<ReplayReport, 'accounts'> = {
+    accounts: [
+      acc('o1', [d('round-the-clock', 0.6), d('round-the-clock', 0.9), d('shared-templates', 0.59)]),
+      acc('o3', [d('shared-templates', 0.8, true)]),
+      acc('c1', [d('cot-elicitation', 1), d('round-the-clock', 0.7)]),
+      acc('c2', [d('cot-elicitation', 0.9)]),
+      acc('stranger', [d('cot-elicitation', 1)]),
+    ],
+  };
+  const ids = [...Object.keys(groups), 'silent'];
+  const groupOf = (id: string) => groups[id] ?? null;
+
+  test('the strong threshold is the detector\'s own', () => {
+    expect(STRONG_SIGNAL).toBe(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
+  });
+
+  test('strong signals of one account: at or above the threshold, each once, shadow included; malformed details ignored', () => {
+    expect(strongSignalsOf(report.accounts[0])).toEqual(['round-the-clock']);
+    expect(strongSignalsOf(report.accounts[1])).toEqual(['shared-templates']);
+    expect(strongSignalsOf({ reasonDetails: [null, { signal: 'x' }, { strength: 1 }] })).toEqual([]);
+    expect(strongSignalsOf({})).toEqual([]);
+  });
+
+  test('counts per organic kind and per campaign; accounts absent from the report count in the denominator only', () => {
+    expect(signalCounts(report, ids, groupOf)).toEqual({
+      organic: { 'dev-team': { n: 2, strong: { 'round-the-clock': 1 } }, casual: { n: 1, strong: { 'shared-templates': 1 } } },
+      campaigns: { cot: { n: 2, strong: { 'cot-elicitation': 2, 'round-the-clock': 1 } } },
+    });
+    expect(kindFrom(groupOf)('o1')).toBe('dev-team');
+    expect(kindFrom(groupOf)('c1')).toBeNull();
+    expect(kindFrom(groupOf)('silent')).toBeNull();
+  });
+
+  const sw = (seed: string, organic: Record<string, [number, number]>, campaigns: Record<string, [number, number]>, sig = 'round-the-clock') => {
+    const g = (x: Record<string, [number, number]>) => Object.fromEntries(Object.entries(x).map(([k, [count, n]]) => [k, { n, strong: count ? { [sig]: count } : {} }]));
+    return world({ seed, variant: 'base', signals: { organic: g(organic), campaigns: g(campaigns) } });
+  };
+
+  test('worst world over all organic accounts, lowest campaign share, best-covered campaign', () => {
+    const w1 = sw('1', { big: [2, 100], tiny: [0, 2] }, { a: [10, 10], b: [1, 10] });
+    const w2 = sw('2', { big: [5, 100], tiny: [1, 2] }, { a: [9, 10], b: [10, 10] });
+    const w = signalWorst([w1, w2], 'round-the-clock');
+    expect(w.organic).toMatchObject({ value: 6 / 102, world: 'base s2', count: 6, n: 102 });
+    expect(w.campaigns).toMatchObject({ value: 11 / 20, world: 'base s1' });
+    expect(w.bestCampaign).toMatchObject({ name: 'a', value: 0.9, world: 'base s2' });
+    // a kind of at least kindMinAccounts accounts wins over a higher share in a tiny kind
+    expect(w.kind).toMatchObject({ name: 'big', value: 0.05, world: 'base s2' });
+    const none = signalWorst([w1, w2], 'model-pivot');
+    expect(none.organic).toMatchObject({ value: 0, world: 'base s1' });
+    expect(none.kind).toMatchObject({ value: 0 });
+    expect(none.bestCampaign).toMatchObject({ name: 'a', value: 0 });
+  });
+
+  test('worseKind: any hit beats none, then kinds large enough, then the share', () => {
+    const k = (count: number, n: number) => ({ name: 'k', world: 'w', value: count / n, count, n });
+    expect(worseKind(k(1, 2), k(0, 100))).toBe(true);
+    expect(worseKind(k(1, 2), k(1, 100))).toBe(false);
+    expect(worseKind(k(5, 100), k(1, 100))).toBe(true);
+    expect(worseKind(k(1, 100), k(1, 100))).toBe(false); // ties keep the first
+    expect(worseKind(k(0, 1), null)).toBe(true);
+  });
+
+  test('failed worlds and worlds without a side are skipped', () => {
+    const f = failedWorld({ seed: '9', variant: 'base', mode: 'logs+usage', lines: 5, replaySeconds: 1 }, 'boom');
+    const onlyOrganic = sw('3', { big: [1, 50] }, {});
+    const w = signalWorst([f, onlyOrganic], 'round-the-clock');
+    expect(w.organic).toMatchObject({ world: 'base s3' });
+    expect(w.campaigns).toBeNull();
+    expect(w.bestCampaign).toBeNull();
+  });
+
+  test('renders one row per known signal, worst organic share first, over-budget shares in bold', () => {
+    const w1 = sw('1', { big: [3, 50], tiny: [0, 2] }, { a: [10, 10] });
+    const md = renderSignals([w1, sw('2', { big: [0, 50] }, { a: [8, 10] }, 'cot-elicitation')]);
+    const lines = md.split('\n');
+    expect(lines[0]).toBe(
+      '| signal | organic accounts with it strong (worst world) | worst organic kind | campaign accounts with it strong (min over worlds) | best-covered campaign (min over worlds) |',
+    );
+    expect(lines[2]).toBe('| round-the-clock | **5.8% (3/52, base s1)** | **big 6.0% (3/50, base s1)** | 0.0% (0/10, base s2) | none |');
+    expect(md).toContain('| cot-elicitation | 0.0% (0/52) | none | 0.0% (0/10, base s1) | none |');
+    expect(lines).toHaveLength(2 + SIGNALS.length);
+    for (const l of lines) expect(l.split('|').length).toBe(lines[0].split('|').length);
+    const f = failedWorld({ seed: '9', variant: 'base', mode: 'logs+usage', lines: 5, replaySeconds: 1 }, 'boom');
+    expect(renderSignals([f])).toContain('no replayed world');
   });
 });
