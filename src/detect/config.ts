@@ -154,8 +154,10 @@ export interface PivotConfig {
   /** Minimum requests of the account/cluster in the horizon, and before the model appeared (established traffic). */
   minRequests: number;
   minPriorRequests: number;
-  /** Minimum cluster size for a cluster-level pivot. */
+  /** Minimum cluster size for a cluster-level pivot (and of a group of movers inside a cluster). */
   minClusterSize: number;
+  /** Movers inside a cluster form a group when their first use of the model is within this long of each other (ms). */
+  groupWindowMs: number;
   /** A model first seen within this long of the start of observation may predate it: not treated as new. */
   minHistoryMs: number;
   /** How long after the horizon a pivot stays reported (ms). */
@@ -192,14 +194,11 @@ export interface ThresholdConfig {
   /** Strength cap of long outputs (below `strongSignal`: support, never an abuse point). */
   outputCap: number;
   /**
-   * Fleet sign-ups: a cluster whose members were created within `fleetWindowMs` of each other. The share of
-   * members in the densest such window starts / saturates the signal at these values, provided the rest of the
-   * population created in that window is at most `fleetMaxPopulationShare` and the members' median age is at most
-   * `fleetMaxAgeMs` (a team onboarded together years ago is not a fresh fleet).
+   * Fleet sign-ups: groups of a cluster's members created within `fleetWindowMs` of each other, provided the
+   * unlinked population created in that window is at most `fleetMaxPopulationShare` and the group's median age is
+   * at most `fleetMaxAgeMs` (a team onboarded together years ago is not a fresh fleet).
    */
   fleetWindowMs: number;
-  fleetMinShare: number;
-  fleetFullShare: number;
   fleetMaxPopulationShare: number;
   fleetMaxAgeMs: number;
   /**
@@ -208,7 +207,10 @@ export interface ThresholdConfig {
    */
   fleetMinDutyCycle: number;
   fleetMinHistoryMs: number;
-  /** ... and the chance of so many members in one window, drawn from the background, is at most 10^this. */
+  /**
+   * ... and the chance of so many members in one window, drawn from the background, is at most 10^this (the
+   * signal is full strength 4 orders of magnitude below).
+   */
   fleetMaxLog10P: number;
   /** 429 share for the rate-limited signal. */
   rateLimitedShare: number;
@@ -339,6 +341,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minRequests: 10,
     minPriorRequests: 10,
     minClusterSize: 3,
+    groupWindowMs: 6 * 3_600_000,
     minHistoryMs: 6 * 3_600_000,
     reportForMs: 7 * 24 * 3_600_000,
     minActiveRequests: 5,
@@ -355,13 +358,11 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     outputMinRequests: 20,
     outputCap: 0.4,
     fleetWindowMs: 7 * 24 * 3_600_000,
-    fleetMinShare: 0.3,
-    fleetFullShare: 0.5,
     fleetMaxPopulationShare: 0.2,
     fleetMaxAgeMs: 60 * 24 * 3_600_000,
     fleetMaxLog10P: -6,
-    fleetMinDutyCycle: 0.6,
-    fleetMinHistoryMs: 24 * 3_600_000,
+    fleetMinDutyCycle: 0.75,
+    fleetMinHistoryMs: 6 * 3_600_000,
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
     minRequests: 5,

@@ -200,8 +200,8 @@ function clusterContexts(
     let intent = 0;
     let out = 0;
     let outN = 0;
-    const members: number[] = [];
-    const duty: number[] = [];
+    const members: { id: string; createdAt: number }[] = [];
+    const duty = new Map<string, number>();
     let cot = 0;
     for (const id of c.accountIds) {
       const p = profileById.get(id);
@@ -217,11 +217,11 @@ function clusterContexts(
         out += p.respBytes;
         outN += p.respBytesN;
       }
-      if (p.createdAt !== null) members.push(p.createdAt);
+      if (p.createdAt !== null) members.push({ id, createdAt: p.createdAt });
       // Hours active since the account's first request, up to now (a finished event's burst is not a duty cycle),
       // for members observed long enough for it to mean something (a cohort's first evening is not a routine).
       const observedMs = f ? now - f.firstTs : 0;
-      if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.push(f.activeHours / Math.ceil(observedMs / 3_600_000));
+      if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.set(id, f.activeHours / Math.ceil(observedMs / 3_600_000));
     }
     contexts.set(c.clusterId, {
       cluster: c,
@@ -230,7 +230,7 @@ function clusterContexts(
       meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
       pivot: pivots.get(c.clusterId),
       cotPerAccountDay: c.accountIds.length ? cot / c.accountIds.length : 0,
-      fleet: duty.length >= config.linkage.minClusterSize ? fleetSignups(members, created, now, config, median(duty) ?? 0) : null,
+      fleet: fleetSignups(members, created, now, config, duty),
     });
   }
   return contexts;
@@ -268,34 +268,53 @@ function lowerBound(a: number[], x: number): number {
 }
 
 /**
- * The densest `fleetWindowMs` window of the members' creation times, against the unlinked population created
- * in the same window (the null model: members drawn from the population would mostly fall outside it). Null
- * unless the cluster is concentrated there and the rest of the population is not, the members are young, and
- * they run machine-like: the median member active in at least `fleetMinDutyCycle` of the hours since its first
- * request (a class or bootcamp cohort signs up together too, but is active in class hours).
+ * Groups of members created within `fleetWindowMs` of each other, against the unlinked population created in the
+ * same window (the null model: members drawn from the population would mostly fall outside it). Windows are taken
+ * densest first and their members removed, so one cluster can hold several fleets (two sign-up waves, two fleets
+ * of one operator). A group counts when it has at least `minClusterSize` members, its binomial tail is at most
+ * 10^`fleetMaxLog10P`, its members are young, and they run machine-like: at least `minClusterSize` of them observed
+ * for `fleetMinHistoryMs`, their median active in at least `fleetMinDutyCycle` of the hours since its first request
+ * (`duty`; a class or bootcamp cohort signs up together too, but is active in class hours).
  */
-export function fleetSignups(members: number[], population: number[], now: number, config: DetectionConfig, dutyCycle: number): FleetSignups | null {
+export function fleetSignups(
+  members: { id: string; createdAt: number }[],
+  population: number[],
+  now: number,
+  config: DetectionConfig,
+  duty: Map<string, number>,
+): FleetSignups | null {
   const t = config.thresholds;
-  if (members.length < config.linkage.minClusterSize || dutyCycle < t.fleetMinDutyCycle) return null;
-  const m = [...members].sort((a, b) => a - b);
-  let best = 0;
-  let bestStart = 0;
-  for (let i = 0, j = 0; j < m.length; j++) {
-    while (m[j] - m[i] > t.fleetWindowMs) i++;
-    if (j - i + 1 > best) {
-      best = j - i + 1;
-      bestStart = m[i];
+  const min = config.linkage.minClusterSize;
+  if (members.length < min) return null;
+  let rest = [...members].sort((a, b) => a.createdAt - b.createdAt);
+  const groups: FleetSignups['groups'] = [];
+  while (rest.length >= min) {
+    let best = 0;
+    let bestAt = 0;
+    for (let i = 0, j = 0; j < rest.length; j++) {
+      while (rest[j].createdAt - rest[i].createdAt > t.fleetWindowMs) i++;
+      if (j - i + 1 > best) {
+        best = j - i + 1;
+        bestAt = i;
+      }
     }
+    if (best < min) break;
+    const group = rest.slice(bestAt, bestAt + best);
+    rest = [...rest.slice(0, bestAt), ...rest.slice(bestAt + best)];
+    const start = group[0].createdAt;
+    const inPopulation = lowerBound(population, start + t.fleetWindowMs + 1) - lowerBound(population, start);
+    // Laplace-smoothed, so that an empty background does not make any pair of sign-ups look impossible.
+    const populationShare = (inPopulation + 1) / (population.length + 2);
+    const medianAgeMs = Math.max(0, now - group[group.length >> 1].createdAt);
+    // The window was chosen after looking: demand a very small binomial tail, not just a high share.
+    const log10P = binomialTailLog10(members.length, best, populationShare);
+    if (populationShare > t.fleetMaxPopulationShare || medianAgeMs > t.fleetMaxAgeMs || log10P > t.fleetMaxLog10P) continue;
+    const observed = group.map((g) => duty.get(g.id)).filter((x): x is number => x !== undefined);
+    const dutyCycle = observed.length >= min ? median(observed)! : 0;
+    if (dutyCycle < t.fleetMinDutyCycle) continue;
+    groups.push({ accountIds: group.map((g) => g.id), windowStart: start, populationShare, log10P, medianAgeMs, dutyCycle });
   }
-  if (best / m.length < t.fleetMinShare) return null;
-  const inPopulation = lowerBound(population, bestStart + t.fleetWindowMs + 1) - lowerBound(population, bestStart);
-  // Laplace-smoothed, so that an empty background does not make any pair of sign-ups look impossible.
-  const populationShare = (inPopulation + 1) / (population.length + 2);
-  const medianAgeMs = Math.max(0, now - m[m.length >> 1]);
-  if (populationShare > t.fleetMaxPopulationShare || medianAgeMs > t.fleetMaxAgeMs) return null;
-  // The densest window was chosen after looking: demand a very small binomial tail, not just a high share.
-  if (binomialTailLog10(m.length, best, populationShare) > t.fleetMaxLog10P) return null;
-  return { known: m.length, inWindow: best, populationShare, windowMs: t.fleetWindowMs, medianAgeMs, dutyCycle, windowStart: bestStart };
+  return groups.length ? { known: members.length, windowMs: t.fleetWindowMs, groups } : null;
 }
 
 export function decisionRank(d: Decision): number {

@@ -47,6 +47,45 @@ export interface ClusterPivot {
   membersMoved: number;
   members: number;
   firstSeen: number;
+  /**
+   * Null when the cluster as a whole pivoted. Otherwise the accounts of a group inside it that moved together
+   * (a cluster that also holds members that did not move, e.g. two fleets of one operator): only they pivoted.
+   */
+  movers: string[] | null;
+}
+
+/**
+ * The largest group of a cluster's movers whose first use of the model falls within `groupWindowMs` of each other:
+ * at least `minClusterSize` of them, moving at least `minShare` of their traffic. Accounts that move on their
+ * own schedule (a team's early adopters) do not form one; a fleet switched by one operator does.
+ */
+function moverGroup(
+  clusterId: string,
+  movers: { id: string; m: number; n: number; at: number }[],
+  members: number,
+  model: string,
+  baseline: number,
+  floor: number,
+  firstSeen: number,
+  cfg: PivotConfig,
+): ClusterPivot | null {
+  if (movers.length < cfg.minClusterSize) return null;
+  const sorted = [...movers].sort((a, b) => a.at - b.at);
+  let best: typeof sorted = [];
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j].at - sorted[i].at > cfg.groupWindowMs) i++;
+    if (j - i + 1 > best.length) best = sorted.slice(i, j + 1);
+  }
+  if (best.length < cfg.minClusterSize) return null;
+  let m = 0;
+  let n = 0;
+  for (const x of best) {
+    m += x.m;
+    n += x.n;
+  }
+  const share = n > 0 ? m / n : 0;
+  if (share < cfg.minShare || share < cfg.minLift * floor) return null;
+  return { clusterId, model, share, baseline, membersMoved: best.length, members, firstSeen, movers: best.map((x) => x.id) };
 }
 
 export interface PivotResult {
@@ -124,17 +163,22 @@ export function detectPivots(
     });
     if (medianShare > cfg.maxPopulationShare) continue; // everyone moved: a normal release, nothing stands out
     const floor = Math.max(medianShare, 0.01);
-    const byCluster = new Map<string, { m: number; n: number; prior: number; moved: number; members: number }>();
+    const firstUse = new Map<string, number>();
+    for (const p of profiles) if (p.modelFirstUse[model] !== undefined) firstUse.set(p.accountId, p.modelFirstUse[model]);
+    const byCluster = new Map<string, { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }>();
     for (const [accountId, u] of usage) {
       const share = u.m / u.n;
       const cid = clusterOf(accountId);
       if (cid) {
-        const c = byCluster.get(cid) ?? { m: 0, n: 0, prior: 0, moved: 0, members: 0 };
+        const c = byCluster.get(cid) ?? { m: 0, n: 0, prior: 0, moved: 0, members: 0, movers: [] };
         c.m += u.m;
         c.n += u.n;
         c.prior += u.prior;
         c.members++;
-        if (u.prior > 0 && share >= cfg.minShare) c.moved++;
+        if (u.prior > 0 && share >= cfg.minShare) {
+          c.moved++;
+          c.movers.push({ id: accountId, m: u.m, n: u.n, at: firstUse.get(accountId) ?? from });
+        }
         byCluster.set(cid, c);
       }
       if (u.n < cfg.minRequests || u.prior < cfg.minPriorRequests) continue;
@@ -147,11 +191,14 @@ export function detectPivots(
     for (const [clusterId, c] of byCluster) {
       if (c.members < cfg.minClusterSize || c.n < cfg.minRequests || c.prior < cfg.minPriorRequests) continue;
       const share = c.m / c.n;
-      if (share < cfg.minShare || share < cfg.minLift * floor || c.moved < c.members * 0.5) continue;
-      const prev = clusters.get(clusterId);
-      if (!prev || share > prev.share) {
-        clusters.set(clusterId, { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen });
+      let pivot: ClusterPivot | null = null;
+      if (share >= cfg.minShare && share >= cfg.minLift * floor && c.moved >= c.members * 0.5) {
+        pivot = { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen, movers: null };
+      } else {
+        pivot = moverGroup(clusterId, c.movers, c.members, model, medianShare, floor, firstSeen, cfg);
       }
+      const prev = clusters.get(clusterId);
+      if (pivot && (!prev || pivot.share > prev.share)) clusters.set(clusterId, pivot);
     }
   }
   return { models, accounts, clusters };

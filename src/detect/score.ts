@@ -87,18 +87,22 @@ export interface ClusterContext {
 
 /** A cluster whose members were created within a short window, compared with the rest of the population. */
 export interface FleetSignups {
-  /** Members with a known creation time, and those created inside the densest window. */
+  /** Members with a known creation time. */
   known: number;
-  inWindow: number;
-  /** Share of the OTHER accounts of the population created in the same window (the null model). */
-  populationShare: number;
   windowMs: number;
-  /** Median member age at evaluation (ms). */
-  medianAgeMs: number;
-  /** Median member's share of hours active since its first request. */
-  dutyCycle: number;
-  /** Start of the densest sign-up window (ms): members created in [windowStart, windowStart + windowMs] count. */
-  windowStart: number;
+  /** Groups of members created within `windowMs` of each other, far beyond the unlinked background. */
+  groups: {
+    accountIds: string[];
+    windowStart: number;
+    /** Share of the unlinked population created in the same window (the null model). */
+    populationShare: number;
+    /** log10 of the chance of so many members in the window, drawn from the background. */
+    log10P: number;
+    /** Median age of the group's accounts at evaluation (ms). */
+    medianAgeMs: number;
+    /** Median member's share of hours active since its first request (members observed long enough). */
+    dutyCycle: number;
+  }[];
 }
 
 function ramp(x: number, start: number, full: number): number {
@@ -131,10 +135,9 @@ export function accountSignals(
   // or several edges): one chance edge must not hand a customer a campaign's evidence.
   const member = link && cluster && isFirmMember(link, cfg) ? cluster : undefined;
   extractionSignals(f, member, base, cfg, push);
-  pivotSignal(member, pivot, cfg, push);
-  if (member?.fleet && f.createdAt !== null && f.createdAt >= member.fleet.windowStart && f.createdAt <= member.fleet.windowStart + member.fleet.windowMs) {
-    fleetSignal(member, cfg, push);
-  }
+  pivotSignal(f, member, pivot, cfg, push);
+  const group = member?.fleet?.groups.find((g) => g.accountIds.includes(f.accountId));
+  if (group) fleetSignal(member!, group, cfg, push);
   // Client rotation: one account presenting many user agents, or hopping across networks request after request,
   // is hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
   // thousands of requests, a VPN user, a phone behind a carrier NAT (one /16) does not reach these rates.
@@ -273,8 +276,8 @@ export function wilsonLower(p: number, n: number, z = 1.96): number {
   return Math.max(0, (centre - margin) / (1 + z2 / n));
 }
 
-function pivotSignal(cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
-  if (cluster?.pivot) {
+function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
+  if (cluster?.pivot && (cluster.pivot.movers === null || cluster.pivot.movers.includes(f.accountId))) {
     const p = cluster.pivot;
     // A cluster that keeps part of its traffic on the old models (an evaluator comparing them) is weaker
     // evidence than one that abandoned them (a distiller wants only the new model's outputs).
@@ -285,7 +288,7 @@ function pivotSignal(cluster: ClusterContext | undefined, pivot: AccountPivot | 
       Math.max(s, 0.3),
       Number(p.share.toFixed(3)),
       Number(p.baseline.toFixed(3)),
-      `cluster ${p.clusterId} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
+      `${p.movers ? `a group of ${p.membersMoved} of the ${p.members} members of cluster ${p.clusterId} that switched together` : `cluster ${p.clusterId}`} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
     );
   } else if (pivot) {
     push(
@@ -299,16 +302,16 @@ function pivotSignal(cluster: ClusterContext | undefined, pivot: AccountPivot | 
   }
 }
 
-function fleetSignal(cluster: ClusterContext, cfg: DetectionConfig, push: Push): void {
+function fleetSignal(cluster: ClusterContext, group: FleetSignups['groups'][number], cfg: DetectionConfig, push: Push): void {
   const fl = cluster.fleet!;
-  const share = fl.inWindow / Math.max(1, fl.known);
+  const surprise = -group.log10P;
   push(
     'signup-burst',
     'fleet',
-    ramp(share, cfg.thresholds.fleetMinShare, cfg.thresholds.fleetFullShare),
-    Number(share.toFixed(3)),
-    Number(fl.populationShare.toFixed(4)),
-    `${fl.inWindow} of ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(fl.medianAgeMs)}) and run in ${pct(fl.dutyCycle)} of the hours since they started, while ${pct(fl.populationShare)} of the other accounts were created in that window`,
+    ramp(surprise, -cfg.thresholds.fleetMaxLog10P - 1, -cfg.thresholds.fleetMaxLog10P + 3),
+    group.accountIds.length,
+    Number(group.populationShare.toFixed(4)),
+    `${group.accountIds.length} of the ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(group.medianAgeMs)}) and run in ${pct(group.dutyCycle)} of the hours since they started, while ${pct(group.populationShare)} of the unlinked accounts were created in that window (chance 1e${Math.round(group.log10P)})`,
   );
 }
 

@@ -12,20 +12,32 @@ describe('fleet sign-ups against the unlinked background', () => {
   const now = Date.UTC(2026, 10, 9);
   const background = Array.from({ length: 900 }, (_, i) => now - (i + 1) * DAY * 0.8); // one sign-up every ~19 h, for two years
 
+  const accounts = (times: number[]) => times.map((createdAt, i) => ({ id: `a${i}`, createdAt }));
+  const duty = (n: number, d: number) => new Map(Array.from({ length: n }, (_, i) => [`a${i}`, d] as [string, number]));
+
   test('a young cluster created within days, running machine-like, is a fleet', () => {
-    const members = Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000);
-    const fl = fleetSignups(members, background, now, cfg, 0.95)!;
-    expect(fl.inWindow).toBe(8);
-    expect(fl.populationShare).toBeLessThan(0.02);
+    const members = accounts(Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000));
+    const fl = fleetSignups(members, background, now, cfg, duty(13, 0.95))!;
+    expect(fl.groups).toHaveLength(1);
+    expect(fl.groups[0].accountIds).toHaveLength(8);
+    expect(fl.groups[0].populationShare).toBeLessThan(0.02);
+    expect(fl.groups[0].log10P).toBeLessThan(cfg.thresholds.fleetMaxLog10P);
+  });
+
+  test('one cluster can hold two fleets (two sign-up waves); members of neither wave are in no group', () => {
+    const wave = (at: number) => Array.from({ length: 6 }, (_, i) => now - at * DAY + i * 3_600_000);
+    const members = accounts([...wave(40), ...wave(12), now - 300 * DAY]);
+    const fl = fleetSignups(members, background, now, cfg, duty(13, 0.95))!;
+    expect(fl.groups).toHaveLength(2);
+    expect(fl.groups.flatMap((g) => g.accountIds)).not.toContain('a12');
   });
 
   test('not a fleet: a cohort active in class hours, an old team onboarded together, sign-ups spread over months', () => {
     const together = Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3_600_000);
-    expect(fleetSignups(together, background, now, cfg, 0.3)).toBeNull();
-    const oldTeam = together.map((c) => c - 400 * DAY);
-    expect(fleetSignups(oldTeam, background, now, cfg, 0.95)).toBeNull();
+    expect(fleetSignups(accounts(together), background, now, cfg, duty(8, 0.3))).toBeNull();
+    expect(fleetSignups(accounts(together.map((c) => c - 400 * DAY)), background, now, cfg, duty(13, 0.95))).toBeNull();
     const spread = Array.from({ length: 8 }, (_, i) => now - (10 + i * 30) * DAY);
-    expect(fleetSignups(spread, background, now, cfg, 0.95)).toBeNull();
+    expect(fleetSignups(accounts(spread), background, now, cfg, duty(13, 0.95))).toBeNull();
   });
 
   test('the binomial tail is exact on small cases and monotone', () => {
