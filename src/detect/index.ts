@@ -59,7 +59,13 @@ export interface ClusterReport {
   reasons: Signal[];
   /** Highest member decision. */
   decision: Decision;
-  evidence: Cluster['evidence'] & { intentShare: number | null; meanOutput: number | null; fleet: FleetSignups | null; pivot: ClusterContext['pivot'] | null };
+  /** Fleet groups and pivot movers as counts: the report travels in workflow inputs, so it stays small. */
+  evidence: Cluster['evidence'] & {
+    intentShare: number | null;
+    meanOutput: number | null;
+    fleet: { windowMs: number; groups: (Omit<FleetSignups['groups'][number], 'accountIds'> & { members: number })[] } | null;
+    pivot: (Omit<ClusterPivot, 'movers'> & { movers: number | null }) | null;
+  };
 }
 
 export interface DetectionResult {
@@ -172,7 +178,13 @@ export function runDetection(input: DetectionInput): DetectionResult {
       accountIds: c.accountIds,
       reasons,
       decision,
-      evidence: { ...c.evidence, intentShare: ctx.intentShare, meanOutput: ctx.meanOutput, fleet: ctx.fleet, pivot: ctx.pivot ?? null },
+      evidence: {
+        ...c.evidence,
+        intentShare: ctx.intentShare,
+        meanOutput: ctx.meanOutput,
+        fleet: ctx.fleet ? { windowMs: ctx.fleet.windowMs, groups: ctx.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) } : null,
+        pivot: ctx.pivot ? { ...ctx.pivot, movers: ctx.pivot.movers?.length ?? null } : null,
+      },
     };
   });
   return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };

@@ -67,6 +67,10 @@ describe('decisions on a mixed population', () => {
     // The batch jobs share a custom client and were created together: coordination without abuse, monitor only.
     const batch = base.clusters.find((c) => c.accountIds.includes(pop.batch[0]))!;
     expect(batch.decision).toBe('monitor');
+    // Cluster evidence travels in workflow inputs: fleet groups and pivot movers are counts, never account lists.
+    const pivot = base.clusters.find((c) => c.accountIds.includes('pivot_0'))!;
+    expect(pivot.evidence.pivot).not.toBeNull();
+    expect(JSON.stringify({ fleet: pivot.evidence.fleet, pivot: pivot.evidence.pivot })).not.toMatch(/pivot_\d/);
     const cot = base.clusters.find((c) => c.accountIds.includes('cot_0'))!;
     expect(cot.accountIds.sort()).toEqual(pop.campaign.filter((x) => x.startsWith('cot')).sort());
     expect(cot.reasons).toEqual(expect.arrayContaining(['synchronized-activity', 'shared-templates', 'cot-elicitation']));
