@@ -64,7 +64,7 @@ export interface ClusterReport {
     intentShare: number | null;
     meanOutput: number | null;
     fleet: { windowMs: number; groups: (Omit<FleetSignups['groups'][number], 'accountIds'> & { members: number })[] } | null;
-    pivot: (Omit<ClusterPivot, 'movers'> & { movers: number | null }) | null;
+    pivot: (Omit<ClusterPivot, 'movers'> & { movers: number }) | null;
   };
 }
 
@@ -183,7 +183,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
         intentShare: ctx.intentShare,
         meanOutput: ctx.meanOutput,
         fleet: ctx.fleet ? { windowMs: ctx.fleet.windowMs, groups: ctx.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) } : null,
-        pivot: ctx.pivot ? { ...ctx.pivot, movers: ctx.pivot.movers?.length ?? null } : null,
+        pivot: ctx.pivot ? { ...ctx.pivot, movers: ctx.pivot.movers.length } : null,
       },
     };
   });

@@ -47,11 +47,13 @@ export interface ClusterPivot {
   membersMoved: number;
   members: number;
   firstSeen: number;
+  /** The members that moved themselves: only they carry the pivot (a member linked by chance did not move). */
+  movers: string[];
   /**
-   * Null when the cluster as a whole pivoted. Otherwise the accounts of a group inside it that moved together
-   * (a cluster that also holds members that did not move, e.g. two fleets of one operator): only they pivoted.
+   * True when the cluster as a whole pivoted; false for a group inside it that moved together (a cluster that also
+   * holds members that did not move, e.g. two fleets of one operator).
    */
-  movers: string[] | null;
+  whole: boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ function moverGroup(
   }
   const share = n > 0 ? m / n : 0;
   if (share < cfg.minShare || share < cfg.minLift * floor) return null;
-  return { clusterId, model, share, baseline, membersMoved: best.length, members, firstSeen, movers: best.map((x) => x.id) };
+  return { clusterId, model, share, baseline, membersMoved: best.length, members, firstSeen, movers: best.map((x) => x.id), whole: false };
 }
 
 export interface PivotResult {
@@ -193,7 +195,7 @@ export function detectPivots(
       const share = c.m / c.n;
       let pivot: ClusterPivot | null = null;
       if (share >= cfg.minShare && share >= cfg.minLift * floor && c.moved >= c.members * 0.5) {
-        pivot = { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen, movers: null };
+        pivot = { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen, movers: c.movers.map((x) => x.id), whole: true };
       } else {
         pivot = moverGroup(clusterId, c.movers, c.members, model, medianShare, floor, firstSeen, cfg);
       }

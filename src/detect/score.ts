@@ -277,7 +277,7 @@ export function wilsonLower(p: number, n: number, z = 1.96): number {
 }
 
 function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
-  if (cluster?.pivot && (cluster.pivot.movers === null || cluster.pivot.movers.includes(f.accountId))) {
+  if (cluster?.pivot && cluster.pivot.movers.includes(f.accountId)) {
     const p = cluster.pivot;
     // A cluster that keeps part of its traffic on the old models (an evaluator comparing them) is weaker
     // evidence than one that abandoned them (a distiller wants only the new model's outputs).
@@ -288,7 +288,7 @@ function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pi
       Math.max(s, 0.3),
       Number(p.share.toFixed(3)),
       Number(p.baseline.toFixed(3)),
-      `${p.movers ? `a group of ${p.membersMoved} of the ${p.members} members of cluster ${p.clusterId} that switched together` : `cluster ${p.clusterId}`} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
+      `${p.whole ? `cluster ${p.clusterId}` : `a group of ${p.membersMoved} of the ${p.members} members of cluster ${p.clusterId} that switched together`} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
     );
   } else if (pivot) {
     push(
