@@ -341,7 +341,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minRequests: 10,
     minPriorRequests: 10,
     minClusterSize: 3,
-    groupWindowMs: 6 * 3_600_000,
+    groupWindowMs: 2 * 3_600_000,
     minHistoryMs: 6 * 3_600_000,
     reportForMs: 7 * 24 * 3_600_000,
     minActiveRequests: 5,
