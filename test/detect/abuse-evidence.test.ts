@@ -3,6 +3,8 @@ import { binomialTailLog10, fleetSignups } from '../../src/detect/index';
 import { decide, isFirmMember, rotation, wilsonLower, type ReasonDetail } from '../../src/detect/score';
 import type { AccountFeatures } from '../../src/detect/features';
 import type { AccountLink } from '../../src/detect/linkage';
+import { stableInfrastructure } from '../../src/detect/linkage/verify';
+import { emptyProfile } from '../../src/detect/profile';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 const DAY = 86_400_000;
@@ -92,5 +94,18 @@ describe('cluster evidence reaches firm members only', () => {
     expect(isFirmMember(link({ maxFamilies: { content: 0, infra: 0, timing: 0.4, signup: 0 } }), cfg)).toBe(false);
     expect(isFirmMember(link({ maxFamilies: { content: 0.9, infra: 0, timing: 0, signup: 0 } }), cfg)).toBe(true);
     expect(isFirmMember(link({ degree: 2 }), cfg)).toBe(true);
+  });
+});
+
+describe('stable infrastructure', () => {
+  test('an account on a new /24 for most requests is a rotating pool; a roaming user is not', () => {
+    const rotating = emptyProfile('r');
+    rotating.n = 40;
+    for (let i = 0; i < 30; i++) rotating.subnets.add(`10.${i}.${i}.0/24`);
+    expect(stableInfrastructure(rotating)).toBe(false);
+    const roaming = emptyProfile('h');
+    roaming.n = 400;
+    for (let i = 0; i < 12; i++) roaming.subnets.add(`10.${i}.1.0/24`);
+    expect(stableInfrastructure(roaming)).toBe(true);
   });
 });

@@ -252,6 +252,8 @@ describe('phase 3: pair verification', () => {
     // Rare shared infrastructure AND sign-ups days apart: a fleet seen in access logs alone.
     expect(acceptEdge(s({ infra: cfg.minInfraWithSignup, signup: cfg.signupScore }), cfg)).toBe(true);
     expect(acceptEdge(s({ infra: cfg.minInfraWithSignup / 2, signup: cfg.signupScore }), cfg)).toBe(false);
+    // ... but not when either account rotates through a proxy pool (its addresses are shared with strangers).
+    expect(acceptEdge({ ...s({ infra: 1, signup: cfg.signupScore }), stable: false }, cfg)).toBe(false);
   });
 
   test('verifyPairs turns accepted pairs into graph edges and counts the work', () => {

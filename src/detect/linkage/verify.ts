@@ -21,6 +21,8 @@ export interface PairScore {
   phi: number;
   sharedBuckets: number;
   sharedHours: number;
+  /** Both accounts keep their own infrastructure (undefined: not known, e.g. a hand-built score). */
+  stable?: boolean;
 }
 
 /** A pair with some synchrony that was not accepted: kept for the triangle test (see groups.ts). */
@@ -32,6 +34,14 @@ export interface WeakPair extends PairScore {
 export const emptyPairScore = (): PairScore => ({ content: 0, infra: 0, timing: 0, signup: 0, total: 0, phi: 0, sharedBuckets: 0, sharedHours: 0 });
 
 /**
+ * An account whose addresses are its own: not a new /24 on most requests. A rotating proxy pool is shared with
+ * strangers, so sharing an address or a client string with a rotating account says nothing about who runs it.
+ */
+export function stableInfrastructure(p: AccountProfile): boolean {
+  return p.subnets.size < 10 || p.subnets.size < 0.3 * p.n;
+}
+
+/**
  * Scores pairs of accounts. A family's score grows with the shared weight (saturating) and is damped when the shared
  * part is a tiny fraction of what the two accounts hold (cosine < familyMinCosine). Timing needs co-activity and
  * co-idleness, spread over hours and hours of the day, phi above syncMinPhi and beyond the time-of-day null model.
@@ -39,10 +49,13 @@ export const emptyPairScore = (): PairScore => ({ content: 0, infra: 0, timing: 
  */
 export class PairScorer {
   private readonly created: Float64Array;
+  /** Accounts whose addresses are their own, not a rotating pool shared with everyone (see stableInfrastructure). */
+  private readonly stable: Uint8Array;
   private readonly tod: TimeOfDayModel;
   private readonly co = emptyCoActivity();
 
   constructor(profiles: AccountProfile[], private readonly cfg: LinkageConfig, private readonly index: AttributeIndex, private readonly timing: TimingIndex) {
+    this.stable = Uint8Array.from(profiles, (p) => (stableInfrastructure(p) ? 1 : 0));
     this.created = new Float64Array(profiles.length).fill(NaN);
     for (let i = 0; i < profiles.length; i++) {
       const c = profiles[i].createdAt;
@@ -88,6 +101,7 @@ export class PairScorer {
     }
     // Sign-up time: created within signupCloseMs of each other (NaN compares false when either is unknown).
     out.signup = Math.abs(this.created[a] - this.created[b]) <= cfg.signupCloseMs ? cfg.signupScore : 0;
+    out.stable = this.stable[a] === 1 && this.stable[b] === 1;
     out.total = out.content + out.infra + out.timing + out.signup;
   }
 }
@@ -104,7 +118,7 @@ export function acceptEdge(s: PairScore, cfg: LinkageConfig): boolean {
     (primary >= cfg.minPrimaryScore && s.total >= cfg.minEdgeScore) ||
     // A fleet seen in access logs alone: rare shared infrastructure (a datacenter /24, a rare client) AND sign-ups
     // days apart. Either alone is common (NATs, cloud ranges; busy sign-up days); together they are rare.
-    (cfg.minInfraWithSignup > 0 && s.infra >= cfg.minInfraWithSignup && s.signup > 0)
+    (cfg.minInfraWithSignup > 0 && s.infra >= cfg.minInfraWithSignup && s.signup > 0 && s.stable !== false)
   );
 }
 
