@@ -3,7 +3,7 @@
  * with their own clients: Kinesis records -> decode/parse (src/ingest) -> one delta per (account, window)
  * (src/aggregate) -> one conditional UpdateItem per delta, exactly once.
  *
- * Exactly-once under at-least-once delivery (issue 6 §1, docs/aggregate.md): every window item carries, per
+ * Exactly-once under at-least-once delivery (docs/aggregate.md): every window item carries, per
  * delivery lane (the Kinesis shard, or shard + partition key when parallelizationFactor > 1), a watermark
  * `wm:<lane>` = the highest sequence number already applied to that item. The UpdateItem that adds a delta
  * also sets the watermark, under the condition that the stored watermark is below the delta's lowest sequence

@@ -50,7 +50,7 @@ export interface CostInputs {
   parallelizationFactor: number;
   /** Aggregator memory (MB). @default 1024 */
   aggregatorMemoryMb: number;
-  /** Aggregator in-process throughput per vCPU: decode + parse + aggregate (issue 7 target: 100k/s). @default 100000 */
+  /** Aggregator in-process throughput per vCPU: decode + parse + aggregate (target: 100k/s). @default 100000 */
   aggregatorEventsPerVcpuSecond: number;
   /** Wall time of one feature-table UpdateItem round trip (ms); the aggregator issues them `writeConcurrency` at a time. @default 8 */
   ddbWriteLatencyMs: number;
