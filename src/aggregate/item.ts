@@ -14,6 +14,7 @@
  */
 import type { Window } from './accumulator';
 import { WINDOW_MS, emptyWindow, type SetField } from './window';
+import { fnv1a } from '../shared/hash';
 
 export type AttrValue =
   | { S: string; N?: never; SS?: never; NS?: never }
@@ -57,15 +58,7 @@ export function windowSk(windowStart: number): string {
   return WINDOW_PREFIX + String(windowStart).padStart(13, '0');
 }
 
-/** FNV-1a 32-bit: spreads accounts over the byHour GSI buckets (stable across runtimes). */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export { fnv1a };
 
 export function gsiBucket(accountId: string): number {
   return fnv1a(accountId) % GSI_BUCKETS;

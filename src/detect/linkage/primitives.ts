@@ -14,14 +14,7 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export { fnv1a } from '../../shared/hash';
 
 /** IDF-like rarity weight of an attribute held by df accounts: 1 for df <= 2, 0 at df >= K. */
 export function rarityWeight(df: number, k: number): number {
