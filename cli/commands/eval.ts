@@ -42,13 +42,16 @@ const SIM_VARIANTS: readonly Variant[] = VARIANTS;
 const FOREIGN_VARIANTS = ['base', 'evasive'] as const;
 
 const DEFAULT_SEEDS = '101,102,103,104,105';
-const DEFAULT_FOREIGN_SEEDS = '201,202,203';
-const DEFAULT_TUNE_SEEDS = '1,2,3';
+const DEFAULT_FOREIGN_SEEDS = '211,212,213';
+const DEFAULT_TUNE_SEEDS = '1,2,3,106';
+/** Foreign generator seeds looked at while tuning (report seeds must avoid them). */
+const DEFAULT_FOREIGN_TUNE_SEEDS = '11,12,201,202,203,204,205,206,207,208,209';
 
 interface EvalOptions {
   scale: string;
   seeds?: string;
   tuneSeeds: string;
+  foreignTuneSeeds: string;
   variants?: string;
   jobs: number;
   work: string;
@@ -366,6 +369,7 @@ export function register(program: Command): void {
     .option('--scale <s>', 'simulator size: small | medium', 'medium')
     .option('--seeds <list>', `report seeds, comma-separated (default ${DEFAULT_SEEDS}; with --foreign ${DEFAULT_FOREIGN_SEEDS})`)
     .option('--tune-seeds <list>', 'the simulator seeds detection thresholds were tuned on (printed in the header; report seeds should avoid them)', DEFAULT_TUNE_SEEDS)
+    .option('--foreign-tune-seeds <list>', 'the foreign generator seeds looked at while tuning (printed in the header; report seeds should avoid them)', DEFAULT_FOREIGN_TUNE_SEEDS)
     .option('--variants <list>', `comma-separated (default: ${SIM_VARIANTS.join(',')}; with --foreign ${FOREIGN_VARIANTS.join(',')})`)
     .option('--jobs <n>', 'generators and replays run at the same time', (v) => parseIntArg('--jobs', v), 2)
     .option('--organic <n>', 'organic accounts (default: the scale preset)', (v) => parseIntArg('--organic', v))
@@ -455,7 +459,11 @@ function renderResults(a: {
   const { o, worlds } = a;
   const checks = checkTargets(worlds);
   const modes = MODES.filter((m) => worlds.some((w) => w.mode === m));
-  const overlap = a.seeds.filter((s) => a.tuneSeeds.includes(s));
+  const foreignTune = list(o.foreignTuneSeeds);
+  const overlap = a.seeds.filter((s) => (a.foreignDir ? foreignTune : a.tuneSeeds).includes(s));
+  const overlapNote = overlap.length
+    ? ` — **${overlap.join(', ')} ${overlap.length > 1 ? 'were' : 'was'} looked at while tuning: these figures do not measure generalisation.**`
+    : ' (not looked at while tuning, so these figures measure generalisation).';
   const source = a.foreignDir
     ? `Traffic from the independent validation generator \`../shared/validation/foreign-traffic.mjs\` (scale ${o.foreignScale}), not the project ` +
       'simulator; every figure below (except the reason and signal breakdowns, read from the replay report) is the output of its own `score.mjs`, unmodified. ' +
@@ -464,12 +472,10 @@ function renderResults(a: {
       ? `Traffic read from an existing directory (\`--data\`).`
       : `Traffic from the project simulator (docs/simulator.md), scale ${o.scale}${o.days ? `, ${o.days} days` : ''}${o.organic ? `, ${o.organic} organic accounts` : ''}.`;
   const seedsLine = a.foreignDir
-    ? `**Seeds.** Detection thresholds were tuned on simulator seeds ${a.tuneSeeds.join(', ')} ("tuning" seeds). This report uses the ` +
-      `foreign generator's seeds ${a.seeds.join(', ')} ("report" seeds): a different generator, never looked at while tuning.`
-    : `**Seeds.** Tuning seeds: ${a.tuneSeeds.join(', ')} (detection thresholds were tuned on these). Report seeds: ${a.seeds.join(', ')}` +
-      (overlap.length
-        ? ` — **${overlap.join(', ')} ${overlap.length > 1 ? 'are tuning seeds' : 'is a tuning seed'}: these figures do not measure generalisation.**`
-        : ' (the default report seeds were not looked at while tuning, so these figures measure generalisation).');
+    ? `**Seeds.** Detection thresholds were tuned on simulator seeds ${a.tuneSeeds.join(', ')} and looked at on the foreign generator's ` +
+      `seeds ${foreignTune.join(', ')} ("tuning" seeds). This report uses the foreign generator's seeds ${a.seeds.join(', ')} ("report" seeds)` +
+      overlapNote
+    : `**Seeds.** Tuning seeds: ${a.tuneSeeds.join(', ')} (detection thresholds were tuned on these). Report seeds: ${a.seeds.join(', ')}` + overlapNote;
   const parts: string[] = [
     a.foreignDir ? '# distill-guard detection results: foreign validation traffic' : '# distill-guard detection results',
     '',

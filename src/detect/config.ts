@@ -216,8 +216,14 @@ export interface ThresholdConfig {
   rateLimitedShare: number;
   /** Account age below which an account is young (ms). */
   youngAccountMs: number;
-  /** Minimum requests for an account to be scored beyond `allow`. */
+  /**
+   * Minimum requests for an account to be decided beyond `allow`. Low on purpose: the evidence that acts on a
+   * handful of requests is a cluster's (a fleet, a pivot) or needs many requests by itself (rotation, CoT volume),
+   * and a fleet account sending one request an hour would otherwise wait hours for its fifth.
+   */
   minRequests: number;
+  /** Minimum requests for an account to count in population baselines (median output size). */
+  baselineMinRequests: number;
   /**
    * Client rotation (evasion): distinct user agents at which the signal starts / saturates, and the minimum new
    * user agents per request ((distinct - 1) / (requests - 1)), so that a relay with a handful of clients over
@@ -244,6 +250,13 @@ export interface ThresholdConfig {
   rotationFastNetworks: number;
   rotationFastRate: number;
   rotationFastStrength: number;
+  /**
+   * Burst rotation: at least `rotationBurstNetworks` /16 networks, a new one on at least `rotationFastRate` of
+   * requests, and at least `rotationBurstNetworksPerHour` new networks per active hour. A proxy pool changes network
+   * on every request; a person on the move changes a few times a day.
+   */
+  rotationBurstNetworks: number;
+  rotationBurstNetworksPerHour: number;
 }
 
 export interface DecisionConfig {
@@ -365,7 +378,8 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     fleetMinHistoryMs: 6 * 3_600_000,
     rateLimitedShare: 0.1,
     youngAccountMs: 7 * 24 * 3_600_000,
-    minRequests: 5,
+    minRequests: 2,
+    baselineMinRequests: 5,
     rotationMinUserAgents: 6,
     rotationFullUserAgents: 10,
     rotationMinUaRate: 0.01,
@@ -378,6 +392,8 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rotationFastNetworks: 10,
     rotationFastRate: 0.4,
     rotationFastStrength: 0.7,
+    rotationBurstNetworks: 6,
+    rotationBurstNetworksPerHour: 2,
   },
   decisions: {
     monitorScore: 0.3,

@@ -99,11 +99,11 @@ export function runDetection(input: DetectionInput): DetectionResult {
     }
   }
   // Population baselines.
-  const withUsage = [...features.values()].filter((f) => f.usageEvents >= config.thresholds.minRequests);
+  const withUsage = [...features.values()].filter((f) => f.usageEvents >= config.thresholds.baselineMinRequests);
   const outputUnit: PopulationBaselines['outputUnit'] = withUsage.length > 0 ? 'tokens' : 'bytes';
   const outs: number[] = [];
   for (const f of features.values()) {
-    if (f.requests < config.thresholds.minRequests) continue;
+    if (f.requests < config.thresholds.baselineMinRequests) continue;
     const v = outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
     if (v !== null) outs.push(v);
   }

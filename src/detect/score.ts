@@ -347,6 +347,11 @@ export function rotation(f: AccountFeatures, cfg: DetectionConfig): { strength: 
   // phone changes network a few times a day, and a carrier's NAT stays inside one /16).
   const networkRate = f.requests > 1 ? (f.distinctNetworks - 1) / (f.requests - 1) : 0;
   if (f.distinctNetworks >= t.rotationFastNetworks && networkRate >= t.rotationFastRate) ip = Math.max(ip, t.rotationFastStrength);
+  // Burst: fewer networks, but packed into one or two hours of activity.
+  const networksPerHour = f.activeHours > 0 ? (f.distinctNetworks - 1) / f.activeHours : 0;
+  if (f.distinctNetworks >= t.rotationBurstNetworks && networkRate >= t.rotationFastRate && networksPerHour >= t.rotationBurstNetworksPerHour) {
+    ip = Math.max(ip, t.rotationFastStrength);
+  }
   return { strength: Math.max(ua, ip), ua, ip, subnetsPerHour };
 }
 

@@ -55,6 +55,20 @@ describe('client rotation (evasion)', () => {
     expect(rotation(dev, cfg).strength).toBe(0);
   });
 
+  test('a new network on every request, six of them within the first hours, is early rotation', () => {
+    // Six requests over two hours, each from a different ISP: a proxy pool, seen before the tenth network.
+    const burst = features(6, 2, (k) => ({ ip: `${30 + k * 17}.${k * 3}.9.1`, ua: 'sdk/1.0' }));
+    expect(burst.distinctNetworks).toBe(cfg.thresholds.rotationBurstNetworks);
+    expect(rotation(burst, cfg).ip).toBe(cfg.thresholds.rotationFastStrength);
+  });
+
+  test('a person changing network a few times a day is not burst rotation', () => {
+    // Six networks over six active hours of one day: home, train, office, cafe, phone, hotel.
+    const roamer = features(6, 6, (k) => ({ ip: `${30 + k * 17}.${k * 3}.9.1`, ua: 'browser' }));
+    expect(roamer.distinctNetworks).toBe(6);
+    expect(rotation(roamer, cfg).strength).toBe(0);
+  });
+
   test('thresholds come from config, and the signal can run in shadow', () => {
     const f = features(40, 1, (k) => ({ ip: '9.9.9.9', ua: uas[k % 8] }));
     expect(rotation(f, cfg).ua).toBeGreaterThan(0);

@@ -113,7 +113,7 @@ describe('decision policy', () => {
   });
 
   test('accounts with too few requests are not flagged', () => {
-    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)], 2, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
+    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)], DEFAULT_DETECTION_CONFIG.thresholds.minRequests - 1, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
   });
 });
 
