@@ -95,6 +95,16 @@ export interface LinkageConfig {
   /** Phi and distinct co-active hours at which the timing score saturates. */
   syncFullPhi: number;
   syncFullHours: number;
+  /**
+   * Sustained synchrony: a pair above syncMinPhi whose co-activity exceeds the time-of-day null model by at least
+   * `syncSustainedTodZ` standard deviations over at least `syncSustainedHours` distinct hours scores at least
+   * `syncSustainedScore`. Phi is capped by how densely each account fills its buckets (a fleet member sending ten
+   * requests an hour misses some), while evidence grows with the hours observed: tens of hours of shared on/off
+   * waves that no time-of-day rhythm explains is as sure as a high phi over a few.
+   */
+  syncSustainedTodZ: number;
+  syncSustainedHours: number;
+  syncSustainedScore: number;
   /** MinHash LSH: number of bands and rows per band (signature length = bands * rows). */
   lshBands: number;
   lshRows: number;
@@ -324,6 +334,9 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     syncTriangles: false,
     syncTriangleBoost: 1.5,
     syncFullPhi: 0.8,
+    syncSustainedTodZ: 8,
+    syncSustainedHours: 24,
+    syncSustainedScore: 0.9,
     syncFullHours: 4,
     lshBands: 12,
     lshRows: 3,

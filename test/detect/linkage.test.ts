@@ -139,6 +139,30 @@ describe('synchronized activity (SynchroTrap-style)', () => {
     expect(fleet.clusters.map((c) => c.accountIds)).toEqual([['w0', 'w1', 'w2', 'w3']]);
   });
 
+  test('a fleet that fills only part of its shared on/off waves links once the waves last tens of hours', () => {
+    const rand = rng(16);
+    const reqs = organic(60, rand);
+    // On 1-3 h, off 1-3 h, round the clock for three days; each member is active in ~70% of the 10-min buckets
+    // of an on-block (a modest request rate), so phi stays near 0.5 while the shared waves are far beyond chance.
+    const blocks: [number, number][] = [];
+    for (let t = T0; t < T0 + DAYS * 24 * HOUR; ) {
+      const on = (1 + rand() * 2) * HOUR;
+      blocks.push([t, t + on]);
+      t += on + (1 + rand() * 2) * HOUR;
+    }
+    const members = ['f0', 'f1', 'f2', 'f3'];
+    members.forEach((id, i) => {
+      for (const [s, e] of blocks) {
+        for (let b = s; b < e; b += cfg.syncBucketMs) if (rand() < 0.7) reqs.push({ accountId: id, ts: Math.floor(b + rand() * cfg.syncBucketMs), ip: `79.${i}.1.1`, ua: 'python-requests/2.31', model: 'm' });
+      }
+    });
+    const r = linkAccounts(profiles(reqs), cfg, period);
+    expect(r.clusters.map((c) => c.accountIds)).toEqual([members]);
+    expect(r.edges.every((e) => e.phi < cfg.syncFullPhi)).toBe(true);
+    // Without the sustained rule the same pairs stay below the single-family bar.
+    expect(linkAccounts(profiles(reqs), { ...cfg, syncSustainedTodZ: Number.POSITIVE_INFINITY }, period).clusters).toHaveLength(0);
+  });
+
   test('an account held by one timing-only edge is not pulled into a cluster', () => {
     const edge = (a: string, b: string, timing: number, content = 0, infra = 0): Edge => ({
       a,

@@ -94,8 +94,10 @@ export class PairScorer {
       if (shared >= t.minShared && coIdle >= t.minShared && co.hours >= t.minHours && co.hoursOfDay >= cfg.syncMinHoursOfDay && co.episodes >= cfg.syncMinEpisodes) {
         const ph = phi(shared, ba.length, bb.length, t.tBuckets);
         out.phi = ph;
-        if (ph >= cfg.syncMinPhi && (cfg.syncMinTodZ <= 0 || this.tod.z(a, ba, bb, shared) >= cfg.syncMinTodZ)) {
+        const z = ph >= cfg.syncMinPhi ? this.tod.z(a, ba, bb, shared) : 0;
+        if (ph >= cfg.syncMinPhi && (cfg.syncMinTodZ <= 0 || z >= cfg.syncMinTodZ)) {
           out.timing = Math.min(1, ph / cfg.syncFullPhi) * Math.min(1, co.hours / t.fullHours);
+          if (z >= cfg.syncSustainedTodZ && co.hours >= cfg.syncSustainedHours) out.timing = Math.max(out.timing, cfg.syncSustainedScore);
         }
       }
     }
