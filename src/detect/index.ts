@@ -14,8 +14,8 @@ import type { Cluster, LinkageResult } from './linkage';
 import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
-import { accountSignals, cotPerDay, decide } from './score';
-import type { AccountDecision, ClusterContext, FleetSignups, PopulationBaselines } from './score';
+import { COORDINATION_FAMILIES, accountSignals, cotPerDay, decide } from './score';
+import type { AccountDecision, ClusterContext, EvidenceFamily, FleetSignups, PopulationBaselines } from './score';
 import type { ClusterPivot } from './pivot';
 
 export * from './config';
@@ -59,6 +59,13 @@ export interface ClusterReport {
   reasons: Signal[];
   /** Highest member decision. */
   decision: Decision;
+  /**
+   * The decision on the cluster as a whole: the highest member decision when the cluster's evidence (coordination,
+   * fleet, pivot) raised a member, or when two or more members were flagged; `monitor` at most when its one flagged
+   * member would be flagged on its own traffic alone (an account taken over inside its owner's team): such a
+   * cluster is context for that account's case, not a campaign.
+   */
+  clusterDecision: Decision;
   /** Fleet groups and pivot movers as counts: the report travels in workflow inputs, so it stays small. */
   evidence: Cluster['evidence'] & {
     intentShare: number | null;
@@ -169,15 +176,24 @@ export function runDetection(input: DetectionInput): DetectionResult {
     if (ctx.intentShare !== null && ctx.intentShare >= config.thresholds.intentShareStart) reasons.push('cot-elicitation');
     if (ctx.pivot) reasons.push('model-pivot');
     let decision: Decision = 'allow';
+    let flagged = 0;
+    let raised = false;
     for (const id of c.accountIds) {
-      const d = decisionOf.get(id)?.decision ?? 'allow';
+      const a = decisionOf.get(id);
+      const d = a?.decision ?? 'allow';
       if (ORDER[d] > ORDER[decision]) decision = d;
+      if (!a || ORDER[d] < ORDER.review) continue;
+      flagged++;
+      if (!raised && ORDER[ownDecision(a, features.get(id)!.requests, config)] < ORDER[d]) raised = true;
     }
+    // One member flagged on its own traffic alone: the cluster is its context, not a campaign.
+    const clusterDecision: Decision = raised || flagged >= 2 ? decision : ORDER[decision] > ORDER.monitor ? 'monitor' : decision;
     return {
       clusterId: c.clusterId,
       accountIds: c.accountIds,
       reasons,
       decision,
+      clusterDecision,
       evidence: {
         ...c.evidence,
         intentShare: ctx.intentShare,
@@ -188,6 +204,14 @@ export function runDetection(input: DetectionInput): DetectionResult {
     };
   });
   return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };
+}
+
+/** Evidence a cluster lends its members: coordination, and the fleet and pivot measured on the cluster. */
+const CLUSTER_FAMILIES: readonly EvidenceFamily[] = [...COORDINATION_FAMILIES, 'fleet', 'pivot'];
+
+/** The decision an account's own traffic would reach without any evidence from its cluster. */
+function ownDecision(a: AccountDecision, requests: number, config: DetectionConfig): Decision {
+  return decide(a.reasonDetails.filter((r) => !CLUSTER_FAMILIES.includes(r.family)), requests, config).decision;
 }
 
 /** Per cluster: aggregate intent and output, its pivot, and whether its members were created together. */

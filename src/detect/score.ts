@@ -7,7 +7,8 @@
  *   coordination alone is at most `monitor`;
  * - abuse evidence says what the accounts do: extraction (CoT elicitation, output-heavy traffic), a cluster's
  *   pivot to a new model, client/network rotation, a fleet of fresh accounts created together. Each strong
- *   abuse family is a point; rotation inside a cluster counts `evasionClusterPoints` (a coordinated group that
+ *   abuse family is a point; rotation inside a cluster run together (timing, infrastructure or a prompt library,
+ *   not templates shared pair by pair, which a tool's users share) counts `evasionClusterPoints` (a coordinated group that
  *   hides its clients is what a hydra cluster is, and no customer kind was seen doing it).
  *
  * - `suspend`: a member of a cluster bound by a strong coordination family, with at least `suspendMinPoints`
@@ -365,15 +366,21 @@ export function isFirmMember(link: AccountLink, cfg: DetectionConfig): boolean {
 export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignoreShadow = false): { points: number; coordinated: boolean; operated: boolean; families: EvidenceFamily[] } {
   const d = cfg.decisions;
   const strong = new Set<EvidenceFamily>();
+  // Rotation earns its cluster bonus only in a group run together: shared timing, shared infrastructure or an
+  // exclusive prompt library. Templates shared pair by pair are what a popular tool's users have in common, and a
+  // tool user on a VPN must not be suspended for it.
+  let operatedTogether = false;
   for (const r of details) {
     if (r.shadow && !ignoreShadow) continue;
-    if (r.strength >= d.strongSignal) strong.add(r.family);
+    if (r.strength < d.strongSignal) continue;
+    strong.add(r.family);
+    if (r.family === 'timing' || r.family === 'infra' || r.signal === 'prompt-library') operatedTogether = true;
   }
   const coordinated = COORDINATION_FAMILIES.some((f) => strong.has(f));
   let points = 0;
   for (const f of ABUSE_FAMILIES) {
     if (!strong.has(f)) continue;
-    points += f === 'evasion' && coordinated ? d.evasionClusterPoints : 1;
+    points += f === 'evasion' && operatedTogether ? d.evasionClusterPoints : 1;
   }
   const operated = cfg.decisions.suspendRequires.some((f) => strong.has(f as EvidenceFamily));
   return { points, coordinated, operated, families: [...strong] };

@@ -196,6 +196,9 @@ export class ReplayEngine {
     }
     const prev = new Map<string, string>();
     for (const c of result.clusters) {
+      // Sticky, like account decisions: a cluster once acted on stays acted on.
+      const before = this.clusterReports.get(c.clusterId);
+      if (before && decisionRank(before.clusterDecision) > decisionRank(c.clusterDecision)) c.clusterDecision = before.clusterDecision;
       this.clusterReports.set(c.clusterId, c);
       for (const id of c.accountIds) prev.set(id, c.clusterId);
     }
@@ -244,13 +247,13 @@ export class ReplayEngine {
     const accounts = [...this.sticky.values()]
       .filter((s) => s.decision !== 'allow')
       .sort((a, b) => decisionRank(b.decision) - decisionRank(a.decision) || b.score - a.score || (a.accountId < b.accountId ? -1 : 1));
-    // `clusters` lists the clusters acted on (a member reached review or suspend); clusters that only ever
-    // reached monitor (a team, a tool's users: coordination without abuse) are listed apart.
+    // `clusters` lists the clusters acted on: the cluster's evidence raised a member to review or suspend. Clusters
+    // that only ever reached monitor (a team, a tool's users: coordination without abuse), or whose only flagged
+    // member was flagged on its own traffic (an account taken over inside its owner's team), are listed apart.
     const finalIds = new Set(result.clusters.map((c) => c.clusterId));
-    const flaggedIds = new Set(accounts.filter((a) => a.firstFlaggedAt !== null && a.clusterId !== null).map((a) => a.clusterId as string));
     const referenced = new Set(accounts.map((a) => a.clusterId).filter((c): c is string => c !== null));
     const listed = [...this.clusterReports.values()].filter((c) => finalIds.has(c.clusterId) || referenced.has(c.clusterId));
-    const clusters = listed.filter((c) => flaggedIds.has(c.clusterId) || decisionRank(c.decision) >= decisionRank('review'));
+    const clusters = listed.filter((c) => decisionRank(c.clusterDecision) >= decisionRank('review'));
     const monitoredClusters = listed.filter((c) => !clusters.includes(c));
     const counts: Record<Decision, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
     for (const a of accounts) counts[a.decision]++;

@@ -84,6 +84,14 @@ describe('suspension needs operation no customer kind shows', () => {
     const loose = resolveDetectionConfig({ decisions: { suspendRequires: ['evasion', 'fleet', 'pivot'] } });
     expect(decide([...coord, d('cot-elicitation', 'extraction', 1), d('model-pivot', 'pivot', 1)], 100, loose).decision).toBe('suspend');
   });
+
+  test('rotation in a group run together is suspend; a rotating user of a popular tool (templates shared pair by pair) is review', () => {
+    const rot = d('client-rotation', 'evasion', 1);
+    expect(decide([d('prompt-library', 'content', 1), rot], 100, cfg).decision).toBe('suspend');
+    expect(decide([d('synchronized-activity', 'timing', 1), rot], 100, cfg).decision).toBe('suspend');
+    expect(decide([d('shared-infrastructure', 'infra', 1), rot], 100, cfg).decision).toBe('suspend');
+    expect(decide([d('shared-templates', 'content', 1), rot], 100, cfg).decision).toBe('review');
+  });
 });
 
 describe('cluster evidence reaches firm members only', () => {

@@ -79,6 +79,37 @@ describe('decisions on a mixed population', () => {
   });
 });
 
+describe('a cluster as a whole', () => {
+  test('a campaign cluster is acted on as a cluster; a team whose one member extracts on its own is context, not a campaign', () => {
+    const reqs = [...pop.reqs];
+    // A company team: five long-standing accounts, one office egress, a shared prompt library, meetings together.
+    const sessions: number[] = [];
+    for (let d = 0; d < 3; d++) for (let k = 0; k < 4; k++) sessions.push(T0 + d * 24 * HOUR + (9 + k * 2.5) * HOUR);
+    const team = ['team_0', 'team_1', 'team_2', 'team_3', 'team_4'];
+    team.forEach((id, i) => {
+      for (const start of sessions) {
+        for (let k = 0; k < 15; k++) {
+          reqs.push({ accountId: id, ts: Math.floor(start + k * 60_000 + i * 7_000), ip: '198.51.100.10', ua: 'corp-tool/2.0', model: 'model-a', createdAt: T0 - 500 * 24 * HOUR, promptClass: 'chat', templateId: `t-team-${(k + i) % 8}` });
+        }
+      }
+    });
+    // One of them is taken over: chain-of-thought elicitation at volume, beside the owner's use.
+    for (let ts = T0 + 24 * HOUR; ts < T0 + 3 * 24 * HOUR; ts += 6 * 60_000) {
+      reqs.push({ accountId: 'team_0', ts, ip: '203.0.113.77', ua: 'httpx/0.27', model: 'model-a', promptClass: 'cot_elicitation', templateId: `t-x-${ts % 997}`, outputTokens: 3000 });
+    }
+    const r = detect(reqs);
+    const acct = new Map(r.accounts.map((a) => [a.accountId, a]));
+    expect(acct.get('team_0')!.decision).toBe('review');
+    const teamCluster = r.clusters.find((c) => c.accountIds.includes('team_1'))!;
+    expect(teamCluster.accountIds).toEqual(expect.arrayContaining(team));
+    expect(teamCluster.decision).toBe('review');
+    expect(teamCluster.clusterDecision).toBe('monitor');
+    const cot = r.clusters.find((c) => c.accountIds.includes('cot_0'))!;
+    expect(cot.clusterDecision).toBe(cot.decision);
+    expect(['review', 'suspend']).toContain(cot.clusterDecision);
+  });
+});
+
 describe('decision policy', () => {
   const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number, shadow = false): ReasonDetail => ({
     signal,
