@@ -156,14 +156,28 @@ export type AuditAction =
 
 // ---- keys ----
 
+/**
+ * Partition-key prefixes. IAM scopes each writer by them (`dynamodb:LeadingKeys`), so a writer's prefix must never
+ * hold an item another role decides: the scorer writes only `SCORE#`, never the `ACCOUNT#` status it cannot change.
+ */
+export const PK_PREFIX = {
+  account: 'ACCOUNT#',
+  score: 'SCORE#',
+  case: 'CASE#',
+  allow: 'ALLOW#',
+  breaker: 'BREAKER',
+  config: 'CONFIG',
+} as const;
+
 export const keys = {
-  accountStatus: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'STATUS' }),
-  accountScore: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'SCORE' }),
-  case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'CASE' }),
-  allow: (accountId: string) => ({ pk: `ALLOW#${accountId}`, sk: 'ALLOW' }),
-  breakerState: () => ({ pk: 'BREAKER', sk: 'STATE' }),
-  breakerHour: (hourStart: number) => ({ pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
-  shadowConfig: () => ({ pk: 'CONFIG', sk: 'SHADOW' }),
+  accountStatus: (accountId: string) => ({ pk: `${PK_PREFIX.account}${accountId}`, sk: 'STATUS' }),
+  /** The scorer's latest score for an account: its own partition, apart from the account's STATUS. */
+  accountScore: (accountId: string) => ({ pk: `${PK_PREFIX.score}${accountId}`, sk: 'SCORE' }),
+  case: (caseId: string) => ({ pk: `${PK_PREFIX.case}${caseId}`, sk: 'CASE' }),
+  allow: (accountId: string) => ({ pk: `${PK_PREFIX.allow}${accountId}`, sk: 'ALLOW' }),
+  breakerState: () => ({ pk: PK_PREFIX.breaker, sk: 'STATE' }),
+  breakerHour: (hourStart: number) => ({ pk: PK_PREFIX.breaker, sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
+  shadowConfig: () => ({ pk: PK_PREFIX.config, sk: 'SHADOW' }),
   /** Operator actions that concern no case (allowlist, breaker, shadow) are audited under this pseudo-case. */
   opsAuditCase: () => 'OPS',
 };
@@ -183,7 +197,7 @@ export function auditSk(at: string, seq = 0): string {
 }
 
 export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk'>, seq = 0): AuditEntry {
-  return { pk: `CASE#${e.caseId}`, sk: auditSk(e.at, seq), ...e };
+  return { pk: `${PK_PREFIX.case}${e.caseId}`, sk: auditSk(e.at, seq), ...e };
 }
 
 const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;
