@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { ESCALATE_DEFAULTS } from './defaults';
+import { operatorTableStatements } from './operator-policy';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -146,7 +147,7 @@ export class Escalation extends Construct {
   readonly expiryRule: events.Rule;
   /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
-  /** Operator tools: allowlist, breaker re-arm, reinstatement (control-table writes, API key enable). */
+  /** Operator tools: allowlist, breaker re-arm, shadow mode, reinstatement (scoped control-table writes, API key enable). */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly alarms: cloudwatch.Alarm[];
   /** Undefined when `createAlarms` is false. */
@@ -302,18 +303,11 @@ export class Escalation extends Construct {
       ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
     );
 
+    // Scoped by key prefix and attributes to what the operator tools write; denies on cases, audit and outbox
+    // (lib/escalate/operator-policy.ts, docs/security.md).
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'distill-guard operators: allowlist, breaker re-arm, shadow mode, reinstatement (with the ReviewerPolicy)',
-      statements: [
-        describeStack,
-        ...(manageApiKeys ? apiKeyStatements() : []),
-        new iam.PolicyStatement({
-          sid: 'OperateControlTable',
-          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
-          resources: tableArns(props.controlTable),
-        }),
-        ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'UseTableKeys', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
-      ],
+      statements: [describeStack, ...(manageApiKeys ? apiKeyStatements() : []), ...operatorTableStatements({ controlTable: props.controlTable, tableKeys })],
     });
 
     // ---------------- alarms ----------------
