@@ -84,7 +84,7 @@ export class LocalSession {
     let rt: LocalRuntime | undefined;
     try {
       const e = emu.endpoints;
-      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway };
+      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager };
       rt = await LocalRuntime.start({
         cdkOut: opts.cdkOut,
         stackName: opts.stackName,
