@@ -185,6 +185,13 @@ export interface DistillGuardConfig {
    * @default "INCLUDE_CHANGES"
    */
   readonly featuresIndexProjection: 'INCLUDE_CHANGES' | 'KEYS_ONLY' | 'ALL';
+  /**
+   * Demo only: hash source IPs with the public default key instead of the per-deployment secret (Secrets Manager)
+   * the aggregators read. Hashes made with a public key are reversible (the /24 is stored beside them), so a synth
+   * with this set fails unless the context flag `distill-guard:demo` is true.
+   * @default false
+   */
+  readonly publicIpHashKey: boolean;
 
   // ---- detect ----
   /**
@@ -266,6 +273,12 @@ export interface DistillGuardConfig {
    * @default true
    */
   readonly manageApiKeys: boolean;
+  /**
+   * Days cases (with their evidence snapshot: subnets, user agents, API key ids, cluster members) and audit
+   * entries are kept before DynamoDB TTL deletes them. Must cover the longest suspension plus the review timeout.
+   * @default 365
+   */
+  readonly caseRetentionDays: number;
 
   // ---- notify ----
   /**
@@ -352,6 +365,7 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   featuresRetentionDays: { type: 'integer', group: 'aggregate', min: 1, max: 3650, doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.' },
   aggregatorMemoryMb: { type: 'integer', group: 'aggregate', min: 128, max: 10240, doc: 'Memory of the aggregator function in MB (CPU scales with it).' },
   featuresIndexProjection: { type: 'enum', group: 'aggregate', values: ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'], doc: "Projection of the features table's `byHour` index: keys + change marker (the scorer re-reads only changed windows), keys only, or the whole item (every window write billed twice). An existing index cannot change projection in place (docs/aggregate.md)." },
+  publicIpHashKey: { type: 'boolean', group: 'aggregate', doc: 'Demo only: hash source IPs with the public default key instead of the per-deployment secret (reversible hashes); refused unless the context flag `distill-guard:demo` is true.' },
   scoreIntervalMinutes: { type: 'integer', group: 'detect', min: 1, max: 1440, doc: "Minutes between scorer runs (the scorer's timeout is capped to it)." },
   scoreLookbackHours: { type: 'integer', group: 'detect', min: 1, max: 720, doc: 'Hours of feature history each scorer run reads; synchrony needs days of co-activity.' },
   scorerMemoryMb: { type: 'integer', group: 'detect', min: 128, max: 10240, doc: 'Memory of the scorer in MB (1769 MB = one vCPU; linkage is CPU-bound).' },
@@ -367,6 +381,7 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   breakerMaxShare: { type: 'number', group: 'escalate', min: 0, max: 1, doc: 'Share of active accounts auto-suspended in the last hour above which the breaker trips.' },
   breakerMinActiveForShare: { type: 'integer', group: 'escalate', min: 0, max: 100000000, doc: 'The share rule of the breaker applies only from this many active accounts on.' },
   manageApiKeys: { type: 'boolean', group: 'escalate', doc: "Disable the account's API Gateway API keys on suspension and re-enable them on reinstatement." },
+  caseRetentionDays: { type: 'integer', group: 'escalate', min: 30, max: 3650, doc: 'Days cases (evidence snapshot: subnets, user agents, API keys) and audit entries are kept (DynamoDB TTL); must cover `banMaxDays` plus the review timeout.' },
   consumerAccountIds: { type: 'accountIds', group: 'notify', doc: 'AWS accounts allowed to create rules on the ban-event bus.' },
   organizationId: { type: 'string', group: 'notify', optional: true, pattern: /^o-[a-z0-9]{10,32}$/, doc: 'AWS Organization whose accounts may create rules on the ban-event bus.' },
   archiveRetentionDays: { type: 'integer', group: 'notify', min: 0, max: 36500, doc: 'Days the ban-event archive keeps events for replay (0 = forever).' },
@@ -450,6 +465,11 @@ export function resolveConfig(...layers: Array<Record<string, unknown> | undefin
   }
   if (cfg.banBaseHours > cfg.banMaxDays * 24) {
     throw new Error(`distill-guard config 'banMaxDays' must cover 'banBaseHours', got banBaseHours ${cfg.banBaseHours} and banMaxDays ${cfg.banMaxDays}`);
+  }
+  if (cfg.caseRetentionDays < cfg.banMaxDays + cfg.reviewTimeoutHours / 24) {
+    throw new Error(
+      `distill-guard config 'caseRetentionDays' must cover 'banMaxDays' plus the review timeout (a case must outlive its suspension), got caseRetentionDays ${cfg.caseRetentionDays}, banMaxDays ${cfg.banMaxDays} and reviewTimeoutHours ${cfg.reviewTimeoutHours}`,
+    );
   }
   if (cfg.demoThrottleBurstLimit < cfg.demoThrottleRateLimit) {
     throw new Error(

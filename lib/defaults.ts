@@ -43,6 +43,7 @@ export const DEFAULT_CONFIG = {
   featuresRetentionDays: AGGREGATE_DEFAULTS.featureRetentionDays as number,
   aggregatorMemoryMb: AGGREGATE_DEFAULTS.memorySize as number,
   featuresIndexProjection: AGGREGATE_DEFAULTS.byHourProjection,
+  publicIpHashKey: false,
 
   scoreIntervalMinutes: DETECT_DEFAULTS.schedule.toMinutes(),
   scoreLookbackHours: DETECT_DEFAULTS.lookback.toHours(),
@@ -60,6 +61,7 @@ export const DEFAULT_CONFIG = {
   breakerMaxShare: ESCALATE_DEFAULTS.breakerMaxShare as number,
   breakerMinActiveForShare: ESCALATE_DEFAULTS.breakerMinActiveForShare as number,
   manageApiKeys: true,
+  caseRetentionDays: ESCALATE_DEFAULTS.caseRetention.toDays(),
 
   consumerAccountIds: [] as string[],
   organizationId: undefined,

@@ -93,6 +93,7 @@ export class DistillGuard extends Construct {
       memorySize: cfg.aggregatorMemoryMb,
       removalPolicy: dataRemoval,
       byHourProjection: cfg.featuresIndexProjection,
+      publicIpHashKey: cfg.publicIpHashKey,
     });
 
     // --- the Firehose ingestion path (access logs only; usage events stay on the stream) -----------------------
@@ -113,6 +114,8 @@ export class DistillGuard extends Construct {
         // key would make the key policy and the bucket depend on each other
         encryptionKey: this.aggregator.encryptionKey,
         featureRetention: cfg.featuresRetentionDays,
+        ipHashKeySecret: this.aggregator.ipHashKeySecret,
+        publicIpHashKey: cfg.publicIpHashKey,
       });
     }
 
@@ -131,6 +134,7 @@ export class DistillGuard extends Construct {
       breakerMaxShare: cfg.breakerMaxShare,
       breakerMinActiveForShare: cfg.breakerMinActiveForShare,
       manageApiKeys: cfg.manageApiKeys,
+      caseRetention: Duration.days(cfg.caseRetentionDays),
     });
 
     // --- detect ------------------------------------------------------------------------------------------------
@@ -146,6 +150,9 @@ export class DistillGuard extends Construct {
       detectionConfig: cfg.detectionConfig,
       memorySize: cfg.scorerMemoryMb,
     });
+
+    // The scorer starts executions of the encrypted state machine: it needs the workflow key for that data only.
+    this.escalation.grantWorkflowData(this.scorer.function);
 
     // --- the user's existing stage -----------------------------------------------------------------------------
     if (cfg.existingRestApiId && cfg.existingStageName) {

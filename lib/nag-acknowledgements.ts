@@ -143,6 +143,12 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
     paths: [/Guard\/(Aggregator\/FailureQueue|BanEvents\/PublisherFailures|Escalation\/ReviewDlq|Detect\/[^/]*(Failure|Dlq)[^/]*)\/Resource/],
   },
   {
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The IP hash key must not rotate: every stored IP hash (features table, up to featuresRetentionDays) is keyed by it, and a new key would stop new traffic linking to old; it is generated per deployment, KMS-encrypted with the stack key and readable only by the aggregator roles (docs/security.md)',
+    paths: [/Guard\/Aggregator\/IpHashKey\/Resource/],
+  },
+  {
     id: 'AwsSolutions-APIG3',
     reason:
       'The demo API is an example gateway; a provider fronts its real API with its own AWS WAF web ACL (distill-guard attaches to that stage), and the demo is throttled by its usage plan',

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { ItemStateCache, processBatch, type WatermarkScope } from './core';
+import { ensureIpHashKey } from './ip-hash-key';
 
 let ddb: DynamoDBClient | undefined;
 let sqs: SQSClient | undefined;
@@ -21,6 +22,8 @@ function env(name: string): string {
 
 export const handler = async (event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> => {
   if (context) logger.addContext(context);
+  // The per-deployment IP hash key, before any address is hashed (cold start only).
+  await ensureIpHashKey();
   ddb ??= new DynamoDBClient({});
   const queueUrl = process.env.FAILURE_QUEUE_URL;
   // The SDK's endpoint (AWS_ENDPOINT_URL_SQS locally, the regional endpoint in AWS), not the queue URL's host:

@@ -15,6 +15,7 @@ import { parseS3Notification } from '../../src/ingest';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { ItemStateCache } from './core';
 import { processObject, type ObjectOutcome } from './object-core';
+import { ensureIpHashKey } from './ip-hash-key';
 
 let ddb: DynamoDBClient | undefined;
 let s3: S3Client | undefined;
@@ -116,6 +117,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
   if (context) logger.addContext(context);
+  // The per-deployment IP hash key, before any address is hashed (cold start only).
+  await ensureIpHashKey();
   ddb ??= new DynamoDBClient({});
   s3 ??= new S3Client({});
   // The SDK's endpoint (AWS_ENDPOINT_URL_SQS locally), not the queue URL's host: identical in AWS.

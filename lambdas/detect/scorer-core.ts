@@ -8,7 +8,8 @@
  *    config (`CONFIG/SHADOW`) from the control table;
  * 3. build profiles (reusing those whose windows did not change) and run the same detection code as replay
  *    (src/detect);
- * 4. write `ACCOUNT#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists);
+ * 4. write `SCORE#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists): a partition
+ *    of its own, so the scorer's role can write scores without being able to touch `ACCOUNT#<id>/STATUS`;
  * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId
  *    (one per account per UTC day, so a re-run of the scorer cannot open a second case; ExecutionAlreadyExists is
  *    success), input per docs/DESIGN.md "Workflow input".
@@ -20,6 +21,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import { decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { keys } from '../../src/escalate/model';
 import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
@@ -222,7 +224,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     await deps.ddb.send(
       new UpdateItemCommand({
         TableName: deps.controlTable,
-        Key: { pk: { S: `ACCOUNT#${a.accountId}` }, sk: { S: 'SCORE' } },
+        Key: marshall(keys.accountScore(a.accountId)),
         UpdateExpression: update,
         ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
       }),
@@ -230,7 +232,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     scoresWritten++;
     if (!isFlag) return;
     const status = await deps.ddb.send(
-      new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: `ACCOUNT#${a.accountId}` }, sk: { S: 'STATUS' } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.accountStatus(a.accountId)), ConsistentRead: true }),
     );
     const st = status.Item ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string }) : undefined;
     if (st?.openCaseId) {

@@ -9,7 +9,7 @@ import { buildBanEvent, toOutboxItem } from '../../src/notify/ban-event';
 import { BanPolicy } from '../../src/escalate/ban';
 import { buildEvidence } from '../../src/escalate/evidence';
 import { BreakerConfig, ShadowConfig, decideRoute, evaluateBreaker, evaluateShadow, suspensionsLastHour } from '../../src/escalate/guardrails';
-import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, parseWorkflowInput } from '../../src/escalate/model';
+import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, parseWorkflowInput, recordExpiresAt } from '../../src/escalate/model';
 import { EscalationStore } from './store';
 
 export interface EscalationConfig {
@@ -110,6 +110,8 @@ export async function recordCase(store: EscalationStore, cfg: EscalationConfig, 
     gsi1pk: caseStateGsiPk('open'),
     gsi1sk: now,
     ...(state.executionId ? { executionArn: state.executionId } : {}),
+    // The evidence (subnets, user agents, API keys) is not kept forever: TTL after the deployment's retention.
+    expiresAt: recordExpiresAt(nowMs, store.caseRetentionDays),
   };
   const flagged = buildBanEvent('Account Flagged', {
     accountId: input.accountId,

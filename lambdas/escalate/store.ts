@@ -25,6 +25,7 @@ import {
   AuditEntry,
   CaseRecord,
   CaseState,
+  DEFAULT_CASE_RETENTION_DAYS,
   SUSPENDED_GSI_PK,
   assertId,
   auditEntry,
@@ -63,6 +64,8 @@ export interface StoreOptions {
   /** Manage API Gateway API keys on suspend/reinstate. @default true */
   manageApiKeys?: boolean;
   now?: () => number;
+  /** Days cases and audit entries are kept (TTL). @default CASE_RETENTION_DAYS from the environment, else 365 */
+  caseRetentionDays?: number;
 }
 
 /** Thrown for an operator error (unknown case, wrong state, ...): the CLI prints it without a stack. */
@@ -74,6 +77,7 @@ export class EscalationStore {
   readonly ddb: DynamoDBDocumentClient;
   readonly apigw: APIGatewayClient;
   readonly manageApiKeys: boolean;
+  readonly caseRetentionDays: number;
   private readonly clock: () => number;
   private seq = 0;
 
@@ -84,6 +88,8 @@ export class EscalationStore {
     this.apigw = opts.apigw ?? new APIGatewayClient({});
     this.manageApiKeys = opts.manageApiKeys ?? true;
     this.clock = opts.now ?? Date.now;
+    const envRetention = Number(process.env.CASE_RETENTION_DAYS);
+    this.caseRetentionDays = opts.caseRetentionDays ?? (envRetention > 0 ? envRetention : DEFAULT_CASE_RETENTION_DAYS);
   }
 
   now(): number {
@@ -93,7 +99,7 @@ export class EscalationStore {
   /** A fresh audit entry (the per-process sequence keeps two entries of the same millisecond apart). */
   audit(e: { caseId: string; accountId: string; actor: string; action: AuditAction; reason?: string; details?: Record<string, unknown>; at?: string }): AuditEntry {
     const at = e.at ?? new Date(this.now()).toISOString();
-    return auditEntry({ ...e, at }, this.seq++ % 1000);
+    return auditEntry({ ...e, at }, this.seq++ % 1000, this.caseRetentionDays);
   }
 
   /** Put an audit entry on its own (append-only: never overwrites). */

@@ -9,13 +9,15 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { type IpHashKeyProps, wireIpHashKey } from './ip-hash-key';
 import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX, FEATURES_INDEX_PROJECTIONS, type FeaturesIndexProjection } from './defaults';
 import { CHANGE_MARKER_ATTR } from '../../src/aggregate/item';
 
-export interface AggregatorProps {
+export interface AggregatorProps extends IpHashKeyProps {
   /**
    * The stream carrying CloudWatch Logs envelopes of the access logs (CONTRACT §1) and usage events (§2).
    */
@@ -103,6 +105,8 @@ export class Aggregator extends Construct {
   readonly encryptionKey: kms.IKey;
   /** The event source mapping's id. */
   readonly eventSourceMappingId: string;
+  /** The secret the source IPs are hashed with (give it to every other writer of the features table); undefined in demo mode. */
+  readonly ipHashKeySecret?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: AggregatorProps) {
     super(scope, id);
@@ -190,6 +194,7 @@ export class Aggregator extends Construct {
     const tableKey = this.featuresTable.encryptionKey ?? (props.existingFeaturesTableObj ? undefined : this.encryptionKey);
     tableKey?.grant(this.fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*');
     this.failureQueue.grantSendMessages(this.fn);
+    this.ipHashKeySecret = wireIpHashKey(this, this.fn, { ...props, create: true, removalPolicy: props.removalPolicy ?? d.removalPolicy });
 
     const source = new KinesisEventSource(props.stream, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,

@@ -20,8 +20,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { AGGREGATE_DEFAULTS } from './defaults';
+import { type IpHashKeyProps, wireIpHashKey } from './ip-hash-key';
 
-export interface ObjectAggregatorProps {
+export interface ObjectAggregatorProps extends IpHashKeyProps {
   /** The bucket Firehose writes access-log objects to (`FirehoseAccessLogs.bucket`). */
   readonly bucket: s3.IBucket;
   /** Key prefix of the access-log objects; only objects under it are announced and readable. */
@@ -138,6 +139,8 @@ export class ObjectAggregator extends Construct {
     props.featuresTable.grant(this.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     (props.featuresTableKey ?? props.featuresTable.encryptionKey)?.grant(this.fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*');
     this.deadLetterQueue.grantSendMessages(this.fn);
+    // The Kinesis aggregator's secret (never a new one: the hashes of both writers of the table must match).
+    wireIpHashKey(this, this.fn, { ...props, create: false });
 
     this.fn.addEventSource(
       new SqsEventSource(this.queue, {

@@ -6,13 +6,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resolveDetectionConfig, type DeepPartial, type DetectionConfig } from '../../src/detect/config';
+import { PK_PREFIX } from '../../src/escalate/model';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { DETECT_DEFAULTS } from './defaults';
 
 export interface ScorerProps {
   /** The features table (AccountWindows, `byHour` GSI, `MODEL#<model>/FIRST`). */
   readonly featuresTable: dynamodb.ITable;
-  /** The control table (`ACCOUNT#<id>/SCORE` and `/STATUS`, `ALLOW#<id>`, `CONFIG/SHADOW`, `byState` GSI). */
+  /** The control table (writes `SCORE#<id>/SCORE`; reads `ACCOUNT#<id>/STATUS`, `ALLOW#<id>`, `CONFIG/SHADOW`, `byState` GSI). */
   readonly controlTable: dynamodb.ITable;
   /** The escalation workflow started for accounts reaching review/suspend (execution name = caseId). */
   readonly stateMachine: sfn.IStateMachine;
@@ -102,14 +103,16 @@ export class Scorer extends Construct {
       },
     });
     // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of windows and MODEL# items); control table
-    // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem for SCORE items only.
+    // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem on the SCORE# partitions only. Scores
+    // live apart from ACCOUNT#<id>/STATUS, so no scorer bug can suspend or reinstate anyone.
     props.featuresTable.grantReadData(this.function);
     props.controlTable.grantReadData(this.function);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
+        sid: 'WriteScoresOnly',
         actions: ['dynamodb:UpdateItem'],
         resources: [props.controlTable.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PK_PREFIX.score}*`] } },
       }),
     );
     props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);

@@ -4,6 +4,7 @@
  * same numbers when an environment variable is absent.
  */
 import { Duration } from 'aws-cdk-lib';
+import { DEFAULT_CASE_RETENTION_DAYS } from '../../src/escalate/model';
 
 export const ESCALATE_DEFAULTS = {
   /** A reviewer has a working day plus slack to decide; past it, the safe default applies (no suspension, case overdue). */
@@ -34,6 +35,11 @@ export const ESCALATE_DEFAULTS = {
   reviewMaxReceiveCount: 50,
   /** Cluster members whose features are read into a case's evidence snapshot. */
   maxClusterMembers: 20,
+  /**
+   * Cases (with their evidence: subnets, user agents, API key ids) and audit entries are deleted by DynamoDB TTL this
+   * long after they were written: long enough to cover any suspension and a year of appeals, not forever.
+   */
+  caseRetention: Duration.days(DEFAULT_CASE_RETENTION_DAYS),
   /** Workflow log retention. */
   logRetentionDays: 90,
 } as const;

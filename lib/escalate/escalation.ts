@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,7 +11,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { stackKey } from '../shared/stack-key';
 import { ESCALATE_DEFAULTS } from './defaults';
+import { operatorTableStatements } from './operator-policy';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -32,6 +34,12 @@ export interface EscalationProps {
    * @default a new key with rotation enabled
    */
   readonly queueEncryptionKey?: kms.IKey;
+  /**
+   * Customer-managed key of the state machine (definition and execution history: case inputs, reviewer decisions)
+   * and of the workflow's and functions' log groups.
+   * @default the stack's key (lib/shared/stack-key.ts)
+   */
+  readonly encryptionKey?: kms.IKey;
   /**
    * How long a case waits for a reviewer (the Review state's TimeoutSeconds). At most 13 days (SQS retention).
    * On timeout: no suspension, the case is marked overdue and the ReviewOverdue alarm fires.
@@ -102,6 +110,13 @@ export interface EscalationProps {
    */
   readonly expiryInterval?: Duration;
   /**
+   * How long cases (with their evidence snapshot: subnets, user agents, API key ids, cluster members) and audit
+   * entries are kept: each gets a DynamoDB TTL (`expiresAt`) this long after it is written. Must cover `banMax` plus
+   * `reviewTimeout`, so a case outlives its suspension.
+   * @default Duration.days(365)
+   */
+  readonly caseRetention?: Duration;
+  /**
    * Cluster members read into a case's evidence.
    * @default 20
    */
@@ -140,13 +155,15 @@ export class Escalation extends Construct {
   readonly reviewQueue: sqs.Queue;
   readonly reviewDlq: sqs.Queue;
   readonly queueKey: kms.IKey;
+  /** Key of the state machine's data and the workflow's log group (`grantWorkflowData` for its callers). */
+  readonly encryptionKey: kms.IKey;
   readonly caseFunction: DistillGuardFunction;
   readonly suspensionFunction: DistillGuardFunction;
   readonly expirerFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
   /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
-  /** Operator tools: allowlist, breaker re-arm, reinstatement (control-table writes, API key enable). */
+  /** Operator tools: allowlist, breaker re-arm, shadow mode, reinstatement (scoped control-table writes, API key enable). */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly alarms: cloudwatch.Alarm[];
   /** Undefined when `createAlarms` is false. */
@@ -176,7 +193,13 @@ export class Escalation extends Construct {
     const maxPerHour = props.breakerMaxPerHour ?? D.breakerMaxPerHour;
     if (!(Number.isInteger(maxPerHour) && maxPerHour >= 0)) throw new Error(`breakerMaxPerHour must be a non-negative integer, got ${maxPerHour}`);
     const manageApiKeys = props.manageApiKeys ?? true;
+    const caseRetention = props.caseRetention ?? D.caseRetention;
+    if (seconds(caseRetention) < seconds(banMax) + seconds(reviewTimeout)) {
+      throw new Error(`caseRetention must cover banMax plus reviewTimeout (a case must outlive its suspension), got ${caseRetention.toHumanString()} < ${banMax.toHumanString()} + ${reviewTimeout.toHumanString()}`);
+    }
     const queueRemoval = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    this.encryptionKey = props.encryptionKey ?? stackKey(this);
 
     // ---------------- review queue ----------------
     this.queueKey = props.queueEncryptionKey ?? new kms.Key(this, 'QueueKey', { enableKeyRotation: true, description: 'distill-guard review queue (task tokens)' });
@@ -214,24 +237,28 @@ export class Escalation extends Construct {
       SHADOW_SIGNALS: (props.shadowSignals ?? D.shadowSignals).join(','),
       MANAGE_API_KEYS: String(manageApiKeys),
       MAX_CLUSTER_MEMBERS: String(props.maxClusterMembers ?? D.maxClusterMembers),
+      CASE_RETENTION_DAYS: String(caseRetention.toDays({ integral: false })),
     };
     this.caseFunction = new DistillGuardFunction(this, 'CaseFn', {
       entry: 'lambdas/escalate/case-handler.ts',
       serviceName: 'escalate',
       description: 'distill-guard escalation: record case, guardrails, review result, dismiss, overdue',
       environment: env,
+      logEncryptionKey: this.encryptionKey,
     });
     this.suspensionFunction = new DistillGuardFunction(this, 'SuspensionFn', {
       entry: 'lambdas/escalate/suspension-handler.ts',
       serviceName: 'escalate',
       description: 'distill-guard escalation: apply (and compensate) a suspension',
       environment: env,
+      logEncryptionKey: this.encryptionKey,
     });
     this.expirerFunction = new DistillGuardFunction(this, 'ExpirerFn', {
       entry: 'lambdas/escalate/expirer-handler.ts',
       serviceName: 'escalate',
       description: 'distill-guard escalation: reinstate accounts whose suspension has ended',
       environment: env,
+      logEncryptionKey: this.encryptionKey,
       timeout: Duration.minutes(2),
     });
     for (const fn of [this.caseFunction, this.suspensionFunction, this.expirerFunction]) {
@@ -250,7 +277,7 @@ export class Escalation extends Construct {
 
     // ---------------- state machine ----------------
     const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
-    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.encryptionKey });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(stateMachine),
@@ -261,6 +288,7 @@ export class Escalation extends Construct {
       timeout: Duration.seconds(seconds(reviewTimeout) + 2 * 3600),
       comment: 'distill-guard escalation: case, guardrails, review or auto-suspend, suspension with outbox event',
     });
+    this.encryptStateMachine();
 
     // ---------------- policies for people ----------------
     const stack = Stack.of(this);
@@ -294,6 +322,7 @@ export class Escalation extends Construct {
         resources: [this.reviewQueue.queueArn],
       }),
       new iam.PolicyStatement({ sid: 'DecryptReviewMessages', actions: ['kms:Decrypt'], resources: [this.queueKey.keyArn] }),
+      this.workflowDataStatement('UseWorkflowKey'),
       new iam.PolicyStatement({
         sid: 'ReadCases',
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem'],
@@ -302,18 +331,11 @@ export class Escalation extends Construct {
       ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
     );
 
+    // Scoped by key prefix and attributes to what the operator tools write; denies on cases, audit and outbox
+    // (lib/escalate/operator-policy.ts, docs/security.md).
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'distill-guard operators: allowlist, breaker re-arm, shadow mode, reinstatement (with the ReviewerPolicy)',
-      statements: [
-        describeStack,
-        ...(manageApiKeys ? apiKeyStatements() : []),
-        new iam.PolicyStatement({
-          sid: 'OperateControlTable',
-          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
-          resources: tableArns(props.controlTable),
-        }),
-        ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'UseTableKeys', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
-      ],
+      statements: [describeStack, ...(manageApiKeys ? apiKeyStatements() : []), ...operatorTableStatements({ controlTable: props.controlTable, tableKeys })],
     });
 
     // ---------------- alarms ----------------
@@ -368,6 +390,53 @@ export class Escalation extends Construct {
       out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
       out('OperatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'attach to operators');
     }
+  }
+
+  /**
+   * Let `grantee` use the state machine's key for this state machine's data only: what StartExecution and the
+   * task-token calls (SendTask*) need once the state machine is encrypted with a customer-managed key.
+   */
+  grantWorkflowData(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: WORKFLOW_KEY_ACTIONS, resourceArns: [this.encryptionKey.keyArn], conditions: this.workflowKeyConditions() });
+  }
+
+  private workflowKeyConditions(): Record<string, Record<string, unknown>> {
+    return { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': this.stateMachine.stateMachineArn } };
+  }
+
+  private workflowDataStatement(sid: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({ sid, actions: WORKFLOW_KEY_ACTIONS, resources: [this.encryptionKey.keyArn], conditions: this.workflowKeyConditions() });
+  }
+
+  /**
+   * Customer-managed-key encryption of the state machine, set on the L1 resource: the L2 `encryptionConfiguration`
+   * grants its role the key under a condition naming the state machine, which only matches a state machine with an
+   * explicit name, and naming the deployed one would replace it (ending the reviews in flight). The grants here use
+   * the state machine's ARN instead, in a policy of their own (the role's default policy would be a dependency cycle).
+   */
+  private encryptStateMachine(): void {
+    const key = this.encryptionKey;
+    const cfn = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    cfn.encryptionConfiguration = { type: 'CUSTOMER_MANAGED_KMS_KEY', kmsKeyId: key.keyArn, kmsDataKeyReusePeriodSeconds: 300 };
+    new iam.Policy(this, 'StateMachineKeyPolicy', { statements: [this.workflowDataStatement('UseKeyForThisStateMachine')] }).attachToRole(this.stateMachine.role);
+    // Log delivery of an encrypted state machine: the role makes the data key for the log group, and the delivery
+    // service decrypts the execution data it formats (AWS: "Data at rest encryption in Step Functions").
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'KeyForLogDelivery',
+        actions: ['kms:GenerateDataKey'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:EncryptionContext:SourceArn': Stack.of(this).formatArn({ service: 'logs', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowLogDeliveryToDecryptWorkflowData',
+        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['kms:Decrypt'],
+        resources: ['*'], // a key policy's resource is always the key itself
+      }),
+    );
   }
 
   private buildDefinition(reviewTimeout: Duration, heartbeat: Duration | undefined): sfn.IChainable {
@@ -465,6 +534,9 @@ export class Escalation extends Construct {
     return start.next(flatten).next(record);
   }
 }
+
+/** What a caller of the encrypted state machine needs on its key (for that state machine's data only). */
+const WORKFLOW_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 
 /** API Gateway API key read/enable/disable. API keys are region-level resources: no narrower ARN exists. */
 function apiKeyStatements(): iam.PolicyStatement[] {

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { INGEST_DEFAULTS } from './defaults';
+import { allowCloudWatchLogs } from '../shared/stack-key';
 
 export interface IngestionStreamProps {
   /**
@@ -91,25 +92,7 @@ export class IngestionStream extends Construct {
         pendingWindow: Duration.days(7),
       });
       // CloudWatch Logs encrypts the log group with this key; the condition keeps it to this account's log groups.
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
-          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          // In a key policy `*` means "this key"; there is nothing narrower.
-          resources: ['*'],
-          conditions: {
-            ArnLike: {
-              'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-                service: 'logs',
-                resource: 'log-group',
-                resourceName: '*',
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-            },
-          },
-        }),
-      );
+      allowCloudWatchLogs(key);
       this.encryptionKey = key;
     }
 

@@ -112,7 +112,8 @@ export interface BanEventsProps {
 
 /**
  * Ban events as a product (CONTRACT.md §4, docs/events.md): a KMS-encrypted custom bus whose resource policy lets
- * the named consumer accounts / organization manage their own rules; the JSON Schemas of schemas/ in an
+ * the named consumer accounts / organization manage their own rules and denies `distill-guard` events from anyone
+ * but the publisher and the sweeper; the JSON Schemas of schemas/ in an
  * EventBridge schema registry; an archive for replay; and the transactional-outbox publisher (control-table
  * stream -> PutEvents, retrying only failed entries) plus a scheduled sweeper that republishes anything the
  * stream path could not, so every decision's event is eventually on the bus.
@@ -329,6 +330,26 @@ export class BanEvents extends Construct {
       targets: [new eventsTargets.LambdaFunction(this.sweeper, { retryAttempts: 2 })],
     });
 
+    // --- only the publisher and the sweeper may put `distill-guard` events on the bus ------------------------------
+    // Consumers act on these events (suspend, bill, revoke): any other principal with events:PutEvents in the
+    // account could otherwise forge one. An explicit deny in the bus policy wins over any identity policy.
+    const onlyPublishers = new events.CfnEventBusPolicy(this, 'OnlyPublishersPolicy', {
+      eventBusName: this.eventBus.eventBusName,
+      statementId: ONLY_PUBLISHERS_SID,
+      statement: {
+        Sid: ONLY_PUBLISHERS_SID,
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: this.eventBus.eventBusArn,
+        Condition: {
+          StringEquals: { 'events:source': source },
+          ArnNotEquals: { 'aws:PrincipalArn': [this.publisher.role!.roleArn, this.sweeper.role!.roleArn] },
+        },
+      },
+    });
+    if (policies.length) onlyPublishers.node.addDependency(policies[policies.length - 1]);
+
     // --- producer-side forwarding (optional) ---------------------------------------------------------------------
     const forwards = props.forwardToEventBusArns ?? [];
     if (forwards.length) {
@@ -404,6 +425,9 @@ export class BanEvents extends Construct {
     ];
   }
 }
+
+/** Statement id of the bus policy that keeps the `distill-guard` source to the publisher and the sweeper. */
+export const ONLY_PUBLISHERS_SID = 'OnlyDistillGuardPublishersPutItsEvents';
 
 /**
  * Least privilege on the control table: the publisher only updates outbox items (`dynamodb:LeadingKeys` OUTBOX#*);

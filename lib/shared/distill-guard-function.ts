@@ -1,9 +1,11 @@
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { stackKey } from './stack-key';
 
 /** Repository root, so entries can be given relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -31,6 +33,11 @@ export interface DistillGuardFunctionProps
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed key of the function's own log group (ignored when `logGroup` is given).
+   * @default the stack's key (lib/shared/stack-key.ts)
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -39,15 +46,18 @@ export interface DistillGuardFunctionProps
  * - bundled by the LOCAL esbuild (no Docker), minified, with source maps, AWS SDK v3 left external
  *   (the runtime provides it);
  * - Powertools env: service name, metrics namespace `DistillGuard`, log level INFO;
- * - active X-Ray tracing; a dedicated log group with bounded retention; 256 MB / 30 s unless overridden.
+ * - active X-Ray tracing; a dedicated log group with bounded retention, encrypted with the stack's key; 256 MB / 30 s
+ *   unless overridden.
  */
 export class DistillGuardFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: DistillGuardFunctionProps) {
-    const { entry, serviceName, logRetention, environment, ...rest } = props;
+    const { entry, serviceName, logRetention, logEncryptionKey, environment, ...rest } = props;
     const logGroup =
       props.logGroup ??
       new logs.LogGroup(scope, `${id}Logs`, {
         retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
+        // Function logs carry account ids, API key ids and error details: encrypted with a key the account controls.
+        encryptionKey: logEncryptionKey ?? stackKey(scope),
       });
     super(scope, id, {
       memorySize: 256,

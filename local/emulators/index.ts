@@ -11,6 +11,7 @@
  * | EventBridge    | local/services/eventbridge.ts               | AWS_ENDPOINT_URL_EVENTBRIDGE   |
  * | Step Functions | local/services/stepfunctions.ts (+ aws-local-stepfunctions) | AWS_ENDPOINT_URL_SFN |
  * | API Gateway    | local/services/apigateway.ts (API keys)     | AWS_ENDPOINT_URL_API_GATEWAY   |
+ * | Secrets Manager| local/services/secretsmanager.ts            | AWS_ENDPOINT_URL_SECRETS_MANAGER |
  *
  * Usage:
  * ```ts
@@ -28,6 +29,7 @@ import { startSqs, SqsEmulator } from './sqs';
 import { startEventBridge, LocalEventBridge, LocalEventBridgeOptions } from '../services/eventbridge';
 import { startStepFunctions, LocalStepFunctions, LocalStepFunctionsOptions } from '../services/stepfunctions';
 import { startApiGateway, LocalApiGateway } from '../services/apigateway';
+import { startSecretsManager, LocalSecretsManager } from '../services/secretsmanager';
 import { LOCAL_CREDENTIALS } from '../services/clients';
 
 export { kinesisClient, startKinesis, startSqs };
@@ -57,8 +59,9 @@ export interface Emulators {
   readonly eventBridge: LocalEventBridge;
   readonly stepFunctions: LocalStepFunctions;
   readonly apiGateway: LocalApiGateway;
+  readonly secretsManager: LocalSecretsManager;
   /** Endpoint URL per service. */
-  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string };
+  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string };
   /**
    * Environment for processes/handlers: AWS_ENDPOINT_URL_<SERVICE> for each emulator, AWS_REGION,
    * AWS_DEFAULT_REGION and dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -78,11 +81,12 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
     return x;
   };
   try {
-    const [kinesis, dynamodb, sqs, apiGateway] = await Promise.all([
+    const [kinesis, dynamodb, sqs, apiGateway, secretsManager] = await Promise.all([
       startKinesis().then(track),
       opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal({ startTimeoutMs: opts.dynamodbStartTimeoutMs ?? 120000 }).then(track),
       startSqs({ region, mode: opts.sqsMode }).then(track),
       startApiGateway().then(track),
+      startSecretsManager({ region }).then(track),
     ]);
     // Step Functions integrations reach the other emulators; EventBridge delivers to SQS and Step Functions.
     const stepFunctions = track(
@@ -102,6 +106,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       eventbridge: eventBridge.endpoint,
       sfn: stepFunctions.endpoint,
       apiGateway: apiGateway.endpoint,
+      secretsManager: secretsManager.endpoint,
     };
     const env = (): Record<string, string> => ({
       AWS_REGION: region,
@@ -116,6 +121,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
       AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     });
     let stopped: Promise<void> | undefined;
     return {
@@ -126,6 +132,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       eventBridge,
       stepFunctions,
       apiGateway,
+      secretsManager,
       endpoints,
       env,
       stop: () => (stopped ??= stopAll(started)),

@@ -10,7 +10,10 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { LocalStackModel, QueueModel, TableModel } from './template';
+import { getRandomValues } from 'crypto';
+import { secretsManagerCall } from '../../lambdas/shared/secrets-manager';
+import { LOCAL_CREDENTIALS } from '../services/clients';
+import { LocalStackModel, QueueModel, SecretModel, TableModel } from './template';
 
 export interface ProvisionClients {
   dynamodb: DynamoDBClient;
@@ -19,6 +22,8 @@ export interface ProvisionClients {
   eventbridge?: EventBridgeClient;
   sfn?: SFNClient;
   apigateway?: APIGatewayClient;
+  /** The local Secrets Manager endpoint (no SDK client in this project: lambdas/shared/secrets-manager.ts). */
+  secretsManager?: { endpoint: string; region: string };
 }
 
 export interface ProvisionOptions {
@@ -37,10 +42,12 @@ export interface ProvisionResult {
   stateMachineArns: Record<string, string>;
   /** API key logical id -> the id the local API Gateway assigned. */
   apiKeyIds: Record<string, string>;
+  /** Secret logical id -> its ARN in the local Secrets Manager. */
+  secretArns: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const exists = (err: unknown) => ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists'].includes((err as Error).name);
+const exists = (err: unknown) => ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists', 'ResourceExistsException'].includes((err as Error).name);
 
 function tableInput(t: TableModel): CreateTableCommandInput {
   // DynamoDB rejects attribute definitions not used by a key or index; the template only has used ones, but
@@ -99,7 +106,7 @@ function queueAttributes(q: QueueModel, byArn: Map<string, QueueModel>): Record<
 
 export async function provision(model: LocalStackModel, c: ProvisionClients, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = opts.log ?? (() => undefined);
-  const result: ProvisionResult = { queueUrls: {}, tableStreamArns: {}, stateMachineArns: {}, apiKeyIds: {} };
+  const result: ProvisionResult = { queueUrls: {}, tableStreamArns: {}, stateMachineArns: {}, apiKeyIds: {}, secretArns: {} };
 
   // Tables (in parallel), then TTL.
   await Promise.all(
@@ -202,6 +209,20 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
       log(`state machine ${sm.name} (${Object.keys((sm.definition.States as object) ?? {}).length} states)`);
     }
   }
+  // Secrets, with values generated as CloudFormation would (GenerateSecretString), fresh for every local run.
+  if (c.secretsManager) {
+    for (const sec of model.secrets) {
+      const value = sec.secretString ?? generateSecret(sec.generate ?? {});
+      try {
+        const r = await secretsManagerCall<{ ARN?: string }>('CreateSecret', { Name: sec.name, SecretString: value }, { endpoint: c.secretsManager.endpoint, region: c.secretsManager.region, credentials: LOCAL_CREDENTIALS });
+        result.secretArns[sec.logicalId] = r.ARN ?? sec.arn;
+      } catch (err) {
+        if (!exists(err)) throw new Error(`cannot create secret ${sec.name}: ${(err as Error).message}`);
+        result.secretArns[sec.logicalId] = sec.arn;
+      }
+      log(`secret ${sec.name}${sec.secretString === undefined ? ' (generated)' : ''}`);
+    }
+  }
   // API keys (the demo API's; the local API Gateway emulates the key control plane only).
   if (c.apigateway) {
     for (const k of model.apiKeys) {
@@ -211,4 +232,16 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
     }
   }
   return result;
+}
+
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/** A random value for GenerateSecretString (CloudFormation's defaults: 32 characters, letters, digits, punctuation). */
+export function generateSecret(spec: NonNullable<SecretModel['generate']>): string {
+  const excluded = new Set(spec.excludeCharacters ?? '');
+  let alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' + (spec.excludePunctuation ? '' : PUNCTUATION) + (spec.includeSpace ? ' ' : '');
+  alphabet = [...alphabet].filter((ch) => !excluded.has(ch)).join('');
+  const length = spec.passwordLength ?? 32;
+  const bytes = getRandomValues(new Uint32Array(length));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }

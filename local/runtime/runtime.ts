@@ -29,6 +29,7 @@ export interface LocalEndpoints {
   eventbridge?: string;
   sfn?: string;
   api_gateway?: string;
+  secrets_manager?: string;
   [service: string]: string | undefined;
 }
 
@@ -167,7 +168,7 @@ export class LocalRuntime {
     const prefix = await LocalRuntime.queueUrlPrefix(opts.endpoints.sqs, region);
     const model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
     const rt = new LocalRuntime(opts, model);
-    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway }, { onDemandShards: opts.onDemandShards, log: rt.log });
+    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway, secretsManager: opts.endpoints.secrets_manager ? { endpoint: opts.endpoints.secrets_manager, region } : undefined }, { onDemandShards: opts.onDemandShards, log: rt.log });
     for (const q of model.queues) {
       const actual = rt.provisioned.queueUrls[q.arn];
       if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);

@@ -16,6 +16,7 @@ import { startEmulators, Emulators } from '../emulators';
 import { LocalRuntime, LocalEndpoints } from './runtime';
 import { ingestTarget, TrafficWriter } from './traffic';
 import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
+import { PK_PREFIX } from '../../src/escalate/model';
 
 /** The pattern a team subscribing to ban events uses (README "Subscribing to ban events"). */
 export const SUBSCRIBER_PATTERN = { source: ['distill-guard'], 'detail-type': ['Account Flagged', 'Account Suspended', 'Account Reinstated'] };
@@ -83,7 +84,7 @@ export class LocalSession {
     let rt: LocalRuntime | undefined;
     try {
       const e = emu.endpoints;
-      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway };
+      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager };
       rt = await LocalRuntime.start({
         cdkOut: opts.cdkOut,
         stackName: opts.stackName,
@@ -209,13 +210,13 @@ export class LocalSession {
       for (const it of r.Items ?? []) {
         const pk = it.pk?.S ?? '';
         const sk = it.sk?.S ?? '';
-        if (pk.startsWith('ACCOUNT#') && sk === 'SCORE') {
+        if (pk.startsWith(PK_PREFIX.score) && sk === 'SCORE') {
           out.accountsScored++;
           const d = it.decision?.S ?? 'unknown';
           out.decisions[d] = (out.decisions[d] ?? 0) + 1;
-        } else if (pk.startsWith('ACCOUNT#') && sk === 'STATUS' && it.status?.S === 'suspended') {
+        } else if (pk.startsWith(PK_PREFIX.account) && sk === 'STATUS' && it.status?.S === 'suspended') {
           out.suspended++;
-          out.suspendedAccounts.push(pk.slice('ACCOUNT#'.length));
+          out.suspendedAccounts.push(pk.slice(PK_PREFIX.account.length));
         } else if (pk.startsWith('CASE#') && sk === 'CASE') {
           out.cases++;
           const state = it.state?.S ?? it.gsi1pk?.S?.replace(/^CASES#/, '') ?? 'unknown';

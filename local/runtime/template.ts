@@ -210,6 +210,17 @@ export interface ApiKeyModel {
   value?: string;
 }
 
+/** A Secrets Manager secret; its value is generated at provisioning when the template asks for one. */
+export interface SecretModel {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** A fixed value (`SecretString`). */
+  secretString?: string;
+  /** `GenerateSecretString` of the template (length and excluded characters). */
+  generate?: { passwordLength?: number; excludePunctuation?: boolean; excludeCharacters?: string; includeSpace?: boolean };
+}
+
 export interface SubscriptionFilterModel {
   logicalId: string;
   logGroupName: string;
@@ -234,6 +245,7 @@ export interface LocalStackModel {
   stateMachines: StateMachineModel[];
   schedules: ScheduleModel[];
   apiKeys: ApiKeyModel[];
+  secrets: SecretModel[];
   /** CloudWatch Logs subscription filters (where access logs go: the traffic generator packs for these). */
   subscriptionFilters: SubscriptionFilterModel[];
   outputs: Record<string, string>;
@@ -538,6 +550,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     'AWS::StepFunctions::StateMachine': 'StateMachineName',
     'AWS::Scheduler::Schedule': 'Name',
     'AWS::SNS::Topic': 'TopicName',
+    'AWS::SecretsManager::Secret': 'Name',
   };
   for (const [id, res] of resources) {
     const prop = nameProps[res.Type];
@@ -623,6 +636,11 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::Events::Archive':
         r.setAttr(id, 'Arn', arn('events', `archive/${name}`));
         break;
+      case 'AWS::SecretsManager::Secret':
+        // Ref is the secret's ARN (local ARNs have no random suffix; local/services/secretsmanager.ts)
+        r.setRef(id, arn('secretsmanager', `secret:${name}`));
+        r.setAttr(id, 'Id', arn('secretsmanager', `secret:${name}`));
+        break;
       default:
         break;
     }
@@ -652,6 +670,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     stateMachines: [],
     schedules: [],
     apiKeys: [],
+    secrets: [],
     subscriptionFilters: [],
     outputs: {},
     ignored: {},
@@ -866,6 +885,19 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           destinationArn: String(r.resolve(P.DestinationArn)),
         });
         break;
+      case 'AWS::SecretsManager::Secret': {
+        const gen = r.resolve(P.GenerateSecretString) as Record<string, unknown> | undefined;
+        model.secrets.push({
+          logicalId: id,
+          name,
+          arn: r.ref(id),
+          secretString: str(r.resolve(P.SecretString)),
+          generate: gen
+            ? { passwordLength: num(gen.PasswordLength), excludePunctuation: bool(gen.ExcludePunctuation, false), excludeCharacters: str(gen.ExcludeCharacters), includeSpace: bool(gen.IncludeSpace, false) }
+            : undefined,
+        });
+        break;
+      }
       case 'AWS::ApiGateway::ApiKey':
         model.apiKeys.push({ logicalId: id, id: name, name: str(r.resolve(P.Name)) ?? name, enabled: bool(r.resolve(P.Enabled), false), value: str(r.resolve(P.Value)) });
         break;

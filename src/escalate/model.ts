@@ -116,6 +116,8 @@ export interface CaseRecord {
   reinstatedAt?: string;
   reinstatedBy?: string;
   error?: string;
+  /** DynamoDB TTL (epoch seconds): the case and its evidence are deleted after the retention period. */
+  expiresAt?: number;
 }
 
 /** Who did what, when and why. Append-only: each is a conditional put under `CASE#<id>` / `AUDIT#<iso>#<seq>`. */
@@ -130,6 +132,8 @@ export interface AuditEntry {
   action: AuditAction;
   reason?: string;
   details?: Record<string, unknown>;
+  /** DynamoDB TTL (epoch seconds), `at` plus the retention period. */
+  expiresAt?: number;
 }
 
 export type AuditAction =
@@ -156,14 +160,28 @@ export type AuditAction =
 
 // ---- keys ----
 
+/**
+ * Partition-key prefixes. IAM scopes each writer by them (`dynamodb:LeadingKeys`), so a writer's prefix must never
+ * hold an item another role decides: the scorer writes only `SCORE#`, never the `ACCOUNT#` status it cannot change.
+ */
+export const PK_PREFIX = {
+  account: 'ACCOUNT#',
+  score: 'SCORE#',
+  case: 'CASE#',
+  allow: 'ALLOW#',
+  breaker: 'BREAKER',
+  config: 'CONFIG',
+} as const;
+
 export const keys = {
-  accountStatus: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'STATUS' }),
-  accountScore: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'SCORE' }),
-  case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'CASE' }),
-  allow: (accountId: string) => ({ pk: `ALLOW#${accountId}`, sk: 'ALLOW' }),
-  breakerState: () => ({ pk: 'BREAKER', sk: 'STATE' }),
-  breakerHour: (hourStart: number) => ({ pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
-  shadowConfig: () => ({ pk: 'CONFIG', sk: 'SHADOW' }),
+  accountStatus: (accountId: string) => ({ pk: `${PK_PREFIX.account}${accountId}`, sk: 'STATUS' }),
+  /** The scorer's latest score for an account: its own partition, apart from the account's STATUS. */
+  accountScore: (accountId: string) => ({ pk: `${PK_PREFIX.score}${accountId}`, sk: 'SCORE' }),
+  case: (caseId: string) => ({ pk: `${PK_PREFIX.case}${caseId}`, sk: 'CASE' }),
+  allow: (accountId: string) => ({ pk: `${PK_PREFIX.allow}${accountId}`, sk: 'ALLOW' }),
+  breakerState: () => ({ pk: PK_PREFIX.breaker, sk: 'STATE' }),
+  breakerHour: (hourStart: number) => ({ pk: PK_PREFIX.breaker, sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
+  shadowConfig: () => ({ pk: PK_PREFIX.config, sk: 'SHADOW' }),
   /** Operator actions that concern no case (allowlist, breaker, shadow) are audited under this pseudo-case. */
   opsAuditCase: () => 'OPS',
 };
@@ -182,8 +200,17 @@ export function auditSk(at: string, seq = 0): string {
   return `AUDIT#${at}#${String(seq).padStart(3, '0')}`;
 }
 
-export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk'>, seq = 0): AuditEntry {
-  return { pk: `CASE#${e.caseId}`, sk: auditSk(e.at, seq), ...e };
+/** Days cases and audit entries are kept when the deployment does not say (the `caseRetention` default). */
+export const DEFAULT_CASE_RETENTION_DAYS = 365;
+
+/** DynamoDB TTL (`expiresAt`, epoch seconds) of a case or audit entry written at `atMs`. */
+export function recordExpiresAt(atMs: number, retentionDays = DEFAULT_CASE_RETENTION_DAYS): number {
+  return Math.floor(atMs / 1000) + Math.round(retentionDays * 86_400);
+}
+
+export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk' | 'expiresAt'>, seq = 0, retentionDays = DEFAULT_CASE_RETENTION_DAYS): AuditEntry {
+  const at = Date.parse(e.at);
+  return { pk: `${PK_PREFIX.case}${e.caseId}`, sk: auditSk(e.at, seq), ...e, expiresAt: recordExpiresAt(Number.isFinite(at) ? at : Date.now(), retentionDays) };
 }
 
 const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;

@@ -3,9 +3,10 @@
  *
  * distill-guard never stores raw source IPs. It keeps:
  * - `ipHash`: the first 16 hex characters (64 bits) of a keyed SHA-256 of the address. A plain SHA-256 of an IPv4 address
- *   can be reversed by hashing all 2^32 addresses; a keyed hash cannot without the key. The key defaults to a
- *   project constant so that replay and the Lambda agree; deployments can set their own with `IP_HASH_KEY`
- *   (must be the same everywhere features are compared).
+ *   can be reversed by hashing all 2^32 addresses; a keyed hash cannot without the key. Deployed aggregators set
+ *   the key from a per-deployment secret (lambdas/aggregate/ip-hash-key.ts); the public default constant (or
+ *   `IP_HASH_KEY`) is for replay, tests and demo deployments only: with it, the /24 stored beside a hash leaves 256
+ *   guesses. The key must be the same everywhere features are compared.
  * - `subnet`: the /24 (IPv4) or /48 (IPv6) prefix, which is what linkage between accounts needs and is far
  *   less identifying than an address.
  *

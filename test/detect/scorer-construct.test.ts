@@ -3,6 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Scorer, type ScorerProps } from '../../lib/detect/scorer';
+import { keys } from '../../src/escalate/model';
+import { evaluate } from '../lib/policy-eval';
 
 function synth(extra: Partial<ScorerProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -45,11 +47,11 @@ describe('Scorer construct', () => {
     });
   });
 
-  test('least privilege: read features, read control + UpdateItem on ACCOUNT# keys only, StartExecution on the workflow', () => {
+  test('least privilege: read features, read control + UpdateItem on SCORE# keys only, StartExecution on the workflow', () => {
     const policies = t.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const update = statements.find((s: any) => s.Action === 'dynamodb:UpdateItem');
-    expect(update.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } });
+    expect(update.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SCORE#*'] } });
     const start = statements.find((s: any) => s.Action === 'states:StartExecution');
     expect(start.Resource).toEqual({ Ref: expect.stringMatching(/Workflow/) });
     for (const s of statements) {
@@ -57,6 +59,17 @@ describe('Scorer construct', () => {
       expect(actions).not.toContain('dynamodb:PutItem');
       expect(actions).not.toContain('dynamodb:DeleteItem');
     }
+  });
+
+  test('the scorer cannot change account status: it may write its SCORE item and nothing under ACCOUNT#', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const controlTable = (r: unknown) => JSON.stringify(r).includes('Control') && !JSON.stringify(r).includes('/index');
+    const write = (action: string, pk: string) => evaluate(statements, { action, resource: controlTable, context: { 'dynamodb:LeadingKeys': [pk] } });
+    expect(write('dynamodb:UpdateItem', keys.accountScore('acct-1').pk)).toBe('allow');
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+      expect([action, write(action, keys.accountStatus('acct-1').pk)]).toEqual([action, 'implicit-deny']);
+    }
+    expect(keys.accountScore('acct-1').pk).not.toBe(keys.accountStatus('acct-1').pk);
   });
 
   test('props: schedule, lookback and validated detection config', () => {

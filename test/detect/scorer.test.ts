@@ -15,6 +15,7 @@ import { ControlTable } from '../../lib/state/control-table';
 import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
+import { keys, PK_PREFIX } from '../../src/escalate/model';
 import { WindowCache } from '../../lambdas/detect/window-reader';
 import { HOUR, T0, population, windowsOf } from './fixtures';
 
@@ -107,12 +108,33 @@ describe('scheduled scorer', () => {
       }),
     );
     expect(input.reasonDetails[0]).toEqual({ signal: expect.any(String), value: expect.any(Number), baseline: expect.any(Number), text: expect.any(String) });
-    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_0', sk: 'SCORE' }) }))).Item!);
+    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score).toEqual(expect.objectContaining({ decision: 'review', firstFlaggedAt: NOW, reasons: expect.arrayContaining(['cot-elicitation']) }));
-    const allowed = await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_7', sk: 'SCORE' }) }));
+    const allowed = await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_7')) }));
     expect(allowed.Item).toBeUndefined();
     // Organic accounts are never escalated, but for the eval harness that extracts on its own (review).
     for (const id of startedIds.filter((x) => !pop.evalHarness.includes(x))) expect(pop.organic).not.toContain(id);
+  }, 120_000);
+
+  test('the scorer never writes account status: every write goes to a SCORE# partition', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const writes: Array<{ command: string; pk: string }> = [];
+    const recording = new Proxy(ddb, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return (command: { constructor: { name: string }; input: { Key?: { pk?: { S?: string } } } }) => {
+          if (/^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(command.constructor.name)) writes.push({ command: command.constructor.name, pk: command.input.Key?.pk?.S ?? '?' });
+          return target.send(command as never);
+        };
+      },
+    });
+    const statusBefore = (await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item;
+    const summary = await runScorer({ ...deps(), ddb: recording });
+    expect(summary.scoresWritten).toBeGreaterThan(0);
+    expect(writes).toHaveLength(summary.scoresWritten);
+    expect(writes.filter((w) => !w.pk.startsWith(PK_PREFIX.score))).toEqual([]);
+    expect((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item).toEqual(statusBefore);
   }, 120_000);
 
   test('a re-run keeps firstFlaggedAt and treats ExecutionAlreadyExists as an open case', async () => {
@@ -121,7 +143,7 @@ describe('scheduled scorer', () => {
     const summary = await runScorer({ ...deps(), now: NOW + 5 * 60_000 });
     expect(summary.casesStarted).toBe(0);
     expect(summary.casesAlreadyOpen).toBeGreaterThan(0);
-    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall({ pk: 'ACCOUNT#cot_0', sk: 'SCORE' }) }))).Item!);
+    const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score.firstFlaggedAt).toBe(NOW);
     expect(score.updatedAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
   }, 120_000);

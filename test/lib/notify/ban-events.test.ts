@@ -3,7 +3,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import { ControlTable } from '../../../lib/state/control-table';
-import { BanEvents, BanEventsProps } from '../../../lib/notify/ban-events';
+import { BanEvents, BanEventsProps, ONLY_PUBLISHERS_SID } from '../../../lib/notify/ban-events';
+import { evaluate } from '../policy-eval';
 import { NOTIFY_DEFAULTS } from '../../../lib/notify/defaults';
 import { BAN_EVENT_SCHEMAS } from '../../../src/notify/schemas';
 import { DETAIL_TYPES } from '../../../src/shared/contract';
@@ -51,9 +52,29 @@ describe('BanEvents', () => {
 
   it('never grants consumers PutEvents on the bus (only distill-guard publishes ban events)', () => {
     const policies = t.findResources('AWS::Events::EventBusPolicy');
-    for (const p of Object.values(policies)) {
+    for (const p of Object.values(policies).filter((x) => x.Properties.Statement.Effect === 'Allow')) {
       expect(JSON.stringify(p.Properties.Statement.Action)).not.toMatch(/PutEvents/);
     }
+  });
+
+  it('no principal but the publisher and the sweeper can put distill-guard events on the bus (bus policy deny)', () => {
+    const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => `arn:aws:iam::111111111111:role/${stack.getLogicalId(fn.role!.node.defaultChild as never)}`;
+    // GetAtt <role>.Arn -> a stand-in ARN, so the statement can be evaluated
+    const statements = Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p: any) =>
+      JSON.parse(JSON.stringify(p.Properties.Statement).replace(/\{"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]\}/g, '"arn:aws:iam::111111111111:role/$1"')),
+    );
+    const put = (principalArn: string, source: string) =>
+      evaluate(statements, { action: 'events:PutEvents', resource: () => true, principalArn, context: { 'events:source': source, 'aws:PrincipalArn': principalArn } });
+    expect(put(roleOf(ban.publisher), NOTIFY_DEFAULTS.source)).not.toBe('explicit-deny');
+    expect(put(roleOf(ban.sweeper), NOTIFY_DEFAULTS.source)).not.toBe('explicit-deny');
+    expect(put('arn:aws:iam::111111111111:role/SomeAdmin', NOTIFY_DEFAULTS.source)).toBe('explicit-deny');
+    expect(put('arn:aws:iam::222222222222:root', NOTIFY_DEFAULTS.source)).toBe('explicit-deny');
+    expect(put('arn:aws:iam::111111111111:role/SomeAdmin', 'another-app')).not.toBe('explicit-deny');
+    t.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      EventBusName: { Ref: Match.stringLikeRegexp('BanEventsBus') },
+      StatementId: ONLY_PUBLISHERS_SID,
+      Statement: Match.objectLike({ Effect: 'Deny', Principal: '*', Action: 'events:PutEvents' }),
+    });
   });
 
   it('publishes one JSON Schema (JSONSchemaDraft4) per detail type to a registry, content = schemas/*.json', () => {
@@ -159,9 +180,10 @@ describe('BanEvents', () => {
 });
 
 describe('BanEvents options', () => {
-  it('writes no bus or registry policy when no consumer is named', () => {
+  it('writes no consumer bus or registry policy when no consumer is named (only the publishers-only deny)', () => {
     const { t } = synth();
-    t.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    t.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    t.hasResourceProperties('AWS::Events::EventBusPolicy', { StatementId: ONLY_PUBLISHERS_SID, Statement: Match.objectLike({ Effect: 'Deny' }) });
     t.resourceCountIs('AWS::EventSchemas::RegistryPolicy', 0);
   });
 

@@ -1,0 +1,56 @@
+/**
+ * The local Secrets Manager and the local runtime's handling of `AWS::SecretsManager::Secret`: the template's
+ * secret is created with a generated value as CloudFormation would, and a function's `Ref` to it resolves to an ARN
+ * the endpoint answers GetSecretValue for (what the aggregator reads its IP hash key with under `npm start`).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { getSecretString, secretsManagerCall } from '../../../lambdas/shared/secrets-manager';
+import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
+import { LocalSecretsManager, startSecretsManager } from '../../../local/services/secretsmanager';
+import { provision } from '../../../local/runtime/provision';
+import { buildStackModel, CfnTemplate } from '../../../local/runtime/template';
+
+let sm: LocalSecretsManager;
+const opts = () => ({ endpoint: sm.endpoint, region: 'us-east-1', credentials: { ...LOCAL_CREDENTIALS } });
+
+beforeAll(async () => {
+  sm = await startSecretsManager();
+});
+afterAll(async () => {
+  await sm?.stop();
+});
+
+test('CreateSecret, GetSecretValue by name and by ARN; unknown secrets and unsigned calls are refused', async () => {
+  const r = await secretsManagerCall<{ ARN: string; Name: string }>('CreateSecret', { Name: 'app/key', SecretString: 's3cr3t' }, opts());
+  expect(r.ARN).toBe('arn:aws:secretsmanager:us-east-1:000000000000:secret:app/key');
+  expect(await getSecretString('app/key', opts())).toBe('s3cr3t');
+  expect(await getSecretString(r.ARN, opts())).toBe('s3cr3t');
+  await expect(getSecretString('nope', opts())).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  await expect(secretsManagerCall('CreateSecret', { Name: 'app/key', SecretString: 'x' }, opts())).rejects.toMatchObject({ name: 'ResourceExistsException' });
+  const unsigned = await fetch(sm.endpoint, { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' }, body: '{"SecretId":"app/key"}' });
+  expect(unsigned.status).toBe(403);
+});
+
+test("the local runtime creates the template's generated secret, and a function's Ref to it reads it", async () => {
+  const template: CfnTemplate = {
+    Resources: {
+      IpHashKey1234ABCD: { Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false } } },
+      Fn5678ABCD: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Environment: { Variables: { IP_HASH_SECRET_ARN: { Ref: 'IpHashKey1234ABCD' } } } } },
+    },
+  };
+  const model = buildStackModel(template, { cdkOut: '/nonexistent', stackName: 'SecretsFixture' });
+  expect(model.secrets).toHaveLength(1);
+  const arn = model.functions[0].environment.IP_HASH_SECRET_ARN;
+  expect(arn).toBe(model.secrets[0].arn);
+  const unused = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
+  const clients = { dynamodb: new DynamoDBClient(unused), kinesis: new KinesisClient(unused), sqs: new SQSClient(unused), secretsManager: { endpoint: sm.endpoint, region: 'us-east-1' } };
+  const result = await provision(model, clients);
+  expect(result.secretArns).toEqual({ IpHashKey1234ABCD: arn });
+  const value = await getSecretString(arn, opts());
+  expect(value).toMatch(/^[A-Za-z0-9]{64}$/);
+  // idempotent: provisioning again keeps the secret (and its value)
+  await provision(model, clients);
+  expect(await getSecretString(arn, opts())).toBe(value);
+});
