@@ -11,7 +11,8 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { getRandomValues } from 'crypto';
-import { secretsManagerCall } from '../../lambdas/shared/secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient } from '../../lambdas/shared/secrets-manager';
 import { LOCAL_CREDENTIALS } from '../services/clients';
 import { LocalStackModel, QueueModel, SecretModel, TableModel } from './template';
 
@@ -22,7 +23,7 @@ export interface ProvisionClients {
   eventbridge?: EventBridgeClient;
   sfn?: SFNClient;
   apigateway?: APIGatewayClient;
-  /** The local Secrets Manager endpoint (no SDK client in this project: lambdas/shared/secrets-manager.ts). */
+  /** The local Secrets Manager endpoint. */
   secretsManager?: { endpoint: string; region: string };
 }
 
@@ -214,7 +215,8 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
     for (const sec of model.secrets) {
       const value = sec.secretString ?? generateSecret(sec.generate ?? {});
       try {
-        const r = await secretsManagerCall<{ ARN?: string }>('CreateSecret', { Name: sec.name, SecretString: value }, { endpoint: c.secretsManager.endpoint, region: c.secretsManager.region, credentials: LOCAL_CREDENTIALS });
+        const sm = secretsManagerClient({ endpoint: c.secretsManager.endpoint, region: c.secretsManager.region, credentials: LOCAL_CREDENTIALS });
+        const r = await sm.send(new CreateSecretCommand({ Name: sec.name, SecretString: value }));
         result.secretArns[sec.logicalId] = r.ARN ?? sec.arn;
       } catch (err) {
         if (!exists(err)) throw new Error(`cannot create secret ${sec.name}: ${(err as Error).message}`);

@@ -6,14 +6,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { getSecretString, secretsManagerCall } from '../../../lambdas/shared/secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { getSecretString, secretsManagerClient } from '../../../lambdas/shared/secrets-manager';
 import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
 import { LocalSecretsManager, startSecretsManager } from '../../../local/services/secretsmanager';
 import { provision } from '../../../local/runtime/provision';
 import { buildStackModel, CfnTemplate } from '../../../local/runtime/template';
 
 let sm: LocalSecretsManager;
-const opts = () => ({ endpoint: sm.endpoint, region: 'us-east-1', credentials: { ...LOCAL_CREDENTIALS } });
+const client = () => secretsManagerClient({ endpoint: sm.endpoint, region: 'us-east-1', credentials: { ...LOCAL_CREDENTIALS }, maxAttempts: 1 });
 
 beforeAll(async () => {
   sm = await startSecretsManager();
@@ -23,12 +24,12 @@ afterAll(async () => {
 });
 
 test('CreateSecret, GetSecretValue by name and by ARN; unknown secrets and unsigned calls are refused', async () => {
-  const r = await secretsManagerCall<{ ARN: string; Name: string }>('CreateSecret', { Name: 'app/key', SecretString: 's3cr3t' }, opts());
+  const r = (await client().send(new CreateSecretCommand({ Name: 'app/key', SecretString: 's3cr3t' }))) as { ARN: string; Name: string };
   expect(r.ARN).toBe('arn:aws:secretsmanager:us-east-1:000000000000:secret:app/key');
-  expect(await getSecretString('app/key', opts())).toBe('s3cr3t');
-  expect(await getSecretString(r.ARN, opts())).toBe('s3cr3t');
-  await expect(getSecretString('nope', opts())).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-  await expect(secretsManagerCall('CreateSecret', { Name: 'app/key', SecretString: 'x' }, opts())).rejects.toMatchObject({ name: 'ResourceExistsException' });
+  expect(await getSecretString('app/key', client())).toBe('s3cr3t');
+  expect(await getSecretString(r.ARN, client())).toBe('s3cr3t');
+  await expect(getSecretString('nope', client())).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  await expect(client().send(new CreateSecretCommand({ Name: 'app/key', SecretString: 'x' }))).rejects.toMatchObject({ name: 'ResourceExistsException' });
   const unsigned = await fetch(sm.endpoint, { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' }, body: '{"SecretId":"app/key"}' });
   expect(unsigned.status).toBe(403);
 });
@@ -48,9 +49,9 @@ test("the local runtime creates the template's generated secret, and a function'
   const clients = { dynamodb: new DynamoDBClient(unused), kinesis: new KinesisClient(unused), sqs: new SQSClient(unused), secretsManager: { endpoint: sm.endpoint, region: 'us-east-1' } };
   const result = await provision(model, clients);
   expect(result.secretArns).toEqual({ IpHashKey1234ABCD: arn });
-  const value = await getSecretString(arn, opts());
+  const value = await getSecretString(arn, client());
   expect(value).toMatch(/^[A-Za-z0-9]{64}$/);
   // idempotent: provisioning again keeps the secret (and its value)
   await provision(model, clients);
-  expect(await getSecretString(arn, opts())).toBe(value);
+  expect(await getSecretString(arn, client())).toBe(value);
 });
