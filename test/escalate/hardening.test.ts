@@ -209,3 +209,35 @@ describe('the allowlist accepts an unbounded expiry and unbounded owner and reas
     await op.allowlistRemove('acct-al', 'test cleanup');
   });
 });
+
+describe('the operator policy can rewrite the whole control table: reinstatement moves into a function the operator invokes', () => {
+  test('review reinstate invokes the reinstatement function; the operator tool itself writes nothing and touches no API key', async () => {
+    const key = h.apigw.createApiKey({ name: 'via-fn-k', customerId: 'acct-via-fn', enabled: true });
+    await seedTraffic(main, 'acct-via-fn', [key.id]);
+    const exec = main.start(input('acct-via-fn', 'case-via-fn', 'suspend'));
+    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
+    expect(keyEnabled(key.id)).toBe(false);
+
+    const op = main.operator('local:ops-erin');
+    const writes: string[] = [];
+    const realDdb = op.store.ddb.send.bind(op.store.ddb);
+    (op.store.ddb as unknown as { send: unknown }).send = async (cmd: { constructor: { name: string } }) => {
+      if (!/^(Get|Query|BatchGet)Command$/.test(cmd.constructor.name)) writes.push(cmd.constructor.name);
+      return realDdb(cmd as never);
+    };
+    (op.store.apigw as unknown as { send: unknown }).send = async (cmd: { constructor: { name: string } }) => {
+      writes.push(cmd.constructor.name);
+      throw new Error('the operator tool must not call API Gateway');
+    };
+    const r = await op.reinstate('acct-via-fn', 'appeal granted');
+    expect(r).toEqual({ reinstated: true, keys: [key.id], caseId: 'case-via-fn' });
+    expect(writes).toEqual([]);
+    expect(keyEnabled(key.id)).toBe(true);
+    expect(await account(main, 'acct-via-fn')).toMatchObject({ status: 'active', reinstatedBy: 'local:ops-erin' });
+    const entry = (await audit(main, 'case-via-fn')).find((e) => e.action === 'reinstated')!;
+    expect(entry).toMatchObject({ actor: 'local:ops-erin', reason: 'appeal granted' });
+    // Operator errors come back as one clear message.
+    await expect(op.reinstate('acct-via-fn', 'again')).rejects.toThrow('account acct-via-fn is not suspended (status active)');
+    await expect(op.reinstate('acct-via-fn', 'x')).rejects.toThrow(/reason is required/);
+  });
+});
