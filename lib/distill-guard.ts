@@ -172,6 +172,7 @@ export class DistillGuard extends Construct {
       { fn: this.escalation.caseFunction, name: 'EscalationCase' },
       { fn: this.escalation.suspensionFunction, name: 'EscalationSuspension' },
       { fn: this.escalation.expirerFunction, name: 'SuspensionExpirer' },
+      { fn: this.escalation.reinstateFunction, name: 'Reinstatement' },
       { fn: this.banEvents.publisher, name: 'BanEventPublisher', streamConsumer: true },
       { fn: this.banEvents.sweeper, name: 'OutboxSweeper' },
       ...(this.objectAggregator ? [{ fn: this.objectAggregator.fn, name: 'ObjectAggregator' }] : []),

@@ -11,8 +11,9 @@
  * 4. write `SCORE#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists): a partition
  *    of its own, so the scorer's role can write scores without being able to touch `ACCOUNT#<id>/STATUS`;
  * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId
- *    (one per account per UTC day, so a re-run of the scorer cannot open a second case; ExecutionAlreadyExists is
- *    success), input per docs/DESIGN.md "Workflow input".
+ *    (`nextCaseId`: stable per account, UTC day and the account's last case, so a re-run of the scorer cannot open
+ *    a second case, ExecutionAlreadyExists is success, and an account whose case closed can be escalated again the
+ *    same day), input per docs/DESIGN.md "Workflow input".
  */
 import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -133,7 +134,7 @@ export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; s
   return { global: v.global === true, signals };
 }
 
-/** Step Functions execution names: 1..80 of [A-Za-z0-9-_]. One case per account per UTC day. */
+/** Step Functions execution names: 1..80 of [A-Za-z0-9-_]. The first case of an account on a UTC day (`nextCaseId` numbers the next ones). */
 export function caseIdFor(accountId: string, now: number): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < accountId.length; i++) {
@@ -143,6 +144,22 @@ export function caseIdFor(accountId: string, now: number): string {
   const safe = accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
   const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
   return `${safe}-${day}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The case id (= execution name) of the account's next case. The first case of a UTC day is `caseIdFor(...)`;
+ * when the account's last case is already today's (it closed overdue, rejected, errored, or a suspension ended the
+ * same day), the next one carries an attempt suffix, `-r1`, `-r2`, ...: a closed execution's name cannot be
+ * reused, and an account released by a case must be escalatable again at once. The attempt comes from the case
+ * state (`lastCaseId` on the account status), so two scorer runs that see the same state still pick the same
+ * name, and the RecordCase transaction keeps at most one case open per account.
+ */
+export function nextCaseId(accountId: string, now: number, lastCaseId?: string | null): string {
+  const base = caseIdFor(accountId, now);
+  if (!lastCaseId) return base;
+  if (lastCaseId === base) return `${base}-r1`;
+  const m = lastCaseId.startsWith(`${base}-r`) ? /^[0-9]{1,4}$/.exec(lastCaseId.slice(base.length + 2)) : null;
+  return m ? `${base}-r${Number(m[0]) + 1}` : base;
 }
 
 type Scored = DetectionResult['accounts'][number];
@@ -234,13 +251,13 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     const status = await deps.ddb.send(
       new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.accountStatus(a.accountId)), ConsistentRead: true }),
     );
-    const st = status.Item ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string }) : undefined;
+    const st = status.Item ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string; lastCaseId?: string }) : undefined;
     if (st?.openCaseId) {
       casesAlreadyOpen++;
       return;
     }
     if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
-    const caseId = caseIdFor(a.accountId, deps.now);
+    const caseId = nextCaseId(a.accountId, deps.now, st?.lastCaseId);
     try {
       await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: caseId, input: JSON.stringify(workflowInput(a, caseId, deps.now, result)) }));
       casesStarted++;

@@ -11,12 +11,14 @@ import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksComm
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
 import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { AccountStatus, EscalationStore, OperatorError } from './store';
+import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
 
 export { OperatorError };
 
@@ -27,8 +29,10 @@ export interface EscalationResources {
   featuresTable?: string;
   stateMachineArn?: string;
   reviewQueueUrl?: string;
+  /** The reinstatement function (name or ARN): `review reinstate` invokes it. */
+  reinstateFunction?: string;
   /** Service endpoints when running against the local runtime. */
-  endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts', string>>;
+  endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts' | 'lambda', string>>;
   local: boolean;
 }
 
@@ -51,6 +55,7 @@ const OUTPUT_KEYS = {
   reviewQueueUrl: 'EscalationReviewQueueUrl',
   controlTable: 'EscalationControlTableName',
   featuresTable: 'EscalationFeaturesTableName',
+  reinstateFunction: 'EscalationReinstateFunctionName',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -70,11 +75,13 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     featuresTable: res.featuresTable ?? outputs[OUTPUT_KEYS.featuresTable] ?? findOutput(outputs, /FeaturesTable/i),
     stateMachineArn: res.stateMachineArn ?? outputs[OUTPUT_KEYS.stateMachineArn] ?? findOutput(outputs, /StateMachine/i),
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
+    reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
       sfn: endpoints.sfn ?? endpoints.stepfunctions,
       api_gateway: endpoints.api_gateway ?? endpoints.apigateway,
+      lambda: endpoints.lambda,
     },
     local: true,
   };
@@ -98,8 +105,9 @@ export async function discoverFromStack(stackName: string, region: string | unde
     featuresTable: outputs[OUTPUT_KEYS.featuresTable],
     stateMachineArn: outputs[OUTPUT_KEYS.stateMachineArn],
     reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
+    reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
   };
-  if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl) {
+  if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
     for (const x of res.StackResources ?? []) {
       const id = x.LogicalResourceId ?? '';
@@ -107,6 +115,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
       if (x.ResourceType === 'AWS::DynamoDB::Table' && /Features/i.test(id)) found.featuresTable ??= x.PhysicalResourceId;
       if (x.ResourceType === 'AWS::StepFunctions::StateMachine' && /Escalation/i.test(id)) found.stateMachineArn ??= x.PhysicalResourceId;
       if (x.ResourceType === 'AWS::SQS::Queue' && /ReviewQueue/i.test(id) && !/Dlq/i.test(id)) found.reviewQueueUrl ??= x.PhysicalResourceId;
+      if (x.ResourceType === 'AWS::Lambda::Function' && /ReinstateFn/i.test(id)) found.reinstateFunction ??= x.PhysicalResourceId;
     }
   }
   const cfgRegion = region ?? (await cfn.config.region());
@@ -143,6 +152,7 @@ export class Operator {
   readonly store: EscalationStore;
   readonly sfn: SFNClient;
   readonly sqs: SQSClient;
+  readonly lambda: LambdaClient;
   private identityValue?: string;
 
   constructor(
@@ -162,6 +172,7 @@ export class Operator {
     });
     this.sfn = new SFNClient(cfg(ep.sfn));
     this.sqs = new SQSClient(cfg(ep.sqs));
+    this.lambda = new LambdaClient(cfg(ep.lambda));
   }
 
   /** Close the SDK clients' sockets. */
@@ -170,6 +181,7 @@ export class Operator {
     this.store.apigw.destroy();
     this.sfn.destroy();
     this.sqs.destroy();
+    this.lambda.destroy();
   }
 
   /** Who is acting: the STS caller ARN in AWS; locally `local:<user>` (or the override). */
@@ -318,9 +330,31 @@ export class Operator {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle })).catch(() => undefined);
   }
 
-  async reinstate(accountId: string, reason: string) {
+  /**
+   * Reinstate a suspended account by invoking the stack's reinstatement function (stack output
+   * EscalationReinstateFunctionName): it re-enables the keys, restores the status and writes the audit entry and
+   * the `Account Reinstated` event. Operators never write the account status themselves.
+   */
+  async reinstate(accountId: string, reason: string): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
+    assertId('accountId', accountId);
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    return this.store.reinstate({ accountId, actor: await this.identity(), reason: reason.trim(), kind: 'manual' });
+    const fn = this.resources.reinstateFunction;
+    if (!fn) throw new OperatorError('the reinstatement function is unknown (stack output EscalationReinstateFunctionName); deploy the current stack');
+    const req: ReinstateRequest = { accountId, reason: reason.trim(), actor: await this.identity() };
+    const r = await this.lambda.send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(req)) }));
+    const text = r.Payload ? new TextDecoder().decode(r.Payload) : 'null';
+    let out: ReinstateResponse | { errorType?: string; errorMessage?: string } | null;
+    try {
+      out = JSON.parse(text);
+    } catch {
+      out = null;
+    }
+    if (r.FunctionError || !out || !('ok' in out)) {
+      const e = (out ?? {}) as { errorType?: string; errorMessage?: string };
+      throw new Error(`reinstatement function ${fn} failed: ${e.errorType ?? r.FunctionError ?? 'Error'}: ${e.errorMessage ?? text.slice(0, 300)}`);
+    }
+    if (!out.ok) throw new OperatorError(out.error);
+    return { reinstated: out.reinstated, keys: out.keys, caseId: out.caseId };
   }
 
   async suspended() {
@@ -381,6 +415,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       featuresTable: res.featuresTable,
       stateMachineArn: res.stateMachineArn,
       reviewQueueUrl: res.reviewQueueUrl,
+      reinstateFunction: res.reinstateFunction,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

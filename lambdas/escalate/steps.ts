@@ -178,6 +178,8 @@ export interface RouteResult {
   why: string[];
   decidedAt: string;
   reviewDeadline?: string;
+  /** The breaker's limit (count and share rules) at routing time; ApplySuspension enforces it atomically. */
+  breakerLimit?: number;
 }
 
 export async function checkGuardrails(store: EscalationStore, cfg: EscalationConfig, state: ExecutionState): Promise<RouteResult> {
@@ -194,6 +196,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
       why: c.routeReasons ?? [],
       decidedAt: c.routedAt,
       reviewDeadline: c.reviewDeadline,
+      ...(typeof c.breakerLimit === 'number' ? { breakerLimit: c.breakerLimit } : {}),
     };
   }
   const nowMs = store.now();
@@ -220,7 +223,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
             TableName: store.table,
             Key: keys.case(caseId),
             UpdateExpression:
-              'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g' +
+              'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g, breakerLimit = :bl' +
               (reviewDeadline ? ', reviewDeadline = :dl' : ''),
             ConditionExpression: '#st = :open',
             ExpressionAttributeNames: { '#st': 'state' },
@@ -233,6 +236,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
               ':why': d.why,
               ':at': decidedAt,
               ':g': caseStateGsiPk(newState),
+              ':bl': breaker.limit,
               ...(reviewDeadline ? { ':dl': reviewDeadline } : {}),
             },
           },
@@ -250,7 +254,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
       ],
     }),
   );
-  return { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breakerTripped, why: d.why, decidedAt, ...(reviewDeadline ? { reviewDeadline } : {}) };
+  return { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breakerTripped, why: d.why, decidedAt, breakerLimit: breaker.limit, ...(reviewDeadline ? { reviewDeadline } : {}) };
 }
 
 // ---------------------------------------------------------------- RecordReview
@@ -389,7 +393,10 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
   const auto = !state.reviewed;
   const decidedBy = auto ? 'auto' : state.reviewed!.reviewer;
   const decidedAt = auto ? (state.guard?.decidedAt ?? new Date(store.now()).toISOString()) : state.reviewed!.decidedAt;
-  const r = await store.applySuspension({ caseId, decidedBy, decidedAt, reason: auto ? undefined : state.reviewed!.reason, policy: cfg.ban, auto });
+  // The breaker limit the guardrails computed (count and share rules), never above the configured count.
+  const guardLimit = typeof state.guard?.breakerLimit === 'number' ? state.guard.breakerLimit : Infinity;
+  const breakerLimit = Math.min(cfg.breaker.maxPerHour, guardLimit);
+  const r = await store.applySuspension({ caseId, decidedBy, decidedAt, reason: auto ? undefined : state.reviewed!.reason, policy: cfg.ban, auto, breakerLimit });
   if (r.outcome === 'breaker') {
     // The breaker tripped between the check and now: hand the case to a human instead.
     const c = await store.requireCase(caseId);

@@ -39,6 +39,24 @@ export const FEATURES_BY_HOUR_INDEX = 'byHour';
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
+/** A key seen in a suspended account's traffic that the account does not own (kept as evidence, not disabled). */
+export interface SeenKey {
+  id: string;
+  /** The key's `customerId`, or null when it names none. */
+  owner: string | null;
+  deleted?: boolean;
+}
+
+/** Traffic-seen keys whose owner is looked up when a suspension is applied. */
+const MAX_SEEN_KEY_LOOKUPS = 20;
+/** Attempts of a suspension's transaction when DynamoDB cancels it for a conflict (e.g. on the breaker counter). */
+const TX_CONFLICT_ATTEMPTS = 6;
+
+/** Longest allowlist entry: an allowlist is a reviewed exception, not a permanent state. */
+export const ALLOWLIST_MAX_DAYS = 366;
+export const ALLOWLIST_MAX_OWNER = 128;
+export const ALLOWLIST_MAX_REASON = 1000;
+
 export interface AccountStatus {
   pk: string;
   sk: 'STATUS';
@@ -261,10 +279,22 @@ export class EscalationStore {
 
   async allowlistAdd(e: { accountId: string; owner: string; reason: string; expiresAtMs: number; actor: string }): Promise<AllowEntry> {
     assertId('accountId', e.accountId);
-    if (!e.owner.trim()) throw new OperatorError('allowlist owner must not be empty');
-    if (!e.reason.trim()) throw new OperatorError('allowlist reason must not be empty');
+    const text = (what: string, v: unknown, max: number): string => {
+      if (typeof v !== 'string' || !v.trim()) throw new OperatorError(`allowlist ${what} must not be empty`);
+      if (v.length > max) throw new OperatorError(`allowlist ${what} must be at most ${max} characters, got ${v.length}`);
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f]/.test(v)) throw new OperatorError(`allowlist ${what} must not contain control characters`);
+      return v;
+    };
+    text('owner', e.owner, ALLOWLIST_MAX_OWNER);
+    text('reason', e.reason, ALLOWLIST_MAX_REASON);
     const now = this.now();
+    if (typeof e.expiresAtMs !== 'number' || !Number.isFinite(e.expiresAtMs)) throw new OperatorError(`allowlist expiry must be a date, got ${JSON.stringify(e.expiresAtMs)}`);
     if (!(e.expiresAtMs > now)) throw new OperatorError(`allowlist expiry must be in the future, got ${new Date(e.expiresAtMs).toISOString()}`);
+    const latest = now + ALLOWLIST_MAX_DAYS * 86_400_000;
+    if (e.expiresAtMs > latest) {
+      throw new OperatorError(`allowlist expiry must be at most ${ALLOWLIST_MAX_DAYS} days ahead (${new Date(latest).toISOString()}), got ${new Date(e.expiresAtMs).toISOString()}; renew the entry when it ends`);
+    }
     const entry: AllowEntry & Record<string, unknown> = {
       ...keys.allow(e.accountId),
       accountId: e.accountId,
@@ -360,17 +390,56 @@ export class EscalationStore {
 
   // ---------------- API keys ----------------
 
-  /** The account's API keys: by customerId, plus the ids recorded on the account and seen in its traffic. */
-  async discoverKeys(accountId: string, extra: string[] = []): Promise<string[]> {
+  /**
+   * The API keys the account OWNS: those whose `customerId` is the account, plus the ids recorded on the account
+   * (`apiKeyIds`) unless the key names another customer. Keys merely seen in the account's traffic are not
+   * included: a key can be shared, and disabling it would lock out every other account using it.
+   */
+  async discoverKeys(accountId: string, recorded: string[] = []): Promise<string[]> {
     if (!this.manageApiKeys) return [];
-    const ids = new Set(extra.filter((k) => k && k !== '-'));
+    const ids = new Set<string>();
     let position: string | undefined;
     do {
       const r = await this.apigw.send(new GetApiKeysCommand({ customerId: accountId, includeValues: false, limit: 500, position }));
       for (const k of r.items ?? []) if (k.id && k.customerId === accountId) ids.add(k.id);
       position = r.position;
     } while (position);
+    for (const id of recorded.filter((k) => k && k !== '-' && !ids.has(k))) {
+      const owner = await this.keyOwner(id);
+      if (owner.exists && (owner.customerId === undefined || owner.customerId === accountId)) ids.add(id);
+    }
     return [...ids].sort();
+  }
+
+  /** The `customerId` of a key (`exists: false` when it no longer exists). */
+  async keyOwner(id: string): Promise<{ exists: boolean; customerId?: string }> {
+    try {
+      const k = await this.apigw.send(new GetApiKeyCommand({ apiKey: id, includeValue: false }));
+      return { exists: true, ...(k.customerId ? { customerId: k.customerId } : {}) };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NotFoundException') return { exists: false };
+      throw err;
+    }
+  }
+
+  /**
+   * Keys seen in the account's traffic that it does not own: kept as evidence (with their owner, when the key
+   * names one), never disabled. At most `MAX_SEEN_KEY_LOOKUPS` are looked up; the rest are listed without owner.
+   */
+  async seenKeysNotOwned(seen: string[], owned: string[]): Promise<SeenKey[]> {
+    if (!this.manageApiKeys) return [];
+    const own = new Set(owned);
+    const ids = [...new Set(seen.filter((k) => typeof k === 'string' && k && k !== '-' && !own.has(k)))].sort();
+    const out: SeenKey[] = [];
+    for (const [i, id] of ids.entries()) {
+      if (i >= MAX_SEEN_KEY_LOOKUPS) {
+        out.push({ id, owner: null });
+        continue;
+      }
+      const o = await this.keyOwner(id);
+      out.push({ id, owner: o.exists ? (o.customerId ?? null) : null, ...(o.exists ? {} : { deleted: true }) });
+    }
+    return out;
   }
 
   /** Keys among `ids` that are currently enabled (keys that no longer exist are skipped). */
@@ -403,10 +472,15 @@ export class EscalationStore {
 
   /**
    * Apply a suspension for a case, so that a failure never leaves it half-applied:
-   * 1. record on the case which keys are about to be disabled (`pendingKeyDisable`), then disable them;
+   * 1. record on the case which keys are about to be disabled (`pendingKeyDisable`: the keys the account OWNS,
+   *    see discoverKeys) and which keys seen in its traffic are left alone (`keysSeenNotDisabled`, evidence),
+   *    then disable the owned ones;
    * 2. one transaction: allowlist and breaker (auto only) condition checks, account status, case closed,
-   *    audit entry, `Account Suspended` outbox item, breaker hour counter (auto only);
-   * 3. if the transaction is refused by the allowlist or breaker, re-enable the keys (compensation) and report.
+   *    audit entry, `Account Suspended` outbox item, and (auto only) the breaker hour counter, incremented only
+   *    while it stays within the limit: the limit is enforced here, atomically, so a burst of simultaneous
+   *    cases can never apply more than it;
+   * 3. if the transaction is refused by the allowlist or breaker, re-enable the keys (compensation) and report;
+   *    a refusal by the hour counter also trips the breaker.
    * Idempotent: a retry after success returns `suspended` without touching anything.
    */
   async applySuspension(p: {
@@ -416,29 +490,62 @@ export class EscalationStore {
     reason?: string;
     policy: BanPolicy;
     auto: boolean;
-  }): Promise<{ outcome: 'suspended' | 'allowlisted' | 'breaker' | 'not-open'; suspendedUntil?: number; offence?: number; keys?: string[] }> {
+    /** Auto only: most auto-suspensions in the sliding hour (the guardrails' limit, count and share rules). */
+    breakerLimit?: number;
+  }): Promise<{ outcome: 'suspended' | 'allowlisted' | 'breaker' | 'not-open'; suspendedUntil?: number; offence?: number; keys?: string[]; breakerTripped?: boolean }> {
     const c = await this.requireCase(p.caseId);
     if (c.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: c.suspendedUntil ?? undefined, offence: c.offence };
     if (c.state === 'closed') return { outcome: 'not-open' };
     const now = this.now();
     const allow = await this.getAllow(c.accountId);
     if (allow && allow.expiresAt * 1000 > now) return { outcome: 'allowlisted' };
+
+    // The breaker's room, for an auto-suspension: how high the current hour's counter may go.
+    const hour = Math.floor(now / 3_600_000) * 3_600_000;
+    let hourCap = Infinity;
+    const limit = p.breakerLimit;
+    if (p.auto && limit !== undefined && Number.isFinite(limit)) {
+      const { previous } = await this.breakerCounts(now);
+      // suspensionsLastHour = current + previous * (1 - elapsed) must stay <= limit after the increment.
+      hourCap = Math.floor(limit - previous * (1 - (now % 3_600_000) / 3_600_000) + 1e-9);
+    }
+    // A refusal undoes step 1 (when it ran: a retry may find keys already disabled).
+    const undo = async (why: string) => {
+      if ((await this.getCase(p.caseId))?.pendingKeyDisable) await this.compensateSuspension(p.caseId, why);
+    };
+    const breakerRefusal = async (why: string) => {
+      const tripped = await this.tripBreaker(why, c.caseId, c.accountId);
+      await undo(`suspension refused: breaker (${why})`);
+      return { outcome: 'breaker' as const, breakerTripped: tripped };
+    };
+    if (p.auto) {
+      const state = await this.getBreaker();
+      if (state.tripped) {
+        await undo('suspension refused: breaker tripped');
+        return { outcome: 'breaker' };
+      }
+      if (hourCap < 1) return breakerRefusal(`auto-suspension limit ${limit} per hour reached at apply time`);
+    }
     const account = await this.getAccount(c.accountId);
 
-    // 1. keys: remember, then disable.
+    // 1. keys: remember, then disable (only the account's own; keys seen in its traffic are evidence).
     let pending = c.pendingKeyDisable as string[] | undefined;
+    let seen = (c.keysSeenNotDisabled as SeenKey[] | undefined) ?? [];
     if (!pending) {
-      const all = await this.discoverKeys(c.accountId, [...(account?.apiKeyIds ?? []), ...(c.evidence?.apiKeys ?? [])]);
-      pending = await this.enabledKeys(all);
+      const owned = await this.discoverKeys(c.accountId, account?.apiKeyIds ?? []);
+      const enabled = await this.enabledKeys(owned);
+      const seenNow = await this.seenKeysNotOwned(c.evidence?.apiKeys ?? [], owned);
       await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.case(p.caseId),
-          UpdateExpression: 'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k)',
-          ExpressionAttributeValues: { ':k': pending },
+          UpdateExpression: 'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k), keysSeenNotDisabled = if_not_exists(keysSeenNotDisabled, :s)',
+          ExpressionAttributeValues: { ':k': enabled, ':s': seenNow },
         }),
       );
-      pending = ((await this.getCase(p.caseId))?.pendingKeyDisable as string[] | undefined) ?? pending;
+      const fresh = await this.getCase(p.caseId);
+      pending = (fresh?.pendingKeyDisable as string[] | undefined) ?? enabled;
+      seen = (fresh?.keysSeenNotDisabled as SeenKey[] | undefined) ?? seenNow;
     }
     await this.setKeysEnabled(pending, false);
 
@@ -458,6 +565,7 @@ export class EscalationStore {
       offence: plan.offence,
     });
     const iso = new Date(now).toISOString();
+    const sharedKeys = seen.filter((k) => k.owner !== c.accountId);
     const items: TransactItems = [
       {
         ConditionCheck: {
@@ -518,11 +626,21 @@ export class EscalationStore {
           actor: p.decidedBy,
           action: 'suspended',
           reason: p.reason ?? (p.auto ? `auto-suspended: ${c.reasons.join(', ')}` : undefined),
-          details: { suspendedUntil: new Date(plan.suspendedUntil).toISOString(), offence: plan.offence, durationMs: plan.durationMs, apiKeysDisabled: pending, eventId: event.eventId },
+          details: {
+            suspendedUntil: new Date(plan.suspendedUntil).toISOString(),
+            offence: plan.offence,
+            durationMs: plan.durationMs,
+            apiKeysDisabled: pending,
+            // Keys in its traffic it does not own (shared with, or owned by, other accounts): evidence, left enabled.
+            ...(sharedKeys.length ? { apiKeysSeenNotDisabled: sharedKeys } : {}),
+            eventId: event.eventId,
+          },
         }),
       ),
       { Put: { TableName: this.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
     ];
+    const BREAKER_STATE = 5;
+    const BREAKER_HOUR = 6;
     if (p.auto) {
       items.push({
         ConditionCheck: {
@@ -532,31 +650,52 @@ export class EscalationStore {
           ExpressionAttributeValues: { ':f': false },
         },
       });
-      const hour = Math.floor(now / 3_600_000) * 3_600_000;
+      const bounded = Number.isFinite(hourCap);
       items.push({
         Update: {
           TableName: this.table,
           Key: keys.breakerHour(hour),
           UpdateExpression: 'ADD n :one SET expiresAt = :exp',
-          ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(hour / 1000) + 3 * 86_400 },
+          // The limit, atomically: the counter only moves while it is below the cap (hourCap >= 1 here).
+          ...(bounded ? { ConditionExpression: 'attribute_not_exists(n) OR n < :cap' } : {}),
+          ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(hour / 1000) + 3 * 86_400, ...(bounded ? { ':cap': hourCap } : {}) },
         },
       });
     }
-    try {
-      await this.ddb.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (err) {
-      if (!(err instanceof TransactionCanceledException)) throw err;
-      const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
-      const refusedBy = codes[0] === 'ConditionalCheckFailed' ? 'allowlisted' : p.auto && codes[5] === 'ConditionalCheckFailed' ? 'breaker' : undefined;
-      const alreadyDone = codes[2] === 'ConditionalCheckFailed' || codes[1] === 'ConditionalCheckFailed';
-      if (refusedBy || alreadyDone) {
-        const again = await this.getCase(p.caseId);
-        if (again?.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: again.suspendedUntil ?? undefined, offence: again.offence };
-        // 3. compensation: the decision did not happen, so the keys come back.
-        await this.compensateSuspension(p.caseId, refusedBy ? `suspension refused: ${refusedBy}` : `suspension refused: ${codes.join(',')}`);
-        return { outcome: refusedBy ?? 'not-open' };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ddb.send(new TransactWriteCommand({ TransactItems: items }));
+        break;
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+        const failed = (i: number) => codes[i] === 'ConditionalCheckFailed';
+        if (codes.some((x) => x === 'ConditionalCheckFailed')) {
+          const again = await this.getCase(p.caseId);
+          if (again?.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: again.suspendedUntil ?? undefined, offence: again.offence };
+          if (failed(0)) {
+            await this.compensateSuspension(p.caseId, 'suspension refused: allowlisted');
+            return { outcome: 'allowlisted' };
+          }
+          if (failed(1) || failed(2)) {
+            await this.compensateSuspension(p.caseId, `suspension refused: ${codes.join(',')}`);
+            return { outcome: 'not-open' };
+          }
+          if (p.auto && failed(BREAKER_HOUR)) return breakerRefusal(`auto-suspension limit ${limit} per hour reached at apply time`);
+          if (p.auto && failed(BREAKER_STATE)) {
+            await this.compensateSuspension(p.caseId, 'suspension refused: breaker tripped');
+            return { outcome: 'breaker' };
+          }
+          throw err;
+        }
+        // Simultaneous suspensions contend on the breaker counter: a conflict is retried here, with jitter,
+        // before handing the failure to the state machine's retry.
+        if (codes.includes('TransactionConflict') && attempt < TX_CONFLICT_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+          continue;
+        }
+        throw err; // transient (TransactionConflict, throttling): the state machine retries
       }
-      throw err; // transient (TransactionConflict, throttling): the state machine retries
     }
     return { outcome: 'suspended', suspendedUntil: plan.suspendedUntil, offence: plan.offence, keys: pending };
   }
@@ -579,9 +718,10 @@ export class EscalationStore {
   }
 
   /**
-   * Reinstate a suspended account: status restored, `Account Reinstated` outbox event and audit entry in one
-   * transaction (guarded on the suspension it saw), then the keys the suspension disabled are re-enabled
-   * (`keysPendingEnable` makes that step retryable).
+   * Reinstate a suspended account. The keys the suspension disabled are re-enabled FIRST, while the account is
+   * still `suspended` and on the suspended index: if that fails (a throttled UpdateApiKey), nothing else has
+   * changed, no event has gone out, and the expirer (or the operator) simply tries again. Then one transaction,
+   * guarded on the suspension it saw: status restored, audit entry, `Account Reinstated` outbox event.
    */
   async reinstate(p: { accountId: string; actor: string; reason: string; kind: 'manual' | 'expired' }): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
     assertId('accountId', p.accountId);
@@ -590,75 +730,82 @@ export class EscalationStore {
     if (!a) throw new OperatorError(`account ${p.accountId} has no status record`);
     const caseId = a.lastCaseId ?? keys.opsAuditCase();
     const now = this.now();
-    if (a.status === 'suspended') {
-      if (p.kind === 'expired' && !(typeof a.suspendedUntil === 'number' && a.suspendedUntil <= now)) {
-        return { reinstated: false, keys: [], caseId };
-      }
-      const c = a.lastCaseId ? await this.getCase(a.lastCaseId) : undefined;
-      // Expiry is decided by the clock at suspendedUntil: a stable decision time, so retries share the event id.
-      const decidedAt = p.kind === 'expired' && typeof a.suspendedUntil === 'number' ? a.suspendedUntil : now;
-      const event = buildBanEvent('Account Reinstated', {
-        accountId: p.accountId,
-        caseId,
-        decidedBy: p.actor,
-        reasons: c?.reasons ?? [],
-        score: c?.score ?? 0,
-        clusterId: c?.clusterId ?? null,
-        relatedAccountIds: c?.relatedAccountIds ?? [],
-        decidedAt,
-        reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual',
-        reason: p.reason,
-      });
-      const keysToEnable = a.disabledKeyIds ?? [];
-      const iso = new Date(now).toISOString();
-      try {
-        await this.ddb.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: keys.accountStatus(p.accountId),
-                  UpdateExpression:
-                    'SET #s = :active, keysPendingEnable = :k, lastSuspensionEnd = :now, reinstatedAt = :at, reinstatedBy = :by REMOVE suspendedUntil, disabledKeyIds, gsi1pk, gsi1sk',
-                  ConditionExpression: '#s = :sus AND suspendedAt = :seenAt',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: { ':active': 'active', ':sus': 'suspended', ':k': keysToEnable, ':now': now, ':at': iso, ':by': p.actor, ':seenAt': a.suspendedAt ?? null },
-                },
-              },
-              this.auditPut(
-                this.audit({
-                  caseId,
-                  accountId: p.accountId,
-                  actor: p.actor,
-                  action: p.kind === 'expired' ? 'suspension-expired' : 'reinstated',
-                  reason: p.reason,
-                  details: { apiKeysToEnable: keysToEnable, eventId: event.eventId, suspendedUntil: a.suspendedUntil ?? null },
-                }),
-              ),
-              { Put: { TableName: this.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ],
-          }),
-        );
-      } catch (err) {
-        if (err instanceof TransactionCanceledException) {
-          throw new OperatorError(`account ${p.accountId} changed while reinstating (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`);
-        }
-        throw err;
-      }
-      if (c) {
-        await this.ddb.send(
-          new UpdateCommand({ TableName: this.table, Key: keys.case(c.caseId), UpdateExpression: 'SET reinstatedAt = :at, reinstatedBy = :by', ExpressionAttributeValues: { ':at': iso, ':by': p.actor } }),
-        );
-      }
-    } else if (!a.keysPendingEnable?.length) {
-      throw new OperatorError(`account ${p.accountId} is not suspended (status ${a.status})`);
+    if (a.status !== 'suspended') {
+      // Left over by an earlier version that re-enabled keys after the status change.
+      if (!a.keysPendingEnable?.length) throw new OperatorError(`account ${p.accountId} is not suspended (status ${a.status})`);
+      await this.setKeysEnabled(a.keysPendingEnable, true);
+      await this.ddb.send(new UpdateCommand({ TableName: this.table, Key: keys.accountStatus(p.accountId), UpdateExpression: 'REMOVE keysPendingEnable' }));
+      return { reinstated: false, keys: a.keysPendingEnable, caseId };
     }
-    const fresh = await this.getAccount(p.accountId);
-    const pendingKeys = fresh?.keysPendingEnable ?? [];
-    await this.setKeysEnabled(pendingKeys, true);
-    await this.ddb.send(new UpdateCommand({ TableName: this.table, Key: keys.accountStatus(p.accountId), UpdateExpression: 'REMOVE keysPendingEnable' }));
-    return { reinstated: a.status === 'suspended', keys: pendingKeys, caseId };
+    if (p.kind === 'expired' && !(typeof a.suspendedUntil === 'number' && a.suspendedUntil <= now)) {
+      return { reinstated: false, keys: [], caseId };
+    }
+    const keysToEnable = a.disabledKeyIds ?? [];
+    // 1. keys back on (idempotent; a failure throws with the account still suspended and indexed).
+    await this.setKeysEnabled(keysToEnable, true);
+
+    // 2. the decision, atomically.
+    const c = a.lastCaseId ? await this.getCase(a.lastCaseId) : undefined;
+    // Expiry is decided by the clock at suspendedUntil: a stable decision time, so retries share the event id.
+    const decidedAt = p.kind === 'expired' && typeof a.suspendedUntil === 'number' ? a.suspendedUntil : now;
+    const event = buildBanEvent('Account Reinstated', {
+      accountId: p.accountId,
+      caseId,
+      decidedBy: p.actor,
+      reasons: c?.reasons ?? [],
+      score: c?.score ?? 0,
+      clusterId: c?.clusterId ?? null,
+      relatedAccountIds: c?.relatedAccountIds ?? [],
+      decidedAt,
+      reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual',
+      reason: p.reason,
+    });
+    const iso = new Date(now).toISOString();
+    try {
+      await this.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.accountStatus(p.accountId),
+                UpdateExpression:
+                  'SET #s = :active, lastSuspensionEnd = :now, reinstatedAt = :at, reinstatedBy = :by REMOVE suspendedUntil, disabledKeyIds, keysPendingEnable, gsi1pk, gsi1sk',
+                ConditionExpression: '#s = :sus AND suspendedAt = :seenAt',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':active': 'active', ':sus': 'suspended', ':now': now, ':at': iso, ':by': p.actor, ':seenAt': a.suspendedAt ?? null },
+              },
+            },
+            this.auditPut(
+              this.audit({
+                caseId,
+                accountId: p.accountId,
+                actor: p.actor,
+                action: p.kind === 'expired' ? 'suspension-expired' : 'reinstated',
+                reason: p.reason,
+                details: { apiKeysEnabled: keysToEnable, eventId: event.eventId, suspendedUntil: a.suspendedUntil ?? null },
+              }),
+            ),
+            { Put: { TableName: this.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        // Someone else reinstated it (keys on is then right), or a newer suspension replaced the one we saw: its
+        // account must not keep the keys we just turned on.
+        const after = await this.getAccount(p.accountId);
+        if (after?.status === 'suspended' && after.suspendedAt !== a.suspendedAt) await this.setKeysEnabled(keysToEnable, false);
+        throw new OperatorError(`account ${p.accountId} changed while reinstating (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`);
+      }
+      throw err;
+    }
+    if (c) {
+      await this.ddb.send(
+        new UpdateCommand({ TableName: this.table, Key: keys.case(c.caseId), UpdateExpression: 'SET reinstatedAt = :at, reinstatedBy = :by', ExpressionAttributeValues: { ':at': iso, ':by': p.actor } }),
+      );
+    }
+    return { reinstated: true, keys: keysToEnable, caseId };
   }
 
   /** Suspended accounts whose suspension ended before `nowMs` (GSI byState, sorted by end time). */

@@ -24,6 +24,8 @@ export async function handler(event: { step: 'apply' | 'compensate'; state: Exec
       const r = await applySuspension(s, config, state);
       logger.info('apply suspension', { ...r });
       if (r.outcome === 'suspended') metrics.addMetric(state.reviewed ? 'SuspendedByReview' : 'AutoSuspended', MetricUnit.Count, 1);
+      // Refused by the breaker's hourly limit inside the transaction: the alarm on BreakerTripped pages the operator.
+      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
       return r;
     }
     if (event?.step === 'compensate') {

@@ -122,7 +122,7 @@ export interface EscalationProps {
    */
   readonly maxClusterMembers?: number;
   /**
-   * Write stack outputs (`EscalationStateMachineArn`, `EscalationReviewQueueUrl`, `EscalationControlTableName`,
+   * Write stack outputs (`EscalationStateMachineArn`, `EscalationReviewQueueUrl`, `EscalationControlTableName`, `EscalationReinstateFunctionName`,
    * `EscalationFeaturesTableName`) that `distill-guard review --stack` reads. Turn off if the construct is used
    * twice in one stack.
    * @default true
@@ -160,10 +160,12 @@ export class Escalation extends Construct {
   readonly caseFunction: DistillGuardFunction;
   readonly suspensionFunction: DistillGuardFunction;
   readonly expirerFunction: DistillGuardFunction;
+  /** Manual reinstatement: what the operator tools invoke (OperatorPolicy: `lambda:InvokeFunction` on it only). */
+  readonly reinstateFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
   /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
-  /** Operator tools: allowlist, breaker re-arm, shadow mode, reinstatement (scoped control-table writes, API key enable). */
+  /** Operator tools: allowlist, breaker re-arm, shadow mode (control-table writes); reinstatement by invoking `reinstateFunction`. */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly alarms: cloudwatch.Alarm[];
   /** Undefined when `createAlarms` is false. */
@@ -261,14 +263,33 @@ export class Escalation extends Construct {
       logEncryptionKey: this.encryptionKey,
       timeout: Duration.minutes(2),
     });
+    this.reinstateFunction = new DistillGuardFunction(this, 'ReinstateFn', {
+      entry: 'lambdas/escalate/reinstate-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: manual reinstatement (invoked by the operator tools)',
+      environment: { CONTROL_TABLE: props.controlTable.tableName, MANAGE_API_KEYS: String(manageApiKeys) },
+    });
     for (const fn of [this.caseFunction, this.suspensionFunction, this.expirerFunction]) {
       props.controlTable.grantReadWriteData(fn);
       props.tableEncryptionKey?.grantEncryptDecrypt(fn);
     }
+    // Reinstatement reads and updates the account status and the case, appends an audit entry and an outbox
+    // event: single-item reads and writes on those key prefixes, no query, scan or delete.
+    const leading = (prefixes: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } });
+    this.reinstateFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadAccountAndCase', actions: ['dynamodb:GetItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'CASE#*']) }),
+    );
+    this.reinstateFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'UpdateAccountAndCase', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'CASE#*']) }),
+    );
+    this.reinstateFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
+    );
+    (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.reinstateFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
-      for (const fn of [this.suspensionFunction, this.expirerFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
+      for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
     }
     this.expiryRule = new events.Rule(this, 'ExpirySchedule', {
       schedule: events.Schedule.rate(props.expiryInterval ?? D.expiryInterval),
@@ -335,7 +356,13 @@ export class Escalation extends Construct {
     // (lib/escalate/operator-policy.ts, docs/security.md).
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'distill-guard operators: allowlist, breaker re-arm, shadow mode, reinstatement (with the ReviewerPolicy)',
-      statements: [describeStack, ...(manageApiKeys ? apiKeyStatements() : []), ...operatorTableStatements({ controlTable: props.controlTable, tableKeys })],
+      statements: [
+        describeStack,
+        // Reinstatement goes through the function (keys, status, audit, event together); operators hold no
+        // API Gateway key permission of their own.
+        new iam.PolicyStatement({ sid: 'InvokeReinstatement', actions: ['lambda:InvokeFunction'], resources: [this.reinstateFunction.functionArn] }),
+        ...operatorTableStatements({ controlTable: props.controlTable, tableKeys }),
+      ],
     });
 
     // ---------------- alarms ----------------
@@ -386,6 +413,7 @@ export class Escalation extends Construct {
       out('StateMachineArn', this.stateMachine.stateMachineArn, 'escalation state machine (distill-guard review)');
       out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (task tokens)');
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
+      out('ReinstateFunctionName', this.reinstateFunction.functionName, 'manual reinstatement (distill-guard review reinstate)');
       if (props.featuresTable) out('FeaturesTableName', props.featuresTable.tableName, 'features table');
       out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
       out('OperatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'attach to operators');

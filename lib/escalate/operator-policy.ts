@@ -72,8 +72,6 @@ export function operatorTableStatements(props: OperatorStatementsProps): iam.Pol
     scopedWrite('RearmBreaker', table, ['dynamodb:UpdateItem'], [keys.breakerState().pk], BREAKER_REARM_ATTRIBUTES),
     scopedWrite('SetShadowMode', table, ['dynamodb:PutItem'], [keys.shadowConfig().pk], SHADOW_ATTRIBUTES),
     scopedWrite('AppendOpsAuditEntries', table, ['dynamodb:PutItem'], [opsAudit], AUDIT_ATTRIBUTES),
-    // Until reinstatement runs in a function the operator invokes: the status attributes it changes, nothing else.
-    scopedWrite('ReinstateAccountStatus', table, ['dynamodb:UpdateItem'], [`${PK_PREFIX.account}*`], REINSTATE_STATUS_ATTRIBUTES),
     new iam.PolicyStatement({
       sid: 'DenyOutboxWrites',
       effect: iam.Effect.DENY,

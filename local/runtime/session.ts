@@ -14,6 +14,7 @@ import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startEmulators, Emulators } from '../emulators';
 import { LocalRuntime, LocalEndpoints } from './runtime';
+import { startLambda, LocalLambda } from '../services/lambda';
 import { ingestTarget, TrafficWriter } from './traffic';
 import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
 import { PK_PREFIX } from '../../src/escalate/model';
@@ -74,6 +75,8 @@ export class LocalSession {
     readonly emu: Emulators,
     readonly rt: LocalRuntime,
     readonly stateFile: string,
+    /** Lambda `Invoke` on the template's functions (the operators' tools invoke the reinstatement function). */
+    readonly lambda: LocalLambda,
   ) {
     this.writer = new TrafficWriter(rt.clients.kinesis, ingestTarget(rt.model));
   }
@@ -82,6 +85,7 @@ export class LocalSession {
     const log = opts.log ?? (() => undefined);
     const emu = await startEmulators({ region: 'us-east-1' });
     let rt: LocalRuntime | undefined;
+    let lambda: LocalLambda | undefined;
     try {
       const e = emu.endpoints;
       const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager };
@@ -99,11 +103,14 @@ export class LocalSession {
         idlePollMs: 100,
         flushWhenCaughtUp: opts.flushWhenCaughtUp ?? true,
       });
-      const s = new LocalSession(emu, rt, path.resolve(opts.stateFile ?? path.join('.local', 'endpoints.json')));
+      const runner = rt.runner;
+      lambda = await startLambda({ invoker: (fn, payload) => runner.invoke(fn, payload) });
+      const s = new LocalSession(emu, rt, path.resolve(opts.stateFile ?? path.join('.local', 'endpoints.json')), lambda);
       if (opts.subscriber !== false) await s.createSubscriber(log);
       s.writeStateFile();
       return s;
     } catch (err) {
+      await lambda?.stop().catch(() => undefined);
       await rt?.stop().catch(() => undefined);
       await emu.stop();
       throw err;
@@ -181,7 +188,7 @@ export class LocalSession {
       stackName: m.stackName,
       region: m.region,
       accountId: m.accountId,
-      endpoints: { dynamodb: e.dynamodb, dynamodb_streams: e.dynamodb, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway },
+      endpoints: { dynamodb: e.dynamodb, dynamodb_streams: e.dynamodb, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, lambda: this.lambda.endpoint },
       env: this.emu.env(),
       resources: {
         controlTable: this.controlTable(),
@@ -191,6 +198,7 @@ export class LocalSession {
         eventBusName: this.busName(),
         ingestStream: ingestTarget(m).streamName,
         subscriberQueueUrl: this.subscriberQueueUrl,
+        reinstateFunction: m.outputs.EscalationReinstateFunctionName ?? m.functions.find((f) => /ReinstateFn/.test(f.logicalId))?.name,
       },
       outputs: m.outputs,
       physicalIds: m.physicalIds,
@@ -286,6 +294,7 @@ export class LocalSession {
   async stop(): Promise<void> {
     this.subscriberStop = true;
     await this.subscriberLoop?.catch(() => undefined);
+    await this.lambda.stop().catch(() => undefined);
     await this.rt.stop().catch(() => undefined);
     await this.emu.stop();
     try {

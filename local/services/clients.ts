@@ -8,7 +8,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Service keys used across local/: the suffix of `AWS_ENDPOINT_URL_<SERVICE>` in lower case. */
-export type LocalService = 'kinesis' | 'dynamodb' | 'sqs' | 'sfn' | 'eventbridge' | 'api_gateway' | 'secrets_manager';
+export type LocalService = 'kinesis' | 'dynamodb' | 'sqs' | 'sfn' | 'eventbridge' | 'api_gateway' | 'secrets_manager' | 'lambda';
 
 /** Dummy static credentials: the emulators accept any SigV4 signature. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } as const;

@@ -61,7 +61,7 @@ export interface Evidence {
   /** Hourly activity of the account (oldest first). */
   timeline: TimelinePoint[];
   totals: { requests: number; errors: number; models: Record<string, number>; promptClasses: Record<string, number>; inputTokens: number; outputTokens: number };
-  /** API key ids seen in the account's traffic. */
+  /** API key ids seen in the account's traffic (evidence: a suspension disables only the keys the account owns). */
   apiKeys: string[];
   ips: number;
   subnets: string[];
@@ -110,8 +110,15 @@ export interface CaseRecord {
   executionArn?: string;
   /** When the guardrails routed the case (ISO); the decision time of an auto-suspension. */
   routedAt?: string;
+  /** The breaker's limit when the case was routed (auto-suspensions in the sliding hour), enforced at apply. */
+  breakerLimit?: number;
   /** Keys recorded before they were disabled, until the suspension commits or is compensated. */
   pendingKeyDisable?: string[];
+  /**
+   * API keys seen in the account's traffic that it does not own (shared with, or owned by, other accounts):
+   * recorded as evidence when the suspension is applied, never disabled. `owner` is the key's customerId.
+   */
+  keysSeenNotDisabled?: { id: string; owner: string | null; deleted?: boolean }[];
   disabledKeyIds?: string[];
   reinstatedAt?: string;
   reinstatedBy?: string;

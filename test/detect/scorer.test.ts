@@ -5,7 +5,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +14,7 @@ import { createFeaturesTable } from '../../bench/features-table';
 import { ControlTable } from '../../lib/state/control-table';
 import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
-import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
+import { caseIdFor, nextCaseId, runScorer } from '../../lambdas/detect/scorer-core';
 import { keys, PK_PREFIX } from '../../src/escalate/model';
 import { WindowCache } from '../../lambdas/detect/window-reader';
 import { HOUR, T0, population, windowsOf } from './fixtures';
@@ -177,6 +177,41 @@ describe('scheduled scorer', () => {
     expect(starts()).toEqual(coldStarts);
     expect(coldStarts.length).toBeGreaterThan(0);
   }, 120_000);
+
+  test('one case per account per UTC day: an account whose case closed today (overdue, rejected, failed) is escalated again', async () => {
+    const [a, b] = pop.campaign.filter((x) => x !== 'cot_7' && x !== 'pivot_5');
+    const base = (acct: string) => caseIdFor(acct, NOW);
+    // a: today's first case closed (e.g. overdue); b: already on its second attempt today, closed (rejected).
+    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: `ACCOUNT#${a}`, sk: 'STATUS', accountId: a, status: 'active', lastCaseId: base(a) }) }));
+    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: `ACCOUNT#${b}`, sk: 'STATUS', accountId: b, status: 'active', lastCaseId: `${base(b)}-r1` }) }));
+    try {
+      sfnMock.reset();
+      sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+      await runScorer(deps());
+      const names = Object.fromEntries(sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input]));
+      expect(names[a].name).toBe(`${base(a)}-r1`);
+      expect(JSON.parse(names[a].input!).caseId).toBe(`${base(a)}-r1`);
+      expect(names[b].name).toBe(`${base(b)}-r2`);
+      expect(names[a].name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+      // The same state gives the same name: two scorer runs cannot open two cases.
+      sfnMock.resetHistory();
+      await runScorer({ ...deps(), now: NOW + 60_000 });
+      const again = Object.fromEntries(sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input.name]));
+      expect(again[a]).toBe(`${base(a)}-r1`);
+    } finally {
+      for (const x of [a, b]) await ddb.send(new DeleteItemCommand({ TableName: CONTROL, Key: marshall({ pk: `ACCOUNT#${x}`, sk: 'STATUS' }) }));
+    }
+  }, 120_000);
+
+  test('nextCaseId: the first case of the day has the plain id; a case of an earlier day does not count', () => {
+    const base = caseIdFor('acct-1', NOW);
+    expect(nextCaseId('acct-1', NOW)).toBe(base);
+    expect(nextCaseId('acct-1', NOW, caseIdFor('acct-1', NOW - 24 * HOUR))).toBe(base);
+    expect(nextCaseId('acct-1', NOW, `${caseIdFor('acct-1', NOW - 24 * HOUR)}-r3`)).toBe(base);
+    expect(nextCaseId('acct-1', NOW, base)).toBe(`${base}-r1`);
+    expect(nextCaseId('acct-1', NOW, `${base}-r9`)).toBe(`${base}-r10`);
+    expect(nextCaseId('acct-1', NOW, 'case-from-elsewhere')).toBe(base);
+  });
 
   test('case ids are valid execution names, stable per account and day', () => {
     const id = caseIdFor('acct:weird@name', NOW);

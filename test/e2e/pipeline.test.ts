@@ -92,5 +92,13 @@ describe('local pipeline end to end', () => {
     expect(s.emu.apiGateway.apiKeys().filter((k) => k.customerId === untouched).every((k) => k.enabled)).toBe(true);
     // and organic accounts are not suspended wholesale
     expect(counts.suspendedAccounts.filter((a) => labels[a]?.kind === 'organic').length).toBeLessThan(Math.max(1, organic.length * 0.05));
+
+    // the undo path: the operator tool invokes the stack's reinstatement function (local Lambda Invoke endpoint ->
+    // the bundled ReinstateFn), which re-enables the keys and restores the status
+    const r = await op.reinstate(acct, 'e2e: appeal granted');
+    expect(r).toMatchObject({ reinstated: true, keys: expect.arrayContaining(keys.map((k) => k.id)) });
+    expect(s.emu.apiGateway.apiKeys().filter((k) => k.customerId === acct).every((k) => k.enabled)).toBe(true);
+    expect((await s.counts()).suspendedAccounts).not.toContain(acct);
+    op.destroy();
   });
 });

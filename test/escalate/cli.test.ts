@@ -37,8 +37,8 @@ beforeAll(async () => {
     JSON.stringify({
       version: 1,
       region: 'us-east-1',
-      endpoints: { dynamodb: h.ddb.endpoint, sqs: h.sqs.endpoint, sfn: h.sfn.endpoint, api_gateway: h.apigw.endpoint },
-      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl },
+      endpoints: { dynamodb: h.ddb.endpoint, sqs: h.sqs.endpoint, sfn: h.sfn.endpoint, api_gateway: h.apigw.endpoint, lambda: h.lambda.endpoint },
+      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reinstateFunction: dep.reinstateFunction },
     }),
   );
 });

@@ -118,13 +118,44 @@ describe('IAM', () => {
     }
   });
 
-  test('API key management only for the suspension and expiry functions, limited to /apikeys', () => {
+  test('API key management only for the suspension, expiry and reinstatement functions, limited to /apikeys', () => {
     const holders = policyDocs().filter(([, st]) => st.some((s) => [s.Action].flat().includes('apigateway:PATCH')));
-    expect(holders.map(([id]) => id).sort()).toEqual([expect.stringMatching(/ExpirerFn/), expect.stringMatching(/OperatorPolicy/), expect.stringMatching(/SuspensionFn/)].sort((a, b) => String(a).localeCompare(String(b))));
+    const ids = holders.map(([id]) => id).sort();
+    expect(ids).toHaveLength(3);
+    expect(ids[0]).toMatch(/ExpirerFn/);
+    expect(ids[1]).toMatch(/ReinstateFn/);
+    expect(ids[2]).toMatch(/SuspensionFn/);
     for (const [, st] of holders) {
       const s = st.find((x) => [x.Action].flat().includes('apigateway:PATCH'));
       expect(JSON.stringify(s.Resource)).toMatch(/apikeys/);
     }
+  });
+});
+
+describe('reinstatement is a function the operator invokes', () => {
+  test('the OperatorPolicy may invoke the reinstatement function (and no other), and holds no API key permission', () => {
+    const [, st] = policyDocs().find(([id]) => /OperatorPolicy/.test(id))!;
+    const invoke = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Action).toBe('lambda:InvokeFunction');
+    expect(invoke[0].Resource).toEqual({ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] });
+    expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('apigateway:'))).toEqual([]);
+  });
+
+  test("the reinstatement function's role: single-item reads and writes on ACCOUNT#, CASE# and OUTBOX# only", () => {
+    const role = resources[syn.functions.reinstateFn].Properties.Role['Fn::GetAtt'][0];
+    const st = policyDocs()
+      .filter(([id]) => ofType('AWS::IAM::Policy').some(([pid, r]) => pid === id && r.Properties.Roles.some((x: any) => x.Ref === role)))
+      .flatMap(([, x]) => x);
+    const ddb = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(ddb.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const s of ddb) {
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Control/), 'Arn'] });
+      const prefixes = s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] as string[];
+      expect(prefixes.every((p) => ['ACCOUNT#*', 'CASE#*', 'OUTBOX#*'].includes(p))).toBe(true);
+    }
+    expect(ddb.find((s) => s.Action === 'dynamodb:PutItem').Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual(['CASE#*', 'OUTBOX#*']);
+    syn.template.hasOutput('EscalationReinstateFunctionName', { Value: { Ref: syn.functions.reinstateFn } });
   });
 });
 

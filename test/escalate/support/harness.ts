@@ -13,6 +13,7 @@ import { RunningEmulator, startDynamoDbLocal } from '../../../local/emulators/dy
 import { startSqs } from '../../../local/emulators/sqs';
 import { startApiGateway, LocalApiGateway } from '../../../local/services/apigateway';
 import { startStepFunctions, LocalStepFunctions } from '../../../local/services/stepfunctions';
+import { startLambda, LocalLambda } from '../../../local/services/lambda';
 import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
 import { EscalationStore } from '../../../lambdas/escalate/store';
 import { Operator } from '../../../lambdas/escalate/operator';
@@ -27,6 +28,8 @@ export interface Deployment {
   queueUrl: string;
   controlTable: string;
   featuresTable: string;
+  /** Name of the reinstatement function (what the operator tools invoke). */
+  reinstateFunction: string;
   /** Start an execution the way the scorer does (name = caseId). */
   start(input: Record<string, unknown>, name?: string): string;
   operator(identity?: string): Operator;
@@ -38,6 +41,8 @@ export interface Harness {
   sqs: RunningEmulator;
   apigw: LocalApiGateway;
   sfn: LocalStepFunctions;
+  /** Lambda Invoke on the deployed functions (the operator tools' reinstatement). */
+  lambda: LocalLambda;
   doc: DynamoDBDocumentClient;
   deploy(name: string, props?: Partial<EscalationProps>): Promise<Deployment>;
   stop(): Promise<void>;
@@ -47,6 +52,7 @@ const HANDLERS: Record<string, string> = {
   caseFn: '../../../lambdas/escalate/case-handler',
   suspensionFn: '../../../lambdas/escalate/suspension-handler',
   expirerFn: '../../../lambdas/escalate/expirer-handler',
+  reinstateFn: '../../../lambdas/escalate/reinstate-handler',
 };
 
 export async function startHarness(): Promise<Harness> {
@@ -80,6 +86,19 @@ export async function startHarness(): Promise<Harness> {
       const h = functions.get(fn);
       if (!h) throw new Error(`no local function ${fn}`);
       return h(payload);
+    },
+  });
+
+  const lambda = await startLambda({
+    invoker: async (fn, payload) => {
+      const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${REGION}:000000000000:function:${fn}`;
+      const run = functions.get(arn);
+      if (!run) throw new Error(`no local function for ${fn}`);
+      try {
+        return { ok: true, payload: await run(payload) };
+      } catch (err) {
+        return { ok: false, payload: { errorType: (err as Error).name, errorMessage: (err as Error).message } };
+      }
     },
   });
 
@@ -166,6 +185,7 @@ export async function startHarness(): Promise<Harness> {
       queueUrl,
       controlTable,
       featuresTable,
+      reinstateFunction: physical(syn.functions.reinstateFn),
       start: (input, execName) => sfn.startExecution(stateMachineArn, input, execName ?? String(input.caseId)).executionArn,
       operator: (identity) =>
         new Operator(
@@ -175,7 +195,8 @@ export async function startHarness(): Promise<Harness> {
             featuresTable,
             stateMachineArn,
             reviewQueueUrl: queueUrl,
-            endpoints: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, sfn: sfn.endpoint, api_gateway: apigw.endpoint },
+            reinstateFunction: physical(syn.functions.reinstateFn),
+            endpoints: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, sfn: sfn.endpoint, api_gateway: apigw.endpoint, lambda: lambda.endpoint },
             local: true,
           },
           identity ?? 'local:reviewer-alice',
@@ -196,9 +217,11 @@ export async function startHarness(): Promise<Harness> {
     sqs,
     apigw,
     sfn,
+    lambda,
     doc,
     deploy,
     stop: async () => {
+      await lambda.stop();
       await sfn.stop?.();
       await Promise.allSettled([ddb.stop(), sqs.stop(), apigw.stop?.()]);
       ddbClient.destroy();
