@@ -16,6 +16,7 @@ import * as http from 'http';
 import * as path from 'path';
 import type { Operator } from '../lambdas/escalate/operator';
 import { OperatorError } from '../lambdas/escalate/store';
+import { isValidAccountId } from '../src/shared/account-id';
 
 export interface ConsoleOptions {
   operator: Operator;
@@ -102,9 +103,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     if (typeof r !== 'string' || r.trim().length < 3) throw new HttpError(400, 'a reason is required (at least 3 characters)');
     return r.trim();
   };
-  const idOf = (v: string, what: string) => {
-    const d = decodeURIComponent(v);
-    if (!ID.test(d)) throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(d)}`);
+  const idOf = (v: string, what: 'case' | 'account') => {
+    let d: string;
+    try {
+      d = decodeURIComponent(v);
+    } catch {
+      throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(v)}`);
+    }
+    // Account ids follow the one account-id rule (src/shared/account-id.ts): whatever ingest accepts can be reinstated here.
+    if (!(what === 'account' ? isValidAccountId(d) : ID.test(d))) throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(d)}`);
     return d;
   };
 

@@ -135,7 +135,8 @@ export interface DistillGuardConfig {
    */
   readonly demoAllowUnknownAccounts: boolean;
   /**
-   * The demo model stub emits usage events (CONTRACT §2) on the ingestion stream.
+   * The demo model stub emits usage events (CONTRACT §2) on a stream of its own (1 provisioned shard), which the
+   * aggregator reads as usage events only: the stub has no write access to the access-log stream.
    * @default true
    */
   readonly demoUsageEvents: boolean;
@@ -152,7 +153,9 @@ export interface DistillGuardConfig {
    */
   readonly aggregatorMaxBatchingWindowSeconds: number;
   /**
-   * Concurrent aggregator batches per shard (1..10).
+   * Concurrent aggregator batches per shard (1..10). Above 1 the access-log subscription filter distributes by log
+   * stream instead of randomly (the per-partition-key watermarks need a bounded set of keys), and usage producers
+   * must key their records by account id.
    * @default 1
    */
   readonly aggregatorParallelizationFactor: number;
@@ -356,10 +359,10 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   demoThrottleBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan burst per API key.' },
   demoApiKeyRequired: { type: 'boolean', group: 'demo API', doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.' },
   demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
-  demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on the ingestion stream.' },
+  demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on a stream of its own, which the aggregator reads as usage events only.' },
   aggregatorBatchSize: { type: 'integer', group: 'aggregate', min: 1, max: 10000, doc: 'Records per aggregator invocation (event source mapping BatchSize).' },
   aggregatorMaxBatchingWindowSeconds: { type: 'integer', group: 'aggregate', min: 0, max: 300, doc: 'Seconds the mapping waits to fill a batch.' },
-  aggregatorParallelizationFactor: { type: 'integer', group: 'aggregate', min: 1, max: 10, doc: 'Concurrent aggregator batches per shard.' },
+  aggregatorParallelizationFactor: { type: 'integer', group: 'aggregate', min: 1, max: 10, doc: 'Concurrent aggregator batches per shard. Above 1 the access-log subscription distributes by log stream (a bounded set of partition keys for the per-key watermarks), and usage producers must key records by account id.' },
   aggregatorRetryAttempts: { type: 'integer', group: 'aggregate', min: 0, max: 10000, doc: 'Retries of a failing batch (each retry bisects it) before its records go to the on-failure queue.' },
   aggregatorMaxRecordAgeSeconds: { type: 'integer', group: 'aggregate', min: 60, max: 604800, doc: 'Records older than this go to the on-failure queue instead of being processed.' },
   featuresRetentionDays: { type: 'integer', group: 'aggregate', min: 1, max: 3650, doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.' },

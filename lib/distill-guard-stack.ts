@@ -2,7 +2,8 @@
  * `DistillGuardStack`: the deployable app (stack id `DistillGuard` in bin/app.ts) = `DistillGuard` + the
  * optional `DemoApi` (on by default; `demoApi: false` in the `distill-guard` context to attach your own API).
  */
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { pickConfig } from './config';
 import { DistillGuard, DistillGuardProps } from './distill-guard';
@@ -14,6 +15,8 @@ export interface DistillGuardStackProps extends StackProps, DistillGuardProps {}
 export class DistillGuardStack extends Stack {
   public readonly guard: DistillGuard;
   public readonly demoApi?: DemoApi;
+  /** The demo model stub's usage-event stream (usage events only; `demoUsageEvents`). */
+  public readonly demoUsageStream?: kinesis.Stream;
 
   constructor(scope: Construct, id: string, props: DistillGuardStackProps = {}) {
     super(scope, id, {
@@ -24,11 +27,25 @@ export class DistillGuardStack extends Stack {
     const cfg = this.guard.config;
 
     if (cfg.demoApi) {
+      // The stub answers the public internet: it gets a stream of its own, read as usage events only
+      // (Aggregator.addUsageStream), never write access to the access-log stream, where a forged CloudWatch Logs
+      // envelope would pass for the gateway's access logs.
+      if (cfg.demoUsageEvents) {
+        this.demoUsageStream = new kinesis.Stream(this, 'DemoUsageStream', {
+          encryption: kinesis.StreamEncryption.KMS,
+          encryptionKey: this.guard.ingestion.encryptionKey,
+          streamMode: kinesis.StreamMode.PROVISIONED,
+          shardCount: 1,
+          retentionPeriod: Duration.hours(24),
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+        this.guard.aggregator.addUsageStream(this.demoUsageStream);
+      }
       this.demoApi = new DemoApi(this, 'DemoApi', {
         controlTable: this.guard.controlTable.table,
         accessLogGroup: this.guard.ingestion.accessLogGroup,
         accessLogDestinationArn: this.guard.firehose?.deliveryStreamArn,
-        usageStream: this.guard.ingestion.stream,
+        usageStream: this.demoUsageStream,
         emitUsageEvents: cfg.demoUsageEvents,
         stageName: cfg.demoStageName,
         authorizerCacheTtl: Duration.seconds(cfg.demoAuthorizerCacheTtlSeconds),
@@ -48,6 +65,7 @@ export class DistillGuardStack extends Stack {
       monitoring.monitorApi(this.demoApi.api, this.demoApi.stage.stageName, 'DemoApi');
     }
 
+    if (this.demoUsageStream) new CfnOutput(this, 'DemoUsageStreamName', { value: this.demoUsageStream.streamName, description: 'Kinesis stream of the demo model stub\'s usage events (read as usage events only)' });
     new CfnOutput(this, 'IngestionStreamName', { value: this.guard.ingestion.stream.streamName, description: 'Kinesis stream (access logs + usage events)' });
     new CfnOutput(this, 'AccessLogGroupName', { value: this.guard.ingestion.accessLogGroup.logGroupName, description: 'access-log group (subscribed to the stream)' });
     if (this.guard.firehose) {

@@ -79,6 +79,8 @@ export class DistillGuard extends Construct {
       streamRetention: Duration.hours(cfg.streamRetentionHours),
       accessLogRetention: cfg.accessLogRetentionDays as logs.RetentionDays,
       usageProducerAccountIds: cfg.usageProducerAccountIds,
+      // More than one concurrent batch per shard needs a bounded set of partition keys: the log stream names.
+      subscriptionDistribution: cfg.aggregatorParallelizationFactor > 1 ? logs.Distribution.BY_LOG_STREAM : logs.Distribution.RANDOM,
     });
 
     // --- aggregate -------------------------------------------------------------------------------------------
@@ -87,6 +89,11 @@ export class DistillGuard extends Construct {
       batchSize: cfg.aggregatorBatchSize,
       maxBatchingWindow: Duration.seconds(cfg.aggregatorMaxBatchingWindowSeconds),
       parallelizationFactor: cfg.aggregatorParallelizationFactor,
+      // BY_LOG_STREAM above (log stream names) and usage producers keyed by account id (grantUsageWrite's contract).
+      boundedPartitionKeys: cfg.aggregatorParallelizationFactor > 1,
+      // Access logs only from the ingestion log group's envelopes; anything else producers put on the stream is read
+      // as usage events only.
+      accessLogGroups: [this.ingestion.accessLogGroup],
       retryAttempts: cfg.aggregatorRetryAttempts,
       maxRecordAge: Duration.seconds(cfg.aggregatorMaxRecordAgeSeconds),
       featureRetention: cfg.featuresRetentionDays,

@@ -134,7 +134,7 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
     id: 'AwsSolutions-KDS3',
     reason:
       'Deliberately a customer-managed KMS key (rotation on, key policy scoped, usage in CloudTrail, shared with the access-log group) instead of the aws/kinesis AWS-managed key',
-    paths: [/Guard\/Ingestion\/Stream\/Resource/],
+    paths: [/(Guard\/Ingestion\/Stream|DemoUsageStream)\/Resource/],
   },
   {
     id: 'AwsSolutions-SQS3',

@@ -31,8 +31,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { IngestStats, decodeRecord, parseEvent, type SkipReason, type ParseOptions, type UsageRecord } from '../../src/ingest';
+import { redactedRecordSample } from '../../src/ingest/redact';
 import {
   BatchAggregator,
+  BatchDeduper,
+  DuplicateMemory,
+  hash53,
+  type EventKind,
   compareSeq,
   deltaAbove,
   isUsage,
@@ -72,6 +77,20 @@ export interface AggregatorDeps {
   log?: { warn(msg: string, extra: Record<string, unknown>): void; error(msg: string, extra: Record<string, unknown>): void };
   /** Optional cache of what this process knows about stored items (min/max bounds); shared across batches. */
   cache?: ItemStateCache;
+  /**
+   * The CloudWatch Logs groups access logs may come from (the `logGroup` of a subscription envelope). When set,
+   * an envelope from any other group is skipped (`unknown-log-group`), envelope lines must be access-log records,
+   * and records a producer put on the stream directly (not an envelope) may carry usage events only
+   * (`access-log-outside-log-group`). Unset: no restriction (replay, benchmarks); the Lambda always sets it.
+   */
+  accessLogGroups?: readonly string[];
+  /**
+   * Streams (event source ARNs) that carry usage events only: every CloudWatch Logs envelope on them is skipped
+   * (`unknown-log-group`) and every line must be a usage event. @default none
+   */
+  usageOnlyStreams?: readonly string[];
+  /** Producer duplicates remembered across batches (dedupe.ts); shared across batches. @default per batch only */
+  duplicateMemory?: DuplicateMemory;
 }
 
 export interface BatchOutcome {
@@ -97,6 +116,8 @@ export interface BatchOutcome {
   usageMismatches: number;
   /** Up to 5 of them, for the log. */
   usageMismatchSamples: Array<{ requestId: string; usageAccountId: string; logAccountId: string }>;
+  /** Envelopes skipped because their log group is not a configured access-log group: up to 5 group names. */
+  unknownLogGroups: string[];
 }
 
 /**
@@ -169,22 +190,53 @@ export class ParseContext {
   /** requestId, accountId of every parsed request, flat. Only turned into a Map when the batch has usage events. */
   readonly owners: string[] = [];
   readonly lineSamples: Array<Record<string, unknown>> = [];
+  /** Hash of the last source seen (records contribute runs of lines: hash each source once). */
+  private lastSrc: EventSource | undefined;
+  private lastSrcHash = 0;
 
   constructor(
     readonly agg: BatchAggregator,
     readonly opts: ParseOptions,
     /** Counters; several contexts (the chunks of one object) may share one. */
     readonly stats: IngestStats = new IngestStats(),
+    /** Producer-duplicate filter (dedupe.ts); several contexts may share one. @default none */
+    readonly dedupe?: BatchDeduper,
   ) {}
 
-  /** Parse one line (string or object) and route it: requests straight into the aggregator, usage held back. */
-  line(line: string | object, src: EventSource | undefined, sample?: () => Record<string, unknown>): void {
+  private sourceHash(src: EventSource | undefined): number {
+    if (src === undefined) return 0;
+    if (src !== this.lastSrc) {
+      this.lastSrc = src;
+      this.lastSrcHash = hash53(src.lane, src.seq);
+    }
+    return this.lastSrcHash;
+  }
+
+  /**
+   * Parse one line (string or object) and route it: requests straight into the aggregator, usage held back.
+   * `only` restricts the kind of event the line's source may carry (`request`: an access-log envelope from a
+   * configured log group; `usage`: a record a producer put on the stream); the other kind is skipped and counted.
+   */
+  line(line: string | object, src: EventSource | undefined, sample?: () => Record<string, unknown>, only?: EventKind): void {
     this.stats.lines++;
     const p = parseEvent(line, this.opts);
     if (typeof p === 'string') {
       this.stats.skip(p);
       if (this.lineSamples.length < 5) this.lineSamples.push({ reason: p, ...(sample ? sample() : src ? { lane: src.lane, seq: src.seq } : {}) });
-    } else if (!isUsage(p)) {
+      return;
+    }
+    const usage = isUsage(p);
+    if (only !== undefined && (only === 'usage') !== usage) {
+      const reason: SkipReason = usage ? 'usage-in-access-log-group' : 'access-log-outside-log-group';
+      this.stats.skip(reason);
+      if (this.lineSamples.length < 5) this.lineSamples.push({ reason, ...(sample ? sample() : src ? { lane: src.lane, seq: src.seq } : {}) });
+      return;
+    }
+    if (this.dedupe?.isDuplicate(usage ? 'usage' : 'request', p.accountId, p.requestId, this.sourceHash(src))) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (!usage) {
       this.stats.requests++;
       this.agg.addRequest(p, src);
       this.owners.push(p.requestId, p.accountId);
@@ -259,7 +311,7 @@ export async function writeAggregate(
 
   // Population-level model first-seen (idempotent conditional minimum, memoised per process).
   let modelFailed = false;
-  for (const [model, ts] of Object.entries(agg.modelFirstSeen)) {
+  for (const [model, ts] of agg.modelFirstSeen) {
     const known = cache.models.get(model);
     if (known !== undefined && known <= ts) continue;
     try {
@@ -285,7 +337,10 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
   const scope = deps.watermarkScope ?? 'shard';
   const now = (deps.now ?? Date.now)();
   const agg = new BatchAggregator(true);
-  const ctx = new ParseContext(agg, { ...deps.parse, now });
+  const dedupe = new BatchDeduper(deps.duplicateMemory);
+  const ctx = new ParseContext(agg, { ...deps.parse, now }, undefined, dedupe);
+  const groups = deps.accessLogGroups ? new Set(deps.accessLogGroups) : undefined;
+  const usageOnly = new Set(deps.usageOnlyStreams ?? []);
   const stats = ctx.stats;
   const cache = deps.cache ?? new ItemStateCache();
   const poison: Poison[] = [];
@@ -301,6 +356,7 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
     events: 0,
     usageMismatches: 0,
     usageMismatchSamples: [],
+    unknownLogGroups: [],
   };
 
   // 1. Decode and parse every record; requests go straight into the aggregator.
@@ -321,10 +377,25 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
       stats.lines += d.skippedEvents;
       stats.skip('bad-log-event', d.skippedEvents);
     }
-    for (const line of d.entries) ctx.line(line, src);
+    const usageStream = usageOnly.size > 0 && usageOnly.has(r.eventSourceARN);
+    if (groups === undefined && !usageStream) {
+      for (const line of d.entries) ctx.line(line, src);
+      continue;
+    }
+    // Access logs only from the configured log groups; anything a producer puts on the stream only as usage events.
+    if (d.kind === 'logs' && (usageStream || d.logGroup === null || !groups?.has(d.logGroup))) {
+      stats.lines += d.entries.length;
+      stats.skip('unknown-log-group', d.entries.length);
+      const g = String(d.logGroup).slice(0, 512);
+      if (out.unknownLogGroups.length < 5 && !out.unknownLogGroups.includes(g)) out.unknownLogGroups.push(g);
+      continue;
+    }
+    const only = d.kind === 'logs' ? 'request' : 'usage';
+    for (const line of d.entries) ctx.line(line, src, undefined, only);
   }
   ctx.finish(out);
   if (ctx.lineSamples.length > 0) deps.log?.warn('skipped malformed lines', { samples: ctx.lineSamples, skippedByReason: stats.byReason });
+  if (out.unknownLogGroups.length > 0) deps.log?.warn('skipped envelopes from log groups that are not access-log groups', { logGroups: out.unknownLogGroups, skipped: stats.byReason['unknown-log-group'] });
 
   // 2. Park poison records on the failure queue (shard, sequence number, reason and a sample), so they can be
   //    found and looked at. If parking fails, report them as failures: the ESM retries and, once retries or
@@ -361,7 +432,8 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
                   partitionKey: p.record.kinesis.partitionKey,
                   approximateArrivalTimestamp: p.record.kinesis.approximateArrivalTimestamp,
                   dataLength: p.record.kinesis.data?.length ?? 0,
-                  dataSample: (p.record.kinesis.data ?? '').slice(0, SAMPLE_CHARS),
+                  // Decoded as far as it goes, with every source IP replaced by its keyed hash (never the address).
+                  ...redactedRecordSample(p.record.kinesis.data, SAMPLE_CHARS),
                 }),
               })),
             }),
@@ -378,6 +450,8 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
 
   // 3 + 4. One conditional UpdateItem per (account, window); then the model first-seen minimums.
   const { failedDeltas, modelFailed } = await writeAggregate(agg, deps, cache, out);
+  // Remember the events whose windows were written (a failed account's events may come again: not duplicates).
+  dedupe.commit(new Set(failedDeltas.map((d) => d.accountId)));
   for (const delta of failedDeltas) {
     let min: string | undefined;
     for (const r of delta.lanes.values()) if (min === undefined || compareSeq(r.min, min) < 0) min = r.min;

@@ -1,18 +1,34 @@
 /**
  * Aggregator Lambda: Kinesis (CloudWatch Logs envelopes and usage events) -> per-account hourly features in the
  * features table. A thin adapter around core.ts: reads its wiring from the environment the Aggregator construct
- * sets (FEATURES_TABLE, FAILURE_QUEUE_URL, FEATURE_RETENTION_DAYS, WATERMARK_SCOPE) and emits EMF metrics.
+ * sets (FEATURES_TABLE, FAILURE_QUEUE_URL, FEATURE_RETENTION_DAYS, WATERMARK_SCOPE, ACCESS_LOG_GROUPS,
+ * USAGE_STREAM_ARNS) and emits EMF metrics.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { DuplicateMemory } from '../../src/aggregate/dedupe';
 import { ItemStateCache, processBatch, type WatermarkScope } from './core';
 import { ensureIpHashKey } from './ip-hash-key';
 
 let ddb: DynamoDBClient | undefined;
 let sqs: SQSClient | undefined;
 const cache = new ItemStateCache();
+/** Producer duplicates seen by this execution environment (bounded, src/aggregate/dedupe.ts). */
+const duplicateMemory = new DuplicateMemory();
+
+/**
+ * ACCESS_LOG_GROUPS: the log groups access logs may come from, comma-separated (the construct sets it; log group
+ * names cannot contain a comma). Unset or empty means none: every envelope is skipped as `unknown-log-group` and
+ * only usage events are aggregated (fail closed, visible in the RecordsSkipped metric).
+ */
+function list(name: string): string[] {
+  return (process.env[name] ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+}
 
 function env(name: string): string {
   const v = process.env[name];
@@ -42,6 +58,10 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
       watermarkScope: scope,
       log: logger,
       cache,
+      accessLogGroups: list('ACCESS_LOG_GROUPS'),
+      // USAGE_STREAM_ARNS: streams that carry usage events only (Aggregator.addUsageStream, e.g. the demo stub's).
+      usageOnlyStreams: list('USAGE_STREAM_ARNS'),
+      duplicateMemory,
     });
     const s = out.stats;
     metrics.addMetric('RecordsIn', MetricUnit.Count, records.length);
@@ -51,6 +71,8 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
     metrics.addMetric('WindowsWritten', MetricUnit.Count, out.deltas);
     metrics.addMetric('WritesIssued', MetricUnit.Count, out.writes);
     metrics.addMetric('DuplicatesSuppressed', MetricUnit.Count, out.duplicatesSuppressed);
+    // Producer duplicates (the same requestId in two records) dropped before aggregation (src/aggregate/dedupe.ts).
+    metrics.addMetric('DuplicateRequestsSkipped', MetricUnit.Count, s.duplicates);
     metrics.addMetric('ConditionalRetries', MetricUnit.Count, out.conditionalRetries);
     metrics.addMetric('PoisonRecordsParked', MetricUnit.Count, out.parked);
     metrics.addMetric('FailedWrites', MetricUnit.Count, out.failedWrites);

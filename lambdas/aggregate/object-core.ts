@@ -33,7 +33,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { IngestStats, decodeObject, eventTimeMs, objectId, type S3ObjectRef, type SkipReason } from '../../src/ingest';
-import { BatchAggregator } from '../../src/aggregate';
+import { BatchAggregator, BatchDeduper } from '../../src/aggregate';
 import { ItemStateCache, ParseContext, writeAggregate, type AggregatorDeps, type WriteCounters } from './core';
 
 /**
@@ -147,7 +147,9 @@ export async function processObject(ref: S3ObjectRef, deps: ObjectDeps): Promise
   const per = deps.chunkRecords ?? OBJECT_CHUNK_RECORDS;
   const parseOpts = { ...deps.parse, now: (deps.now ?? Date.now)() };
   const cache = deps.cache ?? new ItemStateCache();
-  const newChunk = (index: number): Chunk => ({ index, ctx: new ParseContext(new BatchAggregator(false), parseOpts, stats) });
+  // Producer duplicates within the object (one filter across its chunks: the same lines are dropped on every attempt).
+  const dedupe = new BatchDeduper();
+  const newChunk = (index: number): Chunk => ({ index, ctx: new ParseContext(new BatchAggregator(false), parseOpts, stats, dedupe) });
   let current = newChunk(0);
   let inChunk = 0;
   const ready: Chunk[] = [];

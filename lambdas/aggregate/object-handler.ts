@@ -41,6 +41,7 @@ class Totals {
   windows = 0;
   writes = 0;
   duplicates = 0;
+  duplicateRequests = 0;
   conditionalRetries = 0;
   failedWrites = 0;
   usageMismatches = 0;
@@ -61,6 +62,7 @@ class Totals {
     this.windows += o.deltas;
     this.writes += o.writes;
     this.duplicates += o.duplicatesSuppressed;
+    this.duplicateRequests += o.stats.duplicates;
     this.conditionalRetries += o.conditionalRetries;
     this.failedWrites += o.failedWrites;
     this.usageMismatches += o.usageMismatches;
@@ -139,6 +141,8 @@ export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBa
     metrics.addMetric('WindowsWritten', MetricUnit.Count, t.windows);
     metrics.addMetric('WritesIssued', MetricUnit.Count, t.writes);
     metrics.addMetric('DuplicatesSuppressed', MetricUnit.Count, t.duplicates);
+    // Producer duplicates (the same requestId in two lines) dropped before aggregation (src/aggregate/dedupe.ts).
+    metrics.addMetric('DuplicateRequestsSkipped', MetricUnit.Count, t.duplicateRequests);
     metrics.addMetric('ConditionalRetries', MetricUnit.Count, t.conditionalRetries);
     metrics.addMetric('FailedWrites', MetricUnit.Count, t.failedWrites);
     metrics.addMetric('UsageAccountMismatch', MetricUnit.Count, t.usageMismatches);

@@ -20,6 +20,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
+import { executionNamePart } from '../../src/shared/account-id';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import { decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
 import { keys } from '../../src/escalate/model';
@@ -27,6 +28,7 @@ import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, ty
 
 export interface ScorerLog {
   info(msg: string, extra: Record<string, unknown>): void;
+  error?(msg: string, extra: Record<string, unknown>): void;
 }
 
 export interface ScorerDeps {
@@ -65,7 +67,16 @@ export interface ScorerSummary {
   decisions: Record<string, number>;
   scoresWritten: number;
   casesStarted: number;
+  /** Flagged accounts whose case today's execution already opened (`CASE#<caseId>` exists). */
   casesAlreadyOpen: number;
+  /**
+   * Flagged accounts for which no case was opened: StartExecution was refused (validation, throttling), or today's
+   * execution of that name exists but never recorded its case (it failed first). Never counted as open; retried
+   * next run.
+   */
+  casesStartFailed: number;
+  /** Up to 5 of them, for the log. */
+  startFailures: Array<{ accountId: string; caseId: string; reason: string }>;
   allowlisted: number;
   shadow: { global: boolean; signals: string[] };
   /** Profile building plus detection. */
@@ -85,7 +96,8 @@ export async function readRecentWindows(deps: ScorerDeps, from: number, to: numb
 }
 
 export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+  // Keyed by model name (data): no prototype, so a model named `constructor` or `toString` is just a key.
+  const out: Record<string, number> = Object.create(null);
   const keys = models.map((m) => ({ pk: { S: MODEL_PREFIX + m }, sk: { S: MODEL_FIRST_SK } }));
   await batchGetAll(
     deps.ddb,
@@ -134,14 +146,18 @@ export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; s
   return { global: v.global === true, signals };
 }
 
-/** Step Functions execution names: 1..80 of [A-Za-z0-9-_]. The first case of an account on a UTC day (`nextCaseId` numbers the next ones). */
+/**
+ * Step Functions execution names: 1..80 of [A-Za-z0-9-_]. The first case of an account on a UTC day (`nextCaseId`
+ * numbers the next ones). The account part is the reversible, collision-free name form of src/shared/account-id.ts
+ * (never a lossy replacement or a bare truncation).
+ */
 export function caseIdFor(accountId: string, now: number): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < accountId.length; i++) {
     h ^= accountId.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  const safe = accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
+  const safe = executionNamePart(accountId);
   const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
   return `${safe}-${day}-${(h >>> 0).toString(16).padStart(8, '0')}`;
 }
@@ -160,6 +176,31 @@ export function nextCaseId(accountId: string, now: number, lastCaseId?: string |
   if (lastCaseId === base) return `${base}-r1`;
   const m = lastCaseId.startsWith(`${base}-r`) ? /^[0-9]{1,4}$/.exec(lastCaseId.slice(base.length + 2)) : null;
   return m ? `${base}-r${Number(m[0]) + 1}` : base;
+}
+
+export type StartOutcome = { outcome: 'started' } | { outcome: 'open' } | { outcome: 'failed'; reason: string };
+
+/**
+ * Start the case's execution. `ExecutionAlreadyExists` (today's execution of that name exists, with another input)
+ * counts as "already open" only when that execution did open the case (its `CASE#<caseId>` item exists): one that
+ * failed before recording it (e.g. its input was refused) opened nothing. A refused start (validation, throttling)
+ * opened nothing either. Both are reported as `failed`, never as open, so the account is not silently dropped; the
+ * next run tries again. (Reading the case item needs no permission beyond the control-table read the scorer has.)
+ */
+export async function startCase(deps: Pick<ScorerDeps, 'sfn' | 'ddb' | 'stateMachineArn' | 'controlTable'>, caseId: string, input: Record<string, unknown>): Promise<StartOutcome> {
+  try {
+    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: caseId, input: JSON.stringify(input) }));
+    return { outcome: 'started' };
+  } catch (err) {
+    const name = (err as { name?: string }).name ?? 'Error';
+    if (!(err instanceof ExecutionAlreadyExists || name === 'ExecutionAlreadyExists')) return { outcome: 'failed', reason: `${name}: ${String((err as Error).message ?? err).slice(0, 200)}` };
+  }
+  try {
+    const c = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.case(caseId)), ProjectionExpression: 'pk', ConsistentRead: true }));
+    return c.Item ? { outcome: 'open' } : { outcome: 'failed', reason: `execution ${caseId} exists but opened no case (it failed before recording it)` };
+  } catch (err) {
+    return { outcome: 'failed', reason: `ExecutionAlreadyExists, and the case could not be read: ${String((err as Error).message ?? err).slice(0, 200)}` };
+  }
 }
 
 type Scored = DetectionResult['accounts'][number];
@@ -220,6 +261,8 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   let scoresWritten = 0;
   let casesStarted = 0;
   let casesAlreadyOpen = 0;
+  let casesStartFailed = 0;
+  const startFailures: ScorerSummary['startFailures'] = [];
   const nowIso = new Date(deps.now).toISOString();
   await pool(flagged, deps.concurrency ?? 16, async (a) => {
     const isFlag = decisionRank(a.decision) >= decisionRank('review');
@@ -258,17 +301,15 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     }
     if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
     const caseId = nextCaseId(a.accountId, deps.now, st?.lastCaseId);
-    try {
-      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: caseId, input: JSON.stringify(workflowInput(a, caseId, deps.now, result)) }));
-      casesStarted++;
-    } catch (err) {
-      if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists') {
-        casesAlreadyOpen++;
-        return;
-      }
-      throw err;
+    const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, result));
+    if (started.outcome === 'started') casesStarted++;
+    else if (started.outcome === 'open') casesAlreadyOpen++;
+    else {
+      casesStartFailed++;
+      if (startFailures.length < 5) startFailures.push({ accountId: a.accountId, caseId, reason: started.reason });
     }
   });
+  if (casesStartFailed > 0) log?.error?.('case executions not started (retried on the next run)', { casesStartFailed, samples: startFailures });
   const t4 = Date.now();
   const summary: ScorerSummary = {
     windows: windows.length,
@@ -278,6 +319,8 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     scoresWritten,
     casesStarted,
     casesAlreadyOpen,
+    casesStartFailed,
+    startFailures,
     allowlisted: allowlist.size,
     shadow,
     detectMs,

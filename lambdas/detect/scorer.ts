@@ -50,7 +50,7 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
       byStateIndex: process.env.BY_STATE_INDEX,
       cache: maxAgeMin > 0 ? cache : undefined,
       cacheMaxAgeMs: maxAgeMin * 60_000,
-      log: { info: (msg, extra) => logger.info(msg, extra as Record<string, never>) },
+      log: { info: (msg, extra) => logger.info(msg, extra as Record<string, never>), error: (msg, extra) => logger.error(msg, extra as Record<string, never>) },
     });
     metrics.addMetric('WindowsRead', MetricUnit.Count, summary.windows);
     metrics.addMetric('AccountsScored', MetricUnit.Count, summary.accounts);
@@ -58,6 +58,8 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
     metrics.addMetric('AccountsReview', MetricUnit.Count, summary.decisions.review ?? 0);
     metrics.addMetric('AccountsSuspend', MetricUnit.Count, summary.decisions.suspend ?? 0);
     metrics.addMetric('CasesStarted', MetricUnit.Count, summary.casesStarted);
+    // Flagged accounts left without a running case (refused start, or today's execution failed): retried next run.
+    metrics.addMetric('CaseStartFailed', MetricUnit.Count, summary.casesStartFailed);
     metrics.addMetric('DetectMs', MetricUnit.Milliseconds, summary.detectMs);
     metrics.addMetric('ReadMs', MetricUnit.Milliseconds, summary.timings.readMs);
     metrics.addMetric('WindowsFetched', MetricUnit.Count, summary.read.fetched);

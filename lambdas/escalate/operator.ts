@@ -163,7 +163,7 @@ export class Operator {
     const local = resources.local;
     const creds = local ? { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } : undefined;
     const cfg = (endpoint?: string) => ({ region: resources.region, ...(endpoint ? { endpoint } : {}), ...(creds ? { credentials: creds } : {}) });
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg(ep.dynamodb)), { marshallOptions: { removeUndefinedValues: true } });
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg(ep.dynamodb)), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
     this.store = new EscalationStore({
       tableName: resources.controlTable,
       featuresTableName: resources.featuresTable,

@@ -102,7 +102,9 @@ export class EscalationStore {
   constructor(opts: StoreOptions) {
     this.table = opts.tableName;
     this.featuresTable = opts.featuresTableName;
-    this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    // convertClassInstanceToMap: evidence records keyed by model name may hold a model named `constructor`, which the
+    // marshaller would otherwise take for a class instance and refuse (the case could then never be recorded).
+    this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
     this.apigw = opts.apigw ?? new APIGatewayClient({});
     this.manageApiKeys = opts.manageApiKeys ?? true;
     this.clock = opts.now ?? Date.now;

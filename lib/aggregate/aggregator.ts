@@ -3,11 +3,12 @@
  * configured so that a bad record can never block a shard (bisect on error, bounded retries and record age,
  * partial batch responses, an encrypted on-failure queue).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -52,12 +53,29 @@ export interface AggregatorProps extends IpHashKeyProps {
   /**
    * Concurrent batches per shard (1..10). Above 1, exactly-once watermarks are kept per shard and partition key
    * (Lambda then keeps order only per partition key), so the number of watermarks per item grows with the number
-   * of distinct partition keys: use it only when producers use a bounded set of keys (e.g. a subscription filter
-   * with `Distribution.BY_LOG_STREAM`), not with random partition keys. To scale out, prefer more shards (an
-   * on-demand stream adds them by itself).
+   * of distinct partition keys: with random partition keys (a subscription filter with `Distribution.RANDOM`, the
+   * ingestion stream's default) every record adds one to every window item it touches, and a busy account's item
+   * reaches DynamoDB's 400 KB limit and stops updating. So a value above 1 is refused unless
+   * `boundedPartitionKeys` is set. To scale out, prefer more shards (an on-demand stream adds them by itself).
    * @default 1
    */
   readonly parallelizationFactor?: number;
+  /**
+   * Every producer of the stream uses a small, fixed set of partition keys: a subscription filter with
+   * `Distribution.BY_LOG_STREAM` (keys = log stream names) and usage producers keyed by account id (as the demo
+   * model stub is). Required for `parallelizationFactor` above 1; it is the caller's promise, not checked.
+   * @default false
+   */
+  readonly boundedPartitionKeys?: boolean;
+  /**
+   * The CloudWatch Logs groups whose subscription envelopes carry access logs (CONTRACT §1), e.g.
+   * `IngestionStream.accessLogGroup`; more with `addAccessLogGroup`. The aggregator skips (and counts, metric
+   * `RecordsSkipped`, reason `unknown-log-group`) envelopes from any other group, and reads records put on the
+   * stream directly (not a CloudWatch Logs envelope) as usage events only: a producer with write access to the
+   * stream cannot pass raw access-log records off as the gateway's.
+   * @default - none: until a group is added, only usage events are aggregated
+   */
+  readonly accessLogGroups?: logs.ILogGroup[];
   /**
    * Retries of a failing batch (0..10000); each retry is bisected.
    * @default 5
@@ -107,6 +125,9 @@ export class Aggregator extends Construct {
   readonly eventSourceMappingId: string;
   /** The secret the source IPs are hashed with (give it to every other writer of the features table); undefined in demo mode. */
   readonly ipHashKeySecret?: secretsmanager.ISecret;
+  private readonly accessLogGroupNames: string[] = [];
+  private readonly usageStreamArns: string[] = [];
+  private readonly sourceSettings: { batchSize: number; window: Duration; parallelizationFactor: number; retryAttempts: number; maxRecordAge: Duration };
 
   constructor(scope: Construct, id: string, props: AggregatorProps) {
     super(scope, id);
@@ -122,6 +143,15 @@ export class Aggregator extends Construct {
     const window = props.maxBatchingWindow ?? d.maxBatchingWindow;
     checkInt('batchSize', batchSize, 1, 10_000);
     checkInt('parallelizationFactor', parallelizationFactor, 1, 10);
+    if (parallelizationFactor > 1 && !props.boundedPartitionKeys) {
+      throw new Error(
+        `parallelizationFactor ${parallelizationFactor} needs boundedPartitionKeys: true. Above 1 the aggregator keeps an exactly-once ` +
+          'watermark per shard and partition key on every window item; with random partition keys (the ingestion stream\'s ' +
+          'subscription filter uses Distribution.RANDOM) that is one more per record, and a busy account\'s item reaches the ' +
+          '400 KB DynamoDB item limit and stops updating. Add shards instead (an on-demand stream adds them itself), or ' +
+          'subscribe with Distribution.BY_LOG_STREAM, key usage events by account id and set boundedPartitionKeys.',
+      );
+    }
     checkInt('retryAttempts', retryAttempts, 0, 10_000);
     checkInt('featureRetention', retention, 1, 3650);
     if (!maxRecordAge.isUnresolved() && (maxRecordAge.toSeconds() < 60 || maxRecordAge.toSeconds() > 604_800)) {
@@ -186,8 +216,12 @@ export class Aggregator extends Construct {
         FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
         FEATURE_RETENTION_DAYS: String(retention),
         WATERMARK_SCOPE: parallelizationFactor > 1 ? 'partition-key' : 'shard',
+        // Comma-separated (names and ARNs have no comma); resolved at synth, after every add* call.
+        ACCESS_LOG_GROUPS: Lazy.string({ produce: () => this.accessLogGroupNames.join(',') }),
+        USAGE_STREAM_ARNS: Lazy.string({ produce: () => this.usageStreamArns.join(',') }),
       },
     });
+    for (const g of props.accessLogGroups ?? []) this.addAccessLogGroup(g);
 
     // Least privilege: the handler only ever UpdateItems (and reads an item back after a failed condition).
     this.featuresTable.grant(this.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
@@ -196,19 +230,40 @@ export class Aggregator extends Construct {
     this.failureQueue.grantSendMessages(this.fn);
     this.ipHashKeySecret = wireIpHashKey(this, this.fn, { ...props, create: true, removalPolicy: props.removalPolicy ?? d.removalPolicy });
 
-    const source = new KinesisEventSource(props.stream, {
+    this.sourceSettings = { batchSize, window, parallelizationFactor, retryAttempts, maxRecordAge };
+    this.eventSourceMappingId = this.addSource(props.stream);
+  }
+
+  /** Accept access logs from this CloudWatch Logs group's subscription envelopes (see `accessLogGroups`). */
+  public addAccessLogGroup(group: logs.ILogGroup): void {
+    this.accessLogGroupNames.push(group.logGroupName);
+  }
+
+  /**
+   * Also read a stream that carries usage events only (CONTRACT §2, e.g. the demo model stub's): its records are
+   * never read as access logs, envelopes included, so whoever may write to it cannot forge access logs. Returns the
+   * new event source mapping's id.
+   */
+  public addUsageStream(stream: kinesis.IStream): string {
+    this.usageStreamArns.push(stream.streamArn);
+    return this.addSource(stream);
+  }
+
+  private addSource(stream: kinesis.IStream): string {
+    const o = this.sourceSettings;
+    const source = new KinesisEventSource(stream, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize,
-      maxBatchingWindow: window,
-      parallelizationFactor,
-      retryAttempts,
-      maxRecordAge,
+      batchSize: o.batchSize,
+      maxBatchingWindow: o.window,
+      parallelizationFactor: o.parallelizationFactor,
+      retryAttempts: o.retryAttempts,
+      maxRecordAge: o.maxRecordAge,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
       onFailure: new SqsDlq(this.failureQueue),
     });
     this.fn.addEventSource(source);
-    this.eventSourceMappingId = source.eventSourceMappingId;
+    return source.eventSourceMappingId;
   }
 }
 

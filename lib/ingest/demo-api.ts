@@ -34,8 +34,10 @@ export interface DemoApiProps {
    */
   readonly accessLogDestinationArn?: string;
   /**
-   * Stream the model stub puts usage events on (`IngestionStream.stream`). Usage events are only emitted
-   * when this is set and `emitUsageEvents` is true.
+   * Stream the model stub puts usage events on. Give it a stream of its own that the aggregator reads as usage
+   * events only (`Aggregator.addUsageStream`), not the access-log stream: the stub answers the public, and a
+   * writer of the access-log stream could forge CloudWatch Logs envelopes. Usage events are only emitted when this
+   * is set and `emitUsageEvents` is true.
    * @default - no usage events
    */
   readonly usageStream?: kinesis.IStream;
@@ -163,7 +165,8 @@ export class DemoApi extends Construct {
     });
     if (emitUsage) {
       this.modelFn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resources: [props.usageStream!.streamArn] }),
+        // PutRecord only: the one call the stub makes.
+        new iam.PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [props.usageStream!.streamArn] }),
       );
       props.usageStream!.encryptionKey?.grant(this.modelFn, 'kms:GenerateDataKey');
     }

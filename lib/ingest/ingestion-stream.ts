@@ -52,6 +52,13 @@ export interface IngestionStreamProps {
    * @default - no usage producer role
    */
   readonly usageProducerAccountIds?: string[];
+  /**
+   * How the subscription filter spreads log events over the shards (the records' partition keys). RANDOM keys are
+   * unbounded: keep the aggregator's `parallelizationFactor` at 1 with it. BY_LOG_STREAM uses the log stream names
+   * (a small set) and allows a higher factor.
+   * @default logs.Distribution.RANDOM
+   */
+  readonly subscriptionDistribution?: logs.Distribution;
 }
 
 export class IngestionStream extends Construct {
@@ -134,7 +141,7 @@ export class IngestionStream extends Construct {
       filterPattern: logs.FilterPattern.allEvents(),
       // Random distribution spreads one busy log stream over all shards; the aggregator's per-shard watermarks
       // and commutative merges do not need log-stream affinity.
-      distribution: logs.Distribution.RANDOM,
+      distribution: props.subscriptionDistribution ?? logs.Distribution.RANDOM,
     });
     // CloudWatch Logs test-delivers when the filter is created: the role's policy must exist by then.
     this.subscriptionFilter.node.addDependency(deliveryPolicy);
@@ -152,7 +159,11 @@ export class IngestionStream extends Construct {
     }
   }
 
-  /** Let `grantee` put usage events (CONTRACT §2) on the stream (PutRecord/PutRecords + the key). */
+  /**
+   * Let `grantee` put usage events (CONTRACT §2) on the stream (PutRecord/PutRecords + the key). The aggregator
+   * reads what a producer puts on the stream as usage events only (access logs are accepted only in CloudWatch Logs
+   * envelopes from the access-log group); key usage events by account id (a bounded set of partition keys).
+   */
   public grantUsageWrite(grantee: iam.IGrantable): iam.Grant {
     // Narrower than stream.grantWrite (no kms:ReEncrypt*/GenerateDataKey* wildcards): what a producer calls.
     const grant = iam.Grant.addToPrincipal({

@@ -7,6 +7,7 @@
  */
 import type { RequestEvent, UsageRecord } from '../ingest/parse';
 import {
+  dataRecord,
   OTHER_MODEL,
   SET_FIELDS,
   WINDOW_LIMITS,
@@ -144,7 +145,7 @@ export class WindowAcc {
 
   /** Snapshot as a plain AccountWindow (sets in insertion order; `overflow` only when something was dropped). */
   toWindow(): Window {
-    const minutes: Record<number, number> = {};
+    const minutes: Record<number, number> = dataRecord();
     for (let i = 0; i < 60; i++) if (this.minutes[i] !== 0) minutes[i] = this.minutes[i];
     const w: Window = {
       accountId: this.accountId,
@@ -158,7 +159,7 @@ export class WindowAcc {
       latencyMs: this.latencyMs,
       latencyN: this.latencyN,
       minutes,
-      models: Object.fromEntries(this.models),
+      models: dataRecord(this.models),
       ips: [...this.ips],
       subnets: [...this.subnets],
       userAgents: [...this.userAgents],
@@ -169,7 +170,7 @@ export class WindowAcc {
       usageN: this.usageN,
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
-      promptClasses: Object.fromEntries(this.promptClasses),
+      promptClasses: dataRecord(this.promptClasses),
       templates: [...this.templates],
     };
     let of: WindowOverflow | undefined;
@@ -197,7 +198,7 @@ export function mergeWindows(a: Window, b: Window): Window {
  * canonical JSON is equal.
  */
 export function canonicalWindow(w: Window): Window {
-  const sortObj = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  const sortObj = <T>(o: Record<string, T>): Record<string, T> => dataRecord(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
   const out: Window = {
     ...w,
     minutes: sortObj(w.minutes as Record<string, number>) as Record<number, number>,

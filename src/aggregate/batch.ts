@@ -8,7 +8,7 @@
  */
 import type { RequestEvent, UsageRecord } from '../ingest/parse';
 import { WindowAcc, type Window } from './accumulator';
-import { windowStartOf, type ModelFirstSeen } from './window';
+import { windowStartOf } from './window';
 
 export interface EventSource {
   /** Delivery lane (e.g. Kinesis shard id). Sequence numbers are ordered within a lane. */
@@ -57,7 +57,8 @@ export function compareSeq(a: string, b: string): number {
 
 export class BatchAggregator {
   readonly deltas = new Map<string, WindowDelta>();
-  readonly modelFirstSeen: ModelFirstSeen = {};
+  /** Earliest time each model was seen in the batch. A Map: model names are data (`constructor` is a model). */
+  readonly modelFirstSeen = new Map<string, number>();
   requests = 0;
   usage = 0;
 
@@ -88,8 +89,8 @@ export class BatchAggregator {
     d.acc.addRequest(e);
     this.requests++;
     if (e.model !== null) {
-      const cur = this.modelFirstSeen[e.model];
-      if (cur === undefined || e.ts < cur) this.modelFirstSeen[e.model] = e.ts;
+      const cur = this.modelFirstSeen.get(e.model);
+      if (cur === undefined || e.ts < cur) this.modelFirstSeen.set(e.model, e.ts);
     }
     if (this.trackSources) this.source(d, e, src);
   }

@@ -5,3 +5,4 @@ export * from './store';
 export * from './replay';
 export * from './item';
 export * from './update';
+export * from './dedupe';

@@ -9,6 +9,7 @@
  */
 import { IngestStats } from '../ingest/index';
 import { parseAccessLog, parseUsage, type ParseOptions, type RequestEvent, type UsageRecord } from '../ingest/parse';
+import { DuplicateMemory, eventKey, type EventKind } from './dedupe';
 import { FeatureStore } from './store';
 
 export interface ReplayAggregatorOptions {
@@ -21,6 +22,12 @@ export interface ReplayAggregatorOptions {
    * @default 500000
    */
   crossCheckMemory?: number;
+  /**
+   * How many recent events to remember to drop producer duplicates (the same kind, account and requestId twice;
+   * dedupe.ts), counted in `stats.duplicates`. 0 turns it off.
+   * @default 500000
+   */
+  duplicateMemory?: number;
 }
 
 export class ReplayAggregator {
@@ -30,6 +37,7 @@ export class ReplayAggregator {
   private readonly memory: number;
   private recent = new Map<string, string>();
   private older = new Map<string, string>();
+  private readonly seen: DuplicateMemory | undefined;
   /** Largest request time seen (the replay clock), or 0. */
   clock = 0;
 
@@ -37,6 +45,20 @@ export class ReplayAggregator {
     this.store = opts.store ?? new FeatureStore();
     this.parseOpts = opts.parse;
     this.memory = opts.crossCheckMemory ?? 500_000;
+    const dup = opts.duplicateMemory ?? 500_000;
+    this.seen = dup > 0 ? new DuplicateMemory(Math.max(2, dup)) : undefined;
+  }
+
+  /** True (and counted) when this event was already aggregated: every line of a replay is its own record. */
+  private duplicate(kind: EventKind, accountId: string, requestId: string): boolean {
+    if (!this.seen) return false;
+    const key = eventKey(kind, accountId, requestId);
+    if (this.seen.get(key) !== undefined) {
+      this.stats.duplicates++;
+      return true;
+    }
+    this.seen.set(key, 0);
+    return false;
   }
 
   private remember(requestId: string, accountId: string): void {
@@ -52,7 +74,7 @@ export class ReplayAggregator {
     return this.recent.get(requestId) ?? this.older.get(requestId);
   }
 
-  /** One access-log line (CONTRACT §1). Returns the event, or null when the line was skipped (and counted). */
+  /** One access-log line (CONTRACT §1). Returns the event, or null when the line was skipped or a duplicate (and counted). */
   addLogLine(line: string | object): RequestEvent | null {
     this.stats.lines++;
     const r = parseAccessLog(line, this.parseOpts);
@@ -60,8 +82,9 @@ export class ReplayAggregator {
       this.stats.skip(r.reason);
       return null;
     }
-    this.stats.requests++;
     const e = r.event;
+    if (this.duplicate('request', e.accountId, e.requestId)) return null;
+    this.stats.requests++;
     this.store.addRequest(e);
     if (e.ts > this.clock) this.clock = e.ts;
     this.remember(e.requestId, e.accountId);
@@ -81,6 +104,7 @@ export class ReplayAggregator {
       this.stats.skip('usage-account-mismatch');
       return null;
     }
+    if (this.duplicate('usage', r.event.accountId, r.event.requestId)) return null;
     this.stats.usage++;
     this.store.addUsage(r.event);
     return r.event;

@@ -4,7 +4,7 @@
  */
 import type { RequestEvent, UsageRecord } from '../ingest/parse';
 import { WindowAcc, type Window } from './accumulator';
-import { windowStartOf, type ModelFirstSeen } from './window';
+import { dataRecord, windowStartOf, type ModelFirstSeen } from './window';
 
 export class FeatureStore {
   /** accountId -> windowStart -> accumulator */
@@ -71,8 +71,9 @@ export class FeatureStore {
     return [...out];
   }
 
+  /** As a plain record without a prototype (model names are data: `constructor` is a model, not Object's). */
   modelFirstSeen(): ModelFirstSeen {
-    return Object.fromEntries(this.firstSeen);
+    return dataRecord(this.firstSeen);
   }
 
   /** Every account id in the store. */

@@ -5,6 +5,10 @@
  * Every field is commutative and idempotent to merge (sums, set unions, min/max), so that windows built from
  * shards processed in any order, or from replay in one process, are identical.
  */
+import { dataRecord } from '../shared/data-record';
+
+export { dataRecord };
+
 export const WINDOW_MS = 3_600_000;
 
 export interface AccountWindow {
@@ -100,8 +104,8 @@ export function emptyWindow(accountId: string, windowStart: number): AccountWind
     respBytesN: 0,
     latencyMs: 0,
     latencyN: 0,
-    minutes: {},
-    models: {},
+    minutes: dataRecord(),
+    models: dataRecord(),
     ips: [],
     subnets: [],
     userAgents: [],
@@ -112,7 +116,7 @@ export function emptyWindow(accountId: string, windowStart: number): AccountWind
     usageN: 0,
     inputTokens: 0,
     outputTokens: 0,
-    promptClasses: {},
+    promptClasses: dataRecord(),
     templates: [],
   };
 }

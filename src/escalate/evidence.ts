@@ -2,6 +2,7 @@
  * The evidence snapshot of a case, built from the account's feature windows (features table items, flattened as
  * in docs/DESIGN.md) and its cluster members' windows. Plain TypeScript: the handler reads, this summarises.
  */
+import { dataRecord } from '../shared/data-record';
 import type { ClusterMember, Evidence, TimelinePoint } from './model';
 
 /** A features-table window item after unmarshalling (sets may arrive as Set or array). */
@@ -25,8 +26,10 @@ export function windowStartOf(item: WindowItem): number {
   return Number(sk.slice(2));
 }
 
+// Model names and prompt classes are data: every record keyed by them has no prototype (dataRecord), so a model
+// named `constructor` or `toString` is counted like any other instead of adding to Object's own properties.
 function prefixed(item: WindowItem, prefix: string): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dataRecord();
   for (const [k, v] of Object.entries(item)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = num(v);
   return out;
 }
@@ -97,7 +100,7 @@ export interface BuildEvidenceInput {
 
 /** A DynamoDB item is at most 400 KB: everything in the snapshot is bounded. */
 function capModels(models: Record<string, number>, keep: Set<string>): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dataRecord();
   for (const [m, n] of Object.entries(models)) {
     const k = keep.has(m) ? m : 'other';
     out[k] = (out[k] ?? 0) + n;
@@ -108,7 +111,7 @@ function capModels(models: Record<string, number>, keep: Set<string>): Record<st
 export function buildEvidence(input: BuildEvidenceInput): Evidence {
   const windows = input.windows.filter((w) => Number.isFinite(windowStartOf(w))).sort((a, b) => windowStartOf(a) - windowStartOf(b));
   const kept = new Set(windows.slice(-(input.maxPoints ?? 24 * 7)));
-  const totals = { requests: 0, errors: 0, models: {} as Record<string, number>, promptClasses: {} as Record<string, number>, inputTokens: 0, outputTokens: 0 };
+  const totals = { requests: 0, errors: 0, models: dataRecord(), promptClasses: dataRecord(), inputTokens: 0, outputTokens: 0 };
   const timeline: TimelinePoint[] = [];
   let createdAt: number | null = null;
   for (const w of windows) {

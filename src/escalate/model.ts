@@ -3,6 +3,7 @@
  * (docs/DESIGN.md "Control table"). Plain TypeScript, no AWS imports.
  */
 import type { ReasonDetail } from '../notify/ban-event';
+import { assertAccountId, isValidAccountId } from '../shared/account-id';
 
 /** What the scorer passes to StartExecution (docs/DESIGN.md "Workflow input"); execution name = caseId. */
 export interface WorkflowInput {
@@ -221,8 +222,13 @@ export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk' | 'expiresAt'>, seq =
 }
 
 const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;
-/** Account and case ids end up in keys, names and URLs: a conservative charset, checked at every entry point. */
+/**
+ * Ids end up in keys, names and URLs, checked at every entry point. Account ids (`what` = `accountId`) follow the one
+ * account-id rule of src/shared/account-id.ts, exactly what ingest accepts (`auth0|abc`, non-ASCII, 256 characters);
+ * other ids (case ids, which distill-guard makes itself) keep a conservative charset.
+ */
 export function assertId(what: string, value: unknown): string {
+  if (what === 'accountId') return assertAccountId(value, what);
   if (typeof value !== 'string' || !ID_RE.test(value)) {
     throw new Error(`${what} must match ${ID_RE.source}, got ${JSON.stringify(value)}`);
   }
@@ -239,7 +245,7 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
   if (typeof r.score !== 'number' || !Number.isFinite(r.score)) throw new Error(`score must be a finite number, got ${JSON.stringify(r.score)}`);
   if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string')) throw new Error(`reasons must be an array of strings, got ${JSON.stringify(r.reasons)}`);
   const flaggedAt = typeof r.flaggedAt === 'number' && Number.isFinite(r.flaggedAt) ? r.flaggedAt : Date.now();
-  const related = Array.isArray(r.relatedAccountIds) ? r.relatedAccountIds.filter((x): x is string => typeof x === 'string') : [];
+  const related = Array.isArray(r.relatedAccountIds) ? r.relatedAccountIds.filter(isValidAccountId) : [];
   return {
     caseId: r.caseId as string,
     accountId: r.accountId as string,

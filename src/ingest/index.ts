@@ -10,7 +10,18 @@ export * from './object';
 export { ipInfo, hashIp, setIpHashKey } from './ip';
 
 /** Every reason something is skipped: record-level (decode), line-level (parse), plus envelope items. */
-export type SkipReason = DecodeReason | ParseReason | 'bad-log-event' | 'usage-account-mismatch' | 'object-missing';
+export type SkipReason =
+  | DecodeReason
+  | ParseReason
+  | 'bad-log-event'
+  | 'usage-account-mismatch'
+  | 'object-missing'
+  /** A CloudWatch Logs envelope from a log group that is not one of the configured access-log groups. */
+  | 'unknown-log-group'
+  /** An access-log record that did not come in an envelope from a configured access-log group. */
+  | 'access-log-outside-log-group'
+  /** A usage event inside an access-log group's envelope (API Gateway never writes one). */
+  | 'usage-in-access-log-group';
 
 /** Counters for input accounting (metrics in the Lambda, `input` in the replay report). */
 export class IngestStats {
@@ -20,6 +31,11 @@ export class IngestStats {
   requests = 0;
   usage = 0;
   skipped = 0;
+  /**
+   * Producer duplicates dropped (the same request or usage event in two records; src/aggregate/dedupe.ts). Not in
+   * `skipped`, which counts malformed or refused input.
+   */
+  duplicates = 0;
   readonly byReason: Partial<Record<SkipReason, number>> = {};
 
   skip(reason: SkipReason, n = 1): void {
@@ -36,6 +52,7 @@ export class IngestStats {
       usage: this.usage,
       skipped: this.skipped,
       skippedByReason: { ...this.byReason },
+      duplicates: this.duplicates,
     };
   }
 }

@@ -5,6 +5,7 @@
  * it can be a metric dimension). Input is treated as hostile: types are checked, sizes capped, control
  * characters stripped from free text, and timestamps must be plausible.
  */
+import { isValidAccountId } from '../shared/account-id';
 import { PROMPT_CLASSES, type PromptClass } from '../shared/contract';
 import { ipInfo } from './ip';
 
@@ -25,7 +26,9 @@ export interface RequestEvent {
   /** Path segment after `/models/`; null when the path has none (or an invalid one). */
   model: string | null;
   status: number;
+  /** responseLength in whole bytes, clamped to MAX_RESPONSE_BYTES; null when missing or not a non-negative number. */
   responseBytes: number | null;
+  /** integrationLatency in whole ms, clamped to MAX_LATENCY_MS; null when missing or not a non-negative number. */
   latencyMs: number | null;
   accountCreatedAt: number | null;
 }
@@ -81,6 +84,15 @@ export const MAX_ID_CHARS = 256;
 export const MAX_MODEL_CHARS = 128;
 export const MAX_TEMPLATE_CHARS = 128;
 export const MAX_TOKENS = 100_000_000;
+/**
+ * Upper bounds of the optional numeric fields of an access-log record. A larger value is clamped to the bound (a
+ * request that happened is still counted), a negative or non-numeric one is treated as missing. The bounds keep
+ * every per-window sum an exact integer well below 2^53 (so it is written as a plain DynamoDB number, never as
+ * `1e+200`, which DynamoDB rejects): 1 GiB is 100x API Gateway's 10 MB response limit, one hour is far beyond
+ * its longest integration timeout.
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
+export const MAX_LATENCY_MS = 3_600_000;
 /** Absolute plausibility bounds used when no `now` is given: 2015-01-01 .. 2100-01-01. */
 export const MIN_PLAUSIBLE_TS = 1_420_070_400_000;
 export const MAX_PLAUSIBLE_TS = 4_102_444_800_000;
@@ -138,6 +150,28 @@ function num(v: unknown): number | undefined | typeof BAD {
   return BAD;
 }
 
+/** A plain decimal number as API Gateway writes one (no sign, hex, white space or `Infinity`). */
+const DECIMAL = /^[0-9]{1,20}(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?$/;
+
+/**
+ * An optional measurement (responseLength, integrationLatency): a whole number in [0, max], the value clamped to
+ * `max` when larger; null when missing, negative or not a number; BAD only for a structurally wrong type.
+ */
+function measure(v: unknown, max: number): number | null | typeof BAD {
+  let n: number;
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return null;
+    n = v;
+  } else if (typeof v === 'string') {
+    // A decimal string may overflow to Infinity ("1e999"): a huge number, clamped below.
+    if (!DECIMAL.test(v)) return null;
+    n = Number(v);
+  } else return BAD;
+  if (!(n >= 0)) return null; // negative, NaN
+  return n >= max ? max : Math.trunc(n);
+}
+
 interface Rejection {
   reason: ParseReason;
 }
@@ -148,6 +182,14 @@ const R = {
   missingRequest: rej('missing-request-id'),
   badRequest: rej('bad-request-id'),
 };
+
+/** The account id: required, and valid by the one rule of src/shared/account-id.ts. */
+function accountIdOf(v: unknown): string | Rejection {
+  const s = str(v);
+  if (s === undefined) return R.missingAccount;
+  if (s === BAD || !isValidAccountId(s)) return R.badAccount;
+  return s;
+}
 
 /** Identifier-like field: required, no control characters, bounded. */
 function ident(v: unknown, missing: Rejection, bad: Rejection): string | Rejection {
@@ -214,7 +256,7 @@ export function parseAccessLog(message: string | object, opts?: ParseOptions): P
 /** The access-log parser proper: an event, or the reason for rejecting the record (no wrapper allocation). */
 function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEvent | ParseReason {
 
-  const accountId = ident(o.accountId, R.missingAccount, R.badAccount);
+  const accountId = accountIdOf(o.accountId);
   if (typeof accountId !== 'string') return accountId.reason;
   const requestId = ident(o.requestId, R.missingRequest, R.badRequest);
   if (typeof requestId !== 'string') return requestId.reason;
@@ -241,9 +283,9 @@ function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEve
   const ua = str(o.userAgent);
   const method = str(o.httpMethod);
   const path = str(o.path);
-  const respLen = num(o.responseLength);
-  const lat = num(o.integrationLatency);
-  const created = num(o.accountCreatedAt);
+  const respLen = measure(o.responseLength, MAX_RESPONSE_BYTES);
+  const lat = measure(o.integrationLatency, MAX_LATENCY_MS);
+  const created = measure(o.accountCreatedAt, MAX_PLAUSIBLE_TS + 1);
   if (apiKeyId === BAD || sourceIp === BAD || ua === BAD || method === BAD || path === BAD || respLen === BAD || lat === BAD || created === BAD) {
     return 'bad-field-type';
   }
@@ -259,9 +301,9 @@ function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEve
       method: method === undefined ? null : sanitizeText(method, 16),
       model: path === undefined || path.length > 2048 ? null : modelFromPath(path),
       status: statusN,
-      responseBytes: respLen === undefined ? null : respLen,
-      latencyMs: lat === undefined ? null : lat,
-      accountCreatedAt: created === undefined || !plausibleCreated(created) ? null : Math.trunc(created),
+      responseBytes: respLen,
+      latencyMs: lat,
+      accountCreatedAt: created === null || !plausibleCreated(created) ? null : created,
   };
 }
 
@@ -286,7 +328,7 @@ export function parseUsage(input: string | object, opts?: ParseOptions): ParseRe
 
 function usageFromObject(o: Obj, opts: ParseOptions | undefined): UsageRecord | ParseReason {
   if (o.type !== undefined && o.type !== 'usage') return 'bad-usage-field';
-  const accountId = ident(o.accountId, R.missingAccount, R.badAccount);
+  const accountId = accountIdOf(o.accountId);
   if (typeof accountId !== 'string') return accountId.reason;
   const requestId = ident(o.requestId, R.missingRequest, R.badRequest);
   if (typeof requestId !== 'string') return requestId.reason;

@@ -22,6 +22,8 @@ import {
   changeMarkerEnd,
   decodeSetValue,
   encodeSetValue,
+  BatchDeduper,
+  DuplicateMemory,
   type SetField,
   type Window,
 } from '../../src/aggregate';
@@ -264,5 +266,111 @@ describe('compact window items and the change marker (issue 7 §4)', () => {
     expect(changeMarker(t)).toBe(changeMarker(t + CHANGE_MARKER_MS - 1));
     expect(changeMarker(t + CHANGE_MARKER_MS)).toBe(changeMarker(t) + 1);
     expect(changeMarkerEnd(changeMarker(t))).toBe(t + CHANGE_MARKER_MS);
+  });
+});
+
+describe('a model named `constructor` skips first-seen and corrupts evidence totals: data-keyed lookups are Maps', () => {
+  const T = Date.UTC(2026, 10, 2, 10, 0, 0);
+  const ev = (model: string, ts: number, accountId = 'acct_1'): RequestEvent => ({
+    requestId: `r-${model}-${ts}`,
+    ts,
+    accountId,
+    apiKeyId: null,
+    ipHash: null,
+    subnet: null,
+    userAgent: null,
+    method: 'POST',
+    model,
+    status: 200,
+    responseBytes: 10,
+    latencyMs: 5,
+    accountCreatedAt: null,
+  });
+  const NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__'];
+
+  it('BatchAggregator records first-seen for every model name', () => {
+    const b = new BatchAggregator();
+    for (const m of NAMES) {
+      b.addRequest(ev(m, T + 1000));
+      b.addRequest(ev(m, T + 500));
+    }
+    expect([...b.modelFirstSeen]).toEqual(NAMES.map((m) => [m, T + 500]));
+    // and the window counts them like any model
+    const w = b.windows()[0];
+    for (const m of NAMES) expect(Object.getOwnPropertyDescriptor(w.models, m)?.value).toBe(2);
+    expect(Object.keys(w.models).sort()).toEqual([...NAMES].sort());
+  });
+
+  it('FeatureStore / replay: first-seen and window counts survive the names (and JSON)', () => {
+    const s = new FeatureStore();
+    for (const m of NAMES) s.addRequest(ev(m, T + 10));
+    const first = s.modelFirstSeen();
+    for (const m of NAMES) expect(Object.getOwnPropertyDescriptor(first, m)?.value).toBe(T + 10);
+    expect(first['constructor' as string]).toBe(T + 10);
+    expect(JSON.parse(JSON.stringify(first))).toEqual(Object.fromEntries(NAMES.map((m) => [m, T + 10])));
+    const [w] = s.windowsFor('acct_1', 0, Infinity);
+    const merged = mergeWindows(w, w);
+    for (const m of NAMES) expect(Object.getOwnPropertyDescriptor(merged.models, m)?.value).toBe(2);
+  });
+
+  it('a window item with m:constructor and m:__proto__ reads back (itemToWindow) with the right counts', () => {
+    const acc = new WindowAcc('acct_1', windowStartOf(T));
+    for (const m of NAMES) acc.addRequest(ev(m, T + 1));
+    acc.addRequest(ev('constructor', T + 2));
+    const item = windowToItem(acc.toWindow(), 30);
+    expect((item['m:constructor'] as { N: string }).N).toBe('2');
+    expect((item['m:__proto__'] as { N: string }).N).toBe('1');
+    const back = itemToWindow(item)!;
+    expect(Object.getOwnPropertyDescriptor(back.models, '__proto__')?.value).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(back.models, 'constructor')?.value).toBe(2);
+    expect(canonicalWindow(back)).toEqual(canonicalWindow(acc.toWindow()));
+  });
+
+  it('the planned UpdateItem adds a counter per model name (nothing is lost to the prototype)', () => {
+    const b = new BatchAggregator(true);
+    for (const m of NAMES) b.addRequest(ev(m, T + 3), { lane: 's', seq: '1' });
+    const plan = planWindowUpdate([...b.deltas.values()][0], 30, {});
+    const names = Object.values(plan.ExpressionAttributeNames);
+    for (const m of NAMES) expect(names).toContain(`m:${m}`);
+  });
+});
+
+describe('producer duplicates are counted twice: de-duplicated by requestId (dedupe.ts)', () => {
+  it('BatchDeduper: a second copy in the batch, or from another record than the one remembered, is a duplicate; a redelivered record is not', () => {
+    const memory = new DuplicateMemory(100);
+    const b1 = new BatchDeduper(memory);
+    expect(b1.isDuplicate('request', 'a', 'r1', 1)).toBe(false);
+    expect(b1.isDuplicate('request', 'a', 'r1', 2)).toBe(true); // same batch, another record (a PutRecord retry)
+    expect(b1.isDuplicate('request', 'a', 'r1', 1)).toBe(true); // same batch, same record twice
+    expect(b1.isDuplicate('usage', 'a', 'r1', 1)).toBe(false); // a usage event shares its request's id
+    expect(b1.isDuplicate('request', 'b', 'r1', 1)).toBe(false); // another account's claim does not suppress
+    expect(b1.duplicates).toBe(2);
+    b1.commit(new Set(['b'])); // b's write failed: not remembered
+    const b2 = new BatchDeduper(memory);
+    expect(b2.isDuplicate('request', 'a', 'r1', 1)).toBe(false); // the same record redelivered: the watermarks decide
+    expect(b2.isDuplicate('request', 'a', 'r1', 7)).toBe(true); // a later copy in another record
+    expect(b2.isDuplicate('request', 'b', 'r1', 9)).toBe(false); // b's first copy never landed
+  });
+
+  it('DuplicateMemory is bounded: two generations of capacity / 2', () => {
+    const m = new DuplicateMemory(10);
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    expect(m.size).toBeLessThanOrEqual(10);
+    expect(m.get(999)).toBe(999);
+    expect(m.get(0)).toBeUndefined();
+  });
+
+  it('replay drops copies and counts them in stats.duplicates (not in skipped)', () => {
+    const g = new TrafficGen({ seed: 21, accounts: 3 });
+    const recs = g.records(50);
+    const agg = new ReplayAggregator();
+    for (const r of recs) agg.addLogLine(r);
+    for (const r of recs.slice(0, 5)) agg.addLogLine(r); // CloudWatch Logs redelivery
+    const u = g.usageFor(recs[0]);
+    agg.addUsageLine(u);
+    agg.addUsageLine(u); // PutRecord retry
+    expect(agg.stats.toJSON()).toMatchObject({ requests: 50, usage: 1, skipped: 0, duplicates: 6 });
+    const n = agg.store.allWindows().reduce((s, w) => s + w.n, 0);
+    expect(n).toBe(50);
   });
 });

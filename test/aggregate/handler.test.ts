@@ -35,6 +35,8 @@ beforeAll(async () => {
     FEATURES_TABLE: table,
     FAILURE_QUEUE_URL: queueUrl,
     FEATURE_RETENTION_DAYS: '30',
+    // The log group of bench/synthetic.ts envelopes: the one access-log group the handler accepts.
+    ACCESS_LOG_GROUPS: 'API-Gateway-Execution-Logs_abc/prod',
     POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_DEV: 'true',

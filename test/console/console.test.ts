@@ -178,4 +178,17 @@ maybe('review console (Chromium)', () => {
     expect(queue.review.map((c) => c.caseId)).toEqual(['case-1204-a']);
     expect(JSON.stringify(queue)).not.toMatch(/taskToken/i);
   });
+
+  test('accounts with ordinary provider ids: the reinstate endpoint takes any id the account-id rule accepts', async () => {
+    const post = (id: string) =>
+      fetch(`${con.url}api/accounts/${encodeURIComponent(id)}/reinstate`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'ticket 42' }) });
+    // A valid id that has no status record: refused by the store (409), not as a malformed id (400).
+    for (const id of ['auth0|abc', 'org/team a+b#1', 'kunde-müller', 'x'.repeat(200)]) {
+      const r = await post(id);
+      expect([id, r.status, ((await r.json()) as { error: string }).error]).toEqual([id, 409, expect.stringMatching(/has no status record/)]);
+    }
+    for (const id of ['a\u0000b', ' lead', 'z'.repeat(257)]) expect((await post(id)).status).toBe(400);
+    const broken = await fetch(`${con.url}api/accounts/%E0%A4%A/reinstate`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: '{"reason":"x y z"}' });
+    expect(broken.status).toBe(400);
+  });
 });

@@ -137,15 +137,34 @@ describe('scheduled scorer', () => {
     expect((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item).toEqual(statusBefore);
   }, 120_000);
 
-  test('a re-run keeps firstFlaggedAt and treats ExecutionAlreadyExists as an open case', async () => {
+  test('a re-run keeps firstFlaggedAt and treats ExecutionAlreadyExists as an open case when the execution opened it', async () => {
     sfnMock.reset();
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    const summary = await runScorer({ ...deps(), now: NOW + 5 * 60_000 });
+    const later = NOW + 5 * 60_000;
+    // Today's executions of cot_0 and cot_1 recorded their cases; the others' never did (they failed first).
+    for (const a of ['cot_0', 'cot_1']) {
+      await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ ...keys.case(caseIdFor(a, later)), accountId: a, state: 'open' }) }));
+    }
+    const summary = await runScorer({ ...deps(), now: later });
     expect(summary.casesStarted).toBe(0);
-    expect(summary.casesAlreadyOpen).toBeGreaterThan(0);
+    // pivot_5 (STATUS.openCaseId) plus the two recorded cases
+    expect(summary.casesAlreadyOpen).toBe(3);
+    const flaggedForStart = sfnMock.commandCalls(StartExecutionCommand).length;
+    expect(summary.casesStartFailed).toBe(flaggedForStart - 2);
+    expect(summary.startFailures[0]).toEqual({ accountId: expect.any(String), caseId: expect.any(String), reason: expect.stringMatching(/opened no case/) });
     const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score.firstFlaggedAt).toBe(NOW);
     expect(score.updatedAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
+  }, 120_000);
+
+  test('accounts with ordinary provider ids: a failed start (e.g. validation) is never counted as an open case, and the run goes on', async () => {
+    sfnMock.reset();
+    sfnMock.on(StartExecutionCommand).rejects(Object.assign(new Error('Invalid Name'), { name: 'InvalidName' }));
+    const summary = await runScorer({ ...deps(), now: NOW + 10 * 60_000 });
+    const attempts = sfnMock.commandCalls(StartExecutionCommand).length;
+    expect(attempts).toBeGreaterThan(1);
+    expect(summary).toMatchObject({ casesStarted: 0, casesAlreadyOpen: 1, casesStartFailed: attempts });
+    expect(summary.startFailures[0].reason).toMatch(/^InvalidName: Invalid Name/);
   }, 120_000);
 
   test('global shadow from CONFIG/SHADOW: scores are written, nothing is escalated', async () => {

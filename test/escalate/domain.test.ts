@@ -77,7 +77,10 @@ describe('case model', () => {
     expect(() => parseWorkflowInput({ caseId: 'c 1', accountId: 'a', decision: 'review', score: 1, reasons: [] })).toThrow(/caseId must match .* got "c 1"/);
     expect(() => parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'ban', score: 1, reasons: [] })).toThrow('decision must be review or suspend, got "ban"');
     expect(parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'review', score: 0.9, reasons: ['r'], flaggedAt: 5 })).toMatchObject({ clusterId: null, relatedAccountIds: [], flaggedAt: 5 });
-    expect(() => assertId('accountId', '../etc')).toThrow();
+    expect(() => assertId('caseId', '../etc')).toThrow();
+    // Account ids follow the one account-id rule (src/shared/account-id.ts): data, never a path.
+    expect(assertId('accountId', '../etc')).toBe('../etc');
+    expect(() => assertId('accountId', 'a\u0000b')).toThrow(/accountId must not contain control/);
   });
   test('audit sort keys are time ordered', () => {
     expect(auditSk('2026-01-01T00:00:00.000Z', 7)).toBe('AUDIT#2026-01-01T00:00:00.000Z#007');
@@ -124,5 +127,25 @@ describe('evidence', () => {
   });
   test('explainLinks with nothing in common', () => {
     expect(explainLinks(accountSets([]), accountSets([]))).toEqual([]);
+  });
+});
+
+describe('a model named `constructor` corrupts evidence totals: evidence records are keyed by data', () => {
+  test('models and prompt classes named like Object properties are summed as numbers, and marshal for the case item', () => {
+    const { marshall } = require('@aws-sdk/util-dynamodb') as typeof import('@aws-sdk/util-dynamodb');
+    const w = (h: number) => ({ sk: `W#${String(h * H).padStart(13, '0')}`, n: 10, 'm:constructor': 4, 'm:toString': 3, 'm:__proto__': 2, 'm:model-a': 1, 'pc:constructor': 5, 'mm:1': 1 });
+    const e = buildEvidence({ windows: [w(1), w(2)] });
+    const desc = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)?.value;
+    expect(desc(e.totals.models, 'constructor')).toBe(8);
+    expect(desc(e.totals.models, 'toString')).toBe(6);
+    expect(desc(e.totals.models, '__proto__')).toBe(4);
+    expect(desc(e.totals.models, 'model-a')).toBe(2);
+    expect(desc(e.totals.promptClasses, 'constructor')).toBe(10);
+    for (const p of e.timeline) expect(desc(p.models, 'constructor')).toBe(4);
+    // The control-table client marshals with convertClassInstanceToMap (lambdas/escalate/store.ts): an object
+    // whose own `constructor` is a number is otherwise refused ("Unsupported type passed").
+    const m = marshall({ totals: e.totals }, { removeUndefinedValues: true, convertClassInstanceToMap: true });
+    expect(m.totals.M!.models.M!.constructor).toEqual({ N: '8' });
+    expect(JSON.parse(JSON.stringify(e.totals.models))).toEqual(JSON.parse('{"constructor":8,"toString":6,"__proto__":4,"model-a":2}'));
   });
 });

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { decodeRecord, IngestStats, ingestRecord, parseAccessLog, parseAny, parseClfTime, parseUsage, modelFromPath, ipInfo, type RequestEvent, type UsageRecord } from '../../src/ingest';
+import { decodeRecord, IngestStats, ingestRecord, parseAccessLog, parseAny, parseClfTime, parseUsage, modelFromPath, ipInfo, MAX_LATENCY_MS, MAX_RESPONSE_BYTES, MAX_TOKENS, type RequestEvent, type UsageRecord } from '../../src/ingest';
 import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../../bench/synthetic';
 
 const NOW = Date.UTC(2026, 10, 2, 1);
@@ -83,6 +83,52 @@ describe('parseAccessLog', () => {
     [{ userAgent: { a: 1 } }, 'bad-field-type'],
   ])('rejects %j as %s', (patch, reason) => {
     expect(parseAccessLog({ ...line, ...patch } as object, { now: NOW })).toEqual({ ok: false, reason });
+  });
+
+  describe('numbers are unbounded (responseLength "1e200" was planned as 1e+200, which DynamoDB rejects): clamped at parse', () => {
+    const parse = (patch: Record<string, unknown>) => {
+      const r = parseAccessLog({ ...line, ...patch }, { now: NOW });
+      if (!r.ok) throw new Error(`rejected: ${r.reason}`);
+      return r.event;
+    };
+    it.each([
+      ['1e200', MAX_RESPONSE_BYTES, MAX_LATENCY_MS],
+      ['1E+30', MAX_RESPONSE_BYTES, MAX_LATENCY_MS],
+      [1e200, MAX_RESPONSE_BYTES, MAX_LATENCY_MS],
+      ['99999999999999999999', MAX_RESPONSE_BYTES, MAX_LATENCY_MS],
+      [Number.MAX_VALUE, MAX_RESPONSE_BYTES, MAX_LATENCY_MS],
+      ['5120.9', 5120, 5120],
+      ['0', 0, 0],
+    ])('%j -> clamped to the documented bound (bytes %d, ms %d), still a request', (v, bytes, ms) => {
+      const e = parse({ responseLength: v, integrationLatency: v });
+      expect([e.responseBytes, e.latencyMs]).toEqual([bytes, ms]);
+      expect(Number.isInteger(e.responseBytes)).toBe(true);
+      expect(String(e.responseBytes)).not.toMatch(/e/i);
+    });
+    it.each(['-1', '-5120', -3, 'NaN', 'Infinity', '-Infinity', 'abc', '0x10', '1_000', ' 12', '1e', '.5', '', '12abc', NaN, -Infinity, Infinity])(
+      'negative or NaN-ish %j -> unknown (null), still a request',
+      (v) => {
+        const e = parse({ responseLength: v, integrationLatency: v, accountCreatedAt: v });
+        expect([e.responseBytes, e.latencyMs, e.accountCreatedAt]).toEqual([null, null, null]);
+      },
+    );
+    it('implausible account creation times are unknown', () => {
+      expect(parse({ accountCreatedAt: '1e200' }).accountCreatedAt).toBeNull();
+      expect(parse({ accountCreatedAt: '5' }).accountCreatedAt).toBeNull();
+      expect(parse({ accountCreatedAt: '1790000000000.7' }).accountCreatedAt).toBe(1790000000000);
+    });
+    it('bounds keep any window sum an exact integer below 2^53', () => {
+      // ~8 million maximal responses in one (account, hour) before a sum could lose precision.
+      expect(Number.MAX_SAFE_INTEGER / MAX_RESPONSE_BYTES).toBeGreaterThan(8_000_000);
+      expect(Number.MAX_SAFE_INTEGER / MAX_LATENCY_MS).toBeGreaterThan(2e9);
+    });
+    it('usage token counts are bounded too (rejected beyond MAX_TOKENS)', () => {
+      const u = { type: 'usage', requestId: 'r', accountId: 'a', timestamp: NOW, promptClass: 'chat' };
+      expect(parseUsage({ ...u, inputTokens: 1e200 }, { now: NOW })).toEqual({ ok: false, reason: 'bad-usage-field' });
+      expect(parseUsage({ ...u, outputTokens: '1e200' }, { now: NOW })).toEqual({ ok: false, reason: 'bad-usage-field' });
+      expect(parseUsage({ ...u, outputTokens: -1 }, { now: NOW })).toEqual({ ok: false, reason: 'bad-usage-field' });
+      expect(parseUsage({ ...u, outputTokens: MAX_TOKENS }, { now: NOW }).ok).toBe(true);
+    });
   });
 
   it('rejects non-JSON, non-objects and huge lines', () => {

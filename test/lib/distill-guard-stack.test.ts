@@ -32,8 +32,9 @@ function logicalId(type: string, pattern: RegExp): string {
 }
 
 describe('ingestion', () => {
-  test('one encrypted on-demand stream, fed by the access-log subscription filter', () => {
-    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+  test('one encrypted on-demand access-log stream, fed by the access-log subscription filter (plus the demo stub\'s usage stream)', () => {
+    template.resourceCountIs('AWS::Kinesis::Stream', 2);
+    logicalId('AWS::Kinesis::Stream', /DemoUsageStream/);
     const streamId = logicalId('AWS::Kinesis::Stream', /Ingestion/);
     template.hasResourceProperties('AWS::Kinesis::Stream', {
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
@@ -135,6 +136,41 @@ describe('detection', () => {
     });
     const policies = resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => /GuardScorerFunction/.test(id));
     expect(JSON.stringify(policies)).toContain('states:StartExecution');
+  });
+});
+
+describe('the decoder accepts raw access-log JSON from any stream producer, and the demo model stub may write to that stream', () => {
+  test('the aggregator accepts access logs only from the ingestion log group; the stub writes only its own usage-only stream', () => {
+    const streamId = logicalId('AWS::Kinesis::Stream', /GuardIngestionStream/);
+    const usageId = logicalId('AWS::Kinesis::Stream', /DemoUsageStream/);
+    const [, agg] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => /GuardAggregatorFunction/.test(id))!;
+    expect(agg.Properties.Environment.Variables).toMatchObject({
+      ACCESS_LOG_GROUPS: { Ref: logicalId('AWS::Logs::LogGroup', /IngestionAccessLogs/) },
+      USAGE_STREAM_ARNS: { 'Fn::GetAtt': [usageId, 'Arn'] },
+    });
+    // The aggregator reads both streams.
+    for (const s of [streamId, usageId]) template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [s, 'Arn'] }, BisectBatchOnFunctionError: true });
+    // The stub: PutRecord on its own stream, nothing on the access-log stream.
+    const [stubId, stub] = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'distill-guard-demo-model')!;
+    expect(stub.Properties.Environment.Variables.USAGE_STREAM_NAME).toEqual({ Ref: usageId });
+    const roleId = stub.Properties.Role['Fn::GetAtt'][0];
+    const stubPolicies = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+    const kinesisStatements = stubPolicies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement).filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('kinesis:')));
+    expect(kinesisStatements).toEqual([expect.objectContaining({ Action: 'kinesis:PutRecord', Resource: { 'Fn::GetAtt': [usageId, 'Arn'] } })]);
+    expect(JSON.stringify(stubPolicies)).not.toContain(streamId);
+    expect(stubId).toBeDefined();
+    // Nobody but CloudWatch Logs' subscription role (and producers granted on purpose) writes the access-log stream.
+    const writers = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) =>
+      p.Properties.PolicyDocument.Statement.some((st: any) => [st.Action].flat().some((a: string) => /^kinesis:PutRecords?$/.test(a)) && JSON.stringify(st.Resource).includes(streamId)),
+    );
+    expect(writers.map(([id]) => id)).toEqual([expect.stringMatching(/IngestionSubscriptionPolicy/)]);
+  });
+
+  test('parallelizationFactor > 1: the subscription filter distributes by log stream (bounded partition keys)', () => {
+    const t = synthStack({ context: { aggregatorParallelizationFactor: 3 } }).template;
+    t.hasResourceProperties('AWS::Logs::SubscriptionFilter', { Distribution: 'ByLogStream' });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ParallelizationFactor: 3 });
+    template.hasResourceProperties('AWS::Logs::SubscriptionFilter', { Distribution: 'Random' });
   });
 });
 

@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Aggregator, type AggregatorProps } from '../../../lib/aggregate/aggregator';
 import { AGGREGATE_DEFAULTS } from '../../../lib/aggregate/defaults';
 
@@ -105,7 +106,7 @@ describe('Aggregator construct', () => {
   });
 
   it('keys watermarks by partition key when batches of a shard run in parallel', () => {
-    const { t: t2 } = synth({ parallelizationFactor: 4, batchSize: 500, retryAttempts: 2, maxRecordAge: Duration.hours(6), featureRetention: 7 });
+    const { t: t2 } = synth({ parallelizationFactor: 4, boundedPartitionKeys: true, batchSize: 500, retryAttempts: 2, maxRecordAge: Duration.hours(6), featureRetention: 7 });
     t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ParallelizationFactor: 4, BatchSize: 500, MaximumRetryAttempts: 2, MaximumRecordAgeInSeconds: 21600 });
     t2.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ WATERMARK_SCOPE: 'partition-key', FEATURE_RETENTION_DAYS: '7' }) },
@@ -122,6 +123,38 @@ describe('Aggregator construct', () => {
     expect(projection('KEYS_ONLY')).toEqual({ ProjectionType: 'KEYS_ONLY' });
     expect(projection('ALL')).toEqual({ ProjectionType: 'ALL' });
     expect(() => synth({ byHourProjection: 'INCLUDE' as never })).toThrow(/byHourProjection must be one of INCLUDE_CHANGES, KEYS_ONLY, ALL, got "INCLUDE"/);
+  });
+
+  it('parallelizationFactor > 1 with random partition keys (items could reach 400 KB): refused with a clear message unless partition keys are bounded', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack2 = new Stack(app, 'PF');
+    const stream = new kinesis.Stream(stack2, 'Stream');
+    expect(() => new Aggregator(stack2, 'A', { stream, parallelizationFactor: 2 })).toThrow(
+      /parallelizationFactor 2 needs boundedPartitionKeys: true.*random partition keys.*400 KB DynamoDB item limit.*Add shards instead/,
+    );
+    expect(() => new Aggregator(stack2, 'B', { stream, parallelizationFactor: 2, boundedPartitionKeys: true })).not.toThrow();
+    expect(() => new Aggregator(stack2, 'C', { stream, parallelizationFactor: 1 })).not.toThrow();
+  });
+
+  it('access logs only from the configured log groups: ACCESS_LOG_GROUPS, and usage-only streams (USAGE_STREAM_ARNS, own mapping)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack2 = new Stack(app, 'LG');
+    const stream = new kinesis.Stream(stack2, 'Stream');
+    const usage = new kinesis.Stream(stack2, 'Usage');
+    const g1 = new logs.LogGroup(stack2, 'AccessLogs');
+    const g2 = logs.LogGroup.fromLogGroupName(stack2, 'Other', 'API-Gateway-Execution-Logs_abc/prod');
+    const agg2 = new Aggregator(stack2, 'A', { stream, accessLogGroups: [g1] });
+    agg2.addAccessLogGroup(g2);
+    agg2.addUsageStream(usage);
+    const t2 = Template.fromStack(stack2);
+    const env = (Object.values(t2.findResources('AWS::Lambda::Function'))[0] as any).Properties.Environment.Variables;
+    expect(env.ACCESS_LOG_GROUPS).toEqual({ 'Fn::Join': ['', [{ Ref: stack2.getLogicalId(g1.node.defaultChild as logs.CfnLogGroup) }, ',API-Gateway-Execution-Logs_abc/prod']] });
+    expect(env.USAGE_STREAM_ARNS).toEqual({ 'Fn::GetAtt': [stack2.getLogicalId(usage.node.defaultChild as kinesis.CfnStream), 'Arn'] });
+    t2.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [stack2.getLogicalId(usage.node.defaultChild as kinesis.CfnStream), 'Arn'] }, BisectBatchOnFunctionError: true });
+    // Without groups the variable is empty: the handler then accepts no envelope at all (fail closed).
+    const { t: t3 } = synth();
+    t3.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ACCESS_LOG_GROUPS: '', USAGE_STREAM_ARNS: '' }) } });
   });
 
   it('accepts an existing table, and rejects invalid props with the value received', () => {

@@ -69,8 +69,9 @@ describe('DistillGuardStack with ingestPath firehose', () => {
       'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent',
       'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt',
     ]);
-    // usage events (CONTRACT §2) still go to the Kinesis stream, read by the Kinesis aggregator
-    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+    // usage events (CONTRACT §2) still go to Kinesis, read by the Kinesis aggregator: the ingestion stream (for the
+    // serving tier) and the demo stub's own usage stream
+    template.resourceCountIs('AWS::Kinesis::Stream', 2);
   });
 
   test('the bucket: SSE-KMS with the ingestion key and a bucket key, public access blocked, TLS only, objects expire after 7 days', () => {

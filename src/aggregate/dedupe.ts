@@ -1,0 +1,125 @@
+/**
+ * Producer duplicates: the same request (or usage event) delivered in two different records, e.g. a `PutRecord`
+ * retry by the serving tier after a timeout, or CloudWatch Logs delivering a log event again. The exactly-once
+ * watermarks (update.ts) make a *redelivered record* count once; they cannot see that two *different* records carry
+ * the same event. This module drops the second copy, keyed by (kind, accountId, requestId).
+ *
+ * What was chosen, and why:
+ * - A per-batch exact set. Most producer retries land within seconds, so in the same batch (or the next). Memory is
+ *   bounded by the batch.
+ * - A small per-process memory (`DuplicateMemory`) of the events whose windows were written, two generations of
+ *   `capacity / 2` entries (the oldest generation is dropped whole when the newest fills): about the last
+ *   `capacity` committed events of this execution environment (200k by default, a few minutes of a busy shard,
+ *   ~10 MB). A later copy from another record is dropped. Only events whose writes landed are remembered (`commit`),
+ *   so a write that failed can never make its retry look like a duplicate; and each entry remembers its source
+ *   record, so a record redelivered after a failure is never its own duplicate (the watermarks handle it).
+ * - Keys and sources are 53-bit hashes (numbers: compact map entries, no string retained). A false match needs
+ *   two different (account, requestId) pairs with the same 53-bit hash among ~200k: ~1e-6 over the memory's life.
+ *
+ * Not chosen: a set or Bloom filter of request ids in the window item. DynamoDB cannot OR bits or test many
+ * members in one conditional update, so it would need a read before every write (doubling the cost per window),
+ * and a set of ids grows with the traffic (an item is at most 400 KB). The price of the choice: a copy that
+ * arrives after the memory forgot the first one, or in another execution environment (another shard's function
+ * instance, after a cold start), is still counted twice. Replay (one process, every line once) uses the same
+ * memory and drops every copy it remembers.
+ */
+
+/** 53-bit hash (cyrb53) of the strings, separated, as a number. Stable across runtimes. */
+export function hash53(a: string, b: string, c?: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  const feed = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      const ch = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ 0, 2654435761);
+    h2 = Math.imul(h2 ^ 0, 1597334677);
+  };
+  feed(a);
+  feed(b);
+  if (c !== undefined) feed(c);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+export type EventKind = 'request' | 'usage';
+
+/** The key of an event: its kind, account and requestId (a usage event shares its requestId with its request). */
+export function eventKey(kind: EventKind, accountId: string, requestId: string): number {
+  return hash53(kind === 'request' ? 'r' : 'u', accountId, requestId);
+}
+
+/** Bounded memory of committed event keys -> the source (record) they came from. */
+export class DuplicateMemory {
+  private recent = new Map<number, number>();
+  private older = new Map<number, number>();
+  constructor(readonly capacity = 200_000) {
+    if (!(capacity >= 2)) throw new Error(`duplicate memory capacity must be at least 2, got ${capacity}`);
+  }
+
+  get(key: number): number | undefined {
+    return this.recent.get(key) ?? this.older.get(key);
+  }
+
+  set(key: number, source: number): void {
+    if (this.recent.size >= this.capacity / 2) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(key, source);
+  }
+
+  get size(): number {
+    return this.recent.size + this.older.size;
+  }
+}
+
+/**
+ * The de-duplication of one batch. `check` each parsed event in delivery order; `commit` after the writes with the
+ * accounts whose writes failed (their events are not remembered).
+ */
+export class BatchDeduper {
+  private readonly batch = new Set<number>();
+  private readonly keys: number[] = [];
+  private readonly sources: number[] = [];
+  private readonly accounts: string[] = [];
+  /** Copies dropped in this batch. */
+  duplicates = 0;
+
+  constructor(private readonly memory?: DuplicateMemory) {}
+
+  /** True when the event is a copy of one already counted (and must be skipped). `source`: hash of its record. */
+  isDuplicate(kind: EventKind, accountId: string, requestId: string, source: number): boolean {
+    const key = eventKey(kind, accountId, requestId);
+    if (this.batch.has(key)) {
+      this.duplicates++;
+      return true;
+    }
+    const before = this.memory?.get(key);
+    if (before !== undefined && before !== source) {
+      this.duplicates++;
+      return true;
+    }
+    this.batch.add(key);
+    if (this.memory) {
+      this.keys.push(key);
+      this.sources.push(source);
+      this.accounts.push(accountId);
+    }
+    return false;
+  }
+
+  /** Remember the batch's events, except those of accounts whose writes did not land. */
+  commit(failedAccounts: ReadonlySet<string> = new Set()): void {
+    if (!this.memory) return;
+    for (let i = 0; i < this.keys.length; i++) if (!failedAccounts.has(this.accounts[i])) this.memory.set(this.keys[i], this.sources[i]);
+    this.keys.length = 0;
+    this.sources.length = 0;
+    this.accounts.length = 0;
+  }
+}
