@@ -4,6 +4,7 @@
  */
 import type { ModelFirstSeen } from '../aggregate/window';
 import type { AccountProfile } from './profile';
+import { dataRecord } from '../shared/data-record';
 
 export interface AccountFeatures {
   accountId: string;
@@ -78,13 +79,13 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
   for (const cell of p.hours.values()) if (cell.n > 0) activeHours++;
   let hoursOfDayActive = 0;
   for (const c of p.hourOfDay) if (c > 0) hoursOfDayActive++;
-  const adoptionDelayMs: Record<string, number> = {};
+  const adoptionDelayMs = dataRecord();
   for (const [m, first] of Object.entries(p.modelFirstUse)) {
     const seen = modelFirstSeen[m];
     if (seen !== undefined) adoptionDelayMs[m] = Math.max(0, first - Math.floor(seen / 3_600_000) * 3_600_000);
   }
   const intent = p.promptClasses['cot_elicitation'] ?? 0;
-  const mix: Record<string, number> = {};
+  const mix = dataRecord();
   if (p.usageN > 0) for (const [k, c] of Object.entries(p.promptClasses)) mix[k] = c / p.usageN;
   const meanMinute = p.minObserved > 0 ? p.minSum / p.minObserved : 0;
   return {

@@ -7,6 +7,7 @@
  * `closeWindow` once per window (the scorer calls it for every window it reads; replay when an hour closes).
  */
 import type { AccountWindow } from '../aggregate/window';
+import { dataRecord } from '../shared/data-record';
 
 export interface HourCell {
   n: number;
@@ -70,8 +71,8 @@ export function emptyProfile(accountId: string): AccountProfile {
     createdAt: null,
     hourOfDay: new Array<number>(24).fill(0),
     hours: new Map(),
-    models: {},
-    modelFirstUse: {},
+    models: dataRecord(),
+    modelFirstUse: dataRecord(),
     ips: new Set(),
     subnets: new Set(),
     userAgents: new Set(),
@@ -85,7 +86,7 @@ export function emptyProfile(accountId: string): AccountProfile {
     usageN: 0,
     inputTokens: 0,
     outputTokens: 0,
-    promptClasses: {},
+    promptClasses: dataRecord(),
   };
 }
 
@@ -125,8 +126,8 @@ const ZERO: AppliedWindow = {
   usageN: 0,
   inputTokens: 0,
   outputTokens: 0,
-  models: {},
-  promptClasses: {},
+  models: dataRecord(),
+  promptClasses: dataRecord(),
 };
 
 /**
@@ -155,7 +156,7 @@ export function updateWindow(p: AccountProfile, w: AccountWindow, syncBucketMs: 
   p.hourOfDay[hod] += dn;
   let cell = p.hours.get(w.windowStart);
   if (!cell) {
-    cell = { n: 0, models: {} };
+    cell = { n: 0, models: dataRecord() };
     p.hours.set(w.windowStart, cell);
   }
   cell.n += dn;
@@ -198,8 +199,8 @@ export function updateWindow(p: AccountProfile, w: AccountWindow, syncBucketMs: 
     usageN: w.usageN,
     inputTokens: w.inputTokens,
     outputTokens: w.outputTokens,
-    models: { ...w.models },
-    promptClasses: { ...w.promptClasses },
+    models: dataRecord(Object.entries(w.models)),
+    promptClasses: dataRecord(Object.entries(w.promptClasses)),
   };
 }
 

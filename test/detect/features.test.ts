@@ -119,3 +119,27 @@ describe('profiles', () => {
     expect(strip(grown)).toEqual(strip(once));
   });
 });
+
+describe('data-keyed records', () => {
+  test('a model or prompt class named constructor or __proto__ is counted like any other (first use recorded, sums stay numbers)', () => {
+    const reqs = [
+      req(T0, { model: 'constructor', promptClass: 'chat' }),
+      req(T0 + 1000, { model: 'constructor' }),
+      req(T0 + HOUR, { model: '__proto__' }),
+      req(T0 + HOUR + 1000, { model: 'toString' }),
+    ];
+    const p = profileOf(reqs);
+    expect(p.models['constructor']).toBe(2);
+    expect(p.models['__proto__']).toBe(1);
+    expect(p.models['toString']).toBe(1);
+    expect(p.modelFirstUse['constructor']).toBe(T0);
+    expect(p.modelFirstUse['__proto__']).toBe(T0 + HOUR);
+    expect(p.hours.get(T0)!.models['constructor']).toBe(2);
+    const first = Object.assign(Object.create(null), { constructor: T0, __proto__: T0 + HOUR, toString: T0 + HOUR });
+    const f = computeFeatures(p, first, T0 + 2 * HOUR);
+    expect(f.distinctModels).toBe(3);
+    expect(f.adoptionDelayMs['constructor']).toBe(0);
+    expect(typeof f.modelEntropy).toBe('number');
+    expect(Number.isFinite(f.modelEntropy)).toBe(true);
+  });
+});
