@@ -145,19 +145,22 @@ describe('exactly-once under injected faults', () => {
     expect(sorted(cleanWindows)).toEqual(sorted(want));
     expect(c0.crashes + c0.partial).toBe(0);
 
-    for (const seed of [7, 1234]) {
+    // Which faults a run meets depends on how the shards interleave (they run concurrently), so the proof that the
+    // faults really happened is taken over all runs; exactly-once is checked on every run.
+    const faults: Counters = { invocations: 0, crashes: 0, partial: 0, duplicates: 0, bisects: 0 };
+    for (const seed of [7, 1234, 99]) {
       const faulty = await fx.table();
       const c: Counters = { invocations: 0, crashes: 0, partial: 0, duplicates: 0, bisects: 0 };
       await Promise.all(shards.map((s, i) => runShard(s, faulty, true, seed + i, c)));
-      // The faults really happened.
       console.log(`faulty run seed ${seed}: ${JSON.stringify(c)}`);
-      expect(c.crashes).toBeGreaterThan(3);
-      expect(c.partial).toBeGreaterThan(0);
-      expect(c.duplicates).toBeGreaterThan(0);
-      expect(c.bisects).toBeGreaterThan(0);
+      for (const k of Object.keys(faults) as (keyof Counters)[]) faults[k] += c[k];
       expect(sorted(await readWindows(fx.ddb, faulty))).toEqual(sorted(cleanWindows));
       expect(await readModelFirstSeen(fx.ddb, faulty)).toEqual(await readModelFirstSeen(fx.ddb, clean));
     }
+    expect(faults.crashes).toBeGreaterThan(6);
+    expect(faults.partial).toBeGreaterThan(0);
+    expect(faults.duplicates).toBeGreaterThan(0);
+    expect(faults.bisects).toBeGreaterThan(0);
     expect(await readModelFirstSeen(fx.ddb, clean)).toEqual(expected.store.modelFirstSeen());
   }, 600_000);
 });

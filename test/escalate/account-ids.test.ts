@@ -16,6 +16,7 @@ import { localClientConfig } from '../../local/services/clients';
 import { processBatch } from '../../lambdas/aggregate/core';
 import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
+import { keys as tableKeys } from '../../src/escalate/model';
 import { kinesisRecord } from '../../bench/kinesis-records';
 import { HOUR, T0, population, toLog, toUsage } from '../detect/fixtures';
 import { ODD_IDS } from '../ingest/odd-ids';
@@ -123,7 +124,7 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
   for (const [original, id] of Object.entries(RENAME)) {
     const caseId = caseIdFor(id, NOW);
     expect([original, caseId]).toEqual([original, expect.stringMatching(/^[A-Za-z0-9_-]{1,80}$/)]);
-    const score = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${id}`, sk: 'SCORE' } }))).Item;
+    const score = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: tableKeys.accountScore(id) }))).Item;
     expect([original, score?.decision]).toEqual([original, expect.stringMatching(/^(review|suspend)$/)]);
     const c = await waitFor(`case of ${original}`, async () => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item);
     expect(c.accountId).toBe(id);
