@@ -1,5 +1,5 @@
 /**
- * Issue 12 holes in the ingest and aggregate stages, through the aggregator's batch logic (lambdas/aggregate/core.ts)
+ * Holes in the ingest and aggregate stages, through the aggregator's batch logic (lambdas/aggregate/core.ts)
  * against DynamoDB Local and fauxqs: odd account ids, producer duplicates, unbounded numbers, a model named
  * `constructor`, IPs in the failure queue's raw samples, access logs from any stream producer.
  */

@@ -1,5 +1,5 @@
 /**
- * Accounts with ordinary provider ids can never be suspended (issue 12, High 3), end to end on this machine:
+ * Accounts with ordinary provider ids can never be suspended, end to end on this machine:
  * access logs (CloudWatch Logs envelopes) and usage events -> the aggregator's batch logic -> the features table ->
  * the scorer (real SFN client against the local Step Functions endpoint) -> the SYNTHESIZED escalation state
  * machine -> a case -> review approval -> suspension (status, API key disabled).

@@ -1,5 +1,5 @@
 /**
- * Accounts with ordinary provider ids can never be suspended (issue 12, High 3): ONE rule for what an account id may
+ * Accounts with ordinary provider ids can never be suspended: ONE rule for what an account id may
  * be (src/shared/account-id.ts), applied by ingest, the workflow input, the control-table store and the console, and
  * a reversible, collision-free form for Step Functions execution names. The end-to-end run (ingest -> scorer ->
  * workflow -> suspension) is test/escalate/account-ids.test.ts.
