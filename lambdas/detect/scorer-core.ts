@@ -21,6 +21,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { executionNamePart } from '../../src/shared/account-id';
+import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import { decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
 import { keys } from '../../src/escalate/model';
@@ -152,14 +153,9 @@ export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; s
  * (never a lossy replacement or a bare truncation).
  */
 export function caseIdFor(accountId: string, now: number): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < accountId.length; i++) {
-    h ^= accountId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
   const safe = executionNamePart(accountId);
   const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
-  return `${safe}-${day}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+  return `${safe}-${day}-${fnv1a(accountId).toString(16).padStart(8, '0')}`;
 }
 
 /**
