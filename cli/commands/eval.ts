@@ -41,9 +41,9 @@ const SIM_VARIANTS: readonly Variant[] = VARIANTS;
 /** The foreign validation generator's variants. */
 const FOREIGN_VARIANTS = ['base', 'evasive'] as const;
 
-const DEFAULT_SEEDS = '101,102,103,104,105';
+const DEFAULT_SEEDS = '111,112,113,114,115';
 const DEFAULT_FOREIGN_SEEDS = '211,212,213';
-const DEFAULT_TUNE_SEEDS = '1,2,3,106';
+const DEFAULT_TUNE_SEEDS = '1,2,3,101,102,103,104,105,106';
 /** Foreign generator seeds looked at while tuning (report seeds must avoid them). */
 const DEFAULT_FOREIGN_TUNE_SEEDS = '11,12,201,202,203,204,205,206,207,208,209';
 

@@ -310,7 +310,8 @@ function lowerBound(a: number[], x: number): number {
  * of one operator). A group counts when it has at least `minClusterSize` members, its binomial tail is at most
  * 10^`fleetMaxLog10P`, its members are young, and they run machine-like: at least `minClusterSize` of them observed
  * for `fleetMinHistoryMs`, their median active in at least `fleetMinDutyCycle` of the hours since its first request
- * (`duty`; a class or bootcamp cohort signs up together too, but is active in class hours).
+ * (`duty`; a class or bootcamp cohort signs up together too, but is active in class hours). A member whose own
+ * duty is below `fleetMemberMinDutyCycle` stays out of the group's account list (a person in the window by chance).
  */
 export function fleetSignups(
   members: { id: string; createdAt: number }[],
@@ -348,7 +349,8 @@ export function fleetSignups(
     const observed = group.map((g) => duty.get(g.id)).filter((x): x is number => x !== undefined);
     const dutyCycle = observed.length >= min ? median(observed)! : 0;
     if (dutyCycle < t.fleetMinDutyCycle) continue;
-    groups.push({ accountIds: group.map((g) => g.id), windowStart: start, populationShare, log10P, medianAgeMs, dutyCycle });
+    const machine = group.filter((g) => (duty.get(g.id) ?? 1) >= t.fleetMemberMinDutyCycle);
+    groups.push({ accountIds: machine.map((g) => g.id), windowStart: start, populationShare, log10P, medianAgeMs, dutyCycle });
   }
   return groups.length ? { known: members.length, windowMs: t.fleetWindowMs, groups } : null;
 }

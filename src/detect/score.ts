@@ -282,14 +282,17 @@ function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pi
     const p = cluster.pivot;
     // A cluster that keeps part of its traffic on the old models (an evaluator comparing them) is weaker
     // evidence than one that abandoned them (a distiller wants only the new model's outputs).
-    const s = ramp(p.share, cfg.pivot.minShare, cfg.pivot.fullShare);
+    // Unless most movers belong to a fleet created together: then the switch is one operator's, whatever it kept.
+    const fleetBacked = fleetShare(p.movers, cluster) >= 0.5;
+    const byShare = ramp(p.share, cfg.pivot.minShare, cfg.pivot.fullShare);
+    const s = fleetBacked ? Math.max(byShare, cfg.pivot.fleetBackedStrength) : byShare;
     push(
       'model-pivot',
       'pivot',
       Math.max(s, 0.3),
       Number(p.share.toFixed(3)),
       Number(p.baseline.toFixed(3)),
-      `${p.whole ? `cluster ${p.clusterId}` : `a group of ${p.membersMoved} of the ${p.members} members of cluster ${p.clusterId} that switched together`} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}`,
+      `${p.whole ? `cluster ${p.clusterId}` : `a group of ${p.membersMoved} of the ${p.members} members of cluster ${p.clusterId} that switched together`} moved ${pct(p.share)} of its traffic to ${p.model} (${p.membersMoved}/${p.members} members) within ${cfg.pivot.horizonMs / 3_600_000} h of its first appearance, while the median account was at ${pct(p.baseline)}${fleetBacked ? '; most of the movers belong to a fleet created together' : ''}`,
     );
   } else if (pivot) {
     push(
@@ -301,6 +304,15 @@ function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pi
       `moved ${pct(pivot.share)} of its traffic to ${pivot.model} soon after it first appeared, while the median account was at ${pct(pivot.baseline)}; alone this is what early adopters do`,
     );
   }
+}
+
+/** Share of the movers that belong to one of the cluster's fleet groups. */
+function fleetShare(movers: readonly string[], cluster: ClusterContext): number {
+  if (!cluster.fleet || movers.length === 0) return 0;
+  const fleet = new Set(cluster.fleet.groups.flatMap((g) => g.accountIds));
+  let n = 0;
+  for (const id of movers) if (fleet.has(id)) n++;
+  return n / movers.length;
 }
 
 function fleetSignal(cluster: ClusterContext, group: FleetSignups['groups'][number], cfg: DetectionConfig, push: Push): void {

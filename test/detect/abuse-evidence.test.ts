@@ -42,6 +42,21 @@ describe('fleet sign-ups against the unlinked background', () => {
     expect(fleetSignups(accounts(spread), background, now, cfg, duty(13, 0.95))).toBeNull();
   });
 
+  test('a member that runs a person\'s hours stays out of the fleet it signed up beside', () => {
+    const members = accounts(Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000));
+    const d8 = duty(8, 0.95);
+    d8.set('a3', 0.1);
+    const fl = fleetSignups(members, background, now, cfg, d8)!;
+    expect(fl.groups[0].accountIds).toHaveLength(7);
+    expect(fl.groups[0].accountIds).not.toContain('a3');
+  });
+
+  test('a bulk import running three quarters of its hours is not a machine fleet', () => {
+    const members = accounts(Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 60_000));
+    expect(fleetSignups(members, background, now, cfg, duty(8, 0.77))).toBeNull();
+    expect(fleetSignups(members, background, now, cfg, duty(8, 0.9))).not.toBeNull();
+  });
+
   test('the binomial tail is exact on small cases and monotone', () => {
     expect(binomialTailLog10(3, 3, 0.1)).toBeCloseTo(-3, 10);
     expect(binomialTailLog10(2, 1, 0.5)).toBeCloseTo(Math.log10(0.75), 10);

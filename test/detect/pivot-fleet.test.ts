@@ -1,0 +1,71 @@
+import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
+import { computeFeatures } from '../../src/detect/features';
+import type { AccountLink } from '../../src/detect/linkage';
+import type { ClusterPivot } from '../../src/detect/pivot';
+import { profilesFromWindows } from '../../src/detect/profile';
+import { accountSignals, type ClusterContext, type FleetSignups } from '../../src/detect/score';
+import { HOUR, T0, windowsOf, type Req } from './fixtures';
+
+const cfg = DEFAULT_DETECTION_CONFIG;
+const BASE = { medianOutput: 400, outputUnit: 'bytes' as const };
+const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
+
+function features(id: string) {
+  const reqs: Req[] = Array.from({ length: 48 }, (_, k) => ({ accountId: id, ts: T0 + k * HOUR, model: 'm', ip: '9.9.9.9', ua: 'sdk' }));
+  return computeFeatures(profilesFromWindows(windowsOf(reqs), cfg.linkage.syncBucketMs).get(id)!, { m: T0 }, T0 + 48 * HOUR);
+}
+
+/** A member firmly in cluster c1 (a strong timing link), whose cluster moved `share` of its traffic to a new model. */
+function context(share: number, fleetIds: string[]): { link: AccountLink; cluster: ClusterContext } {
+  const movers = Array.from({ length: 10 }, (_, i) => `m${i}`);
+  const pivot: ClusterPivot = { clusterId: 'c1', model: 'new', share, baseline: 0, membersMoved: 10, members: 10, firstSeen: T0, movers, whole: true };
+  const fleet: FleetSignups | null = fleetIds.length
+    ? { known: 10, windowMs: 7 * 24 * HOUR, groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }] }
+    : null;
+  const cluster: ClusterContext = {
+    cluster: { clusterId: 'c1', accountIds: movers, evidence: { edges: 20, families: {}, meanPhi: 0.9, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 } },
+    intentShare: null,
+    cotPerAccountDay: 0,
+    usageEvents: 0,
+    meanOutput: null,
+    pivot,
+    fleet,
+  };
+  const link: AccountLink = {
+    clusterId: 'c1',
+    families: { ...zero, timing: 0.9 },
+    maxFamilies: { ...zero, timing: 0.9 },
+    degree: 3,
+    sharedTemplates: 0,
+    exclusiveTemplates: 0,
+    meanPhi: 0.9,
+    syncPeers: 3,
+    libraryTemplates: 0,
+    libraryScore: 0,
+    librarySize: 0,
+    libraryAccounts: 0,
+  };
+  return { link, cluster };
+}
+
+const pivotStrength = (share: number, fleetIds: string[]) => {
+  const { link, cluster } = context(share, fleetIds);
+  return accountSignals(features('m0'), link, cluster, undefined, BASE, cfg).find((r) => r.signal === 'model-pivot')!;
+};
+
+describe('a cluster pivot backed by a fleet', () => {
+  test('a group that kept a third of its traffic on the old model is weak evidence on its own', () => {
+    expect(pivotStrength(0.69, []).strength).toBeLessThan(cfg.decisions.strongSignal);
+  });
+
+  test('the same move by a fleet created together is strong: the switch is one operator\'s', () => {
+    const fleet = Array.from({ length: 7 }, (_, i) => `m${i + 3}`); // m3..m9: most movers, not m0 itself
+    const r = pivotStrength(0.69, fleet);
+    expect(r.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+    expect(r.text).toMatch(/fleet created together/);
+  });
+
+  test('a fleet holding a minority of the movers does not lend them its evidence', () => {
+    expect(pivotStrength(0.69, ['m8', 'm9']).strength).toBeLessThan(cfg.decisions.strongSignal);
+  });
+});
