@@ -60,7 +60,7 @@ export async function claimCase(op: Operator, caseId: string, leaseMs = CLAIM_LE
       new PutCommand({
         TableName: op.store.table,
         Item: { ...keys.claim(caseId), caseId, claimedBy: me, claimedAt: claim.at, expiresAt: Math.ceil(until / 1000), gsi1pk: CLAIMS_GSI_PK, gsi1sk: caseId },
-        ConditionExpression: 'attribute_not_exists(pk) OR claimedBy = :me OR expiresAt < :now',
+        ConditionExpression: 'attribute_not_exists(pk) OR claimedBy = :me OR expiresAt <= :now',
         ExpressionAttributeValues: { ':me': me, ':now': Math.floor(nowMs / 1000) },
       }),
     );
