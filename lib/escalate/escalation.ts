@@ -352,7 +352,7 @@ export class Escalation extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem'],
         resources: readTables,
       }),
-      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
       ...reviewerTableStatements(props.controlTable),
     );
 
