@@ -4,7 +4,6 @@
  * (`CLAIM#<case>` / `CLAIM`, listed through the byState index): others see the case is taken and `next` skips it.
  * It does not lock the decision: IAM decides who may complete a review, and the first answer wins.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CLAIMS_GSI_PK, CaseState, assertId, keys } from '../../src/escalate/model';
 import { QueueFilter, QueueSort, filterQueue, nextCase, sortQueue } from '../../src/escalate/queue-view';
@@ -79,7 +78,7 @@ export async function releaseClaim(op: Operator, caseId: string): Promise<void> 
   try {
     await op.store.ddb.send(new DeleteCommand({ TableName: op.store.table, Key: keys.claim(caseId), ConditionExpression: 'claimedBy = :me', ExpressionAttributeValues: { ':me': me } }));
   } catch (err) {
-    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException' && !(err instanceof TransactionCanceledException)) throw err;
+    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
   }
 }
 
