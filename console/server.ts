@@ -17,6 +17,7 @@ import * as path from 'path';
 import type { Operator } from '../lambdas/escalate/operator';
 import { OperatorError } from '../lambdas/escalate/store';
 import { isValidAccountId } from '../src/shared/account-id';
+import { BadRequest, RawResponse, RouteContext, routeGet, routePost } from './routes';
 
 export interface ConsoleOptions {
   operator: Operator;
@@ -39,7 +40,7 @@ export interface RunningConsole {
 }
 
 const STATIC_DIR = path.join(__dirname, 'static');
-const STATIC: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const STATIC: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/ops.js': 'ops.js', '/style.css': 'style.css' };
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -115,6 +116,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     return d;
   };
 
+  const ctx: RouteContext = { op, readJson, reasonOf, idOf, log };
+
   async function api(req: http.IncomingMessage, url: URL): Promise<unknown> {
     checkToken(req);
     const p = url.pathname;
@@ -124,18 +127,18 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus({ withActive: false }), op.shadowStatus()]);
         return { identity, breaker, shadow, local: op.resources.local, region: op.resources.region };
       }
-      if (p === '/api/queue') {
-        const [review, overdue] = await Promise.all([op.queue(['review']), op.queue(['overdue'])]);
-        return { review, overdue, now: Date.now() };
-      }
       if ((m = /^\/api\/cases\/([^/]+)$/.exec(p))) return op.show(idOf(m[1], 'case'));
       if (p === '/api/suspended') return op.suspended();
       if (p === '/api/recent') return op.recentCases(50);
       if (p === '/api/allowlist') return op.allowlistList();
+      const out = await routeGet(ctx, p, url);
+      if (out !== undefined) return out;
       throw new HttpError(404, `no such endpoint ${p}`);
     }
     if (req.method === 'POST') {
       checkOrigin(req);
+      const routed = await routePost(ctx, p, req);
+      if (routed !== undefined) return routed;
       const body = await readJson(req);
       if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject)$/.exec(p))) {
         const caseId = idOf(m[1], 'case');
@@ -164,6 +167,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
       if (url.pathname.startsWith('/api/')) {
         const out = await api(req, url);
+        if (out instanceof RawResponse) {
+          res.writeHead(200, { ...SECURITY_HEADERS, ...out.headers, 'Content-Type': out.type });
+          res.end(out.body);
+          return;
+        }
         send(200, JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)), 'application/json; charset=utf-8');
         return;
       }
@@ -171,7 +179,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       if (!file || req.method !== 'GET') throw new HttpError(404, 'not found');
       send(200, fs.readFileSync(path.join(STATIC_DIR, file)), TYPES[path.extname(file)]);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : err instanceof OperatorError ? 409 : 500;
+      const status = err instanceof HttpError ? err.status : err instanceof BadRequest ? 400 : err instanceof OperatorError ? 409 : 500;
       const message = err instanceof Error ? err.message : String(err);
       if (status === 500) log(`error: ${message}`);
       send(status, JSON.stringify({ error: message }), 'application/json; charset=utf-8');

@@ -25,6 +25,7 @@ interface LocalCliOptions {
   soak?: string;
   rate: string;
   summaryJson?: string;
+  screenshot?: string;
   verbose: boolean;
 }
 
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)'))
     .option('--rate <events/s>', 'soak: access-log events per second', '200')
     .option('--summary-json <file>', 'also write the summary as JSON')
+    .option('--screenshot <file>', 'after the run, open the review console on the live pipeline in headless Chromium and save a screenshot (docs/console.png)')
     .option('--verbose', 'print the runtime setup lines', false)
     .action(async (o: LocalCliOptions) => {
       const code = await runLocal(o);
@@ -314,6 +316,16 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`);
   out(`  elapsed             ${summary.elapsedSeconds} s`);
   if (o.summaryJson) fs.writeFileSync(o.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (o.screenshot) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { captureConsole } = require('../../console/screenshot') as typeof import('../../console/screenshot');
+      const shot = await captureConsole({ endpointsFile: session.stateFile, file: o.screenshot });
+      out(`  screenshot          ${shot.file} (the review console on this run${shot.caseId ? `, case ${shot.caseId}` : ''})`);
+    } catch (err) {
+      out(`  screenshot          failed: ${(err as Error).message}`);
+    }
+  }
   await session.stop();
   return 0;
 }

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
+import { registerQueueCommands } from './review-queue';
+import { queueView } from '../../lambdas/escalate/queue-query';
+import { parseSort } from '../../src/escalate/queue-view';
 
 /**
  * `distill-guard review list | show CASE | approve CASE --reason … | reject CASE --reason … |
@@ -11,18 +14,23 @@ export function register(program: Command): void {
   const review = program.command('review').description('work the human review queue: list, show, approve, reject, reinstate');
 
   withConnOptions(review.command('list'))
-    .description('cases waiting for review, oldest first, with age against the deadline')
-    .option('--state <state>', 'review | overdue | open | closed | all', 'review')
-    .action(async (opts: ConnOpts & { state: string }) =>
+    .description('cases waiting for review (oldest first unless --sort), with age against the deadline and who holds each')
+    .option('--state <state>', 'review | overdue | open | closed | all (review, overdue, open), or a comma-separated list', 'review')
+    .option('--sort <key>', 'age (oldest first) | score (highest) | deadline (soonest) | cluster (largest)', 'age')
+    .option('--reason <signal>', 'only cases with this reason')
+    .option('--decision <decision>', 'only cases the scorer decided this way: review | suspend')
+    .option('--cluster <id>', 'only cases of this cluster')
+    .option('--find <text>', 'account id or case id containing this text')
+    .action(async (opts: ConnOpts & { state: string; sort: string; reason?: string; decision?: string; cluster?: string; find?: string }) =>
       withOperator(opts, async (op) => {
-        const states = opts.state === 'all' ? (['review', 'overdue', 'open'] as const) : ([opts.state] as const);
+        const states = opts.state === 'all' ? ['review', 'overdue', 'open'] : opts.state.split(',').map((s) => s.trim());
         for (const s of states) if (!['review', 'overdue', 'open', 'closed'].includes(s)) throw new Error(`--state must be review, overdue, open, closed or all, got '${s}'`);
-        const q = await op.queue([...states] as never);
+        const q = await queueView(op, { states, sort: parseSort(opts.sort), reason: opts.reason, decision: opts.decision, cluster: opts.cluster, find: opts.find });
         print(opts, q, () =>
           q.length === 0
-            ? (opts.state === 'all' ? 'no open, review or overdue cases' : `no cases in state ${opts.state}`)
+            ? (opts.state === 'all' ? 'no open, review or overdue cases' : `no cases in state ${opts.state}${opts.reason || opts.decision || opts.cluster || opts.find ? ' matching the filters' : ''}`)
             : table([
-                ['CASE', 'ACCOUNT', 'STATE', 'SCORER', 'SCORE', 'AGE', 'DEADLINE IN', 'REASONS'],
+                ['CASE', 'ACCOUNT', 'STATE', 'SCORER', 'SCORE', 'AGE', 'DEADLINE IN', 'CLUSTER', 'CLAIMED BY', 'REASONS'],
                 ...q.map((c) => [
                   c.caseId,
                   c.accountId,
@@ -31,12 +39,16 @@ export function register(program: Command): void {
                   c.score.toFixed(2),
                   duration(c.ageMs),
                   c.remainingMs === undefined ? '-' : c.remainingMs < 0 ? `OVERDUE ${duration(-c.remainingMs)}` : duration(c.remainingMs),
+                  c.clusterId ? `${c.clusterId} (${c.clusterSize})` : '-',
+                  c.claim ? c.claim.by : '-',
                   c.reasons.join(','),
                 ]),
               ]),
         );
       }),
     );
+
+  registerQueueCommands(review);
 
   withConnOptions(review.command('show').argument('<case>', 'case id'))
     .description('a case: evidence, decision, account status and the audit trail')

@@ -4,7 +4,7 @@
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#4ea1ff', '#e0a530', '#3fb47a', '#e5534b', '#a371f7', '#39c5cf', '#d2a8ff', '#f78166', '#8b949e'];
-const state = { token: null, tab: 'queue', selected: null, session: null, queue: null };
+const state = { token: null, tab: 'queue', selected: null, session: null, queue: null, rows: [], armed: null, decide: null, filters: { sort: 'age', reason: '', decision: '', cluster: '', find: '', state: '' } };
 
 function el(tag, attrs, ...children) {
   const n = document.createElement(tag);
@@ -77,23 +77,74 @@ function deadlineBar(c) {
   return el('div', { class: 'bar', title: `${Math.round(f * 100)}% of the review window used` }, el('div', { style: `width:${Math.max(2, f * 100)}%;background:${color}` }));
 }
 
+function qs(obj) { return Object.entries(obj).filter(([, v]) => v !== '' && v !== undefined && v !== null).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'); }
+
+function claimBadge(c, me) {
+  if (!c.claim) return null;
+  return c.claim.by === me ? el('span', { class: 'badge ok claim' }, 'claimed by you') : el('span', { class: 'badge warn claim', title: `until ${c.claim.until}` }, `taken by ${c.claim.by}`);
+}
+
+function renderToolbar(q) {
+  const bar = document.getElementById('toolbar');
+  const f = state.filters;
+  if (!bar.firstChild) {
+    const find = el('input', { id: 'find', type: 'search', placeholder: 'Find account or case id  ( / )', autocomplete: 'off', value: f.find });
+    let timer;
+    find.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => { f.find = find.value.trim(); renderQueue(); }, 250); });
+    const select = (id, label, options) => {
+      const s = el('select', { id, title: label }, options.map(([v, t]) => el('option', { value: v }, t)));
+      s.value = f[id.replace('filter-', '')] || options[0][0];
+      s.addEventListener('change', () => { f[id.replace('filter-', '')] = s.value; renderQueue(); s.blur(); });
+      return s;
+    };
+    bar.append(
+      find,
+      el('div', { class: 'filters' },
+        select('filter-sort', 'sort', [['age', 'oldest first'], ['score', 'highest score'], ['deadline', 'deadline soonest'], ['cluster', 'largest cluster']]),
+        select('filter-reason', 'reason', [['', 'any reason']]),
+        select('filter-decision', 'scorer decision', [['', 'any decision'], ['review', 'scorer: review'], ['suspend', 'scorer: suspend']]),
+        select('filter-cluster', 'cluster', [['', 'any cluster']]),
+        select('filter-state', 'state', [['', 'review + overdue'], ['review', 'review only'], ['overdue', 'overdue only']])),
+      el('div', { id: 'shortcuts', class: 'hint shortcuts' }, 'Keys: ', ...[['j', 'next'], ['k', 'previous'], ['a', 'approve'], ['r', 'reject'], ['c', 'claim'], ['/', 'find'], ['Enter', 'confirm'], ['Esc', 'cancel']].flatMap(([k, t]) => [el('kbd', {}, k), ` ${t} `])),
+    );
+  }
+  // Reason and cluster choices come from what is in the queue (keeping the current choice).
+  const all = q.review.concat(q.overdue);
+  const refill = (id, key, values, anyLabel) => {
+    const s = document.getElementById(id);
+    const want = [''].concat([...new Set(values)].sort());
+    if (f[key] && !want.includes(f[key])) want.push(f[key]);
+    if (s.options.length === want.length && [...s.options].every((o, i) => o.value === want[i])) return;
+    s.replaceChildren(...want.map((v) => el('option', { value: v }, v || anyLabel)));
+    s.value = f[key] || '';
+  };
+  refill('filter-reason', 'reason', all.flatMap((c) => c.reasons).concat(state.knownReasons || []), 'any reason');
+  refill('filter-cluster', 'cluster', all.map((c) => c.clusterId).filter(Boolean), 'any cluster');
+  state.knownReasons = [...new Set((state.knownReasons || []).concat(all.flatMap((c) => c.reasons)))];
+}
+
 async function renderQueue() {
   const list = document.getElementById('list');
-  const q = await api('/api/queue');
+  const f = state.filters;
+  const q = await api(`/api/queue?${qs({ sort: f.sort, reason: f.reason, decision: f.decision, cluster: f.cluster, find: f.find })}`);
   state.queue = q;
+  renderToolbar(q);
+  const showReview = f.state !== 'overdue', showOverdue = f.state !== 'review';
   const rows = (items, overdue) => items.map((c) => el('div', {
     class: `row${state.selected === c.caseId ? ' selected' : ''}`, 'data-case': c.caseId, onclick: () => selectCase(c.caseId),
   },
-  el('div', { class: 'top' }, el('span', { class: 'acct' }, c.accountId), el('span', { class: 'score' }, c.score.toFixed(2))),
-  el('div', { class: 'meta' }, `${c.caseId} · scorer: ${c.decision}${c.shadow ? ' · shadow' : ''}`),
+  el('div', { class: 'top' }, el('span', { class: 'acct' }, c.accountId), claimBadge(c, q.me), el('span', { class: 'score' }, c.score.toFixed(2))),
+  el('div', { class: 'meta' }, `${c.caseId} · scorer: ${c.decision}${c.shadow ? ' · shadow' : ''}${c.clusterId ? ` · cluster ${c.clusterId} (${c.clusterSize})` : ''}`),
   el('div', { class: 'meta' }, c.reasons.join(', ')),
   el('div', { class: 'meta' }, overdue ? `overdue · opened ${dur(c.ageMs)} ago` : `age ${dur(c.ageMs)} · deadline in ${c.remainingMs === undefined ? '?' : dur(c.remainingMs)}`),
   overdue ? null : deadlineBar(c)));
+  const sortLabel = { age: 'oldest first', score: 'highest score first', deadline: 'deadline soonest first', cluster: 'largest cluster first' }[f.sort];
+  state.rows = (showReview ? q.review : []).concat(showOverdue ? q.overdue : []).map((c) => c.caseId);
   list.replaceChildren(...some(
-    el('h2', {}, `Review queue (${q.review.length}) · oldest first`),
-    ...(q.review.length ? rows(q.review, false) : [el('div', { class: 'empty' }, 'Nothing waiting for review.')]),
-    q.overdue.length ? el('h2', { style: 'margin-top:18px' }, `Overdue (${q.overdue.length}) · no suspension applied`) : null,
-    ...rows(q.overdue, true),
+    showReview ? el('h2', {}, `Review queue (${q.review.length}) · ${sortLabel}`) : null,
+    ...(showReview ? (q.review.length ? rows(q.review, false) : [el('div', { class: 'empty' }, 'Nothing waiting for review.')]) : []),
+    showOverdue && q.overdue.length ? el('h2', { style: 'margin-top:18px' }, `Overdue (${q.overdue.length}) · no suspension applied`) : null,
+    ...(showOverdue ? rows(q.overdue, true) : []),
   ));
 }
 
@@ -119,7 +170,8 @@ async function renderAllowlist() {
   const a = await api('/api/allowlist');
   list.replaceChildren(el('h2', {}, `Allowlist (${a.length})`), ...(a.length ? a.map((e) => el('div', { class: 'row' },
     el('div', { class: 'top' }, el('span', { class: 'acct' }, e.accountId), el('span', { class: 'badge ok' }, e.owner)),
-    el('div', { class: 'meta' }, `until ${new Date(e.expiresAt * 1000).toISOString()}`), el('div', { class: 'meta' }, e.reason))) : [el('div', { class: 'empty' }, 'Empty. Add with: distill-guard allowlist add ACCOUNT --owner … --reason … --expires 30d')]));
+    el('div', { class: 'meta' }, `until ${new Date(e.expiresAt * 1000).toISOString()}`), el('div', { class: 'meta' }, e.reason))) : [el('div', { class: 'empty' }, 'Empty.')]));
+  document.getElementById('detail').replaceChildren(...allowlistControls(a));
 }
 
 function outcomeBadge(c) {
@@ -250,31 +302,42 @@ async function selectCase(caseId) {
 }
 
 function decisionPanel(c, acct) {
+  state.decide = null; state.armed = null;
   if (c.state === 'review') {
-    const reason = el('textarea', { id: 'reason', placeholder: 'Reason (required, recorded in the audit trail and the ban event)' });
+    const reason = el('textarea', { id: 'reason', placeholder: 'Reason (required, recorded in the audit trail and the ban event). Keys: a / r, then Enter' });
     const approve = el('button', { class: 'act approve', id: 'approve', disabled: true }, 'Approve · suspend account');
     const reject = el('button', { class: 'act reject', id: 'reject', disabled: true }, 'Reject · no action');
+    const armed = el('div', { id: 'armed', class: 'hint armed hidden' });
     const sync = () => { const ok = reason.value.trim().length >= 3; approve.disabled = !ok; reject.disabled = !ok; };
     reason.addEventListener('input', sync);
     const act = async (verb) => {
+      if (reason.value.trim().length < 3) { toast('A reason is required (at least 3 characters).', true); return; }
       approve.disabled = reject.disabled = true;
       try {
+        await api(`/api/cases/${encodeURIComponent(c.caseId)}/claim`, {});
         const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/${verb}`, { reason: reason.value });
         toast(`${verb === 'approve' ? 'Approved' : 'Rejected'} ${c.caseId} as ${r.reviewer}. The workflow is applying it.`);
-        // Follow the case until the workflow has applied the decision (the state leaves 'review').
-        for (let i = 0; i < 60; i++) {
-          await new Promise((res) => setTimeout(res, 1000));
-          const now = await api(`/api/cases/${encodeURIComponent(c.caseId)}`).catch(() => null);
-          if (now && now.case.state !== 'review' && (now.case.state !== 'closed' || now.case.outcome)) break;
-        }
-        refresh();
-        if (state.selected === c.caseId) selectCase(c.caseId);
+        await api(`/api/cases/${encodeURIComponent(c.caseId)}/release`, {}).catch(() => null);
+        followDecision(c.caseId);
+        await goNext(c.caseId);
       } catch (e) { toast(e.message, true); sync(); }
     };
+    state.decide = act;
     approve.addEventListener('click', () => act('approve'));
     reject.addEventListener('click', () => act('reject'));
-    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Decision'), reason, el('div', { class: 'buttons' }, approve, reject,
+    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Decision'), reason, armed, el('div', { class: 'buttons' }, approve, reject,
       el('span', { class: 'hint' }, 'Approving suspends the account and disables its API keys; duration escalates with repeat offences.')));
+  }
+  if (c.state === 'overdue') {
+    const reason = el('textarea', { id: 'reason', placeholder: 'Reason for re-opening (required)' });
+    const btn = el('button', { class: 'act reject', id: 'reopen', disabled: true }, 'Re-open as a new case');
+    reason.addEventListener('input', () => { btn.disabled = reason.value.trim().length < 3; });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try { const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/reopen`, { reason: reason.value }); toast(`Re-opened ${c.caseId} as ${r.caseId}.`); refresh(); } catch (e) { toast(e.message, true); btn.disabled = false; }
+    });
+    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Overdue: nothing was applied'), reason, el('div', { class: 'buttons' }, btn,
+      el('span', { class: 'hint' }, 'Starts a new case with the same reasons and cluster; it goes to the review queue.')));
   }
   if (acct.status === 'suspended') {
     const reason = el('textarea', { id: 'reason', placeholder: 'Reason for lifting the suspension (required)' });
@@ -296,11 +359,80 @@ async function refresh() {
   try {
     state.session = await api('/api/session');
     renderStatus();
+    const wide = ['audit', 'signals', 'controls'].includes(state.tab);
+    document.getElementById('main').classList.toggle('wide', wide);
+    document.getElementById('toolbar').classList.toggle('hidden', state.tab !== 'queue');
     if (state.tab === 'queue') await renderQueue();
     else if (state.tab === 'suspended') await renderSuspended();
     else if (state.tab === 'recent') await renderRecent();
-    else await renderAllowlist();
+    else if (state.tab === 'allowlist') await renderAllowlist();
+    else if (state.tab === 'audit') await renderAudit();
+    else if (state.tab === 'signals') await renderSignals();
+    else await renderControls();
   } catch (e) { toast(e.message, true); }
+}
+
+/** After a decision: the next case nobody else holds, claimed for me (or an empty detail when none is left). */
+async function goNext(afterCaseId) {
+  const f = state.filters;
+  const n = await api('/api/next', { after: afterCaseId, sort: f.sort, reason: f.reason, decision: f.decision, cluster: f.cluster });
+  await refresh();
+  if (n && n.entry) selectCase(n.entry.caseId);
+  else { state.selected = null; document.getElementById('detail').replaceChildren(el('div', { class: 'empty', id: 'queue-done' }, 'Nothing left to review.')); }
+}
+
+/** Refresh the queue once the workflow has applied a decision (the case leaves review). */
+async function followDecision(caseId) {
+  for (let i = 0; i < 60; i++) {
+    await new Promise((res) => setTimeout(res, 1000));
+    const now = await api(`/api/cases/${encodeURIComponent(caseId)}`).catch(() => null);
+    if (now && now.case.state !== 'review' && (now.case.state !== 'closed' || now.case.outcome)) break;
+  }
+  if (state.tab === 'queue') renderQueue().catch(() => null);
+}
+
+function move(step) {
+  if (state.tab !== 'queue' || !state.rows.length) return;
+  const i = state.rows.indexOf(state.selected);
+  const j = i < 0 ? (step > 0 ? 0 : state.rows.length - 1) : Math.min(state.rows.length - 1, Math.max(0, i + step));
+  selectCase(state.rows[j]);
+  const row = document.querySelector(`#list .row[data-case="${CSS.escape(state.rows[j])}"]`);
+  if (row) row.scrollIntoView({ block: 'nearest' });
+}
+
+/** `a` / `r`: claim the case, then type the reason; Enter confirms, Esc cancels. */
+async function arm(verb) {
+  const reason = document.getElementById('reason');
+  if (!state.decide || !reason) { toast('Select a case under review first (j / k).', true); return; }
+  try { await api(`/api/cases/${encodeURIComponent(state.selected)}/claim`, {}); } catch (e) { toast(e.message, true); return; }
+  state.armed = verb;
+  const hint = document.getElementById('armed');
+  hint.textContent = `${verb === 'approve' ? 'Approve (suspend the account)' : 'Reject (no action)'}: type the reason, Enter to confirm, Esc to cancel.`;
+  hint.classList.remove('hidden');
+  reason.focus();
+}
+
+function disarm() {
+  state.armed = null;
+  const hint = document.getElementById('armed');
+  if (hint) hint.classList.add('hidden');
+}
+
+function onKey(e) {
+  const t = e.target;
+  const typing = t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName);
+  if (typing) {
+    if (e.key === 'Escape') { disarm(); t.blur(); }
+    else if (e.key === 'Enter' && !e.shiftKey && t.id === 'reason' && state.armed && state.decide) { e.preventDefault(); const v = state.armed; disarm(); state.decide(v); }
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const keys = {
+    j: () => move(1), k: () => move(-1), a: () => arm('approve'), r: () => arm('reject'),
+    c: () => state.selected && api(`/api/cases/${encodeURIComponent(state.selected)}/claim`, {}).then((cl) => { toast(`Claimed ${cl.caseId} until ${cl.until}.`); renderQueue(); }, (err) => toast(err.message, true)),
+    '/': () => { const f = document.getElementById('find'); if (f) f.focus(); },
+  };
+  if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
 }
 
 function showLogin() {
@@ -322,6 +454,7 @@ function start() {
     state.tab = b.getAttribute('data-tab');
     refresh();
   }));
+  document.addEventListener('keydown', onKey);
   if (!state.token) { showLogin(); return; }
   refresh();
   setInterval(() => { if (state.tab === 'queue') refresh(); }, 15000);

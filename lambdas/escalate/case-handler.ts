@@ -3,6 +3,7 @@
  * Dismiss, MarkOverdue, MarkError. Thin adapter over ./steps.ts; the state machine passes `{step, state: $}`.
  */
 import { logger, metrics, MetricUnit, tracer } from '../shared/powertools';
+import { recordFeedback } from './feedback';
 import { EscalationStore } from './store';
 import { ExecutionState, checkGuardrails, closeCase, configFromEnv, markError, markOverdue, recordCase, recordReview } from './steps';
 
@@ -46,6 +47,7 @@ export async function handler(event: StepEvent): Promise<unknown> {
       }
       case 'reviewed': {
         const r = await recordReview(s, state);
+        await recordFeedback(s, { caseId: state.caseId, kind: r.approved ? 'approved' : 'rejected' });
         logger.info('review decision', { approved: r.approved, reviewer: r.reviewer });
         return r;
       }

@@ -138,6 +138,8 @@ export interface QueueEntry {
   deadlineFraction?: number;
   shadow?: boolean;
   clusterId: string | null;
+  /** Accounts in the case's cluster, the case's own included. */
+  clusterSize: number;
 }
 
 export interface DecisionResult {
@@ -222,6 +224,7 @@ export class Operator {
           deadlineFraction: deadline !== undefined && deadline > created ? (now - created) / (deadline - created) : undefined,
           shadow: c.shadow,
           clusterId: c.clusterId,
+          clusterSize: 1 + (c.relatedAccountIds ?? []).filter((a) => a !== c.accountId).length,
         };
       })
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));

@@ -9,6 +9,7 @@
  */
 import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { recordFeedback } from './feedback';
 import { EscalationStore, OperatorError } from './store';
 
 export interface ReinstateRequest {
@@ -50,6 +51,7 @@ export async function handler(event: unknown): Promise<ReinstateResponse> {
     const req = parseReinstateRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });
     const r = await store.reinstate({ ...req, kind: 'manual' });
+    if (r.reinstated) await recordFeedback(store, { caseId: r.caseId, kind: 'reinstated' });
     metrics.addMetric('ManualReinstatement', MetricUnit.Count, 1);
     logger.info('reinstated', { ...r });
     return { ok: true, ...r };

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { stackKey } from '../shared/stack-key';
 import { ESCALATE_DEFAULTS } from './defaults';
-import { operatorTableStatements } from './operator-policy';
+import { operatorTableStatements, reviewerTableStatements } from './operator-policy';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -285,6 +285,9 @@ export class Escalation extends Construct {
     this.reinstateFunction.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
     );
+    this.reinstateFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'CountReviewerFeedback', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['FEEDBACK#*']) }),
+    );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.reinstateFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
     if (manageApiKeys) {
@@ -349,7 +352,8 @@ export class Escalation extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem'],
         resources: readTables,
       }),
-      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+      ...reviewerTableStatements(props.controlTable),
     );
 
     // Scoped by key prefix and attributes to what the operator tools write; denies on cases, audit and outbox
@@ -361,6 +365,9 @@ export class Escalation extends Construct {
         // Reinstatement goes through the function (keys, status, audit, event together); operators hold no
         // API Gateway key permission of their own.
         new iam.PolicyStatement({ sid: 'InvokeReinstatement', actions: ['lambda:InvokeFunction'], resources: [this.reinstateFunction.functionArn] }),
+        // Manual cases (suspend an account no case covers) and re-opened overdue cases start this workflow; a
+        // reviewer still decides them.
+        new iam.PolicyStatement({ sid: 'StartManualCases', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
         ...operatorTableStatements({ controlTable: props.controlTable, tableKeys }),
       ],
     });

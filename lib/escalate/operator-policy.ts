@@ -7,7 +7,7 @@
  * | allowlist entry | `ALLOW#<id>` / `ALLOW` | `allowlist add` (PutItem), `allowlist remove` (DeleteItem) |
  * | breaker state | `BREAKER` / `STATE` | `breaker rearm` (UpdateItem of the re-arm attributes only: never the hour counters) |
  * | shadow config | `CONFIG` / `SHADOW` | `review shadow` (PutItem) |
- * | ops audit entry | `CASE#OPS` / `AUDIT#...` | every one of the above, in the same transaction (PutItem) |
+ * | ops audit entry | `CASE#OPS` / `AUDIT#...` | every one of the above, in the same transaction (PutItem); manual cases and re-opened cases (PutItem) |
  * | account status | `ACCOUNT#<id>` / `STATUS` | reinstatement, until it moves into a function the operator invokes |
  *
  * Each write is limited by `dynamodb:LeadingKeys` (partition key) and `dynamodb:Attributes` (the attributes the
@@ -27,7 +27,7 @@ import { OUTBOX_PK_PREFIX } from '../../src/notify/ban-event';
 import { keys, PK_PREFIX } from '../../src/escalate/model';
 
 /** Attributes of an audit entry (src/escalate/model.ts `AuditEntry`) plus its TTL. */
-export const AUDIT_ATTRIBUTES = ['pk', 'sk', 'caseId', 'accountId', 'at', 'actor', 'action', 'reason', 'details', 'expiresAt'];
+export const AUDIT_ATTRIBUTES = ['pk', 'sk', 'caseId', 'accountId', 'at', 'actor', 'action', 'reason', 'details', 'expiresAt', 'gsi1pk', 'gsi1sk'];
 /** Attributes of an allowlist entry (EscalationStore.allowlistAdd). */
 export const ALLOW_ATTRIBUTES = ['pk', 'sk', 'accountId', 'owner', 'reason', 'expiresAt', 'createdAt', 'createdBy', 'gsi1pk', 'gsi1sk'];
 /** What a re-arm writes on BREAKER/STATE (EscalationStore.rearmBreaker); the hourly counters stay out of reach. */
@@ -36,6 +36,9 @@ export const BREAKER_REARM_ATTRIBUTES = ['pk', 'sk', 'tripped', 'rearmedAt', 're
 export const SHADOW_ATTRIBUTES = ['pk', 'sk', 'global', 'signals', 'updatedBy', 'updatedAt', 'reason'];
 /** What reinstatement reads in its condition and writes on ACCOUNT#<id>/STATUS (EscalationStore.reinstate). */
 export const REINSTATE_STATUS_ATTRIBUTES = ['pk', 'sk', 'status', 'suspendedAt', 'keysPendingEnable', 'lastSuspensionEnd', 'reinstatedAt', 'reinstatedBy', 'suspendedUntil', 'disabledKeyIds', 'gsi1pk', 'gsi1sk'];
+
+/** A reviewer's claim on a case (lambdas/escalate/queue-query.ts claimCase/releaseClaim). */
+export const CLAIM_ATTRIBUTES = ['pk', 'sk', 'caseId', 'claimedBy', 'claimedAt', 'expiresAt', 'gsi1pk', 'gsi1sk'];
 
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
 
@@ -56,6 +59,15 @@ function scopedWrite(sid: string, table: dynamodb.ITable, actions: string[], lea
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': attributes },
     },
   });
+}
+
+/**
+ * The reviewer policy's one control-table write: claims (`CLAIM#<case>` / `CLAIM`, put and delete, claim attributes
+ * only). A claim is advisory; IAM cannot tie `claimedBy` to the caller, so a reviewer could claim in another's
+ * name, which shows in CloudTrail and blocks nothing but the `next` suggestion.
+ */
+export function reviewerTableStatements(table: dynamodb.ITable): iam.PolicyStatement[] {
+  return [scopedWrite('ClaimCases', table, ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [`${PK_PREFIX.claim}*`], CLAIM_ATTRIBUTES)];
 }
 
 /** The operator policy's control-table statements (read, the scoped writes above, the denies, the table keys). */

@@ -142,6 +142,9 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
   /** DynamoDB TTL (epoch seconds), `at` plus the retention period. */
   expiresAt?: number;
+  /** GSI `byState`: `AUDIT#<yyyy-mm-dd>` / `<at>#<caseId>#<seq>`, so `audit list` reads the trail by day. */
+  gsi1pk?: string;
+  gsi1sk?: string;
 }
 
 export type AuditAction =
@@ -164,7 +167,9 @@ export type AuditAction =
   | 'breaker-tripped'
   | 'breaker-rearmed'
   | 'shadow-changed'
-  | 'case-error';
+  | 'case-error'
+  | 'manual-case-requested'
+  | 'case-reopened';
 
 // ---- keys ----
 
@@ -179,6 +184,10 @@ export const PK_PREFIX = {
   allow: 'ALLOW#',
   breaker: 'BREAKER',
   config: 'CONFIG',
+  /** Reviewer feedback counters per signal and per reason combination (lambdas/escalate/feedback.ts). */
+  feedback: 'FEEDBACK#',
+  /** A reviewer's claim on a case under review (lambdas/escalate/queue-query.ts): advisory, with a lease. */
+  claim: 'CLAIM#',
 } as const;
 
 export const keys = {
@@ -192,6 +201,7 @@ export const keys = {
   shadowConfig: () => ({ pk: PK_PREFIX.config, sk: 'SHADOW' }),
   /** Operator actions that concern no case (allowlist, breaker, shadow) are audited under this pseudo-case. */
   opsAuditCase: () => 'OPS',
+  claim: (caseId: string) => ({ pk: `${PK_PREFIX.claim}${caseId}`, sk: 'CLAIM' }),
 };
 
 /** GSI `byState` partition of cases in a state. */
@@ -200,6 +210,12 @@ export const caseStateGsiPk = (state: CaseState) => `CASES#${state}`;
 export const SUSPENDED_GSI_PK = 'ACCOUNTS#suspended';
 /** GSI `byState` partition of allowlist entries (sort key: accountId). */
 export const ALLOW_GSI_PK = 'ALLOW';
+/** GSI `byState` partition of the claims on cases (sort key: caseId). */
+export const CLAIMS_GSI_PK = 'CLAIMS';
+/** GSI `byState` partition of the reviewer feedback counters (sort key: `signal#<name>` or `combo#<a+b>`). */
+export const FEEDBACK_GSI_PK = 'FEEDBACK';
+/** GSI `byState` partition of the audit entries of one UTC day. */
+export const auditDayGsiPk = (at: string) => `AUDIT#${at.slice(0, 10)}`;
 
 export const pad13 = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
 
@@ -218,7 +234,15 @@ export function recordExpiresAt(atMs: number, retentionDays = DEFAULT_CASE_RETEN
 
 export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk' | 'expiresAt'>, seq = 0, retentionDays = DEFAULT_CASE_RETENTION_DAYS): AuditEntry {
   const at = Date.parse(e.at);
-  return { pk: `${PK_PREFIX.case}${e.caseId}`, sk: auditSk(e.at, seq), ...e, expiresAt: recordExpiresAt(Number.isFinite(at) ? at : Date.now(), retentionDays) };
+  const sk = auditSk(e.at, seq);
+  return {
+    pk: `${PK_PREFIX.case}${e.caseId}`,
+    sk,
+    ...e,
+    expiresAt: recordExpiresAt(Number.isFinite(at) ? at : Date.now(), retentionDays),
+    gsi1pk: auditDayGsiPk(e.at),
+    gsi1sk: `${e.at}#${e.caseId}#${sk.slice(-3)}`,
+  };
 }
 
 const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;

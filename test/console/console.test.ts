@@ -1,16 +1,18 @@
 /**
  * The review console in real Chromium: a reviewer opens the queue, reads a case (evidence charts, cluster, audit),
  * approves it with a reason; the synthesized workflow (run locally) suspends the account and audits it. Also the
- * console's own guards: no token -> 401, wrong Host -> refused, cross-origin POST -> refused.
- * Saves the screenshot to docs/console.png.
+ * console's own guards: no token -> 401, wrong Host -> refused, cross-origin POST -> refused. The approval is made
+ * with the keyboard only (j/k, a, the reason, Enter); the console claims the case and moves on to the next one.
+ * Then the audit view (filters, CSV export), the signals view and the controls. docs/console.png comes from
+ * `npm start -- --screenshot docs/console.png`, not from this test.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { chromium, Browser } from 'playwright-core';
 import { Deployment, Harness, startHarness } from '../escalate/support/harness';
 import { startConsole, RunningConsole } from '../../console/server';
 import type { Operator } from '../../lambdas/escalate/operator';
+import { queueView } from '../../lambdas/escalate/queue-query';
 
 jest.setTimeout(180_000);
 
@@ -106,7 +108,7 @@ maybe('review console (Chromium)', () => {
     await h?.stop();
   });
 
-  test('a reviewer opens the queue, reads a case, approves it with a reason; the account is suspended and audited', async () => {
+  test('a reviewer works the queue with the keyboard only: selects, reads, approves with a reason; the account is suspended and audited', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1500 } });
     await page.goto(con.loginUrl);
     // the token leaves the address bar immediately
@@ -117,8 +119,25 @@ maybe('review console (Chromium)', () => {
     expect(await rows.count()).toBe(2);
     await expect(rows.nth(0).innerText()).resolves.toContain('acct-1204'); // oldest first
     await expect(page.locator('#whoami').innerText()).resolves.toBe('local:reviewer-alice');
+    // the shortcuts are on screen
+    const keys = await page.locator('#shortcuts').innerText();
+    for (const k of ['j', 'k', 'a', 'r', '/']) expect(keys).toContain(k);
+    expect(keys).toMatch(/a\s+approve/);
 
-    await page.locator('#list .row[data-case="case-7781-a"]').click();
+    // sort and find: highest score first puts the campaign account on top; `/` focuses the search box
+    await page.locator('#filter-sort').selectOption('score');
+    await page.locator('#list .row').first().filter({ hasText: 'acct-7781' }).waitFor();
+    await page.keyboard.press('/');
+    await page.keyboard.type('1204');
+    await page.locator('#list .row').first().filter({ hasText: 'acct-1204' }).waitFor();
+    await expect(page.locator('#list .row').count()).resolves.toBe(1);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Escape');
+    await page.locator('#list .row[data-case="case-7781-a"]').waitFor();
+
+    // j selects the first row (score order: case-7781-a)
+    await page.keyboard.press('j');
     await page.locator('#case-title', { hasText: 'acct-7781' }).waitFor();
     // evidence charts rendered from the snapshot
     expect(await page.locator('#chart-activity svg rect').count()).toBeGreaterThanOrEqual(12);
@@ -128,19 +147,29 @@ maybe('review console (Chromium)', () => {
     expect(cluster).toContain('acct-7782');
     expect(cluster).toMatch(/shared prompt templates?/);
     expect(await page.locator('#audit').innerText()).toContain('case-opened');
+    // j / k move through the queue
+    await page.keyboard.press('j');
+    await page.locator('#case-title', { hasText: 'acct-1204' }).waitFor();
+    await page.keyboard.press('k');
+    await page.locator('#case-title', { hasText: 'acct-7781' }).waitFor();
 
-    // a reason is demanded
+    // a: the case is claimed (another reviewer sees it taken), the reason box takes the keys, Enter confirms
     await expect(page.locator('#approve').isDisabled()).resolves.toBe(true);
-    await page.locator('#reason').fill('Same templates and minute-level synchrony as acct-7782; CoT elicitation at 62%.');
-    await expect(page.locator('#approve').isDisabled()).resolves.toBe(false);
-    fs.mkdirSync(path.join(__dirname, '..', '..', 'docs'), { recursive: true });
-    await page.screenshot({ path: path.join(__dirname, '..', '..', 'docs', 'console.png'), fullPage: false });
-
-    await page.locator('#approve').click();
+    await page.keyboard.press('a');
+    await page.locator('#armed', { hasText: 'Enter to confirm' }).waitFor();
+    const bob = dep.operator('local:reviewer-bob');
+    expect((await queueView(bob, { find: 'case-7781-a' }))[0].claim).toMatchObject({ by: 'local:reviewer-alice' });
+    await page.keyboard.type('Same templates and minute-level synchrony as acct-7782; CoT elicitation at 62%.');
+    await page.keyboard.press('Enter');
     await page.locator('#toast', { hasText: 'Approved case-7781-a as local:reviewer-alice' }).waitFor();
+    // ... and the console moves on to the next case, claimed for the reviewer
+    await page.locator('#case-title', { hasText: 'acct-1204' }).waitFor();
+    expect((await queueView(bob, { find: 'case-1204-a' }))[0].claim).toMatchObject({ by: 'local:reviewer-alice' });
+    await page.locator('#list .row[data-case="case-1204-a"] .claim', { hasText: 'claimed by you' }).waitFor();
+    bob.destroy();
+
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
-
     const account = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-7781', sk: 'STATUS' } }))).Item!;
     expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'local:reviewer-alice' });
     expect(h.apigw.apiKeys().find((k) => k.customerId === 'acct-7781')!.enabled).toBe(false);
@@ -148,9 +177,78 @@ maybe('review console (Chromium)', () => {
     expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'local:reviewer-alice', reason: expect.stringContaining('Same templates') });
     expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'local:reviewer-alice' });
 
-    // the page shows the outcome and the audit trail after a refresh of the case
+    // the decided case, from Recent decisions: the outcome and the audit trail
+    await page.locator('#tabs button[data-tab="recent"]').click();
+    await page.locator('#list .row', { hasText: 'acct-7781' }).click();
     await page.locator('#account-status', { hasText: 'suspended' }).waitFor({ timeout: 60_000 });
     await page.locator('#audit', { hasText: 'review-approved' }).waitFor();
+    await page.close();
+  });
+
+  test('the audit view filters the trail across cases and exports it as CSV; the signals view shows the feedback', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+    await page.goto(con.loginUrl);
+    await page.locator('#tabs button[data-tab="audit"]').click();
+    const table = page.locator('#audit-table');
+    await table.waitFor();
+    const all = await table.innerText();
+    expect(all).toContain('review-approved');
+    expect(all).toContain('case-1204-a');
+    await page.locator('#audit-account').fill('acct-7781');
+    await page.locator('#audit-action').selectOption('review-approved');
+    await page.locator('#audit-table tbody tr').first().waitFor();
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#audit-table tbody tr').length === 1);
+    expect(await page.locator('#audit-table').innerText()).toMatch(/local:reviewer-alice\s+review-approved\s+case-7781-a\s+acct-7781\s+Same templates/);
+    await page.locator('#audit-actor').fill('nobody-at-all');
+    await page.locator('#audit-apply').click();
+    await page.locator('#audit-table', { hasText: 'No audit entries match' }).waitFor();
+    await page.locator('#audit-actor').fill('alice');
+    await page.locator('#audit-apply').click();
+    await page.locator('#audit-table tbody tr').first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
+    expect(download.suggestedFilename()).toBe('distill-guard-audit.csv');
+    const csv = fs.readFileSync((await download.path())!, 'utf8').split('\r\n');
+    expect(csv[0]).toBe('at,actor,action,caseId,accountId,reason,details');
+    expect(csv.filter(Boolean)).toHaveLength(2);
+    expect(csv[1]).toMatch(/^\S+Z,local:reviewer-alice,review-approved,case-7781-a,acct-7781,/);
+
+    await page.locator('#tabs button[data-tab="signals"]').click();
+    const signals = page.locator('#signals-table tr[data-signal="synchronized-activity"]');
+    await signals.waitFor();
+    expect(await signals.innerText()).toMatch(/synchronized-activity\s+1\s+0\s+1\s+0\s+0\s+0%/);
+    await page.locator('#combos-table', { hasText: 'cot-elicitation+shared-templates+synchronized-activity' }).waitFor();
+    await page.close();
+  });
+
+  test('operators run the allowlist and shadow mode from the console, with a reason', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await page.goto(con.loginUrl);
+    await page.locator('#tabs button[data-tab="allowlist"]').click();
+    await page.locator('#allow-account').fill('acct-partner');
+    await page.locator('#allow-owner').fill('partnerships');
+    await page.locator('#allow-days').selectOption('30');
+    await expect(page.locator('#allow-add-btn').isDisabled()).resolves.toBe(true);
+    await page.locator('#allow-reason').fill('eval partner, contract P-3');
+    await page.locator('#allow-add-btn').click();
+    await page.locator('#toast', { hasText: 'Allowlisted acct-partner' }).waitFor();
+    expect((await op.allowlistList()).map((e) => [e.accountId, e.owner, e.createdBy])).toEqual([['acct-partner', 'partnerships', 'local:reviewer-alice']]);
+    await page.locator('#allow-remove-reason').fill('contract ended');
+    await page.locator('#allow-remove-btn').click();
+    await page.locator('#toast', { hasText: 'Removed acct-partner' }).waitFor();
+    expect(await op.allowlistList()).toEqual([]);
+
+    await page.locator('#tabs button[data-tab="controls"]').click();
+    await page.locator('#breaker-card', { hasText: 'armed' }).waitFor();
+    await page.locator('#shadow-signals').fill('model-pivot');
+    await page.locator('#shadow-reason').fill('new detector version, watch first');
+    await page.locator('#shadow-save').click();
+    await page.locator('#toast', { hasText: 'shadowed signals: model-pivot' }).waitFor();
+    await expect(op.shadowStatus()).resolves.toMatchObject({ global: false, signals: ['model-pivot'], source: 'config' });
+    await page.locator('#status', { hasText: 'shadow: model-pivot' }).waitFor();
+    await page.locator('#shadow-signals').fill('');
+    await page.locator('#shadow-reason').fill('done watching');
+    await page.locator('#shadow-save').click();
+    await page.locator('#toast', { hasText: 'shadowed signals: none' }).waitFor();
     await page.close();
   });
 
@@ -177,6 +275,14 @@ maybe('review console (Chromium)', () => {
     const queue = (await (await fetch(`${con.url}api/queue`, { headers: { 'X-Console-Token': con.token } })).json()) as { review: { caseId: string }[] };
     expect(queue.review.map((c) => c.caseId)).toEqual(['case-1204-a']);
     expect(JSON.stringify(queue)).not.toMatch(/taskToken/i);
+    // the new routes sit behind the same guards
+    expect((await fetch(`${con.url}api/audit.csv`)).status).toBe(401);
+    const forgedClaim = await fetch(`${con.url}api/cases/case-1204-a/claim`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json', Origin: 'https://evil.example' }, body: '{}' });
+    expect(forgedClaim.status).toBe(403);
+    const noReasonShadow = await fetch(`${con.url}api/shadow`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: JSON.stringify({ global: true, signals: [] }) });
+    expect(noReasonShadow.status).toBe(400);
+    const badSort = await fetch(`${con.url}api/queue?sort=size`, { headers: { 'X-Console-Token': con.token } });
+    expect([badSort.status, ((await badSort.json()) as { error: string }).error]).toEqual([400, 'sort must be one of age, score, deadline, cluster, got "size"']);
   });
 
   test('accounts with ordinary provider ids: the reinstate endpoint takes any id the account-id rule accepts', async () => {

@@ -108,3 +108,49 @@ test('allowlist and breaker', async () => {
   const rearm = await cli('breaker', 'rearm', '--reason', 'drill');
   expect(rearm.stdout).toContain('breaker re-armed by local:cli-tester');
 });
+
+test('review list sorts, filters and shows claims; claim, next, release; audit list; signals', async () => {
+  const a = dep.start({ caseId: 'case-cli-a', accountId: 'acct-cli-a', decision: 'review', score: 0.61, reasons: ['model-pivot'], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now(), evidence: {} });
+  await h.sfn.waitForPendingTask('Review', a, 30_000);
+  const b = dep.start({ caseId: 'case-cli-b', accountId: 'acct-cli-b', decision: 'review', score: 0.97, reasons: ['shared-templates', 'cot-elicitation'], clusterId: 'c-7', relatedAccountIds: ['acct-cli-a'], flaggedAt: Date.now(), evidence: {} });
+  await h.sfn.waitForPendingTask('Review', b, 30_000);
+
+  const byScore = await cli('review', 'list', '--sort', 'score');
+  expect(byScore.code).toBe(0);
+  expect(byScore.stdout).toMatch(/CLUSTER\s+CLAIMED BY\s+REASONS/);
+  expect(byScore.stdout.indexOf('case-cli-b')).toBeLessThan(byScore.stdout.indexOf('case-cli-a'));
+  expect(byScore.stdout).toMatch(/case-cli-b\s+acct-cli-b\s+review\s+review\s+0\.97\s+\S+\s+\S+\s+c-7 \(2\)\s+-\s+shared-templates,cot-elicitation/);
+  const filtered = JSON.parse((await cli('review', 'list', '--reason', 'model-pivot', '--json')).stdout);
+  expect(filtered.map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-a']);
+  expect(JSON.parse((await cli('review', 'list', '--find', 'CLI-B', '--json')).stdout).map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-b']);
+  const badSort = await cli('review', 'list', '--sort', 'size');
+  expect(badSort.stderr.trim()).toBe('distill-guard: sort must be one of age, score, deadline, cluster, got "size"');
+
+  const claim = await cli('review', 'claim', 'case-cli-a');
+  expect(claim.stdout).toMatch(/^claimed case-cli-a as local:cli-tester until \S+Z/);
+  expect((await cli('review', 'list')).stdout).toMatch(/case-cli-a\s+acct-cli-a.*local:cli-tester\s+model-pivot/);
+  const next = await cli('review', 'next', '--after', 'case-cli-a', '--sort', 'score');
+  expect(next.stdout).toContain('next: case-cli-b  account acct-cli-b  score 0.97');
+  expect((await cli('review', 'release', 'case-cli-b')).stdout).toContain('released case-cli-b');
+
+  expect((await cli('review', 'reject', 'case-cli-a', '--reason', 'organic pivot to the new model')).code).toBe(0);
+  expect((await cli('review', 'approve', 'case-cli-b', '--reason', 'templates shared with the c-7 cluster')).code).toBe(0);
+  for (const e of [a, b]) expect((await h.sfn.waitForExecution(e, 30_000)).status).toBe('SUCCEEDED');
+
+  const audit = await cli('audit', 'list', '--actor', 'cli-tester', '--since', '1h');
+  expect(audit.code).toBe(0);
+  expect(audit.stdout).toMatch(/WHEN \(UTC\)\s+ACTOR\s+ACTION\s+CASE\s+ACCOUNT\s+REASON/);
+  expect(audit.stdout).toMatch(/local:cli-tester\s+review-rejected\s+case-cli-a\s+acct-cli-a\s+organic pivot to the new model/);
+  const auditJson = JSON.parse((await cli('audit', 'list', '--account', 'acct-cli-b', '--json')).stdout);
+  expect(auditJson.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case-opened', 'review-approved', 'suspended']));
+  expect(auditJson.every((e: { accountId: string }) => e.accountId === 'acct-cli-b')).toBe(true);
+  const csv = await cli('audit', 'list', '--account', 'acct-cli-a', '--csv');
+  expect(csv.stdout.split('\r\n')[0]).toBe('at,actor,action,caseId,accountId,reason,details');
+  expect((await cli('audit', 'list', '--since', 'last week')).stderr.trim()).toBe("distill-guard: since must be a duration like 7d, 12h, 90m or an ISO date, got 'last week'");
+
+  const signals = JSON.parse((await cli('signals', '--json')).stdout);
+  expect(signals.signals.find((s: { name: string }) => s.name === 'model-pivot')).toMatchObject({ rejected: 1, overturned: 1 });
+  expect(signals.signals.find((s: { name: string }) => s.name === 'cot-elicitation')).toMatchObject({ approved: 1, confirmed: 1 });
+  expect(signals.combinations.find((s: { name: string }) => s.name === 'cot-elicitation+shared-templates')).toMatchObject({ approved: 1 });
+  expect((await cli('signals')).stdout).toMatch(/SIGNAL\s+CONFIRMED\s+OVERTURNED\s+APPROVED\s+REJECTED\s+REINSTATED\s+OVERTURN RATE/);
+});

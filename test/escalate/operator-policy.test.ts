@@ -12,6 +12,9 @@ import { auditEntry, keys, PK_PREFIX } from '../../src/escalate/model';
 import { OUTBOX_PK_PREFIX } from '../../src/notify/ban-event';
 import { Decision, evaluate } from '../lib/policy-eval';
 import { Deployment, Harness, startHarness } from './support/harness';
+import { claimCase, releaseClaim } from '../../lambdas/escalate/queue-query';
+import { recordFeedback } from '../../lambdas/escalate/feedback';
+import type { Operator } from '../../lambdas/escalate/operator';
 
 interface Write {
   action: string;
@@ -167,4 +170,40 @@ test('the operator policy writes no account status: reinstatement runs in the fu
   expect(byKey(PK_PREFIX.account).length).toBeGreaterThan(0);
   expect(byKey(PK_PREFIX.account).map(decide).filter((v) => v === 'allow')).toEqual([]);
   expect(byKey(OUTBOX_PK_PREFIX).map(decide)).toEqual(['explicit-deny']);
+});
+
+describe('reviewers claim cases; the reinstatement function counts feedback', () => {
+  const policyWith = (pred: (r: any) => boolean) => {
+    const resources = dep.syn.json.Resources as Record<string, any>;
+    return Object.values(resources).find(pred)!.Properties.PolicyDocument.Statement as any[];
+  };
+  const judge = (stmts: any[]) => (w: Write) =>
+    `${w.action} ${w.pk}/${w.sk}: ${evaluate(stmts, { action: w.action, resource: (r) => JSON.stringify(r) === tableResource, context: { 'dynamodb:LeadingKeys': [w.pk], 'dynamodb:Attributes': w.attributes } })}`;
+
+  test('a reviewer can claim and release a case, and write nothing else', async () => {
+    const reviewer = policyWith((r) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Description?.startsWith('distill-guard reviewers'));
+    await h.doc.send(new PutCommand({ TableName: dep.controlTable, Item: { ...keys.case('case-claim'), caseId: 'case-claim', accountId: 'acct-c', state: 'review' } }));
+    const op = { store: recordingStore(), identity: async () => 'local:rev' } as unknown as Operator;
+    await claimCase(op, 'case-claim');
+    await releaseClaim(op, 'case-claim');
+    expect(recorded.map((w) => w.action)).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(recorded.map(judge(reviewer)).filter((v) => !v.endsWith(': allow'))).toEqual([]);
+    const beyond: Write[] = [
+      { action: 'dynamodb:PutItem', pk: keys.claim('case-claim').pk, sk: 'CLAIM', attributes: ['pk', 'sk', 'caseId', 'claimedBy', 'status'] },
+      { action: 'dynamodb:UpdateItem', pk: keys.case('case-claim').pk, sk: 'CASE', attributes: ['pk', 'sk', 'claimedBy'] },
+      { action: 'dynamodb:PutItem', pk: keys.allow('acct-c').pk, sk: 'ALLOW', attributes: ['pk', 'sk'] },
+      { action: 'dynamodb:UpdateItem', pk: 'FEEDBACK#signal#model-pivot', sk: 'COUNTS', attributes: ['pk', 'sk', 'approved'] },
+    ];
+    expect(beyond.map(judge(reviewer)).filter((v) => v.endsWith(': allow'))).toEqual([]);
+  });
+
+  test('the reinstatement function may count feedback (FEEDBACK# items only); operators may not', async () => {
+    const reinstateRole = policyWith((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.PolicyDocument.Statement as any[]).some((s) => s.Sid === 'UpdateAccountAndCase'));
+    await h.doc.send(new PutCommand({ TableName: dep.controlTable, Item: { ...keys.case('case-fb'), caseId: 'case-fb', accountId: 'acct-fb', state: 'closed', reasons: ['model-pivot', 'shared-templates'], decidedBy: 'local:alice' } }));
+    const r = await recordFeedback(recordingStore(), { caseId: 'case-fb', kind: 'reinstated' });
+    expect(r).toMatchObject({ counter: 'reinstatedReviewed', signals: ['model-pivot', 'shared-templates'] });
+    expect(recorded.length).toBe(4); // marker, two signals, the combination
+    expect(recorded.map(judge(reinstateRole)).filter((v) => !v.endsWith(': allow'))).toEqual([]);
+    expect(recorded.map(decide).filter((v) => v === 'allow')).toEqual([]);
+  });
 });
