@@ -5,6 +5,9 @@
  * reinstatement. This module holds the duration rule and the policy that recommends the step.
  */
 
+/** The length of a restriction an operator applies by hand when they do not say. */
+export const DEFAULT_RESTRICT_HOURS = 24;
+
 /** Longest restriction an operator may ask for by hand (the workflow's default is `restrictDuration`). */
 export const MAX_RESTRICT_HOURS = 30 * 24;
 
