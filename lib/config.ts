@@ -125,6 +125,16 @@ export interface DistillGuardConfig {
    */
   readonly demoThrottleBurstLimit: number;
   /**
+   * Demo restricted usage plan (the `restrict` step moves an account's keys onto it): requests/s per API key.
+   * @default 1
+   */
+  readonly demoRestrictedRateLimit: number;
+  /**
+   * Demo restricted usage plan: burst per API key.
+   * @default 2
+   */
+  readonly demoRestrictedBurstLimit: number;
+  /**
    * Demo API methods require an API key (`x-api-key`).
    * @default true
    */
@@ -357,6 +367,8 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   demoAuthorizerCacheTtlSeconds: { type: 'integer', group: 'demo API', min: 0, max: 3600, doc: 'Seconds API Gateway caches the authorizer answer; a suspension takes up to this long to bite.' },
   demoThrottleRateLimit: { type: 'number', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan steady-state requests/s per API key.' },
   demoThrottleBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan burst per API key.' },
+  demoRestrictedRateLimit: { type: 'number', group: 'demo API', min: 0.01, max: 100000, doc: 'Restricted usage plan (the restrict step) steady-state requests/s per API key.' },
+  demoRestrictedBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Restricted usage plan burst per API key.' },
   demoApiKeyRequired: { type: 'boolean', group: 'demo API', doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.' },
   demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
   demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on a stream of its own, which the aggregator reads as usage events only.' },

@@ -31,6 +31,8 @@ export const DEFAULT_CONFIG = {
   demoAuthorizerCacheTtlSeconds: INGEST_DEFAULTS.authorizerCacheTtl.toSeconds(),
   demoThrottleRateLimit: INGEST_DEFAULTS.throttleRateLimit,
   demoThrottleBurstLimit: INGEST_DEFAULTS.throttleBurstLimit,
+  demoRestrictedRateLimit: INGEST_DEFAULTS.restrictedRateLimit,
+  demoRestrictedBurstLimit: INGEST_DEFAULTS.restrictedBurstLimit,
   demoApiKeyRequired: INGEST_DEFAULTS.apiKeyRequired,
   demoAllowUnknownAccounts: INGEST_DEFAULTS.allowUnknownAccounts,
   demoUsageEvents: INGEST_DEFAULTS.emitUsageEvents,

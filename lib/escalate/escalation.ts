@@ -331,7 +331,11 @@ export class Escalation extends Construct {
     props.featuresTable?.grantReadData(this.caseFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
-      for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction, this.restrictFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
+      for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
+      // A restriction only reads keys (which the account owns); it never enables or disables one.
+      this.restrictFunction.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'ReadAccountApiKeys', actions: ['apigateway:GET'], resources: [`arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys`, `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`] }),
+      );
     }
     this.expiryRule = new events.Rule(this, 'ExpirySchedule', {
       schedule: events.Schedule.rate(props.expiryInterval ?? D.expiryInterval),

@@ -23,7 +23,10 @@ describe('Escalation state machine', () => {
 
   test('the states of the case lifecycle', () => {
     expect(Object.keys(states).sort()).toEqual(
-      ['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'].sort(),
+      [
+        ...['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'],
+        ...['ApplyRestriction', 'Restricted?', 'CompensateRestriction', 'RestrictedBeforeReview?', 'LiftRestriction'],
+      ].sort(),
     );
     expect(syn.definition.StartAt).toBe('Start');
     expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['suspend', 'ApplySuspension'], ['review', 'Review']]);
@@ -50,7 +53,7 @@ describe('Escalation state machine', () => {
 
   test('every task retries and catches; a failed suspension is compensated', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplySuspension', 'CheckGuardrails', 'CompensateSuspension', 'Dismiss', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
+    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplyRestriction', 'ApplySuspension', 'CheckGuardrails', 'CompensateRestriction', 'CompensateSuspension', 'Dismiss', 'LiftRestriction', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
     for (const [name, s] of tasks) {
       expect({ name, retry: (s.Retry ?? []).length > 0 }).toEqual({ name, retry: true });
       expect({ name, catch: (s.Catch ?? []).length > 0 }).toEqual({ name, catch: true });
@@ -133,12 +136,12 @@ describe('IAM', () => {
 });
 
 describe('reinstatement is a function the operator invokes', () => {
-  test('the OperatorPolicy may invoke the reinstatement function (and no other), and holds no API key permission', () => {
+  test('the OperatorPolicy may invoke the reinstatement and restriction functions (and no other), and holds no API key permission', () => {
     const [, st] = policyDocs().find(([id]) => /OperatorPolicy/.test(id))!;
     const invoke = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('lambda:')));
-    expect(invoke).toHaveLength(1);
-    expect(invoke[0].Action).toBe('lambda:InvokeFunction');
-    expect(invoke[0].Resource).toEqual({ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] });
+    expect(invoke).toHaveLength(2);
+    expect(invoke.map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunction']);
+    expect(invoke.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] }, { 'Fn::GetAtt': [syn.functions.restrictFn, 'Arn'] }]);
     expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('apigateway:'))).toEqual([]);
   });
 
