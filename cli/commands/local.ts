@@ -118,7 +118,13 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
 
   // API keys for the simulated accounts (the serving tier's keys; suspension disables them).
   const accounts = Object.keys(sim.labels);
-  for (const a of accounts) session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true });
+  const created = accounts.map((a) => session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true }));
+  // ... on the demo API's usage plan, which the restrict step moves them off (to the restricted plan) and back.
+  const standardPlan = m.usagePlans.find((p) => /UsagePlan/.test(p.logicalId) && !/Restricted/.test(p.logicalId));
+  if (standardPlan && session.rt.clients.apigateway) {
+    const { CreateUsagePlanKeyCommand } = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
+    for (const k of created) await session.rt.clients.apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: standardPlan.id, keyId: k.id, keyType: 'API_KEY' }));
+  }
 
   // Per-signal shadow mode, set the way an operator would (audited), so the run shows both outcomes:
   // auto-suspensions, and cases that wait for a human.
