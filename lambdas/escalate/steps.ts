@@ -254,7 +254,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
             caseId,
             accountId: c.accountId,
             actor: 'auto',
-            action: d.shadow ? 'shadow-recorded' : d.route === 'review' ? 'review-requested' : 'routed',
+            action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
             reason: d.why.join('; '),
             details: { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null }, ...(reviewDeadline ? { reviewDeadline } : {}) },
           }),
