@@ -93,12 +93,12 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<DemoApiUsagePlan4EC878AF>/keys/*]',
-    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to GetUsagePlanKey/DeleteUsagePlanKey on this plan's keys",
+    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
     paths: [/Guard\/Escalation\/(SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn)\/ServiceRole\/DefaultPolicy\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<DemoApiRestrictedUsagePlanE9372BB5>/keys/*]',
-    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to GetUsagePlanKey/DeleteUsagePlanKey on this plan's keys",
+    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
     paths: [/Guard\/Escalation\/(SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn)\/ServiceRole\/DefaultPolicy\/Resource/],
   },
   {
