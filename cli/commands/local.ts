@@ -281,6 +281,9 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const campaignFlagged = [...flagged].filter((a) => campaignIds.has(a)).length;
   const organicFlagged = [...flagged].filter((a) => a && !campaignIds.has(a)).length;
   const keysDisabled = session.emu.apiGateway.apiKeys().filter((k) => !k.enabled).length;
+  // Keys on the restricted usage plan: what the restrict step throttled (recorded by the local API Gateway).
+  const restrictedPlan = m.usagePlans.find((p) => /RestrictedUsagePlan/.test(p.logicalId));
+  const keysRestricted = restrictedPlan ? (session.emu.apiGateway.usagePlans().find((p) => p.id === restrictedPlan.id)?.keys.length ?? 0) : 0;
   const fnStats = Object.entries(st.functions).filter(([, f]) => f.invocations > 0);
   const summary = {
     stack: m.stackName,
@@ -299,6 +302,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     queuedForReview: session.pendingReviews(),
     reviewsApproved: approved.filter((a) => a.caseId !== 'failed'),
     apiKeysDisabled: keysDisabled,
+    apiKeysRestricted: keysRestricted,
     reinstated,
     eventsDelivered: { rule: 'local-ban-event-subscriber', total: session.subscriberStats.received, byDetailType: session.subscriberStats.byDetailType },
     groundTruth: { campaignAccounts: campaignIds.size, campaignAccountsWithCase: campaignFlagged, organicAccountsWithCase: organicFlagged },
@@ -313,6 +317,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  accounts scored     ${fmt(summary.accountsScored)} with features in the scorer's lookback; score records kept for ${counts.accountsScored} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
+  out(`  accounts restricted ${keysRestricted} API keys on the restricted usage plan (${restrictedPlan ? `rate ${restrictedPlan.throttle?.rateLimit}/s, burst ${restrictedPlan.throttle?.burstLimit}` : 'no restricted plan in the template'}); step-up set in their status`);
   for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);
   for (const r of reinstated) out(`  reinstated          account ${r.accountId} by ${r.actor} (the undo path: status restored, keys re-enabled)`);
   out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
