@@ -63,6 +63,9 @@ export const DEFAULT_CONFIG = {
   breakerMaxShare: ESCALATE_DEFAULTS.breakerMaxShare as number,
   breakerMinActiveForShare: ESCALATE_DEFAULTS.breakerMinActiveForShare as number,
   manageApiKeys: true,
+  restrictDurationHours: ESCALATE_DEFAULTS.restrictDuration.toHours(),
+  standardUsagePlanId: undefined,
+  restrictedUsagePlanId: undefined,
   caseRetentionDays: ESCALATE_DEFAULTS.caseRetention.toDays(),
 
   consumerAccountIds: [] as string[],

@@ -62,7 +62,7 @@ export class DistillGuardStack extends Stack {
 
     if (this.demoApi) {
       // The restrict step moves an account's keys between the demo API's two usage plans.
-      this.guard.escalation.restrictWithUsagePlans(this.demoApi.usagePlan.usagePlanId, this.demoApi.restrictedUsagePlan.usagePlanId);
+      if (!cfg.standardUsagePlanId) this.guard.escalation.restrictWithUsagePlans(this.demoApi.usagePlan.usagePlanId, this.demoApi.restrictedUsagePlan.usagePlanId);
       const monitoring = this.guard.monitoring;
       monitoring.monitorFunction({ fn: this.demoApi.authorizerFn, name: 'DemoAuthorizer' });
       monitoring.monitorFunction({ fn: this.demoApi.modelFn, name: 'DemoModelStub' });
