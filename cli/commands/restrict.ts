@@ -12,14 +12,15 @@ export function register(program: Command): void {
     .description('throttle an account and ask it to step up (between review and suspend); lifted at expiry or by review reinstate')
     .requiredOption('--reason <text>', 'why (audited, and carried in the event)')
     .option('--duration-hours <n>', `how long, 0 < n <= ${MAX_RESTRICT_HOURS}`, String(DEFAULT_RESTRICT_HOURS))
-    .action(async (accountId: string, opts: ConnOpts & { reason: string; durationHours: string }) =>
-      withOperator(opts, async (op) => {
-        const r = await op.restrict(accountId, opts.reason, parseRestrictHours(opts.durationHours));
+    .action(async (accountId: string, opts: ConnOpts & { reason: string; durationHours: string }) => {
+      const hours = parseRestrictHours(opts.durationHours); // refused before connecting
+      await withOperator(opts, async (op) => {
+        const r = await op.restrict(accountId, opts.reason, hours);
         print(opts, r, () =>
           r.outcome === 'allowlisted'
             ? `not restricted: ${accountId} is allowlisted`
             : `restricted ${accountId} until ${new Date(r.restrictedUntil!).toISOString()}; API keys on the restricted usage plan: ${r.keys.join(', ') || 'none'}`,
         );
-      }),
-    );
+      });
+    });
 }
