@@ -125,6 +125,16 @@ export interface DistillGuardConfig {
    */
   readonly demoThrottleBurstLimit: number;
   /**
+   * Demo restricted usage plan (the `restrict` step moves an account's keys onto it): requests/s per API key.
+   * @default 1
+   */
+  readonly demoRestrictedRateLimit: number;
+  /**
+   * Demo restricted usage plan: burst per API key.
+   * @default 2
+   */
+  readonly demoRestrictedBurstLimit: number;
+  /**
    * Demo API methods require an API key (`x-api-key`).
    * @default true
    */
@@ -277,6 +287,22 @@ export interface DistillGuardConfig {
    */
   readonly manageApiKeys: boolean;
   /**
+   * Hours an automatic (restrict plus review) or a reviewer's restriction lasts.
+   * @default 24
+   */
+  readonly restrictDurationHours: number;
+  /**
+   * Your API's usage plan, that the restrict step moves an account's keys off (with `restrictedUsagePlanId`). The
+   * demo API's plans are used when this is not set.
+   * @default none
+   */
+  readonly standardUsagePlanId?: string;
+  /**
+   * The throttled usage plan the restrict step moves an account's keys to (with `standardUsagePlanId`).
+   * @default none
+   */
+  readonly restrictedUsagePlanId?: string;
+  /**
    * Days cases (with their evidence snapshot: subnets, user agents, API key ids, cluster members) and audit
    * entries are kept before DynamoDB TTL deletes them. Must cover the longest suspension plus the review timeout.
    * @default 365
@@ -357,6 +383,8 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   demoAuthorizerCacheTtlSeconds: { type: 'integer', group: 'demo API', min: 0, max: 3600, doc: 'Seconds API Gateway caches the authorizer answer; a suspension takes up to this long to bite.' },
   demoThrottleRateLimit: { type: 'number', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan steady-state requests/s per API key.' },
   demoThrottleBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan burst per API key.' },
+  demoRestrictedRateLimit: { type: 'number', group: 'demo API', min: 0.01, max: 100000, doc: 'Restricted usage plan (the restrict step) steady-state requests/s per API key.' },
+  demoRestrictedBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Restricted usage plan burst per API key.' },
   demoApiKeyRequired: { type: 'boolean', group: 'demo API', doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.' },
   demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
   demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on a stream of its own, which the aggregator reads as usage events only.' },
@@ -384,6 +412,9 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   breakerMaxShare: { type: 'number', group: 'escalate', min: 0, max: 1, doc: 'Share of active accounts auto-suspended in the last hour above which the breaker trips.' },
   breakerMinActiveForShare: { type: 'integer', group: 'escalate', min: 0, max: 100000000, doc: 'The share rule of the breaker applies only from this many active accounts on.' },
   manageApiKeys: { type: 'boolean', group: 'escalate', doc: "Disable the account's API Gateway API keys on suspension and re-enable them on reinstatement." },
+  restrictDurationHours: { type: 'number', group: 'escalate', min: 0.25, max: 720, doc: 'Hours an automatic (restrict plus review) or a reviewer\'s restriction lasts.' },
+  standardUsagePlanId: { type: 'string', group: 'escalate', optional: true, pattern: /^[a-z0-9]{6,10}$/, doc: 'Your API\'s usage plan, that the restrict step moves an account\'s keys off (with `restrictedUsagePlanId`; the demo API\'s plans otherwise).' },
+  restrictedUsagePlanId: { type: 'string', group: 'escalate', optional: true, pattern: /^[a-z0-9]{6,10}$/, doc: 'The throttled usage plan the restrict step moves an account\'s keys to (with `standardUsagePlanId`).' },
   caseRetentionDays: { type: 'integer', group: 'escalate', min: 30, max: 3650, doc: 'Days cases (evidence snapshot: subnets, user agents, API keys) and audit entries are kept (DynamoDB TTL); must cover `banMaxDays` plus the review timeout.' },
   consumerAccountIds: { type: 'accountIds', group: 'notify', doc: 'AWS accounts allowed to create rules on the ban-event bus.' },
   organizationId: { type: 'string', group: 'notify', optional: true, pattern: /^o-[a-z0-9]{10,32}$/, doc: 'AWS Organization whose accounts may create rules on the ban-event bus.' },
@@ -461,6 +492,11 @@ export function resolveConfig(...layers: Array<Record<string, unknown> | undefin
   }
   const cfg = merged as unknown as DistillGuardConfig;
   // Cross-key rules.
+  if ((cfg.standardUsagePlanId === undefined) !== (cfg.restrictedUsagePlanId === undefined)) {
+    throw new Error(
+      `distill-guard config 'standardUsagePlanId' and 'restrictedUsagePlanId' go together, got standardUsagePlanId ${JSON.stringify(cfg.standardUsagePlanId)} and restrictedUsagePlanId ${JSON.stringify(cfg.restrictedUsagePlanId)}`,
+    );
+  }
   if ((cfg.existingRestApiId === undefined) !== (cfg.existingStageName === undefined)) {
     throw new Error(
       `distill-guard config 'existingRestApiId' and 'existingStageName' go together, got existingRestApiId ${JSON.stringify(cfg.existingRestApiId)} and existingStageName ${JSON.stringify(cfg.existingStageName)}`,

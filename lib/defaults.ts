@@ -31,6 +31,8 @@ export const DEFAULT_CONFIG = {
   demoAuthorizerCacheTtlSeconds: INGEST_DEFAULTS.authorizerCacheTtl.toSeconds(),
   demoThrottleRateLimit: INGEST_DEFAULTS.throttleRateLimit,
   demoThrottleBurstLimit: INGEST_DEFAULTS.throttleBurstLimit,
+  demoRestrictedRateLimit: INGEST_DEFAULTS.restrictedRateLimit,
+  demoRestrictedBurstLimit: INGEST_DEFAULTS.restrictedBurstLimit,
   demoApiKeyRequired: INGEST_DEFAULTS.apiKeyRequired,
   demoAllowUnknownAccounts: INGEST_DEFAULTS.allowUnknownAccounts,
   demoUsageEvents: INGEST_DEFAULTS.emitUsageEvents,
@@ -61,6 +63,9 @@ export const DEFAULT_CONFIG = {
   breakerMaxShare: ESCALATE_DEFAULTS.breakerMaxShare as number,
   breakerMinActiveForShare: ESCALATE_DEFAULTS.breakerMinActiveForShare as number,
   manageApiKeys: true,
+  restrictDurationHours: ESCALATE_DEFAULTS.restrictDuration.toHours(),
+  standardUsagePlanId: undefined,
+  restrictedUsagePlanId: undefined,
   caseRetentionDays: ESCALATE_DEFAULTS.caseRetention.toDays(),
 
   consumerAccountIds: [] as string[],

@@ -51,6 +51,8 @@ export class DistillGuardStack extends Stack {
         authorizerCacheTtl: Duration.seconds(cfg.demoAuthorizerCacheTtlSeconds),
         throttleRateLimit: cfg.demoThrottleRateLimit,
         throttleBurstLimit: cfg.demoThrottleBurstLimit,
+        restrictedRateLimit: cfg.demoRestrictedRateLimit,
+        restrictedBurstLimit: cfg.demoRestrictedBurstLimit,
         apiKeyRequired: cfg.demoApiKeyRequired,
         allowUnknownAccounts: cfg.demoAllowUnknownAccounts,
         // one AWS::ApiGateway::Account per app: the existing-stage attachment creates it when configured
@@ -59,6 +61,8 @@ export class DistillGuardStack extends Stack {
     }
 
     if (this.demoApi) {
+      // The restrict step moves an account's keys between the demo API's two usage plans.
+      if (!cfg.standardUsagePlanId) this.guard.escalation.restrictWithUsagePlans(this.demoApi.usagePlan.usagePlanId, this.demoApi.restrictedUsagePlan.usagePlanId);
       const monitoring = this.guard.monitoring;
       monitoring.monitorFunction({ fn: this.demoApi.authorizerFn, name: 'DemoAuthorizer' });
       monitoring.monitorFunction({ fn: this.demoApi.modelFn, name: 'DemoModelStub' });

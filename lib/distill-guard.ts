@@ -142,6 +142,9 @@ export class DistillGuard extends Construct {
       breakerMinActiveForShare: cfg.breakerMinActiveForShare,
       manageApiKeys: cfg.manageApiKeys,
       caseRetention: Duration.days(cfg.caseRetentionDays),
+      restrictDuration: Duration.minutes(Math.round(cfg.restrictDurationHours * 60)),
+      standardUsagePlanId: cfg.standardUsagePlanId,
+      restrictedUsagePlanId: cfg.restrictedUsagePlanId,
     });
 
     // --- detect ------------------------------------------------------------------------------------------------

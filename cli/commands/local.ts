@@ -120,7 +120,13 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
 
   // API keys for the simulated accounts (the serving tier's keys; suspension disables them).
   const accounts = Object.keys(sim.labels);
-  for (const a of accounts) session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true });
+  const created = accounts.map((a) => session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true }));
+  // ... on the demo API's usage plan, which the restrict step moves them off (to the restricted plan) and back.
+  const standardPlan = m.usagePlans.find((p) => /UsagePlan/.test(p.logicalId) && !/Restricted/.test(p.logicalId));
+  if (standardPlan && session.rt.clients.apigateway) {
+    const { CreateUsagePlanKeyCommand } = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
+    for (const k of created) await session.rt.clients.apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: standardPlan.id, keyId: k.id, keyType: 'API_KEY' }));
+  }
 
   // Per-signal shadow mode, set the way an operator would (audited), so the run shows both outcomes:
   // auto-suspensions, and cases that wait for a human.
@@ -277,6 +283,9 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const campaignFlagged = [...flagged].filter((a) => campaignIds.has(a)).length;
   const organicFlagged = [...flagged].filter((a) => a && !campaignIds.has(a)).length;
   const keysDisabled = session.emu.apiGateway.apiKeys().filter((k) => !k.enabled).length;
+  // Keys on the restricted usage plan: what the restrict step throttled (recorded by the local API Gateway).
+  const restrictedPlan = m.usagePlans.find((p) => /RestrictedUsagePlan/.test(p.logicalId));
+  const keysRestricted = restrictedPlan ? (session.emu.apiGateway.usagePlans().find((p) => p.id === restrictedPlan.id)?.keys.length ?? 0) : 0;
   const fnStats = Object.entries(st.functions).filter(([, f]) => f.invocations > 0);
   const summary = {
     stack: m.stackName,
@@ -295,6 +304,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     queuedForReview: session.pendingReviews(),
     reviewsApproved: approved.filter((a) => a.caseId !== 'failed'),
     apiKeysDisabled: keysDisabled,
+    apiKeysRestricted: keysRestricted,
     reinstated,
     eventsDelivered: { rule: 'local-ban-event-subscriber', total: session.subscriberStats.received, byDetailType: session.subscriberStats.byDetailType },
     groundTruth: { campaignAccounts: campaignIds.size, campaignAccountsWithCase: campaignFlagged, organicAccountsWithCase: organicFlagged },
@@ -309,6 +319,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  accounts scored     ${fmt(summary.accountsScored)} with features in the scorer's lookback; score records kept for ${counts.accountsScored} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
+  out(`  accounts restricted ${keysRestricted} API keys on the restricted usage plan (${restrictedPlan ? `rate ${restrictedPlan.throttle?.rateLimit}/s, burst ${restrictedPlan.throttle?.burstLimit}` : 'no restricted plan in the template'}); step-up set in their status`);
   for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);
   for (const r of reinstated) out(`  reinstated          account ${r.accountId} by ${r.actor} (the undo path: status restored, keys re-enabled)`);
   out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);

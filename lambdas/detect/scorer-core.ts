@@ -23,7 +23,8 @@ import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
-import { decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { abusePoints, decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { recommendStep } from '../../src/escalate/restriction';
 import { keys } from '../../src/escalate/model';
 import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
 
@@ -201,13 +202,17 @@ export async function startCase(deps: Pick<ScorerDeps, 'sfn' | 'ddb' | 'stateMac
 
 type Scored = DetectionResult['accounts'][number];
 
-function workflowInput(a: Scored, caseId: string, now: number, result: DetectionResult): Record<string, unknown> {
+function workflowInput(a: Scored, caseId: string, now: number, result: DetectionResult, config: DetectionConfig): Record<string, unknown> {
   const cluster = a.clusterId ? result.clusters.find((c) => c.clusterId === a.clusterId) : undefined;
   const f = a.features;
+  // The step for a review case (src/escalate/restriction.ts): restrict plus review, or review only.
+  const strong = abusePoints(a.reasonDetails, config);
+  const recommendedAction = recommendStep({ decision: a.decision, coordinated: strong.coordinated, families: strong.families, accountAgeMs: f.accountAgeMs });
   return {
     caseId,
     accountId: a.accountId,
     decision: a.decision,
+    ...(recommendedAction ? { recommendedAction } : {}),
     score: a.score,
     reasons: a.reasons,
     reasonDetails: a.reasonDetails.map(({ signal, value, baseline, text }) => ({ signal, value, baseline, text })),
@@ -297,7 +302,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     }
     if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
     const caseId = nextCaseId(a.accountId, deps.now, st?.lastCaseId);
-    const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, result));
+    const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, result, config));
     if (started.outcome === 'started') casesStarted++;
     else if (started.outcome === 'open') casesAlreadyOpen++;
     else {

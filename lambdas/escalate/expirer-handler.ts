@@ -1,9 +1,11 @@
 /**
  * Scheduled expirer: reinstates accounts whose suspension has ended (keys re-enabled, status restored,
- * `Account Reinstated` event, audit entry). The demo authorizer already lets them through once
- * `suspendedUntil` is past; this makes the status, the keys and the event catch up.
+ * `Account Reinstated` event, audit entry), and lifts restrictions that have ended (keys back on their usage plan,
+ * step-up cleared). The demo authorizer already ignores both once their end is past; this makes the status, the
+ * keys and the event catch up.
  */
 import { logger, metrics, MetricUnit } from '../shared/powertools';
+import { expiredRestrictions, liftRestriction } from './restriction-store';
 import { EscalationStore } from './store';
 
 let store: EscalationStore | undefined;
@@ -26,6 +28,15 @@ export async function expireSuspensions(s: EscalationStore, limit = 100): Promis
       } catch (err) {
         failed++; // one bad account never blocks the others; it is retried on the next run
         logger.error('expiry failed', { accountId: a.accountId, error: (err as Error).message });
+      }
+    }
+    for (const a of await expiredRestrictions(s, s.now(), limit)) {
+      try {
+        const r = await liftRestriction(s, { accountId: a.accountId, actor: 'system:expirer', reason: 'restriction period ended', kind: 'expired' });
+        if (r.lifted) expired++;
+      } catch (err) {
+        failed++;
+        logger.error('restriction expiry failed', { accountId: a.accountId, error: (err as Error).message });
       }
     }
     metrics.addMetric('SuspensionsExpired', MetricUnit.Count, expired);

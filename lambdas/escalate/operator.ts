@@ -19,6 +19,8 @@ import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/
 import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { AccountStatus, EscalationStore, OperatorError } from './store';
 import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
+import type { RestrictRequest, RestrictResponse } from './restrict-handler';
+import { DEFAULT_RESTRICT_HOURS } from '../../src/escalate/restriction';
 
 export { OperatorError };
 
@@ -31,6 +33,8 @@ export interface EscalationResources {
   reviewQueueUrl?: string;
   /** The reinstatement function (name or ARN): `review reinstate` invokes it. */
   reinstateFunction?: string;
+  /** The manual restriction function (name or ARN): `distill-guard restrict` invokes it. */
+  restrictFunction?: string;
   /** Service endpoints when running against the local runtime. */
   endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts' | 'lambda', string>>;
   local: boolean;
@@ -56,6 +60,7 @@ const OUTPUT_KEYS = {
   controlTable: 'EscalationControlTableName',
   featuresTable: 'EscalationFeaturesTableName',
   reinstateFunction: 'EscalationReinstateFunctionName',
+  restrictFunction: 'EscalationRestrictFunctionName',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -76,6 +81,7 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     stateMachineArn: res.stateMachineArn ?? outputs[OUTPUT_KEYS.stateMachineArn] ?? findOutput(outputs, /StateMachine/i),
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
+    restrictFunction: res.restrictFunction ?? outputs[OUTPUT_KEYS.restrictFunction] ?? findOutput(outputs, /RestrictFunction/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
@@ -106,6 +112,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
     stateMachineArn: outputs[OUTPUT_KEYS.stateMachineArn],
     reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
     reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
+    restrictFunction: outputs[OUTPUT_KEYS.restrictFunction],
   };
   if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -116,6 +123,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
       if (x.ResourceType === 'AWS::StepFunctions::StateMachine' && /Escalation/i.test(id)) found.stateMachineArn ??= x.PhysicalResourceId;
       if (x.ResourceType === 'AWS::SQS::Queue' && /ReviewQueue/i.test(id) && !/Dlq/i.test(id)) found.reviewQueueUrl ??= x.PhysicalResourceId;
       if (x.ResourceType === 'AWS::Lambda::Function' && /ReinstateFn/i.test(id)) found.reinstateFunction ??= x.PhysicalResourceId;
+      if (x.ResourceType === 'AWS::Lambda::Function' && /RestrictFn/i.test(id)) found.restrictFunction ??= x.PhysicalResourceId;
     }
   }
   const cfgRegion = region ?? (await cfn.config.region());
@@ -341,12 +349,32 @@ export class Operator {
   async reinstate(accountId: string, reason: string): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
     assertId('accountId', accountId);
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const fn = this.resources.reinstateFunction;
-    if (!fn) throw new OperatorError('the reinstatement function is unknown (stack output EscalationReinstateFunctionName); deploy the current stack');
     const req: ReinstateRequest = { accountId, reason: reason.trim(), actor: await this.identity() };
+    const out = await this.invokeOperatorFunction<ReinstateResponse>(this.resources.reinstateFunction, 'reinstatement', 'EscalationReinstateFunctionName', req);
+    if (!out.ok) throw new OperatorError(out.error);
+    return { reinstated: out.reinstated, keys: out.keys, caseId: out.caseId };
+  }
+
+  /**
+   * Restrict an account by hand (the step between review and suspend) by invoking the stack's restriction function
+   * (stack output EscalationRestrictFunctionName): its keys move to the throttled usage plan, its status carries the
+   * step-up flag, and the audit entry and `Account Restricted` event are written. `review reinstate` lifts it.
+   */
+  async restrict(accountId: string, reason: string, durationHours?: number): Promise<{ outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }> {
+    assertId('accountId', accountId);
+    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    const req: RestrictRequest = { accountId, reason: reason.trim(), actor: await this.identity(), durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS };
+    const out = await this.invokeOperatorFunction<RestrictResponse>(this.resources.restrictFunction, 'restriction', 'EscalationRestrictFunctionName', req);
+    if (!out.ok) throw new OperatorError(out.error);
+    return { outcome: out.outcome, keys: out.keys, ...(out.restrictedUntil ? { restrictedUntil: out.restrictedUntil } : {}), ...(out.caseId ? { caseId: out.caseId } : {}) };
+  }
+
+  /** Invoke one of the stack's operator functions; a function error becomes a plain error with its message. */
+  private async invokeOperatorFunction<T extends { ok: boolean }>(fn: string | undefined, what: string, output: string, req: unknown): Promise<T> {
+    if (!fn) throw new OperatorError(`the ${what} function is unknown (stack output ${output}); deploy the current stack`);
     const r = await this.lambda.send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(req)) }));
     const text = r.Payload ? new TextDecoder().decode(r.Payload) : 'null';
-    let out: ReinstateResponse | { errorType?: string; errorMessage?: string } | null;
+    let out: T | { errorType?: string; errorMessage?: string } | null;
     try {
       out = JSON.parse(text);
     } catch {
@@ -354,10 +382,9 @@ export class Operator {
     }
     if (r.FunctionError || !out || !('ok' in out)) {
       const e = (out ?? {}) as { errorType?: string; errorMessage?: string };
-      throw new Error(`reinstatement function ${fn} failed: ${e.errorType ?? r.FunctionError ?? 'Error'}: ${e.errorMessage ?? text.slice(0, 300)}`);
+      throw new Error(`${what} function ${fn} failed: ${e.errorType ?? r.FunctionError ?? 'Error'}: ${e.errorMessage ?? text.slice(0, 300)}`);
     }
-    if (!out.ok) throw new OperatorError(out.error);
-    return { reinstated: out.reinstated, keys: out.keys, caseId: out.caseId };
+    return out;
   }
 
   async suspended() {
@@ -419,6 +446,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       stateMachineArn: res.stateMachineArn,
       reviewQueueUrl: res.reviewQueueUrl,
       reinstateFunction: res.reinstateFunction,
+      restrictFunction: res.restrictFunction,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

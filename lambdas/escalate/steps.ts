@@ -19,6 +19,8 @@ export interface EscalationConfig {
   shadow: ShadowConfig;
   /** Cap on cluster members whose windows are read for the evidence snapshot. */
   maxClusterMembers: number;
+  /** How long an automatic or reviewed restriction lasts. */
+  restrictDurationMs: number;
 }
 
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
@@ -43,6 +45,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationC
       signals: (env.SHADOW_SIGNALS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     },
     maxClusterMembers: num(env.MAX_CLUSTER_MEMBERS, 20),
+    restrictDurationMs: num(env.RESTRICT_DURATION_SECONDS, 86_400) * 1000,
   };
 }
 
@@ -51,9 +54,11 @@ export interface ExecutionState extends Partial<WorkflowInput> {
   executionId?: string;
   record?: { duplicate: boolean; openCaseId?: string };
   guard?: RouteResult;
-  review?: { approved?: unknown; reviewer?: unknown; reason?: unknown; decidedAt?: unknown };
+  review?: { approved?: unknown; reviewer?: unknown; reason?: unknown; decidedAt?: unknown; action?: unknown };
   reviewed?: ReviewedResult;
   applied?: { outcome: string };
+  /** ApplyRestriction's result (restrict plus review, or a reviewer's restrict). */
+  restricted?: { outcome: string };
   error?: { Error?: string; Cause?: string };
   [extra: string]: unknown;
 }
@@ -98,6 +103,7 @@ export async function recordCase(store: EscalationStore, cfg: EscalationConfig, 
     accountId: input.accountId,
     state: 'open',
     decision: input.decision,
+    ...(input.recommendedAction ? { recommendedAction: input.recommendedAction } : {}),
     score: input.score,
     reasons: input.reasons,
     reasonDetails: input.reasonDetails ?? [],
@@ -204,17 +210,19 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
     store.getAllow(c.accountId),
     store.getBreaker(),
     store.breakerCounts(nowMs),
-    c.decision === 'suspend' ? store.activeAccounts(nowMs) : Promise.resolve(undefined),
+    c.decision === 'suspend' || c.recommendedAction === 'restrict' ? store.activeAccounts(nowMs) : Promise.resolve(undefined),
     store.getShadow(cfg.shadow),
   ]);
   const breaker = evaluateBreaker(cfg.breaker, breakerState, suspensionsLastHour(counts.current, counts.previous, nowMs), active);
   const shadow = evaluateShadow(shadowCfg, c.reasons);
-  const d = decideRoute({ decision: c.decision, reasons: c.reasons, allow, breaker, shadow, nowMs });
+  const d = decideRoute({ decision: c.decision, recommendedAction: c.recommendedAction, reasons: c.reasons, allow, breaker, shadow, nowMs });
   let breakerTripped = false;
   if (d.tripBreaker) breakerTripped = await store.tripBreaker(breaker.reason ?? 'limit reached', caseId, c.accountId);
   const decidedAt = new Date(nowMs).toISOString();
-  const reviewDeadline = d.route === 'review' ? new Date(nowMs + cfg.reviewTimeoutSeconds * 1000).toISOString() : undefined;
-  const newState = d.route === 'review' ? 'review' : 'open';
+  // Restrict plus review: the case waits for a reviewer while the restriction is in force.
+  const toReview = d.route === 'review' || d.route === 'restrict';
+  const reviewDeadline = toReview ? new Date(nowMs + cfg.reviewTimeoutSeconds * 1000).toISOString() : undefined;
+  const newState = toReview ? 'review' : 'open';
   await store.ddb.send(
     new TransactWriteCommand({
       TransactItems: [
@@ -246,7 +254,7 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
             caseId,
             accountId: c.accountId,
             actor: 'auto',
-            action: d.shadow ? 'shadow-recorded' : d.route === 'review' ? 'review-requested' : 'routed',
+            action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
             reason: d.why.join('; '),
             details: { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null }, ...(reviewDeadline ? { reviewDeadline } : {}) },
           }),
@@ -261,6 +269,8 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
 
 export interface ReviewedResult {
   approved: boolean;
+  /** What an approval applies: `suspend` (the default) or `restrict` (the reviewer chose the milder step). */
+  action: 'suspend' | 'restrict';
   reviewer: string;
   reason: string;
   decidedAt: string;
@@ -275,7 +285,8 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
   const reason = typeof r.reason === 'string' && r.reason.trim() ? r.reason.trim().slice(0, 2000) : '';
   const decidedAt = typeof r.decidedAt === 'string' && Number.isFinite(Date.parse(r.decidedAt)) ? new Date(r.decidedAt).toISOString() : new Date(store.now()).toISOString();
   const valid = r.approved === true && reviewer !== 'unknown' && reason !== '';
-  const result: ReviewedResult = { approved: valid, reviewer, reason: reason || 'no reason given', decidedAt };
+  const action = r.action === 'restrict' ? 'restrict' : 'suspend';
+  const result: ReviewedResult = { approved: valid, action, reviewer, reason: reason || 'no reason given', decidedAt };
   const audits = await store.auditTrail(caseId);
   if (!audits.some((a) => a.action === 'review-approved' || a.action === 'review-rejected')) {
     await store.putAudit(
@@ -285,7 +296,7 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
         actor: reviewer,
         action: valid ? 'review-approved' : 'review-rejected',
         reason: result.reason,
-        details: r.approved === true && !valid ? { note: 'approval without reviewer or reason treated as rejection' } : { decidedAt },
+        details: r.approved === true && !valid ? { note: 'approval without reviewer or reason treated as rejection' } : { decidedAt, ...(valid ? { action } : {}) },
       }),
     );
   }
@@ -295,7 +306,7 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
 // ---------------------------------------------------------------- Dismiss / Overdue / Error
 
 function outcomeOf(state: ExecutionState): CaseOutcome {
-  if (state.applied?.outcome === 'allowlisted') return 'allowlisted';
+  if (state.applied?.outcome === 'allowlisted' || state.restricted?.outcome === 'allowlisted') return 'allowlisted';
   if (state.reviewed && !state.reviewed.approved) return 'rejected';
   if (state.guard?.shadow) return 'shadow';
   if (state.guard?.allowlisted) return 'allowlisted';

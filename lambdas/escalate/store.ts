@@ -33,6 +33,7 @@ import {
   keys,
   pad13,
 } from '../../src/escalate/model';
+import { liftRestriction, restoreRestrictedKeys, usagePlansFromEnv, type UsagePlans } from './restriction-store';
 
 export const CONTROL_BY_STATE_INDEX = 'byState';
 export const FEATURES_BY_HOUR_INDEX = 'byHour';
@@ -61,8 +62,14 @@ export interface AccountStatus {
   pk: string;
   sk: 'STATUS';
   accountId: string;
-  status: 'active' | 'suspended';
+  status: 'active' | 'restricted' | 'suspended';
   suspendedUntil?: number | null;
+  /** Restriction (lambdas/escalate/restriction-store.ts): end, step-up flag, keys on the restricted usage plan. */
+  restrictedUntil?: number;
+  stepUp?: boolean;
+  restrictedKeyIds?: string[];
+  restrictedAt?: string;
+  restrictionCaseId?: string;
   offences?: number;
   openCaseId?: string;
   lastCaseId?: string;
@@ -82,6 +89,8 @@ export interface StoreOptions {
   /** Manage API Gateway API keys on suspend/reinstate. @default true */
   manageApiKeys?: boolean;
   now?: () => number;
+  /** The usage plans a restriction moves keys between. @default STANDARD_/RESTRICTED_USAGE_PLAN_ID from the environment */
+  usagePlans?: UsagePlans;
   /** Days cases and audit entries are kept (TTL). @default CASE_RETENTION_DAYS from the environment, else 365 */
   caseRetentionDays?: number;
 }
@@ -96,6 +105,7 @@ export class EscalationStore {
   readonly apigw: APIGatewayClient;
   readonly manageApiKeys: boolean;
   readonly caseRetentionDays: number;
+  readonly usagePlans?: UsagePlans;
   private readonly clock: () => number;
   private seq = 0;
 
@@ -107,6 +117,7 @@ export class EscalationStore {
     this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
     this.apigw = opts.apigw ?? new APIGatewayClient({});
     this.manageApiKeys = opts.manageApiKeys ?? true;
+    this.usagePlans = opts.usagePlans ?? usagePlansFromEnv();
     this.clock = opts.now ?? Date.now;
     const envRetention = Number(process.env.CASE_RETENTION_DAYS);
     this.caseRetentionDays = opts.caseRetentionDays ?? (envRetention > 0 ? envRetention : DEFAULT_CASE_RETENTION_DAYS);
@@ -732,6 +743,10 @@ export class EscalationStore {
     if (!a) throw new OperatorError(`account ${p.accountId} has no status record`);
     const caseId = a.lastCaseId ?? keys.opsAuditCase();
     const now = this.now();
+    if (a.status === 'restricted') {
+      const r = await liftRestriction(this, { accountId: p.accountId, actor: p.actor, reason: p.reason, kind: p.kind });
+      return { reinstated: r.lifted, keys: r.keys, caseId: r.caseId };
+    }
     if (a.status !== 'suspended') {
       // Left over by an earlier version that re-enabled keys after the status change.
       if (!a.keysPendingEnable?.length) throw new OperatorError(`account ${p.accountId} is not suspended (status ${a.status})`);
@@ -743,8 +758,10 @@ export class EscalationStore {
       return { reinstated: false, keys: [], caseId };
     }
     const keysToEnable = a.disabledKeyIds ?? [];
-    // 1. keys back on (idempotent; a failure throws with the account still suspended and indexed).
+    // 1. keys back on (idempotent; a failure throws with the account still suspended and indexed), and back on
+    // their usage plan when a restriction preceded the suspension.
     await this.setKeysEnabled(keysToEnable, true);
+    const unrestricted = await restoreRestrictedKeys(this, a);
 
     // 2. the decision, atomically.
     const c = a.lastCaseId ? await this.getCase(a.lastCaseId) : undefined;
@@ -772,7 +789,7 @@ export class EscalationStore {
                 TableName: this.table,
                 Key: keys.accountStatus(p.accountId),
                 UpdateExpression:
-                  'SET #s = :active, lastSuspensionEnd = :now, reinstatedAt = :at, reinstatedBy = :by REMOVE suspendedUntil, disabledKeyIds, keysPendingEnable, gsi1pk, gsi1sk',
+                  'SET #s = :active, lastSuspensionEnd = :now, reinstatedAt = :at, reinstatedBy = :by REMOVE suspendedUntil, disabledKeyIds, keysPendingEnable, gsi1pk, gsi1sk, stepUp, restrictedUntil, restrictedKeyIds',
                 ConditionExpression: '#s = :sus AND suspendedAt = :seenAt',
                 ExpressionAttributeNames: { '#s': 'status' },
                 ExpressionAttributeValues: { ':active': 'active', ':sus': 'suspended', ':now': now, ':at': iso, ':by': p.actor, ':seenAt': a.suspendedAt ?? null },
@@ -785,7 +802,7 @@ export class EscalationStore {
                 actor: p.actor,
                 action: p.kind === 'expired' ? 'suspension-expired' : 'reinstated',
                 reason: p.reason,
-                details: { apiKeysEnabled: keysToEnable, eventId: event.eventId, suspendedUntil: a.suspendedUntil ?? null },
+                details: { apiKeysEnabled: keysToEnable, eventId: event.eventId, suspendedUntil: a.suspendedUntil ?? null, ...(unrestricted.length ? { apiKeysUnrestricted: unrestricted } : {}) },
               }),
             ),
             { Put: { TableName: this.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },

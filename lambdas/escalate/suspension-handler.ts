@@ -1,9 +1,11 @@
 /**
- * ApplySuspension and its compensation: the only workflow function allowed to touch API Gateway keys.
- * Thin adapter over ./steps.ts and ./store.ts; the state machine passes `{step, state: $}`.
+ * ApplySuspension, ApplyRestriction, their compensations and LiftRestriction: the only workflow function allowed to
+ * touch API Gateway keys and usage plans. Thin adapter over ./steps.ts, ./restriction-steps.ts and ./store.ts; the
+ * state machine passes `{step, state: $}`.
  */
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { EscalationStore } from './store';
+import { applyRestrictionStep, compensateRestrictionStep, liftOnRejection } from './restriction-steps';
 import { ExecutionState, applySuspension, configFromEnv } from './steps';
 
 const config = configFromEnv();
@@ -15,7 +17,7 @@ function getStore(): EscalationStore {
   return store;
 }
 
-export async function handler(event: { step: 'apply' | 'compensate'; state: ExecutionState }): Promise<unknown> {
+export async function handler(event: { step: 'apply' | 'compensate' | 'restrict' | 'compensate-restriction' | 'lift'; state: ExecutionState }): Promise<unknown> {
   const s = getStore();
   const state = event?.state ?? ({} as ExecutionState);
   logger.appendKeys({ caseId: state.caseId, accountId: state.accountId, step: event?.step });
@@ -33,6 +35,24 @@ export async function handler(event: { step: 'apply' | 'compensate'; state: Exec
       const r = await s.compensateSuspension(String(state.caseId), why);
       metrics.addMetric('SuspensionCompensated', MetricUnit.Count, 1);
       logger.warn('suspension compensated', { ...r, why });
+      return r;
+    }
+    if (event?.step === 'restrict') {
+      const r = await applyRestrictionStep(s, config, state);
+      logger.info('apply restriction', { ...r });
+      if (r.outcome === 'restricted') metrics.addMetric(state.reviewed ? 'RestrictedByReview' : 'AutoRestricted', MetricUnit.Count, 1);
+      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+      return r;
+    }
+    if (event?.step === 'compensate-restriction') {
+      const r = await compensateRestrictionStep(s, state);
+      metrics.addMetric('RestrictionCompensated', MetricUnit.Count, 1);
+      logger.warn('restriction compensated', { ...r });
+      return r;
+    }
+    if (event?.step === 'lift') {
+      const r = await liftOnRejection(s, state);
+      if (r.lifted) metrics.addMetric('RestrictionLifted', MetricUnit.Count, 1);
       return r;
     }
     throw new Error(`unknown step ${JSON.stringify(event?.step)}`);

@@ -3,7 +3,9 @@
  *
  * Resolves the account from `Authorization: Bearer <accountId>`, reads `ACCOUNT#<id>` / `STATUS` from the
  * control table (strongly consistent, so a suspension bites on the next request), and returns
- * principalId = accountId and context.accountCreatedAt, the two values the access log records (CONTRACT §1).
+ * principalId = accountId and context.accountCreatedAt, the two values the access log records (CONTRACT §1), plus
+ * context.stepUp (`"true"` while a restriction asks the account to step up; the provider's integration or its own
+ * flows read `$context.authorizer.stepUp`).
  * A malformed header is a 401 (`Unauthorized`); a suspended account an explicit Deny (403). A table error
  * fails closed (API Gateway answers 500) rather than letting a suspended account through.
  *
@@ -32,7 +34,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       new GetCommand({
         TableName: table,
         Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' },
-        ProjectionExpression: '#s, suspendedUntil, createdAt',
+        ProjectionExpression: '#s, suspendedUntil, createdAt, stepUp, restrictedUntil',
         ExpressionAttributeNames: { '#s': 'status' },
         ConsistentRead: true,
       }),
@@ -40,7 +42,9 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     const decision = decideAccess(accountId, res.Item as AccountStatusItem | undefined, Date.now(), { allowUnknownAccounts });
     metrics.addMetric(decision.effect === 'Allow' ? 'AuthorizerAllow' : 'AuthorizerDeny', MetricUnit.Count, 1);
     if (decision.effect === 'Deny') logger.info('access denied', { accountId, reason: decision.reason });
-    const context: Record<string, string> = { accountStatus: decision.reason };
+    if (decision.stepUp) metrics.addMetric('AuthorizerStepUp', MetricUnit.Count, 1);
+    // Context values are strings: API Gateway maps them to `$context.authorizer.<name>`.
+    const context: Record<string, string> = { accountStatus: decision.reason, stepUp: String(decision.stepUp) };
     if (decision.accountCreatedAt !== null) context.accountCreatedAt = decision.accountCreatedAt;
     return {
       principalId: accountId,

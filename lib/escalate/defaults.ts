@@ -40,6 +40,8 @@ export const ESCALATE_DEFAULTS = {
    * long after they were written: long enough to cover any suspension and a year of appeals, not forever.
    */
   caseRetention: Duration.days(DEFAULT_CASE_RETENTION_DAYS),
+  /** An automatic restriction (restrict plus review) or a reviewer's restriction lasts this long. */
+  restrictDuration: Duration.hours(24),
   /** Workflow log retention. */
   logRetentionDays: 90,
 } as const;

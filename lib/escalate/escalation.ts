@@ -105,6 +105,24 @@ export interface EscalationProps {
    */
   readonly manageApiKeys?: boolean;
   /**
+   * How long a restriction lasts when the workflow applies it (restrict plus review, or a reviewer's choice).
+   * Operators choose their own with `distill-guard restrict --duration-hours`.
+   * @default Duration.hours(24)
+   */
+  readonly restrictDuration?: Duration;
+  /**
+   * The usage plan an account's API keys are on normally, and the throttled one a restriction moves them to (the
+   * demo API's `usagePlan` and `restrictedUsagePlan`; or plans of your own API). Both or neither; also settable
+   * later with `restrictWithUsagePlans`.
+   * @default none: a restriction sets the status and the step-up flag only, keys stay where they are
+   */
+  readonly standardUsagePlanId?: string;
+  /**
+   * See `standardUsagePlanId`.
+   * @default none
+   */
+  readonly restrictedUsagePlanId?: string;
+  /**
    * How often suspensions that have ended are reinstated (keys, status, event).
    * @default Duration.minutes(5)
    */
@@ -162,12 +180,16 @@ export class Escalation extends Construct {
   readonly expirerFunction: DistillGuardFunction;
   /** Manual reinstatement: what the operator tools invoke (OperatorPolicy: `lambda:InvokeFunction` on it only). */
   readonly reinstateFunction: DistillGuardFunction;
+  /** Manual restriction (`distill-guard restrict`): what the operator tools invoke. */
+  readonly restrictFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
   /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
   /** Operator tools: allowlist, breaker re-arm, shadow mode (control-table writes); reinstatement by invoking `reinstateFunction`. */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly alarms: cloudwatch.Alarm[];
+  private readonly manageApiKeys: boolean;
+  private usagePlansSet = false;
   /** Undefined when `createAlarms` is false. */
   readonly breakerTrippedAlarm?: cloudwatch.Alarm;
   /** The metric the breaker alarm watches (namespace DistillGuard, dimension service=escalate). */
@@ -240,6 +262,7 @@ export class Escalation extends Construct {
       MANAGE_API_KEYS: String(manageApiKeys),
       MAX_CLUSTER_MEMBERS: String(props.maxClusterMembers ?? D.maxClusterMembers),
       CASE_RETENTION_DAYS: String(caseRetention.toDays({ integral: false })),
+      RESTRICT_DURATION_SECONDS: String(seconds(props.restrictDuration ?? D.restrictDuration)),
     };
     this.caseFunction = new DistillGuardFunction(this, 'CaseFn', {
       entry: 'lambdas/escalate/case-handler.ts',
@@ -269,6 +292,13 @@ export class Escalation extends Construct {
       description: 'distill-guard escalation: manual reinstatement (invoked by the operator tools)',
       environment: { CONTROL_TABLE: props.controlTable.tableName, MANAGE_API_KEYS: String(manageApiKeys) },
     });
+    this.restrictFunction = new DistillGuardFunction(this, 'RestrictFn', {
+      entry: 'lambdas/escalate/restrict-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: manual restriction (invoked by the operator tools)',
+      environment: { CONTROL_TABLE: props.controlTable.tableName, MANAGE_API_KEYS: String(manageApiKeys) },
+    });
+    this.manageApiKeys = manageApiKeys;
     for (const fn of [this.caseFunction, this.suspensionFunction, this.expirerFunction]) {
       props.controlTable.grantReadWriteData(fn);
       props.tableEncryptionKey?.grantEncryptDecrypt(fn);
@@ -289,15 +319,36 @@ export class Escalation extends Construct {
       new iam.PolicyStatement({ sid: 'CountReviewerFeedback', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['FEEDBACK#*']) }),
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.reinstateFunction);
+    // Manual restriction: reads the account, its allowlist entry and breaker state; one transaction that checks the
+    // allowlist entry, updates the account status and appends an audit entry and an outbox event.
+    this.restrictFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadAccountAndAllowlist', actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'ALLOW#*', 'CASE#*']) }),
+    );
+    this.restrictFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'UpdateAccountStatus', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*']) }),
+    );
+    this.restrictFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
+    );
+    (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.restrictFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
       for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
+      // A restriction only reads keys (which the account owns); it never enables or disables one.
+      this.restrictFunction.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'ReadAccountApiKeys', actions: ['apigateway:GET'], resources: [`arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys`, `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`] }),
+      );
     }
     this.expiryRule = new events.Rule(this, 'ExpirySchedule', {
       schedule: events.Schedule.rate(props.expiryInterval ?? D.expiryInterval),
       targets: [new targets.LambdaFunction(this.expirerFunction, { retryAttempts: 2 })],
     });
+
+    if ((props.standardUsagePlanId === undefined) !== (props.restrictedUsagePlanId === undefined)) {
+      throw new Error(`standardUsagePlanId and restrictedUsagePlanId go together, got ${JSON.stringify({ standard: props.standardUsagePlanId ?? null, restricted: props.restrictedUsagePlanId ?? null })}`);
+    }
+    if (props.standardUsagePlanId && props.restrictedUsagePlanId) this.restrictWithUsagePlans(props.standardUsagePlanId, props.restrictedUsagePlanId);
 
     // ---------------- state machine ----------------
     const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
@@ -368,6 +419,7 @@ export class Escalation extends Construct {
         // Manual cases (suspend an account no case covers) and re-opened overdue cases start this workflow; a
         // reviewer still decides them.
         new iam.PolicyStatement({ sid: 'StartManualCases', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+        new iam.PolicyStatement({ sid: 'InvokeRestriction', actions: ['lambda:InvokeFunction'], resources: [this.restrictFunction.functionArn] }),
         ...operatorTableStatements({ controlTable: props.controlTable, tableKeys }),
       ],
     });
@@ -421,9 +473,26 @@ export class Escalation extends Construct {
       out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (task tokens)');
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
       out('ReinstateFunctionName', this.reinstateFunction.functionName, 'manual reinstatement (distill-guard review reinstate)');
+      out('RestrictFunctionName', this.restrictFunction.functionName, 'manual restriction (distill-guard restrict)');
       if (props.featuresTable) out('FeaturesTableName', props.featuresTable.tableName, 'features table');
       out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
       out('OperatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'attach to operators');
+    }
+  }
+
+  /**
+   * Restrictions move the account's own API keys from `standardPlanId` to the throttled `restrictedPlanId` (and
+   * back when lifted). Grants the functions that do it the usage-plan key calls on these two plans only.
+   */
+  restrictWithUsagePlans(standardPlanId: string, restrictedPlanId: string): void {
+    if (this.usagePlansSet) throw new Error('restrictWithUsagePlans was already called for this construct');
+    this.usagePlansSet = true;
+    if (!this.manageApiKeys) return;
+    const statement = usagePlanKeyStatement([standardPlanId, restrictedPlanId]);
+    for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction, this.restrictFunction]) {
+      fn.addEnvironment('STANDARD_USAGE_PLAN_ID', standardPlanId);
+      fn.addEnvironment('RESTRICTED_USAGE_PLAN_ID', restrictedPlanId);
+      fn.addToRolePolicy(statement);
     }
   }
 
@@ -502,7 +571,7 @@ export class Escalation extends Construct {
     const duplicate = new sfn.Succeed(this, 'Duplicate', { comment: 'the account already has an open case: nothing to do' });
 
     const record = catchTo(step('RecordCase', this.caseFunction, 'record', '$.record', 'one open case per account; evidence snapshot; Account Flagged (outbox)'));
-    const guard = catchTo(step('CheckGuardrails', this.caseFunction, 'route', '$.guard', 'allowlist, circuit breaker, shadow mode -> suspend | review | dismiss'));
+    const guard = catchTo(step('CheckGuardrails', this.caseFunction, 'route', '$.guard', 'allowlist, circuit breaker, shadow mode -> suspend | restrict | review | dismiss'));
     const dismiss = catchTo(step('Dismiss', this.caseFunction, 'dismiss', '$.closed', 'close without enforcement'));
     dismiss.next(done);
     const overdue = step('MarkOverdue', this.caseFunction, 'overdue', '$.closed', 'deadline passed: no suspension, case overdue').addCatch(failed, { resultPath: '$.error' });
@@ -534,9 +603,28 @@ export class Escalation extends Construct {
     review.addCatch(overdue, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' });
     catchTo(review);
 
-    const approved = new sfn.Choice(this, 'Approved?')
-      .when(sfn.Condition.booleanEquals('$.reviewed.approved', true), apply)
+    // Restrict: keys to the throttled plan, status + step-up + audit + Account Restricted in one transaction. Before a
+    // review (restrict plus review) the case then waits for the reviewer; a reviewer's restrict closes it.
+    const compensateRestriction = step('CompensateRestriction', this.suspensionFunction, 'compensate-restriction', '$.compensated', 'move any key the failed restriction moved back to its usage plan').addCatch(markError, { resultPath: '$.compensateFailure' });
+    compensateRestriction.next(markError);
+    const restrict = catchTo(step('ApplyRestriction', this.suspensionFunction, 'restrict', '$.restricted', 'allowlist re-check; keys to the restricted usage plan; status + step-up + case + audit + Account Restricted in one transaction'), compensateRestriction);
+    const afterRestrict = new sfn.Choice(this, 'Restricted?')
+      .when(sfn.Condition.booleanEquals('$.restricted.closed', true), done)
+      // Restrict plus review, or refused by the breaker: the case is already in review with its deadline.
+      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.restricted.outcome', 'restricted'), sfn.Condition.stringEquals('$.restricted.outcome', 'breaker')), review)
+      .when(sfn.Condition.stringEquals('$.restricted.outcome', 'allowlisted'), dismiss)
+      .otherwise(markError);
+    restrict.next(afterRestrict);
+    const lift = catchTo(step('LiftRestriction', this.suspensionFunction, 'lift', '$.lifted', 'rejected: lift the restriction this case applied (keys back, step-up cleared, Account Reinstated)'));
+    lift.next(dismiss);
+    const rejected = new sfn.Choice(this, 'RestrictedBeforeReview?')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.restricted.outcome'), sfn.Condition.stringEquals('$.restricted.outcome', 'restricted')), lift)
       .otherwise(dismiss);
+
+    const approved = new sfn.Choice(this, 'Approved?')
+      .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.reviewed.approved', true), sfn.Condition.stringEquals('$.reviewed.action', 'restrict')), restrict)
+      .when(sfn.Condition.booleanEquals('$.reviewed.approved', true), apply)
+      .otherwise(rejected);
     review.next(reviewed);
     reviewed.next(approved);
 
@@ -556,6 +644,7 @@ export class Escalation extends Construct {
 
     const route = new sfn.Choice(this, 'Route')
       .when(sfn.Condition.stringEquals('$.guard.route', 'suspend'), apply)
+      .when(sfn.Condition.stringEquals('$.guard.route', 'restrict'), restrict)
       .when(sfn.Condition.stringEquals('$.guard.route', 'review'), review)
       .otherwise(dismiss);
     guard.next(route);
@@ -568,6 +657,16 @@ export class Escalation extends Construct {
     const flatten = new sfn.Pass(this, 'ExecutionId', { inputPath: '$.executionMeta.id', resultPath: '$.executionId' });
     return start.next(flatten).next(record);
   }
+}
+
+/** GetUsagePlanKeys, CreateUsagePlanKey and DeleteUsagePlanKey on the given plans' keys, nothing else. */
+function usagePlanKeyStatement(planIds: string[]): iam.PolicyStatement {
+  const keysOf = (id: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/usageplans/${id}/keys`;
+  return new iam.PolicyStatement({
+    sid: 'MoveKeysBetweenUsagePlans',
+    actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE'],
+    resources: planIds.flatMap((id) => [keysOf(id), `${keysOf(id)}/*`]),
+  });
 }
 
 /** What a caller of the encrypted state machine needs on its key (for that state machine's data only). */

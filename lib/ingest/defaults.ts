@@ -22,6 +22,10 @@ export const INGEST_DEFAULTS = {
   throttleRateLimit: 100,
   /** Demo API usage plan: burst per API key. */
   throttleBurstLimit: 200,
+  /** Demo API restricted usage plan (the `restrict` step): steady-state requests per second per API key. */
+  restrictedRateLimit: 1,
+  /** Demo API restricted usage plan: burst per API key. */
+  restrictedBurstLimit: 2,
   /** Demo API: methods require an API key (so `apiKeyId` is in every access-log record). */
   apiKeyRequired: true,
   /** Demo API: accounts with no STATUS item in the control table are allowed (treated as active). */

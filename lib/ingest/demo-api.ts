@@ -6,7 +6,8 @@
  *   returns principalId + context.accountCreatedAt for the access log;
  * - a stub model endpoint POST /v1/models/{model}/messages (lambdas/ingest/model-stub.ts), request-validated,
  *   that also plays the serving tier and emits CONTRACT §2 usage events onto the ingestion stream;
- * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys);
+ * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys), and a
+ *   restricted usage plan with a low rate and burst that the `restrict` step moves an account's keys to;
  * - stage access logging in the CONTRACT §1 format to the ingestion log group, execution logging (ERROR),
  *   detailed metrics and X-Ray tracing.
  */
@@ -68,6 +69,16 @@ export interface DemoApiProps {
    */
   readonly throttleBurstLimit?: number;
   /**
+   * Restricted usage plan (the `restrict` step moves an account's own keys onto it): requests/s per API key.
+   * @default 1
+   */
+  readonly restrictedRateLimit?: number;
+  /**
+   * Restricted usage plan: burst per API key.
+   * @default 2
+   */
+  readonly restrictedBurstLimit?: number;
+  /**
    * Methods require an API key (`x-api-key`).
    * @default true
    */
@@ -121,6 +132,8 @@ export class DemoApi extends Construct {
   public readonly authorizerFn: DistillGuardFunction;
   public readonly modelFn: DistillGuardFunction;
   public readonly usagePlan: apigateway.UsagePlan;
+  /** The throttled plan the `restrict` step moves an account's keys to (`Escalation.restrictWithUsagePlans`). */
+  public readonly restrictedUsagePlan: apigateway.UsagePlan;
   /** A demo API key on the usage plan (its value: `aws apigateway get-api-key --include-value --api-key <id>`). */
   public readonly demoApiKey: apigateway.IApiKey;
 
@@ -132,6 +145,10 @@ export class DemoApi extends Construct {
     const burst = props.throttleBurstLimit ?? INGEST_DEFAULTS.throttleBurstLimit;
     if (!(rate > 0)) throw new Error(`throttleRateLimit must be > 0, got ${rate}`);
     if (!(Number.isInteger(burst) && burst > 0)) throw new Error(`throttleBurstLimit must be a positive integer, got ${burst}`);
+    const restrictedRate = props.restrictedRateLimit ?? INGEST_DEFAULTS.restrictedRateLimit;
+    const restrictedBurst = props.restrictedBurstLimit ?? INGEST_DEFAULTS.restrictedBurstLimit;
+    if (!(restrictedRate > 0 && restrictedRate <= rate)) throw new Error(`restrictedRateLimit must be > 0 and at most throttleRateLimit (${rate}), got ${restrictedRate}`);
+    if (!(Number.isInteger(restrictedBurst) && restrictedBurst > 0 && restrictedBurst <= burst)) throw new Error(`restrictedBurstLimit must be a positive integer at most throttleBurstLimit (${burst}), got ${restrictedBurst}`);
     const cacheTtl = props.authorizerCacheTtl ?? INGEST_DEFAULTS.authorizerCacheTtl;
     if (cacheTtl.toSeconds() > 3600) throw new Error(`authorizerCacheTtl must be at most 3600 seconds, got ${cacheTtl.toSeconds()}`);
 
@@ -235,6 +252,11 @@ export class DemoApi extends Construct {
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       description: 'distill-guard demo usage plan',
       throttle: { rateLimit: rate, burstLimit: burst },
+      apiStages: [{ api: this.api, stage: this.stage }],
+    });
+    this.restrictedUsagePlan = this.api.addUsagePlan('RestrictedUsagePlan', {
+      description: 'distill-guard restricted usage plan: keys of restricted accounts (the restrict step), until lifted',
+      throttle: { rateLimit: restrictedRate, burstLimit: restrictedBurst },
       apiStages: [{ api: this.api, stage: this.stage }],
     });
     this.demoApiKey = this.api.addApiKey('DemoKey', { description: 'distill-guard demo API key' });

@@ -9,7 +9,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanCommand, CreateUsagePlanKeyCommand } from '@aws-sdk/client-api-gateway';
 import { getRandomValues } from 'crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerClient } from '../../lambdas/shared/secrets-manager';
@@ -231,6 +231,17 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
       const r = await c.apigateway.send(new CreateApiKeyCommand({ name: k.name, enabled: k.enabled, ...(k.value ? { value: k.value } : {}) }));
       if (r.id) result.apiKeyIds[k.logicalId] = r.id;
       log(`api key ${k.name}`);
+    }
+    // Usage plans keep the template's physical id (tag local:id), so the functions' plan ids resolve to them.
+    for (const p of model.usagePlans) {
+      await c.apigateway.send(new CreateUsagePlanCommand({ name: p.name, ...(p.throttle ? { throttle: p.throttle } : {}), tags: { 'local:id': p.id } }));
+      log(`usage plan ${p.name}${p.throttle ? ` (rate ${p.throttle.rateLimit}/s, burst ${p.throttle.burstLimit})` : ''}`);
+    }
+    for (const k of model.usagePlanKeys) {
+      const key = model.apiKeys.find((x) => x.id === k.keyId);
+      const keyId = key ? result.apiKeyIds[key.logicalId] : undefined;
+      if (!keyId) continue;
+      await c.apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: k.planId, keyId, keyType: 'API_KEY' }));
     }
   }
   return result;

@@ -20,7 +20,7 @@ import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
 import { PK_PREFIX } from '../../src/escalate/model';
 
 /** The pattern a team subscribing to ban events uses (README "Subscribing to ban events"). */
-export const SUBSCRIBER_PATTERN = { source: ['distill-guard'], 'detail-type': ['Account Flagged', 'Account Suspended', 'Account Reinstated'] };
+export const SUBSCRIBER_PATTERN = { source: ['distill-guard'], 'detail-type': ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'] };
 
 export interface LocalSessionOptions {
   /** @default 'cdk.out' */

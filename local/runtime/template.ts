@@ -210,6 +210,22 @@ export interface ApiKeyModel {
   value?: string;
 }
 
+/** An API Gateway usage plan (the local API Gateway records it and which keys are on it; no throttling). */
+export interface UsagePlanModel {
+  logicalId: string;
+  /** The local physical id (what `Ref` returns), given to the local plan as its id. */
+  id: string;
+  name: string;
+  throttle?: { rateLimit?: number; burstLimit?: number };
+}
+
+/** A key on a usage plan (`AWS::ApiGateway::UsagePlanKey`); `keyId` is the key's local physical id. */
+export interface UsagePlanKeyModel {
+  logicalId: string;
+  planId: string;
+  keyId: string;
+}
+
 /** A Secrets Manager secret; its value is generated at provisioning when the template asks for one. */
 export interface SecretModel {
   logicalId: string;
@@ -245,6 +261,8 @@ export interface LocalStackModel {
   stateMachines: StateMachineModel[];
   schedules: ScheduleModel[];
   apiKeys: ApiKeyModel[];
+  usagePlans: UsagePlanModel[];
+  usagePlanKeys: UsagePlanKeyModel[];
   secrets: SecretModel[];
   /** CloudWatch Logs subscription filters (where access logs go: the traffic generator packs for these). */
   subscriptionFilters: SubscriptionFilterModel[];
@@ -670,6 +688,8 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     stateMachines: [],
     schedules: [],
     apiKeys: [],
+    usagePlans: [],
+    usagePlanKeys: [],
     secrets: [],
     subscriptionFilters: [],
     outputs: {},
@@ -898,6 +918,14 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
         });
         break;
       }
+      case 'AWS::ApiGateway::UsagePlan': {
+        const t = r.resolve(P.Throttle) as { RateLimit?: number; BurstLimit?: number } | undefined;
+        model.usagePlans.push({ logicalId: id, id: name, name: str(r.resolve(P.UsagePlanName)) ?? name, ...(t ? { throttle: { rateLimit: num(t.RateLimit), burstLimit: num(t.BurstLimit) } } : {}) });
+        break;
+      }
+      case 'AWS::ApiGateway::UsagePlanKey':
+        model.usagePlanKeys.push({ logicalId: id, planId: String(r.resolve(P.UsagePlanId)), keyId: String(r.resolve(P.KeyId)) });
+        break;
       case 'AWS::ApiGateway::ApiKey':
         model.apiKeys.push({ logicalId: id, id: name, name: str(r.resolve(P.Name)) ?? name, enabled: bool(r.resolve(P.Enabled), false), value: str(r.resolve(P.Value)) });
         break;

@@ -110,6 +110,8 @@ export function evaluateShadow(cfg: ShadowConfig, reasons: string[]): ShadowEval
 
 export interface GuardrailInput {
   decision: 'review' | 'suspend';
+  /** `restrict`: the policy recommends restrict plus review (an enforcement, guarded exactly as a suspension). */
+  recommendedAction?: 'restrict';
   reasons: string[];
   allow: AllowEntry | undefined | null;
   breaker: BreakerEvaluation;
@@ -133,24 +135,26 @@ export interface GuardrailDecision {
 /**
  * The routing rule. Order matters: allowlist first (never touch a protected account), then the breaker and
  * per-signal shadow (which can only make the outcome milder), then global/all-signal shadow (record only).
+ * An automatic restriction is an enforcement: the same three guardrails hold it back exactly as a suspension.
  */
 export function decideRoute(g: GuardrailInput): GuardrailDecision {
   const why: string[] = [];
   const allowlisted = isAllowlisted(g.allow, g.nowMs);
-  let computed: Route = g.decision === 'suspend' ? 'suspend' : 'review';
-  why.push(`scorer decided ${g.decision}`);
+  let computed: Route = g.decision === 'suspend' ? 'suspend' : g.recommendedAction === 'restrict' ? 'restrict' : 'review';
+  why.push(`scorer decided ${g.decision}${computed === 'restrict' ? ' (restrict plus review recommended)' : ''}`);
   let tripBreaker = false;
   if (allowlisted) {
     computed = 'dismiss';
     why.push(`allowlisted by ${g.allow!.owner} until ${new Date(g.allow!.expiresAt * 1000).toISOString()}: ${g.allow!.reason}`);
-  } else if (computed === 'suspend') {
+  } else if (computed === 'suspend' || computed === 'restrict') {
+    const what = computed === 'suspend' ? 'auto-suspend' : 'auto-restrict';
     if (g.shadow.downgrade) {
       computed = 'review';
-      why.push(`auto-suspend withheld: ${g.shadow.why}`);
+      why.push(`${what} withheld: ${g.shadow.why}`);
     } else if (!g.breaker.allow) {
       computed = 'review';
       tripBreaker = g.breaker.tripNow;
-      why.push(`auto-suspend withheld by the circuit breaker: ${g.breaker.reason}`);
+      why.push(`${what} withheld by the circuit breaker: ${g.breaker.reason}`);
     }
   }
   if (g.shadow.shadow && !allowlisted) {

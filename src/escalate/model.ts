@@ -10,6 +10,11 @@ export interface WorkflowInput {
   caseId: string;
   accountId: string;
   decision: 'review' | 'suspend';
+  /**
+   * The step the detection policy recommends for a `review` case: `restrict` throttles the account and asks for a
+   * step-up while a human reviews it (src/escalate/restriction.ts). Absent: review only.
+   */
+  recommendedAction?: RecommendedAction;
   score: number;
   reasons: string[];
   reasonDetails?: ReasonDetail[];
@@ -24,9 +29,13 @@ export interface WorkflowInput {
 export const CASE_STATES = ['open', 'review', 'overdue', 'closed'] as const;
 export type CaseState = (typeof CASE_STATES)[number];
 
+/** What the policy may recommend beyond a review (`WorkflowInput.recommendedAction`). */
+export type RecommendedAction = 'restrict';
+
 /** How a case ended. */
 export type CaseOutcome =
   | 'suspended'
+  | 'restricted'
   | 'rejected'
   | 'dismissed'
   | 'allowlisted'
@@ -35,8 +44,8 @@ export type CaseOutcome =
   | 'duplicate'
   | 'error';
 
-/** Where the guardrails send a case. */
-export type Route = 'suspend' | 'review' | 'dismiss';
+/** Where the guardrails send a case. `restrict` applies a restriction, then asks a human (restrict plus review). */
+export type Route = 'suspend' | 'restrict' | 'review' | 'dismiss';
 
 export interface TimelinePoint {
   /** Start of the bucket, epoch ms. */
@@ -83,6 +92,12 @@ export interface CaseRecord {
   outcome?: CaseOutcome;
   /** What the scorer decided. */
   decision: 'review' | 'suspend';
+  /** The step the policy recommended for a review case (`restrict`), when any. */
+  recommendedAction?: RecommendedAction;
+  /** The restriction this case applied (status ACCOUNT#, keys moved to the restricted usage plan), until lifted. */
+  restriction?: { until: number; keys: string[]; at: string; by: string };
+  /** Keys recorded before they are moved to the restricted usage plan, until the restriction commits or is undone. */
+  pendingKeyRestrict?: string[];
   /** What the guardrails routed it to (and why), once known. */
   route?: Route;
   routeReasons?: string[];
@@ -162,6 +177,10 @@ export type AuditAction =
   | 'dismissed'
   | 'reinstated'
   | 'suspension-expired'
+  | 'restricted'
+  | 'restriction-aborted'
+  | 'restriction-lifted'
+  | 'restriction-expired'
   | 'allowlist-added'
   | 'allowlist-removed'
   | 'breaker-tripped'
@@ -208,6 +227,8 @@ export const keys = {
 export const caseStateGsiPk = (state: CaseState) => `CASES#${state}`;
 /** GSI `byState` partition of suspended accounts (sort key: suspendedUntil, 13 digits), read by the expirer. */
 export const SUSPENDED_GSI_PK = 'ACCOUNTS#suspended';
+/** GSI `byState` partition of restricted accounts (sort key: restrictedUntil, 13 digits), read by the expirer. */
+export const RESTRICTED_GSI_PK = 'ACCOUNTS#restricted';
 /** GSI `byState` partition of allowlist entries (sort key: accountId). */
 export const ALLOW_GSI_PK = 'ALLOW';
 /** GSI `byState` partition of the claims on cases (sort key: caseId). */
@@ -269,11 +290,15 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
   if (typeof r.score !== 'number' || !Number.isFinite(r.score)) throw new Error(`score must be a finite number, got ${JSON.stringify(r.score)}`);
   if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string')) throw new Error(`reasons must be an array of strings, got ${JSON.stringify(r.reasons)}`);
   const flaggedAt = typeof r.flaggedAt === 'number' && Number.isFinite(r.flaggedAt) ? r.flaggedAt : Date.now();
+  if (r.recommendedAction !== undefined && r.recommendedAction !== null && r.recommendedAction !== 'restrict') {
+    throw new Error(`recommendedAction must be restrict or absent, got ${JSON.stringify(r.recommendedAction)}`);
+  }
   const related = Array.isArray(r.relatedAccountIds) ? r.relatedAccountIds.filter(isValidAccountId) : [];
   return {
     caseId: r.caseId as string,
     accountId: r.accountId as string,
     decision: r.decision,
+    ...(r.decision === 'review' && r.recommendedAction === 'restrict' ? { recommendedAction: 'restrict' as const } : {}),
     score: r.score,
     reasons: r.reasons as string[],
     reasonDetails: Array.isArray(r.reasonDetails) ? (r.reasonDetails as ReasonDetail[]) : [],

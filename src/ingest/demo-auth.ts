@@ -8,6 +8,8 @@
  * account status distill-guard writes (`ACCOUNT#<id>` / `STATUS` in the control table, docs/DESIGN.md).
  */
 
+import { stepUpRequired } from '../escalate/restriction';
+
 /** Account ids the demo accepts: what the simulator and most providers use, and safe inside a log record. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
@@ -16,11 +18,15 @@ export interface AccountStatusItem {
   status?: unknown;
   suspendedUntil?: unknown;
   createdAt?: unknown;
+  /** A restriction in force (src/escalate/restriction.ts): the account is served, but must step up. */
+  stepUp?: unknown;
+  restrictedUntil?: unknown;
 }
 
+/** `stepUp`: the provider's sign-up or verification flow should ask the account for more (a restriction). */
 export type AccessDecision =
-  | { effect: 'Allow'; accountId: string; accountCreatedAt: string | null; reason: 'active' | 'unknown-account' | 'suspension-expired' }
-  | { effect: 'Deny'; accountId: string; accountCreatedAt: string | null; reason: 'suspended' | 'unknown-account' };
+  | { effect: 'Allow'; accountId: string; accountCreatedAt: string | null; reason: 'active' | 'restricted' | 'unknown-account' | 'suspension-expired'; stepUp: boolean }
+  | { effect: 'Deny'; accountId: string; accountCreatedAt: string | null; reason: 'suspended' | 'unknown-account'; stepUp: boolean };
 
 /**
  * The account id from the request headers, or null when there is no well-formed `Bearer <accountId>`.
@@ -64,17 +70,20 @@ export function decideAccess(
 ): AccessDecision {
   if (!item) {
     return options.allowUnknownAccounts
-      ? { effect: 'Allow', accountId, accountCreatedAt: null, reason: 'unknown-account' }
-      : { effect: 'Deny', accountId, accountCreatedAt: null, reason: 'unknown-account' };
+      ? { effect: 'Allow', accountId, accountCreatedAt: null, reason: 'unknown-account', stepUp: false }
+      : { effect: 'Deny', accountId, accountCreatedAt: null, reason: 'unknown-account', stepUp: false };
   }
   const accountCreatedAt = normaliseCreatedAt(item.createdAt);
+  const stepUp = stepUpRequired(item, now);
   if (item.status === 'suspended') {
     const until = typeof item.suspendedUntil === 'number' ? item.suspendedUntil : Number(item.suspendedUntil);
     const indefinite = item.suspendedUntil === null || item.suspendedUntil === undefined || !Number.isFinite(until);
-    if (indefinite || until > now) return { effect: 'Deny', accountId, accountCreatedAt, reason: 'suspended' };
-    return { effect: 'Allow', accountId, accountCreatedAt, reason: 'suspension-expired' };
+    if (indefinite || until > now) return { effect: 'Deny', accountId, accountCreatedAt, reason: 'suspended', stepUp };
+    return { effect: 'Allow', accountId, accountCreatedAt, reason: 'suspension-expired', stepUp };
   }
-  return { effect: 'Allow', accountId, accountCreatedAt, reason: 'active' };
+  // Restricted: served (its keys are on the throttled usage plan), with the step-up flag while it lasts.
+  if (item.status === 'restricted' && stepUp) return { effect: 'Allow', accountId, accountCreatedAt, reason: 'restricted', stepUp };
+  return { effect: 'Allow', accountId, accountCreatedAt, reason: 'active', stepUp };
 }
 
 /**

@@ -17,7 +17,7 @@ export type { BanEventDetail, DetailType };
  * side during a transition (docs/events.md, "Versioning policy"). Consumers pin a major with the pattern
  * `"schemaVersion": [{"prefix": "1."}]`.
  */
-export const SCHEMA_VERSION = '1.0';
+export const SCHEMA_VERSION = '1.1';
 export const SCHEMA_MAJOR = SCHEMA_VERSION.split('.')[0];
 
 /** Partition-key prefix and sort key of outbox items in the control table (docs/DESIGN.md). */
@@ -61,6 +61,10 @@ export interface BanEventFields {
   suspendedUntil?: number | string | Date | null;
   /** `Account Suspended`: the account's offence count including this one (1 = first). */
   offence?: number;
+  /** `Account Restricted`: end of the restriction (epoch ms / ISO). */
+  restrictedUntil?: number | string | Date;
+  /** `Account Restricted`: the account must step up (the authorizer's `stepUp`). */
+  stepUp?: boolean;
   /** `Account Reinstated`: why, e.g. `suspension-expired`, `overturned-on-review`, `appeal-granted`, `manual`. */
   reinstatedReason?: string;
   /** Shadow mode: the decision was recorded but not enforced. */
@@ -177,6 +181,8 @@ export function buildBanEvent(detailType: DetailType, fields: BanEventFields): B
   }
   if ('suspendedUntil' in extra) extra.suspendedUntil = extra.suspendedUntil === null ? null : toIsoTime(extra.suspendedUntil as number | string | Date, 'suspendedUntil');
   if (detailType === 'Account Suspended' && !('suspendedUntil' in extra)) extra.suspendedUntil = null;
+  if ('restrictedUntil' in extra) extra.restrictedUntil = toIsoTime(extra.restrictedUntil as number | string | Date, 'restrictedUntil');
+  if (detailType === 'Account Restricted' && !('restrictedUntil' in extra)) throw new Error('ban event field restrictedUntil is required for Account Restricted, got undefined');
 
   const detail: BanEventDetail = {
     schemaVersion: SCHEMA_VERSION,

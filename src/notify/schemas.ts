@@ -7,6 +7,7 @@ import Ajv04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import accountFlagged from '../../schemas/account-flagged.json';
+import accountRestricted from '../../schemas/account-restricted.json';
 import accountSuspended from '../../schemas/account-suspended.json';
 import accountReinstated from '../../schemas/account-reinstated.json';
 import { DETAIL_TYPES, DetailType, EVENT_SOURCE } from '../shared/contract';
@@ -25,6 +26,7 @@ export interface BanEventSchemaInfo {
 
 export const BAN_EVENT_SCHEMAS: Record<DetailType, BanEventSchemaInfo> = {
   'Account Flagged': info('Account Flagged', 'account-flagged.json', accountFlagged),
+  'Account Restricted': info('Account Restricted', 'account-restricted.json', accountRestricted),
   'Account Suspended': info('Account Suspended', 'account-suspended.json', accountSuspended),
   'Account Reinstated': info('Account Reinstated', 'account-reinstated.json', accountReinstated),
 };

@@ -83,7 +83,7 @@ export interface ReplayCluster {
 
 /** §4 Ban events. */
 export const EVENT_SOURCE = 'distill-guard';
-export const DETAIL_TYPES = ['Account Flagged', 'Account Suspended', 'Account Reinstated'] as const;
+export const DETAIL_TYPES = ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
 export interface BanEventDetail {

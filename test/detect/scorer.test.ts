@@ -108,6 +108,12 @@ describe('scheduled scorer', () => {
       }),
     );
     expect(input.reasonDetails[0]).toEqual({ signal: expect.any(String), value: expect.any(Number), baseline: expect.any(Number), text: expect.any(String) });
+    // The step (src/escalate/restriction.ts): a coordinated CoT campaign account gets restrict plus review; the eval
+    // harness, extracting on its own with no coordination, review only; a suspend decision never carries one.
+    expect(input.recommendedAction).toBe('restrict');
+    const inputs = started.map((c) => JSON.parse(c.input!));
+    for (const i of inputs.filter((x) => pop.evalHarness.includes(x.accountId))) expect({ id: i.accountId, step: i.recommendedAction }).toEqual({ id: i.accountId, step: undefined });
+    for (const i of inputs.filter((x) => x.decision !== 'review')) expect(i.recommendedAction).toBeUndefined();
     const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score).toEqual(expect.objectContaining({ decision: 'review', firstFlaggedAt: NOW, reasons: expect.arrayContaining(['cot-elicitation']) }));
     const allowed = await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_7')) }));

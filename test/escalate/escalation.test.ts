@@ -4,7 +4,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { synthEscalation } from './support/synth';
+import { resolveTokens, synthEscalation } from './support/synth';
+import { evaluate } from '../lib/policy-eval';
 
 const syn = synthEscalation({ reviewTimeout: Duration.hours(12), reviewHeartbeat: Duration.hours(2), breakerMaxPerHour: 7 });
 const states = syn.definition.States as Record<string, any>;
@@ -23,10 +24,13 @@ describe('Escalation state machine', () => {
 
   test('the states of the case lifecycle', () => {
     expect(Object.keys(states).sort()).toEqual(
-      ['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'].sort(),
+      [
+        ...['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'],
+        ...['ApplyRestriction', 'Restricted?', 'CompensateRestriction', 'RestrictedBeforeReview?', 'LiftRestriction'],
+      ].sort(),
     );
     expect(syn.definition.StartAt).toBe('Start');
-    expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['suspend', 'ApplySuspension'], ['review', 'Review']]);
+    expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['suspend', 'ApplySuspension'], ['restrict', 'ApplyRestriction'], ['review', 'Review']]);
     expect(states.Route.Default).toBe('Dismiss');
   });
 
@@ -50,7 +54,7 @@ describe('Escalation state machine', () => {
 
   test('every task retries and catches; a failed suspension is compensated', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplySuspension', 'CheckGuardrails', 'CompensateSuspension', 'Dismiss', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
+    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplyRestriction', 'ApplySuspension', 'CheckGuardrails', 'CompensateRestriction', 'CompensateSuspension', 'Dismiss', 'LiftRestriction', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
     for (const [name, s] of tasks) {
       expect({ name, retry: (s.Retry ?? []).length > 0 }).toEqual({ name, retry: true });
       expect({ name, catch: (s.Catch ?? []).length > 0 }).toEqual({ name, catch: true });
@@ -137,12 +141,12 @@ describe('IAM', () => {
 });
 
 describe('reinstatement is a function the operator invokes', () => {
-  test('the OperatorPolicy may invoke the reinstatement function (and no other), and holds no API key permission', () => {
+  test('the OperatorPolicy may invoke the reinstatement and restriction functions (and no other), and holds no API key permission', () => {
     const [, st] = policyDocs().find(([id]) => /OperatorPolicy/.test(id))!;
     const invoke = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('lambda:')));
-    expect(invoke).toHaveLength(1);
-    expect(invoke[0].Action).toBe('lambda:InvokeFunction');
-    expect(invoke[0].Resource).toEqual({ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] });
+    expect(invoke).toHaveLength(2);
+    expect(invoke.map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunction']);
+    expect(invoke.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] }, { 'Fn::GetAtt': [syn.functions.restrictFn, 'Arn'] }]);
     expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('apigateway:'))).toEqual([]);
   });
 
@@ -169,5 +173,63 @@ describe('validation', () => {
     expect(() => synthEscalation({ banBase: Duration.days(2), banMax: Duration.days(1) })).toThrow(/banMax must be at least banBase/);
     expect(() => synthEscalation({ breakerMaxShare: 2 })).toThrow('breakerMaxShare must be in (0, 1], got 2');
     expect(() => synthEscalation({ reviewHeartbeat: Duration.days(2) })).toThrow(/reviewHeartbeat must be shorter than reviewTimeout/);
+  });
+});
+
+describe('restriction: least privilege (evaluated with test/lib/policy-eval.ts)', () => {
+  const withPlans = synthEscalation({ standardUsagePlanId: 'plan-std', restrictedUsagePlanId: 'plan-res' });
+  const res = withPlans.json.Resources as Record<string, any>;
+  const roleStatements = (fnLogicalId: string) => {
+    const role = res[fnLogicalId].Properties.Role['Fn::GetAtt'][0];
+    return Object.values<any>(res)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === role))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as any[]);
+  };
+  const arnMatches = (pattern: unknown, arn: string) => {
+    let text: string;
+    try {
+      text = resolveTokens(pattern);
+    } catch {
+      return false;
+    }
+    return new RegExp(`^${text.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(arn);
+  };
+  const can = (fnLogicalId: string, action: string, arn: string, context?: Record<string, string[]>) =>
+    evaluate(roleStatements(fnLogicalId), { action, resource: (r) => arnMatches(r, arn), context });
+  const plan = (id: string, key = 'k1') => `arn:aws:apigateway:us-east-1::/usageplans/${id}/keys/${key}`;
+  const fns = withPlans.functions;
+
+  test('the functions that restrict and lift move keys on the two configured plans only, and create no plan', () => {
+    for (const fn of [fns.suspensionFn, fns.expirerFn, fns.reinstateFn, fns.restrictFn]) {
+      expect({ fn, d: can(fn, 'apigateway:DELETE', plan('plan-std')) }).toEqual({ fn, d: 'allow' });
+      expect({ fn, d: can(fn, 'apigateway:POST', 'arn:aws:apigateway:us-east-1::/usageplans/plan-res/keys') }).toEqual({ fn, d: 'allow' });
+      expect({ fn, d: can(fn, 'apigateway:DELETE', plan('plan-someone-elses')) }).toEqual({ fn, d: 'implicit-deny' });
+      expect({ fn, d: can(fn, 'apigateway:POST', 'arn:aws:apigateway:us-east-1::/usageplans') }).toEqual({ fn, d: 'implicit-deny' });
+      expect({ fn, d: can(fn, 'apigateway:PATCH', 'arn:aws:apigateway:us-east-1::/usageplans/plan-std') }).toEqual({ fn, d: 'implicit-deny' });
+    }
+    expect(can(fns.caseFn, 'apigateway:DELETE', plan('plan-std'))).toBe('implicit-deny');
+    expect(can(fns.caseFn, 'apigateway:GET', 'arn:aws:apigateway:us-east-1::/usageplans/plan-std/keys')).toBe('implicit-deny');
+  });
+
+  test('the manual restriction function reads keys but cannot disable them, and writes only account status, audit and outbox', () => {
+    const fn = fns.restrictFn;
+    expect(can(fn, 'apigateway:GET', 'arn:aws:apigateway:us-east-1::/apikeys/k1')).toBe('allow');
+    expect(can(fn, 'apigateway:PATCH', 'arn:aws:apigateway:us-east-1::/apikeys/k1')).toBe('implicit-deny');
+    const table = (r: unknown) => JSON.stringify(r).includes('Control');
+    const ddb = (action: string, pk: string) => evaluate(roleStatements(fn), { action, resource: table, context: { 'dynamodb:LeadingKeys': [pk] } });
+    expect(ddb('dynamodb:UpdateItem', 'ACCOUNT#a')).toBe('allow');
+    expect(ddb('dynamodb:PutItem', 'OUTBOX#e')).toBe('allow');
+    expect(ddb('dynamodb:PutItem', 'CASE#OPS')).toBe('allow');
+    expect(ddb('dynamodb:UpdateItem', 'CASE#c')).toBe('implicit-deny'); // cases and their audit are never rewritten
+    expect(ddb('dynamodb:PutItem', 'ALLOW#a')).toBe('implicit-deny'); // it cannot allowlist
+    expect(ddb('dynamodb:UpdateItem', 'BREAKER')).toBe('implicit-deny');
+    expect(ddb('dynamodb:DeleteItem', 'ACCOUNT#a')).toBe('implicit-deny');
+    expect(ddb('dynamodb:Scan', 'ACCOUNT#a')).toBe('implicit-deny');
+  });
+
+  test('without usage plans no function holds a usage-plan permission; plans must come in pairs', () => {
+    const all = JSON.stringify(syn.json.Resources);
+    expect(all).not.toMatch(/usageplans/);
+    expect(() => synthEscalation({ standardUsagePlanId: 'plan-std' })).toThrow(/go together.*"restricted":null/);
   });
 });

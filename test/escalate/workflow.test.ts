@@ -119,7 +119,7 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
     const events = await outbox(main, 'acct-approve');
     expect(events.map((e) => e.detailType).sort()).toEqual(['Account Flagged', 'Account Suspended']);
     const suspended = events.find((e) => e.detailType === 'Account Suspended')!.detail;
-    expect(suspended).toMatchObject({ caseId: 'case-approve', decidedBy: 'local:alice', offence: 1, schemaVersion: '1.0' });
+    expect(suspended).toMatchObject({ caseId: 'case-approve', decidedBy: 'local:alice', offence: 1, schemaVersion: '1.1' });
     // the task token never reaches the case, the audit trail or the events
     const everything = JSON.stringify([c, await audit(main, 'case-approve'), events]);
     expect(everything).not.toMatch(/taskToken/i);

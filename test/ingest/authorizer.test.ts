@@ -50,6 +50,8 @@ beforeAll(async () => {
     { pk: 'ACCOUNT#acct_banned', sk: 'STATUS', status: 'suspended', suspendedUntil: now + 3_600_000, createdAt: '2026-10-01T00:00:00.000Z' },
     { pk: 'ACCOUNT#acct_forever', sk: 'STATUS', status: 'suspended', suspendedUntil: null, createdAt: 1790000000000 },
     { pk: 'ACCOUNT#acct_served', sk: 'STATUS', status: 'suspended', suspendedUntil: now - 60_000, createdAt: 1790000000000 },
+    { pk: 'ACCOUNT#acct_restricted', sk: 'STATUS', status: 'restricted', stepUp: true, restrictedUntil: now + 3_600_000, createdAt: 1790000000000 },
+    { pk: 'ACCOUNT#acct_restriction_over', sk: 'STATUS', status: 'restricted', stepUp: true, restrictedUntil: now - 60_000, createdAt: 1790000000000 },
   ];
   for (const Item of items) await doc.send(new PutCommand({ TableName: TABLE, Item }));
   ({ handler } = await import('../../lambdas/ingest/authorizer'));
@@ -85,6 +87,19 @@ test('suspended with no end: Deny; suspension already over: Allow', async () => 
   const served = await handler(event({ Authorization: 'Bearer acct_served' }));
   expect(served.policyDocument.Statement[0].Effect).toBe('Allow');
   expect(served.context.accountStatus).toBe('suspension-expired');
+});
+
+test('restricted account: served (its keys are throttled elsewhere), with stepUp "true" in the context', async () => {
+  const res = await handler(event({ Authorization: 'Bearer acct_restricted' }));
+  expect(res.policyDocument.Statement[0].Effect).toBe('Allow');
+  expect(res.context).toMatchObject({ stepUp: 'true', accountStatus: 'restricted', accountCreatedAt: '1790000000000' });
+});
+
+test('stepUp is "false" for an active account and once a restriction has ended (before the expirer clears it)', async () => {
+  expect((await handler(event({ Authorization: 'Bearer acct_active' }))).context.stepUp).toBe('false');
+  const over = await handler(event({ Authorization: 'Bearer acct_restriction_over' }));
+  expect(over.policyDocument.Statement[0].Effect).toBe('Allow');
+  expect(over.context).toMatchObject({ stepUp: 'false', accountStatus: 'active' });
 });
 
 test('unknown account: allowed without accountCreatedAt by default, denied with ALLOW_UNKNOWN_ACCOUNTS=false', async () => {

@@ -49,7 +49,7 @@ describe('buildBanEvent', () => {
       buildBanEvent('Account Suspended', sampleFields('Account Suspended', { accountId: 'acct_2' })).eventId,
       buildBanEvent('Account Suspended', sampleFields('Account Suspended', { caseId: 'case-2' })).eventId,
     ]);
-    expect(ids.size).toBe(6);
+    expect(ids.size).toBe(DETAIL_TYPES.length + 3);
   });
 
   it('implements RFC 9562 UUIDv5 (test vector: DNS namespace, www.example.com)', () => {

@@ -172,7 +172,7 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
   it('publisher down right after the decisions: the sweeper publishes every pending event; the stream later re-publishes them (duplicates, same eventId)', async () => {
     const t0 = Date.UTC(2026, 10, 2);
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await decide(DETAIL_TYPES[i % 3], `crash_${i}`, t0 + i));
+    for (let i = 0; i < 6; i++) ids.push(await decide(DETAIL_TYPES[i % DETAIL_TYPES.length], `crash_${i}`, t0 + i));
     expect(await pendingCount()).toBe(6);
 
     const sweep = (await invoke('notify-sweeper', {})).payload as { found: number; published: number };
@@ -196,7 +196,7 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
     // Fail the next 7 entries PutEvents receives (per-entry ErrorCode, FailedEntryCount 7).
     eb.injectFailures({ count: 7, errorCode: 'ThrottlingException' });
     const ids: string[] = [];
-    for (let i = 0; i < 15; i++) ids.push(await decide(DETAIL_TYPES[i % 3], `partial_${i}`, t0 + i));
+    for (let i = 0; i < 15; i++) ids.push(await decide(DETAIL_TYPES[i % DETAIL_TYPES.length], `partial_${i}`, t0 + i));
     await waitFor('all 15 published', async () => (await pendingCount()) === 0 && poller!.stats.recordsDelivered - before >= 15);
     await eb.idle();
     const d = deliveredFor(ids);
@@ -215,7 +215,7 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
     eb.failNextRequests(1_000_000, 'InternalException');
     const discardedBefore = poller!.stats.recordsDiscarded;
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await decide(DETAIL_TYPES[i % 3], `total_${i}`, t0 + i));
+    for (let i = 0; i < 4; i++) ids.push(await decide(DETAIL_TYPES[i % DETAIL_TYPES.length], `total_${i}`, t0 + i));
     await waitFor('stream gave up on the 4 records', () => poller!.stats.recordsDiscarded - discardedBefore >= 4);
     expect(deliveredFor(ids).deliveries).toBe(0);
     expect(onFailure.length).toBeGreaterThan(0);

@@ -25,7 +25,7 @@ const { handler } = require('../../lambdas/notify/publisher') as typeof import('
 function streamEvent(n: number, extra: Array<Record<string, unknown>> = []): { event: DynamoDBStreamEvent; ids: string[] } {
   const ids: string[] = [];
   const records = Array.from({ length: n }, (_, i) => {
-    const dt = DETAIL_TYPES[i % 3];
+    const dt = DETAIL_TYPES[i % DETAIL_TYPES.length];
     const ev = buildBanEvent(dt, sampleFields(dt, { accountId: `a${i}`, decidedAt: DECIDED_AT + i }));
     ids.push(ev.eventId);
     return { pk: `OUTBOX#${ev.eventId}`, item: toOutboxItem(ev) as unknown as Record<string, unknown> };

@@ -27,6 +27,8 @@ const REQUIRED = ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy'
 const FROZEN_V1: Record<string, Shape> = {
   'Account Flagged': { required: [...REQUIRED, 'decision'], props: { ...COMMON, decision: { type: 'string', enum: ['review', 'suspend'] } } },
   'Account Suspended': { required: [...REQUIRED, 'suspendedUntil'], props: { ...COMMON, suspendedUntil: { type: ['string', 'null'], format: 'date-time' }, offence: { type: 'integer' } } },
+  // New in 1.1 (a new detail type is a compatible change); frozen from then on like the others.
+  'Account Restricted': { required: [...REQUIRED, 'restrictedUntil', 'stepUp'], props: { ...COMMON, restrictedUntil: { type: 'string', format: 'date-time' }, stepUp: { type: 'boolean' } } },
   'Account Reinstated': { required: REQUIRED, props: { ...COMMON, reinstatedReason: { type: 'string' }, previousSuspendedUntil: { type: ['string', 'null'], format: 'date-time' } } },
 };
 

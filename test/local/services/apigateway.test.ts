@@ -117,3 +117,26 @@ test('a Step Functions aws-sdk:apigateway suspension step (Map over the accountâ
     await sfn.stop();
   }
 });
+
+test('usage plans: a key moves from one plan to another (one plan per key), listed, removed, and unknown ids answer NotFound', async () => {
+  const { CreateUsagePlanCommand, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand, GetUsagePlanCommand } = await import('@aws-sdk/client-api-gateway');
+  const std = await client.send(new CreateUsagePlanCommand({ name: 'std', throttle: { rateLimit: 100, burstLimit: 200 } }));
+  const res = await client.send(new CreateUsagePlanCommand({ name: 'res', throttle: { rateLimit: 1, burstLimit: 2 }, tags: { 'local:id': 'plan-res-fixed' } }));
+  expect(res.id).toBe('plan-res-fixed');
+  expect((await client.send(new GetUsagePlanCommand({ usagePlanId: std.id! }))).throttle).toEqual({ rateLimit: 100, burstLimit: 200 });
+  const k = await client.send(new CreateApiKeyCommand({ name: 'acct-plan-k', customerId: 'acct-plan', enabled: true }));
+  const added = await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id!, keyType: 'API_KEY' }));
+  expect(added).toMatchObject({ id: k.id, type: 'API_KEY', name: 'acct-plan-k' });
+  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: k.id!, keyType: 'API_KEY' }))).rejects.toMatchObject({ name: 'ConflictException' });
+  expect(gw.planOfKey(k.id!)?.id).toBe(std.id);
+
+  await client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id! }));
+  await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: k.id!, keyType: 'API_KEY' }));
+  expect((await client.send(new GetUsagePlanKeysCommand({ usagePlanId: res.id! }))).items?.map((x) => x.id)).toEqual([k.id]);
+  expect((await client.send(new GetUsagePlanKeysCommand({ usagePlanId: std.id! }))).items).toEqual([]);
+  expect(gw.planOfKey(k.id!)?.throttle).toEqual({ rateLimit: 1, burstLimit: 2 });
+
+  await expect(client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id! }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  await expect(client.send(new GetUsagePlanKeysCommand({ usagePlanId: 'nope' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: 'no-such-key', keyType: 'API_KEY' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+});

@@ -1,0 +1,380 @@
+/**
+ * The `restrict` step on AWS: the account's own API keys move from the standard usage plan to the restricted
+ * (throttled) one, and its status item gets `status = restricted`, `stepUp` and `restrictedUntil`, with the audit
+ * entry and the `Account Restricted` outbox event in the same transaction. Lifting it (at expiry, on
+ * reinstatement, or when a reviewer rejects the case) moves the keys back first, then restores the status and
+ * publishes `Account Reinstated`. Guarded like a suspension: allowlist checked atomically, the breaker counts
+ * automatic restrictions, shadow mode never reaches here (the guardrails dismiss the case).
+ * Kept apart from ./store.ts, which it uses for reads, audit entries and key discovery.
+ */
+import { ConflictException, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { planRestriction } from '../../src/escalate/restriction';
+import { RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
+import { buildBanEvent, toOutboxItem } from '../../src/notify/ban-event';
+import type { AccountStatus, EscalationStore } from './store';
+import { OperatorError } from './store';
+
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/** The two usage plans a restriction moves keys between. */
+export interface UsagePlans {
+  standard: string;
+  restricted: string;
+}
+
+/** The plans from the environment the Escalation construct sets, when the deployment manages usage plans. */
+export function usagePlansFromEnv(env: NodeJS.ProcessEnv = process.env): UsagePlans | undefined {
+  const standard = env.STANDARD_USAGE_PLAN_ID;
+  const restricted = env.RESTRICTED_USAGE_PLAN_ID;
+  return standard && restricted ? { standard, restricted } : undefined;
+}
+
+export type RestrictOutcome = 'restricted' | 'allowlisted' | 'breaker' | 'not-open';
+
+export interface RestrictResult {
+  outcome: RestrictOutcome;
+  restrictedUntil?: number;
+  keys?: string[];
+  breakerTripped?: boolean;
+  caseId?: string;
+}
+
+// ---------------------------------------------------------------- usage-plan keys
+
+/** Ids of the API keys on a usage plan (all pages). */
+export async function keysOnPlan(s: EscalationStore, planId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  let position: string | undefined;
+  do {
+    const r = await s.apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: planId, limit: 500, position }));
+    for (const k of r.items ?? []) if (k.id) out.add(k.id);
+    position = r.position;
+  } while (position);
+  return out;
+}
+
+/**
+ * Move keys from one plan to another. API Gateway allows one plan per key and stage, so the key leaves `from`
+ * before it joins `to`. Idempotent: a key already off `from` or already on `to` is fine.
+ */
+export async function moveKeys(s: EscalationStore, ids: string[], from: string, to: string): Promise<void> {
+  for (const id of ids) {
+    try {
+      await s.apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: from, keyId: id }));
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'NotFoundException') throw err;
+    }
+    try {
+      await s.apigw.send(new CreateUsagePlanKeyCommand({ usagePlanId: to, keyId: id, keyType: 'API_KEY' }));
+    } catch (err) {
+      if (err instanceof ConflictException || (err as { name?: string }).name === 'ConflictException') continue;
+      if ((err as { name?: string }).name === 'NotFoundException') continue; // the key was deleted meanwhile
+      throw err;
+    }
+  }
+}
+
+/** The account's own keys that are on the standard plan now (keys merely seen in its traffic are never moved). */
+export async function restrictableKeys(s: EscalationStore, account: AccountStatus | undefined, accountId: string): Promise<string[]> {
+  if (!s.manageApiKeys || !s.usagePlans) return [];
+  const owned = await s.discoverKeys(accountId, account?.apiKeyIds ?? []);
+  if (!owned.length) return [];
+  const onStandard = await keysOnPlan(s, s.usagePlans.standard);
+  return owned.filter((k) => onStandard.has(k));
+}
+
+async function moveToRestricted(s: EscalationStore, ids: string[]): Promise<void> {
+  if (s.usagePlans && ids.length) await moveKeys(s, ids, s.usagePlans.standard, s.usagePlans.restricted);
+}
+
+async function moveToStandard(s: EscalationStore, ids: string[]): Promise<void> {
+  if (s.usagePlans && ids.length) await moveKeys(s, ids, s.usagePlans.restricted, s.usagePlans.standard);
+}
+
+// ---------------------------------------------------------------- apply
+
+export interface ApplyRestriction {
+  accountId: string;
+  /** The workflow's case; absent for an operator's restriction by hand (audited under the account's case or OPS). */
+  caseId?: string;
+  decidedBy: string;
+  decidedAt: string;
+  reason?: string;
+  durationMs: number;
+  /** Automatic (the guardrails routed it): the breaker counts it and may refuse it. */
+  auto: boolean;
+  /** Auto only: most automatic enforcements in the sliding hour (the guardrails' limit). */
+  breakerLimit?: number;
+  /** Close the case with outcome `restricted` (a reviewer chose restrict); otherwise it stays open for review. */
+  closeCase?: boolean;
+}
+
+/**
+ * Apply a restriction so that a failure never leaves it half-applied: record the keys about to move on the case,
+ * move them, then one transaction (allowlist and breaker checks, status, case, audit, outbox, breaker counter).
+ * A refusal moves the keys back. Idempotent for a case: a retry after success returns `restricted`.
+ */
+export async function applyRestriction(s: EscalationStore, p: ApplyRestriction): Promise<RestrictResult> {
+  assertId('accountId', p.accountId);
+  const c = p.caseId ? await s.requireCase(p.caseId) : undefined;
+  if (c?.restriction && (!p.closeCase || c.state === 'closed')) return { outcome: 'restricted', restrictedUntil: c.restriction.until, keys: c.restriction.keys, caseId: c.caseId };
+  if (c && c.state === 'closed') return { outcome: 'not-open' };
+  const now = s.now();
+  const allow = await s.getAllow(p.accountId);
+  if (allow && allow.expiresAt * 1000 > now) return { outcome: 'allowlisted' };
+  const account = await s.getAccount(p.accountId);
+  if (account?.status === 'suspended') {
+    if (!c) throw new OperatorError(`account ${p.accountId} is suspended; reinstate it before restricting it`);
+    return { outcome: 'not-open' };
+  }
+  const hour = Math.floor(now / 3_600_000) * 3_600_000;
+  let hourCap = Infinity;
+  if (p.auto) {
+    if ((await s.getBreaker()).tripped) return { outcome: 'breaker' };
+    if (p.breakerLimit !== undefined && Number.isFinite(p.breakerLimit)) {
+      const { previous } = await s.breakerCounts(now);
+      hourCap = Math.floor(p.breakerLimit - previous * (1 - (now % 3_600_000) / 3_600_000) + 1e-9);
+      if (hourCap < 1) return breakerRefusal(s, p, `auto-restriction limit ${p.breakerLimit} per hour reached at apply time`);
+    }
+  }
+
+  // 1. keys: remember (on the case), then move.
+  let pending = c?.pendingKeyRestrict;
+  if (!pending) {
+    const found = await restrictableKeys(s, account, p.accountId);
+    if (c) {
+      await s.ddb.send(new UpdateCommand({ TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)', ExpressionAttributeValues: { ':k': found } }));
+      pending = (await s.getCase(c.caseId))?.pendingKeyRestrict ?? found;
+    } else pending = found;
+  }
+  await moveToRestricted(s, pending);
+
+  // 2. the decision, atomically.
+  const plan = planRestriction(now, p.durationMs);
+  const until = Math.max(plan.restrictedUntil, typeof account?.restrictedUntil === 'number' && account.status === 'restricted' ? account.restrictedUntil : 0);
+  const allKeys = [...new Set([...((account?.status === 'restricted' ? account.restrictedKeyIds : undefined) as string[] | undefined ?? []), ...pending])].sort();
+  const caseId = c?.caseId ?? account?.openCaseId ?? account?.lastCaseId ?? keys.opsAuditCase();
+  const event = buildBanEvent('Account Restricted', {
+    accountId: p.accountId,
+    caseId,
+    decidedBy: p.decidedBy,
+    reasons: c?.reasons ?? [],
+    score: c?.score ?? 0,
+    clusterId: c?.clusterId ?? null,
+    relatedAccountIds: c?.relatedAccountIds ?? [],
+    decidedAt: p.decidedAt,
+    ...(c?.reasonDetails?.length ? { reasonDetails: c.reasonDetails } : {}),
+    restrictedUntil: until,
+    stepUp: true,
+    apiKeysRestricted: pending.length,
+    durationMs: until - now,
+    ...(p.reason ? { reason: p.reason } : {}),
+  });
+  const iso = new Date(now).toISOString();
+  const restriction = { until, keys: allKeys, at: iso, by: p.decidedBy };
+  const releases = !!(c && p.closeCase);
+  const items: TransactItems = [
+    { ConditionCheck: { TableName: s.table, Key: keys.allow(p.accountId), ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowS', ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000) } } },
+    {
+      Update: {
+        TableName: s.table,
+        Key: keys.accountStatus(p.accountId),
+        UpdateExpression:
+          'SET #s = :r, stepUp = :t, restrictedUntil = :until, restrictedKeyIds = :keys, restrictedAt = :at, restrictedBy = :by, restrictionCaseId = :c, accountId = :a, gsi1pk = :g, gsi1sk = :gs, createdAt = if_not_exists(createdAt, :at)' +
+          (releases ? ', lastCaseId = :c REMOVE openCaseId' : ''),
+        ConditionExpression: (c ? 'openCaseId = :c AND ' : '') + '(attribute_not_exists(#s) OR #s <> :sus)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':r': 'restricted', ':t': true, ':until': until, ':keys': allKeys, ':at': iso, ':by': p.decidedBy, ':c': caseId, ':a': p.accountId, ':g': RESTRICTED_GSI_PK, ':gs': `${pad13(until)}#${p.accountId}`, ':sus': 'suspended' },
+      },
+    },
+    s.auditPut(
+      s.audit({
+        caseId,
+        accountId: p.accountId,
+        actor: p.decidedBy,
+        action: 'restricted',
+        reason: p.reason ?? (p.auto ? `auto-restricted (restrict plus review): ${(c?.reasons ?? []).join(', ')}` : undefined),
+        details: { restrictedUntil: new Date(until).toISOString(), durationMs: until - now, apiKeysRestricted: pending, stepUp: true, auto: p.auto, eventId: event.eventId },
+      }),
+    ),
+    { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
+  ];
+  if (c) {
+    items.push({
+      Update: {
+        TableName: s.table,
+        Key: keys.case(c.caseId),
+        UpdateExpression:
+          'SET restriction = :res, updatedAt = :at' +
+          (releases ? ', #st = :closed, outcome = :o, decidedBy = :by, decidedAt = :dat, gsi1pk = :g, gsi1sk = :gsk' : '') +
+          ' REMOVE pendingKeyRestrict',
+        ConditionExpression: '#st <> :closed',
+        ExpressionAttributeNames: { '#st': 'state' },
+        ExpressionAttributeValues: {
+          ':res': restriction,
+          ':at': iso,
+          ':closed': 'closed',
+          ...(releases ? { ':o': 'restricted', ':by': p.decidedBy, ':dat': p.decidedAt, ':g': caseStateGsiPk('closed'), ':gsk': c.createdAt } : {}),
+        },
+      },
+    });
+  }
+  const BREAKER_STATE = items.length;
+  if (p.auto) {
+    items.push({ ConditionCheck: { TableName: s.table, Key: keys.breakerState(), ConditionExpression: 'attribute_not_exists(tripped) OR tripped = :f', ExpressionAttributeValues: { ':f': false } } });
+    const bounded = Number.isFinite(hourCap);
+    items.push({
+      Update: {
+        TableName: s.table,
+        Key: keys.breakerHour(hour),
+        UpdateExpression: 'ADD n :one SET expiresAt = :exp',
+        ...(bounded ? { ConditionExpression: 'attribute_not_exists(n) OR n < :cap' } : {}),
+        ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(hour / 1000) + 3 * 86_400, ...(bounded ? { ':cap': hourCap } : {}) },
+      },
+    });
+  }
+  try {
+    await s.ddb.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (err) {
+    if (!(err instanceof TransactionCanceledException)) throw err;
+    const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+    if (!codes.includes('ConditionalCheckFailed')) throw err; // transient: the state machine retries
+    if (c) {
+      const again = await s.getCase(c.caseId);
+      if (again?.restriction && (!p.closeCase || again.state === 'closed')) return { outcome: 'restricted', restrictedUntil: again.restriction.until, keys: again.restriction.keys, caseId };
+    }
+    const failed = (i: number) => codes[i] === 'ConditionalCheckFailed';
+    if (p.auto && failed(BREAKER_STATE + 1)) return breakerRefusal(s, p, `auto-restriction limit ${p.breakerLimit} per hour reached at apply time`);
+    await compensateRestriction(s, { caseId: c?.caseId, accountId: p.accountId, keys: pending, why: `restriction refused: ${codes.join(',')}` });
+    if (failed(0)) return { outcome: 'allowlisted' };
+    if (p.auto && failed(BREAKER_STATE)) return { outcome: 'breaker' };
+    if (!c) throw new OperatorError(`account ${p.accountId} changed while restricting it (${codes.join(',')}); check its status and retry`);
+    return { outcome: 'not-open' };
+  }
+  return { outcome: 'restricted', restrictedUntil: until, keys: pending, caseId };
+}
+
+async function breakerRefusal(s: EscalationStore, p: ApplyRestriction, why: string): Promise<RestrictResult> {
+  const tripped = await s.tripBreaker(why, p.caseId ?? keys.opsAuditCase(), p.accountId);
+  const c = p.caseId ? await s.getCase(p.caseId) : undefined;
+  if (c?.pendingKeyRestrict) await compensateRestriction(s, { caseId: c.caseId, accountId: p.accountId, keys: c.pendingKeyRestrict, why: `restriction refused: breaker (${why})` });
+  return { outcome: 'breaker', breakerTripped: tripped };
+}
+
+/** Undo step 1 of applyRestriction: keys back to the standard plan, unless the restriction committed. */
+export async function compensateRestriction(s: EscalationStore, p: { caseId?: string; accountId: string; keys?: string[]; why: string }): Promise<{ restored: string[] }> {
+  const c = p.caseId ? await s.getCase(p.caseId) : undefined;
+  if (c?.restriction) return { restored: [] };
+  const ids = p.keys ?? c?.pendingKeyRestrict ?? [];
+  await moveToStandard(s, ids);
+  if (!c) return { restored: ids };
+  await s.ddb.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Update: { TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'REMOVE pendingKeyRestrict' } },
+        s.auditPut(s.audit({ caseId: c.caseId, accountId: c.accountId, actor: 'auto', action: 'restriction-aborted', reason: p.why, details: { apiKeysRestored: ids } })),
+      ],
+    }),
+  );
+  return { restored: ids };
+}
+
+// ---------------------------------------------------------------- lift
+
+export type LiftKind = 'expired' | 'manual' | 'rejected';
+
+/**
+ * Lift a restriction: keys back to the standard plan FIRST (a failure leaves the account restricted and indexed
+ * for the next try), then one transaction guarded on the restriction it saw: status active, step-up cleared,
+ * audit entry, `Account Reinstated` outbox event. `onlyCase`: lift only a restriction this case applied.
+ */
+export async function liftRestriction(
+  s: EscalationStore,
+  p: { accountId: string; actor: string; reason: string; kind: LiftKind; onlyCase?: string },
+): Promise<{ lifted: boolean; keys: string[]; caseId: string }> {
+  assertId('accountId', p.accountId);
+  const a = await s.getAccount(p.accountId);
+  const caseId = (a?.restrictionCaseId as string | undefined) ?? keys.opsAuditCase();
+  if (!a || a.status !== 'restricted') {
+    if (p.kind === 'manual') throw new OperatorError(`account ${p.accountId} is not restricted (status ${a?.status ?? 'none'})`);
+    return { lifted: false, keys: [], caseId };
+  }
+  if (p.onlyCase && a.restrictionCaseId !== p.onlyCase) return { lifted: false, keys: [], caseId };
+  const now = s.now();
+  const until = typeof a.restrictedUntil === 'number' ? a.restrictedUntil : undefined;
+  if (p.kind === 'expired' && !(until !== undefined && until <= now)) return { lifted: false, keys: [], caseId };
+  const ids = (a.restrictedKeyIds as string[] | undefined) ?? [];
+  await moveToStandard(s, ids);
+  const c = caseId !== keys.opsAuditCase() ? await s.getCase(caseId) : undefined;
+  const decidedAt = p.kind === 'expired' && until !== undefined ? until : now;
+  const reinstatedReason = p.kind === 'expired' ? 'restriction-expired' : p.kind === 'rejected' ? 'restriction-rejected' : 'manual';
+  const event = buildBanEvent('Account Reinstated', {
+    accountId: p.accountId,
+    caseId,
+    decidedBy: p.actor,
+    reasons: c?.reasons ?? [],
+    score: c?.score ?? 0,
+    clusterId: c?.clusterId ?? null,
+    relatedAccountIds: c?.relatedAccountIds ?? [],
+    decidedAt,
+    reinstatedReason,
+    reason: p.reason,
+    ...(until !== undefined ? { previousRestrictedUntil: new Date(until).toISOString() } : {}),
+  });
+  const iso = new Date(now).toISOString();
+  try {
+    await s.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: s.table,
+              Key: keys.accountStatus(p.accountId),
+              UpdateExpression: 'SET #s = :active, restrictionLiftedAt = :at, restrictionLiftedBy = :by REMOVE stepUp, restrictedUntil, restrictedKeyIds, gsi1pk, gsi1sk',
+              ConditionExpression: '#s = :r AND restrictedAt = :seenAt',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':active': 'active', ':r': 'restricted', ':at': iso, ':by': p.actor, ':seenAt': a.restrictedAt ?? null },
+            },
+          },
+          s.auditPut(
+            s.audit({
+              caseId,
+              accountId: p.accountId,
+              actor: p.actor,
+              action: p.kind === 'expired' ? 'restriction-expired' : 'restriction-lifted',
+              reason: p.reason,
+              details: { apiKeysRestored: ids, restrictedUntil: until !== undefined ? new Date(until).toISOString() : null, reinstatedReason, eventId: event.eventId },
+            }),
+          ),
+          { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof TransactionCanceledException)) throw err;
+    // A newer restriction replaced the one we saw: its keys must stay throttled.
+    const after = await s.getAccount(p.accountId);
+    if (after?.status === 'restricted' && after.restrictedAt !== a.restrictedAt) await moveToRestricted(s, (after.restrictedKeyIds as string[] | undefined) ?? []);
+    throw new OperatorError(`account ${p.accountId} changed while lifting its restriction (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`);
+  }
+  return { lifted: true, keys: ids, caseId };
+}
+
+/** Undo what a restriction left on an account that a suspension replaced: keys back to the standard plan. */
+export async function restoreRestrictedKeys(s: EscalationStore, a: AccountStatus): Promise<string[]> {
+  const ids = (a.restrictedKeyIds as string[] | undefined) ?? [];
+  await moveToStandard(s, ids);
+  return ids;
+}
+
+/** Restricted accounts whose restriction ended before `nowMs` (GSI byState, sorted by end time). */
+export async function expiredRestrictions(s: EscalationStore, nowMs = s.now(), limit = 100): Promise<AccountStatus[]> {
+  return (await s.queryState(RESTRICTED_GSI_PK, { limit, before: `${pad13(nowMs)}#~` })) as unknown as AccountStatus[];
+}
+
+/** Accounts restricted now (for the operator tools). */
+export async function restrictedAccounts(s: EscalationStore, limit = 500): Promise<AccountStatus[]> {
+  return (await s.queryState(RESTRICTED_GSI_PK, { limit })) as unknown as AccountStatus[];
+}
