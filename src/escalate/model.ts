@@ -164,7 +164,9 @@ export type AuditAction =
   | 'breaker-tripped'
   | 'breaker-rearmed'
   | 'shadow-changed'
-  | 'case-error';
+  | 'case-error'
+  | 'cluster-decided'
+  | 'cluster-member-excluded';
 
 // ---- keys ----
 
