@@ -5,10 +5,12 @@
  * suspension transaction, audit entry and ban event. How a member's review task is completed is behind
  * `completeMemberReviews`, so it can move to the review API without touching the rest.
  */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ClusterCaseHeader, ClusterMemberItem, ClusterProfile, FanOutPlan, clusterProfile, parseClusterDecision, planFanOut } from '../../src/escalate/cluster-case';
 import { AuditEntry, assertId } from '../../src/escalate/model';
+import type { ClusterDecisionRequest, ClusterDecisionResponse } from './cluster-handler';
 import { ClusterStore } from './cluster-store';
 import { Operator, OperatorError } from './operator';
 
@@ -71,11 +73,8 @@ export async function decideCluster(op: Operator, id: string, raw: { approved: b
   } catch (err) {
     throw new OperatorError((err as Error).message);
   }
-  const reviewer = await op.identity();
-  // On a resume, the exclusions on record stand (a member excluded once is never decided by this case).
-  const recorded = await cs.recordDecision(id, { ...req, reviewer });
-  const exclude = recorded.resumed ? members.filter((m) => m.excludedReason).map((m) => ({ accountId: m.accountId, reason: m.excludedReason! })) : req.exclude;
-  const plan = planFanOut(members, await cs.memberCases(members.map((m) => m.caseId)), exclude);
+  const recorded = await invokeClusterDecision(op, { clusterCaseId: id, approved: req.approved, reason: req.reason, exclude: req.exclude, actor: await op.identity() });
+  const plan = planFanOut(members, await cs.memberCases(members.map((m) => m.caseId)), recorded.excluded);
   const d = recorded.decision;
   const output = { approved: d.approved, reviewer: d.reviewer, reason: d.reason, decidedAt: d.decidedAt, clusterCaseId: id };
   const { done, notReached } = await completeMemberReviews(op, plan.decide, output);
@@ -90,6 +89,26 @@ export async function decideCluster(op: Operator, id: string, raw: { approved: b
     notReached,
     elapsedMs: Date.now() - t0,
   };
+}
+
+/** Record the decision through the stack's cluster decision function (reviewers do not write the table). */
+async function invokeClusterDecision(op: Operator, req: ClusterDecisionRequest): Promise<Extract<ClusterDecisionResponse, { ok: true }>> {
+  const fn = op.resources.clusterDecisionFunction;
+  if (!fn) throw new OperatorError('the cluster decision function is unknown (stack output EscalationClusterDecisionFunctionName); deploy the current stack');
+  const r = await op.lambda.send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(req)) }));
+  const text = r.Payload ? new TextDecoder().decode(r.Payload) : 'null';
+  let out: ClusterDecisionResponse | { errorType?: string; errorMessage?: string } | null = null;
+  try {
+    out = JSON.parse(text);
+  } catch {
+    /* reported below */
+  }
+  if (r.FunctionError || !out || !('ok' in out)) {
+    const e = (out ?? {}) as { errorType?: string; errorMessage?: string };
+    throw new Error(`cluster decision function ${fn} failed: ${e.errorType ?? r.FunctionError ?? 'Error'}: ${e.errorMessage ?? text.slice(0, 300)}`);
+  }
+  if (!out.ok) throw new OperatorError(out.error);
+  return out;
 }
 
 /**

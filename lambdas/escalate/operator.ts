@@ -31,6 +31,8 @@ export interface EscalationResources {
   reviewQueueUrl?: string;
   /** The reinstatement function (name or ARN): `review reinstate` invokes it. */
   reinstateFunction?: string;
+  /** The cluster decision function (name or ARN): `cluster decide` invokes it. */
+  clusterDecisionFunction?: string;
   /** Service endpoints when running against the local runtime. */
   endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts' | 'lambda', string>>;
   local: boolean;
@@ -56,6 +58,7 @@ const OUTPUT_KEYS = {
   controlTable: 'EscalationControlTableName',
   featuresTable: 'EscalationFeaturesTableName',
   reinstateFunction: 'EscalationReinstateFunctionName',
+  clusterDecisionFunction: 'EscalationClusterDecisionFunctionName',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -76,6 +79,7 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     stateMachineArn: res.stateMachineArn ?? outputs[OUTPUT_KEYS.stateMachineArn] ?? findOutput(outputs, /StateMachine/i),
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
+    clusterDecisionFunction: res.clusterDecisionFunction ?? outputs[OUTPUT_KEYS.clusterDecisionFunction] ?? findOutput(outputs, /ClusterDecisionFunction/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
@@ -106,6 +110,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
     stateMachineArn: outputs[OUTPUT_KEYS.stateMachineArn],
     reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
     reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
+    clusterDecisionFunction: outputs[OUTPUT_KEYS.clusterDecisionFunction],
   };
   if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -416,6 +421,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       stateMachineArn: res.stateMachineArn,
       reviewQueueUrl: res.reviewQueueUrl,
       reinstateFunction: res.reinstateFunction,
+      clusterDecisionFunction: res.clusterDecisionFunction,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

@@ -53,6 +53,7 @@ const HANDLERS: Record<string, string> = {
   suspensionFn: '../../../lambdas/escalate/suspension-handler',
   expirerFn: '../../../lambdas/escalate/expirer-handler',
   reinstateFn: '../../../lambdas/escalate/reinstate-handler',
+  clusterDecisionFn: '../../../lambdas/escalate/cluster-handler',
 };
 
 export async function startHarness(): Promise<Harness> {
@@ -196,6 +197,7 @@ export async function startHarness(): Promise<Harness> {
             stateMachineArn,
             reviewQueueUrl: queueUrl,
             reinstateFunction: physical(syn.functions.reinstateFn),
+            clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
             endpoints: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, sfn: sfn.endpoint, api_gateway: apigw.endpoint, lambda: lambda.endpoint },
             local: true,
           },
