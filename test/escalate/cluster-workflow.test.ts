@@ -150,4 +150,24 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const lateStatus = (await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'ACCOUNT#hydra-late' } }))).Items?.[0];
     expect(lateStatus?.status).toBe('active');
   });
+
+  test('the breaker counts every member of a cluster decision: past its limit the rest go back to their own review', async () => {
+    const small = await h.deploy('cluster-breaker', { breakerMaxPerHour: 2 });
+    const ids = ['bk-1', 'bk-2', 'bk-3', 'bk-4', 'bk-5'];
+    for (const id of ids) h.apigw.createApiKey({ name: `${id}-k`, customerId: id, enabled: true });
+    const execs = ids.map((id) => small.start(input(id, 'c-breaker')));
+    await waitFor('5 reviews', () => h.sfn.pendingTasks().filter((t) => t.stateName === 'Review' && t.executionArn.includes(':cluster-breaker:')).length >= 5, 120_000);
+    const op = small.operator('local:reviewer-carol');
+    const d = await decideCluster(op, 'c-breaker.g1', { approved: true, reason: 'one small hydra', exclude: [] });
+    expect(d.decided).toHaveLength(5);
+    // Two suspensions fit the limit; the others are refused by the breaker and wait for review again.
+    const settled = (e: string) => h.sfn.describeExecution(e).status !== 'RUNNING' || h.sfn.pendingTasks(e).some((t) => t.stateName === 'Review');
+    await waitFor('every member suspended or back in review', () => execs.every(settled), 120_000);
+    const statuses = await Promise.all(ids.map(async (id) => (await h.doc.send(new QueryCommand({ TableName: small.controlTable, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `ACCOUNT#${id}` } }))).Items?.[0]?.status));
+    expect(statuses.filter((s) => s === 'suspended')).toHaveLength(2);
+    expect((await op.breakerStatus({ withActive: false })).tripped).toBe(true);
+    const view = await showCluster(op, 'c-breaker.g1');
+    expect(view.members.filter((m) => m.caseState === 'review')).toHaveLength(3);
+    for (const e of execs) expect(h.sfn.describeExecution(e).status).not.toBe('FAILED');
+  });
 });
