@@ -111,3 +111,28 @@ describe('cluster case model', () => {
     expect(plan.skipped.map((s) => `${s.accountId}:${s.why}`)).toEqual(['c1:case closed (suspended)', 'd1:case open', 'e1:case not found (expired?)']);
   });
 });
+
+describe('cluster decision function (IAM)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { synthEscalation } = require('./support/synth') as typeof import('./support/synth');
+  const syn = synthEscalation();
+  const docs = Object.entries(syn.json.Resources as Record<string, any>)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+    .map(([id, r]) => [id, r.Properties.PolicyDocument.Statement as any[]] as const);
+
+  test('its role reads and writes only CLUSTERCASE# items: no delete, no case, account or outbox item', () => {
+    const mine = docs.filter(([id]) => /ClusterDecisionFn/.test(id)).flatMap(([, st]) => st);
+    const ddb = mine.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(ddb).toHaveLength(1);
+    expect([ddb[0].Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(ddb[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLUSTERCASE#*'] } });
+  });
+
+  test('reviewers may invoke it (and no other function); they still write nothing in the tables', () => {
+    const [, st] = docs.find(([id]) => /ReviewerPolicy/.test(id))!;
+    const invoke = st.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0].Resource)).toMatch(/ClusterDecisionFn/);
+    expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  });
+});
