@@ -48,7 +48,7 @@ export function register(program: Command): void {
         print(opts, v, () =>
           [
             `cluster case  ${v.header.clusterCaseId}  (cluster ${v.header.clusterId}, ${v.header.state}${v.header.linkedCaseId ? `, follows ${v.header.linkedCaseId}` : ''})`,
-            v.header.decision ? `decision      ${v.header.decision.approved ? 'APPROVED' : 'REJECTED'} by ${v.header.decision.reviewer} at ${v.header.decision.decidedAt}: ${v.header.decision.reason}` : '',
+            ...(v.header.decision ? [`decision      ${v.header.decision.approved ? 'APPROVED' : 'REJECTED'} by ${v.header.decision.reviewer} at ${v.header.decision.decidedAt}: ${v.header.decision.reason}`] : []),
             `members       ${p.members}  (${Object.entries(countBy(v.members.map((m) => m.caseState))).map(([s, n]) => `${s} ${n}`).join(', ')})`,
             `prompts       ${p.promptClasses.slice(0, 5).map(([k, x]) => `${k} ${pct(x)}`).join(', ') || '- (no usage events)'}`,
             `models        ${p.models.slice(0, 5).map(([k, x]) => `${k} ${pct(x)}`).join(', ') || '-'}`,

@@ -30,6 +30,8 @@ export interface Deployment {
   featuresTable: string;
   /** Name of the reinstatement function (what the operator tools invoke). */
   reinstateFunction: string;
+  /** Name of the cluster decision function (what `cluster decide` invokes). */
+  clusterDecisionFunction: string;
   /** Start an execution the way the scorer does (name = caseId). */
   start(input: Record<string, unknown>, name?: string): string;
   operator(identity?: string): Operator;
@@ -187,6 +189,7 @@ export async function startHarness(): Promise<Harness> {
       controlTable,
       featuresTable,
       reinstateFunction: physical(syn.functions.reinstateFn),
+      clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
       start: (input, execName) => sfn.startExecution(stateMachineArn, input, execName ?? String(input.caseId)).executionArn,
       operator: (identity) =>
         new Operator(
