@@ -173,6 +173,19 @@ export class ClusterStore {
     await this.store.ddb.send(new PutCommand({ TableName: this.store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
+  private async exclude(id: string, e: { accountId: string; reason: string }, reviewer: string): Promise<void> {
+    await this.store.ddb.send(
+      new UpdateCommand({
+        TableName: this.store.table,
+        Key: clusterKeys.member(id, e.accountId),
+        UpdateExpression: 'SET excludedReason = :r',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':r': e.reason },
+      }),
+    );
+    await this.audit(id, { accountId: e.accountId, actor: reviewer, action: 'cluster-member-excluded', reason: e.reason });
+  }
+
   /**
    * Record the decision on the header (once: deciding again with the same answer resumes it; a different answer
    * is refused) and the exclusions on the member items, each with a cluster audit entry.
@@ -187,19 +200,8 @@ export class ClusterStore {
     }
     const decidedAt = new Date(this.store.now()).toISOString();
     const decision: ClusterDecision = { approved: d.approved, reason: d.reason, reviewer: d.reviewer, decidedAt, excluded: d.exclude.length };
-    // Exclusions first: a member is never decided before its exclusion is on record.
-    for (const e of d.exclude) {
-      await this.store.ddb.send(
-        new UpdateCommand({
-          TableName: this.store.table,
-          Key: clusterKeys.member(id, e.accountId),
-          UpdateExpression: 'SET excludedReason = :r',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':r': e.reason },
-        }),
-      );
-      await this.audit(id, { accountId: e.accountId, actor: d.reviewer, action: 'cluster-member-excluded', reason: e.reason });
-    }
+    // Exclusions first: a member is never decided before its exclusion is on record (16 at a time).
+    for (let i = 0; i < d.exclude.length; i += 16) await Promise.all(d.exclude.slice(i, i + 16).map((e) => this.exclude(id, e, d.reviewer)));
     try {
       await this.store.ddb.send(
         new UpdateCommand({
@@ -220,7 +222,7 @@ export class ClusterStore {
       actor: d.reviewer,
       action: 'cluster-decided',
       reason: d.reason,
-      details: { approved: d.approved, excluded: d.exclude.map((e) => e.accountId) },
+      details: { approved: d.approved, excludedCount: d.exclude.length, excluded: d.exclude.slice(0, 100).map((e) => e.accountId) },
     });
     return { decision, resumed: false };
   }
