@@ -31,22 +31,31 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 let store: ClusterStore | undefined;
 
+/** Validation errors are the caller's: reported as an answer, never as a function failure. */
+function invalidInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new OperatorError((err as Error).message);
+  }
+}
+
 export async function recordClusterDecision(cs: ClusterStore, event: unknown): Promise<ClusterDecisionResponse> {
   const r = (event && typeof event === 'object' ? event : {}) as Record<string, unknown>;
   try {
-    const id = assertId('clusterCaseId', r.clusterCaseId);
+    const id = invalidInput(() => assertId('clusterCaseId', r.clusterCaseId));
     const actor = typeof r.actor === 'string' ? r.actor.trim() : '';
     if (!actor || actor.length > MAX_ACTOR || CONTROL.test(actor)) throw new OperatorError(`actor must be 1..${MAX_ACTOR} printable characters, got ${JSON.stringify(r.actor ?? '')}`);
     const members = await cs.members(id);
     if (!members.length) throw new OperatorError(`cluster case ${id} not found or has no members`);
-    const req = parseClusterDecision({ approved: r.approved, reason: r.reason, exclude: r.exclude ?? [] }, members.map((m) => m.accountId));
+    const req = invalidInput(() => parseClusterDecision({ approved: r.approved, reason: r.reason, exclude: r.exclude ?? [] }, members.map((m) => m.accountId)));
     const recorded = await cs.recordDecision(id, { ...req, reviewer: actor });
     // On a resume the exclusions on record stand: a member excluded once is never decided by this cluster case.
     const excluded = recorded.resumed ? members.filter((m) => m.excludedReason).map((m) => ({ accountId: m.accountId, reason: m.excludedReason! })) : req.exclude;
     return { ok: true, ...recorded, excluded };
   } catch (err) {
     // Bad input or a conflicting earlier decision is an answer, not a function failure.
-    if (err instanceof OperatorError || /must|required|not a member|excluded twice|not found/.test((err as Error).message)) return { ok: false, error: (err as Error).message };
+    if (err instanceof OperatorError) return { ok: false, error: err.message };
     throw err;
   }
 }

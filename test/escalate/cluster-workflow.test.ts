@@ -4,6 +4,7 @@
  * clusterId); excluded and allowlisted members are not suspended; a member that joins after the decision
  * opens a new cluster case linked to the decided one. Prints how long the decision took end to end.
  */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand, ScanCommand, ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { Deployment, Harness, startHarness } from './support/harness';
 import { decideCluster, listClusterCases, showCluster } from '../../lambdas/escalate/cluster-operator';
@@ -158,6 +159,15 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const execs = ids.map((id) => small.start(input(id, 'c-breaker')));
     await waitFor('5 reviews', () => h.sfn.pendingTasks().filter((t) => t.stateName === 'Review' && t.executionArn.includes(':cluster-breaker:')).length >= 5, 120_000);
     const op = small.operator('local:reviewer-carol');
+    // The function checks the decision itself, whatever the tool sent: bad input is an answer, not a failure.
+    const invoke = async (payload: unknown) => {
+      const r = await op.lambda.send(new InvokeCommand({ FunctionName: small.clusterDecisionFunction, Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+      return { functionError: r.FunctionError, out: JSON.parse(new TextDecoder().decode(r.Payload)) };
+    };
+    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'no', actor: 'x' })).toEqual({ out: { ok: false, error: expect.stringMatching(/reason is required .* got "no"/) } });
+    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'one small hydra', exclude: [{ accountId: 'bk-9', reason: 'not here' }], actor: 'x' })).toEqual({ out: { ok: false, error: expect.stringMatching(/"bk-9" is not a member/) } });
+    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'one small hydra', actor: '' })).toEqual({ out: { ok: false, error: expect.stringMatching(/actor must be/) } });
+    expect((await showCluster(op, 'c-breaker.g1')).header.state).toBe('open');
     const d = await decideCluster(op, 'c-breaker.g1', { approved: true, reason: 'one small hydra', exclude: [] });
     expect(d.decided).toHaveLength(5);
     // Two suspensions fit the limit; the others are refused by the breaker and wait for review again.
