@@ -4,7 +4,7 @@ import { Command } from 'commander';
  * The `distill-guard` command line. Each sub-command lives in `cli/commands/<name>.ts` and exports
  * `register(program)`; modules are loaded lazily so that `replay` does not pay for the CDK or emulators.
  */
-const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
+const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
 
 async function main(): Promise<void> {
   const program = new Command('distill-guard')

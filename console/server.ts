@@ -16,6 +16,7 @@ import * as http from 'http';
 import * as path from 'path';
 import type { Operator } from '../lambdas/escalate/operator';
 import { OperatorError } from '../lambdas/escalate/store';
+import { decideCluster, listClusterCases, showCluster } from '../lambdas/escalate/cluster-operator';
 import { isValidAccountId } from '../src/shared/account-id';
 import { BadRequest, RawResponse, RouteContext, routeGet, routePost } from './routes';
 
@@ -131,6 +132,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       if (p === '/api/suspended') return op.suspended();
       if (p === '/api/recent') return op.recentCases(50);
       if (p === '/api/allowlist') return op.allowlistList();
+      if (p === '/api/clusters') {
+        const [open, decided] = await Promise.all([listClusterCases(op, 'open'), listClusterCases(op, 'decided')]);
+        return { open, decided: decided.slice(0, 50) };
+      }
+      if ((m = /^\/api\/clusters\/([^/]+)$/.exec(p))) return showCluster(op, idOf(m[1], 'case'));
       const out = await routeGet(ctx, p, url);
       if (out !== undefined) return out;
       throw new HttpError(404, `no such endpoint ${p}`);
@@ -144,6 +150,13 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         const caseId = idOf(m[1], 'case');
         const r = await op.decide(caseId, m[2] === 'approve', reasonOf(body));
         log(`${r.reviewer} ${m[2]}d ${caseId}`);
+        return r;
+      }
+      if ((m = /^\/api\/clusters\/([^/]+)\/(approve|reject)$/.exec(p))) {
+        const id = idOf(m[1], 'case');
+        const exclude = Array.isArray(body.exclude) ? (body.exclude as { accountId: string; reason: string }[]) : [];
+        const r = await decideCluster(op, id, { approved: m[2] === 'approve', reason: reasonOf(body), exclude });
+        log(`${r.reviewer} ${m[2]}d cluster case ${id}: ${r.decided.length} members, ${r.excluded.length} excluded`);
         return r;
       }
       if ((m = /^\/api\/accounts\/([^/]+)\/reinstate$/.exec(p))) {

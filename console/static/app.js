@@ -353,6 +353,121 @@ function decisionPanel(c, acct) {
   return null;
 }
 
+// ---------------------------------------------------------------- cluster cases
+
+async function renderClusters() {
+  const list = document.getElementById('list');
+  const r = await api('/api/clusters');
+  const rows = (items) => items.map((c) => el('div', { class: `row${state.selected === c.clusterCaseId ? ' selected' : ''}`, 'data-cluster': c.clusterCaseId, onclick: () => selectCluster(c.clusterCaseId) },
+    el('div', { class: 'top' }, el('span', { class: 'acct' }, c.clusterCaseId), c.decision ? el('span', { class: `badge ${c.decision.approved ? 'bad' : 'ok'}` }, c.decision.approved ? 'approved' : 'rejected') : el('span', { class: 'badge warn' }, 'open')),
+    el('div', { class: 'meta' }, `cluster ${c.clusterId} · opened ${dur(Date.now() - Date.parse(c.createdAt))} ago${c.linkedCaseId ? ` · follows ${c.linkedCaseId}` : ''}`)));
+  list.replaceChildren(...some(
+    el('h2', {}, `Cluster cases (${r.open.length}) · one decision per cluster`),
+    ...(r.open.length ? rows(r.open) : [el('div', { class: 'empty' }, 'No open cluster cases.')]),
+    r.decided.length ? el('h2', { style: 'margin-top:18px' }, 'Decided') : null,
+    ...rows(r.decided),
+  ));
+}
+
+function shareBars(id, title, entries) {
+  const card = el('div', { class: 'card', id }, el('h3', {}, title));
+  if (!entries.length) { card.append(el('div', { class: 'hint' }, 'No data (no usage events from the serving tier).')); return card; }
+  const W = 520, row = 22; const g = svg('svg', { viewBox: `0 0 ${W} ${entries.length * row + 4}`, width: '100%', role: 'img', 'aria-label': title });
+  const color = colorMap(entries.map(([k]) => k));
+  entries.forEach(([k, v], i) => {
+    const w = (W - 190) * v;
+    g.append(svg('text', { x: 0, y: i * row + 15 }, k), svg('rect', { x: 120, y: i * row + 4, width: Math.max(1, w), height: 14, fill: color(k), rx: 2 }), svg('text', { x: 126 + w, y: i * row + 15 }, `${Math.round(100 * v)}%`));
+  });
+  card.append(g);
+  return card;
+}
+
+async function memberEvidence(caseId, box) {
+  if (box.getAttribute('data-loaded')) return;
+  box.setAttribute('data-loaded', '1');
+  try {
+    const r = await api(`/api/cases/${encodeURIComponent(caseId)}`);
+    const ev = r.case.evidence;
+    box.append(el('div', { class: 'kv', style: 'margin:6px 0' },
+      el('div', {}, 'Case'), el('div', { class: 'mono' }, `${r.case.caseId} (${r.case.state}${r.case.outcome ? `, ${r.case.outcome}` : ''})`),
+      el('div', {}, 'Requests'), el('div', {}, `${ev.totals.requests} · tokens in ${ev.totals.inputTokens} / out ${ev.totals.outputTokens}`),
+      el('div', {}, 'Models'), el('div', {}, Object.entries(ev.totals.models).map(([k, v]) => `${k} ${v}`).join(', ') || '-'),
+      el('div', {}, 'Prompt classes'), el('div', {}, Object.entries(ev.totals.promptClasses).map(([k, v]) => `${k} ${v}`).join(', ') || '-'),
+      el('div', {}, 'Subnets'), el('div', { class: 'mono' }, ev.subnets.join(', ') || '-'),
+      el('div', {}, 'User agents'), el('div', { class: 'mono' }, ev.userAgents.join(' | ') || '-'),
+      el('div', {}, 'Templates'), el('div', { class: 'mono' }, ev.templates.slice(0, 6).join(', ') || '-')));
+  } catch (e) { box.append(el('div', { class: 'hint' }, e.message)); }
+}
+
+async function selectCluster(id) {
+  state.selected = id;
+  document.querySelectorAll('.row').forEach((r) => r.classList.toggle('selected', r.getAttribute('data-cluster') === id));
+  const d = document.getElementById('detail');
+  d.replaceChildren(el('div', { class: 'empty' }, 'Loading…'));
+  let v;
+  try { v = await api(`/api/clusters/${encodeURIComponent(id)}`); } catch (e) { d.replaceChildren(el('div', { class: 'empty' }, e.message)); return; }
+  const h = v.header; const p = v.profile;
+  const waiting = v.members.filter((m) => m.caseState === 'review').length;
+  const excluded = new Map();
+  const memberRows = v.members.map((m) => {
+    const why = el('input', { type: 'text', class: 'exclude-reason hidden', 'data-account': m.accountId, placeholder: 'why exclude (required)' });
+    const box = el('input', { type: 'checkbox', class: 'exclude', 'data-account': m.accountId, disabled: !!h.decision });
+    box.addEventListener('change', () => { why.classList.toggle('hidden', !box.checked); if (box.checked) excluded.set(m.accountId, why); else excluded.delete(m.accountId); sync(); });
+    why.addEventListener('input', () => sync());
+    const ev = el('details', { class: 'member-evidence' }, el('summary', {}, 'evidence'));
+    ev.addEventListener('toggle', () => { if (ev.open) memberEvidence(m.caseId, ev); });
+    return el('tr', { 'data-member': m.accountId },
+      el('td', {}, box, why), el('td', { class: 'mono' }, m.accountId),
+      el('td', {}, m.excludedReason ? `${m.caseState} · excluded: ${m.excludedReason}` : `${m.caseState}${m.outcome ? ` · ${m.outcome}` : ''}`),
+      el('td', {}, m.score.toFixed(2)),
+      el('td', {}, [...m.signals, ...m.links.map((l) => `${l.with}: ${l.links.join(', ')}`)].join(' · ') || '-', ev));
+  });
+  const reason = el('textarea', { id: 'cluster-reason', placeholder: 'Reason (required, recorded on the cluster case and on every member)' });
+  const approve = el('button', { class: 'act approve', id: 'cluster-approve', disabled: true }, `Approve · suspend ${waiting} members`);
+  const reject = el('button', { class: 'act reject', id: 'cluster-reject', disabled: true }, 'Reject · no action');
+  function sync() {
+    const ok = reason.value.trim().length >= 3 && [...excluded.values()].every((w) => w.value.trim().length >= 3);
+    approve.disabled = reject.disabled = !ok;
+    approve.textContent = `Approve · suspend ${waiting - [...excluded.keys()].filter((a) => v.members.find((m) => m.accountId === a && m.caseState === 'review')).length} members`;
+  }
+  reason.addEventListener('input', sync);
+  const act = async (verb) => {
+    approve.disabled = reject.disabled = true;
+    try {
+      const exclude = [...excluded.entries()].map(([accountId, w]) => ({ accountId, reason: w.value }));
+      const r = await api(`/api/clusters/${encodeURIComponent(id)}/${verb}`, { reason: reason.value, exclude });
+      toast(`${verb === 'approve' ? 'Approved' : 'Rejected'} ${id}: ${r.decided.length} members, ${r.excluded.length} excluded${r.notReached.length ? `, ${r.notReached.length} not reached (decide again)` : ''}.`, r.notReached.length > 0);
+      refresh();
+      if (state.selected === id) selectCluster(id);
+    } catch (e) { toast(e.message, true); sync(); }
+  };
+  approve.addEventListener('click', () => act('approve'));
+  reject.addEventListener('click', () => act('reject'));
+  const color = (k) => (k === 'members' ? '#e0a530' : '#4ea1ff');
+  d.replaceChildren(...some(
+    el('div', { class: 'title' }, el('h1', { id: 'cluster-title' }, h.clusterCaseId), el('span', { class: `badge ${h.decision ? 'ok' : 'warn'}` }, h.state), el('span', { class: 'hint mono' }, `cluster ${h.clusterId}`)),
+    el('div', { class: 'kv' },
+      el('div', {}, 'Members'), el('div', {}, `${v.members.length} (${waiting} waiting for review)`),
+      el('div', {}, 'Opened'), el('div', {}, h.createdAt),
+      h.linkedCaseId ? el('div', {}, 'Follows') : null, h.linkedCaseId ? el('div', {}, `${h.linkedCaseId} (members that joined after its decision)`) : null,
+      el('div', {}, 'Tokens'), el('div', {}, p.outputPerInput === null ? '-' : `${p.outputPerInput} output tokens per input token`),
+      el('div', {}, 'Pivot'), el('div', {}, p.pivot ? JSON.stringify(p.pivot) : '-'),
+      h.decision ? el('div', {}, 'Decision') : null, h.decision ? el('div', { id: 'cluster-decision' }, `${h.decision.approved ? 'approved' : 'rejected'} by ${h.decision.reviewer} at ${h.decision.decidedAt}: ${h.decision.reason}`) : null),
+    h.decision ? null : el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'One decision for the cluster'), reason, el('div', { class: 'buttons' }, approve, reject,
+      el('span', { class: 'hint' }, 'Each member goes through its own guardrails (allowlist, breaker, escalating duration) and gets its own audit entry and ban event. Tick a member to exclude it.'))),
+    el('div', { class: 'grid' },
+      el('div', { class: 'card wide', id: 'cluster-timeline' }, el('h3', {}, 'Cluster timeline · requests of all members per hour (UTC)'),
+        barChart(p.timeline.map((t) => ({ label: hourLabel(t.t), total: t.n, parts: [['requests', t.n]] })), { color, label: 'cluster timeline', width: 1040 })),
+      shareBars('cluster-prompts', 'Intent profile · prompt classes', p.promptClasses.slice(0, 8)),
+      shareBars('cluster-models', 'Models', p.models.slice(0, 8))),
+    el('div', { class: 'card', id: 'cluster-members' }, el('h3', {}, 'Members and what links them'), el('table', { class: 'links' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Exclude'), el('th', {}, 'Member'), el('th', {}, 'Case'), el('th', {}, 'Score'), el('th', {}, 'Links'))),
+      el('tbody', {}, memberRows))),
+    el('div', { class: 'card', id: 'audit' }, el('h3', {}, 'Cluster audit trail'), el('table', {},
+      el('tbody', {}, v.audit.map((a) => el('tr', {}, el('td', { class: 'mono' }, a.at), el('td', { class: 'mono' }, a.actor), el('td', {}, a.action), el('td', { class: 'mono' }, a.accountId), el('td', {}, a.reason || '')))))),
+  ));
+}
+
 // ---------------------------------------------------------------- shell
 
 async function refresh() {
@@ -363,6 +478,7 @@ async function refresh() {
     document.getElementById('main').classList.toggle('wide', wide);
     document.getElementById('toolbar').classList.toggle('hidden', state.tab !== 'queue');
     if (state.tab === 'queue') await renderQueue();
+    else if (state.tab === 'clusters') await renderClusters();
     else if (state.tab === 'suspended') await renderSuspended();
     else if (state.tab === 'recent') await renderRecent();
     else if (state.tab === 'allowlist') await renderAllowlist();

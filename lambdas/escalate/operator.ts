@@ -35,6 +35,8 @@ export interface EscalationResources {
   reinstateFunction?: string;
   /** The manual restriction function (name or ARN): `distill-guard restrict` invokes it. */
   restrictFunction?: string;
+  /** The cluster decision function (name or ARN): `cluster decide` invokes it. */
+  clusterDecisionFunction?: string;
   /** Service endpoints when running against the local runtime. */
   endpoints?: Partial<Record<'dynamodb' | 'sqs' | 'sfn' | 'api_gateway' | 'sts' | 'lambda', string>>;
   local: boolean;
@@ -61,6 +63,7 @@ const OUTPUT_KEYS = {
   featuresTable: 'EscalationFeaturesTableName',
   reinstateFunction: 'EscalationReinstateFunctionName',
   restrictFunction: 'EscalationRestrictFunctionName',
+  clusterDecisionFunction: 'EscalationClusterDecisionFunctionName',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -82,6 +85,7 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
     restrictFunction: res.restrictFunction ?? outputs[OUTPUT_KEYS.restrictFunction] ?? findOutput(outputs, /RestrictFunction/i),
+    clusterDecisionFunction: res.clusterDecisionFunction ?? outputs[OUTPUT_KEYS.clusterDecisionFunction] ?? findOutput(outputs, /ClusterDecisionFunction/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
@@ -113,6 +117,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
     reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
     reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
     restrictFunction: outputs[OUTPUT_KEYS.restrictFunction],
+    clusterDecisionFunction: outputs[OUTPUT_KEYS.clusterDecisionFunction],
   };
   if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -447,6 +452,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       reviewQueueUrl: res.reviewQueueUrl,
       reinstateFunction: res.reinstateFunction,
       restrictFunction: res.restrictFunction,
+      clusterDecisionFunction: res.clusterDecisionFunction,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

@@ -10,6 +10,7 @@ import { BanPolicy } from '../../src/escalate/ban';
 import { buildEvidence } from '../../src/escalate/evidence';
 import { BreakerConfig, ShadowConfig, decideRoute, evaluateBreaker, evaluateShadow, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, parseWorkflowInput, recordExpiresAt } from '../../src/escalate/model';
+import { recordClusterMember } from './cluster-store';
 import { EscalationStore } from './store';
 
 export interface EscalationConfig {
@@ -54,7 +55,7 @@ export interface ExecutionState extends Partial<WorkflowInput> {
   executionId?: string;
   record?: { duplicate: boolean; openCaseId?: string };
   guard?: RouteResult;
-  review?: { approved?: unknown; reviewer?: unknown; reason?: unknown; decidedAt?: unknown; action?: unknown };
+  review?: { approved?: unknown; reviewer?: unknown; reason?: unknown; decidedAt?: unknown; action?: unknown; clusterCaseId?: unknown };
   reviewed?: ReviewedResult;
   applied?: { outcome: string };
   /** ApplyRestriction's result (restrict plus review, or a reviewer's restrict). */
@@ -71,6 +72,7 @@ export async function recordCase(store: EscalationStore, cfg: EscalationConfig, 
   if (existing) {
     // A retry of this step, or a second execution for the same case id.
     if (!state.executionId || !existing.executionArn || existing.executionArn === state.executionId) {
+      await recordClusterMember(store, existing, input.evidence?.cluster);
       return { duplicate: false, caseCreatedAt: existing.createdAt };
     }
     await store.putAudit(store.audit({ caseId: input.caseId, accountId: input.accountId, actor: 'auto', action: 'case-duplicate', reason: `execution ${state.executionId} started for a case already run by ${existing.executionArn}` }));
@@ -170,6 +172,8 @@ export async function recordCase(store: EscalationStore, cfg: EscalationConfig, 
     }
     throw err;
   }
+  // One review for the whole cluster: the case joins its cluster's current cluster case (cluster-store.ts).
+  await recordClusterMember(store, record, input.evidence?.cluster);
   return { duplicate: false, caseCreatedAt: now };
 }
 
@@ -274,6 +278,8 @@ export interface ReviewedResult {
   reviewer: string;
   reason: string;
   decidedAt: string;
+  /** Set when the answer is one cluster decision applied to this member (its suspension then counts on the breaker). */
+  clusterCaseId?: string;
 }
 
 /** Validate and audit the reviewer's answer (the SendTaskSuccess output). Anything malformed is not an approval. */
@@ -286,7 +292,8 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
   const decidedAt = typeof r.decidedAt === 'string' && Number.isFinite(Date.parse(r.decidedAt)) ? new Date(r.decidedAt).toISOString() : new Date(store.now()).toISOString();
   const valid = r.approved === true && reviewer !== 'unknown' && reason !== '';
   const action = r.action === 'restrict' ? 'restrict' : 'suspend';
-  const result: ReviewedResult = { approved: valid, action, reviewer, reason: reason || 'no reason given', decidedAt };
+  const clusterCaseId = typeof r.clusterCaseId === 'string' && /^[A-Za-z0-9._:@-]{1,128}$/.test(r.clusterCaseId) ? r.clusterCaseId : undefined;
+  const result: ReviewedResult = { approved: valid, action, reviewer, reason: reason || 'no reason given', decidedAt, ...(clusterCaseId ? { clusterCaseId } : {}) };
   const audits = await store.auditTrail(caseId);
   if (!audits.some((a) => a.action === 'review-approved' || a.action === 'review-rejected')) {
     await store.putAudit(
@@ -296,7 +303,10 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
         actor: reviewer,
         action: valid ? 'review-approved' : 'review-rejected',
         reason: result.reason,
-        details: r.approved === true && !valid ? { note: 'approval without reviewer or reason treated as rejection' } : { decidedAt, ...(valid ? { action } : {}) },
+        details: {
+          ...(r.approved === true && !valid ? { note: 'approval without reviewer or reason treated as rejection' } : { decidedAt, ...(valid ? { action } : {}) }),
+          ...(clusterCaseId ? { clusterCaseId, clusterId: c.clusterId } : {}),
+        },
       }),
     );
   }
@@ -407,7 +417,9 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
   // The breaker limit the guardrails computed (count and share rules), never above the configured count.
   const guardLimit = typeof state.guard?.breakerLimit === 'number' ? state.guard.breakerLimit : Infinity;
   const breakerLimit = Math.min(cfg.breaker.maxPerHour, guardLimit);
-  const r = await store.applySuspension({ caseId, decidedBy, decidedAt, reason: auto ? undefined : state.reviewed!.reason, policy: cfg.ban, auto, breakerLimit });
+  // A cluster decision suspends many accounts at once: each member counts on the breaker like an auto-suspension.
+  const clusterCaseId = state.reviewed?.clusterCaseId;
+  const r = await store.applySuspension({ caseId, decidedBy, decidedAt, reason: auto ? undefined : state.reviewed!.reason, policy: cfg.ban, auto, breakerLimit, countBreaker: auto || !!clusterCaseId, clusterCaseId });
   if (r.outcome === 'breaker') {
     // The breaker tripped between the check and now: hand the case to a human instead.
     const c = await store.requireCase(caseId);

@@ -505,7 +505,12 @@ export class EscalationStore {
     auto: boolean;
     /** Auto only: most auto-suspensions in the sliding hour (the guardrails' limit, count and share rules). */
     breakerLimit?: number;
+    /** Count this suspension on the breaker (and honour its limit). @default auto */
+    countBreaker?: boolean;
+    /** The cluster case whose one decision this suspension applies (audited). */
+    clusterCaseId?: string;
   }): Promise<{ outcome: 'suspended' | 'allowlisted' | 'breaker' | 'not-open'; suspendedUntil?: number; offence?: number; keys?: string[]; breakerTripped?: boolean }> {
+    const counted = p.countBreaker ?? p.auto;
     const c = await this.requireCase(p.caseId);
     if (c.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: c.suspendedUntil ?? undefined, offence: c.offence };
     if (c.state === 'closed') return { outcome: 'not-open' };
@@ -517,7 +522,7 @@ export class EscalationStore {
     const hour = Math.floor(now / 3_600_000) * 3_600_000;
     let hourCap = Infinity;
     const limit = p.breakerLimit;
-    if (p.auto && limit !== undefined && Number.isFinite(limit)) {
+    if (counted && limit !== undefined && Number.isFinite(limit)) {
       const { previous } = await this.breakerCounts(now);
       // suspensionsLastHour = current + previous * (1 - elapsed) must stay <= limit after the increment.
       hourCap = Math.floor(limit - previous * (1 - (now % 3_600_000) / 3_600_000) + 1e-9);
@@ -531,7 +536,7 @@ export class EscalationStore {
       await undo(`suspension refused: breaker (${why})`);
       return { outcome: 'breaker' as const, breakerTripped: tripped };
     };
-    if (p.auto) {
+    if (counted) {
       const state = await this.getBreaker();
       if (state.tripped) {
         await undo('suspension refused: breaker tripped');
@@ -647,6 +652,8 @@ export class EscalationStore {
             // Keys in its traffic it does not own (shared with, or owned by, other accounts): evidence, left enabled.
             ...(sharedKeys.length ? { apiKeysSeenNotDisabled: sharedKeys } : {}),
             eventId: event.eventId,
+            clusterId: c.clusterId,
+            ...(p.clusterCaseId ? { clusterCaseId: p.clusterCaseId } : {}),
           },
         }),
       ),
@@ -654,7 +661,7 @@ export class EscalationStore {
     ];
     const BREAKER_STATE = 5;
     const BREAKER_HOUR = 6;
-    if (p.auto) {
+    if (counted) {
       items.push({
         ConditionCheck: {
           TableName: this.table,
@@ -694,8 +701,8 @@ export class EscalationStore {
             await this.compensateSuspension(p.caseId, `suspension refused: ${codes.join(',')}`);
             return { outcome: 'not-open' };
           }
-          if (p.auto && failed(BREAKER_HOUR)) return breakerRefusal(`auto-suspension limit ${limit} per hour reached at apply time`);
-          if (p.auto && failed(BREAKER_STATE)) {
+          if (counted && failed(BREAKER_HOUR)) return breakerRefusal(`auto-suspension limit ${limit} per hour reached at apply time`);
+          if (counted && failed(BREAKER_STATE)) {
             await this.compensateSuspension(p.caseId, 'suspension refused: breaker tripped');
             return { outcome: 'breaker' };
           }

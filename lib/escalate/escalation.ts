@@ -14,6 +14,7 @@ import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { stackKey } from '../shared/stack-key';
 import { ESCALATE_DEFAULTS } from './defaults';
 import { operatorTableStatements, reviewerTableStatements } from './operator-policy';
+import { CLUSTER_PK_PREFIX } from '../../src/escalate/cluster-case';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -182,6 +183,8 @@ export class Escalation extends Construct {
   readonly reinstateFunction: DistillGuardFunction;
   /** Manual restriction (`distill-guard restrict`): what the operator tools invoke. */
   readonly restrictFunction: DistillGuardFunction;
+  /** Records a reviewer's one decision on a cluster case (ReviewerPolicy: `lambda:InvokeFunction` on it only). */
+  readonly clusterDecisionFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
   /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
@@ -299,6 +302,12 @@ export class Escalation extends Construct {
       environment: { CONTROL_TABLE: props.controlTable.tableName, MANAGE_API_KEYS: String(manageApiKeys) },
     });
     this.manageApiKeys = manageApiKeys;
+    this.clusterDecisionFunction = new DistillGuardFunction(this, 'ClusterDecisionFn', {
+      entry: 'lambdas/escalate/cluster-handler.ts',
+      serviceName: 'escalate',
+      description: 'distill-guard escalation: record a reviewer decision on a cluster case (invoked by the review tools)',
+      environment: { CONTROL_TABLE: props.controlTable.tableName, CASE_RETENTION_DAYS: env.CASE_RETENTION_DAYS },
+    });
     for (const fn of [this.caseFunction, this.suspensionFunction, this.expirerFunction]) {
       props.controlTable.grantReadWriteData(fn);
       props.tableEncryptionKey?.grantEncryptDecrypt(fn);
@@ -331,6 +340,16 @@ export class Escalation extends Construct {
       new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.restrictFunction);
+    // The cluster decision reads and writes only cluster-case items (header, members, cluster audit entries).
+    this.clusterDecisionFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ClusterCaseItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading([`${CLUSTER_PK_PREFIX}*`]),
+      }),
+    );
+    (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.clusterDecisionFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
@@ -397,6 +416,8 @@ export class Escalation extends Construct {
         resources: [this.reviewQueue.queueArn],
       }),
       new iam.PolicyStatement({ sid: 'DecryptReviewMessages', actions: ['kms:Decrypt'], resources: [this.queueKey.keyArn] }),
+      // A cluster decision is recorded by the stack's function: reviewers still write nothing in the tables.
+      new iam.PolicyStatement({ sid: 'RecordClusterDecisions', actions: ['lambda:InvokeFunction'], resources: [this.clusterDecisionFunction.functionArn] }),
       this.workflowDataStatement('UseWorkflowKey'),
       new iam.PolicyStatement({
         sid: 'ReadCases',
@@ -474,6 +495,7 @@ export class Escalation extends Construct {
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
       out('ReinstateFunctionName', this.reinstateFunction.functionName, 'manual reinstatement (distill-guard review reinstate)');
       out('RestrictFunctionName', this.restrictFunction.functionName, 'manual restriction (distill-guard restrict)');
+      out('ClusterDecisionFunctionName', this.clusterDecisionFunction.functionName, 'cluster decisions (distill-guard cluster decide)');
       if (props.featuresTable) out('FeaturesTableName', props.featuresTable.tableName, 'features table');
       out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
       out('OperatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'attach to operators');

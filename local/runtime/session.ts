@@ -199,6 +199,7 @@ export class LocalSession {
         ingestStream: ingestTarget(m).streamName,
         subscriberQueueUrl: this.subscriberQueueUrl,
         reinstateFunction: m.outputs.EscalationReinstateFunctionName ?? m.functions.find((f) => /ReinstateFn/.test(f.logicalId))?.name,
+        clusterDecisionFunction: m.outputs.EscalationClusterDecisionFunctionName ?? m.functions.find((f) => /ClusterDecisionFn/.test(f.logicalId))?.name,
       },
       outputs: m.outputs,
       physicalIds: m.physicalIds,

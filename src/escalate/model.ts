@@ -188,7 +188,9 @@ export type AuditAction =
   | 'shadow-changed'
   | 'case-error'
   | 'manual-case-requested'
-  | 'case-reopened';
+  | 'case-reopened'
+  | 'cluster-decided'
+  | 'cluster-member-excluded';
 
 // ---- keys ----
 

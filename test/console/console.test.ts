@@ -297,4 +297,61 @@ maybe('review console (Chromium)', () => {
     const broken = await fetch(`${con.url}api/accounts/%E0%A4%A/reinstate`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: '{"reason":"x y z"}' });
     expect(broken.status).toBe(400);
   });
+
+  test('a reviewer decides a whole cluster case with one member excluded; the others are suspended, the excluded one waits', async () => {
+    const members = ['acct-hy1', 'acct-hy2', 'acct-hy3'];
+    for (const m of members) {
+      h.apigw.createApiKey({ name: `${m}-key`, customerId: m, enabled: true });
+      await seed(m, { ips: ['203.0.113.40'], tpl: ['t-hy01', 't-hy02'], models: { 'claude-opus-5': [100, 200, 300] }, pcs: { cot_elicitation: 0.7, rewrite: 0.3 }, hours: 6, minutes: Array.from({ length: 30 }, (_, i) => i) });
+    }
+    const execs = members.map((m) =>
+      dep.start({
+        caseId: `case-${m}`,
+        accountId: m,
+        decision: 'review',
+        score: 0.88,
+        reasons: ['synchronized-activity', 'shared-templates'],
+        reasonDetails: [{ signal: 'shared-templates', value: 2, baseline: 0, text: '2 prompt templates shared with accounts in cluster c-hy' }],
+        clusterId: 'c-hy',
+        relatedAccountIds: members.filter((x) => x !== m),
+        flaggedAt: Date.now() - 20 * 60_000,
+        evidence: {},
+      }),
+    );
+    for (const e of execs) await h.sfn.waitForPendingTask('Review', e, 30_000);
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1500 } });
+    await page.goto(con.loginUrl);
+    await page.locator('#tabs button[data-tab="clusters"]').click();
+    await page.locator('#list .row[data-cluster="c-hy.g1"]').click();
+    await page.locator('#cluster-title', { hasText: 'c-hy.g1' }).waitFor();
+    expect(await page.locator('#cluster-members tbody tr').count()).toBe(3);
+    expect(await page.locator('#cluster-members').innerText()).toMatch(/shared prompt templates?/);
+    expect(await page.locator('#cluster-prompts').innerText()).toContain('cot_elicitation');
+    expect(await page.locator('#cluster-timeline svg rect').count()).toBeGreaterThanOrEqual(6);
+    // one member's own evidence, on demand
+    await page.locator('tr[data-member="acct-hy1"] details summary').click();
+    await page.locator('tr[data-member="acct-hy1"] details', { hasText: 'claude-opus-5' }).waitFor();
+
+    await page.locator('#cluster-reason').fill('One campaign: same templates, same source, minute-level sync.');
+    await expect(page.locator('#cluster-approve').isDisabled()).resolves.toBe(false);
+    await page.locator('input.exclude[data-account="acct-hy2"]').check();
+    // an exclusion needs its own reason
+    await expect(page.locator('#cluster-approve').isDisabled()).resolves.toBe(true);
+    await page.locator('input.exclude-reason[data-account="acct-hy2"]').fill('our own research account');
+    await expect(page.locator('#cluster-approve').innerText()).resolves.toContain('suspend 2 members');
+    await page.locator('#cluster-approve').click();
+    await page.locator('#toast', { hasText: 'Approved c-hy.g1: 2 members, 1 excluded' }).waitFor();
+
+    for (const i of [0, 2]) expect((await h.sfn.waitForExecution(execs[i], 30_000)).status).toBe('SUCCEEDED');
+    const status = async (a: string) => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${a}`, sk: 'STATUS' } }))).Item!;
+    expect(await status('acct-hy1')).toMatchObject({ status: 'suspended', suspendedBy: 'local:reviewer-alice' });
+    expect(await status('acct-hy3')).toMatchObject({ status: 'suspended' });
+    expect(await status('acct-hy2')).toMatchObject({ status: 'active', openCaseId: 'case-acct-hy2' });
+    expect(h.sfn.pendingTasks(execs[1]).map((t) => t.stateName)).toEqual(['Review']);
+    await page.locator('#cluster-decision', { hasText: 'approved by local:reviewer-alice' }).waitFor();
+    await page.locator('#audit', { hasText: 'cluster-member-excluded' }).waitFor();
+    await page.close();
+  });
 });
+

@@ -38,7 +38,7 @@ beforeAll(async () => {
       version: 1,
       region: 'us-east-1',
       endpoints: { dynamodb: h.ddb.endpoint, sqs: h.sqs.endpoint, sfn: h.sfn.endpoint, api_gateway: h.apigw.endpoint, lambda: h.lambda.endpoint },
-      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reinstateFunction: dep.reinstateFunction },
+      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reinstateFunction: dep.reinstateFunction, clusterDecisionFunction: dep.clusterDecisionFunction },
     }),
   );
 });
@@ -153,4 +153,26 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   expect(signals.signals.find((s: { name: string }) => s.name === 'cot-elicitation')).toMatchObject({ approved: 1, confirmed: 1 });
   expect(signals.combinations.find((s: { name: string }) => s.name === 'cot-elicitation+shared-templates')).toMatchObject({ approved: 1 });
   expect((await cli('signals')).stdout).toMatch(/SIGNAL\s+CONFIRMED\s+OVERTURNED\s+APPROVED\s+REJECTED\s+REINSTATED\s+OVERTURN RATE/);
+});
+
+test('cluster list, show, decide with an exclusion', async () => {
+  const ids = ['acct-cl1', 'acct-cl2'];
+  const execs = ids.map((a) =>
+    dep.start({ caseId: `case-${a}`, accountId: a, decision: 'review', score: 0.8, reasons: ['shared-templates'], reasonDetails: [{ signal: 'shared-templates', value: 2, baseline: 0, text: '2 templates shared in the cluster' }], clusterId: 'c-cli', relatedAccountIds: [], flaggedAt: Date.now(), evidence: {} }),
+  );
+  for (const e of execs) await h.sfn.waitForPendingTask('Review', e, 30_000);
+  const list = await cli('cluster', 'list');
+  expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining('c-cli.g1') });
+  const show = await cli('cluster', 'show', 'c-cli.g1');
+  expect(show.code).toBe(0);
+  expect(show.stdout).toMatch(/members\s+2\s+\(review 2\)/);
+  expect(show.stdout).toContain('shared-templates: 2 templates shared in the cluster');
+  const bad = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2');
+  expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining("--exclude must be ACCOUNT:REASON, got 'acct-cl2'") });
+  const r = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2:partner test account');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('approved c-cli.g1 as local:cli-tester: 1 members decided');
+  expect(r.stdout).toContain('excluded: acct-cl2 (partner test account)');
+  expect((await h.sfn.waitForExecution(execs[0], 30_000)).status).toBe('SUCCEEDED');
+  expect(h.sfn.pendingTasks(execs[1]).map((t) => t.stateName)).toEqual(['Review']);
 });

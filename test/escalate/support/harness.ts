@@ -30,6 +30,8 @@ export interface Deployment {
   featuresTable: string;
   /** Name of the reinstatement function (what the operator tools invoke). */
   reinstateFunction: string;
+  /** Name of the cluster decision function (what `cluster decide` invokes). */
+  clusterDecisionFunction: string;
   /** Start an execution the way the scorer does (name = caseId). */
   start(input: Record<string, unknown>, name?: string): string;
   operator(identity?: string): Operator;
@@ -54,6 +56,7 @@ const HANDLERS: Record<string, string> = {
   expirerFn: '../../../lambdas/escalate/expirer-handler',
   reinstateFn: '../../../lambdas/escalate/reinstate-handler',
   restrictFn: '../../../lambdas/escalate/restrict-handler',
+  clusterDecisionFn: '../../../lambdas/escalate/cluster-handler',
 };
 
 export async function startHarness(): Promise<Harness> {
@@ -187,6 +190,7 @@ export async function startHarness(): Promise<Harness> {
       controlTable,
       featuresTable,
       reinstateFunction: physical(syn.functions.reinstateFn),
+      clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
       start: (input, execName) => sfn.startExecution(stateMachineArn, input, execName ?? String(input.caseId)).executionArn,
       operator: (identity) =>
         new Operator(
@@ -198,6 +202,7 @@ export async function startHarness(): Promise<Harness> {
             reviewQueueUrl: queueUrl,
             reinstateFunction: physical(syn.functions.reinstateFn),
             restrictFunction: physical(syn.functions.restrictFn),
+            clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
             endpoints: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, sfn: sfn.endpoint, api_gateway: apigw.endpoint, lambda: lambda.endpoint },
             local: true,
           },
