@@ -1,9 +1,8 @@
 /**
  * The operator side of escalation, shared by the CLI (`distill-guard review|allowlist|breaker`) and the web console
- * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain): in AWS, IAM decides
- * who may complete a review task (the stack's ReviewerPolicy scopes SendTask* to the escalation state machine).
- * Task tokens are read from the review queue and passed straight to SendTaskSuccess: never printed, logged or put
- * in a URL.
+ * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain). Review decisions go
+ * to the stack's review API (a function URL with IAM auth) as SigV4-signed requests: the API records the signed
+ * caller as the reviewer and alone completes the review task. The tools never see a task token.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,13 +11,15 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
 import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { AccountStatus, EscalationStore, OperatorError } from './store';
 import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
+import { Credentials, ReviewApiClient } from './review-api-client';
+import { localPrincipal } from '../../local/services/function-url';
 
 export { OperatorError };
 
@@ -29,6 +30,8 @@ export interface EscalationResources {
   featuresTable?: string;
   stateMachineArn?: string;
   reviewQueueUrl?: string;
+  /** The review API (function URL, IAM auth): approve, reject, heartbeat. */
+  reviewApiUrl?: string;
   /** The reinstatement function (name or ARN): `review reinstate` invokes it. */
   reinstateFunction?: string;
   /** Service endpoints when running against the local runtime. */
@@ -56,6 +59,7 @@ const OUTPUT_KEYS = {
   controlTable: 'EscalationControlTableName',
   featuresTable: 'EscalationFeaturesTableName',
   reinstateFunction: 'EscalationReinstateFunctionName',
+  reviewApiUrl: 'EscalationReviewApiUrl',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -76,6 +80,7 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     stateMachineArn: res.stateMachineArn ?? outputs[OUTPUT_KEYS.stateMachineArn] ?? findOutput(outputs, /StateMachine/i),
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
+    reviewApiUrl: res.reviewApiUrl ?? outputs[OUTPUT_KEYS.reviewApiUrl] ?? findOutput(outputs, /ReviewApiUrl/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
@@ -106,6 +111,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
     stateMachineArn: outputs[OUTPUT_KEYS.stateMachineArn],
     reviewQueueUrl: outputs[OUTPUT_KEYS.reviewQueueUrl],
     reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
+    reviewApiUrl: outputs[OUTPUT_KEYS.reviewApiUrl],
   };
   if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -151,7 +157,6 @@ export interface DecisionResult {
 export class Operator {
   readonly store: EscalationStore;
   readonly sfn: SFNClient;
-  readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
   private identityValue?: string;
 
@@ -171,7 +176,6 @@ export class Operator {
       apigw: new APIGatewayClient(cfg(ep.api_gateway)),
     });
     this.sfn = new SFNClient(cfg(ep.sfn));
-    this.sqs = new SQSClient(cfg(ep.sqs));
     this.lambda = new LambdaClient(cfg(ep.lambda));
   }
 
@@ -180,7 +184,6 @@ export class Operator {
     this.store.ddb.destroy();
     this.store.apigw.destroy();
     this.sfn.destroy();
-    this.sqs.destroy();
     this.lambda.destroy();
   }
 
@@ -239,95 +242,39 @@ export class Operator {
   }
 
   /**
-   * Approve (suspend) or reject a case under review. Finds the case's review message on the queue, answers the
-   * task with SendTaskSuccess `{approved, reviewer, reason, decidedAt}`, then deletes the message. The workflow
+   * Approve (suspend) or reject a case under review through the review API. The API records the signed caller (your
+   * credentials) as the reviewer, writes the decision on the case and completes the review task; the workflow
    * audits the decision and applies it.
    */
   async decide(caseId: string, approved: boolean, reason: string): Promise<DecisionResult> {
     assertId('caseId', caseId);
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const c = await this.store.requireCase(caseId);
-    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
-    if (!this.resources.reviewQueueUrl) throw new OperatorError('the review queue url is unknown (stack output EscalationReviewQueueUrl)');
-    const reviewer = await this.identity();
-    const found = await this.findReviewMessage(caseId);
-    if (!found) {
-      throw new OperatorError(`no review message for case ${caseId} is visible on the queue (another reviewer may hold it; retry in 30 s)`);
-    }
-    const decidedAt = new Date(this.store.now()).toISOString();
-    const output = { approved, reviewer, reason: reason.trim(), decidedAt };
-    try {
-      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: found.token, output: JSON.stringify(output) }));
-    } catch (err) {
-      const name = (err as { name?: string }).name ?? '';
-      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
-        await this.deleteMessage(found.message);
-        throw new OperatorError(`case ${caseId}: the review task is no longer waiting (${name}); it may have passed its deadline`);
-      }
-      await this.release([found.message]);
-      throw err;
-    }
-    await this.deleteMessage(found.message);
-    return { caseId, ...output };
+    const r = await this.reviewApi().call<DecisionResult>('decide', { caseId, approved, reason: reason.trim() });
+    return { caseId: r.caseId, approved: r.approved, reviewer: r.reviewer, reason: r.reason, decidedAt: r.decidedAt };
   }
 
   /** Reset the Review state's heartbeat clock (only needed when the stack sets reviewHeartbeat). */
   async heartbeat(caseId: string): Promise<void> {
-    const found = await this.findReviewMessage(caseId);
-    if (!found) throw new OperatorError(`no review message for case ${caseId} is visible on the queue`);
-    try {
-      await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken: found.token }));
-    } finally {
-      await this.release([found.message]);
+    assertId('caseId', caseId);
+    await this.reviewApi().call('heartbeat', { caseId });
+  }
+
+  private reviewApiClient?: ReviewApiClient;
+
+  /** The signed client of the review API: your default credential chain; locally a local principal's keys. */
+  private reviewApi(): ReviewApiClient {
+    if (this.reviewApiClient) return this.reviewApiClient;
+    const url = this.resources.reviewApiUrl;
+    if (!url) throw new OperatorError('the review api url is unknown (stack output EscalationReviewApiUrl); deploy the current stack');
+    let credentials: Credentials;
+    if (this.resources.local) {
+      const name = (this.identityOverride ?? process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator').replace(/^local:/, '');
+      credentials = localPrincipal(name);
+    } else {
+      credentials = fromNodeProviderChain();
     }
-  }
-
-  private async findReviewMessage(caseId: string): Promise<{ token: string; message: Message } | undefined> {
-    const held: Message[] = [];
-    const seen = new Set<string>();
-    try {
-      for (let poll = 0; poll < 20; poll++) {
-        const r = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: poll === 0 ? 0 : 1, VisibilityTimeout: 30 }),
-        );
-        const msgs = r.Messages ?? [];
-        if (msgs.length === 0 && poll > 0) break;
-        let fresh = 0;
-        for (const m of msgs) {
-          if (!seen.has(m.MessageId ?? '')) fresh++;
-          seen.add(m.MessageId ?? '');
-          let body: { caseId?: string; taskToken?: string } = {};
-          try {
-            body = JSON.parse(m.Body ?? '{}');
-          } catch {
-            /* not ours: leave it */
-          }
-          if (body.caseId === caseId && typeof body.taskToken === 'string') {
-            // Release the others now; keep this one hidden while we answer.
-            await this.release(held.splice(0));
-            await this.release(msgs.filter((x) => x !== m && !held.includes(x)));
-            return { token: body.taskToken, message: m };
-          }
-          held.push(m);
-        }
-        if (msgs.length > 0 && fresh === 0) break;
-      }
-      return undefined;
-    } finally {
-      await this.release(held);
-    }
-  }
-
-  private async release(msgs: Message[]): Promise<void> {
-    await Promise.all(
-      msgs.map((m) =>
-        this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined),
-      ),
-    );
-  }
-
-  private async deleteMessage(m: Message): Promise<void> {
-    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle })).catch(() => undefined);
+    this.reviewApiClient = new ReviewApiClient(url, this.resources.region, credentials);
+    return this.reviewApiClient;
   }
 
   /**
@@ -416,6 +363,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       stateMachineArn: res.stateMachineArn,
       reviewQueueUrl: res.reviewQueueUrl,
       reinstateFunction: res.reinstateFunction,
+      reviewApiUrl: res.reviewApiUrl,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

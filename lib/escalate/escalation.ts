@@ -14,6 +14,7 @@ import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { stackKey } from '../shared/stack-key';
 import { ESCALATE_DEFAULTS } from './defaults';
 import { operatorTableStatements } from './operator-policy';
+import { ReviewApi } from './review-api';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -163,7 +164,9 @@ export class Escalation extends Construct {
   /** Manual reinstatement: what the operator tools invoke (OperatorPolicy: `lambda:InvokeFunction` on it only). */
   readonly reinstateFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
-  /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
+  /** The review path: the Review state's function and the IAM-signed review API (the only SendTask* principal). */
+  readonly reviewApi: ReviewApi;
+  /** Review tools: call the review API (lambda:InvokeFunctionUrl), read executions and the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
   /** Operator tools: allowlist, breaker re-arm, shadow mode (control-table writes); reinstatement by invoking `reinstateFunction`. */
   readonly operatorPolicy: iam.ManagedPolicy;
@@ -296,6 +299,14 @@ export class Escalation extends Construct {
       targets: [new targets.LambdaFunction(this.expirerFunction, { retryAttempts: 2 })],
     });
 
+    // ---------------- review API ----------------
+    this.reviewApi = new ReviewApi(this, 'ReviewApi', {
+      controlTable: props.controlTable,
+      tableEncryptionKey: props.tableEncryptionKey,
+      encryptionKey: this.encryptionKey,
+      reviewQueue: this.reviewQueue,
+    });
+
     // ---------------- state machine ----------------
     const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
     const logGroup = new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.encryptionKey });
@@ -310,6 +321,7 @@ export class Escalation extends Construct {
       comment: 'distill-guard escalation: case, guardrails, review or auto-suspend, suspension with outbox event',
     });
     this.encryptStateMachine();
+    this.reviewApi.bindStateMachine(this.stateMachine, this.workflowDataStatement('UseWorkflowKeyForReviewTasks'));
 
     // ---------------- policies for people ----------------
     const stack = Stack.of(this);
@@ -319,30 +331,20 @@ export class Escalation extends Construct {
       resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
     });
     this.reviewerPolicy = new iam.ManagedPolicy(this, 'ReviewerPolicy', {
-      description: 'distill-guard reviewers: complete review tasks of the escalation workflow (and nothing else), read cases',
+      description: 'distill-guard reviewers: decide review cases through the review API (IAM-signed), read cases',
       statements: [describeStack],
     });
     const tableArns = (t: dynamodb.ITable) => [t.tableArn, `${t.tableArn}/index/*`];
     const tableKeys = [props.tableEncryptionKey, props.controlTable.encryptionKey, props.featuresTable?.encryptionKey].filter((k): k is kms.IKey => !!k);
     const readTables = [props.controlTable, ...(props.featuresTable ? [props.featuresTable] : [])].flatMap(tableArns);
     this.reviewerPolicy.addStatements(
-      // SendTaskSuccess/Failure/Heartbeat scoped to this state machine (never `*`).
-      new iam.PolicyStatement({
-        sid: 'CompleteReviewTasks',
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-        resources: [this.stateMachine.stateMachineArn],
-      }),
+      // Decisions go through the review API, which records the signed caller; reviewers hold no SendTask*.
+      this.reviewApi.invokeStatement(),
       new iam.PolicyStatement({
         sid: 'ReadExecutions',
         actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
         resources: [this.stateMachine.stateMachineArn],
       }),
-      new iam.PolicyStatement({
-        sid: 'WorkTheReviewQueue',
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-        resources: [this.reviewQueue.queueArn],
-      }),
-      new iam.PolicyStatement({ sid: 'DecryptReviewMessages', actions: ['kms:Decrypt'], resources: [this.queueKey.keyArn] }),
       this.workflowDataStatement('UseWorkflowKey'),
       new iam.PolicyStatement({
         sid: 'ReadCases',
@@ -411,8 +413,9 @@ export class Escalation extends Construct {
     if (props.createOutputs ?? true) {
       const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);
       out('StateMachineArn', this.stateMachine.stateMachineArn, 'escalation state machine (distill-guard review)');
-      out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (task tokens)');
+      out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (notifications; no task tokens)');
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
+      out('ReviewApiUrl', this.reviewApi.url.url, 'review API (IAM-signed): distill-guard review approve|reject');
       out('ReinstateFunctionName', this.reinstateFunction.functionName, 'manual reinstatement (distill-guard review reinstate)');
       if (props.featuresTable) out('FeaturesTableName', props.featuresTable.tableName, 'features table');
       out('ReviewerPolicyArn', this.reviewerPolicy.managedPolicyArn, 'attach to reviewers');
@@ -505,11 +508,11 @@ export class Escalation extends Construct {
     const apply = catchTo(step('ApplySuspension', this.suspensionFunction, 'apply', '$.applied', 'allowlist re-check; keys off; status + case + audit + Account Suspended in one transaction'), compensate);
     const reviewed = catchTo(step('RecordReview', this.caseFunction, 'reviewed', '$.reviewed', 'validate and audit the reviewer decision'));
 
-    const review = new tasks.SqsSendMessage(this, 'Review', {
-      comment: 'human review: the message carries the task token; reviewers answer with SendTaskSuccess {approved, reviewer, reason}',
-      queue: this.reviewQueue,
+    const review = new tasks.LambdaInvoke(this, 'Review', {
+      comment: 'human review: the function keeps the task token with the case (encrypted) and notifies the review queue; the review API completes the task',
+      lambdaFunction: this.reviewApi.taskFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      messageBody: sfn.TaskInput.fromObject({
+      payload: sfn.TaskInput.fromObject({
         taskToken: sfn.JsonPath.taskToken,
         caseId: sfn.JsonPath.stringAt('$.caseId'),
         accountId: sfn.JsonPath.stringAt('$.accountId'),
@@ -519,11 +522,12 @@ export class Escalation extends Construct {
         deadline: sfn.JsonPath.stringAt('$.guard.reviewDeadline'),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
       }),
+      retryOnServiceExceptions: false, // the retry below covers them (with jitter)
       taskTimeout: sfn.Timeout.duration(reviewTimeout),
       ...(heartbeat ? { heartbeatTimeout: sfn.Timeout.duration(heartbeat) } : {}),
       resultPath: '$.review',
     });
-    review.addRetry({ errors: ['SQS.SdkClientException', 'SQS.AmazonSQSException', 'SQS.KmsThrottledException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    review.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     review.addCatch(overdue, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' });
     catchTo(review);
 
