@@ -229,6 +229,18 @@ export interface SubscriptionFilterModel {
   destinationArn: string;
 }
 
+/** A Lambda function URL. Its `FunctionUrl` resolves to {@link functionUrlPlaceholder} until the runtime serves it. */
+export interface FunctionUrlModel {
+  logicalId: string;
+  /** ARN of the target function. */
+  functionArn: string;
+  authType: 'AWS_IAM' | 'NONE';
+  placeholder: string;
+}
+
+/** What `Fn::GetAtt <Url>.FunctionUrl` resolves to before the runtime starts the URL's server. */
+export const functionUrlPlaceholder = (logicalId: string) => `http://local-function-url.invalid/${logicalId}/`;
+
 export interface LocalStackModel {
   stackName: string;
   region: string;
@@ -246,6 +258,7 @@ export interface LocalStackModel {
   schedules: ScheduleModel[];
   apiKeys: ApiKeyModel[];
   secrets: SecretModel[];
+  functionUrls: FunctionUrlModel[];
   /** CloudWatch Logs subscription filters (where access logs go: the traffic generator packs for these). */
   subscriptionFilters: SubscriptionFilterModel[];
   outputs: Record<string, string>;
@@ -595,6 +608,9 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::Lambda::Alias':
       case 'AWS::Lambda::Version':
         break;
+      case 'AWS::Lambda::Url':
+        r.setAttr(id, 'FunctionUrl', functionUrlPlaceholder(id));
+        break;
       case 'AWS::StepFunctions::StateMachine': {
         const a = arn('states', `stateMachine:${name}`);
         r.setRef(id, a);
@@ -671,6 +687,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     schedules: [],
     apiKeys: [],
     secrets: [],
+    functionUrls: [],
     subscriptionFilters: [],
     outputs: {},
     ignored: {},
@@ -896,6 +913,11 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
             ? { passwordLength: num(gen.PasswordLength), excludePunctuation: bool(gen.ExcludePunctuation, false), excludeCharacters: str(gen.ExcludeCharacters), includeSpace: bool(gen.IncludeSpace, false) }
             : undefined,
         });
+        break;
+      }
+      case 'AWS::Lambda::Url': {
+        const authType = str(r.resolve(P.AuthType)) === 'NONE' ? 'NONE' : 'AWS_IAM';
+        model.functionUrls.push({ logicalId: id, functionArn: String(r.resolve(P.TargetFunctionArn)), authType, placeholder: functionUrlPlaceholder(id) });
         break;
       }
       case 'AWS::ApiGateway::ApiKey':

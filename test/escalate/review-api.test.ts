@@ -195,4 +195,12 @@ describe('the review API, run locally', () => {
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
     expect(await caseItem('case-token')).toMatchObject({ outcome: 'rejected', decidedBy: 'arn:aws:iam::000000000000:user/bob' });
   });
+
+  test('a failed review task ends the case as an error that names its cause, never as the anonymous auto', async () => {
+    const { exec, task } = await openReview('acct-taskfail', 'case-taskfail');
+    h.sfn.sendTaskFailure(task.taskToken, 'Forged.Failure', 'a probe ended the task');
+    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('FAILED');
+    expect(await caseItem('case-taskfail')).toMatchObject({ outcome: 'error', decidedBy: 'error: Forged.Failure' });
+    expect((await audit('case-taskfail')).find((e) => e.action === 'case-error')).toMatchObject({ actor: 'error: Forged.Failure' });
+  });
 });

@@ -273,7 +273,8 @@ describe('review deadline', () => {
     const exec = short.start(input('acct-timeout', 'case-timeout', 'review'));
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
-    expect(await caseItem(short, 'case-timeout')).toMatchObject({ state: 'overdue', outcome: 'overdue', gsi1pk: 'CASES#overdue' });
+    expect(await caseItem(short, 'case-timeout')).toMatchObject({ state: 'overdue', outcome: 'overdue', gsi1pk: 'CASES#overdue', decidedBy: 'timeout' });
+    expect((await audit(short, 'case-timeout')).find((e) => e.action === 'review-overdue')).toMatchObject({ actor: 'timeout', reason: expect.stringMatching(/^timeout \(deadline\)/) });
     const a = await account(short, 'acct-timeout');
     expect(a!.status).toBe('active');
     expect(a!.openCaseId).toBeUndefined();
