@@ -63,8 +63,8 @@ export class TaskTokenStore {
 
   /** The plaintext token of a case waiting for review. */
   async load(caseId: string): Promise<string> {
-    const c = (await this.store.requireCase(caseId)) as { state: string; reviewTask?: StoredReviewTask };
-    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state})`);
+    const c = (await this.store.requireCase(caseId)) as { state: string; outcome?: string; reviewTask?: StoredReviewTask };
+    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
     if (!c.reviewTask?.ciphertext) throw new OperatorError(`case ${caseId} has no stored review task yet; retry in a few seconds`);
     const dec = await this.kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(c.reviewTask.ciphertext, 'base64'), EncryptionContext: this.context(caseId) }));
     return new TextDecoder().decode(dec.Plaintext);

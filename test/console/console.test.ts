@@ -137,16 +137,16 @@ maybe('review console (Chromium)', () => {
     await page.screenshot({ path: path.join(__dirname, '..', '..', 'docs', 'console.png'), fullPage: false });
 
     await page.locator('#approve').click();
-    await page.locator('#toast', { hasText: 'Approved case-7781-a as local:reviewer-alice' }).waitFor();
+    await page.locator('#toast', { hasText: 'Approved case-7781-a as arn:aws:iam::000000000000:user/reviewer-alice' }).waitFor();
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
 
     const account = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-7781', sk: 'STATUS' } }))).Item!;
-    expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'local:reviewer-alice' });
+    expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/reviewer-alice' });
     expect(h.apigw.apiKeys().find((k) => k.customerId === 'acct-7781')!.enabled).toBe(false);
     const audit = (await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': 'CASE#case-7781-a', ':a': 'AUDIT#' } }))).Items!;
-    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'local:reviewer-alice', reason: expect.stringContaining('Same templates') });
-    expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'local:reviewer-alice' });
+    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice', reason: expect.stringContaining('Same templates') });
+    expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice' });
 
     // the page shows the outcome and the audit trail after a refresh of the case
     await page.locator('#account-status', { hasText: 'suspended' }).waitFor({ timeout: 60_000 });
