@@ -261,8 +261,8 @@ export class Escalation extends Construct {
     this.expirerFunction = new DistillGuardFunction(this, 'ExpirerFn', {
       entry: 'lambdas/escalate/expirer-handler.ts',
       serviceName: 'escalate',
-      description: 'distill-guard escalation: reinstate accounts whose suspension has ended',
-      environment: env,
+      description: 'distill-guard escalation: reinstate accounts whose suspension has ended; drop review notifications of closed cases',
+      environment: { ...env, REVIEW_QUEUE_URL: this.reviewQueue.queueUrl },
       logEncryptionKey: this.encryptionKey,
       timeout: Duration.minutes(2),
     });
@@ -290,6 +290,8 @@ export class Escalation extends Construct {
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.reinstateFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
+    // The expirer deletes review notifications of cases no longer waiting (lambdas/escalate/review-queue-sweeper.ts).
+    this.reviewQueue.grantConsumeMessages(this.expirerFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
       for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));

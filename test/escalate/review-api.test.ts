@@ -15,6 +15,7 @@ import { Deployment, Harness, startHarness } from './support/harness';
 import { ReviewApiClient } from '../../lambdas/escalate/review-api-client';
 import { localPrincipal } from '../../local/services/function-url';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
+import { sweepReviewNotifications } from '../../lambdas/escalate/review-queue-sweeper';
 
 jest.setTimeout(180_000);
 
@@ -202,5 +203,25 @@ describe('the review API, run locally', () => {
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('FAILED');
     expect(await caseItem('case-taskfail')).toMatchObject({ outcome: 'error', decidedBy: 'error: Forged.Failure' });
     expect((await audit('case-taskfail')).find((e) => e.action === 'case-error')).toMatchObject({ actor: 'error: Forged.Failure' });
+  });
+
+  test('the expirer deletes the review notifications of cases no longer waiting, and hides a waiting case\'s until its deadline', async () => {
+    await openReview('acct-sweep', 'case-sweep-open');
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: h.sqs.endpoint, credentials: LOCAL_CREDENTIALS });
+    try {
+      const r = await sweepReviewNotifications(dep.store(), sqs, dep.queueUrl);
+      expect(r.deleted).toBeGreaterThan(0); // the closed cases of the tests above
+      expect(r.kept).toBeGreaterThanOrEqual(1);
+      const left = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dep.queueUrl, MaxNumberOfMessages: 10 }))).Messages ?? [];
+      expect(left.map((m) => JSON.parse(m.Body!).caseId)).not.toContain('case-sweep-open');
+      // The expirer's role may consume the queue (and only it, besides nothing else reading it).
+      const expirerRole = R[idOf(esc.expirerFunction)].Properties.Role['Fn::GetAtt'][0];
+      const queueId = idOf(esc.reviewQueue);
+      const receivers = [...principals()].filter(([, st]) => evaluate(st, { action: 'sqs:ReceiveMessage', resource: covers(queueId, 'arn:aws:sqs:us-east-1:123456789012:review') }) === 'allow').map(([p]) => p);
+      expect(receivers).toEqual([expirerRole]);
+    } finally {
+      sqs.destroy();
+      await dep.operator('local:cleanup').decide('case-sweep-open', false, 'clean up');
+    }
   });
 });
