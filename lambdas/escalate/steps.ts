@@ -292,7 +292,7 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
     await store.putAudit(store.audit({ caseId, accountId: c.accountId, actor: reviewer, action: valid ? 'review-approved' : 'review-rejected', reason: result.reason, details: note }));
   }
   // The task is complete: its (encrypted) token is of no further use.
-  await store.ddb.send(new UpdateCommand({ TableName: store.table, Key: keys.case(caseId), UpdateExpression: 'REMOVE reviewTask' }));
+  await store.ddb.send(new UpdateCommand({ TableName: store.table, Key: keys.case(caseId), UpdateExpression: 'REMOVE reviewTask', ConditionExpression: 'attribute_exists(pk)' }));
   return result;
 }
 
