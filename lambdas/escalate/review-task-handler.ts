@@ -35,10 +35,13 @@ export async function handler(event: ReviewTaskEvent): Promise<{ stored: true }>
   logger.appendKeys({ caseId, accountId: event?.accountId, step: 'review' });
   try {
     await tokens.save(caseId, event.taskToken, event.executionArn);
-    // A notification for whoever watches the queue; the token stays with the case.
+    // A notification for whoever watches the queue; the token stays with the case. Best effort: the review does
+    // not depend on it, and failing here would retry the task with a new token.
     const { taskToken: _omit, ...notice } = event;
     void _omit;
-    await sqs.send(new SendMessageCommand({ QueueUrl: requiredEnv('REVIEW_QUEUE_URL'), MessageBody: JSON.stringify(notice) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: requiredEnv('REVIEW_QUEUE_URL'), MessageBody: JSON.stringify(notice) })).catch((err: Error) => {
+      logger.error('review notification not sent', { error: err.message });
+    });
     logger.info('review task stored', { deadline: event.deadline });
     return { stored: true };
   } finally {
