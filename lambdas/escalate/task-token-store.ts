@@ -8,11 +8,8 @@
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../src/escalate/model';
+import { TASK_TOKEN_PURPOSE, keys } from '../../src/escalate/model';
 import { EscalationStore, OperatorError } from './store';
-
-/** Encryption-context purpose of a stored task token (the IAM grants are conditioned on it). */
-export const TASK_TOKEN_PURPOSE = 'review-task-token';
 
 /** What the review API records on the case when a signed caller decides. */
 export interface SignedDecision {

@@ -11,10 +11,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { TASK_TOKEN_PURPOSE } from '../../src/escalate/model';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 
-/** Encryption-context purpose of a stored task token (lambdas/escalate/task-token-store.ts). */
-export const TASK_TOKEN_PURPOSE = 'review-task-token';
 
 export interface ReviewApiProps {
   readonly controlTable: dynamodb.ITable;
