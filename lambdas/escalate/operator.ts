@@ -19,6 +19,7 @@ import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails
 import { AccountStatus, EscalationStore, OperatorError } from './store';
 import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
 import { Credentials, ReviewApiClient } from './review-api-client';
+import { NOT_STORED_YET } from './task-token-store';
 import { localPrincipal } from '../../local/services/function-url';
 
 export { OperatorError };
@@ -249,14 +250,26 @@ export class Operator {
   async decide(caseId: string, approved: boolean, reason: string): Promise<DecisionResult> {
     assertId('caseId', caseId);
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const r = await this.reviewApi().call<DecisionResult>('decide', { caseId, approved, reason: reason.trim() });
+    const r = await this.callReviewApi<DecisionResult>('decide', { caseId, approved, reason: reason.trim() });
     return { caseId: r.caseId, approved: r.approved, reviewer: r.reviewer, reason: r.reason, decidedAt: r.decidedAt };
   }
 
   /** Reset the Review state's heartbeat clock (only needed when the stack sets reviewHeartbeat). */
   async heartbeat(caseId: string): Promise<void> {
     assertId('caseId', caseId);
-    await this.reviewApi().call('heartbeat', { caseId });
+    await this.callReviewApi('heartbeat', { caseId });
+  }
+
+  /** A case that has just entered review may not have its task token stored yet: retry that answer briefly. */
+  private async callReviewApi<T>(route: string, body: Record<string, unknown>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reviewApi().call<T>(route, body);
+      } catch (err) {
+        if (attempt >= 20 || !(err as Error).message.includes(NOT_STORED_YET)) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   private reviewApiClient?: ReviewApiClient;

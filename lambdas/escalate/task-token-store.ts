@@ -11,6 +11,9 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TASK_TOKEN_PURPOSE, keys } from '../../src/escalate/model';
 import { EscalationStore, OperatorError } from './store';
 
+/** Part of the error while a case entered review but its task token is not stored yet (the tools retry on it). */
+export const NOT_STORED_YET = 'the review task is starting';
+
 /** What the review API records on the case when a signed caller decides. */
 export interface SignedDecision {
   approved: boolean;
@@ -60,9 +63,11 @@ export class TaskTokenStore {
 
   /** The plaintext token of a case waiting for review. */
   async load(caseId: string): Promise<string> {
-    const c = (await this.store.requireCase(caseId)) as { state: string; outcome?: string; reviewTask?: StoredReviewTask };
+    const c = (await this.store.requireCase(caseId)) as { state: string; outcome?: string; reviewTask?: StoredReviewTask; reviewDecision?: SignedDecision };
     if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
-    if (!c.reviewTask?.ciphertext) throw new OperatorError(`case ${caseId} has no stored review task yet; retry in a few seconds`);
+    const prev = c.reviewDecision;
+    if (prev) throw new OperatorError(`case ${caseId} was already decided by ${prev.reviewer} at ${prev.decidedAt} (approved ${prev.approved})`);
+    if (!c.reviewTask?.ciphertext) throw new OperatorError(`case ${caseId} has no stored review task yet (${NOT_STORED_YET}); retry in a few seconds`);
     const dec = await this.kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(c.reviewTask.ciphertext, 'base64'), EncryptionContext: this.context(caseId) }));
     return new TextDecoder().decode(dec.Plaintext);
   }

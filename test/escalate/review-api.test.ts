@@ -8,7 +8,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { synthStack } from '../lib/support';
 import { evaluate } from '../lib/policy-eval';
 import { Deployment, Harness, startHarness } from './support/harness';
@@ -117,6 +117,8 @@ async function audit(caseId: string) {
 async function openReview(accountId: string, caseId: string) {
   const exec = dep.start(input(accountId, caseId));
   const task = await h.sfn.waitForPendingTask('Review', exec, 30_000);
+  // The task is pending as soon as the token exists; the review task function stores it a moment later.
+  for (let i = 0; i < 200 && !(await caseItem(caseId)).reviewTask; i++) await new Promise((r) => setTimeout(r, 50));
   return { exec, task };
 }
 
@@ -183,16 +185,19 @@ describe('the review API, run locally', () => {
     expect(c.reviewTask.ciphertext).toEqual(expect.any(String));
     expect(JSON.stringify(c)).not.toContain(task.taskToken);
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: h.sqs.endpoint, credentials: LOCAL_CREDENTIALS });
-    const msgs = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dep.queueUrl, MaxNumberOfMessages: 10 }))).Messages ?? [];
+    const msgs: Message[] = [];
+    for (let i = 0; i < 10 && !msgs.some((m) => JSON.parse(m.Body!).caseId === 'case-token'); i++) {
+      msgs.push(...((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dep.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? []));
+    }
     sqs.destroy();
-    expect(msgs.length).toBeGreaterThan(0);
+    expect(msgs.map((m) => JSON.parse(m.Body!).caseId)).toContain('case-token');
     for (const m of msgs) {
       expect(m.Body).not.toContain(task.taskToken);
       expect(JSON.parse(m.Body!).taskToken).toBeUndefined();
     }
     expect(h.kms.calls().Encrypt).toBeGreaterThan(0);
     await dep.operator('local:bob').decide('case-token', false, 'organic growth');
-    await expect(dep.operator('local:mallory').decide('case-token', true, 'overrule bob')).rejects.toThrow(/already decided by arn:aws:iam::000000000000:user\/bob|not waiting for review/);
+    await expect(dep.operator('local:mallory').decide('case-token', true, 'overrule bob')).rejects.toThrow(/already decided by arn:aws:iam::000000000000:user\/bob|not waiting for review \(state closed, outcome rejected\)/);
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
     expect(await caseItem('case-token')).toMatchObject({ outcome: 'rejected', decidedBy: 'arn:aws:iam::000000000000:user/bob' });
   });
