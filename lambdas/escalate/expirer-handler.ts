@@ -15,9 +15,9 @@ let sqs: SQSClient | undefined;
 export async function handler(): Promise<{ expired: number; failed: number; notificationsDeleted?: number }> {
   const table = process.env.CONTROL_TABLE;
   if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
+  const queueUrl = process.env.REVIEW_QUEUE_URL;
   store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
   const r = await expireSuspensions(store);
-  const queueUrl = process.env.REVIEW_QUEUE_URL;
   if (!queueUrl) return r;
   sqs ??= new SQSClient({});
   const swept = await sweepReviewNotifications(store, sqs, queueUrl).catch((err: Error) => {

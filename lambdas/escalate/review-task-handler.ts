@@ -29,6 +29,7 @@ function requiredEnv(name: string): string {
 }
 
 export async function handler(event: ReviewTaskEvent): Promise<{ stored: true }> {
+  const queueUrl = requiredEnv('REVIEW_QUEUE_URL');
   tokens ??= new TaskTokenStore(new EscalationStore({ tableName: requiredEnv('CONTROL_TABLE') }), undefined, requiredEnv('TASK_TOKEN_KEY_ID'));
   sqs ??= new SQSClient({});
   const caseId = String(event?.caseId ?? '');
@@ -39,7 +40,7 @@ export async function handler(event: ReviewTaskEvent): Promise<{ stored: true }>
     // not depend on it, and failing here would retry the task with a new token.
     const { taskToken: _omit, ...notice } = event;
     void _omit;
-    await sqs.send(new SendMessageCommand({ QueueUrl: requiredEnv('REVIEW_QUEUE_URL'), MessageBody: JSON.stringify(notice) })).catch((err: Error) => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(notice) })).catch((err: Error) => {
       logger.error('review notification not sent', { error: err.message });
     });
     logger.info('review task stored', { deadline: event.deadline });
