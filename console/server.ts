@@ -7,7 +7,8 @@
  *   browsers never send to servers or put in Referer), in the `X-Console-Token` header: a custom header, so a
  *   cross-site page cannot send it without a CORS preflight, which this server never grants (CSRF);
  * - actions are POSTs with a JSON body, checked Origin, and a required reason;
- * - task tokens stay inside the Operator (queue -> SendTaskSuccess): never sent to the browser, never logged;
+ * - decisions go to the review API signed with the operator's credentials (the API records the signed caller); no
+ *   task token ever reaches this process or the browser;
  * - strict CSP (no inline script), no-store, frame-ancestors 'none'.
  */
 import { randomBytes, timingSafeEqual } from 'crypto';

@@ -23,7 +23,7 @@ export interface NagAcknowledgement {
 /** Lambda service roles and their default policies, for every function of the app. */
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
-const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn)|Scorer\/Function)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -109,6 +109,11 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::<GuardEscalationSuspensionFnE697B0C4.Arn>:*]',
     reason: 'Versions and aliases of the one suspension-step function (Step Functions LambdaInvoke grant)',
+    paths: [/Guard\/Escalation\/StateMachine\/Role\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardEscalationReviewApiTaskFnEC5BFB89.Arn>:*]',
+    reason: 'Versions and aliases of the one review-task function (Step Functions LambdaInvoke grant)',
     paths: [/Guard\/Escalation\/StateMachine\/Role\/DefaultPolicy\/Resource/],
   },
   {

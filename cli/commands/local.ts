@@ -188,7 +188,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       out(`       npx distill-guard review list`);
       out(`       npx distill-guard review show ${pending?.caseId ?? 'CASE_ID'}`);
       out(`       npx distill-guard review approve ${pending?.caseId ?? 'CASE_ID'} --reason "confirmed extraction campaign"`);
-      if (o.autoApprove) out(`     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same SendTaskSuccess path)`);
+      if (o.autoApprove) out(`     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same signed review API)`);
     }
     if (o.autoApprove && approved.length === 0 && waiting > 0 && now - firstReviewSeenAt >= Number(o.autoApproveAfter) * 1000) {
       await autoApprove();
@@ -205,7 +205,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       const r = await op.decide(next.caseId, true, 'auto-approved by npm start (demo of the review step; use --no-auto-approve to review by hand)');
       approved.push({ caseId: r.caseId, accountId: next.accountId, reviewer: r.reviewer });
       if (isTty) process.stdout.write('\n');
-      out(`  >> approved review of case ${r.caseId} (account ${next.accountId}) as ${r.reviewer} via SendTaskSuccess`);
+      out(`  >> approved review of case ${r.caseId} (account ${next.accountId}) as ${r.reviewer} through the review api (sigv4-signed)`);
     } catch (err) {
       if (isTty) process.stdout.write('\n');
       out(`  >> auto-approve failed: ${(err as Error).message}`);
@@ -320,7 +320,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
   out(`  accounts restricted ${keysRestricted} API keys on the restricted usage plan (${restrictedPlan ? `rate ${restrictedPlan.throttle?.rateLimit}/s, burst ${restrictedPlan.throttle?.burstLimit}` : 'no restricted plan in the template'}); step-up set in their status`);
-  for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through SendTaskSuccess`);
+  for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through the signed review API`);
   for (const r of reinstated) out(`  reinstated          account ${r.accountId} by ${r.actor} (the undo path: status restored, keys re-enabled)`);
   out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
   out(`  ground truth        cases for ${campaignFlagged}/${campaignIds.size} campaign accounts and ${organicFlagged} organic accounts (labels used only here, never by detection)`);

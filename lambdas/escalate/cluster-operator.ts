@@ -2,22 +2,18 @@
  * The reviewer's side of cluster cases, for the CLI (`distill-guard cluster …`) and the console, with the
  * reviewer's own credentials. `decideCluster` is one operator action for any cluster size: it records the
  * decision once, then answers each member's own review task, so every member still runs its own guardrails,
- * suspension transaction, audit entry and ban event. How a member's review task is completed is behind
- * `completeMemberReviews`, so it can move to the review API without touching the rest.
+ * suspension transaction, audit entry and ban event. Each member's review is answered through the signed review
+ * API (`completeMemberReviews`), as a single review is.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ClusterCaseHeader, ClusterMemberItem, ClusterProfile, FanOutPlan, clusterProfile, parseClusterDecision, planFanOut } from '../../src/escalate/cluster-case';
 import { AuditEntry, assertId } from '../../src/escalate/model';
 import type { ClusterDecisionRequest, ClusterDecisionResponse } from './cluster-handler';
 import { ClusterStore } from './cluster-store';
 import { Operator, OperatorError } from './operator';
 
-/** Parallel SendTaskSuccess calls: well inside the Step Functions SendTask* token bucket (see docs/operations.md). */
+/** Parallel review-API calls (each one SendTaskSuccess): well inside the Step Functions SendTask* token bucket (see docs/operations.md). */
 const SEND_CONCURRENCY = 16;
-/** How long the review messages of the members being decided stay hidden from other reviewers. */
-const HOLD_SECONDS = 300;
 
 export interface ClusterCaseView {
   header: ClusterCaseHeader;
@@ -76,7 +72,7 @@ export async function decideCluster(op: Operator, id: string, raw: { approved: b
   const recorded = await invokeClusterDecision(op, { clusterCaseId: id, approved: req.approved, reason: req.reason, exclude: req.exclude, actor: await op.identity() });
   const plan = planFanOut(members, await cs.memberCases(members.map((m) => m.caseId)), recorded.excluded);
   const d = recorded.decision;
-  const output = { approved: d.approved, reviewer: d.reviewer, reason: d.reason, decidedAt: d.decidedAt, clusterCaseId: id };
+  const output = { approved: d.approved, reason: d.reason, clusterCaseId: id };
   const { done, notReached } = await completeMemberReviews(op, plan.decide, output);
   return {
     clusterCaseId: id,
@@ -112,80 +108,25 @@ async function invokeClusterDecision(op: Operator, req: ClusterDecisionRequest):
 }
 
 /**
- * Answer the review task of each member case with the cluster decision (SendTaskSuccess, as a single review is
- * answered today). The tokens come from the review queue: it is read once, the members' messages are held while
- * they are answered, every other message is released at once.
+ * Answer each member case's review through the review API, as a single review is answered: the API records the
+ * signed caller as the reviewer and completes the member's task, with the cluster case named in the decision.
  */
 export async function completeMemberReviews(
   op: Operator,
   targets: { accountId: string; caseId: string }[],
-  output: Record<string, unknown>,
+  output: { approved: boolean; reason: string; clusterCaseId: string },
 ): Promise<{ done: string[]; notReached: { accountId: string; caseId: string; why: string }[] }> {
-  if (!targets.length) return { done: [], notReached: [] };
-  const queueUrl = op.resources.reviewQueueUrl;
-  if (!queueUrl) throw new OperatorError('the review queue url is unknown (stack output EscalationReviewQueueUrl)');
-  const wanted = new Map(targets.map((t) => [t.caseId, t]));
-  const found = await collectTokens(op, queueUrl, new Set(wanted.keys()));
   const done: string[] = [];
   const notReached: { accountId: string; caseId: string; why: string }[] = [];
-  for (const t of targets) if (!found.has(t.caseId)) notReached.push({ ...t, why: 'no review message visible (another reviewer may hold it)' });
-  const work = [...found.entries()];
-  const answered: Message[] = [];
-  await pool(work, SEND_CONCURRENCY, async ([caseId, { token, message }]) => {
-    const t = wanted.get(caseId)!;
+  await pool(targets, SEND_CONCURRENCY, async (t) => {
     try {
-      await op.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+      await op.decide(t.caseId, output.approved, output.reason, { clusterCaseId: output.clusterCaseId });
       done.push(t.accountId);
-      answered.push(message);
     } catch (err) {
-      const name = (err as { name?: string }).name ?? 'Error';
-      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') answered.push(message);
-      else await release(op, queueUrl, [message]);
-      notReached.push({ ...t, why: `${name}: ${String((err as Error).message ?? '').slice(0, 200)}` });
+      notReached.push({ ...t, why: `${(err as { name?: string }).name ?? 'Error'}: ${String((err as Error).message ?? '').slice(0, 200)}` });
     }
   });
-  for (let i = 0; i < answered.length; i += 10) {
-    const batch = answered.slice(i, i + 10);
-    await op.sqs
-      .send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }))
-      .catch(() => undefined);
-  }
   return { done: done.sort(), notReached };
-}
-
-async function collectTokens(op: Operator, queueUrl: string, caseIds: Set<string>): Promise<Map<string, { token: string; message: Message }>> {
-  const found = new Map<string, { token: string; message: Message }>();
-  // Other cases' messages stay hidden only while the queue is read (seconds), then go back at once.
-  const others: Message[] = [];
-  try {
-    for (let empty = 0; found.size < caseIds.size && empty < 2; ) {
-      const r = await op.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: empty ? 1 : 0, VisibilityTimeout: HOLD_SECONDS }));
-      const msgs = r.Messages ?? [];
-      if (!msgs.length) {
-        empty++;
-        continue;
-      }
-      empty = 0;
-      for (const m of msgs) {
-        let body: { caseId?: unknown; taskToken?: unknown } = {};
-        try {
-          body = JSON.parse(m.Body ?? '{}');
-        } catch {
-          /* not a review message: leave it */
-        }
-        if (typeof body.caseId === 'string' && caseIds.has(body.caseId) && typeof body.taskToken === 'string' && !found.has(body.caseId)) {
-          found.set(body.caseId, { token: body.taskToken, message: m });
-        } else others.push(m);
-      }
-    }
-  } finally {
-    await release(op, queueUrl, others);
-  }
-  return found;
-}
-
-async function release(op: Operator, queueUrl: string, msgs: Message[]): Promise<void> {
-  await Promise.all(msgs.map((m) => op.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined)));
 }
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {

@@ -2,19 +2,31 @@
  * Scheduled expirer: reinstates accounts whose suspension has ended (keys re-enabled, status restored,
  * `Account Reinstated` event, audit entry), and lifts restrictions that have ended (keys back on their usage plan,
  * step-up cleared). The demo authorizer already ignores both once their end is past; this makes the status, the
- * keys and the event catch up.
+ * keys and the event catch up. It also removes the review queue's notifications of cases no longer waiting
+ * (./review-queue-sweeper.ts).
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { expiredRestrictions, liftRestriction } from './restriction-store';
+import { sweepReviewNotifications } from './review-queue-sweeper';
 import { EscalationStore } from './store';
 
 let store: EscalationStore | undefined;
+let sqs: SQSClient | undefined;
 
-export async function handler(): Promise<{ expired: number; failed: number }> {
+export async function handler(): Promise<{ expired: number; failed: number; notificationsDeleted?: number }> {
   const table = process.env.CONTROL_TABLE;
   if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
+  const queueUrl = process.env.REVIEW_QUEUE_URL;
   store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
-  return expireSuspensions(store);
+  const r = await expireSuspensions(store);
+  if (!queueUrl) return r;
+  sqs ??= new SQSClient({});
+  const swept = await sweepReviewNotifications(store, sqs, queueUrl).catch((err: Error) => {
+    logger.error('review queue sweep failed', { error: err.message }); // retried on the next run
+    return { deleted: 0, kept: 0 };
+  });
+  return { ...r, notificationsDeleted: swept.deleted };
 }
 
 export async function expireSuspensions(s: EscalationStore, limit = 100): Promise<{ expired: number; failed: number }> {

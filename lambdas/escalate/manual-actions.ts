@@ -12,6 +12,7 @@ import { nextCaseId } from '../detect/scorer-core';
 import { WorkflowInput, assertId } from '../../src/escalate/model';
 import type { Operator } from './operator';
 import { OperatorError } from './store';
+import { NOT_STORED_YET } from './task-token-store';
 
 const MAX_REASON = 1000;
 // eslint-disable-next-line no-control-regex
@@ -100,8 +101,8 @@ export async function approveWhenReady(op: Operator, caseId: string, reason: str
       try {
         return await op.decide(caseId, true, reason);
       } catch (err) {
-        // The review task posts its message just after the case enters review.
-        if (!(err instanceof OperatorError) || !/no review message/.test(err.message) || Date.now() > deadline) throw err;
+        // The review task stores its token just after the case enters review (decide retries briefly on that too).
+        if (!String((err as Error).message).includes(NOT_STORED_YET) || Date.now() > deadline) throw err;
       }
     }
     if (Date.now() > deadline) throw new OperatorError(`case ${caseId} is not under review after ${Math.round(timeoutMs / 1000)} s; approve it from the queue`);

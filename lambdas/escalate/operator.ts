@@ -1,9 +1,8 @@
 /**
  * The operator side of escalation, shared by the CLI (`distill-guard review|allowlist|breaker`) and the web console
- * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain): in AWS, IAM decides
- * who may complete a review task (the stack's ReviewerPolicy scopes SendTask* to the escalation state machine).
- * Task tokens are read from the review queue and passed straight to SendTaskSuccess: never printed, logged or put
- * in a URL.
+ * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain). Review decisions go
+ * to the stack's review API (a function URL with IAM auth) as SigV4-signed requests: the API records the signed
+ * caller as the reviewer and alone completes the review task. The tools never see a task token.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,15 +11,18 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
 import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { AccountStatus, EscalationStore, OperatorError } from './store';
 import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
 import type { RestrictRequest, RestrictResponse } from './restrict-handler';
 import { DEFAULT_RESTRICT_HOURS } from '../../src/escalate/restriction';
+import { Credentials, ReviewApiClient } from './review-api-client';
+import { NOT_STORED_YET } from './task-token-store';
+import { localPrincipal } from '../../local/services/function-url';
 
 export { OperatorError };
 
@@ -31,6 +33,8 @@ export interface EscalationResources {
   featuresTable?: string;
   stateMachineArn?: string;
   reviewQueueUrl?: string;
+  /** The review API (function URL, IAM auth): approve, reject, heartbeat. */
+  reviewApiUrl?: string;
   /** The reinstatement function (name or ARN): `review reinstate` invokes it. */
   reinstateFunction?: string;
   /** The manual restriction function (name or ARN): `distill-guard restrict` invokes it. */
@@ -64,6 +68,7 @@ const OUTPUT_KEYS = {
   reinstateFunction: 'EscalationReinstateFunctionName',
   restrictFunction: 'EscalationRestrictFunctionName',
   clusterDecisionFunction: 'EscalationClusterDecisionFunctionName',
+  reviewApiUrl: 'EscalationReviewApiUrl',
 } as const;
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
@@ -86,6 +91,7 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
     restrictFunction: res.restrictFunction ?? outputs[OUTPUT_KEYS.restrictFunction] ?? findOutput(outputs, /RestrictFunction/i),
     clusterDecisionFunction: res.clusterDecisionFunction ?? outputs[OUTPUT_KEYS.clusterDecisionFunction] ?? findOutput(outputs, /ClusterDecisionFunction/i),
+    reviewApiUrl: res.reviewApiUrl ?? outputs[OUTPUT_KEYS.reviewApiUrl] ?? findOutput(outputs, /ReviewApiUrl/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
       sqs: endpoints.sqs,
@@ -118,6 +124,7 @@ export async function discoverFromStack(stackName: string, region: string | unde
     reinstateFunction: outputs[OUTPUT_KEYS.reinstateFunction],
     restrictFunction: outputs[OUTPUT_KEYS.restrictFunction],
     clusterDecisionFunction: outputs[OUTPUT_KEYS.clusterDecisionFunction],
+    reviewApiUrl: outputs[OUTPUT_KEYS.reviewApiUrl],
   };
   if (!found.controlTable || !found.stateMachineArn || !found.reviewQueueUrl || !found.reinstateFunction) {
     const res = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -166,7 +173,6 @@ export interface DecisionResult {
 export class Operator {
   readonly store: EscalationStore;
   readonly sfn: SFNClient;
-  readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
   private identityValue?: string;
 
@@ -186,7 +192,6 @@ export class Operator {
       apigw: new APIGatewayClient(cfg(ep.api_gateway)),
     });
     this.sfn = new SFNClient(cfg(ep.sfn));
-    this.sqs = new SQSClient(cfg(ep.sqs));
     this.lambda = new LambdaClient(cfg(ep.lambda));
   }
 
@@ -195,7 +200,6 @@ export class Operator {
     this.store.ddb.destroy();
     this.store.apigw.destroy();
     this.sfn.destroy();
-    this.sqs.destroy();
     this.lambda.destroy();
   }
 
@@ -255,95 +259,51 @@ export class Operator {
   }
 
   /**
-   * Approve (suspend) or reject a case under review. Finds the case's review message on the queue, answers the
-   * task with SendTaskSuccess `{approved, reviewer, reason, decidedAt}`, then deletes the message. The workflow
+   * Approve (suspend, or restrict with `action: 'restrict'`) or reject a case under review through the review API. The API records the signed caller (your
+   * credentials) as the reviewer, writes the decision on the case and completes the review task; the workflow
    * audits the decision and applies it.
    */
-  async decide(caseId: string, approved: boolean, reason: string): Promise<DecisionResult> {
+  async decide(caseId: string, approved: boolean, reason: string, opts: { action?: 'suspend' | 'restrict'; clusterCaseId?: string } = {}): Promise<DecisionResult> {
     assertId('caseId', caseId);
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const c = await this.store.requireCase(caseId);
-    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
-    if (!this.resources.reviewQueueUrl) throw new OperatorError('the review queue url is unknown (stack output EscalationReviewQueueUrl)');
-    const reviewer = await this.identity();
-    const found = await this.findReviewMessage(caseId);
-    if (!found) {
-      throw new OperatorError(`no review message for case ${caseId} is visible on the queue (another reviewer may hold it; retry in 30 s)`);
-    }
-    const decidedAt = new Date(this.store.now()).toISOString();
-    const output = { approved, reviewer, reason: reason.trim(), decidedAt };
-    try {
-      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: found.token, output: JSON.stringify(output) }));
-    } catch (err) {
-      const name = (err as { name?: string }).name ?? '';
-      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
-        await this.deleteMessage(found.message);
-        throw new OperatorError(`case ${caseId}: the review task is no longer waiting (${name}); it may have passed its deadline`);
-      }
-      await this.release([found.message]);
-      throw err;
-    }
-    await this.deleteMessage(found.message);
-    return { caseId, ...output };
+    const r = await this.callReviewApi<DecisionResult>('decide', { caseId, approved, reason: reason.trim(), ...opts });
+    return { caseId: r.caseId, approved: r.approved, reviewer: r.reviewer, reason: r.reason, decidedAt: r.decidedAt };
   }
 
   /** Reset the Review state's heartbeat clock (only needed when the stack sets reviewHeartbeat). */
   async heartbeat(caseId: string): Promise<void> {
-    const found = await this.findReviewMessage(caseId);
-    if (!found) throw new OperatorError(`no review message for case ${caseId} is visible on the queue`);
-    try {
-      await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken: found.token }));
-    } finally {
-      await this.release([found.message]);
-    }
+    assertId('caseId', caseId);
+    await this.callReviewApi('heartbeat', { caseId });
   }
 
-  private async findReviewMessage(caseId: string): Promise<{ token: string; message: Message } | undefined> {
-    const held: Message[] = [];
-    const seen = new Set<string>();
-    try {
-      for (let poll = 0; poll < 20; poll++) {
-        const r = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: poll === 0 ? 0 : 1, VisibilityTimeout: 30 }),
-        );
-        const msgs = r.Messages ?? [];
-        if (msgs.length === 0 && poll > 0) break;
-        let fresh = 0;
-        for (const m of msgs) {
-          if (!seen.has(m.MessageId ?? '')) fresh++;
-          seen.add(m.MessageId ?? '');
-          let body: { caseId?: string; taskToken?: string } = {};
-          try {
-            body = JSON.parse(m.Body ?? '{}');
-          } catch {
-            /* not ours: leave it */
-          }
-          if (body.caseId === caseId && typeof body.taskToken === 'string') {
-            // Release the others now; keep this one hidden while we answer.
-            await this.release(held.splice(0));
-            await this.release(msgs.filter((x) => x !== m && !held.includes(x)));
-            return { token: body.taskToken, message: m };
-          }
-          held.push(m);
-        }
-        if (msgs.length > 0 && fresh === 0) break;
+  /** A case that has just entered review may not have its task token stored yet: retry that answer briefly. */
+  private async callReviewApi<T>(route: string, body: Record<string, unknown>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reviewApi().call<T>(route, body);
+      } catch (err) {
+        if (attempt >= 20 || !(err as Error).message.includes(NOT_STORED_YET)) throw err;
+        await new Promise((r) => setTimeout(r, 250));
       }
-      return undefined;
-    } finally {
-      await this.release(held);
     }
   }
 
-  private async release(msgs: Message[]): Promise<void> {
-    await Promise.all(
-      msgs.map((m) =>
-        this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined),
-      ),
-    );
-  }
+  private reviewApiClient?: ReviewApiClient;
 
-  private async deleteMessage(m: Message): Promise<void> {
-    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.resources.reviewQueueUrl, ReceiptHandle: m.ReceiptHandle })).catch(() => undefined);
+  /** The signed client of the review API: your default credential chain; locally a local principal's keys. */
+  private reviewApi(): ReviewApiClient {
+    if (this.reviewApiClient) return this.reviewApiClient;
+    const url = this.resources.reviewApiUrl;
+    if (!url) throw new OperatorError('the review api url is unknown (stack output EscalationReviewApiUrl); deploy the current stack');
+    let credentials: Credentials;
+    if (this.resources.local) {
+      const name = (this.identityOverride ?? process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator').replace(/^local:/, '');
+      credentials = localPrincipal(name);
+    } else {
+      credentials = fromNodeProviderChain();
+    }
+    this.reviewApiClient = new ReviewApiClient(url, this.resources.region, credentials);
+    return this.reviewApiClient;
   }
 
   /**
@@ -453,6 +413,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Operator> {
       reinstateFunction: res.reinstateFunction,
       restrictFunction: res.restrictFunction,
       clusterDecisionFunction: res.clusterDecisionFunction,
+      reviewApiUrl: res.reviewApiUrl,
       endpoints: res.endpoints,
       local: res.local ?? useLocal,
     },

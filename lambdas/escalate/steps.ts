@@ -12,6 +12,7 @@ import { BreakerConfig, ShadowConfig, decideRoute, evaluateBreaker, evaluateShad
 import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, parseWorkflowInput, recordExpiresAt } from '../../src/escalate/model';
 import { recordClusterMember } from './cluster-store';
 import { EscalationStore } from './store';
+import type { SignedDecision } from './task-token-store';
 
 export interface EscalationConfig {
   reviewTimeoutSeconds: number;
@@ -282,35 +283,42 @@ export interface ReviewedResult {
   clusterCaseId?: string;
 }
 
-/** Validate and audit the reviewer's answer (the SendTaskSuccess output). Anything malformed is not an approval. */
+/**
+ * Audit the reviewer's decision. The decision and the reviewer come from the case item, where the review API wrote
+ * them with the identity of the signed caller; the task output is never trusted (a raw SendTaskSuccess naming a
+ * reviewer proves nothing). No signed decision, or anything malformed, is not an approval.
+ */
 export async function recordReview(store: EscalationStore, state: ExecutionState): Promise<ReviewedResult> {
   const caseId = String(state.caseId);
-  const c = await store.requireCase(caseId);
-  const r = state.review ?? {};
-  const reviewer = typeof r.reviewer === 'string' && r.reviewer.trim() ? r.reviewer.trim().slice(0, 256) : 'unknown';
-  const reason = typeof r.reason === 'string' && r.reason.trim() ? r.reason.trim().slice(0, 2000) : '';
-  const decidedAt = typeof r.decidedAt === 'string' && Number.isFinite(Date.parse(r.decidedAt)) ? new Date(r.decidedAt).toISOString() : new Date(store.now()).toISOString();
-  const valid = r.approved === true && reviewer !== 'unknown' && reason !== '';
-  const action = r.action === 'restrict' ? 'restrict' : 'suspend';
-  const clusterCaseId = typeof r.clusterCaseId === 'string' && /^[A-Za-z0-9._:@-]{1,128}$/.test(r.clusterCaseId) ? r.clusterCaseId : undefined;
+  const c = (await store.requireCase(caseId)) as CaseRecord & { reviewDecision?: Partial<SignedDecision> };
+  const d = c.reviewDecision ?? {};
+  const signed = typeof d.reviewer === 'string' && d.reviewer.trim() !== '';
+  const reviewer = signed ? d.reviewer!.trim().slice(0, 512) : 'unknown';
+  const reason = typeof d.reason === 'string' && d.reason.trim() ? d.reason.trim().slice(0, 2000) : '';
+  const decidedAt = typeof d.decidedAt === 'string' && Number.isFinite(Date.parse(d.decidedAt)) ? new Date(d.decidedAt).toISOString() : new Date(store.now()).toISOString();
+  const valid = d.approved === true && signed && reason !== '';
+  const action = d.action === 'restrict' ? 'restrict' : 'suspend';
+  const clusterCaseId = typeof d.clusterCaseId === 'string' && /^[A-Za-z0-9._:@-]{1,128}$/.test(d.clusterCaseId) ? d.clusterCaseId : undefined;
   const result: ReviewedResult = { approved: valid, action, reviewer, reason: reason || 'no reason given', decidedAt, ...(clusterCaseId ? { clusterCaseId } : {}) };
   const audits = await store.auditTrail(caseId);
   if (!audits.some((a) => a.action === 'review-approved' || a.action === 'review-rejected')) {
-    await store.putAudit(
-      store.audit({
-        caseId,
-        accountId: c.accountId,
-        actor: reviewer,
-        action: valid ? 'review-approved' : 'review-rejected',
-        reason: result.reason,
-        details: {
-          ...(r.approved === true && !valid ? { note: 'approval without reviewer or reason treated as rejection' } : { decidedAt, ...(valid ? { action } : {}) }),
-          ...(clusterCaseId ? { clusterCaseId, clusterId: c.clusterId } : {}),
-        },
-      }),
-    );
+    const note = !signed
+      ? { note: 'the task was completed without a decision signed through the review api: treated as rejection', taskOutputClaimed: claimed(state.review) }
+      : d.approved === true && !valid
+        ? { note: 'approval without reason treated as rejection' }
+        : { decidedAt, ...(valid ? { action } : {}) };
+    const cluster = clusterCaseId ? { clusterCaseId, clusterId: c.clusterId } : {};
+    await store.putAudit(store.audit({ caseId, accountId: c.accountId, actor: reviewer, action: valid ? 'review-approved' : 'review-rejected', reason: result.reason, details: { ...note, ...cluster } }));
   }
+  // The task is complete: its (encrypted) token is of no further use.
+  await store.ddb.send(new UpdateCommand({ TableName: store.table, Key: keys.case(caseId), UpdateExpression: 'REMOVE reviewTask', ConditionExpression: 'attribute_exists(pk)' }));
   return result;
+}
+
+/** What an unsigned task output claimed, kept as evidence (bounded), never as the actor. */
+function claimed(r: ExecutionState['review']): Record<string, string> {
+  const s = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : JSON.stringify(v ?? null).slice(0, 256));
+  return { approved: s(r?.approved), reviewer: s(r?.reviewer) };
 }
 
 // ---------------------------------------------------------------- Dismiss / Overdue / Error
@@ -351,7 +359,8 @@ export async function closeCase(
           Update: {
             TableName: store.table,
             Key: keys.case(caseId),
-            UpdateExpression: 'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' + (state.error ? ', #err = :err' : ''),
+            // The stored task token is of no further use: dropped with the close.
+            UpdateExpression: 'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' + (state.error ? ', #err = :err' : '') + ' REMOVE reviewTask',
             ConditionExpression: '#st <> :closed',
             ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
             ExpressionAttributeValues: {
@@ -389,21 +398,35 @@ export async function closeCase(
 
 /** Review deadline passed: the safe default. No suspension; the case is marked overdue (escalated) and alarmed on. */
 export function markOverdue(store: EscalationStore, state: ExecutionState) {
+  const kind = state.error?.Error === 'States.HeartbeatTimeout' ? 'missed heartbeat' : 'deadline';
   return closeCase(store, state, {
     outcome: 'overdue',
     caseState: 'overdue',
     action: 'review-overdue',
-    reason: `no review decision before the deadline (${state.guard?.reviewDeadline ?? '?'}); no suspension applied, case escalated`,
+    actor: 'timeout',
+    reason: `timeout (${kind}): no review decision before ${state.guard?.reviewDeadline ?? '?'}; no suspension applied, case escalated`,
   });
+}
+
+/**
+ * Who or what ended the workflow with an error: `error: <name>` (a step failed after retries, or the review task
+ * failed). The review API never sends SendTaskFailure, and no other principal may, so a task failure is the
+ * platform's (e.g. the review task's function failing) and is named by its error.
+ */
+export function errorCause(state: ExecutionState): string {
+  const name = typeof state.error?.Error === 'string' && state.error.Error ? state.error.Error.slice(0, 128) : 'unknown';
+  return `error: ${name}`;
 }
 
 /** The execution failed after the case was recorded: mark it for attention and release the account. */
 export function markError(store: EscalationStore, state: ExecutionState) {
+  const cause = errorCause(state);
   return closeCase(store, state, {
     outcome: 'error',
     caseState: 'overdue',
     action: 'case-error',
-    reason: `workflow error, nothing applied: ${state.error?.Error ?? 'unknown'}`,
+    actor: cause,
+    reason: `workflow ${cause}, nothing applied`,
   });
 }
 

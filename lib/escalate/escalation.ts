@@ -15,6 +15,7 @@ import { stackKey } from '../shared/stack-key';
 import { ESCALATE_DEFAULTS } from './defaults';
 import { operatorTableStatements, reviewerTableStatements } from './operator-policy';
 import { CLUSTER_PK_PREFIX } from '../../src/escalate/cluster-case';
+import { ReviewApi } from './review-api';
 
 /** Props for {@link Escalation}. */
 export interface EscalationProps {
@@ -186,7 +187,9 @@ export class Escalation extends Construct {
   /** Records a reviewer's one decision on a cluster case (ReviewerPolicy: `lambda:InvokeFunction` on it only). */
   readonly clusterDecisionFunction: DistillGuardFunction;
   readonly expiryRule: events.Rule;
-  /** Review tools: SendTask* on this state machine only, receive from the review queue, read the control table. */
+  /** The review path: the Review state's function and the IAM-signed review API (the only SendTask* principal). */
+  readonly reviewApi: ReviewApi;
+  /** Review tools: call the review API (lambda:InvokeFunctionUrl), read executions and the control table. */
   readonly reviewerPolicy: iam.ManagedPolicy;
   /** Operator tools: allowlist, breaker re-arm, shadow mode (control-table writes); reinstatement by invoking `reinstateFunction`. */
   readonly operatorPolicy: iam.ManagedPolicy;
@@ -284,8 +287,8 @@ export class Escalation extends Construct {
     this.expirerFunction = new DistillGuardFunction(this, 'ExpirerFn', {
       entry: 'lambdas/escalate/expirer-handler.ts',
       serviceName: 'escalate',
-      description: 'distill-guard escalation: reinstate accounts whose suspension has ended',
-      environment: env,
+      description: 'distill-guard escalation: reinstate accounts whose suspension has ended; drop review notifications of closed cases',
+      environment: { ...env, REVIEW_QUEUE_URL: this.reviewQueue.queueUrl },
       logEncryptionKey: this.encryptionKey,
       timeout: Duration.minutes(2),
     });
@@ -351,6 +354,8 @@ export class Escalation extends Construct {
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.clusterDecisionFunction);
     props.featuresTable?.grantReadData(this.caseFunction);
+    // The expirer deletes review notifications of cases no longer waiting (lambdas/escalate/review-queue-sweeper.ts).
+    this.reviewQueue.grantConsumeMessages(this.expirerFunction);
     if (manageApiKeys) {
       const keyPolicy = apiKeyStatements();
       for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
@@ -368,6 +373,13 @@ export class Escalation extends Construct {
       throw new Error(`standardUsagePlanId and restrictedUsagePlanId go together, got ${JSON.stringify({ standard: props.standardUsagePlanId ?? null, restricted: props.restrictedUsagePlanId ?? null })}`);
     }
     if (props.standardUsagePlanId && props.restrictedUsagePlanId) this.restrictWithUsagePlans(props.standardUsagePlanId, props.restrictedUsagePlanId);
+    // ---------------- review API ----------------
+    this.reviewApi = new ReviewApi(this, 'ReviewApi', {
+      controlTable: props.controlTable,
+      tableEncryptionKey: props.tableEncryptionKey,
+      encryptionKey: this.encryptionKey,
+      reviewQueue: this.reviewQueue,
+    });
 
     // ---------------- state machine ----------------
     const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
@@ -383,6 +395,7 @@ export class Escalation extends Construct {
       comment: 'distill-guard escalation: case, guardrails, review or auto-suspend, suspension with outbox event',
     });
     this.encryptStateMachine();
+    this.reviewApi.bindStateMachine(this.stateMachine, this.workflowDataStatement('UseWorkflowKeyForReviewTasks'));
 
     // ---------------- policies for people ----------------
     const stack = Stack.of(this);
@@ -392,31 +405,21 @@ export class Escalation extends Construct {
       resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
     });
     this.reviewerPolicy = new iam.ManagedPolicy(this, 'ReviewerPolicy', {
-      description: 'distill-guard reviewers: complete review tasks of the escalation workflow (and nothing else), read cases',
+      description: 'distill-guard reviewers: decide review cases through the review API (IAM-signed), read cases',
       statements: [describeStack],
     });
     const tableArns = (t: dynamodb.ITable) => [t.tableArn, `${t.tableArn}/index/*`];
     const tableKeys = [props.tableEncryptionKey, props.controlTable.encryptionKey, props.featuresTable?.encryptionKey].filter((k): k is kms.IKey => !!k);
     const readTables = [props.controlTable, ...(props.featuresTable ? [props.featuresTable] : [])].flatMap(tableArns);
     this.reviewerPolicy.addStatements(
-      // SendTaskSuccess/Failure/Heartbeat scoped to this state machine (never `*`).
-      new iam.PolicyStatement({
-        sid: 'CompleteReviewTasks',
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-        resources: [this.stateMachine.stateMachineArn],
-      }),
+      // Decisions go through the review API, which records the signed caller; reviewers hold no SendTask*.
+      this.reviewApi.invokeStatement(),
       new iam.PolicyStatement({
         sid: 'ReadExecutions',
         actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
         resources: [this.stateMachine.stateMachineArn],
       }),
-      new iam.PolicyStatement({
-        sid: 'WorkTheReviewQueue',
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-        resources: [this.reviewQueue.queueArn],
-      }),
-      new iam.PolicyStatement({ sid: 'DecryptReviewMessages', actions: ['kms:Decrypt'], resources: [this.queueKey.keyArn] }),
-      // A cluster decision is recorded by the stack's function: reviewers still write nothing in the tables.
+      // A cluster decision is recorded by the stack's function: reviewers still write nothing in the tables but claims.
       new iam.PolicyStatement({ sid: 'RecordClusterDecisions', actions: ['lambda:InvokeFunction'], resources: [this.clusterDecisionFunction.functionArn] }),
       this.workflowDataStatement('UseWorkflowKey'),
       new iam.PolicyStatement({
@@ -491,8 +494,9 @@ export class Escalation extends Construct {
     if (props.createOutputs ?? true) {
       const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);
       out('StateMachineArn', this.stateMachine.stateMachineArn, 'escalation state machine (distill-guard review)');
-      out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (task tokens)');
+      out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (notifications; no task tokens)');
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
+      out('ReviewApiUrl', this.reviewApi.url.url, 'review API (IAM-signed): distill-guard review approve|reject');
       out('ReinstateFunctionName', this.reinstateFunction.functionName, 'manual reinstatement (distill-guard review reinstate)');
       out('RestrictFunctionName', this.restrictFunction.functionName, 'manual restriction (distill-guard restrict)');
       out('ClusterDecisionFunctionName', this.clusterDecisionFunction.functionName, 'cluster decisions (distill-guard cluster decide)');
@@ -603,11 +607,11 @@ export class Escalation extends Construct {
     const apply = catchTo(step('ApplySuspension', this.suspensionFunction, 'apply', '$.applied', 'allowlist re-check; keys off; status + case + audit + Account Suspended in one transaction'), compensate);
     const reviewed = catchTo(step('RecordReview', this.caseFunction, 'reviewed', '$.reviewed', 'validate and audit the reviewer decision'));
 
-    const review = new tasks.SqsSendMessage(this, 'Review', {
-      comment: 'human review: the message carries the task token; reviewers answer with SendTaskSuccess {approved, reviewer, reason}',
-      queue: this.reviewQueue,
+    const review = new tasks.LambdaInvoke(this, 'Review', {
+      comment: 'human review: the function keeps the task token with the case (encrypted) and notifies the review queue; the review API completes the task',
+      lambdaFunction: this.reviewApi.taskFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      messageBody: sfn.TaskInput.fromObject({
+      payload: sfn.TaskInput.fromObject({
         taskToken: sfn.JsonPath.taskToken,
         caseId: sfn.JsonPath.stringAt('$.caseId'),
         accountId: sfn.JsonPath.stringAt('$.accountId'),
@@ -617,11 +621,12 @@ export class Escalation extends Construct {
         deadline: sfn.JsonPath.stringAt('$.guard.reviewDeadline'),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
       }),
+      retryOnServiceExceptions: false, // the retry below covers them (with jitter)
       taskTimeout: sfn.Timeout.duration(reviewTimeout),
       ...(heartbeat ? { heartbeatTimeout: sfn.Timeout.duration(heartbeat) } : {}),
       resultPath: '$.review',
     });
-    review.addRetry({ errors: ['SQS.SdkClientException', 'SQS.AmazonSQSException', 'SQS.KmsThrottledException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    review.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     review.addCatch(overdue, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' });
     catchTo(review);
 

@@ -12,6 +12,7 @@
  * | Step Functions | local/services/stepfunctions.ts (+ aws-local-stepfunctions) | AWS_ENDPOINT_URL_SFN |
  * | API Gateway    | local/services/apigateway.ts (API keys)     | AWS_ENDPOINT_URL_API_GATEWAY   |
  * | Secrets Manager| local/services/secretsmanager.ts            | AWS_ENDPOINT_URL_SECRETS_MANAGER |
+ * | KMS            | local/services/kms.ts (Encrypt/Decrypt)     | AWS_ENDPOINT_URL_KMS           |
  *
  * Usage:
  * ```ts
@@ -30,6 +31,7 @@ import { startEventBridge, LocalEventBridge, LocalEventBridgeOptions } from '../
 import { startStepFunctions, LocalStepFunctions, LocalStepFunctionsOptions } from '../services/stepfunctions';
 import { startApiGateway, LocalApiGateway } from '../services/apigateway';
 import { startSecretsManager, LocalSecretsManager } from '../services/secretsmanager';
+import { startKms, LocalKms } from '../services/kms';
 import { LOCAL_CREDENTIALS } from '../services/clients';
 
 export { kinesisClient, startKinesis, startSqs };
@@ -60,8 +62,10 @@ export interface Emulators {
   readonly stepFunctions: LocalStepFunctions;
   readonly apiGateway: LocalApiGateway;
   readonly secretsManager: LocalSecretsManager;
+  /** Encrypt/Decrypt with encryption context (the review task tokens). */
+  readonly kms: LocalKms;
   /** Endpoint URL per service. */
-  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string };
+  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string; kms: string };
   /**
    * Environment for processes/handlers: AWS_ENDPOINT_URL_<SERVICE> for each emulator, AWS_REGION,
    * AWS_DEFAULT_REGION and dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -81,12 +85,13 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
     return x;
   };
   try {
-    const [kinesis, dynamodb, sqs, apiGateway, secretsManager] = await Promise.all([
+    const [kinesis, dynamodb, sqs, apiGateway, secretsManager, kms] = await Promise.all([
       startKinesis().then(track),
       opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal({ startTimeoutMs: opts.dynamodbStartTimeoutMs ?? 120000 }).then(track),
       startSqs({ region, mode: opts.sqsMode }).then(track),
       startApiGateway().then(track),
       startSecretsManager({ region }).then(track),
+      startKms({ region }).then(track),
     ]);
     // Step Functions integrations reach the other emulators; EventBridge delivers to SQS and Step Functions.
     const stepFunctions = track(
@@ -107,6 +112,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       sfn: stepFunctions.endpoint,
       apiGateway: apiGateway.endpoint,
       secretsManager: secretsManager.endpoint,
+      kms: kms.endpoint,
     };
     const env = (): Record<string, string> => ({
       AWS_REGION: region,
@@ -122,6 +128,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
       AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
     });
     let stopped: Promise<void> | undefined;
     return {
@@ -133,6 +140,7 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       stepFunctions,
       apiGateway,
       secretsManager,
+      kms,
       endpoints,
       env,
       stop: () => (stopped ??= stopAll(started)),

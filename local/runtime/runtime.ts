@@ -6,6 +6,7 @@
  * template (see docs/local.md).
  */
 import * as path from 'path';
+import { LocalFunctionUrl, startFunctionUrl } from '../services/function-url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -125,6 +126,7 @@ export class LocalRuntime {
   readonly clock: SimClock;
   readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient; apigateway?: APIGatewayClient };
   readonly pollers: Poller[] = [];
+  private readonly urlServers: LocalFunctionUrl[] = [];
   provisioned?: ProvisionResult;
   private scheduleErrors = 0;
   private readonly log: (msg: string) => void;
@@ -174,6 +176,7 @@ export class LocalRuntime {
       if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);
     }
     rt.wireServices();
+    await rt.startFunctionUrls();
     await rt.startPollers();
     rt.registerSchedules();
     return rt;
@@ -207,6 +210,20 @@ export class LocalRuntime {
       return invokeOrThrow(arn, event);
     });
     this.opts.stepfunctions?.setLambdaInvoker?.(invokeOrThrow);
+  }
+
+  /**
+   * Serve each function URL on its own port (local/services/function-url.ts: the SigV4 signature is verified and the
+   * caller's ARN put in the request context), and put the real URL where the template's outputs named it.
+   */
+  private async startFunctionUrls(): Promise<void> {
+    for (const u of this.model.functionUrls) {
+      if (u.authType !== 'AWS_IAM') throw new Error(`function url ${u.logicalId}: only AuthType AWS_IAM is served locally, got ${u.authType}`);
+      const server = await startFunctionUrl({ region: this.model.region, invoke: (event) => this.runner.invokeOrThrow(u.functionArn, event) });
+      this.urlServers.push(server);
+      for (const [k, v] of Object.entries(this.model.outputs)) if (v.includes(u.placeholder)) this.model.outputs[k] = v.split(u.placeholder).join(server.url);
+      this.log(`function url ${u.logicalId} -> ${server.url} (AWS_IAM, SigV4 verified)`);
+    }
   }
 
   queueUrlForArn(arn: string): string | undefined {
@@ -348,7 +365,7 @@ export class LocalRuntime {
   async stop(): Promise<void> {
     this.opts.eventbridge?.setLambdaInvoker(undefined);
     this.opts.stepfunctions?.setLambdaInvoker?.(undefined);
-    await Promise.all(this.pollers.map((p) => p.stop()));
+    await Promise.all([...this.pollers.map((p) => p.stop()), ...this.urlServers.map((u) => u.stop())]);
     await this.runner.stop();
     for (const c of Object.values(this.clients)) c?.destroy();
   }

@@ -88,7 +88,7 @@ export class LocalSession {
     let lambda: LocalLambda | undefined;
     try {
       const e = emu.endpoints;
-      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager };
+      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager, kms: e.kms };
       rt = await LocalRuntime.start({
         cdkOut: opts.cdkOut,
         stackName: opts.stackName,
@@ -198,6 +198,7 @@ export class LocalSession {
         eventBusName: this.busName(),
         ingestStream: ingestTarget(m).streamName,
         subscriberQueueUrl: this.subscriberQueueUrl,
+        reviewApiUrl: m.outputs.EscalationReviewApiUrl,
         reinstateFunction: m.outputs.EscalationReinstateFunctionName ?? m.functions.find((f) => /ReinstateFn/.test(f.logicalId))?.name,
         clusterDecisionFunction: m.outputs.EscalationClusterDecisionFunctionName ?? m.functions.find((f) => /ClusterDecisionFn/.test(f.logicalId))?.name,
       },

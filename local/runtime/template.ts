@@ -245,6 +245,18 @@ export interface SubscriptionFilterModel {
   destinationArn: string;
 }
 
+/** A Lambda function URL. Its `FunctionUrl` resolves to {@link functionUrlPlaceholder} until the runtime serves it. */
+export interface FunctionUrlModel {
+  logicalId: string;
+  /** ARN of the target function. */
+  functionArn: string;
+  authType: 'AWS_IAM' | 'NONE';
+  placeholder: string;
+}
+
+/** What `Fn::GetAtt <Url>.FunctionUrl` resolves to before the runtime starts the URL's server. */
+export const functionUrlPlaceholder = (logicalId: string) => `http://local-function-url.invalid/${logicalId}/`;
+
 export interface LocalStackModel {
   stackName: string;
   region: string;
@@ -264,6 +276,7 @@ export interface LocalStackModel {
   usagePlans: UsagePlanModel[];
   usagePlanKeys: UsagePlanKeyModel[];
   secrets: SecretModel[];
+  functionUrls: FunctionUrlModel[];
   /** CloudWatch Logs subscription filters (where access logs go: the traffic generator packs for these). */
   subscriptionFilters: SubscriptionFilterModel[];
   outputs: Record<string, string>;
@@ -613,6 +626,9 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::Lambda::Alias':
       case 'AWS::Lambda::Version':
         break;
+      case 'AWS::Lambda::Url':
+        r.setAttr(id, 'FunctionUrl', functionUrlPlaceholder(id));
+        break;
       case 'AWS::StepFunctions::StateMachine': {
         const a = arn('states', `stateMachine:${name}`);
         r.setRef(id, a);
@@ -691,6 +707,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     usagePlans: [],
     usagePlanKeys: [],
     secrets: [],
+    functionUrls: [],
     subscriptionFilters: [],
     outputs: {},
     ignored: {},
@@ -926,6 +943,11 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::ApiGateway::UsagePlanKey':
         model.usagePlanKeys.push({ logicalId: id, planId: String(r.resolve(P.UsagePlanId)), keyId: String(r.resolve(P.KeyId)) });
         break;
+      case 'AWS::Lambda::Url': {
+        const authType = str(r.resolve(P.AuthType)) === 'NONE' ? 'NONE' : 'AWS_IAM';
+        model.functionUrls.push({ logicalId: id, functionArn: String(r.resolve(P.TargetFunctionArn)), authType, placeholder: functionUrlPlaceholder(id) });
+        break;
+      }
       case 'AWS::ApiGateway::ApiKey':
         model.apiKeys.push({ logicalId: id, id: name, name: str(r.resolve(P.Name)) ?? name, enabled: bool(r.resolve(P.Enabled), false), value: str(r.resolve(P.Value)) });
         break;

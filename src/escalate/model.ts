@@ -310,3 +310,6 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
     evidence: r.evidence && typeof r.evidence === 'object' ? (r.evidence as Record<string, unknown>) : {},
   };
 }
+
+/** Encryption-context `purpose` of a stored review task token: the KMS grants of the review path are conditioned on it. */
+export const TASK_TOKEN_PURPOSE = 'review-task-token';

@@ -161,7 +161,7 @@ maybe('review console (Chromium)', () => {
     expect((await queueView(bob, { find: 'case-7781-a' }))[0].claim).toMatchObject({ by: 'local:reviewer-alice' });
     await page.keyboard.type('Same templates and minute-level synchrony as acct-7782; CoT elicitation at 62%.');
     await page.keyboard.press('Enter');
-    await page.locator('#toast', { hasText: 'Approved case-7781-a as local:reviewer-alice' }).waitFor();
+    await page.locator('#toast', { hasText: 'Approved case-7781-a as arn:aws:iam::000000000000:user/reviewer-alice' }).waitFor();
     // ... and the console moves on to the next case, claimed for the reviewer
     await page.locator('#case-title', { hasText: 'acct-1204' }).waitFor();
     expect((await queueView(bob, { find: 'case-1204-a' }))[0].claim).toMatchObject({ by: 'local:reviewer-alice' });
@@ -171,11 +171,11 @@ maybe('review console (Chromium)', () => {
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
     const account = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-7781', sk: 'STATUS' } }))).Item!;
-    expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'local:reviewer-alice' });
+    expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/reviewer-alice' });
     expect(h.apigw.apiKeys().find((k) => k.customerId === 'acct-7781')!.enabled).toBe(false);
     const audit = (await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': 'CASE#case-7781-a', ':a': 'AUDIT#' } }))).Items!;
-    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'local:reviewer-alice', reason: expect.stringContaining('Same templates') });
-    expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'local:reviewer-alice' });
+    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice', reason: expect.stringContaining('Same templates') });
+    expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice' });
 
     // the decided case, from Recent decisions: the outcome and the audit trail
     await page.locator('#tabs button[data-tab="recent"]').click();

@@ -38,7 +38,7 @@ beforeAll(async () => {
       version: 1,
       region: 'us-east-1',
       endpoints: { dynamodb: h.ddb.endpoint, sqs: h.sqs.endpoint, sfn: h.sfn.endpoint, api_gateway: h.apigw.endpoint, lambda: h.lambda.endpoint },
-      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reinstateFunction: dep.reinstateFunction, clusterDecisionFunction: dep.clusterDecisionFunction },
+      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reviewApiUrl: dep.reviewApiUrl, reinstateFunction: dep.reinstateFunction, clusterDecisionFunction: dep.clusterDecisionFunction },
     }),
   );
 });
@@ -71,7 +71,7 @@ test('review list, show, approve, suspended, reinstate', async () => {
 
   const ok = await cli('review', 'approve', 'case-cli', '--reason', 'confirmed by the cli test');
   expect(ok.code).toBe(0);
-  expect(ok.stdout).toContain('approved case-cli as local:cli-tester');
+  expect(ok.stdout).toContain('approved case-cli as arn:aws:iam::000000000000:user/cli-tester'); // the signed local principal
   expect(ok.stdout + ok.stderr).not.toMatch(/AAAA|taskToken/);
   expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
 
@@ -80,7 +80,7 @@ test('review list, show, approve, suspended, reinstate', async () => {
   expect(again.stderr.trim()).toBe('distill-guard: case case-cli is not waiting for review (state closed, outcome suspended)');
 
   const suspended = await cli('review', 'suspended');
-  expect(suspended.stdout).toMatch(/acct-cli\s+\S+Z\s+1\s+case-cli\s+local:cli-tester/);
+  expect(suspended.stdout).toMatch(/acct-cli\s+\S+Z\s+1\s+case-cli\s+arn:aws:iam::000000000000:user\/cli-tester/);
   expect(h.apigw.apiKeys().find((k) => k.id === key.id)!.enabled).toBe(false);
 
   const re = await cli('review', 'reinstate', 'acct-cli', '--reason', 'appeal granted');

@@ -34,16 +34,18 @@ describe('Escalation state machine', () => {
     expect(states.Route.Default).toBe('Dismiss');
   });
 
-  test('review waits on an SQS message carrying the task token, with a deadline and heartbeat', () => {
+  test('review waits on the review task function, which keeps the token with the case; with a deadline and heartbeat', () => {
     const r = states.Review;
-    expect(r.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(r.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(r.TimeoutSeconds).toBe(12 * 3600);
     expect(r.HeartbeatSeconds).toBe(2 * 3600);
-    expect(r.Parameters.MessageBody['taskToken.$']).toBe('$$.Task.Token');
-    expect(r.Parameters.QueueUrl).toMatch(/^<EscalationReviewQueue/);
+    expect(r.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
+    expect(r.Parameters.FunctionName).toBe(`<${syn.functions.reviewTaskFn}.Arn>`);
     // timeout -> safe default (overdue, no suspension); anything else -> error handling
     expect(r.Catch[0]).toEqual({ ErrorEquals: ['States.Timeout', 'States.HeartbeatTimeout'], ResultPath: '$.error', Next: 'MarkOverdue' });
     expect(r.Catch[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'MarkError' });
+    // The queue gets a notification from the function, never the token from the state machine.
+    expect(JSON.stringify(r)).not.toMatch(/sqs:sendMessage/);
   });
 
   test('no heartbeat requirement unless configured', () => {
@@ -95,18 +97,19 @@ describe('Escalation state machine', () => {
 });
 
 describe('IAM', () => {
-  test('SendTask* is granted to nothing in the stack but the ReviewerPolicy, scoped to the state machine', () => {
+  test('SendTask* is granted to nothing but the review API function, scoped to the state machine (test/escalate/review-api.test.ts evaluates it)', () => {
     const holders = policyDocs().filter(([, st]) => st.some((s) => [s.Action].flat().some((a: string) => /^states:SendTask/.test(a) || a === 'states:*')));
-    expect(holders.map(([id]) => id)).toEqual([expect.stringMatching(/ReviewerPolicy/)]);
+    expect(holders.map(([id]) => id)).toEqual([expect.stringMatching(/ReviewApiApiFnServiceRoleDefaultPolicy/)]);
     const st = holders[0][1].find((s) => [s.Action].flat().includes('states:SendTaskSuccess'));
-    expect(st.Action.sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
+    expect(st.Action.sort()).toEqual(['states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
     expect(st.Resource).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
   });
 
-  test('reviewers may receive from the review queue and read the control table; they write only their claims', () => {
+  test('reviewers call the review API and read the control table; they write only their claims and never touch the review queue', () => {
     const [, st] = policyDocs().find(([id]) => /ReviewerPolicy/.test(id))!;
     const actions = st.flatMap((s) => [s.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
+    expect(actions).toEqual(expect.arrayContaining(['lambda:InvokeFunctionUrl', 'dynamodb:GetItem', 'dynamodb:Query']));
+    expect(actions.filter((a: string) => /^sqs:|^states:SendTask/.test(a))).toEqual([]);
     const writes = st.filter((s) => [s.Action].flat().some((a: string) => /dynamodb:(Put|Update|Delete|BatchWrite|PartiQL)/.test(a)));
     expect(writes.map((s) => ({ sid: s.Sid, actions: [s.Action].flat().sort(), keys: s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] }))).toEqual([
       { sid: 'ClaimCases', actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['CLAIM#*'] },

@@ -22,6 +22,8 @@ afterAll(async () => {
 });
 
 const HOUR = 3_600_000;
+/** The local principal `local:alice` signs as (test/escalate/support/harness.ts). */
+const ALICE = 'arn:aws:iam::000000000000:user/alice';
 
 async function seedAccount(dep: Deployment, accountId: string, opts: { keys?: number } = {}) {
   const keys = [];
@@ -90,7 +92,7 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
   test('review -> approve: account suspended, API keys disabled, audited, Account Suspended in the outbox; reinstate undoes it', async () => {
     const keys = await seedAccount(main, 'acct-approve', { keys: 2 });
     const exec = main.start(input('acct-approve', 'case-approve', 'review'));
-    await h.sfn.waitForPendingTask('Review', exec, 30_000);
+    const task = await h.sfn.waitForPendingTask('Review', exec, 30_000);
 
     const op = main.operator('local:alice');
     const queue = await op.queue();
@@ -102,27 +104,29 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
 
     await expect(op.decide('case-approve', true, '')).rejects.toThrow(/reason is required/);
     const d = await op.decide('case-approve', true, 'same templates as the campaign cluster');
-    expect(d.reviewer).toBe('local:alice');
+    expect(d.reviewer).toBe(ALICE); // the signed caller, from the request context
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
 
     const a = await account(main, 'acct-approve');
-    expect(a).toMatchObject({ status: 'suspended', offences: 1, lastCaseId: 'case-approve', suspendedBy: 'local:alice' });
+    expect(a).toMatchObject({ status: 'suspended', offences: 1, lastCaseId: 'case-approve', suspendedBy: ALICE });
     expect(a!.openCaseId).toBeUndefined();
     expect(a!.suspendedUntil - Date.now()).toBeGreaterThan(23 * HOUR);
     expect(a!.suspendedUntil - Date.now()).toBeLessThanOrEqual(24 * HOUR);
     for (const k of keys) expect(keyEnabled(k.id)).toBe(false);
     const c = await caseItem(main, 'case-approve');
-    expect(c).toMatchObject({ state: 'closed', outcome: 'suspended', decidedBy: 'local:alice' });
+    expect(c).toMatchObject({ state: 'closed', outcome: 'suspended', decidedBy: ALICE });
     const actions = (await audit(main, 'case-approve')).map((e) => `${e.action}:${e.actor}`);
-    expect(actions).toEqual(expect.arrayContaining(['case-opened:auto', 'review-requested:auto', 'review-approved:local:alice', 'suspended:local:alice']));
+    expect(actions).toEqual(expect.arrayContaining(['case-opened:auto', 'review-requested:auto', `review-approved:${ALICE}`, `suspended:${ALICE}`]));
     const events = await outbox(main, 'acct-approve');
     expect(events.map((e) => e.detailType).sort()).toEqual(['Account Flagged', 'Account Suspended']);
     const suspended = events.find((e) => e.detailType === 'Account Suspended')!.detail;
-    expect(suspended).toMatchObject({ caseId: 'case-approve', decidedBy: 'local:alice', offence: 1, schemaVersion: '1.1' });
+    expect(suspended).toMatchObject({ caseId: 'case-approve', decidedBy: ALICE, offence: 1, schemaVersion: '1.1' });
     // the task token never reaches the case, the audit trail or the events
     const everything = JSON.stringify([c, await audit(main, 'case-approve'), events]);
     expect(everything).not.toMatch(/taskToken/i);
+    expect(everything).not.toContain(task.taskToken);
+    expect(c.reviewTask).toBeUndefined(); // the encrypted token is dropped once the decision is recorded
 
     // Undo: reinstate.
     await expect(op.reinstate('acct-approve', '')).rejects.toThrow(/reason is required/);
@@ -141,7 +145,7 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
     await h.sfn.waitForPendingTask('Review', exec, 30_000);
     await main.operator('local:bob').decide('case-reject', false, 'organic burst after a product launch');
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
-    expect(await caseItem(main, 'case-reject')).toMatchObject({ state: 'closed', outcome: 'rejected', decidedBy: 'local:bob' });
+    expect(await caseItem(main, 'case-reject')).toMatchObject({ state: 'closed', outcome: 'rejected', decidedBy: 'arn:aws:iam::000000000000:user/bob' });
     const a = await account(main, 'acct-reject');
     expect(a!.status).toBe('active');
     expect(a!.openCaseId).toBeUndefined();
@@ -269,7 +273,8 @@ describe('review deadline', () => {
     const exec = short.start(input('acct-timeout', 'case-timeout', 'review'));
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
-    expect(await caseItem(short, 'case-timeout')).toMatchObject({ state: 'overdue', outcome: 'overdue', gsi1pk: 'CASES#overdue' });
+    expect(await caseItem(short, 'case-timeout')).toMatchObject({ state: 'overdue', outcome: 'overdue', gsi1pk: 'CASES#overdue', decidedBy: 'timeout' });
+    expect((await audit(short, 'case-timeout')).find((e) => e.action === 'review-overdue')).toMatchObject({ actor: 'timeout', reason: expect.stringMatching(/^timeout \(deadline\)/) });
     const a = await account(short, 'acct-timeout');
     expect(a!.status).toBe('active');
     expect(a!.openCaseId).toBeUndefined();

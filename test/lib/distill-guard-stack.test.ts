@@ -233,13 +233,13 @@ describe('escalation workflow', () => {
     });
   });
 
-  test('has a review step: SQS sendMessage.waitForTaskToken to the review queue, with a deadline', () => {
-    const reviewQueueId = logicalId('AWS::SQS::Queue', /EscalationReviewQueue(?!Dlq)/);
-    const waits = allStates(definition).filter(([, s]) => s.Type === 'Task' && /sqs:sendMessage\.waitForTaskToken$/.test(s.Resource));
-    expect(waits.length).toBeGreaterThanOrEqual(1);
+  test('has a review step: lambda:invoke.waitForTaskToken on the review task function (token kept with the case), with a deadline', () => {
+    const taskFnId = logicalId('AWS::Lambda::Function', /EscalationReviewApiTaskFn/);
+    const waits = allStates(definition).filter(([, s]) => s.Type === 'Task' && /waitForTaskToken$/.test(s.Resource));
+    expect(waits.map(([, s]) => s.Resource)).toEqual(['arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken']);
     const [, review] = waits[0];
-    expect(review.Parameters.QueueUrl).toBe(`<${reviewQueueId}>`);
-    expect(JSON.stringify(review.Parameters.MessageBody)).toContain('$$.Task.Token');
+    expect(review.Parameters.FunctionName).toBe(`<${taskFnId}.Arn>`);
+    expect(JSON.stringify(review.Parameters.Payload)).toContain('$$.Task.Token');
     expect(review.TimeoutSeconds ?? review.TimeoutSecondsPath).toBeDefined();
   });
 

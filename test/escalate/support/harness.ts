@@ -14,6 +14,8 @@ import { startSqs } from '../../../local/emulators/sqs';
 import { startApiGateway, LocalApiGateway } from '../../../local/services/apigateway';
 import { startStepFunctions, LocalStepFunctions } from '../../../local/services/stepfunctions';
 import { startLambda, LocalLambda } from '../../../local/services/lambda';
+import { startKms, LocalKms } from '../../../local/services/kms';
+import { LocalFunctionUrl, startFunctionUrl } from '../../../local/services/function-url';
 import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
 import { EscalationStore } from '../../../lambdas/escalate/store';
 import { Operator } from '../../../lambdas/escalate/operator';
@@ -32,6 +34,10 @@ export interface Deployment {
   reinstateFunction: string;
   /** Name of the cluster decision function (what `cluster decide` invokes). */
   clusterDecisionFunction: string;
+  /** The review API's local function URL (SigV4-verified). */
+  reviewApiUrl: string;
+  /** Invoke a deployed function by role, as its trigger would (e.g. the review API with a hand-made URL event). */
+  invoke(role: keyof Synthesized['functions'], event: unknown): Promise<unknown>;
   /** Start an execution the way the scorer does (name = caseId). */
   start(input: Record<string, unknown>, name?: string): string;
   operator(identity?: string): Operator;
@@ -45,6 +51,7 @@ export interface Harness {
   sfn: LocalStepFunctions;
   /** Lambda Invoke on the deployed functions (the operator tools' reinstatement). */
   lambda: LocalLambda;
+  kms: LocalKms;
   doc: DynamoDBDocumentClient;
   deploy(name: string, props?: Partial<EscalationProps>): Promise<Deployment>;
   stop(): Promise<void>;
@@ -57,10 +64,12 @@ const HANDLERS: Record<string, string> = {
   reinstateFn: '../../../lambdas/escalate/reinstate-handler',
   restrictFn: '../../../lambdas/escalate/restrict-handler',
   clusterDecisionFn: '../../../lambdas/escalate/cluster-handler',
+  reviewTaskFn: '../../../lambdas/escalate/review-task-handler',
+  reviewApiFn: '../../../lambdas/escalate/review-api-handler',
 };
 
 export async function startHarness(): Promise<Harness> {
-  const [ddb, sqs, apigw] = await Promise.all([startDynamoDbLocal(), startSqs({ mode: 'child-process' }), startApiGateway()]);
+  const [ddb, sqs, apigw, kms] = await Promise.all([startDynamoDbLocal(), startSqs({ mode: 'child-process' }), startApiGateway(), startKms({ region: REGION })]);
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -68,6 +77,7 @@ export async function startHarness(): Promise<Harness> {
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     AWS_ENDPOINT_URL_API_GATEWAY: apigw.endpoint,
+    AWS_ENDPOINT_URL_KMS: kms.endpoint,
     POWERTOOLS_METRICS_NAMESPACE: 'DistillGuard',
     POWERTOOLS_SERVICE_NAME: 'escalate',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -92,6 +102,10 @@ export async function startHarness(): Promise<Harness> {
       return h(payload);
     },
   });
+
+  // The review API completes tasks with the SDK's Step Functions client, pointed here.
+  process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+  const urls: LocalFunctionUrl[] = [];
 
   const lambda = await startLambda({
     invoker: async (fn, payload) => {
@@ -142,6 +156,7 @@ export async function startHarness(): Promise<Harness> {
     const resolve = (v: any): string => {
       if (typeof v === 'string') return v;
       if (v?.Ref) return resources[v.Ref]?.Type === 'AWS::SQS::Queue' ? queueUrl : physical(v.Ref);
+      if (v?.['Fn::GetAtt']?.[1] === 'Arn' && resources[v['Fn::GetAtt'][0]]?.Type === 'AWS::KMS::Key') return `arn:aws:kms:${REGION}:000000000000:key/${physical(v['Fn::GetAtt'][0])}`;
       throw new Error(`cannot resolve ${JSON.stringify(v)} in a function environment`);
     };
     for (const [role, logicalId] of Object.entries(syn.functions)) {
@@ -181,6 +196,9 @@ export async function startHarness(): Promise<Harness> {
     text = text.split(`<${queueId}>`).join(queueUrl);
     if (/<[A-Za-z0-9:.]+>/.test(text)) throw new Error(`unresolved token in definition: ${text.match(/<[A-Za-z0-9:.]+>/)?.[0]}`);
     const stateMachineArn = sfn.createStateMachine(name, text);
+    const fnOf = (role: keyof Synthesized['functions']) => functions.get(`arn:aws:lambda:${REGION}:000000000000:function:${physical(syn.functions[role])}`)!;
+    const url = await startFunctionUrl({ region: REGION, invoke: (event) => fnOf('reviewApiFn')(event) });
+    urls.push(url);
 
     const dep: Deployment = {
       name,
@@ -191,6 +209,8 @@ export async function startHarness(): Promise<Harness> {
       featuresTable,
       reinstateFunction: physical(syn.functions.reinstateFn),
       clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
+      reviewApiUrl: url.url,
+      invoke: (role, event) => fnOf(role)(event),
       start: (input, execName) => sfn.startExecution(stateMachineArn, input, execName ?? String(input.caseId)).executionArn,
       operator: (identity) =>
         new Operator(
@@ -203,6 +223,7 @@ export async function startHarness(): Promise<Harness> {
             reinstateFunction: physical(syn.functions.reinstateFn),
             restrictFunction: physical(syn.functions.restrictFn),
             clusterDecisionFunction: physical(syn.functions.clusterDecisionFn),
+            reviewApiUrl: url.url,
             endpoints: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, sfn: sfn.endpoint, api_gateway: apigw.endpoint, lambda: lambda.endpoint },
             local: true,
           },
@@ -225,10 +246,12 @@ export async function startHarness(): Promise<Harness> {
     apigw,
     sfn,
     lambda,
+    kms,
     doc,
     deploy,
     stop: async () => {
       await lambda.stop();
+      await Promise.allSettled([kms.stop(), ...urls.map((u) => u.stop())]);
       await sfn.stop?.();
       await Promise.allSettled([ddb.stop(), sqs.stop(), apigw.stop?.()]);
       ddbClient.destroy();

@@ -16,7 +16,7 @@ export interface Synthesized {
   /** The ASL, tokens replaced by `<LogicalId>` (Ref) or `<LogicalId.Attr>` (GetAtt). */
   definition: Record<string, any>;
   /** Logical id of each escalation function by role. */
-  functions: { caseFn: string; suspensionFn: string; expirerFn: string; reinstateFn: string; restrictFn: string; clusterDecisionFn: string };
+  functions: { caseFn: string; suspensionFn: string; expirerFn: string; reinstateFn: string; restrictFn: string; clusterDecisionFn: string; reviewTaskFn: string; reviewApiFn: string };
 }
 
 export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesized {
@@ -44,7 +44,16 @@ export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesiz
     template,
     json,
     definition,
-    functions: { caseFn: id(escalation.caseFunction), suspensionFn: id(escalation.suspensionFunction), expirerFn: id(escalation.expirerFunction), reinstateFn: id(escalation.reinstateFunction), restrictFn: id(escalation.restrictFunction), clusterDecisionFn: id(escalation.clusterDecisionFunction) },
+    functions: {
+      caseFn: id(escalation.caseFunction),
+      suspensionFn: id(escalation.suspensionFunction),
+      expirerFn: id(escalation.expirerFunction),
+      reinstateFn: id(escalation.reinstateFunction),
+      restrictFn: id(escalation.restrictFunction),
+      clusterDecisionFn: id(escalation.clusterDecisionFunction),
+      reviewTaskFn: id(escalation.reviewApi.taskFunction),
+      reviewApiFn: id(escalation.reviewApi.apiFunction),
+    },
   };
 }
 

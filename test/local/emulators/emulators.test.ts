@@ -37,6 +37,7 @@ test('env() names every endpoint, region and dummy credentials', () => {
       'AWS_ENDPOINT_URL_DYNAMODB',
       'AWS_ENDPOINT_URL_EVENTBRIDGE',
       'AWS_ENDPOINT_URL_KINESIS',
+      'AWS_ENDPOINT_URL_KMS',
       'AWS_ENDPOINT_URL_S3',
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',
       'AWS_ENDPOINT_URL_SFN',
@@ -46,7 +47,7 @@ test('env() names every endpoint, region and dummy credentials', () => {
     ].sort(),
   );
   const ports = new Set(Object.entries(env).filter(([k]) => k.startsWith('AWS_ENDPOINT_URL_')).map(([, v]) => v));
-  expect(ports.size).toBe(7); // S3 is served by the SQS emulator (fauxqs), on its port
+  expect(ports.size).toBe(8); // S3 is served by the SQS emulator (fauxqs), on its port
   expect(env.AWS_ENDPOINT_URL_S3).toBe(env.AWS_ENDPOINT_URL_SQS);
   for (const v of ports) expect(v).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 });
