@@ -3,6 +3,7 @@ import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOpera
 import { registerQueueCommands } from './review-queue';
 import { queueView } from '../../lambdas/escalate/queue-query';
 import { parseSort } from '../../src/escalate/queue-view';
+import { OperatorError } from '../../lambdas/escalate/store';
 
 /**
  * `distill-guard review list | show CASE | approve CASE --reason … | reject CASE --reason … |
@@ -83,16 +84,19 @@ export function register(program: Command): void {
       }),
     );
 
-  const decide = (name: 'approve' | 'reject', approved: boolean) =>
-    withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published)' : 'reject: no suspension, the case is closed')
-      .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)')
-      .action(async (caseId: string, opts: ConnOpts & { reason: string }) =>
+  const decide = (name: 'approve' | 'reject', approved: boolean) => {
+    const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
+      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --action restrict' : 'reject: no suspension, the case is closed')
+      .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
+    if (approved) cmd.option('--action <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)', 'suspend');
+    return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; action?: string }) =>
         withOperator(opts, async (op) => {
-          const r = await op.decide(caseId, approved, opts.reason);
-          print(opts, r, () => `${approved ? 'approved' : 'rejected'} ${caseId} as ${r.reviewer}; the workflow applies it and audits it`);
+          if (opts.action !== undefined && opts.action !== 'suspend' && opts.action !== 'restrict') throw new OperatorError(`action must be suspend or restrict, got '${opts.action}'`);
+          const r = await op.decide(caseId, approved, opts.reason, opts.action === 'restrict' ? { action: 'restrict' } : {});
+          print(opts, r, () => `${approved ? 'approved' : 'rejected'} ${caseId}${opts.action === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`);
         }),
       );
+  };
   decide('approve', true);
   decide('reject', false);
 
