@@ -140,7 +140,7 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   const audit = await cli('audit', 'list', '--actor', 'cli-tester', '--since', '1h');
   expect(audit.code).toBe(0);
   expect(audit.stdout).toMatch(/WHEN \(UTC\)\s+ACTOR\s+ACTION\s+CASE\s+ACCOUNT\s+REASON/);
-  expect(audit.stdout).toMatch(/local:cli-tester\s+review-rejected\s+case-cli-a\s+acct-cli-a\s+organic pivot to the new model/);
+  expect(audit.stdout).toMatch(/arn:aws:iam::000000000000:user\/cli-tester\s+review-rejected\s+case-cli-a\s+acct-cli-a\s+organic pivot to the new model/);
   const auditJson = JSON.parse((await cli('audit', 'list', '--account', 'acct-cli-b', '--json')).stdout);
   expect(auditJson.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case-opened', 'review-approved', 'suspended']));
   expect(auditJson.every((e: { accountId: string }) => e.accountId === 'acct-cli-b')).toBe(true);

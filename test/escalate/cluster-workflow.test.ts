@@ -115,7 +115,7 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const events = (await scanAll('begins_with(pk, :o) AND detailType = :t', { ':o': 'OUTBOX#', ':t': 'Account Suspended' })).map((e) => JSON.parse(e.detail));
     const clusterEvents = events.filter((e) => String(e.accountId).startsWith('hydra-'));
     expect(new Set(clusterEvents.map((e) => e.accountId)).size).toBe(MEMBERS - 2);
-    expect(clusterEvents.every((e) => e.clusterId === 'c-hydra' && e.decidedBy === 'local:reviewer-bob')).toBe(true);
+    expect(clusterEvents.every((e) => e.clusterId === 'c-hydra' && e.decidedBy === 'arn:aws:iam::000000000000:user/reviewer-bob')).toBe(true);
 
     const suspendedAudits = (await scanAll('begins_with(pk, :c) AND begins_with(sk, :a)', { ':c': 'CASE#case-hydra-', ':a': 'AUDIT#' })).filter((a) => a.action === 'suspended');
     expect(suspendedAudits).toHaveLength(MEMBERS - 2);

@@ -226,10 +226,10 @@ describe('manual actions', () => {
     const op = dep.operator('local:dave');
     const started = await requestSuspension(op, 'acct-man', 'abuse report T-991 confirmed by trust and safety');
     const r = await approveWhenReady(op, started.caseId, 'abuse report T-991 confirmed by trust and safety');
-    expect(r).toMatchObject({ approved: true, reviewer: 'local:dave' });
+    expect(r).toMatchObject({ approved: true, reviewer: 'arn:aws:iam::000000000000:user/dave' });
     expect((await h.sfn.waitForExecution(started.executionArn, 30_000)).status).toBe('SUCCEEDED');
     const acct = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-man', sk: 'STATUS' } }))).Item!;
-    expect(acct).toMatchObject({ status: 'suspended', suspendedBy: 'local:dave', lastCaseId: started.caseId });
+    expect(acct).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/dave', lastCaseId: started.caseId });
     expect(h.apigw.apiKeys().find((k) => k.id === key.id)!.enabled).toBe(false);
     const c = (await op.show(started.caseId)).case;
     expect(c).toMatchObject({ reasons: ['manual'], outcome: 'suspended' });

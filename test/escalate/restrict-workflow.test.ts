@@ -106,7 +106,7 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
     expect(lifted!.stepUp).toBeUndefined();
     expect(await caseItem('case-r1')).toMatchObject({ state: 'closed', outcome: 'rejected' });
     const reinstated = (await outbox('acct-r1')).find((e) => e.detailType === 'Account Reinstated')!;
-    expect(reinstated.detail).toMatchObject({ reinstatedReason: 'restriction-rejected', decidedBy: 'local:alice' });
+    expect(reinstated.detail).toMatchObject({ reinstatedReason: 'restriction-rejected', decidedBy: 'arn:aws:iam::000000000000:user/alice' });
     expect((await audit('case-r1')).map((e) => e.action)).toEqual(expect.arrayContaining(['case-opened', 'review-requested', 'restricted', 'review-rejected', 'restriction-lifted', 'dismissed']));
   });
 
@@ -130,13 +130,14 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
   test('a reviewer may choose restrict: the case closes as restricted', async () => {
     const { own } = await seed('acct-r3');
     const exec = dep.start(input('acct-r3', 'case-r3', { recommendedAction: undefined, decision: 'review' }));
-    const task = await h.sfn.waitForPendingTask('Review', exec, 30_000);
+    await h.sfn.waitForPendingTask('Review', exec, 30_000);
     expect(planOf(own.id)).toBe(plans.standard); // plain review: nothing applied before the decision
-    h.sfn.sendTaskSuccess(task.taskToken, { approved: true, action: 'restrict', reviewer: 'local:carol', reason: 'coordinated, but an established customer', decidedAt: new Date().toISOString() });
+    await dep.operator('local:carol').decide('case-r3', true, 'coordinated, but an established customer', { action: 'restrict' });
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
-    expect(await caseItem('case-r3')).toMatchObject({ state: 'closed', outcome: 'restricted', decidedBy: 'local:carol' });
+    const carol = 'arn:aws:iam::000000000000:user/carol';
+    expect(await caseItem('case-r3')).toMatchObject({ state: 'closed', outcome: 'restricted', decidedBy: carol });
     const a = await account('acct-r3');
-    expect(a).toMatchObject({ status: 'restricted', stepUp: true, restrictedBy: 'local:carol' });
+    expect(a).toMatchObject({ status: 'restricted', stepUp: true, restrictedBy: carol });
     expect(a!.openCaseId).toBeUndefined();
     expect(planOf(own.id)).toBe(plans.restricted);
   });
