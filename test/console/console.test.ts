@@ -198,7 +198,7 @@ maybe('review console (Chromium)', () => {
     await page.locator('#audit-action').selectOption('review-approved');
     await page.locator('#audit-table tbody tr').first().waitFor();
     await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#audit-table tbody tr').length === 1);
-    expect(await page.locator('#audit-table').innerText()).toMatch(/local:reviewer-alice\s+review-approved\s+case-7781-a\s+acct-7781\s+Same templates/);
+    expect(await page.locator('#audit-table').innerText()).toMatch(/arn:aws:iam::000000000000:user\/reviewer-alice\s+review-approved\s+case-7781-a\s+acct-7781\s+Same templates/);
     await page.locator('#audit-actor').fill('nobody-at-all');
     await page.locator('#audit-apply').click();
     await page.locator('#audit-table', { hasText: 'No audit entries match' }).waitFor();
@@ -210,7 +210,7 @@ maybe('review console (Chromium)', () => {
     const csv = fs.readFileSync((await download.path())!, 'utf8').split('\r\n');
     expect(csv[0]).toBe('at,actor,action,caseId,accountId,reason,details');
     expect(csv.filter(Boolean)).toHaveLength(2);
-    expect(csv[1]).toMatch(/^\S+Z,local:reviewer-alice,review-approved,case-7781-a,acct-7781,/);
+    expect(csv[1]).toMatch(/^\S+Z,arn:aws:iam::000000000000:user\/reviewer-alice,review-approved,case-7781-a,acct-7781,/);
 
     await page.locator('#tabs button[data-tab="signals"]').click();
     const signals = page.locator('#signals-table tr[data-signal="synchronized-activity"]');
@@ -345,7 +345,7 @@ maybe('review console (Chromium)', () => {
 
     for (const i of [0, 2]) expect((await h.sfn.waitForExecution(execs[i], 30_000)).status).toBe('SUCCEEDED');
     const status = async (a: string) => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${a}`, sk: 'STATUS' } }))).Item!;
-    expect(await status('acct-hy1')).toMatchObject({ status: 'suspended', suspendedBy: 'local:reviewer-alice' });
+    expect(await status('acct-hy1')).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/reviewer-alice' });
     expect(await status('acct-hy3')).toMatchObject({ status: 'suspended' });
     expect(await status('acct-hy2')).toMatchObject({ status: 'active', openCaseId: 'case-acct-hy2' });
     expect(h.sfn.pendingTasks(execs[1]).map((t) => t.stateName)).toEqual(['Review']);
