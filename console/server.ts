@@ -147,9 +147,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       const routed = await routePost(ctx, p, req);
       if (routed !== undefined) return routed;
       const body = await readJson(req);
-      if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject)$/.exec(p))) {
+      if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject|restrict)$/.exec(p))) {
         const caseId = idOf(m[1], 'case');
-        const r = await op.decide(caseId, m[2] === 'approve', reasonOf(body));
+        // `restrict` is an approval that applies the restrict step (throttled keys, step-up) instead of a suspension.
+        const r = await op.decide(caseId, m[2] !== 'reject', reasonOf(body), m[2] === 'restrict' ? { action: 'restrict' } : {});
         log(`${r.reviewer} ${m[2]}d ${caseId}`);
         return r;
       }

@@ -307,16 +307,17 @@ function decisionPanel(c, acct) {
     const reason = el('textarea', { id: 'reason', placeholder: 'Reason (required, recorded in the audit trail and the ban event). Keys: a / r, then Enter' });
     const approve = el('button', { class: 'act approve', id: 'approve', disabled: true }, 'Approve · suspend account');
     const reject = el('button', { class: 'act reject', id: 'reject', disabled: true }, 'Reject · no action');
+    const restrict = el('button', { class: 'act', id: 'restrict', disabled: true }, 'Restrict · throttle + step-up');
     const armed = el('div', { id: 'armed', class: 'hint armed hidden' });
-    const sync = () => { const ok = reason.value.trim().length >= 3; approve.disabled = !ok; reject.disabled = !ok; };
+    const sync = () => { const ok = reason.value.trim().length >= 3; approve.disabled = !ok; reject.disabled = !ok; restrict.disabled = !ok; };
     reason.addEventListener('input', sync);
     const act = async (verb) => {
       if (reason.value.trim().length < 3) { toast('A reason is required (at least 3 characters).', true); return; }
-      approve.disabled = reject.disabled = true;
+      approve.disabled = reject.disabled = restrict.disabled = true;
       try {
         await api(`/api/cases/${encodeURIComponent(c.caseId)}/claim`, {});
         const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/${verb}`, { reason: reason.value });
-        toast(`${verb === 'approve' ? 'Approved' : 'Rejected'} ${c.caseId} as ${r.reviewer}. The workflow is applying it.`);
+        toast(`${{ approve: 'Approved', reject: 'Rejected', restrict: 'Restricted' }[verb]} ${c.caseId} as ${r.reviewer}. The workflow is applying it.`);
         await api(`/api/cases/${encodeURIComponent(c.caseId)}/release`, {}).catch(() => null);
         followDecision(c.caseId);
         await goNext(c.caseId);
@@ -325,7 +326,8 @@ function decisionPanel(c, acct) {
     state.decide = act;
     approve.addEventListener('click', () => act('approve'));
     reject.addEventListener('click', () => act('reject'));
-    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Decision'), reason, armed, el('div', { class: 'buttons' }, approve, reject,
+    restrict.addEventListener('click', () => act('restrict'));
+    return el('div', { class: 'decision', id: 'decision' }, el('h3', {}, 'Decision'), reason, armed, el('div', { class: 'buttons' }, approve, restrict, reject,
       el('span', { class: 'hint' }, 'Approving suspends the account and disables its API keys; duration escalates with repeat offences.')));
   }
   if (c.state === 'overdue') {

@@ -298,6 +298,34 @@ maybe('review console (Chromium)', () => {
     expect(broken.status).toBe(400);
   });
 
+  test('a reviewer chooses the restrict step for a case: the account is restricted (step-up), not suspended', async () => {
+    const exec = dep.start({
+      caseId: 'case-rs-1',
+      accountId: 'acct-rs-1',
+      decision: 'review',
+      score: 0.7,
+      reasons: ['prompt-library', 'cot-elicitation'],
+      reasonDetails: [{ signal: 'cot-elicitation', value: 0.4, baseline: 0.04, text: '40% of prompts ask for step-by-step reasoning traces' }],
+      clusterId: null,
+      relatedAccountIds: [],
+      flaggedAt: Date.now() - 10 * 60_000,
+      evidence: {},
+    });
+    await h.sfn.waitForPendingTask('Review', exec, 30_000);
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await page.goto(con.loginUrl);
+    await page.locator('#list .row[data-case="case-rs-1"]').click();
+    await page.locator('#reason').fill('Established customer; coordinated CoT, ask for verification first.');
+    await page.locator('#restrict').click();
+    await page.locator('#toast', { hasText: 'Restricted case-rs-1 as arn:aws:iam::000000000000:user/reviewer-alice' }).waitFor();
+    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
+    const c = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'CASE#case-rs-1', sk: 'CASE' } }))).Item!;
+    expect(c).toMatchObject({ state: 'closed', outcome: 'restricted' });
+    const a = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-rs-1', sk: 'STATUS' } }))).Item!;
+    expect(a).toMatchObject({ status: 'restricted', stepUp: true });
+    await page.close();
+  });
+
   test('a reviewer decides a whole cluster case with one member excluded; the others are suspended, the excluded one waits', async () => {
     const members = ['acct-hy1', 'acct-hy2', 'acct-hy3'];
     for (const m of members) {
