@@ -12,7 +12,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { planRestriction } from '../../src/escalate/restriction';
 import { RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
-import { buildBanEvent, toOutboxItem } from '../../src/notify/ban-event';
+import { buildBanEvent, reinstatedEvent, toOutboxItem } from '../../src/notify/ban-event';
 import type { AccountStatus, EscalationStore } from './store';
 import { OperatorError } from './store';
 
@@ -310,19 +310,7 @@ export async function liftRestriction(
   const c = caseId !== keys.opsAuditCase() ? await s.getCase(caseId) : undefined;
   const decidedAt = p.kind === 'expired' && until !== undefined ? until : now;
   const reinstatedReason = p.kind === 'expired' ? 'restriction-expired' : p.kind === 'rejected' ? 'restriction-rejected' : 'manual';
-  const event = buildBanEvent('Account Reinstated', {
-    accountId: p.accountId,
-    caseId,
-    decidedBy: p.actor,
-    reasons: c?.reasons ?? [],
-    score: c?.score ?? 0,
-    clusterId: c?.clusterId ?? null,
-    relatedAccountIds: c?.relatedAccountIds ?? [],
-    decidedAt,
-    reinstatedReason,
-    reason: p.reason,
-    ...(until !== undefined ? { previousRestrictedUntil: new Date(until).toISOString() } : {}),
-  });
+  const event = reinstatedEvent({ accountId: p.accountId, caseId, actor: p.actor, reason: p.reason, decidedAt, reinstatedReason }, c, until !== undefined ? { previousRestrictedUntil: new Date(until).toISOString() } : {});
   const iso = new Date(now).toISOString();
   try {
     await s.ddb.send(

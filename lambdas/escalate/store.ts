@@ -16,7 +16,7 @@ import {
   TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { buildBanEvent, toOutboxItem } from '../../src/notify/ban-event';
+import { buildBanEvent, reinstatedEvent, toOutboxItem } from '../../src/notify/ban-event';
 import { planSuspension, BanPolicy } from '../../src/escalate/ban';
 import { AllowEntry, BreakerConfig, BreakerState, ShadowConfig } from '../../src/escalate/guardrails';
 import {
@@ -774,18 +774,7 @@ export class EscalationStore {
     const c = a.lastCaseId ? await this.getCase(a.lastCaseId) : undefined;
     // Expiry is decided by the clock at suspendedUntil: a stable decision time, so retries share the event id.
     const decidedAt = p.kind === 'expired' && typeof a.suspendedUntil === 'number' ? a.suspendedUntil : now;
-    const event = buildBanEvent('Account Reinstated', {
-      accountId: p.accountId,
-      caseId,
-      decidedBy: p.actor,
-      reasons: c?.reasons ?? [],
-      score: c?.score ?? 0,
-      clusterId: c?.clusterId ?? null,
-      relatedAccountIds: c?.relatedAccountIds ?? [],
-      decidedAt,
-      reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual',
-      reason: p.reason,
-    });
+    const event = reinstatedEvent({ accountId: p.accountId, caseId, actor: p.actor, reason: p.reason, decidedAt, reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual' }, c);
     const iso = new Date(now).toISOString();
     try {
       await this.ddb.send(

@@ -248,3 +248,35 @@ export function toPutEventsEntry(event: BanEvent, eventBusName: string, detailJs
     EventBusName: eventBusName,
   };
 }
+
+/** The case fields every ban event about an account repeats (reasons, score, cluster), from its case if known. */
+export interface CaseSummary {
+  reasons?: string[];
+  score?: number;
+  clusterId?: string | null;
+  relatedAccountIds?: string[];
+}
+
+/**
+ * An `Account Reinstated` event: one builder for every way a suspension or a restriction ends (expiry, manual
+ * reinstatement, a rejected review), so they all carry the same case fields.
+ */
+export function reinstatedEvent(
+  p: { accountId: string; caseId: string; actor: string; reason: string; decidedAt: number | string; reinstatedReason: string },
+  c: CaseSummary | undefined,
+  extra: Record<string, unknown> = {},
+): BanEvent {
+  return buildBanEvent('Account Reinstated', {
+    accountId: p.accountId,
+    caseId: p.caseId,
+    decidedBy: p.actor,
+    reasons: c?.reasons ?? [],
+    score: c?.score ?? 0,
+    clusterId: c?.clusterId ?? null,
+    relatedAccountIds: c?.relatedAccountIds ?? [],
+    decidedAt: p.decidedAt,
+    reinstatedReason: p.reinstatedReason,
+    reason: p.reason,
+    ...extra,
+  } as BanEventFields);
+}
