@@ -111,6 +111,28 @@ describe('distill-guard replay (CLI, end to end)', () => {
   });
 });
 
+describe('exit codes scripts can trust', () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  test('--version prints the package version and exits 0', () => {
+    const r = run(['--version']);
+    expect([r.status, r.stdout.trim()]).toEqual([0, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version]);
+  });
+  test('usage errors exit 2, on stderr: an unknown command, an unknown option, a missing required option', () => {
+    for (const args of [['no-such-command'], ['cost', '--no-such-option'], ['replay']]) {
+      const r = run(args);
+      expect([args.join(' '), r.status]).toEqual([args.join(' '), 2]);
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stdout).toBe('');
+    }
+  });
+  test('a failure while running exits 1 with one line on stderr that shows the value', () => {
+    const r = cli(['--logs', logsPath, '--out', join(dir, 'missing-dir', 'r.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/missing-dir/);
+  });
+});
+
 describe('replayFiles (library)', () => {
   test('access logs alone still work (no usage file)', async () => {
     const report = await replayFiles({ logs: logsPath });
