@@ -170,8 +170,12 @@ export class Network {
   /** A commercial residential proxy network: IPs scattered over ISP space. */
   readonly residentialProxy: string[] = [];
   private readonly used = new Set<string>();
+  /** Egress pools of serverless function platforms, one per cloud region, drawn on first use. */
+  private readonly functionPools = new Map<number, string[]>();
+  private readonly poolRng: Rng;
 
   constructor(rng: Rng) {
+    this.poolRng = rng.fork('function-pools');
     const seen = new Set<string>();
     while (this.ispPrefixes.length < 160) {
       const p = `${rng.pick(RESIDENTIAL_FIRST_OCTETS)}.${rng.int(0, 255)}`;
@@ -224,6 +228,25 @@ export class Network {
         return ip;
       }
     }
+  }
+
+  /**
+   * An address from a cloud region's shared function egress pool (Lambda, Cloud Run without a NAT gateway): a few
+   * dozen /16 networks with a handful of /24s each, shared by every customer whose functions run in that region.
+   */
+  functionEgressIp(rng: Rng, region: number): string {
+    let pool = this.functionPools.get(region);
+    if (!pool) {
+      const r = this.poolRng.fork(region);
+      pool = [];
+      const networks = r.int(12, 120);
+      for (let i = 0; i < networks; i++) {
+        const p16 = `${r.pick(CLOUD_FIRST_OCTETS)}.${r.int(0, 255)}`;
+        for (let j = r.int(2, 10); j > 0; j--) pool.push(`${p16}.${r.int(0, 255)}`);
+      }
+      this.functionPools.set(region, pool);
+    }
+    return `${rng.pick(pool)}.${rng.int(4, 250)}`;
   }
 
   /** A carrier-grade NAT pool: `n` addresses over `subnets` /24s of one ISP /16. */

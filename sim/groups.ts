@@ -16,6 +16,7 @@ import {
   homeIp,
   humanSchedule,
   humanSpec,
+  manyKeys,
   oneKey,
   oneSdkUa,
   organic,
@@ -23,6 +24,7 @@ import {
   toolAdoption,
   tz,
   w,
+  type W,
 } from './organic';
 import { Rng, Weighted } from './rng';
 
@@ -568,6 +570,64 @@ export function platformTenants(world: World, size: number): SimActor[] {
     out.push(a);
   }
   world.plan.params.groups.platforms.push({ tenants: size, ips: ips.length, enableAfterH: enableAt === null ? null : round1((enableAt - world.releaseAt) / HOUR) });
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Serverless app backends: no fixed egress, every warm container gets an address from the region's shared pool
+// ----------------------------------------------------------------------------------------------------------
+
+const SERVERLESS_APPS: ReadonlyArray<readonly [string, W<PromptClass>, number]> = [
+  ['chat', [['chat', 80], ['other', 10], ['rewrite', 6], ['vision', 4]], 30],
+  ['writing', [['rewrite', 60], ['chat', 20], ['other', 20]], 20],
+  // homework helpers and "explain step by step" wrappers: chain-of-thought prompts are their product
+  ['tutor', [['cot_elicitation', 40], ['chat', 40], ['coding', 10], ['other', 10]], 15],
+  ['agent', [['agentic', 55], ['coding', 20], ['chat', 15], ['other', 10]], 20],
+  ['vision', [['vision', 60], ['chat', 25], ['other', 15]], 15],
+];
+const SERVERLESS_PICKER = new Weighted(SERVERLESS_APPS.map(([name, classes, weight]) => [[name, classes] as const, weight] as const));
+
+/**
+ * One company's app backend(s) on a function platform (Lambda, Cloud Run) with no NAT gateway: each warm
+ * container calls from a new address in the region's shared egress pool, so an account spans dozens of cloud /16
+ * networks in a day and shares /24s with unrelated customers in the region. `size` > 1: sibling accounts of one
+ * company (production, staging, one per region or product) with the same system prompts, created at different
+ * times. Round the clock, an app's diurnal load, one SDK user agent.
+ */
+export function serverlessCompany(world: World, size: number): SimActor[] {
+  const out: SimActor[] = [];
+  const lead = organic(world, 'serverless_app');
+  const cr = lead.rng;
+  const [, classes] = SERVERLESS_PICKER.draw(cr);
+  const region = cr.pick([0, 0, 0, 1, 1, 2]);
+  const prompts = Array.from({ length: cr.int(1, 4) }, (_, i) => `app:${lead.id}:system-${i}`);
+  const ua = SDK_UA_PICKER.draw(cr);
+  const tzh = tz(world, lead);
+  for (let i = 0; i < size; i++) {
+    const a = i === 0 ? lead : organic(world, 'serverless_app');
+    const r = a.rng;
+    createdAtFor(world, a, 0.03);
+    dropCreatedAt(a);
+    const rate = diurnalRate(logUniform(r, 40, i === 0 ? 3000 : 600), tzh, CURVES.app);
+    a.schedule = (day, end, o) => poissonHourly(r, day, end, (h) => rate(h) * (isWeekend(h, tzh) ? 0.8 : 1), o);
+    a.classes = w(classes);
+    a.models = w(MODEL_MIX_DEFAULT);
+    // an app's requests carry its own system prompts; the rest are its users' follow-ups in a conversation
+    a.template = freeformTemplates(a, { pOwn: r.uniform(0.75, 0.97), own: prompts, pPublic: 0 });
+    const containers: Array<{ ip: string; until: number }> = [];
+    const pNew = r.uniform(0.05, 0.3);
+    a.ip = (t) => {
+      for (let j = containers.length - 1; j >= 0; j--) if (containers[j].until < t) containers.splice(j, 1);
+      if (containers.length === 0 || r.chance(pNew)) containers.push({ ip: world.net.functionEgressIp(r, region), until: t + r.uniform(5, 45) * MINUTE });
+      return r.pick(containers).ip;
+    };
+    a.ua = () => ua;
+    a.key = manyKeys(a, r.int(1, 2));
+    a.rpm = 300;
+    a.p429 = 0.003;
+    slowAdoption(world, a, 0.3, 3);
+    out.push(a);
+  }
   return out;
 }
 

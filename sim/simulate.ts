@@ -12,7 +12,7 @@ import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
 import { DAY, DEFAULT_NEW_MODEL, HOUR, Network } from './catalog';
 import { SimActor, SimRequest, World } from './actor';
 import { CampaignResult, adaptiveCampaigns, agenticSweep, cotHarvest, modelPivot } from './campaigns';
-import { bootcamp, cgnatMobile, classroom, companyTeam, evalCompany, platformTenants, roamingUser, toolUser } from './groups';
+import { bootcamp, cgnatMobile, classroom, companyTeam, evalCompany, platformTenants, roamingUser, serverlessCompany, toolUser } from './groups';
 import {
   campusCohort,
   chatApp,
@@ -145,6 +145,7 @@ export class Simulation {
     for (const k of splitGroups(mix.classroom, () => gr.int(12, 90), 12)) classroom(world, k);
     for (const k of splitGroups(mix.bootcamp, () => gr.int(10, 40), 8)) bootcamp(world, k);
     for (const k of splitGroups(mix.platform_tenant, () => gr.int(8, 150), 8)) platformTenants(world, k);
+    for (const k of splitGroups(mix.serverless_app, () => (gr.chance(0.7) ? 1 : gr.int(2, 4)), 1)) serverlessCompany(world, k);
     const simple: Array<[(w: World) => SimActor, number]> = [
       [chatApp, mix.chat_app],
       [codingAssistant, mix.coding_assistant],

@@ -25,6 +25,7 @@ export const ORGANIC_TYPES = [
   'platform_tenant',
   'cgnat_mobile',
   'roaming_user',
+  'serverless_app',
 ] as const;
 export type OrganicType = (typeof ORGANIC_TYPES)[number];
 

@@ -79,6 +79,7 @@ const MIX: Record<Exclude<OrganicType, 'hobbyist'>, { lo: number; hi: number; pA
   reseller: { lo: 0.0003, hi: 0.0015, pAbsent: 0.15, min: 1 },
   platform_tenant: { lo: 0.008, hi: 0.05, pAbsent: 0.35, min: 8 },
   hackathon: { lo: 0.004, hi: 0.012, pAbsent: 0.4, min: 8 },
+  serverless_app: { lo: 0.005, hi: 0.03, pAbsent: 0.2, min: 3 },
 };
 
 const REGIONS: Record<string, number[]> = {

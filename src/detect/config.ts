@@ -279,6 +279,19 @@ export interface ThresholdConfig {
    */
   rotationBurstNetworks: number;
   rotationBurstNetworksPerHour: number;
+  /**
+   * Network rotation by an app backend on a function platform (no NAT gateway: each warm container calls from a
+   * new address of the region's egress pool, across dozens of cloud /16 networks). Outside a cluster, an account
+   * that rotates networks with one or two user agents while its usage events are its own few prompts repeated
+   * (at most `appTemplateSlack` + `appMaxTemplateDiversity` x events distinct templates, over at least
+   * `appMinUsageEvents` events) has its rotation capped at `appRotationCap`: support for the score, not an abuse
+   * point. A person or a harvester behind rotating proxies types or paraphrases new prompts; an app sends its
+   * system prompt on every request.
+   */
+  appMaxTemplateDiversity: number;
+  appTemplateSlack: number;
+  appMinUsageEvents: number;
+  appRotationCap: number;
 }
 
 export interface DecisionConfig {
@@ -424,6 +437,10 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     rotationFastStrength: 0.7,
     rotationBurstNetworks: 6,
     rotationBurstNetworksPerHour: 2,
+    appMaxTemplateDiversity: 0.25,
+    appTemplateSlack: 4,
+    appMinUsageEvents: 10,
+    appRotationCap: 0.45,
   },
   decisions: {
     monitorScore: 0.3,

@@ -145,19 +145,32 @@ export function accountSignals(
   const rot = rotation(f, cfg);
   const t = cfg.thresholds;
   if (rot.strength > 0) {
+    const app = !member && appEgress(f, rot, t);
     push(
       'client-rotation',
       'evasion',
-      rot.strength,
+      app ? Math.min(rot.strength, t.appRotationCap) : rot.strength,
       rot.ua >= rot.ip ? f.distinctUserAgents : Number(rot.subnetsPerHour.toFixed(2)),
       rot.ua >= rot.ip ? t.rotationMinUserAgents : t.rotationSubnetsPerHourStart,
       rot.ua >= rot.ip
         ? `sent ${f.requests} requests with ${f.distinctUserAgents} distinct user agents (rotation starts at ${t.rotationMinUserAgents}; a client keeps one or two)`
-        : `came from ${f.distinctSubnets} distinct /24 subnets in ${f.distinctNetworks} distinct /16 networks, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT, VPN and mobile users stay near 0-1)`,
+        : `came from ${f.distinctSubnets} distinct /24 subnets in ${f.distinctNetworks} distinct /16 networks, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT, VPN and mobile users stay near 0-1)${app ? `; but its ${f.usageEvents} prompts are its own few templates (${f.templateDiversity?.toFixed(2)} distinct per prompt) repeated by one client, as an app backend on a function platform's egress pool sends (support only)` : ''}`,
     );
   }
   behaviourSignals(f, t, push);
   return out.sort((a, b) => b.strength - a.strength);
+}
+
+/**
+ * Network rotation that looks like a function platform's egress pool rather than rotating proxies: networks only
+ * (one or two user agents), and usage events that are the account's own few prompts repeated (see
+ * `appMaxTemplateDiversity`). Only judged outside a cluster: a cluster's shared library is not an app's own prompts.
+ */
+function appEgress(f: AccountFeatures, rot: ReturnType<typeof rotation>, t: DetectionConfig['thresholds']): boolean {
+  if (rot.ua > 0 || f.distinctUserAgents > 2) return false;
+  if (f.usageEvents < t.appMinUsageEvents || f.templateDiversity === null) return false;
+  const distinct = Math.round(f.templateDiversity * f.usageEvents);
+  return distinct <= t.appTemplateSlack + t.appMaxTemplateDiversity * f.usageEvents;
 }
 
 /** Cluster membership: the account's strongest verified link into its cluster, per coordination family. */
