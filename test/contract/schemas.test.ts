@@ -20,10 +20,11 @@ import type * as Generated from '../../src/contract';
 import type * as Internal from '../../src/shared/contract';
 
 // Compile time (tsc runs on tests): what the code builds is assignable to the types generated from the schemas.
+type Plain<T> = { [K in keyof T]: T[K] }; // an interface has no implicit index signature; a mapped type does
 type Assignable<A extends B, B> = A extends B ? true : never;
 export const typesAgree: [
-  Assignable<Internal.AccessLogRecord, Generated.AccessLogRecord>,
-  Assignable<Internal.UsageEvent, Generated.UsageEvent>,
+  Assignable<Plain<Internal.AccessLogRecord>, Generated.AccessLogRecord>,
+  Assignable<Plain<Internal.UsageEvent>, Generated.UsageEvent>,
   Assignable<Internal.ReplayReport, Generated.ReplayReport>,
 ] = [true, true, true];
 
