@@ -17,6 +17,7 @@ import { validateBanEventDetail, validateEventBridgeEvent } from '../../src/noti
 import { logLine, simulate, usageLine } from '../../sim/simulate';
 import { sampleFields } from '../notify/fixtures';
 import type * as Generated from '../../src/contract';
+import * as contractEntry from '../../src/contract';
 import type * as Internal from '../../src/shared/contract';
 
 // Compile time (tsc runs on tests): what the code builds is assignable to the types generated from the schemas.
@@ -137,6 +138,17 @@ describe("the simulator's output", () => {
     expect(bad).toEqual([]);
     expect(logs).toBeGreaterThan(1000);
     expect(usage).toBeGreaterThan(500);
+  });
+});
+
+describe('src/contract (what the package entry re-exports)', () => {
+  it('exports a validator for every format, and typed samples type-check', () => {
+    for (const fn of ['validateAccessLogRecord', 'validateUsageEvent', 'validateReplayReport', 'validateEventBridgeEvent', 'validateBanEventDetail'] as const) {
+      expect(typeof contractEntry[fn]).toBe('function');
+    }
+    const ev: Generated.BanEventMessage = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'examples', 'account-suspended.json'), 'utf8'));
+    if (ev['detail-type'] === 'Account Suspended') expect(ev.detail.suspendedUntil).toBe('2026-11-09T01:40:00.000Z');
+    expect(contractEntry.validateEventBridgeEvent(ev).valid).toBe(true);
   });
 });
 
