@@ -1,6 +1,6 @@
 /**
  * Deterministic synthetic traffic for tests and the benchmark when no simulator is available: access-log
- * records (CONTRACT §1) packed into CloudWatch Logs subscription envelopes exactly as CloudWatch writes them to
+ * records (docs/contract.md §1) packed into CloudWatch Logs subscription envelopes exactly as CloudWatch writes them to
  * Kinesis (gzip JSON, DATA_MESSAGE), plus usage events (§2).
  */
 import { gzipSync } from 'node:zlib';

@@ -52,7 +52,7 @@ export interface DistillGuardConfig {
    */
   readonly accessLogRetentionDays: number;
   /**
-   * Accounts whose serving tier may assume the usage-producer role to put usage events (CONTRACT §2) on the
+   * Accounts whose serving tier may assume the usage-producer role to put usage events (docs/contract.md §2) on the
    * stream. Same-account producers use `DistillGuard.ingestion.grantUsageWrite(role)`.
    * @default []
    */
@@ -77,7 +77,7 @@ export interface DistillGuardConfig {
    * How access logs reach the aggregator. `cloudwatch`: stage -> CloudWatch Logs group -> subscription filter ->
    * Kinesis (~2-7 s to a feature write). `firehose`: stage -> Amazon Data Firehose (`amazon-apigateway-...`) ->
    * gzip'd S3 objects -> S3 event -> SQS -> aggregator: cheaper per request and fewer feature writes, at the cost of
-   * the Firehose buffer in latency (docs/cost.md). Usage events (CONTRACT §2) stay on the Kinesis stream either way.
+   * the Firehose buffer in latency (docs/cost.md). Usage events (docs/contract.md §2) stay on the Kinesis stream either way.
    * @default 'cloudwatch'
    */
   readonly ingestPath: 'cloudwatch' | 'firehose';
@@ -145,7 +145,7 @@ export interface DistillGuardConfig {
    */
   readonly demoAllowUnknownAccounts: boolean;
   /**
-   * The demo model stub emits usage events (CONTRACT §2) on a stream of its own (1 provisioned shard), which the
+   * The demo model stub emits usage events (docs/contract.md §2) on a stream of its own (1 provisioned shard), which the
    * aggregator reads as usage events only: the stub has no write access to the access-log stream.
    * @default true
    */
@@ -370,7 +370,7 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   shardCount: { type: 'integer', group: 'ingest', min: 1, max: 500, doc: 'Shards of the ingestion stream; only used with `streamMode: "PROVISIONED"`.' },
   streamRetentionHours: { type: 'integer', group: 'ingest', min: 24, max: 8760, doc: 'Hours Kinesis keeps records; longer lets the aggregator catch up after a longer outage.' },
   accessLogRetentionDays: { type: 'enum', group: 'ingest', values: LOG_RETENTION_DAYS, doc: 'Days the access-log group keeps records (a CloudWatch Logs retention value).' },
-  usageProducerAccountIds: { type: 'accountIds', group: 'ingest', doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events (CONTRACT §2) on the stream.' },
+  usageProducerAccountIds: { type: 'accountIds', group: 'ingest', doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events (docs/contract.md §2) on the stream.' },
   existingRestApiId: { type: 'string', group: 'ingest', optional: true, pattern: /^[a-z0-9]{10}$/, doc: 'Id of your existing REST API whose stage `existingStageName` should log to distill-guard (UpdateStage custom resource).' },
   existingStageName: { type: 'string', group: 'ingest', optional: true, pattern: /^[A-Za-z0-9_-]{1,128}$/, doc: 'Stage of `existingRestApiId` to attach.' },
   configureApiGatewayAccountRole: { type: 'boolean', group: 'ingest', doc: 'Create the account-level API Gateway CloudWatch Logs role access logging needs; false when the account already has one.' },
@@ -387,7 +387,7 @@ export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec 
   demoRestrictedBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Restricted usage plan burst per API key.' },
   demoApiKeyRequired: { type: 'boolean', group: 'demo API', doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.' },
   demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
-  demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (CONTRACT §2) on a stream of its own, which the aggregator reads as usage events only.' },
+  demoUsageEvents: { type: 'boolean', group: 'demo API', doc: 'The stub model endpoint emits usage events (docs/contract.md §2) on a stream of its own, which the aggregator reads as usage events only.' },
   aggregatorBatchSize: { type: 'integer', group: 'aggregate', min: 1, max: 10000, doc: 'Records per aggregator invocation (event source mapping BatchSize).' },
   aggregatorMaxBatchingWindowSeconds: { type: 'integer', group: 'aggregate', min: 0, max: 300, doc: 'Seconds the mapping waits to fill a batch.' },
   aggregatorParallelizationFactor: { type: 'integer', group: 'aggregate', min: 1, max: 10, doc: 'Concurrent aggregator batches per shard. Above 1 the access-log subscription distributes by log stream (a bounded set of partition keys for the per-key watermarks), and usage producers must key records by account id.' },

@@ -30,7 +30,7 @@ export const INGEST_DEFAULTS = {
   apiKeyRequired: true,
   /** Demo API: accounts with no STATUS item in the control table are allowed (treated as active). */
   allowUnknownAccounts: true,
-  /** Demo model stub: emits CONTRACT §2 usage events on the ingestion stream. */
+  /** Demo model stub: emits docs/contract.md §2 usage events on the ingestion stream. */
   emitUsageEvents: true,
 
   // ---- the Firehose ingestion path (`ingestPath: 'firehose'`, lib/ingest/firehose-access-logs.ts) ----

@@ -1,7 +1,7 @@
 /**
  * The ingestion path shared by both ways in: a customer-managed KMS key, the Kinesis stream the aggregator
  * reads, the CloudWatch Logs group API Gateway writes access logs to, and the subscription filter that moves
- * every log event from the group onto the stream (CONTRACT §1). Usage events (CONTRACT §2) from the
+ * every log event from the group onto the stream (docs/contract.md §1). Usage events (docs/contract.md §2) from the
  * model-serving tier go straight onto the same stream: `grantUsageWrite(grantee)` or `usageProducerRole`.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -47,7 +47,7 @@ export interface IngestionStreamProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * AWS account ids whose principals may assume `usageProducerRole` to put usage events (CONTRACT §2) on the
+   * AWS account ids whose principals may assume `usageProducerRole` to put usage events (docs/contract.md §2) on the
    * stream. The role is only created when this is non-empty; in the same account use `grantUsageWrite`.
    * @default - no usage producer role
    */
@@ -152,7 +152,7 @@ export class IngestionStream extends Construct {
         if (!/^\d{12}$/.test(account)) throw new Error(`usageProducerAccountIds must be 12-digit account ids, got ${JSON.stringify(account)}`);
       }
       this.usageProducerRole = new iam.Role(this, 'UsageProducerRole', {
-        description: 'Model-serving tier puts distill-guard usage events (CONTRACT §2) on the ingestion stream',
+        description: 'Model-serving tier puts distill-guard usage events (docs/contract.md §2) on the ingestion stream',
         assumedBy: new iam.CompositePrincipal(...producerAccounts.map((a) => new iam.AccountPrincipal(a))),
       });
       this.grantUsageWrite(this.usageProducerRole);
@@ -160,7 +160,7 @@ export class IngestionStream extends Construct {
   }
 
   /**
-   * Let `grantee` put usage events (CONTRACT §2) on the stream (PutRecord/PutRecords + the key). The aggregator
+   * Let `grantee` put usage events (docs/contract.md §2) on the stream (PutRecord/PutRecords + the key). The aggregator
    * reads what a producer puts on the stream as usage events only (access logs are accepted only in CloudWatch Logs
    * envelopes from the access-log group); key usage events by account id (a bounded set of partition keys).
    */

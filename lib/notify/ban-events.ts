@@ -111,7 +111,7 @@ export interface BanEventsProps {
 }
 
 /**
- * Ban events as a product (CONTRACT.md §4, docs/events.md): a KMS-encrypted custom bus whose resource policy lets
+ * Ban events as a product (docs/contract.md §4, docs/events.md): a KMS-encrypted custom bus whose resource policy lets
  * the named consumer accounts / organization manage their own rules and denies `distill-guard` events from anyone
  * but the publisher and the sweeper; the JSON Schemas of schemas/ in an
  * EventBridge schema registry; an archive for replay; and the transactional-outbox publisher (control-table

@@ -29,7 +29,7 @@ export const NOTIFY_DEFAULTS = {
   maxPendingAge: Duration.minutes(15),
   /** Schema registry name suffix (the registry is `<stack name>-<suffix>`, unique per account and region). */
   registryNameSuffix: 'ban-events',
-  /** Event source of every ban event (CONTRACT.md §4). */
+  /** Event source of every ban event (docs/contract.md §4). */
   source: 'distill-guard',
 } as const;
 

@@ -74,7 +74,7 @@ export class ReplayAggregator {
     return this.recent.get(requestId) ?? this.older.get(requestId);
   }
 
-  /** One access-log line (CONTRACT §1). Returns the event, or null when the line was skipped or a duplicate (and counted). */
+  /** One access-log line (docs/contract.md §1). Returns the event, or null when the line was skipped or a duplicate (and counted). */
   addLogLine(line: string | object): RequestEvent | null {
     this.stats.lines++;
     const r = parseAccessLog(line, this.parseOpts);
@@ -91,7 +91,7 @@ export class ReplayAggregator {
     return e;
   }
 
-  /** One usage line (CONTRACT §2). Returns the event, or null when skipped (and counted). */
+  /** One usage line (docs/contract.md §2). Returns the event, or null when skipped (and counted). */
   addUsageLine(line: string | object): UsageRecord | null {
     this.stats.lines++;
     const r = parseUsage(line, this.parseOpts);

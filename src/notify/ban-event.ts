@@ -1,5 +1,5 @@
 /**
- * Ban events (CONTRACT.md §4): building, identity and the transactional-outbox item shape.
+ * Ban events (docs/contract.md §4): building, identity and the transactional-outbox item shape.
  *
  * Plain TypeScript, no AWS imports: the escalation workflow (H5) calls `buildBanEvent` and writes
  * `toOutboxItem(event)` in the SAME DynamoDB transaction as the decision; the outbox publisher

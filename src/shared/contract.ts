@@ -1,5 +1,5 @@
 /**
- * Types for the formats in ../shared/CONTRACT.md. These are what other systems rely on: add fields freely,
+ * Types for the formats in docs/contract.md. These are what other systems rely on: add fields freely,
  * never rename, drop or retype one.
  */
 

@@ -1,6 +1,7 @@
 /** src/ingest/demo-auth.ts and demo-serving.ts: the demo API's plain-TypeScript decisions. */
 import { accountIdFromHeaders, decideAccess, normaliseCreatedAt, stageWildcardArn } from '../../src/ingest/demo-auth';
 import { classifyPrompt, handleStubRequest, templateIdOf } from '../../src/ingest/demo-serving';
+import { validateUsageEvent } from '../../src/contract/schemas';
 
 describe('demo-auth', () => {
   test('account id from Authorization, case-insensitive, validated', () => {
@@ -59,5 +60,6 @@ describe('demo-serving', () => {
     expect(typeof r.usage.inputTokens).toBe('number');
     expect(typeof r.usage.outputTokens).toBe('number');
     expect(r.usage.timestamp).toBe(5);
+    expect(validateUsageEvent(r.usage)).toEqual({ valid: true, errors: [] });
   });
 });

@@ -23,7 +23,8 @@ const COMMON: Shape['props'] = {
   reasonDetails: { type: 'array' },
   shadow: { type: 'boolean' },
 };
-const REQUIRED = ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt'];
+const REQUIRED = ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt', 'decidedAtMs'];
+// decidedAtMs joined `required` in 1.1: it is the ordering key consumers are told to use, and every event carried it.
 const FROZEN_V1: Record<string, Shape> = {
   'Account Flagged': { required: [...REQUIRED, 'decision'], props: { ...COMMON, decision: { type: 'string', enum: ['review', 'suspend'] } } },
   'Account Suspended': { required: [...REQUIRED, 'suspendedUntil'], props: { ...COMMON, suspendedUntil: { type: ['string', 'null'], format: 'date-time' }, offence: { type: 'integer' } } },

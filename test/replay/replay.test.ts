@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { population, toLog, toUsage } from '../detect/fixtures';
 import { replayFiles, InputError } from '../../src/replay/index';
+import { validateReplayReport } from '../../src/contract/schemas';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'distill-guard.js');
@@ -41,6 +42,7 @@ describe('distill-guard replay (CLI, end to end)', () => {
   });
 
   test('writes the contract report shape', () => {
+    expect(validateReplayReport(report)).toEqual({ valid: true, errors: [] });
     expect(Array.isArray(report.accounts)).toBe(true);
     expect(Array.isArray(report.clusters)).toBe(true);
     for (const a of report.accounts) {

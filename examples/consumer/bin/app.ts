@@ -5,7 +5,7 @@
  *   cd examples/consumer
  *   npx cdk deploy -c producerEventBusArn=arn:aws:events:eu-west-1:111111111111:event-bus/<bus> \
  *                  [-c mode=consumer-rule|producer-forwards] [-c detailTypes="Account Suspended,Account Reinstated"] \
- *                  [-c decidedBy=auto]
+ *                  [-c decidedBy=auto] [-c handler=false]
  */
 import { App } from 'aws-cdk-lib';
 import { BanEventsConsumerStack, SubscriptionMode } from '../lib/ban-events-consumer-stack';
@@ -23,5 +23,6 @@ new BanEventsConsumerStack(app, (app.node.tryGetContext('stackName') as string |
   mode: (app.node.tryGetContext('mode') as SubscriptionMode | undefined) ?? 'consumer-rule',
   detailTypes: list(app.node.tryGetContext('detailTypes')),
   decidedBy: list(app.node.tryGetContext('decidedBy')),
+  handler: String(app.node.tryGetContext('handler') ?? 'true') !== 'false',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

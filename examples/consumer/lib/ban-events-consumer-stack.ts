@@ -11,15 +11,25 @@
  * Either way the inbox bus accepts events only from the producer account and only with source `distill-guard`; a
  * rule on the inbox filters (detail type, `decidedBy`) and delivers to an SQS queue (KMS, dead-letter queue).
  *
+ * The team's code is a Lambda function on the queue (lambda/ban-events-handler.ts): Powertools Parser for the event
+ * shape, Powertools Idempotency on `detail.eventId` (a DynamoDB table of the ids it has acted on), partial batch
+ * responses so a malformed message goes alone to the dead-letter queue. Its role can only use that queue and table.
+ *
  * Why an inbox bus and not the queue as the remote rule's direct target: AWS delivers to SQS queues in another
  * account only from rules the BUS OWNER creates (PutTargets from a different account is not supported for
  * cross-account targets other than event buses), so a consumer-created rule must target a bus it owns.
  */
+import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, StackProps, CfnOutput, Arn, ArnFormat } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -53,6 +63,11 @@ export interface BanEventsConsumerStackProps extends StackProps {
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * Deploy the example handler (lambda/ban-events-handler.ts) on the queue, with its idempotency table.
+   * @default true
+   */
+  readonly handler?: boolean;
 }
 
 export class BanEventsConsumerStack extends Stack {
@@ -62,6 +77,9 @@ export class BanEventsConsumerStack extends Stack {
   readonly key: kms.Key;
   /** The filter, as the consumer wrote it. */
   readonly eventPattern: events.EventPattern;
+  /** The example handler and the table of event ids it has acted on (absent with `handler: false`). */
+  readonly handler?: NodejsFunction;
+  readonly idempotencyTable?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: BanEventsConsumerStackProps) {
     super(scope, id, props);
@@ -143,8 +161,51 @@ export class BanEventsConsumerStack extends Stack {
       remote.node.addDependency(this.inbox);
     }
 
+    if (props.handler ?? true) [this.handler, this.idempotencyTable] = this.addHandler();
+
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl, description: 'read ban events here (de-duplicate on detail.eventId)' });
     new CfnOutput(this, 'InboxBusArn', { value: this.inbox.eventBusArn, description: 'give this to the producer for forwardToEventBusArns (producer-forwards mode)' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+  }
+
+  /** The example handler on the queue; its role may use the queue, the idempotency table and the key, nothing else. */
+  private addHandler(): [NodejsFunction, dynamodb.Table] {
+    const table = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // CloudWatch Logs may use the key for this account's log groups only.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+      }),
+    );
+    const fn = new NodejsFunction(this, 'Handler', {
+      entry: path.join(__dirname, '..', 'lambda', 'ban-events-handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: this.key, removalPolicy: RemovalPolicy.DESTROY }),
+      bundling: { forceDockerBundling: false, minify: true, sourceMap: true, target: 'node22', format: OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
+      environment: { IDEMPOTENCY_TABLE: table.tableName, POWERTOOLS_SERVICE_NAME: 'ban-events-consumer', NODE_OPTIONS: '--enable-source-maps' },
+    });
+    // Powertools Idempotency reads, writes, updates and deletes single items: nothing more on the table.
+    table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    this.key.grant(fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
+    // Receive, delete and change visibility on this queue (granted by the event source); partial batch responses.
+    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    return [fn, table];
   }
 }

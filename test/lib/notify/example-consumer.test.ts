@@ -74,3 +74,60 @@ describe('example consumer stack (another account)', () => {
     expect(() => synth({ producerEventBusArn: 'arn:aws:sqs:eu-west-1:111111111111:q' })).toThrow(/must be an event bus arn.*got "arn:aws:sqs/);
   });
 });
+
+describe('example consumer handler (a Lambda function on the queue)', () => {
+  const { t } = synth();
+  const ref = (like: string) => Match.stringLikeRegexp(like);
+
+  it('reads the queue with partial batch responses (a malformed message fails alone)', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [ref('BanEventsQueue'), 'Arn'] },
+      FunctionName: { Ref: ref('Handler') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_TABLE: { Ref: ref('IdempotencyTable') } }) },
+    });
+  });
+
+  it('remembers event ids in a table encrypted with the stack key, expiring by TTL, with point-in-time recovery', () => {
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [ref('^Key'), 'Arn'] } },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [ref('^Key'), 'Arn'] }, RetentionInDays: 30 });
+  });
+
+  it('least privilege: its role may use single items of its table, its queue and its key, and nothing else', () => {
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('HandlerServiceRole'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0].Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
+    const byService: Record<string, { actions: string[]; resources: string[] }> = {};
+    for (const s of statements) {
+      for (const a of [s.Action].flat()) {
+        const svc = a.split(':')[0];
+        byService[svc] ??= { actions: [], resources: [] };
+        byService[svc].actions.push(a);
+        byService[svc].resources.push(...[s.Resource].flat().map((r) => JSON.stringify(r)));
+      }
+    }
+    expect(Object.keys(byService).sort()).toEqual(['dynamodb', 'kms', 'sqs', 'xray']);
+    expect(byService.dynamodb.actions.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(byService.dynamodb.resources.every((r) => /IdempotencyTable/.test(r))).toBe(true);
+    expect(byService.sqs.actions.sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage']);
+    expect(byService.sqs.resources.every((r) => /BanEventsQueue/.test(r) && !/Dlq/.test(r))).toBe(true);
+    expect([...new Set(byService.kms.actions)].sort()).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']);
+    expect(byService.kms.resources.every((r) => /"Key[0-9A-F]+","Arn"/.test(r))).toBe(true);
+    // X-Ray's two write actions take no resource-level permissions
+    expect(byService.xray.actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  it('with handler: false, deploys neither the function nor the table', () => {
+    const { t: q } = synth({ handler: false });
+    q.resourceCountIs('AWS::Lambda::Function', 0);
+    q.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+});
