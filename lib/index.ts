@@ -2,7 +2,7 @@
  * The package entry point (`import { DistillGuard } from 'distill-guard'`): the product construct, the deployable
  * stack, and each stage construct with its props, for an app that composes the stages itself.
  */
-export { DistillGuard, type DistillGuardProps } from './distill-guard';
+export { DistillGuard, type DistillGuardProps, type DistillGuardResourceProps } from './distill-guard';
 export { DistillGuardStack, type DistillGuardStackProps } from './distill-guard-stack';
 export { CONTEXT_KEY, type DistillGuardConfig, configFor, resolveConfig } from './config';
 export { acknowledgeNagFindings, NAG_ACKNOWLEDGEMENTS, type NagAcknowledgement } from './nag-acknowledgements';
