@@ -73,6 +73,10 @@ test('the tarball holds the compiled library, its declarations, the bundles, sch
   const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules', 'distill-guard', 'package.json'), 'utf8'));
   expect(manifest.private).toBeUndefined();
   expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+  // the CLI is not shipped: its command says so instead of failing on a missing module
+  const bin = path.join(appDir, 'node_modules', '.bin', 'distill-guard');
+  const cli = () => execFileSync(process.execPath, [fs.realpathSync(bin), '--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  expect(cli).toThrow(/the CLI runs from a clone of the repository/);
 });
 
 test("the README's code type-checks against the installed package's declarations", () => {
