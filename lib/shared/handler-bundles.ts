@@ -55,7 +55,6 @@ export function sourceEntry(entry: string): string {
  * external (the Lambda runtime provides it). esbuild is a build-time tool, loaded only here.
  */
 export function bundleHandler(entry: string, outDir: string): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   esbuild.buildSync({
     entryPoints: [sourceEntry(entry)],
