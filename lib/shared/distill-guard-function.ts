@@ -90,7 +90,11 @@ function handlerCode(entry: string): lambda.Code {
     // hashed by the bundle, as NodejsFunction does (and skipped, like any bundling, outside `aws:cdk:bundling-stacks`)
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
-      image: DockerImage.fromRegistry('dummy'), // never run: local bundling always succeeds or throws
+      // Docker never runs: local bundling succeeds or throws. The command names the entry because the asset staging
+      // cache is keyed by source folder and bundling options (not the tryBundle closure): without it every handler
+      // of one folder would get the first one's bundle.
+      image: DockerImage.fromRegistry('dummy'),
+      command: ['bundle', entry],
       local: { tryBundle: (outDir) => (bundleHandler(entry, outDir), true) },
     },
   });

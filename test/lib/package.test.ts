@@ -108,10 +108,14 @@ test("every distill-guard function's code is a bundle shipped in the package (no
     ([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
   );
   expect(functions.length).toBeGreaterThanOrEqual(8);
+  const used: string[] = [];
   for (const [id, r] of functions) {
     expect({ id, handler: r.Properties.Handler, runtime: r.Properties.Runtime }).toEqual({ id, handler: 'index.handler', runtime: 'nodejs22.x' });
     const assetDir = path.join(cdkOut, `asset.${String(r.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
     const bundle = shipped.get(sha256(path.join(assetDir, 'index.js')));
     expect({ id, bundle: bundle !== undefined }).toEqual({ id, bundle: true });
+    used.push(bundle!);
   }
+  // each function its own handler (no two functions of this app share one)
+  expect(new Set(used).size).toBe(functions.length);
 });
