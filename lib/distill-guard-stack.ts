@@ -6,7 +6,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-l
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { pickConfig } from './config';
-import { DistillGuard, DistillGuardProps } from './distill-guard';
+import { DistillGuard, DistillGuardProps, pickResourceProps } from './distill-guard';
 import { DemoApi } from './ingest/demo-api';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 
@@ -23,7 +23,7 @@ export class DistillGuardStack extends Stack {
       description: 'distill-guard: access logs -> features -> cases -> review/suspension -> ban events',
       ...props,
     });
-    this.guard = new DistillGuard(this, 'Guard', pickConfig(props));
+    this.guard = new DistillGuard(this, 'Guard', { ...pickConfig(props), ...pickResourceProps(props) });
     const cfg = this.guard.config;
 
     if (cfg.demoApi) {

@@ -14,9 +14,13 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Aggregator } from './aggregate/aggregator';
 import { configFor, DistillGuardConfig } from './config';
@@ -32,10 +36,107 @@ import { MonitoredFunction, MonitoredQueue, PipelineMonitoring } from './observa
 import { ControlTable } from './state/control-table';
 
 /**
- * Props of {@link DistillGuard}: every key of `DistillGuardConfig` (each documented there with its `@default`),
- * all optional; a key given here wins over the `distill-guard` context value.
+ * Resources of your account the stages use instead of creating their own, in the `existingXObj | xProps` style.
+ * They are objects, so they come from code only (never from the `distill-guard` context).
  */
-export interface DistillGuardProps extends Partial<DistillGuardConfig> {}
+export interface DistillGuardResourceProps {
+  /**
+   * Existing customer-managed key of the ingestion stream and the access-log group. Its key policy must let
+   * `logs.<region>.amazonaws.com` use it.
+   * @default - a new key with yearly rotation
+   */
+  readonly existingIngestionKeyObj?: kms.IKey;
+  /**
+   * Use an existing features table instead of creating one. It must have the keys and the `byHour` index of
+   * docs/DESIGN.md; import it with its key (`Table.fromTableAttributes({ tableArn, encryptionKey })`) so every
+   * stage that reads or writes it is granted that key. Mutually exclusive with `featuresTableProps`.
+   * @default - a new table is created
+   */
+  readonly existingFeaturesTableObj?: dynamodb.ITable;
+  /**
+   * Overrides for the features table created here (keys, index, billing and encryption are fixed). Mutually
+   * exclusive with `existingFeaturesTableObj`.
+   * @default - on-demand, customer-managed KMS key, PITR, TTL on `expiresAt`
+   */
+  readonly featuresTableProps?: Partial<Omit<dynamodb.TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>>;
+  /**
+   * Customer-managed key of the features table created here and of the aggregate stage's queues.
+   * @default - a new key with rotation enabled
+   */
+  readonly featuresEncryptionKey?: kms.IKey;
+  /**
+   * Customer-managed key of the control table (cases, suspensions, the outbox).
+   * @default - a new key with rotation enabled
+   */
+  readonly controlTableEncryptionKey?: kms.IKey;
+  /**
+   * Customer-managed key of the review queue and its dead-letter queue.
+   * @default - a new key with rotation enabled
+   */
+  readonly reviewQueueEncryptionKey?: kms.IKey;
+  /**
+   * Customer-managed key of the state machine (case inputs, reviewer decisions) and of the workflow's log groups.
+   * @default - the stack's key (one per stack)
+   */
+  readonly workflowEncryptionKey?: kms.IKey;
+  /**
+   * Put ban events on this bus instead of creating one. Mutually exclusive with `eventBusProps`.
+   * @default - a new bus is created
+   */
+  readonly existingEventBusObj?: events.IEventBus;
+  /**
+   * Props of the ban-event bus created here. Mutually exclusive with `existingEventBusObj`.
+   * @default - an auto-named bus encrypted with `banEventsEncryptionKey`
+   */
+  readonly eventBusProps?: events.EventBusProps;
+  /**
+   * Customer-managed key of the ban-event bus and the publisher's queues (the archive gets a key of its own).
+   * @default - a new key with rotation enabled
+   */
+  readonly banEventsEncryptionKey?: kms.IKey;
+  /**
+   * Event buses (ARNs, typically in consumer accounts) every ban event is forwarded to, through rules this
+   * construct owns. Each target bus must allow `events:PutEvents` from this account.
+   * @default - no forwarding
+   */
+  readonly forwardToEventBusArns?: string[];
+  /**
+   * Send every alarm to this topic instead of one created here. Its policy, and its key's, must let CloudWatch
+   * alarms of this account publish.
+   * @default - a new topic encrypted with a new key (`alarmEmail` subscribes to it)
+   */
+  readonly existingAlarmTopicObj?: sns.ITopic;
+}
+
+/** The keys of {@link DistillGuardResourceProps} (everything else of the props is configuration). */
+const RESOURCE_PROP_KEYS: ReadonlyArray<keyof DistillGuardResourceProps> = [
+  'existingIngestionKeyObj',
+  'existingFeaturesTableObj',
+  'featuresTableProps',
+  'featuresEncryptionKey',
+  'controlTableEncryptionKey',
+  'reviewQueueEncryptionKey',
+  'workflowEncryptionKey',
+  'existingEventBusObj',
+  'eventBusProps',
+  'banEventsEncryptionKey',
+  'forwardToEventBusArns',
+  'existingAlarmTopicObj',
+];
+
+/** The resource props of `props` (anything else, e.g. configuration or StackProps, dropped). */
+export function pickResourceProps(props: object | undefined): DistillGuardResourceProps {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props ?? {})) if ((RESOURCE_PROP_KEYS as string[]).includes(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * Props of {@link DistillGuard}: every key of `DistillGuardConfig` (each documented there with its `@default`),
+ * all optional, a key given here winning over the `distill-guard` context value; and the existing resources of
+ * {@link DistillGuardResourceProps}.
+ */
+export interface DistillGuardProps extends Partial<DistillGuardConfig>, DistillGuardResourceProps {}
 
 export class DistillGuard extends Construct {
   /** The resolved configuration (defaults < context < props). */
@@ -57,12 +158,15 @@ export class DistillGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: DistillGuardProps = {}) {
     super(scope, id);
-    const cfg = configFor(this, props);
+    const res = pickResourceProps(props);
+    const config: Record<string, unknown> = { ...props };
+    for (const key of RESOURCE_PROP_KEYS) delete config[key];
+    const cfg = configFor(this, config);
     this.config = cfg;
     const dataRemoval = cfg.dataRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // --- state + notify ------------------------------------------------------------------------------------
-    this.controlTable = new ControlTable(this, 'Control', { removalPolicy: dataRemoval });
+    this.controlTable = new ControlTable(this, 'Control', { removalPolicy: dataRemoval, encryptionKey: res.controlTableEncryptionKey });
     const controlTable = this.controlTable.table;
 
     this.banEvents = new BanEvents(this, 'BanEvents', {
@@ -70,6 +174,10 @@ export class DistillGuard extends Construct {
       consumerAccountIds: cfg.consumerAccountIds.length > 0 ? cfg.consumerAccountIds : undefined,
       organizationId: cfg.organizationId,
       archiveRetention: Duration.days(cfg.archiveRetentionDays),
+      encryptionKey: res.banEventsEncryptionKey,
+      existingEventBusObj: res.existingEventBusObj,
+      eventBusProps: res.eventBusProps,
+      forwardToEventBusArns: res.forwardToEventBusArns,
     });
 
     // --- ingest ----------------------------------------------------------------------------------------------
@@ -81,6 +189,7 @@ export class DistillGuard extends Construct {
       usageProducerAccountIds: cfg.usageProducerAccountIds,
       // More than one concurrent batch per shard needs a bounded set of partition keys: the log stream names.
       subscriptionDistribution: cfg.aggregatorParallelizationFactor > 1 ? logs.Distribution.BY_LOG_STREAM : logs.Distribution.RANDOM,
+      existingEncryptionKeyObj: res.existingIngestionKeyObj,
     });
 
     // --- aggregate -------------------------------------------------------------------------------------------
@@ -101,6 +210,9 @@ export class DistillGuard extends Construct {
       removalPolicy: dataRemoval,
       byHourProjection: cfg.featuresIndexProjection,
       publicIpHashKey: cfg.publicIpHashKey,
+      existingFeaturesTableObj: res.existingFeaturesTableObj,
+      featuresTableProps: res.featuresTableProps,
+      encryptionKey: res.featuresEncryptionKey,
     });
 
     // --- the Firehose ingestion path (access logs only; usage events stay on the stream) -----------------------
@@ -145,6 +257,8 @@ export class DistillGuard extends Construct {
       restrictDuration: Duration.minutes(Math.round(cfg.restrictDurationHours * 60)),
       standardUsagePlanId: cfg.standardUsagePlanId,
       restrictedUsagePlanId: cfg.restrictedUsagePlanId,
+      queueEncryptionKey: res.reviewQueueEncryptionKey,
+      encryptionKey: res.workflowEncryptionKey,
     });
 
     // --- detect ------------------------------------------------------------------------------------------------
@@ -204,6 +318,7 @@ export class DistillGuard extends Construct {
       reviewQueueAgeThreshold: Duration.minutes(Math.round(cfg.reviewQueueAgeAlarmHours * 60)),
       alarmEmail: cfg.alarmEmail,
       dashboard: cfg.dashboard,
+      existingAlarmTopicObj: res.existingAlarmTopicObj,
     });
     // The stages' own alarms (outbox age, overdue reviews, ...) notify the same topic, except those watching a
     // metric the pipeline monitoring already alarms on (one incident, one page).

@@ -99,6 +99,12 @@ export interface PipelineMonitoringProps {
    */
   readonly alarmEmail?: string;
   /**
+   * Send every alarm to this topic instead of one created here (encrypted with a key of its own). Its policy, and
+   * its key's, must let CloudWatch alarms of this account publish.
+   * @default - a new topic, encrypted with a new KMS key
+   */
+  readonly existingAlarmTopicObj?: sns.ITopic;
+  /**
    * Create the dashboards (alarms are created either way).
    * @default true
    */
@@ -108,8 +114,9 @@ export interface PipelineMonitoringProps {
 export class PipelineMonitoring extends Construct {
   public readonly facade: MonitoringFacade;
   /** Every alarm goes here. */
-  public readonly alarmTopic: sns.Topic;
-  public readonly alarmTopicKey: kms.Key;
+  public readonly alarmTopic: sns.ITopic;
+  /** The key of the topic created here (none with `existingAlarmTopicObj`). */
+  public readonly alarmTopicKey?: kms.Key;
   /** `namespace|metric|dimensions` of every metric an alarm here watches (see `watches`). */
   private readonly watched = new Set<string>();
   private readonly iteratorAge: Duration;
@@ -120,26 +127,31 @@ export class PipelineMonitoring extends Construct {
     const iteratorAge = props.iteratorAgeThreshold ?? Duration.minutes(5);
     const reviewAge = props.reviewQueueAgeThreshold ?? Duration.hours(12);
 
-    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', {
-      enableKeyRotation: true,
-      description: 'distill-guard alarm topic',
-    });
-    // CloudWatch alarms publish to the encrypted topic; scoped to this account's alarms.
-    this.alarmTopicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        // In a key policy `*` means "this key".
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'distill-guard alarms',
-      masterKey: this.alarmTopicKey,
-      enforceSSL: true,
-    });
+    if (props.existingAlarmTopicObj) {
+      this.alarmTopic = props.existingAlarmTopicObj;
+    } else {
+      const key = new kms.Key(this, 'AlarmTopicKey', {
+        enableKeyRotation: true,
+        description: 'distill-guard alarm topic',
+      });
+      // CloudWatch alarms publish to the encrypted topic; scoped to this account's alarms.
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsToPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          // In a key policy `*` means "this key".
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      );
+      this.alarmTopicKey = key;
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'distill-guard alarms',
+        masterKey: key,
+        enforceSSL: true,
+      });
+    }
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
 
     const createDashboard = props.dashboard ?? true;

@@ -1,22 +1,20 @@
+import * as fs from 'fs';
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NodejsFunction, NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { bundleHandler, FROM_PACKAGE, prebuiltBundleDir, sourceEntry } from './handler-bundles';
 import { stackKey } from './stack-key';
 
-/** Repository root, so entries can be given relative to it. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
 /**
- * Props for {@link DistillGuardFunction}. Everything of NodejsFunctionProps except what the wrapper fixes.
+ * Props for {@link DistillGuardFunction}. Everything of lambda.FunctionProps except what the wrapper fixes.
  */
 export interface DistillGuardFunctionProps
-  extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'entry' | 'handler' | 'bundling'> {
+  extends Omit<lambda.FunctionProps, 'runtime' | 'architecture' | 'code' | 'handler'> {
   /**
-   * Handler file, relative to the repository root (e.g. `lambdas/aggregate/handler.ts`).
+   * Handler file, relative to the repository root (e.g. `lambdas/aggregate/handler.ts`); one of `HANDLER_ENTRIES`.
    */
   readonly entry: string;
   /**
@@ -43,13 +41,14 @@ export interface DistillGuardFunctionProps
 /**
  * The one way distill-guard builds a Lambda function. Defaults it fixes (so no stage re-decides them):
  * - Node.js 22 on ARM64 (Graviton: cheaper per GB-s);
- * - bundled by the LOCAL esbuild (no Docker), minified, with source maps, AWS SDK v3 left external
- *   (the runtime provides it);
+ * - code bundled by the LOCAL esbuild (no Docker), minified, with source maps, AWS SDK v3 left external
+ *   (the runtime provides it): at synth from `lambdas/` in this repository, pre-built in the installed package
+ *   (lib/shared/handler-bundles.ts);
  * - Powertools env: service name, metrics namespace `DistillGuard`, log level INFO;
  * - active X-Ray tracing; a dedicated log group with bounded retention, encrypted with the stack's key; 256 MB / 30 s
  *   unless overridden.
  */
-export class DistillGuardFunction extends NodejsFunction {
+export class DistillGuardFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: DistillGuardFunctionProps) {
     const { entry, serviceName, logRetention, logEncryptionKey, environment, ...rest } = props;
     const logGroup =
@@ -65,20 +64,10 @@ export class DistillGuardFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       ...rest,
       logGroup,
-      entry: path.join(REPO_ROOT, entry),
-      handler: props.handler ?? 'handler',
+      code: handlerCode(entry),
+      handler: `index.${props.handler ?? 'handler'}`,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        externalModules: ['@aws-sdk/*'],
-      },
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'DistillGuard',
@@ -88,4 +77,25 @@ export class DistillGuardFunction extends NodejsFunction {
       },
     });
   }
+}
+
+/** The pre-built bundle in the installed package; in this repository, the handler bundled at synth. */
+function handlerCode(entry: string): lambda.Code {
+  if (FROM_PACKAGE) {
+    const dir = prebuiltBundleDir(entry);
+    if (!fs.existsSync(`${dir}/index.js`)) throw new Error(`no pre-built bundle for ${entry} at ${dir} (npm run bundle writes it)`);
+    return lambda.Code.fromAsset(dir);
+  }
+  return lambda.Code.fromAsset(path.dirname(sourceEntry(entry)), {
+    // hashed by the bundle, as NodejsFunction does (and skipped, like any bundling, outside `aws:cdk:bundling-stacks`)
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Docker never runs: local bundling succeeds or throws. The command names the entry because the asset staging
+      // cache is keyed by source folder and bundling options (not the tryBundle closure): without it every handler
+      // of one folder would get the first one's bundle.
+      image: DockerImage.fromRegistry('dummy'),
+      command: ['bundle', entry],
+      local: { tryBundle: (outDir) => (bundleHandler(entry, outDir), true) },
+    },
+  });
 }

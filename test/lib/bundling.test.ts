@@ -32,6 +32,9 @@ test('cdk synth bundles every Lambda with the local esbuild', () => {
     expect(size).toBeGreaterThan(1000);
     expect(fs.existsSync(`${entry}.map`)).toBe(true);
   }
+  // each function its own handler's bundle (no two functions of this stack share an entry)
+  const assets = bundled.map(([, r]) => r.Metadata['aws:asset:path']);
+  expect(new Set(assets).size).toBe(bundled.length);
   const authorizer = bundled.find(([id]) => /DemoApiAuthorizerFn/.test(id));
   expect(authorizer).toBeDefined();
   // the bundle is self-contained apart from the runtime-provided AWS SDK, and exports the handler
