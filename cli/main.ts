@@ -1,23 +1,27 @@
 import { Command, CommanderError } from 'commander';
+import { UsageError } from './usage';
 
 /**
  * The `distill-guard` command line. Each sub-command lives in `cli/commands/<name>.ts` and exports
  * `register(program)`; modules are loaded lazily so that `replay` does not pay for the CDK or emulators.
  *
  * Exit codes, for scripts: 0 success (and --help, --version), 1 failure, 2 usage error (an unknown command or
- * option, a missing or malformed argument, caught by commander before anything runs).
+ * option, a missing or malformed argument, an ambiguous target), always found before anything runs. Errors are
+ * one line on stderr that shows the value received.
  */
 const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
 
-/** Exit code of a usage error (commander's own errors). */
+/** Exit code of a usage error (commander's own errors and UsageError). */
 const USAGE_ERROR = 2;
+const HINT = ' (run with --help for usage)';
 
 async function main(): Promise<void> {
   const program = new Command('distill-guard')
     .description('Behavioural forensics against model distillation for LLM APIs')
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     .version((require('../package.json') as { version: string }).version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // One line per error, the hint on the same line.
+    .configureOutput({ outputError: (str, write) => write(`${str.trimEnd()}${HINT}\n`) })
     // Set before the sub-commands are added: they inherit it.
     .exitOverride();
   const wanted = process.argv[2];
@@ -33,6 +37,10 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // Commander has already printed its own message (or the help, or the version).
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}${HINT}\n`);
+    process.exit(USAGE_ERROR);
+  }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`distill-guard: ${message}\n`);
   process.exit(1);
