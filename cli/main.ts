@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { UsageError } from './usage';
+import { Command } from 'commander';
+import { configureProgram, exitOnError } from './usage';
 
 /**
  * The `distill-guard` command line. Each sub-command lives in `cli/commands/<name>.ts` and exports
@@ -11,19 +11,14 @@ import { UsageError } from './usage';
  */
 const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
 
-/** Exit code of a usage error (commander's own errors and UsageError). */
-const USAGE_ERROR = 2;
-const HINT = ' (run with --help for usage)';
-
 async function main(): Promise<void> {
-  const program = new Command('distill-guard')
-    .description('Behavioural forensics against model distillation for LLM APIs')
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    .version((require('../package.json') as { version: string }).version, '-V, --version')
-    // One line per error, the hint on the same line.
-    .configureOutput({ outputError: (str, write) => write(`${str.trimEnd()}${HINT}\n`) })
-    // Set before the sub-commands are added: they inherit it.
-    .exitOverride();
+  // Set before the sub-commands are added: they inherit exitOverride and the error output.
+  const program = configureProgram(
+    new Command('distill-guard')
+      .description('Behavioural forensics against model distillation for LLM APIs')
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      .version((require('../package.json') as { version: string }).version, '-V, --version'),
+  );
   const wanted = process.argv[2];
   for (const name of COMMANDS) {
     if (wanted && wanted !== name && COMMANDS.includes(wanted as (typeof COMMANDS)[number])) continue;
@@ -34,14 +29,4 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
-main().catch((err: unknown) => {
-  // Commander has already printed its own message (or the help, or the version).
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
-  if (err instanceof UsageError) {
-    process.stderr.write(`error: ${err.message}${HINT}\n`);
-    process.exit(USAGE_ERROR);
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`distill-guard: ${message}\n`);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnError(err));

@@ -4,7 +4,7 @@
  * line names the option and shows the value received. Renamed flags and commands stay as hidden aliases that
  * print a one-line deprecation notice, so existing scripts keep working.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 /** A usage error found by our own checks (an option combination commander cannot express): exit code 2. */
 export class UsageError extends Error {}
@@ -78,4 +78,38 @@ export function deprecatedOption(cmd: Command, flags: string, current: Option, p
     cmd.setOptionValueWithSource(attr, cmd.getOptionValue(old.attributeName()), 'cli');
   });
   return cmd;
+}
+
+const HINT = ' (run with --help for usage)';
+
+/** Exit code of a usage error (commander's own errors and UsageError). */
+export const USAGE_ERROR = 2;
+
+/** Commander settings every entry point shares: errors as one line with the hint, and no process.exit inside. */
+export function configureProgram(cmd: Command): Command {
+  return cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${str.trimEnd()}${HINT}\n`) });
+}
+
+/** The exit path of every entry point: 0 for --help/--version, 2 for a usage error, 1 (one line) for a failure. */
+export function exitOnError(err: unknown, prefix = 'distill-guard'): never {
+  // Commander has already printed its own message (or the help, or the version).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}${HINT}\n`);
+    process.exit(USAGE_ERROR);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${prefix}: ${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Run a script (`bench/*.ts`) through the CLI's parser: unknown flags, bad values and `--help` end before any work.
+ * Its action's resolved value, when a number, is the exit code.
+ */
+export function runScript(cmd: Command, argv = process.argv): void {
+  configureProgram(cmd)
+    .parseAsync(argv)
+    .then(() => process.exit(process.exitCode ?? 0))
+    .catch((err: unknown) => exitOnError(err, cmd.name()));
 }
