@@ -307,7 +307,7 @@ function detailTypes(v: string, prev: string[] = []): string[] {
 }
 
 export function register(program: Command): void {
-  const events = program.command('events').description('watch and replay distill-guard ban events (docs/events.md)');
+  const events = program.command('events').description('watch and redeliver distill-guard ban events (docs/events.md)');
   const common = (c: Command) => {
     withTargetOptions(c, 'DistillGuard').option('--bus <name>', 'event bus name (default: found from the stack or the local session)');
     return deprecatedOption(c, '--state <file>', new Option('--endpoints <file>'));

@@ -57,7 +57,9 @@ function nonNegativeNumber(v: string): number {
 }
 
 /** DynamoDB Local (the features and control tables) is a JVM: say what to install before anything starts. */
-export function requireJava(run = () => spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 20_000 })): void {
+export function requireJava(
+  run: () => { error?: Error; status: number | null; stdout?: string; stderr?: string } = () => spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 20_000 }),
+): void {
   const install = 'install it, e.g. apt-get install -y openjdk-17-jre-headless (Debian/Ubuntu) or brew install openjdk@17 (macOS)';
   const r = run();
   if (r.error || r.status !== 0) throw new Error(`java 17 or later is required for DynamoDB Local and was not found on PATH: ${install}`);

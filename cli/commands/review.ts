@@ -88,7 +88,7 @@ export function register(program: Command): void {
 
   const decide = (name: 'approve' | 'reject', approved: boolean) => {
     const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --action restrict' : 'reject: no suspension, the case is closed')
+      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict' : 'reject: no suspension, the case is closed')
       .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
     if (approved) {
       const step = () => new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)').choices(['suspend', 'restrict']).default('suspend');

@@ -65,7 +65,7 @@ describe('argument checks are usage errors, before any connection', () => {
     expect(lines[0]).toMatch(/^error: /);
     expect(lines[0]).toMatch(message);
     // Refused before connecting: nothing about stacks, regions or credentials.
-    expect(r.stderr).not.toMatch(/stack|credentials|ECONNREFUSED/i);
+    expect(r.stderr).not.toMatch(/describe stack|credentials|ECONNREFUSED/i);
   });
 });
 
@@ -110,8 +110,31 @@ describe('renamed flags and commands keep working, with a one-line notice', () =
     expect(r.stderr).toMatch(/^distill-guard: --action is deprecated, use --step\n/);
   });
   test('hidden aliases stay out of --help', () => {
-    expect(run(['events', '--help']).stdout).not.toMatch(/\breplay\b/);
+    expect(run(['events', '--help']).stdout).not.toMatch(/^\s+replay\b/m);
     expect(run(['review', 'list', '--help']).stdout).not.toMatch(/--reason/);
     expect(run(['review', 'approve', '--help']).stdout).not.toMatch(/--action/);
+  });
+});
+
+describe('npm start says what to install when java is missing', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { requireJava } = require('../../cli/commands/local') as typeof import('../../cli/commands/local');
+  const java = (r: { error?: Error; status?: number | null; stderr?: string }) => () => ({ status: 0, stdout: '', stderr: '', ...r });
+  test('not on PATH, or too old: the install command', () => {
+    expect(() => requireJava(java({ error: Object.assign(new Error('spawn java ENOENT'), { code: 'ENOENT' }), status: null }))).toThrow(
+      /java 17 or later is required for DynamoDB Local and was not found on PATH: install it, e\.g\. apt-get install -y openjdk-17-jre-headless/,
+    );
+    expect(() => requireJava(java({ stderr: 'java version "1.8.0_392"' }))).toThrow(/found java 8: install it/);
+    expect(() => requireJava(java({ stderr: 'openjdk version "11.0.2" 2019-01-15' }))).toThrow(/found java 11/);
+  });
+  test('java 17 and later pass', () => {
+    expect(() => requireJava(java({ stderr: 'openjdk version "17.0.15" 2025-04-15' }))).not.toThrow();
+    expect(() => requireJava(java({ stderr: 'openjdk version "21" 2023-09-19' }))).not.toThrow();
+  });
+  test('the command exits 1 with that line, before cdk synth', () => {
+    const r = spawnSync(process.execPath, [BIN, 'local'], { cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'dg-java-')), env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^distill-guard: java 17 or later is required for DynamoDB Local and was not found on PATH: install it/);
   });
 });
