@@ -15,4 +15,4 @@ process.emitWarning = function (warning, ...rest) {
 };
 
 require('tsx/cjs');
-require('../cli/main.ts');
+require('../cli/main.ts').main();

@@ -11,7 +11,8 @@ import { configureProgram, exitOnError } from './usage';
  */
 const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
 
-async function main(): Promise<void> {
+/** The program with the sub-commands registered (only `wanted`'s module when it names one). */
+export function buildProgram(wanted?: string): Command {
   // Set before the sub-commands are added: they inherit exitOverride and the error output.
   const program = configureProgram(
     new Command('distill-guard')
@@ -19,14 +20,18 @@ async function main(): Promise<void> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       .version((require('../package.json') as { version: string }).version, '-V, --version'),
   );
-  const wanted = process.argv[2];
   for (const name of COMMANDS) {
     if (wanted && wanted !== name && COMMANDS.includes(wanted as (typeof COMMANDS)[number])) continue;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(`./commands/${name}`) as { register(p: Command): void };
     mod.register(program);
   }
-  await program.parseAsync(process.argv);
+  return program;
 }
 
-main().catch((err: unknown) => exitOnError(err));
+/** The entry point (bin/distill-guard.js); exits with the code scripts rely on. */
+export function main(argv = process.argv): void {
+  buildProgram(argv[2])
+    .parseAsync(argv)
+    .catch((err: unknown) => exitOnError(err));
+}

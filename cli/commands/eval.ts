@@ -379,7 +379,7 @@ export function register(program: Command): void {
     .option('--reuse', 'reuse worlds already generated under --work (same scale, variant and seed) instead of regenerating', false)
     .option('--results <file>', 'markdown results file (default <work>/eval-results.md; with --foreign <work>/eval-foreign.md); the committed snapshots are written only when asked: --results docs/eval-results.md')
     .option('--volume-limit <n>', 'requests per rolling 24h for the volume baseline', (v) => parseIntArg('--volume-limit', v), 2000)
-    .option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating')
+    .addOption(new Option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating').conflicts(['foreign', 'seeds', 'variants', 'reuse']))
     .option('--no-logs-only', 'skip the access-logs-only replays')
     .option('--foreign', 'use the independent validation generator and scorer (../shared/validation) instead of the simulator', false)
     .option('--foreign-dir <dir>', 'where foreign-traffic.mjs and score.mjs are (default <repo>/../shared/validation)')
@@ -387,7 +387,9 @@ export function register(program: Command): void {
     .option('--json', 'print the target checks and per-world figures as JSON on stdout instead of the markdown')
     // Missing a target always fails the run now; the old switch is accepted with a notice.
     .addOption(new Option('--strict').hideHelp())
-    .action(async (o: EvalOptions & { json?: boolean }) => {
+    .action(async (o: EvalOptions & { json?: boolean }, cmd: Command) => {
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      if (!o.foreign && (given('foreignDir') || given('foreignScale') || given('foreignTuneSeeds'))) throw new UsageError('--foreign-dir, --foreign-scale and --foreign-tune-seeds apply only with --foreign');
       if (o.strict) deprecationNotice('--strict', 'nothing: eval exits 1 whenever a target is missed');
       const allowed: readonly string[] = o.foreign ? FOREIGN_VARIANTS : SIM_VARIANTS;
       const variants = list(o.variants ?? allowed.join(','));

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { nonNegativeInt, positiveNumber } from '../usage';
+import { UsageError, nonNegativeInt, positiveNumber } from '../usage';
 
 interface LocalCliOptions {
   synth: boolean;
@@ -89,13 +89,14 @@ export function register(program: Command): void {
       'shared-infrastructure',
     )
     .option('--keep-running', 'after the traffic, keep the pipeline running (review from another terminal) until Ctrl-C')
-    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)').argParser(positiveNumber))
+    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)').argParser(positiveNumber).conflicts(['days', 'hours', 'screenshot', 'keepRunning']))
     .option('--rate <events/s>', 'soak: access-log events per second', positiveNumber, 200)
     .option('--summary-json <file>', 'also write the summary as JSON')
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)')
     .option('--screenshot <file>', 'after the run, open the review console on the live pipeline in headless Chromium and save a screenshot (docs/console.png)')
     .option('--verbose', 'print the runtime setup lines', false)
-    .action(async (o: LocalCliOptions) => {
+    .action(async (o: LocalCliOptions, cmd: Command) => {
+      if (!o.soak && cmd.getOptionValueSource('rate') === 'cli') throw new UsageError('--rate applies only with --soak');
       const code = await runLocal(o);
       process.exit(code);
     });

@@ -3,7 +3,7 @@ import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOpera
 import { registerQueueCommands } from './review-queue';
 import { queueView } from '../../lambdas/escalate/queue-query';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
-import { arg, choiceList, deprecatedOption } from '../usage';
+import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
 
 /**
  * `distill-guard review list | show CASE | approve CASE --reason … | reject CASE --reason … |
@@ -132,8 +132,9 @@ export function register(program: Command): void {
     .description('shadow mode: decisions computed, recorded and shown, never applied (globally or per signal)')
     .option('--signal <name...>', 'signals in shadow mode (with on/off: set this list; global mode unchanged unless no signal given)')
     .option('--reason <text>', 'why (required to change)')
-    .action(async (mode: string, opts: ConnOpts & { signal?: string[]; reason?: string }) =>
-      withOperator(opts, async (op) => {
+    .action(async (mode: string, opts: ConnOpts & { signal?: string[]; reason?: string }) => {
+      if (mode === 'status' && (opts.signal || opts.reason)) throw new UsageError('--signal and --reason change shadow mode: give on or off');
+      await withOperator(opts, async (op) => {
         const cur = await op.shadowStatus();
         if (mode === 'status') {
           print(opts, cur, () => `global shadow ${cur.global ? 'ON' : 'off'}; shadowed signals: ${cur.signals.join(', ') || 'none'} (${cur.source})`);
@@ -144,8 +145,8 @@ export function register(program: Command): void {
           : { global: mode === 'on', signals: cur.signals };
         await op.setShadow(next, opts.reason ?? '');
         print(opts, next, () => `global shadow ${next.global ? 'ON' : 'off'}; shadowed signals: ${next.signals.join(', ') || 'none'}`);
-      }),
-    );
+      });
+    });
 
   withConnOptions(review.command('heartbeat').argument('<case>', 'case id'))
     .description('reset the review heartbeat (only when the stack sets reviewHeartbeat)')

@@ -138,3 +138,41 @@ describe('npm start says what to install when java is missing', () => {
     expect(r.stderr.trim()).toMatch(/^distill-guard: java 17 or later is required for DynamoDB Local and was not found on PATH: install it/);
   });
 });
+
+describe('every command answers --help and --json', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildProgram } = require('../../cli/main') as typeof import('../../cli/main');
+  type Cmd = ReturnType<typeof buildProgram>;
+  const leaves = (c: Cmd, prefix: string[] = []): Array<[string, Cmd]> =>
+    c.commands.length ? c.commands.flatMap((s) => leaves(s, [...prefix, s.name()])) : [[prefix.join(' '), c]];
+  const all = leaves(buildProgram());
+  test('the tree is complete', () => {
+    expect(all.map(([n]) => n)).toEqual(expect.arrayContaining(['replay', 'simulate', 'eval', 'bench', 'local', 'review list', 'review approve', 'events tail', 'events redeliver', 'cost', 'audit list', 'signals', 'console']));
+  });
+  test.each(all)('%s has --json and a help text', (_name, cmd) => {
+    expect(cmd.options.map((o) => o.long)).toContain('--json');
+    expect(cmd.helpInformation()).toMatch(/^Usage: /);
+  });
+  test.each(['replay', 'review', 'events', 'eval', 'local'])('distill-guard %s --help exits 0 on stdout', (name) => {
+    const r = run([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: distill-guard /);
+    expect(r.stderr).toBe('');
+  });
+});
+
+describe('no option is accepted and ignored', () => {
+  test.each([
+    [['cost', '--rps', '10', '--json', '--markdown'], /cannot be used with/],
+    [['audit', 'list', '--json', '--csv'], /cannot be used with/],
+    [['local', '--rate', '50'], /--rate applies only with --soak/],
+    [['local', '--soak', '60', '--hours', '2'], /cannot be used with/],
+    [['eval', '--foreign-scale', '0.1'], /apply only with --foreign/],
+    [['eval', '--data', 'd', '--seeds', '1'], /cannot be used with/],
+    [['review', 'shadow', '--signal', 'x'], /give on or off/],
+  ])('%j', (args, message) => {
+    const r = run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+});
