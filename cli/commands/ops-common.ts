@@ -73,7 +73,8 @@ export function duration(ms: number): string {
   s /= 60;
   if (s < 60) return `${sign}${Math.round(s)}m`;
   const h = s / 60;
-  if (h < 48) return `${sign}${Math.floor(h)}h${String(Math.round(s % 60)).padStart(2, '0')}m`;
+  const min = Math.round(s); // round once, so that 23h59.6m reads 24h00m, not 23h60m
+  if (h < 48) return `${sign}${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}m`;
   return `${sign}${Math.floor(h / 24)}d${Math.round(h % 24)}h`;
 }
 

@@ -176,3 +176,13 @@ describe('no option is accepted and ignored', () => {
     expect(r.stderr).toMatch(message as RegExp);
   });
 });
+
+describe('durations in the tables', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { duration } = require('../../cli/commands/ops-common') as typeof import('../../cli/commands/ops-common');
+  test('minutes are rounded once: never 60m', () => {
+    expect(duration((23 * 60 + 59.6) * 60_000)).toBe('24h00m');
+    expect(duration((2 * 60 + 5) * 60_000)).toBe('2h05m');
+    expect(duration(-90 * 60_000)).toBe('-1h30m');
+  });
+});
