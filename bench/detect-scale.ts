@@ -8,6 +8,8 @@
  * popular templates; plus 0.5% campaign accounts in synchronized clusters of 20 sharing templates. Prints
  * figures; asserts nothing.
  */
+import { Command, InvalidArgumentError } from 'commander';
+import { nonNegativeInt, runScript } from '../cli/usage';
 import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import { runDetection } from '../src/detect/index';
 import { linkAccounts } from '../src/detect/linkage';
@@ -73,15 +75,12 @@ export function syntheticProfiles(n: number, seed = 1): AccountProfile[] {
   return out;
 }
 
-function parseArgs(argv: string[]): { sizes: number[]; seed: number } {
-  let sizes = [10_000, 100_000, 1_000_000];
-  let seed = 1;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--sizes') sizes = argv[++i].split(',').map((s) => Number(s.trim()));
-    else if (argv[i] === '--seed') seed = Number(argv[++i]);
-  }
-  for (const s of sizes) if (!Number.isInteger(s) || s < 100) throw new Error(`--sizes must be integers >= 100, got ${JSON.stringify(sizes)}`);
-  return { sizes, seed };
+
+/** `--sizes 1000,10000`: integers of at least 100. */
+function sizesArg(v: string): number[] {
+  const sizes = v.split(',').map((s) => Number(s.trim()));
+  for (const s of sizes) if (!Number.isInteger(s) || s < 100) throw new InvalidArgumentError(`expected comma-separated integers >= 100, got '${v}'`);
+  return sizes;
 }
 
 export async function runDetectScale(sizes: number[], seed = 1, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
@@ -117,9 +116,11 @@ export async function runDetectScale(sizes: number[], seed = 1, print: (s: strin
 }
 
 if (require.main === module) {
-  const { sizes, seed } = parseArgs(process.argv.slice(2));
-  runDetectScale(sizes, seed).catch((err: unknown) => {
-    process.stderr.write(`detect-scale: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
+  runScript(
+    new Command('detect-scale')
+      .description('linkage and scoring time against the number of accounts (synthetic profiles, in process)')
+      .option('--sizes <list>', 'account counts, comma-separated', sizesArg, [10_000, 100_000, 1_000_000])
+      .option('--seed <n>', 'seed of the synthetic profiles', nonNegativeInt, 1)
+      .action((o: { sizes: number[]; seed: number }) => runDetectScale(o.sizes, o.seed)),
+  );
 }

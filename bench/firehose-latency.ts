@@ -12,6 +12,8 @@
  *
  * Prints figures, asserts nothing:  npx tsx bench/firehose-latency.ts [--sizes 1,8,32] [--skip-ddb]
  */
+import { Command, InvalidArgumentError } from 'commander';
+import { runScript } from '../cli/usage';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -150,11 +152,7 @@ export function simulateBuffering(rps: number, intervalS: number, sizeMiB: numbe
   return { delays, objectsPerHour: (objects * 3600) / seconds, meanMiB: totalMiB / objects };
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const sizesArg = args.indexOf('--sizes');
-  const sizes = sizesArg >= 0 ? args[sizesArg + 1].split(',').map(Number) : [1, 8, 32];
-  const withDdb = !args.includes('--skip-ddb');
+async function main(sizes: number[], withDdb: boolean): Promise<void> {
   const log = (s: string) => console.log(s);
   log(`Firehose path, processing time per object (this machine: ${require('os').cpus().length} vCPU, Node ${process.version}):`);
   const m = await measure(sizes, withDdb, log);
@@ -187,9 +185,18 @@ async function main(): Promise<void> {
   }
 }
 
+function mibList(v: string): number[] {
+  const sizes = v.split(',').map((s) => Number(s.trim()));
+  for (const s of sizes) if (!(s > 0)) throw new InvalidArgumentError(`expected comma-separated positive MiB sizes, got '${v}'`);
+  return sizes;
+}
+
 if (require.main === module) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  runScript(
+    new Command('firehose-latency')
+      .description('Firehose path: processing time per object, and request-to-feature delay under buffering')
+      .option('--sizes <mib>', 'object sizes in MiB, comma-separated', mibList, [1, 8, 32])
+      .option('--skip-ddb', 'do not write the windows to DynamoDB Local')
+      .action((o: { sizes: number[]; skipDdb?: boolean }) => main(o.sizes, !o.skipDdb)),
+  );
 }

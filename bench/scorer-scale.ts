@@ -16,6 +16,8 @@
  * Prints per run: wall time by phase, windows read / reused, DynamoDB read units (table and index, as DynamoDB
  * Local reports them with ReturnConsumedCapacity), heap. Prints figures; asserts nothing.
  */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { nonNegativeInt, runScript } from '../cli/usage';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -140,22 +142,18 @@ export function syntheticWindows(n: number, seed = 1): AccountWindow[] {
   return out;
 }
 
-function parseArgs(argv: string[]): { sizes: number[]; seed: number; projection: string; updateShare: number; cpuProf?: string } {
-  let cpuProf: string | undefined;
-  let sizes = [10_000, 100_000];
-  let seed = 1;
-  let projection = 'default';
-  let updateShare = 0.02;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--accounts') sizes = argv[++i].split(',').map((s) => Number(s.trim()));
-    else if (argv[i] === '--seed') seed = Number(argv[++i]);
-    else if (argv[i] === '--projection') projection = argv[++i];
-    else if (argv[i] === '--update-share') updateShare = Number(argv[++i]);
-    else if (argv[i] === '--cpu-prof') cpuProf = argv[++i];
-  }
-  for (const s of sizes) if (!Number.isInteger(s) || s < 100) throw new Error(`--accounts must be integers >= 100, got ${JSON.stringify(sizes)}`);
-  if (!(updateShare >= 0 && updateShare <= 1)) throw new Error(`--update-share must be in 0..1, got ${updateShare}`);
-  return { sizes, seed, projection, updateShare, cpuProf };
+
+/** `--sizes 1000,10000`: integers of at least 100. */
+function sizesArg(v: string): number[] {
+  const sizes = v.split(',').map((s) => Number(s.trim()));
+  for (const s of sizes) if (!Number.isInteger(s) || s < 100) throw new InvalidArgumentError(`expected comma-separated integers >= 100, got '${v}'`);
+  return sizes;
+}
+
+function shareArg(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a share in 0..1, got '${v}'`);
+  return n;
 }
 
 async function createControlTable(ddb: DynamoDBClient, name: string): Promise<void> {
@@ -273,7 +271,15 @@ export function topSelf(profile: { nodes: Array<{ id: number; callFrame: { funct
 
 const nullSfn = { send: async () => ({ executionArn: 'arn:x', startDate: new Date() }) } as unknown as SFNClient;
 
-export async function runScorerScale(opts: ReturnType<typeof parseArgs>, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
+export interface ScorerScaleOptions {
+  sizes: number[];
+  seed: number;
+  projection: string;
+  updateShare: number;
+  cpuProf?: string;
+}
+
+export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
   print(`scorer scale (72 h lookback; node ${process.version}; ${require('node:os').cpus().length} cpus; byHour projection ${opts.projection})`);
   const emu = await startDynamoDbLocal();
   const raw = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' }, maxAttempts: 10 });
@@ -350,8 +356,16 @@ export async function runScorerScale(opts: ReturnType<typeof parseArgs>, print: 
 }
 
 if (require.main === module) {
-  runScorerScale(parseArgs(process.argv.slice(2))).catch((err: unknown) => {
-    process.stderr.write(`scorer-scale: ${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  });
+  runScript(
+    new Command('scorer-scale')
+      .description('the scheduled scorer against DynamoDB Local at growing account counts')
+      .option('--accounts <list>', 'account counts, comma-separated', sizesArg, [10_000, 100_000])
+      .option('--seed <n>', 'seed of the synthetic traffic', nonNegativeInt, 1)
+      .addOption(new Option('--projection <p>', 'features byHour GSI projection (default: the shipped one)').choices(['default', 'INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL']).default('default'))
+      .option('--update-share <x>', 'share of accounts updated between runs, 0..1', shareArg, 0.02)
+      .option('--cpu-prof <file>', 'write a CPU profile of the scorer runs')
+      .action((o: { accounts: number[]; seed: number; projection: string; updateShare: number; cpuProf?: string }) =>
+        runScorerScale({ sizes: o.accounts, seed: o.seed, projection: o.projection, updateShare: o.updateShare, cpuProf: o.cpuProf }),
+      ),
+  );
 }

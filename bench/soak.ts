@@ -11,6 +11,8 @@
  * the scorer's schedule runs in real time (`SimClock.runRealtime`). Figures are printed and written to
  * .local/soak.json; nothing is asserted here beyond the exit code (0 when in == counted).
  */
+import { Command } from 'commander';
+import { positiveNumber, runScript } from '../cli/usage';
 import * as fs from 'fs';
 import * as path from 'path';
 import { simulate } from '../sim';
@@ -169,12 +171,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 }
 
 if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 600);
-  const rate = Number(process.argv[3] ?? 200);
-  runSoak({ seconds, rate })
-    .then((r) => process.exit(r.ok ? 0 : 1))
-    .catch((err: Error) => {
-      process.stderr.write(`soak: ${err.message}\n`);
-      process.exit(1);
-    });
+  runScript(
+    new Command('soak')
+      .description('steady-rate soak of the local pipeline (prefer `distill-guard local --soak`)')
+      .argument('[seconds]', 'how long', positiveNumber, 600)
+      .argument('[rate]', 'access-log events per second', positiveNumber, 200)
+      .action(async (seconds: number, rate: number) => {
+        const r = await runSoak({ seconds, rate });
+        process.exitCode = r.ok ? 0 : 1;
+      }),
+  );
 }

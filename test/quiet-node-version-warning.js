@@ -4,6 +4,7 @@ const emitWarning = process.emitWarning;
 process.emitWarning = function (warning, ...rest) {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
   const name = warning && typeof warning === 'object' ? warning.name : undefined;
-  if (type === 'NodeVersionSupportWarning' || name === 'NodeVersionSupportWarning') return;
+  const text = typeof warning === 'string' ? warning : '';
+  if (type === 'NodeVersionSupportWarning' || name === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning')) return;
   return emitWarning.call(process, warning, ...rest);
 };

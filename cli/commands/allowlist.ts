@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConnOpts, parseExpiry, print, table, withConnOptions, withOperator } from './ops-common';
+import { ConnOpts, expiresArg, parseExpiry, print, table, withConnOptions, withOperator } from './ops-common';
 
 /** `distill-guard allowlist add ACCOUNT --owner O --reason R --expires 30d | list | remove ACCOUNT --reason R` */
 export function register(program: Command): void {
@@ -7,7 +7,7 @@ export function register(program: Command): void {
   withConnOptions(allow.command('add').argument('<account>', 'account id'))
     .requiredOption('--owner <team>', 'who vouches for the account')
     .requiredOption('--reason <text>', 'why')
-    .requiredOption('--expires <when>', 'expiry: 7d, 12h, 90m or an ISO date (an allowlist entry always expires)')
+    .requiredOption('--expires <when>', 'expiry: 7d, 12h, 90m or an ISO date (an allowlist entry always expires)', expiresArg)
     .action(async (accountId: string, opts: ConnOpts & { owner: string; reason: string; expires: string }) =>
       withOperator(opts, async (op) => {
         const e = await op.allowlistAdd(accountId, opts.owner, opts.reason, parseExpiry(opts.expires));

@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
+import { UsageError } from '../usage';
 
 /**
  * `distill-guard cluster list | show ID [--member ACCOUNT] | decide ID --approve|--reject --reason … [--exclude ACCOUNT:REASON …]`
@@ -13,10 +14,9 @@ export function register(program: Command): void {
 
   withConnOptions(cluster.command('list'))
     .description('cluster cases, oldest first')
-    .option('--state <state>', 'open | decided', 'open')
-    .action(async (opts: ConnOpts & { state: string }) =>
+    .addOption(new Option('--state <state>', 'cluster case state').choices(['open', 'decided']).default('open'))
+    .action(async (opts: ConnOpts & { state: 'open' | 'decided' }) =>
       withOperator(opts, async (op) => {
-        if (opts.state !== 'open' && opts.state !== 'decided') throw new Error(`--state must be open or decided, got '${opts.state}'`);
         const list = await ops().listClusterCases(op, opts.state);
         const now = Date.now();
         print(opts, list, () =>
@@ -71,18 +71,14 @@ export function register(program: Command): void {
 
   withConnOptions(cluster.command('decide').argument('<id>', 'cluster case id'))
     .description("one decision for every member whose case waits for review (each member's own guardrails apply)")
-    .option('--approve', 'suspend the members')
+    .addOption(new Option('--approve', 'suspend the members').conflicts('reject'))
     .option('--reject', 'close the members\' cases without a suspension')
     .requiredOption('--reason <text>', 'why (audited on the cluster case and on every member)')
-    .option('--exclude <account:reason...>', 'leave a member out, with a reason (repeatable)')
-    .action(async (id: string, opts: ConnOpts & { approve?: boolean; reject?: boolean; reason: string; exclude?: string[] }) =>
-      withOperator(opts, async (op) => {
-        if (!!opts.approve === !!opts.reject) throw new Error('give exactly one of --approve or --reject');
-        const exclude = (opts.exclude ?? []).map((x) => {
-          const i = x.indexOf(':');
-          if (i <= 0) throw new Error(`--exclude must be ACCOUNT:REASON, got '${x}'`);
-          return { accountId: x.slice(0, i), reason: x.slice(i + 1) };
-        });
+    .option('--exclude <account:reason...>', 'leave a member out, with a reason (repeatable)', excludeArg)
+    .action(async (id: string, opts: ConnOpts & { approve?: boolean; reject?: boolean; reason: string; exclude?: Array<{ accountId: string; reason: string }> }) => {
+      if (!opts.approve && !opts.reject) throw new UsageError('give one of --approve or --reject');
+      await withOperator(opts, async (op) => {
+        const exclude = opts.exclude ?? [];
         const r = await ops().decideCluster(op, id, { approved: !!opts.approve, reason: opts.reason, exclude });
         print(opts, r, () =>
           [
@@ -94,8 +90,14 @@ export function register(program: Command): void {
             .filter(Boolean)
             .join('\n'),
         );
-      }),
-    );
+      });
+    });
+}
+
+function excludeArg(v: string, prev: Array<{ accountId: string; reason: string }> = []): Array<{ accountId: string; reason: string }> {
+  const i = v.indexOf(':');
+  if (i <= 0) throw new InvalidArgumentError(`expected ACCOUNT:REASON, got '${v}'`);
+  return [...prev, { accountId: v.slice(0, i), reason: v.slice(i + 1) }];
 }
 
 function countBy(xs: string[]): Record<string, number> {

@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConnOpts, connectOperator, withConnOptions } from './ops-common';
+import { nonNegativeInt } from '../usage';
 
 /**
  * `distill-guard console [--port N]`: the reviewers' web console on 127.0.0.1, with the operator's own
@@ -8,24 +9,17 @@ import { ConnOpts, connectOperator, withConnOptions } from './ops-common';
 export function register(program: Command): void {
   withConnOptions(program.command('console'))
     .description('local web console: review queue, evidence charts, approve/reject/reinstate with a reason, audit trail')
-    .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', '8787')
-    .action(async (opts: ConnOpts & { port: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${opts.port}'`);
+    .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', portArg, 8787)
+    .action(async (opts: ConnOpts & { port: number }) => {
+      const port = opts.port;
       const op = await connectOperator(opts);
       const identity = await op.identity();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { startConsole } = require('../../console/server') as typeof import('../../console/server');
       const c = await startConsole({ operator: op, port, log: (l) => process.stderr.write(`console: ${l}\n`) });
-      process.stdout.write(
-        [
-          `distill-guard console for ${identity} (${op.resources.local ? 'local runtime' : `region ${op.resources.region}`})`,
-          `open: ${c.loginUrl}`,
-          `session token: ${c.token}`,
-          'bound to 127.0.0.1 only; Ctrl-C to stop',
-          '',
-        ].join('\n'),
-      );
+      const target = op.resources.local ? 'local runtime' : `region ${op.resources.region}`;
+      const lines = [`distill-guard console for ${identity} (${target})`, `open: ${c.loginUrl}`, `session token: ${c.token}`, 'bound to 127.0.0.1 only; Ctrl-C to stop'];
+      process.stdout.write(opts.json ? `${JSON.stringify({ identity, target, url: c.loginUrl, token: c.token })}\n` : `${lines.join('\n')}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           void c.close().then(() => {
@@ -37,4 +31,10 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+function portArg(v: string): number {
+  const n = nonNegativeInt(v);
+  if (n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got '${v}'`);
+  return n;
 }

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 function num(name: string) {
   return (v: string): number => {
@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--parallelization-factor <n>', 'aggregator batches per shard, 1..10 (default 1)', num('--parallelization-factor'))
     .option('--buffer-mib <n>', 'Firehose buffer size in MiB, 1..128 (default 64)', num('--buffer-mib'))
     .option('--usage-events', 'the serving tier also puts one usage event per request on the stream')
-    .option('--json', 'print the estimates (inputs, lines, sizing) as JSON')
+    .addOption(new Option('--json', 'print the estimates (inputs, lines, sizing) as JSON').conflicts('markdown'))
     .option('--markdown', 'print Markdown tables (as in docs/cost.md)')
     .action((opts: CostOpts) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

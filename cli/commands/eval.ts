@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError, deprecationNotice } from '../usage';
 import type { ReplayReport } from '../../src/shared/contract';
 import { simulate } from '../../sim';
 import { LogScan, addRecord, computeMetrics, emptyScan, inferNewModel, scanLogs, volumeBaseline } from '../../sim/eval';
@@ -59,7 +60,7 @@ interface EvalOptions {
   volumeLimit: number;
   data?: string;
   logsOnly: boolean;
-  strict: boolean;
+  strict?: boolean;
   reuse: boolean;
   organic?: number;
   days?: number;
@@ -366,7 +367,7 @@ export function register(program: Command): void {
       'generate independent worlds (several seeds, every variant), replay each with and without usage events, score them ' +
         'against the ground truth and report the worst world per organic kind and per campaign',
     )
-    .option('--scale <s>', 'simulator size: small | medium', 'medium')
+    .addOption(new Option('--scale <s>', 'simulator size').choices(['small', 'medium']).default('medium'))
     .option('--seeds <list>', `report seeds, comma-separated (default ${DEFAULT_SEEDS}; with --foreign ${DEFAULT_FOREIGN_SEEDS})`)
     .option('--tune-seeds <list>', 'the simulator seeds detection thresholds were tuned on (printed in the header; report seeds should avoid them)', DEFAULT_TUNE_SEEDS)
     .option('--foreign-tune-seeds <list>', 'the foreign generator seeds looked at while tuning (printed in the header; report seeds should avoid them)', DEFAULT_FOREIGN_TUNE_SEEDS)
@@ -376,24 +377,28 @@ export function register(program: Command): void {
     .option('--days <d>', 'days of traffic (default: the scale preset)', (v) => parseIntArg('--days', v))
     .option('--work <dir>', 'where generated worlds and reports go', DEFAULT_WORK)
     .option('--reuse', 'reuse worlds already generated under --work (same scale, variant and seed) instead of regenerating', false)
-    .option('--results <file>', 'markdown results file (default docs/eval-results.md; with --foreign docs/eval-foreign.md)')
+    .option('--results <file>', 'markdown results file (default <work>/eval-results.md; with --foreign <work>/eval-foreign.md); the committed snapshots are written only when asked: --results docs/eval-results.md')
     .option('--volume-limit <n>', 'requests per rolling 24h for the volume baseline', (v) => parseIntArg('--volume-limit', v), 2000)
-    .option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating')
+    .addOption(new Option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating').conflicts(['foreign', 'seeds', 'variants', 'reuse']))
     .option('--no-logs-only', 'skip the access-logs-only replays')
     .option('--foreign', 'use the independent validation generator and scorer (../shared/validation) instead of the simulator', false)
     .option('--foreign-dir <dir>', 'where foreign-traffic.mjs and score.mjs are (default <repo>/../shared/validation)')
     .option('--foreign-scale <f>', 'size factor for foreign-traffic.mjs', parseScale, 0.25)
-    .option('--strict', 'exit non-zero when a target fails', false)
-    .action(async (o: EvalOptions) => {
-      if (o.scale !== 'small' && o.scale !== 'medium') throw new Error(`--scale must be small or medium, got ${JSON.stringify(o.scale)}`);
+    .option('--json', 'print the target checks and per-world figures as JSON on stdout instead of the markdown')
+    // Missing a target always fails the run now; the old switch is accepted with a notice.
+    .addOption(new Option('--strict').hideHelp())
+    .action(async (o: EvalOptions & { json?: boolean }, cmd: Command) => {
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      if (!o.foreign && (given('foreignDir') || given('foreignScale') || given('foreignTuneSeeds'))) throw new UsageError('--foreign-dir, --foreign-scale and --foreign-tune-seeds apply only with --foreign');
+      if (o.strict) deprecationNotice('--strict', 'nothing: eval exits 1 whenever a target is missed');
       const allowed: readonly string[] = o.foreign ? FOREIGN_VARIANTS : SIM_VARIANTS;
       const variants = list(o.variants ?? allowed.join(','));
-      for (const v of variants) if (!allowed.includes(v)) throw new Error(`--variants accepts ${allowed.join(',')}, got ${JSON.stringify(v)}`);
+      for (const v of variants) if (!allowed.includes(v)) throw new UsageError(`--variants accepts ${allowed.join(',')}, got ${JSON.stringify(v)}`);
       const seeds = list(o.seeds ?? (o.foreign ? DEFAULT_FOREIGN_SEEDS : DEFAULT_SEEDS));
       const tuneSeeds = list(o.tuneSeeds);
-      if (seeds.length === 0 || variants.length === 0) throw new Error('--seeds and --variants must not be empty');
+      if (seeds.length === 0 || variants.length === 0) throw new UsageError('--seeds and --variants must not be empty');
       const foreignDir = o.foreign ? findForeignDir(o.foreignDir) : undefined;
-      const results = o.results ?? path.join(ROOT, 'docs', o.foreign ? 'eval-foreign.md' : 'eval-results.md');
+      const results = o.results ?? path.join(o.work, o.foreign ? 'eval-foreign.md' : 'eval-results.md');
       const log = (s: string): void => void process.stderr.write(`[eval] ${s}\n`);
       const pool = new Pool(o.jobs);
       // worlds in flight (generated, not yet scored): bounds disk, memory and how far generation runs ahead
@@ -438,12 +443,20 @@ export function register(program: Command): void {
         foreignDir,
         minutes: (Date.now() - started) / 60_000,
       });
-      process.stdout.write(`${md}\n`);
+      const checks = checkTargets(worlds);
+      process.stdout.write(o.json ? `${JSON.stringify({ results, checks, worlds }, null, 1)}\n` : `${md}\n`);
       fs.mkdirSync(path.dirname(results), { recursive: true });
       fs.writeFileSync(results, md);
       log(`results written to ${results}`);
-      if (o.strict && checkTargets(worlds).some((c) => c.pass === false)) process.exitCode = 1;
+      const missed = missedTargets(checks);
+      if (missed) throw new Error(`${missed}; results in ${results}`);
     });
+}
+
+/** One line naming the targets a run missed (a failed world counts), or undefined when every target was met. */
+export function missedTargets(checks: ReadonlyArray<{ target: string; pass: boolean | null }>): string | undefined {
+  const missed = checks.filter((c) => c.pass === false);
+  return missed.length ? `${missed.length} of ${checks.length} targets missed: ${missed.map((c) => c.target).join('; ')}` : undefined;
 }
 
 function renderResults(a: {

@@ -2,19 +2,21 @@
  * `distill-guard events ...`: watch and replay ban events (docs/events.md).
  *
  *   events tail [--local] [--stack NAME] [--bus NAME] [--since 1h] [--detail-type T]... [--decided-by X]... [--json]
- *   events replay --from <time> [--to <time>] [--stack NAME] [--bus NAME] [--rule ARN]...
- *   events cleanup [--local] [--stack NAME] [--bus NAME]
+ *   events redeliver --from <time> [--to <time>] [--stack NAME] [--bus NAME] [--rule ARN]... [--json]
+ *   events cleanup [--local] [--stack NAME] [--bus NAME] [--json]
  *
  * `tail` does what a consuming team does: it creates a temporary rule on the bus with an SQS queue as target,
  * long-polls the queue, prints each event (de-duplicated on `detail.eventId`), and deletes rule and queue on exit
  * (Ctrl-C, `--max`, `--timeout`). `--since` first replays the archive into that temporary rule only (AWS), or
  * prints the local bus history (--local). The same SDK calls run against AWS or, with --local, against the local
- * EventBridge and SQS endpoints of `npm start` (read from .local/endpoints.json).
+ * EventBridge and SQS endpoints of `npm start` (read from .local/endpoints.json). `redeliver` was `events replay`
+ * (kept as a hidden alias): top-level `replay` is the offline log replay.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConnOpts, resolveTarget, withTargetOptions } from './ops-common';
+import { UsageError, checked, deprecatedOption, deprecationNotice, positiveInt, positiveNumber } from '../usage';
 import {
   DeleteRuleCommand,
   DescribeEventBusCommand,
@@ -246,34 +248,31 @@ interface LocalState {
 }
 
 export function readLocalState(file: string): LocalState {
-  if (!fs.existsSync(file)) throw new Error(`no local session state at ${file}: start the pipeline with \`npm start\` first (or pass --state)`);
+  if (!fs.existsSync(file)) throw new Error(`no local session state at ${file}: start the pipeline with \`npm start\` first (or pass --endpoints)`);
   const s = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalState;
   if (!s.endpoints?.eventbridge || !s.endpoints?.sqs) throw new Error(`${file} has no eventbridge/sqs endpoints (got ${JSON.stringify(s.endpoints)})`);
   return s;
 }
 
-interface CommonOpts {
-  local?: boolean;
-  state: string;
-  stack: string;
+interface CommonOpts extends ConnOpts {
   bus?: string;
-  region?: string;
 }
 
 async function connect(o: CommonOpts): Promise<{ clients: TailClients; busName: string; local?: LocalState }> {
-  if (o.local) {
-    const s = readLocalState(o.state);
+  const target = resolveTarget(o);
+  if (target.local) {
+    const s = readLocalState(target.endpoints);
     const creds = { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' };
     const clients = {
       eventBridge: new EventBridgeClient({ region: s.region, endpoint: s.endpoints.eventbridge, credentials: creds }),
       sqs: new SQSClient({ region: s.region, endpoint: s.endpoints.sqs, credentials: creds }),
     };
     const busName = o.bus ?? s.resources.eventBusName;
-    if (!busName) throw new Error(`${o.state} names no event bus; pass --bus`);
+    if (!busName) throw new Error(`${target.endpoints} names no event bus; pass --bus`);
     return { clients, busName, local: s };
   }
   const clients = { eventBridge: new EventBridgeClient({ region: o.region }), sqs: new SQSClient({ region: o.region }) };
-  return { clients, busName: o.bus ?? (await findBus(clients.eventBridge, o.stack)) };
+  return { clients, busName: o.bus ?? (await findBus(clients.eventBridge, o.stack ?? 'DistillGuard')) };
 }
 
 /** The ban-event bus of a deployed stack: CDK names it `<stack>...BanEventsBus<hash>`. */
@@ -301,23 +300,27 @@ function stopOnSignals(): Promise<void> {
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
+function detailTypes(v: string, prev: string[] = []): string[] {
+  const all = collect(v, prev);
+  for (const t of all) if (!(DETAIL_TYPES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected ${DETAIL_TYPES.join(', ')}, got '${t}'`);
+  return all;
+}
+
 export function register(program: Command): void {
-  const events = program.command('events').description('watch and replay distill-guard ban events (docs/events.md)');
-  const common = (c: Command) =>
-    c
-      .option('--local', 'use the local pipeline started by `npm start` (.local/endpoints.json)')
-      .option('--state <file>', 'local session state file', path.join('.local', 'endpoints.json'))
-      .option('--stack <name>', 'deployed stack name (to find the bus)', 'DistillGuard')
-      .option('--bus <name>', 'event bus name (default: found from the stack or the local session)')
-      .option('--region <region>', 'AWS region (default: from the environment)');
+  const events = program.command('events').description('watch and redeliver distill-guard ban events (docs/events.md)');
+  const common = (c: Command) => {
+    withTargetOptions(c, 'DistillGuard').option('--bus <name>', 'event bus name (default: found from the stack or the local session)');
+    return deprecatedOption(c, '--state <file>', new Option('--endpoints <file>'));
+  };
+  const time = checked((v) => parseSince(v));
 
   common(events.command('tail'))
     .description('print ban events as they arrive, through a temporary rule + queue that is removed on exit')
-    .option('--since <time>', 'first replay the archive from this time (30m, 2h, 7d or iso-8601) into the tail (AWS); locally: print the bus history since then')
-    .option('--detail-type <type>', `only these detail types (${DETAIL_TYPES.join(', ')}); repeatable or comma-separated`, collect)
+    .option('--since <time>', 'first replay the archive from this time (30m, 2h, 7d or iso-8601) into the tail (AWS); locally: print the bus history since then', time)
+    .option('--detail-type <type>', `only these detail types (${DETAIL_TYPES.join(', ')}); repeatable or comma-separated`, detailTypes)
     .option('--decided-by <who>', 'only decisions by these deciders (auto or a reviewer id); repeatable', collect)
-    .option('--max <n>', 'stop after n distinct events', (v) => Number(v))
-    .option('--timeout <seconds>', 'stop after this many seconds', (v) => Number(v))
+    .option('--max <n>', 'stop after n distinct events', positiveInt)
+    .option('--timeout <seconds>', 'stop after this many seconds', positiveNumber)
     .option('--json', 'print each event as a JSON line')
     .action(async (o: CommonOpts & { since?: string; detailType?: string[]; decidedBy?: string[]; max?: number; timeout?: number; json?: boolean }) => {
       const { clients, busName, local } = await connect(o);
@@ -345,15 +348,18 @@ export function register(program: Command): void {
       });
     });
 
-  common(events.command('replay'))
-    .description('replay archived ban events onto the bus (all rules, or only --rule ARNs); consumers de-duplicate on detail.eventId')
-    .requiredOption('--from <time>', 'start of the window (30m, 2h, 7d or iso-8601)')
-    .option('--to <time>', 'end of the window (default now)')
-    .option('--rule <arn>', 'replay only to these rules (FilterArns); repeatable', collect)
+  const redeliver = (name: string, hidden: boolean) =>
+    common(events.command(name, { hidden }))
+    .description('redeliver archived ban events onto the bus (an EventBridge replay to all rules, or only --rule ARNs); consumers de-duplicate on detail.eventId')
+    .requiredOption('--from <time>', 'start of the window (30m, 2h, 7d or iso-8601)', time)
+    .option('--to <time>', 'end of the window (default now)', time)
+    .option('--rule <arn>', 'redeliver only to these rules (FilterArns); repeatable', collect)
     .option('--archive <name>', 'archive name (default: the bus archive)')
     .option('--wait', 'wait for the replay to complete')
+    .option('--json', 'print the replay started (and its final state with --wait) as JSON')
     .action(async (o: CommonOpts & { from: string; to?: string; rule?: string[]; archive?: string; wait?: boolean }) => {
-      if (o.local) throw new Error('the local eventbridge has no archive; replay works against aws only');
+      if (hidden) deprecationNotice('events replay', 'events redeliver');
+      if (o.local || o.endpoints) throw new UsageError('the local eventbridge has no archive; events redeliver works against aws only (--stack/--region)');
       const { clients, busName } = await connect(o);
       const bus = await clients.eventBridge.send(new DescribeEventBusCommand({ Name: busName }));
       const archive = o.archive ?? (await clients.eventBridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }))).Archives?.[0]?.ArchiveName;
@@ -363,21 +369,28 @@ export function register(program: Command): void {
       const from = parseSince(o.from);
       const to = o.to ? parseSince(o.to) : Date.now();
       await clients.eventBridge.send(new StartReplayCommand({ ReplayName: name, EventSourceArn: archiveArn, EventStartTime: new Date(from), EventEndTime: new Date(to), Destination: { Arn: bus.Arn!, FilterArns: o.rule } }));
-      process.stdout.write(`started replay ${name}: ${archive} ${new Date(from).toISOString()} .. ${new Date(to).toISOString()} -> ${o.rule?.join(', ') ?? `every rule on ${busName}`}\n`);
+      const started = { replayName: name, archive, from: new Date(from).toISOString(), to: new Date(to).toISOString(), bus: busName, rules: o.rule ?? null };
+      if (!o.json) process.stdout.write(`started replay ${name}: ${archive} ${started.from} .. ${started.to} -> ${o.rule?.join(', ') ?? `every rule on ${busName}`}\n`);
+      let state: string | undefined;
       while (o.wait) {
         const r = await clients.eventBridge.send(new DescribeReplayCommand({ ReplayName: name }));
+        state = r.State;
         process.stderr.write(`replay ${name}: ${r.State}${r.EventLastReplayedTime ? ` (last replayed ${r.EventLastReplayedTime.toISOString()})` : ''}\n`);
         if (r.State === 'COMPLETED') break;
         if (r.State === 'FAILED' || r.State === 'CANCELLED') throw new Error(`replay ${name} ended ${r.State}: ${r.StateReason ?? ''}`);
         await sleep(10000);
       }
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...started, state: state ?? 'STARTING' })}\n`);
     });
+  redeliver('redeliver', false);
+  redeliver('replay', true);
 
   common(events.command('cleanup'))
     .description('delete temporary tail rules and queues left by an interrupted `events tail`')
+    .option('--json', 'print the counts removed as JSON')
     .action(async (o: CommonOpts) => {
       const { clients, busName } = await connect(o);
-      const r = await cleanupTails(clients, busName, (l) => process.stdout.write(`${l}\n`));
-      process.stdout.write(`removed ${r.rules} rule(s) and ${r.queues} queue(s)\n`);
+      const r = await cleanupTails(clients, busName, (l) => (o.json ? process.stderr : process.stdout).write(`${l}\n`));
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `removed ${r.rules} rule(s) and ${r.queues} queue(s)\n`);
     });
 }

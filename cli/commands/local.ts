@@ -6,25 +6,28 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, Option } from 'commander';
+import { spawnSync } from 'child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError, nonNegativeInt, positiveNumber } from '../usage';
 
 interface LocalCliOptions {
   synth: boolean;
   cdkOut: string;
   stack?: string;
   seed: string;
-  days?: string;
-  hours?: string;
-  organic: string;
-  campaignScale: string;
+  days?: number;
+  hours?: number;
+  organic: number;
+  campaignScale: number;
   autoApprove: boolean;
   demoReinstate: boolean;
-  autoApproveAfter: string;
+  autoApproveAfter: number;
   shadowSignals: string;
   keepRunning: boolean;
-  soak?: string;
-  rate: string;
+  soak?: number;
+  rate: number;
   summaryJson?: string;
+  json?: boolean;
   screenshot?: string;
   verbose: boolean;
 }
@@ -42,6 +45,29 @@ export function runCdkSynth(cwd = process.cwd()): Promise<number> {
   });
 }
 
+function seedArg(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError(`expected a seed (any non-empty text), got '${v}'`);
+  return v;
+}
+
+function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number >= 0, got '${v}'`);
+  return n;
+}
+
+/** DynamoDB Local (the features and control tables) is a JVM: say what to install before anything starts. */
+export function requireJava(
+  run: () => { error?: Error; status: number | null; stdout?: string; stderr?: string } = () => spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 20_000 }),
+): void {
+  const install = 'install it, e.g. apt-get install -y openjdk-17-jre-headless (Debian/Ubuntu) or brew install openjdk@17 (macOS)';
+  const r = run();
+  if (r.error || r.status !== 0) throw new Error(`java 17 or later is required for DynamoDB Local and was not found on PATH: ${install}`);
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(`${r.stderr ?? ''}${r.stdout ?? ''}`);
+  const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
+  if (major < 17) throw new Error(`java 17 or later is required for DynamoDB Local, found java ${major}: ${install}`);
+}
+
 export function register(program: Command): void {
   program
     .command('local')
@@ -49,26 +75,28 @@ export function register(program: Command): void {
     .option('--no-synth', 'use the existing cdk.out instead of running cdk synth first')
     .option('--cdk-out <dir>', 'cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'stack to run (default: the only stack, or DistillGuard)')
-    .option('--seed <seed>', 'simulation seed', '1')
-    .option('--days <n>', 'days of simulated traffic to push through the pipeline (default: 4 hours)')
-    .option('--hours <n>', 'hours of log time to push through the pipeline (default 4)')
-    .option('--organic <n>', 'organic accounts in the simulation', '120')
-    .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', '0.5')
+    .option('--seed <seed>', 'simulation seed', seedArg, '1')
+    .addOption(new Option('--days <n>', 'days of simulated traffic to push through the pipeline (default: 4 hours)').argParser(positiveNumber).conflicts('hours'))
+    .option('--hours <n>', 'hours of log time to push through the pipeline (default 4)', positiveNumber)
+    .option('--organic <n>', 'organic accounts in the simulation', nonNegativeInt, 120)
+    .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', positiveNumber, 0.5)
     .option('--no-demo-reinstate', 'do not reinstate a suspended account at the end (the demo of the undo path, which emits Account Reinstated)')
     .option('--no-auto-approve', 'do not approve a pending review automatically (a human does it with `distill-guard review`)')
-    .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', '0')
+    .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', nonNegativeNumber, 0)
     .option(
       '--shadow-signals <list>',
       'before the traffic, put these signals in per-signal shadow mode through the operator API (the way a new signal is rolled out): cases resting partly on them go to human review instead of auto-suspension; "" for none',
       'shared-infrastructure',
     )
     .option('--keep-running', 'after the traffic, keep the pipeline running (review from another terminal) until Ctrl-C')
-    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)'))
-    .option('--rate <events/s>', 'soak: access-log events per second', '200')
+    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)').argParser(positiveNumber).conflicts(['days', 'hours', 'screenshot', 'keepRunning']))
+    .option('--rate <events/s>', 'soak: access-log events per second', positiveNumber, 200)
     .option('--summary-json <file>', 'also write the summary as JSON')
+    .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)')
     .option('--screenshot <file>', 'after the run, open the review console on the live pipeline in headless Chromium and save a screenshot (docs/console.png)')
     .option('--verbose', 'print the runtime setup lines', false)
-    .action(async (o: LocalCliOptions) => {
+    .action(async (o: LocalCliOptions, cmd: Command) => {
+      if (!o.soak && cmd.getOptionValueSource('rate') === 'cli') throw new UsageError('--rate applies only with --soak');
       const code = await runLocal(o);
       process.exit(code);
     });
@@ -76,8 +104,11 @@ export function register(program: Command): void {
 
 async function runLocal(o: LocalCliOptions): Promise<number> {
   const t0 = Date.now();
+  requireJava(); // before the minute of cdk synth
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  // With --json the progress goes to stderr and stdout carries only the summary.
+  const stream = o.json ? process.stderr : process.stdout;
+  const out = (s: string) => stream.write(`${s}\n`);
   if (o.synth) {
     out('distill-guard local: cdk synth (bundling the handlers with the local esbuild) ...');
     const ms = await runCdkSynth();
@@ -152,7 +183,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   process.on('SIGTERM', onSigint);
 
   // ---- live status + review ----
-  const isTty = Boolean(process.stdout.isTTY);
+  const isTty = Boolean(stream.isTTY);
   let counts = await session.counts();
   let lastCountsAt = 0;
   let lastLine = 0;
@@ -174,7 +205,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     const line =
       `  log ${iso(logTime)} | put ${fmt(eventsPut)} requests (${fmt(session.writer.stats.records)} records) | ingested ${fmt(ingested)} records | ` +
       `scored ${fmt(counts.accountsScored)} | cases ${counts.cases} | suspended ${counts.suspended} | review waiting ${waiting} | events ${session.subscriberStats.received}`;
-    if (isTty) process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns || 200) - 1)}`);
+    if (isTty) stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 200) - 1)}`);
     else if (force || now - lastLine > 5000) {
       out(line);
       lastLine = now;
@@ -183,11 +214,11 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       reviewHintShown = true;
       firstReviewSeenAt = now;
       const pending = counts.caseList.find((c) => c.state === 'review');
-      if (isTty) process.stdout.write('\n');
+      if (isTty) stream.write('\n');
       out(`  >> a case is waiting for human review. From another terminal:`);
-      out(`       npx distill-guard review list`);
-      out(`       npx distill-guard review show ${pending?.caseId ?? 'CASE_ID'}`);
-      out(`       npx distill-guard review approve ${pending?.caseId ?? 'CASE_ID'} --reason "confirmed extraction campaign"`);
+      out(`       npx distill-guard review list --local`);
+      out(`       npx distill-guard review show ${pending?.caseId ?? 'CASE_ID'} --local`);
+      out(`       npx distill-guard review approve ${pending?.caseId ?? 'CASE_ID'} --reason "confirmed extraction campaign" --local`);
       if (o.autoApprove) out(`     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same signed review API)`);
     }
     if (o.autoApprove && approved.length === 0 && waiting > 0 && now - firstReviewSeenAt >= Number(o.autoApproveAfter) * 1000) {
@@ -204,10 +235,10 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       if (!next) return;
       const r = await op.decide(next.caseId, true, 'auto-approved by npm start (demo of the review step; use --no-auto-approve to review by hand)');
       approved.push({ caseId: r.caseId, accountId: next.accountId, reviewer: r.reviewer });
-      if (isTty) process.stdout.write('\n');
+      if (isTty) stream.write('\n');
       out(`  >> approved review of case ${r.caseId} (account ${next.accountId}) as ${r.reviewer} through the review api (sigv4-signed)`);
     } catch (err) {
-      if (isTty) process.stdout.write('\n');
+      if (isTty) stream.write('\n');
       out(`  >> auto-approve failed: ${(err as Error).message}`);
       approved.push({ caseId: 'failed', accountId: '', reviewer: '' });
     }
@@ -238,7 +269,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     await session.settle(60_000);
     await status(true);
     if (o.keepRunning && !stopping) {
-      if (isTty) process.stdout.write('\n');
+      if (isTty) stream.write('\n');
       out('  traffic done; the pipeline keeps running (review from another terminal). Ctrl-C to stop and print the summary.');
       const stopRealtime = session.rt.clock.runRealtime(1);
       while (!stopping) {
@@ -251,7 +282,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
-  if (isTty) process.stdout.write('\n');
+  if (isTty) stream.write('\n');
 
   // ---- the undo path: an operator reinstates one suspended account (Account Reinstated reaches the subscriber) ----
   const reinstated: Array<{ accountId: string; actor: string }> = [];
@@ -327,6 +358,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   out(`  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`);
   out(`  elapsed             ${summary.elapsedSeconds} s`);
   if (o.summaryJson) fs.writeFileSync(o.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (o.screenshot) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

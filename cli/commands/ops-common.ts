@@ -1,31 +1,59 @@
 /**
- * Shared by `review`, `allowlist`, `breaker` and `console`: connection options (operator's own credentials,
- * `--region`, `--stack`, or the local runtime via `.local/endpoints.json` / `--local`) and small formatters.
+ * Shared by the operator commands (`review`, `cluster`, `allowlist`, `breaker`, `console`, `audit`, `signals`,
+ * `restrict`, `events`): the target (the operator's own credentials with `--stack`/`--region`/`--profile`, or the
+ * local runtime with `--local`), and small formatters. The target is always explicit: while `npm start` runs
+ * (`.local/endpoints.json` exists) a command that names neither is a usage error, never a silent switch.
  */
-import { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
 import type { Operator } from '../../lambdas/escalate/operator';
+import { UsageError, arg } from '../usage';
 
 export interface ConnOpts {
   region?: string;
   stack?: string;
+  profile?: string;
   local?: boolean;
   endpoints?: string;
   json?: boolean;
 }
 
-export function withConnOptions(cmd: Command): Command {
+export const DEFAULT_ENDPOINTS = path.join('.local', 'endpoints.json');
+const AWS_TARGET = ['stack', 'region', 'profile'];
+
+/** `--local`/`--endpoints` or `--stack`/`--region`/`--profile`; giving both kinds is a usage error. */
+export function withTargetOptions(cmd: Command, defaultStack?: string): Command {
   return cmd
-    .option('--region <region>', 'AWS region (default: the SDK chain: AWS_REGION, profile)')
-    .option('--stack <name>', 'CloudFormation stack to discover the resources from (default DistillGuard)')
-    .option('--local', 'use the local runtime (`npm start`), default when .local/endpoints.json exists')
-    .option('--endpoints <file>', 'local endpoints file (default .local/endpoints.json)')
-    .option('--json', 'print JSON');
+    .addOption(new Option('--local', 'use the local runtime started by `npm start`').conflicts(AWS_TARGET))
+    .addOption(new Option('--endpoints <file>', `local endpoints file (implies --local; default ${DEFAULT_ENDPOINTS})`).conflicts(AWS_TARGET))
+    .addOption(new Option('--stack <name>', `deployed CloudFormation stack to find the resources from${defaultStack ? ` (default ${defaultStack})` : ''}`))
+    .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)'))
+    .addOption(new Option('--profile <name>', 'AWS named profile for the credentials (default: AWS_PROFILE or the SDK chain)'));
+}
+
+export function withConnOptions(cmd: Command): Command {
+  return withTargetOptions(cmd, 'DistillGuard').option('--json', 'print JSON');
+}
+
+/**
+ * Where a command goes: local (with the endpoints file) or AWS. Nothing given while a local runtime is running is
+ * ambiguous and refused; with no local runtime, the SDK chain decides (AWS_REGION, AWS_PROFILE, ...).
+ */
+export function resolveTarget(opts: ConnOpts, cwd = process.cwd()): { local: true; endpoints: string } | { local: false } {
+  if (opts.local || opts.endpoints) return { local: true, endpoints: path.resolve(cwd, opts.endpoints ?? DEFAULT_ENDPOINTS) };
+  if (!opts.stack && !opts.region && !opts.profile && fs.existsSync(path.resolve(cwd, DEFAULT_ENDPOINTS))) {
+    throw new UsageError(`a local runtime is running (${DEFAULT_ENDPOINTS}) but no target was given: pass --local for it, or --stack/--region/--profile for AWS`);
+  }
+  if (opts.profile) process.env.AWS_PROFILE = opts.profile;
+  return { local: false };
 }
 
 export async function connectOperator(opts: ConnOpts): Promise<Operator> {
+  const target = resolveTarget(opts);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
-  return connect({ region: opts.region, stack: opts.stack, local: opts.local, endpointsFile: opts.endpoints });
+  return target.local ? connect({ local: true, endpointsFile: target.endpoints }) : connect({ local: false, region: opts.region, stack: opts.stack });
 }
 
 /** Run an action with an operator, printing OperatorErrors as one line and closing the clients. */
@@ -45,7 +73,8 @@ export function duration(ms: number): string {
   s /= 60;
   if (s < 60) return `${sign}${Math.round(s)}m`;
   const h = s / 60;
-  if (h < 48) return `${sign}${Math.floor(h)}h${String(Math.round(s % 60)).padStart(2, '0')}m`;
+  const min = Math.round(s); // round once, so that 23h59.6m reads 24h00m, not 23h60m
+  if (h < 48) return `${sign}${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}m`;
   return `${sign}${Math.floor(h / 24)}d${Math.round(h % 24)}h`;
 }
 
@@ -67,9 +96,15 @@ export function parseExpiry(value: string, now = Date.now()): number {
   const m = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (m) return now + Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
   const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw new Error(`--expires must be a duration like 7d, 12h, 90m or an ISO date, got '${value}'`);
+  if (!Number.isFinite(t)) throw new Error(`expected a duration like 7d, 12h, 90m or an ISO date, got '${value}'`);
   return t;
 }
+
+/** `--expires` checked while parsing (a usage error), kept as text: the expiry is computed when the command runs. */
+export const expiresArg = arg((v: string) => {
+  parseExpiry(v);
+  return v;
+});
 
 export function print(opts: ConnOpts, value: unknown, human: () => string): void {
   process.stdout.write(opts.json ? `${JSON.stringify(value, (_k, v) => (v instanceof Set ? [...v] : v), 2)}\n` : `${human()}\n`);

@@ -1,14 +1,15 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ConnOpts, print, withConnOptions, withOperator } from './ops-common';
 import { claimCase, claimNext, releaseClaim } from '../../lambdas/escalate/queue-query';
 import { approveWhenReady, reopenCase, requestSuspension } from '../../lambdas/escalate/manual-actions';
-import { parseSort } from '../../src/escalate/queue-view';
+import { QueueSort, parseSort } from '../../src/escalate/queue-view';
+import { arg, deprecatedOption } from '../usage';
 
 /**
  * `distill-guard review claim CASE | release CASE | next | suspend ACCOUNT --reason … | reopen CASE --reason …`:
  * working the queue with others (claims, the next unclaimed case) and the operator actions that start a case.
  */
-export function registerQueueCommands(review: Command): void {
+export function registerQueueCommands(review: Command, signalOption: () => Option, decisionOption: () => Option): void {
   withConnOptions(review.command('claim').argument('<case>', 'case id'))
     .description('claim a case under review for 15 minutes (others see it is taken; claim again to renew)')
     .action(async (caseId: string, opts: ConnOpts) =>
@@ -27,16 +28,17 @@ export function registerQueueCommands(review: Command): void {
       }),
     );
 
-  withConnOptions(review.command('next'))
+  const next = withConnOptions(review.command('next'))
     .description('claim the next case under review nobody else holds (after --after), and show what to decide')
     .option('--after <case>', 'the case you just decided')
-    .option('--sort <key>', 'age | score | deadline | cluster', 'age')
-    .option('--reason <signal>', 'only cases with this reason')
-    .option('--decision <decision>', 'only cases the scorer decided this way')
-    .option('--cluster <id>', 'only cases of this cluster')
-    .action(async (opts: ConnOpts & { after?: string; sort: string; reason?: string; decision?: string; cluster?: string }) =>
+    .option('--sort <key>', 'age | score | deadline | cluster', arg(parseSort), 'age')
+    .addOption(signalOption())
+    .addOption(decisionOption())
+    .option('--cluster <id>', 'only cases of this cluster');
+  deprecatedOption(next, '--reason <signal>', signalOption())
+    .action(async (opts: ConnOpts & { after?: string; sort: QueueSort; signal?: string; decision?: string; cluster?: string }) =>
       withOperator(opts, async (op) => {
-        const n = await claimNext(op, { after: opts.after, sort: parseSort(opts.sort), reason: opts.reason, decision: opts.decision, cluster: opts.cluster });
+        const n = await claimNext(op, { after: opts.after, sort: opts.sort, reason: opts.signal, decision: opts.decision, cluster: opts.cluster });
         print(opts, n ?? null, () =>
           n
             ? `next: ${n.entry.caseId}  account ${n.entry.accountId}  score ${n.entry.score.toFixed(2)}  ${n.entry.reasons.join(',')}\nclaimed until ${n.claim.until}; distill-guard review show ${n.entry.caseId}`

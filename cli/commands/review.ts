@@ -1,35 +1,37 @@
-import { Command } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
 import { registerQueueCommands } from './review-queue';
 import { queueView } from '../../lambdas/escalate/queue-query';
-import { parseSort } from '../../src/escalate/queue-view';
-import { OperatorError } from '../../lambdas/escalate/store';
+import { QueueSort, parseSort } from '../../src/escalate/queue-view';
+import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
 
 /**
  * `distill-guard review list | show CASE | approve CASE --reason … | reject CASE --reason … |
  *  reinstate ACCOUNT --reason … | suspended | shadow [on|off] | heartbeat CASE`
+ * Filters and choices are checked while parsing (usage errors, before any connection). `--signal` filters by a
+ * signal (`--reason` is always the why of an action); `approve --step` picks suspend or restrict.
  * With the operator's own credentials (IAM decides; see the stack's ReviewerPolicy / OperatorPolicy), or against
  * the local runtime. Every action is audited (who, when, why).
  */
 export function register(program: Command): void {
   const review = program.command('review').description('work the human review queue: list, show, approve, reject, reinstate');
 
-  withConnOptions(review.command('list'))
+  const list = withConnOptions(review.command('list'))
     .description('cases waiting for review (oldest first unless --sort), with age against the deadline and who holds each')
-    .option('--state <state>', 'review | overdue | open | closed | all (review, overdue, open), or a comma-separated list', 'review')
-    .option('--sort <key>', 'age (oldest first) | score (highest) | deadline (soonest) | cluster (largest)', 'age')
-    .option('--reason <signal>', 'only cases with this reason')
-    .option('--decision <decision>', 'only cases the scorer decided this way: review | suspend')
+    .option('--state <state>', 'review | overdue | open | closed | all (review, overdue, open), or a comma-separated list', choiceList(['review', 'overdue', 'open', 'closed'], ['review', 'overdue', 'open']), ['review'])
+    .option('--sort <key>', 'age (oldest first) | score (highest) | deadline (soonest) | cluster (largest)', arg(parseSort), 'age')
+    .addOption(signalOption())
+    .addOption(decisionOption())
     .option('--cluster <id>', 'only cases of this cluster')
-    .option('--find <text>', 'account id or case id containing this text')
-    .action(async (opts: ConnOpts & { state: string; sort: string; reason?: string; decision?: string; cluster?: string; find?: string }) =>
+    .option('--find <text>', 'account id or case id containing this text');
+  deprecatedOption(list, '--reason <signal>', signalOption())
+    .action(async (opts: ConnOpts & { state: string[]; sort: QueueSort; signal?: string; decision?: string; cluster?: string; find?: string }) =>
       withOperator(opts, async (op) => {
-        const states = opts.state === 'all' ? ['review', 'overdue', 'open'] : opts.state.split(',').map((s) => s.trim());
-        for (const s of states) if (!['review', 'overdue', 'open', 'closed'].includes(s)) throw new Error(`--state must be review, overdue, open, closed or all, got '${s}'`);
-        const q = await queueView(op, { states, sort: parseSort(opts.sort), reason: opts.reason, decision: opts.decision, cluster: opts.cluster, find: opts.find });
+        const states = opts.state;
+        const q = await queueView(op, { states, sort: opts.sort, reason: opts.signal, decision: opts.decision, cluster: opts.cluster, find: opts.find });
         print(opts, q, () =>
           q.length === 0
-            ? (opts.state === 'all' ? 'no open, review or overdue cases' : `no cases in state ${opts.state}${opts.reason || opts.decision || opts.cluster || opts.find ? ' matching the filters' : ''}`)
+            ? `no cases in state ${states.join(', ')}${opts.signal || opts.decision || opts.cluster || opts.find ? ' matching the filters' : ''}`
             : table([
                 ['CASE', 'ACCOUNT', 'STATE', 'SCORER', 'SCORE', 'AGE', 'DEADLINE IN', 'CLUSTER', 'CLAIMED BY', 'REASONS'],
                 ...q.map((c) => [
@@ -49,7 +51,7 @@ export function register(program: Command): void {
       }),
     );
 
-  registerQueueCommands(review);
+  registerQueueCommands(review, signalOption, decisionOption);
 
   withConnOptions(review.command('show').argument('<case>', 'case id'))
     .description('a case: evidence, decision, account status and the audit trail')
@@ -86,14 +88,17 @@ export function register(program: Command): void {
 
   const decide = (name: 'approve' | 'reject', approved: boolean) => {
     const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --action restrict' : 'reject: no suspension, the case is closed')
+      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict' : 'reject: no suspension, the case is closed')
       .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
-    if (approved) cmd.option('--action <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)', 'suspend');
-    return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; action?: string }) =>
+    if (approved) {
+      const step = () => new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)').choices(['suspend', 'restrict']).default('suspend');
+      cmd.addOption(step());
+      deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
+    }
+    return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
         withOperator(opts, async (op) => {
-          if (opts.action !== undefined && opts.action !== 'suspend' && opts.action !== 'restrict') throw new OperatorError(`action must be suspend or restrict, got '${opts.action}'`);
-          const r = await op.decide(caseId, approved, opts.reason, opts.action === 'restrict' ? { action: 'restrict' } : {});
-          print(opts, r, () => `${approved ? 'approved' : 'rejected'} ${caseId}${opts.action === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`);
+          const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
+          print(opts, r, () => `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`);
         }),
       );
   };
@@ -123,27 +128,40 @@ export function register(program: Command): void {
       }),
     );
 
-  withConnOptions(review.command('shadow').argument('[mode]', 'status | on | off', 'status'))
+  withConnOptions(review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')))
     .description('shadow mode: decisions computed, recorded and shown, never applied (globally or per signal)')
     .option('--signal <name...>', 'signals in shadow mode (with on/off: set this list; global mode unchanged unless no signal given)')
     .option('--reason <text>', 'why (required to change)')
-    .action(async (mode: string, opts: ConnOpts & { signal?: string[]; reason?: string }) =>
-      withOperator(opts, async (op) => {
+    .action(async (mode: string, opts: ConnOpts & { signal?: string[]; reason?: string }) => {
+      if (mode === 'status' && (opts.signal || opts.reason)) throw new UsageError('--signal and --reason change shadow mode: give on or off');
+      await withOperator(opts, async (op) => {
         const cur = await op.shadowStatus();
         if (mode === 'status') {
           print(opts, cur, () => `global shadow ${cur.global ? 'ON' : 'off'}; shadowed signals: ${cur.signals.join(', ') || 'none'} (${cur.source})`);
           return;
         }
-        if (mode !== 'on' && mode !== 'off') throw new Error(`shadow mode must be status, on or off, got '${mode}'`);
         const next = opts.signal?.length
           ? { global: cur.global, signals: mode === 'on' ? [...new Set([...cur.signals, ...opts.signal])] : cur.signals.filter((s) => !opts.signal!.includes(s)) }
           : { global: mode === 'on', signals: cur.signals };
         await op.setShadow(next, opts.reason ?? '');
         print(opts, next, () => `global shadow ${next.global ? 'ON' : 'off'}; shadowed signals: ${next.signals.join(', ') || 'none'}`);
-      }),
-    );
+      });
+    });
 
   withConnOptions(review.command('heartbeat').argument('<case>', 'case id'))
     .description('reset the review heartbeat (only when the stack sets reviewHeartbeat)')
-    .action(async (caseId: string, opts: ConnOpts) => withOperator(opts, async (op) => op.heartbeat(caseId)));
+    .action(async (caseId: string, opts: ConnOpts) =>
+      withOperator(opts, async (op) => {
+        await op.heartbeat(caseId);
+        print(opts, { heartbeat: caseId }, () => `heartbeat sent for ${caseId}`);
+      }),
+    );
+}
+
+function signalOption(): Option {
+  return new Option('--signal <signal>', 'only cases with this signal among their reasons');
+}
+
+function decisionOption(): Option {
+  return new Option('--decision <decision>', 'only cases the scorer decided this way').choices(['review', 'suspend']);
 }

@@ -20,7 +20,7 @@ import { MAX_LINE_CHARS } from '../ingest/parse';
 import { DEFAULT_DETECTION_CONFIG, LinkageCache, ScoringCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
 import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ReasonDetail } from '../detect/index';
 import type { Decision, ReplayReport } from '../shared/contract';
-import { readLines } from './lines';
+import { ReadProgress, probeInput, readLines } from './lines';
 
 export { InputError, probeInput, readLines } from './lines';
 
@@ -39,8 +39,8 @@ export interface ReplayOptions {
    * linking every 15 min gains no more than every 30 min but doubles replay time.
    */
   linkEveryMs?: number;
-  /** Called after each detection run. */
-  onProgress?: (p: { linesRead: number; clock: number; runs: number }) => void;
+  /** Called every few detection runs: lines, log time, and bytes of the input files read out of their total. */
+  onProgress?: (p: { linesRead: number; clock: number; runs: number; bytesRead: number; bytesTotal: number }) => void;
 }
 
 export interface ReplayAccountOut {
@@ -61,7 +61,18 @@ type Sticky = ReplayAccountOut;
 
 type Item = { kind: 'log' | 'usage'; ts: number; value: string | object };
 
-function toItem(kind: 'log' | 'usage', line: string, fallbackTs: number): Item {
+/**
+ * The timestamp a CloudWatch Logs export (to S3, or `aws logs` output) puts before each message:
+ * `2026-11-02T00:00:01.000Z {"requestId":...}`. Stripped so that exported access logs replay as they are.
+ */
+const CWL_PREFIX = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+(?=\{)/;
+
+export function stripTimestampPrefix(line: string): string {
+  return line.charCodeAt(0) === 123 /* { */ ? line : line.replace(CWL_PREFIX, '');
+}
+
+function toItem(kind: 'log' | 'usage', rawLine: string, fallbackTs: number): Item {
+  const line = stripTimestampPrefix(rawLine);
   if (line.length > MAX_LINE_CHARS) return { kind, ts: fallbackTs, value: line };
   let obj: unknown;
   try {
@@ -292,8 +303,11 @@ export class ReplayEngine {
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
-  const logs = readLines(opts.logs, '--logs')[Symbol.asyncIterator]();
-  const usage = opts.usage ? readLines(opts.usage, '--usage')[Symbol.asyncIterator]() : null;
+  const logsRead: ReadProgress = { bytes: 0 };
+  const usageRead: ReadProgress = { bytes: 0 };
+  const bytesTotal = (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
+  const logs = readLines(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]();
+  const usage = opts.usage ? readLines(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]() : null;
   let clock = 0;
   const nextItem = async (it: AsyncIterator<string>, kind: 'log' | 'usage'): Promise<Item | null> => {
     for (;;) {
@@ -323,7 +337,7 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
     engine.add(item);
     if (opts.onProgress && engine.runs !== runs && engine.runs - lastProgress >= 4) {
       lastProgress = engine.runs;
-      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs });
+      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs, bytesRead: logsRead.bytes + usageRead.bytes, bytesTotal });
     }
   }
   return engine.finish();

@@ -36,10 +36,16 @@ export async function probeInput(path: string, what: string): Promise<{ gzip: bo
   }
 }
 
+/** Bytes of the file read so far (compressed bytes for gzip), for progress against the file size. */
+export interface ReadProgress {
+  bytes: number;
+}
+
 /** Lines of a (possibly gzip) file, without the trailing newline. Stream errors reject with InputError. */
-export async function* readLines(path: string, what: string): AsyncGenerator<string> {
+export async function* readLines(path: string, what: string, progress?: ReadProgress): AsyncGenerator<string> {
   const { gzip } = await probeInput(path, what);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (progress) raw.on('data', () => void (progress.bytes = raw.bytesRead));
   const stream = gzip ? raw.pipe(createGunzip()) : raw;
   if (gzip) raw.on('error', (err) => stream.destroy(err));
   stream.setEncoding('utf8');

@@ -97,8 +97,8 @@ test('allowlist and breaker', async () => {
   expect(add.stdout).toMatch(/allowlisted acct-partner until \S+ \(owner bizdev\)/);
   expect((await cli('allowlist', 'list')).stdout).toMatch(/acct-partner\s+bizdev\s+\S+\s+local:cli-tester\s+eval partner/);
   const bad = await cli('allowlist', 'add', 'acct-x', '--owner', 'o', '--reason', 'r', '--expires', 'someday');
-  expect(bad.code).toBe(1);
-  expect(bad.stderr).toContain("--expires must be a duration like 7d, 12h, 90m or an ISO date, got 'someday'");
+  expect(bad.code).toBe(2); // a usage error
+  expect(bad.stderr).toContain("option '--expires <when>' argument 'someday' is invalid. expected a duration like 7d, 12h, 90m or an ISO date, got 'someday'");
   expect((await cli('allowlist', 'remove', 'acct-partner', '--reason', 'done')).code).toBe(0);
   const missing = await cli('allowlist', 'remove', 'acct-partner', '--reason', 'done');
   expect(missing.stderr.trim()).toBe('distill-guard: account acct-partner is not on the allowlist');
@@ -120,11 +120,14 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   expect(byScore.stdout).toMatch(/CLUSTER\s+CLAIMED BY\s+REASONS/);
   expect(byScore.stdout.indexOf('case-cli-b')).toBeLessThan(byScore.stdout.indexOf('case-cli-a'));
   expect(byScore.stdout).toMatch(/case-cli-b\s+acct-cli-b\s+review\s+review\s+0\.97\s+\S+\s+\S+\s+c-7 \(2\)\s+-\s+shared-templates,cot-elicitation/);
-  const filtered = JSON.parse((await cli('review', 'list', '--reason', 'model-pivot', '--json')).stdout);
+  const filtered = JSON.parse((await cli('review', 'list', '--signal', 'model-pivot', '--json')).stdout);
   expect(filtered.map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-a']);
+  const old = await cli('review', 'list', '--reason', 'model-pivot', '--json'); // the old name still works, with a notice
+  expect(JSON.parse(old.stdout).map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-a']);
+  expect(old.stderr.trim()).toBe('distill-guard: --reason is deprecated, use --signal');
   expect(JSON.parse((await cli('review', 'list', '--find', 'CLI-B', '--json')).stdout).map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-b']);
   const badSort = await cli('review', 'list', '--sort', 'size');
-  expect(badSort.stderr.trim()).toBe('distill-guard: sort must be one of age, score, deadline, cluster, got "size"');
+  expect(badSort).toMatchObject({ code: 2, stderr: expect.stringContaining(`argument 'size' is invalid. sort must be one of age, score, deadline, cluster, got "size"`) });
 
   const claim = await cli('review', 'claim', 'case-cli-a');
   expect(claim.stdout).toMatch(/^claimed case-cli-a as local:cli-tester until \S+Z/);
@@ -146,7 +149,7 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   expect(auditJson.every((e: { accountId: string }) => e.accountId === 'acct-cli-b')).toBe(true);
   const csv = await cli('audit', 'list', '--account', 'acct-cli-a', '--csv');
   expect(csv.stdout.split('\r\n')[0]).toBe('at,actor,action,caseId,accountId,reason,details');
-  expect((await cli('audit', 'list', '--since', 'last week')).stderr.trim()).toBe("distill-guard: since must be a duration like 7d, 12h, 90m or an ISO date, got 'last week'");
+  expect(await cli('audit', 'list', '--since', 'last week')).toMatchObject({ code: 2, stderr: expect.stringContaining("since must be a duration like 7d, 12h, 90m or an ISO date, got 'last week'") });
 
   const signals = JSON.parse((await cli('signals', '--json')).stdout);
   expect(signals.signals.find((s: { name: string }) => s.name === 'model-pivot')).toMatchObject({ rejected: 1, overturned: 1 });
@@ -168,7 +171,7 @@ test('cluster list, show, decide with an exclusion', async () => {
   expect(show.stdout).toMatch(/members\s+2\s+\(review 2\)/);
   expect(show.stdout).toContain('shared-templates: 2 templates shared in the cluster');
   const bad = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2');
-  expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining("--exclude must be ACCOUNT:REASON, got 'acct-cl2'") });
+  expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("option '--exclude <account:reason...>' argument 'acct-cl2' is invalid. expected ACCOUNT:REASON, got 'acct-cl2'") });
   const r = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2:partner test account');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('approved c-cli.g1 as local:cli-tester: 1 members decided');

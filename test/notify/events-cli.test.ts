@@ -139,7 +139,7 @@ describe('npx distill-guard events tail --local (the command, as a process)', ()
     const old = buildBanEvent('Account Flagged', sampleFields('Account Flagged', { accountId: 'history_1' }));
     await clients.eventBridge.send(new PutEventsCommand({ Entries: [toPutEventsEntry(old, BUS)] }));
 
-    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'distill-guard.js'), 'events', 'tail', '--local', '--state', state, '--since', '1h', '--max', '1', '--timeout', '90'], {
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'distill-guard.js'), 'events', 'tail', '--endpoints', state, '--since', '1h', '--max', '1', '--timeout', '90'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

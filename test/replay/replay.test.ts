@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { population, toLog, toUsage } from '../detect/fixtures';
 import { replayFiles, InputError } from '../../src/replay/index';
 import { validateReplayReport } from '../../src/contract/schemas';
+import { progressLine } from '../../cli/commands/replay';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'distill-guard.js');
@@ -127,11 +128,69 @@ describe('exit codes scripts can trust', () => {
       expect(r.stdout).toBe('');
     }
   });
+  test('a bad value is a usage error too (exit 2), one line with the value', () => {
+    const r = cli(['--logs', logsPath, '--out', join(dir, 'i.json'), '--interval', 'soon']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/argument 'soon' is invalid/);
+  });
   test('a failure while running exits 1 with one line on stderr that shows the value', () => {
     const r = cli(['--logs', logsPath, '--out', join(dir, 'missing-dir', 'r.json')]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/missing-dir/);
+  });
+});
+
+describe('a script that replays the wrong file is told so', () => {
+  test('every line skipped: exit 1, one line naming the file and why; the report is still written', () => {
+    const wrong = join(dir, 'usage-as-logs.jsonl');
+    writeFileSync(wrong, usage.slice(0, 50).join('\n').replace(/"accountId"/g, '"account"') + '\n');
+    const out = join(dir, 'wrong.json');
+    const r = cli(['--logs', wrong, '--out', out, '--quiet']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/every line of --logs '.*usage-as-logs\.jsonl' was skipped \(50 lines: /);
+    expect(JSON.parse(readFileSync(out, 'utf8')).input.skippedTotal).toBe(50);
+  });
+
+  test('a file of text is the wrong file too', () => {
+    const text = join(dir, 'readme.txt');
+    writeFileSync(text, 'hello\nworld\n');
+    const r = cli(['--logs', text, '--out', join(dir, 'text.json'), '--quiet']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/every line of --logs '.*readme\.txt' was skipped \(2 lines: not-json 2\)/);
+  });
+
+  test('a CloudWatch Logs export (a timestamp before each record) replays like the plain file', async () => {
+    const exported = join(dir, 'cwl-export.jsonl.gz');
+    const at = (l: string) => {
+      try {
+        return new Date(Number(JSON.parse(l).requestTimeEpoch)).toISOString();
+      } catch {
+        return '2026-11-02T00:00:00.000Z'; // the malformed lines keep a prefix too
+      }
+    };
+    const lines = logs.map((l) => (l === '' ? l : `${at(l)} ${l}`));
+    writeFileSync(exported, gzipSync(lines.join('\n') + '\n'));
+    const [plain, cwl] = await Promise.all([replayFiles({ logs: logsPath }), replayFiles({ logs: exported })]);
+    expect(cwl.input!.requests).toBe(plain.input!.requests);
+    expect(cwl.input!.skippedTotal).toBe(plain.input!.skippedTotal);
+    expect(cwl.accounts).toEqual(plain.accounts);
+  });
+
+  test('--json prints the summary on stdout', () => {
+    const r = cli(['--logs', logsPath, '--out', join(dir, 'j.json'), '--quiet', '--json']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ out: join(dir, 'j.json'), input: { skippedTotal: 3 }, summary: { accountsSeen: expect.any(Number) } });
+  });
+
+  test('progress: a share of the bytes read, with an ETA', () => {
+    expect(progressLine({ linesRead: 1234567, clock: Date.UTC(2026, 10, 3, 4), bytesRead: 25e6, bytesTotal: 100e6 }, 30_000)).toBe(
+      'replay: 25% of 100 MB, ETA 1m30s, log time 2026-11-03T04:00Z, 1,234,567 lines',
+    );
+    expect(progressLine({ linesRead: 0, clock: 0, bytesRead: 0, bytesTotal: 10 }, 0)).toMatch(/^replay: 0% of 0\.0 MB, ETA -,/);
   });
 });
 
