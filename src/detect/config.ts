@@ -174,6 +174,13 @@ export interface PivotConfig {
   minClusterSize: number;
   /** Movers inside a cluster form a group when their first use of the model is within this long of each other (ms). */
   groupWindowMs: number;
+  /**
+   * A group of movers inside a cluster (the rest of the cluster stayed) is strong evidence only with at least this
+   * many movers, or when most of them belong to a fleet created together: a handful of a team's members switching
+   * on release day is what a team's early adopters do; an operator's switch moves dozens of accounts. A whole
+   * cluster moving together is judged by its share alone.
+   */
+  groupMinMovers: number;
   /** A model first seen within this long of the start of observation may predate it: not treated as new. */
   minHistoryMs: number;
   /** How long after the horizon a pivot stays reported (ms). */
@@ -212,7 +219,9 @@ export interface ThresholdConfig {
   /**
    * Fleet sign-ups: groups of a cluster's members created within `fleetWindowMs` of each other, provided the
    * unlinked population created in that window is at most `fleetMaxPopulationShare` and the group's median age is
-   * at most `fleetMaxAgeMs` (a team onboarded together years ago is not a fresh fleet).
+   * at most `fleetMaxAgeMs` (a team onboarded together years ago is not a fresh fleet). Measured on 7-day worlds:
+   * every campaign fleet seen (simulator and foreign generator, tuning worlds) had a median age of 10-24 days at
+   * its flag; a SaaS platform's tenants provisioned in one week, and a corporate NAT's sign-up week, 38-55 days.
    */
   fleetWindowMs: number;
   fleetMaxPopulationShare: number;
@@ -394,6 +403,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     minPriorRequests: 10,
     minClusterSize: 3,
     groupWindowMs: 2 * 3_600_000,
+    groupMinMovers: 10,
     minHistoryMs: 6 * 3_600_000,
     reportForMs: 7 * 24 * 3_600_000,
     minActiveRequests: 5,
@@ -411,7 +421,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     outputCap: 0.4,
     fleetWindowMs: 7 * 24 * 3_600_000,
     fleetMaxPopulationShare: 0.2,
-    fleetMaxAgeMs: 60 * 24 * 3_600_000,
+    fleetMaxAgeMs: 30 * 24 * 3_600_000,
     fleetMaxLog10P: -6,
     // Measured on 7-day worlds: bulk-created platform tenants and a corporate NAT's sign-up week end at 0.75-0.77
     // (median member; a fresh import reads higher in its first day); every campaign fleet seen (simulator and

@@ -298,7 +298,9 @@ function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pi
     // Unless most movers belong to a fleet created together: then the switch is one operator's, whatever it kept.
     const fleetBacked = fleetShare(p.movers, cluster) >= 0.5;
     const byShare = ramp(p.share, cfg.pivot.minShare, cfg.pivot.fullShare);
-    const s = fleetBacked ? Math.max(byShare, cfg.pivot.fleetBackedStrength) : byShare;
+    // A handful of a cluster's members switching while the rest stayed is a team's early adopters (support only).
+    const fewMovers = !p.whole && p.membersMoved < cfg.pivot.groupMinMovers;
+    const s = fleetBacked ? Math.max(byShare, cfg.pivot.fleetBackedStrength) : fewMovers ? Math.min(byShare, 0.3) : byShare;
     push(
       'model-pivot',
       'pivot',

@@ -28,7 +28,7 @@ describe('fleet sign-ups against the unlinked background', () => {
 
   test('one cluster can hold two fleets (two sign-up waves); members of neither wave are in no group', () => {
     const wave = (at: number) => Array.from({ length: 6 }, (_, i) => now - at * DAY + i * 3_600_000);
-    const members = accounts([...wave(40), ...wave(12), now - 300 * DAY]);
+    const members = accounts([...wave(26), ...wave(12), now - 300 * DAY]);
     const fl = fleetSignups(members, background, now, cfg, duty(13, 0.95))!;
     expect(fl.groups).toHaveLength(2);
     expect(fl.groups.flatMap((g) => g.accountIds)).not.toContain('a12');
@@ -38,6 +38,8 @@ describe('fleet sign-ups against the unlinked background', () => {
     const together = Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3_600_000);
     expect(fleetSignups(accounts(together), background, now, cfg, duty(8, 0.3))).toBeNull();
     expect(fleetSignups(accounts(together.map((c) => c - 400 * DAY)), background, now, cfg, duty(13, 0.95))).toBeNull();
+    // a SaaS platform's tenants provisioned in one week, seven weeks ago, running round the clock
+    expect(fleetSignups(accounts(together.map((c) => c - 35 * DAY)), background, now, cfg, duty(13, 0.95))).toBeNull();
     const spread = Array.from({ length: 8 }, (_, i) => now - (10 + i * 30) * DAY);
     expect(fleetSignups(accounts(spread), background, now, cfg, duty(13, 0.95))).toBeNull();
   });

@@ -16,9 +16,10 @@ function features(id: string) {
 }
 
 /** A member firmly in cluster c1 (a strong timing link), whose cluster moved `share` of its traffic to a new model. */
-function context(share: number, fleetIds: string[]): { link: AccountLink; cluster: ClusterContext } {
-  const movers = Array.from({ length: 10 }, (_, i) => `m${i}`);
-  const pivot: ClusterPivot = { clusterId: 'c1', model: 'new', share, baseline: 0, membersMoved: 10, members: 10, firstSeen: T0, movers, whole: true };
+function context(share: number, fleetIds: string[], group?: { moved: number; members: number }): { link: AccountLink; cluster: ClusterContext } {
+  const movers = Array.from({ length: group?.moved ?? 10 }, (_, i) => `m${i}`);
+  const members = group?.members ?? 10;
+  const pivot: ClusterPivot = { clusterId: 'c1', model: 'new', share, baseline: 0, membersMoved: movers.length, members, firstSeen: T0, movers, whole: !group };
   const fleet: FleetSignups | null = fleetIds.length
     ? { known: 10, windowMs: 7 * 24 * HOUR, groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }] }
     : null;
@@ -48,8 +49,8 @@ function context(share: number, fleetIds: string[]): { link: AccountLink; cluste
   return { link, cluster };
 }
 
-const pivotStrength = (share: number, fleetIds: string[]) => {
-  const { link, cluster } = context(share, fleetIds);
+const pivotStrength = (share: number, fleetIds: string[], group?: { moved: number; members: number }) => {
+  const { link, cluster } = context(share, fleetIds, group);
   return accountSignals(features('m0'), link, cluster, undefined, BASE, cfg).find((r) => r.signal === 'model-pivot')!;
 };
 
@@ -67,5 +68,21 @@ describe('a cluster pivot backed by a fleet', () => {
 
   test('a fleet holding a minority of the movers does not lend them its evidence', () => {
     expect(pivotStrength(0.69, ['m8', 'm9']).strength).toBeLessThan(cfg.decisions.strongSignal);
+  });
+});
+
+describe('a group of movers inside a cluster', () => {
+  test('a handful of a team switching on release day while the rest stayed is support only, whatever the share', () => {
+    expect(pivotStrength(0.95, [], { moved: 3, members: 11 }).strength).toBeLessThan(cfg.decisions.strongSignal);
+    expect(pivotStrength(0.95, [], { moved: cfg.pivot.groupMinMovers - 1, members: 40 }).strength).toBeLessThan(cfg.decisions.strongSignal);
+  });
+
+  test('dozens switching together is strong, as is a whole small cluster moving', () => {
+    expect(pivotStrength(0.95, [], { moved: 40, members: 120 }).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+    expect(pivotStrength(0.95, []).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+  });
+
+  test('a few movers that belong to a fleet created together keep the fleet\'s evidence', () => {
+    expect(pivotStrength(0.69, ['m0', 'm1', 'm2', 'm3'], { moved: 4, members: 12 }).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
   });
 });

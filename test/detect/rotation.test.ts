@@ -33,6 +33,23 @@ describe('client rotation (evasion)', () => {
     expect(decide(details, f.requests, cfg).decision).toBe('review');
   });
 
+  test('network rotation with one client and its own few prompts repeated is an app on a function egress pool: support only', () => {
+    const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
+    expect(rotation(f, cfg).ip).toBe(1);
+    const app = { ...f, usageEvents: 300, templateDiversity: 4 / 300 };
+    const d = accountSignals(app, undefined, undefined, undefined, BASE, cfg).find((x) => x.signal === 'client-rotation')!;
+    expect(d.strength).toBeLessThan(cfg.decisions.strongSignal);
+    expect(d.text).toMatch(/app backend/);
+    expect(decide(accountSignals(app, undefined, undefined, undefined, BASE, cfg), app.requests, cfg).decision).not.toBe('review');
+    // the same rotation with new prompts every time (a person or a harvester behind proxies) is review
+    const person = { ...f, usageEvents: 300, templateDiversity: 0.9 };
+    expect(decide(accountSignals(person, undefined, undefined, undefined, BASE, cfg), person.requests, cfg).decision).toBe('review');
+    // rotating user agents are never an app's egress
+    const uaPool = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: uas[k % uas.length] }));
+    const uaApp = { ...uaPool, usageEvents: 300, templateDiversity: 4 / 300 };
+    expect(decide(accountSignals(uaApp, undefined, undefined, undefined, BASE, cfg), uaApp.requests, cfg).decision).toBe('review');
+  });
+
   test('an account hopping across /24 subnets every few requests (rotating proxies) is flagged', () => {
     const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
     const rot = rotation(f, cfg);

@@ -56,7 +56,7 @@ describe('distill-guard eval', () => {
     const r = run(['eval', '--data', data, '--results', results, '--no-logs-only']);
     // A one-day world of 20 organic accounts misses some targets: the run says which and fails.
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^distill-guard: \\d+ of \\d+ targets missed: .*>= 99%.*; results in ${results.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(r.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^distill-guard: \\d+ of \\d+ targets missed: .+; results in ${results.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     const md = fs.readFileSync(results, 'utf8');
     expect(md).toContain('| target | worst world | result |');
     expect(md).toContain('## Worst world: access logs + usage events');

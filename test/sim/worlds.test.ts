@@ -45,7 +45,7 @@ describe('per-seed worlds', () => {
 
   test('every organic type appears in some world, and the organic count is kept', () => {
     const seen = new Set<string>();
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 24; seed++) {
       const sim = simulate({ seed, scale: 'small' });
       expect(sim.meta.accounts.organic).toBe(300);
       for (const l of Object.values(sim.labels)) if (l.kind === 'organic') seen.add(l.type);
