@@ -15,6 +15,7 @@ import { runDetection } from '../src/detect/index';
 import { linkAccounts } from '../src/detect/linkage';
 import { emptyProfile, type AccountProfile } from '../src/detect/profile';
 import { rng } from '../sim/rng';
+import * as os from 'node:os';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 2);
@@ -84,7 +85,7 @@ function sizesArg(v: string): number[] {
 }
 
 export async function runDetectScale(sizes: number[], seed = 1, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
-  print(`detection scale (profiles over ${SPAN_H} h; node ${process.version}; ${require('node:os').cpus().length} cpus)`);
+  print(`detection scale (profiles over ${SPAN_H} h; node ${process.version}; ${os.cpus().length} cpus)`);
   print('accounts   | linkage ms | us/account | scoring ms | total ms | candidates | edges | clusters | heap MB');
   print('-----------|------------|------------|------------|----------|------------|-------|----------|--------');
   let prev: { n: number; ms: number } | null = null;

@@ -24,6 +24,7 @@ import { ItemStateCache } from '../lambdas/aggregate/core';
 import { processObject } from '../lambdas/aggregate/object-core';
 import { createFeaturesTable } from './features-table';
 import { TrafficGen, rng } from './synthetic';
+import * as os from 'node:os';
 
 const creds = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
 const RECORD_BYTES = 441; // a docs/contract.md §1 line (src/cost/record.ts measures 438-440) plus the appended newline
@@ -154,7 +155,7 @@ export function simulateBuffering(rps: number, intervalS: number, sizeMiB: numbe
 
 async function main(sizes: number[], withDdb: boolean): Promise<void> {
   const log = (s: string) => console.log(s);
-  log(`Firehose path, processing time per object (this machine: ${require('os').cpus().length} vCPU, Node ${process.version}):`);
+  log(`Firehose path, processing time per object (this machine: ${os.cpus().length} vCPU, Node ${process.version}):`);
   const m = await measure(sizes, withDdb, log);
   // In AWS: the measured CPU time (one vCPU at 1769 MB) + the window writes, 16 in flight at ~8 ms each (the cost
   // model's assumption; DynamoDB Local on this machine is much slower and single-threaded, so its wall time above

@@ -22,6 +22,7 @@ import { createFeaturesTable } from './features-table';
 import { metered } from './metered';
 import { kinesisRecord } from './kinesis-records';
 import { TrafficGen, envelopeData } from './synthetic';
+import * as os from 'node:os';
 
 export interface BenchOptions {
   /** Events for the in-process measurements. */
@@ -126,7 +127,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   const { batches, events } = toBatches(traffic, opts);
   const now = () => Number(traffic.logs[traffic.logs.length - 1].requestTimeEpoch) + 60_000;
   log(`traffic: ${traffic.source}; ${traffic.usage.length} usage events; ${batches.length} batches of ${opts.batchRecords} records (${opts.eventsPerRecord} log events per envelope)`);
-  log(`machine: ${require('node:os').cpus()[0]?.model ?? 'unknown cpu'} x${require('node:os').cpus().length}, node ${process.version}`);
+  log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.cpus().length}, node ${process.version}`);
 
   // ---------------- in-process path, stage by stage (CPU time) ----------------
   const all = batches.flat();
@@ -183,8 +184,8 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   log('starting DynamoDB Local ...');
   const emu = await startDynamoDbLocal();
   const ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
-  let shipped = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
-  let naive = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  const shipped = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  const naive = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
   let sizes: WindowSizes | undefined;
   try {
     await createFeaturesTable(ddb, 'bench-shipped');

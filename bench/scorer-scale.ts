@@ -27,12 +27,15 @@ import { ControlTable } from '../lib/state/control-table';
 import { WindowAcc } from '../src/aggregate/accumulator';
 import { encodeSeq, windowToItem } from '../src/aggregate/item';
 import { planWindowUpdate } from '../src/aggregate/update';
-import { emptyWindow, WINDOW_MS, type AccountWindow } from '../src/aggregate/window';
+import { emptyWindow, type AccountWindow } from '../src/aggregate/window';
 import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import * as scorer from '../lambdas/detect/scorer-core';
 import { featuresTableDefinition } from './features-table';
 import { metered } from './metered';
 import { rng } from '../sim/rng';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 2);
@@ -230,8 +233,6 @@ async function touch(ddb: DynamoDBClient, table: string, windows: AccountWindow[
 async function startProfile(): Promise<{ stop(file: string): Promise<string> }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Session } = require('node:inspector') as typeof import('node:inspector');
-  const fs = require('node:fs') as typeof import('node:fs');
-  const path = require('node:path') as typeof import('node:path');
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
@@ -280,7 +281,7 @@ export interface ScorerScaleOptions {
 }
 
 export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
-  print(`scorer scale (72 h lookback; node ${process.version}; ${require('node:os').cpus().length} cpus; byHour projection ${opts.projection})`);
+  print(`scorer scale (72 h lookback; node ${process.version}; ${os.cpus().length} cpus; byHour projection ${opts.projection})`);
   const emu = await startDynamoDbLocal();
   const raw = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' }, maxAttempts: 10 });
   try {

@@ -17,12 +17,10 @@ export function buildProgram(wanted?: string): Command {
   const program = configureProgram(
     new Command('distill-guard')
       .description('Behavioural forensics against model distillation for LLM APIs')
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       .version((require('../package.json') as { version: string }).version, '-V, --version'),
   );
   for (const name of COMMANDS) {
     if (wanted && wanted !== name && COMMANDS.includes(wanted as (typeof COMMANDS)[number])) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(`./commands/${name}`) as { register(p: Command): void };
     mod.register(program);
   }

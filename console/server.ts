@@ -63,7 +63,7 @@ class HttpError extends Error {
   }
 }
 
-const ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
   const token = opts.token ?? randomBytes(32).toString('hex');

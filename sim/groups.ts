@@ -332,7 +332,7 @@ export function classroom(world: World, size: number): SimActor[] {
     const doesHomework = ar.chance(0.55);
     a.schedule = (day, end, o) => {
       sessions(ar, day, personal, o);
-      for (const [s, e] of meetings) if (s >= day && s < end && ar.chance(attend)) session(ar, s + ar.uniform(0, 20) * MINUTE, ar.int(4, 20), ar.uniform(40, 120), 0.6, o);
+      for (const [s] of meetings) if (s >= day && s < end && ar.chance(attend)) session(ar, s + ar.uniform(0, 20) * MINUTE, ar.int(4, 20), ar.uniform(40, 120), 0.6, o);
       if (doesHomework) for (const [s, e] of homework) if (s >= day && s < end) session(ar, s + ar.uniform(0, (e - s) * 0.8), ar.int(5, 20), 45, 0.8, o);
     };
     const free = freeformTemplates(a, { pPublic: 0.05 });

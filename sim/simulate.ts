@@ -364,6 +364,7 @@ export class Simulation {
 }
 
 /** JSON string of a value that is known to need no escaping (checked once, falls back to JSON.stringify). */
+// eslint-disable-next-line no-control-regex -- only strings free of control characters pass
 const SAFE = /^[^"\\\u0000-\u001f]*$/;
 function q(s: string): string {
   return SAFE.test(s) ? `"${s}"` : JSON.stringify(s);

@@ -12,7 +12,6 @@ export function register(program: Command): void {
     .option('--synthetic', 'use the built-in synthetic generator instead of the simulator', false)
     .option('--json', 'print the figures as JSON on stdout (the table goes to stderr)')
     .action(async (o: { events: number; batchRecords: number; eventsPerRecord: number; ddbEvents: number; synthetic: boolean; json?: boolean }) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runBench } = require('../../bench/run') as typeof import('../../bench/run');
       const log = o.json ? (l: string) => void process.stderr.write(`${l}\n`) : undefined;
       const r = await runBench({ events: o.events, batchRecords: o.batchRecords, eventsPerRecord: o.eventsPerRecord, ddbEvents: o.ddbEvents, source: o.synthetic ? 'synthetic' : 'sim', log });

@@ -9,7 +9,6 @@ import { UsageError } from '../usage';
  */
 export function register(program: Command): void {
   const cluster = program.command('cluster').description('review a whole cluster at once: list, show, decide');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ops = () => require('../../lambdas/escalate/cluster-operator') as typeof import('../../lambdas/escalate/cluster-operator');
 
   withConnOptions(cluster.command('list'))

@@ -14,7 +14,6 @@ export function register(program: Command): void {
       const port = opts.port;
       const op = await connectOperator(opts);
       const identity = await op.identity();
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { startConsole } = require('../../console/server') as typeof import('../../console/server');
       const c = await startConsole({ operator: op, port, log: (l) => process.stderr.write(`console: ${l}\n`) });
       const target = op.resources.local ? 'local runtime' : `region ${op.resources.region}`;

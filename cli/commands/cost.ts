@@ -65,7 +65,6 @@ export function register(program: Command): void {
     .addOption(new Option('--json', 'print the estimates (inputs, lines, sizing) as JSON').conflicts('markdown'))
     .option('--markdown', 'print Markdown tables (as in docs/cost.md)')
     .action((opts: CostOpts) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { comparePaths, renderText, renderMarkdown, PATH_TITLE, PRICES_AS_OF } = require('../../src/cost/index') as typeof import('../../src/cost/index');
       const both = comparePaths({
         rps: opts.rps,

@@ -361,7 +361,6 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (o.screenshot) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { captureConsole } = require('../../console/screenshot') as typeof import('../../console/screenshot');
       const shot = await captureConsole({ endpointsFile: session.stateFile, file: o.screenshot });
       out(`  screenshot          ${shot.file} (the review console on this run${shot.caseId ? `, case ${shot.caseId}` : ''})`);

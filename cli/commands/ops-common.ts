@@ -51,7 +51,6 @@ export function resolveTarget(opts: ConnOpts, cwd = process.cwd()): { local: tru
 
 export async function connectOperator(opts: ConnOpts): Promise<Operator> {
   const target = resolveTarget(opts);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
   return target.local ? connect({ local: true, endpointsFile: target.endpoints }) : connect({ local: false, region: opts.region, stack: opts.stack });
 }

@@ -22,9 +22,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summary (input counts, decisions, report path) as JSON on stdout')
     .action(async (opts: { logs: string; usage?: string; out: string; config?: string; interval: number; quiet?: boolean; json?: boolean }) => {
       // Loaded lazily (the CLI loads every command module to register it).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { replayFiles, probeInput } = require('../../src/replay/index') as typeof import('../../src/replay/index');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { resolveDetectionConfig } = require('../../src/detect/config') as typeof import('../../src/detect/config');
       let overrides: string | undefined = process.env.DETECTION_CONFIG;
       if (opts.config) {

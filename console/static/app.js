@@ -1,6 +1,7 @@
 // distill-guard review console (vanilla JS, no dependencies). All data is rendered with textContent / SVG text
 // nodes, never innerHTML: account data (user agents, reasons) is untrusted.
 'use strict';
+/* global renderAudit, renderSignals, renderControls, allowlistControls -- defined in ops.js */
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#4ea1ff', '#e0a530', '#3fb47a', '#e5534b', '#a371f7', '#39c5cf', '#d2a8ff', '#f78166', '#8b949e'];
@@ -28,7 +29,7 @@ function svg(tag, attrs, ...children) {
 }
 const some = (...xs) => xs.flat().filter((x) => x !== null && x !== undefined && x !== false);
 function dur(ms) {
-  const neg = ms < 0; let s = Math.abs(ms) / 1000;
+  const neg = ms < 0; const s = Math.abs(ms) / 1000;
   let out;
   if (s < 60) out = `${Math.round(s)}s`;
   else if (s < 3600) out = `${Math.round(s / 60)}m`;

@@ -1,6 +1,8 @@
 // distill-guard review console: the audit view, reviewer feedback per signal, and the operator controls
 // (allowlist, breaker, shadow mode, manual suspension). Same rules as app.js: textContent only, never innerHTML.
 'use strict';
+/* global el, qs, api, refresh, state, toast -- defined in app.js, which index.html loads first */
+/* exported renderAudit, renderSignals, renderControls, allowlistControls -- called from app.js */
 
 const AUDIT_ACTIONS = ['case-opened', 'routed', 'review-requested', 'review-approved', 'review-rejected', 'review-overdue', 'suspended', 'suspension-compensated', 'dismissed', 'reinstated', 'suspension-expired', 'shadow-recorded', 'allowlist-added', 'allowlist-removed', 'breaker-tripped', 'breaker-rearmed', 'shadow-changed', 'manual-case-requested', 'case-reopened', 'case-duplicate', 'case-error'];
 const auditFilters = { since: '7d', actor: '', account: '', action: '' };

@@ -73,7 +73,8 @@ const OUTPUT_KEYS = {
 
 /** Read `.local/endpoints.json` (written by `npm start`): `{region?, endpoints: {...}, outputs: {...}}`. */
 export function readLocalEndpoints(file: string): Partial<EscalationResources> {
-  let j: Record<string, any>;
+  type Loose = Record<string, string | undefined>;
+  let j: Loose & { region?: string; endpoints?: Loose; outputs?: Loose; stackOutputs?: Loose; resources?: Loose; stack?: { outputs?: Loose } };
   try {
     j = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {

@@ -55,6 +55,7 @@ export function sourceEntry(entry: string): string {
  * external (the Lambda runtime provides it). esbuild is a build-time tool, loaded only here.
  */
 export function bundleHandler(entry: string, outDir: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild is a build-time devDependency; loading it lazily keeps it off the library's load path
   const esbuild = require('esbuild') as typeof import('esbuild');
   esbuild.buildSync({
     entryPoints: [sourceEntry(entry)],

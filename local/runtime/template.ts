@@ -488,6 +488,16 @@ export class TemplateResolver {
 // Model building
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The fields of `AWS::DynamoDB::Table` indexes and `AWS::Events::Rule` targets read here (resolved values). */
+interface CfnIndex { IndexName?: unknown; KeySchema?: unknown; Projection?: { ProjectionType?: string; NonKeyAttributes?: unknown } }
+interface CfnRuleTarget {
+  Id?: unknown; Arn?: unknown; Input?: unknown; InputPath?: unknown;
+  InputTransformer?: { InputPathsMap?: unknown; InputTemplate?: unknown };
+  DeadLetterConfig?: { Arn?: unknown };
+  RetryPolicy?: { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown };
+  SqsParameters?: { MessageGroupId?: unknown };
+}
+
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 const num = (v: unknown): number | undefined => (v === undefined || v === null || v === '' ? undefined : Number(v));
 const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === 'true');
@@ -730,14 +740,14 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::DynamoDB::Table': {
         const defs = ((r.resolve(P.AttributeDefinitions) as Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>) ?? []).map((d) => ({ name: d.AttributeName, type: d.AttributeType }));
         const ks = r.resolve(P.KeySchema);
-        const gsis = ((r.resolve(P.GlobalSecondaryIndexes) as Array<Record<string, any>>) ?? []).map((g) => ({
+        const gsis = ((r.resolve(P.GlobalSecondaryIndexes) as CfnIndex[] | undefined) ?? []).map((g) => ({
           name: String(g.IndexName),
           partitionKey: keyOf(defs, g.KeySchema, 'HASH')!,
           sortKey: keyOf(defs, g.KeySchema, 'RANGE'),
           projectionType: (g.Projection?.ProjectionType ?? 'ALL') as 'ALL',
           nonKeyAttributes: g.Projection?.NonKeyAttributes as string[] | undefined,
         }));
-        const lsis = ((r.resolve(P.LocalSecondaryIndexes) as Array<Record<string, any>>) ?? []).map((g) => ({
+        const lsis = ((r.resolve(P.LocalSecondaryIndexes) as CfnIndex[] | undefined) ?? []).map((g) => ({
           name: String(g.IndexName),
           sortKey: keyOf(defs, g.KeySchema, 'RANGE')!,
           projectionType: (g.Projection?.ProjectionType ?? 'ALL') as 'ALL',
@@ -796,7 +806,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
         const busName = bus.startsWith('arn:') ? parseArn(bus).resource.replace(/^event-bus\//, '') : bus;
         let pattern = r.resolve(P.EventPattern) as Record<string, unknown> | string | undefined;
         if (typeof pattern === 'string') pattern = JSON.parse(pattern) as Record<string, unknown>;
-        const targets = ((r.resolve(P.Targets) as Array<Record<string, any>>) ?? []).map((t) => ({
+        const targets = ((r.resolve(P.Targets) as CfnRuleTarget[] | undefined) ?? []).map((t) => ({
           id: String(t.Id),
           arn: String(t.Arn),
           input: str(t.Input),

@@ -258,6 +258,7 @@ interface TokenRecord extends PendingTask {
   heartbeatErrorName: string;
 }
 
+// eslint-disable-next-line no-control-regex -- execution names must not contain control characters
 const EXEC_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /** GetExecutionHistory with includeExecutionData=false: drop inputs and outputs. */

@@ -268,7 +268,7 @@ export function auditEntry(e: Omit<AuditEntry, 'pk' | 'sk' | 'expiresAt'>, seq =
   };
 }
 
-const ID_RE = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 /**
  * Ids end up in keys, names and URLs, checked at every entry point. Account ids (`what` = `accountId`) follow the one
  * account-id rule of src/shared/account-id.ts, exactly what ingest accepts (`auth0|abc`, non-ASCII, 256 characters);

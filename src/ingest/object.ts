@@ -26,7 +26,6 @@ export interface RecordSink {
   tooLarge(): void;
 }
 
-const CH_NL = 10;
 const CH_QUOTE = 34;
 const CH_BACKSLASH = 92;
 const CH_OPEN = 123;

@@ -13,6 +13,7 @@ import { Deployment, Harness, startHarness } from '../escalate/support/harness';
 import { startConsole, RunningConsole } from '../../console/server';
 import type { Operator } from '../../lambdas/escalate/operator';
 import { queueView } from '../../lambdas/escalate/queue-query';
+import * as http from 'http';
 
 jest.setTimeout(180_000);
 
@@ -263,9 +264,9 @@ maybe('review console (Chromium)', () => {
     const noToken = await fetch(`${con.url}api/queue`);
     expect(noToken.status).toBe(401);
     const badHost = await new Promise<number>((resolve, reject) => {
-      const req = require('http').request({ host: '127.0.0.1', port: con.port, path: '/api/queue', headers: { Host: 'evil.example:80', 'X-Console-Token': con.token } }, (res: { statusCode: number; resume(): void }) => {
+      const req = http.request({ host: '127.0.0.1', port: con.port, path: '/api/queue', headers: { Host: 'evil.example:80', 'X-Console-Token': con.token } }, (res) => {
         res.resume();
-        resolve(res.statusCode);
+        resolve(res.statusCode ?? 0);
       });
       req.on('error', reject);
       req.end();

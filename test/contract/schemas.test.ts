@@ -159,7 +159,7 @@ describe('docs/contract.md', () => {
     const walk = (n: unknown): void => {
       if (!n || typeof n !== 'object') return;
       const props = (n as { properties?: Record<string, unknown> }).properties;
-      if (props) for (const [k, v] of Object.entries(props)) (names.add(k), walk(v));
+      if (props) for (const [k, v] of Object.entries(props)) { names.add(k); walk(v); }
       for (const v of Object.values(n as Record<string, unknown>)) if (v && typeof v === 'object') walk(v);
     };
     for (const s of CONTRACT_SCHEMAS) walk(s.schema.definitions ?? s.schema);

@@ -2,6 +2,7 @@ import { banDurationMs, formatDuration, nextOffence, planSuspension } from '../.
 import { decideRoute, evaluateBreaker, evaluateShadow, isAllowlisted, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { assertId, auditSk, parseWorkflowInput } from '../../src/escalate/model';
 import { buildEvidence, explainLinks, accountSets } from '../../src/escalate/evidence';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -132,7 +133,6 @@ describe('evidence', () => {
 
 describe('a model named `constructor` corrupts evidence totals: evidence records are keyed by data', () => {
   test('models and prompt classes named like Object properties are summed as numbers, and marshal for the case item', () => {
-    const { marshall } = require('@aws-sdk/util-dynamodb') as typeof import('@aws-sdk/util-dynamodb');
     const w = (h: number) => ({ sk: `W#${String(h * H).padStart(13, '0')}`, n: 10, 'm:constructor': 4, 'm:toString': 3, 'm:__proto__': 2, 'm:model-a': 1, 'pc:constructor': 5, 'mm:1': 1 });
     const e = buildEvidence({ windows: [w(1), w(2)] });
     const desc = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)?.value;

@@ -143,6 +143,7 @@ describe('parseAccessLog', () => {
     const r = parseAccessLog({ ...line, userAgent: 'curl/8\r\n{"level":"ERROR","msg":"forged"}\u202e\u0000' + 'y'.repeat(500) });
     expect(r.ok).toBe(true);
     const ua = r.ok ? r.event.userAgent! : '';
+    // eslint-disable-next-line no-control-regex -- asserts NUL and other controls are gone
     expect(ua).not.toMatch(/[\r\n\u0000\u202e]/);
     expect(ua.startsWith('curl/8{"level":"ERROR"')).toBe(true);
     expect(ua).toHaveLength(256);

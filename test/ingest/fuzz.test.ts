@@ -89,6 +89,7 @@ describe('fuzz corpus', () => {
     ];
     const out = run(envelopeData(lines));
     expect(out.requests.map((e) => e.requestId)).toEqual(['u1', 'u2', 'u3', 'u4', 'u5']);
+    // eslint-disable-next-line no-control-regex -- asserts control characters are gone
     for (const e of out.requests) if (e.userAgent) expect(e.userAgent).not.toMatch(/[\u0000-\u001f\u007f\u202a-\u202e]/);
     expect(out.requests[1].userAgent).toBe('curl/82026-11-02 ERROR admin login ok[31m');
     expect(out.requests[3]).toMatchObject({ apiKeyId: null, ipHash: null, userAgent: null, responseBytes: null, latencyMs: null, accountCreatedAt: null });

@@ -69,6 +69,7 @@ test('answers like a Messages API and puts the matching usage event (CONTRACT §
   const r1 = await handler(e1);
   const r2 = await handler(e2);
   expect(r1.statusCode).toBe(200);
+  expect(r2.statusCode).toBe(200);
   const body = JSON.parse(r1.body);
   expect(body).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-sonnet-5', content: [{ type: 'text' }] });
   expect(body.usage.output_tokens).toBeGreaterThan(0);

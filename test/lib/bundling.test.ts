@@ -38,6 +38,7 @@ test('cdk synth bundles every Lambda with the local esbuild', () => {
   const authorizer = bundled.find(([id]) => /DemoApiAuthorizerFn/.test(id));
   expect(authorizer).toBeDefined();
   // the bundle is self-contained apart from the runtime-provided AWS SDK, and exports the handler
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the synthesized bundle from a path known only at run time
   const mod = require(path.join(assembly.directory, authorizer![1].Metadata['aws:asset:path'], 'index.js'));
   expect(typeof mod.handler).toBe('function');
 }, 600_000);

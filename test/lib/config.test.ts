@@ -7,6 +7,10 @@ import * as path from 'path';
 import { CONFIG_SPEC, describeConfig, resolveConfig } from '../../lib/config';
 import { DEFAULT_CONFIG } from '../../lib/defaults';
 import { resourcesOf, synthStack } from './support';
+import { App, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DistillGuard } from '../../lib/distill-guard';
 
 describe('resolveConfig', () => {
   test('defaults cover every key of the spec, and pass their own validation', () => {
@@ -162,10 +166,6 @@ test('docs/deploy.md documents every key with its default', () => {
 });
 
 test("DistillGuard in the user's own app: attachStage configures their Stage in the template", () => {
-  const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const apigateway = require('aws-cdk-lib/aws-apigateway') as typeof import('aws-cdk-lib/aws-apigateway');
-  const { Template } = require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
-  const { DistillGuard } = require('../../lib/distill-guard') as typeof import('../../lib/distill-guard');
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'UserApp');
   const api = new apigateway.RestApi(stack, 'TheirApi', { cloudWatchRole: false });

@@ -6,6 +6,8 @@ import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { NAG_ACKNOWLEDGEMENTS } from '../../lib/nag-acknowledgements';
 import { synthStack } from './support';
+import * as fs from 'fs';
+import * as path from 'path';
 
 function violations(context?: Record<string, unknown>): string[] {
   const { app, stack } = synthStack({ context });
@@ -49,7 +51,7 @@ test('Firehose ingestion path (delivery stream, access-log bucket, S3 notificati
 });
 
 test('the app wires AwsSolutionsChecks as a validation plugin (bin/app.ts)', () => {
-  const src = require('fs').readFileSync(require('path').join(__dirname, '../../bin/app.ts'), 'utf8') as string;
+  const src = fs.readFileSync(path.join(__dirname, '../../bin/app.ts'), 'utf8') as string;
   expect(src).toMatch(/Validations\.of\(app\)\.addPlugins\(new AwsSolutionsChecks\(app\)\)/);
   expect(typeof Validations.of).toBe('function');
 });
@@ -63,6 +65,6 @@ test('every acknowledgement has a specific reason', () => {
 });
 
 test('docs/deploy.md lists every acknowledgement', () => {
-  const doc = require('fs').readFileSync(require('path').join(__dirname, '../../docs/deploy.md'), 'utf8') as string;
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/deploy.md'), 'utf8') as string;
   for (const a of NAG_ACKNOWLEDGEMENTS) expect(doc).toContain(`| \`${a.id}\` |`);
 });

@@ -37,6 +37,7 @@ beforeAll(() => {
   tarball = path.join(work, fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!);
 
   fs.mkdirSync(appDir);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- reads each package's installed version by name
   const version = (pkg: string) => require(`${pkg}/package.json`).version as string;
   fs.writeFileSync(
     path.join(appDir, 'package.json'),

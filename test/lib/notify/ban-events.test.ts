@@ -87,6 +87,7 @@ describe('BanEvents', () => {
         RegistryName: 'Producer-ban-events',
         SchemaName: s.schemaName,
         Type: 'JSONSchemaDraft4',
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- one JSON schema per detail type, by file name
         Content: JSON.stringify(require(`../../../schemas/${s.file}`)),
       });
     }

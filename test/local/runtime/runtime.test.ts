@@ -10,7 +10,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { startDynamoDbLocal, RunningEmulator } from '../../../local/emulators/dynamodb-local';
+import { startDynamoDbLocal } from '../../../local/emulators/dynamodb-local';
 import { startKinesis } from '../../../local/emulators/kinesis';
 import { startSqs } from '../../../local/emulators/sqs';
 import { startEventBridge, LocalEventBridge } from '../../../local/services/eventbridge';
