@@ -18,7 +18,7 @@ import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
 import { DEFAULT_DETECTION_CONFIG, LinkageCache, ScoringCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
-import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ReasonDetail } from '../detect/index';
+import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ExternalIndicatorSet, ReasonDetail } from '../detect/index';
 import type { Decision, ReplayReport } from '../shared/contract';
 import { readLines } from './lines';
 
@@ -39,6 +39,10 @@ export interface ReplayOptions {
    * linking every 15 min gains no more than every 30 min but doubles replay time.
    */
   linkEveryMs?: number;
+  /** Indicators partners shared: the `external-indicator` signal matches against them. */
+  external?: ExternalIndicatorSet;
+  /** Called with the engine once the report is built (exporting indicators reads its profiles). */
+  onEngine?: (engine: ReplayEngine) => void;
   /** Called after each detection run. */
   onProgress?: (p: { linesRead: number; clock: number; runs: number }) => void;
 }
@@ -92,6 +96,8 @@ export class ReplayEngine {
   private nextTick: number | null = null;
   private firstTs: number | null = null;
   last: DetectionResult | null = null;
+  /** Indicators partners shared (optional). */
+  external?: ExternalIndicatorSet;
   runs = 0;
   detectMs = 0;
   linesRead = 0;
@@ -145,6 +151,11 @@ export class ReplayEngine {
     return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
   }
 
+  /** An account's profile as replay built it (undefined: never seen). */
+  profileOf(accountId: string): AccountProfile | undefined {
+    return this.profiles.get(accountId);
+  }
+
   private profile(accountId: string): AccountProfile {
     let p = this.profiles.get(accountId);
     if (!p) {
@@ -188,6 +199,7 @@ export class ReplayEngine {
       previousClusters: this.previousClusters,
       cache: this.cache,
       scoringCache: this.scoringCache,
+      external: this.external,
       linkage: !final && this.last && t - this.lastLinkAt < this.linkEveryMs ? this.last.linkageResult : undefined,
     });
     if (result.linkageResult !== this.last?.linkageResult) {
@@ -292,6 +304,7 @@ export class ReplayEngine {
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
+  engine.external = opts.external;
   const logs = readLines(opts.logs, '--logs')[Symbol.asyncIterator]();
   const usage = opts.usage ? readLines(opts.usage, '--usage')[Symbol.asyncIterator]() : null;
   let clock = 0;
@@ -326,5 +339,7 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
       opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs });
     }
   }
-  return engine.finish();
+  const report = engine.finish();
+  opts.onEngine?.(engine);
+  return report;
 }
