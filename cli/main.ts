@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
  * Exit codes, for scripts: 0 success (and --help, --version), 1 failure, 2 usage error (an unknown command or
  * option, a missing or malformed argument, caught by commander before anything runs).
  */
-const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals'] as const;
+const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals', 'indicators'] as const;
 
 /** Exit code of a usage error (commander's own errors). */
 const USAGE_ERROR = 2;

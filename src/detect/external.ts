@@ -52,7 +52,7 @@ export interface ExternalMatch {
 }
 
 /** Keyed hash of one shared value: HMAC-SHA256(key, kind NUL value), hex. The export side uses the same function. */
-export function sharedValueHash(key: string, kind: 'subnet' | 'template', value: string): string {
+export function sharedValueHash(key: string, kind: 'subnet' | 'template' | 'cluster', value: string): string {
   return createHmac('sha256', key).update(kind).update('\u0000').update(value).digest('hex');
 }
 

@@ -151,6 +151,11 @@ export class ReplayEngine {
     return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
   }
 
+  /** Every profile replay built. */
+  allProfiles(): IterableIterator<AccountProfile> {
+    return this.profiles.values();
+  }
+
   /** An account's profile as replay built it (undefined: never seen). */
   profileOf(accountId: string): AccountProfile | undefined {
     return this.profiles.get(accountId);
