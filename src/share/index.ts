@@ -8,3 +8,4 @@ export * from './confirmed';
 export * from './pattern';
 export * from './stix';
 export * from './export';
+export * from './event';
