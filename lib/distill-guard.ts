@@ -220,9 +220,10 @@ export class DistillGuard extends Construct {
    * Share confirmed campaigns with partner providers (docs/indicators.md): a scheduled STIX 2.1 export into a
    * sharing bucket, one prefix per partner, and an `Indicators Exported` event on the bus. Off unless called.
    */
-  addIndicatorSharing(props: Omit<IndicatorSharingProps, 'featuresTable' | 'controlTable' | 'eventBus'>): IndicatorSharing {
+  addIndicatorSharing(props: Omit<IndicatorSharingProps, 'featuresTable' | 'controlTable' | 'eventBus' | 'scorer'>): IndicatorSharing {
     const sharing = new IndicatorSharing(this, 'IndicatorSharing', {
       ...props,
+      scorer: this.scorer.function,
       featuresTable: this.aggregator.featuresTable,
       controlTable: this.controlTable.table,
       eventBus: this.banEvents.eventBus,

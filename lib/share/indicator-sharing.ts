@@ -51,6 +51,8 @@ export interface IndicatorSharingProps {
   readonly bucketPolicyStatements?: iam.PolicyStatement[];
   /** @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** The scorer: given, it reads the partners' bundles from `inbound/<name>/` (the external-indicator signal). */
+  readonly scorer?: DistillGuardFunction;
 }
 
 export class IndicatorSharing extends Construct {
@@ -60,14 +62,8 @@ export class IndicatorSharing extends Construct {
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: IndicatorSharingProps) {
+    validatePartners(props.partners);
     super(scope, id);
-    const names = new Set<string>();
-    for (const p of props.partners) {
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(p.name)) throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(p.name)}`);
-      if (names.has(p.name)) throw new Error(`partner ${JSON.stringify(p.name)} is listed twice`);
-      names.add(p.name);
-    }
-    if (props.partners.length === 0) throw new Error('indicator sharing needs at least one partner, got none');
     const schedule = props.schedule ?? Duration.days(1);
     if (schedule.toMinutes() < 60) throw new Error(`indicator export schedule must be at least 1 hour, got ${schedule.toHumanString()}`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -154,11 +150,38 @@ export class IndicatorSharing extends Construct {
         reason: `Indicator sharing: the exporter writes one new object per export under partners/${p.name}/ (the key holds the export time) of this one bucket, nothing else`,
       });
     }
+    if (props.scorer) this.grantInbound(props.scorer, props.partners, bucketId);
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'distill-guard indicator export schedule',
       schedule: events.Schedule.rate(schedule),
       targets: [new targets.LambdaFunction(this.exporter, { retryAttempts: 1, maxEventAge: Duration.hours(1) })],
     });
+  }
+
+  /** The scorer reads `inbound/*` (list, get, decrypt) and the partners' keys; nothing else of the bucket. */
+  grantInbound(fn: DistillGuardFunction, partners: SharingPartner[], bucketId: string): void {
+    fn.addEnvironment('SHARING_BUCKET', this.bucket.bucketName);
+    fn.addEnvironment('SHARING_PARTNERS', JSON.stringify(partners.map((p) => ({ name: p.name, keyId: p.keyId, keySecretArn: p.keySecret.secretArn }))));
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadPartnerBundles', actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('inbound/*')] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ListPartnerBundles', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['inbound/*'] } } }),
+    );
+    this.encryptionKey.grantDecrypt(fn);
+    for (const p of partners) p.keySecret.grantRead(fn);
+    Validations.of(fn.role!.node.tryFindChild('DefaultPolicy')!.node.defaultChild!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/inbound/*]`,
+      reason: 'Indicator sharing: the scorer reads the bundles partners upload under inbound/<partner>/ (keys chosen by the partner) of this one bucket, nothing else',
+    });
+  }
+}
+
+function validatePartners(partners: SharingPartner[]): void {
+  if (partners.length === 0) throw new Error('indicator sharing needs at least one partner, got none');
+  const names = new Set<string>();
+  for (const p of partners) {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(p.name)) throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(p.name)}`);
+    if (names.has(p.name)) throw new Error(`partner ${JSON.stringify(p.name)} is listed twice`);
+    names.add(p.name);
   }
 }
 

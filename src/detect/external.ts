@@ -34,6 +34,8 @@ export interface ExternalIndicator {
   templateHashes: string[];
   /** The campaign's behaviour: prompt-class shares and output/input token ratio (null: not given). */
   behaviour: { classMix: Record<string, number>; outputInputRatio: number | null } | null;
+  /** The sharing key of this indicator's partner, when it differs from the set's (one key per partner). */
+  key?: string | null;
 }
 
 export interface ExternalIndicatorSet {
@@ -59,7 +61,7 @@ export function sharedValueHash(key: string, kind: 'subnet' | 'template' | 'clus
 /** Bounded memo of value hashes: the same subnets and templates recur on every scoring run. */
 const memo = new Map<string, string>();
 function memoHash(key: string, kind: 'subnet' | 'template', value: string): string {
-  const k = `${kind}\u0000${value}`;
+  const k = `${key}\u0000${kind}\u0000${value}`;
   let h = memo.get(k);
   if (h === undefined) {
     if (memo.size >= 200_000) memo.clear();
@@ -68,7 +70,6 @@ function memoHash(key: string, kind: 'subnet' | 'template', value: string): stri
   }
   return h;
 }
-let memoKey: string | null = null;
 
 function count(values: Iterable<string>, plain: Set<string>, hashed: Set<string>, key: string | null, kind: 'subnet' | 'template'): number {
   let n = 0;
@@ -117,20 +118,17 @@ function sets(i: ExternalIndicator) {
 
 /** The account's matches against the indicators valid at `now`, strongest first. */
 export function externalMatches(p: AccountProfile, f: AccountFeatures, set: ExternalIndicatorSet, now: number): ExternalMatch[] {
-  if (set.key !== memoKey) {
-    memo.clear();
-    memoKey = set.key;
-  }
   const out: ExternalMatch[] = [];
   for (const i of set.indicators) {
     if (now < i.validFrom || (i.validUntil !== null && now >= i.validUntil)) continue;
     const s = sets(i);
     let userAgents = 0;
     for (const ua of p.userAgents) if (s.uas.has(ua)) userAgents++;
+    const key = i.key !== undefined ? i.key : set.key;
     const m = {
-      subnets: count(p.subnets, s.subnets, s.subnetHashes, set.key, 'subnet'),
+      subnets: count(p.subnets, s.subnets, s.subnetHashes, key, 'subnet'),
       userAgents,
-      templates: count(p.templates, NONE, s.templateHashes, set.key, 'template'),
+      templates: count(p.templates, NONE, s.templateHashes, key, 'template'),
       behaviour: i.behaviour !== null && behaviourMatches(f, i.behaviour),
     };
     const strength = matchStrength(m);

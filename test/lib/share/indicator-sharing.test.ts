@@ -52,6 +52,14 @@ describe('with a partner', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
   });
 
+  test("the scorer reads partners' inbound bundles, and only those", () => {
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('ReadPartnerBundles');
+    expect(policies).toContain('inbound/*');
+    const scorer = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('distill-guard-scorer'));
+    expect(JSON.stringify(scorer)).toContain('SHARING_PARTNERS');
+  });
+
   test('cdk-nag AwsSolutions: no unacknowledged findings', () => {
     const report = new AwsSolutionsChecks(app).validateScope(stack);
     const v = report.violations.flatMap((x) => x.violatingResources.map((r) => `${x.ruleName} at ${(r as { constructPath?: string }).constructPath}`));
