@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { exportFromReplay, parsePattern, readBundle } from '../../src/share';
+import { buildBundle, exportFromReplay, parsePattern, readBundle, summariseCampaign } from '../../src/share';
 import type { StixBundle } from '../../src/share';
 import { replayFiles } from '../../src/replay/index';
 import { DEFAULT_DETECTION_CONFIG, abusePoints, computeFeatures, emptyProfile, externalMatches, sharedValueHash, withExternal } from '../../src/detect/index';
@@ -115,6 +115,35 @@ describe('matching a partner indicator', () => {
     const other = externalMatches(profile, f, set(null, 'another key'), 3000);
     expect(other[0]).toMatchObject({ templates: 0, subnets: 1 });
     expect(other[0].strength).toBeLessThan(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
+  });
+});
+
+describe('campaign summary', () => {
+  const member = (id: string, ua: string, subnet: string) => {
+    const p = emptyProfile(id);
+    p.apiKeys.add(`key-${id}`);
+    p.userAgents.add(ua);
+    p.subnets.add(subnet);
+    p.subnets.add('45.1.2.0/24');
+    p.templates.add('t-secret-template');
+    p.firstTs = 1000;
+    p.lastTs = 5000;
+    p.n = 20;
+    return p;
+  };
+  const members = [member('acct-aaaa', 'bot/1.0 (acct-aaaa)', '73.10.20.0/24'), member('acct-bbbb', 'client key-acct-bbbb', '73.10.21.0/24'), member('acct-cccc', 'python-httpx/0.27.2', '73.10.22.0/24')];
+  const c = summariseCampaign('c-1', members, 'k');
+  const text = JSON.stringify(buildBundle([c], { producer: 'P', keyId: 'kid', now: 10_000 }));
+  test('drops user agents that carry an account id or API key; hashes single-member /24s and templates', () => {
+    expect(c.userAgents).toEqual(['python-httpx/0.27.2']);
+    expect(c.sharedSubnets).toEqual(['45.1.2.0/24']);
+    expect(c.subnetHashes).toEqual(['73.10.20.0/24', '73.10.21.0/24', '73.10.22.0/24'].map((s) => sharedValueHash('k', 'subnet', s)).sort());
+    for (const v of ['acct-aaaa', 'acct-bbbb', 'acct-cccc', 'key-acct', '73.10.2', 't-secret-template', 'c-1"']) expect(text).not.toContain(v);
+  });
+  test('a template another account used is not exported', () => {
+    const other = emptyProfile('acct-dddd');
+    other.templates.add('t-secret-template');
+    expect(summariseCampaign('c-1', members, 'k', { others: [other] }).templateHashes).toEqual([]);
   });
 });
 
