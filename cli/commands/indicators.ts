@@ -22,7 +22,7 @@ async function sharingKey(opts: KeyOpts, required: boolean): Promise<{ id: strin
       throw new Error(`cannot read --key-file '${opts.keyFile}': ${(err as Error).message}`);
     }
   }
-  const id = opts.keyId ?? process.env.DISTILL_GUARD_SHARING_KEY_ID;
+  const id = opts.keyId ?? (process.env.DISTILL_GUARD_SHARING_KEY_ID || undefined);
   if (!secret || !id) {
     if (required) throw new Error(`a sharing key and its id are required (--key-file and --key-id, or env DISTILL_GUARD_SHARING_KEY and DISTILL_GUARD_SHARING_KEY_ID), got key ${secret ? 'set' : 'unset'}, id ${JSON.stringify(id ?? null)}`);
     return null;
