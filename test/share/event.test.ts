@@ -3,7 +3,7 @@ import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import schema from '../../schemas/indicators-exported.json';
 import { emptyProfile } from '../../src/detect/index';
-import { bundleKey, buildBundle, indicatorsExported, summariseCampaign } from '../../src/share';
+import { bundleKey, buildBundle, indicatorsExported, isConfirmed, summariseCampaign } from '../../src/share';
 
 test('the detail of an export validates against schemas/indicators-exported.json', () => {
   const p = emptyProfile('acct-zz');
@@ -23,4 +23,14 @@ test('the detail of an export validates against schemas/indicators-exported.json
   expect(detail).toMatchObject({ campaigns: 1, indicators: 1, keyId: 'kid', validUntil: '2027-01-05T00:00:00.000Z' });
   expect(JSON.stringify(detail)).not.toContain('acct-zz');
   expect(() => bundleKey('Globex Inc', now)).toThrow(/partner name must be lowercase letters, digits and '-', got "Globex Inc"/);
+});
+
+describe('confirmed clusters (the rule)', () => {
+  test('approved: yes; rejected: no, even with suspensions; undecided: suspensions that stood (two or more, none reinstated)', () => {
+    expect(isConfirmed({ clusterId: 'c', approved: true, suspended: 0, reinstated: 0 })).toBe(true);
+    expect(isConfirmed({ clusterId: 'c', approved: false, suspended: 5, reinstated: 0 })).toBe(false);
+    expect(isConfirmed({ clusterId: 'c', suspended: 3, reinstated: 0 })).toBe(true);
+    expect(isConfirmed({ clusterId: 'c', suspended: 3, reinstated: 1 })).toBe(false);
+    expect(isConfirmed({ clusterId: 'c', suspended: 1, reinstated: 0 })).toBe(false);
+  });
 });
