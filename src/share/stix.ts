@@ -127,7 +127,7 @@ export function buildBundle(campaigns: CampaignSummary[], o: BundleOptions): Sti
         pattern,
         pattern_type: 'stix',
         pattern_version: '2.1',
-        valid_from: now,
+        valid_from: iso(c.firstSeen),
         valid_until: until,
         ...(hashed ? { [KEY_ID_PROP]: o.keyId } : {}),
         ...(kind === 'behaviour' ? { x_distill_guard_behaviour: c.behaviour } : {}),
