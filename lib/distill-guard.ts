@@ -10,7 +10,7 @@
  * attach your REST API stage with `existingRestApiId`/`existingStageName`, `attachStage(stage)`, or deploy the
  * included `DemoApi` (DistillGuardStack does, by default).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -34,6 +34,9 @@ import { IngestionStream } from './ingest/ingestion-stream';
 import { BanEvents } from './notify/ban-events';
 import { MonitoredFunction, MonitoredQueue, PipelineMonitoring } from './observability/monitoring';
 import { ControlTable } from './state/control-table';
+import { IndicatorSharing } from './share/indicator-sharing';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
+import type { IndicatorSharingProps } from './share/indicator-sharing';
 
 /**
  * Resources of your account the stages use instead of creating their own, in the `existingXObj | xProps` style.
@@ -326,6 +329,23 @@ export class DistillGuard extends Construct {
     for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])] as cloudwatch.Alarm[]) {
       if (!this.monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
     }
+  }
+
+  /**
+   * Share confirmed campaigns with partner providers (docs/indicators.md): a scheduled STIX 2.1 export into a
+   * sharing bucket, one prefix per partner, and an `Indicators Exported` event on the bus. Off unless called.
+   */
+  addIndicatorSharing(props: Omit<IndicatorSharingProps, 'featuresTable' | 'controlTable' | 'eventBus' | 'scorer'>): IndicatorSharing {
+    const sharing = new IndicatorSharing(this, 'IndicatorSharing', {
+      ...props,
+      scorer: this.scorer.function,
+      featuresTable: this.aggregator.featuresTable,
+      controlTable: this.controlTable.table,
+      eventBus: this.banEvents.eventBus,
+    });
+    // Added after the stack acknowledged its findings: acknowledge the new constructs' the same way.
+    acknowledgeNagFindings(Stack.of(this), sharing);
+    return sharing;
   }
 
   /**

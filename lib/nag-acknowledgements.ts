@@ -23,7 +23,7 @@ export interface NagAcknowledgement {
 /** Lambda service roles and their default policies, for every function of the app. */
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
-const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -178,9 +178,9 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
 ];
 
 /** Apply NAG_ACKNOWLEDGEMENTS to every construct of `stack` whose path (below the stack) matches. */
-export function acknowledgeNagFindings(stack: Stack): void {
+export function acknowledgeNagFindings(stack: Stack, under: IConstruct = stack): void {
   const prefix = `${stack.node.path}/`;
-  for (const c of stack.node.findAll()) {
+  for (const c of under.node.findAll()) {
     if (!c.node.path.startsWith(prefix)) continue;
     const rel = c.node.path.slice(prefix.length);
     for (const ack of NAG_ACKNOWLEDGEMENTS) {

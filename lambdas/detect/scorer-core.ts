@@ -23,7 +23,7 @@ import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
-import { abusePoints, decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type Signal } from '../../src/detect/index';
+import { abusePoints, decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type ExternalIndicatorSet, type Signal } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
 import { keys } from '../../src/escalate/model';
 import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
@@ -40,6 +40,8 @@ export interface ScorerDeps {
   controlTable: string;
   stateMachineArn: string;
   config: DetectionConfig;
+  /** Indicators partners shared (the `external-indicator` signal); none when absent. */
+  external?: ExternalIndicatorSet;
   lookbackHours: number;
   now: number;
   log?: ScorerLog;
@@ -253,7 +255,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   const built = buildProfiles(windows, config.linkage.syncBucketMs, deps.cache, read.gens);
   const profiles = built.profiles;
   const t2 = Date.now();
-  const result = runDetection({ profiles, modelFirstSeen, now: deps.now, periodStart: from, config, allowlist });
+  const result = runDetection({ profiles, modelFirstSeen, now: deps.now, periodStart: from, config, allowlist, external: deps.external });
   const t3 = Date.now();
   const detectMs = t3 - started;
   const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };

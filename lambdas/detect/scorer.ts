@@ -11,6 +11,21 @@ import { detectionConfigFromEnv } from '../../src/detect/config';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { runScorer, type ScorerSummary } from './scorer-core';
 import { WindowCache } from './window-reader';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ExternalIndicatorSet } from '../../src/detect/external';
+import { cachedInbound, loadInbound } from '../share/inbound';
+import { getSecretString } from '../shared/secrets-manager';
+
+/** Partners' bundles (indicator sharing on: SHARING_BUCKET and SHARING_PARTNERS set), re-read every 15 minutes. */
+async function partnerIndicators(now: number): Promise<ExternalIndicatorSet | undefined> {
+  const bucket = process.env.SHARING_BUCKET;
+  const partners = process.env.SHARING_PARTNERS;
+  if (!bucket || !partners) return undefined;
+  const s3 = new S3Client({});
+  return cachedInbound(now, 15 * 60_000, () =>
+    loadInbound(s3, bucket, JSON.parse(partners), (arn) => getSecretString(arn), (msg, extra) => logger.warn(msg, extra as Record<string, never>)),
+  );
+}
 
 let ddb: DynamoDBClient | undefined;
 let sfn: SFNClient | undefined;
@@ -44,6 +59,7 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
       controlTable: env('CONTROL_TABLE'),
       stateMachineArn: env('STATE_MACHINE_ARN'),
       config: detectionConfigFromEnv(),
+      external: await partnerIndicators(Date.now()),
       lookbackHours,
       now,
       byHourIndex: process.env.BY_HOUR_INDEX,

@@ -20,6 +20,7 @@ export const SIGNALS = [
   'rate-limited',
   'young-account',
   'client-rotation',
+  'external-indicator',
 ] as const;
 export type Signal = (typeof SIGNALS)[number];
 

@@ -15,10 +15,13 @@ import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
 import { COORDINATION_FAMILIES, accountSignals, cotPerDay, decide } from './score';
+import { externalSignals, withExternal } from './external';
+import type { ExternalIndicatorSet } from './external';
 import type { AccountDecision, ClusterContext, EvidenceFamily, FleetSignups, PopulationBaselines } from './score';
 import type { ClusterPivot } from './pivot';
 
 export * from './config';
+export * from './external';
 export * from './features';
 export * from './linkage';
 export * from './pivot';
@@ -43,6 +46,8 @@ export interface DetectionInput {
   cache?: LinkageCache;
   /** Accounts never flagged (allowlist): still computed, decision forced to `allow`. */
   allowlist?: Set<string>;
+  /** Indicators partners shared (the `external-indicator` signal). */
+  external?: ExternalIndicatorSet;
 }
 
 /** Per-account features and decisions kept between runs (replay): recomputed only when the profile changed. */
@@ -135,14 +140,20 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const pv = pivots.accounts.get(p.accountId);
     // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
     const cached = sc?.entries.get(p.accountId);
-    if (cached?.decision && cached.decidedVersion === p.version && cached.warm === warm && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId)) {
+    if (cached?.decision && cached.decidedVersion === p.version && cached.warm === warm && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId) && !(input.external && cached.decision.reasonDetails.some((r) => r.family === 'external'))) {
       accounts.push(cached.decision);
       continue;
     }
     const details = accountSignals(f, link, ctx, pv, baselines, config);
+    details.push(...externalSignals(p, f, input.external, now, config));
     let { decision, score, reasons } = decide(details, f.requests, config);
-    const unshadowed = decide(details, f.requests, config, true).decision;
+    const unshadowed = withExternal(decide(details, f.requests, config, true).decision, details, f.requests, config, true);
     if (!warm && decisionRank(decision) > decisionRank('monitor')) decision = 'monitor';
+    const raised = withExternal(decision, details, f.requests, config);
+    if (raised !== decision) {
+      decision = raised;
+      reasons = [...new Set(details.filter((r) => !r.shadow && r.strength >= 0.2).map((r) => r.signal))];
+    }
     if (input.allowlist?.has(p.accountId)) {
       decision = 'allow';
       reasons = [];

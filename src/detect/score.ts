@@ -36,8 +36,9 @@ import type { AccountPivot, ClusterPivot } from './pivot';
  * accounts do: `extraction` (chain-of-thought elicitation, output-heavy traffic: one family, since CoT prompts
  * produce long outputs), `pivot` (a cluster abandoning the old model for a new one), `evasion` (rotating clients
  * and networks), `fleet` (a cluster of fresh accounts created together). `behaviour` is weak support only.
+ * `external` is a partner's indicator (src/detect/external.ts): never an abuse point, at most `review`.
  */
-export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'extraction' | 'pivot' | 'evasion' | 'fleet' | 'behaviour';
+export type EvidenceFamily = 'timing' | 'content' | 'infra' | 'extraction' | 'pivot' | 'evasion' | 'fleet' | 'behaviour' | 'external';
 export const COORDINATION_FAMILIES: readonly EvidenceFamily[] = ['timing', 'content', 'infra'];
 export const ABUSE_FAMILIES: readonly EvidenceFamily[] = ['extraction', 'pivot', 'evasion', 'fleet'];
 

@@ -18,7 +18,7 @@ import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
 import { DEFAULT_DETECTION_CONFIG, LinkageCache, ScoringCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
-import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ReasonDetail } from '../detect/index';
+import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ExternalIndicatorSet, ReasonDetail } from '../detect/index';
 import type { Decision, ReplayReport } from '../shared/contract';
 import { ReadProgress, probeInput, readLines } from './lines';
 
@@ -41,6 +41,10 @@ export interface ReplayOptions {
   linkEveryMs?: number;
   /** Called every few detection runs: lines, log time, and bytes of the input files read out of their total. */
   onProgress?: (p: { linesRead: number; clock: number; runs: number; bytesRead: number; bytesTotal: number }) => void;
+  /** Indicators partners shared: the `external-indicator` signal matches against them. */
+  external?: ExternalIndicatorSet;
+  /** Called with the engine once the report is built (exporting indicators reads its profiles). */
+  onEngine?: (engine: ReplayEngine) => void;
 }
 
 export interface ReplayAccountOut {
@@ -103,6 +107,8 @@ export class ReplayEngine {
   private nextTick: number | null = null;
   private firstTs: number | null = null;
   last: DetectionResult | null = null;
+  /** Indicators partners shared (optional). */
+  external?: ExternalIndicatorSet;
   runs = 0;
   detectMs = 0;
   linesRead = 0;
@@ -156,6 +162,16 @@ export class ReplayEngine {
     return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
   }
 
+  /** Every profile replay built. */
+  allProfiles(): IterableIterator<AccountProfile> {
+    return this.profiles.values();
+  }
+
+  /** An account's profile as replay built it (undefined: never seen). */
+  profileOf(accountId: string): AccountProfile | undefined {
+    return this.profiles.get(accountId);
+  }
+
   private profile(accountId: string): AccountProfile {
     let p = this.profiles.get(accountId);
     if (!p) {
@@ -199,6 +215,7 @@ export class ReplayEngine {
       previousClusters: this.previousClusters,
       cache: this.cache,
       scoringCache: this.scoringCache,
+      external: this.external,
       linkage: !final && this.last && t - this.lastLinkAt < this.linkEveryMs ? this.last.linkageResult : undefined,
     });
     if (result.linkageResult !== this.last?.linkageResult) {
@@ -303,6 +320,7 @@ export class ReplayEngine {
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
+  engine.external = opts.external;
   const logsRead: ReadProgress = { bytes: 0 };
   const usageRead: ReadProgress = { bytes: 0 };
   const bytesTotal = (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
@@ -340,5 +358,7 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
       opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs, bytesRead: logsRead.bytes + usageRead.bytes, bytesTotal });
     }
   }
-  return engine.finish();
+  const report = engine.finish();
+  opts.onEngine?.(engine);
+  return report;
 }
