@@ -146,7 +146,7 @@ export function accountSignals(
   const rot = rotation(f, cfg);
   const t = cfg.thresholds;
   if (rot.strength > 0) {
-    const app = !member && appEgress(f, rot, t);
+    const app = !member && appEgress(f, rot, t, base.outputUnit === 'tokens');
     push(
       'client-rotation',
       'evasion',
@@ -155,7 +155,7 @@ export function accountSignals(
       rot.ua >= rot.ip ? t.rotationMinUserAgents : t.rotationSubnetsPerHourStart,
       rot.ua >= rot.ip
         ? `sent ${f.requests} requests with ${f.distinctUserAgents} distinct user agents (rotation starts at ${t.rotationMinUserAgents}; a client keeps one or two)`
-        : `came from ${f.distinctSubnets} distinct /24 subnets in ${f.distinctNetworks} distinct /16 networks, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT, VPN and mobile users stay near 0-1)${app ? `; but its ${f.usageEvents} prompts are its own few templates (${f.templateDiversity?.toFixed(2)} distinct per prompt) repeated by one client, as an app backend on a function platform's egress pool sends (support only)` : ''}`,
+        : `came from ${f.distinctSubnets} distinct /24 subnets in ${f.distinctNetworks} distinct /16 networks, ${rot.subnetsPerHour.toFixed(1)} new subnets per active hour (rotation starts at ${t.rotationSubnetsPerHourStart}; home, office, NAT, VPN and mobile users stay near 0-1)${app ? (f.usageEvents < t.appMinUsageEvents ? `; held as support until its usage events show what it sends (${f.usageEvents} so far)` : `; but its ${f.usageEvents} prompts are its own few templates (${f.templateDiversity?.toFixed(2)} distinct per prompt) repeated by one client, as an app backend on a function platform's egress pool sends (support only)`) : ''}`,
     );
   }
   behaviourSignals(f, t, push);
@@ -166,10 +166,14 @@ export function accountSignals(
  * Network rotation that looks like a function platform's egress pool rather than rotating proxies: networks only
  * (one or two user agents), and usage events that are the account's own few prompts repeated (see
  * `appMaxTemplateDiversity`). Only judged outside a cluster: a cluster's shared library is not an app's own prompts.
+ * Where the population sends usage events, an account's first requests are held until its own usage events show
+ * what it sends (they can arrive after its access logs); an account with many requests and no usage is judged
+ * without them.
  */
-function appEgress(f: AccountFeatures, rot: ReturnType<typeof rotation>, t: DetectionConfig['thresholds']): boolean {
+function appEgress(f: AccountFeatures, rot: ReturnType<typeof rotation>, t: DetectionConfig['thresholds'], usageSeen: boolean): boolean {
   if (rot.ua > 0 || f.distinctUserAgents > 2) return false;
-  if (f.usageEvents < t.appMinUsageEvents || f.templateDiversity === null) return false;
+  if (f.usageEvents < t.appMinUsageEvents) return usageSeen && f.requests < 3 * t.appMinUsageEvents;
+  if (f.templateDiversity === null) return false;
   const distinct = Math.round(f.templateDiversity * f.usageEvents);
   return distinct <= t.appTemplateSlack + t.appMaxTemplateDiversity * f.usageEvents;
 }

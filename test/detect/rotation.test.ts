@@ -50,6 +50,21 @@ describe('client rotation (evasion)', () => {
     expect(decide(accountSignals(uaApp, undefined, undefined, undefined, BASE, cfg), uaApp.requests, cfg).decision).toBe('review');
   });
 
+  test('where the population sends usage events, rotation waits for the account\'s own usage to show what it sends', () => {
+    const TOKENS = { medianOutput: 400, outputUnit: 'tokens' as const };
+    const f = features(20, 2, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
+    expect(rotation(f, cfg).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+    const early = { ...f, usageEvents: 3, templateDiversity: 1 };
+    const d = accountSignals(early, undefined, undefined, undefined, TOKENS, cfg).find((x) => x.signal === 'client-rotation')!;
+    expect(d.strength).toBeLessThan(cfg.decisions.strongSignal);
+    expect(d.text).toMatch(/until its usage events show/);
+    // without usage events anywhere (access logs only), the early rule acts at once
+    expect(decide(accountSignals(early, undefined, undefined, undefined, BASE, cfg), early.requests, cfg).decision).toBe('review');
+    // an account with many requests and no usage events of its own is judged without them
+    const busy = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
+    expect(decide(accountSignals(busy, undefined, undefined, undefined, TOKENS, cfg), busy.requests, cfg).decision).toBe('review');
+  });
+
   test('an account hopping across /24 subnets every few requests (rotating proxies) is flagged', () => {
     const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
     const rot = rotation(f, cfg);
