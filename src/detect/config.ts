@@ -291,7 +291,8 @@ export interface ThresholdConfig {
   rotationBurstNetworksPerHour: number;
   /**
    * Network rotation by an app backend on a function platform (no NAT gateway: each warm container calls from a
-   * new address of the region's egress pool, across dozens of cloud /16 networks). Outside a cluster, an account
+   * new address of the region's egress pool, across dozens of cloud /16 networks). Outside a cluster, or in one whose
+   * members share at most `appTemplateSlack` templates (one company's sibling accounts), an account
    * that rotates networks with one or two user agents while its usage events are its own few prompts repeated
    * (at most `appTemplateSlack` + `appMaxTemplateDiversity` x events distinct templates, over at least
    * `appMinUsageEvents` events) has its rotation capped at `appRotationCap`: support for the score, not an abuse

@@ -146,7 +146,10 @@ export function accountSignals(
   const rot = rotation(f, cfg);
   const t = cfg.thresholds;
   if (rot.strength > 0) {
-    const app = !member && appEgress(f, rot, t, base.outputUnit === 'tokens');
+    // In a cluster, only where the group shares no more than an app's few system prompts (sibling accounts of one
+    // company: production, staging); a campaign's members draw from a library of many.
+    const fewShared = !member || Math.max(link!.sharedTemplates, link!.librarySize, link!.exclusiveTemplates) <= t.appTemplateSlack;
+    const app = fewShared && appEgress(f, rot, t, base.outputUnit === 'tokens');
     push(
       'client-rotation',
       'evasion',
@@ -165,7 +168,7 @@ export function accountSignals(
 /**
  * Network rotation that looks like a function platform's egress pool rather than rotating proxies: networks only
  * (one or two user agents), and usage events that are the account's own few prompts repeated (see
- * `appMaxTemplateDiversity`). Only judged outside a cluster: a cluster's shared library is not an app's own prompts.
+ * `appMaxTemplateDiversity`). In a cluster, only when the members share at most a few templates (the caller checks).
  * Where the population sends usage events, an account's first requests are held until its own usage events show
  * what it sends (they can arrive after its access logs); an account with many requests and no usage is judged
  * without them.

@@ -1,7 +1,8 @@
 import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../../src/detect/config';
 import { computeFeatures } from '../../src/detect/features';
 import { profilesFromWindows } from '../../src/detect/profile';
-import { accountSignals, decide, rotation } from '../../src/detect/score';
+import type { AccountLink } from '../../src/detect/linkage';
+import { accountSignals, decide, rotation, type ClusterContext } from '../../src/detect/score';
 import { HOUR, T0, rng, windowsOf, type Req } from './fixtures';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
@@ -48,6 +49,28 @@ describe('client rotation (evasion)', () => {
     const uaPool = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: uas[k % uas.length] }));
     const uaApp = { ...uaPool, usageEvents: 300, templateDiversity: 4 / 300 };
     expect(decide(accountSignals(uaApp, undefined, undefined, undefined, BASE, cfg), uaApp.requests, cfg).decision).toBe('review');
+  });
+
+  test('sibling accounts of one company on a function platform (a few shared system prompts) are not a rotating hydra cluster', () => {
+    const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
+    const member = (shared: number): { link: AccountLink; cluster: ClusterContext } => ({
+      link: {
+        clusterId: 'c1', families: { ...zero, infra: 0.9, content: 0.9 }, maxFamilies: { ...zero, infra: 0.9, content: 0.9 }, degree: 2,
+        sharedTemplates: shared, exclusiveTemplates: shared, meanPhi: 0, syncPeers: 0,
+        libraryTemplates: shared > 4 ? shared : 0, libraryScore: shared > 4 ? 1 : 0, librarySize: shared > 4 ? shared : 0, libraryAccounts: shared > 4 ? 3 : 0,
+      },
+      cluster: {
+        cluster: { clusterId: 'c1', accountIds: ['a', 'b', 'c'], evidence: { edges: 3, families: {}, meanPhi: 0, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: shared } },
+        intentShare: null, cotPerAccountDay: 0, usageEvents: 0, meanOutput: null, pivot: undefined, fleet: null,
+      },
+    });
+    const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
+    const app = { ...f, usageEvents: 300, templateDiversity: 4 / 300 };
+    const siblings = member(3);
+    expect(decide(accountSignals(app, siblings.link, siblings.cluster, undefined, BASE, cfg), app.requests, cfg).decision).not.toBe('suspend');
+    // the same accounts drawing from a shared library of dozens of templates are a campaign's: suspend
+    const campaign = member(40);
+    expect(decide(accountSignals(app, campaign.link, campaign.cluster, undefined, BASE, cfg), app.requests, cfg).decision).toBe('suspend');
   });
 
   test('where the population sends usage events, rotation waits for the account\'s own usage to show what it sends', () => {
