@@ -14,6 +14,8 @@ import { Operator, OperatorError } from './operator';
 
 /** Parallel review-API calls (each one SendTaskSuccess): well inside the Step Functions SendTask* token bucket (see docs/operations.md). */
 const SEND_CONCURRENCY = 16;
+/** Rounds and first pause for members the first pass did not reach (the pause doubles each round). */
+const MEMBER_RETRY = { rounds: 2, pauseMs: 2_000 };
 
 export interface ClusterCaseView {
   header: ClusterCaseHeader;
@@ -110,22 +112,31 @@ async function invokeClusterDecision(op: Operator, req: ClusterDecisionRequest):
 /**
  * Answer each member case's review through the review API, as a single review is answered: the API records the
  * signed caller as the reviewer and completes the member's task, with the cluster case named in the decision.
+ * Members not reached are tried again `retryRounds` times, fewer at a time after a growing pause (a throttled or
+ * overloaded API recovers); a member whose task was answered meanwhile is refused by the API and stays listed.
  */
 export async function completeMemberReviews(
-  op: Operator,
+  op: Pick<Operator, 'decide'>,
   targets: { accountId: string; caseId: string }[],
   output: { approved: boolean; reason: string; clusterCaseId: string },
+  retry: { rounds: number; pauseMs: number } = MEMBER_RETRY,
 ): Promise<{ done: string[]; notReached: { accountId: string; caseId: string; why: string }[] }> {
   const done: string[] = [];
-  const notReached: { accountId: string; caseId: string; why: string }[] = [];
-  await pool(targets, SEND_CONCURRENCY, async (t) => {
-    try {
-      await op.decide(t.caseId, output.approved, output.reason, { clusterCaseId: output.clusterCaseId });
-      done.push(t.accountId);
-    } catch (err) {
-      notReached.push({ ...t, why: `${(err as { name?: string }).name ?? 'Error'}: ${String((err as Error).message ?? '').slice(0, 200)}` });
-    }
-  });
+  let todo = targets;
+  let notReached: { accountId: string; caseId: string; why: string }[] = [];
+  for (let round = 0; round <= retry.rounds && todo.length; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, retry.pauseMs * 2 ** (round - 1)));
+    notReached = [];
+    await pool(todo, Math.max(1, SEND_CONCURRENCY >> round), async (t) => {
+      try {
+        await op.decide(t.caseId, output.approved, output.reason, { clusterCaseId: output.clusterCaseId });
+        done.push(t.accountId);
+      } catch (err) {
+        notReached.push({ ...t, why: `${(err as { name?: string }).name ?? 'Error'}: ${String((err as Error).message ?? '').slice(0, 200)}` });
+      }
+    });
+    todo = notReached.map(({ accountId, caseId }) => ({ accountId, caseId }));
+  }
   return { done: done.sort(), notReached };
 }
 

@@ -13,6 +13,7 @@ export const SIGNALS = [
   'prompt-library',
   'shared-infrastructure',
   'signup-burst',
+  'fleet-companion',
   'cot-elicitation',
   'model-pivot',
   'round-the-clock',

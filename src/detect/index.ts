@@ -10,7 +10,7 @@ import { computeFeatures, median } from './features';
 import type { AccountFeatures } from './features';
 import { linkAccounts } from './linkage';
 import type { LinkageCache } from './linkage';
-import type { Cluster, LinkageResult } from './linkage';
+import type { AccountLink, Cluster, LinkageResult } from './linkage';
 import { detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
@@ -270,6 +270,8 @@ function clusterContexts(
       const observedMs = f ? now - f.firstTs : 0;
       if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.set(id, f.activeHours / Math.ceil(observedMs / 3_600_000));
     }
+    const fleet = fleetSignups(members, created, now, config, duty);
+    if (fleet) fleet.companions = fleetCompanions(fleet, c.accountIds, duty, linkage.byAccount, config);
     contexts.set(c.clusterId, {
       cluster: c,
       intentShare: usage > 0 ? intent / usage : null,
@@ -277,7 +279,7 @@ function clusterContexts(
       meanOutput: outN >= config.thresholds.outputMinRequests ? out / outN : null,
       pivot: pivots.get(c.clusterId),
       cotPerAccountDay: c.accountIds.length ? cot / c.accountIds.length : 0,
-      fleet: fleetSignups(members, created, now, config, duty),
+      fleet,
     });
   }
   return contexts;
@@ -323,6 +325,7 @@ function lowerBound(a: number[], x: number): number {
  * for `fleetMinHistoryMs`, their median active in at least `fleetMinDutyCycle` of the hours since its first request
  * (`duty`; a class or bootcamp cohort signs up together too, but is active in class hours). A member whose own
  * duty is below `fleetMemberMinDutyCycle` stays out of the group's account list (a person in the window by chance).
+ * `companions` are filled by `fleetCompanions`.
  */
 export function fleetSignups(
   members: { id: string; createdAt: number }[],
@@ -363,7 +366,30 @@ export function fleetSignups(
     const machine = group.filter((g) => (duty.get(g.id) ?? 1) >= t.fleetMemberMinDutyCycle);
     groups.push({ accountIds: machine.map((g) => g.id), windowStart: start, populationShare, log10P, medianAgeMs, dutyCycle });
   }
-  return groups.length ? { known: members.length, windowMs: t.fleetWindowMs, groups } : null;
+  return groups.length ? { known: members.length, windowMs: t.fleetWindowMs, groups, companions: [] } : null;
+}
+
+/**
+ * A fleet's companions: older members of its cluster that draw, strongly, on the prompt library most of a fleet
+ * group's members draw on, and run at least `fleetMinDutyCycle` of their hours as the machines do (aged or bought
+ * accounts added to a fleet). A team's own library beside a fleet in one cluster is another library: no credit.
+ */
+export function fleetCompanions(fleet: FleetSignups, clusterIds: readonly string[], duty: Map<string, number>, links: Map<string, AccountLink>, config: DetectionConfig): string[] {
+  const libraries = new Set<number>();
+  for (const g of fleet.groups) {
+    const count = new Map<number, number>();
+    for (const id of g.accountIds) {
+      const lib = links.get(id)?.libraryGroup;
+      if (lib !== undefined) count.set(lib, (count.get(lib) ?? 0) + 1);
+    }
+    for (const [lib, n] of count) if (2 * n >= g.accountIds.length) libraries.add(lib);
+  }
+  const inGroup = new Set(fleet.groups.flatMap((g) => g.accountIds));
+  return clusterIds.filter((id) => {
+    const link = links.get(id);
+    if (!link || inGroup.has(id) || link.libraryGroup === undefined || !libraries.has(link.libraryGroup)) return false;
+    return link.libraryScore >= config.decisions.strongSignal && (duty.get(id) ?? 0) >= config.thresholds.fleetMinDutyCycle;
+  });
 }
 
 export function decisionRank(d: Decision): number {

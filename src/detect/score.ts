@@ -105,6 +105,12 @@ export interface FleetSignups {
     /** Median member's share of hours active since its first request (members observed long enough). */
     dutyCycle: number;
   }[];
+  /**
+   * Members outside every group that draw on the library most of a group's members draw on and run at least
+   * `fleetMinDutyCycle` of the hours since their first request, as the fleet's machines do (aged or bought accounts
+   * added to a fleet).
+   */
+  companions: string[];
 }
 
 function ramp(x: number, start: number, full: number): number {
@@ -140,6 +146,7 @@ export function accountSignals(
   pivotSignal(f, member, pivot, cfg, push);
   const group = member?.fleet?.groups.find((g) => g.accountIds.includes(f.accountId));
   if (group) fleetSignal(member!, group, cfg, push);
+  else if (member?.fleet && member.fleet.companions.includes(f.accountId)) companionSignal(link!, member, cfg, push);
   // Client rotation: one account presenting many user agents, or hopping across networks request after request,
   // is hiding its client and location (rotating proxies, UA rotation). A relay with a handful of clients over
   // thousands of requests, a VPN user, a phone behind a carrier NAT (one /16) does not reach these rates.
@@ -348,6 +355,25 @@ function fleetSignal(cluster: ClusterContext, group: FleetSignups['groups'][numb
     group.accountIds.length,
     Number(group.populationShare.toFixed(4)),
     `${group.accountIds.length} of the ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(group.medianAgeMs)}) and run in ${pct(group.dutyCycle)} of the hours since they started, while ${pct(group.populationShare)} of the unlinked accounts were created in that window (chance 1e${Math.round(group.log10P)})`,
+  );
+}
+
+/**
+ * An older account that runs with a fleet (see `fleetCompanions`): it draws on the fleet's own exclusive prompt
+ * library and is active in as many of its hours as the fleet's machines. Aged and bought accounts join fleets to
+ * look established; a team's members draw on their own library. Carries the strongest group's strength.
+ */
+function companionSignal(link: AccountLink, cluster: ClusterContext, cfg: DetectionConfig, push: Push): void {
+  const fl = cluster.fleet!;
+  const group = fl.groups.reduce((a, b) => (b.log10P < a.log10P ? b : a));
+  const surprise = -group.log10P;
+  push(
+    'fleet-companion',
+    'fleet',
+    ramp(surprise, -cfg.thresholds.fleetMaxLog10P - 1, -cfg.thresholds.fleetMaxLog10P + 3),
+    group.accountIds.length,
+    cfg.thresholds.fleetMinDutyCycle,
+    `runs with a fleet of ${group.accountIds.length} members of cluster ${cluster.cluster.clusterId} created within ${days(fl.windowMs)} of each other (chance 1e${Math.round(group.log10P)}): it draws on the fleet's exclusive library of ${link.librarySize} templates and is active in at least ${pct(cfg.thresholds.fleetMinDutyCycle)} of its hours since its first request, as the fleet's machines are, though the account is older (aged or bought accounts are added to fleets)`,
   );
 }
 

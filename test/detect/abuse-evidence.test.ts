@@ -1,5 +1,5 @@
 import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../../src/detect/config';
-import { binomialTailLog10, fleetSignups } from '../../src/detect/index';
+import { binomialTailLog10, fleetCompanions, fleetSignups } from '../../src/detect/index';
 import { decide, isFirmMember, rotation, wilsonLower, type ReasonDetail } from '../../src/detect/score';
 import type { AccountFeatures } from '../../src/detect/features';
 import type { AccountLink } from '../../src/detect/linkage';
@@ -51,6 +51,19 @@ describe('fleet sign-ups against the unlinked background', () => {
     const fl = fleetSignups(members, background, now, cfg, d8)!;
     expect(fl.groups[0].accountIds).toHaveLength(7);
     expect(fl.groups[0].accountIds).not.toContain('a3');
+  });
+
+  test('older members on the fleet\'s own library that run the machines\' hours are its companions', () => {
+    const members = accounts([...Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000), now - 400 * DAY, now - 300 * DAY, now - 200 * DAY]);
+    const d11 = duty(11, 0.95);
+    d11.set('a9', 0.3); // a person's hours
+    const fl = fleetSignups(members, background, now, cfg, d11)!;
+    const link = (libraryGroup: number | undefined, libraryScore = 1) => ({ libraryGroup, libraryScore }) as AccountLink;
+    const links = new Map(members.map((m, i) => [m.id, link(i === 10 ? 2 : 1)])); // a10: a team's own library
+    links.set('a0', link(undefined, 0));
+    expect(fleetCompanions(fl, members.map((m) => m.id), d11, links, cfg)).toEqual(['a8']);
+    links.set('a8', link(1, 0.3)); // a few of the library's templates: not bound to it
+    expect(fleetCompanions(fl, members.map((m) => m.id), d11, links, cfg)).toEqual([]);
   });
 
   test('a bulk import running three quarters of its hours is not a machine fleet', () => {

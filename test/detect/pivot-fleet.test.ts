@@ -21,7 +21,7 @@ function context(share: number, fleetIds: string[], group?: { moved: number; mem
   const members = group?.members ?? 10;
   const pivot: ClusterPivot = { clusterId: 'c1', model: 'new', share, baseline: 0, membersMoved: movers.length, members, firstSeen: T0, movers, whole: !group };
   const fleet: FleetSignups | null = fleetIds.length
-    ? { known: 10, windowMs: 7 * 24 * HOUR, groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }] }
+    ? { known: 10, windowMs: 7 * 24 * HOUR, groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }], companions: ['m0'] }
     : null;
   const cluster: ClusterContext = {
     cluster: { clusterId: 'c1', accountIds: movers, evidence: { edges: 20, families: {}, meanPhi: 0.9, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 } },
@@ -84,5 +84,28 @@ describe('a group of movers inside a cluster', () => {
 
   test('a few movers that belong to a fleet created together keep the fleet\'s evidence', () => {
     expect(pivotStrength(0.69, ['m0', 'm1', 'm2', 'm3'], { moved: 4, members: 12 }).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+  });
+});
+
+describe('an older account that runs with a fleet', () => {
+  const companion = (fleetIds: string[], companions: string[]) => {
+    const { link, cluster } = context(0, fleetIds);
+    link.libraryScore = 1;
+    link.librarySize = 420;
+    cluster.fleet!.companions = companions;
+    return accountSignals(features('m0'), link, cluster, undefined, BASE, cfg).find((r) => r.signal === 'fleet-companion');
+  };
+  const fleet = ['m3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'];
+
+  test('a companion of the fleet (its library, the machines\' hours) carries fleet evidence', () => {
+    const r = companion(fleet, ['m0'])!;
+    expect(r.family).toBe('fleet');
+    expect(r.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+    expect(r.text).toMatch(/fleet's exclusive library of 420 templates/);
+  });
+
+  test('another member of the cluster, or a member of the group itself, does not', () => {
+    expect(companion(fleet, [])).toBeUndefined();
+    expect(companion(['m0', ...fleet.slice(1)], ['m0'])).toBeUndefined();
   });
 });

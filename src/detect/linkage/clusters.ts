@@ -161,6 +161,7 @@ export function accountLink(i: number, clusterId: string, graph: LinkGraph, inde
     libraryScore: library.score[i],
     librarySize: group ? group.templates : 0,
     libraryAccounts: group ? group.members.length : 0,
+    ...(group ? { libraryGroup: library.groupOf[i] } : {}),
   };
 }
 

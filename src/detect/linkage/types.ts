@@ -69,6 +69,8 @@ export interface AccountLink {
   libraryScore: number;
   librarySize: number;
   libraryAccounts: number;
+  /** Which of the population's prompt libraries it draws from (absent when none): tells one library from another. */
+  libraryGroup?: number;
 }
 
 export interface LinkageStats {
