@@ -85,6 +85,14 @@ export interface LinkageConfig {
   /** An account linked by a single timing-only edge is not made a cluster member (one chance edge would merge it). */
   syncPruneLeaves: boolean;
   /**
+   * An account linked only by shared infrastructure and sign-up time (content and timing under 0.2 on every edge),
+   * observed for `signupLinkMinHistoryMs`, that is active in fewer than this share of the hours since its first
+   * request is a person who signed up the same week behind the same VPN exit or proxy, not a member: its edges are
+   * dropped. The fleets this kind of edge exists for run machine-like (campaign fleets seen: 75% of hours or more).
+   */
+  signupLinkMinDuty: number;
+  signupLinkMinHistoryMs: number;
+  /**
    * Accept weak synchrony between two accounts when a third account is synchronized with both. Off by default:
    * it recovers more of an evasive, logs-only fleet but also raised organic reviews early in a log, when little data
    * makes chance triangles likely (measured on the simulator).
@@ -365,6 +373,8 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
     syncMinHoursOfDay: 3,
     syncMinEpisodes: 2,
     syncPruneLeaves: true,
+    signupLinkMinDuty: 0.4,
+    signupLinkMinHistoryMs: 6 * 3_600_000,
     syncMinTodZ: 4,
     syncTodPrior: 0.02,
     syncMinPhi: 0.4,

@@ -22,6 +22,7 @@ import {
   LinkGraph,
   PairScorer,
   pruneLeaves,
+  prunePersonalAttachments,
   rarityWeight,
   TimeOfDayModel,
   timingCandidates,
@@ -326,6 +327,38 @@ describe('phase 5: leaf pruning', () => {
     expect(graph.uf.find(3)).toBe(3);
     expect(graph.uf.find(4)).toBe(0);
     expect(pruneLeaves(graph)).toBe(0);
+  });
+});
+
+describe('phase 5: people beside a fleet', () => {
+  /** An account first seen at T0 and active in `active` of the 72 hours of the period. */
+  const running = (i: string, active: number) => {
+    const p = acct(i);
+    p.firstTs = T0;
+    for (let h = 0; h < active; h++) p.hours.set(T0 + h * HOUR, { n: 3 } as never);
+    return p;
+  };
+
+  test('a person linked to a fleet only by its proxy exit and sign-up week is cut; the machines stay linked', () => {
+    const profiles = [running('f0', 70), running('f1', 66), running('f2', 60), running('person', 12), running('colleague', 12)];
+    const graph = new LinkGraph(profiles);
+    const infraSignup = { infra: 0.3, signup: 0.4 };
+    graph.add(0, 1, edge('f0', 'f1', infraSignup));
+    graph.add(1, 2, edge('f1', 'f2', infraSignup));
+    graph.add(0, 3, edge('f0', 'person', infraSignup));
+    graph.add(2, 3, edge('f2', 'person', { infra: 0.1, signup: 0.4 }));
+    graph.add(2, 4, edge('f2', 'colleague', { ...infraSignup, content: 0.5 })); // a person, but what it sends links it
+    expect(prunePersonalAttachments(graph, profiles, period.periodEnd, cfg)).toBe(2);
+    expect(graph.edges.map((e) => e.a + '-' + e.b)).toEqual(['f0-f1', 'f1-f2', 'f2-colleague']);
+    expect(graph.uf.find(3)).toBe(3);
+  });
+
+  test('an account seen for less than the history needed keeps its edges', () => {
+    const profiles = [running('f0', 70), running('new', 1)];
+    profiles[1].firstTs = period.periodEnd - 2 * HOUR;
+    const graph = new LinkGraph(profiles);
+    graph.add(0, 1, edge('f0', 'new', { infra: 0.3, signup: 0.4 }));
+    expect(prunePersonalAttachments(graph, profiles, period.periodEnd, cfg)).toBe(0);
   });
 });
 

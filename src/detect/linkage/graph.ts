@@ -3,6 +3,7 @@
  * Verification, group evidence and pruning all add to (or rebuild) one graph; cluster assembly reads it. Pruning
  * lives here because it only looks at edges.
  */
+import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
 import { UnionFind } from './primitives';
 import type { Edge } from './types';
@@ -66,4 +67,28 @@ export function pruneLeaves(graph: LinkGraph): number {
   const pruned = graph.edges.length - kept.length;
   if (pruned > 0) graph.rebuild(kept);
   return pruned;
+}
+
+/**
+ * Phase 5, people beside a fleet: an account whose every edge is shared infrastructure and sign-up time (content and
+ * timing under 0.2) and that runs a person's hours (under `signupLinkMinDuty` of the hours since its first request,
+ * observed for `signupLinkMinHistoryMs`) signed up the same week behind the fleet's VPN exit or proxy by chance; its
+ * edges are dropped. Returns how many edges were dropped.
+ */
+export function prunePersonalAttachments(graph: LinkGraph, profiles: AccountProfile[], periodEnd: number, cfg: LinkageConfig): number {
+  const drop = new Set<number>();
+  for (let i = 0; i < profiles.length; i++) {
+    const mine = graph.edgeIdx[i];
+    if (!mine?.length) continue;
+    if (!mine.every((k) => graph.edges[k].scores.content < 0.2 && graph.edges[k].scores.timing < 0.2 && graph.edges[k].scores.signup > 0)) continue;
+    const p = profiles[i];
+    const observedMs = periodEnd - p.firstTs;
+    if (observedMs < cfg.signupLinkMinHistoryMs) continue;
+    let active = 0;
+    for (const cell of p.hours.values()) if (cell.n > 0) active++;
+    if (active / Math.ceil(observedMs / 3_600_000) >= cfg.signupLinkMinDuty) continue;
+    for (const k of mine) drop.add(k);
+  }
+  if (drop.size) graph.rebuild(graph.edges.filter((_, k) => !drop.has(k)));
+  return drop.size;
 }

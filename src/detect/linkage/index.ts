@@ -32,13 +32,13 @@
  *   2. timing.ts      activity buckets, MinHash LSH timing candidates (and the time-of-day null model)
  *   3. verify.ts      pair verification: per-family scores, edge acceptance
  *   4. groups.ts      group evidence: synchronized triangles, prompt libraries
- *   5. graph.ts       leaf pruning (and the edge graph itself)
+ *   5. graph.ts       leaf pruning, people beside a fleet (and the edge graph itself)
  *   6. clusters.ts    components -> clusters with evidence and per-account links
  */
 import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
 import { buildAttributeIndex, type LinkageCache } from './attributes';
-import { pruneLeaves } from './graph';
+import { pruneLeaves, prunePersonalAttachments } from './graph';
 import { addGroupEvidence } from './groups';
 import { assembleClusters } from './clusters';
 import { timingCandidates } from './timing';
@@ -51,7 +51,7 @@ export { AttributeDict, LinkageCache, isPlatform, buildAttributeIndex, type Attr
 export { timingWindow, timingCandidates, coActivity, emptyCoActivity, TimeOfDayModel, type TimingWindow, type TimingIndex, type CoActivity } from './timing';
 export { PairScorer, acceptEdge, verifyPairs, emptyPairScore, type PairScore, type WeakPair, type Verification } from './verify';
 export { addTriangleEdges, findPromptLibraries, addLibraryEdges, addGroupEvidence, type PromptLibraries } from './groups';
-export { LinkGraph, pruneTimingLeaves, pruneLeaves } from './graph';
+export { LinkGraph, pruneTimingLeaves, pruneLeaves, prunePersonalAttachments } from './graph';
 export { components, assignClusterId, clusterEvidence, accountLink, assembleClusters } from './clusters';
 
 export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opts: LinkageOptions, cache?: LinkageCache): LinkageResult {
@@ -59,7 +59,7 @@ export function linkAccounts(profiles: AccountProfile[], cfg: LinkageConfig, opt
   const timing = timingCandidates(profiles, cfg, opts, cache);
   const { graph, weak, attributePairs, verifiedPairs } = verifyPairs(profiles, cfg, index, timing);
   const library = addGroupEvidence(graph, weak, profiles, index, cfg);
-  const prunedLeaves = cfg.syncPruneLeaves ? pruneLeaves(graph) : 0;
+  const prunedLeaves = (cfg.syncPruneLeaves ? pruneLeaves(graph) : 0) + prunePersonalAttachments(graph, profiles, opts.periodEnd, cfg);
   const { clusters, byAccount } = assembleClusters(profiles, cfg, opts, index, graph, library);
   return {
     clusters,
