@@ -254,7 +254,10 @@ function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefin
   // The share is judged by its lower confidence bound: 8 CoT prompts of 20 is chance, 2,000 of 5,000 is not.
   const own = f.usageEvents >= t.intentMinEvents && f.intentShare !== null ? wilsonLower(f.intentShare, f.usageEvents) : null;
   const ofCluster = cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents ? wilsonLower(cluster.intentShare, cluster.usageEvents) : null;
-  const useCluster = ofCluster !== null && (own === null || ofCluster > own);
+  // The cluster's share stands for a member whose own traffic is too thin to judge, not for one whose own prompts
+  // are plainly ordinary (upper bound below the start): a colleague of taken-over accounts asks what it always did.
+  const ownOrdinary = own !== null && 1 - wilsonLower(1 - f.intentShare!, f.usageEvents) < t.intentShareStart;
+  const useCluster = ofCluster !== null && !ownOrdinary && (own === null || ofCluster > own);
   const bound = useCluster ? ofCluster : own;
   if (bound !== null) {
     const share = useCluster ? cluster!.intentShare! : f.intentShare!;

@@ -135,3 +135,30 @@ describe('client rotation (evasion)', () => {
     expect(['allow', 'monitor']).toContain(decide(details, f.requests, shadow).decision);
   });
 });
+
+describe('a cluster\'s CoT share and a member\'s own prompts', () => {
+  const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
+  const link: AccountLink = {
+    clusterId: 'c1', families: { ...zero, timing: 0.9 }, maxFamilies: { ...zero, timing: 0.9 }, degree: 3,
+    sharedTemplates: 0, exclusiveTemplates: 0, meanPhi: 0.8, syncPeers: 3, libraryTemplates: 0, libraryScore: 0, librarySize: 0, libraryAccounts: 0,
+  };
+  const cluster: ClusterContext = {
+    cluster: { clusterId: 'c1', accountIds: ['a', 'b', 'c'], evidence: { edges: 3, families: {}, meanPhi: 0.8, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 } },
+    intentShare: 0.7, cotPerAccountDay: 500, usageEvents: 5000, meanOutput: null, pivot: undefined, fleet: null,
+  };
+  const cot = (usageEvents: number, intentShare: number | null) => {
+    const f = { ...features(200, 24, () => ({ ip: '9.9.9.9', ua: 'sdk' })), usageEvents, intentShare };
+    return accountSignals(f, link, cluster, undefined, BASE, cfg).find((x) => x.signal === 'cot-elicitation');
+  };
+
+  test('a member with too few prompts of its own to judge carries the cluster\'s share', () => {
+    expect(cot(5, 0)!.text).toMatch(/its cluster's/);
+    expect(cot(5, 0)!.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
+  });
+
+  test('a member whose own prompts are plainly ordinary does not (a colleague of taken-over accounts)', () => {
+    expect(cot(400, 0.05)?.strength ?? 0).toBe(0);
+    // a member asking for reasoning itself, if less than the cluster, still carries the cluster's share
+    expect(cot(400, 0.3)!.text).toMatch(/its cluster's/);
+  });
+});
