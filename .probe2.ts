@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { twoProviders } from './test/share/support';
+import { exportFromReplay, readBundle } from './src/share';
+import { replayFiles } from './src/replay/index';
+const KEY = { id: 'a-b-2026-12', secret: 'shared secret agreed out of band' };
+(async () => {
+  let t = Date.now();
+  const w = twoProviders(mkdtempSync(join(tmpdir(), 'p2-')), 101, 202, Number(process.argv[2] ?? 1));
+  console.log('gen ms', Date.now() - t, 'A lines', w.a.logs, 'exportAt', new Date(w.exportAt).toISOString());
+  t = Date.now();
+  const out = await exportFromReplay({ logs: w.a.logs, usage: w.a.usage, producer: 'Provider A', key: KEY, now: w.exportAt });
+  console.log('export ms', Date.now() - t, 'campaigns', out.campaigns.length);
+  const set = readBundle(JSON.parse(JSON.stringify(out.bundle)), KEY);
+  t = Date.now();
+  const r0 = await replayFiles({ logs: w.b.logs, usage: w.b.usage });
+  const r1 = await replayFiles({ logs: w.b.logs, usage: w.b.usage, external: set });
+  console.log('replays ms', Date.now() - t);
+  const f0 = new Map(r0.accounts.map((x) => [x.accountId, x.firstFlaggedAt]));
+  const camp = Object.entries(w.b.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
+  const start = Math.min(...r1.accounts.map((a: any) => a.firstSeen ?? Infinity));
+  for (const x of r1.accounts.filter((a) => camp.includes(a.accountId))) console.log(x.accountId, f0.get(x.accountId) && new Date(f0.get(x.accountId)!).toISOString(), x.firstFlaggedAt && new Date(x.firstFlaggedAt).toISOString(), x.reasons.join(','));
+  console.log('organic', Object.values(w.b.labels).filter((l) => l.kind === 'organic').length, 'campaign', camp.length);
+  const fs = require('fs'); const lines = fs.readFileSync(w.b.logs, 'utf8').trim().split('\n'); console.log('B lines', lines.length, 'first', lines[0].slice(0, 300));
+})();
