@@ -13,21 +13,14 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ScanCommand, ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { LocalSession } from '../../local/runtime/session';
+import type { LocalSession } from '../../local/runtime/session';
 import { driveTraffic } from '../../local/runtime/drive';
-import { LOCAL_CREDENTIALS } from '../../local/services/clients';
-import { secretsManagerClient } from '../../lambdas/shared/secrets-manager';
-import { decideCluster } from '../../lambdas/escalate/cluster-operator';
-import { ClusterStore } from '../../lambdas/escalate/cluster-store';
 import { exportFromReplay, parsePattern } from '../../src/share';
 import type { StixBundle } from '../../src/share';
-import { SHARING_KEY_ID, synthSharingApp } from './local-app';
+import { approveCampaignClusters, fireExporter, scoreRecords, startProvider, synthSharingApp } from './local-app';
 import { stixValidator, twoProviders } from './support';
 import type { World } from './support';
 
@@ -66,15 +59,9 @@ describe('indicator sharing on the local runtime', () => {
     expect(fromA.campaigns.length).toBeGreaterThan(0);
 
     synthSharingApp(CDK_OUT, [{ stack: 'ShareLocal', producer: 'Provider B', partner: 'provider-a', keyId: KEY.id }]);
-    session = await LocalSession.start({ cdkOut: CDK_OUT, stackName: 'ShareLocal', stateFile: path.join(WORK, 'endpoints.json'), functionLogFile: path.join(WORK, 'functions.log'), clockStartMs: bStart });
-    const m = session.rt.model;
-    s3 = session.rt.clients.s3!;
-    bucket = m.buckets.find((x) => /IndicatorSharingBucket/.test(x.logicalId))!.name;
     // B stores the key agreed with A (docs/indicators.md), as an operator would.
-    const secret = m.secrets.find((x) => x.logicalId.startsWith(SHARING_KEY_ID))!;
-    const sm = secretsManagerClient({ endpoint: session.emu.endpoints.secretsManager, region: m.region, credentials: { ...LOCAL_CREDENTIALS } });
-    await sm.send(new PutSecretValueCommand({ SecretId: secret.arn, SecretString: KEY.secret }));
-    sm.destroy();
+    ({ session, bucket } = await startProvider(CDK_OUT, 'ShareLocal', WORK, bStart, KEY.secret));
+    s3 = session.rt.clients.s3!;
     // A (its principals may write inbound/provider-a/ of B's bucket) delivers its bundle.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `inbound/provider-a/${new Date(w.exportAt).toISOString()}.json`, Body: JSON.stringify(fromA.bundle) }));
     // A team subscribing to exports: a rule on the bus with an SQS target.
@@ -90,31 +77,17 @@ describe('indicator sharing on the local runtime', () => {
     await session?.stop();
   });
 
-  async function scores(): Promise<Array<{ accountId: string; decision: string; reasons: string[]; reasonDetails: Array<{ signal: string; text: string }> }>> {
-    const out = [];
-    let key: ScanCommandOutput['LastEvaluatedKey'];
-    do {
-      const r: ScanCommandOutput = await session.rt.clients.dynamodb.send(new ScanCommand({ TableName: session.controlTable()!, ExclusiveStartKey: key }));
-      for (const it of r.Items ?? []) {
-        const x = unmarshall(it);
-        if (x.sk === 'SCORE' && x.accountId) out.push({ accountId: x.accountId, decision: x.decision, reasons: x.reasons ?? [], reasonDetails: x.reasonDetails ?? [] });
-      }
-      key = r.LastEvaluatedKey;
-    } while (key);
-    return out;
-  }
-
   test("the scorer reads the partner's bundle from S3: B's campaign accounts carry external-indicator, B's organic accounts are not flagged by it", async () => {
     const stopAt = bStart + B_HOURS * HOUR;
     const events = b.events.filter((e) => Number(e.log.requestTimeEpoch) < stopAt);
     const progress = await driveTraffic(session, events, {
       tailMs: 15 * 60_000,
       onTick: async (t) => {
-        for (const s of await scores()) if (s.decision === 'review' || s.decision === 'suspend') if (!firstFlagged.has(s.accountId)) firstFlagged.set(s.accountId, { t, reasons: s.reasons });
+        for (const s of await scoreRecords(session)) if (s.decision === 'review' || s.decision === 'suspend') if (!firstFlagged.has(s.accountId)) firstFlagged.set(s.accountId, { t, reasons: s.reasons });
       },
     });
     expect(progress.ticks).toBeGreaterThan(0);
-    const all = await scores();
+    const all = await scoreRecords(session);
     const campaign = (id: string) => b.labels[id]?.kind === 'campaign';
     const withExternal = all.filter((s) => s.reasons.includes('external-indicator'));
     const campaignHits = withExternal.filter((s) => campaign(s.accountId));
@@ -140,29 +113,9 @@ describe('indicator sharing on the local runtime', () => {
   let exported: { key: string; bundle: StixBundle };
 
   test('a reviewer confirms a cluster; the schedule fires the exporter: a valid STIX 2.1 bundle under partners/provider-a/ and Indicators Exported on the bus', async () => {
-    const { connect } = await import('../../lambdas/escalate/operator');
-    const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:share-reviewer' });
-    const cs = new ClusterStore(op.store);
-    const open = await cs.list('open');
-    let confirmed = 0;
-    for (const h of open) {
-      const members = await cs.members(h.clusterCaseId);
-      if (members.length >= 2 && members.every((x) => b.labels[x.accountId]?.kind === 'campaign')) {
-        await decideCluster(op, h.clusterCaseId, { approved: true, reason: 'one lab: same minutes, same library, matches provider A', exclude: [] });
-        confirmed++;
-      }
-    }
-    await session.settle(120_000);
-    const decided = await cs.list('decided');
-    expect(confirmed + decided.length).toBeGreaterThan(0);
-    op.destroy();
-
-    const m = session.rt.model;
-    const exporter = m.functions.find((f) => /IndicatorSharingExporter/.test(f.logicalId))!;
-    const rule = m.rules.find((r) => r.scheduleExpression && r.targets.some((t) => t.arn === exporter.arn))!;
-    expect(rule.scheduleExpression).toBe('rate(1 day)');
-    const at = session.rt.clock.now();
-    await session.rt.fireScheduledRule(rule, at);
+    // clusters B suspended as a whole are confirmed already; the reviewer approves the ones waiting for review
+    await approveCampaignClusters(session, (id) => b.labels[id]?.kind === 'campaign');
+    await fireExporter(session);
 
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'partners/provider-a/' }));
     expect((listed.Contents ?? []).length).toBe(1);
