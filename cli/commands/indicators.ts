@@ -11,8 +11,9 @@ import type { ConnOpts } from './ops-common';
  *
  * Export replays the traffic, takes the confirmed clusters (suspended as a whole; or the ones named) and writes a
  * STIX 2.1 bundle of their indicators. From a deployment it reads the confirmed clusters from the escalation store
- * and their members' features, as the scheduled exporter does (lambdas/share/exporter-core.ts). Import checks a partner's bundle (patterns, key id) and lists what it
- * holds; with --logs it replays the traffic with the bundle loaded (the `external-indicator` signal).
+ * and their members' features, as the scheduled exporter does (lambdas/share/exporter-core.ts). Import checks a
+ * partner's bundle (patterns, key id) and lists what it holds; with --logs it replays the traffic with the bundle
+ * loaded (the `external-indicator` signal).
  * The sharing key comes from --key-file or env DISTILL_GUARD_SHARING_KEY, its id from --key-id or env
  * DISTILL_GUARD_SHARING_KEY_ID (docs/indicators.md: how two providers agree on one).
  */
