@@ -1,14 +1,19 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError, arg, positiveNumber } from '../usage';
+import { resolveTarget, withTargetOptions } from './ops-common';
+import type { ConnOpts } from './ops-common';
 
 /**
  * `distill-guard indicators export --logs L [--usage U] [--cluster ID ... | --since DATE] --out BUNDLE.json`
+ * `distill-guard indicators export --local | --stack NAME [--region R --profile P] [--cluster ID ...] [--since DATE] --out BUNDLE.json`
  * `distill-guard indicators import BUNDLE.json [--logs L [--usage U] --out REPORT.json]`
  *
  * Export replays the traffic, takes the confirmed clusters (suspended as a whole; or the ones named) and writes a
- * STIX 2.1 bundle of their indicators. Import checks a partner's bundle (patterns, key id) and lists what it
- * holds; with --logs it replays the traffic with the bundle loaded (the `external-indicator` signal).
+ * STIX 2.1 bundle of their indicators. From a deployment it reads the confirmed clusters from the escalation store
+ * and their members' features, as the scheduled exporter does (lambdas/share/exporter-core.ts). Import checks a
+ * partner's bundle (patterns, key id) and lists what it holds; with --logs it replays the traffic with the bundle
+ * loaded (the `external-indicator` signal).
  * The sharing key comes from --key-file or env DISTILL_GUARD_SHARING_KEY, its id from --key-id or env
  * DISTILL_GUARD_SHARING_KEY_ID (docs/indicators.md: how two providers agree on one).
  */
@@ -38,41 +43,80 @@ function parseSince(v: string): number {
   return t;
 }
 
+type ExportOpts = KeyOpts &
+  ConnOpts & { logs?: string; usage?: string; cluster?: string[]; since?: number; out: string; producer: string; tlp: string; validDays: number; json?: boolean };
+
+/** The confirmed clusters of a deployment (local runtime or AWS), with the rule and code of the scheduled exporter. */
+async function exportFromDeployment(opts: ExportOpts, key: { id: string; secret: string }) {
+  const target = resolveTarget(opts);
+  const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+  const { confirmedProfiles, campaignsFor } = require('../../lambdas/share/exporter-core') as typeof import('../../lambdas/share/exporter-core');
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const share = require('../../src/share') as typeof import('../../src/share');
+  const op = await (target.local ? connect({ local: true, endpointsFile: target.endpoints }) : connect({ local: false, region: opts.region, stack: opts.stack }));
+  const r = op.resources;
+  const ddb = new DynamoDBClient({
+    region: r.region,
+    ...(r.endpoints?.dynamodb ? { endpoint: r.endpoints.dynamodb } : {}),
+    ...(r.local ? { credentials: { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } } : {}),
+  });
+  try {
+    if (!r.featuresTable) throw new Error(`cannot find the features table of the deployment (stack output EscalationFeaturesTableName), got ${JSON.stringify(r.featuresTable ?? null)}`);
+    const now = Date.now();
+    const only = opts.cluster ? new Set(opts.cluster) : undefined;
+    const { clusters, profiles } = await confirmedProfiles({ ddb, store: op.store, featuresTable: r.featuresTable }, opts.since ?? now - 72 * 3_600_000, now + 1, only);
+    const missing = [...(only ?? [])].filter((id) => !clusters.has(id));
+    if (missing.length) throw new Error(`not confirmed in this deployment (approved, or suspended and not reinstated): ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    const campaigns = campaignsFor(clusters, profiles, key.secret, now);
+    const bundle = share.buildBundle(campaigns, { producer: opts.producer, keyId: key.id, now, tlp: opts.tlp as keyof typeof share.TLP, validForMs: opts.validDays * 86_400_000 });
+    return { bundle, campaigns };
+  } finally {
+    ddb.destroy();
+    op.destroy();
+  }
+}
+
 export function register(program: Command): void {
   const ind = program.command('indicators').description('share confirmed campaigns with other providers as STIX 2.1 indicators, and use theirs');
-  ind
-    .command('export')
-    .description('write a STIX 2.1 bundle of the confirmed clusters found in the traffic (no account ids, keys or addresses)')
-    .requiredOption('--logs <file>', 'access-log records (.jsonl or .jsonl.gz)')
-    .option('--usage <file>', 'usage events (.jsonl or .jsonl.gz)')
-    .option('--cluster <id...>', 'export these clusters (ids of the replay report) instead of every confirmed one')
-    .option('--since <date>', 'only clusters active since this date', arg(parseSince))
-    .requiredOption('--out <file>', 'where to write the bundle')
-    .option('--producer <name>', 'your organisation, named in the bundle', 'distill-guard operator')
-    .option('--key-file <file>', 'the sharing key (else env DISTILL_GUARD_SHARING_KEY)')
-    .option('--key-id <id>', 'the sharing key id named in the bundle (else env DISTILL_GUARD_SHARING_KEY_ID)')
-    .addOption(new Option('--tlp <level>', 'TLP marking').choices(['white', 'green', 'amber', 'red']).default('amber'))
-    .option('--valid-days <n>', 'days the indicators stay valid', positiveNumber, 30)
-    .option('--json', 'print what was exported as JSON')
-    .action(async (opts: KeyOpts & { logs: string; usage?: string; cluster?: string[]; since?: number; out: string; producer: string; tlp: string; validDays: number; json?: boolean }) => {
-      const share = require('../../src/share') as typeof import('../../src/share');
-      const days = opts.validDays;
-      const key = (await sharingKey(opts, true))!;
-      const { bundle, campaigns } = await share.exportFromReplay({
-        logs: opts.logs,
-        usage: opts.usage,
-        clusters: opts.cluster,
-        since: opts.since,
-        producer: opts.producer,
-        key,
-        tlp: opts.tlp as keyof typeof share.TLP,
-        validForMs: days * 86_400_000,
-      });
-      await fs.writeFile(opts.out, JSON.stringify(bundle, null, 1) + '\n');
-      const n = bundle.objects.filter((o) => o.type === 'indicator').length;
-      if (opts.json) process.stdout.write(JSON.stringify({ out: opts.out, campaigns: campaigns.length, indicators: n, keyId: key.id }) + '\n');
-      else process.stderr.write(`indicators: ${campaigns.length} confirmed campaign(s), ${n} indicator(s), key id ${key.id} -> ${opts.out}\n`);
-    });
+  withTargetOptions(
+    ind
+      .command('export')
+      .description('write a STIX 2.1 bundle of the confirmed clusters found in the traffic or in a deployment (no account ids, keys or addresses)')
+      .option('--logs <file>', 'access-log records (.jsonl or .jsonl.gz) to replay; or --local / --stack to read a deployment')
+      .option('--usage <file>', 'usage events (.jsonl or .jsonl.gz)')
+      .option('--cluster <id...>', 'replay: export these clusters instead of every confirmed one; deployment: only these of the confirmed ones')
+      .option('--since <date>', 'only clusters active since this date (deployment: features read from then; default 72 hours back)', arg(parseSince))
+      .requiredOption('--out <file>', 'where to write the bundle')
+      .option('--producer <name>', 'your organisation, named in the bundle', 'distill-guard operator')
+      .option('--key-file <file>', 'the sharing key (else env DISTILL_GUARD_SHARING_KEY)')
+      .option('--key-id <id>', 'the sharing key id named in the bundle (else env DISTILL_GUARD_SHARING_KEY_ID)')
+      .addOption(new Option('--tlp <level>', 'TLP marking').choices(['white', 'green', 'amber', 'red']).default('amber'))
+      .option('--valid-days <n>', 'days the indicators stay valid', positiveNumber, 30)
+      .option('--json', 'print what was exported as JSON'),
+  ).action(async (opts: ExportOpts) => {
+    const deployment = ['local', 'endpoints', 'stack', 'region', 'profile'].filter((k) => opts[k as keyof ExportOpts] !== undefined);
+    if (opts.logs && deployment.length) throw new UsageError(`--logs replays files and --${deployment[0]} reads a deployment: give one of them, got both`);
+    if (!opts.logs && !deployment.length) throw new UsageError('give --logs FILE to export from traffic, or --local / --stack NAME to export from a deployment, got neither');
+    if (opts.usage && !opts.logs) throw new UsageError(`--usage goes with --logs, got --usage '${opts.usage}' with a deployment`);
+    const share = require('../../src/share') as typeof import('../../src/share');
+    const key = (await sharingKey(opts, true))!;
+    const { bundle, campaigns } = opts.logs
+      ? await share.exportFromReplay({
+          logs: opts.logs,
+          usage: opts.usage,
+          clusters: opts.cluster,
+          since: opts.since,
+          producer: opts.producer,
+          key,
+          tlp: opts.tlp as keyof typeof share.TLP,
+          validForMs: opts.validDays * 86_400_000,
+        })
+      : await exportFromDeployment(opts, key);
+    await fs.writeFile(opts.out, JSON.stringify(bundle, null, 1) + '\n');
+    const n = bundle.objects.filter((o) => o.type === 'indicator').length;
+    if (opts.json) process.stdout.write(JSON.stringify({ out: opts.out, campaigns: campaigns.length, indicators: n, keyId: key.id }) + '\n');
+    else process.stderr.write(`indicators: ${campaigns.length} confirmed campaign(s), ${n} indicator(s), key id ${key.id} -> ${opts.out}\n`);
+  });
   ind
     .command('import')
     .description("check a partner's STIX 2.1 bundle and list its indicators; with --logs, replay the traffic with it loaded")

@@ -14,7 +14,8 @@ import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { keys } from '../../src/escalate/model';
 import { EVENT_SOURCE } from '../../src/shared/contract';
 import { INDICATORS_EXPORTED, bundleKey, buildBundle, indicatorsExported, isConfirmed, summariseCampaign } from '../../src/share';
-import type { IndicatorsExportedDetail, Tlp } from '../../src/share';
+import type { CampaignSummary, IndicatorsExportedDetail, Tlp } from '../../src/share';
+import type { AccountProfile } from '../../src/detect/profile';
 import { ClusterStore } from '../escalate/cluster-store';
 import { EscalationStore } from '../escalate/store';
 import { buildProfiles, readWindows } from '../detect/window-reader';
@@ -61,21 +62,38 @@ export async function confirmedClusters(store: EscalationStore): Promise<Map<str
   return out;
 }
 
-export async function exportConfirmed(d: ExportDeps): Promise<IndicatorsExportedDetail[]> {
+/** The confirmed clusters (optionally only some of them) and every account's profile from the features table. */
+export async function confirmedProfiles(
+  d: { ddb: Pick<DynamoDBClient, 'send'>; store: EscalationStore; featuresTable: string },
+  from: number,
+  to: number,
+  only?: Set<string>,
+): Promise<{ clusters: Map<string, string[]>; profiles: AccountProfile[] }> {
   const clusters = await confirmedClusters(d.store);
+  for (const id of [...clusters.keys()]) if (only && !only.has(id)) clusters.delete(id);
+  if (clusters.size === 0) return { clusters, profiles: [] };
+  const { windows } = await readWindows({ ddb: d.ddb, featuresTable: d.featuresTable }, from, to);
+  return { clusters, profiles: buildProfiles(windows, DEFAULT_DETECTION_CONFIG.linkage.syncBucketMs).profiles };
+}
+
+/** One campaign summary per confirmed cluster that has members in `profiles`, hashed with `secret`. */
+export function campaignsFor(clusters: Map<string, string[]>, profiles: AccountProfile[], secret: string, now: number): CampaignSummary[] {
+  const campaigns: CampaignSummary[] = [];
+  for (const [clusterId, ids] of clusters) {
+    const set = new Set(ids);
+    const members = profiles.filter((x) => set.has(x.accountId));
+    if (members.length === 0) continue;
+    campaigns.push(summariseCampaign(clusterId, members, secret, { others: profiles.filter((x) => !set.has(x.accountId)), now }));
+  }
+  return campaigns;
+}
+
+export async function exportConfirmed(d: ExportDeps): Promise<IndicatorsExportedDetail[]> {
+  const { clusters, profiles } = await confirmedProfiles(d, d.now - d.lookbackHours * 3_600_000, d.now + 1);
   if (clusters.size === 0) return [];
-  const { windows } = await readWindows({ ddb: d.ddb, featuresTable: d.featuresTable }, d.now - d.lookbackHours * 3_600_000, d.now + 1);
-  const { profiles } = buildProfiles(windows, DEFAULT_DETECTION_CONFIG.linkage.syncBucketMs);
   const out: IndicatorsExportedDetail[] = [];
   for (const p of d.partners) {
-    const secret = await d.readSecret(p.keySecretArn);
-    const campaigns = [];
-    for (const [clusterId, ids] of clusters) {
-      const set = new Set(ids);
-      const members = profiles.filter((x) => set.has(x.accountId));
-      if (members.length === 0) continue;
-      campaigns.push(summariseCampaign(clusterId, members, secret, { others: profiles.filter((x) => !set.has(x.accountId)), now: d.now }));
-    }
+    const campaigns = campaignsFor(clusters, profiles, await d.readSecret(p.keySecretArn), d.now);
     if (campaigns.length === 0) continue;
     const bundle = buildBundle(campaigns, { producer: d.producer, keyId: p.keyId, now: d.now, tlp: d.tlp, validForMs: d.validDays * 86_400_000 });
     const key = bundleKey(p.name, d.now);

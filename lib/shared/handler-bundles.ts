@@ -24,6 +24,7 @@ export const HANDLER_ENTRIES = [
   'lambdas/ingest/model-stub.ts',
   'lambdas/notify/publisher.ts',
   'lambdas/notify/sweeper.ts',
+  'lambdas/share/exporter.ts',
 ] as const;
 
 /** Root of the sources (`lib/shared/..`), or of the compiled package (`dist/lib/shared/..`). */

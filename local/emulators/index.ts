@@ -65,7 +65,7 @@ export interface Emulators {
   /** Encrypt/Decrypt with encryption context (the review task tokens). */
   readonly kms: LocalKms;
   /** Endpoint URL per service. */
-  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string; kms: string };
+  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; s3: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string; kms: string };
   /**
    * Environment for processes/handlers: AWS_ENDPOINT_URL_<SERVICE> for each emulator, AWS_REGION,
    * AWS_DEFAULT_REGION and dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -108,6 +108,8 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
       kinesis: kinesis.endpoint,
       ...(dynamodb ? { dynamodb: dynamodb.endpoint } : {}),
       sqs: sqs.endpoint,
+      // fauxqs also speaks S3 on its port
+      s3: sqs.endpoint,
       eventbridge: eventBridge.endpoint,
       sfn: stepFunctions.endpoint,
       apiGateway: apiGateway.endpoint,

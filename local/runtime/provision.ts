@@ -1,7 +1,8 @@
 /**
  * Creates the resources of a LocalStackModel in the emulators through the real AWS SDK clients: DynamoDB tables
  * (keys, GSIs/LSIs, TTL, streams) in DynamoDB Local, streams in kinesalite, queues (with redrive) in the SQS
- * emulator, buses + rules + targets in the local EventBridge, state machines in the local Step Functions.
+ * emulator, buses + rules + targets in the local EventBridge, state machines in the local Step Functions, buckets
+ * in the S3 emulator (empty; bucket policies, KMS encryption and versioning are not emulated).
  * Idempotent: a resource that already exists is left as it is.
  */
 import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanCommand, CreateUsagePlanKeyCommand } from '@aws-sdk/client-api-gateway';
 import { getRandomValues } from 'crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { secretsManagerClient } from '../../lambdas/shared/secrets-manager';
 import { LOCAL_CREDENTIALS } from '../services/clients';
 import { LocalStackModel, QueueModel, SecretModel, TableModel } from './template';
@@ -23,6 +25,7 @@ export interface ProvisionClients {
   eventbridge?: EventBridgeClient;
   sfn?: SFNClient;
   apigateway?: APIGatewayClient;
+  s3?: S3Client;
   /** The local Secrets Manager endpoint. */
   secretsManager?: { endpoint: string; region: string };
 }
@@ -48,7 +51,8 @@ export interface ProvisionResult {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const exists = (err: unknown) => ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists', 'ResourceExistsException'].includes((err as Error).name);
+const exists = (err: unknown) =>
+  ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists', 'ResourceExistsException', 'BucketAlreadyOwnedByYou'].includes((err as Error).name);
 
 function tableInput(t: TableModel): CreateTableCommandInput {
   // DynamoDB rejects attribute definitions not used by a key or index; the template only has used ones, but
@@ -208,6 +212,17 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
         result.stateMachineArns[sm.arn] = sm.arn;
       }
       log(`state machine ${sm.name} (${Object.keys((sm.definition.States as object) ?? {}).length} states)`);
+    }
+  }
+  // Buckets (empty, as CloudFormation creates them).
+  if (c.s3) {
+    for (const b of model.buckets) {
+      try {
+        await c.s3.send(new CreateBucketCommand({ Bucket: b.name }));
+      } catch (err) {
+        if (!exists(err)) throw new Error(`cannot create bucket ${b.name} (${b.logicalId}): ${(err as Error).message}`);
+      }
+      log(`bucket ${b.name}${b.versioned ? ' (versioned in the template; not emulated)' : ''}`);
     }
   }
   // Secrets, with values generated as CloudFormation would (GenerateSecretString), fresh for every local run.

@@ -14,6 +14,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'crypto';
 import { LambdaRunner } from './lambda-runner';
@@ -31,6 +32,7 @@ export interface LocalEndpoints {
   sfn?: string;
   api_gateway?: string;
   secrets_manager?: string;
+  s3?: string;
   [service: string]: string | undefined;
 }
 
@@ -124,7 +126,7 @@ export class LocalRuntime {
   readonly model: LocalStackModel;
   readonly runner: LambdaRunner;
   readonly clock: SimClock;
-  readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient; apigateway?: APIGatewayClient };
+  readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient; apigateway?: APIGatewayClient; s3?: S3Client };
   readonly pollers: Poller[] = [];
   private readonly urlServers: LocalFunctionUrl[] = [];
   provisioned?: ProvisionResult;
@@ -146,6 +148,8 @@ export class LocalRuntime {
       eventbridge: e.eventbridge ? new EventBridgeClient(clientConfig(e.eventbridge, region)) : undefined,
       sfn: e.sfn ? new SFNClient(clientConfig(e.sfn, region)) : undefined,
       apigateway: e.api_gateway ? new APIGatewayClient(clientConfig(e.api_gateway, region)) : undefined,
+      // an IP endpoint (http://127.0.0.1:PORT) makes the SDK address buckets path-style by itself
+      s3: e.s3 ? new S3Client(clientConfig(e.s3, region)) : undefined,
     };
     this.model = model;
     const base = { ...baseFunctionEnv(e, region), ...(opts.extraEnv ?? {}) };
@@ -170,7 +174,7 @@ export class LocalRuntime {
     const prefix = await LocalRuntime.queueUrlPrefix(opts.endpoints.sqs, region);
     const model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
     const rt = new LocalRuntime(opts, model);
-    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway, secretsManager: opts.endpoints.secrets_manager ? { endpoint: opts.endpoints.secrets_manager, region } : undefined }, { onDemandShards: opts.onDemandShards, log: rt.log });
+    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway, s3: rt.clients.s3, secretsManager: opts.endpoints.secrets_manager ? { endpoint: opts.endpoints.secrets_manager, region } : undefined }, { onDemandShards: opts.onDemandShards, log: rt.log });
     for (const q of model.queues) {
       const actual = rt.provisioned.queueUrls[q.arn];
       if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);

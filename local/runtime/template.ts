@@ -226,6 +226,15 @@ export interface UsagePlanKeyModel {
   keyId: string;
 }
 
+/** An S3 bucket (`AWS::S3::Bucket`): created empty in the S3 emulator; policies, encryption and versioning are not emulated. */
+export interface BucketModel {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** `VersioningConfiguration.Status` is `Enabled` in the template. */
+  versioned: boolean;
+}
+
 /** A Secrets Manager secret; its value is generated at provisioning when the template asks for one. */
 export interface SecretModel {
   logicalId: string;
@@ -276,6 +285,7 @@ export interface LocalStackModel {
   usagePlans: UsagePlanModel[];
   usagePlanKeys: UsagePlanKeyModel[];
   secrets: SecretModel[];
+  buckets: BucketModel[];
   functionUrls: FunctionUrlModel[];
   /** CloudWatch Logs subscription filters (where access logs go: the traffic generator packs for these). */
   subscriptionFilters: SubscriptionFilterModel[];
@@ -347,6 +357,13 @@ export function localName(stackName: string, logicalId: string, maxLen = 128): s
   if (raw.length <= maxLen) return raw;
   const h = shortHash(raw);
   return `${raw.slice(0, maxLen - 9)}-${h}`;
+}
+
+/** A local bucket name: S3's rules (3-63 characters, lowercase letters, digits, '-' and '.'), kept unique with a hash. */
+export function bucketName(stackName: string, logicalId: string): string {
+  const raw = `${stackName}-${logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+  const h = shortHash(`${stackName}/${logicalId}`);
+  return `${raw.slice(0, 63 - 9).replace(/-+$/, '')}-${h}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -575,6 +592,9 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::ApiGateway::ApiKey':
         physical[id] = `key-${shortHash(`${stackName}/${id}`)}`;
         break;
+      case 'AWS::S3::Bucket':
+        physical[id] = bucketName(stackName, id);
+        break;
       default:
         physical[id] = localName(stackName, id, 128);
     }
@@ -592,6 +612,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     'AWS::Scheduler::Schedule': 'Name',
     'AWS::SNS::Topic': 'TopicName',
     'AWS::SecretsManager::Secret': 'Name',
+    'AWS::S3::Bucket': 'BucketName',
   };
   for (const [id, res] of resources) {
     const prop = nameProps[res.Type];
@@ -680,6 +701,14 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::Events::Archive':
         r.setAttr(id, 'Arn', arn('events', `archive/${name}`));
         break;
+      case 'AWS::S3::Bucket':
+        // S3 ARNs have no region or account; the domain names are what CloudFormation returns (not reachable locally)
+        r.setAttr(id, 'Arn', `arn:${partition}:s3:::${name}`);
+        r.setAttr(id, 'DomainName', `${name}.s3.amazonaws.com`);
+        r.setAttr(id, 'RegionalDomainName', `${name}.s3.${region}.amazonaws.com`);
+        r.setAttr(id, 'DualStackDomainName', `${name}.s3.dualstack.${region}.amazonaws.com`);
+        r.setAttr(id, 'WebsiteURL', `http://${name}.s3-website-${region}.amazonaws.com`);
+        break;
       case 'AWS::SecretsManager::Secret':
         // Ref is the secret's ARN (local ARNs have no random suffix; local/services/secretsmanager.ts)
         r.setRef(id, arn('secretsmanager', `secret:${name}`));
@@ -717,6 +746,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     usagePlans: [],
     usagePlanKeys: [],
     secrets: [],
+    buckets: [],
     functionUrls: [],
     subscriptionFilters: [],
     outputs: {},
@@ -943,6 +973,11 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
             ? { passwordLength: num(gen.PasswordLength), excludePunctuation: bool(gen.ExcludePunctuation, false), excludeCharacters: str(gen.ExcludeCharacters), includeSpace: bool(gen.IncludeSpace, false) }
             : undefined,
         });
+        break;
+      }
+      case 'AWS::S3::Bucket': {
+        const versioning = r.resolve(P.VersioningConfiguration) as { Status?: string } | undefined;
+        model.buckets.push({ logicalId: id, name, arn: r.getAtt(id, 'Arn'), versioned: versioning?.Status === 'Enabled' });
         break;
       }
       case 'AWS::ApiGateway::UsagePlan': {

@@ -3,7 +3,8 @@
  * aggregators' per-deployment IP hash key (lambdas/aggregate/ip-hash-key.ts) is read locally exactly as in AWS, from
  * a secret the local runtime creates from the template's `AWS::SecretsManager::Secret` (generated value included).
  *
- * Operations: CreateSecret (SecretString), GetSecretValue and DescribeSecret by name or ARN. A secret's local ARN is
+ * Operations: CreateSecret (SecretString), PutSecretValue (SecretString: how an operator stores a value agreed
+ * out of band, e.g. a partner's sharing key), GetSecretValue and DescribeSecret by name or ARN. A secret's local ARN is
  * `arn:aws:secretsmanager:<region>:<account>:secret:<name>` (no random suffix), which is also what the local
  * template resolver gives a `Ref` to it. Hand-written: no npm emulator covers Secrets Manager.
  *
@@ -61,6 +62,12 @@ export async function startSecretsManager(opts: LocalSecretsManagerOptions = {})
         GetSecretValue: (input) => {
           const s = find(requireString(input, 'SecretId'));
           return { ARN: s.arn, Name: s.name, VersionId: s.versionId, SecretString: s.value, VersionStages: ['AWSCURRENT'], CreatedDate: s.createdDate };
+        },
+        PutSecretValue: (input) => {
+          const s = find(requireString(input, 'SecretId'));
+          s.value = requireString(input, 'SecretString', 'InvalidRequestException');
+          s.versionId = randomUUID();
+          return { ARN: s.arn, Name: s.name, VersionId: s.versionId, VersionStages: ['AWSCURRENT'] };
         },
         DescribeSecret: (input) => {
           const s = find(requireString(input, 'SecretId'));

@@ -52,3 +52,18 @@ test('not a bundle, and export without a key: exit 1 with the value received', (
   expect(e.status).toBe(1);
   expect(e.stderr).toMatch(/^distill-guard: a sharing key and its id are required .* got key unset, id null\n$/);
 });
+
+test('export takes traffic (--logs) or a deployment (--local / --stack), exactly one: else a usage error (exit 2)', () => {
+  const env = { DISTILL_GUARD_SHARING_KEY: KEY, DISTILL_GUARD_SHARING_KEY_ID: 'kid-1' };
+  const neither = cli(['export', '--out', join(dir, 'o.json')], env);
+  expect(neither.status).toBe(2);
+  expect(neither.stderr).toMatch(/give --logs FILE to export from traffic, or --local \/ --stack NAME to export from a deployment, got neither/);
+  const both = cli(['export', '--logs', bundlePath, '--stack', 'DistillGuard', '--out', join(dir, 'o.json')], env);
+  expect(both.status).toBe(2);
+  expect(both.stderr).toMatch(/--logs replays files and --stack reads a deployment: give one of them, got both/);
+  const mixed = cli(['export', '--local', '--stack', 'DistillGuard', '--out', join(dir, 'o.json')], env);
+  expect(mixed.status).toBe(2);
+  const missing = cli(['export', '--endpoints', join(dir, 'no-endpoints.json'), '--out', join(dir, 'o.json')], env);
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toMatch(/^distill-guard: cannot read local endpoints file .*no-endpoints\.json/);
+});

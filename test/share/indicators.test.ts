@@ -4,11 +4,9 @@
  * same campaign earlier, without flagging its own customers on the partner's word alone.
  * Detection figures (how much earlier) are measured and printed, never asserted.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { buildBundle, exportFromReplay, parsePattern, readBundle, summariseCampaign } from '../../src/share';
 import type { StixBundle } from '../../src/share';
 import { replayFiles } from '../../src/replay/index';
@@ -16,30 +14,10 @@ import { DEFAULT_DETECTION_CONFIG, abusePoints, computeFeatures, emptyProfile, e
 import type { ExternalIndicatorSet } from '../../src/detect/index';
 import type { ReasonDetail } from '../../src/detect/index';
 import type { ReplayReport } from '../../src/shared/contract';
-import { twoProviders } from './support';
+import { stixValidator as validator, twoProviders } from './support';
 import type { World } from './support';
 
-const SCHEMAS = join(__dirname, '..', '..', 'schemas', 'stix2.1');
 const KEY = { id: 'a-b-2026-12', secret: 'shared secret agreed out of band' };
-
-function validator() {
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
-  const byType: Record<string, string> = {};
-  for (const sub of ['common', 'sdos', 'sros']) {
-    for (const f of readdirSync(join(SCHEMAS, sub))) {
-      const s = JSON.parse(readFileSync(join(SCHEMAS, sub, f), 'utf8'));
-      ajv.addSchema(s);
-      byType[f.replace(/\.json$/, '')] = s.$id;
-    }
-  }
-  return (o: { type: string }) => {
-    const id = byType[o.type];
-    if (!id) return [`no schema for type ${o.type}`];
-    const v = ajv.getSchema(id)!;
-    return v(o) ? [] : (v.errors ?? []).map((e) => `${o.type} ${e.instancePath} ${e.message}`);
-  };
-}
 
 describe('stix pattern grammar', () => {
   test.each([

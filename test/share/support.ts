@@ -5,13 +5,17 @@
  * after A's (the lab moves on to the next provider once A stopped it): both worlds and the campaign are shifted by
  * A's length, so the new model is released at the same point of each world.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { DEFAULT_START, clfTime, simulate } from '../../sim';
 import type { Labels } from '../../sim';
 import { logLine, usageLine } from '../../sim/simulate';
 
 export interface World {
+  /** The traffic in log-time order, as the local runtime's driver takes it. */
+  events: { log: any; usage?: any }[];
   logs: string;
   usage: string;
   labels: Labels;
@@ -22,7 +26,7 @@ export interface World {
 }
 
 function sink() {
-  return { logs: [] as string[], usage: [] as string[], accountIds: new Set<string>(), apiKeys: new Set<string>(), ips: new Set<string>(), templates: new Set<string>() };
+  return { events: [] as { log: any; usage?: any }[], logs: [] as string[], usage: [] as string[], accountIds: new Set<string>(), apiKeys: new Set<string>(), ips: new Set<string>(), templates: new Set<string>() };
 }
 
 function save(dir: string, name: string, s: ReturnType<typeof sink>, labels: Labels): World {
@@ -31,20 +35,21 @@ function save(dir: string, name: string, s: ReturnType<typeof sink>, labels: Lab
   const usage = join(dir, name, 'usage.jsonl');
   writeFileSync(logs, s.logs.join('\n') + '\n');
   writeFileSync(usage, s.usage.join('\n') + '\n');
-  return { logs, usage, labels, accountIds: s.accountIds, apiKeys: s.apiKeys, ips: s.ips, templates: s.templates };
+  return { events: s.events, logs, usage, labels, accountIds: s.accountIds, apiKeys: s.apiKeys, ips: s.ips, templates: s.templates };
 }
 
 const DAY = 86_400_000;
 
-export function twoProviders(dir: string, seedA = 101, seedB = 202, days = 3): { a: World; b: World; exportAt: number } {
+export function twoProviders(dir: string, seedA = 101, seedB = 202, days = 3, start = DEFAULT_START): { a: World; b: World; exportAt: number } {
   const offset = days * DAY;
-  const simA = simulate({ seed: seedA, scale: 'small', variant: 'base', days });
-  const simB = simulate({ seed: seedB, scale: 'small', variant: 'base', days, start: DEFAULT_START + offset });
+  const simA = simulate({ seed: seedA, scale: 'small', variant: 'base', days, start });
+  const simB = simulate({ seed: seedB, scale: 'small', variant: 'base', days, start: start + offset });
   let exportAt = 0;
   const a = sink();
   const campaign: { log: any; usage?: any }[] = [];
   for (const e of simA.events()) {
     exportAt = Math.max(exportAt, Number(e.log.requestTimeEpoch));
+    a.events.push({ log: e.log, usage: e.usage });
     a.logs.push(logLine(e.log));
     a.accountIds.add(e.log.accountId);
     a.apiKeys.add(e.log.apiKeyId);
@@ -81,8 +86,31 @@ export function twoProviders(dir: string, seedA = 101, seedB = 202, days = 3): {
   }
   events.sort((x, y) => x.t - y.t);
   for (const e of events) {
+    b.events.push({ log: e.log, usage: e.usage });
     b.logs.push(logLine(e.log));
     if (e.usage) b.usage.push(usageLine(e.usage));
   }
   return { a: save(dir, 'a', a, simA.labels), b: save(dir, 'b', b, labelsB), exportAt };
+}
+
+const SCHEMAS = join(__dirname, '..', '..', 'schemas', 'stix2.1');
+
+/** Validates a STIX object against the published STIX 2.1 JSON schemas (vendored): the errors, or none. */
+export function stixValidator(): (o: { type: string }) => string[] {
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  const byType: Record<string, string> = {};
+  for (const sub of ['common', 'sdos', 'sros']) {
+    for (const f of readdirSync(join(SCHEMAS, sub))) {
+      const s = JSON.parse(readFileSync(join(SCHEMAS, sub, f), 'utf8'));
+      ajv.addSchema(s);
+      byType[f.replace(/\.json$/, '')] = s.$id;
+    }
+  }
+  return (o) => {
+    const id = byType[o.type];
+    if (!id) return [`no schema for type ${o.type}`];
+    const v = ajv.getSchema(id)!;
+    return v(o) ? [] : (v.errors ?? []).map((e) => `${o.type} ${e.instancePath} ${e.message}`);
+  };
 }

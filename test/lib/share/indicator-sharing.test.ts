@@ -2,12 +2,15 @@
  * The optional indicator-sharing construct: off by default; when added, a KMS-encrypted, versioned, TLS-only,
  * non-public bucket with per-partner prefixes, a scheduled exporter with least privilege, and cdk-nag stays clean.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DistillGuardStack } from '../../../lib/distill-guard-stack';
+import { HANDLER_ENTRIES } from '../../../lib/shared/handler-bundles';
 import { synthStack } from '../support';
 
 function withSharing() {
@@ -75,4 +78,18 @@ test('refuses a bad partner name and an empty partner list', () => {
     /partner name must be lowercase letters, digits and '-', got "Bad Name"/,
   );
   expect(() => stack.guard.addIndicatorSharing({ producer: 'x', partners: [] })).toThrow(/needs at least one partner, got none/);
+});
+
+test("every handler a construct deploys is pre-built for the package (the installed package's synth bundles nothing)", () => {
+  const root = path.join(__dirname, '..', '..', '..');
+  const entries = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (f.isDirectory()) walk(path.join(dir, f.name));
+      else if (f.name.endsWith('.ts')) for (const m of fs.readFileSync(path.join(dir, f.name), 'utf8').matchAll(/entry: '(lambdas\/[^']+\.ts)'/g)) entries.add(m[1]);
+    }
+  };
+  walk(path.join(root, 'lib'));
+  expect(entries).toContain('lambdas/share/exporter.ts');
+  expect([...entries].filter((e) => !(HANDLER_ENTRIES as readonly string[]).includes(e))).toEqual([]);
 });

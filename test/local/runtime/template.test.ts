@@ -101,3 +101,34 @@ describe('intrinsics', () => {
     expect(() => r.resolve({ Ref: 'Nope' })).toThrow(/unknown logical id Nope/);
   });
 });
+
+describe('S3 buckets', () => {
+  const template = {
+    Resources: {
+      SharingBucket0123ABCD: { Type: 'AWS::S3::Bucket', Properties: { VersioningConfiguration: { Status: 'Enabled' } } },
+      Named: { Type: 'AWS::S3::Bucket', Properties: { BucketName: { 'Fn::Join': ['-', ['reports', { Ref: 'AWS::Region' }]] } } },
+      F: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Handler: 'index.handler',
+          Code: { ZipFile: 'x' },
+          Environment: { Variables: { BUCKET: { Ref: 'SharingBucket0123ABCD' }, BUCKET_ARN: { 'Fn::GetAtt': ['SharingBucket0123ABCD', 'Arn'] }, OTHER: { Ref: 'Named' } } },
+        },
+      },
+    },
+  };
+  const stack = 'A-Very-Long_Stack.Name-That-Goes-On-And-On-Past-The-Limit';
+  const model = buildStackModel(template, { cdkOut: '/nonexistent', stackName: stack, region: 'eu-west-1', sqsEndpoint: 'http://h:1' });
+
+  it('names buckets by S3 rules, keeps explicit names, and resolves Ref and Arn to them', () => {
+    const [generated, named] = model.buckets;
+    expect(generated.logicalId).toBe('SharingBucket0123ABCD');
+    expect(generated.name).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
+    expect(generated.name).not.toBe(buildStackModel(template, { cdkOut: '/nonexistent', stackName: `${stack}2`, region: 'eu-west-1', sqsEndpoint: 'http://h:1' }).buckets[0].name);
+    expect(generated.versioned).toBe(true);
+    expect(generated.arn).toBe(`arn:aws:s3:::${generated.name}`);
+    expect(named).toMatchObject({ name: 'reports-eu-west-1', versioned: false });
+    expect(model.functions[0].environment).toEqual({ BUCKET: generated.name, BUCKET_ARN: generated.arn, OTHER: 'reports-eu-west-1' });
+    expect(model.ignored['AWS::S3::Bucket']).toBeUndefined();
+  });
+});

@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { getSecretString, secretsManagerClient } from '../../../lambdas/shared/secrets-manager';
 import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
 import { LocalSecretsManager, startSecretsManager } from '../../../local/services/secretsmanager';
@@ -32,6 +32,13 @@ test('CreateSecret, GetSecretValue by name and by ARN; unknown secrets and unsig
   await expect(client().send(new CreateSecretCommand({ Name: 'app/key', SecretString: 'x' }))).rejects.toMatchObject({ name: 'ResourceExistsException' });
   const unsigned = await fetch(sm.endpoint, { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' }, body: '{"SecretId":"app/key"}' });
   expect(unsigned.status).toBe(403);
+});
+
+test('PutSecretValue replaces the value (a key agreed out of band); an unknown secret is refused', async () => {
+  await client().send(new CreateSecretCommand({ Name: 'app/partner-key', SecretString: 'generated' }));
+  await client().send(new PutSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app/partner-key', SecretString: 'agreed' }));
+  expect(await getSecretString('app/partner-key', client())).toBe('agreed');
+  await expect(client().send(new PutSecretValueCommand({ SecretId: 'nope', SecretString: 'x' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 });
 
 test("the local runtime creates the template's generated secret, and a function's Ref to it reads it", async () => {
