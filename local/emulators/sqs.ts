@@ -37,11 +37,12 @@ export interface SqsEmulatorOptions {
   readonly mode?: 'auto' | 'in-process' | 'child-process';
   /** Region used in queue ARNs/URLs when the request does not say. @default process.env.AWS_REGION ?? 'us-east-1' */
   readonly region?: string;
-  /** @default 15000 */
+  /** How long the child may take to report its port (a loaded CI machine starts node slowly). @default 60000 */
   readonly startTimeoutMs?: number;
 }
 
 const LAUNCHER = path.join(__dirname, 'fauxqs-launcher.mjs');
+const START_TIMEOUT_MS = 60_000;
 
 // A real dynamic import that TypeScript's CommonJS output does not rewrite to require().
 const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
@@ -66,8 +67,8 @@ function startChild(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`fauxqs child did not report its port within ${opts.startTimeoutMs ?? 15000} ms: ${stderr}`));
-    }, opts.startTimeoutMs ?? 15000);
+      reject(new Error(`fauxqs child did not report its port within ${opts.startTimeoutMs ?? START_TIMEOUT_MS} ms: ${stderr}`));
+    }, opts.startTimeoutMs ?? START_TIMEOUT_MS);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`fauxqs child exited early with code ${code}: ${stderr}`));
