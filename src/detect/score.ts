@@ -348,13 +348,17 @@ function fleetShare(movers: readonly string[], cluster: ClusterContext): number 
   return n / movers.length;
 }
 
+/** Strength of a fleet group's evidence: how far its sign-up window's chance lies below `fleetMaxLog10P`. */
+function fleetStrength(group: FleetSignups['groups'][number], cfg: DetectionConfig): number {
+  return ramp(-group.log10P, -cfg.thresholds.fleetMaxLog10P - 1, -cfg.thresholds.fleetMaxLog10P + 3);
+}
+
 function fleetSignal(cluster: ClusterContext, group: FleetSignups['groups'][number], cfg: DetectionConfig, push: Push): void {
   const fl = cluster.fleet!;
-  const surprise = -group.log10P;
   push(
     'signup-burst',
     'fleet',
-    ramp(surprise, -cfg.thresholds.fleetMaxLog10P - 1, -cfg.thresholds.fleetMaxLog10P + 3),
+    fleetStrength(group, cfg),
     group.accountIds.length,
     Number(group.populationShare.toFixed(4)),
     `${group.accountIds.length} of the ${fl.known} members of cluster ${cluster.cluster.clusterId} were created within ${days(fl.windowMs)} of each other (median age ${days(group.medianAgeMs)}) and run in ${pct(group.dutyCycle)} of the hours since they started, while ${pct(group.populationShare)} of the unlinked accounts were created in that window (chance 1e${Math.round(group.log10P)})`,
@@ -369,11 +373,10 @@ function fleetSignal(cluster: ClusterContext, group: FleetSignups['groups'][numb
 function companionSignal(link: AccountLink, cluster: ClusterContext, cfg: DetectionConfig, push: Push): void {
   const fl = cluster.fleet!;
   const group = fl.groups.reduce((a, b) => (b.log10P < a.log10P ? b : a));
-  const surprise = -group.log10P;
   push(
     'fleet-companion',
     'fleet',
-    ramp(surprise, -cfg.thresholds.fleetMaxLog10P - 1, -cfg.thresholds.fleetMaxLog10P + 3),
+    fleetStrength(group, cfg),
     group.accountIds.length,
     cfg.thresholds.fleetMinDutyCycle,
     `runs with a fleet of ${group.accountIds.length} members of cluster ${cluster.cluster.clusterId} created within ${days(fl.windowMs)} of each other (chance 1e${Math.round(group.log10P)}): it draws on the fleet's exclusive library of ${link.librarySize} templates and is active in at least ${pct(cfg.thresholds.fleetMinDutyCycle)} of its hours since its first request, as the fleet's machines are, though the account is older (aged or bought accounts are added to fleets)`,
