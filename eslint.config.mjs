@@ -10,7 +10,14 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: [
-      '**/node_modules/', '**/dist/', '**/cdk.out/', '**/cdk.out.*/', '.local/', 'coverage/', 'out/', '.scratch/',
+      '**/node_modules/',
+      '**/dist/',
+      '**/cdk.out/',
+      '**/cdk.out.*/',
+      '.local/',
+      'coverage/',
+      'out/',
+      '.scratch/',
       'src/contract/types.generated.ts',
     ],
   },
@@ -21,7 +28,10 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed names and rest-sibling omissions (`const { pk: _p, ...item } = row`) are the codebase's way
       // to say "deliberately unused".
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // `let { a, b } = f()` where only some are reassigned is fine; flag it only when none are.
       'prefer-const': ['error', { destructuring: 'all' }],
     },

@@ -58,7 +58,15 @@ export function syntheticProfiles(n: number, seed = 1): AccountProfile[] {
       p.userAgents.add(popularUas[Math.floor(rand() * popularUas.length)]);
     } else {
       const sessions = 1 + Math.floor(rand() * 3);
-      for (let s = 0; s < sessions; s++) addSession(p, T0 + Math.floor(rand() * (SPAN_H - 2) * 60) * 60_000, 5 + Math.floor(rand() * 40), 1, rand() < 0.7 ? 'model-a' : 'model-b', bucketMs);
+      for (let s = 0; s < sessions; s++)
+        addSession(
+          p,
+          T0 + Math.floor(rand() * (SPAN_H - 2) * 60) * 60_000,
+          5 + Math.floor(rand() * 40),
+          1,
+          rand() < 0.7 ? 'model-a' : 'model-b',
+          bucketMs,
+        );
       const nat = rand() < 0.05 ? Math.floor(rand() * Math.max(1, n / 200)) : -1; // 5% behind NATs of ~10 accounts
       p.ips.add(nat >= 0 ? `nat-${nat}` : `ip-${i}`);
       p.userAgents.add(rand() < 0.9 ? popularUas[Math.floor(rand() * popularUas.length)] : `tail-${i}`);
@@ -75,7 +83,6 @@ export function syntheticProfiles(n: number, seed = 1): AccountProfile[] {
   }
   return out;
 }
-
 
 /** `--sizes 1000,10000`: integers of at least 100. */
 function sizesArg(v: string): number[] {
@@ -97,7 +104,14 @@ export async function runDetectScale(sizes: number[], seed = 1, print: (s: strin
     const t0 = process.hrtime.bigint();
     const link = linkAccounts(profiles, cfg.linkage, opts);
     const t1 = process.hrtime.bigint();
-    const result = runDetection({ profiles, modelFirstSeen: { 'model-a': T0 - 1000 * HOUR, 'model-b': T0 - 1000 * HOUR }, now: opts.periodEnd, periodStart: T0, config: cfg, linkage: link });
+    const result = runDetection({
+      profiles,
+      modelFirstSeen: { 'model-a': T0 - 1000 * HOUR, 'model-b': T0 - 1000 * HOUR },
+      now: opts.periodEnd,
+      periodStart: T0,
+      config: cfg,
+      linkage: link,
+    });
     const t2 = process.hrtime.bigint();
     const linkMs = Number(t1 - t0) / 1e6;
     const scoreMs = Number(t2 - t1) / 1e6;
@@ -108,7 +122,9 @@ export async function runDetectScale(sizes: number[], seed = 1, print: (s: strin
     );
     if (prev) {
       const growth = (linkMs + scoreMs) / prev.ms;
-      print(`           x${(n / prev.n).toFixed(0)} accounts -> x${growth.toFixed(1)} time (linear would be x${(n / prev.n).toFixed(0)}); flagged ${flagged} of ${Math.floor((n * 0.005) / 20) * 20} simulated campaign accounts`);
+      print(
+        `           x${(n / prev.n).toFixed(0)} accounts -> x${growth.toFixed(1)} time (linear would be x${(n / prev.n).toFixed(0)}); flagged ${flagged} of ${Math.floor((n * 0.005) / 20) * 20} simulated campaign accounts`,
+      );
     } else {
       print(`           flagged ${flagged} of ${Math.max(1, Math.floor((n * 0.005) / 20)) * 20} simulated campaign accounts`);
     }

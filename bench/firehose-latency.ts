@@ -77,7 +77,13 @@ async function measure(sizesMiB: number[], withDdb: boolean, log: (s: string) =>
       const memS3 = { send: async () => ({ ContentLength: body.length, Body: { transformToByteArray: async () => new Uint8Array(body) } }) };
       let c = process.cpuUsage();
       let t = performance.now();
-      const s = await processObject(ref, { ddb: stub as never, s3: memS3 as never, tableName: 'stub', retentionDays: 30, cache: new ItemStateCache() });
+      const s = await processObject(ref, {
+        ddb: stub as never,
+        s3: memS3 as never,
+        tableName: 'stub',
+        retentionDays: 30,
+        cache: new ItemStateCache(),
+      });
       const stubWallMs = performance.now() - t;
       const stubCpuMs = cpuMs(c);
       let wallMs = NaN;
@@ -119,7 +125,14 @@ function quantile(xs: number[], q: number): number {
  * Simulate Firehose buffering for `seconds` of Poisson traffic at `rps`; return per-request delays (s), the objects
  * per hour and the mean object size. `processSeconds(mib)` is the aggregator's time for an object of that size.
  */
-export function simulateBuffering(rps: number, intervalS: number, sizeMiB: number, processSeconds: (mib: number) => number, seconds = 3600, seed = 1) {
+export function simulateBuffering(
+  rps: number,
+  intervalS: number,
+  sizeMiB: number,
+  processSeconds: (mib: number) => number,
+  seconds = 3600,
+  seed = 1,
+) {
   const r = rng(seed);
   const cap = sizeMiB * 1048576;
   const delays: number[] = [];
@@ -168,7 +181,9 @@ async function main(sizes: number[], withDdb: boolean): Promise<void> {
     `  processing in AWS ~ ${a.toFixed(2)} s + ${b.toFixed(3)} s/MiB (${cpuPerMiB.toFixed(3)} s/MiB CPU measured + ${Math.round(windowsPerMiB)} windows/MiB x ${ASSUMED.writeLatencyMs} ms / ${ASSUMED.writeConcurrency} in flight)`,
   );
   log('');
-  log(`request -> feature write, simulated over 1 h of Poisson traffic (assumed: Firehose delivery ${ASSUMED.firehoseDeliverySeconds} s after a cut, S3 event + SQS poll ${ASSUMED.notifySeconds} s):`);
+  log(
+    `request -> feature write, simulated over 1 h of Poisson traffic (assumed: Firehose delivery ${ASSUMED.firehoseDeliverySeconds} s after a cut, S3 event + SQS poll ${ASSUMED.notifySeconds} s):`,
+  );
   log('| rate | buffer | objects/h | mean object | median | p95 | max |');
   log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const rps of [10, 100, 1000, 10_000, 100_000]) {

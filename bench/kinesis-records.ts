@@ -52,7 +52,10 @@ export async function scanAll(ddb: DynamoDBClient, tableName: string): Promise<A
 /** All window items as canonical windows, sorted by key (for exact comparisons). */
 export async function readWindows(ddb: DynamoDBClient, tableName: string): Promise<Window[]> {
   const items = await scanAll(ddb, tableName);
-  const ws = items.map((i) => itemToWindow(i)).filter((w): w is Window => w !== null).map(canonicalWindow);
+  const ws = items
+    .map((i) => itemToWindow(i))
+    .filter((w): w is Window => w !== null)
+    .map(canonicalWindow);
   ws.sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.windowStart - b.windowStart));
   return ws;
 }

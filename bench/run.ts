@@ -103,7 +103,11 @@ const nullDdb = { send: async () => ({}) } as unknown as DynamoDBClient;
 function naiveUpdate(table: string, p: AnyParseResult & { ok: true }, retentionSeconds: number) {
   const e = p.event;
   const ws = windowStartOf(e.ts);
-  const names: Record<string, string> = { '#n': p.kind === 'request' ? 'n' : 'un', '#m': `mm:${Math.floor((e.ts - ws) / 60_000)}`, '#x': 'expiresAt' };
+  const names: Record<string, string> = {
+    '#n': p.kind === 'request' ? 'n' : 'un',
+    '#m': `mm:${Math.floor((e.ts - ws) / 60_000)}`,
+    '#x': 'expiresAt',
+  };
   const values: Record<string, AttributeValue> = { ':one': { N: '1' }, ':x': { N: String(Math.floor(ws / 1000) + retentionSeconds) } };
   let add = '#n :one, #m :one';
   if (p.kind === 'request' && p.event.ipHash) {
@@ -126,7 +130,9 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   const traffic = loadTraffic(opts);
   const { batches, events } = toBatches(traffic, opts);
   const now = () => Number(traffic.logs[traffic.logs.length - 1].requestTimeEpoch) + 60_000;
-  log(`traffic: ${traffic.source}; ${traffic.usage.length} usage events; ${batches.length} batches of ${opts.batchRecords} records (${opts.eventsPerRecord} log events per envelope)`);
+  log(
+    `traffic: ${traffic.source}; ${traffic.usage.length} usage events; ${batches.length} batches of ${opts.batchRecords} records (${opts.eventsPerRecord} log events per envelope)`,
+  );
   log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.cpus().length}, node ${process.version}`);
 
   // ---------------- in-process path, stage by stage (CPU time) ----------------
@@ -183,7 +189,11 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   // ---------------- against DynamoDB Local ----------------
   log('starting DynamoDB Local ...');
   const emu = await startDynamoDbLocal();
-  const ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
+  const ddb = new DynamoDBClient({
+    endpoint: emu.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
+  });
   const shipped = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
   const naive = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
   let sizes: WindowSizes | undefined;
@@ -236,10 +246,18 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
     ['aggregate (events/s per core)', fmt(perCore(tAgg)), `${fmt(perCore(tNaiveAgg))} (builds 1 request/event)`],
     ['decode+parse+aggregate (events/s per core)', fmt(perCore(tDecode + tParse + tAgg)), fmt(perCore(tDecode + tParse + tNaiveAgg))],
     ['whole handler, I/O stubbed (events/s per core)', fmt(perCore(tProcess)), '-'],
-    ['DynamoDB write requests per 1,000 events', (shipped.writes / shipped.events * 1000).toFixed(2), (naive.writes / naive.events * 1000).toFixed(0)],
+    [
+      'DynamoDB write requests per 1,000 events',
+      ((shipped.writes / shipped.events) * 1000).toFixed(2),
+      ((naive.writes / naive.events) * 1000).toFixed(0),
+    ],
     ['consumed WCU per 1,000 events: table + byHour GSI', wcu(shipped), wcu(naive)],
     ['window item size, bytes: average / p95 / max', sizes ? `${fmt(sizes.avg)} / ${fmt(sizes.p95)} / ${fmt(sizes.max)}` : '-', '-'],
-    ['window items over 1 KB (each started KB is 1 WCU)', sizes ? `${((sizes.over1k / sizes.items) * 100).toFixed(1)} % of ${fmt(sizes.items)}` : '-', '-'],
+    [
+      'window items over 1 KB (each started KB is 1 WCU)',
+      sizes ? `${((sizes.over1k / sizes.items) * 100).toFixed(1)} % of ${fmt(sizes.items)}` : '-',
+      '-',
+    ],
     ['(account, window) deltas per batch', (deltas / batches.length).toFixed(1), '-'],
     ['events/s end to end vs DynamoDB Local (wall)', fmt(shipped.events / shipped.wall), fmt(naive.events / naive.wall)],
     ['peak heap growth per batch (MB)', (peakHeapPerBatch / 2 ** 20).toFixed(1), '-'],
@@ -255,7 +273,8 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
     log('');
     log(`window item bytes by attribute group (share of all ${fmt(sizes.items)} items' bytes):`);
     const total = Object.values(sizes.groups).reduce((a, b) => a + b, 0);
-    for (const [g, b] of Object.entries(sizes.groups).sort((x, y) => y[1] - x[1])) log(`  ${g.padEnd(34)} ${fmt(b / sizes.items).padStart(7)} B/item  ${((b / total) * 100).toFixed(1).padStart(5)} %`);
+    for (const [g, b] of Object.entries(sizes.groups).sort((x, y) => y[1] - x[1]))
+      log(`  ${g.padEnd(34)} ${fmt(b / sizes.items).padStart(7)} B/item  ${((b / total) * 100).toFixed(1).padStart(5)} %`);
   }
   log('');
   log(`in-process figures over ${fmt(n)} events (${fmt(events)} incl. skipped); DynamoDB figures over ${fmt(shipped.events)} events each.`);

@@ -20,7 +20,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { nonNegativeInt, runScript } from '../cli/usage';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
 import { ControlTable } from '../lib/state/control-table';
@@ -60,7 +67,16 @@ interface Traits {
   cot: boolean;
 }
 
-function addSession(ws: Map<number, AccountWindow>, id: string, t: Traits, start: number, minutes: number, perMinute: number, model: string, rand: () => number): void {
+function addSession(
+  ws: Map<number, AccountWindow>,
+  id: string,
+  t: Traits,
+  start: number,
+  minutes: number,
+  perMinute: number,
+  model: string,
+  rand: () => number,
+): void {
   for (let m = 0; m < minutes; m++) {
     const ts = start + m * 60_000;
     const hs = Math.floor(ts / HOUR) * HOUR;
@@ -138,13 +154,22 @@ export function syntheticWindows(n: number, seed = 1): AccountWindow[] {
         cot: false,
       };
       const sessions = 1 + Math.floor(rand() * 3);
-      for (let s = 0; s < sessions; s++) addSession(ws, id, t, T0 + Math.floor(rand() * (SPAN_H - 2) * 60) * 60_000, 5 + Math.floor(rand() * 40), 1, rand() < 0.7 ? 'model-a' : 'model-b', rand);
+      for (let s = 0; s < sessions; s++)
+        addSession(
+          ws,
+          id,
+          t,
+          T0 + Math.floor(rand() * (SPAN_H - 2) * 60) * 60_000,
+          5 + Math.floor(rand() * 40),
+          1,
+          rand() < 0.7 ? 'model-a' : 'model-b',
+          rand,
+        );
     }
     for (const w of ws.values()) out.push(w);
   }
   return out;
 }
-
 
 /** `--sizes 1000,10000`: integers of at least 100. */
 function sizesArg(v: string): number[] {
@@ -170,16 +195,22 @@ async function createControlTable(ddb: DynamoDBClient, name: string): Promise<vo
       KeySchema: p.KeySchema,
       AttributeDefinitions: p.AttributeDefinitions,
       BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({
+        IndexName: g.IndexName,
+        KeySchema: g.KeySchema,
+        Projection: g.Projection,
+      })),
     }),
   );
 }
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
 }
 
 const WM = 'wm:shardId-000000000000';
@@ -203,7 +234,15 @@ async function seed(ddb: DynamoDBClient, table: string, windows: AccountWindow[]
     }
   });
   for (const m of ['model-a', 'model-b']) {
-    await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: [{ PutRequest: { Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(T0 - 1000 * HOUR) }, model: { S: m } } } }] } }));
+    await ddb.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [table]: [
+            { PutRequest: { Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(T0 - 1000 * HOUR) }, model: { S: m } } } },
+          ],
+        },
+      }),
+    );
   }
   return Date.now() - t0;
 }
@@ -219,7 +258,15 @@ async function touch(ddb: DynamoDBClient, table: string, windows: AccountWindow[
     one.minutes[59] = 1;
     one.firstTs = one.lastTs = w.windowStart + 59 * 60_000;
     acc.addWindow(one);
-    const plan = planWindowUpdate({ accountId: w.accountId, windowStart: w.windowStart, acc, lanes: new Map([['shardId-000000000000', { min: SEQ.slice(0, -1) + '2', max: SEQ.slice(0, -1) + '2' }]]) }, 30);
+    const plan = planWindowUpdate(
+      {
+        accountId: w.accountId,
+        windowStart: w.windowStart,
+        acc,
+        lanes: new Map([['shardId-000000000000', { min: SEQ.slice(0, -1) + '2', max: SEQ.slice(0, -1) + '2' }]]),
+      },
+      30,
+    );
     const { establishes: _e, dropped: _d, setsAfter: _s, ...req } = plan as typeof plan & Record<string, unknown>;
     void _e;
     void _d;
@@ -252,7 +299,14 @@ async function startProfile(): Promise<{ stop(file: string): Promise<string> }> 
 }
 
 /** The functions with the most self time in a V8 CPU profile. */
-export function topSelf(profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[]; timeDeltas: number[] }, k: number): string {
+export function topSelf(
+  profile: {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+    samples: number[];
+    timeDeltas: number[];
+  },
+  k: number,
+): string {
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const byFn = new Map<string, number>();
@@ -283,19 +337,28 @@ export interface ScorerScaleOptions {
 export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
   print(`scorer scale (72 h lookback; node ${process.version}; ${os.cpus().length} cpus; byHour projection ${opts.projection})`);
   const emu = await startDynamoDbLocal();
-  const raw = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' }, maxAttempts: 10 });
+  const raw = new DynamoDBClient({
+    endpoint: emu.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
+    maxAttempts: 10,
+  });
   try {
     print('accounts | run  | windows | fetched | reused | read ms | profile ms | detect ms | write ms | total ms | RRU table | RRU index | heap MB');
     print('---------|------|---------|---------|--------|---------|------------|-----------|----------|----------|-----------|-----------|--------');
     for (const n of opts.sizes) {
       const features = `features-${n}`;
       const control = `control-${n}`;
-      const def = (featuresTableDefinition as (p?: string) => ReturnType<typeof featuresTableDefinition>)(opts.projection === 'default' ? undefined : opts.projection);
+      const def = (featuresTableDefinition as (p?: string) => ReturnType<typeof featuresTableDefinition>)(
+        opts.projection === 'default' ? undefined : opts.projection,
+      );
       await raw.send(new CreateTableCommand({ TableName: features, ...def }));
       await createControlTable(raw, control);
       const windows = syntheticWindows(n, opts.seed);
       const seedMs = await seed(raw, features, windows, Date.now());
-      print(`         seeded ${windows.length.toLocaleString('en-US')} windows in ${(seedMs / 1000).toFixed(0)} s (index projection: ${JSON.stringify(def.GlobalSecondaryIndexes?.[0]?.Projection)})`);
+      print(
+        `         seeded ${windows.length.toLocaleString('en-US')} windows in ${(seedMs / 1000).toFixed(0)} s (index projection: ${JSON.stringify(def.GlobalSecondaryIndexes?.[0]?.Projection)})`,
+      );
       const cacheMod = (() => {
         try {
           // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -317,7 +380,11 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
           // The scorer before issue 7 §4 reports no phases: time its read on its own first.
           const mr = metered(raw);
           const r0 = Date.now();
-          await scorer.readRecentWindows({ ddb: mr.client, featuresTable: features } as Parameters<typeof scorer.readRecentWindows>[0], NOW - SPAN_H * HOUR, NOW + 1);
+          await scorer.readRecentWindows(
+            { ddb: mr.client, featuresTable: features } as Parameters<typeof scorer.readRecentWindows>[0],
+            NOW - SPAN_H * HOUR,
+            NOW + 1,
+          );
           separateRead = { ms: Date.now() - r0, rru: mr.meter.byTable[features] ?? { table: 0, gsi: 0 } };
           (global as { gc?: () => void }).gc?.();
         }
@@ -344,7 +411,9 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
         print(
           `${String(n).padEnd(8)} | ${run === 1 ? 'cold' : 'warm'} | ${String(s.windows).padStart(7)} | ${String(rd.fetched ?? '-').padStart(7)} | ${String(rd.reused ?? 0).padStart(6)} | ${String(tm.readMs ?? '-').padStart(7)} | ${String(tm.profileMs ?? '-').padStart(10)} | ${String(tm.runDetectionMs ?? s.detectMs).padStart(9)} | ${String(tm.writeMs ?? '-').padStart(8)} | ${String(total).padStart(8)} | ${readRru.table.toFixed(0).padStart(9)} | ${readRru.gsi.toFixed(0).padStart(9)} | ${heap.toFixed(0).padStart(7)}`,
         );
-        print(`         run ${run}: flagged (review/suspend) ${(s.decisions.review ?? 0) + (s.decisions.suspend ?? 0)} of ${Math.max(1, Math.floor((n * 0.005) / 20)) * 20} simulated campaign accounts; ${s.accounts} accounts; profiles rebuilt ${s.profilesRebuilt ?? s.accounts}, reused ${s.profilesReused ?? 0}`);
+        print(
+          `         run ${run}: flagged (review/suspend) ${(s.decisions.review ?? 0) + (s.decisions.suspend ?? 0)} of ${Math.max(1, Math.floor((n * 0.005) / 20)) * 20} simulated campaign accounts; ${s.accounts} accounts; profiles rebuilt ${s.profilesRebuilt ?? s.accounts}, reused ${s.profilesReused ?? 0}`,
+        );
         if (!cache) break;
       }
       await raw.send(new DeleteTableCommand({ TableName: features }));
@@ -362,7 +431,11 @@ if (require.main === module) {
       .description('the scheduled scorer against DynamoDB Local at growing account counts')
       .option('--accounts <list>', 'account counts, comma-separated', sizesArg, [10_000, 100_000])
       .option('--seed <n>', 'seed of the synthetic traffic', nonNegativeInt, 1)
-      .addOption(new Option('--projection <p>', 'features byHour GSI projection (default: the shipped one)').choices(['default', 'INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL']).default('default'))
+      .addOption(
+        new Option('--projection <p>', 'features byHour GSI projection (default: the shipped one)')
+          .choices(['default', 'INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'])
+          .default('default'),
+      )
       .option('--update-share <x>', 'share of accounts updated between runs, 0..1', shareArg, 0.02)
       .option('--cpu-prof <file>', 'write a CPU profile of the scorer runs')
       .action((o: { accounts: number[]; seed: number; projection: string; updateShare: number; cpuProf?: string }) =>

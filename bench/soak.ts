@@ -55,7 +55,14 @@ export interface SoakResult {
   usageIn: number;
   sustainedRate: number;
   samples: SoakSample[];
-  memory: { rssFirstMb: number; rssLastMb: number; heapFirstThirdMb: number; heapLastThirdMb: number; sandboxHeapFirstThirdMb: number; sandboxHeapLastThirdMb: number };
+  memory: {
+    rssFirstMb: number;
+    rssLastMb: number;
+    heapFirstThirdMb: number;
+    heapLastThirdMb: number;
+    sandboxHeapFirstThirdMb: number;
+    sandboxHeapLastThirdMb: number;
+  };
   iteratorAge: { maxMs: number; lastMs: number };
   drainSeconds: number;
 }
@@ -89,7 +96,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? ((s: string) => process.stdout.write(`${s}\n`));
   const sampleMs = o.sampleMs ?? 10_000;
   log(`soak: ${o.seconds} s at ${o.rate} access-log events/s (+ usage events) through the local pipeline`);
-  const session = await LocalSession.start({ cdkOut: o.cdkOut, stackName: o.stackName, clockStartMs: Date.now(), subscriber: true, flushWhenCaughtUp: false });
+  const session = await LocalSession.start({
+    cdkOut: o.cdkOut,
+    stackName: o.stackName,
+    clockStartMs: Date.now(),
+    subscriber: true,
+    flushWhenCaughtUp: false,
+  });
   const stopClock = session.rt.clock.runRealtime(1, 1000);
   const gen = retimed();
   gen.next();
@@ -97,7 +110,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const t0 = Date.now();
   let put = 0;
   let nextSample = t0 + sampleMs;
-  const recordsDelivered = () => session.rt.stats().mappings.filter((m) => m.kind === 'kinesis').reduce((s, m) => s + m.recordsDelivered, 0);
+  const recordsDelivered = () =>
+    session.rt
+      .stats()
+      .mappings.filter((m) => m.kind === 'kinesis')
+      .reduce((s, m) => s + m.recordsDelivered, 0);
   try {
     while (Date.now() - t0 < o.seconds * 1000) {
       // put what the rate owes up to now, in 100 ms slices
@@ -125,7 +142,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           backlogRecords: session.writer.stats.records - recordsDelivered(),
         };
         samples.push(s);
-        log(`  t=${String(s.t).padStart(4)}s put ${s.eventsPut} delivered ${s.recordsDelivered} records backlog ${s.backlogRecords} iterator age ${s.iteratorAgeMs} ms rss ${s.rssMb} MB main heap ${s.heapMb} MB sandbox heap ${s.sandboxHeapMb} MB (${s.sandboxes} sandboxes)`);
+        log(
+          `  t=${String(s.t).padStart(4)}s put ${s.eventsPut} delivered ${s.recordsDelivered} records backlog ${s.backlogRecords} iterator age ${s.iteratorAgeMs} ms rss ${s.rssMb} MB main heap ${s.heapMb} MB sandbox heap ${s.sandboxHeapMb} MB (${s.sandboxes} sandboxes)`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -154,10 +173,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       iteratorAge: { maxMs: Math.max(0, ...samples.map((s) => s.iteratorAgeMs)), lastMs: samples[samples.length - 1]?.iteratorAgeMs ?? 0 },
       drainSeconds,
     };
-    log(`soak result: events in ${result.eventsIn}, events counted ${result.eventsCounted} (${result.ok ? 'equal' : 'MISMATCH'}); usage events ${result.usageIn}`);
+    log(
+      `soak result: events in ${result.eventsIn}, events counted ${result.eventsCounted} (${result.ok ? 'equal' : 'MISMATCH'}); usage events ${result.usageIn}`,
+    );
     log(`  sustained ${result.sustainedRate} events/s (target ${o.rate}); drain after the last put ${drainSeconds.toFixed(1)} s`);
-    log(`  memory: Lambda sandboxes' heap median first third ${result.memory.sandboxHeapFirstThirdMb} MB, last third ${result.memory.sandboxHeapLastThirdMb} MB`);
-    log(`          process rss ${result.memory.rssFirstMb} -> ${result.memory.rssLastMb} MB; main-thread heap (in-process emulators, incl. kinesalite's retained records) ${result.memory.heapFirstThirdMb} -> ${result.memory.heapLastThirdMb} MB`);
+    log(
+      `  memory: Lambda sandboxes' heap median first third ${result.memory.sandboxHeapFirstThirdMb} MB, last third ${result.memory.sandboxHeapLastThirdMb} MB`,
+    );
+    log(
+      `          process rss ${result.memory.rssFirstMb} -> ${result.memory.rssLastMb} MB; main-thread heap (in-process emulators, incl. kinesalite's retained records) ${result.memory.heapFirstThirdMb} -> ${result.memory.heapLastThirdMb} MB`,
+    );
     log(`  iterator age: max ${result.iteratorAge.maxMs} ms, last ${result.iteratorAge.lastMs} ms`);
     const file = path.resolve(o.outFile ?? path.join('.local', 'soak.json'));
     fs.mkdirSync(path.dirname(file), { recursive: true });

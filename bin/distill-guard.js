@@ -16,7 +16,9 @@ process.emitWarning = function (warning, ...rest) {
 
 // The installed package ships the constructs only (dist/); the CLI runs from a clone of the repository.
 if (!require('fs').existsSync(require('path').join(__dirname, '..', 'cli', 'main.ts'))) {
-  process.stderr.write('distill-guard: the CLI runs from a clone of the repository (npm ci && npx distill-guard); this installed package holds the CDK constructs only\n');
+  process.stderr.write(
+    'distill-guard: the CLI runs from a clone of the repository (npm ci && npx distill-guard); this installed package holds the CDK constructs only\n',
+  );
   process.exit(1);
 }
 require('tsx/cjs');

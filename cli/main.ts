@@ -9,7 +9,24 @@ import { configureProgram, exitOnError } from './usage';
  * option, a missing or malformed argument, an ambiguous target), always found before anything runs. Errors are
  * one line on stderr that shows the value received.
  */
-const COMMANDS = ['replay', 'simulate', 'eval', 'bench', 'local', 'review', 'restrict', 'cluster', 'allowlist', 'breaker', 'console', 'events', 'cost', 'audit', 'signals', 'indicators'] as const;
+const COMMANDS = [
+  'replay',
+  'simulate',
+  'eval',
+  'bench',
+  'local',
+  'review',
+  'restrict',
+  'cluster',
+  'allowlist',
+  'breaker',
+  'console',
+  'events',
+  'cost',
+  'audit',
+  'signals',
+  'indicators',
+] as const;
 
 /** The program with the sub-commands registered (only `wanted`'s module when it names one). */
 export function buildProgram(wanted?: string): Command {

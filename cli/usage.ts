@@ -51,7 +51,8 @@ export function choiceList(allowed: readonly string[], all?: readonly string[]):
   return (v: string) => {
     if (all && v.trim() === 'all') return [...all];
     const items = v.split(',').map((s) => s.trim());
-    for (const s of items) if (!allowed.includes(s)) throw new InvalidArgumentError(`expected ${allowed.join(', ')}${all ? ' or all' : ''}, got '${s}'`);
+    for (const s of items)
+      if (!allowed.includes(s)) throw new InvalidArgumentError(`expected ${allowed.join(', ')}${all ? ' or all' : ''}, got '${s}'`);
     return items;
   };
 }

@@ -43,7 +43,13 @@ const str = (v: unknown, what: string, max = 200): string | undefined => {
 function filterOf(q: URLSearchParams | Record<string, unknown>): QueueFilter & { sort: ReturnType<typeof parseSort> } {
   const get = (k: string) => (q instanceof URLSearchParams ? (q.get(k) ?? undefined) : q[k]);
   try {
-    return { sort: parseSort(get('sort')), reason: str(get('reason'), 'reason'), decision: str(get('decision'), 'decision'), cluster: str(get('cluster'), 'cluster'), find: str(get('find'), 'find') };
+    return {
+      sort: parseSort(get('sort')),
+      reason: str(get('reason'), 'reason'),
+      decision: str(get('decision'), 'decision'),
+      cluster: str(get('cluster'), 'cluster'),
+      find: str(get('find'), 'find'),
+    };
   } catch (err) {
     throw new BadRequest((err as Error).message);
   }
@@ -67,7 +73,11 @@ export async function routeGet(ctx: RouteContext, p: string, url: URL): Promise<
   const { op } = ctx;
   if (p === '/api/queue') {
     const f = filterOf(url.searchParams);
-    const [review, overdue, me] = await Promise.all([queueView(op, { ...f, states: ['review'] }), queueView(op, { ...f, states: ['overdue'] }), op.identity()]);
+    const [review, overdue, me] = await Promise.all([
+      queueView(op, { ...f, states: ['review'] }),
+      queueView(op, { ...f, states: ['overdue'] }),
+      op.identity(),
+    ]);
     return { review, overdue, me, now: op.store.now() };
   }
   if (p === '/api/audit') return listAudit(op.store, auditFilterOf(url.searchParams, op.store.now()));
@@ -123,7 +133,11 @@ export async function routePost(ctx: RouteContext, p: string, req: http.Incoming
     const body = await ctx.readJson(req);
     const reason = ctx.reasonOf(body);
     const signals = body.signals;
-    if (typeof body.global !== 'boolean' || !Array.isArray(signals) || signals.some((s) => typeof s !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(s))) {
+    if (
+      typeof body.global !== 'boolean' ||
+      !Array.isArray(signals) ||
+      signals.some((s) => typeof s !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(s))
+    ) {
       throw new BadRequest(`shadow needs {global: boolean, signals: [signal names]}, got ${JSON.stringify({ global: body.global, signals })}`);
     }
     await op.setShadow({ global: body.global, signals: [...new Set(signals as string[])] }, reason);

@@ -25,7 +25,10 @@ export async function captureConsole(opts: ScreenshotOptions): Promise<{ file: s
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const op = await connect({ local: true, endpointsFile: opts.endpointsFile, identity: 'local:reviewer-alice' });
   const con = await startConsole({ operator: op });
-  const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     await page.goto(con.loginUrl);
@@ -44,7 +47,8 @@ export async function captureConsole(opts: ScreenshotOptions): Promise<{ file: s
       await page.locator('#case-title').waitFor();
       await page.locator('#chart-activity svg').waitFor();
       const reason = page.locator('#decision textarea');
-      if ((await reason.count()) > 0) await reason.fill('Same prompt templates and minute-level synchrony as the rest of the cluster; CoT elicitation far above baseline.');
+      if ((await reason.count()) > 0)
+        await reason.fill('Same prompt templates and minute-level synchrony as the rest of the cluster; CoT elicitation far above baseline.');
     }
     fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
     await page.screenshot({ path: opts.file, fullPage: false });

@@ -43,9 +43,14 @@ export interface RunningConsole {
 
 const STATIC_DIR = path.join(__dirname, 'static');
 const STATIC: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/ops.js': 'ops.js', '/style.css': 'style.css' };
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -82,7 +87,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   };
   const checkOrigin = (req: http.IncomingMessage) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) throw new HttpError(403, `cross-origin request refused (${origin})`);
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
+      throw new HttpError(403, `cross-origin request refused (${origin})`);
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'actions must be application/json');
   };
   const readJson = async (req: http.IncomingMessage): Promise<Record<string, unknown>> => {
@@ -187,7 +193,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
           res.end(out.body);
           return;
         }
-        send(200, JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)), 'application/json; charset=utf-8');
+        send(
+          200,
+          JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)),
+          'application/json; charset=utf-8',
+        );
         return;
       }
       const file = STATIC[url.pathname];

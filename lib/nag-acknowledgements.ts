@@ -23,7 +23,8 @@ export interface NagAcknowledgement {
 /** Lambda service roles and their default policies, for every function of the app. */
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
-const FUNCTIONS = /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+const FUNCTIONS =
+  /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -93,12 +94,14 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<DemoApiUsagePlan4EC878AF>/keys/*]',
-    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
+    reason:
+      "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
     paths: [/Guard\/Escalation\/(SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn)\/ServiceRole\/DefaultPolicy\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<DemoApiRestrictedUsagePlanE9372BB5>/keys/*]',
-    reason: "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
+    reason:
+      "The keys of one usage plan of the demo API: which of them belong to a restricted account is only known at run time; actions are limited to apigateway:GET/POST/DELETE on this plan's keys",
     paths: [/Guard\/Escalation\/(SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn)\/ServiceRole\/DefaultPolicy\/Resource/],
   },
   {

@@ -199,7 +199,7 @@ export function poissonHourly(rng: Rng, from: number, to: number, rate: (hourSta
 export function diurnalRate(perDay: number, tz: number, curve: readonly number[]): (hourStart: number) => number {
   const sum = curve.reduce((a, b) => a + b, 0);
   return (h) => {
-    const local = Math.floor(((((h / HOUR + tz) % 24) + 24) % 24));
+    const local = Math.floor((((h / HOUR + tz) % 24) + 24) % 24);
     return (perDay * curve[local]) / sum;
   };
 }
@@ -230,7 +230,7 @@ export function onOffBlocks(rng: Rng, start: number, end: number, on: [number, n
 export function diurnalGate(rng: Rng, blocks: Array<[number, number]>, tz: number, curve: readonly number[]): Array<[number, number]> {
   const max = Math.max(...curve);
   return blocks.filter(([s]) => {
-    const local = Math.floor(((((s / HOUR + tz) % 24) + 24) % 24));
+    const local = Math.floor((((s / HOUR + tz) % 24) + 24) % 24);
     return rng.next() < curve[local] / max;
   });
 }
@@ -251,4 +251,3 @@ export class Sticky<T> {
     return this.cur;
   }
 }
-

@@ -51,7 +51,7 @@ function poissonIn(r: Rng, blocks: Array<[number, number]>, ratePerHour: number,
 
 function localCurve(tz: number, curve: readonly number[]): (t: number) => number {
   const max = Math.max(...curve);
-  return (t) => curve[Math.floor(((((t / HOUR + tz) % 24) + 24) % 24))] / max;
+  return (t) => curve[Math.floor((((t / HOUR + tz) % 24) + 24) % 24)] / max;
 }
 
 // ----------------------------------------------------------------------------------------------------------
@@ -88,7 +88,9 @@ export function cotHarvest(world: World, n: number): CampaignResult {
         }
       };
     } else {
-      const mine = gated.filter(() => ar.chance(0.65)).map(([s, e]) => [s + ar.uniform(-20, 20) * MINUTE, e + ar.uniform(-20, 20) * MINUTE] as [number, number]);
+      const mine = gated
+        .filter(() => ar.chance(0.65))
+        .map(([s, e]) => [s + ar.uniform(-20, 20) * MINUTE, e + ar.uniform(-20, 20) * MINUTE] as [number, number]);
       const rate = ar.uniform(15, 32);
       a.schedule = (day, end, out) => poissonIn(ar, clip(mine, day, end), rate * ar.uniform(0.7, 1.3), out);
     }
@@ -211,7 +213,12 @@ export function modelPivot(world: World, n: number): CampaignResult {
   const bursts = Array.from({ length: 2 }, () => world.start - r.uniform(3, 14) * DAY);
   const classes: PromptClass[] = ['chat', 'coding', 'agentic', 'vision', 'cot_elicitation', 'rewrite', 'other'];
   const lib: Record<string, string[]> = {};
-  for (const c of classes) lib[c] = library(`pivot:${r.hex(4)}`, Array.from({ length: 60 }, (_, i) => `${c}-${i}`), evasive ? 7 : 1);
+  for (const c of classes)
+    lib[c] = library(
+      `pivot:${r.hex(4)}`,
+      Array.from({ length: 60 }, (_, i) => `${c}-${i}`),
+      evasive ? 7 : 1,
+    );
   const pivotAt = world.releaseAt + r.uniform(1, 3) * HOUR;
   const dc = world.net.dcProxies[1].ips;
   const accounts: SimActor[] = [];
@@ -283,7 +290,13 @@ export type CoverFactory = (world: World) => SimActor;
  * An aged or bought account: built as an ordinary organic customer (its history and continuing cover traffic),
  * relabelled as the campaign's, with a shadow request source (same account id) for the extraction traffic.
  */
-function coveredAccount(world: World, name: CampaignName, accountType: string, cover: CoverFactory, ageDays: [number, number]): { owner: SimActor; ex: SimActor } {
+function coveredAccount(
+  world: World,
+  name: CampaignName,
+  accountType: string,
+  cover: CoverFactory,
+  ageDays: [number, number],
+): { owner: SimActor; ex: SimActor } {
   const owner = cover(world);
   const r = owner.rng;
   world.relabel(owner, { kind: 'campaign', type: name, campaign: name, accountType });
@@ -323,7 +336,12 @@ export interface AdaptiveSizes {
   solo: number;
 }
 
-export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories: CoverFactory[], takeoverFactories: CoverFactory[]): CampaignResult[] {
+export function adaptiveCampaigns(
+  world: World,
+  n: AdaptiveSizes,
+  coverFactories: CoverFactory[],
+  takeoverFactories: CoverFactory[],
+): CampaignResult[] {
   const r = world.rng.fork('adaptive');
   const net = world.net;
   const opTz = r.pick([8, 3, -5, 1, 5.5]);
@@ -362,7 +380,12 @@ export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories
       ex.ip = freshIp(ar);
       const ua = ar.chance(0.6) ? owner.ua(world.start) : oneUa(ar);
       ex.ua = () => ua;
-      ex.key = ar.chance(0.5) ? owner.key : ((k) => () => k)(ar.alnum(10));
+      ex.key = ar.chance(0.5)
+        ? owner.key
+        : (
+            (k) => () =>
+              k
+          )(ar.alnum(10));
       ex.rpm = 60;
       ex.p429 = 0.01;
       accounts.push(owner);
@@ -429,7 +452,7 @@ export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories
     const sum = curve.reduce((s, v) => s + v, 0);
     ex.schedule = (day, end, out) => {
       for (let h = day; h < end; h += HOUR) {
-        const local = Math.floor(((((h / HOUR + atz) % 24) + 24) % 24));
+        const local = Math.floor((((h / HOUR + atz) % 24) + 24) % 24);
         const k = ar.poisson((perDay * curve[local]) / sum);
         for (let j = 0; j < k; j++) out.push(h + ar.next() * HOUR);
       }
@@ -457,7 +480,12 @@ export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories
     } else ex.ip = freshIp(ar);
     const ua = oneUa(ar);
     ex.ua = () => ua;
-    ex.key = ar.chance(0.7) ? ((k) => () => k)(ar.alnum(10)) : owner.key;
+    ex.key = ar.chance(0.7)
+      ? (
+          (k) => () =>
+            k
+        )(ar.alnum(10))
+      : owner.key;
     ex.rpm = 60;
     ex.p429 = 0.01;
     takeovers.push(owner);
@@ -476,7 +504,7 @@ export function adaptiveCampaigns(world: World, n: AdaptiveSizes, coverFactories
     const sum = curve.reduce((s, v) => s + v, 0);
     a.schedule = (day, end, out) => {
       for (let h = day; h < end; h += HOUR) {
-        const local = Math.floor(((((h / HOUR + stz) % 24) + 24) % 24));
+        const local = Math.floor((((h / HOUR + stz) % 24) + 24) % 24);
         const k = ar.poisson((perDay * curve[local]) / sum);
         for (let j = 0; j < k; j++) out.push(h + ar.next() * HOUR);
       }

@@ -147,7 +147,12 @@ export const kindFrom =
  * Per organic kind and per campaign: of the accounts `ids` that `groupOf` places (null: no traffic), how many
  * had each signal strong. An account absent from the report had no strong signal.
  */
-export function signalCounts(report: Pick<ReplayReport, 'accounts'>, ids: Iterable<string>, groupOf: (accountId: string) => Group | null, strong = STRONG_SIGNAL): SignalCounts {
+export function signalCounts(
+  report: Pick<ReplayReport, 'accounts'>,
+  ids: Iterable<string>,
+  groupOf: (accountId: string) => Group | null,
+  strong = STRONG_SIGNAL,
+): SignalCounts {
   const byId = new Map(report.accounts.map((a) => [a.accountId, a]));
   const out = noSignals();
   for (const id of ids) {
@@ -164,7 +169,15 @@ export function signalCounts(report: Pick<ReplayReport, 'accounts'>, ids: Iterab
 /** A world scored by sim/eval.ts computeMetrics. */
 export function worldFromMetrics(
   m: RunMetrics,
-  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts; signals?: SignalCounts },
+  w: {
+    seed: string;
+    variant: string;
+    mode: Mode;
+    lines: number | null;
+    replaySeconds: number | null;
+    reasons?: ReasonCounts;
+    signals?: SignalCounts;
+  },
 ): WorldScore {
   const campaigns: WorldScore['campaigns'] = {};
   for (const [k, r] of Object.entries(m.recall)) if (k !== 'all') campaigns[k] = { ...r, latencyMedianMs: m.latency[k]?.median ?? null };
@@ -200,7 +213,15 @@ export interface ForeignScore {
 /** A world scored by score.mjs: its figures are taken as they are (totals are the sums of its breakdown). */
 export function worldFromForeign(
   s: ForeignScore,
-  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null; reasons?: ReasonCounts; signals?: SignalCounts },
+  w: {
+    seed: string;
+    variant: string;
+    mode: Mode;
+    lines: number | null;
+    replaySeconds: number | null;
+    reasons?: ReasonCounts;
+    signals?: SignalCounts;
+  },
 ): WorldScore {
   const conv = (b: { accounts: number; review: number; suspend: number }): Counts => ({ n: b.accounts, review: b.review, suspend: b.suspend });
   const sum = (xs: Counts[]): Counts => xs.reduce((a, b) => ({ n: a.n + b.n, review: a.review + b.review, suspend: a.suspend + b.suspend }), zero());
@@ -226,7 +247,10 @@ export function worldFromForeign(
 }
 
 /** A world whose replay (or scoring) failed. */
-export function failedWorld(w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null }, error: string): WorldScore {
+export function failedWorld(
+  w: { seed: string; variant: string; mode: Mode; lines: number | null; replaySeconds: number | null },
+  error: string,
+): WorldScore {
   return {
     ...w,
     error,
@@ -350,8 +374,16 @@ export function worstCase(worlds: readonly WorldScore[]): Worst {
       }
     }
     if (w.recall.n > 0) {
-      overall.minRecallReview = pick(overall.minRecallReview, { value: w.recall.review / w.recall.n, world, count: w.recall.review, n: w.recall.n }, -1);
-      overall.minRecallSuspend = pick(overall.minRecallSuspend, { value: w.recall.suspend / w.recall.n, world, count: w.recall.suspend, n: w.recall.n }, -1);
+      overall.minRecallReview = pick(
+        overall.minRecallReview,
+        { value: w.recall.review / w.recall.n, world, count: w.recall.review, n: w.recall.n },
+        -1,
+      );
+      overall.minRecallSuspend = pick(
+        overall.minRecallSuspend,
+        { value: w.recall.suspend / w.recall.n, world, count: w.recall.suspend, n: w.recall.n },
+        -1,
+      );
     }
     if (w.fp.n > 0) {
       overall.maxOrganicSuspended = pick(overall.maxOrganicSuspended, { value: w.fp.suspend, world, count: w.fp.suspend, n: w.fp.n }, 1);
@@ -404,7 +436,8 @@ export const fmtDuration = (ms: number | null | undefined): string => {
 };
 
 /** A rate and, unless it is the ideal value (then every world ties), the world where it occurred. */
-const rateAt = (a: At | null, ideal: number): string => (a ? `${pct(a.count ?? 0, a.n ?? 0)} (${a.count}/${a.n}${a.value === ideal ? '' : `, ${a.world}`})` : 'n/a');
+const rateAt = (a: At | null, ideal: number): string =>
+  a ? `${pct(a.count ?? 0, a.n ?? 0)} (${a.count}/${a.n}${a.value === ideal ? '' : `, ${a.world}`})` : 'n/a';
 
 /**
  * Check every target on the worst world. Recall targets apply to base and evasive worlds (adaptive worlds have
@@ -417,7 +450,8 @@ export function checkTargets(worlds: readonly WorldScore[]): TargetCheck[] {
   const logs = ok.filter((w) => w.mode === 'logs only');
   const notAdaptive = (w: WorldScore): boolean => w.variant !== 'adaptive';
 
-  const minRate = (ws: WorldScore[], key: 'review' | 'suspend'): At | null => worstCase(ws).overall[key === 'review' ? 'minRecallReview' : 'minRecallSuspend'];
+  const minRate = (ws: WorldScore[], key: 'review' | 'suspend'): At | null =>
+    worstCase(ws).overall[key === 'review' ? 'minRecallReview' : 'minRecallSuspend'];
   const recallCheck = (label: string, ws: WorldScore[], key: 'review' | 'suspend', min: number, none = 'no such world in this run'): void => {
     const a = minRate(ws, key);
     out.push({ target: `${label} >= ${min * 100}%`, value: a ? rateAt(a, 1) : none, pass: a ? a.value >= min : null });
@@ -425,17 +459,36 @@ export function checkTargets(worlds: readonly WorldScore[]): TargetCheck[] {
   const fpChecks = (prefix: string, ws: WorldScore[]): void => {
     const w = worstCase(ws).overall;
     const s = w.maxOrganicSuspended;
-    out.push({ target: `${prefix}organic accounts auto-suspended: ${TARGETS.organicSuspended}`, value: s ? `${s.value}${s.value > 0 ? ` (${s.world})` : ''}` : 'n/a', pass: s ? s.value <= TARGETS.organicSuspended : null });
+    out.push({
+      target: `${prefix}organic accounts auto-suspended: ${TARGETS.organicSuspended}`,
+      value: s ? `${s.value}${s.value > 0 ? ` (${s.world})` : ''}` : 'n/a',
+      pass: s ? s.value <= TARGETS.organicSuspended : null,
+    });
     const r = w.maxOrganicReviewRate;
-    out.push({ target: `${prefix}organic accounts at review+ <= ${TARGETS.organicReviewRate * 100}%`, value: rateAt(r, 0), pass: r ? r.value <= TARGETS.organicReviewRate : null });
+    out.push({
+      target: `${prefix}organic accounts at review+ <= ${TARGETS.organicReviewRate * 100}%`,
+      value: rateAt(r, 0),
+      pass: r ? r.value <= TARGETS.organicReviewRate : null,
+    });
     const bad = kindsOverRate(ws);
     out.push({
       target: `${prefix}no organic kind with >= ${TARGETS.kindMinAccounts} accounts above ${TARGETS.kindReviewRate * 100}% review+`,
-      value: ws.length === 0 ? 'n/a' : bad.length === 0 ? 'none' : bad.map((b) => `${b.kind} ${b.review}/${b.n} (${pct(b.review, b.n)}, ${b.world}${b.worlds > 1 ? `; over in ${b.worlds} worlds` : ''})`).join('; '),
+      value:
+        ws.length === 0
+          ? 'n/a'
+          : bad.length === 0
+            ? 'none'
+            : bad
+                .map((b) => `${b.kind} ${b.review}/${b.n} (${pct(b.review, b.n)}, ${b.world}${b.worlds > 1 ? `; over in ${b.worlds} worlds` : ''})`)
+                .join('; '),
       pass: ws.length === 0 ? null : bad.length === 0,
     });
     const m = w.maxMixedClusters;
-    out.push({ target: `${prefix}no cluster mixes organic and campaign accounts`, value: m ? `${m.value}${m.value > 0 ? ` of ${m.n} (${m.world})` : ''}` : 'n/a', pass: m ? m.value === 0 : null });
+    out.push({
+      target: `${prefix}no cluster mixes organic and campaign accounts`,
+      value: m ? `${m.value}${m.value > 0 ? ` of ${m.n} (${m.world})` : ''}` : 'n/a',
+      pass: m ? m.value === 0 : null,
+    });
   };
 
   recallCheck('campaign accounts at review+ (logs + usage, base/evasive)', full.filter(notAdaptive), 'review', TARGETS.recallReview);
@@ -453,10 +506,20 @@ export function checkTargets(worlds: readonly WorldScore[]): TargetCheck[] {
     });
   }
   const piv = worstCase(full).overall.maxPivotLatency;
-  out.push({ target: `model pivot flagged <= ${fmtDuration(TARGETS.pivotMs)} after the release (median)`, value: piv ? `${fmtDuration(piv.value)} (${piv.world})` : 'n/a', pass: piv ? piv.value <= TARGETS.pivotMs : null });
+  out.push({
+    target: `model pivot flagged <= ${fmtDuration(TARGETS.pivotMs)} after the release (median)`,
+    value: piv ? `${fmtDuration(piv.value)} (${piv.world})` : 'n/a',
+    pass: piv ? piv.value <= TARGETS.pivotMs : null,
+  });
   recallCheck('logs only: campaign accounts at review+ (base/evasive)', logs.filter(notAdaptive), 'review', TARGETS.logsOnlyRecallReview);
   fpChecks('logs only: ', logs);
-  recallCheck('adaptive campaigns at review+ (logs + usage)', full.filter((w) => !notAdaptive(w)), 'review', TARGETS.adaptiveRecallReview, 'no adaptive world in this run');
+  recallCheck(
+    'adaptive campaigns at review+ (logs + usage)',
+    full.filter((w) => !notAdaptive(w)),
+    'review',
+    TARGETS.adaptiveRecallReview,
+    'no adaptive world in this run',
+  );
 
   let worstPer1M: At | null = null;
   let timed = 0;
@@ -464,7 +527,11 @@ export function checkTargets(worlds: readonly WorldScore[]): TargetCheck[] {
     if (w.replaySeconds === null || !w.lines) continue;
     timed++;
     if (w.lines < TARGETS.replayMinLines) continue;
-    worstPer1M = pick(worstPer1M, { value: (w.replaySeconds * 1_000_000) / w.lines, world: `${worldName(w)} ${w.mode}`, count: w.lines, n: Math.round(w.replaySeconds) }, 1);
+    worstPer1M = pick(
+      worstPer1M,
+      { value: (w.replaySeconds * 1_000_000) / w.lines, world: `${worldName(w)} ${w.mode}`, count: w.lines, n: Math.round(w.replaySeconds) },
+      1,
+    );
   }
   out.push({
     target: `replay of 1M lines <= ${TARGETS.replaySecondsPer1M / 60} min`,
@@ -478,7 +545,9 @@ export function checkTargets(worlds: readonly WorldScore[]): TargetCheck[] {
   const failed = worlds.filter((w) => w.error && w.mode !== 'volume baseline');
   out.push({
     target: 'every replay produced a report',
-    value: failed.length ? failed.map((w) => `${worldName(w)} ${w.mode}: ${w.error}`).join('; ') : `${worlds.filter((w) => w.mode !== 'volume baseline').length} of ${worlds.filter((w) => w.mode !== 'volume baseline').length}`,
+    value: failed.length
+      ? failed.map((w) => `${worldName(w)} ${w.mode}: ${w.error}`).join('; ')
+      : `${worlds.filter((w) => w.mode !== 'volume baseline').length} of ${worlds.filter((w) => w.mode !== 'volume baseline').length}`,
     pass: failed.length === 0,
   });
   return out;
@@ -561,11 +630,23 @@ export function renderWorstOverall(w: Worst): string {
     [
       ['campaign recall review+ (min)', r(o.minRecallReview), where(o.minRecallReview, o.minRecallReview?.value === 1)],
       ['campaign recall suspend (min)', r(o.minRecallSuspend), where(o.minRecallSuspend, o.minRecallSuspend?.value === 1)],
-      ['organic suspended (max)', o.maxOrganicSuspended ? `${o.maxOrganicSuspended.value} of ${o.maxOrganicSuspended.n}` : 'n/a', where(o.maxOrganicSuspended, o.maxOrganicSuspended?.value === 0)],
+      [
+        'organic suspended (max)',
+        o.maxOrganicSuspended ? `${o.maxOrganicSuspended.value} of ${o.maxOrganicSuspended.n}` : 'n/a',
+        where(o.maxOrganicSuspended, o.maxOrganicSuspended?.value === 0),
+      ],
       ['organic review+ rate (max)', r(o.maxOrganicReviewRate), where(o.maxOrganicReviewRate, o.maxOrganicReviewRate?.value === 0)],
-      ['mixed clusters (max)', o.maxMixedClusters ? `${o.maxMixedClusters.value} of ${o.maxMixedClusters.n}` : 'n/a', where(o.maxMixedClusters, o.maxMixedClusters?.value === 0)],
+      [
+        'mixed clusters (max)',
+        o.maxMixedClusters ? `${o.maxMixedClusters.value} of ${o.maxMixedClusters.n}` : 'n/a',
+        where(o.maxMixedClusters, o.maxMixedClusters?.value === 0),
+      ],
       ['median latency, all campaigns (max)', fmtDuration(o.maxLatencyMedian?.value), o.maxLatencyMedian?.world ?? ''],
-      ['model pivot: release -> flag, median (max; negative: flagged before the release)', fmtDuration(o.maxPivotLatency?.value), o.maxPivotLatency?.world ?? ''],
+      [
+        'model pivot: release -> flag, median (max; negative: flagged before the release)',
+        fmtDuration(o.maxPivotLatency?.value),
+        o.maxPivotLatency?.world ?? '',
+      ],
       ['worlds (failed)', `${o.worlds}${o.failed ? ` (**${o.failed} failed**)` : ''}`, ''],
     ],
   );
@@ -600,7 +681,20 @@ export function renderWorlds(worlds: readonly WorldScore[]): string {
       w.replaySeconds === null ? '' : `${w.replaySeconds.toFixed(1)}s`,
     ];
   });
-  return table(['world', 'mode', 'log lines', 'campaign review+ / suspend', 'organic review+ / suspended', 'latency median / p90', 'pivot after release', 'mixed / clusters', 'replay'], rows);
+  return table(
+    [
+      'world',
+      'mode',
+      'log lines',
+      'campaign review+ / suspend',
+      'organic review+ / suspended',
+      'latency median / p90',
+      'pivot after release',
+      'mixed / clusters',
+      'replay',
+    ],
+    rows,
+  );
 }
 
 /** Per organic kind that had flagged accounts: the most common reason combinations, summed over worlds. */
@@ -622,7 +716,13 @@ export function renderReasons(rc: ReasonCounts, top = 5): string {
     });
     if (k.list.length > top) {
       const rest = k.list.slice(top);
-      rows.push(['', `(${rest.length} other combinations)`, String(rest.reduce((s, x) => s + x.review, 0)), String(rest.reduce((s, x) => s + x.suspend, 0)), '']);
+      rows.push([
+        '',
+        `(${rest.length} other combinations)`,
+        String(rest.reduce((s, x) => s + x.review, 0)),
+        String(rest.reduce((s, x) => s + x.suspend, 0)),
+        '',
+      ]);
     }
   }
   return table(['organic kind (flagged, summed over worlds)', 'reasons', 'review', 'suspend', 'worlds'], rows);
@@ -718,11 +818,19 @@ export function renderSignals(worlds: readonly WorldScore[]): string {
   if (rows.every((r) => r.organic === null && r.campaigns === null)) return '_no replayed world_';
   rows.sort((a, b) => (b.organic?.value ?? 0) - (a.organic?.value ?? 0));
   return table(
-    ['signal', 'organic accounts with it strong (worst world)', 'worst organic kind', 'campaign accounts with it strong (min over worlds)', 'best-covered campaign (min over worlds)'],
+    [
+      'signal',
+      'organic accounts with it strong (worst world)',
+      'worst organic kind',
+      'campaign accounts with it strong (min over worlds)',
+      'best-covered campaign (min over worlds)',
+    ],
     rows.map((r) => [
       r.signal,
       r.organic ? bold(shareAt(r.organic, 0), r.organic.value > TARGETS.organicReviewRate) : 'n/a',
-      r.kind && r.kind.value > 0 ? bold(`${r.kind.name} ${shareAt(r.kind, 0)}`, r.kind.value > TARGETS.kindReviewRate && (r.kind.n ?? 0) >= TARGETS.kindMinAccounts) : 'none',
+      r.kind && r.kind.value > 0
+        ? bold(`${r.kind.name} ${shareAt(r.kind, 0)}`, r.kind.value > TARGETS.kindReviewRate && (r.kind.n ?? 0) >= TARGETS.kindMinAccounts)
+        : 'none',
       r.campaigns ? shareAt(r.campaigns, 1) : 'n/a',
       r.bestCampaign && r.bestCampaign.value > 0 ? `${r.bestCampaign.name} ${shareAt(r.bestCampaign, 1)}` : 'none',
     ]),

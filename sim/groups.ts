@@ -6,7 +6,20 @@
  * each is realistic.
  */
 import type { PromptClass } from '../src/shared/contract';
-import { BROWSER_UAS, CURVES, DAY, EVAL_TEMPLATES, EVAL_UAS, HOUR, MINUTE, MOBILE_UAS, MODELS, SDK_UA_PICKER, isWeekend, templateId } from './catalog';
+import {
+  BROWSER_UAS,
+  CURVES,
+  DAY,
+  EVAL_TEMPLATES,
+  EVAL_UAS,
+  HOUR,
+  MINUTE,
+  MOBILE_UAS,
+  MODELS,
+  SDK_UA_PICKER,
+  isWeekend,
+  templateId,
+} from './catalog';
 import { SimActor, Sticky, World, diurnalRate, poissonHourly, session, sessions } from './actor';
 import {
   MODEL_MIX_DEFAULT,
@@ -34,7 +47,9 @@ const zipfPicker = <T>(items: T[], s = 1): Weighted<T> => new Weighted(items.map
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** Curves for shift work (support teams that cover the clock in three shifts). */
-const SHIFT_CURVES: ReadonlyArray<readonly number[]> = [0, 8, 16].map((s) => Array.from({ length: 24 }, (_, h) => (((h - s + 24) % 24) < 8 ? 1 : 0.01)));
+const SHIFT_CURVES: ReadonlyArray<readonly number[]> = [0, 8, 16].map((s) =>
+  Array.from({ length: 24 }, (_, h) => ((h - s + 24) % 24 < 8 ? 1 : 0.01)),
+);
 
 // ----------------------------------------------------------------------------------------------------------
 // Tool users: the long tail of third-party tools and agent frameworks
@@ -118,7 +133,24 @@ const DEPARTMENTS: Record<string, ReadonlyArray<readonly [PromptClass, number]>>
   ],
 };
 
-const COMPANY_NAMES = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell', 'soylent', 'vandelay', 'wonka', 'cyberdyne', 'massive', 'pied', 'aperture', 'dunder'];
+const COMPANY_NAMES = [
+  'acme',
+  'globex',
+  'initech',
+  'umbrella',
+  'hooli',
+  'stark',
+  'wayne',
+  'tyrell',
+  'soylent',
+  'vandelay',
+  'wonka',
+  'cyberdyne',
+  'massive',
+  'pied',
+  'aperture',
+  'dunder',
+];
 
 export function companyTeam(world: World, size: number): SimActor[] {
   const r = world.rng.fork(`team-${world.rng.hex(6)}`);
@@ -140,7 +172,8 @@ export function companyTeam(world: World, size: number): SimActor[] {
   else if (egress === 'subnet') offices.push({ tz: ttz, ips: net.natIps(r, Math.min(240, Math.max(4, size + r.int(0, size))), 'corporate') });
   else if (egress === 'offices') {
     const k = r.int(2, 4);
-    for (let i = 0; i < k; i++) offices.push({ tz: i === 0 ? ttz : ttz + r.pick([0, 0, 1, -1, 5, -6, 8]), ips: net.natIps(r, r.int(1, 2), 'corporate') });
+    for (let i = 0; i < k; i++)
+      offices.push({ tz: i === 0 ? ttz : ttz + r.pick([0, 0, 1, -1, 5, -6, 8]), ips: net.natIps(r, r.int(1, 2), 'corporate') });
   } else offices.push({ tz: ttz, ips: Array.from({ length: r.int(1, 3) }, () => net.cloudIp(r)) });
   const nLib = r.int(3, 60);
   const lib = Array.from({ length: nLib }, (_, i) => templateId(`team:${name}:lib-${i}`));
@@ -163,7 +196,11 @@ export function companyTeam(world: World, size: number): SimActor[] {
   for (let i = 0; i < members; i++) {
     const a = world.newActor({ kind: 'organic', type: 'company_team', accountType: seats ? 'seat' : 'member' });
     const ar = a.rng;
-    a.createdAt = seats ? onboardedAt + ar.uniform(0, 10) * MINUTE : ar.chance(0.6) ? onboardedAt + ar.uniform(0, 6) * HOUR : onboardedAt + ar.uniform(1, 300) * DAY;
+    a.createdAt = seats
+      ? onboardedAt + ar.uniform(0, 10) * MINUTE
+      : ar.chance(0.6)
+        ? onboardedAt + ar.uniform(0, 6) * HOUR
+        : onboardedAt + ar.uniform(1, 300) * DAY;
     if (a.createdAt > world.end - HOUR) a.createdAt = onboardedAt + ar.uniform(0, 6) * HOUR;
     if (a.createdAt > world.start) a.activeFrom = a.createdAt + ar.uniform(2, 90) * MINUTE;
     dropCreatedAt(a);
@@ -327,13 +364,21 @@ export function classroom(world: World, size: number): SimActor[] {
     a.createdAt = firstLecture + ar.uniform(0, 90) * MINUTE;
     if (a.createdAt > world.start) a.activeFrom = a.createdAt;
     dropCreatedAt(a);
-    const personal = humanSpec(ctz, { curve: CURVES.student, pActive: ar.uniform(0.1, 0.4), pActiveWeekend: ar.uniform(0.1, 0.4), sessionsMean: 1.2, reqMedian: ar.uniform(3, 8) });
+    const personal = humanSpec(ctz, {
+      curve: CURVES.student,
+      pActive: ar.uniform(0.1, 0.4),
+      pActiveWeekend: ar.uniform(0.1, 0.4),
+      sessionsMean: 1.2,
+      reqMedian: ar.uniform(3, 8),
+    });
     const attend = ar.uniform(0.7, 0.95);
     const doesHomework = ar.chance(0.55);
     a.schedule = (day, end, o) => {
       sessions(ar, day, personal, o);
-      for (const [s] of meetings) if (s >= day && s < end && ar.chance(attend)) session(ar, s + ar.uniform(0, 20) * MINUTE, ar.int(4, 20), ar.uniform(40, 120), 0.6, o);
-      if (doesHomework) for (const [s, e] of homework) if (s >= day && s < end) session(ar, s + ar.uniform(0, (e - s) * 0.8), ar.int(5, 20), 45, 0.8, o);
+      for (const [s] of meetings)
+        if (s >= day && s < end && ar.chance(attend)) session(ar, s + ar.uniform(0, 20) * MINUTE, ar.int(4, 20), ar.uniform(40, 120), 0.6, o);
+      if (doesHomework)
+        for (const [s, e] of homework) if (s >= day && s < end) session(ar, s + ar.uniform(0, (e - s) * 0.8), ar.int(5, 20), 45, 0.8, o);
     };
     const free = freeformTemplates(a, { pPublic: 0.05 });
     const home = homeIp(world, a);
@@ -459,7 +504,12 @@ export function evalCompany(world: World, size: number): SimActor[] {
     const nRel = ar.int(2, 5);
     for (let k = 0; k < nRel; k++) {
       const s = world.releaseAt + delay + (k === 0 ? ar.uniform(0, 1) * HOUR : ar.uniform(0, 30) * HOUR);
-      runs.push({ start: s, end: s + ar.uniform(0.5, 4) * HOUR, n: ar.int(200, 1500), model: k === 0 || ar.chance(0.6) ? world.newModel : ar.pick(old) });
+      runs.push({
+        start: s,
+        end: s + ar.uniform(0.5, 4) * HOUR,
+        n: ar.int(200, 1500),
+        model: k === 0 || ar.chance(0.6) ? world.newModel : ar.pick(old),
+      });
     }
     const inRun = (t: number): Run | undefined => {
       for (const x of runs) if (t >= x.start && t < x.end) return x;
@@ -499,7 +549,12 @@ export function evalCompany(world: World, size: number): SimActor[] {
     a.p429 = 0.01;
     out.push(a);
   }
-  world.plan.params.groups.evalCompanies.push({ accounts: size, benchmarks: bench.length, cotShare: Math.round(cotShare * 100) / 100, releaseDelayH: round1(delay / HOUR) });
+  world.plan.params.groups.evalCompanies.push({
+    accounts: size,
+    benchmarks: bench.length,
+    cotShare: Math.round(cotShare * 100) / 100,
+    releaseDelayH: round1(delay / HOUR),
+  });
   return out;
 }
 
@@ -535,7 +590,11 @@ export function platformTenants(world: World, size: number): SimActor[] {
   const ua = r.chance(0.6) ? `${brand}/${r.int(1, 9)}.${r.int(0, 30)}` : SDK_UA_PICKER.draw(r);
   const sys = Array.from({ length: r.int(2, 10) }, (_, i) => templateId(`platform:${brand}:sys-${i}`));
   const launched = world.start - r.uniform(200, 900) * DAY;
-  const bulk = r.chance(0.3) ? (r.chance(0.3) ? world.start + r.uniform(0, world.end - world.start - DAY) : world.start - r.uniform(5, 150) * DAY) : null;
+  const bulk = r.chance(0.3)
+    ? r.chance(0.3)
+      ? world.start + r.uniform(0, world.end - world.start - DAY)
+      : world.start - r.uniform(5, 150) * DAY
+    : null;
   const enableAt = r.chance(0.7) ? world.releaseAt + logUniform(r, 2, 96) * HOUR : null;
   const classes = new Weighted(PLATFORM_KINDS[kind]);
   const out: SimActor[] = [];
@@ -569,7 +628,11 @@ export function platformTenants(world: World, size: number): SimActor[] {
     }
     out.push(a);
   }
-  world.plan.params.groups.platforms.push({ tenants: size, ips: ips.length, enableAfterH: enableAt === null ? null : round1((enableAt - world.releaseAt) / HOUR) });
+  world.plan.params.groups.platforms.push({
+    tenants: size,
+    ips: ips.length,
+    enableAfterH: enableAt === null ? null : round1((enableAt - world.releaseAt) / HOUR),
+  });
   return out;
 }
 
@@ -578,12 +641,55 @@ export function platformTenants(world: World, size: number): SimActor[] {
 // ----------------------------------------------------------------------------------------------------------
 
 const SERVERLESS_APPS: ReadonlyArray<readonly [string, W<PromptClass>, number]> = [
-  ['chat', [['chat', 80], ['other', 10], ['rewrite', 6], ['vision', 4]], 30],
-  ['writing', [['rewrite', 60], ['chat', 20], ['other', 20]], 20],
+  [
+    'chat',
+    [
+      ['chat', 80],
+      ['other', 10],
+      ['rewrite', 6],
+      ['vision', 4],
+    ],
+    30,
+  ],
+  [
+    'writing',
+    [
+      ['rewrite', 60],
+      ['chat', 20],
+      ['other', 20],
+    ],
+    20,
+  ],
   // homework helpers and "explain step by step" wrappers: chain-of-thought prompts are their product
-  ['tutor', [['cot_elicitation', 40], ['chat', 40], ['coding', 10], ['other', 10]], 15],
-  ['agent', [['agentic', 55], ['coding', 20], ['chat', 15], ['other', 10]], 20],
-  ['vision', [['vision', 60], ['chat', 25], ['other', 15]], 15],
+  [
+    'tutor',
+    [
+      ['cot_elicitation', 40],
+      ['chat', 40],
+      ['coding', 10],
+      ['other', 10],
+    ],
+    15,
+  ],
+  [
+    'agent',
+    [
+      ['agentic', 55],
+      ['coding', 20],
+      ['chat', 15],
+      ['other', 10],
+    ],
+    20,
+  ],
+  [
+    'vision',
+    [
+      ['vision', 60],
+      ['chat', 25],
+      ['other', 15],
+    ],
+    15,
+  ],
 ];
 const SERVERLESS_PICKER = new Weighted(SERVERLESS_APPS.map(([name, classes, weight]) => [[name, classes] as const, weight] as const));
 
@@ -618,7 +724,8 @@ export function serverlessCompany(world: World, size: number): SimActor[] {
     const pNew = r.uniform(0.05, 0.3);
     a.ip = (t) => {
       for (let j = containers.length - 1; j >= 0; j--) if (containers[j].until < t) containers.splice(j, 1);
-      if (containers.length === 0 || r.chance(pNew)) containers.push({ ip: world.net.functionEgressIp(r, region), until: t + r.uniform(5, 45) * MINUTE });
+      if (containers.length === 0 || r.chance(pNew))
+        containers.push({ ip: world.net.functionEgressIp(r, region), until: t + r.uniform(5, 45) * MINUTE });
       return r.pick(containers).ip;
     };
     a.ua = () => ua;
@@ -685,7 +792,9 @@ export function roamingUser(world: World): SimActor {
   const homeTz = tz(world, a);
   const carrier = world.plan.carrierPicker.draw(r);
   const office = r.chance(0.6) ? world.net.natIps(r, 1, 'corporate')[0] : null;
-  const trip = r.chance(0.4) ? { from: world.start + r.uniform(0, world.end - world.start - DAY), days: r.int(1, 4), shift: r.pick([-9, -6, -3, 3, 6, 9]) } : null;
+  const trip = r.chance(0.4)
+    ? { from: world.start + r.uniform(0, world.end - world.start - DAY), days: r.int(1, 4), shift: r.pick([-9, -6, -3, 3, 6, 9]) }
+    : null;
   const inTrip = (t: number): boolean => trip !== null && t >= trip.from && t < trip.from + trip.days * DAY;
   const hotel = world.net.residentialIp(r);
   const spec = humanSpec(homeTz, {

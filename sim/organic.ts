@@ -321,7 +321,12 @@ export function office(world: World, type: OrganicType = 'office', company?: Com
     a.template = freeformTemplates(a, { pPublic: 0.2 });
     const ip = world.net.residentialIp(r);
     a.ip = () => ip;
-    a.ua = r.chance(0.4) ? ((b) => () => b)(r.pick(BROWSER_UAS)) : oneSdkUa(a);
+    a.ua = r.chance(0.4)
+      ? (
+          (b) => () =>
+            b
+        )(r.pick(BROWSER_UAS))
+      : oneSdkUa(a);
   }
   a.key = oneKey(a, 0.05);
   a.rpm = 40;
@@ -361,7 +366,7 @@ export function campusCohort(world: World, size: number): SimActor[] {
   // the lab: one weekday afternoon, local 14:00-16:00
   let labDay = world.start + r.int(0, Math.max(0, world.days - 1)) * DAY;
   for (let i = 0; i < 7 && isWeekend(labDay + 12 * HOUR, ctz); i++) labDay += DAY;
-  const labStart = labDay + (((14 - ctz) % 24) + 24) % 24 * HOUR;
+  const labStart = labDay + ((((14 - ctz) % 24) + 24) % 24) * HOUR;
   const out: SimActor[] = [];
   for (let i = 0; i < size; i++) {
     const a = organic(world, 'campus_nat');
@@ -532,7 +537,9 @@ export function evalHarness(world: World, runOnRelease: boolean): SimActor {
   for (let i = 0; i < nRuns; i++) {
     const dur = r.uniform(3, 9) * HOUR;
     let start =
-      runOnRelease && i === 0 ? world.releaseAt + r.uniform(1.5, 5) * HOUR : world.start + r.uniform(0.1 * DAY, Math.max(0.1 * DAY, world.end - world.start - dur - HOUR));
+      runOnRelease && i === 0
+        ? world.releaseAt + r.uniform(1.5, 5) * HOUR
+        : world.start + r.uniform(0.1 * DAY, Math.max(0.1 * DAY, world.end - world.start - dur - HOUR));
     if (start + dur > world.end) start = Math.max(world.start, world.end - dur - HOUR);
     const code = r.chance(0.3);
     const tpls = (code ? r.sample(EVAL_CODE_TEMPLATES, 2) : r.sample(EVAL_TEMPLATES, r.int(2, 4))).map(templateId);
@@ -587,7 +594,11 @@ export function reseller(world: World): SimActor {
   const r = a.rng;
   a.createdAt = world.start - r.uniform(100, 700) * DAY;
   const perDay = r.uniform(2500, 7000);
-  const rate = diurnalRate(perDay, r.pick([-5, 0, 1, 8]), CURVES.app.map((v) => 0.5 + 0.5 * v));
+  const rate = diurnalRate(
+    perDay,
+    r.pick([-5, 0, 1, 8]),
+    CURVES.app.map((v) => 0.5 + 0.5 * v),
+  );
   a.schedule = (day, end, out) => poissonHourly(r, day, end, rate, out);
   a.classes = w<PromptClass>([
     ['chat', 40],

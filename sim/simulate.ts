@@ -359,7 +359,14 @@ export class Simulation {
     const meta = { ...this.meta, lines, usageLines, firstTs, lastTs };
     fs.writeFileSync(path.join(dir, 'labels.json'), JSON.stringify(this.labels));
     fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
-    return { logsPath, usagePath: usage ? usagePath : undefined, labelsPath: path.join(dir, 'labels.json'), metaPath: path.join(dir, 'meta.json'), lines, usageLines };
+    return {
+      logsPath,
+      usagePath: usage ? usagePath : undefined,
+      labelsPath: path.join(dir, 'labels.json'),
+      metaPath: path.join(dir, 'meta.json'),
+      lines,
+      usageLines,
+    };
   }
 }
 

@@ -42,11 +42,24 @@ export interface WorldParams {
   mix: Record<string, number>;
   /** New-model adoption by ordinary customers: chance to try it in the run (scale) and mean delay (days). */
   adoption: { pEverScale: number; meanDays: number };
-  tools: { count: number; zipf: number; top: Array<{ name: string; kind: ToolKind; templates: number; share: number; switchAfterH: number | null; hosted: boolean }> };
+  tools: {
+    count: number;
+    zipf: number;
+    top: Array<{ name: string; kind: ToolKind; templates: number; share: number; switchAfterH: number | null; hosted: boolean }>;
+  };
   carriers: Array<{ name: string; ips: number; subnets: number }>;
   /** Group sizes and settings drawn for this world (teams, classes, cohorts, eval companies, platforms). */
   groups: {
-    teams: Array<{ size: number; egress: string; library: number; libraryShare: number; schedule: string; nightlyJobs: number; seats: boolean; switchAfterH: number | null }>;
+    teams: Array<{
+      size: number;
+      egress: string;
+      library: number;
+      libraryShare: number;
+      schedule: string;
+      nightlyJobs: number;
+      seats: boolean;
+      switchAfterH: number | null;
+    }>;
     classrooms: Array<{ size: number; subject: string; assignments: number; meetingsPerWeek: number; createdDuringRun: boolean }>;
     bootcamps: Array<{ size: number; onSite: boolean; createdDuringRun: boolean }>;
     evalCompanies: Array<{ accounts: number; benchmarks: number; cotShare: number; releaseDelayH: number }>;
@@ -90,7 +103,28 @@ const REGIONS: Record<string, number[]> = {
   global: [],
 };
 
-const LONG_TAIL_A = ['Quill', 'Forge', 'Pilot', 'Loop', 'Sage', 'Relay', 'Draft', 'Atlas', 'Nimbus', 'Kite', 'Echo', 'Orbit', 'Lattice', 'Scribe', 'Ember', 'Tandem', 'Harbor', 'Prism', 'Vector', 'Maple'];
+const LONG_TAIL_A = [
+  'Quill',
+  'Forge',
+  'Pilot',
+  'Loop',
+  'Sage',
+  'Relay',
+  'Draft',
+  'Atlas',
+  'Nimbus',
+  'Kite',
+  'Echo',
+  'Orbit',
+  'Lattice',
+  'Scribe',
+  'Ember',
+  'Tandem',
+  'Harbor',
+  'Prism',
+  'Vector',
+  'Maple',
+];
 const LONG_TAIL_B = ['AI', 'Agent', 'Kit', 'Flow', 'Mate', 'Desk', 'Lab', 'Works', 'Studio', 'ly', 'Bot', 'Hub'];
 const KIND_WEIGHTS: ReadonlyArray<readonly [ToolKind, number]> = [
   ['agent', 22],
@@ -170,7 +204,10 @@ export function drawWorld(r: Rng, net: Network, organic: number, releaseAt: numb
   // ---- region and time zones ----
   const region = r.pick(Object.keys(REGIONS));
   const boost = REGIONS[region];
-  const timeZones: Array<[number, number]> = TIME_ZONES.map(([tz, w]) => [tz, Math.round(w * Math.exp(r.normal(0, 0.6)) * (boost.includes(tz) ? r.uniform(2, 5) : 1) * 10) / 10 || 0.1]);
+  const timeZones: Array<[number, number]> = TIME_ZONES.map(([tz, w]) => [
+    tz,
+    Math.round(w * Math.exp(r.normal(0, 0.6)) * (boost.includes(tz) ? r.uniform(2, 5) : 1) * 10) / 10 || 0.1,
+  ]);
   const tzPicker = new Weighted(timeZones);
 
   // ---- the mix ----
@@ -237,7 +274,9 @@ export function drawWorld(r: Rng, net: Network, organic: number, releaseAt: numb
     }
     names.add(name);
     const nTpl = kind === 'agent' ? r.int(2, 8) : kind === 'ide' ? r.int(1, 4) : r.int(1, 5);
-    const templates = known ? [templateId(known[1]), ...Array.from({ length: nTpl - 1 }, (_, k) => templateId(`${known![1]}:${k}`))] : Array.from({ length: nTpl }, (_, k) => templateId(`tool:${name}:sys-${k}`));
+    const templates = known
+      ? [templateId(known[1]), ...Array.from({ length: nTpl - 1 }, (_, k) => templateId(`${known![1]}:${k}`))]
+      : Array.from({ length: nTpl }, (_, k) => templateId(`tool:${name}:sys-${k}`));
     const hosted = kind === 'writing' || kind === 'extension' || kind === 'tutor' || (kind === 'chat_ui' && r.chance(0.5));
     const switches = r.chance(0.65);
     tools.push({
@@ -253,7 +292,12 @@ export function drawWorld(r: Rng, net: Network, organic: number, releaseAt: numb
       hosted,
     });
   }
-  const idePicker = new Weighted(tools.filter((t) => t.kind === 'ide').map((t) => [t, t.popularity] as const).concat(tools.some((t) => t.kind === 'ide') ? [] : [[tools[0], 1] as const]));
+  const idePicker = new Weighted(
+    tools
+      .filter((t) => t.kind === 'ide')
+      .map((t) => [t, t.popularity] as const)
+      .concat(tools.some((t) => t.kind === 'ide') ? [] : [[tools[0], 1] as const]),
+  );
   const toolPicker = new Weighted(tools.filter((t) => t.kind !== 'ide').map((t) => [t, t.popularity] as const));
   const popTotal = tools.reduce((s, t) => s + t.popularity, 0);
 

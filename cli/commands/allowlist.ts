@@ -3,7 +3,9 @@ import { ConnOpts, expiresArg, parseExpiry, print, table, withConnOptions, withO
 
 /** `distill-guard allowlist add ACCOUNT --owner O --reason R --expires 30d | list | remove ACCOUNT --reason R` */
 export function register(program: Command): void {
-  const allow = program.command('allowlist').description('accounts never suspended (owner, reason, expiry), checked when routing and right before a suspension');
+  const allow = program
+    .command('allowlist')
+    .description('accounts never suspended (owner, reason, expiry), checked when routing and right before a suspension');
   withConnOptions(allow.command('add').argument('<account>', 'account id'))
     .requiredOption('--owner <team>', 'who vouches for the account')
     .requiredOption('--reason <text>', 'why')
@@ -20,7 +22,12 @@ export function register(program: Command): void {
       withOperator(opts, async (op) => {
         const l = await op.allowlistList();
         print(opts, l, () =>
-          l.length === 0 ? 'allowlist is empty' : table([['ACCOUNT', 'OWNER', 'EXPIRES', 'BY', 'REASON'], ...l.map((e) => [e.accountId, e.owner, new Date(e.expiresAt * 1000).toISOString(), e.createdBy ?? '', e.reason])]),
+          l.length === 0
+            ? 'allowlist is empty'
+            : table([
+                ['ACCOUNT', 'OWNER', 'EXPIRES', 'BY', 'REASON'],
+                ...l.map((e) => [e.accountId, e.owner, new Date(e.expiresAt * 1000).toISOString(), e.createdBy ?? '', e.reason]),
+              ]),
         );
       }),
     );

@@ -14,7 +14,14 @@ export function register(program: Command): void {
     .action(async (o: { events: number; batchRecords: number; eventsPerRecord: number; ddbEvents: number; synthetic: boolean; json?: boolean }) => {
       const { runBench } = require('../../bench/run') as typeof import('../../bench/run');
       const log = o.json ? (l: string) => void process.stderr.write(`${l}\n`) : undefined;
-      const r = await runBench({ events: o.events, batchRecords: o.batchRecords, eventsPerRecord: o.eventsPerRecord, ddbEvents: o.ddbEvents, source: o.synthetic ? 'synthetic' : 'sim', log });
+      const r = await runBench({
+        events: o.events,
+        batchRecords: o.batchRecords,
+        eventsPerRecord: o.eventsPerRecord,
+        ddbEvents: o.ddbEvents,
+        source: o.synthetic ? 'synthetic' : 'sim',
+        log,
+      });
       if (o.json) process.stdout.write(`${JSON.stringify({ ...r, opts: { ...(r.opts as object), log: undefined } }, null, 2)}\n`);
     });
 }

@@ -17,7 +17,12 @@ export function register(program: Command): void {
       const { startConsole } = require('../../console/server') as typeof import('../../console/server');
       const c = await startConsole({ operator: op, port, log: (l) => process.stderr.write(`console: ${l}\n`) });
       const target = op.resources.local ? 'local runtime' : `region ${op.resources.region}`;
-      const lines = [`distill-guard console for ${identity} (${target})`, `open: ${c.loginUrl}`, `session token: ${c.token}`, 'bound to 127.0.0.1 only; Ctrl-C to stop'];
+      const lines = [
+        `distill-guard console for ${identity} (${target})`,
+        `open: ${c.loginUrl}`,
+        `session token: ${c.token}`,
+        'bound to 127.0.0.1 only; Ctrl-C to stop',
+      ];
       process.stdout.write(opts.json ? `${JSON.stringify({ identity, target, url: c.loginUrl, token: c.token })}\n` : `${lines.join('\n')}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {

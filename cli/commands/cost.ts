@@ -38,7 +38,9 @@ interface CostOpts {
 export function register(program: Command): void {
   program
     .command('cost')
-    .description('monthly and per-million-request cost of distill-guard at a request rate, component by component, for both ingestion paths (list prices, docs/cost.md)')
+    .description(
+      'monthly and per-million-request cost of distill-guard at a request rate, component by component, for both ingestion paths (list prices, docs/cost.md)',
+    )
     .requiredOption('--rps <n>', 'monitored API requests per second', num('--rps'))
     .option('--accounts <n>', 'active customer accounts (default 10000)', num('--accounts'))
     .option('--record-bytes <n>', 'bytes per access-log record (default 440, measured)', num('--record-bytes'))
@@ -51,13 +53,21 @@ export function register(program: Command): void {
     })
     .option('--accounts-per-batch <n>', 'distinct accounts per aggregator batch (default: derived from traffic skew)', num('--accounts-per-batch'))
     .option('--item-kb <n>', 'feature window item size in KB (default 2)', num('--item-kb'))
-    .option('--gsi-projection <p>', 'features byHour GSI projection: INCLUDE_CHANGES (shipped), KEYS_ONLY or ALL', choice('--gsi-projection', ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'] as const))
+    .option(
+      '--gsi-projection <p>',
+      'features byHour GSI projection: INCLUDE_CHANGES (shipped), KEYS_ONLY or ALL',
+      choice('--gsi-projection', ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'] as const),
+    )
     .option('--buffer-seconds <s>', 'Firehose buffer interval, 0..900 (default 60)', (v: string) => {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || n > 900) throw new InvalidArgumentError(`--buffer-seconds must be between 0 and 900, got '${v}'`);
       return n;
     })
-    .option('--features-capacity <mode>', 'features table capacity: ON_DEMAND (shipped) or PROVISIONED (auto scaling at 70%)', choice('--features-capacity', ['ON_DEMAND', 'PROVISIONED'] as const))
+    .option(
+      '--features-capacity <mode>',
+      'features table capacity: ON_DEMAND (shipped) or PROVISIONED (auto scaling at 70%)',
+      choice('--features-capacity', ['ON_DEMAND', 'PROVISIONED'] as const),
+    )
     .option('--write-concurrency <n>', 'concurrent UpdateItem calls per aggregator invocation (default 16)', num('--write-concurrency'))
     .option('--parallelization-factor <n>', 'aggregator batches per shard, 1..10 (default 1)', num('--parallelization-factor'))
     .option('--buffer-mib <n>', 'Firehose buffer size in MiB, 1..128 (default 64)', num('--buffer-mib'))
@@ -65,7 +75,8 @@ export function register(program: Command): void {
     .addOption(new Option('--json', 'print the estimates (inputs, lines, sizing) as JSON').conflicts('markdown'))
     .option('--markdown', 'print Markdown tables (as in docs/cost.md)')
     .action((opts: CostOpts) => {
-      const { comparePaths, renderText, renderMarkdown, PATH_TITLE, PRICES_AS_OF } = require('../../src/cost/index') as typeof import('../../src/cost/index');
+      const { comparePaths, renderText, renderMarkdown, PATH_TITLE, PRICES_AS_OF } =
+        require('../../src/cost/index') as typeof import('../../src/cost/index');
       const both = comparePaths({
         rps: opts.rps,
         activeAccounts: opts.accounts,

@@ -170,10 +170,15 @@ async function generateSim(o: EvalOptions, variant: Variant, seed: string, log: 
   const dir = path.join(o.work, `${o.scale}${o.days ? `-d${o.days}` : ''}${o.organic ? `-o${o.organic}` : ''}-${variant}-seed${seed}`);
   const metaFile = path.join(dir, 'meta.json');
   if (o.reuse && fs.existsSync(metaFile)) {
-    const find = (base: string): string | undefined => [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    const find = (base: string): string | undefined =>
+      [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
     const logsPath = find('logs');
     if (logsPath) {
-      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string; accounts?: { organic: number; campaign: number }; days?: number };
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as {
+        newModel?: string;
+        accounts?: { organic: number; campaign: number };
+        days?: number;
+      };
       const scan = await scanLogs(logsPath);
       const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Labels;
       log(`${variant} s${seed}: reusing ${dir} (${scan.lines.toLocaleString('en-US')} requests)`);
@@ -191,17 +196,22 @@ async function generateSim(o: EvalOptions, variant: Variant, seed: string, log: 
     },
   });
   const describe = `${sim.meta.accounts.organic} organic + ${sim.meta.accounts.campaign} campaign accounts, ${sim.meta.days} days`;
-  log(`${variant} s${seed}: generated ${res.lines.toLocaleString('en-US')} requests (${describe}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${dir}`);
+  log(
+    `${variant} s${seed}: generated ${res.lines.toLocaleString('en-US')} requests (${describe}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${dir}`,
+  );
   return { labels: sim.labels, scan, newModel: sim.meta.newModel, logsPath: res.logsPath, usagePath: res.usagePath, dir, variant, seed, describe };
 }
 
 function loadDataWorld(dir: string, log: (s: string) => void): Promise<SimWorld> {
-  const find = (base: string): string | undefined => [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  const find = (base: string): string | undefined =>
+    [`${base}.jsonl.gz`, `${base}.jsonl`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
   const logsPath = find('logs');
   if (!logsPath) throw new Error(`no logs.jsonl[.gz] in ${dir}`);
   const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Labels;
   const metaFile = path.join(dir, 'meta.json');
-  const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string; variant?: string; seed?: string }) : {};
+  const meta = fs.existsSync(metaFile)
+    ? (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { newModel?: string; variant?: string; seed?: string })
+    : {};
   log(`scanning ${logsPath}`);
   return scanLogs(logsPath).then((scan) => ({
     labels,
@@ -276,14 +286,22 @@ async function countLines(file: string): Promise<number> {
   return n;
 }
 
-async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: string, seed: string, log: (s: string) => void): Promise<WorldScore[]> {
+async function foreignWorld(
+  o: EvalOptions,
+  dirF: string,
+  pool: Pool,
+  variant: string,
+  seed: string,
+  log: (s: string) => void,
+): Promise<WorldScore[]> {
   const out = path.join(o.work, `foreign-x${o.foreignScale}-${variant}-seed${seed}`);
   const truthFile = path.join(out, 'truth.json');
   const logsPath = path.join(out, 'logs.jsonl');
   const usagePath = path.join(out, 'usage.jsonl');
   const name = `${variant} s${seed}`;
   const modes: Mode[] = o.logsOnly ? ['logs+usage', 'logs only'] : ['logs+usage'];
-  const fail = (error: string, lines: number | null = null): WorldScore[] => modes.map((mode) => failedWorld({ seed, variant, mode, lines, replaySeconds: null }, error));
+  const fail = (error: string, lines: number | null = null): WorldScore[] =>
+    modes.map((mode) => failedWorld({ seed, variant, mode, lines, replaySeconds: null }, error));
   type Truth = { accounts: Record<string, string>; stats: Record<string, unknown> };
   const gen = await pool.run(PRIO_GENERATE, async (): Promise<{ error: string } | { lines: number; truth: Truth }> => {
     if (!(o.reuse && fs.existsSync(truthFile) && fs.existsSync(logsPath) && fs.existsSync(usagePath))) {
@@ -323,7 +341,12 @@ async function foreignWorld(o: EvalOptions, dirF: string, pool: Pool, variant: s
       fs.writeFileSync(report.replace(/\.json$/, '.score.json'), `${JSON.stringify(score)}\n`);
       log(`${name} ${mode}: replay done in ${r.seconds.toFixed(1)}s`);
       const reasons = organicReasons(r.report, kindFrom(groupOf), name);
-      return worldFromForeign(score, { ...base, replaySeconds: r.seconds, reasons, signals: signalCounts(r.report, Object.keys(truth.accounts), groupOf) });
+      return worldFromForeign(score, {
+        ...base,
+        replaySeconds: r.seconds,
+        reasons,
+        signals: signalCounts(r.report, Object.keys(truth.accounts), groupOf),
+      });
     });
   };
   return Promise.all(modes.map(one));
@@ -369,17 +392,35 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--scale <s>', 'simulator size').choices(['small', 'medium']).default('medium'))
     .option('--seeds <list>', `report seeds, comma-separated (default ${DEFAULT_SEEDS}; with --foreign ${DEFAULT_FOREIGN_SEEDS})`)
-    .option('--tune-seeds <list>', 'the simulator seeds detection thresholds were tuned on (printed in the header; report seeds should avoid them)', DEFAULT_TUNE_SEEDS)
-    .option('--foreign-tune-seeds <list>', 'the foreign generator seeds looked at while tuning (printed in the header; report seeds should avoid them)', DEFAULT_FOREIGN_TUNE_SEEDS)
+    .option(
+      '--tune-seeds <list>',
+      'the simulator seeds detection thresholds were tuned on (printed in the header; report seeds should avoid them)',
+      DEFAULT_TUNE_SEEDS,
+    )
+    .option(
+      '--foreign-tune-seeds <list>',
+      'the foreign generator seeds looked at while tuning (printed in the header; report seeds should avoid them)',
+      DEFAULT_FOREIGN_TUNE_SEEDS,
+    )
     .option('--variants <list>', `comma-separated (default: ${SIM_VARIANTS.join(',')}; with --foreign ${FOREIGN_VARIANTS.join(',')})`)
     .option('--jobs <n>', 'generators and replays run at the same time', (v) => parseIntArg('--jobs', v), 2)
     .option('--organic <n>', 'organic accounts (default: the scale preset)', (v) => parseIntArg('--organic', v))
     .option('--days <d>', 'days of traffic (default: the scale preset)', (v) => parseIntArg('--days', v))
     .option('--work <dir>', 'where generated worlds and reports go', DEFAULT_WORK)
     .option('--reuse', 'reuse worlds already generated under --work (same scale, variant and seed) instead of regenerating', false)
-    .option('--results <file>', 'markdown results file (default <work>/eval-results.md; with --foreign <work>/eval-foreign.md); the committed snapshots are written only when asked: --results docs/eval-results.md')
+    .option(
+      '--results <file>',
+      'markdown results file (default <work>/eval-results.md; with --foreign <work>/eval-foreign.md); the committed snapshots are written only when asked: --results docs/eval-results.md',
+    )
     .option('--volume-limit <n>', 'requests per rolling 24h for the volume baseline', (v) => parseIntArg('--volume-limit', v), 2000)
-    .addOption(new Option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating').conflicts(['foreign', 'seeds', 'variants', 'reuse']))
+    .addOption(
+      new Option('--data <dir>', 'score existing traffic (logs.jsonl[.gz], usage.jsonl[.gz], labels.json) instead of generating').conflicts([
+        'foreign',
+        'seeds',
+        'variants',
+        'reuse',
+      ]),
+    )
     .option('--no-logs-only', 'skip the access-logs-only replays')
     .option('--foreign', 'use the independent validation generator and scorer (../shared/validation) instead of the simulator', false)
     .option('--foreign-dir <dir>', 'where foreign-traffic.mjs and score.mjs are (default <repo>/../shared/validation)')
@@ -389,7 +430,8 @@ export function register(program: Command): void {
     .addOption(new Option('--strict').hideHelp())
     .action(async (o: EvalOptions & { json?: boolean }, cmd: Command) => {
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
-      if (!o.foreign && (given('foreignDir') || given('foreignScale') || given('foreignTuneSeeds'))) throw new UsageError('--foreign-dir, --foreign-scale and --foreign-tune-seeds apply only with --foreign');
+      if (!o.foreign && (given('foreignDir') || given('foreignScale') || given('foreignTuneSeeds')))
+        throw new UsageError('--foreign-dir, --foreign-scale and --foreign-tune-seeds apply only with --foreign');
       if (o.strict) deprecationNotice('--strict', 'nothing: eval exits 1 whenever a target is missed');
       const allowed: readonly string[] = o.foreign ? FOREIGN_VARIANTS : SIM_VARIANTS;
       const variants = list(o.variants ?? allowed.join(','));
@@ -430,7 +472,8 @@ export function register(program: Command): void {
         );
         worlds = (await Promise.all(runs)).flat();
       }
-      const order = (w: WorldScore): string => `${variants.indexOf(w.variant)} ${String(seeds.indexOf(w.seed)).padStart(4, '0')} ${MODES.indexOf(w.mode)}`;
+      const order = (w: WorldScore): string =>
+        `${variants.indexOf(w.variant)} ${String(seeds.indexOf(w.seed)).padStart(4, '0')} ${MODES.indexOf(w.mode)}`;
       worlds.sort((a, b) => order(a).localeCompare(order(b)));
 
       const md = renderResults({
@@ -488,7 +531,8 @@ function renderResults(a: {
     ? `**Seeds.** Detection thresholds were tuned on simulator seeds ${a.tuneSeeds.join(', ')} and looked at on the foreign generator's ` +
       `seeds ${foreignTune.join(', ')} ("tuning" seeds). This report uses the foreign generator's seeds ${a.seeds.join(', ')} ("report" seeds)` +
       overlapNote
-    : `**Seeds.** Tuning seeds: ${a.tuneSeeds.join(', ')} (detection thresholds were tuned on these). Report seeds: ${a.seeds.join(', ')}` + overlapNote;
+    : `**Seeds.** Tuning seeds: ${a.tuneSeeds.join(', ')} (detection thresholds were tuned on these). Report seeds: ${a.seeds.join(', ')}` +
+      overlapNote;
   const parts: string[] = [
     a.foreignDir ? '# distill-guard detection results: foreign validation traffic' : '# distill-guard detection results',
     '',
@@ -512,7 +556,12 @@ function renderResults(a: {
   ];
   for (const mode of modes) {
     const ws = worlds.filter((w) => w.mode === mode);
-    const title = mode === 'logs+usage' ? 'access logs + usage events' : mode === 'logs only' ? 'access logs only' : `baseline: suspend above ${o.volumeLimit} requests per rolling 24 h (no replay)`;
+    const title =
+      mode === 'logs+usage'
+        ? 'access logs + usage events'
+        : mode === 'logs only'
+          ? 'access logs only'
+          : `baseline: suspend above ${o.volumeLimit} requests per rolling 24 h (no replay)`;
     parts.push(`## Worst world: ${title}`, '', renderWorst(ws), '');
   }
   for (const mode of modes.filter((m) => m !== 'volume baseline')) {

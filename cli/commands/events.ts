@@ -30,7 +30,16 @@ import {
   StartReplayCommand,
   DescribeReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../src/shared/contract';
 
 export const TAIL_PREFIX = 'distill-guard-tail-';
@@ -134,19 +143,36 @@ export async function tailEvents(c: TailClients, o: TailOptions): Promise<TailRe
 
   try {
     // 1. temporary queue; only this rule may send to it.
-    queueUrl = (await c.sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { MessageRetentionPeriod: '3600', SqsManagedSseEnabled: 'true' } }))).QueueUrl!;
+    queueUrl = (
+      await c.sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { MessageRetentionPeriod: '3600', SqsManagedSseEnabled: 'true' } }))
+    ).QueueUrl!;
     result.queueUrl = queueUrl;
     const queueArn = (await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
     if (!queueArn) throw new Error(`queue ${queueUrl} has no QueueArn attribute`);
     // 2. temporary rule -> queue
     ruleArn = (
       await c.eventBridge.send(
-        new PutRuleCommand({ Name: ruleName, EventBusName: o.busName, EventPattern: JSON.stringify(tailPattern(o.detailTypes, o.decidedBy)), State: 'ENABLED', Description: 'temporary: distill-guard events tail' }),
+        new PutRuleCommand({
+          Name: ruleName,
+          EventBusName: o.busName,
+          EventPattern: JSON.stringify(tailPattern(o.detailTypes, o.decidedBy)),
+          State: 'ENABLED',
+          Description: 'temporary: distill-guard events tail',
+        }),
       )
     ).RuleArn!;
     const policy = {
       Version: '2012-10-17',
-      Statement: [{ Sid: 'tail', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }],
+      Statement: [
+        {
+          Sid: 'tail',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queueArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+        },
+      ],
     };
     await c.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
     await c.eventBridge.send(new PutTargetsCommand({ Rule: ruleName, EventBusName: o.busName, Targets: [{ Id: 'tail', Arn: queueArn }] }));
@@ -156,7 +182,9 @@ export async function tailEvents(c: TailClients, o: TailOptions): Promise<TailRe
     // 3. catch-up from the archive, into this rule only
     if (o.sinceMs !== undefined) {
       const bus = await c.eventBridge.send(new DescribeEventBusCommand({ Name: o.busName }));
-      const archiveArn = o.archiveArn ?? (await c.eventBridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }))).Archives?.find((a) => a.State === 'ENABLED')?.ArchiveName;
+      const archiveArn =
+        o.archiveArn ??
+        (await c.eventBridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }))).Archives?.find((a) => a.State === 'ENABLED')?.ArchiveName;
       if (!archiveArn) throw new Error(`no enabled archive on bus ${o.busName} (${bus.Arn}); cannot replay --since`);
       const archiveFullArn = archiveArn.startsWith('arn:') ? archiveArn : bus.Arn!.replace(/:event-bus\/.*$/, `:archive/${archiveArn}`);
       const replayName = `${TAIL_PREFIX}${suffix}`;
@@ -178,7 +206,9 @@ export async function tailEvents(c: TailClients, o: TailOptions): Promise<TailRe
     // 4. read until stopped
     while (!stopped && Date.now() < deadline && (o.maxEvents === undefined || result.distinct < o.maxEvents)) {
       const waitS = Math.max(0, Math.min(o.waitSeconds ?? 10, Math.ceil((deadline - Date.now()) / 1000)));
-      const r = await c.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: Number.isFinite(waitS) ? waitS : 10 }));
+      const r = await c.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: Number.isFinite(waitS) ? waitS : 10 }),
+      );
       const msgs = r.Messages ?? [];
       for (const m of msgs) {
         let e: Record<string, unknown>;
@@ -198,15 +228,24 @@ export async function tailEvents(c: TailClients, o: TailOptions): Promise<TailRe
         }
         out(o.json ? JSON.stringify(e) : formatEvent(e, dup));
       }
-      if (msgs.length) await c.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      if (msgs.length)
+        await c.sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+        );
       if (!msgs.length && (o.waitSeconds ?? 10) === 0) await sleep(200);
     }
     return result;
   } finally {
     // 5. always clean up what we created
     const problems: string[] = [];
-    if (targetsAdded) await c.eventBridge.send(new RemoveTargetsCommand({ Rule: ruleName, EventBusName: o.busName, Ids: ['tail'] })).catch((e: Error) => problems.push(`remove targets: ${e.message}`));
-    if (ruleArn) await c.eventBridge.send(new DeleteRuleCommand({ Name: ruleName, EventBusName: o.busName })).catch((e: Error) => problems.push(`delete rule: ${e.message}`));
+    if (targetsAdded)
+      await c.eventBridge
+        .send(new RemoveTargetsCommand({ Rule: ruleName, EventBusName: o.busName, Ids: ['tail'] }))
+        .catch((e: Error) => problems.push(`remove targets: ${e.message}`));
+    if (ruleArn)
+      await c.eventBridge
+        .send(new DeleteRuleCommand({ Name: ruleName, EventBusName: o.busName }))
+        .catch((e: Error) => problems.push(`delete rule: ${e.message}`));
     if (queueUrl) await c.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch((e: Error) => problems.push(`delete queue: ${e.message}`));
     if (problems.length) err(`cleanup incomplete (run \`distill-guard events cleanup\`): ${problems.join('; ')}`);
     else err(`removed rule ${ruleName} and its queue (${result.distinct} event(s), ${result.duplicates} duplicate(s))`);
@@ -214,7 +253,11 @@ export async function tailEvents(c: TailClients, o: TailOptions): Promise<TailRe
 }
 
 /** Delete tail rules and queues left behind by a killed `events tail`. */
-export async function cleanupTails(c: TailClients, busName: string, log: (l: string) => void = () => undefined): Promise<{ rules: number; queues: number }> {
+export async function cleanupTails(
+  c: TailClients,
+  busName: string,
+  log: (l: string) => void = () => undefined,
+): Promise<{ rules: number; queues: number }> {
   let rules = 0;
   let queues = 0;
   let next: string | undefined;
@@ -250,7 +293,8 @@ interface LocalState {
 export function readLocalState(file: string): LocalState {
   if (!fs.existsSync(file)) throw new Error(`no local session state at ${file}: start the pipeline with \`npm start\` first (or pass --endpoints)`);
   const s = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalState;
-  if (!s.endpoints?.eventbridge || !s.endpoints?.sqs) throw new Error(`${file} has no eventbridge/sqs endpoints (got ${JSON.stringify(s.endpoints)})`);
+  if (!s.endpoints?.eventbridge || !s.endpoints?.sqs)
+    throw new Error(`${file} has no eventbridge/sqs endpoints (got ${JSON.stringify(s.endpoints)})`);
   return s;
 }
 
@@ -285,7 +329,9 @@ async function findBus(eb: EventBridgeClient, stack: string): Promise<string> {
     next = r.NextToken;
   } while (next);
   if (names.length !== 1) {
-    throw new Error(`cannot tell the ban-event bus of stack ${stack}: found ${names.length ? names.join(', ') : 'none'}; pass --bus <name> (stack output BanEventBusName)`);
+    throw new Error(
+      `cannot tell the ban-event bus of stack ${stack}: found ${names.length ? names.join(', ') : 'none'}; pass --bus <name> (stack output BanEventBusName)`,
+    );
   }
   return names[0];
 }
@@ -298,11 +344,18 @@ function stopOnSignals(): Promise<void> {
   });
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 function detailTypes(v: string, prev: string[] = []): string[] {
   const all = collect(v, prev);
-  for (const t of all) if (!(DETAIL_TYPES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected ${DETAIL_TYPES.join(', ')}, got '${t}'`);
+  for (const t of all)
+    if (!(DETAIL_TYPES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected ${DETAIL_TYPES.join(', ')}, got '${t}'`);
   return all;
 }
 
@@ -316,72 +369,102 @@ export function register(program: Command): void {
 
   common(events.command('tail'))
     .description('print ban events as they arrive, through a temporary rule + queue that is removed on exit')
-    .option('--since <time>', 'first replay the archive from this time (30m, 2h, 7d or iso-8601) into the tail (AWS); locally: print the bus history since then', time)
+    .option(
+      '--since <time>',
+      'first replay the archive from this time (30m, 2h, 7d or iso-8601) into the tail (AWS); locally: print the bus history since then',
+      time,
+    )
     .option('--detail-type <type>', `only these detail types (${DETAIL_TYPES.join(', ')}); repeatable or comma-separated`, detailTypes)
     .option('--decided-by <who>', 'only decisions by these deciders (auto or a reviewer id); repeatable', collect)
     .option('--max <n>', 'stop after n distinct events', positiveInt)
     .option('--timeout <seconds>', 'stop after this many seconds', positiveNumber)
     .option('--json', 'print each event as a JSON line')
-    .action(async (o: CommonOpts & { since?: string; detailType?: string[]; decidedBy?: string[]; max?: number; timeout?: number; json?: boolean }) => {
-      const { clients, busName, local } = await connect(o);
-      const sinceMs = o.since ? parseSince(o.since) : undefined;
-      if (local && sinceMs !== undefined) {
-        // The local endpoint has no archive; it exposes the bus history instead.
-        const res = await fetch(`${local.endpoints.eventbridge}/_local/events?bus=${encodeURIComponent(busName)}&after=0`);
-        const body = (await res.json()) as { events: Array<{ event: Record<string, unknown> }> };
-        const pattern = tailPattern(o.detailType, o.decidedBy);
-        for (const { event } of body.events) {
-          if (event.source !== EVENT_SOURCE || Date.parse(String(event.time)) < sinceMs) continue;
-          if (pattern['detail-type'] && !(pattern['detail-type'] as string[]).includes(String(event['detail-type']))) continue;
-          process.stdout.write(`${o.json ? JSON.stringify(event) : formatEvent(event)}\n`);
+    .action(
+      async (o: CommonOpts & { since?: string; detailType?: string[]; decidedBy?: string[]; max?: number; timeout?: number; json?: boolean }) => {
+        const { clients, busName, local } = await connect(o);
+        const sinceMs = o.since ? parseSince(o.since) : undefined;
+        if (local && sinceMs !== undefined) {
+          // The local endpoint has no archive; it exposes the bus history instead.
+          const res = await fetch(`${local.endpoints.eventbridge}/_local/events?bus=${encodeURIComponent(busName)}&after=0`);
+          const body = (await res.json()) as { events: Array<{ event: Record<string, unknown> }> };
+          const pattern = tailPattern(o.detailType, o.decidedBy);
+          for (const { event } of body.events) {
+            if (event.source !== EVENT_SOURCE || Date.parse(String(event.time)) < sinceMs) continue;
+            if (pattern['detail-type'] && !(pattern['detail-type'] as string[]).includes(String(event['detail-type']))) continue;
+            process.stdout.write(`${o.json ? JSON.stringify(event) : formatEvent(event)}\n`);
+          }
         }
-      }
-      await tailEvents(clients, {
-        busName,
-        detailTypes: o.detailType,
-        decidedBy: o.decidedBy,
-        sinceMs: local ? undefined : sinceMs,
-        maxEvents: o.max,
-        timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
-        json: o.json,
-        stopSignal: stopOnSignals(),
-      });
-    });
+        await tailEvents(clients, {
+          busName,
+          detailTypes: o.detailType,
+          decidedBy: o.decidedBy,
+          sinceMs: local ? undefined : sinceMs,
+          maxEvents: o.max,
+          timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
+          json: o.json,
+          stopSignal: stopOnSignals(),
+        });
+      },
+    );
 
   const redeliver = (name: string, hidden: boolean) =>
     common(events.command(name, { hidden }))
-    .description('redeliver archived ban events onto the bus (an EventBridge replay to all rules, or only --rule ARNs); consumers de-duplicate on detail.eventId')
-    .requiredOption('--from <time>', 'start of the window (30m, 2h, 7d or iso-8601)', time)
-    .option('--to <time>', 'end of the window (default now)', time)
-    .option('--rule <arn>', 'redeliver only to these rules (FilterArns); repeatable', collect)
-    .option('--archive <name>', 'archive name (default: the bus archive)')
-    .option('--wait', 'wait for the replay to complete')
-    .option('--json', 'print the replay started (and its final state with --wait) as JSON')
-    .action(async (o: CommonOpts & { from: string; to?: string; rule?: string[]; archive?: string; wait?: boolean }) => {
-      if (hidden) deprecationNotice('events replay', 'events redeliver');
-      if (o.local || o.endpoints) throw new UsageError('the local eventbridge has no archive; events redeliver works against aws only (--stack/--region)');
-      const { clients, busName } = await connect(o);
-      const bus = await clients.eventBridge.send(new DescribeEventBusCommand({ Name: busName }));
-      const archive = o.archive ?? (await clients.eventBridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }))).Archives?.[0]?.ArchiveName;
-      if (!archive) throw new Error(`no archive on bus ${busName}`);
-      const archiveArn = bus.Arn!.replace(/:event-bus\/.*$/, `:archive/${archive}`);
-      const name = `distill-guard-replay-${Date.now().toString(36)}`;
-      const from = parseSince(o.from);
-      const to = o.to ? parseSince(o.to) : Date.now();
-      await clients.eventBridge.send(new StartReplayCommand({ ReplayName: name, EventSourceArn: archiveArn, EventStartTime: new Date(from), EventEndTime: new Date(to), Destination: { Arn: bus.Arn!, FilterArns: o.rule } }));
-      const started = { replayName: name, archive, from: new Date(from).toISOString(), to: new Date(to).toISOString(), bus: busName, rules: o.rule ?? null };
-      if (!o.json) process.stdout.write(`started replay ${name}: ${archive} ${started.from} .. ${started.to} -> ${o.rule?.join(', ') ?? `every rule on ${busName}`}\n`);
-      let state: string | undefined;
-      while (o.wait) {
-        const r = await clients.eventBridge.send(new DescribeReplayCommand({ ReplayName: name }));
-        state = r.State;
-        process.stderr.write(`replay ${name}: ${r.State}${r.EventLastReplayedTime ? ` (last replayed ${r.EventLastReplayedTime.toISOString()})` : ''}\n`);
-        if (r.State === 'COMPLETED') break;
-        if (r.State === 'FAILED' || r.State === 'CANCELLED') throw new Error(`replay ${name} ended ${r.State}: ${r.StateReason ?? ''}`);
-        await sleep(10000);
-      }
-      if (o.json) process.stdout.write(`${JSON.stringify({ ...started, state: state ?? 'STARTING' })}\n`);
-    });
+      .description(
+        'redeliver archived ban events onto the bus (an EventBridge replay to all rules, or only --rule ARNs); consumers de-duplicate on detail.eventId',
+      )
+      .requiredOption('--from <time>', 'start of the window (30m, 2h, 7d or iso-8601)', time)
+      .option('--to <time>', 'end of the window (default now)', time)
+      .option('--rule <arn>', 'redeliver only to these rules (FilterArns); repeatable', collect)
+      .option('--archive <name>', 'archive name (default: the bus archive)')
+      .option('--wait', 'wait for the replay to complete')
+      .option('--json', 'print the replay started (and its final state with --wait) as JSON')
+      .action(async (o: CommonOpts & { from: string; to?: string; rule?: string[]; archive?: string; wait?: boolean }) => {
+        if (hidden) deprecationNotice('events replay', 'events redeliver');
+        if (o.local || o.endpoints)
+          throw new UsageError('the local eventbridge has no archive; events redeliver works against aws only (--stack/--region)');
+        const { clients, busName } = await connect(o);
+        const bus = await clients.eventBridge.send(new DescribeEventBusCommand({ Name: busName }));
+        const archive =
+          o.archive ?? (await clients.eventBridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }))).Archives?.[0]?.ArchiveName;
+        if (!archive) throw new Error(`no archive on bus ${busName}`);
+        const archiveArn = bus.Arn!.replace(/:event-bus\/.*$/, `:archive/${archive}`);
+        const name = `distill-guard-replay-${Date.now().toString(36)}`;
+        const from = parseSince(o.from);
+        const to = o.to ? parseSince(o.to) : Date.now();
+        await clients.eventBridge.send(
+          new StartReplayCommand({
+            ReplayName: name,
+            EventSourceArn: archiveArn,
+            EventStartTime: new Date(from),
+            EventEndTime: new Date(to),
+            Destination: { Arn: bus.Arn!, FilterArns: o.rule },
+          }),
+        );
+        const started = {
+          replayName: name,
+          archive,
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          bus: busName,
+          rules: o.rule ?? null,
+        };
+        if (!o.json)
+          process.stdout.write(
+            `started replay ${name}: ${archive} ${started.from} .. ${started.to} -> ${o.rule?.join(', ') ?? `every rule on ${busName}`}\n`,
+          );
+        let state: string | undefined;
+        while (o.wait) {
+          const r = await clients.eventBridge.send(new DescribeReplayCommand({ ReplayName: name }));
+          state = r.State;
+          process.stderr.write(
+            `replay ${name}: ${r.State}${r.EventLastReplayedTime ? ` (last replayed ${r.EventLastReplayedTime.toISOString()})` : ''}\n`,
+          );
+          if (r.State === 'COMPLETED') break;
+          if (r.State === 'FAILED' || r.State === 'CANCELLED') throw new Error(`replay ${name} ended ${r.State}: ${r.StateReason ?? ''}`);
+          await sleep(10000);
+        }
+        if (o.json) process.stdout.write(`${JSON.stringify({ ...started, state: state ?? 'STARTING' })}\n`);
+      });
   redeliver('redeliver', false);
   redeliver('replay', true);
 

@@ -30,7 +30,10 @@ async function sharingKey(opts: KeyOpts, required: boolean): Promise<{ id: strin
   }
   const id = opts.keyId ?? (process.env.DISTILL_GUARD_SHARING_KEY_ID || undefined);
   if (!secret || !id) {
-    if (required) throw new Error(`a sharing key and its id are required (--key-file and --key-id, or env DISTILL_GUARD_SHARING_KEY and DISTILL_GUARD_SHARING_KEY_ID), got key ${secret ? 'set' : 'unset'}, id ${JSON.stringify(id ?? null)}`);
+    if (required)
+      throw new Error(
+        `a sharing key and its id are required (--key-file and --key-id, or env DISTILL_GUARD_SHARING_KEY and DISTILL_GUARD_SHARING_KEY_ID), got key ${secret ? 'set' : 'unset'}, id ${JSON.stringify(id ?? null)}`,
+      );
     return null;
   }
   if (secret.length < 16) throw new Error(`the sharing key must be at least 16 characters, got ${secret.length}`);
@@ -44,7 +47,17 @@ function parseSince(v: string): number {
 }
 
 type ExportOpts = KeyOpts &
-  ConnOpts & { logs?: string; usage?: string; cluster?: string[]; since?: number; out: string; producer: string; tlp: string; validDays: number; json?: boolean };
+  ConnOpts & {
+    logs?: string;
+    usage?: string;
+    cluster?: string[];
+    since?: number;
+    out: string;
+    producer: string;
+    tlp: string;
+    validDays: number;
+    json?: boolean;
+  };
 
 /** The confirmed clusters of a deployment (local runtime or AWS), with the rule and code of the scheduled exporter. */
 async function exportFromDeployment(opts: ExportOpts, key: { id: string; secret: string }) {
@@ -53,7 +66,9 @@ async function exportFromDeployment(opts: ExportOpts, key: { id: string; secret:
   const { confirmedProfiles, campaignsFor } = require('../../lambdas/share/exporter-core') as typeof import('../../lambdas/share/exporter-core');
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const share = require('../../src/share') as typeof import('../../src/share');
-  const op = await (target.local ? connect({ local: true, endpointsFile: target.endpoints }) : connect({ local: false, region: opts.region, stack: opts.stack }));
+  const op = await (target.local
+    ? connect({ local: true, endpointsFile: target.endpoints })
+    : connect({ local: false, region: opts.region, stack: opts.stack }));
   const r = op.resources;
   const ddb = new DynamoDBClient({
     region: r.region,
@@ -61,14 +76,31 @@ async function exportFromDeployment(opts: ExportOpts, key: { id: string; secret:
     ...(r.local ? { credentials: { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } } : {}),
   });
   try {
-    if (!r.featuresTable) throw new Error(`cannot find the features table of the deployment (stack output EscalationFeaturesTableName), got ${JSON.stringify(r.featuresTable ?? null)}`);
+    if (!r.featuresTable)
+      throw new Error(
+        `cannot find the features table of the deployment (stack output EscalationFeaturesTableName), got ${JSON.stringify(r.featuresTable ?? null)}`,
+      );
     const now = Date.now();
     const only = opts.cluster ? new Set(opts.cluster) : undefined;
-    const { clusters, profiles } = await confirmedProfiles({ ddb, store: op.store, featuresTable: r.featuresTable }, opts.since ?? now - 72 * 3_600_000, now + 1, only);
+    const { clusters, profiles } = await confirmedProfiles(
+      { ddb, store: op.store, featuresTable: r.featuresTable },
+      opts.since ?? now - 72 * 3_600_000,
+      now + 1,
+      only,
+    );
     const missing = [...(only ?? [])].filter((id) => !clusters.has(id));
-    if (missing.length) throw new Error(`not confirmed in this deployment (approved, or suspended and not reinstated): ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    if (missing.length)
+      throw new Error(
+        `not confirmed in this deployment (approved, or suspended and not reinstated): ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
+      );
     const campaigns = campaignsFor(clusters, profiles, key.secret, now);
-    const bundle = share.buildBundle(campaigns, { producer: opts.producer, keyId: key.id, now, tlp: opts.tlp as keyof typeof share.TLP, validForMs: opts.validDays * 86_400_000 });
+    const bundle = share.buildBundle(campaigns, {
+      producer: opts.producer,
+      keyId: key.id,
+      now,
+      tlp: opts.tlp as keyof typeof share.TLP,
+      validForMs: opts.validDays * 86_400_000,
+    });
     return { bundle, campaigns };
   } finally {
     ddb.destroy();
@@ -95,8 +127,10 @@ export function register(program: Command): void {
       .option('--json', 'print what was exported as JSON'),
   ).action(async (opts: ExportOpts) => {
     const deployment = ['local', 'endpoints', 'stack', 'region', 'profile'].filter((k) => opts[k as keyof ExportOpts] !== undefined);
-    if (opts.logs && deployment.length) throw new UsageError(`--logs replays files and --${deployment[0]} reads a deployment: give one of them, got both`);
-    if (!opts.logs && !deployment.length) throw new UsageError('give --logs FILE to export from traffic, or --local / --stack NAME to export from a deployment, got neither');
+    if (opts.logs && deployment.length)
+      throw new UsageError(`--logs replays files and --${deployment[0]} reads a deployment: give one of them, got both`);
+    if (!opts.logs && !deployment.length)
+      throw new UsageError('give --logs FILE to export from traffic, or --local / --stack NAME to export from a deployment, got neither');
     if (opts.usage && !opts.logs) throw new UsageError(`--usage goes with --logs, got --usage '${opts.usage}' with a deployment`);
     const share = require('../../src/share') as typeof import('../../src/share');
     const key = (await sharingKey(opts, true))!;
@@ -151,7 +185,8 @@ export function register(program: Command): void {
       const report = await replayFiles({ logs: opts.logs, usage: opts.usage, external: set });
       await fs.writeFile(opts.out, JSON.stringify(report, null, 1) + '\n');
       const hits = report.accounts.filter((a) => a.reasons.includes('external-indicator'));
-      if (opts.json) process.stdout.write(JSON.stringify({ indicators: set.indicators, out: opts.out, matched: hits.map((a) => a.accountId) }) + '\n');
+      if (opts.json)
+        process.stdout.write(JSON.stringify({ indicators: set.indicators, out: opts.out, matched: hits.map((a) => a.accountId) }) + '\n');
       else process.stderr.write(`indicators: ${hits.length} account(s) with the external-indicator signal -> ${opts.out}\n`);
     });
 }

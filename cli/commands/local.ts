@@ -39,7 +39,11 @@ export function runCdkSynth(cwd = process.cwd()): Promise<number> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const bin = path.join(cwd, 'node_modules', '.bin', 'cdk');
-    const child = spawn(fs.existsSync(bin) ? bin : 'npx', fs.existsSync(bin) ? ['synth', '--quiet'] : ['cdk', 'synth', '--quiet'], { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    const child = spawn(fs.existsSync(bin) ? bin : 'npx', fs.existsSync(bin) ? ['synth', '--quiet'] : ['cdk', 'synth', '--quiet'], {
+      cwd,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: process.env,
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`cdk synth failed with exit code ${code}`))));
   });
@@ -58,7 +62,8 @@ function nonNegativeNumber(v: string): number {
 
 /** DynamoDB Local (the features and control tables) is a JVM: say what to install before anything starts. */
 export function requireJava(
-  run: () => { error?: Error; status: number | null; stdout?: string; stderr?: string } = () => spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 20_000 }),
+  run: () => { error?: Error; status: number | null; stdout?: string; stderr?: string } = () =>
+    spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 20_000 }),
 ): void {
   const install = 'install it, e.g. apt-get install -y openjdk-17-jre-headless (Debian/Ubuntu) or brew install openjdk@17 (macOS)';
   const r = run();
@@ -76,24 +81,40 @@ export function register(program: Command): void {
     .option('--cdk-out <dir>', 'cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'stack to run (default: the only stack, or DistillGuard)')
     .option('--seed <seed>', 'simulation seed', seedArg, '1')
-    .addOption(new Option('--days <n>', 'days of simulated traffic to push through the pipeline (default: 4 hours)').argParser(positiveNumber).conflicts('hours'))
+    .addOption(
+      new Option('--days <n>', 'days of simulated traffic to push through the pipeline (default: 4 hours)')
+        .argParser(positiveNumber)
+        .conflicts('hours'),
+    )
     .option('--hours <n>', 'hours of log time to push through the pipeline (default 4)', positiveNumber)
     .option('--organic <n>', 'organic accounts in the simulation', nonNegativeInt, 120)
     .option('--campaign-scale <x>', 'multiplies the extraction-campaign accounts of the small preset', positiveNumber, 0.5)
     .option('--no-demo-reinstate', 'do not reinstate a suspended account at the end (the demo of the undo path, which emits Account Reinstated)')
     .option('--no-auto-approve', 'do not approve a pending review automatically (a human does it with `distill-guard review`)')
-    .option('--auto-approve-after <seconds>', 'wait this long for a human to review before approving one pending review automatically', nonNegativeNumber, 0)
+    .option(
+      '--auto-approve-after <seconds>',
+      'wait this long for a human to review before approving one pending review automatically',
+      nonNegativeNumber,
+      0,
+    )
     .option(
       '--shadow-signals <list>',
       'before the traffic, put these signals in per-signal shadow mode through the operator API (the way a new signal is rolled out): cases resting partly on them go to human review instead of auto-suspension; "" for none',
       'shared-infrastructure',
     )
     .option('--keep-running', 'after the traffic, keep the pipeline running (review from another terminal) until Ctrl-C')
-    .addOption(new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)').argParser(positiveNumber).conflicts(['days', 'hours', 'screenshot', 'keepRunning']))
+    .addOption(
+      new Option('--soak <seconds>', 'steady-rate soak run instead of the simulation (see bench/soak.ts)')
+        .argParser(positiveNumber)
+        .conflicts(['days', 'hours', 'screenshot', 'keepRunning']),
+    )
     .option('--rate <events/s>', 'soak: access-log events per second', positiveNumber, 200)
     .option('--summary-json <file>', 'also write the summary as JSON')
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)')
-    .option('--screenshot <file>', 'after the run, open the review console on the live pipeline in headless Chromium and save a screenshot (docs/console.png)')
+    .option(
+      '--screenshot <file>',
+      'after the run, open the review console on the live pipeline in headless Chromium and save a screenshot (docs/console.png)',
+    )
     .option('--verbose', 'print the runtime setup lines', false)
     .action(async (o: LocalCliOptions, cmd: Command) => {
       if (!o.soak && cmd.getOptionValueSource('rate') === 'cli') throw new UsageError('--rate applies only with --soak');
@@ -115,14 +136,14 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     out(`  synthesized in ${(ms / 1000).toFixed(1)} s`);
   }
   if (o.soak) {
-    const { runSoak } = (require('../../bench/soak') as typeof import('../../bench/soak'));
+    const { runSoak } = require('../../bench/soak') as typeof import('../../bench/soak');
     const r = await runSoak({ seconds: Number(o.soak), rate: Number(o.rate), cdkOut: o.cdkOut, stackName: o.stack, log: out });
     return r.ok ? 0 : 1;
   }
 
-  const { LocalSession } = (require('../../local/runtime/session') as typeof import('../../local/runtime/session'));
-  const { driveTraffic } = (require('../../local/runtime/drive') as typeof import('../../local/runtime/drive'));
-  const { simulate } = (require('../../sim') as typeof import('../../sim'));
+  const { LocalSession } = require('../../local/runtime/session') as typeof import('../../local/runtime/session');
+  const { driveTraffic } = require('../../local/runtime/drive') as typeof import('../../local/runtime/drive');
+  const { simulate } = require('../../sim') as typeof import('../../sim');
 
   const hours = o.hours ? Number(o.hours) : o.days ? Number(o.days) * 24 : 4;
   if (!(hours > 0)) throw new Error(`--hours/--days must be positive, got ${o.hours ?? o.days}`);
@@ -156,12 +177,16 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const standardPlan = m.usagePlans.find((p) => /UsagePlan/.test(p.logicalId) && !/Restricted/.test(p.logicalId));
   if (standardPlan && session.rt.clients.apigateway) {
     const { CreateUsagePlanKeyCommand } = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
-    for (const k of created) await session.rt.clients.apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: standardPlan.id, keyId: k.id, keyType: 'API_KEY' }));
+    for (const k of created)
+      await session.rt.clients.apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: standardPlan.id, keyId: k.id, keyType: 'API_KEY' }));
   }
 
   // Per-signal shadow mode, set the way an operator would (audited), so the run shows both outcomes:
   // auto-suspensions, and cases that wait for a human.
-  const shadowSignals = o.shadowSignals.split(',').map((x) => x.trim()).filter(Boolean);
+  const shadowSignals = o.shadowSignals
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (shadowSignals.length) {
     try {
       const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
@@ -219,7 +244,10 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
       out(`       npx distill-guard review list --local`);
       out(`       npx distill-guard review show ${pending?.caseId ?? 'CASE_ID'} --local`);
       out(`       npx distill-guard review approve ${pending?.caseId ?? 'CASE_ID'} --reason "confirmed extraction campaign" --local`);
-      if (o.autoApprove) out(`     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same signed review API)`);
+      if (o.autoApprove)
+        out(
+          `     (otherwise one review is approved automatically ${Number(o.autoApproveAfter) > 0 ? `after ${o.autoApproveAfter} s` : 'now'}, through the same signed review API)`,
+        );
     }
     if (o.autoApprove && approved.length === 0 && waiting > 0 && now - firstReviewSeenAt >= Number(o.autoApproveAfter) * 1000) {
       await autoApprove();
@@ -228,7 +256,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
 
   const autoApprove = async () => {
     try {
-      const { connect } = (require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator'));
+      const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
       const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-auto-approver' });
       const queue = await op.queue(['review']);
       const next = queue[0];
@@ -309,7 +337,11 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   const st = session.rt.stats();
   const kin = st.mappings.filter((x) => x.kind === 'kinesis');
   const labels = sim.labels;
-  const campaignIds = new Set(Object.entries(labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id));
+  const campaignIds = new Set(
+    Object.entries(labels)
+      .filter(([, l]) => l.kind === 'campaign')
+      .map(([id]) => id),
+  );
   const flagged = new Set([...counts.caseList.map((c) => c.accountId), ...counts.suspendedAccounts]);
   const campaignFlagged = [...flagged].filter((a) => campaignIds.has(a)).length;
   const organicFlagged = [...flagged].filter((a) => a && !campaignIds.has(a)).length;
@@ -337,7 +369,11 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     apiKeysDisabled: keysDisabled,
     apiKeysRestricted: keysRestricted,
     reinstated,
-    eventsDelivered: { rule: 'local-ban-event-subscriber', total: session.subscriberStats.received, byDetailType: session.subscriberStats.byDetailType },
+    eventsDelivered: {
+      rule: 'local-ban-event-subscriber',
+      total: session.subscriberStats.received,
+      byDetailType: session.subscriberStats.byDetailType,
+    },
     groundTruth: { campaignAccounts: campaignIds.size, campaignAccountsWithCase: campaignFlagged, organicAccountsWithCase: organicFlagged },
     scheduleTicks: st.scheduleTicks,
     functions: Object.fromEntries(fnStats.map(([k, f]) => [k, { invocations: f.invocations, errors: f.errors, timeouts: f.timeouts }])),
@@ -345,17 +381,46 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
   };
   out('');
   out('distill-guard local: summary');
-  out(`  log time            ${summary.logTime.from} .. ${summary.logTime.to} (seed ${o.seed}, ${accounts.length} simulated accounts, ${campaignIds.size} in extraction campaigns)`);
-  out(`  records ingested    ${fmt(summary.recordsIngested)} Kinesis records (${fmt(eventsPut)} access-log events in CloudWatch envelopes + ${fmt(summary.usageEventsPut)} usage events); ${summary.recordsToFailureDestination} to the on-failure destination`);
-  out(`  accounts scored     ${fmt(summary.accountsScored)} with features in the scorer's lookback; score records kept for ${counts.accountsScored} (${Object.entries(summary.decisions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
-  out(`  cases opened        ${summary.casesOpened} (${Object.entries(summary.casesByState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+  out(
+    `  log time            ${summary.logTime.from} .. ${summary.logTime.to} (seed ${o.seed}, ${accounts.length} simulated accounts, ${campaignIds.size} in extraction campaigns)`,
+  );
+  out(
+    `  records ingested    ${fmt(summary.recordsIngested)} Kinesis records (${fmt(eventsPut)} access-log events in CloudWatch envelopes + ${fmt(summary.usageEventsPut)} usage events); ${summary.recordsToFailureDestination} to the on-failure destination`,
+  );
+  out(
+    `  accounts scored     ${fmt(summary.accountsScored)} with features in the scorer's lookback; score records kept for ${counts.accountsScored} (${
+      Object.entries(summary.decisions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    })`,
+  );
+  out(
+    `  cases opened        ${summary.casesOpened} (${
+      Object.entries(summary.casesByState)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    })`,
+  );
   out(`  accounts suspended  ${summary.accountsSuspended} (API keys disabled: ${keysDisabled}); queued for review now: ${summary.queuedForReview}`);
-  out(`  accounts restricted ${keysRestricted} API keys on the restricted usage plan (${restrictedPlan ? `rate ${restrictedPlan.throttle?.rateLimit}/s, burst ${restrictedPlan.throttle?.burstLimit}` : 'no restricted plan in the template'}); step-up set in their status`);
-  for (const a of summary.reviewsApproved) out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through the signed review API`);
+  out(
+    `  accounts restricted ${keysRestricted} API keys on the restricted usage plan (${restrictedPlan ? `rate ${restrictedPlan.throttle?.rateLimit}/s, burst ${restrictedPlan.throttle?.burstLimit}` : 'no restricted plan in the template'}); step-up set in their status`,
+  );
+  for (const a of summary.reviewsApproved)
+    out(`  review              case ${a.caseId} (account ${a.accountId}) approved by ${a.reviewer} through the signed review API`);
   for (const r of reinstated) out(`  reinstated          account ${r.accountId} by ${r.actor} (the undo path: status restored, keys re-enabled)`);
-  out(`  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${Object.entries(summary.eventsDelivered.byDetailType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
-  out(`  ground truth        cases for ${campaignFlagged}/${campaignIds.size} campaign accounts and ${organicFlagged} organic accounts (labels used only here, never by detection)`);
-  out(`  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`);
+  out(
+    `  events delivered    ${summary.eventsDelivered.total} to subscriber rule local-ban-event-subscriber (${
+      Object.entries(summary.eventsDelivered.byDetailType)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    })`,
+  );
+  out(
+    `  ground truth        cases for ${campaignFlagged}/${campaignIds.size} campaign accounts and ${organicFlagged} organic accounts (labels used only here, never by detection)`,
+  );
+  out(
+    `  functions           ${fnStats.map(([k, f]) => `${k.replace(/[0-9A-F]{8}$/, '')} ${f.invocations}${f.errors ? ` (${f.errors} errors)` : ''}`).join(', ')}`,
+  );
   out(`  elapsed             ${summary.elapsedSeconds} s`);
   if (o.summaryJson) fs.writeFileSync(o.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

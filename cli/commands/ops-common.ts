@@ -27,8 +27,10 @@ export function withTargetOptions(cmd: Command, defaultStack?: string): Command 
   return cmd
     .addOption(new Option('--local', 'use the local runtime started by `npm start`').conflicts(AWS_TARGET))
     .addOption(new Option('--endpoints <file>', `local endpoints file (implies --local; default ${DEFAULT_ENDPOINTS})`).conflicts(AWS_TARGET))
-    .addOption(new Option('--stack <name>', `deployed CloudFormation stack to find the resources from${defaultStack ? ` (default ${defaultStack})` : ''}`))
-    .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)'))
+    .addOption(
+      new Option('--stack <name>', `deployed CloudFormation stack to find the resources from${defaultStack ? ` (default ${defaultStack})` : ''}`),
+    )
+    .addOption(new Option('--region <region>', "AWS region (default: AWS_REGION or the profile's region)"))
     .addOption(new Option('--profile <name>', 'AWS named profile for the credentials (default: AWS_PROFILE or the SDK chain)'));
 }
 
@@ -43,7 +45,9 @@ export function withConnOptions(cmd: Command): Command {
 export function resolveTarget(opts: ConnOpts, cwd = process.cwd()): { local: true; endpoints: string } | { local: false } {
   if (opts.local || opts.endpoints) return { local: true, endpoints: path.resolve(cwd, opts.endpoints ?? DEFAULT_ENDPOINTS) };
   if (!opts.stack && !opts.region && !opts.profile && fs.existsSync(path.resolve(cwd, DEFAULT_ENDPOINTS))) {
-    throw new UsageError(`a local runtime is running (${DEFAULT_ENDPOINTS}) but no target was given: pass --local for it, or --stack/--region/--profile for AWS`);
+    throw new UsageError(
+      `a local runtime is running (${DEFAULT_ENDPOINTS}) but no target was given: pass --local for it, or --stack/--region/--profile for AWS`,
+    );
   }
   if (opts.profile) process.env.AWS_PROFILE = opts.profile;
   return { local: false };

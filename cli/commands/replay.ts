@@ -13,7 +13,10 @@ export function register(program: Command): void {
   program
     .command('replay')
     .description('replay access logs (and optional usage events) through aggregation and detection, log time as the clock, and write a report')
-    .requiredOption('--logs <file>', 'access-log records, one JSON object per line (.jsonl or .jsonl.gz), in time order; a CloudWatch Logs export (timestamp before each record) works as it is')
+    .requiredOption(
+      '--logs <file>',
+      'access-log records, one JSON object per line (.jsonl or .jsonl.gz), in time order; a CloudWatch Logs export (timestamp before each record) works as it is',
+    )
     .option('--usage <file>', 'usage events, one JSON object per line (.jsonl or .jsonl.gz)')
     .requiredOption('--out <file>', 'where to write the JSON report')
     .option('--config <file>', 'JSON file of detection config overrides (else env DETECTION_CONFIG)')
@@ -54,7 +57,15 @@ export function register(program: Command): void {
       const elapsed = Date.now() - started;
       (report as Record<string, unknown>).replay = { elapsedMs: elapsed };
       await fs.writeFile(opts.out, JSON.stringify(report, null, 1) + '\n');
-      const input = report.input as { linesRead: number; logLines: number; usageLines: number; requests: number; usageEvents: number; skippedTotal: number; skipped: Record<string, number> };
+      const input = report.input as {
+        linesRead: number;
+        logLines: number;
+        usageLines: number;
+        requests: number;
+        usageEvents: number;
+        skippedTotal: number;
+        skipped: Record<string, number>;
+      };
       const s = report.summary as Record<string, number>;
       if (opts.json) process.stdout.write(`${JSON.stringify({ out: opts.out, elapsedMs: elapsed, input, summary: s })}\n`);
       if (!opts.quiet) {
@@ -70,10 +81,18 @@ export function register(program: Command): void {
 }
 
 /** A one-line description of an input whose every line was skipped (the wrong file), or undefined. */
-export function allSkipped(input: { logLines: number; usageLines: number; requests: number; usageEvents: number; skipped: Record<string, number> }, files: { logs: string; usage?: string }): string | undefined {
-  const why = Object.entries(input.skipped).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-  if (input.logLines > 0 && input.requests === 0) return `every line of --logs '${files.logs}' was skipped (${input.logLines} lines: ${why || 'no access-log records'}); is it an access-log file?`;
-  if (files.usage && input.usageLines > 0 && input.usageEvents === 0) return `every line of --usage '${files.usage}' was skipped (${input.usageLines} lines: ${why || 'no usage events'}); is it a usage-event file?`;
+export function allSkipped(
+  input: { logLines: number; usageLines: number; requests: number; usageEvents: number; skipped: Record<string, number> },
+  files: { logs: string; usage?: string },
+): string | undefined {
+  const why = Object.entries(input.skipped)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  if (input.logLines > 0 && input.requests === 0)
+    return `every line of --logs '${files.logs}' was skipped (${input.logLines} lines: ${why || 'no access-log records'}); is it an access-log file?`;
+  if (files.usage && input.usageLines > 0 && input.usageEvents === 0)
+    return `every line of --usage '${files.usage}' was skipped (${input.usageLines} lines: ${why || 'no usage events'}); is it a usage-event file?`;
   return undefined;
 }
 
@@ -81,7 +100,9 @@ export function allSkipped(input: { logLines: number; usageLines: number; reques
 export function progressLine(p: { linesRead: number; clock: number; bytesRead: number; bytesTotal: number }, elapsedMs: number): string {
   const share = p.bytesTotal > 0 ? Math.min(1, p.bytesRead / p.bytesTotal) : 0;
   const eta = share > 0 ? (elapsedMs * (1 - share)) / share : NaN;
-  const etaText = Number.isFinite(eta) ? `ETA ${eta >= 60_000 ? `${Math.floor(eta / 60_000)}m${String(Math.round((eta % 60_000) / 1000)).padStart(2, '0')}s` : `${Math.round(eta / 1000)}s`}` : 'ETA -';
+  const etaText = Number.isFinite(eta)
+    ? `ETA ${eta >= 60_000 ? `${Math.floor(eta / 60_000)}m${String(Math.round((eta % 60_000) / 1000)).padStart(2, '0')}s` : `${Math.round(eta / 1000)}s`}`
+    : 'ETA -';
   const mb = (p.bytesTotal / 1e6).toFixed(p.bytesTotal >= 1e8 ? 0 : 1);
   return `replay: ${Math.floor(share * 100)}% of ${mb} MB, ${etaText}, log time ${new Date(p.clock).toISOString().slice(0, 16)}Z, ${p.linesRead.toLocaleString('en-US')} lines`;
 }

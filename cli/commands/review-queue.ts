@@ -35,8 +35,8 @@ export function registerQueueCommands(review: Command, signalOption: () => Optio
     .addOption(signalOption())
     .addOption(decisionOption())
     .option('--cluster <id>', 'only cases of this cluster');
-  deprecatedOption(next, '--reason <signal>', signalOption())
-    .action(async (opts: ConnOpts & { after?: string; sort: QueueSort; signal?: string; decision?: string; cluster?: string }) =>
+  deprecatedOption(next, '--reason <signal>', signalOption()).action(
+    async (opts: ConnOpts & { after?: string; sort: QueueSort; signal?: string; decision?: string; cluster?: string }) =>
       withOperator(opts, async (op) => {
         const n = await claimNext(op, { after: opts.after, sort: opts.sort, reason: opts.signal, decision: opts.decision, cluster: opts.cluster });
         print(opts, n ?? null, () =>
@@ -45,10 +45,12 @@ export function registerQueueCommands(review: Command, signalOption: () => Optio
             : 'nothing left to review (every case under review is decided or claimed by someone else)',
         );
       }),
-    );
+  );
 
   withConnOptions(review.command('suspend').argument('<account>', 'account id'))
-    .description('suspend an account no case covers: opens a manual case and approves it (the workflow applies the guardrails, keys, event and audit)')
+    .description(
+      'suspend an account no case covers: opens a manual case and approves it (the workflow applies the guardrails, keys, event and audit)',
+    )
     .requiredOption('--reason <text>', 'why (audited, and carried in the event)')
     .option('--no-approve', 'only open the manual case; another reviewer approves it from the queue')
     .action(async (accountId: string, opts: ConnOpts & { reason: string; approve: boolean }) =>
@@ -59,7 +61,11 @@ export function registerQueueCommands(review: Command, signalOption: () => Optio
           return;
         }
         const r = await approveWhenReady(op, started.caseId, opts.reason);
-        print(opts, { ...started, ...r }, () => `opened manual case ${started.caseId} for ${accountId} and approved it as ${r.reviewer}; the workflow suspends the account`);
+        print(
+          opts,
+          { ...started, ...r },
+          () => `opened manual case ${started.caseId} for ${accountId} and approved it as ${r.reviewer}; the workflow suspends the account`,
+        );
       }),
     );
 

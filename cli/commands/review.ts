@@ -18,17 +18,29 @@ export function register(program: Command): void {
 
   const list = withConnOptions(review.command('list'))
     .description('cases waiting for review (oldest first unless --sort), with age against the deadline and who holds each')
-    .option('--state <state>', 'review | overdue | open | closed | all (review, overdue, open), or a comma-separated list', choiceList(['review', 'overdue', 'open', 'closed'], ['review', 'overdue', 'open']), ['review'])
+    .option(
+      '--state <state>',
+      'review | overdue | open | closed | all (review, overdue, open), or a comma-separated list',
+      choiceList(['review', 'overdue', 'open', 'closed'], ['review', 'overdue', 'open']),
+      ['review'],
+    )
     .option('--sort <key>', 'age (oldest first) | score (highest) | deadline (soonest) | cluster (largest)', arg(parseSort), 'age')
     .addOption(signalOption())
     .addOption(decisionOption())
     .option('--cluster <id>', 'only cases of this cluster')
     .option('--find <text>', 'account id or case id containing this text');
-  deprecatedOption(list, '--reason <signal>', signalOption())
-    .action(async (opts: ConnOpts & { state: string[]; sort: QueueSort; signal?: string; decision?: string; cluster?: string; find?: string }) =>
+  deprecatedOption(list, '--reason <signal>', signalOption()).action(
+    async (opts: ConnOpts & { state: string[]; sort: QueueSort; signal?: string; decision?: string; cluster?: string; find?: string }) =>
       withOperator(opts, async (op) => {
         const states = opts.state;
-        const q = await queueView(op, { states, sort: opts.sort, reason: opts.signal, decision: opts.decision, cluster: opts.cluster, find: opts.find });
+        const q = await queueView(op, {
+          states,
+          sort: opts.sort,
+          reason: opts.signal,
+          decision: opts.decision,
+          cluster: opts.cluster,
+          find: opts.find,
+        });
         print(opts, q, () =>
           q.length === 0
             ? `no cases in state ${states.join(', ')}${opts.signal || opts.decision || opts.cluster || opts.find ? ' matching the filters' : ''}`
@@ -49,7 +61,7 @@ export function register(program: Command): void {
               ]),
         );
       }),
-    );
+  );
 
   registerQueueCommands(review, signalOption, decisionOption);
 
@@ -68,11 +80,23 @@ export function register(program: Command): void {
             `route     ${c.route ?? '-'}${c.routeReasons?.length ? `: ${c.routeReasons.join('; ')}` : ''}`,
             c.reviewDeadline ? `deadline  ${c.reviewDeadline}` : '',
             `reasons   ${c.reasons.join(', ')}`,
-            ...(c.reasonDetails ?? []).map((d) => `          - ${d.signal}: ${d.text ?? ''}${d.value !== undefined ? ` (value ${d.value}, baseline ${d.baseline ?? '-'})` : ''}`),
+            ...(c.reasonDetails ?? []).map(
+              (d) => `          - ${d.signal}: ${d.text ?? ''}${d.value !== undefined ? ` (value ${d.value}, baseline ${d.baseline ?? '-'})` : ''}`,
+            ),
             '',
             `activity  ${sparkline(e.timeline.map((p) => p.n))}  ${e.totals.requests} requests over ${e.timeline.length} h, ${e.totals.errors} errors`,
-            `models    ${Object.entries(e.totals.models).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ') || '-'}`,
-            `prompts   ${Object.entries(e.totals.promptClasses).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ') || '- (no usage events)'}`,
+            `models    ${
+              Object.entries(e.totals.models)
+                .sort((a, b) => b[1] - a[1])
+                .map(([m, n]) => `${m} ${n}`)
+                .join(', ') || '-'
+            }`,
+            `prompts   ${
+              Object.entries(e.totals.promptClasses)
+                .sort((a, b) => b[1] - a[1])
+                .map(([m, n]) => `${m} ${n}`)
+                .join(', ') || '- (no usage events)'
+            }`,
             `network   ${e.ips} source IPs, subnets ${e.subnets.slice(0, 5).join(', ')}${e.subnets.length > 5 ? ' …' : ''}`,
             `keys      ${e.apiKeys.join(', ') || '-'}`,
             `cluster   ${c.clusterId ?? '-'}`,
@@ -88,19 +112,31 @@ export function register(program: Command): void {
 
   const decide = (name: 'approve' | 'reject', approved: boolean) => {
     const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(approved ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict' : 'reject: no suspension, the case is closed')
+      .description(
+        approved
+          ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict'
+          : 'reject: no suspension, the case is closed',
+      )
       .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
     if (approved) {
-      const step = () => new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)').choices(['suspend', 'restrict']).default('suspend');
+      const step = () =>
+        new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)')
+          .choices(['suspend', 'restrict'])
+          .default('suspend');
       cmd.addOption(step());
       deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
     }
     return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
-        withOperator(opts, async (op) => {
-          const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
-          print(opts, r, () => `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`);
-        }),
-      );
+      withOperator(opts, async (op) => {
+        const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
+        print(
+          opts,
+          r,
+          () =>
+            `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`,
+        );
+      }),
+    );
   };
   decide('approve', true);
   decide('reject', false);
@@ -123,12 +159,23 @@ export function register(program: Command): void {
         print(opts, s, () =>
           s.length === 0
             ? 'no suspended accounts'
-            : table([['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'], ...s.map((a) => [a.accountId, a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-', String(a.offences ?? ''), String(a.lastCaseId ?? ''), String(a.suspendedBy ?? '')])]),
+            : table([
+                ['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'],
+                ...s.map((a) => [
+                  a.accountId,
+                  a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-',
+                  String(a.offences ?? ''),
+                  String(a.lastCaseId ?? ''),
+                  String(a.suspendedBy ?? ''),
+                ]),
+              ]),
         );
       }),
     );
 
-  withConnOptions(review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')))
+  withConnOptions(
+    review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')),
+  )
     .description('shadow mode: decisions computed, recorded and shown, never applied (globally or per signal)')
     .option('--signal <name...>', 'signals in shadow mode (with on/off: set this list; global mode unchanged unless no signal given)')
     .option('--reason <text>', 'why (required to change)')
@@ -141,7 +188,10 @@ export function register(program: Command): void {
           return;
         }
         const next = opts.signal?.length
-          ? { global: cur.global, signals: mode === 'on' ? [...new Set([...cur.signals, ...opts.signal])] : cur.signals.filter((s) => !opts.signal!.includes(s)) }
+          ? {
+              global: cur.global,
+              signals: mode === 'on' ? [...new Set([...cur.signals, ...opts.signal])] : cur.signals.filter((s) => !opts.signal!.includes(s)),
+            }
           : { global: mode === 'on', signals: cur.signals };
         await op.setShadow(next, opts.reason ?? '');
         print(opts, next, () => `global shadow ${next.global ? 'ON' : 'off'}; shadowed signals: ${next.signals.join(', ') || 'none'}`);

@@ -11,12 +11,26 @@ export function register(program: Command): void {
       withOperator(opts, async (op) => {
         const r = await signalFeedback(op.store);
         const rows = (xs: SignalFeedback[]) =>
-          xs.map((x) => [x.name, String(x.confirmed), String(x.overturned), String(x.approved), String(x.rejected), String(x.reinstatedReviewed + x.reinstatedAuto), x.overturnRate === null ? '-' : `${Math.round(x.overturnRate * 100)}%`]);
+          xs.map((x) => [
+            x.name,
+            String(x.confirmed),
+            String(x.overturned),
+            String(x.approved),
+            String(x.rejected),
+            String(x.reinstatedReviewed + x.reinstatedAuto),
+            x.overturnRate === null ? '-' : `${Math.round(x.overturnRate * 100)}%`,
+          ]);
         const head = ['CONFIRMED', 'OVERTURNED', 'APPROVED', 'REJECTED', 'REINSTATED', 'OVERTURN RATE'];
         print(opts, r, () =>
           r.signals.length === 0
             ? 'no reviewer decisions recorded yet'
-            : [table([['SIGNAL', ...head], ...rows(r.signals)]), '', r.combinations.length ? table([['REASONS TOGETHER', ...head], ...rows(r.combinations)]) : ''].join('\n').trimEnd(),
+            : [
+                table([['SIGNAL', ...head], ...rows(r.signals)]),
+                '',
+                r.combinations.length ? table([['REASONS TOGETHER', ...head], ...rows(r.combinations)]) : '',
+              ]
+                .join('\n')
+                .trimEnd(),
         );
       }),
     );

@@ -30,21 +30,43 @@ export function register(program: Command): void {
     .option('--no-gzip', 'write plain .jsonl instead of .jsonl.gz')
     .option('--no-usage', 'do not write usage events')
     .option('--json', 'print the files written and the simulation metadata as JSON')
-    .action(async (o: { out: string; seed: string; days?: number; organic?: number; variant: Variant; scale: Scale; campaignScale?: number; start: number; gzip: boolean; usage: boolean; json?: boolean }) => {
-      const start = o.start;
-      const t0 = Date.now();
-      const sim = simulate({ seed: o.seed, days: o.days, organic: o.organic, variant: o.variant as Variant, scale: o.scale as Scale, campaignScale: o.campaignScale, start });
-      const res = await sim.writeTo(o.out, { gzip: o.gzip, usage: o.usage });
-      const m = sim.meta;
-      const s = ((Date.now() - t0) / 1000).toFixed(1);
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify({ ...res, elapsedMs: Date.now() - t0, meta: m })}\n`);
-        return;
-      }
-      process.stdout.write(
-        `simulated ${res.lines} requests (${res.usageLines} usage events) in ${s}s: seed ${m.seed}, ${m.variant}, ${m.days} days, ` +
-          `${m.accounts.organic} organic + ${m.accounts.campaign} campaign accounts; ${m.newModel} released ${new Date(m.newModelReleaseAt).toISOString()}\n` +
-          `  ${res.logsPath}\n${res.usagePath ? `  ${res.usagePath}\n` : ''}  ${res.labelsPath} (ground truth: for npm run eval only)\n  ${res.metaPath}\n`,
-      );
-    });
+    .action(
+      async (o: {
+        out: string;
+        seed: string;
+        days?: number;
+        organic?: number;
+        variant: Variant;
+        scale: Scale;
+        campaignScale?: number;
+        start: number;
+        gzip: boolean;
+        usage: boolean;
+        json?: boolean;
+      }) => {
+        const start = o.start;
+        const t0 = Date.now();
+        const sim = simulate({
+          seed: o.seed,
+          days: o.days,
+          organic: o.organic,
+          variant: o.variant as Variant,
+          scale: o.scale as Scale,
+          campaignScale: o.campaignScale,
+          start,
+        });
+        const res = await sim.writeTo(o.out, { gzip: o.gzip, usage: o.usage });
+        const m = sim.meta;
+        const s = ((Date.now() - t0) / 1000).toFixed(1);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ ...res, elapsedMs: Date.now() - t0, meta: m })}\n`);
+          return;
+        }
+        process.stdout.write(
+          `simulated ${res.lines} requests (${res.usageLines} usage events) in ${s}s: seed ${m.seed}, ${m.variant}, ${m.days} days, ` +
+            `${m.accounts.organic} organic + ${m.accounts.campaign} campaign accounts; ${m.newModel} released ${new Date(m.newModelReleaseAt).toISOString()}\n` +
+            `  ${res.logsPath}\n${res.usagePath ? `  ${res.usagePath}\n` : ''}  ${res.labelsPath} (ground truth: for npm run eval only)\n  ${res.metaPath}\n`,
+        );
+      },
+    );
 }

@@ -271,7 +271,8 @@ export class ParseContext {
       const owner = ownerOf?.get(u.requestId);
       if (owner !== undefined && owner !== u.accountId) {
         out.usageMismatches++;
-        if (out.usageMismatchSamples.length < 5) out.usageMismatchSamples.push({ requestId: u.requestId, usageAccountId: u.accountId, logAccountId: owner });
+        if (out.usageMismatchSamples.length < 5)
+          out.usageMismatchSamples.push({ requestId: u.requestId, usageAccountId: u.accountId, logAccountId: owner });
       }
       this.stats.usage++;
       this.agg.addUsage(u, src);
@@ -316,7 +317,9 @@ export async function writeAggregate(
     if (known !== undefined && known <= ts) continue;
     try {
       out.writes++;
-      await deps.ddb.send(new UpdateItemCommand({ TableName: deps.tableName, ...planModelFirstSeen(model, ts), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      await deps.ddb.send(
+        new UpdateItemCommand({ TableName: deps.tableName, ...planModelFirstSeen(model, ts), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
       cache.models.set(model, ts);
     } catch (err) {
       if (isConditionalFailure(err)) {
@@ -395,7 +398,11 @@ export async function processBatch(records: KinesisStreamRecord[], deps: Aggrega
   }
   ctx.finish(out);
   if (ctx.lineSamples.length > 0) deps.log?.warn('skipped malformed lines', { samples: ctx.lineSamples, skippedByReason: stats.byReason });
-  if (out.unknownLogGroups.length > 0) deps.log?.warn('skipped envelopes from log groups that are not access-log groups', { logGroups: out.unknownLogGroups, skipped: stats.byReason['unknown-log-group'] });
+  if (out.unknownLogGroups.length > 0)
+    deps.log?.warn('skipped envelopes from log groups that are not access-log groups', {
+      logGroups: out.unknownLogGroups,
+      skipped: stats.byReason['unknown-log-group'],
+    });
 
   // 2. Park poison records on the failure queue (shard, sequence number, reason and a sample), so they can be
   //    found and looked at. If parking fails, report them as failures: the ESM retries and, once retries or
@@ -511,7 +518,12 @@ async function writeDelta(delta: WindowDelta, deps: AggregatorDeps, cache: ItemS
         const got = await deps.ddb.send(new GetItemCommand({ TableName: deps.tableName, Key: plan.Key, ConsistentRead: true }));
         item = got.Item ?? null;
       }
-      const above = appliedId !== undefined ? (itemAppliedObjects(item ?? undefined).has(appliedId) ? null : delta) : deltaAbove(delta, itemWatermarks(item ?? undefined));
+      const above =
+        appliedId !== undefined
+          ? itemAppliedObjects(item ?? undefined).has(appliedId)
+            ? null
+            : delta
+          : deltaAbove(delta, itemWatermarks(item ?? undefined));
       if (above === null) {
         out.duplicatesSuppressed++;
         return;

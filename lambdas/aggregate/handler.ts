@@ -46,7 +46,8 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
   // identical in AWS, and local queue URLs name a host that does not resolve.
   if (queueUrl) sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
   const scope = (process.env.WATERMARK_SCOPE ?? 'shard') as WatermarkScope;
-  if (scope !== 'shard' && scope !== 'partition-key') throw new Error(`watermark scope must be 'shard' or 'partition-key', got ${JSON.stringify(scope)}`);
+  if (scope !== 'shard' && scope !== 'partition-key')
+    throw new Error(`watermark scope must be 'shard' or 'partition-key', got ${JSON.stringify(scope)}`);
   const records = event.Records ?? [];
   try {
     const out = await processBatch(records, {

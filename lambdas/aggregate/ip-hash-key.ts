@@ -21,7 +21,8 @@ export function ensureIpHashKey(env: NodeJS.ProcessEnv = process.env, read: (sec
   loaded ??= read(secretId)
     .then((value) => {
       const key = value.trim();
-      if (key.length < MIN_IP_HASH_KEY_LENGTH) throw new Error(`ip hash key secret ${secretId} must hold at least ${MIN_IP_HASH_KEY_LENGTH} characters, got ${key.length}`);
+      if (key.length < MIN_IP_HASH_KEY_LENGTH)
+        throw new Error(`ip hash key secret ${secretId} must hold at least ${MIN_IP_HASH_KEY_LENGTH} characters, got ${key.length}`);
       setIpHashKey(key);
     })
     .catch((err: unknown) => {

@@ -101,7 +101,10 @@ function emptyOutcome(stats: IngestStats): ObjectOutcome {
 }
 
 /** Fetch the whole (compressed) object. Permanent problems return a reason; transient ones throw. */
-async function fetchObject(ref: S3ObjectRef, deps: ObjectDeps): Promise<{ bytes: Uint8Array } | { reason: 'object-missing' | 'record-too-large'; detail: string }> {
+async function fetchObject(
+  ref: S3ObjectRef,
+  deps: ObjectDeps,
+): Promise<{ bytes: Uint8Array } | { reason: 'object-missing' | 'record-too-large'; detail: string }> {
   let res;
   try {
     res = await deps.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
@@ -209,10 +212,23 @@ export async function processObject(ref: S3ObjectRef, deps: ObjectDeps): Promise
   return out;
 }
 
-async function park(ref: S3ObjectRef, deps: ObjectDeps, out: ObjectOutcome, reason: NonNullable<ObjectOutcome['reason']>, detail?: string): Promise<ObjectOutcome> {
+async function park(
+  ref: S3ObjectRef,
+  deps: ObjectDeps,
+  out: ObjectOutcome,
+  reason: NonNullable<ObjectOutcome['reason']>,
+  detail?: string,
+): Promise<ObjectOutcome> {
   out.reason = reason;
   out.detail = detail;
-  deps.log?.warn('object cannot be read: parked', { bucket: ref.bucket, key: ref.key, reason, detail, chunksApplied: out.chunks, bytesIn: out.bytesIn });
+  deps.log?.warn('object cannot be read: parked', {
+    bucket: ref.bucket,
+    key: ref.key,
+    reason,
+    detail,
+    chunksApplied: out.chunks,
+    bytesIn: out.bytesIn,
+  });
   if (!deps.sqs || !deps.parkQueueUrl) {
     out.status = 'retry';
     return out;

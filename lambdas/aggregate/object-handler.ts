@@ -111,9 +111,15 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       usageAccountMismatch: out.usageMismatches,
     });
     if (out.usageMismatches > 0) {
-      logger.warn('usage events disagree with the access logs (aggregated anyway)', { usageAccountMismatch: out.usageMismatches, samples: out.usageMismatchSamples });
+      logger.warn('usage events disagree with the access logs (aggregated anyway)', {
+        usageAccountMismatch: out.usageMismatches,
+        samples: out.usageMismatchSamples,
+      });
     }
-    if (out.status === 'retry') throw new Error(`s3://${ref.bucket}/${ref.key} not completely applied (${out.failedWrites} failed writes${out.reason ? `, ${out.reason}` : ''}); left for redelivery`);
+    if (out.status === 'retry')
+      throw new Error(
+        `s3://${ref.bucket}/${ref.key} not completely applied (${out.failedWrites} failed writes${out.reason ? `, ${out.reason}` : ''}); left for redelivery`,
+      );
   }
 }
 

@@ -23,7 +23,16 @@ import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
-import { abusePoints, decisionRank, runDetection, SIGNALS, type DetectionConfig, type DetectionResult, type ExternalIndicatorSet, type Signal } from '../../src/detect/index';
+import {
+  abusePoints,
+  decisionRank,
+  runDetection,
+  SIGNALS,
+  type DetectionConfig,
+  type DetectionResult,
+  type ExternalIndicatorSet,
+  type Signal,
+} from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
 import { keys } from '../../src/escalate/model';
 import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
@@ -141,7 +150,9 @@ export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
 
 /** CONFIG/SHADOW (`global`, `signals`) merged over the deployed detection config. */
 export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; signals: Signal[] }> {
-  const r = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'SHADOW' } }, ConsistentRead: true }));
+  const r = await deps.ddb.send(
+    new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'SHADOW' } }, ConsistentRead: true }),
+  );
   if (!r.Item) return { global: false, signals: [] };
   const v = unmarshall(r.Item) as { global?: unknown; signals?: unknown };
   const signals = (Array.isArray(v.signals) ? v.signals : v.signals instanceof Set ? [...v.signals] : []).filter((s): s is Signal =>
@@ -186,19 +197,31 @@ export type StartOutcome = { outcome: 'started' } | { outcome: 'open' } | { outc
  * opened nothing either. Both are reported as `failed`, never as open, so the account is not silently dropped; the
  * next run tries again. (Reading the case item needs no permission beyond the control-table read the scorer has.)
  */
-export async function startCase(deps: Pick<ScorerDeps, 'sfn' | 'ddb' | 'stateMachineArn' | 'controlTable'>, caseId: string, input: Record<string, unknown>): Promise<StartOutcome> {
+export async function startCase(
+  deps: Pick<ScorerDeps, 'sfn' | 'ddb' | 'stateMachineArn' | 'controlTable'>,
+  caseId: string,
+  input: Record<string, unknown>,
+): Promise<StartOutcome> {
   try {
     await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: caseId, input: JSON.stringify(input) }));
     return { outcome: 'started' };
   } catch (err) {
     const name = (err as { name?: string }).name ?? 'Error';
-    if (!(err instanceof ExecutionAlreadyExists || name === 'ExecutionAlreadyExists')) return { outcome: 'failed', reason: `${name}: ${String((err as Error).message ?? err).slice(0, 200)}` };
+    if (!(err instanceof ExecutionAlreadyExists || name === 'ExecutionAlreadyExists'))
+      return { outcome: 'failed', reason: `${name}: ${String((err as Error).message ?? err).slice(0, 200)}` };
   }
   try {
-    const c = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.case(caseId)), ProjectionExpression: 'pk', ConsistentRead: true }));
-    return c.Item ? { outcome: 'open' } : { outcome: 'failed', reason: `execution ${caseId} exists but opened no case (it failed before recording it)` };
+    const c = await deps.ddb.send(
+      new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.case(caseId)), ProjectionExpression: 'pk', ConsistentRead: true }),
+    );
+    return c.Item
+      ? { outcome: 'open' }
+      : { outcome: 'failed', reason: `execution ${caseId} exists but opened no case (it failed before recording it)` };
   } catch (err) {
-    return { outcome: 'failed', reason: `ExecutionAlreadyExists, and the case could not be read: ${String((err as Error).message ?? err).slice(0, 200)}` };
+    return {
+      outcome: 'failed',
+      reason: `ExecutionAlreadyExists, and the case could not be read: ${String((err as Error).message ?? err).slice(0, 200)}`,
+    };
   }
 }
 
@@ -209,7 +232,12 @@ function workflowInput(a: Scored, caseId: string, now: number, result: Detection
   const f = a.features;
   // The step for a review case (src/escalate/restriction.ts): restrict plus review, or review only.
   const strong = abusePoints(a.reasonDetails, config);
-  const recommendedAction = recommendStep({ decision: a.decision, coordinated: strong.coordinated, families: strong.families, accountAgeMs: f.accountAgeMs });
+  const recommendedAction = recommendStep({
+    decision: a.decision,
+    coordinated: strong.coordinated,
+    families: strong.families,
+    accountAgeMs: f.accountAgeMs,
+  });
   return {
     caseId,
     accountId: a.accountId,
@@ -233,7 +261,13 @@ function workflowInput(a: Scored, caseId: string, now: number, result: Detection
         models: f.models,
         accountAgeMs: f.accountAgeMs,
       },
-      cluster: cluster ? { size: cluster.accountIds.length, reasons: cluster.reasons, evidence: { ...cluster.evidence, sharedAttributes: cluster.evidence.sharedAttributes.slice(0, 5) } } : null,
+      cluster: cluster
+        ? {
+            size: cluster.accountIds.length,
+            reasons: cluster.reasons,
+            evidence: { ...cluster.evidence, sharedAttributes: cluster.evidence.sharedAttributes.slice(0, 5) },
+          }
+        : null,
     },
   };
 }
@@ -242,7 +276,11 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   const log = deps.log;
   const t0 = Date.now();
   const from = deps.now - deps.lookbackHours * WINDOW_MS;
-  const [read, allowlist, shadow] = await Promise.all([readWindows(deps, from, deps.now + 1, deps.cache, deps.cacheMaxAgeMs), readAllowlist(deps), readShadow(deps)]);
+  const [read, allowlist, shadow] = await Promise.all([
+    readWindows(deps, from, deps.now + 1, deps.cache, deps.cacheMaxAgeMs),
+    readAllowlist(deps),
+    readShadow(deps),
+  ]);
   const windows = read.windows;
   const models = new Set<string>();
   for (const w of windows) for (const m in w.models) models.add(m);
@@ -279,7 +317,8 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
       ':updated': nowIso,
       ':account': a.accountId,
     };
-    let update = 'SET score = :score, decision = :decision, reasons = :reasons, reasonDetails = :details, clusterId = :cluster, relatedAccountIds = :related, updatedAt = :updated, accountId = :account';
+    let update =
+      'SET score = :score, decision = :decision, reasons = :reasons, reasonDetails = :details, clusterId = :cluster, relatedAccountIds = :related, updatedAt = :updated, accountId = :account';
     if (isFlag) {
       update += ', firstFlaggedAt = if_not_exists(firstFlaggedAt, :now)';
       values[':now'] = deps.now;
@@ -297,7 +336,9 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     const status = await deps.ddb.send(
       new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.accountStatus(a.accountId)), ConsistentRead: true }),
     );
-    const st = status.Item ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string; lastCaseId?: string }) : undefined;
+    const st = status.Item
+      ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string; lastCaseId?: string })
+      : undefined;
     if (st?.openCaseId) {
       casesAlreadyOpen++;
       return;

@@ -23,7 +23,13 @@ async function partnerIndicators(now: number): Promise<ExternalIndicatorSet | un
   if (!bucket || !partners) return undefined;
   const s3 = new S3Client({});
   return cachedInbound(now, 15 * 60_000, () =>
-    loadInbound(s3, bucket, JSON.parse(partners), (arn) => getSecretString(arn), (msg, extra) => logger.warn(msg, extra as Record<string, never>)),
+    loadInbound(
+      s3,
+      bucket,
+      JSON.parse(partners),
+      (arn) => getSecretString(arn),
+      (msg, extra) => logger.warn(msg, extra as Record<string, never>),
+    ),
   );
 }
 
@@ -43,13 +49,15 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
   ddb ??= new DynamoDBClient({});
   sfn ??= new SFNClient({});
   const lookbackHours = Number(process.env.LOOKBACK_HOURS ?? '72');
-  if (!(lookbackHours >= 1 && lookbackHours <= 24 * 30)) throw new Error(`LOOKBACK_HOURS must be between 1 and 720, got ${JSON.stringify(process.env.LOOKBACK_HOURS)}`);
+  if (!(lookbackHours >= 1 && lookbackHours <= 24 * 30))
+    throw new Error(`LOOKBACK_HOURS must be between 1 and 720, got ${JSON.stringify(process.env.LOOKBACK_HOURS)}`);
   // The scheduled event's time is the run's clock (a retried invocation scores the same instant).
   const t = event.time ? Date.parse(event.time) : NaN;
   const now = Number.isFinite(t) ? t : Date.now();
   // WINDOW_CACHE_MAX_AGE_MINUTES = 0 turns reuse across runs off.
   const maxAgeMin = Number(process.env.WINDOW_CACHE_MAX_AGE_MINUTES ?? '360');
-  if (!(maxAgeMin >= 0)) throw new Error(`WINDOW_CACHE_MAX_AGE_MINUTES must be a number >= 0, got ${JSON.stringify(process.env.WINDOW_CACHE_MAX_AGE_MINUTES)}`);
+  if (!(maxAgeMin >= 0))
+    throw new Error(`WINDOW_CACHE_MAX_AGE_MINUTES must be a number >= 0, got ${JSON.stringify(process.env.WINDOW_CACHE_MAX_AGE_MINUTES)}`);
   if (maxAgeMin === 0) cache.clear();
   try {
     const summary = await runScorer({
@@ -66,7 +74,10 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
       byStateIndex: process.env.BY_STATE_INDEX,
       cache: maxAgeMin > 0 ? cache : undefined,
       cacheMaxAgeMs: maxAgeMin * 60_000,
-      log: { info: (msg, extra) => logger.info(msg, extra as Record<string, never>), error: (msg, extra) => logger.error(msg, extra as Record<string, never>) },
+      log: {
+        info: (msg, extra) => logger.info(msg, extra as Record<string, never>),
+        error: (msg, extra) => logger.error(msg, extra as Record<string, never>),
+      },
     });
     metrics.addMetric('WindowsRead', MetricUnit.Count, summary.windows);
     metrics.addMetric('AccountsScored', MetricUnit.Count, summary.accounts);

@@ -235,8 +235,20 @@ export async function readWindows(
   const gen = ++c.gen;
   const held = c.windows;
   const parts: string[] = [];
-  for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS) for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
-  const stats: WindowReadStats = { partitions: parts.length, queryPages: 0, windows: 0, fromIndex: 0, reused: 0, fetched: 0, batchGetRequests: 0, unprocessedRetries: 0, missing: 0, ms: 0 };
+  for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS)
+    for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
+  const stats: WindowReadStats = {
+    partitions: parts.length,
+    queryPages: 0,
+    windows: 0,
+    fromIndex: 0,
+    reused: 0,
+    fetched: 0,
+    batchGetRequests: 0,
+    unprocessedRetries: 0,
+    missing: 0,
+    ms: 0,
+  };
   const toFetch: Key[] = [];
   await pool(parts, concurrency, async (gsi1pk) => {
     let start: Key | undefined;

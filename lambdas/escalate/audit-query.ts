@@ -33,7 +33,8 @@ export async function listAudit(store: EscalationStore, f: AuditFilter = {}): Pr
   const until = f.untilMs ?? now;
   const since = f.sinceMs ?? now - 7 * DAY;
   if (!Number.isFinite(since) || !Number.isFinite(until)) throw new OperatorError(`since and until must be dates, got ${f.sinceMs} and ${f.untilMs}`);
-  if (until - since > AUDIT_MAX_DAYS * DAY) throw new OperatorError(`the audit window must be at most ${AUDIT_MAX_DAYS} days, got ${Math.ceil((until - since) / DAY)}`);
+  if (until - since > AUDIT_MAX_DAYS * DAY)
+    throw new OperatorError(`the audit window must be at most ${AUDIT_MAX_DAYS} days, got ${Math.ceil((until - since) / DAY)}`);
   const limit = f.limit ?? 1000;
   const sinceIso = new Date(since).toISOString();
   const untilIso = new Date(until).toISOString();
@@ -74,7 +75,10 @@ export function csvCell(v: unknown): string {
 }
 
 export function auditCsv(entries: AuditEntry[]): string {
-  const rows = [AUDIT_CSV_COLUMNS.join(','), ...entries.map((e) => AUDIT_CSV_COLUMNS.map((c) => csvCell((e as unknown as Record<string, unknown>)[c])).join(','))];
+  const rows = [
+    AUDIT_CSV_COLUMNS.join(','),
+    ...entries.map((e) => AUDIT_CSV_COLUMNS.map((c) => csvCell((e as unknown as Record<string, unknown>)[c])).join(',')),
+  ];
   return `${rows.join('\r\n')}\r\n`;
 }
 

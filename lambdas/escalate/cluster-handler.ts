@@ -22,8 +22,7 @@ export interface ClusterDecisionRequest {
 }
 
 export type ClusterDecisionResponse =
-  | { ok: true; decision: ClusterDecision; resumed: boolean; excluded: { accountId: string; reason: string }[] }
-  | { ok: false; error: string };
+  { ok: true; decision: ClusterDecision; resumed: boolean; excluded: { accountId: string; reason: string }[] } | { ok: false; error: string };
 
 const MAX_ACTOR = 256;
 // eslint-disable-next-line no-control-regex
@@ -45,13 +44,21 @@ export async function recordClusterDecision(cs: ClusterStore, event: unknown): P
   try {
     const id = invalidInput(() => assertId('clusterCaseId', r.clusterCaseId));
     const actor = typeof r.actor === 'string' ? r.actor.trim() : '';
-    if (!actor || actor.length > MAX_ACTOR || CONTROL.test(actor)) throw new OperatorError(`actor must be 1..${MAX_ACTOR} printable characters, got ${JSON.stringify(r.actor ?? '')}`);
+    if (!actor || actor.length > MAX_ACTOR || CONTROL.test(actor))
+      throw new OperatorError(`actor must be 1..${MAX_ACTOR} printable characters, got ${JSON.stringify(r.actor ?? '')}`);
     const members = await cs.members(id);
     if (!members.length) throw new OperatorError(`cluster case ${id} not found or has no members`);
-    const req = invalidInput(() => parseClusterDecision({ approved: r.approved, reason: r.reason, exclude: r.exclude ?? [] }, members.map((m) => m.accountId)));
+    const req = invalidInput(() =>
+      parseClusterDecision(
+        { approved: r.approved, reason: r.reason, exclude: r.exclude ?? [] },
+        members.map((m) => m.accountId),
+      ),
+    );
     const recorded = await cs.recordDecision(id, { ...req, reviewer: actor });
     // On a resume the exclusions on record stand: a member excluded once is never decided by this cluster case.
-    const excluded = recorded.resumed ? members.filter((m) => m.excludedReason).map((m) => ({ accountId: m.accountId, reason: m.excludedReason! })) : req.exclude;
+    const excluded = recorded.resumed
+      ? members.filter((m) => m.excludedReason).map((m) => ({ accountId: m.accountId, reason: m.excludedReason! }))
+      : req.exclude;
     return { ok: true, ...recorded, excluded };
   } catch (err) {
     // Bad input or a conflicting earlier decision is an answer, not a function failure.
@@ -68,7 +75,12 @@ export async function handler(event: unknown): Promise<ClusterDecisionResponse> 
     const r = await recordClusterDecision(store, event);
     if (r.ok) {
       metrics.addMetric('ClusterDecision', MetricUnit.Count, 1);
-      logger.info('cluster decision recorded', { clusterCaseId: (event as { clusterCaseId?: string }).clusterCaseId, approved: r.decision.approved, excluded: r.excluded.length, resumed: r.resumed });
+      logger.info('cluster decision recorded', {
+        clusterCaseId: (event as { clusterCaseId?: string }).clusterCaseId,
+        approved: r.decision.approved,
+        excluded: r.excluded.length,
+        resumed: r.resumed,
+      });
     }
     return r;
   } finally {

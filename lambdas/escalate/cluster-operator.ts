@@ -6,7 +6,15 @@
  * API (`completeMemberReviews`), as a single review is.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { ClusterCaseHeader, ClusterMemberItem, ClusterProfile, FanOutPlan, clusterProfile, parseClusterDecision, planFanOut } from '../../src/escalate/cluster-case';
+import {
+  ClusterCaseHeader,
+  ClusterMemberItem,
+  ClusterProfile,
+  FanOutPlan,
+  clusterProfile,
+  parseClusterDecision,
+  planFanOut,
+} from '../../src/escalate/cluster-case';
 import { AuditEntry, assertId } from '../../src/escalate/model';
 import type { ClusterDecisionRequest, ClusterDecisionResponse } from './cluster-handler';
 import { ClusterStore } from './cluster-store';
@@ -49,7 +57,11 @@ export async function showCluster(op: Operator, id: string): Promise<ClusterCase
   const cases = await cs.memberCases(members.map((m) => m.caseId));
   return {
     header,
-    members: members.map((m) => ({ ...m, caseState: cases.get(m.caseId)?.state ?? 'missing', ...(cases.get(m.caseId)?.outcome ? { outcome: cases.get(m.caseId)!.outcome } : {}) })),
+    members: members.map((m) => ({
+      ...m,
+      caseState: cases.get(m.caseId)?.state ?? 'missing',
+      ...(cases.get(m.caseId)?.outcome ? { outcome: cases.get(m.caseId)!.outcome } : {}),
+    })),
     profile: clusterProfile(members, header.scorerCluster),
     audit,
   };
@@ -59,7 +71,11 @@ export async function showCluster(op: Operator, id: string): Promise<ClusterCase
  * One decision for the whole cluster case, minus the excluded members (each with a reason). Deciding again with
  * the same answer resumes: it reaches the members still waiting for review.
  */
-export async function decideCluster(op: Operator, id: string, raw: { approved: boolean; reason: string; exclude?: { accountId: string; reason: string }[] }): Promise<ClusterDecisionResult> {
+export async function decideCluster(
+  op: Operator,
+  id: string,
+  raw: { approved: boolean; reason: string; exclude?: { accountId: string; reason: string }[] },
+): Promise<ClusterDecisionResult> {
   const t0 = Date.now();
   assertId('clusterCaseId', id);
   const cs = new ClusterStore(op.store);
@@ -67,11 +83,20 @@ export async function decideCluster(op: Operator, id: string, raw: { approved: b
   if (!members.length) throw new OperatorError(`cluster case ${id} not found or has no members`);
   let req;
   try {
-    req = parseClusterDecision({ ...raw, exclude: raw.exclude ?? [] }, members.map((m) => m.accountId));
+    req = parseClusterDecision(
+      { ...raw, exclude: raw.exclude ?? [] },
+      members.map((m) => m.accountId),
+    );
   } catch (err) {
     throw new OperatorError((err as Error).message);
   }
-  const recorded = await invokeClusterDecision(op, { clusterCaseId: id, approved: req.approved, reason: req.reason, exclude: req.exclude, actor: await op.identity() });
+  const recorded = await invokeClusterDecision(op, {
+    clusterCaseId: id,
+    approved: req.approved,
+    reason: req.reason,
+    exclude: req.exclude,
+    actor: await op.identity(),
+  });
   const plan = planFanOut(members, await cs.memberCases(members.map((m) => m.caseId)), recorded.excluded);
   const d = recorded.decision;
   const output = { approved: d.approved, reason: d.reason, clusterCaseId: id };
@@ -92,7 +117,10 @@ export async function decideCluster(op: Operator, id: string, raw: { approved: b
 /** Record the decision through the stack's cluster decision function (reviewers do not write the table). */
 async function invokeClusterDecision(op: Operator, req: ClusterDecisionRequest): Promise<Extract<ClusterDecisionResponse, { ok: true }>> {
   const fn = op.resources.clusterDecisionFunction;
-  if (!fn) throw new OperatorError('the cluster decision function is unknown (stack output EscalationClusterDecisionFunctionName); deploy the current stack');
+  if (!fn)
+    throw new OperatorError(
+      'the cluster decision function is unknown (stack output EscalationClusterDecisionFunctionName); deploy the current stack',
+    );
   const r = await op.lambda.send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(req)) }));
   const text = r.Payload ? new TextDecoder().decode(r.Payload) : 'null';
   let out: ClusterDecisionResponse | { errorType?: string; errorMessage?: string } | null = null;
@@ -142,7 +170,9 @@ export async function completeMemberReviews(
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }

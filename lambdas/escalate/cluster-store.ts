@@ -36,7 +36,9 @@ export async function recordClusterMember(store: EscalationStore, c: CaseRecord,
     const ptr = (await store.ddb.send(new GetCommand({ TableName: store.table, Key: clusterKeys.pointer(c.clusterId), ConsistentRead: true }))).Item;
     const generation = Number(ptr?.generation ?? 1);
     const id = clusterCaseId(c.clusterId, generation);
-    const existing = (await store.ddb.send(new GetCommand({ TableName: store.table, Key: clusterKeys.member(id, c.accountId), ConsistentRead: true }))).Item as ClusterMemberItem | undefined;
+    const existing = (
+      await store.ddb.send(new GetCommand({ TableName: store.table, Key: clusterKeys.member(id, c.accountId), ConsistentRead: true }))
+    ).Item as ClusterMemberItem | undefined;
     if (existing?.caseId === c.caseId) return id; // a retry
     const linked = generation > 1 ? clusterCaseId(c.clusterId, generation - 1) : null;
     try {
@@ -155,7 +157,14 @@ export class ClusterStore {
           if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
           const r = await this.store.ddb.send(
             new BatchGetCommand({
-              RequestItems: { [this.store.table]: { Keys: request, ProjectionExpression: 'caseId, accountId, #st, outcome', ExpressionAttributeNames: { '#st': 'state' }, ConsistentRead: true } },
+              RequestItems: {
+                [this.store.table]: {
+                  Keys: request,
+                  ProjectionExpression: 'caseId, accountId, #st, outcome',
+                  ExpressionAttributeNames: { '#st': 'state' },
+                  ConsistentRead: true,
+                },
+              },
             }),
           );
           for (const item of (r.Responses?.[this.store.table] ?? []) as CaseRecord[]) out.set(item.caseId, item);
@@ -167,7 +176,10 @@ export class ClusterStore {
   }
 
   /** Append a cluster-level audit entry (conditional put: never overwrites). */
-  async audit(id: string, e: { accountId: string; actor: string; action: AuditEntry['action']; reason?: string; details?: Record<string, unknown> }): Promise<void> {
+  async audit(
+    id: string,
+    e: { accountId: string; actor: string; action: AuditEntry['action']; reason?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
     const base = this.store.audit({ caseId: id, ...e });
     const item: AuditEntry = { ...base, pk: `${CLUSTER_PK_PREFIX}${id}` };
     await this.store.ddb.send(new PutCommand({ TableName: this.store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -190,11 +202,16 @@ export class ClusterStore {
    * Record the decision on the header (once: deciding again with the same answer resumes it; a different answer
    * is refused) and the exclusions on the member items, each with a cluster audit entry.
    */
-  async recordDecision(id: string, d: { approved: boolean; reason: string; reviewer: string; exclude: { accountId: string; reason: string }[] }): Promise<{ decision: ClusterDecision; resumed: boolean }> {
+  async recordDecision(
+    id: string,
+    d: { approved: boolean; reason: string; reviewer: string; exclude: { accountId: string; reason: string }[] },
+  ): Promise<{ decision: ClusterDecision; resumed: boolean }> {
     const h = await this.requireHeader(id);
     if (h.decision) {
       if (h.decision.approved !== d.approved) {
-        throw new OperatorError(`cluster case ${id} was already ${h.decision.approved ? 'approved' : 'rejected'} by ${h.decision.reviewer} at ${h.decision.decidedAt}; members joining later open a new cluster case`);
+        throw new OperatorError(
+          `cluster case ${id} was already ${h.decision.approved ? 'approved' : 'rejected'} by ${h.decision.reviewer} at ${h.decision.decidedAt}; members joining later open a new cluster case`,
+        );
       }
       return { decision: h.decision, resumed: true };
     }

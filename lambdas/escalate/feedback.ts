@@ -62,7 +62,8 @@ async function countFeedback(store: EscalationStore, caseId: string | undefined,
   try {
     await store.ddb.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (err) {
-    if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return { signals: [], counter, duplicate: true };
+    if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')
+      return { signals: [], counter, duplicate: true };
     throw err;
   }
   const name = counter === 'approved' ? 'ReviewerConfirmed' : 'ReviewerOverturned';

@@ -21,14 +21,18 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 function checkReason(reason: unknown): string {
   const r = typeof reason === 'string' ? reason.trim() : '';
   if (r.length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-  if (r.length > MAX_REASON || CONTROL.test(r)) throw new OperatorError(`the reason must be at most ${MAX_REASON} printable characters, got ${r.length} characters`);
+  if (r.length > MAX_REASON || CONTROL.test(r))
+    throw new OperatorError(`the reason must be at most ${MAX_REASON} printable characters, got ${r.length} characters`);
   return r;
 }
 
 async function freeCaseId(op: Operator, accountId: string): Promise<string> {
   const account = await op.store.getAccount(accountId);
   if (account?.openCaseId) throw new OperatorError(`account ${accountId} already has open case ${account.openCaseId}: decide that case`);
-  if (account?.status === 'suspended') throw new OperatorError(`account ${accountId} is already suspended (until ${account.suspendedUntil ? new Date(account.suspendedUntil).toISOString() : '?'})`);
+  if (account?.status === 'suspended')
+    throw new OperatorError(
+      `account ${accountId} is already suspended (until ${account.suspendedUntil ? new Date(account.suspendedUntil).toISOString() : '?'})`,
+    );
   return nextCaseId(accountId, op.store.now(), account?.lastCaseId);
 }
 
@@ -51,7 +55,9 @@ export async function requestSuspension(op: Operator, accountId: string, reason:
   const actor = await op.identity();
   const caseId = await freeCaseId(op, accountId);
   const now = op.store.now();
-  await op.store.putAudit(op.store.audit({ caseId: 'OPS', accountId, actor, action: 'manual-case-requested', reason: why, details: { caseId, decision: 'suspend' } }));
+  await op.store.putAudit(
+    op.store.audit({ caseId: 'OPS', accountId, actor, action: 'manual-case-requested', reason: why, details: { caseId, decision: 'suspend' } }),
+  );
   const executionArn = await start(op, {
     caseId,
     accountId,
@@ -72,10 +78,15 @@ export async function reopenCase(op: Operator, caseId: string, reason: string): 
   assertId('caseId', caseId);
   const why = checkReason(reason);
   const c = await op.store.requireCase(caseId);
-  if (c.state !== 'overdue') throw new OperatorError(`case ${caseId} is not overdue (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''}); only overdue cases can be re-opened`);
+  if (c.state !== 'overdue')
+    throw new OperatorError(
+      `case ${caseId} is not overdue (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''}); only overdue cases can be re-opened`,
+    );
   const actor = await op.identity();
   const newCaseId = await freeCaseId(op, c.accountId);
-  await op.store.putAudit(op.store.audit({ caseId: 'OPS', accountId: c.accountId, actor, action: 'case-reopened', reason: why, details: { caseId, newCaseId } }));
+  await op.store.putAudit(
+    op.store.audit({ caseId: 'OPS', accountId: c.accountId, actor, action: 'case-reopened', reason: why, details: { caseId, newCaseId } }),
+  );
   const executionArn = await start(op, {
     caseId: newCaseId,
     accountId: c.accountId,
@@ -92,11 +103,17 @@ export async function reopenCase(op: Operator, caseId: string, reason: string): 
 }
 
 /** Wait (bounded) until a started case is under review, then decide it with the operator's decide path. */
-export async function approveWhenReady(op: Operator, caseId: string, reason: string, timeoutMs = 60_000): Promise<Awaited<ReturnType<Operator['decide']>>> {
+export async function approveWhenReady(
+  op: Operator,
+  caseId: string,
+  reason: string,
+  timeoutMs = 60_000,
+): Promise<Awaited<ReturnType<Operator['decide']>>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const c = await op.store.getCase(caseId);
-    if (c && c.state !== 'open' && c.state !== 'review') throw new OperatorError(`case ${caseId} did not reach review (state ${c.state}, outcome ${c.outcome ?? '-'}: ${c.decisionReason ?? ''})`);
+    if (c && c.state !== 'open' && c.state !== 'review')
+      throw new OperatorError(`case ${caseId} did not reach review (state ${c.state}, outcome ${c.outcome ?? '-'}: ${c.decisionReason ?? ''})`);
     if (c?.state === 'review') {
       try {
         return await op.decide(caseId, true, reason);
@@ -105,7 +122,8 @@ export async function approveWhenReady(op: Operator, caseId: string, reason: str
         if (!String((err as Error).message).includes(NOT_STORED_YET) || Date.now() > deadline) throw err;
       }
     }
-    if (Date.now() > deadline) throw new OperatorError(`case ${caseId} is not under review after ${Math.round(timeoutMs / 1000)} s; approve it from the queue`);
+    if (Date.now() > deadline)
+      throw new OperatorError(`case ${caseId} is not under review after ${Math.round(timeoutMs / 1000)} s; approve it from the queue`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

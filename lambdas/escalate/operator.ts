@@ -91,7 +91,8 @@ export function readLocalEndpoints(file: string): Partial<EscalationResources> {
     reviewQueueUrl: res.reviewQueueUrl ?? outputs[OUTPUT_KEYS.reviewQueueUrl] ?? findOutput(outputs, /ReviewQueue/i),
     reinstateFunction: res.reinstateFunction ?? outputs[OUTPUT_KEYS.reinstateFunction] ?? findOutput(outputs, /ReinstateFunction/i),
     restrictFunction: res.restrictFunction ?? outputs[OUTPUT_KEYS.restrictFunction] ?? findOutput(outputs, /RestrictFunction/i),
-    clusterDecisionFunction: res.clusterDecisionFunction ?? outputs[OUTPUT_KEYS.clusterDecisionFunction] ?? findOutput(outputs, /ClusterDecisionFunction/i),
+    clusterDecisionFunction:
+      res.clusterDecisionFunction ?? outputs[OUTPUT_KEYS.clusterDecisionFunction] ?? findOutput(outputs, /ClusterDecisionFunction/i),
     reviewApiUrl: res.reviewApiUrl ?? outputs[OUTPUT_KEYS.reviewApiUrl] ?? findOutput(outputs, /ReviewApiUrl/i),
     endpoints: {
       dynamodb: endpoints.dynamodb,
@@ -185,7 +186,9 @@ export class Operator {
     const local = resources.local;
     const creds = local ? { accessKeyId: 'AKIALOCALDISTILLGUARD', secretAccessKey: 'local-secret-not-checked' } : undefined;
     const cfg = (endpoint?: string) => ({ region: resources.region, ...(endpoint ? { endpoint } : {}), ...(creds ? { credentials: creds } : {}) });
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg(ep.dynamodb)), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg(ep.dynamodb)), {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+    });
     this.store = new EscalationStore({
       tableName: resources.controlTable,
       featuresTableName: resources.featuresTable,
@@ -208,7 +211,8 @@ export class Operator {
   async identity(): Promise<string> {
     if (this.identityValue) return this.identityValue;
     if (this.resources.local) {
-      this.identityValue = this.identityOverride ?? `local:${process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator'}`;
+      this.identityValue =
+        this.identityOverride ?? `local:${process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator'}`;
     } else {
       const sts = new STSClient({ region: this.resources.region });
       const r = await sts.send(new GetCallerIdentityCommand({}));
@@ -264,9 +268,15 @@ export class Operator {
    * credentials) as the reviewer, writes the decision on the case and completes the review task; the workflow
    * audits the decision and applies it.
    */
-  async decide(caseId: string, approved: boolean, reason: string, opts: { action?: 'suspend' | 'restrict'; clusterCaseId?: string } = {}): Promise<DecisionResult> {
+  async decide(
+    caseId: string,
+    approved: boolean,
+    reason: string,
+    opts: { action?: 'suspend' | 'restrict'; clusterCaseId?: string } = {},
+  ): Promise<DecisionResult> {
     assertId('caseId', caseId);
-    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    if (typeof reason !== 'string' || reason.trim().length < 3)
+      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
     const r = await this.callReviewApi<DecisionResult>('decide', { caseId, approved, reason: reason.trim(), ...opts });
     return { caseId: r.caseId, approved: r.approved, reviewer: r.reviewer, reason: r.reason, decidedAt: r.decidedAt };
   }
@@ -298,7 +308,10 @@ export class Operator {
     if (!url) throw new OperatorError('the review api url is unknown (stack output EscalationReviewApiUrl); deploy the current stack');
     let credentials: Credentials;
     if (this.resources.local) {
-      const name = (this.identityOverride ?? process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator').replace(/^local:/, '');
+      const name = (this.identityOverride ?? process.env.DISTILL_GUARD_REVIEWER ?? process.env.USER ?? process.env.USERNAME ?? 'operator').replace(
+        /^local:/,
+        '',
+      );
       credentials = localPrincipal(name);
     } else {
       credentials = fromNodeProviderChain();
@@ -314,9 +327,15 @@ export class Operator {
    */
   async reinstate(accountId: string, reason: string): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
     assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    if (typeof reason !== 'string' || reason.trim().length < 3)
+      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
     const req: ReinstateRequest = { accountId, reason: reason.trim(), actor: await this.identity() };
-    const out = await this.invokeOperatorFunction<ReinstateResponse>(this.resources.reinstateFunction, 'reinstatement', 'EscalationReinstateFunctionName', req);
+    const out = await this.invokeOperatorFunction<ReinstateResponse>(
+      this.resources.reinstateFunction,
+      'reinstatement',
+      'EscalationReinstateFunctionName',
+      req,
+    );
     if (!out.ok) throw new OperatorError(out.error);
     return { reinstated: out.reinstated, keys: out.keys, caseId: out.caseId };
   }
@@ -326,13 +345,33 @@ export class Operator {
    * (stack output EscalationRestrictFunctionName): its keys move to the throttled usage plan, its status carries the
    * step-up flag, and the audit entry and `Account Restricted` event are written. `review reinstate` lifts it.
    */
-  async restrict(accountId: string, reason: string, durationHours?: number): Promise<{ outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }> {
+  async restrict(
+    accountId: string,
+    reason: string,
+    durationHours?: number,
+  ): Promise<{ outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }> {
     assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const req: RestrictRequest = { accountId, reason: reason.trim(), actor: await this.identity(), durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS };
-    const out = await this.invokeOperatorFunction<RestrictResponse>(this.resources.restrictFunction, 'restriction', 'EscalationRestrictFunctionName', req);
+    if (typeof reason !== 'string' || reason.trim().length < 3)
+      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    const req: RestrictRequest = {
+      accountId,
+      reason: reason.trim(),
+      actor: await this.identity(),
+      durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS,
+    };
+    const out = await this.invokeOperatorFunction<RestrictResponse>(
+      this.resources.restrictFunction,
+      'restriction',
+      'EscalationRestrictFunctionName',
+      req,
+    );
     if (!out.ok) throw new OperatorError(out.error);
-    return { outcome: out.outcome, keys: out.keys, ...(out.restrictedUntil ? { restrictedUntil: out.restrictedUntil } : {}), ...(out.caseId ? { caseId: out.caseId } : {}) };
+    return {
+      outcome: out.outcome,
+      keys: out.keys,
+      ...(out.restrictedUntil ? { restrictedUntil: out.restrictedUntil } : {}),
+      ...(out.caseId ? { caseId: out.caseId } : {}),
+    };
   }
 
   /** Invoke one of the stack's operator functions; a function error becomes a plain error with its message. */

@@ -39,7 +39,8 @@ export async function listClaims(op: Operator): Promise<Map<string, Claim>> {
 /** The queue (review and overdue cases unless `states` says otherwise), filtered and sorted, with claims. */
 export async function queueView(op: Operator, opts: QueueFilter & { sort?: QueueSort } = {}): Promise<ViewedEntry[]> {
   const states = (opts.states?.length ? opts.states : ['review', 'overdue']) as CaseState[];
-  for (const s of states) if (!QUEUE_STATES.includes(s)) throw new OperatorError(`state must be one of ${QUEUE_STATES.join(', ')}, got ${JSON.stringify(s)}`);
+  for (const s of states)
+    if (!QUEUE_STATES.includes(s)) throw new OperatorError(`state must be one of ${QUEUE_STATES.join(', ')}, got ${JSON.stringify(s)}`);
   const [entries, claims] = await Promise.all([op.queue(states), listClaims(op)]);
   const viewed = entries.map((e) => ({ ...e, claim: claims.get(e.caseId) ?? null }));
   return sortQueue(filterQueue(viewed, { ...opts, states }), opts.sort ?? 'age');
@@ -58,7 +59,15 @@ export async function claimCase(op: Operator, caseId: string, leaseMs = CLAIM_LE
     await op.store.ddb.send(
       new PutCommand({
         TableName: op.store.table,
-        Item: { ...keys.claim(caseId), caseId, claimedBy: me, claimedAt: claim.at, expiresAt: Math.ceil(until / 1000), gsi1pk: CLAIMS_GSI_PK, gsi1sk: caseId },
+        Item: {
+          ...keys.claim(caseId),
+          caseId,
+          claimedBy: me,
+          claimedAt: claim.at,
+          expiresAt: Math.ceil(until / 1000),
+          gsi1pk: CLAIMS_GSI_PK,
+          gsi1sk: caseId,
+        },
         ConditionExpression: 'attribute_not_exists(pk) OR claimedBy = :me OR expiresAt <= :now',
         ExpressionAttributeValues: { ':me': me, ':now': Math.floor(nowMs / 1000) },
       }),
@@ -76,14 +85,24 @@ export async function releaseClaim(op: Operator, caseId: string): Promise<void> 
   assertId('caseId', caseId);
   const me = await op.identity();
   try {
-    await op.store.ddb.send(new DeleteCommand({ TableName: op.store.table, Key: keys.claim(caseId), ConditionExpression: 'claimedBy = :me', ExpressionAttributeValues: { ':me': me } }));
+    await op.store.ddb.send(
+      new DeleteCommand({
+        TableName: op.store.table,
+        Key: keys.claim(caseId),
+        ConditionExpression: 'claimedBy = :me',
+        ExpressionAttributeValues: { ':me': me },
+      }),
+    );
   } catch (err) {
     if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
   }
 }
 
 /** Claim the next case nobody else holds after `afterCaseId`, in the view's order. Undefined when none is left. */
-export async function claimNext(op: Operator, opts: QueueFilter & { sort?: QueueSort; after?: string } = {}): Promise<{ entry: ViewedEntry; claim: Claim } | undefined> {
+export async function claimNext(
+  op: Operator,
+  opts: QueueFilter & { sort?: QueueSort; after?: string } = {},
+): Promise<{ entry: ViewedEntry; claim: Claim } | undefined> {
   const me = await op.identity();
   const tried = new Set<string>();
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -39,7 +39,8 @@ export function parseReinstateRequest(e: unknown): ReinstateRequest {
   if (reason.length < 3) throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(r.reason ?? '')}`);
   if (reason.length > MAX_REASON) throw new OperatorError(`the reason must be at most ${MAX_REASON} characters, got ${reason.length}`);
   const actor = typeof r.actor === 'string' ? r.actor.trim() : '';
-  if (!actor || actor.length > MAX_ACTOR || CONTROL.test(actor)) throw new OperatorError(`actor must be 1..${MAX_ACTOR} printable characters, got ${JSON.stringify(r.actor ?? '')}`);
+  if (!actor || actor.length > MAX_ACTOR || CONTROL.test(actor))
+    throw new OperatorError(`actor must be 1..${MAX_ACTOR} printable characters, got ${JSON.stringify(r.actor ?? '')}`);
   return { accountId: r.accountId as string, reason, actor };
 }
 

@@ -22,8 +22,7 @@ export interface RestrictRequest {
 }
 
 export type RestrictResponse =
-  | { ok: true; outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }
-  | { ok: false; error: string };
+  { ok: true; outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string } | { ok: false; error: string };
 
 let store: EscalationStore | undefined;
 
@@ -58,10 +57,17 @@ export async function handler(event: unknown): Promise<RestrictResponse> {
       durationMs: req.durationHours * 3_600_000,
       auto: false,
     });
-    if (r.outcome !== 'restricted' && r.outcome !== 'allowlisted') throw new OperatorError(`account ${req.accountId} could not be restricted (${r.outcome})`);
+    if (r.outcome !== 'restricted' && r.outcome !== 'allowlisted')
+      throw new OperatorError(`account ${req.accountId} could not be restricted (${r.outcome})`);
     if (r.outcome === 'restricted') metrics.addMetric('ManualRestriction', MetricUnit.Count, 1);
     logger.info('restrict', { ...r });
-    return { ok: true, outcome: r.outcome, keys: r.keys ?? [], ...(r.restrictedUntil ? { restrictedUntil: r.restrictedUntil } : {}), ...(r.caseId ? { caseId: r.caseId } : {}) };
+    return {
+      ok: true,
+      outcome: r.outcome,
+      keys: r.keys ?? [],
+      ...(r.restrictedUntil ? { restrictedUntil: r.restrictedUntil } : {}),
+      ...(r.caseId ? { caseId: r.caseId } : {}),
+    };
   } catch (err) {
     if (err instanceof OperatorError) return { ok: false, error: err.message };
     throw err;

@@ -8,7 +8,11 @@ import { EscalationConfig, ExecutionState } from './steps';
 import { EscalationStore } from './store';
 
 /** Restrict the case's account: automatically before the review, or as the reviewer's decision (closes the case). */
-export async function applyRestrictionStep(store: EscalationStore, cfg: EscalationConfig, state: ExecutionState): Promise<RestrictResult & { closed: boolean }> {
+export async function applyRestrictionStep(
+  store: EscalationStore,
+  cfg: EscalationConfig,
+  state: ExecutionState,
+): Promise<RestrictResult & { closed: boolean }> {
   const caseId = String(state.caseId);
   const c = await store.requireCase(caseId);
   const reviewed = state.reviewed?.approved === true ? state.reviewed : undefined;
@@ -40,6 +44,12 @@ export async function liftOnRejection(store: EscalationStore, state: ExecutionSt
   const c = await store.requireCase(caseId);
   if (!c.restriction) return { lifted: false, keys: [] };
   const reviewer = state.reviewed?.reviewer ?? 'unknown';
-  const r = await liftRestriction(store, { accountId: c.accountId, actor: reviewer, reason: `review rejected: ${state.reviewed?.reason ?? ''}`.trim(), kind: 'rejected', onlyCase: caseId });
+  const r = await liftRestriction(store, {
+    accountId: c.accountId,
+    actor: reviewer,
+    reason: `review rejected: ${state.reviewed?.reason ?? ''}`.trim(),
+    kind: 'rejected',
+    onlyCase: caseId,
+  });
   return { lifted: r.lifted, keys: r.keys };
 }

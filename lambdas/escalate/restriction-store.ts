@@ -119,7 +119,8 @@ export interface ApplyRestriction {
 export async function applyRestriction(s: EscalationStore, p: ApplyRestriction): Promise<RestrictResult> {
   assertId('accountId', p.accountId);
   const c = p.caseId ? await s.requireCase(p.caseId) : undefined;
-  if (c?.restriction && (!p.closeCase || c.state === 'closed')) return { outcome: 'restricted', restrictedUntil: c.restriction.until, keys: c.restriction.keys, caseId: c.caseId };
+  if (c?.restriction && (!p.closeCase || c.state === 'closed'))
+    return { outcome: 'restricted', restrictedUntil: c.restriction.until, keys: c.restriction.keys, caseId: c.caseId };
   if (c && c.state === 'closed') return { outcome: 'not-open' };
   const now = s.now();
   const allow = await s.getAllow(p.accountId);
@@ -145,7 +146,14 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   if (!pending) {
     const found = await restrictableKeys(s, account, p.accountId);
     if (c) {
-      await s.ddb.send(new UpdateCommand({ TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)', ExpressionAttributeValues: { ':k': found } }));
+      await s.ddb.send(
+        new UpdateCommand({
+          TableName: s.table,
+          Key: keys.case(c.caseId),
+          UpdateExpression: 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)',
+          ExpressionAttributeValues: { ':k': found },
+        }),
+      );
       pending = (await s.getCase(c.caseId))?.pendingKeyRestrict ?? found;
     } else pending = found;
   }
@@ -153,8 +161,13 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
 
   // 2. the decision, atomically.
   const plan = planRestriction(now, p.durationMs);
-  const until = Math.max(plan.restrictedUntil, typeof account?.restrictedUntil === 'number' && account.status === 'restricted' ? account.restrictedUntil : 0);
-  const allKeys = [...new Set([...((account?.status === 'restricted' ? account.restrictedKeyIds : undefined) as string[] | undefined ?? []), ...pending])].sort();
+  const until = Math.max(
+    plan.restrictedUntil,
+    typeof account?.restrictedUntil === 'number' && account.status === 'restricted' ? account.restrictedUntil : 0,
+  );
+  const allKeys = [
+    ...new Set([...(((account?.status === 'restricted' ? account.restrictedKeyIds : undefined) as string[] | undefined) ?? []), ...pending]),
+  ].sort();
   const caseId = c?.caseId ?? account?.openCaseId ?? account?.lastCaseId ?? keys.opsAuditCase();
   const event = buildBanEvent('Account Restricted', {
     accountId: p.accountId,
@@ -176,7 +189,14 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   const restriction = { until, keys: allKeys, at: iso, by: p.decidedBy };
   const releases = !!(c && p.closeCase);
   const items: TransactItems = [
-    { ConditionCheck: { TableName: s.table, Key: keys.allow(p.accountId), ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowS', ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000) } } },
+    {
+      ConditionCheck: {
+        TableName: s.table,
+        Key: keys.allow(p.accountId),
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowS',
+        ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000) },
+      },
+    },
     {
       Update: {
         TableName: s.table,
@@ -186,7 +206,19 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
           (releases ? ', lastCaseId = :c REMOVE openCaseId' : ''),
         ConditionExpression: (c ? 'openCaseId = :c AND ' : '') + '(attribute_not_exists(#s) OR #s <> :sus)',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':r': 'restricted', ':t': true, ':until': until, ':keys': allKeys, ':at': iso, ':by': p.decidedBy, ':c': caseId, ':a': p.accountId, ':g': RESTRICTED_GSI_PK, ':gs': `${pad13(until)}#${p.accountId}`, ':sus': 'suspended' },
+        ExpressionAttributeValues: {
+          ':r': 'restricted',
+          ':t': true,
+          ':until': until,
+          ':keys': allKeys,
+          ':at': iso,
+          ':by': p.decidedBy,
+          ':c': caseId,
+          ':a': p.accountId,
+          ':g': RESTRICTED_GSI_PK,
+          ':gs': `${pad13(until)}#${p.accountId}`,
+          ':sus': 'suspended',
+        },
       },
     },
     s.auditPut(
@@ -196,7 +228,14 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
         actor: p.decidedBy,
         action: 'restricted',
         reason: p.reason ?? (p.auto ? `auto-restricted (restrict plus review): ${(c?.reasons ?? []).join(', ')}` : undefined),
-        details: { restrictedUntil: new Date(until).toISOString(), durationMs: until - now, apiKeysRestricted: pending, stepUp: true, auto: p.auto, eventId: event.eventId },
+        details: {
+          restrictedUntil: new Date(until).toISOString(),
+          durationMs: until - now,
+          apiKeysRestricted: pending,
+          stepUp: true,
+          auto: p.auto,
+          eventId: event.eventId,
+        },
       }),
     ),
     { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -223,7 +262,14 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   }
   const BREAKER_STATE = items.length;
   if (p.auto) {
-    items.push({ ConditionCheck: { TableName: s.table, Key: keys.breakerState(), ConditionExpression: 'attribute_not_exists(tripped) OR tripped = :f', ExpressionAttributeValues: { ':f': false } } });
+    items.push({
+      ConditionCheck: {
+        TableName: s.table,
+        Key: keys.breakerState(),
+        ConditionExpression: 'attribute_not_exists(tripped) OR tripped = :f',
+        ExpressionAttributeValues: { ':f': false },
+      },
+    });
     const bounded = Number.isFinite(hourCap);
     items.push({
       Update: {
@@ -243,7 +289,8 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     if (!codes.includes('ConditionalCheckFailed')) throw err; // transient: the state machine retries
     if (c) {
       const again = await s.getCase(c.caseId);
-      if (again?.restriction && (!p.closeCase || again.state === 'closed')) return { outcome: 'restricted', restrictedUntil: again.restriction.until, keys: again.restriction.keys, caseId };
+      if (again?.restriction && (!p.closeCase || again.state === 'closed'))
+        return { outcome: 'restricted', restrictedUntil: again.restriction.until, keys: again.restriction.keys, caseId };
     }
     const failed = (i: number) => codes[i] === 'ConditionalCheckFailed';
     if (p.auto && failed(BREAKER_STATE + 1)) return breakerRefusal(s, p, `auto-restriction limit ${p.breakerLimit} per hour reached at apply time`);
@@ -259,12 +306,21 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
 async function breakerRefusal(s: EscalationStore, p: ApplyRestriction, why: string): Promise<RestrictResult> {
   const tripped = await s.tripBreaker(why, p.caseId ?? keys.opsAuditCase(), p.accountId);
   const c = p.caseId ? await s.getCase(p.caseId) : undefined;
-  if (c?.pendingKeyRestrict) await compensateRestriction(s, { caseId: c.caseId, accountId: p.accountId, keys: c.pendingKeyRestrict, why: `restriction refused: breaker (${why})` });
+  if (c?.pendingKeyRestrict)
+    await compensateRestriction(s, {
+      caseId: c.caseId,
+      accountId: p.accountId,
+      keys: c.pendingKeyRestrict,
+      why: `restriction refused: breaker (${why})`,
+    });
   return { outcome: 'breaker', breakerTripped: tripped };
 }
 
 /** Undo step 1 of applyRestriction: keys back to the standard plan, unless the restriction committed. */
-export async function compensateRestriction(s: EscalationStore, p: { caseId?: string; accountId: string; keys?: string[]; why: string }): Promise<{ restored: string[] }> {
+export async function compensateRestriction(
+  s: EscalationStore,
+  p: { caseId?: string; accountId: string; keys?: string[]; why: string },
+): Promise<{ restored: string[] }> {
   const c = p.caseId ? await s.getCase(p.caseId) : undefined;
   if (c?.restriction) return { restored: [] };
   const ids = p.keys ?? c?.pendingKeyRestrict ?? [];
@@ -274,7 +330,16 @@ export async function compensateRestriction(s: EscalationStore, p: { caseId?: st
     new TransactWriteCommand({
       TransactItems: [
         { Update: { TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'REMOVE pendingKeyRestrict' } },
-        s.auditPut(s.audit({ caseId: c.caseId, accountId: c.accountId, actor: 'auto', action: 'restriction-aborted', reason: p.why, details: { apiKeysRestored: ids } })),
+        s.auditPut(
+          s.audit({
+            caseId: c.caseId,
+            accountId: c.accountId,
+            actor: 'auto',
+            action: 'restriction-aborted',
+            reason: p.why,
+            details: { apiKeysRestored: ids },
+          }),
+        ),
       ],
     }),
   );
@@ -310,7 +375,11 @@ export async function liftRestriction(
   const c = caseId !== keys.opsAuditCase() ? await s.getCase(caseId) : undefined;
   const decidedAt = p.kind === 'expired' && until !== undefined ? until : now;
   const reinstatedReason = p.kind === 'expired' ? 'restriction-expired' : p.kind === 'rejected' ? 'restriction-rejected' : 'manual';
-  const event = reinstatedEvent({ accountId: p.accountId, caseId, actor: p.actor, reason: p.reason, decidedAt, reinstatedReason }, c, until !== undefined ? { previousRestrictedUntil: new Date(until).toISOString() } : {});
+  const event = reinstatedEvent(
+    { accountId: p.accountId, caseId, actor: p.actor, reason: p.reason, decidedAt, reinstatedReason },
+    c,
+    until !== undefined ? { previousRestrictedUntil: new Date(until).toISOString() } : {},
+  );
   const iso = new Date(now).toISOString();
   try {
     await s.ddb.send(
@@ -320,7 +389,8 @@ export async function liftRestriction(
             Update: {
               TableName: s.table,
               Key: keys.accountStatus(p.accountId),
-              UpdateExpression: 'SET #s = :active, restrictionLiftedAt = :at, restrictionLiftedBy = :by REMOVE stepUp, restrictedUntil, restrictedKeyIds, gsi1pk, gsi1sk',
+              UpdateExpression:
+                'SET #s = :active, restrictionLiftedAt = :at, restrictionLiftedBy = :by REMOVE stepUp, restrictedUntil, restrictedKeyIds, gsi1pk, gsi1sk',
               ConditionExpression: '#s = :r AND restrictedAt = :seenAt',
               ExpressionAttributeNames: { '#s': 'status' },
               ExpressionAttributeValues: { ':active': 'active', ':r': 'restricted', ':at': iso, ':by': p.actor, ':seenAt': a.restrictedAt ?? null },
@@ -333,7 +403,12 @@ export async function liftRestriction(
               actor: p.actor,
               action: p.kind === 'expired' ? 'restriction-expired' : 'restriction-lifted',
               reason: p.reason,
-              details: { apiKeysRestored: ids, restrictedUntil: until !== undefined ? new Date(until).toISOString() : null, reinstatedReason, eventId: event.eventId },
+              details: {
+                apiKeysRestored: ids,
+                restrictedUntil: until !== undefined ? new Date(until).toISOString() : null,
+                reinstatedReason,
+                eventId: event.eventId,
+              },
             }),
           ),
           { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -344,8 +419,11 @@ export async function liftRestriction(
     if (!(err instanceof TransactionCanceledException)) throw err;
     // A newer restriction replaced the one we saw: its keys must stay throttled.
     const after = await s.getAccount(p.accountId);
-    if (after?.status === 'restricted' && after.restrictedAt !== a.restrictedAt) await moveToRestricted(s, (after.restrictedKeyIds as string[] | undefined) ?? []);
-    throw new OperatorError(`account ${p.accountId} changed while lifting its restriction (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`);
+    if (after?.status === 'restricted' && after.restrictedAt !== a.restrictedAt)
+      await moveToRestricted(s, (after.restrictedKeyIds as string[] | undefined) ?? []);
+    throw new OperatorError(
+      `account ${p.accountId} changed while lifting its restriction (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`,
+    );
   }
   return { lifted: true, keys: ids, caseId };
 }

@@ -79,12 +79,15 @@ async function decide(d: NonNullable<typeof deps>, caller: string, body: Record<
   const caseId = caseIdOf(body);
   if (typeof body.approved !== 'boolean') throw new HttpError(400, `approved must be true or false, got ${JSON.stringify(body.approved ?? null)}`);
   const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-  if (reason.length < 3 || reason.length > MAX_REASON) throw new HttpError(400, `a reason of 3..${MAX_REASON} characters is required, got ${JSON.stringify(body.reason ?? '')}`);
+  if (reason.length < 3 || reason.length > MAX_REASON)
+    throw new HttpError(400, `a reason of 3..${MAX_REASON} characters is required, got ${JSON.stringify(body.reason ?? '')}`);
   // `body.reviewer`, if any, is ignored: the reviewer is the signed caller.
   const token = await d.tokens.load(caseId);
-  if (body.action !== undefined && body.action !== 'suspend' && body.action !== 'restrict') throw new HttpError(400, `action must be suspend or restrict, got ${JSON.stringify(body.action)}`);
+  if (body.action !== undefined && body.action !== 'suspend' && body.action !== 'restrict')
+    throw new HttpError(400, `action must be suspend or restrict, got ${JSON.stringify(body.action)}`);
   const cluster = body.clusterCaseId;
-  if (cluster !== undefined && (typeof cluster !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(cluster))) throw new HttpError(400, `clusterCaseId must be a cluster case id, got ${JSON.stringify(cluster)}`);
+  if (cluster !== undefined && (typeof cluster !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(cluster)))
+    throw new HttpError(400, `clusterCaseId must be a cluster case id, got ${JSON.stringify(cluster)}`);
   const decision = await d.tokens.recordDecision(caseId, {
     approved: body.approved,
     reviewer: caller,

@@ -44,7 +44,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationC
     },
     shadow: {
       global: env.SHADOW_MODE === 'true',
-      signals: (env.SHADOW_SIGNALS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      signals: (env.SHADOW_SIGNALS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
     maxClusterMembers: num(env.MAX_CLUSTER_MEMBERS, 20),
     restrictDurationMs: num(env.RESTRICT_DURATION_SECONDS, 86_400) * 1000,
@@ -67,7 +70,11 @@ export interface ExecutionState extends Partial<WorkflowInput> {
 
 // ---------------------------------------------------------------- RecordCase
 
-export async function recordCase(store: EscalationStore, cfg: EscalationConfig, state: ExecutionState): Promise<{ duplicate: boolean; openCaseId?: string; caseCreatedAt?: string }> {
+export async function recordCase(
+  store: EscalationStore,
+  cfg: EscalationConfig,
+  state: ExecutionState,
+): Promise<{ duplicate: boolean; openCaseId?: string; caseCreatedAt?: string }> {
   const input = parseWorkflowInput(state);
   const existing = await store.getCase(input.caseId);
   if (existing) {
@@ -76,12 +83,29 @@ export async function recordCase(store: EscalationStore, cfg: EscalationConfig, 
       await recordClusterMember(store, existing, input.evidence?.cluster);
       return { duplicate: false, caseCreatedAt: existing.createdAt };
     }
-    await store.putAudit(store.audit({ caseId: input.caseId, accountId: input.accountId, actor: 'auto', action: 'case-duplicate', reason: `execution ${state.executionId} started for a case already run by ${existing.executionArn}` }));
+    await store.putAudit(
+      store.audit({
+        caseId: input.caseId,
+        accountId: input.accountId,
+        actor: 'auto',
+        action: 'case-duplicate',
+        reason: `execution ${state.executionId} started for a case already run by ${existing.executionArn}`,
+      }),
+    );
     return { duplicate: true, openCaseId: input.caseId };
   }
   const account = await store.getAccount(input.accountId);
   if (account?.openCaseId && account.openCaseId !== input.caseId) {
-    await store.putAudit(store.audit({ caseId: account.openCaseId, accountId: input.accountId, actor: 'auto', action: 'case-duplicate', reason: `case ${input.caseId} not opened: account already has open case ${account.openCaseId}`, details: { score: input.score, reasons: input.reasons } }));
+    await store.putAudit(
+      store.audit({
+        caseId: account.openCaseId,
+        accountId: input.accountId,
+        actor: 'auto',
+        action: 'case-duplicate',
+        reason: `case ${input.caseId} not opened: account already has open case ${account.openCaseId}`,
+        details: { score: input.score, reasons: input.reasons },
+      }),
+    );
     return { duplicate: true, openCaseId: account.openCaseId };
   }
 
@@ -261,13 +285,30 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
             actor: 'auto',
             action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
             reason: d.why.join('; '),
-            details: { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null }, ...(reviewDeadline ? { reviewDeadline } : {}) },
+            details: {
+              route: d.route,
+              computedRoute: d.computedRoute,
+              shadow: d.shadow,
+              allowlisted: d.allowlisted,
+              breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null },
+              ...(reviewDeadline ? { reviewDeadline } : {}),
+            },
           }),
         ),
       ],
     }),
   );
-  return { route: d.route, computedRoute: d.computedRoute, shadow: d.shadow, allowlisted: d.allowlisted, breakerTripped, why: d.why, decidedAt, breakerLimit: breaker.limit, ...(reviewDeadline ? { reviewDeadline } : {}) };
+  return {
+    route: d.route,
+    computedRoute: d.computedRoute,
+    shadow: d.shadow,
+    allowlisted: d.allowlisted,
+    breakerTripped,
+    why: d.why,
+    decidedAt,
+    breakerLimit: breaker.limit,
+    ...(reviewDeadline ? { reviewDeadline } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- RecordReview
@@ -295,23 +336,52 @@ export async function recordReview(store: EscalationStore, state: ExecutionState
   const signed = typeof d.reviewer === 'string' && d.reviewer.trim() !== '';
   const reviewer = signed ? d.reviewer!.trim().slice(0, 512) : 'unknown';
   const reason = typeof d.reason === 'string' && d.reason.trim() ? d.reason.trim().slice(0, 2000) : '';
-  const decidedAt = typeof d.decidedAt === 'string' && Number.isFinite(Date.parse(d.decidedAt)) ? new Date(d.decidedAt).toISOString() : new Date(store.now()).toISOString();
+  const decidedAt =
+    typeof d.decidedAt === 'string' && Number.isFinite(Date.parse(d.decidedAt))
+      ? new Date(d.decidedAt).toISOString()
+      : new Date(store.now()).toISOString();
   const valid = d.approved === true && signed && reason !== '';
   const action = d.action === 'restrict' ? 'restrict' : 'suspend';
   const clusterCaseId = typeof d.clusterCaseId === 'string' && /^[A-Za-z0-9._:@-]{1,128}$/.test(d.clusterCaseId) ? d.clusterCaseId : undefined;
-  const result: ReviewedResult = { approved: valid, action, reviewer, reason: reason || 'no reason given', decidedAt, ...(clusterCaseId ? { clusterCaseId } : {}) };
+  const result: ReviewedResult = {
+    approved: valid,
+    action,
+    reviewer,
+    reason: reason || 'no reason given',
+    decidedAt,
+    ...(clusterCaseId ? { clusterCaseId } : {}),
+  };
   const audits = await store.auditTrail(caseId);
   if (!audits.some((a) => a.action === 'review-approved' || a.action === 'review-rejected')) {
     const note = !signed
-      ? { note: 'the task was completed without a decision signed through the review api: treated as rejection', taskOutputClaimed: claimed(state.review) }
+      ? {
+          note: 'the task was completed without a decision signed through the review api: treated as rejection',
+          taskOutputClaimed: claimed(state.review),
+        }
       : d.approved === true && !valid
         ? { note: 'approval without reason treated as rejection' }
         : { decidedAt, ...(valid ? { action } : {}) };
     const cluster = clusterCaseId ? { clusterCaseId, clusterId: c.clusterId } : {};
-    await store.putAudit(store.audit({ caseId, accountId: c.accountId, actor: reviewer, action: valid ? 'review-approved' : 'review-rejected', reason: result.reason, details: { ...note, ...cluster } }));
+    await store.putAudit(
+      store.audit({
+        caseId,
+        accountId: c.accountId,
+        actor: reviewer,
+        action: valid ? 'review-approved' : 'review-rejected',
+        reason: result.reason,
+        details: { ...note, ...cluster },
+      }),
+    );
   }
   // The task is complete: its (encrypted) token is of no further use.
-  await store.ddb.send(new UpdateCommand({ TableName: store.table, Key: keys.case(caseId), UpdateExpression: 'REMOVE reviewTask', ConditionExpression: 'attribute_exists(pk)' }));
+  await store.ddb.send(
+    new UpdateCommand({
+      TableName: store.table,
+      Key: keys.case(caseId),
+      UpdateExpression: 'REMOVE reviewTask',
+      ConditionExpression: 'attribute_exists(pk)',
+    }),
+  );
   return result;
 }
 
@@ -335,7 +405,13 @@ function outcomeOf(state: ExecutionState): CaseOutcome {
 export async function closeCase(
   store: EscalationStore,
   state: ExecutionState,
-  opts: { outcome?: CaseOutcome; caseState?: 'closed' | 'overdue'; action?: 'dismissed' | 'review-overdue' | 'case-error'; reason?: string; actor?: string } = {},
+  opts: {
+    outcome?: CaseOutcome;
+    caseState?: 'closed' | 'overdue';
+    action?: 'dismissed' | 'review-overdue' | 'case-error';
+    reason?: string;
+    actor?: string;
+  } = {},
 ): Promise<{ outcome: CaseOutcome }> {
   const caseId = String(state.caseId);
   const c = await store.requireCase(caseId);
@@ -360,7 +436,10 @@ export async function closeCase(
             TableName: store.table,
             Key: keys.case(caseId),
             // The stored task token is of no further use: dropped with the close.
-            UpdateExpression: 'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' + (state.error ? ', #err = :err' : '') + ' REMOVE reviewTask',
+            UpdateExpression:
+              'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' +
+              (state.error ? ', #err = :err' : '') +
+              ' REMOVE reviewTask',
             ConditionExpression: '#st <> :closed',
             ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
             ExpressionAttributeValues: {
@@ -375,7 +454,16 @@ export async function closeCase(
             },
           },
         },
-        store.auditPut(store.audit({ caseId, accountId: c.accountId, actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'), action: opts.action ?? 'dismissed', reason, details: { outcome } })),
+        store.auditPut(
+          store.audit({
+            caseId,
+            accountId: c.accountId,
+            actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
+            action: opts.action ?? 'dismissed',
+            reason,
+            details: { outcome },
+          }),
+        ),
       ],
     }),
   );
@@ -442,7 +530,17 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
   const breakerLimit = Math.min(cfg.breaker.maxPerHour, guardLimit);
   // A cluster decision suspends many accounts at once: each member counts on the breaker like an auto-suspension.
   const clusterCaseId = state.reviewed?.clusterCaseId;
-  const r = await store.applySuspension({ caseId, decidedBy, decidedAt, reason: auto ? undefined : state.reviewed!.reason, policy: cfg.ban, auto, breakerLimit, countBreaker: auto || !!clusterCaseId, clusterCaseId });
+  const r = await store.applySuspension({
+    caseId,
+    decidedBy,
+    decidedAt,
+    reason: auto ? undefined : state.reviewed!.reason,
+    policy: cfg.ban,
+    auto,
+    breakerLimit,
+    countBreaker: auto || !!clusterCaseId,
+    clusterCaseId,
+  });
   if (r.outcome === 'breaker') {
     // The breaker tripped between the check and now: hand the case to a human instead.
     const c = await store.requireCase(caseId);
@@ -457,10 +555,25 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
               Key: keys.case(caseId),
               UpdateExpression: 'SET #st = :st, route = :r, reviewDeadline = :dl, updatedAt = :at, gsi1pk = :g',
               ExpressionAttributeNames: { '#st': 'state' },
-              ExpressionAttributeValues: { ':st': 'review', ':r': 'review', ':dl': reviewDeadline, ':at': new Date(nowMs).toISOString(), ':g': caseStateGsiPk('review') },
+              ExpressionAttributeValues: {
+                ':st': 'review',
+                ':r': 'review',
+                ':dl': reviewDeadline,
+                ':at': new Date(nowMs).toISOString(),
+                ':g': caseStateGsiPk('review'),
+              },
             },
           },
-          store.auditPut(store.audit({ caseId, accountId: c.accountId, actor: 'auto', action: 'review-requested', reason: 'auto-suspend refused by the circuit breaker at apply time', details: { reviewDeadline } })),
+          store.auditPut(
+            store.audit({
+              caseId,
+              accountId: c.accountId,
+              actor: 'auto',
+              action: 'review-requested',
+              reason: 'auto-suspend refused by the circuit breaker at apply time',
+              details: { reviewDeadline },
+            }),
+          ),
         ],
       }),
     );

@@ -114,7 +114,9 @@ export class EscalationStore {
     this.featuresTable = opts.featuresTableName;
     // convertClassInstanceToMap: evidence records keyed by model name may hold a model named `constructor`, which the
     // marshaller would otherwise take for a class instance and refuse (the case could then never be recorded).
-    this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
+    this.ddb =
+      opts.ddb ??
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
     this.apigw = opts.apigw ?? new APIGatewayClient({});
     this.manageApiKeys = opts.manageApiKeys ?? true;
     this.usagePlans = opts.usagePlans ?? usagePlansFromEnv();
@@ -128,7 +130,15 @@ export class EscalationStore {
   }
 
   /** A fresh audit entry (the per-process sequence keeps two entries of the same millisecond apart). */
-  audit(e: { caseId: string; accountId: string; actor: string; action: AuditAction; reason?: string; details?: Record<string, unknown>; at?: string }): AuditEntry {
+  audit(e: {
+    caseId: string;
+    accountId: string;
+    actor: string;
+    action: AuditAction;
+    reason?: string;
+    details?: Record<string, unknown>;
+    at?: string;
+  }): AuditEntry {
     const at = e.at ?? new Date(this.now()).toISOString();
     return auditEntry({ ...e, at }, this.seq++ % 1000, this.caseRetentionDays);
   }
@@ -193,7 +203,19 @@ export class EscalationStore {
     await this.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: this.table, Item: { ...keys.shadowConfig(), global: cfg.global, signals: cfg.signals, updatedBy: actor, updatedAt: new Date(now).toISOString(), reason } } },
+          {
+            Put: {
+              TableName: this.table,
+              Item: {
+                ...keys.shadowConfig(),
+                global: cfg.global,
+                signals: cfg.signals,
+                updatedBy: actor,
+                updatedAt: new Date(now).toISOString(),
+                reason,
+              },
+            },
+          },
           this.auditPut(this.audit({ caseId: keys.opsAuditCase(), accountId: '-', actor, action: 'shadow-changed', reason, details: { ...cfg } })),
         ],
       }),
@@ -302,11 +324,14 @@ export class EscalationStore {
     text('owner', e.owner, ALLOWLIST_MAX_OWNER);
     text('reason', e.reason, ALLOWLIST_MAX_REASON);
     const now = this.now();
-    if (typeof e.expiresAtMs !== 'number' || !Number.isFinite(e.expiresAtMs)) throw new OperatorError(`allowlist expiry must be a date, got ${JSON.stringify(e.expiresAtMs)}`);
+    if (typeof e.expiresAtMs !== 'number' || !Number.isFinite(e.expiresAtMs))
+      throw new OperatorError(`allowlist expiry must be a date, got ${JSON.stringify(e.expiresAtMs)}`);
     if (!(e.expiresAtMs > now)) throw new OperatorError(`allowlist expiry must be in the future, got ${new Date(e.expiresAtMs).toISOString()}`);
     const latest = now + ALLOWLIST_MAX_DAYS * 86_400_000;
     if (e.expiresAtMs > latest) {
-      throw new OperatorError(`allowlist expiry must be at most ${ALLOWLIST_MAX_DAYS} days ahead (${new Date(latest).toISOString()}), got ${new Date(e.expiresAtMs).toISOString()}; renew the entry when it ends`);
+      throw new OperatorError(
+        `allowlist expiry must be at most ${ALLOWLIST_MAX_DAYS} days ahead (${new Date(latest).toISOString()}), got ${new Date(e.expiresAtMs).toISOString()}; renew the entry when it ends`,
+      );
     }
     const entry: AllowEntry & Record<string, unknown> = {
       ...keys.allow(e.accountId),
@@ -323,7 +348,16 @@ export class EscalationStore {
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: this.table, Item: entry } },
-          this.auditPut(this.audit({ caseId: keys.opsAuditCase(), accountId: e.accountId, actor: e.actor, action: 'allowlist-added', reason: e.reason, details: { owner: e.owner, expiresAt: new Date(entry.expiresAt * 1000).toISOString() } })),
+          this.auditPut(
+            this.audit({
+              caseId: keys.opsAuditCase(),
+              accountId: e.accountId,
+              actor: e.actor,
+              action: 'allowlist-added',
+              reason: e.reason,
+              details: { owner: e.owner, expiresAt: new Date(entry.expiresAt * 1000).toISOString() },
+            }),
+          ),
         ],
       }),
     );
@@ -473,7 +507,9 @@ export class EscalationStore {
   async setKeysEnabled(ids: string[], enabled: boolean): Promise<void> {
     for (const id of ids) {
       try {
-        await this.apigw.send(new UpdateApiKeyCommand({ apiKey: id, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] }));
+        await this.apigw.send(
+          new UpdateApiKeyCommand({ apiKey: id, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] }),
+        );
       } catch (err) {
         if ((err as { name?: string }).name === 'NotFoundException') continue; // a deleted key is as good as disabled
         throw err;
@@ -509,7 +545,13 @@ export class EscalationStore {
     countBreaker?: boolean;
     /** The cluster case whose one decision this suspension applies (audited). */
     clusterCaseId?: string;
-  }): Promise<{ outcome: 'suspended' | 'allowlisted' | 'breaker' | 'not-open'; suspendedUntil?: number; offence?: number; keys?: string[]; breakerTripped?: boolean }> {
+  }): Promise<{
+    outcome: 'suspended' | 'allowlisted' | 'breaker' | 'not-open';
+    suspendedUntil?: number;
+    offence?: number;
+    keys?: string[];
+    breakerTripped?: boolean;
+  }> {
     const counted = p.countBreaker ?? p.auto;
     const c = await this.requireCase(p.caseId);
     if (c.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: c.suspendedUntil ?? undefined, offence: c.offence };
@@ -557,7 +599,8 @@ export class EscalationStore {
         new UpdateCommand({
           TableName: this.table,
           Key: keys.case(p.caseId),
-          UpdateExpression: 'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k), keysSeenNotDisabled = if_not_exists(keysSeenNotDisabled, :s)',
+          UpdateExpression:
+            'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k), keysSeenNotDisabled = if_not_exists(keysSeenNotDisabled, :s)',
           ExpressionAttributeValues: { ':k': enabled, ':s': seenNow },
         }),
       );
@@ -692,7 +735,8 @@ export class EscalationStore {
         const failed = (i: number) => codes[i] === 'ConditionalCheckFailed';
         if (codes.some((x) => x === 'ConditionalCheckFailed')) {
           const again = await this.getCase(p.caseId);
-          if (again?.outcome === 'suspended') return { outcome: 'suspended', suspendedUntil: again.suspendedUntil ?? undefined, offence: again.offence };
+          if (again?.outcome === 'suspended')
+            return { outcome: 'suspended', suspendedUntil: again.suspendedUntil ?? undefined, offence: again.offence };
           if (failed(0)) {
             await this.compensateSuspension(p.caseId, 'suspension refused: allowlisted');
             return { outcome: 'allowlisted' };
@@ -730,7 +774,16 @@ export class EscalationStore {
       new TransactWriteCommand({
         TransactItems: [
           { Update: { TableName: this.table, Key: keys.case(caseId), UpdateExpression: 'REMOVE pendingKeyDisable' } },
-          this.auditPut(this.audit({ caseId, accountId: c.accountId, actor: 'auto', action: 'suspension-compensated', reason: why, details: { apiKeysReenabled: pending } })),
+          this.auditPut(
+            this.audit({
+              caseId,
+              accountId: c.accountId,
+              actor: 'auto',
+              action: 'suspension-compensated',
+              reason: why,
+              details: { apiKeysReenabled: pending },
+            }),
+          ),
         ],
       }),
     );
@@ -743,7 +796,12 @@ export class EscalationStore {
    * changed, no event has gone out, and the expirer (or the operator) simply tries again. Then one transaction,
    * guarded on the suspension it saw: status restored, audit entry, `Account Reinstated` outbox event.
    */
-  async reinstate(p: { accountId: string; actor: string; reason: string; kind: 'manual' | 'expired' }): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
+  async reinstate(p: {
+    accountId: string;
+    actor: string;
+    reason: string;
+    kind: 'manual' | 'expired';
+  }): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
     assertId('accountId', p.accountId);
     if (!p.reason.trim()) throw new OperatorError('a reason is required');
     const a = await this.getAccount(p.accountId);
@@ -758,7 +816,9 @@ export class EscalationStore {
       // Left over by an earlier version that re-enabled keys after the status change.
       if (!a.keysPendingEnable?.length) throw new OperatorError(`account ${p.accountId} is not suspended (status ${a.status})`);
       await this.setKeysEnabled(a.keysPendingEnable, true);
-      await this.ddb.send(new UpdateCommand({ TableName: this.table, Key: keys.accountStatus(p.accountId), UpdateExpression: 'REMOVE keysPendingEnable' }));
+      await this.ddb.send(
+        new UpdateCommand({ TableName: this.table, Key: keys.accountStatus(p.accountId), UpdateExpression: 'REMOVE keysPendingEnable' }),
+      );
       return { reinstated: false, keys: a.keysPendingEnable, caseId };
     }
     if (p.kind === 'expired' && !(typeof a.suspendedUntil === 'number' && a.suspendedUntil <= now)) {
@@ -774,7 +834,17 @@ export class EscalationStore {
     const c = a.lastCaseId ? await this.getCase(a.lastCaseId) : undefined;
     // Expiry is decided by the clock at suspendedUntil: a stable decision time, so retries share the event id.
     const decidedAt = p.kind === 'expired' && typeof a.suspendedUntil === 'number' ? a.suspendedUntil : now;
-    const event = reinstatedEvent({ accountId: p.accountId, caseId, actor: p.actor, reason: p.reason, decidedAt, reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual' }, c);
+    const event = reinstatedEvent(
+      {
+        accountId: p.accountId,
+        caseId,
+        actor: p.actor,
+        reason: p.reason,
+        decidedAt,
+        reinstatedReason: p.kind === 'expired' ? 'suspension-expired' : 'manual',
+      },
+      c,
+    );
     const iso = new Date(now).toISOString();
     try {
       await this.ddb.send(
@@ -788,7 +858,14 @@ export class EscalationStore {
                   'SET #s = :active, lastSuspensionEnd = :now, reinstatedAt = :at, reinstatedBy = :by REMOVE suspendedUntil, disabledKeyIds, keysPendingEnable, gsi1pk, gsi1sk, stepUp, restrictedUntil, restrictedKeyIds',
                 ConditionExpression: '#s = :sus AND suspendedAt = :seenAt',
                 ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':active': 'active', ':sus': 'suspended', ':now': now, ':at': iso, ':by': p.actor, ':seenAt': a.suspendedAt ?? null },
+                ExpressionAttributeValues: {
+                  ':active': 'active',
+                  ':sus': 'suspended',
+                  ':now': now,
+                  ':at': iso,
+                  ':by': p.actor,
+                  ':seenAt': a.suspendedAt ?? null,
+                },
               },
             },
             this.auditPut(
@@ -798,7 +875,12 @@ export class EscalationStore {
                 actor: p.actor,
                 action: p.kind === 'expired' ? 'suspension-expired' : 'reinstated',
                 reason: p.reason,
-                details: { apiKeysEnabled: keysToEnable, eventId: event.eventId, suspendedUntil: a.suspendedUntil ?? null, ...(unrestricted.length ? { apiKeysUnrestricted: unrestricted } : {}) },
+                details: {
+                  apiKeysEnabled: keysToEnable,
+                  eventId: event.eventId,
+                  suspendedUntil: a.suspendedUntil ?? null,
+                  ...(unrestricted.length ? { apiKeysUnrestricted: unrestricted } : {}),
+                },
               }),
             ),
             { Put: { TableName: this.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -811,13 +893,20 @@ export class EscalationStore {
         // account must not keep the keys we just turned on.
         const after = await this.getAccount(p.accountId);
         if (after?.status === 'suspended' && after.suspendedAt !== a.suspendedAt) await this.setKeysEnabled(keysToEnable, false);
-        throw new OperatorError(`account ${p.accountId} changed while reinstating (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`);
+        throw new OperatorError(
+          `account ${p.accountId} changed while reinstating (${(err.CancellationReasons ?? []).map((r) => r.Code).join(',')}); check its status and retry`,
+        );
       }
       throw err;
     }
     if (c) {
       await this.ddb.send(
-        new UpdateCommand({ TableName: this.table, Key: keys.case(c.caseId), UpdateExpression: 'SET reinstatedAt = :at, reinstatedBy = :by', ExpressionAttributeValues: { ':at': iso, ':by': p.actor } }),
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.case(c.caseId),
+          UpdateExpression: 'SET reinstatedAt = :at, reinstatedBy = :by',
+          ExpressionAttributeValues: { ':at': iso, ':by': p.actor },
+        }),
       );
     }
     return { reinstated: true, keys: keysToEnable, caseId };

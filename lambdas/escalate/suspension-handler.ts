@@ -17,7 +17,10 @@ function getStore(): EscalationStore {
   return store;
 }
 
-export async function handler(event: { step: 'apply' | 'compensate' | 'restrict' | 'compensate-restriction' | 'lift'; state: ExecutionState }): Promise<unknown> {
+export async function handler(event: {
+  step: 'apply' | 'compensate' | 'restrict' | 'compensate-restriction' | 'lift';
+  state: ExecutionState;
+}): Promise<unknown> {
   const s = getStore();
   const state = event?.state ?? ({} as ExecutionState);
   logger.appendKeys({ caseId: state.caseId, accountId: state.accountId, step: event?.step });

@@ -50,8 +50,14 @@ export class TaskTokenStore {
   async save(caseId: string, taskToken: string, executionArn?: string): Promise<void> {
     if (!this.keyId) throw new Error('the task token key is not configured (TASK_TOKEN_KEY_ID)');
     if (typeof taskToken !== 'string' || !taskToken) throw new Error(`a task token is required, got ${JSON.stringify(taskToken)}`);
-    const enc = await this.kms.send(new EncryptCommand({ KeyId: this.keyId, Plaintext: new TextEncoder().encode(taskToken), EncryptionContext: this.context(caseId) }));
-    const task: StoredReviewTask = { ciphertext: Buffer.from(enc.CiphertextBlob!).toString('base64'), storedAt: new Date(this.store.now()).toISOString(), ...(executionArn ? { executionArn } : {}) };
+    const enc = await this.kms.send(
+      new EncryptCommand({ KeyId: this.keyId, Plaintext: new TextEncoder().encode(taskToken), EncryptionContext: this.context(caseId) }),
+    );
+    const task: StoredReviewTask = {
+      ciphertext: Buffer.from(enc.CiphertextBlob!).toString('base64'),
+      storedAt: new Date(this.store.now()).toISOString(),
+      ...(executionArn ? { executionArn } : {}),
+    };
     await this.store.ddb.send(
       new UpdateCommand({
         TableName: this.store.table,
@@ -67,12 +73,21 @@ export class TaskTokenStore {
 
   /** The plaintext token of a case waiting for review. */
   async load(caseId: string): Promise<string> {
-    const c = (await this.store.requireCase(caseId)) as { state: string; outcome?: string; reviewTask?: StoredReviewTask; reviewDecision?: SignedDecision };
-    if (c.state !== 'review') throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
+    const c = (await this.store.requireCase(caseId)) as {
+      state: string;
+      outcome?: string;
+      reviewTask?: StoredReviewTask;
+      reviewDecision?: SignedDecision;
+    };
+    if (c.state !== 'review')
+      throw new OperatorError(`case ${caseId} is not waiting for review (state ${c.state}${c.outcome ? `, outcome ${c.outcome}` : ''})`);
     const prev = c.reviewDecision;
     if (prev) throw new OperatorError(`case ${caseId} was already decided by ${prev.reviewer} at ${prev.decidedAt} (approved ${prev.approved})`);
-    if (!c.reviewTask?.ciphertext) throw new OperatorError(`case ${caseId} has no stored review task yet (${NOT_STORED_YET}); retry in a few seconds`);
-    const dec = await this.kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(c.reviewTask.ciphertext, 'base64'), EncryptionContext: this.context(caseId) }));
+    if (!c.reviewTask?.ciphertext)
+      throw new OperatorError(`case ${caseId} has no stored review task yet (${NOT_STORED_YET}); retry in a few seconds`);
+    const dec = await this.kms.send(
+      new DecryptCommand({ CiphertextBlob: Buffer.from(c.reviewTask.ciphertext, 'base64'), EncryptionContext: this.context(caseId) }),
+    );
     return new TextDecoder().decode(dec.Plaintext);
   }
 

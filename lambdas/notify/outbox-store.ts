@@ -30,7 +30,8 @@ export class OutboxStore {
       new UpdateCommand({
         TableName: this.cfg.tableName,
         Key: { pk, sk: OUTBOX_SK },
-        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :now), lastPublishedAt = :now, expiresAt = :exp ADD publishCount :one REMOVE gsi1pk, gsi1sk',
+        UpdateExpression:
+          'SET publishedAt = if_not_exists(publishedAt, :now), lastPublishedAt = :now, expiresAt = :exp ADD publishCount :one REMOVE gsi1pk, gsi1sk',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':now': now, ':exp': Math.floor(now / 1000) + this.cfg.retentionDays * 86400, ':one': 1 },
       }),
@@ -45,7 +46,12 @@ export class OutboxStore {
         Key: { pk, sk: OUTBOX_SK },
         UpdateExpression: 'SET gsi1pk = :poison, gsi1sk = :sk, lastError = :err, poisonedAt = :now',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(publishedAt)',
-        ExpressionAttributeValues: { ':poison': OUTBOX_POISON_GSI_PK, ':sk': `${new Date(now).toISOString()}#${pk}`, ':err': error.slice(0, 1000), ':now': now },
+        ExpressionAttributeValues: {
+          ':poison': OUTBOX_POISON_GSI_PK,
+          ':sk': `${new Date(now).toISOString()}#${pk}`,
+          ':err': error.slice(0, 1000),
+          ':now': now,
+        },
       }),
     );
   }

@@ -41,14 +41,20 @@ export async function publishOutboxItems(
       // A poison item can never become a valid event: park it (kept, alarmed) instead of blocking the shard.
       poison++;
       logger.error('poison outbox item parked', { pk, key: c.key, error: (err as Error).message });
-      await deps.store.markPoison(pk, now(), (err as Error).message).catch((e: Error) => logger.warn('could not park poison item', { pk, error: e.message }));
+      await deps.store
+        .markPoison(pk, now(), (err as Error).message)
+        .catch((e: Error) => logger.warn('could not park poison item', { pk, error: e.message }));
       continue;
     }
     const check = validateBanEventDetail(ev.detailType, ev.detail);
     if (!check.valid) {
       // Published anyway: withholding a decision's event is worse than a schema drift, which this metric alarms on.
       metrics.addMetric('SchemaViolations', MetricUnit.Count, 1);
-      logger.error('outbox event does not match its schema; publishing anyway', { eventId: ev.eventId, detailType: ev.detailType, errors: check.errors });
+      logger.error('outbox event does not match its schema; publishing anyway', {
+        eventId: ev.eventId,
+        detailType: ev.detailType,
+        errors: check.errors,
+      });
     }
     items.push({ key: c.key, pk, eventId: ev.eventId, entry: toPutEventsEntry(ev, deps.eventBusName, c.item.detail as string) });
   }
@@ -72,11 +78,21 @@ export async function publishOutboxItems(
     const pk = (f.item as PublishItem & { pk: string }).pk;
     if (f.permanent) {
       poison++;
-      logger.error('event rejected permanently by eventbridge; outbox item parked', { eventId: f.item.eventId, errorCode: f.errorCode, errorMessage: f.errorMessage });
-      await deps.store.markPoison(pk, now(), `${f.errorCode}: ${f.errorMessage}`).catch((e: Error) => logger.warn('could not park poison item', { pk, error: e.message }));
+      logger.error('event rejected permanently by eventbridge; outbox item parked', {
+        eventId: f.item.eventId,
+        errorCode: f.errorCode,
+        errorMessage: f.errorMessage,
+      });
+      await deps.store
+        .markPoison(pk, now(), `${f.errorCode}: ${f.errorMessage}`)
+        .catch((e: Error) => logger.warn('could not park poison item', { pk, error: e.message }));
     } else {
       failedKeys.push(f.item.key);
-      logger.warn('event not published after retries; handing back for retry', { eventId: f.item.eventId, errorCode: f.errorCode, errorMessage: f.errorMessage });
+      logger.warn('event not published after retries; handing back for retry', {
+        eventId: f.item.eventId,
+        errorCode: f.errorCode,
+        errorMessage: f.errorMessage,
+      });
     }
   }
   metrics.addMetric('EventsPublishFailed', MetricUnit.Count, failedKeys.length);

@@ -44,7 +44,12 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
       eventBusName: env('EVENT_BUS_NAME'),
       publish: { maxAttempts: Number(process.env.PUBLISH_MAX_ATTEMPTS ?? '4') },
     });
-    logger.info('outbox batch published', { records: event.Records?.length ?? 0, published: res.published, poison: res.poison, failed: res.failedKeys.length });
+    logger.info('outbox batch published', {
+      records: event.Records?.length ?? 0,
+      published: res.published,
+      poison: res.poison,
+      failed: res.failedKeys.length,
+    });
     return { batchItemFailures: res.failedKeys.map((itemIdentifier) => ({ itemIdentifier })) };
   } finally {
     metrics.publishStoredMetrics();

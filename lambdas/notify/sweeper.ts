@@ -48,7 +48,13 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Swee
     metrics.addMetric('OutboxSweptEvents', MetricUnit.Count, res.published);
     metrics.addMetric('OutboxOldestPendingAgeSeconds', MetricUnit.Seconds, oldestAge);
     metrics.addMetric('OutboxPoisonItems', MetricUnit.Count, await store.countPoison());
-    const out = { found: pending.length, published: res.published, poison: res.poison, stillPending: res.failedKeys.length, oldestPendingAgeSeconds: oldestAge };
+    const out = {
+      found: pending.length,
+      published: res.published,
+      poison: res.poison,
+      stillPending: res.failedKeys.length,
+      oldestPendingAgeSeconds: oldestAge,
+    };
     if (pending.length) logger.info('outbox sweep re-published pending events', { ...out });
     return out;
   } finally {

@@ -99,7 +99,11 @@ export async function exportConfirmed(d: ExportDeps): Promise<IndicatorsExported
     const key = bundleKey(p.name, d.now);
     await d.s3.send(new PutObjectCommand({ Bucket: d.bucket, Key: key, Body: JSON.stringify(bundle), ContentType: 'application/json' }));
     const detail = indicatorsExported(bundle, { partner: p.name, bucket: d.bucket, key, keyId: p.keyId, exportedAt: d.now });
-    const r = await d.events.send(new PutEventsCommand({ Entries: [{ EventBusName: d.busName, Source: EVENT_SOURCE, DetailType: INDICATORS_EXPORTED, Detail: JSON.stringify(detail) }] }));
+    const r = await d.events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: d.busName, Source: EVENT_SOURCE, DetailType: INDICATORS_EXPORTED, Detail: JSON.stringify(detail) }],
+      }),
+    );
     if (r.FailedEntryCount) throw new Error(`putting the indicators exported event failed: ${JSON.stringify(r.Entries)}`);
     out.push(detail);
   }

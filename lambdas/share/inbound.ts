@@ -24,7 +24,10 @@ export async function loadInbound(
   for (const p of partners) {
     const secret = await readSecret(p.keySecretArn);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `inbound/${p.name}/` }));
-    const objects = (listed.Contents ?? []).filter((o) => o.Key).sort((a, b) => Number(b.LastModified ?? 0) - Number(a.LastModified ?? 0)).slice(0, MAX_BUNDLES);
+    const objects = (listed.Contents ?? [])
+      .filter((o) => o.Key)
+      .sort((a, b) => Number(b.LastModified ?? 0) - Number(a.LastModified ?? 0))
+      .slice(0, MAX_BUNDLES);
     for (const o of objects) {
       try {
         const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));

@@ -127,7 +127,13 @@ export class Aggregator extends Construct {
   readonly ipHashKeySecret?: secretsmanager.ISecret;
   private readonly accessLogGroupNames: string[] = [];
   private readonly usageStreamArns: string[] = [];
-  private readonly sourceSettings: { batchSize: number; window: Duration; parallelizationFactor: number; retryAttempts: number; maxRecordAge: Duration };
+  private readonly sourceSettings: {
+    batchSize: number;
+    window: Duration;
+    parallelizationFactor: number;
+    retryAttempts: number;
+    maxRecordAge: Duration;
+  };
 
   constructor(scope: Construct, id: string, props: AggregatorProps) {
     super(scope, id);
@@ -146,8 +152,8 @@ export class Aggregator extends Construct {
     if (parallelizationFactor > 1 && !props.boundedPartitionKeys) {
       throw new Error(
         `parallelizationFactor ${parallelizationFactor} needs boundedPartitionKeys: true. Above 1 the aggregator keeps an exactly-once ` +
-          'watermark per shard and partition key on every window item; with random partition keys (the ingestion stream\'s ' +
-          'subscription filter uses Distribution.RANDOM) that is one more per record, and a busy account\'s item reaches the ' +
+          "watermark per shard and partition key on every window item; with random partition keys (the ingestion stream's " +
+          "subscription filter uses Distribution.RANDOM) that is one more per record, and a busy account's item reaches the " +
           '400 KB DynamoDB item limit and stops updating. Add shards instead (an on-demand stream adds them itself), or ' +
           'subscribe with Distribution.BY_LOG_STREAM, key usage events by account id and set boundedPartitionKeys.',
       );

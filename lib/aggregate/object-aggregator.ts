@@ -134,10 +134,18 @@ export class ObjectAggregator extends Construct {
     });
 
     // Least privilege: read the access-log objects (and decrypt them), update window items, park corrupt objects.
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${props.objectPrefix}*`)] }));
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${props.objectPrefix}*`)] }),
+    );
     props.bucket.encryptionKey?.grantDecrypt(this.fn);
     props.featuresTable.grant(this.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    (props.featuresTableKey ?? props.featuresTable.encryptionKey)?.grant(this.fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*');
+    (props.featuresTableKey ?? props.featuresTable.encryptionKey)?.grant(
+      this.fn,
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey*',
+      'kms:ReEncrypt*',
+    );
     this.deadLetterQueue.grantSendMessages(this.fn);
     // The Kinesis aggregator's secret (never a new one: the hashes of both writers of the table must match).
     wireIpHashKey(this, this.fn, { ...props, create: false });

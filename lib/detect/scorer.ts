@@ -99,7 +99,9 @@ export class Scorer extends Construct {
         LOOKBACK_HOURS: String(lookbackHours),
         BY_HOUR_INDEX: props.byHourIndexName ?? 'byHour',
         BY_STATE_INDEX: props.byStateIndexName ?? 'byState',
-        WINDOW_CACHE_MAX_AGE_MINUTES: String(Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false }))),
+        WINDOW_CACHE_MAX_AGE_MINUTES: String(
+          Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false })),
+        ),
       },
     });
     // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of windows and MODEL# items); control table

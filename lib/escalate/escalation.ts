@@ -215,7 +215,8 @@ export class Escalation extends Construct {
     }
     const banBase = props.banBase ?? D.banBase;
     const banMax = props.banMax ?? D.banMax;
-    if (seconds(banMax) < seconds(banBase)) throw new Error(`banMax must be at least banBase, got ${banMax.toHumanString()} < ${banBase.toHumanString()}`);
+    if (seconds(banMax) < seconds(banBase))
+      throw new Error(`banMax must be at least banBase, got ${banMax.toHumanString()} < ${banBase.toHumanString()}`);
     const banFactor = props.banFactor ?? D.banFactor;
     if (!(banFactor >= 1)) throw new Error(`banFactor must be >= 1, got ${banFactor}`);
     const maxShare = props.breakerMaxShare ?? D.breakerMaxShare;
@@ -225,14 +226,17 @@ export class Escalation extends Construct {
     const manageApiKeys = props.manageApiKeys ?? true;
     const caseRetention = props.caseRetention ?? D.caseRetention;
     if (seconds(caseRetention) < seconds(banMax) + seconds(reviewTimeout)) {
-      throw new Error(`caseRetention must cover banMax plus reviewTimeout (a case must outlive its suspension), got ${caseRetention.toHumanString()} < ${banMax.toHumanString()} + ${reviewTimeout.toHumanString()}`);
+      throw new Error(
+        `caseRetention must cover banMax plus reviewTimeout (a case must outlive its suspension), got ${caseRetention.toHumanString()} < ${banMax.toHumanString()} + ${reviewTimeout.toHumanString()}`,
+      );
     }
     const queueRemoval = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     this.encryptionKey = props.encryptionKey ?? stackKey(this);
 
     // ---------------- review queue ----------------
-    this.queueKey = props.queueEncryptionKey ?? new kms.Key(this, 'QueueKey', { enableKeyRotation: true, description: 'distill-guard review queue (task tokens)' });
+    this.queueKey =
+      props.queueEncryptionKey ?? new kms.Key(this, 'QueueKey', { enableKeyRotation: true, description: 'distill-guard review queue (task tokens)' });
     this.reviewDlq = new sqs.Queue(this, 'ReviewDlq', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.queueKey,
@@ -319,28 +323,63 @@ export class Escalation extends Construct {
     // event: single-item reads and writes on those key prefixes, no query, scan or delete.
     const leading = (prefixes: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } });
     this.reinstateFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ReadAccountAndCase', actions: ['dynamodb:GetItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'CASE#*']) }),
+      new iam.PolicyStatement({
+        sid: 'ReadAccountAndCase',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['ACCOUNT#*', 'CASE#*']),
+      }),
     );
     this.reinstateFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'UpdateAccountAndCase', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'CASE#*']) }),
+      new iam.PolicyStatement({
+        sid: 'UpdateAccountAndCase',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['ACCOUNT#*', 'CASE#*']),
+      }),
     );
     this.reinstateFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
+      new iam.PolicyStatement({
+        sid: 'AppendAuditAndOutbox',
+        actions: ['dynamodb:PutItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['CASE#*', 'OUTBOX#*']),
+      }),
     );
     this.reinstateFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'CountReviewerFeedback', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['FEEDBACK#*']) }),
+      new iam.PolicyStatement({
+        sid: 'CountReviewerFeedback',
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['FEEDBACK#*']),
+      }),
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.reinstateFunction);
     // Manual restriction: reads the account, its allowlist entry and breaker state; one transaction that checks the
     // allowlist entry, updates the account status and appends an audit entry and an outbox event.
     this.restrictFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ReadAccountAndAllowlist', actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*', 'ALLOW#*', 'CASE#*']) }),
+      new iam.PolicyStatement({
+        sid: 'ReadAccountAndAllowlist',
+        actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['ACCOUNT#*', 'ALLOW#*', 'CASE#*']),
+      }),
     );
     this.restrictFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'UpdateAccountStatus', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn], conditions: leading(['ACCOUNT#*']) }),
+      new iam.PolicyStatement({
+        sid: 'UpdateAccountStatus',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['ACCOUNT#*']),
+      }),
     );
     this.restrictFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'AppendAuditAndOutbox', actions: ['dynamodb:PutItem'], resources: [props.controlTable.tableArn], conditions: leading(['CASE#*', 'OUTBOX#*']) }),
+      new iam.PolicyStatement({
+        sid: 'AppendAuditAndOutbox',
+        actions: ['dynamodb:PutItem'],
+        resources: [props.controlTable.tableArn],
+        conditions: leading(['CASE#*', 'OUTBOX#*']),
+      }),
     );
     (props.tableEncryptionKey ?? props.controlTable.encryptionKey)?.grantEncryptDecrypt(this.restrictFunction);
     // The cluster decision reads and writes only cluster-case items (header, members, cluster audit entries).
@@ -361,7 +400,11 @@ export class Escalation extends Construct {
       for (const fn of [this.suspensionFunction, this.expirerFunction, this.reinstateFunction]) keyPolicy.forEach((s) => fn.addToRolePolicy(s));
       // A restriction only reads keys (which the account owns); it never enables or disables one.
       this.restrictFunction.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'ReadAccountApiKeys', actions: ['apigateway:GET'], resources: [`arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys`, `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`] }),
+        new iam.PolicyStatement({
+          sid: 'ReadAccountApiKeys',
+          actions: ['apigateway:GET'],
+          resources: [`arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys`, `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`],
+        }),
       );
     }
     this.expiryRule = new events.Rule(this, 'ExpirySchedule', {
@@ -370,7 +413,9 @@ export class Escalation extends Construct {
     });
 
     if ((props.standardUsagePlanId === undefined) !== (props.restrictedUsagePlanId === undefined)) {
-      throw new Error(`standardUsagePlanId and restrictedUsagePlanId go together, got ${JSON.stringify({ standard: props.standardUsagePlanId ?? null, restricted: props.restrictedUsagePlanId ?? null })}`);
+      throw new Error(
+        `standardUsagePlanId and restrictedUsagePlanId go together, got ${JSON.stringify({ standard: props.standardUsagePlanId ?? null, restricted: props.restrictedUsagePlanId ?? null })}`,
+      );
     }
     if (props.standardUsagePlanId && props.restrictedUsagePlanId) this.restrictWithUsagePlans(props.standardUsagePlanId, props.restrictedUsagePlanId);
     // ---------------- review API ----------------
@@ -383,7 +428,11 @@ export class Escalation extends Construct {
 
     // ---------------- state machine ----------------
     const stateMachine = this.buildDefinition(reviewTimeout, heartbeat);
-    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.encryptionKey });
+    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: this.encryptionKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(stateMachine),
@@ -409,7 +458,9 @@ export class Escalation extends Construct {
       statements: [describeStack],
     });
     const tableArns = (t: dynamodb.ITable) => [t.tableArn, `${t.tableArn}/index/*`];
-    const tableKeys = [props.tableEncryptionKey, props.controlTable.encryptionKey, props.featuresTable?.encryptionKey].filter((k): k is kms.IKey => !!k);
+    const tableKeys = [props.tableEncryptionKey, props.controlTable.encryptionKey, props.featuresTable?.encryptionKey].filter(
+      (k): k is kms.IKey => !!k,
+    );
     const readTables = [props.controlTable, ...(props.featuresTable ? [props.featuresTable] : [])].flatMap(tableArns);
     this.reviewerPolicy.addStatements(
       // Decisions go through the review API, which records the signed caller; reviewers hold no SendTask*.
@@ -420,14 +471,26 @@ export class Escalation extends Construct {
         resources: [this.stateMachine.stateMachineArn],
       }),
       // A cluster decision is recorded by the stack's function: reviewers still write nothing in the tables but claims.
-      new iam.PolicyStatement({ sid: 'RecordClusterDecisions', actions: ['lambda:InvokeFunction'], resources: [this.clusterDecisionFunction.functionArn] }),
+      new iam.PolicyStatement({
+        sid: 'RecordClusterDecisions',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.clusterDecisionFunction.functionArn],
+      }),
       this.workflowDataStatement('UseWorkflowKey'),
       new iam.PolicyStatement({
         sid: 'ReadCases',
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem'],
         resources: readTables,
       }),
-      ...(tableKeys.length ? [new iam.PolicyStatement({ sid: 'DecryptTables', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: tableKeys.map((k) => k.keyArn) })] : []),
+      ...(tableKeys.length
+        ? [
+            new iam.PolicyStatement({
+              sid: 'DecryptTables',
+              actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+              resources: tableKeys.map((k) => k.keyArn),
+            }),
+          ]
+        : []),
       ...reviewerTableStatements(props.controlTable),
     );
 
@@ -450,12 +513,19 @@ export class Escalation extends Construct {
 
     // ---------------- alarms ----------------
     const metric = (name: string) =>
-      new cloudwatch.Metric({ namespace: 'DistillGuard', metricName: name, dimensionsMap: { service: 'escalate' }, statistic: 'Sum', period: Duration.minutes(5) });
+      new cloudwatch.Metric({
+        namespace: 'DistillGuard',
+        metricName: name,
+        dimensionsMap: { service: 'escalate' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
     this.alarms = [];
     this.breakerTrippedMetric = metric('BreakerTripped');
     if (props.createAlarms ?? true) {
       this.breakerTrippedAlarm = new cloudwatch.Alarm(this, 'BreakerTrippedAlarm', {
-        alarmDescription: 'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
+        alarmDescription:
+          'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
         metric: metric('BreakerTripped'),
         threshold: 1,
         evaluationPeriods: 1,
@@ -463,36 +533,38 @@ export class Escalation extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       this.alarms.push(
-      this.breakerTrippedAlarm,
-      new cloudwatch.Alarm(this, 'ReviewOverdueAlarm', {
-        alarmDescription: 'A review case passed its deadline without a decision (no suspension was applied). See `distill-guard review list --state overdue`.',
-        metric: metric('ReviewOverdue'),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ExecutionsFailedAlarm', {
-        alarmDescription: 'An escalation execution failed (its case is marked error/overdue; nothing half-applied).',
-        metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ReviewDlqAlarm', {
-        alarmDescription: 'Review messages reached the DLQ (received too often without completion).',
-        metric: this.reviewDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+        this.breakerTrippedAlarm,
+        new cloudwatch.Alarm(this, 'ReviewOverdueAlarm', {
+          alarmDescription:
+            'A review case passed its deadline without a decision (no suspension was applied). See `distill-guard review list --state overdue`.',
+          metric: metric('ReviewOverdue'),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        new cloudwatch.Alarm(this, 'ExecutionsFailedAlarm', {
+          alarmDescription: 'An escalation execution failed (its case is marked error/overdue; nothing half-applied).',
+          metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        new cloudwatch.Alarm(this, 'ReviewDlqAlarm', {
+          alarmDescription: 'Review messages reached the DLQ (received too often without completion).',
+          metric: this.reviewDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       );
     }
 
     if (props.createOutputs ?? true) {
-      const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);
+      const out = (id: string, value: string, description: string) =>
+        new CfnOutput(this, id, { value, description }).overrideLogicalId(`Escalation${id}`);
       out('StateMachineArn', this.stateMachine.stateMachineArn, 'escalation state machine (distill-guard review)');
       out('ReviewQueueUrl', this.reviewQueue.queueUrl, 'review queue (notifications; no task tokens)');
       out('ControlTableName', props.controlTable.tableName, 'control table (cases, audit, allowlist, breaker)');
@@ -527,7 +599,12 @@ export class Escalation extends Construct {
    * task-token calls (SendTask*) need once the state machine is encrypted with a customer-managed key.
    */
   grantWorkflowData(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: WORKFLOW_KEY_ACTIONS, resourceArns: [this.encryptionKey.keyArn], conditions: this.workflowKeyConditions() });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: WORKFLOW_KEY_ACTIONS,
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: this.workflowKeyConditions(),
+    });
   }
 
   private workflowKeyConditions(): Record<string, Record<string, unknown>> {
@@ -535,7 +612,12 @@ export class Escalation extends Construct {
   }
 
   private workflowDataStatement(sid: string): iam.PolicyStatement {
-    return new iam.PolicyStatement({ sid, actions: WORKFLOW_KEY_ACTIONS, resources: [this.encryptionKey.keyArn], conditions: this.workflowKeyConditions() });
+    return new iam.PolicyStatement({
+      sid,
+      actions: WORKFLOW_KEY_ACTIONS,
+      resources: [this.encryptionKey.keyArn],
+      conditions: this.workflowKeyConditions(),
+    });
   }
 
   /**
@@ -548,7 +630,9 @@ export class Escalation extends Construct {
     const key = this.encryptionKey;
     const cfn = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
     cfn.encryptionConfiguration = { type: 'CUSTOMER_MANAGED_KMS_KEY', kmsKeyId: key.keyArn, kmsDataKeyReusePeriodSeconds: 300 };
-    new iam.Policy(this, 'StateMachineKeyPolicy', { statements: [this.workflowDataStatement('UseKeyForThisStateMachine')] }).attachToRole(this.stateMachine.role);
+    new iam.Policy(this, 'StateMachineKeyPolicy', { statements: [this.workflowDataStatement('UseKeyForThisStateMachine')] }).attachToRole(
+      this.stateMachine.role,
+    );
     // Log delivery of an encrypted state machine: the role makes the data key for the log group, and the delivery
     // service decrypts the execution data it formats (AWS: "Data at rest encryption in Step Functions").
     this.stateMachine.addToRolePolicy(
@@ -556,7 +640,11 @@ export class Escalation extends Construct {
         sid: 'KeyForLogDelivery',
         actions: ['kms:GenerateDataKey'],
         resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:EncryptionContext:SourceArn': Stack.of(this).formatArn({ service: 'logs', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
+        conditions: {
+          StringEquals: {
+            'kms:EncryptionContext:SourceArn': Stack.of(this).formatArn({ service: 'logs', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+          },
+        },
       }),
     );
     key.addToResourcePolicy(
@@ -572,8 +660,20 @@ export class Escalation extends Construct {
   private buildDefinition(reviewTimeout: Duration, heartbeat: Duration | undefined): sfn.IChainable {
     const retry = (t: sfn.TaskStateBase) => {
       // Lambda service hiccups, then anything the step threw (steps are idempotent).
-      t.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
-      t.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      t.addRetry({
+        errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+        interval: Duration.seconds(1),
+        maxAttempts: 6,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      t.addRetry({
+        errors: ['States.TaskFailed'],
+        interval: Duration.seconds(2),
+        maxAttempts: 3,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
       return t;
     };
     const step = (id: string, fn: DistillGuardFunction, name: string, resultPath: string | undefined, comment: string) =>
@@ -588,27 +688,60 @@ export class Escalation extends Construct {
         }),
       );
 
-    const failed = new sfn.Fail(this, 'EscalationFailed', { error: 'EscalationFailed', cause: 'a step failed after retries; the case is marked error and nothing is half-applied' });
-    const markError = step('MarkError', this.caseFunction, 'error', undefined, 'case -> error (needs attention), account released').addCatch(failed, { resultPath: '$.markErrorFailure' });
+    const failed = new sfn.Fail(this, 'EscalationFailed', {
+      error: 'EscalationFailed',
+      cause: 'a step failed after retries; the case is marked error and nothing is half-applied',
+    });
+    const markError = step('MarkError', this.caseFunction, 'error', undefined, 'case -> error (needs attention), account released').addCatch(failed, {
+      resultPath: '$.markErrorFailure',
+    });
     markError.next(failed);
     const catchTo = (t: sfn.TaskStateBase, next: sfn.IChainable = markError) => t.addCatch(next, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const done = new sfn.Succeed(this, 'Done');
     const duplicate = new sfn.Succeed(this, 'Duplicate', { comment: 'the account already has an open case: nothing to do' });
 
-    const record = catchTo(step('RecordCase', this.caseFunction, 'record', '$.record', 'one open case per account; evidence snapshot; Account Flagged (outbox)'));
-    const guard = catchTo(step('CheckGuardrails', this.caseFunction, 'route', '$.guard', 'allowlist, circuit breaker, shadow mode -> suspend | restrict | review | dismiss'));
+    const record = catchTo(
+      step('RecordCase', this.caseFunction, 'record', '$.record', 'one open case per account; evidence snapshot; Account Flagged (outbox)'),
+    );
+    const guard = catchTo(
+      step(
+        'CheckGuardrails',
+        this.caseFunction,
+        'route',
+        '$.guard',
+        'allowlist, circuit breaker, shadow mode -> suspend | restrict | review | dismiss',
+      ),
+    );
     const dismiss = catchTo(step('Dismiss', this.caseFunction, 'dismiss', '$.closed', 'close without enforcement'));
     dismiss.next(done);
-    const overdue = step('MarkOverdue', this.caseFunction, 'overdue', '$.closed', 'deadline passed: no suspension, case overdue').addCatch(failed, { resultPath: '$.error' });
+    const overdue = step('MarkOverdue', this.caseFunction, 'overdue', '$.closed', 'deadline passed: no suspension, case overdue').addCatch(failed, {
+      resultPath: '$.error',
+    });
     overdue.next(done);
-    const compensate = step('CompensateSuspension', this.suspensionFunction, 'compensate', '$.compensated', 're-enable any API key the failed suspension disabled').addCatch(markError, { resultPath: '$.compensateFailure' });
+    const compensate = step(
+      'CompensateSuspension',
+      this.suspensionFunction,
+      'compensate',
+      '$.compensated',
+      're-enable any API key the failed suspension disabled',
+    ).addCatch(markError, { resultPath: '$.compensateFailure' });
     compensate.next(markError);
-    const apply = catchTo(step('ApplySuspension', this.suspensionFunction, 'apply', '$.applied', 'allowlist re-check; keys off; status + case + audit + Account Suspended in one transaction'), compensate);
+    const apply = catchTo(
+      step(
+        'ApplySuspension',
+        this.suspensionFunction,
+        'apply',
+        '$.applied',
+        'allowlist re-check; keys off; status + case + audit + Account Suspended in one transaction',
+      ),
+      compensate,
+    );
     const reviewed = catchTo(step('RecordReview', this.caseFunction, 'reviewed', '$.reviewed', 'validate and audit the reviewer decision'));
 
     const review = new tasks.LambdaInvoke(this, 'Review', {
-      comment: 'human review: the function keeps the task token with the case (encrypted) and notifies the review queue; the review API completes the task',
+      comment:
+        'human review: the function keeps the task token with the case (encrypted) and notifies the review queue; the review API completes the task',
       lambdaFunction: this.reviewApi.taskFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
@@ -626,30 +759,71 @@ export class Escalation extends Construct {
       ...(heartbeat ? { heartbeatTimeout: sfn.Timeout.duration(heartbeat) } : {}),
       resultPath: '$.review',
     });
-    review.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    review.addRetry({
+      errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+      interval: Duration.seconds(2),
+      maxAttempts: 4,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     review.addCatch(overdue, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' });
     catchTo(review);
 
     // Restrict: keys to the throttled plan, status + step-up + audit + Account Restricted in one transaction. Before a
     // review (restrict plus review) the case then waits for the reviewer; a reviewer's restrict closes it.
-    const compensateRestriction = step('CompensateRestriction', this.suspensionFunction, 'compensate-restriction', '$.compensated', 'move any key the failed restriction moved back to its usage plan').addCatch(markError, { resultPath: '$.compensateFailure' });
+    const compensateRestriction = step(
+      'CompensateRestriction',
+      this.suspensionFunction,
+      'compensate-restriction',
+      '$.compensated',
+      'move any key the failed restriction moved back to its usage plan',
+    ).addCatch(markError, { resultPath: '$.compensateFailure' });
     compensateRestriction.next(markError);
-    const restrict = catchTo(step('ApplyRestriction', this.suspensionFunction, 'restrict', '$.restricted', 'allowlist re-check; keys to the restricted usage plan; status + step-up + case + audit + Account Restricted in one transaction'), compensateRestriction);
+    const restrict = catchTo(
+      step(
+        'ApplyRestriction',
+        this.suspensionFunction,
+        'restrict',
+        '$.restricted',
+        'allowlist re-check; keys to the restricted usage plan; status + step-up + case + audit + Account Restricted in one transaction',
+      ),
+      compensateRestriction,
+    );
     const afterRestrict = new sfn.Choice(this, 'Restricted?')
       .when(sfn.Condition.booleanEquals('$.restricted.closed', true), done)
       // Restrict plus review, or refused by the breaker: the case is already in review with its deadline.
-      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.restricted.outcome', 'restricted'), sfn.Condition.stringEquals('$.restricted.outcome', 'breaker')), review)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.restricted.outcome', 'restricted'),
+          sfn.Condition.stringEquals('$.restricted.outcome', 'breaker'),
+        ),
+        review,
+      )
       .when(sfn.Condition.stringEquals('$.restricted.outcome', 'allowlisted'), dismiss)
       .otherwise(markError);
     restrict.next(afterRestrict);
-    const lift = catchTo(step('LiftRestriction', this.suspensionFunction, 'lift', '$.lifted', 'rejected: lift the restriction this case applied (keys back, step-up cleared, Account Reinstated)'));
+    const lift = catchTo(
+      step(
+        'LiftRestriction',
+        this.suspensionFunction,
+        'lift',
+        '$.lifted',
+        'rejected: lift the restriction this case applied (keys back, step-up cleared, Account Reinstated)',
+      ),
+    );
     lift.next(dismiss);
     const rejected = new sfn.Choice(this, 'RestrictedBeforeReview?')
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.restricted.outcome'), sfn.Condition.stringEquals('$.restricted.outcome', 'restricted')), lift)
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.restricted.outcome'), sfn.Condition.stringEquals('$.restricted.outcome', 'restricted')),
+        lift,
+      )
       .otherwise(dismiss);
 
     const approved = new sfn.Choice(this, 'Approved?')
-      .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.reviewed.approved', true), sfn.Condition.stringEquals('$.reviewed.action', 'restrict')), restrict)
+      .when(
+        sfn.Condition.and(sfn.Condition.booleanEquals('$.reviewed.approved', true), sfn.Condition.stringEquals('$.reviewed.action', 'restrict')),
+        restrict,
+      )
       .when(sfn.Condition.booleanEquals('$.reviewed.approved', true), apply)
       .otherwise(rejected);
     review.next(reviewed);

@@ -35,12 +35,33 @@ export const BREAKER_REARM_ATTRIBUTES = ['pk', 'sk', 'tripped', 'rearmedAt', 're
 /** The CONFIG/SHADOW item (EscalationStore.setShadow). */
 export const SHADOW_ATTRIBUTES = ['pk', 'sk', 'global', 'signals', 'updatedBy', 'updatedAt', 'reason'];
 /** What reinstatement reads in its condition and writes on ACCOUNT#<id>/STATUS (EscalationStore.reinstate). */
-export const REINSTATE_STATUS_ATTRIBUTES = ['pk', 'sk', 'status', 'suspendedAt', 'keysPendingEnable', 'lastSuspensionEnd', 'reinstatedAt', 'reinstatedBy', 'suspendedUntil', 'disabledKeyIds', 'gsi1pk', 'gsi1sk'];
+export const REINSTATE_STATUS_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'status',
+  'suspendedAt',
+  'keysPendingEnable',
+  'lastSuspensionEnd',
+  'reinstatedAt',
+  'reinstatedBy',
+  'suspendedUntil',
+  'disabledKeyIds',
+  'gsi1pk',
+  'gsi1sk',
+];
 
 /** A reviewer's claim on a case (lambdas/escalate/queue-query.ts claimCase/releaseClaim). */
 export const CLAIM_ATTRIBUTES = ['pk', 'sk', 'caseId', 'claimedBy', 'claimedAt', 'expiresAt', 'gsi1pk', 'gsi1sk'];
 
-const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+const WRITES = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
 
 export interface OperatorStatementsProps {
   readonly controlTable: dynamodb.ITable;
@@ -115,7 +136,13 @@ export function operatorTableStatements(props: OperatorStatementsProps): iam.Pol
       resources: [table.tableArn],
     }),
     ...(props.tableKeys.length
-      ? [new iam.PolicyStatement({ sid: 'UseTableKeys', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'], resources: props.tableKeys.map((k) => k.keyArn) })]
+      ? [
+          new iam.PolicyStatement({
+            sid: 'UseTableKeys',
+            actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'],
+            resources: props.tableKeys.map((k) => k.keyArn),
+          }),
+        ]
       : []),
   ];
 }

@@ -14,7 +14,6 @@ import { Construct } from 'constructs';
 import { TASK_TOKEN_PURPOSE } from '../../src/escalate/model';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 
-
 export interface ReviewApiProps {
   readonly controlTable: dynamodb.ITable;
   /** Key of the control table when the table does not carry it. */
@@ -53,13 +52,36 @@ export class ReviewApi extends Construct {
     this.url = this.apiFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
     const cases = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CASE#*'] } };
-    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ sid: 'StoreTaskTokenOnCase', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn], conditions: cases }));
-    this.apiFunction.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCaseRecordDecision', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [table.tableArn], conditions: cases }));
+    this.taskFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'StoreTaskTokenOnCase', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn], conditions: cases }),
+    );
+    this.apiFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCaseRecordDecision',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: cases,
+      }),
+    );
     tableKey?.grantEncryptDecrypt(this.taskFunction);
     tableKey?.grantEncryptDecrypt(this.apiFunction);
     const tokenContext = { StringEquals: { 'kms:EncryptionContext:purpose': TASK_TOKEN_PURPOSE } };
-    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ sid: 'EncryptTaskTokens', actions: ['kms:Encrypt'], resources: [props.encryptionKey.keyArn], conditions: tokenContext }));
-    this.apiFunction.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptTaskTokens', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: tokenContext }));
+    this.taskFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptTaskTokens',
+        actions: ['kms:Encrypt'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: tokenContext,
+      }),
+    );
+    this.apiFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptTaskTokens',
+        actions: ['kms:Decrypt'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: tokenContext,
+      }),
+    );
     props.reviewQueue.grantSendMessages(this.taskFunction);
   }
 
@@ -69,7 +91,11 @@ export class ReviewApi extends Construct {
    */
   bindStateMachine(stateMachine: sfn.IStateMachine, workflowKeyStatement: iam.PolicyStatement): void {
     this.apiFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'CompleteReviewTasks', actions: ['states:SendTaskSuccess', 'states:SendTaskHeartbeat'], resources: [stateMachine.stateMachineArn] }),
+      new iam.PolicyStatement({
+        sid: 'CompleteReviewTasks',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskHeartbeat'],
+        resources: [stateMachine.stateMachineArn],
+      }),
     );
     this.apiFunction.addToRolePolicy(workflowKeyStatement);
   }

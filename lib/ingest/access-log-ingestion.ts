@@ -71,10 +71,14 @@ export class AccessLogIngestion extends Construct {
       throw new Error(`give either stage or restApiId + stageName, not both (got stage ${props.stage.stageName} and restApiId ${props.restApiId})`);
     }
     if (!props.stage && (!props.restApiId || !props.stageName)) {
-      throw new Error(`restApiId and stageName are both required without stage, got restApiId ${JSON.stringify(props.restApiId)} and stageName ${JSON.stringify(props.stageName)}`);
+      throw new Error(
+        `restApiId and stageName are both required without stage, got restApiId ${JSON.stringify(props.restApiId)} and stageName ${JSON.stringify(props.stageName)}`,
+      );
     }
     if ((props.logGroup === undefined) === (props.deliveryStreamArn === undefined)) {
-      throw new Error(`give exactly one of logGroup and deliveryStreamArn, got logGroup ${props.logGroup ? 'set' : 'unset'} and deliveryStreamArn ${JSON.stringify(props.deliveryStreamArn)}`);
+      throw new Error(
+        `give exactly one of logGroup and deliveryStreamArn, got logGroup ${props.logGroup ? 'set' : 'unset'} and deliveryStreamArn ${JSON.stringify(props.deliveryStreamArn)}`,
+      );
     }
     const destinationArn = props.logGroup ? logGroupArnWithoutWildcard(props.logGroup) : props.deliveryStreamArn!;
     const format = accessLogFormatString();
@@ -126,9 +130,7 @@ export class AccessLogIngestion extends Construct {
         ignoreErrorCodesMatching: 'NotFoundException',
       },
       installLatestAwsSdk: false,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [stageArn] }),
-      ]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [stageArn] })]),
     });
   }
 }

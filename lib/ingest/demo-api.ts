@@ -147,8 +147,10 @@ export class DemoApi extends Construct {
     if (!(Number.isInteger(burst) && burst > 0)) throw new Error(`throttleBurstLimit must be a positive integer, got ${burst}`);
     const restrictedRate = props.restrictedRateLimit ?? INGEST_DEFAULTS.restrictedRateLimit;
     const restrictedBurst = props.restrictedBurstLimit ?? INGEST_DEFAULTS.restrictedBurstLimit;
-    if (!(restrictedRate > 0 && restrictedRate <= rate)) throw new Error(`restrictedRateLimit must be > 0 and at most throttleRateLimit (${rate}), got ${restrictedRate}`);
-    if (!(Number.isInteger(restrictedBurst) && restrictedBurst > 0 && restrictedBurst <= burst)) throw new Error(`restrictedBurstLimit must be a positive integer at most throttleBurstLimit (${burst}), got ${restrictedBurst}`);
+    if (!(restrictedRate > 0 && restrictedRate <= rate))
+      throw new Error(`restrictedRateLimit must be > 0 and at most throttleRateLimit (${rate}), got ${restrictedRate}`);
+    if (!(Number.isInteger(restrictedBurst) && restrictedBurst > 0 && restrictedBurst <= burst))
+      throw new Error(`restrictedBurstLimit must be a positive integer at most throttleBurstLimit (${burst}), got ${restrictedBurst}`);
     const cacheTtl = props.authorizerCacheTtl ?? INGEST_DEFAULTS.authorizerCacheTtl;
     if (cacheTtl.toSeconds() > 3600) throw new Error(`authorizerCacheTtl must be at most 3600 seconds, got ${cacheTtl.toSeconds()}`);
 
@@ -202,7 +204,9 @@ export class DemoApi extends Construct {
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
       deployOptions: {
         stageName,
-        accessLogDestination: props.accessLogDestinationArn ? new ArnDestination(props.accessLogDestinationArn) : new LogGroupArnDestination(props.accessLogGroup),
+        accessLogDestination: props.accessLogDestinationArn
+          ? new ArnDestination(props.accessLogDestinationArn)
+          : new LogGroupArnDestination(props.accessLogGroup),
         accessLogFormat: accessLogFormat(),
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,

@@ -97,8 +97,11 @@ export class FirehoseAccessLogs extends Construct {
     }
     if (!Number.isInteger(size) || size < 1 || size > 128) throw new Error(`bufferSizeMiB must be an integer in 1..128, got ${size}`);
     const days = retention.toDays({ integral: false });
-    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`objectRetention must be a whole number of days in 1..3650, got ${days} days`);
-    const name = props.deliveryStreamName ?? `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-${Names.uniqueResourceName(this, { maxLength: 64 - `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-`.length })}`;
+    if (!Number.isInteger(days) || days < 1 || days > 3650)
+      throw new Error(`objectRetention must be a whole number of days in 1..3650, got ${days} days`);
+    const name =
+      props.deliveryStreamName ??
+      `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-${Names.uniqueResourceName(this, { maxLength: 64 - `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-`.length })}`;
     if (!name.startsWith(APIGATEWAY_FIREHOSE_PREFIX) || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
       throw new Error(`deliveryStreamName must start with ${APIGATEWAY_FIREHOSE_PREFIX} and match [A-Za-z0-9_.-]{1,64}, got ${JSON.stringify(name)}`);
     }
@@ -137,7 +140,14 @@ export class FirehoseAccessLogs extends Construct {
       roles: [this.deliveryRole],
       statements: [
         new iam.PolicyStatement({
-          actions: ['s3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:PutObject'],
+          actions: [
+            's3:AbortMultipartUpload',
+            's3:GetBucketLocation',
+            's3:GetObject',
+            's3:ListBucket',
+            's3:ListBucketMultipartUploads',
+            's3:PutObject',
+          ],
           resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
         }),
         // The key, only through S3 and only for this bucket (Bucket Key: the context is the bucket ARN).

@@ -154,8 +154,7 @@ export class BanEvents extends Construct {
     this.eventPattern = { source: [source] };
 
     this.encryptionKey =
-      props.encryptionKey ??
-      new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard ban events (bus, publisher queues)' });
+      props.encryptionKey ?? new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard ban events (bus, publisher queues)' });
 
     // --- the bus ---------------------------------------------------------------------------------------------
     this.eventBus =
@@ -241,10 +240,17 @@ export class BanEvents extends Construct {
     }
     const schemaReaders: Array<{ sid: string; principal: unknown; condition?: unknown }> = [];
     if (accounts.length) {
-      schemaReaders.push({ sid: 'ConsumerAccountsReadSchemas', principal: { AWS: accounts.map((a) => stack.formatArn({ service: 'iam', region: '', account: a, resource: 'root' })) } });
+      schemaReaders.push({
+        sid: 'ConsumerAccountsReadSchemas',
+        principal: { AWS: accounts.map((a) => stack.formatArn({ service: 'iam', region: '', account: a, resource: 'root' })) },
+      });
     }
     if (props.organizationId) {
-      schemaReaders.push({ sid: 'OrganizationReadSchemas', principal: '*', condition: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } } });
+      schemaReaders.push({
+        sid: 'OrganizationReadSchemas',
+        principal: '*',
+        condition: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } },
+      });
     }
     if (schemaReaders.length) {
       const registryPolicy = new eventschemas.CfnRegistryPolicy(this, 'RegistryPolicy', {
@@ -392,7 +398,13 @@ export class BanEvents extends Construct {
       }),
       new cloudwatch.Alarm(this, 'OutboxPendingAgeAlarm', {
         alarmDescription: 'a ban event has been waiting in the outbox too long: events are not reaching the bus',
-        metric: new cloudwatch.Metric({ namespace: ns, metricName: 'OutboxOldestPendingAgeSeconds', dimensionsMap: { service: 'notify-sweeper' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+        metric: new cloudwatch.Metric({
+          namespace: ns,
+          metricName: 'OutboxOldestPendingAgeSeconds',
+          dimensionsMap: { service: 'notify-sweeper' },
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
         threshold: (props.maxPendingAge ?? NOTIFY_DEFAULTS.maxPendingAge).toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -400,7 +412,13 @@ export class BanEvents extends Construct {
       }),
       new cloudwatch.Alarm(this, 'OutboxPoisonAlarm', {
         alarmDescription: 'outbox items that can never be published are parked under OUTBOX#poison in the control table',
-        metric: new cloudwatch.Metric({ namespace: ns, metricName: 'OutboxPoisonItems', dimensionsMap: { service: 'notify-sweeper' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+        metric: new cloudwatch.Metric({
+          namespace: ns,
+          metricName: 'OutboxPoisonItems',
+          dimensionsMap: { service: 'notify-sweeper' },
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -408,7 +426,13 @@ export class BanEvents extends Construct {
       }),
       new cloudwatch.Alarm(this, 'SchemaViolationsAlarm', {
         alarmDescription: 'a ban event that does not match its published JSON Schema was put on the bus (published anyway: fix the producer code)',
-        metric: new cloudwatch.Metric({ namespace: ns, metricName: 'SchemaViolations', dimensionsMap: { service: 'notify-publisher' }, statistic: 'Sum', period: Duration.minutes(5) }),
+        metric: new cloudwatch.Metric({
+          namespace: ns,
+          metricName: 'SchemaViolations',
+          dimensionsMap: { service: 'notify-publisher' },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

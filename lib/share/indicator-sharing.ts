@@ -92,13 +92,29 @@ export class IndicatorSharing extends Construct {
     });
     for (const p of props.partners) {
       this.bucket.addToResourcePolicy(
-        new iam.PolicyStatement({ sid: `Read${pascal(p.name)}`, principals: p.principals, actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [this.bucket.arnForObjects(`partners/${p.name}/*`)] }),
+        new iam.PolicyStatement({
+          sid: `Read${pascal(p.name)}`,
+          principals: p.principals,
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: [this.bucket.arnForObjects(`partners/${p.name}/*`)],
+        }),
       );
       this.bucket.addToResourcePolicy(
-        new iam.PolicyStatement({ sid: `List${pascal(p.name)}`, principals: p.principals, actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`partners/${p.name}/*`, `inbound/${p.name}/*`] } } }),
+        new iam.PolicyStatement({
+          sid: `List${pascal(p.name)}`,
+          principals: p.principals,
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`partners/${p.name}/*`, `inbound/${p.name}/*`] } },
+        }),
       );
       this.bucket.addToResourcePolicy(
-        new iam.PolicyStatement({ sid: `Write${pascal(p.name)}`, principals: p.principals, actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`inbound/${p.name}/*`)] }),
+        new iam.PolicyStatement({
+          sid: `Write${pascal(p.name)}`,
+          principals: p.principals,
+          actions: ['s3:PutObject'],
+          resources: [this.bucket.arnForObjects(`inbound/${p.name}/*`)],
+        }),
       );
       this.encryptionKey.grantEncryptDecrypt(new iam.CompositePrincipal(...p.principals));
     }
@@ -128,7 +144,11 @@ export class IndicatorSharing extends Construct {
     props.controlTable.grantReadData(this.exporter);
     props.featuresTable.grantReadData(this.exporter);
     this.exporter.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'WritePartnerPrefixes', actions: ['s3:PutObject'], resources: props.partners.map((p) => this.bucket.arnForObjects(`partners/${p.name}/*`)) }),
+      new iam.PolicyStatement({
+        sid: 'WritePartnerPrefixes',
+        actions: ['s3:PutObject'],
+        resources: props.partners.map((p) => this.bucket.arnForObjects(`partners/${p.name}/*`)),
+      }),
     );
     this.encryptionKey.grant(this.exporter, 'kms:GenerateDataKey', 'kms:Decrypt');
     for (const p of props.partners) p.keySecret.grantRead(this.exporter);
@@ -161,16 +181,27 @@ export class IndicatorSharing extends Construct {
   /** The scorer reads `inbound/*` (list, get, decrypt) and the partners' keys; nothing else of the bucket. */
   grantInbound(fn: DistillGuardFunction, partners: SharingPartner[], bucketId: string): void {
     fn.addEnvironment('SHARING_BUCKET', this.bucket.bucketName);
-    fn.addEnvironment('SHARING_PARTNERS', JSON.stringify(partners.map((p) => ({ name: p.name, keyId: p.keyId, keySecretArn: p.keySecret.secretArn }))));
-    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadPartnerBundles', actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('inbound/*')] }));
+    fn.addEnvironment(
+      'SHARING_PARTNERS',
+      JSON.stringify(partners.map((p) => ({ name: p.name, keyId: p.keyId, keySecretArn: p.keySecret.secretArn }))),
+    );
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ListPartnerBundles', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['inbound/*'] } } }),
+      new iam.PolicyStatement({ sid: 'ReadPartnerBundles', actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('inbound/*')] }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListPartnerBundles',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['inbound/*'] } },
+      }),
     );
     this.encryptionKey.grantDecrypt(fn);
     for (const p of partners) p.keySecret.grantRead(fn);
     Validations.of(fn.role!.node.tryFindChild('DefaultPolicy')!.node.defaultChild!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/inbound/*]`,
-      reason: 'Indicator sharing: the scorer reads the bundles partners upload under inbound/<partner>/ (keys chosen by the partner) of this one bucket, nothing else',
+      reason:
+        'Indicator sharing: the scorer reads the bundles partners upload under inbound/<partner>/ (keys chosen by the partner) of this one bucket, nothing else',
     });
   }
 }
@@ -179,7 +210,8 @@ function validatePartners(partners: SharingPartner[]): void {
   if (partners.length === 0) throw new Error('indicator sharing needs at least one partner, got none');
   const names = new Set<string>();
   for (const p of partners) {
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(p.name)) throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(p.name)}`);
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(p.name))
+      throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(p.name)}`);
     if (names.has(p.name)) throw new Error(`partner ${JSON.stringify(p.name)} is listed twice`);
     names.add(p.name);
   }

@@ -11,8 +11,7 @@ import { stackKey } from './stack-key';
 /**
  * Props for {@link DistillGuardFunction}. Everything of lambda.FunctionProps except what the wrapper fixes.
  */
-export interface DistillGuardFunctionProps
-  extends Omit<lambda.FunctionProps, 'runtime' | 'architecture' | 'code' | 'handler'> {
+export interface DistillGuardFunctionProps extends Omit<lambda.FunctionProps, 'runtime' | 'architecture' | 'code' | 'handler'> {
   /**
    * Handler file, relative to the repository root (e.g. `lambdas/aggregate/handler.ts`); one of `HANDLER_ENTRIES`.
    */

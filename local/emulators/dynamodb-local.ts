@@ -67,7 +67,16 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const jar = dynamoDbLocalJar();
   const child = spawn(
     'java',
-    ['-Xms64m', '-Xmx1g', `-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-inMemory', '-port', String(port)],
+    [
+      '-Xms64m',
+      '-Xmx1g',
+      `-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`,
+      '-jar',
+      jar,
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(jar) },
   );
   let stderr = '';

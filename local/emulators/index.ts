@@ -65,7 +65,17 @@ export interface Emulators {
   /** Encrypt/Decrypt with encryption context (the review task tokens). */
   readonly kms: LocalKms;
   /** Endpoint URL per service. */
-  readonly endpoints: { kinesis: string; dynamodb?: string; sqs: string; s3: string; eventbridge: string; sfn: string; apiGateway: string; secretsManager: string; kms: string };
+  readonly endpoints: {
+    kinesis: string;
+    dynamodb?: string;
+    sqs: string;
+    s3: string;
+    eventbridge: string;
+    sfn: string;
+    apiGateway: string;
+    secretsManager: string;
+    kms: string;
+  };
   /**
    * Environment for processes/handlers: AWS_ENDPOINT_URL_<SERVICE> for each emulator, AWS_REGION,
    * AWS_DEFAULT_REGION and dummy AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -87,7 +97,9 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
   try {
     const [kinesis, dynamodb, sqs, apiGateway, secretsManager, kms] = await Promise.all([
       startKinesis().then(track),
-      opts.dynamodb === false ? Promise.resolve(undefined) : startDynamoDbLocal({ startTimeoutMs: opts.dynamodbStartTimeoutMs ?? 120000 }).then(track),
+      opts.dynamodb === false
+        ? Promise.resolve(undefined)
+        : startDynamoDbLocal({ startTimeoutMs: opts.dynamodbStartTimeoutMs ?? 120000 }).then(track),
       startSqs({ region, mode: opts.sqsMode }).then(track),
       startApiGateway().then(track),
       startSecretsManager({ region }).then(track),
@@ -101,7 +113,9 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
         endpoints: { kinesis: kinesis.endpoint, dynamodb: dynamodb?.endpoint, sqs: sqs.endpoint, api_gateway: apiGateway.endpoint },
       }),
     );
-    const eventBridge = track(await startEventBridge({ ...opts.eventBridge, region, sqsEndpoint: sqs.endpoint, sfnEndpoint: stepFunctions.endpoint }));
+    const eventBridge = track(
+      await startEventBridge({ ...opts.eventBridge, region, sqsEndpoint: sqs.endpoint, sfnEndpoint: stepFunctions.endpoint }),
+    );
     // late-bound: Step Functions' events:putEvents goes to the local bus
     stepFunctions.setEndpoints({ eventbridge: eventBridge.endpoint });
     const endpoints = {
@@ -157,7 +171,9 @@ export async function startEmulators(opts: EmulatorsOptions = {}): Promise<Emula
 function requireJava(): void {
   const r = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 20000 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('java is not on PATH: DynamoDB Local needs java 17+ (e.g. apt-get install -y openjdk-17-jre-headless), or start with { dynamodb: false }');
+    throw new Error(
+      'java is not on PATH: DynamoDB Local needs java 17+ (e.g. apt-get install -y openjdk-17-jre-headless), or start with { dynamodb: false }',
+    );
   }
 }
 

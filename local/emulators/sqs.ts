@@ -19,7 +19,10 @@ import { RunningEmulator } from './dynamodb-local';
 export interface FauxqsServerLike {
   readonly port: number;
   stop(): Promise<void>;
-  createQueue(name: string, options?: { region?: string; attributes?: Record<string, string> }): { queueUrl: string; queueArn: string; queueName: string };
+  createQueue(
+    name: string,
+    options?: { region?: string; attributes?: Record<string, string> },
+  ): { queueUrl: string; queueArn: string; queueName: string };
   inspectQueue(name: string): { messages: { ready: unknown[]; delayed: unknown[]; inflight: unknown[] } } | undefined;
 }
 
@@ -57,7 +60,12 @@ async function startInProcess(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
 function startChild(opts: SqsEmulatorOptions): Promise<SqsEmulator> {
   const child = spawn(process.execPath, [LAUNCHER], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, FAUXQS_CHILD_PORT: String(opts.port ?? 0), FAUXQS_CHILD_REGION: opts.region ?? process.env.AWS_REGION ?? 'us-east-1', NODE_OPTIONS: '' },
+    env: {
+      ...process.env,
+      FAUXQS_CHILD_PORT: String(opts.port ?? 0),
+      FAUXQS_CHILD_REGION: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      NODE_OPTIONS: '',
+    },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -107,7 +115,10 @@ export async function startSqs(opts: SqsEmulatorOptions = {}): Promise<SqsEmulat
     return await startInProcess(opts);
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
-    if (mode === 'auto' && (code.startsWith('ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') || /dynamic import callback/i.test(String((err as Error).message)))) {
+    if (
+      mode === 'auto' &&
+      (code.startsWith('ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') || /dynamic import callback/i.test(String((err as Error).message)))
+    ) {
       return startChild(opts);
     }
     throw err;

@@ -79,7 +79,10 @@ class LocalFunction {
     private readonly log: (fn: string, chunk: string) => void,
   ) {
     const cap = opts.maxConcurrencyPerFunction ?? 4;
-    this.maxSandboxes = Math.max(1, model.reservedConcurrency !== undefined && model.reservedConcurrency > 0 ? Math.min(cap, model.reservedConcurrency) : cap);
+    this.maxSandboxes = Math.max(
+      1,
+      model.reservedConcurrency !== undefined && model.reservedConcurrency > 0 ? Math.min(cap, model.reservedConcurrency) : cap,
+    );
   }
 
   private env(): Record<string, string> {
@@ -106,7 +109,15 @@ class LocalFunction {
     const id = `${m.logicalId}-${++this.seq}`;
     const worker = new Worker(path.join(__dirname, 'lambda-worker.js'), {
       env: this.env(),
-      workerData: { codeDir: m.codeDir, handler: m.handler, functionName: m.name, functionArn: m.arn, memoryMb: m.memoryMb, logGroupName: `/aws/lambda/${m.name}`, sandboxId: id },
+      workerData: {
+        codeDir: m.codeDir,
+        handler: m.handler,
+        functionName: m.name,
+        functionArn: m.arn,
+        memoryMb: m.memoryMb,
+        logGroupName: `/aws/lambda/${m.name}`,
+        sandboxId: id,
+      },
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(256, m.memoryMb) },
@@ -152,7 +163,10 @@ class LocalFunction {
         const p = sb.pending;
         sb.pending = undefined;
         const message = err instanceof Error ? err.message : `sandbox exited`;
-        p.resolve({ ok: false, payload: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${p.requestId} Error: Runtime exited: ${message}` } });
+        p.resolve({
+          ok: false,
+          payload: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${p.requestId} Error: Runtime exited: ${message}` },
+        });
       }
       this.release();
     };
@@ -207,7 +221,13 @@ class LocalFunction {
       try {
         await sb.ready;
       } catch (err) {
-        return { ok: false, payload: { errorType: 'Runtime.InitError', errorMessage: (err as Error).message }, durationMs: Date.now() - started, requestId, coldStart: cold };
+        return {
+          ok: false,
+          payload: { errorType: 'Runtime.InitError', errorMessage: (err as Error).message },
+          durationMs: Date.now() - started,
+          requestId,
+          coldStart: cold,
+        };
       }
       const result = await new Promise<{ ok: boolean; payload: unknown; timedOut?: boolean }>((resolve) => {
         sb.pending = { requestId, resolve };
@@ -218,7 +238,14 @@ class LocalFunction {
           sb.dead = true;
           const idx = this.sandboxes.indexOf(sb);
           if (idx >= 0) this.sandboxes.splice(idx, 1);
-          resolve({ ok: false, timedOut: true, payload: { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` } });
+          resolve({
+            ok: false,
+            timedOut: true,
+            payload: {
+              errorType: 'Sandbox.Timedout',
+              errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            },
+          });
           void sb.worker.terminate();
         }, timeoutMs);
         sb.worker.postMessage({ type: 'invoke', requestId, event, deadline: started + timeoutMs });

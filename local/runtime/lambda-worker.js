@@ -36,13 +36,22 @@ async function load() {
   }
   let fn = mod[exportName];
   if (typeof fn !== 'function' && mod.default && typeof mod.default[exportName] === 'function') fn = mod.default[exportName];
-  if (typeof fn !== 'function') throw Object.assign(new Error(`${modulePath}.${exportName} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+  if (typeof fn !== 'function')
+    throw Object.assign(new Error(`${modulePath}.${exportName} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
   handlerFn = fn;
   return fn;
 }
 
 function serializeError(err) {
-  if (err instanceof Error) return { errorType: err.name || 'Error', errorMessage: err.message, stackTrace: (err.stack || '').split('\n').slice(1, 8).map((s) => s.trim()) };
+  if (err instanceof Error)
+    return {
+      errorType: err.name || 'Error',
+      errorMessage: err.message,
+      stackTrace: (err.stack || '')
+        .split('\n')
+        .slice(1, 8)
+        .map((s) => s.trim()),
+    };
   return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) };
 }
 

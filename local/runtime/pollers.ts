@@ -16,7 +16,13 @@
  * Hand-written: the emulators do not run event source mappings, and no npm library does this without Docker.
  */
 import { randomUUID } from 'crypto';
-import { DescribeStreamCommand as DescribeDdbStreamCommand, DynamoDBStreamsClient, GetRecordsCommand as GetDdbRecordsCommand, GetShardIteratorCommand as GetDdbShardIteratorCommand, _Record as DdbRecord } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand as DescribeDdbStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand as GetDdbRecordsCommand,
+  GetShardIteratorCommand as GetDdbShardIteratorCommand,
+  _Record as DdbRecord,
+} from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -303,7 +309,13 @@ abstract class StreamPoller extends Poller {
       try {
         result = await this.invoke(m.functionName, { Records: pending.map((r) => r.event) });
       } catch (err) {
-        result = { ok: false, payload: { errorType: 'InvokeError', errorMessage: (err as Error).message }, durationMs: 0, requestId: randomUUID(), coldStart: false };
+        result = {
+          ok: false,
+          payload: { errorType: 'InvokeError', errorMessage: (err as Error).message },
+          durationMs: 0,
+          requestId: randomUUID(),
+          coldStart: false,
+        };
       }
       let failedFrom = -1;
       if (result.ok) {
@@ -342,7 +354,13 @@ abstract class StreamPoller extends Poller {
     }
   }
 
-  private async discard(shardId: string, records: StreamRecord[], condition: string, attempts: number, result: InvokeResult | undefined): Promise<void> {
+  private async discard(
+    shardId: string,
+    records: StreamRecord[],
+    condition: string,
+    attempts: number,
+    result: InvokeResult | undefined,
+  ): Promise<void> {
     const m = this.mapping;
     this.stats.recordsDiscarded += records.length;
     this.log(`${records.length} record(s) of ${shardId} dropped after ${attempts} attempt(s): ${condition}`);
@@ -519,7 +537,12 @@ export class DynamoDbStreamPoller extends StreamPoller {
     const records: StreamRecord[] = (r.Records ?? []).map((rec) => {
       const created = rec.dynamodb?.ApproximateCreationDateTime ? new Date(rec.dynamodb.ApproximateCreationDateTime).getTime() : Date.now();
       const keys = JSON.stringify(rec.dynamodb?.Keys ?? {});
-      return { sequenceNumber: rec.dynamodb?.SequenceNumber ?? '', partitionKey: keys, arrivalMs: created, event: ddbRecordToEvent(rec, this.mapping.eventSourceArn) };
+      return {
+        sequenceNumber: rec.dynamodb?.SequenceNumber ?? '',
+        partitionKey: keys,
+        arrivalMs: created,
+        event: ddbRecordToEvent(rec, this.mapping.eventSourceArn),
+      };
     });
     return { records, next: r.NextShardIterator };
   }
@@ -550,7 +573,14 @@ export class SqsPoller extends Poller {
     const m = this.mapping;
     const windowMs = m.maximumBatchingWindowInSeconds * 1000;
     while (!this.stopped) {
-      const batch: Array<{ MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string>; MessageAttributes?: Record<string, unknown>; MD5OfBody?: string }> = [];
+      const batch: Array<{
+        MessageId?: string;
+        ReceiptHandle?: string;
+        Body?: string;
+        Attributes?: Record<string, string>;
+        MessageAttributes?: Record<string, unknown>;
+        MD5OfBody?: string;
+      }> = [];
       const started = Date.now();
       try {
         do {

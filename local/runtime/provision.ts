@@ -52,7 +52,14 @@ export interface ProvisionResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const exists = (err: unknown) =>
-  ['ResourceInUseException', 'QueueAlreadyExists', 'ResourceAlreadyExistsException', 'StateMachineAlreadyExists', 'ResourceExistsException', 'BucketAlreadyOwnedByYou'].includes((err as Error).name);
+  [
+    'ResourceInUseException',
+    'QueueAlreadyExists',
+    'ResourceAlreadyExistsException',
+    'StateMachineAlreadyExists',
+    'ResourceExistsException',
+    'BucketAlreadyOwnedByYou',
+  ].includes((err as Error).name);
 
 function tableInput(t: TableModel): CreateTableCommandInput {
   // DynamoDB rejects attribute definitions not used by a key or index; the template only has used ones, but
@@ -71,12 +78,18 @@ function tableInput(t: TableModel): CreateTableCommandInput {
     TableName: t.name,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: t.attributeDefinitions.filter((a) => used.has(a.name)).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-    KeySchema: [{ AttributeName: t.partitionKey.name, KeyType: 'HASH' }, ...(t.sortKey ? [{ AttributeName: t.sortKey.name, KeyType: 'RANGE' as const }] : [])],
+    KeySchema: [
+      { AttributeName: t.partitionKey.name, KeyType: 'HASH' },
+      ...(t.sortKey ? [{ AttributeName: t.sortKey.name, KeyType: 'RANGE' as const }] : []),
+    ],
     ...(t.globalSecondaryIndexes.length
       ? {
           GlobalSecondaryIndexes: t.globalSecondaryIndexes.map((g) => ({
             IndexName: g.name,
-            KeySchema: [{ AttributeName: g.partitionKey.name, KeyType: 'HASH' as const }, ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' as const }] : [])],
+            KeySchema: [
+              { AttributeName: g.partitionKey.name, KeyType: 'HASH' as const },
+              ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' as const }] : []),
+            ],
             Projection: projection(g),
           })),
         }
@@ -123,14 +136,18 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
       }
       if (t.ttlAttribute) {
         try {
-          await c.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: t.name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }));
+          await c.dynamodb.send(
+            new UpdateTimeToLiveCommand({ TableName: t.name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }),
+          );
         } catch (err) {
           if (!/already enabled/i.test((err as Error).message)) throw err;
         }
       }
       const d = await c.dynamodb.send(new DescribeTableCommand({ TableName: t.name }));
       if (d.Table?.LatestStreamArn) result.tableStreamArns[t.name] = d.Table.LatestStreamArn;
-      log(`table ${t.name}${t.globalSecondaryIndexes.length ? ` (+${t.globalSecondaryIndexes.map((g) => g.name).join(', ')})` : ''}${t.streamViewType ? ` stream ${t.streamViewType}` : ''}`);
+      log(
+        `table ${t.name}${t.globalSecondaryIndexes.length ? ` (+${t.globalSecondaryIndexes.map((g) => g.name).join(', ')})` : ''}${t.streamViewType ? ` stream ${t.streamViewType}` : ''}`,
+      );
     }),
   );
 
@@ -189,13 +206,17 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
               Arn: t.arn,
               ...(t.input !== undefined ? { Input: t.input } : {}),
               ...(t.inputPath !== undefined ? { InputPath: t.inputPath } : {}),
-              ...(t.inputTransformer ? { InputTransformer: { InputPathsMap: t.inputTransformer.inputPathsMap, InputTemplate: t.inputTransformer.inputTemplate } } : {}),
+              ...(t.inputTransformer
+                ? { InputTransformer: { InputPathsMap: t.inputTransformer.inputPathsMap, InputTemplate: t.inputTransformer.inputTemplate } }
+                : {}),
               ...(t.sqsMessageGroupId ? { SqsParameters: { MessageGroupId: t.sqsMessageGroupId } } : {}),
             })),
           }),
         );
       }
-      log(`rule ${rule.name} on ${rule.eventBusName}: ${rule.scheduleExpression ?? 'pattern'} -> ${rule.targets.map((t) => t.arn.split(':').slice(2, 3)[0]).join(', ') || 'no targets'}`);
+      log(
+        `rule ${rule.name} on ${rule.eventBusName}: ${rule.scheduleExpression ?? 'pattern'} -> ${rule.targets.map((t) => t.arn.split(':').slice(2, 3)[0]).join(', ') || 'no targets'}`,
+      );
     }
   }
 
@@ -204,7 +225,12 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
     for (const sm of model.stateMachines) {
       try {
         const r = await c.sfn.send(
-          new CreateStateMachineCommand({ name: sm.name, definition: sm.definitionString, roleArn: sm.roleArn ?? `arn:aws:iam::${model.accountId}:role/local`, type: sm.type }),
+          new CreateStateMachineCommand({
+            name: sm.name,
+            definition: sm.definitionString,
+            roleArn: sm.roleArn ?? `arn:aws:iam::${model.accountId}:role/local`,
+            type: sm.type,
+          }),
         );
         result.stateMachineArns[sm.arn] = r.stateMachineArn ?? sm.arn;
       } catch (err) {
@@ -249,7 +275,9 @@ export async function provision(model: LocalStackModel, c: ProvisionClients, opt
     }
     // Usage plans keep the template's physical id (tag local:id), so the functions' plan ids resolve to them.
     for (const p of model.usagePlans) {
-      await c.apigateway.send(new CreateUsagePlanCommand({ name: p.name, ...(p.throttle ? { throttle: p.throttle } : {}), tags: { 'local:id': p.id } }));
+      await c.apigateway.send(
+        new CreateUsagePlanCommand({ name: p.name, ...(p.throttle ? { throttle: p.throttle } : {}), tags: { 'local:id': p.id } }),
+      );
       log(`usage plan ${p.name}${p.throttle ? ` (rate ${p.throttle.rateLimit}/s, burst ${p.throttle.burstLimit})` : ''}`);
     }
     for (const k of model.usagePlanKeys) {
@@ -267,7 +295,8 @@ const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 /** A random value for GenerateSecretString (CloudFormation's defaults: 32 characters, letters, digits, punctuation). */
 export function generateSecret(spec: NonNullable<SecretModel['generate']>): string {
   const excluded = new Set(spec.excludeCharacters ?? '');
-  let alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' + (spec.excludePunctuation ? '' : PUNCTUATION) + (spec.includeSpace ? ' ' : '');
+  let alphabet =
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' + (spec.excludePunctuation ? '' : PUNCTUATION) + (spec.includeSpace ? ' ' : '');
   alphabet = [...alphabet].filter((ch) => !excluded.has(ch)).join('');
   const length = spec.passwordLength ?? 32;
   const bytes = getRandomValues(new Uint32Array(length));

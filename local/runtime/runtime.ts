@@ -38,7 +38,9 @@ export interface LocalEndpoints {
 
 /** What the runtime needs of the local EventBridge service (local/services/eventbridge.ts). */
 export interface EventBridgeHooks {
-  setLambdaInvoker(invoker: ((functionArn: string, event: unknown, ctx: { rule: string; bus: string; targetId: string }) => Promise<unknown>) | undefined): void;
+  setLambdaInvoker(
+    invoker: ((functionArn: string, event: unknown, ctx: { rule: string; bus: string; targetId: string }) => Promise<unknown>) | undefined,
+  ): void;
   idle?(): Promise<void>;
 }
 
@@ -126,7 +128,16 @@ export class LocalRuntime {
   readonly model: LocalStackModel;
   readonly runner: LambdaRunner;
   readonly clock: SimClock;
-  readonly clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient; sqs: SQSClient; streams: DynamoDBStreamsClient; eventbridge?: EventBridgeClient; sfn?: SFNClient; apigateway?: APIGatewayClient; s3?: S3Client };
+  readonly clients: {
+    dynamodb: DynamoDBClient;
+    kinesis: KinesisClient;
+    sqs: SQSClient;
+    streams: DynamoDBStreamsClient;
+    eventbridge?: EventBridgeClient;
+    sfn?: SFNClient;
+    apigateway?: APIGatewayClient;
+    s3?: S3Client;
+  };
   readonly pollers: Poller[] = [];
   private readonly urlServers: LocalFunctionUrl[] = [];
   provisioned?: ProvisionResult;
@@ -174,7 +185,20 @@ export class LocalRuntime {
     const prefix = await LocalRuntime.queueUrlPrefix(opts.endpoints.sqs, region);
     const model = loadStackModel({ cdkOut, stackName: opts.stackName, region, sqsEndpoint: prefix });
     const rt = new LocalRuntime(opts, model);
-    rt.provisioned = await provision(model, { dynamodb: rt.clients.dynamodb, kinesis: rt.clients.kinesis, sqs: rt.clients.sqs, eventbridge: rt.clients.eventbridge, sfn: rt.clients.sfn, apigateway: rt.clients.apigateway, s3: rt.clients.s3, secretsManager: opts.endpoints.secrets_manager ? { endpoint: opts.endpoints.secrets_manager, region } : undefined }, { onDemandShards: opts.onDemandShards, log: rt.log });
+    rt.provisioned = await provision(
+      model,
+      {
+        dynamodb: rt.clients.dynamodb,
+        kinesis: rt.clients.kinesis,
+        sqs: rt.clients.sqs,
+        eventbridge: rt.clients.eventbridge,
+        sfn: rt.clients.sfn,
+        apigateway: rt.clients.apigateway,
+        s3: rt.clients.s3,
+        secretsManager: opts.endpoints.secrets_manager ? { endpoint: opts.endpoints.secrets_manager, region } : undefined,
+      },
+      { onDemandShards: opts.onDemandShards, log: rt.log },
+    );
     for (const q of model.queues) {
       const actual = rt.provisioned.queueUrls[q.arn];
       if (actual && actual !== q.url) rt.log(`warning: queue ${q.name} has url ${actual}, the template resolved ${q.url}`);
@@ -225,7 +249,8 @@ export class LocalRuntime {
       if (u.authType !== 'AWS_IAM') throw new Error(`function url ${u.logicalId}: only AuthType AWS_IAM is served locally, got ${u.authType}`);
       const server = await startFunctionUrl({ region: this.model.region, invoke: (event) => this.runner.invokeOrThrow(u.functionArn, event) });
       this.urlServers.push(server);
-      for (const [k, v] of Object.entries(this.model.outputs)) if (v.includes(u.placeholder)) this.model.outputs[k] = v.split(u.placeholder).join(server.url);
+      for (const [k, v] of Object.entries(this.model.outputs))
+        if (v.includes(u.placeholder)) this.model.outputs[k] = v.split(u.placeholder).join(server.url);
       this.log(`function url ${u.logicalId} -> ${server.url} (AWS_IAM, SigV4 verified)`);
     }
   }
@@ -237,7 +262,13 @@ export class LocalRuntime {
   private async startPollers(): Promise<void> {
     const send = sqsDestinationSender(this.clients.sqs, (arn) => this.queueUrlForArn(arn));
     const invoke = (fn: string, event: unknown) => this.runner.invoke(fn, event);
-    const popts = { region: this.model.region, accountId: this.model.accountId, idlePollMs: this.opts.idlePollMs, flushWhenCaughtUp: this.opts.flushWhenCaughtUp, log: this.log };
+    const popts = {
+      region: this.model.region,
+      accountId: this.model.accountId,
+      idlePollMs: this.opts.idlePollMs,
+      flushWhenCaughtUp: this.opts.flushWhenCaughtUp,
+      log: this.log,
+    };
     for (const m of this.model.eventSourceMappings) {
       if (!m.enabled) continue;
       if (!this.runner.has(m.functionName)) {
@@ -257,7 +288,9 @@ export class LocalRuntime {
       }
       await p.start();
       this.pollers.push(p);
-      this.log(`esm ${m.logicalId}: ${m.kind} -> ${m.functionName} (batch ${m.batchSize}, window ${m.maximumBatchingWindowInSeconds}s${m.bisectBatchOnFunctionError ? ', bisect' : ''}${m.functionResponseTypes.length ? `, ${m.functionResponseTypes.join(',')}` : ''})`);
+      this.log(
+        `esm ${m.logicalId}: ${m.kind} -> ${m.functionName} (batch ${m.batchSize}, window ${m.maximumBatchingWindowInSeconds}s${m.bisectBatchOnFunctionError ? ', bisect' : ''}${m.functionResponseTypes.length ? `, ${m.functionResponseTypes.join(',')}` : ''})`,
+      );
     }
   }
 
@@ -273,7 +306,14 @@ export class LocalRuntime {
       if (!s.enabled) continue;
       const spec = parseSchedule(s.scheduleExpression, anchor);
       const target: RuleTargetModel = { id: s.logicalId, arn: s.target.arn, input: s.target.input };
-      const pseudo: RuleModel = { logicalId: s.logicalId, name: s.name, arn: `arn:aws:scheduler:${this.model.region}:${this.model.accountId}:schedule/${s.groupName}/${s.name}`, eventBusName: 'default', enabled: true, targets: [target] };
+      const pseudo: RuleModel = {
+        logicalId: s.logicalId,
+        name: s.name,
+        arn: `arn:aws:scheduler:${this.model.region}:${this.model.accountId}:schedule/${s.groupName}/${s.name}`,
+        eventBusName: 'default',
+        enabled: true,
+        targets: [target],
+      };
       this.clock.add({ id: s.logicalId, spec, fire: (t) => this.fireScheduledRule(pseudo, t) });
     }
   }
@@ -299,11 +339,24 @@ export class LocalRuntime {
     for (const t of rule.targets) {
       let payload: unknown = event;
       if (t.input !== undefined) payload = JSON.parse(t.input);
-      else if (t.inputPath) payload = t.inputPath === '$' ? event : t.inputPath.replace(/^\$\.?/, '').split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
+      else if (t.inputPath)
+        payload =
+          t.inputPath === '$'
+            ? event
+            : t.inputPath
+                .replace(/^\$\.?/, '')
+                .split('.')
+                .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
       else if (t.inputTransformer) {
         const vals: Record<string, unknown> = {};
-        for (const [k, p] of Object.entries(t.inputTransformer.inputPathsMap)) vals[k] = p.replace(/^\$\.?/, '').split('.').reduce<unknown>((o, kk) => (o as Record<string, unknown> | undefined)?.[kk], event);
-        const text = t.inputTransformer.inputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (m, k: string) => (k in vals ? (typeof vals[k] === 'string' ? String(vals[k]) : JSON.stringify(vals[k])) : m));
+        for (const [k, p] of Object.entries(t.inputTransformer.inputPathsMap))
+          vals[k] = p
+            .replace(/^\$\.?/, '')
+            .split('.')
+            .reduce<unknown>((o, kk) => (o as Record<string, unknown> | undefined)?.[kk], event);
+        const text = t.inputTransformer.inputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (m, k: string) =>
+          k in vals ? (typeof vals[k] === 'string' ? String(vals[k]) : JSON.stringify(vals[k])) : m,
+        );
         try {
           payload = JSON.parse(text);
         } catch {
@@ -322,7 +375,10 @@ export class LocalRuntime {
           await this.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: t.arn, input: JSON.stringify(payload) }));
         } else if (service === 'sqs') {
           const url = this.queueUrlForArn(t.arn);
-          if (url) await this.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: typeof payload === 'string' ? payload : JSON.stringify(payload) }));
+          if (url)
+            await this.clients.sqs.send(
+              new SendMessageCommand({ QueueUrl: url, MessageBody: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+            );
         } else this.log(`schedule ${rule.name}: target ${t.arn} not supported locally`);
       } catch (err) {
         this.scheduleErrors++;
@@ -332,7 +388,12 @@ export class LocalRuntime {
   }
 
   stats(): RuntimeStats {
-    return { functions: this.runner.stats(), mappings: this.pollers.map((p) => ({ ...p.stats })), scheduleTicks: this.clock.fired, scheduleErrors: this.scheduleErrors };
+    return {
+      functions: this.runner.stats(),
+      mappings: this.pollers.map((p) => ({ ...p.stats })),
+      scheduleTicks: this.clock.fired,
+      scheduleErrors: this.scheduleErrors,
+    };
   }
 
   /** Max iterator age over the stream mappings, ms. */

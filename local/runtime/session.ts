@@ -11,7 +11,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ScanCommand, ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { startEmulators, Emulators } from '../emulators';
 import { LocalRuntime, LocalEndpoints } from './runtime';
 import { startLambda, LocalLambda } from '../services/lambda';
@@ -20,7 +26,10 @@ import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
 import { PK_PREFIX } from '../../src/escalate/model';
 
 /** The pattern a team subscribing to ban events uses (README "Subscribing to ban events"). */
-export const SUBSCRIBER_PATTERN = { source: ['distill-guard'], 'detail-type': ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'] };
+export const SUBSCRIBER_PATTERN = {
+  source: ['distill-guard'],
+  'detail-type': ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'],
+};
 
 export interface LocalSessionOptions {
   /** @default 'cdk.out' */
@@ -88,7 +97,17 @@ export class LocalSession {
     let lambda: LocalLambda | undefined;
     try {
       const e = emu.endpoints;
-      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, kinesis: e.kinesis, sqs: e.sqs, s3: e.s3, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, secrets_manager: e.secretsManager, kms: e.kms };
+      const endpoints: LocalEndpoints = {
+        dynamodb: e.dynamodb!,
+        kinesis: e.kinesis,
+        sqs: e.sqs,
+        s3: e.s3,
+        eventbridge: e.eventbridge,
+        sfn: e.sfn,
+        api_gateway: e.apiGateway,
+        secrets_manager: e.secretsManager,
+        kms: e.kms,
+      };
       rt = await LocalRuntime.start({
         cdkOut: opts.cdkOut,
         stackName: opts.stackName,
@@ -143,9 +162,15 @@ export class LocalSession {
     this.subscriberQueueUrl = q.QueueUrl!;
     const attrs = await this.rt.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = attrs.Attributes?.QueueArn ?? `arn:aws:sqs:${this.rt.model.region}:${this.rt.model.accountId}:local-ban-event-subscriber`;
-    await this.rt.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: q.QueueUrl, Attributes: { MessageRetentionPeriod: '86400' } })).catch(() => undefined);
-    await this.rt.clients.eventbridge.send(new PutRuleCommand({ Name: 'local-ban-event-subscriber', EventBusName: bus, EventPattern: JSON.stringify(SUBSCRIBER_PATTERN) }));
-    await this.rt.clients.eventbridge.send(new PutTargetsCommand({ Rule: 'local-ban-event-subscriber', EventBusName: bus, Targets: [{ Id: 'queue', Arn: arn }] }));
+    await this.rt.clients.sqs
+      .send(new SetQueueAttributesCommand({ QueueUrl: q.QueueUrl, Attributes: { MessageRetentionPeriod: '86400' } }))
+      .catch(() => undefined);
+    await this.rt.clients.eventbridge.send(
+      new PutRuleCommand({ Name: 'local-ban-event-subscriber', EventBusName: bus, EventPattern: JSON.stringify(SUBSCRIBER_PATTERN) }),
+    );
+    await this.rt.clients.eventbridge.send(
+      new PutTargetsCommand({ Rule: 'local-ban-event-subscriber', EventBusName: bus, Targets: [{ Id: 'queue', Arn: arn }] }),
+    );
     log(`subscriber rule local-ban-event-subscriber on ${bus} -> queue local-ban-event-subscriber`);
     this.subscriberLoop = this.consumeSubscriber();
   }
@@ -169,7 +194,12 @@ export class LocalSession {
           }
         }
         if (msgs.length) {
-          await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.subscriberQueueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.subscriberQueueUrl,
+              Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
+          );
         }
       } catch {
         if (!this.subscriberStop) await new Promise((r) => setTimeout(r, 500));
@@ -188,7 +218,17 @@ export class LocalSession {
       stackName: m.stackName,
       region: m.region,
       accountId: m.accountId,
-      endpoints: { dynamodb: e.dynamodb, dynamodb_streams: e.dynamodb, kinesis: e.kinesis, sqs: e.sqs, s3: e.s3, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway, lambda: this.lambda.endpoint },
+      endpoints: {
+        dynamodb: e.dynamodb,
+        dynamodb_streams: e.dynamodb,
+        kinesis: e.kinesis,
+        sqs: e.sqs,
+        s3: e.s3,
+        eventbridge: e.eventbridge,
+        sfn: e.sfn,
+        api_gateway: e.apiGateway,
+        lambda: this.lambda.endpoint,
+      },
       env: this.emu.env(),
       resources: {
         controlTable: this.controlTable(),
@@ -200,7 +240,8 @@ export class LocalSession {
         subscriberQueueUrl: this.subscriberQueueUrl,
         reviewApiUrl: m.outputs.EscalationReviewApiUrl,
         reinstateFunction: m.outputs.EscalationReinstateFunctionName ?? m.functions.find((f) => /ReinstateFn/.test(f.logicalId))?.name,
-        clusterDecisionFunction: m.outputs.EscalationClusterDecisionFunctionName ?? m.functions.find((f) => /ClusterDecisionFn/.test(f.logicalId))?.name,
+        clusterDecisionFunction:
+          m.outputs.EscalationClusterDecisionFunctionName ?? m.functions.find((f) => /ClusterDecisionFn/.test(f.logicalId))?.name,
       },
       outputs: m.outputs,
       physicalIds: m.physicalIds,
@@ -211,7 +252,16 @@ export class LocalSession {
 
   /** Reads the pipeline's state from the control table (small local scale: a scan). */
   async counts(): Promise<PipelineCounts> {
-    const out: PipelineCounts = { accountsScored: 0, decisions: {}, cases: 0, casesByState: {}, suspended: 0, suspendedAccounts: [], caseList: [], outboxPending: 0 };
+    const out: PipelineCounts = {
+      accountsScored: 0,
+      decisions: {},
+      cases: 0,
+      casesByState: {},
+      suspended: 0,
+      suspendedAccounts: [],
+      caseList: [],
+      outboxPending: 0,
+    };
     const table = this.controlTable();
     if (!table) return out;
     let key: ScanCommandOutput['LastEvaluatedKey'];
@@ -246,7 +296,9 @@ export class LocalSession {
     const seen = new Set<string>();
     let key: ScanCommandOutput['LastEvaluatedKey'];
     do {
-      const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: key, ProjectionExpression: 'pk' }));
+      const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(
+        new ScanCommand({ TableName: table, ExclusiveStartKey: key, ProjectionExpression: 'pk' }),
+      );
       for (const it of r.Items ?? []) if (it.pk?.S?.startsWith('A#')) seen.add(it.pk.S);
       key = r.LastEvaluatedKey;
     } while (key);
@@ -260,7 +312,15 @@ export class LocalSession {
     let total = 0;
     let key: ScanCommandOutput['LastEvaluatedKey'];
     do {
-      const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: key, ProjectionExpression: 'pk, sk, n', FilterExpression: 'begins_with(pk, :a) AND begins_with(sk, :w)', ExpressionAttributeValues: { ':a': { S: 'A#' }, ':w': { S: 'W#' } } }));
+      const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(
+        new ScanCommand({
+          TableName: table,
+          ExclusiveStartKey: key,
+          ProjectionExpression: 'pk, sk, n',
+          FilterExpression: 'begins_with(pk, :a) AND begins_with(sk, :w)',
+          ExpressionAttributeValues: { ':a': { S: 'A#' }, ':w': { S: 'W#' } },
+        }),
+      );
       for (const it of r.Items ?? []) total += Number(it.n?.N ?? 0);
       key = r.LastEvaluatedKey;
     } while (key);

@@ -319,7 +319,11 @@ export function findTemplateFile(cdkOut: string, stackName?: string): { stackNam
   if (fs.existsSync(manifestFile)) {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as CdkManifest;
     const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, a]) => a.type === 'aws:cloudformation:stack');
-    const pick = stackName ? stacks.find(([id, a]) => id === stackName || a.displayName === stackName) : stacks.length === 1 ? stacks[0] : stacks.find(([id]) => id === 'DistillGuard');
+    const pick = stackName
+      ? stacks.find(([id, a]) => id === stackName || a.displayName === stackName)
+      : stacks.length === 1
+        ? stacks[0]
+        : stacks.find(([id]) => id === 'DistillGuard');
     if (pick) {
       return { stackName: pick[0], file: path.join(cdkOut, pick[1].properties?.templateFile ?? `${pick[0]}.template.json`) };
     }
@@ -361,7 +365,10 @@ export function localName(stackName: string, logicalId: string, maxLen = 128): s
 
 /** A local bucket name: S3's rules (3-63 characters, lowercase letters, digits, '-' and '.'), kept unique with a hash. */
 export function bucketName(stackName: string, logicalId: string): string {
-  const raw = `${stackName}-${logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+  const raw = `${stackName}-${logicalId}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-');
   const h = shortHash(`${stackName}/${logicalId}`);
   return `${raw.slice(0, 63 - 9).replace(/-+$/, '')}-${h}`;
 }
@@ -506,9 +513,16 @@ export class TemplateResolver {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The fields of `AWS::DynamoDB::Table` indexes and `AWS::Events::Rule` targets read here (resolved values). */
-interface CfnIndex { IndexName?: unknown; KeySchema?: unknown; Projection?: { ProjectionType?: string; NonKeyAttributes?: unknown } }
+interface CfnIndex {
+  IndexName?: unknown;
+  KeySchema?: unknown;
+  Projection?: { ProjectionType?: string; NonKeyAttributes?: unknown };
+}
 interface CfnRuleTarget {
-  Id?: unknown; Arn?: unknown; Input?: unknown; InputPath?: unknown;
+  Id?: unknown;
+  Arn?: unknown;
+  Input?: unknown;
+  InputPath?: unknown;
   InputTransformer?: { InputPathsMap?: unknown; InputTemplate?: unknown };
   DeadLetterConfig?: { Arn?: unknown };
   RetryPolicy?: { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown };
@@ -768,7 +782,10 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
     const name = physical[id];
     switch (res.Type) {
       case 'AWS::DynamoDB::Table': {
-        const defs = ((r.resolve(P.AttributeDefinitions) as Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>) ?? []).map((d) => ({ name: d.AttributeName, type: d.AttributeType }));
+        const defs = ((r.resolve(P.AttributeDefinitions) as Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>) ?? []).map((d) => ({
+          name: d.AttributeName,
+          type: d.AttributeType,
+        }));
         const ks = r.resolve(P.KeySchema);
         const gsis = ((r.resolve(P.GlobalSecondaryIndexes) as CfnIndex[] | undefined) ?? []).map((g) => ({
           name: String(g.IndexName),
@@ -808,7 +825,7 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           name,
           arn: r.getAtt(id, 'Arn'),
           onDemand,
-          shardCount: onDemand ? undefined : num(r.resolve(P.ShardCount)) ?? 1,
+          shardCount: onDemand ? undefined : (num(r.resolve(P.ShardCount)) ?? 1),
           retentionHours: num(r.resolve(P.RetentionPeriodHours)),
         });
         break;
@@ -824,7 +841,9 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           fifo: bool(P.FifoQueue, false),
           visibilityTimeout: num(r.resolve(P.VisibilityTimeout)),
           messageRetentionPeriod: num(r.resolve(P.MessageRetentionPeriod)),
-          redrive: redrive?.deadLetterTargetArn ? { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount ?? 1) } : undefined,
+          redrive: redrive?.deadLetterTargetArn
+            ? { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount ?? 1) }
+            : undefined,
         });
         break;
       }
@@ -842,10 +861,15 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           input: str(t.Input),
           inputPath: str(t.InputPath),
           inputTransformer: t.InputTransformer
-            ? { inputPathsMap: (t.InputTransformer.InputPathsMap ?? {}) as Record<string, string>, inputTemplate: String(t.InputTransformer.InputTemplate) }
+            ? {
+                inputPathsMap: (t.InputTransformer.InputPathsMap ?? {}) as Record<string, string>,
+                inputTemplate: String(t.InputTransformer.InputTemplate),
+              }
             : undefined,
           deadLetterArn: str(t.DeadLetterConfig?.Arn),
-          retryPolicy: t.RetryPolicy ? { maximumRetryAttempts: num(t.RetryPolicy.MaximumRetryAttempts), maximumEventAgeInSeconds: num(t.RetryPolicy.MaximumEventAgeInSeconds) } : undefined,
+          retryPolicy: t.RetryPolicy
+            ? { maximumRetryAttempts: num(t.RetryPolicy.MaximumRetryAttempts), maximumEventAgeInSeconds: num(t.RetryPolicy.MaximumEventAgeInSeconds) }
+            : undefined,
           sqsMessageGroupId: str(t.SqsParameters?.MessageGroupId),
         }));
         model.rules.push({
@@ -886,9 +910,16 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       case 'AWS::Lambda::EventSourceMapping': {
         const src = String(r.resolve(P.EventSourceArn));
         const service = parseArn(src).service;
-        const kind: EventSourceKind = service === 'kinesis' ? 'kinesis' : service === 'dynamodb' ? 'dynamodb' : service === 'sqs' ? 'sqs' : (() => {
-          throw new Error(`event source mapping ${id}: unsupported source ${src}`);
-        })();
+        const kind: EventSourceKind =
+          service === 'kinesis'
+            ? 'kinesis'
+            : service === 'dynamodb'
+              ? 'dynamodb'
+              : service === 'sqs'
+                ? 'sqs'
+                : (() => {
+                    throw new Error(`event source mapping ${id}: unsupported source ${src}`);
+                  })();
         const fnRaw = P.FunctionName as Record<string, unknown> | string;
         const fnLogical = typeof fnRaw === 'object' && fnRaw && 'Ref' in fnRaw ? String(fnRaw.Ref) : undefined;
         const fnName = String(r.resolve(fnRaw));
@@ -904,13 +935,21 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           kind,
           eventSourceArn: src,
           sourceLogicalId: logicalByArn.get(src),
-          functionLogicalId: fnLogical ?? [...resources].find(([fid, fres]) => fres.Type === 'AWS::Lambda::Function' && (physical[fid] === fnName || r.attrs.get(`${fid}.Arn`) === fnName))?.[0],
-          functionName: fnName.startsWith('arn:') ? parseArn(fnName).resource.replace(/^function:/, '').split(':')[0] : fnName,
+          functionLogicalId:
+            fnLogical ??
+            [...resources].find(
+              ([fid, fres]) => fres.Type === 'AWS::Lambda::Function' && (physical[fid] === fnName || r.attrs.get(`${fid}.Arn`) === fnName),
+            )?.[0],
+          functionName: fnName.startsWith('arn:')
+            ? parseArn(fnName)
+                .resource.replace(/^function:/, '')
+                .split(':')[0]
+            : fnName,
           batchSize: num(r.resolve(P.BatchSize)) ?? (kind === 'sqs' ? 10 : 100),
           maximumBatchingWindowInSeconds: num(r.resolve(P.MaximumBatchingWindowInSeconds)) ?? 0,
           bisectBatchOnFunctionError: bool(r.resolve(P.BisectBatchOnFunctionError), false),
-          maximumRetryAttempts: isStream ? num(r.resolve(P.MaximumRetryAttempts)) ?? -1 : 0,
-          maximumRecordAgeInSeconds: isStream ? num(r.resolve(P.MaximumRecordAgeInSeconds)) ?? -1 : -1,
+          maximumRetryAttempts: isStream ? (num(r.resolve(P.MaximumRetryAttempts)) ?? -1) : 0,
+          maximumRecordAgeInSeconds: isStream ? (num(r.resolve(P.MaximumRecordAgeInSeconds)) ?? -1) : -1,
           functionResponseTypes: (r.resolve(P.FunctionResponseTypes) as string[]) ?? [],
           onFailureDestinationArn: dest?.OnFailure?.Destination,
           filterPatterns: filters,
@@ -970,7 +1009,12 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
           arn: r.ref(id),
           secretString: str(r.resolve(P.SecretString)),
           generate: gen
-            ? { passwordLength: num(gen.PasswordLength), excludePunctuation: bool(gen.ExcludePunctuation, false), excludeCharacters: str(gen.ExcludeCharacters), includeSpace: bool(gen.IncludeSpace, false) }
+            ? {
+                passwordLength: num(gen.PasswordLength),
+                excludePunctuation: bool(gen.ExcludePunctuation, false),
+                excludeCharacters: str(gen.ExcludeCharacters),
+                includeSpace: bool(gen.IncludeSpace, false),
+              }
             : undefined,
         });
         break;
@@ -982,7 +1026,12 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
       }
       case 'AWS::ApiGateway::UsagePlan': {
         const t = r.resolve(P.Throttle) as { RateLimit?: number; BurstLimit?: number } | undefined;
-        model.usagePlans.push({ logicalId: id, id: name, name: str(r.resolve(P.UsagePlanName)) ?? name, ...(t ? { throttle: { rateLimit: num(t.RateLimit), burstLimit: num(t.BurstLimit) } } : {}) });
+        model.usagePlans.push({
+          logicalId: id,
+          id: name,
+          name: str(r.resolve(P.UsagePlanName)) ?? name,
+          ...(t ? { throttle: { rateLimit: num(t.RateLimit), burstLimit: num(t.BurstLimit) } } : {}),
+        });
         break;
       }
       case 'AWS::ApiGateway::UsagePlanKey':
@@ -990,11 +1039,22 @@ export function buildStackModel(template: CfnTemplate, opts: BuildOptions): Loca
         break;
       case 'AWS::Lambda::Url': {
         const authType = str(r.resolve(P.AuthType)) === 'NONE' ? 'NONE' : 'AWS_IAM';
-        model.functionUrls.push({ logicalId: id, functionArn: String(r.resolve(P.TargetFunctionArn)), authType, placeholder: functionUrlPlaceholder(id) });
+        model.functionUrls.push({
+          logicalId: id,
+          functionArn: String(r.resolve(P.TargetFunctionArn)),
+          authType,
+          placeholder: functionUrlPlaceholder(id),
+        });
         break;
       }
       case 'AWS::ApiGateway::ApiKey':
-        model.apiKeys.push({ logicalId: id, id: name, name: str(r.resolve(P.Name)) ?? name, enabled: bool(r.resolve(P.Enabled), false), value: str(r.resolve(P.Value)) });
+        model.apiKeys.push({
+          logicalId: id,
+          id: name,
+          name: str(r.resolve(P.Name)) ?? name,
+          enabled: bool(r.resolve(P.Enabled), false),
+          value: str(r.resolve(P.Value)),
+        });
         break;
       default:
         model.ignored[res.Type] = (model.ignored[res.Type] ?? 0) + 1;

@@ -24,8 +24,23 @@ export interface EnvelopeMeta {
 }
 
 /** The gzip'd CloudWatch Logs subscription payload (what Kinesis holds; Lambda sees it base64'd). */
-export function cloudWatchEnvelope(meta: EnvelopeMeta, logEvents: LogEvent[], messageType: 'DATA_MESSAGE' | 'CONTROL_MESSAGE' = 'DATA_MESSAGE'): Buffer {
-  return gzipSync(Buffer.from(JSON.stringify({ messageType, owner: meta.owner, logGroup: meta.logGroup, logStream: meta.logStream, subscriptionFilters: meta.subscriptionFilters, logEvents })));
+export function cloudWatchEnvelope(
+  meta: EnvelopeMeta,
+  logEvents: LogEvent[],
+  messageType: 'DATA_MESSAGE' | 'CONTROL_MESSAGE' = 'DATA_MESSAGE',
+): Buffer {
+  return gzipSync(
+    Buffer.from(
+      JSON.stringify({
+        messageType,
+        owner: meta.owner,
+        logGroup: meta.logGroup,
+        logStream: meta.logStream,
+        subscriptionFilters: meta.subscriptionFilters,
+        logEvents,
+      }),
+    ),
+  );
 }
 
 /** CloudWatch Logs event ids are 56-digit strings; make them unique and time-ordered. */
@@ -42,10 +57,18 @@ export interface IngestTarget {
 export function ingestTarget(model: LocalStackModel): IngestTarget {
   const sf = model.subscriptionFilters.find((f) => parseArn(f.destinationArn).service === 'kinesis');
   const stream = sf ? model.streams.find((s) => s.arn === sf.destinationArn) : model.streams.length === 1 ? model.streams[0] : undefined;
-  if (!stream) throw new Error(`cannot find the ingestion stream: no subscription filter to a kinesis stream in ${model.stackName}, and ${model.streams.length} streams`);
+  if (!stream)
+    throw new Error(
+      `cannot find the ingestion stream: no subscription filter to a kinesis stream in ${model.stackName}, and ${model.streams.length} streams`,
+    );
   return {
     streamName: stream.name,
-    meta: { owner: model.accountId, logGroup: sf?.logGroupName ?? 'API-Gateway-Execution-Logs_local/prod', logStream: 'local-access-logs', subscriptionFilters: [sf?.filterName ?? 'local'] },
+    meta: {
+      owner: model.accountId,
+      logGroup: sf?.logGroupName ?? 'API-Gateway-Execution-Logs_local/prod',
+      logStream: 'local-access-logs',
+      subscriptionFilters: [sf?.filterName ?? 'local'],
+    },
   };
 }
 
@@ -77,7 +100,11 @@ export class TrafficWriter {
 
   /** The control message CloudWatch Logs sends when a subscription filter starts delivering. */
   async control(): Promise<void> {
-    const data = cloudWatchEnvelope(this.target.meta, [{ id: '', timestamp: Date.now(), message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.' }], 'CONTROL_MESSAGE');
+    const data = cloudWatchEnvelope(
+      this.target.meta,
+      [{ id: '', timestamp: Date.now(), message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.' }],
+      'CONTROL_MESSAGE',
+    );
     await this.putAll([{ Data: data, PartitionKey: randomBytes(8).toString('hex') }]);
   }
 
@@ -89,7 +116,11 @@ export class TrafficWriter {
       const chunk = items.slice(i, i + per);
       // one envelope per "log stream" batch, as CloudWatch Logs delivers them (several stage log streams)
       const meta = { ...this.target.meta, logStream: `${this.target.meta.logStream}-${this.streamIdx++ % 4}` };
-      const logEvents = chunk.map((c) => ({ id: eventId(Number(c.log.requestTimeEpoch) || Date.now(), this.seq++), timestamp: Number(c.log.requestTimeEpoch) || Date.now(), message: JSON.stringify(c.log) }));
+      const logEvents = chunk.map((c) => ({
+        id: eventId(Number(c.log.requestTimeEpoch) || Date.now(), this.seq++),
+        timestamp: Number(c.log.requestTimeEpoch) || Date.now(),
+        message: JSON.stringify(c.log),
+      }));
       entries.push({ Data: cloudWatchEnvelope(meta, logEvents), PartitionKey: randomBytes(8).toString('hex') });
       this.stats.logEvents += chunk.length;
     }
@@ -113,7 +144,8 @@ export class TrafficWriter {
         this.stats.records += ok;
         this.stats.bytes += batch.filter((_, j) => !r.Records?.[j]?.ErrorCode).reduce((s, e) => s + (e.Data?.length ?? 0), 0);
         if (failed.length === 0) break;
-        if (attempt > 20) throw new Error(`putrecords kept failing for ${failed.length} records: ${r.Records?.find((x) => x.ErrorCode)?.ErrorMessage}`);
+        if (attempt > 20)
+          throw new Error(`putrecords kept failing for ${failed.length} records: ${r.Records?.find((x) => x.ErrorCode)?.ErrorMessage}`);
         this.stats.throttledRetries += failed.length;
         await new Promise((res) => setTimeout(res, Math.min(1000, 50 * 2 ** attempt)));
         batch = failed;

@@ -55,7 +55,14 @@ export interface LocalApiGateway extends LocalEndpoint {
   /** All keys (in-process view for tests and the local runtime's demo authorizer). */
   apiKeys(): ApiKeyRecord[];
   /** Create a key in-process (e.g. seeding demo accounts). */
-  createApiKey(input: { name: string; customerId?: string; enabled?: boolean; value?: string; description?: string; tags?: Record<string, string> }): ApiKeyRecord;
+  createApiKey(input: {
+    name: string;
+    customerId?: string;
+    enabled?: boolean;
+    value?: string;
+    description?: string;
+    tags?: Record<string, string>;
+  }): ApiKeyRecord;
   /** Find a key by its value (the demo authorizer path: x-api-key -> account). */
   findByValue(value: string): ApiKeyRecord | undefined;
   /** All usage plans with their key ids (in-process view). */
@@ -87,7 +94,8 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
     return p;
   };
   const createPlan = (input: Record<string, unknown>): UsagePlanRecord => {
-    if (typeof input.name !== 'string' || !input.name) throw new AwsServiceError('BadRequestException', `name must be a non-empty string, got ${JSON.stringify(input.name)}`);
+    if (typeof input.name !== 'string' || !input.name)
+      throw new AwsServiceError('BadRequestException', `name must be a non-empty string, got ${JSON.stringify(input.name)}`);
     const tags = (input.tags as Record<string, string> | undefined) ?? {};
     const id = tags['local:id'] ?? newId();
     if (plans.has(id)) throw new AwsServiceError('ConflictException', `usage plan ${id} already exists`, 409);
@@ -114,45 +122,62 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
     const keyId = m[2] ? decodeURIComponent(m[2]) : undefined;
     const keysPath = path.includes('/keys');
     if (!planId) {
-      if (method === 'POST') return send(res, 201, renderPlan(createPlan(body))), true;
+      if (method === 'POST') return (send(res, 201, renderPlan(createPlan(body))), true);
       if (method === 'GET') {
         const keyFilter = q.get('keyId');
         const all = [...plans.values()].filter((p) => !keyFilter || p.keys.has(keyFilter));
-        return send(res, 200, { item: all.map(renderPlan) }), true;
+        return (send(res, 200, { item: all.map(renderPlan) }), true);
       }
     } else if (!keysPath) {
-      if (method === 'GET') return send(res, 200, renderPlan(getPlan(planId))), true;
+      if (method === 'GET') return (send(res, 200, renderPlan(getPlan(planId))), true);
       if (method === 'DELETE') {
         getPlan(planId);
         plans.delete(planId);
-        return send(res, 202, undefined), true;
+        return (send(res, 202, undefined), true);
       }
     } else if (!keyId) {
       const p = getPlan(planId);
       if (method === 'POST') {
-        if (body.keyType !== 'API_KEY') throw new AwsServiceError('BadRequestException', `keyType must be API_KEY, got ${JSON.stringify(body.keyType)}`);
+        if (body.keyType !== 'API_KEY')
+          throw new AwsServiceError('BadRequestException', `keyType must be API_KEY, got ${JSON.stringify(body.keyType)}`);
         const k = get(String(body.keyId ?? ''));
-        if (p.keys.has(k.id)) throw new AwsServiceError('ConflictException', `Usage Plan ${p.id} cannot be added because API Key ${k.id} already exists in this usage plan`, 409);
+        if (p.keys.has(k.id))
+          throw new AwsServiceError(
+            'ConflictException',
+            `Usage Plan ${p.id} cannot be added because API Key ${k.id} already exists in this usage plan`,
+            409,
+          );
         const other = [...plans.values()].find((x) => x.keys.has(k.id));
         if (other) throw new AwsServiceError('ConflictException', `API Key ${k.id} is already on usage plan ${other.id} for the same stage`, 409);
         p.keys.add(k.id);
-        return send(res, 201, planKeyView(k)), true;
+        return (send(res, 201, planKeyView(k)), true);
       }
       if (method === 'GET') {
         const nameQuery = q.get('nameQuery');
         const limit = Math.min(Math.max(Number(q.get('limit') ?? '25') || 25, 1), 500);
         const position = Number(q.get('position') ?? '0') || 0;
-        const all = [...p.keys].map((id) => keys.get(id)).filter((k): k is ApiKeyRecord => !!k && (!nameQuery || k.name.startsWith(nameQuery))).sort((a, b) => a.id.localeCompare(b.id));
+        const all = [...p.keys]
+          .map((id) => keys.get(id))
+          .filter((k): k is ApiKeyRecord => !!k && (!nameQuery || k.name.startsWith(nameQuery)))
+          .sort((a, b) => a.id.localeCompare(b.id));
         const page = all.slice(position, position + limit);
-        return send(res, 200, { item: page.map(planKeyView), ...(position + limit < all.length ? { position: String(position + limit) } : {}) }), true;
+        return (
+          send(res, 200, { item: page.map(planKeyView), ...(position + limit < all.length ? { position: String(position + limit) } : {}) }),
+          true
+        );
       }
     } else {
       const p = getPlan(planId);
-      if (!p.keys.has(keyId)) throw new AwsServiceError('NotFoundException', `Invalid API Key identifier specified, ${JSON.stringify(keyId)} is not on usage plan ${p.id}`, 404);
-      if (method === 'GET') return send(res, 200, planKeyView(get(keyId))), true;
+      if (!p.keys.has(keyId))
+        throw new AwsServiceError(
+          'NotFoundException',
+          `Invalid API Key identifier specified, ${JSON.stringify(keyId)} is not on usage plan ${p.id}`,
+          404,
+        );
+      if (method === 'GET') return (send(res, 200, planKeyView(get(keyId))), true);
       if (method === 'DELETE') {
         p.keys.delete(keyId);
-        return send(res, 202, undefined), true;
+        return (send(res, 202, undefined), true);
       }
     }
     throw new AwsServiceError('NotFoundException', `${method} ${path} is not emulated locally`, 404);
@@ -165,9 +190,11 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
 
   const create = (input: Record<string, unknown>): ApiKeyRecord => {
     const name = input.name;
-    if (name !== undefined && typeof name !== 'string') throw new AwsServiceError('BadRequestException', `name must be a string, got ${JSON.stringify(name)}`);
+    if (name !== undefined && typeof name !== 'string')
+      throw new AwsServiceError('BadRequestException', `name must be a string, got ${JSON.stringify(name)}`);
     const value = input.value === undefined ? randomBytes(30).toString('base64url').slice(0, 40) : input.value;
-    if (typeof value !== 'string' || value.length < 20) throw new AwsServiceError('BadRequestException', `API Key value should be at least 20 characters, got ${JSON.stringify(String(value).length)}`);
+    if (typeof value !== 'string' || value.length < 20)
+      throw new AwsServiceError('BadRequestException', `API Key value should be at least 20 characters, got ${JSON.stringify(String(value).length)}`);
     if ([...keys.values()].some((k) => k.value === value)) throw new AwsServiceError('ConflictException', 'API Key value already exists', 409);
     const now = Math.floor(Date.now() / 1000);
     const k: ApiKeyRecord = {
@@ -179,7 +206,9 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
       enabled: input.enabled === true,
       createdDate: now,
       lastUpdatedDate: now,
-      stageKeys: Array.isArray(input.stageKeys) ? (input.stageKeys as Array<{ restApiId: string; stageName: string }>).map((s) => `${s.restApiId}/${s.stageName}`) : [],
+      stageKeys: Array.isArray(input.stageKeys)
+        ? (input.stageKeys as Array<{ restApiId: string; stageName: string }>).map((s) => `${s.restApiId}/${s.stageName}`)
+        : [],
       tags: (input.tags as Record<string, string>) ?? {},
     };
     keys.set(k.id, k);
@@ -196,10 +225,15 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
     if (!Array.isArray(ops)) throw new AwsServiceError('BadRequestException', `patchOperations must be a list, got ${JSON.stringify(ops)}`);
     for (const raw of ops) {
       const op = raw as { op?: string; path?: string; value?: string };
-      if (op.op !== 'replace') throw new AwsServiceError('BadRequestException', `Invalid patch operation specified. Must be 'replace' for an api key, got ${JSON.stringify(op.op)}`);
+      if (op.op !== 'replace')
+        throw new AwsServiceError(
+          'BadRequestException',
+          `Invalid patch operation specified. Must be 'replace' for an api key, got ${JSON.stringify(op.op)}`,
+        );
       switch (op.path) {
         case '/enabled':
-          if (op.value !== 'true' && op.value !== 'false') throw new AwsServiceError('BadRequestException', `Invalid value for /enabled: ${JSON.stringify(op.value)} (expected "true" or "false")`);
+          if (op.value !== 'true' && op.value !== 'false')
+            throw new AwsServiceError('BadRequestException', `Invalid value for /enabled: ${JSON.stringify(op.value)} (expected "true" or "false")`);
           k.enabled = op.value === 'true';
           break;
         case '/name':
@@ -220,7 +254,11 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
 
   const send = (res: http.ServerResponse, status: number, body: unknown, errorType?: string) => {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': randomUUID(),
+    };
     if (errorType) headers['x-amzn-errortype'] = errorType;
     res.writeHead(status, headers);
     res.end(text);
@@ -236,7 +274,12 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
         const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
         if (usagePlanRoute(res, req.method ?? 'GET', url.pathname, q, body)) return;
         const m = /^\/apikeys(?:\/([^/]+))?\/?$/.exec(url.pathname);
-        if (!m) throw new AwsServiceError('NotFoundException', `${req.method} ${url.pathname} is not emulated locally (api keys and usage plans only)`, 404);
+        if (!m)
+          throw new AwsServiceError(
+            'NotFoundException',
+            `${req.method} ${url.pathname} is not emulated locally (api keys and usage plans only)`,
+            404,
+          );
         const id = m[1] ? decodeURIComponent(m[1]) : undefined;
         if (!id && req.method === 'POST') return send(res, 201, render(create(body), true));
         if (!id && req.method === 'GET') {
@@ -249,7 +292,10 @@ export async function startApiGateway(opts: LocalApiGatewayOptions = {}): Promis
             .filter((k) => (!name || k.name.startsWith(name)) && (!customerId || k.customerId === customerId))
             .sort((a, b) => a.createdDate - b.createdDate || a.id.localeCompare(b.id));
           const page = all.slice(position, position + limit);
-          return send(res, 200, { item: page.map((k) => render(k, includeValues)), ...(position + limit < all.length ? { position: String(position + limit) } : {}) });
+          return send(res, 200, {
+            item: page.map((k) => render(k, includeValues)),
+            ...(position + limit < all.length ? { position: String(position + limit) } : {}),
+          });
         }
         if (id && req.method === 'GET') return send(res, 200, render(get(id), q.get('includeValue') === 'true'));
         if (id && req.method === 'PATCH') {

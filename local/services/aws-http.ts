@@ -51,11 +51,19 @@ export interface SigV4Scope {
 export function requireSigV4(headers: http.IncomingHttpHeaders): SigV4Scope {
   const auth = headers.authorization;
   if (!auth) {
-    throw new AwsServiceError('MissingAuthenticationTokenException', 'request is not signed: missing authorization header (sign it with sigv4, e.g. use an aws sdk client)', 403);
+    throw new AwsServiceError(
+      'MissingAuthenticationTokenException',
+      'request is not signed: missing authorization header (sign it with sigv4, e.g. use an aws sdk client)',
+      403,
+    );
   }
   const m = SIGV4.exec(auth.trim());
   if (!m) {
-    throw new AwsServiceError('IncompleteSignatureException', `authorization header is not a well-formed aws4-hmac-sha256 signature: ${JSON.stringify(auth.slice(0, 80))}`, 403);
+    throw new AwsServiceError(
+      'IncompleteSignatureException',
+      `authorization header is not a well-formed aws4-hmac-sha256 signature: ${JSON.stringify(auth.slice(0, 80))}`,
+      403,
+    );
   }
   if (!headers['x-amz-date']) {
     throw new AwsServiceError('IncompleteSignatureException', 'signed request has no x-amz-date header', 403);
@@ -144,7 +152,10 @@ export function jsonProtocolHandler(opts: JsonProtocolOptions): http.RequestList
         const target = String(req.headers['x-amz-target'] ?? '');
         const [prefix, name] = target.split('.');
         if (prefix !== opts.targetPrefix || !name) {
-          throw new AwsServiceError('UnknownOperationException', `unknown x-amz-target ${JSON.stringify(target)} (expected ${opts.targetPrefix}.<Operation>)`);
+          throw new AwsServiceError(
+            'UnknownOperationException',
+            `unknown x-amz-target ${JSON.stringify(target)} (expected ${opts.targetPrefix}.<Operation>)`,
+          );
         }
         op = name;
         const fn = opts.operations[name];
@@ -154,7 +165,10 @@ export function jsonProtocolHandler(opts: JsonProtocolOptions): http.RequestList
           try {
             input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
           } catch {
-            throw new AwsServiceError('SerializationException', `request body is not valid json: ${JSON.stringify(body.toString('utf8').slice(0, 80))}`);
+            throw new AwsServiceError(
+              'SerializationException',
+              `request body is not valid json: ${JSON.stringify(body.toString('utf8').slice(0, 80))}`,
+            );
           }
         }
         const out = await fn(input, { scope });

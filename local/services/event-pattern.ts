@@ -65,7 +65,8 @@ function validateObject(p: unknown, path: string): void {
   for (const [k, v] of Object.entries(p)) {
     const here = path ? `${path}.${k}` : k;
     if (k === '$or') {
-      if (!Array.isArray(v) || v.length < 2) throw new InvalidEventPatternError(`$or at ${here} must be an array of at least two patterns, got ${JSON.stringify(v)}`);
+      if (!Array.isArray(v) || v.length < 2)
+        throw new InvalidEventPatternError(`$or at ${here} must be an array of at least two patterns, got ${JSON.stringify(v)}`);
       v.forEach((sub, i) => validateObject(sub, `${here}[${i}]`));
     } else if (Array.isArray(v)) {
       if (v.length === 0) throw new InvalidEventPatternError(`empty array at ${here}: a leaf needs at least one value`);

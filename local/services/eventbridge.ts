@@ -229,7 +229,10 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
   const busArn = (name: string) => `arn:aws:events:${region}:${account}:event-bus/${name}`;
   const ruleArn = (bus: string, name: string) => `arn:aws:events:${region}:${account}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;
 
-  const buses = new Map<string, { Name: string; Arn: string; Description?: string; Policy?: string; CreationTime: number; KmsKeyIdentifier?: string }>();
+  const buses = new Map<
+    string,
+    { Name: string; Arn: string; Description?: string; Policy?: string; CreationTime: number; KmsKeyIdentifier?: string }
+  >();
   buses.set('default', { Name: 'default', Arn: busArn('default'), CreationTime: Date.now() / 1000 });
   const rules = new Map<string, RuleDefinition>(); // key `${bus}\u0000${name}`
   const key = (bus: string, name: string) => `${bus}\u0000${name}`;
@@ -300,7 +303,18 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
     } else if (service === 'states') {
       await sfnClient().send(new StartExecutionCommand({ stateMachineArn: arn, input: body }));
     } else if (service === 'events' && parts[5]?.startsWith('event-bus/')) {
-      const res = accept([{ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources, EventBusName: arn }], false);
+      const res = accept(
+        [
+          {
+            Source: event.source,
+            DetailType: event['detail-type'],
+            Detail: JSON.stringify(event.detail),
+            Resources: event.resources,
+            EventBusName: arn,
+          },
+        ],
+        false,
+      );
       if (res.FailedEntryCount) throw new Error(`forwarding to ${arn} failed: ${res.Entries[0].ErrorMessage}`);
     } else {
       throw new Error(`target type of ${arn} is not emulated locally`);
@@ -363,17 +377,22 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
     if (!e || typeof e !== 'object') return { code: 'InvalidArgument', message: 'entry must be an object' };
     const size = Buffer.byteLength(JSON.stringify(e));
     if (size > MAX_ENTRY_BYTES) return { code: 'InvalidArgument', message: `entry is ${size} bytes, larger than the 256 KB limit` };
-    if (typeof e.Source !== 'string' || !e.Source) return { code: 'InvalidArgument', message: 'Parameter Source is not valid. Reason: Source is a required argument.' };
-    if (e.Source.startsWith('aws.')) return { code: 'InvalidArgument', message: `Parameter Source is not valid. Reason: source ${e.Source} is reserved for aws services.` };
-    if (typeof e.DetailType !== 'string' || !e.DetailType) return { code: 'InvalidArgument', message: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' };
-    if (typeof e.Detail !== 'string' || !e.Detail) return { code: 'InvalidArgument', message: 'Parameter Detail is not valid. Reason: Detail is a required argument.' };
+    if (typeof e.Source !== 'string' || !e.Source)
+      return { code: 'InvalidArgument', message: 'Parameter Source is not valid. Reason: Source is a required argument.' };
+    if (e.Source.startsWith('aws.'))
+      return { code: 'InvalidArgument', message: `Parameter Source is not valid. Reason: source ${e.Source} is reserved for aws services.` };
+    if (typeof e.DetailType !== 'string' || !e.DetailType)
+      return { code: 'InvalidArgument', message: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' };
+    if (typeof e.Detail !== 'string' || !e.Detail)
+      return { code: 'InvalidArgument', message: 'Parameter Detail is not valid. Reason: Detail is a required argument.' };
     let detail: unknown;
     try {
       detail = JSON.parse(e.Detail);
     } catch {
       return { code: 'MalformedDetail', message: 'Detail is malformed.' };
     }
-    if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return { code: 'MalformedDetail', message: 'Detail is malformed: it must be a json object.' };
+    if (!detail || typeof detail !== 'object' || Array.isArray(detail))
+      return { code: 'MalformedDetail', message: 'Detail is malformed: it must be a json object.' };
     if (e.Resources !== undefined && (!Array.isArray(e.Resources) || e.Resources.some((r) => typeof r !== 'string'))) {
       return { code: 'InvalidArgument', message: 'Parameter Resources is not valid: must be a list of strings.' };
     }
@@ -398,7 +417,10 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
         if (byPredicate && budget) {
           if (injection.remaining !== undefined) injection.remaining--;
           failed++;
-          out.push({ ErrorCode: injection.errorCode ?? 'InternalFailure', ErrorMessage: injection.errorMessage ?? 'injected failure (local test hook)' });
+          out.push({
+            ErrorCode: injection.errorCode ?? 'InternalFailure',
+            ErrorMessage: injection.errorMessage ?? 'injected failure (local test hook)',
+          });
           if (injection.remaining === 0) injection = undefined;
           return;
         }
@@ -430,17 +452,35 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       const name = requireString(input, 'Name');
       if (name === 'default' || buses.has(name)) throw new AwsServiceError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
       if (!/^[/.\-_A-Za-z0-9]{1,256}$/.test(name)) throw new AwsServiceError('ValidationException', `invalid event bus name ${JSON.stringify(name)}`);
-      buses.set(name, { Name: name, Arn: busArn(name), Description: optionalString(input, 'Description'), KmsKeyIdentifier: optionalString(input, 'KmsKeyIdentifier'), CreationTime: Date.now() / 1000 });
+      buses.set(name, {
+        Name: name,
+        Arn: busArn(name),
+        Description: optionalString(input, 'Description'),
+        KmsKeyIdentifier: optionalString(input, 'KmsKeyIdentifier'),
+        CreationTime: Date.now() / 1000,
+      });
       return { EventBusArn: busArn(name) };
     },
     DescribeEventBus: (input: Record<string, unknown>) => {
       const bus = requireBus(input.Name);
       const b = buses.get(bus)!;
-      return { Name: b.Name, Arn: b.Arn, Description: b.Description, Policy: b.Policy, KmsKeyIdentifier: b.KmsKeyIdentifier, CreationTime: b.CreationTime, LastModifiedTime: b.CreationTime };
+      return {
+        Name: b.Name,
+        Arn: b.Arn,
+        Description: b.Description,
+        Policy: b.Policy,
+        KmsKeyIdentifier: b.KmsKeyIdentifier,
+        CreationTime: b.CreationTime,
+        LastModifiedTime: b.CreationTime,
+      };
     },
     ListEventBuses: (input: Record<string, unknown>) => {
       const prefix = optionalString(input, 'NamePrefix') ?? '';
-      return { EventBuses: [...buses.values()].filter((b) => b.Name.startsWith(prefix)).map((b) => ({ Name: b.Name, Arn: b.Arn, CreationTime: b.CreationTime })) };
+      return {
+        EventBuses: [...buses.values()]
+          .filter((b) => b.Name.startsWith(prefix))
+          .map((b) => ({ Name: b.Name, Arn: b.Arn, CreationTime: b.CreationTime })),
+      };
     },
     DeleteEventBus: (input: Record<string, unknown>) => {
       const name = requireString(input, 'Name');
@@ -461,10 +501,14 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       }
       const entries = input.Entries;
       if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
-        throw new AwsServiceError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10, got ${Array.isArray(entries) ? entries.length : JSON.stringify(entries)}`);
+        throw new AwsServiceError(
+          'ValidationException',
+          `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10, got ${Array.isArray(entries) ? entries.length : JSON.stringify(entries)}`,
+        );
       }
       const total = Buffer.byteLength(JSON.stringify(entries));
-      if (total > MAX_ENTRY_BYTES) throw new AwsServiceError('ValidationException', `total size of the entries is ${total} bytes, larger than the 256 KB limit`);
+      if (total > MAX_ENTRY_BYTES)
+        throw new AwsServiceError('ValidationException', `total size of the entries is ${total} bytes, larger than the 256 KB limit`);
       return accept(entries as PutEventsEntry[], true);
     },
     PutRule: (input: Record<string, unknown>) => {
@@ -472,18 +516,21 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       const bus = requireBus(input.EventBusName);
       const eventPattern = optionalString(input, 'EventPattern');
       const schedule = optionalString(input, 'ScheduleExpression');
-      if (!eventPattern && !schedule) throw new AwsServiceError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.');
+      if (!eventPattern && !schedule)
+        throw new AwsServiceError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.');
       let pattern: EventPattern | undefined;
       if (eventPattern) {
         try {
           pattern = parseEventPattern(eventPattern);
         } catch (err) {
-          if (err instanceof InvalidEventPatternError) throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`);
+          if (err instanceof InvalidEventPatternError)
+            throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`);
           throw err;
         }
       }
       const state = (optionalString(input, 'State') ?? 'ENABLED') as RuleDefinition['State'];
-      if (!['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'].includes(state)) throw new AwsServiceError('ValidationException', `invalid State ${JSON.stringify(state)}`);
+      if (!['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'].includes(state))
+        throw new AwsServiceError('ValidationException', `invalid State ${JSON.stringify(state)}`);
       const existing = rules.get(key(bus, name));
       const rule: RuleDefinition = {
         Name: name,
@@ -502,7 +549,16 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
     },
     DescribeRule: (input: Record<string, unknown>) => {
       const r = getRule(input.EventBusName, requireString(input, 'Name'));
-      return { Name: r.Name, Arn: r.Arn, EventPattern: r.EventPattern, ScheduleExpression: r.ScheduleExpression, State: r.State, Description: r.Description, RoleArn: r.RoleArn, EventBusName: r.EventBusName };
+      return {
+        Name: r.Name,
+        Arn: r.Arn,
+        EventPattern: r.EventPattern,
+        ScheduleExpression: r.ScheduleExpression,
+        State: r.State,
+        Description: r.Description,
+        RoleArn: r.RoleArn,
+        EventBusName: r.EventBusName,
+      };
     },
     ListRules: (input: Record<string, unknown>) => {
       const bus = requireBus(input.EventBusName);
@@ -510,7 +566,15 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       return {
         Rules: [...rules.values()]
           .filter((r) => r.EventBusName === bus && r.Name.startsWith(prefix))
-          .map((r) => ({ Name: r.Name, Arn: r.Arn, EventPattern: r.EventPattern, ScheduleExpression: r.ScheduleExpression, State: r.State, Description: r.Description, EventBusName: r.EventBusName })),
+          .map((r) => ({
+            Name: r.Name,
+            Arn: r.Arn,
+            EventPattern: r.EventPattern,
+            ScheduleExpression: r.ScheduleExpression,
+            State: r.State,
+            Description: r.Description,
+            EventBusName: r.EventBusName,
+          })),
       };
     },
     EnableRule: (input: Record<string, unknown>) => {
@@ -532,7 +596,8 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
     PutTargets: (input: Record<string, unknown>) => {
       const r = getRule(input.EventBusName, requireString(input, 'Rule'));
       const targets = input.Targets;
-      if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10) throw new AwsServiceError('ValidationException', `Targets must hold 1 to 10 targets, got ${JSON.stringify(targets)?.slice(0, 80)}`);
+      if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10)
+        throw new AwsServiceError('ValidationException', `Targets must hold 1 to 10 targets, got ${JSON.stringify(targets)?.slice(0, 80)}`);
       const failed: Array<{ TargetId?: string; ErrorCode: string; ErrorMessage: string }> = [];
       for (const t of targets as TargetDefinition[]) {
         if (!t || typeof t.Id !== 'string' || typeof t.Arn !== 'string' || !t.Arn.startsWith('arn:')) {
@@ -564,14 +629,17 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       const ids = Array.isArray(input.Ids) ? (input.Ids as string[]) : [];
       const failed: Array<{ TargetId: string; ErrorCode: string; ErrorMessage: string }> = [];
       for (const id of ids) {
-        if (!r.targets.delete(id)) failed.push({ TargetId: id, ErrorCode: 'ResourceNotFoundException', ErrorMessage: `target ${id} not found on rule ${r.Name}` });
+        if (!r.targets.delete(id))
+          failed.push({ TargetId: id, ErrorCode: 'ResourceNotFoundException', ErrorMessage: `target ${id} not found on rule ${r.Name}` });
       }
       return { FailedEntryCount: failed.length, FailedEntries: failed };
     },
     ListRuleNamesByTarget: (input: Record<string, unknown>) => {
       const arn = requireString(input, 'TargetArn');
       const bus = busNameOf(input.EventBusName as string | undefined);
-      return { RuleNames: [...rules.values()].filter((r) => r.EventBusName === bus && [...r.targets.values()].some((t) => t.Arn === arn)).map((r) => r.Name) };
+      return {
+        RuleNames: [...rules.values()].filter((r) => r.EventBusName === bus && [...r.targets.values()].some((t) => t.Arn === arn)).map((r) => r.Name),
+      };
     },
     TestEventPattern: (input: Record<string, unknown>) => {
       const pattern = requireString(input, 'EventPattern');
@@ -579,7 +647,8 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       try {
         return { Result: matchesEventPattern(parseEventPattern(pattern), JSON.parse(event)) };
       } catch (err) {
-        if (err instanceof InvalidEventPatternError) throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`);
+        if (err instanceof InvalidEventPatternError)
+          throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${err.message}`);
         throw new AwsServiceError('ValidationException', `event is not valid json`);
       }
     },
@@ -592,7 +661,10 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       const u = new URL(req.url, 'http://local');
       const bus = u.searchParams.get('bus') ?? undefined;
       const after = Number(u.searchParams.get('after') ?? '0');
-      const body = JSON.stringify({ events: api.events(bus, after), deliveries: deliveries.filter((d) => d.seq > after && (!bus || d.busName === busNameOf(bus))) });
+      const body = JSON.stringify({
+        events: api.events(bus, after),
+        deliveries: deliveries.filter((d) => d.seq > after && (!bus || d.busName === busNameOf(bus))),
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
@@ -624,7 +696,8 @@ export async function startEventBridge(opts: LocalEventBridgeOptions = {}): Prom
       injection = undefined;
       failRequests = 0;
     },
-    delivered: (ruleName, busName) => deliveries.filter((d) => (!ruleName || d.ruleName === ruleName) && (!busName || d.busName === busNameOf(busName))),
+    delivered: (ruleName, busName) =>
+      deliveries.filter((d) => (!ruleName || d.ruleName === ruleName) && (!busName || d.busName === busNameOf(busName))),
     events: (busName, afterSeq = 0) => busLog.filter((e) => e.seq > afterSeq && (!busName || e.busName === busNameOf(busName))),
     subscribe: (l) => {
       listeners.add(l);

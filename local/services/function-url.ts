@@ -26,7 +26,8 @@ const PREFIX = 'LOCALP';
 
 /** The local principal `arn:aws:iam::000000000000:user/<name>` with keys derived from its name. */
 export function localPrincipal(name: string): LocalPrincipal {
-  if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(name)) throw new Error(`a local principal name must be 1..64 of [A-Za-z0-9+=,.@_-], got ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(name))
+    throw new Error(`a local principal name must be 1..64 of [A-Za-z0-9+=,.@_-], got ${JSON.stringify(name)}`);
   return {
     arn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${name}`,
     accessKeyId: `${PREFIX}${Buffer.from(name, 'utf8').toString('hex').toUpperCase()}`,
@@ -53,12 +54,21 @@ export interface LocalFunctionUrl extends LocalEndpoint {
   readonly url: string;
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/lambda\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/lambda\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** Verify the request's SigV4 signature; returns the signing principal or a 403 message. */
-export async function verifySigV4(req: { method: string; path: string; query: Record<string, string>; headers: http.IncomingHttpHeaders; body: Buffer; region: string }): Promise<LocalPrincipal | string> {
+export async function verifySigV4(req: {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  region: string;
+}): Promise<LocalPrincipal | string> {
   const m = AUTH.exec(String(req.headers.authorization ?? '').trim());
-  if (!m) return `missing or malformed sigv4 authorization for service lambda, got ${JSON.stringify(String(req.headers.authorization ?? '').slice(0, 60))}`;
+  if (!m)
+    return `missing or malformed sigv4 authorization for service lambda, got ${JSON.stringify(String(req.headers.authorization ?? '').slice(0, 60))}`;
   const [, accessKeyId, , region, signedList, signature] = m;
   const principal = resolveLocalPrincipal(accessKeyId);
   if (!principal) return `the security token included in the request is invalid (unknown access key ${accessKeyId})`;
@@ -90,7 +100,12 @@ export async function startFunctionUrl(opts: { invoke: UrlInvoker; region?: stri
   const ep = await listen((req, res) => {
     void (async () => {
       const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID(), ...headers });
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-amzn-requestid': randomUUID(),
+          ...headers,
+        });
         res.end(body);
       };
       try {
@@ -110,9 +125,17 @@ export async function startFunctionUrl(opts: { invoke: UrlInvoker; region?: stri
           requestContext: {
             accountId: 'anonymous',
             apiId: 'local',
-            authorizer: { iam: { accessKey: who.accessKeyId, accountId: LOCAL_ACCOUNT_ID, callerId: who.accessKeyId, userArn: who.arn, userId: who.accessKeyId } },
+            authorizer: {
+              iam: { accessKey: who.accessKeyId, accountId: LOCAL_ACCOUNT_ID, callerId: who.accessKeyId, userArn: who.arn, userId: who.accessKeyId },
+            },
             domainName: req.headers.host ?? '127.0.0.1',
-            http: { method: req.method, path: u.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: String(req.headers['user-agent'] ?? '') },
+            http: {
+              method: req.method,
+              path: u.pathname,
+              protocol: 'HTTP/1.1',
+              sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+              userAgent: String(req.headers['user-agent'] ?? ''),
+            },
             requestId: randomUUID(),
             routeKey: '$default',
             stage: '$default',

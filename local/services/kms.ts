@@ -22,7 +22,8 @@ function aad(ctx: unknown): Buffer {
     throw new AwsServiceError('ValidationException', `EncryptionContext must be a map of strings, got ${JSON.stringify(ctx)}`);
   }
   const entries = Object.entries((ctx ?? {}) as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [k, v] of entries) if (typeof v !== 'string') throw new AwsServiceError('ValidationException', `EncryptionContext ${k} must be a string, got ${JSON.stringify(v)}`);
+  for (const [k, v] of entries)
+    if (typeof v !== 'string') throw new AwsServiceError('ValidationException', `EncryptionContext ${k} must be a string, got ${JSON.stringify(v)}`);
   return Buffer.from(JSON.stringify(entries), 'utf8');
 }
 
@@ -42,7 +43,8 @@ export async function startKms(opts: { port?: number; region?: string } = {}): P
         count('Encrypt');
         const arn = keyArn(requireString(input, 'KeyId'));
         const plaintext = Buffer.from(requireString(input, 'Plaintext'), 'base64');
-        if (plaintext.length === 0 || plaintext.length > 4096) throw new AwsServiceError('ValidationException', `Plaintext must be 1..4096 bytes, got ${plaintext.length}`);
+        if (plaintext.length === 0 || plaintext.length > 4096)
+          throw new AwsServiceError('ValidationException', `Plaintext must be 1..4096 bytes, got ${plaintext.length}`);
         const iv = randomBytes(12);
         const c = createCipheriv('aes-256-gcm', material(arn), iv);
         c.setAAD(aad(input.EncryptionContext));
@@ -54,11 +56,13 @@ export async function startKms(opts: { port?: number; region?: string } = {}): P
       Decrypt: (input) => {
         count('Decrypt');
         const blob = Buffer.from(requireString(input, 'CiphertextBlob'), 'base64');
-        const bad = () => new AwsServiceError('InvalidCiphertextException', 'the ciphertext is invalid, or was encrypted under another key or encryption context');
+        const bad = () =>
+          new AwsServiceError('InvalidCiphertextException', 'the ciphertext is invalid, or was encrypted under another key or encryption context');
         if (blob.length < 3 + 12 + 16 || blob[0] !== VERSION) throw bad();
         const idLen = (blob[1] << 8) | blob[2];
         const arn = blob.subarray(3, 3 + idLen).toString('utf8');
-        if (input.KeyId !== undefined && keyArn(String(input.KeyId)) !== arn) throw new AwsServiceError('IncorrectKeyException', `the ciphertext was not encrypted under key ${String(input.KeyId)}`);
+        if (input.KeyId !== undefined && keyArn(String(input.KeyId)) !== arn)
+          throw new AwsServiceError('IncorrectKeyException', `the ciphertext was not encrypted under key ${String(input.KeyId)}`);
         const at = 3 + idLen;
         try {
           const d = createDecipheriv('aes-256-gcm', material(arn), blob.subarray(at, at + 12));

@@ -26,14 +26,20 @@ export async function startLambda(opts: { port?: number; invoker?: LocalInvoker 
     void (async () => {
       const requestId = randomUUID();
       const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': requestId, ...headers });
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-amzn-requestid': requestId,
+          ...headers,
+        });
         res.end(body);
       };
       try {
         const body = await readBody(req, 6 * 1024 * 1024);
         requireSigV4(req.headers);
         const m = INVOKE.exec(req.url ?? '');
-        if (req.method !== 'POST' || !m) throw new AwsServiceError('UnknownOperationException', `${req.method} ${req.url} is not emulated locally (only Invoke)`, 404);
+        if (req.method !== 'POST' || !m)
+          throw new AwsServiceError('UnknownOperationException', `${req.method} ${req.url} is not emulated locally (only Invoke)`, 404);
         const fn = decodeURIComponent(m[1]);
         if (!invoker) throw new AwsServiceError('ServiceException', 'no local functions are running', 500);
         let payload: unknown = {};
@@ -58,7 +64,10 @@ export async function startLambda(opts: { port?: number; invoker?: LocalInvoker 
           send(202, '');
         } else {
           const r = await call();
-          send(200, JSON.stringify(r.payload ?? null), { 'x-amz-executed-version': '$LATEST', ...(r.ok ? {} : { 'x-amz-function-error': 'Unhandled' }) });
+          send(200, JSON.stringify(r.payload ?? null), {
+            'x-amz-executed-version': '$LATEST',
+            ...(r.ok ? {} : { 'x-amz-function-error': 'Unhandled' }),
+          });
         }
       } catch (err) {
         const e = err instanceof AwsServiceError ? err : new AwsServiceError('ServiceException', String((err as Error)?.message ?? err), 500);

@@ -52,16 +52,31 @@ export async function startSecretsManager(opts: LocalSecretsManagerOptions = {})
       operations: {
         CreateSecret: (input) => {
           const name = requireString(input, 'Name');
-          if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw new AwsServiceError('ValidationException', `invalid secret name ${JSON.stringify(name)}`);
+          if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name))
+            throw new AwsServiceError('ValidationException', `invalid secret name ${JSON.stringify(name)}`);
           const value = requireString(input, 'SecretString', 'InvalidRequestException');
           if (secrets.has(name)) throw new AwsServiceError('ResourceExistsException', `the secret ${name} already exists`);
-          const s = { name, arn: localSecretArn(name, region, accountId), value, versionId: randomUUID(), createdDate: Date.now() / 1000, description: optionalString(input, 'Description') };
+          const s = {
+            name,
+            arn: localSecretArn(name, region, accountId),
+            value,
+            versionId: randomUUID(),
+            createdDate: Date.now() / 1000,
+            description: optionalString(input, 'Description'),
+          };
           secrets.set(name, s);
           return { ARN: s.arn, Name: name, VersionId: s.versionId };
         },
         GetSecretValue: (input) => {
           const s = find(requireString(input, 'SecretId'));
-          return { ARN: s.arn, Name: s.name, VersionId: s.versionId, SecretString: s.value, VersionStages: ['AWSCURRENT'], CreatedDate: s.createdDate };
+          return {
+            ARN: s.arn,
+            Name: s.name,
+            VersionId: s.versionId,
+            SecretString: s.value,
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: s.createdDate,
+          };
         },
         PutSecretValue: (input) => {
           const s = find(requireString(input, 'SecretId'));

@@ -398,7 +398,10 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     } catch (err) {
       const e = err as Error;
       const errorType = e?.name || 'Error';
-      throw new TaskFailedError(errorType, JSON.stringify({ errorType, errorMessage: e?.message ?? String(err), trace: (e?.stack ?? '').split('\n').slice(0, 8) }));
+      throw new TaskFailedError(
+        errorType,
+        JSON.stringify({ errorType, errorMessage: e?.message ?? String(err), trace: (e?.stack ?? '').split('\n').slice(0, 8) }),
+      );
     }
   }
 
@@ -407,9 +410,16 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     const p = (params ?? {}) as Record<string, unknown>;
     if (/^arn:aws[\w-]*:states:::lambda:invoke$/.test(resource)) {
       const fn = p.FunctionName;
-      if (typeof fn !== 'string') throw new TaskFailedError('States.Runtime', `lambda:invoke needs Parameters.FunctionName, got ${JSON.stringify(fn)}`);
+      if (typeof fn !== 'string')
+        throw new TaskFailedError('States.Runtime', `lambda:invoke needs Parameters.FunctionName, got ${JSON.stringify(fn)}`);
       const result = await invokeLambda(fn, p.Payload ?? null, ctx);
-      return { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200, SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: randomUUID() } };
+      return {
+        ExecutedVersion: '$LATEST',
+        Payload: result ?? null,
+        StatusCode: 200,
+        SdkHttpMetadata: { HttpStatusCode: 200 },
+        SdkResponseMetadata: { RequestId: randomUUID() },
+      };
     }
     if (/^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(resource)) {
       return invokeLambda(resource, params, ctx);
@@ -417,7 +427,11 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     const sdkm = /^arn:aws[\w-]*:states:::aws-sdk:([a-z0-9]+):(\w+)$/.exec(resource);
     if (sdkm) {
       const svc = SDK_SERVICES[sdkm[1]];
-      if (!svc) throw new TaskFailedError('States.Runtime', `aws-sdk:${sdkm[1]} is not emulated locally (supported: ${Object.keys(SDK_SERVICES).join(', ')})`);
+      if (!svc)
+        throw new TaskFailedError(
+          'States.Runtime',
+          `aws-sdk:${sdkm[1]} is not emulated locally (supported: ${Object.keys(SDK_SERVICES).join(', ')})`,
+        );
       try {
         return await sdkCall(svc, sdkm[2], p);
       } catch (err) {
@@ -434,7 +448,12 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
         input = { ...input, MessageBody: JSON.stringify(input.MessageBody) };
       }
       if (optm[1] === 'events' && Array.isArray(input.Entries)) {
-        input = { ...input, Entries: (input.Entries as Array<Record<string, unknown>>).map((e) => (e.Detail !== undefined && typeof e.Detail !== 'string' ? { ...e, Detail: JSON.stringify(e.Detail) } : e)) };
+        input = {
+          ...input,
+          Entries: (input.Entries as Array<Record<string, unknown>>).map((e) =>
+            e.Detail !== undefined && typeof e.Detail !== 'string' ? { ...e, Detail: JSON.stringify(e.Detail) } : e,
+          ),
+        };
       }
       if (optm[1] === 'states' && input.Input !== undefined && typeof input.Input !== 'string') {
         input = { ...input, Input: JSON.stringify(input.Input) };
@@ -474,7 +493,9 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     clearTimeout(t.heartbeatTimer);
     t.heartbeatTimer = setTimeout(() => {
       expireToken(t.taskToken);
-      void captureTimeoutErrorClass().then(() => t.reject(timeoutError(t.heartbeatErrorName, `no heartbeat for ${t.heartbeatMs! / 1000} s (HeartbeatSeconds)`)));
+      void captureTimeoutErrorClass().then(() =>
+        t.reject(timeoutError(t.heartbeatErrorName, `no heartbeat for ${t.heartbeatMs! / 1000} s (HeartbeatSeconds)`)),
+      );
     }, t.heartbeatMs);
   }
 
@@ -487,7 +508,14 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
         const base = waits ? resource.slice(0, -'.waitForTaskToken'.length) : resource;
         const token = waits ? randomBytes(96).toString('base64') : undefined;
         const input = replaceToken(rawInput, token ?? '');
-        const ctx: TaskContext = { executionArn: exec.executionArn, executionName: exec.name, stateMachineArn: m.arn, stateName, resource, ...(token ? { taskToken: token } : {}) };
+        const ctx: TaskContext = {
+          executionArn: exec.executionArn,
+          executionName: exec.name,
+          stateMachineArn: m.arn,
+          stateName,
+          resource,
+          ...(token ? { taskToken: token } : {}),
+        };
         let wait: Promise<unknown> | undefined;
         if (token) {
           const { promise, resolve, reject } = (Promise as unknown as { withResolvers: WithResolvers }).withResolvers<unknown>();
@@ -544,24 +572,61 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
           addHistory(exec, `${state!.type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: json(state!.input) } }, ts);
           break;
         case 'StateExited':
-          addHistory(exec, `${state!.type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: json(ev.state && (ev.state as { output?: unknown }).output) } }, ts);
+          addHistory(
+            exec,
+            `${state!.type}StateExited`,
+            { stateExitedEventDetails: { name: state!.name, output: json(ev.state && (ev.state as { output?: unknown }).output) } },
+            ts,
+          );
           break;
         case 'StateFailed':
           if (state?.type === 'Task') {
-            addHistory(exec, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'local', resource: m.tasks.get(state.name)?.Resource, error: ev.Error, cause: typeof ev.Cause === 'string' ? ev.Cause : json(ev.Cause) } }, ts);
+            addHistory(
+              exec,
+              'TaskFailed',
+              {
+                taskFailedEventDetails: {
+                  resourceType: 'local',
+                  resource: m.tasks.get(state.name)?.Resource,
+                  error: ev.Error,
+                  cause: typeof ev.Cause === 'string' ? ev.Cause : json(ev.Cause),
+                },
+              },
+              ts,
+            );
           }
           break;
         case 'StateRetried':
-          addHistory(exec, 'TaskStateRetried', { stateRetriedEventDetails: { name: state?.name, attempt: (ev.retry as { attempt?: number })?.attempt } }, ts);
+          addHistory(
+            exec,
+            'TaskStateRetried',
+            { stateRetriedEventDetails: { name: state?.name, attempt: (ev.retry as { attempt?: number })?.attempt } },
+            ts,
+          );
           break;
         case 'ExecutionSucceeded':
           addHistory(exec, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: json(ev.output) } }, ts);
           break;
         case 'ExecutionFailed':
-          addHistory(exec, 'ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: typeof ev.Cause === 'string' ? ev.Cause : String((ev.Cause as Error)?.message ?? json(ev.Cause)) } }, ts);
+          addHistory(
+            exec,
+            'ExecutionFailed',
+            {
+              executionFailedEventDetails: {
+                error: ev.Error,
+                cause: typeof ev.Cause === 'string' ? ev.Cause : String((ev.Cause as Error)?.message ?? json(ev.Cause)),
+              },
+            },
+            ts,
+          );
           break;
         case 'ExecutionAborted':
-          addHistory(exec, 'ExecutionAborted', { executionAbortedEventDetails: { error: exec.stopRequested?.error, cause: exec.stopRequested?.cause } }, ts);
+          addHistory(
+            exec,
+            'ExecutionAborted',
+            { executionAbortedEventDetails: { error: exec.stopRequested?.error, cause: exec.stopRequested?.cause } },
+            ts,
+          );
           break;
         case 'ExecutionTimeout':
           addHistory(exec, 'ExecutionTimedOut', { executionTimedOutEventDetails: {} }, ts);
@@ -585,9 +650,13 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     try {
       parsed = JSON.parse(definition) as Record<string, unknown>;
     } catch {
-      throw new AwsServiceError('InvalidDefinition', `Invalid State Machine Definition: definition is not valid json: ${JSON.stringify(definition.slice(0, 80))}`);
+      throw new AwsServiceError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: definition is not valid json: ${JSON.stringify(definition.slice(0, 80))}`,
+      );
     }
-    if (parsed.QueryLanguage === 'JSONata') throw new AwsServiceError('InvalidDefinition', 'JSONata state machines are not supported locally (aws-local-stepfunctions runs JSONPath)');
+    if (parsed.QueryLanguage === 'JSONata')
+      throw new AwsServiceError('InvalidDefinition', 'JSONata state machines are not supported locally (aws-local-stepfunctions runs JSONPath)');
     // The interpreter's copy: give every Task a long default timeout (the library's is 60 s).
     const runDef = JSON.parse(definition) as Record<string, unknown>;
     const tasks = new Map<string, TaskStateDef>();
@@ -632,9 +701,19 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
       if (existing.status === 'RUNNING' && existing.input === input) return existing;
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
-    const exec: ExecutionRecord = { executionArn: arn, stateMachineArn, name, input, status: 'RUNNING', startDate: new Date(), history: [], done: Promise.resolve() };
+    const exec: ExecutionRecord = {
+      executionArn: arn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: new Date(),
+      history: [],
+      done: Promise.resolve(),
+    };
     executions.set(arn, exec);
-    const retryIntervalOverrides = opts.retryIntervalMs !== undefined ? Object.fromEntries(m.retryStates.map((s) => [s, opts.retryIntervalMs!])) : undefined;
+    const retryIntervalOverrides =
+      opts.retryIntervalMs !== undefined ? Object.fromEntries(m.retryStates.map((s) => [s, opts.retryIntervalMs!])) : undefined;
     const waitTimeOverrides = opts.waitTimeMs !== undefined ? Object.fromEntries(m.waitStates.map((s) => [s, opts.waitTimeMs!])) : undefined;
     const run = m.machine.run(parsedInput as never, {
       overrides: { taskResourceLocalHandlers: buildHandlers(m, exec) as never, retryIntervalOverrides, waitTimeOverrides },
@@ -646,37 +725,39 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     });
     exec.abort = run.abort;
     const events = consumeEvents(exec, m, run.eventLogs as unknown as AsyncGenerator<Record<string, unknown>>).catch(() => undefined);
-    exec.done = run.result.then(
-      (output) => {
-        exec.status = 'SUCCEEDED';
-        exec.output = JSON.stringify(output ?? null);
-      },
-      (err: unknown) => {
-        if (err instanceof ExecutionAbortedError || exec.stopRequested) {
-          exec.status = 'ABORTED';
-          exec.error = exec.stopRequested?.error;
-          exec.cause = exec.stopRequested?.cause;
-        } else if (err instanceof ExecutionTimeoutError) {
-          exec.status = 'TIMED_OUT';
-          exec.error = 'States.Timeout';
-        } else if (err instanceof ExecutionError) {
-          const inner = (err as Error & { cause?: Error }).cause;
-          exec.status = 'FAILED';
-          exec.error = inner?.name ?? 'States.Runtime';
-          exec.cause = inner?.message ?? err.message;
-        } else {
-          exec.status = 'FAILED';
-          exec.error = 'States.Runtime';
-          exec.cause = String((err as Error)?.message ?? err);
-        }
-      },
-    ).then(async () => {
-      exec.stopDate = new Date();
-      for (const [tok, t] of tokens) if (t.executionArn === arn) expireToken(tok);
-      // give the event consumer a moment to drain the library's log
-      await Promise.race([events, new Promise((r) => setTimeout(r, 50))]);
-      for (const w of [...tokenWaiters]) w();
-    });
+    exec.done = run.result
+      .then(
+        (output) => {
+          exec.status = 'SUCCEEDED';
+          exec.output = JSON.stringify(output ?? null);
+        },
+        (err: unknown) => {
+          if (err instanceof ExecutionAbortedError || exec.stopRequested) {
+            exec.status = 'ABORTED';
+            exec.error = exec.stopRequested?.error;
+            exec.cause = exec.stopRequested?.cause;
+          } else if (err instanceof ExecutionTimeoutError) {
+            exec.status = 'TIMED_OUT';
+            exec.error = 'States.Timeout';
+          } else if (err instanceof ExecutionError) {
+            const inner = (err as Error & { cause?: Error }).cause;
+            exec.status = 'FAILED';
+            exec.error = inner?.name ?? 'States.Runtime';
+            exec.cause = inner?.message ?? err.message;
+          } else {
+            exec.status = 'FAILED';
+            exec.error = 'States.Runtime';
+            exec.cause = String((err as Error)?.message ?? err);
+          }
+        },
+      )
+      .then(async () => {
+        exec.stopDate = new Date();
+        for (const [tok, t] of tokens) if (t.executionArn === arn) expireToken(tok);
+        // give the event consumer a moment to drain the library's log
+        await Promise.race([events, new Promise((r) => setTimeout(r, 50))]);
+        for (const w of [...tokenWaiters]) w();
+      });
     return exec;
   }
 
@@ -705,7 +786,11 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     if (typeof token !== 'string' || !token) throw new AwsServiceError('InvalidToken', `Invalid Token: ${JSON.stringify(token)}`);
     const t = tokens.get(token);
     if (t) return t;
-    if (expiredTokens.has(token)) throw new AwsServiceError('TaskTimedOut', 'Task Timed Out: the task token is no longer valid (the task timed out, failed or its execution ended)');
+    if (expiredTokens.has(token))
+      throw new AwsServiceError(
+        'TaskTimedOut',
+        'Task Timed Out: the task token is no longer valid (the task timed out, failed or its execution ended)',
+      );
     throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist: unknown task token');
   }
 
@@ -830,15 +915,35 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
 
   const operations = {
     CreateStateMachine: (i: Record<string, unknown>) => {
-      const m = createMachine(requireString(i, 'name'), requireString(i, 'definition'), optionalString(i, 'roleArn'), optionalString(i, 'type') ?? 'STANDARD');
+      const m = createMachine(
+        requireString(i, 'name'),
+        requireString(i, 'definition'),
+        optionalString(i, 'roleArn'),
+        optionalString(i, 'type') ?? 'STANDARD',
+      );
       return { stateMachineArn: m.arn, creationDate: seconds(m.creationDate) };
     },
     DescribeStateMachine: (i: Record<string, unknown>) => {
       const m = machines.get(requireString(i, 'stateMachineArn'));
       if (!m) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(i.stateMachineArn)}'`);
-      return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn ?? `arn:aws:iam::${account}:role/local`, type: m.type, creationDate: seconds(m.creationDate) };
+      return {
+        stateMachineArn: m.arn,
+        name: m.name,
+        status: 'ACTIVE',
+        definition: m.definition,
+        roleArn: m.roleArn ?? `arn:aws:iam::${account}:role/local`,
+        type: m.type,
+        creationDate: seconds(m.creationDate),
+      };
     },
-    ListStateMachines: () => ({ stateMachines: [...machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: seconds(m.creationDate) })) }),
+    ListStateMachines: () => ({
+      stateMachines: [...machines.values()].map((m) => ({
+        stateMachineArn: m.arn,
+        name: m.name,
+        type: m.type,
+        creationDate: seconds(m.creationDate),
+      })),
+    }),
     DeleteStateMachine: (i: Record<string, unknown>) => {
       machines.delete(requireString(i, 'stateMachineArn'));
       return {};
@@ -859,7 +964,14 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
         .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
       const page = all.slice(offset, offset + max);
       return {
-        executions: page.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: seconds(e.startDate), stopDate: seconds(e.stopDate) })),
+        executions: page.map((e) => ({
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          name: e.name,
+          status: e.status,
+          startDate: seconds(e.startDate),
+          stopDate: seconds(e.stopDate),
+        })),
         ...(offset + max < all.length ? { nextToken: String(offset + max) } : {}),
       };
     },
@@ -897,7 +1009,8 @@ export async function startStepFunctions(opts: LocalStepFunctionsOptions = {}): 
     endpoint: ep.endpoint,
     port: ep.port,
     stop: async () => {
-      for (const e of executions.values()) if (e.status === 'RUNNING') api.stopExecution(e.executionArn, 'Local.Shutdown', 'local step functions stopped');
+      for (const e of executions.values())
+        if (e.status === 'RUNNING') api.stopExecution(e.executionArn, 'Local.Shutdown', 'local step functions stopped');
       await Promise.allSettled([...executions.values()].map((e) => e.done));
       for (const c of clients.values()) c.destroy();
       await ep.stop();

@@ -243,7 +243,10 @@ function decodeSubnet(v: string): string {
  * smaller.
  */
 const MEMO_MAX = 100_000;
-const memos = { ips: { enc: new Map<string, string>(), dec: new Map<string, string>() }, subnets: { enc: new Map<string, string>(), dec: new Map<string, string>() } };
+const memos = {
+  ips: { enc: new Map<string, string>(), dec: new Map<string, string>() },
+  subnets: { enc: new Map<string, string>(), dec: new Map<string, string>() },
+};
 
 function memo(m: Map<string, string>, v: string, f: (v: string) => string): string {
   let r = m.get(v);

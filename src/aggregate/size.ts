@@ -8,7 +8,10 @@
 
 function numberBytes(n: string): number {
   // Significant digits: drop sign, decimal point, exponent, leading and trailing zeros.
-  let digits = n.replace(/^[-+]/, '').replace(/[eE][-+]?\d+$/, '').replace('.', '');
+  let digits = n
+    .replace(/^[-+]/, '')
+    .replace(/[eE][-+]?\d+$/, '')
+    .replace('.', '');
   digits = digits.replace(/^0+/, '').replace(/0+$/, '');
   return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }

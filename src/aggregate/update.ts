@@ -138,7 +138,13 @@ function storedSet(item: Record<string, unknown> | null | undefined, attr: strin
  * `wo` set under the condition that it is not there yet, in the same request. `changedAt` (the writer's clock, ms)
  * sets the change marker (`upd`, item.ts).
  */
-export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known: KnownState = {}, appliedId?: string, changedAt: number = Date.now()): PlannedUpdate {
+export function planWindowUpdate(
+  delta: DeltaLike,
+  retentionDays: number,
+  known: KnownState = {},
+  appliedId?: string,
+  changedAt: number = Date.now(),
+): PlannedUpdate {
   const e = new Expr();
   const a = delta.acc;
   const exact = known.item !== undefined;
@@ -295,7 +301,10 @@ export function planWindowUpdate(delta: DeltaLike, retentionDays: number, known:
 }
 
 /** Plan the idempotent `MODEL#<m>/FIRST` minimum. */
-export function planModelFirstSeen(model: string, ts: number): {
+export function planModelFirstSeen(
+  model: string,
+  ts: number,
+): {
   Key: { pk: { S: string }; sk: { S: string } };
   UpdateExpression: string;
   ConditionExpression: string;

@@ -16,15 +16,49 @@ export const EXAMPLES_DIR = path.join(ROOT, 'schemas', 'examples');
  * fields and is marked so in the doc; test/contract/schemas.test.ts checks every one of these stays in its schema.
  */
 export const CONTRACT_FIELDS: Record<string, readonly string[]> = {
-  'access-log-record.json': ['requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent', 'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt'],
+  'access-log-record.json': [
+    'requestId',
+    'requestTimeEpoch',
+    'requestTime',
+    'accountId',
+    'apiKeyId',
+    'sourceIp',
+    'userAgent',
+    'httpMethod',
+    'path',
+    'status',
+    'responseLength',
+    'integrationLatency',
+    'accountCreatedAt',
+  ],
   'usage-event.json': ['type', 'requestId', 'accountId', 'timestamp', 'model', 'promptClass', 'templateId', 'inputTokens', 'outputTokens'],
   'replay-report.json': ['accounts', 'clusters'],
   'replay-report.json#/definitions/ReplayAccount': ['accountId', 'decision', 'score', 'reasons', 'clusterId', 'firstFlaggedAt'],
   'replay-report.json#/definitions/ReplayCluster': ['clusterId', 'accountIds', 'reasons'],
-  'ban-event-detail': ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt'],
+  'ban-event-detail': [
+    'schemaVersion',
+    'eventId',
+    'accountId',
+    'caseId',
+    'decidedBy',
+    'reasons',
+    'score',
+    'clusterId',
+    'relatedAccountIds',
+    'decidedAt',
+  ],
 };
 
-type Prop = { $ref?: string; properties?: Record<string, unknown>; type?: string | string[]; enum?: unknown[]; format?: string; items?: Prop; description?: string; 'x-context-variable'?: string };
+type Prop = {
+  $ref?: string;
+  properties?: Record<string, unknown>;
+  type?: string | string[];
+  enum?: unknown[];
+  format?: string;
+  items?: Prop;
+  description?: string;
+  'x-context-variable'?: string;
+};
 type ObjectSchema = { properties: Record<string, Prop>; required?: string[] };
 
 function cell(s: string): string {
@@ -35,8 +69,16 @@ function typeText(p: Prop): string {
   if (p.$ref) return p.$ref.split('/').pop() ?? 'object';
   if (p.enum) return `${p.enum.length > 1 ? 'one of ' : ''}${p.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
   const types = Array.isArray(p.type) ? p.type : [p.type ?? 'any'];
-  const fields = p.properties ? ` {${Object.keys(p.properties).map((k) => `\`${k}\``).join(', ')}}` : '';
-  return types.map((t) => (t === 'array' ? `${typeText(p.items ?? {})}[]` : p.format && t === 'string' ? `string (${p.format})` : `${t}${t === 'object' ? fields : ''}`)).join(' or ');
+  const fields = p.properties
+    ? ` {${Object.keys(p.properties)
+        .map((k) => `\`${k}\``)
+        .join(', ')}}`
+    : '';
+  return types
+    .map((t) =>
+      t === 'array' ? `${typeText(p.items ?? {})}[]` : p.format && t === 'string' ? `string (${p.format})` : `${t}${t === 'object' ? fields : ''}`,
+    )
+    .join(' or ');
 }
 
 function table(obj: ObjectSchema, contractFields: readonly string[], extraColumn?: { title: string; of: (name: string) => string }): string {

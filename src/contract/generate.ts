@@ -47,7 +47,9 @@ async function main(check: boolean): Promise<void> {
     [TYPES_FILE, await generateTypes()],
     [DOC_FILE, renderContractDoc(doc)],
   ];
-  const stale = wanted.filter(([file, text]) => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text).map(([file]) => path.relative(ROOT, file));
+  const stale = wanted
+    .filter(([file, text]) => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text)
+    .map(([file]) => path.relative(ROOT, file));
   if (check) {
     if (stale.length) throw new Error(`${stale.join(', ')} differ from what schemas/ generate; run npm run gen:types`);
     process.stdout.write('generated files match schemas/\n');

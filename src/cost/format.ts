@@ -53,7 +53,9 @@ export function renderPricesMarkdown(): string {
   ];
   for (const p of Object.values(PRICES) as Price[]) {
     const price = p.usd < 0.0001 ? `${(p.usd * 1e6).toPrecision(4)} per million` : String(p.usd);
-    const tiers = p.tiers ? ` (tiers: ${p.tiers.map((t) => `${t.usd}${Number.isFinite(t.upTo) ? ` to ${t.upTo.toLocaleString('en-US')}` : ' beyond'}`).join(', ')})` : '';
+    const tiers = p.tiers
+      ? ` (tiers: ${p.tiers.map((t) => `${t.usd}${Number.isFinite(t.upTo) ? ` to ${t.upTo.toLocaleString('en-US')}` : ' beyond'}`).join(', ')})`
+      : '';
     out.push(`| ${p.service} | ${p.unit} | ${price}${tiers} | [${p.sourceTitle}](${p.source}) |`);
   }
   return out.join('\n');

@@ -226,33 +226,71 @@ export interface CostEstimate {
 export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): CostInputs {
   const inputs: CostInputs = { ...DEFAULT_INPUTS, ...stripUndefined(partial) } as CostInputs;
   const positive: Array<keyof CostInputs> = [
-    'rps', 'activeAccounts', 'recordBytes', 'gzipRatio', 'eventsPerEnvelope', 'aggregatorBatchSize', 'parallelizationFactor',
-    'aggregatorMemoryMb', 'aggregatorEventsPerVcpuSecond', 'writeConcurrency', 'featureItemKb', 'scoreIntervalMinutes',
-    'scoreLookbackHours', 'scorerMemoryMb', 'transitionsPerExecution', 'firehoseBufferMiB', 'shardHeadroom', 'activeHoursPerAccountPerDay',
+    'rps',
+    'activeAccounts',
+    'recordBytes',
+    'gzipRatio',
+    'eventsPerEnvelope',
+    'aggregatorBatchSize',
+    'parallelizationFactor',
+    'aggregatorMemoryMb',
+    'aggregatorEventsPerVcpuSecond',
+    'writeConcurrency',
+    'featureItemKb',
+    'scoreIntervalMinutes',
+    'scoreLookbackHours',
+    'scorerMemoryMb',
+    'transitionsPerExecution',
+    'firehoseBufferMiB',
+    'shardHeadroom',
+    'activeHoursPerAccountPerDay',
   ];
   for (const k of positive) {
     const v = inputs[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`cost input '${k}' must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new Error(`cost input '${k}' must be a positive number, got ${JSON.stringify(v)}`);
   }
   const nonNegative: Array<keyof CostInputs> = [
-    'cwlEventOverheadBytes', 'accessLogRetentionDays', 'usageEventBytes', 'batchingWindowSeconds', 'ddbWriteLatencyMs', 'invocationOverheadMs',
-    'modelsPerBatch', 'featuresRetentionDays', 'scorerUsPerWindow', 'flaggedShare', 'suspiciousAccountRatePerDay', 'banEventsPerCase',
-    'reviewShare', 'kmsKeys', 'firehoseBufferSeconds', 's3RetentionDays', 'heavyTrafficShare', 'heavyAccountShare',
+    'cwlEventOverheadBytes',
+    'accessLogRetentionDays',
+    'usageEventBytes',
+    'batchingWindowSeconds',
+    'ddbWriteLatencyMs',
+    'invocationOverheadMs',
+    'modelsPerBatch',
+    'featuresRetentionDays',
+    'scorerUsPerWindow',
+    'flaggedShare',
+    'suspiciousAccountRatePerDay',
+    'banEventsPerCase',
+    'reviewShare',
+    'kmsKeys',
+    'firehoseBufferSeconds',
+    's3RetentionDays',
+    'heavyTrafficShare',
+    'heavyAccountShare',
   ];
   for (const k of nonNegative) {
     const v = inputs[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`cost input '${k}' must be a non-negative number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new Error(`cost input '${k}' must be a non-negative number, got ${JSON.stringify(v)}`);
   }
-  if (inputs.path !== 'cwl' && inputs.path !== 'firehose') throw new Error(`cost input 'path' must be 'cwl' or 'firehose', got ${JSON.stringify(inputs.path)}`);
+  if (inputs.path !== 'cwl' && inputs.path !== 'firehose')
+    throw new Error(`cost input 'path' must be 'cwl' or 'firehose', got ${JSON.stringify(inputs.path)}`);
   if (inputs.streamMode !== 'ON_DEMAND' && inputs.streamMode !== 'PROVISIONED') {
     throw new Error(`cost input 'streamMode' must be 'ON_DEMAND' or 'PROVISIONED', got ${JSON.stringify(inputs.streamMode)}`);
   }
-  if (inputs.activeHoursPerAccountPerDay > 24) throw new Error(`cost input 'activeHoursPerAccountPerDay' must be at most 24, got ${inputs.activeHoursPerAccountPerDay}`);
-  if (inputs.firehoseBufferSeconds > 900) throw new Error(`cost input 'firehoseBufferSeconds' must be between 0 and 900, got ${inputs.firehoseBufferSeconds}`);
+  if (inputs.activeHoursPerAccountPerDay > 24)
+    throw new Error(`cost input 'activeHoursPerAccountPerDay' must be at most 24, got ${inputs.activeHoursPerAccountPerDay}`);
+  if (inputs.firehoseBufferSeconds > 900)
+    throw new Error(`cost input 'firehoseBufferSeconds' must be between 0 and 900, got ${inputs.firehoseBufferSeconds}`);
   if (inputs.firehoseBufferMiB > 128) throw new Error(`cost input 'firehoseBufferMiB' must be between 1 and 128, got ${inputs.firehoseBufferMiB}`);
-  if (inputs.parallelizationFactor > 10) throw new Error(`cost input 'parallelizationFactor' must be between 1 and 10, got ${inputs.parallelizationFactor}`);
+  if (inputs.parallelizationFactor > 10)
+    throw new Error(`cost input 'parallelizationFactor' must be between 1 and 10, got ${inputs.parallelizationFactor}`);
   if (!(inputs.heavyTrafficShare <= 1) || !(inputs.heavyAccountShare < 1)) {
-    throw new Error(`cost inputs 'heavyTrafficShare' must be in [0,1] and 'heavyAccountShare' in [0,1), got ${inputs.heavyTrafficShare} and ${inputs.heavyAccountShare}`);
+    throw new Error(
+      `cost inputs 'heavyTrafficShare' must be in [0,1] and 'heavyAccountShare' in [0,1), got ${inputs.heavyTrafficShare} and ${inputs.heavyAccountShare}`,
+    );
   }
   if (inputs.featuresCapacity !== 'ON_DEMAND' && inputs.featuresCapacity !== 'PROVISIONED') {
     throw new Error(`cost input 'featuresCapacity' must be 'ON_DEMAND' or 'PROVISIONED', got ${JSON.stringify(inputs.featuresCapacity)}`);
@@ -289,8 +327,14 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   const add = (component: string, stage: Stage, price: Price, usage: number, extra: Price[] = [], extraUsd = 0) => {
     const monthlyUsd = monthlyCost(price, usage) + extraUsd;
     lines.push({
-      component, stage, service: price.service, monthlyUsd, perMillionRequestsUsd: (monthlyUsd / requestsPerMonth) * 1e6,
-      usage, unit: price.unit, priceIds: [price.id, ...extra.map((p) => p.id)],
+      component,
+      stage,
+      service: price.service,
+      monthlyUsd,
+      perMillionRequestsUsd: (monthlyUsd / requestsPerMonth) * 1e6,
+      usage,
+      unit: price.unit,
+      priceIds: [price.id, ...extra.map((p) => p.id)],
     });
   };
 
@@ -361,7 +405,10 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
     const envelopesPerLanePerSecond = x.rps / x.eventsPerEnvelope / lanes;
     // a Lambda invocation payload is at most 6 MB: base64 of the gzip'd envelopes
     const maxRecordsByPayload = Math.max(1, Math.floor((6 * 1000 * 1000) / (((x.eventsPerEnvelope * x.recordBytes * x.gzipRatio + 200) * 4) / 3)));
-    const recordsPerInvocation = Math.max(1, Math.min(x.aggregatorBatchSize, maxRecordsByPayload, envelopesPerLanePerSecond * Math.max(1, x.batchingWindowSeconds)));
+    const recordsPerInvocation = Math.max(
+      1,
+      Math.min(x.aggregatorBatchSize, maxRecordsByPayload, envelopesPerLanePerSecond * Math.max(1, x.batchingWindowSeconds)),
+    );
     eventsPerInvocation = recordsPerInvocation * x.eventsPerEnvelope;
     aggregatorInvocationsPerSecond = x.rps / eventsPerInvocation;
     // subscription delivery (~1-3 s) + wait to fill the batch (at most the batching window) + processing
@@ -374,7 +421,8 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   }
   if (x.usageEvents && x.path === 'firehose') {
     // usage events have their own (Kinesis) aggregator invocations; same batching rules, one event per record
-    aggregatorInvocationsPerSecond += x.rps / Math.max(1, Math.min(x.aggregatorBatchSize, (x.rps / (shardsNeeded * x.parallelizationFactor)) * Math.max(1, x.batchingWindowSeconds)));
+    aggregatorInvocationsPerSecond +=
+      x.rps / Math.max(1, Math.min(x.aggregatorBatchSize, (x.rps / (shardsNeeded * x.parallelizationFactor)) * Math.max(1, x.batchingWindowSeconds)));
   }
   const accountsPerBatch = Math.min(
     x.accountsPerBatch ??
@@ -404,15 +452,22 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
       : x.gsiProjection === 'KEYS_ONLY'
         ? windowsCreatedPerSecond
         : windowsCreatedPerSecond * markerBucketsPerWindow;
-  const featureWruPerSecond = featureWritesPerSecond * Math.ceil(x.featureItemKb) + gsiWritesPerSecond + aggregatorInvocationsPerSecond * x.modelsPerBatch;
+  const featureWruPerSecond =
+    featureWritesPerSecond * Math.ceil(x.featureItemKb) + gsiWritesPerSecond + aggregatorInvocationsPerSecond * x.modelsPerBatch;
   const featureWru = featureWruPerSecond * SECONDS_PER_MONTH;
   if (x.featuresCapacity === 'ON_DEMAND') {
     add(`DynamoDB feature writes (1 per account-hour per batch, GSI ${x.gsiProjection})`, 'aggregate', PRICES.ddbWriteRequestUnit, featureWru);
   } else {
     const wcu = Math.ceil(featureWruPerSecond / x.provisionedUtilization);
-    add(`DynamoDB feature writes (provisioned ${wcu.toLocaleString('en-US')} WCU, GSI ${x.gsiProjection})`, 'aggregate', PRICES.ddbProvisionedWcuHour, wcu * HOURS_PER_MONTH);
+    add(
+      `DynamoDB feature writes (provisioned ${wcu.toLocaleString('en-US')} WCU, GSI ${x.gsiProjection})`,
+      'aggregate',
+      PRICES.ddbProvisionedWcuHour,
+      wcu * HOURS_PER_MONTH,
+    );
   }
-  const featureStorageGb = (accountsActivePerHour * 24 * x.featuresRetentionDays * (x.featureItemKb * 1024 * (x.gsiProjection === 'ALL' ? 2 : 1) + 100)) / GB;
+  const featureStorageGb =
+    (accountsActivePerHour * 24 * x.featuresRetentionDays * (x.featureItemKb * 1024 * (x.gsiProjection === 'ALL' ? 2 : 1) + 100)) / GB;
   add('DynamoDB storage (features + GSI)', 'aggregate', PRICES.ddbStorage, featureStorageGb);
 
   // ---- detection ---------------------------------------------------------------------------------------------
@@ -440,14 +495,24 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
       ? (scorerBytesReadPerRun / 4096) * 0.5
       : ((windowsReadPerScorerRun * 100) / 4096) * 0.5 + windowsFetchedPerScorerRun * Math.ceil(x.featureItemKb / 4) * 0.5;
   add(
-    x.gsiProjection === 'INCLUDE_CHANGES' ? 'DynamoDB scorer reads (index listing + changed windows per run)' : 'DynamoDB scorer reads (full lookback per run)',
+    x.gsiProjection === 'INCLUDE_CHANGES'
+      ? 'DynamoDB scorer reads (index listing + changed windows per run)'
+      : 'DynamoDB scorer reads (full lookback per run)',
     'detect',
     PRICES.ddbReadRequestUnit,
     rruPerRun * runsPerMonth,
   );
   const scoreWrites = x.activeAccounts * x.flaggedShare * runsPerMonth;
-  const scorerSecondsPerRun = 1 + (windowsReadPerScorerRun * x.scorerUsPerWindow) / 1e6 / Math.min(1, x.scorerMemoryMb / 1769) + scorerBytesReadPerRun / (100 * MIB);
-  add('Lambda scorer (GB-s)', 'detect', PRICES.lambdaArmGbSecond, runsPerMonth * scorerSecondsPerRun * (x.scorerMemoryMb / 1024), [PRICES.lambdaRequest], runsPerMonth * PRICES.lambdaRequest.usd);
+  const scorerSecondsPerRun =
+    1 + (windowsReadPerScorerRun * x.scorerUsPerWindow) / 1e6 / Math.min(1, x.scorerMemoryMb / 1769) + scorerBytesReadPerRun / (100 * MIB);
+  add(
+    'Lambda scorer (GB-s)',
+    'detect',
+    PRICES.lambdaArmGbSecond,
+    runsPerMonth * scorerSecondsPerRun * (x.scorerMemoryMb / 1024),
+    [PRICES.lambdaRequest],
+    runsPerMonth * PRICES.lambdaRequest.usd,
+  );
 
   // ---- escalation + notification -----------------------------------------------------------------------------
   const casesPerDay = x.activeAccounts * x.suspiciousAccountRatePerDay;
@@ -458,7 +523,14 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   add('DynamoDB control table writes (scores, cases, audit, outbox)', 'escalate', PRICES.ddbWriteRequestUnit, scoreWrites + casesPerMonth * 16);
   add('EventBridge ban events', 'notify', PRICES.eventBridgeCustomEvent, casesPerMonth * x.banEventsPerCase);
   // workflow steps + outbox publisher: ~6 invocations of ~300 ms at 512 MB per case
-  add('Lambda escalation + outbox (GB-s)', 'escalate', PRICES.lambdaArmGbSecond, casesPerMonth * 6 * 0.3 * 0.5, [PRICES.lambdaRequest], casesPerMonth * 6 * PRICES.lambdaRequest.usd);
+  add(
+    'Lambda escalation + outbox (GB-s)',
+    'escalate',
+    PRICES.lambdaArmGbSecond,
+    casesPerMonth * 6 * 0.3 * 0.5,
+    [PRICES.lambdaRequest],
+    casesPerMonth * 6 * PRICES.lambdaRequest.usd,
+  );
 
   // ---- platform ----------------------------------------------------------------------------------------------
   const aggregatorConcurrency = aggregatorInvocationsPerSecond * aggregatorSecondsPerInvocation;
@@ -467,7 +539,14 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   // AWS services cache data keys ~5 min per principal/connection: Kinesis (producer + consumer per shard),
   // DynamoDB, SQS, CloudWatch Logs and Lambda per concurrent execution environment: ~12 requests/hour each.
   const kmsCallers = (streamExists ? shardsNeeded * 2 : 0) + Math.ceil(aggregatorConcurrency) + 6;
-  add('KMS requests + keys', 'platform', PRICES.kmsRequest, kmsCallers * 12 * HOURS_PER_MONTH, [PRICES.kmsKeyMonth], x.kmsKeys * PRICES.kmsKeyMonth.usd);
+  add(
+    'KMS requests + keys',
+    'platform',
+    PRICES.kmsRequest,
+    kmsCallers * 12 * HOURS_PER_MONTH,
+    [PRICES.kmsKeyMonth],
+    x.kmsKeys * PRICES.kmsKeyMonth.usd,
+  );
   // aggregator GB-s last so the Lambda tiers see the whole account's usage is NOT modelled: each function is priced at its own tiers
   add('Lambda aggregator (GB-s)', 'aggregate', PRICES.lambdaArmGbSecond, aggGbSeconds);
 
@@ -518,7 +597,10 @@ export function comparePaths(partial: Partial<CostInputs> & { rps: number }): { 
  * auto scaling at `targetUtilization` (capacity follows the load, so this is the steady-state figure; surges above
  * the provisioned capacity throttle until auto scaling catches up, which the Kinesis mapping absorbs as iterator age).
  */
-export function ddbCapacityModes(wruPerSecond: number, targetUtilization = 0.7): { onDemandUsd: number; provisionedUsd: number; provisionedWcu: number } {
+export function ddbCapacityModes(
+  wruPerSecond: number,
+  targetUtilization = 0.7,
+): { onDemandUsd: number; provisionedUsd: number; provisionedWcu: number } {
   if (!(wruPerSecond >= 0)) throw new Error(`wruPerSecond must be a non-negative number, got ${wruPerSecond}`);
   if (!(targetUtilization > 0 && targetUtilization <= 1)) throw new Error(`targetUtilization must be in (0, 1], got ${targetUtilization}`);
   const provisionedWcu = Math.ceil(wruPerSecond / targetUtilization);

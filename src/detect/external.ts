@@ -149,13 +149,29 @@ export function matchText(m: ExternalMatch): string {
 }
 
 /** The signal: the strongest match, with the partner, the indicator and the match in its text. */
-export function externalSignals(p: AccountProfile, f: AccountFeatures, set: ExternalIndicatorSet | undefined, now: number, cfg: DetectionConfig): ReasonDetail[] {
+export function externalSignals(
+  p: AccountProfile,
+  f: AccountFeatures,
+  set: ExternalIndicatorSet | undefined,
+  now: number,
+  cfg: DetectionConfig,
+): ReasonDetail[] {
   if (!set || set.indicators.length === 0) return [];
   const matches = externalMatches(p, f, set, now);
   if (matches.length === 0) return [];
   const m = matches[0];
   const value = m.templates + m.subnets + m.userAgents + (m.behaviour ? 1 : 0);
-  return [{ signal: 'external-indicator', family: 'external', strength: m.strength, value, baseline: 0, text: matchText(m), shadow: isShadow(cfg, 'external-indicator') }];
+  return [
+    {
+      signal: 'external-indicator',
+      family: 'external',
+      strength: m.strength,
+      value,
+      baseline: 0,
+      text: matchText(m),
+      shadow: isShadow(cfg, 'external-indicator'),
+    },
+  ];
 }
 
 /**

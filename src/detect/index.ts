@@ -54,7 +54,14 @@ export interface DetectionInput {
 export class ScoringCache {
   readonly entries = new Map<
     string,
-    { version: number; features: AccountFeatures; decision?: DetectionResult['accounts'][number]; decidedVersion?: number; linked?: boolean; warm?: boolean }
+    {
+      version: number;
+      features: AccountFeatures;
+      decision?: DetectionResult['accounts'][number];
+      decidedVersion?: number;
+      linked?: boolean;
+      warm?: boolean;
+    }
   >();
 }
 
@@ -121,15 +128,10 @@ export function runDetection(input: DetectionInput): DetectionResult {
   }
   const baselines: PopulationBaselines = { medianOutput: median(outs), outputUnit };
   const periodEnd = Math.max(now, input.periodStart);
-  const linkage = input.linkage ?? linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
-  const pivots = detectPivots(
-    profiles,
-    input.modelFirstSeen,
-    now,
-    config.pivot,
-    (id) => linkage.byAccount.get(id)?.clusterId,
-    input.periodStart,
-  );
+  const linkage =
+    input.linkage ??
+    linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
+  const pivots = detectPivots(profiles, input.modelFirstSeen, now, config.pivot, (id) => linkage.byAccount.get(id)?.clusterId, input.periodStart);
   const contexts = clusterContexts(profiles, features, linkage, pivots.clusters, baselines, now, config);
   const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
@@ -140,7 +142,16 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const pv = pivots.accounts.get(p.accountId);
     // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
     const cached = sc?.entries.get(p.accountId);
-    if (cached?.decision && cached.decidedVersion === p.version && cached.warm === warm && !link && !pv && !cached.linked && !input.allowlist?.has(p.accountId) && !(input.external && cached.decision.reasonDetails.some((r) => r.family === 'external'))) {
+    if (
+      cached?.decision &&
+      cached.decidedVersion === p.version &&
+      cached.warm === warm &&
+      !link &&
+      !pv &&
+      !cached.linked &&
+      !input.allowlist?.has(p.accountId) &&
+      !(input.external && cached.decision.reasonDetails.some((r) => r.family === 'external'))
+    ) {
       accounts.push(cached.decision);
       continue;
     }
@@ -209,7 +220,9 @@ export function runDetection(input: DetectionInput): DetectionResult {
         ...c.evidence,
         intentShare: ctx.intentShare,
         meanOutput: ctx.meanOutput,
-        fleet: ctx.fleet ? { windowMs: ctx.fleet.windowMs, groups: ctx.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) } : null,
+        fleet: ctx.fleet
+          ? { windowMs: ctx.fleet.windowMs, groups: ctx.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) }
+          : null,
         pivot: ctx.pivot ? { ...ctx.pivot, movers: ctx.pivot.movers.length } : null,
       },
     };
@@ -222,7 +235,11 @@ const CLUSTER_FAMILIES: readonly EvidenceFamily[] = [...COORDINATION_FAMILIES, '
 
 /** The decision an account's own traffic would reach without any evidence from its cluster. */
 function ownDecision(a: AccountDecision, requests: number, config: DetectionConfig): Decision {
-  return decide(a.reasonDetails.filter((r) => !CLUSTER_FAMILIES.includes(r.family)), requests, config).decision;
+  return decide(
+    a.reasonDetails.filter((r) => !CLUSTER_FAMILIES.includes(r.family)),
+    requests,
+    config,
+  ).decision;
 }
 
 /** Per cluster: aggregate intent and output, its pivot, and whether its members were created together. */
@@ -374,7 +391,13 @@ export function fleetSignups(
  * group's members draw on, and run at least `fleetMinDutyCycle` of their hours as the machines do (aged or bought
  * accounts added to a fleet). A team's own library beside a fleet in one cluster is another library: no credit.
  */
-export function fleetCompanions(fleet: FleetSignups, clusterIds: readonly string[], duty: Map<string, number>, links: Map<string, AccountLink>, config: DetectionConfig): string[] {
+export function fleetCompanions(
+  fleet: FleetSignups,
+  clusterIds: readonly string[],
+  duty: Map<string, number>,
+  links: Map<string, AccountLink>,
+  config: DetectionConfig,
+): string[] {
   const libraries = new Set<number>();
   for (const g of fleet.groups) {
     const count = new Map<number, number>();

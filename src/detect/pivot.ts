@@ -167,7 +167,10 @@ export function detectPivots(
     const floor = Math.max(medianShare, 0.01);
     const firstUse = new Map<string, number>();
     for (const p of profiles) if (p.modelFirstUse[model] !== undefined) firstUse.set(p.accountId, p.modelFirstUse[model]);
-    const byCluster = new Map<string, { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }>();
+    const byCluster = new Map<
+      string,
+      { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }
+    >();
     for (const [accountId, u] of usage) {
       const share = u.m / u.n;
       const cid = clusterOf(accountId);
@@ -195,7 +198,17 @@ export function detectPivots(
       const share = c.m / c.n;
       let pivot: ClusterPivot | null = null;
       if (share >= cfg.minShare && share >= cfg.minLift * floor && c.moved >= c.members * 0.5) {
-        pivot = { clusterId, model, share, baseline: medianShare, membersMoved: c.moved, members: c.members, firstSeen, movers: c.movers.map((x) => x.id), whole: true };
+        pivot = {
+          clusterId,
+          model,
+          share,
+          baseline: medianShare,
+          membersMoved: c.moved,
+          members: c.members,
+          firstSeen,
+          movers: c.movers.map((x) => x.id),
+          whole: true,
+        };
       } else {
         pivot = moverGroup(clusterId, c.movers, c.members, model, medianShare, floor, firstSeen, cfg);
       }

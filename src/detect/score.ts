@@ -240,7 +240,9 @@ function coordinationSignals(link: AccountLink, cluster: ClusterContext, cfg: De
       Number(fam.infra.toFixed(3)),
       0,
       `shares rare IPs/subnets/user agents/API keys with cluster ${cluster.cluster.clusterId}` +
-        (shared.length ? ` (e.g. ${shared.map((a) => `${a.attribute} held by ${a.members} members, ${a.population} accounts overall`).join('; ')})` : ''),
+        (shared.length
+          ? ` (e.g. ${shared.map((a) => `${a.attribute} held by ${a.members} members, ${a.population} accounts overall`).join('; ')})`
+          : ''),
     );
   }
 }
@@ -249,11 +251,20 @@ function coordinationSignals(link: AccountLink, cluster: ClusterContext, cfg: De
  * Extraction: what the account (or its cluster, when that is stronger) asks for and takes. CoT elicitation and
  * output-heavy traffic are one family: CoT prompts produce long outputs, so the two are not independent.
  */
-function extractionSignals(f: AccountFeatures, cluster: ClusterContext | undefined, base: PopulationBaselines, cfg: DetectionConfig, push: Push): void {
+function extractionSignals(
+  f: AccountFeatures,
+  cluster: ClusterContext | undefined,
+  base: PopulationBaselines,
+  cfg: DetectionConfig,
+  push: Push,
+): void {
   const t = cfg.thresholds;
   // The share is judged by its lower confidence bound: 8 CoT prompts of 20 is chance, 2,000 of 5,000 is not.
   const own = f.usageEvents >= t.intentMinEvents && f.intentShare !== null ? wilsonLower(f.intentShare, f.usageEvents) : null;
-  const ofCluster = cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents ? wilsonLower(cluster.intentShare, cluster.usageEvents) : null;
+  const ofCluster =
+    cluster && cluster.intentShare !== null && cluster.usageEvents >= t.intentMinEvents
+      ? wilsonLower(cluster.intentShare, cluster.usageEvents)
+      : null;
   // The cluster's share stands for a member whose own traffic is too thin to judge, not for one whose own prompts
   // are plainly ordinary (upper bound below the start): a colleague of taken-over accounts asks what it always did.
   const ownOrdinary = own !== null && 1 - wilsonLower(1 - f.intentShare!, f.usageEvents) < t.intentShareStart;
@@ -308,7 +319,13 @@ export function wilsonLower(p: number, n: number, z = 1.96): number {
   return Math.max(0, (centre - margin) / (1 + z2 / n));
 }
 
-function pivotSignal(f: AccountFeatures, cluster: ClusterContext | undefined, pivot: AccountPivot | undefined, cfg: DetectionConfig, push: Push): void {
+function pivotSignal(
+  f: AccountFeatures,
+  cluster: ClusterContext | undefined,
+  pivot: AccountPivot | undefined,
+  cfg: DetectionConfig,
+  push: Push,
+): void {
   if (cluster?.pivot && cluster.pivot.movers.includes(f.accountId)) {
     const p = cluster.pivot;
     // A cluster that keeps part of its traffic on the old models (an evaluator comparing them) is weaker
@@ -404,13 +421,19 @@ function behaviourSignals(f: AccountFeatures, t: DetectionConfig['thresholds'], 
 export function rotation(f: AccountFeatures, cfg: DetectionConfig): { strength: number; ua: number; ip: number; subnetsPerHour: number } {
   const t = cfg.thresholds;
   const uaRate = f.requests > 1 ? (f.distinctUserAgents - 1) / (f.requests - 1) : 0;
-  let ua = f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents) : 0;
+  let ua =
+    f.distinctUserAgents >= t.rotationMinUserAgents && uaRate >= t.rotationMinUaRate
+      ? ramp(f.distinctUserAgents, t.rotationMinUserAgents - 1, t.rotationFullUserAgents)
+      : 0;
   // Early: a new user agent on most requests. People keep one or two clients; four in a dozen requests is a pool.
   if (f.distinctUserAgents >= t.rotationFastUserAgents && uaRate >= t.rotationFastRate) ua = Math.max(ua, t.rotationFastStrength);
   const subnetsPerHour = f.activeHours > 0 ? (f.distinctSubnets - 1) / f.activeHours : 0;
   const subnetRate = f.requests > 1 ? (f.distinctSubnets - 1) / (f.requests - 1) : 0;
   const spread = f.distinctNetworks >= t.rotationMinNetworks;
-  let ip = spread && f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull) : 0;
+  let ip =
+    spread && f.distinctSubnets >= t.rotationMinSubnets && subnetRate >= t.rotationMinSubnetRate
+      ? ramp(subnetsPerHour, t.rotationSubnetsPerHourStart, t.rotationSubnetsPerHourFull)
+      : 0;
   // Early: a new /16 network on nearly every other request, across ten or more ISPs (a proxy pool; a traveller or a
   // phone changes network a few times a day, and a carrier's NAT stays inside one /16).
   const networkRate = f.requests > 1 ? (f.distinctNetworks - 1) / (f.requests - 1) : 0;
@@ -430,7 +453,11 @@ export function isFirmMember(link: AccountLink, cfg: DetectionConfig): boolean {
 }
 
 /** Abuse points of a set of reason details (see the module comment). */
-export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignoreShadow = false): { points: number; coordinated: boolean; operated: boolean; families: EvidenceFamily[] } {
+export function abusePoints(
+  details: ReasonDetail[],
+  cfg: DetectionConfig,
+  ignoreShadow = false,
+): { points: number; coordinated: boolean; operated: boolean; families: EvidenceFamily[] } {
   const d = cfg.decisions;
   const strong = new Set<EvidenceFamily>();
   // Rotation earns its cluster bonus only in a group run together: shared timing, shared infrastructure or an
@@ -453,7 +480,12 @@ export function abusePoints(details: ReasonDetail[], cfg: DetectionConfig, ignor
   return { points, coordinated, operated, families: [...strong] };
 }
 
-export function decide(details: ReasonDetail[], requests: number, cfg: DetectionConfig, ignoreShadow = false): { decision: Decision; score: number; reasons: Signal[] } {
+export function decide(
+  details: ReasonDetail[],
+  requests: number,
+  cfg: DetectionConfig,
+  ignoreShadow = false,
+): { decision: Decision; score: number; reasons: Signal[] } {
   const d = cfg.decisions;
   let rest = 1;
   const reasons: Signal[] = [];

@@ -40,7 +40,11 @@ export function banDurationMs(offence: number, policy: BanPolicy): number {
 }
 
 /** The suspension to apply now: offence number, duration and end time. */
-export function planSuspension(prior: PriorRecord, policy: BanPolicy, nowMs: number): { offence: number; durationMs: number; suspendedUntil: number } {
+export function planSuspension(
+  prior: PriorRecord,
+  policy: BanPolicy,
+  nowMs: number,
+): { offence: number; durationMs: number; suspendedUntil: number } {
   const offence = nextOffence(prior, policy, nowMs);
   const durationMs = banDurationMs(offence, policy);
   return { offence, durationMs, suspendedUntil: nowMs + durationMs };

@@ -179,7 +179,9 @@ export function clusterProfile(members: ClusterMemberItem[], scorerCluster?: Rec
       .sort((a, b) => a[0] - b[0])
       .slice(-CLUSTER_TIMELINE_POINTS)
       .map(([t, v]) => ({ t, ...v })),
-    joins: members.map((m) => ({ at: m.joinedAt, accountId: m.accountId })).sort((a, b) => a.at.localeCompare(b.at) || a.accountId.localeCompare(b.accountId)),
+    joins: members
+      .map((m) => ({ at: m.joinedAt, accountId: m.accountId }))
+      .sort((a, b) => a.at.localeCompare(b.at) || a.accountId.localeCompare(b.accountId)),
   };
 }
 
@@ -231,7 +233,11 @@ export interface FanOutPlan {
  * Re-running the same decision reaches only those still waiting, so a decision interrupted half-way (or members
  * the breaker sent back to review) is resumed by deciding again.
  */
-export function planFanOut(members: ClusterMemberItem[], cases: Map<string, Pick<CaseRecord, 'state' | 'outcome'>>, exclude: { accountId: string; reason: string }[]): FanOutPlan {
+export function planFanOut(
+  members: ClusterMemberItem[],
+  cases: Map<string, Pick<CaseRecord, 'state' | 'outcome'>>,
+  exclude: { accountId: string; reason: string }[],
+): FanOutPlan {
   const ex = new Map(exclude.map((e) => [e.accountId, e.reason]));
   const plan: FanOutPlan = { decide: [], excluded: [], skipped: [] };
   for (const m of [...members].sort((a, b) => a.accountId.localeCompare(b.accountId))) {
@@ -243,7 +249,12 @@ export function planFanOut(members: ClusterMemberItem[], cases: Map<string, Pick
     const c = cases.get(m.caseId);
     const state: CaseState | 'missing' = c?.state ?? 'missing';
     if (state === 'review') plan.decide.push({ accountId: m.accountId, caseId: m.caseId });
-    else plan.skipped.push({ accountId: m.accountId, caseId: m.caseId, why: c ? `case ${state}${c.outcome ? ` (${c.outcome})` : ''}` : 'case not found (expired?)' });
+    else
+      plan.skipped.push({
+        accountId: m.accountId,
+        caseId: m.caseId,
+        why: c ? `case ${state}${c.outcome ? ` (${c.outcome})` : ''}` : 'case not found (expired?)',
+      });
   }
   return plan;
 }

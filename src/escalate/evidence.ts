@@ -49,7 +49,14 @@ export interface AccountSets {
 
 /** The identifying sets of an account over its windows (for linkage explanations). */
 export function accountSets(windows: WindowItem[]): AccountSets {
-  const s: AccountSets = { ips: new Set(), subnets: new Set(), userAgents: new Set(), templates: new Set(), apiKeys: new Set(), activeMinutes: new Set() };
+  const s: AccountSets = {
+    ips: new Set(),
+    subnets: new Set(),
+    userAgents: new Set(),
+    templates: new Set(),
+    apiKeys: new Set(),
+    activeMinutes: new Set(),
+  };
   for (const w of windows) {
     toList(w.ip).forEach((x) => s.ips.add(x));
     toList(w.sn).forEach((x) => s.subnets.add(x));

@@ -69,5 +69,8 @@ export function summarizeFeedback(item: Record<string, unknown>): SignalFeedback
 
 /** Highest overturn rate first (the signals sending reviewers customers), then by volume. */
 export function rankFeedback(rows: SignalFeedback[]): SignalFeedback[] {
-  return [...rows].sort((a, b) => (b.overturnRate ?? -1) - (a.overturnRate ?? -1) || b.confirmed + b.overturned - (a.confirmed + a.overturned) || a.name.localeCompare(b.name));
+  return [...rows].sort(
+    (a, b) =>
+      (b.overturnRate ?? -1) - (a.overturnRate ?? -1) || b.confirmed + b.overturned - (a.confirmed + a.overturned) || a.name.localeCompare(b.name),
+  );
 }

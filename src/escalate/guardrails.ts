@@ -64,11 +64,23 @@ export interface BreakerEvaluation {
  * `maxPerHour` and within `maxShare` of the active accounts. A tripped breaker stays tripped (only an operator
  * re-arms it).
  */
-export function evaluateBreaker(cfg: BreakerConfig, state: BreakerState | undefined, lastHour: number, activeAccounts: number | undefined): BreakerEvaluation {
+export function evaluateBreaker(
+  cfg: BreakerConfig,
+  state: BreakerState | undefined,
+  lastHour: number,
+  activeAccounts: number | undefined,
+): BreakerEvaluation {
   const shareLimit =
     activeAccounts !== undefined && activeAccounts >= cfg.minActiveForShare ? Math.max(1, Math.floor(cfg.maxShare * activeAccounts)) : Infinity;
   const limit = Math.min(cfg.maxPerHour, shareLimit);
-  if (state?.tripped) return { allow: false, tripNow: false, reason: `breaker tripped at ${state.trippedAt ?? '?'}: ${state.trippedReason ?? ''}`.trim(), lastHour, limit };
+  if (state?.tripped)
+    return {
+      allow: false,
+      tripNow: false,
+      reason: `breaker tripped at ${state.trippedAt ?? '?'}: ${state.trippedReason ?? ''}`.trim(),
+      lastHour,
+      limit,
+    };
   if (lastHour + 1 > limit) {
     const which =
       limit === cfg.maxPerHour
@@ -104,7 +116,8 @@ export function evaluateShadow(cfg: ShadowConfig, reasons: string[]): ShadowEval
   if (reasons.length > 0 && shadowedReasons.length === reasons.length) {
     return { shadow: true, downgrade: false, shadowedReasons, why: `every reason is a shadowed signal (${shadowedReasons.join(', ')})` };
   }
-  if (shadowedReasons.length > 0) return { shadow: false, downgrade: true, shadowedReasons, why: `rests partly on shadowed signals (${shadowedReasons.join(', ')})` };
+  if (shadowedReasons.length > 0)
+    return { shadow: false, downgrade: true, shadowedReasons, why: `rests partly on shadowed signals (${shadowedReasons.join(', ')})` };
   return { shadow: false, downgrade: false, shadowedReasons };
 }
 

@@ -33,16 +33,7 @@ export type CaseState = (typeof CASE_STATES)[number];
 export type RecommendedAction = 'restrict';
 
 /** How a case ended. */
-export type CaseOutcome =
-  | 'suspended'
-  | 'restricted'
-  | 'rejected'
-  | 'dismissed'
-  | 'allowlisted'
-  | 'shadow'
-  | 'overdue'
-  | 'duplicate'
-  | 'error';
+export type CaseOutcome = 'suspended' | 'restricted' | 'rejected' | 'dismissed' | 'allowlisted' | 'shadow' | 'overdue' | 'duplicate' | 'error';
 
 /** Where the guardrails send a case. `restrict` applies a restriction, then asks a human (restrict plus review). */
 export type Route = 'suspend' | 'restrict' | 'review' | 'dismiss';
@@ -70,7 +61,14 @@ export interface ClusterMember {
 export interface Evidence {
   /** Hourly activity of the account (oldest first). */
   timeline: TimelinePoint[];
-  totals: { requests: number; errors: number; models: Record<string, number>; promptClasses: Record<string, number>; inputTokens: number; outputTokens: number };
+  totals: {
+    requests: number;
+    errors: number;
+    models: Record<string, number>;
+    promptClasses: Record<string, number>;
+    inputTokens: number;
+    outputTokens: number;
+  };
   /** API key ids seen in the account's traffic (evidence: a suspension disables only the keys the account owns). */
   apiKeys: string[];
   ips: number;
@@ -290,7 +288,8 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
   assertId('accountId', r.accountId);
   if (r.decision !== 'review' && r.decision !== 'suspend') throw new Error(`decision must be review or suspend, got ${JSON.stringify(r.decision)}`);
   if (typeof r.score !== 'number' || !Number.isFinite(r.score)) throw new Error(`score must be a finite number, got ${JSON.stringify(r.score)}`);
-  if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string')) throw new Error(`reasons must be an array of strings, got ${JSON.stringify(r.reasons)}`);
+  if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string'))
+    throw new Error(`reasons must be an array of strings, got ${JSON.stringify(r.reasons)}`);
   const flaggedAt = typeof r.flaggedAt === 'number' && Number.isFinite(r.flaggedAt) ? r.flaggedAt : Date.now();
   if (r.recommendedAction !== undefined && r.recommendedAction !== null && r.recommendedAction !== 'restrict') {
     throw new Error(`recommendedAction must be restrict or absent, got ${JSON.stringify(r.recommendedAction)}`);

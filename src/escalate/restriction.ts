@@ -13,7 +13,8 @@ export const MAX_RESTRICT_HOURS = 30 * 24;
 
 /** The end of a restriction that starts at `nowMs` and lasts `durationMs` (whole, positive, capped). */
 export function planRestriction(nowMs: number, durationMs: number): { restrictedUntil: number; durationMs: number } {
-  if (!Number.isFinite(durationMs) || durationMs <= 0) throw new Error(`restriction duration must be a positive number of ms, got ${JSON.stringify(durationMs)}`);
+  if (!Number.isFinite(durationMs) || durationMs <= 0)
+    throw new Error(`restriction duration must be a positive number of ms, got ${JSON.stringify(durationMs)}`);
   const d = Math.min(Math.round(durationMs), MAX_RESTRICT_HOURS * 3_600_000);
   return { restrictedUntil: nowMs + d, durationMs: d };
 }
@@ -21,7 +22,8 @@ export function planRestriction(nowMs: number, durationMs: number): { restricted
 /** Parse an operator's `--duration-hours`: a number in (0, MAX_RESTRICT_HOURS]. */
 export function parseRestrictHours(value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_RESTRICT_HOURS) throw new Error(`duration hours must be a number in (0, ${MAX_RESTRICT_HOURS}], got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0 || n > MAX_RESTRICT_HOURS)
+    throw new Error(`duration hours must be a number in (0, ${MAX_RESTRICT_HOURS}], got ${JSON.stringify(value)}`);
   return n;
 }
 

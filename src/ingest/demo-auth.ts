@@ -25,7 +25,13 @@ export interface AccountStatusItem {
 
 /** `stepUp`: the provider's sign-up or verification flow should ask the account for more (a restriction). */
 export type AccessDecision =
-  | { effect: 'Allow'; accountId: string; accountCreatedAt: string | null; reason: 'active' | 'restricted' | 'unknown-account' | 'suspension-expired'; stepUp: boolean }
+  | {
+      effect: 'Allow';
+      accountId: string;
+      accountCreatedAt: string | null;
+      reason: 'active' | 'restricted' | 'unknown-account' | 'suspension-expired';
+      stepUp: boolean;
+    }
   | { effect: 'Deny'; accountId: string; accountCreatedAt: string | null; reason: 'suspended' | 'unknown-account'; stepUp: boolean };
 
 /**

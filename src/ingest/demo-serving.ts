@@ -22,8 +22,7 @@ export interface StubRequest {
 }
 
 export type StubResult =
-  | { ok: true; statusCode: 200; response: Record<string, unknown>; usage: UsageEvent }
-  | { ok: false; statusCode: 400; error: string };
+  { ok: true; statusCode: 200; response: Record<string, unknown>; usage: UsageEvent } | { ok: false; statusCode: 400; error: string };
 
 interface ContentBlock {
   type?: unknown;

@@ -87,5 +87,5 @@ export function expandIpv6(ip: string): string[] {
   const r = rest !== undefined ? (rest ? rest.split(':') : []) : [];
   const fill = rest !== undefined ? 8 - h.length - r.length : 0;
   const groups = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...r];
-  return groups.map((g) => (g.replace(/^0+(?=.)/, '') || '0'));
+  return groups.map((g) => g.replace(/^0+(?=.)/, '') || '0');
 }

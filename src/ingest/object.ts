@@ -188,7 +188,12 @@ function* slices(bytes: Uint8Array, size: number): Generator<Buffer> {
  * stream or a decompression bomb ends the decode with `ok: false` (the records before the failure have been
  * delivered; they are the same for every attempt on the same bytes).
  */
-export async function decodeObject(bytes: Uint8Array, sink: RecordSink, afterPiece?: () => Promise<void> | void, opts: ObjectDecodeOptions = {}): Promise<ObjectDecodeResult> {
+export async function decodeObject(
+  bytes: Uint8Array,
+  sink: RecordSink,
+  afterPiece?: () => Promise<void> | void,
+  opts: ObjectDecodeOptions = {},
+): Promise<ObjectDecodeResult> {
   const max = opts.maxDecompressedBytes ?? MAX_OBJECT_DECOMPRESSED_BYTES;
   const piece = opts.pieceBytes ?? 1024 * 1024;
   const gzip = isGzip(bytes);
@@ -236,10 +241,7 @@ export interface S3ObjectRef {
   eventTime?: string;
 }
 
-export type S3Notification =
-  | { kind: 'test' }
-  | { kind: 'objects'; objects: S3ObjectRef[] }
-  | { kind: 'invalid'; reason: string };
+export type S3Notification = { kind: 'test' } | { kind: 'objects'; objects: S3ObjectRef[] } | { kind: 'invalid'; reason: string };
 
 function decodeKey(k: string): string {
   try {
@@ -286,7 +288,11 @@ export function parseS3Notification(body: string): S3Notification {
   if (!Array.isArray(o.Records)) return { kind: 'invalid', reason: 'no-records' };
   const objects: S3ObjectRef[] = [];
   for (const r of o.Records as unknown[]) {
-    const rec = r as { eventName?: unknown; eventTime?: unknown; s3?: { bucket?: { name?: unknown }; object?: { key?: unknown; size?: unknown; eTag?: unknown; versionId?: unknown } } } | null;
+    const rec = r as {
+      eventName?: unknown;
+      eventTime?: unknown;
+      s3?: { bucket?: { name?: unknown }; object?: { key?: unknown; size?: unknown; eTag?: unknown; versionId?: unknown } };
+    } | null;
     if (!rec || typeof rec !== 'object' || typeof rec.s3?.bucket?.name !== 'string' || typeof rec.s3?.object?.key !== 'string') {
       return { kind: 'invalid', reason: 'bad-record' };
     }

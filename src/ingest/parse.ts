@@ -64,9 +64,7 @@ export type ParseReason =
 export type ParseResult<T> = { ok: true; event: T } | { ok: false; reason: ParseReason };
 
 export type AnyParseResult =
-  | { ok: true; kind: 'request'; event: RequestEvent }
-  | { ok: true; kind: 'usage'; event: UsageRecord }
-  | { ok: false; reason: ParseReason };
+  { ok: true; kind: 'request'; event: RequestEvent } | { ok: true; kind: 'usage'; event: UsageRecord } | { ok: false; reason: ParseReason };
 
 export interface ParseOptions {
   /** Reference time (ms). When set, timestamps must lie within [now - maxPastMs, now + maxFutureMs]. */
@@ -255,7 +253,6 @@ export function parseAccessLog(message: string | object, opts?: ParseOptions): P
 
 /** The access-log parser proper: an event, or the reason for rejecting the record (no wrapper allocation). */
 function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEvent | ParseReason {
-
   const accountId = accountIdOf(o.accountId);
   if (typeof accountId !== 'string') return accountId.reason;
   const requestId = ident(o.requestId, R.missingRequest, R.badRequest);
@@ -291,19 +288,19 @@ function accessLogFromObject(o: Obj, opts: ParseOptions | undefined): RequestEve
   }
   const ip = ipInfo(sourceIp);
   return {
-      requestId,
-      ts,
-      accountId,
-      apiKeyId: apiKeyId === undefined || apiKeyId.length > MAX_ID_CHARS || HAS_CONTROL.test(apiKeyId) ? null : apiKeyId,
-      ipHash: ip.ipHash,
-      subnet: ip.subnet,
-      userAgent: ua === undefined ? null : sanitizeText(ua, MAX_UA_CHARS),
-      method: method === undefined ? null : sanitizeText(method, 16),
-      model: path === undefined || path.length > 2048 ? null : modelFromPath(path),
-      status: statusN,
-      responseBytes: respLen,
-      latencyMs: lat,
-      accountCreatedAt: created === null || !plausibleCreated(created) ? null : created,
+    requestId,
+    ts,
+    accountId,
+    apiKeyId: apiKeyId === undefined || apiKeyId.length > MAX_ID_CHARS || HAS_CONTROL.test(apiKeyId) ? null : apiKeyId,
+    ipHash: ip.ipHash,
+    subnet: ip.subnet,
+    userAgent: ua === undefined ? null : sanitizeText(ua, MAX_UA_CHARS),
+    method: method === undefined ? null : sanitizeText(method, 16),
+    model: path === undefined || path.length > 2048 ? null : modelFromPath(path),
+    status: statusN,
+    responseBytes: respLen,
+    latencyMs: lat,
+    accountCreatedAt: created === null || !plausibleCreated(created) ? null : created,
   };
 }
 

@@ -63,7 +63,9 @@ export function redactedRecordSample(data: string | undefined, maxChars: number)
   const bytes = fromBase64(raw.slice(0, 4 * Math.ceil(SAMPLE_GZIP_INPUT / 3)));
   if (!bytes) {
     // Not base64 at all: the data as given (only reaches the handler in tests and from broken producers).
-    return looksLikeText(raw) ? { dataSample: redactIps(raw.slice(0, maxChars * 2)).slice(0, maxChars), dataSampleEncoding: 'text' } : { dataSample: '', dataSampleEncoding: 'omitted' };
+    return looksLikeText(raw)
+      ? { dataSample: redactIps(raw.slice(0, maxChars * 2)).slice(0, maxChars), dataSampleEncoding: 'text' }
+      : { dataSample: '', dataSampleEncoding: 'omitted' };
   }
   const dataHead = bytes.subarray(0, 4).toString('hex');
   let text: string;

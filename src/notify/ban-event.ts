@@ -166,7 +166,8 @@ export function buildBanEvent(detailType: DetailType, fields: BanEventFields): B
     throw new Error(`ban event field score must be a finite number, got ${JSON.stringify(fields.score)}`);
   }
   const clusterId = fields.clusterId ?? null;
-  if (clusterId !== null && typeof clusterId !== 'string') throw new Error(`ban event field clusterId must be a string or null, got ${JSON.stringify(clusterId)}`);
+  if (clusterId !== null && typeof clusterId !== 'string')
+    throw new Error(`ban event field clusterId must be a string or null, got ${JSON.stringify(clusterId)}`);
   const related = fields.relatedAccountIds ?? [];
   if (!Array.isArray(related) || related.some((r) => typeof r !== 'string')) {
     throw new Error(`ban event field relatedAccountIds must be an array of strings, got ${JSON.stringify(related)}`);
@@ -179,10 +180,12 @@ export function buildBanEvent(detailType: DetailType, fields: BanEventFields): B
   for (const [k, v] of Object.entries(fields)) {
     if (v !== undefined && !CORE_KEYS.has(k)) extra[k] = v;
   }
-  if ('suspendedUntil' in extra) extra.suspendedUntil = extra.suspendedUntil === null ? null : toIsoTime(extra.suspendedUntil as number | string | Date, 'suspendedUntil');
+  if ('suspendedUntil' in extra)
+    extra.suspendedUntil = extra.suspendedUntil === null ? null : toIsoTime(extra.suspendedUntil as number | string | Date, 'suspendedUntil');
   if (detailType === 'Account Suspended' && !('suspendedUntil' in extra)) extra.suspendedUntil = null;
   if ('restrictedUntil' in extra) extra.restrictedUntil = toIsoTime(extra.restrictedUntil as number | string | Date, 'restrictedUntil');
-  if (detailType === 'Account Restricted' && !('restrictedUntil' in extra)) throw new Error('ban event field restrictedUntil is required for Account Restricted, got undefined');
+  if (detailType === 'Account Restricted' && !('restrictedUntil' in extra))
+    throw new Error('ban event field restrictedUntil is required for Account Restricted, got undefined');
 
   const detail: BanEventDetail = {
     schemaVersion: SCHEMA_VERSION,
@@ -201,7 +204,19 @@ export function buildBanEvent(detailType: DetailType, fields: BanEventFields): B
   return { eventId, detailType, source: EVENT_SOURCE, detail };
 }
 
-const CORE_KEYS = new Set(['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt', 'decidedAtMs']);
+const CORE_KEYS = new Set([
+  'schemaVersion',
+  'eventId',
+  'accountId',
+  'caseId',
+  'decidedBy',
+  'reasons',
+  'score',
+  'clusterId',
+  'relatedAccountIds',
+  'decidedAt',
+  'decidedAtMs',
+]);
 
 /**
  * The outbox item for `event`. Put it with `attribute_not_exists(pk)` in the decision's TransactWriteItems so a
@@ -223,7 +238,8 @@ export function toOutboxItem(event: BanEvent, now: number = Date.now()): OutboxI
 /** Parse an outbox item (as read from the table or a stream NewImage, already unmarshalled). Throws on a poison item. */
 export function fromOutboxItem(item: Record<string, unknown>): BanEvent {
   const pk = item.pk;
-  if (typeof pk !== 'string' || !pk.startsWith(OUTBOX_PK_PREFIX)) throw new Error(`outbox item pk must start with ${OUTBOX_PK_PREFIX}, got ${JSON.stringify(pk)}`);
+  if (typeof pk !== 'string' || !pk.startsWith(OUTBOX_PK_PREFIX))
+    throw new Error(`outbox item pk must start with ${OUTBOX_PK_PREFIX}, got ${JSON.stringify(pk)}`);
   const detailType = item.detailType;
   if (!isDetailType(detailType)) throw new Error(`outbox item ${pk} has an unknown detailType ${JSON.stringify(detailType)}`);
   if (typeof item.detail !== 'string') throw new Error(`outbox item ${pk} detail must be a json string, got ${typeof item.detail}`);

@@ -109,7 +109,12 @@ export async function publishWithRetry(items: PublishItem[], putEvents: PutEvent
   for (const it of items) {
     const size = putEventsEntrySize(it.entry);
     if (size > PUT_EVENTS_MAX_BYTES) {
-      failed.push({ item: it, errorCode: 'EntryTooLarge', errorMessage: `entry is ${size} bytes, over the ${PUT_EVENTS_MAX_BYTES} byte limit`, permanent: true });
+      failed.push({
+        item: it,
+        errorCode: 'EntryTooLarge',
+        errorMessage: `entry is ${size} bytes, over the ${PUT_EVENTS_MAX_BYTES} byte limit`,
+        permanent: true,
+      });
     } else pending.push(it);
   }
 
@@ -138,7 +143,12 @@ export async function publishWithRetry(items: PublishItem[], putEvents: PutEvent
           return;
         }
         const code = r?.ErrorCode ?? 'MissingResult';
-        const f: PublishFailure = { item, errorCode: code, errorMessage: r?.ErrorMessage ?? 'no result for this entry', permanent: PERMANENT_ERROR_CODES.has(code) };
+        const f: PublishFailure = {
+          item,
+          errorCode: code,
+          errorMessage: r?.ErrorMessage ?? 'no result for this entry',
+          permanent: PERMANENT_ERROR_CODES.has(code),
+        };
         if (f.permanent) failed.push(f);
         else retry.push(f);
       });

@@ -17,8 +17,25 @@ import { ReplayAggregator } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
-import { DEFAULT_DETECTION_CONFIG, LinkageCache, ScoringCache, decisionRank, emptyProfile, runDetection, updateWindow, closeWindow } from '../detect/index';
-import type { AccountProfile, AppliedWindow, ClusterReport, DetectionConfig, DetectionResult, ExternalIndicatorSet, ReasonDetail } from '../detect/index';
+import {
+  DEFAULT_DETECTION_CONFIG,
+  LinkageCache,
+  ScoringCache,
+  decisionRank,
+  emptyProfile,
+  runDetection,
+  updateWindow,
+  closeWindow,
+} from '../detect/index';
+import type {
+  AccountProfile,
+  AppliedWindow,
+  ClusterReport,
+  DetectionConfig,
+  DetectionResult,
+  ExternalIndicatorSet,
+  ReasonDetail,
+} from '../detect/index';
 import type { Decision, ReplayReport } from '../shared/contract';
 import { ReadProgress, probeInput, readLines } from './lines';
 

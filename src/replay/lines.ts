@@ -23,7 +23,9 @@ export async function probeInput(path: string, what: string): Promise<{ gzip: bo
   try {
     fh = await fs.open(path, 'r');
   } catch (err) {
-    throw new InputError(`cannot read ${what} '${path}': ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new InputError(
+      `cannot read ${what} '${path}': ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+    );
   }
   try {
     const buf = Buffer.alloc(2);

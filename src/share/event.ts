@@ -16,9 +16,15 @@ export interface IndicatorsExportedDetail {
   exportedAt: string;
 }
 
-export function indicatorsExported(b: StixBundle, o: { partner: string; bucket: string; key: string; keyId: string; exportedAt: number }): IndicatorsExportedDetail {
+export function indicatorsExported(
+  b: StixBundle,
+  o: { partner: string; bucket: string; key: string; keyId: string; exportedAt: number },
+): IndicatorsExportedDetail {
   const indicators = b.objects.filter((x) => x.type === 'indicator');
-  const until = indicators.map((x) => String(x.valid_until ?? '')).filter(Boolean).sort();
+  const until = indicators
+    .map((x) => String(x.valid_until ?? ''))
+    .filter(Boolean)
+    .sort();
   return {
     schemaVersion: '1',
     partner: o.partner,
@@ -35,6 +41,7 @@ export function indicatorsExported(b: StixBundle, o: { partner: string; bucket: 
 
 /** S3 key of a partner's bundle: one prefix per partner, one object per export. */
 export function bundleKey(partner: string, exportedAt: number): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(partner)) throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(partner)}`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(partner))
+    throw new Error(`partner name must be lowercase letters, digits and '-', got ${JSON.stringify(partner)}`);
   return `partners/${partner}/${new Date(exportedAt).toISOString().replace(/[:.]/g, '-')}.json`;
 }

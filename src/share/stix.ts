@@ -47,7 +47,10 @@ export interface BundleOptions {
 
 /** RFC 4122 name-based UUID (version 5, SHA-1): the `uuid` package ships no types here, and this is six lines. */
 export function uuidv5(name: string, namespace: string): string {
-  const h = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name).digest();
+  const h = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name)
+    .digest();
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
@@ -87,8 +90,25 @@ export function buildBundle(campaigns: CampaignSummary[], o: BundleOptions): Sti
   const identity = sid('identity', o.producer);
   const common = { spec_version: '2.1', created_by_ref: identity, object_marking_refs: [tlp] };
   const objects: StixObject[] = [
-    { type: 'identity', spec_version: '2.1', id: identity, created: now, modified: now, name: o.producer, identity_class: 'organization', object_marking_refs: [tlp] },
-    { type: 'marking-definition', spec_version: '2.1', id: tlp, created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', name: `TLP:${(o.tlp ?? 'amber').toUpperCase()}`, definition: { tlp: o.tlp ?? 'amber' } },
+    {
+      type: 'identity',
+      spec_version: '2.1',
+      id: identity,
+      created: now,
+      modified: now,
+      name: o.producer,
+      identity_class: 'organization',
+      object_marking_refs: [tlp],
+    },
+    {
+      type: 'marking-definition',
+      spec_version: '2.1',
+      id: tlp,
+      created: '2017-01-20T00:00:00.000Z',
+      definition_type: 'tlp',
+      name: `TLP:${(o.tlp ?? 'amber').toUpperCase()}`,
+      definition: { tlp: o.tlp ?? 'amber' },
+    },
   ];
   for (const c of campaigns) {
     const infra = sid('infrastructure', `${o.producer}:${c.ref}`);
@@ -132,7 +152,16 @@ export function buildBundle(campaigns: CampaignSummary[], o: BundleOptions): Sti
         ...(hashed ? { [KEY_ID_PROP]: o.keyId } : {}),
         ...(kind === 'behaviour' ? { x_distill_guard_behaviour: c.behaviour } : {}),
       });
-      objects.push({ type: 'relationship', ...common, id: sid('relationship', `${id}:indicates:${infra}`), created: now, modified: now, relationship_type: 'indicates', source_ref: id, target_ref: infra });
+      objects.push({
+        type: 'relationship',
+        ...common,
+        id: sid('relationship', `${id}:indicates:${infra}`),
+        created: now,
+        modified: now,
+        relationship_type: 'indicates',
+        source_ref: id,
+        target_ref: infra,
+      });
     }
   }
   return { type: 'bundle', id: `bundle--${uuidv5(`bundle:${o.producer}:${now}:${campaigns.map((c) => c.ref).join(',')}`, NS)}`, objects };
@@ -154,12 +183,14 @@ export function readBundle(bundle: unknown, key: { id: string; secret: string } 
   if (!b || b.type !== 'bundle' || !Array.isArray(b.objects)) throw new Error(`not a stix bundle: type ${JSON.stringify(b?.type)}`);
   const byId = new Map(b.objects.map((o) => [o.id, o]));
   const target = new Map<string, string>();
-  for (const o of b.objects) if (o.type === 'relationship' && o.relationship_type === 'indicates') target.set(String(o.source_ref), String(o.target_ref));
+  for (const o of b.objects)
+    if (o.type === 'relationship' && o.relationship_type === 'indicates') target.set(String(o.source_ref), String(o.target_ref));
   const groups = new Map<string, ExternalIndicator>();
   for (const o of b.objects) {
     if (o.type !== 'indicator' || o.pattern_type !== 'stix' || o.revoked === true) continue;
     const keyId = o[KEY_ID_PROP];
-    if (keyId !== undefined && key !== null && keyId !== key.id) throw new Error(`indicator ${o.id} is hashed with key id ${JSON.stringify(keyId)}, the sharing key given is ${JSON.stringify(key.id)}`);
+    if (keyId !== undefined && key !== null && keyId !== key.id)
+      throw new Error(`indicator ${o.id} is hashed with key id ${JSON.stringify(keyId)}, the sharing key given is ${JSON.stringify(key.id)}`);
     const groupId = target.get(o.id) ?? o.id;
     const creator = byId.get(String(o.created_by_ref));
     let g = groups.get(groupId);
@@ -183,7 +214,8 @@ export function readBundle(bundle: unknown, key: { id: string; secret: string } 
     if (o.valid_until !== undefined) g.validUntil = Math.max(g.validUntil ?? 0, ms(o.valid_until, 'valid_until'));
     addComparisons(g, String(o.pattern));
     const beh = o.x_distill_guard_behaviour as { classMix?: Record<string, number>; outputInputRatio?: number | null } | undefined;
-    if (beh && typeof beh.classMix === 'object' && beh.classMix) g.behaviour = { classMix: { ...beh.classMix }, outputInputRatio: typeof beh.outputInputRatio === 'number' ? beh.outputInputRatio : null };
+    if (beh && typeof beh.classMix === 'object' && beh.classMix)
+      g.behaviour = { classMix: { ...beh.classMix }, outputInputRatio: typeof beh.outputInputRatio === 'number' ? beh.outputInputRatio : null };
   }
   return { indicators: [...groups.values()], key: key?.secret ?? null };
 }

@@ -30,8 +30,9 @@ export const ACCOUNT_ID_MAX_CHARS = 256;
  * Characters an id may not contain anywhere: C0/C1 controls, soft hyphen, Arabic letter mark, zero-width and
  * bidirectional formatting characters, line/paragraph separators, invisible operators, the BOM, and lone surrogates.
  */
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const EDGE_SPACE = /^\s|\s$/;
 
 /** Why an id is not valid, or null when it is. For messages; ingest counts every rejection as `bad-account-id`. */
@@ -53,7 +54,10 @@ export function isValidAccountId(v: unknown): v is string {
 /** The id, or an Error naming `what` and the offending value. */
 export function assertAccountId(value: unknown, what = 'accountId'): string {
   const problem = accountIdProblem(value);
-  if (problem !== null) throw new Error(`${what} ${problem}, got ${JSON.stringify(typeof value === 'string' && value.length > 300 ? value.slice(0, 300) + '...' : value)}`);
+  if (problem !== null)
+    throw new Error(
+      `${what} ${problem}, got ${JSON.stringify(typeof value === 'string' && value.length > 300 ? value.slice(0, 300) + '...' : value)}`,
+    );
   return value as string;
 }
 

@@ -45,7 +45,8 @@ function windowsOf(evs: RequestEvent[]): Window[] {
   return b.windows();
 }
 
-const canon = (ws: Window[]) => JSON.stringify(ws.map(canonicalWindow).sort((a, b) => (a.accountId + a.windowStart < b.accountId + b.windowStart ? -1 : 1)));
+const canon = (ws: Window[]) =>
+  JSON.stringify(ws.map(canonicalWindow).sort((a, b) => (a.accountId + a.windowStart < b.accountId + b.windowStart ? -1 : 1)));
 
 describe('windows', () => {
   it('windowStartOf floors to the hour', () => {
@@ -73,7 +74,11 @@ describe('windows', () => {
     const a = windowsOf(evs.slice(0, 700));
     const b = windowsOf(evs.slice(700, 1500));
     const c = windowsOf(evs.slice(1500));
-    for (const order of [[a, b, c], [c, b, a], [b, a, c]]) {
+    for (const order of [
+      [a, b, c],
+      [c, b, a],
+      [b, a, c],
+    ]) {
       const store = new FeatureStore();
       for (const part of order) for (const w of part) store.applyDelta(w);
       expect(canon(store.allWindows())).toBe(canon(whole));
@@ -109,7 +114,12 @@ describe('FeatureStore and ReplayAggregator', () => {
     for (const r of recs) agg.addLogLine(JSON.stringify(r));
     agg.addLogLine('garbage');
     agg.addLogLine(JSON.stringify({ ...recs[0], accountId: '-' }));
-    expect(agg.stats.toJSON()).toMatchObject({ lines: 1002, requests: 1000, skipped: 2, skippedByReason: { 'not-json': 1, 'missing-account-id': 1 } });
+    expect(agg.stats.toJSON()).toMatchObject({
+      lines: 1002,
+      requests: 1000,
+      skipped: 2,
+      skippedByReason: { 'not-json': 1, 'missing-account-id': 1 },
+    });
     const s = agg.store;
     const t0 = Number(recs[0].requestTimeEpoch);
     const t1 = Number(recs[999].requestTimeEpoch);
@@ -144,7 +154,13 @@ describe('DynamoDB item mapping and update planning', () => {
   });
 
   it('orders watermarks numerically as strings', () => {
-    const seqs = ['9', '10', '49600000000000000000000000000000000000000000000000000001', '49600000000000000000000000000000000000000000000000000010', '100000000000000000000000000000000000000000000000000000000'];
+    const seqs = [
+      '9',
+      '10',
+      '49600000000000000000000000000000000000000000000000000001',
+      '49600000000000000000000000000000000000000000000000000010',
+      '100000000000000000000000000000000000000000000000000000000',
+    ];
     for (let i = 1; i < seqs.length; i++) {
       expect(compareSeq(seqs[i - 1], seqs[i])).toBe(-1);
       expect(encodeSeq(seqs[i - 1]) < encodeSeq(seqs[i])).toBe(true);

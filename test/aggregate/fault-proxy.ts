@@ -72,7 +72,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         }
         if (ep.plan.throttle?.has(index)) {
           res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'injected throttle' }));
+          res.end(
+            JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'injected throttle' }),
+          );
           return;
         }
       }

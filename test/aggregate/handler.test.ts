@@ -79,7 +79,11 @@ describe('aggregator handler', () => {
     push(controlMessageData());
     // Poison records: parked on the failure queue with enough to find them.
     push('!!! definitely not base64 !!!');
-    push(gzipSync(envelopeJson(g.records(3))).subarray(0, 30).toString('base64'));
+    push(
+      gzipSync(envelopeJson(g.records(3)))
+        .subarray(0, 30)
+        .toString('base64'),
+    );
     push(Buffer.from('<html>502 Bad Gateway</html>').toString('base64'));
 
     const res = await handler({ Records: records });
@@ -124,7 +128,9 @@ describe('hostile input through the handler (issue 6 §2)', () => {
     const records = [
       envelopeData(ok.slice(0, 5)),
       '*** not base64 ***',
-      gzipSync(envelopeJson(g.records(4))).subarray(0, 25).toString('base64'),
+      gzipSync(envelopeJson(g.records(4)))
+        .subarray(0, 25)
+        .toString('base64'),
       gzipSync('{"messageType": "DATA_MESSAGE", "logEvents": ').toString('base64'),
       controlMessageData(),
       envelopeData([
@@ -156,7 +162,10 @@ describe('hostile input through the handler (issue 6 §2)', () => {
     const ws = await readWindows(fx.ddb, t);
     expect(ws.reduce((s, w) => s + w.n, 0)).toBe(10);
     // EMF: the batch document carries the totals, one document per reason carries RecordsSkipped by reason.
-    const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const docs = out
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
     const main = docs.find((d) => d.RecordsIn !== undefined);
     expect(main).toMatchObject({ RecordsIn: 7, EventsAggregated: 10, RecordsSkipped: 8 });
     const byReason = Object.fromEntries(docs.filter((d) => d.reason).map((d) => [d.reason, d.RecordsSkipped]));
@@ -200,7 +209,13 @@ describe('hot account (issue 6 §3)', () => {
         records.push(kinesisRecord(envelopeData(recs), 0, b * 20 + i));
       }
       writesPerKey.clear();
-      const out = await processBatch(records, { ddb: counting as never, tableName: t, retentionDays: 30, now: () => Date.UTC(2026, 10, 2, 2), cache });
+      const out = await processBatch(records, {
+        ddb: counting as never,
+        tableName: t,
+        retentionDays: 30,
+        now: () => Date.UTC(2026, 10, 2, 2),
+        cache,
+      });
       retries.push(out.conditionalRetries);
       expect(out.response.batchItemFailures).toEqual([]);
       batches++;
@@ -256,7 +271,9 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
     const b = ['acct_0', 'acct_1', 'acct_2'].find((x) => x !== a)!;
     if (mismatch) usage[0] = { ...usage[0], accountId: b };
     // Usage before the access logs in the batch: the check does not depend on order within the batch.
-    const records = [gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64'), envelopeData(reqs)].map((d, i) => kinesisRecord(d, 0, i));
+    const records = [gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64'), envelopeData(reqs)].map((d, i) =>
+      kinesisRecord(d, 0, i),
+    );
     return { reqs, usage, records, a, b };
   };
   // What is stored without any check: every valid event aggregated (crossCheckMemory 0 disables replay's join).
@@ -267,7 +284,7 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
     return sorted(agg.store.allWindows().map(canonicalWindow));
   };
 
-  it('counts a usage event whose requestId is another account\'s request in the same batch, and still aggregates it', async () => {
+  it("counts a usage event whose requestId is another account's request in the same batch, and still aggregates it", async () => {
     const t = await fx.table();
     const g = new TrafficGen({ seed: 31, accounts: 3, stepMs: 1000, start: Date.UTC(2026, 10, 2, 3) });
     const { reqs, usage, records, a, b } = batchOf(g, true);
@@ -302,7 +319,9 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
     const reqs = g.records(4);
     const other = ['acct_0', 'acct_1', 'acct_2'].find((x) => x !== reqs[1].accountId)!;
     const usage = [g.usageFor(reqs[0]), { ...g.usageFor(reqs[1]), accountId: other }];
-    const records = [envelopeData(reqs), gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64')].map((d, i) => kinesisRecord(d, 0, 2000 + i));
+    const records = [envelopeData(reqs), gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64')].map((d, i) =>
+      kinesisRecord(d, 0, 2000 + i),
+    );
     const out: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out.push(String(chunk));
@@ -326,9 +345,14 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
       warn.mockRestore();
     }
     expect(res.batchItemFailures).toEqual([]);
-    const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const docs = out
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
     expect(docs.find((d) => d.RecordsIn !== undefined)).toMatchObject({ UsageAccountMismatch: 1, EventsAggregated: 6 });
-    expect(warnings.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1]).toMatchObject({
+    expect(
+      warnings.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1],
+    ).toMatchObject({
       usageAccountMismatch: 1,
       samples: [{ requestId: reqs[1].requestId, usageAccountId: other, logAccountId: reqs[1].accountId }],
     });

@@ -36,7 +36,8 @@ afterAll(async () => {
 
 const gz = (s: string) => gzipSync(s).toString('base64');
 /** An access-log envelope from `group` (gzip'd, base64). */
-const envelope = (lines: Array<AccessLogRecord | string>, group = GROUP) => gz(JSON.stringify({ ...JSON.parse(envelopeJson(lines)), logGroup: group }));
+const envelope = (lines: Array<AccessLogRecord | string>, group = GROUP) =>
+  gz(JSON.stringify({ ...JSON.parse(envelopeJson(lines)), logGroup: group }));
 /** What a producer puts on the stream directly: NDJSON. */
 const raw = (objs: object[]) => gz(objs.map((o) => JSON.stringify(o)).join('\n'));
 
@@ -204,7 +205,10 @@ describe('4 KB raw samples with full IPs in the aggregator failure queue', () =>
     const notBase64 = `*** ${v4} not base64 ***`;
     const binary = Buffer.from([0x00, 0x01, 0x02, 0xff, ...Buffer.from(v4), 0x00, 0x9f, 0xfe]).toString('base64');
     const d = await deps({ sqs, failureQueueUrl: queueUrl });
-    const out = await processBatch([truncatedGzip, notJson, notBase64, binary].map((x, i) => kinesisRecord(x, 0, i)), d);
+    const out = await processBatch(
+      [truncatedGzip, notJson, notBase64, binary].map((x, i) => kinesisRecord(x, 0, i)),
+      d,
+    );
     expect(out.parked).toBe(4);
     const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     const bodies = (got.Messages ?? []).map((m) => m.Body!);

@@ -12,7 +12,8 @@ import { LocalSecretsManager, startSecretsManager } from '../../local/services/s
 
 let sm: LocalSecretsManager;
 const client = () => secretsManagerClient({ endpoint: sm.endpoint, region: 'us-east-1', credentials: { ...LOCAL_CREDENTIALS }, maxAttempts: 1 });
-const create = async (Name: string, SecretString: string) => (await client().send(new CreateSecretCommand({ Name, SecretString }))) as { ARN: string };
+const create = async (Name: string, SecretString: string) =>
+  (await client().send(new CreateSecretCommand({ Name, SecretString }))) as { ARN: string };
 
 beforeAll(async () => {
   sm = await startSecretsManager();
@@ -42,9 +43,9 @@ test('stored IP hashes are keyed by the deployment secret: the public default ke
 test('a failed secret read fails the invocation (retried next time) and never hashes with the public default key', async () => {
   await create('ip-hash-key-b', 'b'.repeat(48));
   const before = ipInfo('198.51.100.9').ipHash;
-  await expect(ensureIpHashKey({ IP_HASH_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:missing' }, (id) => getSecretString(id, client()))).rejects.toMatchObject(
-    { name: 'ResourceNotFoundException' },
-  );
+  await expect(
+    ensureIpHashKey({ IP_HASH_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:missing' }, (id) => getSecretString(id, client())),
+  ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   expect(ipInfo('198.51.100.9').ipHash).toBe(before); // the key in use did not change to anything else
   await expect(ensureIpHashKey({ IP_HASH_SECRET_ARN: 'x' }, async () => 'short')).rejects.toThrow(/at least 32 characters, got 5/);
   // the next call reads again (no cached failure)

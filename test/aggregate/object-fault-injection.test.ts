@@ -109,7 +109,16 @@ async function runQueue(refs: S3ObjectRef[], table: string, faulty: boolean, see
           },
         }
       : s3;
-    const run = processObject(ref, { ddb, s3: s3c, tableName: table, retentionDays: 30, now: () => NOW, cache, writeConcurrency: 4, chunkRecords: CHUNK });
+    const run = processObject(ref, {
+      ddb,
+      s3: s3c,
+      tableName: table,
+      retentionDays: 30,
+      now: () => NOW,
+      cache,
+      writeConcurrency: 4,
+      chunkRecords: CHUNK,
+    });
     run.catch(() => undefined);
     try {
       return await Promise.race([run, ep.crashed]);

@@ -74,7 +74,12 @@ function notification(key: string, size: number): string {
         awsRegion: 'us-east-1',
         eventTime: new Date().toISOString(),
         eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', configurationId: 'objects', bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size, eTag: 'x' } },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'objects',
+          bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size, eTag: 'x' },
+        },
       },
     ],
   });
@@ -85,7 +90,9 @@ async function viaQueue(bodies: string[]): Promise<SQSEvent> {
   for (const b of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: inbox, MessageBody: b }));
   const got: Message[] = [];
   while (got.length < bodies.length) {
-    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const r = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+    );
     got.push(...(r.Messages ?? []));
   }
   const records: SQSRecord[] = got.map((m) => ({
@@ -138,7 +145,10 @@ describe('object aggregator handler', () => {
     expect(res.batchItemFailures).toEqual([]);
     const viaObjects = await readWindows(fx.ddb, objectsTable);
 
-    const kin = await processBatch(envelopes.map((d, i) => kinesisRecord(d, 0, i)), { ddb: fx.ddb, tableName: kinesisTable, retentionDays: 30 });
+    const kin = await processBatch(
+      envelopes.map((d, i) => kinesisRecord(d, 0, i)),
+      { ddb: fx.ddb, tableName: kinesisTable, retentionDays: 30 },
+    );
     expect(kin.response.batchItemFailures).toEqual([]);
     const viaKinesis = await readWindows(fx.ddb, kinesisTable);
 
@@ -173,10 +183,23 @@ describe('object aggregator handler', () => {
         ].join('\n'),
       ),
     );
-    const gz = gzipSync(g.records(50).map((x) => JSON.stringify(x)).join('\n'));
+    const gz = gzipSync(
+      g
+        .records(50)
+        .map((x) => JSON.stringify(x))
+        .join('\n'),
+    );
     const corrupt = await putObject(firehoseKey(), gz.subarray(0, Math.floor(gz.length / 2)));
     const missing = notification('access-logs/2026/11/28/10/never-written.gz', 10);
-    const good2 = await putObject(firehoseKey(), gzipSync(ok.slice(10).map((x) => JSON.stringify(x)).join('')));
+    const good2 = await putObject(
+      firehoseKey(),
+      gzipSync(
+        ok
+          .slice(10)
+          .map((x) => JSON.stringify(x))
+          .join(''),
+      ),
+    );
     const garbage = JSON.stringify({ hello: 'not an s3 event' });
     const testEvent = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: BUCKET });
     const event = await viaQueue([good1, corrupt, missing, good2, garbage, testEvent]);
@@ -201,7 +224,10 @@ describe('object aggregator handler', () => {
     expect(bodies.map((b) => b.reason).sort()).toEqual(['gunzip-failed', 'object-missing']);
     for (const b of bodies) expect(b).toMatchObject({ source: 'distill-guard/aggregator', kind: 'poison-object', bucket: BUCKET });
 
-    const docs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const docs = out
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
     const main = docs.find((d) => d.ObjectsIn !== undefined);
     expect(main).toMatchObject({ ObjectsIn: 4, ObjectsParked: 2, EventsAggregated: 20 });
     expect(main.IngestLagSeconds).toBeDefined();

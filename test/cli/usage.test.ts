@@ -60,7 +60,10 @@ describe('argument checks are usage errors, before any connection', () => {
   test.each(cases)('%j', (args, message) => {
     const r = run(args);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
-    const lines = r.stderr.trim().split('\n').filter((l) => !/is deprecated/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/is deprecated/.test(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: /);
     expect(lines[0]).toMatch(message);
@@ -76,11 +79,16 @@ describe('the target is explicit', () => {
     fs.writeFileSync(path.join(cwd, '.local', 'endpoints.json'), JSON.stringify({ version: 1, region: 'us-east-1', endpoints: {}, resources: {} }));
     return cwd;
   };
-  test.each([[['review', 'list']], [['breaker', 'status']], [['events', 'cleanup']]])('%j with a local runtime running and no target is a usage error naming both', (args) => {
-    const r = run(args, withLocal());
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^error: a local runtime is running \(\.local\/endpoints\.json\) but no target was given: pass --local for it, or --stack\/--region\/--profile for AWS/);
-  });
+  test.each([[['review', 'list']], [['breaker', 'status']], [['events', 'cleanup']]])(
+    '%j with a local runtime running and no target is a usage error naming both',
+    (args) => {
+      const r = run(args, withLocal());
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(
+        /^error: a local runtime is running \(\.local\/endpoints\.json\) but no target was given: pass --local for it, or --stack\/--region\/--profile for AWS/,
+      );
+    },
+  );
   test('AWS_REGION alone does not pick AWS over a running local runtime', () => {
     expect(run(['review', 'list'], withLocal()).code).toBe(2); // AWS_REGION is set in OFFLINE
   });
@@ -102,7 +110,10 @@ describe('renamed flags and commands keep working, with a one-line notice', () =
   test('events --state is --endpoints', () => {
     const r = run(['events', 'cleanup', '--state', '/nonexistent/endpoints.json']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual(['distill-guard: --state is deprecated, use --endpoints', expect.stringContaining('no local session state at /nonexistent/endpoints.json')]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'distill-guard: --state is deprecated, use --endpoints',
+      expect.stringContaining('no local session state at /nonexistent/endpoints.json'),
+    ]);
   });
   test('review approve --action is --step', () => {
     const r = run(['review', 'approve', 'c-1', '--reason', 'r', '--action', 'ban']);
@@ -132,7 +143,11 @@ describe('npm start says what to install when java is missing', () => {
     expect(() => requireJava(java({ stderr: 'openjdk version "21" 2023-09-19' }))).not.toThrow();
   });
   test('the command exits 1 with that line, before cdk synth', () => {
-    const r = spawnSync(process.execPath, [BIN, 'local'], { cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'dg-java-')), env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'local'], {
+      cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'dg-java-')),
+      env: { ...process.env, PATH: '/nonexistent' },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toMatch(/^distill-guard: java 17 or later is required for DynamoDB Local and was not found on PATH: install it/);
@@ -147,7 +162,23 @@ describe('every command answers --help and --json', () => {
     c.commands.length ? c.commands.flatMap((s) => leaves(s, [...prefix, s.name()])) : [[prefix.join(' '), c]];
   const all = leaves(buildProgram());
   test('the tree is complete', () => {
-    expect(all.map(([n]) => n)).toEqual(expect.arrayContaining(['replay', 'simulate', 'eval', 'bench', 'local', 'review list', 'review approve', 'events tail', 'events redeliver', 'cost', 'audit list', 'signals', 'console']));
+    expect(all.map(([n]) => n)).toEqual(
+      expect.arrayContaining([
+        'replay',
+        'simulate',
+        'eval',
+        'bench',
+        'local',
+        'review list',
+        'review approve',
+        'events tail',
+        'events redeliver',
+        'cost',
+        'audit list',
+        'signals',
+        'console',
+      ]),
+    );
   });
   test.each(all)('%s has --json and a help text', (_name, cmd) => {
     expect(cmd.options.map((o) => o.long)).toContain('--json');

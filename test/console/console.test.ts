@@ -26,7 +26,9 @@ const skipBrowser = process.env.DISTILL_GUARD_SKIP_BROWSER === '1';
 const maybe = hasChromium && !skipBrowser ? describe : describe.skip;
 if (!hasChromium && !skipBrowser) {
   test('chromium is installed (the console is tested in a real browser)', () => {
-    throw new Error(`chromium not found at ${CHROMIUM}: install it with apt-get install -y chromium (or set CHROMIUM_PATH), or skip the browser suite with DISTILL_GUARD_SKIP_BROWSER=1`);
+    throw new Error(
+      `chromium not found at ${CHROMIUM}: install it with apt-get install -y chromium (or set CHROMIUM_PATH), or skip the browser suite with DISTILL_GUARD_SKIP_BROWSER=1`,
+    );
   });
 }
 
@@ -37,7 +39,18 @@ let con: RunningConsole;
 let browser: Browser;
 let exec: string;
 
-async function seed(accountId: string, opts: { keys?: string[]; ips: string[]; tpl: string[]; models: Record<string, number[]>; pcs?: Record<string, number>; hours: number; minutes: number[] }) {
+async function seed(
+  accountId: string,
+  opts: {
+    keys?: string[];
+    ips: string[];
+    tpl: string[];
+    models: Record<string, number[]>;
+    pcs?: Record<string, number>;
+    hours: number;
+    minutes: number[];
+  },
+) {
   const base = Math.floor(Date.now() / HOUR) * HOUR - opts.hours * HOUR;
   for (let i = 0; i < opts.hours; i++) {
     const item: Record<string, unknown> = {
@@ -75,14 +88,57 @@ maybe('review console (Chromium)', () => {
     const sync = Array.from({ length: 40 }, (_, i) => i + 10);
     const campaign = { cot_elicitation: 0.62, rewrite: 0.18, coding: 0.12, chat: 0.08 };
     const key = h.apigw.createApiKey({ name: 'acct-7781-key', customerId: 'acct-7781', enabled: true });
-    await seed('acct-7781', { keys: [key.id], ips: ['203.0.113.10', '203.0.113.11'], tpl: ['t-8f3a', 't-11c0', 't-77de'], models: { 'claude-opus-5': [40, 80, 160, 320, 410, 420, 430, 440, 380, 450, 470, 460], 'claude-sonnet-5': [60, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10, 10] }, pcs: campaign, hours: 12, minutes: sync });
-    await seed('acct-7782', { ips: ['203.0.113.10'], tpl: ['t-8f3a', 't-11c0'], models: { 'claude-opus-5': [300, 320, 330] }, pcs: campaign, hours: 12, minutes: sync });
-    await seed('acct-7790', { ips: ['198.51.100.7'], tpl: ['t-8f3a'], models: { 'claude-opus-5': [200, 210] }, pcs: campaign, hours: 12, minutes: sync.slice(0, 30) });
+    await seed('acct-7781', {
+      keys: [key.id],
+      ips: ['203.0.113.10', '203.0.113.11'],
+      tpl: ['t-8f3a', 't-11c0', 't-77de'],
+      models: {
+        'claude-opus-5': [40, 80, 160, 320, 410, 420, 430, 440, 380, 450, 470, 460],
+        'claude-sonnet-5': [60, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10, 10],
+      },
+      pcs: campaign,
+      hours: 12,
+      minutes: sync,
+    });
+    await seed('acct-7782', {
+      ips: ['203.0.113.10'],
+      tpl: ['t-8f3a', 't-11c0'],
+      models: { 'claude-opus-5': [300, 320, 330] },
+      pcs: campaign,
+      hours: 12,
+      minutes: sync,
+    });
+    await seed('acct-7790', {
+      ips: ['198.51.100.7'],
+      tpl: ['t-8f3a'],
+      models: { 'claude-opus-5': [200, 210] },
+      pcs: campaign,
+      hours: 12,
+      minutes: sync.slice(0, 30),
+    });
     await seed('acct-7795', { ips: ['192.0.2.55'], tpl: ['t-0000'], models: { 'claude-haiku-5': [20] }, hours: 12, minutes: [3, 17, 44] });
-    await seed('acct-1204', { ips: ['192.0.2.99'], tpl: ['t-aaaa'], models: { 'claude-sonnet-5': [90, 110, 60] }, pcs: { coding: 0.7, agentic: 0.3 }, hours: 8, minutes: [1, 2, 3] });
+    await seed('acct-1204', {
+      ips: ['192.0.2.99'],
+      tpl: ['t-aaaa'],
+      models: { 'claude-sonnet-5': [90, 110, 60] },
+      pcs: { coding: 0.7, agentic: 0.3 },
+      hours: 8,
+      minutes: [1, 2, 3],
+    });
 
     // An older case first (so the queue shows order), then the one the reviewer works.
-    const other = dep.start({ caseId: 'case-1204-a', accountId: 'acct-1204', decision: 'review', score: 0.74, reasons: ['model-pivot'], reasonDetails: [{ signal: 'model-pivot', value: 0.6, baseline: 0.1, text: 'moved to a newly released model within an hour of its release' }], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now() - 3 * HOUR, evidence: {} });
+    const other = dep.start({
+      caseId: 'case-1204-a',
+      accountId: 'acct-1204',
+      decision: 'review',
+      score: 0.74,
+      reasons: ['model-pivot'],
+      reasonDetails: [{ signal: 'model-pivot', value: 0.6, baseline: 0.1, text: 'moved to a newly released model within an hour of its release' }],
+      clusterId: null,
+      relatedAccountIds: [],
+      flaggedAt: Date.now() - 3 * HOUR,
+      evidence: {},
+    });
     await h.sfn.waitForPendingTask('Review', other, 30_000);
     exec = dep.start({
       caseId: 'case-7781-a',
@@ -181,8 +237,19 @@ maybe('review console (Chromium)', () => {
     const account = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-7781', sk: 'STATUS' } }))).Item!;
     expect(account).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/reviewer-alice' });
     expect(h.apigw.apiKeys().find((k) => k.customerId === 'acct-7781')!.enabled).toBe(false);
-    const audit = (await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': 'CASE#case-7781-a', ':a': 'AUDIT#' } }))).Items!;
-    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice', reason: expect.stringContaining('Same templates') });
+    const audit = (
+      await h.doc.send(
+        new QueryCommand({
+          TableName: dep.controlTable,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+          ExpressionAttributeValues: { ':p': 'CASE#case-7781-a', ':a': 'AUDIT#' },
+        }),
+      )
+    ).Items!;
+    expect(audit.find((a) => a.action === 'review-approved')).toMatchObject({
+      actor: 'arn:aws:iam::000000000000:user/reviewer-alice',
+      reason: expect.stringContaining('Same templates'),
+    });
     expect(audit.find((a) => a.action === 'suspended')).toMatchObject({ actor: 'arn:aws:iam::000000000000:user/reviewer-alice' });
 
     // the decided case, from Recent decisions: the outcome and the audit trail
@@ -206,7 +273,9 @@ maybe('review console (Chromium)', () => {
     await page.locator('#audit-action').selectOption('review-approved');
     await page.locator('#audit-table tbody tr').first().waitFor();
     await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#audit-table tbody tr').length === 1);
-    expect(await page.locator('#audit-table').innerText()).toMatch(/arn:aws:iam::000000000000:user\/reviewer-alice\s+review-approved\s+case-7781-a\s+acct-7781\s+Same templates/);
+    expect(await page.locator('#audit-table').innerText()).toMatch(
+      /arn:aws:iam::000000000000:user\/reviewer-alice\s+review-approved\s+case-7781-a\s+acct-7781\s+Same templates/,
+    );
     await page.locator('#audit-actor').fill('nobody-at-all');
     await page.locator('#audit-apply').click();
     await page.locator('#audit-table', { hasText: 'No audit entries match' }).waitFor();
@@ -239,7 +308,9 @@ maybe('review console (Chromium)', () => {
     await page.locator('#allow-reason').fill('eval partner, contract P-3');
     await page.locator('#allow-add-btn').click();
     await page.locator('#toast', { hasText: 'Allowlisted acct-partner' }).waitFor();
-    expect((await op.allowlistList()).map((e) => [e.accountId, e.owner, e.createdBy])).toEqual([['acct-partner', 'partnerships', 'local:reviewer-alice']]);
+    expect((await op.allowlistList()).map((e) => [e.accountId, e.owner, e.createdBy])).toEqual([
+      ['acct-partner', 'partnerships', 'local:reviewer-alice'],
+    ]);
     await page.locator('#allow-remove-reason').fill('contract ended');
     await page.locator('#allow-remove-btn').click();
     await page.locator('#toast', { hasText: 'Removed acct-partner' }).waitFor();
@@ -264,10 +335,13 @@ maybe('review console (Chromium)', () => {
     const noToken = await fetch(`${con.url}api/queue`);
     expect(noToken.status).toBe(401);
     const badHost = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: con.port, path: '/api/queue', headers: { Host: 'evil.example:80', 'X-Console-Token': con.token } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: con.port, path: '/api/queue', headers: { Host: 'evil.example:80', 'X-Console-Token': con.token } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -278,31 +352,56 @@ maybe('review console (Chromium)', () => {
       body: JSON.stringify({ reason: 'forged' }),
     });
     expect(crossOrigin.status).toBe(403);
-    const noReason = await fetch(`${con.url}api/cases/case-1204-a/reject`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: '{}' });
+    const noReason = await fetch(`${con.url}api/cases/case-1204-a/reject`, {
+      method: 'POST',
+      headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(noReason.status).toBe(400);
-    const queue = (await (await fetch(`${con.url}api/queue`, { headers: { 'X-Console-Token': con.token } })).json()) as { review: { caseId: string }[] };
+    const queue = (await (await fetch(`${con.url}api/queue`, { headers: { 'X-Console-Token': con.token } })).json()) as {
+      review: { caseId: string }[];
+    };
     expect(queue.review.map((c) => c.caseId)).toEqual(['case-1204-a']);
     expect(JSON.stringify(queue)).not.toMatch(/taskToken/i);
     // the new routes sit behind the same guards
     expect((await fetch(`${con.url}api/audit.csv`)).status).toBe(401);
-    const forgedClaim = await fetch(`${con.url}api/cases/case-1204-a/claim`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json', Origin: 'https://evil.example' }, body: '{}' });
+    const forgedClaim = await fetch(`${con.url}api/cases/case-1204-a/claim`, {
+      method: 'POST',
+      headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json', Origin: 'https://evil.example' },
+      body: '{}',
+    });
     expect(forgedClaim.status).toBe(403);
-    const noReasonShadow = await fetch(`${con.url}api/shadow`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: JSON.stringify({ global: true, signals: [] }) });
+    const noReasonShadow = await fetch(`${con.url}api/shadow`, {
+      method: 'POST',
+      headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ global: true, signals: [] }),
+    });
     expect(noReasonShadow.status).toBe(400);
     const badSort = await fetch(`${con.url}api/queue?sort=size`, { headers: { 'X-Console-Token': con.token } });
-    expect([badSort.status, ((await badSort.json()) as { error: string }).error]).toEqual([400, 'sort must be one of age, score, deadline, cluster, got "size"']);
+    expect([badSort.status, ((await badSort.json()) as { error: string }).error]).toEqual([
+      400,
+      'sort must be one of age, score, deadline, cluster, got "size"',
+    ]);
   });
 
   test('accounts with ordinary provider ids: the reinstate endpoint takes any id the account-id rule accepts', async () => {
     const post = (id: string) =>
-      fetch(`${con.url}api/accounts/${encodeURIComponent(id)}/reinstate`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'ticket 42' }) });
+      fetch(`${con.url}api/accounts/${encodeURIComponent(id)}/reinstate`, {
+        method: 'POST',
+        headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ reason: 'ticket 42' }),
+      });
     // A valid id that has no status record: refused by the store (409), not as a malformed id (400).
     for (const id of ['auth0|abc', 'org/team a+b#1', 'kunde-müller', 'x'.repeat(200)]) {
       const r = await post(id);
       expect([id, r.status, ((await r.json()) as { error: string }).error]).toEqual([id, 409, expect.stringMatching(/has no status record/)]);
     }
     for (const id of ['a\u0000b', ' lead', 'z'.repeat(257)]) expect((await post(id)).status).toBe(400);
-    const broken = await fetch(`${con.url}api/accounts/%E0%A4%A/reinstate`, { method: 'POST', headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' }, body: '{"reason":"x y z"}' });
+    const broken = await fetch(`${con.url}api/accounts/%E0%A4%A/reinstate`, {
+      method: 'POST',
+      headers: { 'X-Console-Token': con.token, 'Content-Type': 'application/json' },
+      body: '{"reason":"x y z"}',
+    });
     expect(broken.status).toBe(400);
   });
 
@@ -338,7 +437,14 @@ maybe('review console (Chromium)', () => {
     const members = ['acct-hy1', 'acct-hy2', 'acct-hy3'];
     for (const m of members) {
       h.apigw.createApiKey({ name: `${m}-key`, customerId: m, enabled: true });
-      await seed(m, { ips: ['203.0.113.40'], tpl: ['t-hy01', 't-hy02'], models: { 'claude-opus-5': [100, 200, 300] }, pcs: { cot_elicitation: 0.7, rewrite: 0.3 }, hours: 6, minutes: Array.from({ length: 30 }, (_, i) => i) });
+      await seed(m, {
+        ips: ['203.0.113.40'],
+        tpl: ['t-hy01', 't-hy02'],
+        models: { 'claude-opus-5': [100, 200, 300] },
+        pcs: { cot_elicitation: 0.7, rewrite: 0.3 },
+        hours: 6,
+        minutes: Array.from({ length: 30 }, (_, i) => i),
+      });
     }
     const execs = members.map((m) =>
       dep.start({
@@ -380,7 +486,8 @@ maybe('review console (Chromium)', () => {
     await page.locator('#toast', { hasText: 'Approved c-hy.g1: 2 members, 1 excluded' }).waitFor();
 
     for (const i of [0, 2]) expect((await h.sfn.waitForExecution(execs[i], 30_000)).status).toBe('SUCCEEDED');
-    const status = async (a: string) => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${a}`, sk: 'STATUS' } }))).Item!;
+    const status = async (a: string) =>
+      (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${a}`, sk: 'STATUS' } }))).Item!;
     expect(await status('acct-hy1')).toMatchObject({ status: 'suspended', suspendedBy: 'arn:aws:iam::000000000000:user/reviewer-alice' });
     expect(await status('acct-hy3')).toMatchObject({ status: 'suspended' });
     expect(await status('acct-hy2')).toMatchObject({ status: 'active', openCaseId: 'case-acct-hy2' });
@@ -390,4 +497,3 @@ maybe('review console (Chromium)', () => {
     await page.close();
   });
 });
-

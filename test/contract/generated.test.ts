@@ -24,7 +24,8 @@ describe('generated from schemas/', () => {
   it('the check fails, naming the file, when a schema changed and the types were not regenerated', () => {
     // A copy of the files the generator reads, with one schema changed.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-contract-'));
-    for (const d of ['schemas', 'src/contract', 'src/notify', 'src/shared', 'docs']) fs.cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
+    for (const d of ['schemas', 'src/contract', 'src/notify', 'src/shared', 'docs'])
+      fs.cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     const file = path.join(dir, 'schemas', 'usage-event.json');
     const s = JSON.parse(fs.readFileSync(file, 'utf8'));

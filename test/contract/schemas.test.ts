@@ -10,7 +10,13 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccessLogIngestion } from '../../lib/ingest/access-log-ingestion';
 import { IngestionStream } from '../../lib/ingest/ingestion-stream';
-import { CONTRACT_SCHEMAS, validateAccessLogRecord, validateReplayReport, validateUsageEvent, type ValidationResult } from '../../src/contract/schemas';
+import {
+  CONTRACT_SCHEMAS,
+  validateAccessLogRecord,
+  validateReplayReport,
+  validateUsageEvent,
+  type ValidationResult,
+} from '../../src/contract/schemas';
 import { CONTRACT_FIELDS } from '../../src/contract/doc';
 import { buildBanEvent, DETAIL_TYPES } from '../../src/notify/ban-event';
 import { validateBanEventDetail, validateEventBridgeEvent } from '../../src/notify/schemas';
@@ -67,7 +73,14 @@ describe('the contract fields (additive only)', () => {
     const targets =
       where === 'ban-event-detail'
         ? CONTRACT_SCHEMAS.filter((s) => s.section === 4).map((s) => Object.values(s.schema.definitions as Record<string, unknown>)[0])
-        : [where.split('#')[1]?.split('/').filter(Boolean).reduce((n: any, k) => n[k], CONTRACT_SCHEMAS.find((s) => s.file === where.split('#')[0])!.schema) ?? CONTRACT_SCHEMAS.find((s) => s.file === where)!.schema];
+        : [
+            where
+              .split('#')[1]
+              ?.split('/')
+              .filter(Boolean)
+              .reduce((n: any, k) => n[k], CONTRACT_SCHEMAS.find((s) => s.file === where.split('#')[0])!.schema) ??
+              CONTRACT_SCHEMAS.find((s) => s.file === where)!.schema,
+          ];
     for (const t of targets as Array<{ required: string[]; properties: Record<string, unknown> }>) {
       for (const f of fields) {
         expect({ f, inSchema: f in t.properties, required: t.required.includes(f) }).toEqual({ f, inSchema: true, required: true });
@@ -100,7 +113,9 @@ describe('the access-log record schema and the synthesized access-log format', (
   const api = new apigateway.RestApi(stack, 'UserApi', { cloudWatchRole: false });
   api.root.addMethod('GET', new apigateway.MockIntegration());
   new AccessLogIngestion(stack, 'Attach', { logGroup: ingestion.accessLogGroup, stage: api.deploymentStage });
-  const stage = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::Stage'))[0] as { Properties: { AccessLogSetting: { Format: string } } };
+  const stage = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::Stage'))[0] as {
+    Properties: { AccessLogSetting: { Format: string } };
+  };
   const format = stage.Properties.AccessLogSetting.Format;
 
   it('has exactly the schema keys, in order, each filled from the $context variable the schema names', () => {
@@ -115,7 +130,9 @@ describe('the access-log record schema and the synthesized access-log format', (
     const byVariable = Object.fromEntries(Object.entries(accessLogSchema.properties).map(([k, p]) => [p['x-context-variable'], sample[k]]));
     const written = format.replace(/\$context\.[A-Za-z.]+/g, (v) => byVariable[v]);
     expect(validateAccessLogRecord(JSON.parse(written))).toEqual({ valid: true, errors: [] });
-    const missing = format.replace(/\$context\.(identity\.apiKeyId|responseLength|integrationLatency|authorizer\.accountCreatedAt)/g, '-').replace(/\$context\.[A-Za-z.]+/g, (v) => byVariable[v]);
+    const missing = format
+      .replace(/\$context\.(identity\.apiKeyId|responseLength|integrationLatency|authorizer\.accountCreatedAt)/g, '-')
+      .replace(/\$context\.[A-Za-z.]+/g, (v) => byVariable[v]);
     expect(validateAccessLogRecord(JSON.parse(missing))).toEqual({ valid: true, errors: [] });
   });
 });
@@ -143,7 +160,13 @@ describe("the simulator's output", () => {
 
 describe('src/contract (what the package entry re-exports)', () => {
   it('exports a validator for every format, and typed samples type-check', () => {
-    for (const fn of ['validateAccessLogRecord', 'validateUsageEvent', 'validateReplayReport', 'validateEventBridgeEvent', 'validateBanEventDetail'] as const) {
+    for (const fn of [
+      'validateAccessLogRecord',
+      'validateUsageEvent',
+      'validateReplayReport',
+      'validateEventBridgeEvent',
+      'validateBanEventDetail',
+    ] as const) {
       expect(typeof contractEntry[fn]).toBe('function');
     }
     const ev: Generated.BanEventMessage = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'examples', 'account-suspended.json'), 'utf8'));
@@ -159,7 +182,11 @@ describe('docs/contract.md', () => {
     const walk = (n: unknown): void => {
       if (!n || typeof n !== 'object') return;
       const props = (n as { properties?: Record<string, unknown> }).properties;
-      if (props) for (const [k, v] of Object.entries(props)) { names.add(k); walk(v); }
+      if (props)
+        for (const [k, v] of Object.entries(props)) {
+          names.add(k);
+          walk(v);
+        }
       for (const v of Object.values(n as Record<string, unknown>)) if (v && typeof v === 'object') walk(v);
     };
     for (const s of CONTRACT_SCHEMAS) walk(s.schema.definitions ?? s.schema);

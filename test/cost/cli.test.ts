@@ -15,10 +15,20 @@ describe('distill-guard cost', () => {
   });
 
   it('--json --path prints one estimate whose lines sum to its total', () => {
-    const out = execFileSync(process.execPath, [bin, 'cost', '--rps', '5000', '--accounts', '20000', '--record-bytes', '480', '--path', 'firehose', '--json'], {
-      encoding: 'utf8',
-    });
-    const doc = JSON.parse(out) as { estimates: Array<{ inputs: { path: string; recordBytes: number; activeAccounts: number }; monthlyUsd: number; lines: Array<{ monthlyUsd: number }> }> };
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'cost', '--rps', '5000', '--accounts', '20000', '--record-bytes', '480', '--path', 'firehose', '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const doc = JSON.parse(out) as {
+      estimates: Array<{
+        inputs: { path: string; recordBytes: number; activeAccounts: number };
+        monthlyUsd: number;
+        lines: Array<{ monthlyUsd: number }>;
+      }>;
+    };
     expect(doc.estimates).toHaveLength(1);
     const [e] = doc.estimates;
     expect(e!.inputs).toMatchObject({ path: 'firehose', recordBytes: 480, activeAccounts: 20000 });

@@ -41,7 +41,17 @@ describe('prices', () => {
 
   it('renders a source table naming every service', () => {
     const md = renderPricesMarkdown();
-    for (const s of ['CloudWatch Logs', 'Kinesis Data Streams', 'Lambda', 'DynamoDB', 'Step Functions', 'EventBridge', 'SQS', 'KMS', 'Amazon Data Firehose']) {
+    for (const s of [
+      'CloudWatch Logs',
+      'Kinesis Data Streams',
+      'Lambda',
+      'DynamoDB',
+      'Step Functions',
+      'EventBridge',
+      'SQS',
+      'KMS',
+      'Amazon Data Firehose',
+    ]) {
       expect(md).toContain(`| ${s} |`);
     }
   });
@@ -51,8 +61,19 @@ describe('access-log record size', () => {
   it('a realistic CONTRACT §1 record is 400-500 bytes and the default matches the measurement', () => {
     const r = sampleAccessLogRecord(1);
     expect(Object.keys(r)).toEqual([
-      'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent', 'httpMethod', 'path', 'status',
-      'responseLength', 'integrationLatency', 'accountCreatedAt',
+      'requestId',
+      'requestTimeEpoch',
+      'requestTime',
+      'accountId',
+      'apiKeyId',
+      'sourceIp',
+      'userAgent',
+      'httpMethod',
+      'path',
+      'status',
+      'responseLength',
+      'integrationLatency',
+      'accountCreatedAt',
     ]);
     const measured = measureRecordBytes();
     expect(measured).toBeGreaterThan(400);
@@ -63,7 +84,11 @@ describe('access-log record size', () => {
   it('the default gzip ratio is close to a measured CloudWatch envelope of sample records', () => {
     const lines = Array.from({ length: DEFAULT_INPUTS.eventsPerEnvelope }, (_, i) => JSON.stringify(sampleAccessLogRecord(i)));
     const envelope = JSON.stringify({
-      messageType: 'DATA_MESSAGE', owner: '123456789012', logGroup: '/aws/apigateway/distill-guard', logStream: 'a1b2', subscriptionFilters: ['f'],
+      messageType: 'DATA_MESSAGE',
+      owner: '123456789012',
+      logGroup: '/aws/apigateway/distill-guard',
+      logStream: 'a1b2',
+      subscriptionFilters: ['f'],
       logEvents: lines.map((message, i) => ({ id: `${37000000000 + i}`, timestamp: 1793577600000 + i, message })),
     });
     const ratio = gzipSync(envelope).length / lines.join('').length;
@@ -124,7 +149,10 @@ describe('cost model', () => {
     expect(fhLine.usage).toBeCloseTo((5120 * req) / 1024 ** 3, 3);
     // doubling the record size doubles CWL ingestion but leaves Firehose unchanged (still under 5 KB)
     const big = comparePaths({ rps: 1000, recordBytes: 880 });
-    expect(big.cwl.lines.find((l) => l.component.startsWith('CloudWatch Logs ingestion'))!.monthlyUsd).toBeCloseTo(cwlLine.monthlyUsd * (906 / 466), 3);
+    expect(big.cwl.lines.find((l) => l.component.startsWith('CloudWatch Logs ingestion'))!.monthlyUsd).toBeCloseTo(
+      cwlLine.monthlyUsd * (906 / 466),
+      3,
+    );
     expect(big.firehose.lines.find((l) => l.component.startsWith('Firehose ingestion'))!.monthlyUsd).toBeCloseTo(fhLine.monthlyUsd, 6);
   });
 

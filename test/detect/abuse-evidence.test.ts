@@ -8,7 +8,15 @@ import { emptyProfile } from '../../src/detect/profile';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 const DAY = 86_400_000;
-const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number): ReasonDetail => ({ signal, family, strength, value: strength, baseline: 0, text: 'x', shadow: false });
+const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number): ReasonDetail => ({
+  signal,
+  family,
+  strength,
+  value: strength,
+  baseline: 0,
+  text: 'x',
+  shadow: false,
+});
 
 describe('fleet sign-ups against the unlinked background', () => {
   const now = Date.UTC(2026, 10, 9);
@@ -44,7 +52,7 @@ describe('fleet sign-ups against the unlinked background', () => {
     expect(fleetSignups(accounts(spread), background, now, cfg, duty(13, 0.95))).toBeNull();
   });
 
-  test('a member that runs a person\'s hours stays out of the fleet it signed up beside', () => {
+  test("a member that runs a person's hours stays out of the fleet it signed up beside", () => {
     const members = accounts(Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000));
     const d8 = duty(8, 0.95);
     d8.set('a3', 0.1);
@@ -53,17 +61,38 @@ describe('fleet sign-ups against the unlinked background', () => {
     expect(fl.groups[0].accountIds).not.toContain('a3');
   });
 
-  test('older members on the fleet\'s own library that run the machines\' hours are its companions', () => {
-    const members = accounts([...Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000), now - 400 * DAY, now - 300 * DAY, now - 200 * DAY]);
+  test("older members on the fleet's own library that run the machines' hours are its companions", () => {
+    const members = accounts([
+      ...Array.from({ length: 8 }, (_, i) => now - 15 * DAY + i * 3 * 3_600_000),
+      now - 400 * DAY,
+      now - 300 * DAY,
+      now - 200 * DAY,
+    ]);
     const d11 = duty(11, 0.95);
     d11.set('a9', 0.3); // a person's hours
     const fl = fleetSignups(members, background, now, cfg, d11)!;
     const link = (libraryGroup: number | undefined, libraryScore = 1) => ({ libraryGroup, libraryScore }) as AccountLink;
     const links = new Map(members.map((m, i) => [m.id, link(i === 10 ? 2 : 1)])); // a10: a team's own library
     links.set('a0', link(undefined, 0));
-    expect(fleetCompanions(fl, members.map((m) => m.id), d11, links, cfg)).toEqual(['a8']);
+    expect(
+      fleetCompanions(
+        fl,
+        members.map((m) => m.id),
+        d11,
+        links,
+        cfg,
+      ),
+    ).toEqual(['a8']);
     links.set('a8', link(1, 0.3)); // a few of the library's templates: not bound to it
-    expect(fleetCompanions(fl, members.map((m) => m.id), d11, links, cfg)).toEqual([]);
+    expect(
+      fleetCompanions(
+        fl,
+        members.map((m) => m.id),
+        d11,
+        links,
+        cfg,
+      ),
+    ).toEqual([]);
   });
 
   test('a bulk import running three quarters of its hours is not a machine fleet', () => {

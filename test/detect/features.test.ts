@@ -15,7 +15,12 @@ function req(ts: number, extra: Partial<Req> = {}): Req {
 
 describe('per-account features', () => {
   test('volume, output size, error and 429 rates', () => {
-    const reqs = [req(T0, { bytes: 1000 }), req(T0 + 1000, { bytes: 3000, status: 429 }), req(T0 + 2000, { status: 500, bytes: 2000 }), req(T0 + 3000, { bytes: 2000 })];
+    const reqs = [
+      req(T0, { bytes: 1000 }),
+      req(T0 + 1000, { bytes: 3000, status: 429 }),
+      req(T0 + 2000, { status: 500, bytes: 2000 }),
+      req(T0 + 3000, { bytes: 2000 }),
+    ];
     const f = computeFeatures(profileOf(reqs), {}, T0 + HOUR);
     expect(f.requests).toBe(4);
     expect(f.avgResponseBytes).toBe(2000);
@@ -48,7 +53,12 @@ describe('per-account features', () => {
   });
 
   test('model mix, entropy and time to adopt a model after it first appeared', () => {
-    const reqs = [req(T0, { model: 'old' }), req(T0 + 1000, { model: 'old' }), req(T0 + 5 * HOUR, { model: 'new' }), req(T0 + 5 * HOUR + 1, { model: 'new' })];
+    const reqs = [
+      req(T0, { model: 'old' }),
+      req(T0 + 1000, { model: 'old' }),
+      req(T0 + 5 * HOUR, { model: 'new' }),
+      req(T0 + 5 * HOUR + 1, { model: 'new' }),
+    ];
     const f = computeFeatures(profileOf(reqs), { old: T0 - 100 * HOUR, new: T0 + 2 * HOUR + 5 }, T0 + 6 * HOUR);
     expect(f.models).toEqual({ old: 2, new: 2 });
     expect(f.distinctModels).toBe(2);
@@ -72,7 +82,10 @@ describe('per-account features', () => {
 
   test('usage: prompt-class mix, intent share, template diversity; absent without usage', () => {
     const reqs: Req[] = [];
-    for (let i = 0; i < 10; i++) reqs.push(req(T0 + i * 1000, { promptClass: i < 6 ? 'cot_elicitation' : i < 8 ? 'rewrite' : 'chat', templateId: `t${i % 2}`, outputTokens: 1000 }));
+    for (let i = 0; i < 10; i++)
+      reqs.push(
+        req(T0 + i * 1000, { promptClass: i < 6 ? 'cot_elicitation' : i < 8 ? 'rewrite' : 'chat', templateId: `t${i % 2}`, outputTokens: 1000 }),
+      );
     const f = computeFeatures(profileOf(reqs), {}, T0 + HOUR);
     expect(f.usageEvents).toBe(10);
     // CoT elicitation only: rewrites are ordinary business use.
@@ -98,7 +111,8 @@ describe('per-account features', () => {
 describe('profiles', () => {
   test('applying a growing window repeatedly (replay) equals applying the final window once (scorer)', () => {
     const reqs: Req[] = [];
-    for (let i = 0; i < 50; i++) reqs.push(req(T0 + i * 50_000, { model: i % 3 ? 'm1' : 'm2', ip: `1.2.3.${i % 7}`, promptClass: 'chat', templateId: `t${i % 4}` }));
+    for (let i = 0; i < 50; i++)
+      reqs.push(req(T0 + i * 50_000, { model: i % 3 ? 'm1' : 'm2', ip: `1.2.3.${i % 7}`, promptClass: 'chat', templateId: `t${i % 4}` }));
     const once = profilesFromWindows(windowsOf(reqs), BUCKET).get('a')!;
     const grown = emptyProfile('a');
     let applied;

@@ -152,7 +152,16 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
         const len = 5 + Math.floor(rand() * 30);
         for (let k = 0; k < len; k++) {
           const ts = Math.floor(start + k * (30_000 + rand() * 90_000));
-          reqs.push({ accountId: id, ts, ip, ua, model: models(ts, early), createdAt, promptClass: pick(['chat', 'coding', 'chat', 'agentic']), templateId: `t-${id}-${Math.floor(rand() * 20)}` });
+          reqs.push({
+            accountId: id,
+            ts,
+            ip,
+            ua,
+            model: models(ts, early),
+            createdAt,
+            promptClass: pick(['chat', 'coding', 'chat', 'agentic']),
+            templateId: `t-${id}-${Math.floor(rand() * 20)}`,
+          });
         }
       }
     }
@@ -163,7 +172,17 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     pop.batch.push(id);
     pop.organic.push(id);
     for (let ts = T0 + i * 7_000; ts < T0 + days * 24 * HOUR; ts += 60_000) {
-      reqs.push({ accountId: id, ts, ip: `52.1.${i}.9`, ua: 'corp-batch/1.0', model: 'model-a', createdAt: T0 - 400 * 24 * HOUR, promptClass: 'other', templateId: `t-batch-${i}`, outputTokens: 1500 });
+      reqs.push({
+        accountId: id,
+        ts,
+        ip: `52.1.${i}.9`,
+        ua: 'corp-batch/1.0',
+        model: 'model-a',
+        createdAt: T0 - 400 * 24 * HOUR,
+        promptClass: 'other',
+        templateId: `t-batch-${i}`,
+        outputTokens: 1500,
+      });
     }
   }
   // Eval harness: CoT prompts over one day.
@@ -172,7 +191,17 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     pop.evalHarness.push(id);
     pop.organic.push(id);
     for (let ts = T0 + 24 * HOUR + 9 * HOUR; ts < T0 + 24 * HOUR + 21 * HOUR; ts += 20_000) {
-      reqs.push({ accountId: id, ts, ip: '34.5.6.7', ua: 'evals/0.3', model: 'model-a', createdAt: T0 - 90 * 24 * HOUR, promptClass: 'cot_elicitation', templateId: `t-eval-${ts % 50}`, outputTokens: 2500 });
+      reqs.push({
+        accountId: id,
+        ts,
+        ip: '34.5.6.7',
+        ua: 'evals/0.3',
+        model: 'model-a',
+        createdAt: T0 - 90 * 24 * HOUR,
+        promptClass: 'cot_elicitation',
+        templateId: `t-eval-${ts % 50}`,
+        outputTokens: 2500,
+      });
     }
   }
   // CoT-harvest cluster: 8 accounts, synchronized sessions, shared proxy pool and templates.
@@ -186,7 +215,17 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     for (const start of campaignSessions) {
       for (let k = 0; k < 20; k++) {
         const ts = Math.floor(start + k * 90_000 + rand() * 30_000);
-        reqs.push({ accountId: id, ts, ip: pick(proxies), ua: pick(POPULAR_UAS), model: 'model-a', createdAt, promptClass: rand() < 0.7 ? 'cot_elicitation' : 'rewrite', templateId: `t-cot-${Math.floor(rand() * 6)}`, outputTokens: 3000 });
+        reqs.push({
+          accountId: id,
+          ts,
+          ip: pick(proxies),
+          ua: pick(POPULAR_UAS),
+          model: 'model-a',
+          createdAt,
+          promptClass: rand() < 0.7 ? 'cot_elicitation' : 'rewrite',
+          templateId: `t-cot-${Math.floor(rand() * 6)}`,
+          outputTokens: 3000,
+        });
       }
     }
   }
@@ -202,7 +241,14 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     for (const start of pivotSessions) {
       for (let k = 0; k < 15; k++) {
         const ts = Math.floor(start + k * 80_000 + rand() * 20_000);
-        reqs.push({ accountId: id, ts, ip: pick(pivotProxies), ua: pick(POPULAR_UAS), model: ts >= newModelAt ? 'model-new' : pick(['model-a', 'model-b']), createdAt: T0 - 30 * 24 * HOUR - i * 86_400_000 });
+        reqs.push({
+          accountId: id,
+          ts,
+          ip: pick(pivotProxies),
+          ua: pick(POPULAR_UAS),
+          model: ts >= newModelAt ? 'model-new' : pick(['model-a', 'model-b']),
+          createdAt: T0 - 30 * 24 * HOUR - i * 86_400_000,
+        });
       }
     }
   }

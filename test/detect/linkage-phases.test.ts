@@ -281,7 +281,10 @@ describe('phase 4: group evidence', () => {
     const profiles = ['w0', 'w1', 'w2', 'x'].map((i) => acct(i));
     const graph = new LinkGraph(profiles);
     const weakPair = (a: number, b: number): WeakPair => ({ ...emptyPairScore(), a, b, timing: 0.4, infra: 0.1, total: 0.5, phi: 0.45 });
-    const added = addTriangleEdges(graph, [weakPair(0, 1), weakPair(1, 2), weakPair(0, 2), weakPair(2, 3)], profiles, { ...cfg, syncTriangleBoost: 1.5 });
+    const added = addTriangleEdges(graph, [weakPair(0, 1), weakPair(1, 2), weakPair(0, 2), weakPair(2, 3)], profiles, {
+      ...cfg,
+      syncTriangleBoost: 1.5,
+    });
     expect(added).toBe(3);
     expect(graph.edges.map((e) => e.a + e.b)).toEqual(['w0w1', 'w1w2', 'w0w2']);
     expect(graph.edges[0].scores.timing).toBeCloseTo(0.6, 12);

@@ -32,7 +32,14 @@ function organic(n: number, rand: () => number, over: (i: number) => Partial<Req
   for (let i = 0; i < n; i++) {
     const ip = `${20 + (i % 200)}.${i % 250}.${(i * 3) % 250}.7`;
     const ua = uas[i % uas.length];
-    out.push(...sessionsReqs(`o${i}`, randomStarts(rand, 4), () => ({ ip, ua, promptClass: 'chat', templateId: `own-${i}-${Math.floor(rand() * 5)}`, ...over(i) }), rand));
+    out.push(
+      ...sessionsReqs(
+        `o${i}`,
+        randomStarts(rand, 4),
+        () => ({ ip, ua, promptClass: 'chat', templateId: `own-${i}-${Math.floor(rand() * 5)}`, ...over(i) }),
+        rand,
+      ),
+    );
   }
   return out;
 }
@@ -58,7 +65,8 @@ describe('rarity weighting', () => {
     const rand = rng(12);
     const proxies = Array.from({ length: 6 }, (_, k) => `185.1.${k}.9`);
     const reqs = organic(40, rand);
-    for (let i = 0; i < 6; i++) reqs.push(...sessionsReqs(`p${i}`, randomStarts(rand, 4), (k) => ({ ip: proxies[(i + k) % 6], ua: 'rare-ua/0.1' }), rand));
+    for (let i = 0; i < 6; i++)
+      reqs.push(...sessionsReqs(`p${i}`, randomStarts(rand, 4), (k) => ({ ip: proxies[(i + k) % 6], ua: 'rare-ua/0.1' }), rand));
     const r = linkAccounts(profiles(reqs), cfg, period);
     expect(r.clusters).toHaveLength(0);
   });
@@ -134,7 +142,9 @@ describe('synchronized activity (SynchroTrap-style)', () => {
     expect(on.clusters).toHaveLength(0);
     // A fleet whose waves do not repeat at the same time every day is still synchronized.
     const waves = randomStarts(rand, 10);
-    ['w0', 'w1', 'w2', 'w3'].forEach((id, i) => reqs.push(...sessionsReqs(id, waves, () => ({ ip: `78.${i}.1.1`, ua: 'python-requests/2.31' }), rand)));
+    ['w0', 'w1', 'w2', 'w3'].forEach((id, i) =>
+      reqs.push(...sessionsReqs(id, waves, () => ({ ip: `78.${i}.1.1`, ua: 'python-requests/2.31' }), rand)),
+    );
     const fleet = linkAccounts(profiles(reqs), cfg, period);
     expect(fleet.clusters.map((c) => c.accountIds)).toEqual([['w0', 'w1', 'w2', 'w3']]);
   });
@@ -145,7 +155,7 @@ describe('synchronized activity (SynchroTrap-style)', () => {
     // On 1-3 h, off 1-3 h, round the clock for three days; each member is active in ~70% of the 10-min buckets
     // of an on-block (a modest request rate), so phi stays near 0.5 while the shared waves are far beyond chance.
     const blocks: [number, number][] = [];
-    for (let t = T0; t < T0 + DAYS * 24 * HOUR; ) {
+    for (let t = T0; t < T0 + DAYS * 24 * HOUR;) {
       const on = (1 + rand() * 2) * HOUR;
       blocks.push([t, t + on]);
       t += on + (1 + rand() * 2) * HOUR;
@@ -153,7 +163,9 @@ describe('synchronized activity (SynchroTrap-style)', () => {
     const members = ['f0', 'f1', 'f2', 'f3'];
     members.forEach((id, i) => {
       for (const [s, e] of blocks) {
-        for (let b = s; b < e; b += cfg.syncBucketMs) if (rand() < 0.7) reqs.push({ accountId: id, ts: Math.floor(b + rand() * cfg.syncBucketMs), ip: `79.${i}.1.1`, ua: 'python-requests/2.31', model: 'm' });
+        for (let b = s; b < e; b += cfg.syncBucketMs)
+          if (rand() < 0.7)
+            reqs.push({ accountId: id, ts: Math.floor(b + rand() * cfg.syncBucketMs), ip: `79.${i}.1.1`, ua: 'python-requests/2.31', model: 'm' });
       }
     });
     const r = linkAccounts(profiles(reqs), cfg, period);
@@ -191,7 +203,14 @@ describe('shared rare templates', () => {
     // 60 organic accounts; 40 of them also use one popular template.
     const reqs = organic(60, rand, (i) => (i < 40 && rand() < 0.5 ? { templateId: 'popular-app-template' } : {}));
     for (let i = 0; i < 5; i++) {
-      reqs.push(...sessionsReqs(`t${i}`, randomStarts(rand, 4), (k) => ({ ip: `90.${i}.0.1`, ua: 'python-requests/2.31', promptClass: 'cot_elicitation', templateId: `harvest-${k % 6}` }), rand));
+      reqs.push(
+        ...sessionsReqs(
+          `t${i}`,
+          randomStarts(rand, 4),
+          (k) => ({ ip: `90.${i}.0.1`, ua: 'python-requests/2.31', promptClass: 'cot_elicitation', templateId: `harvest-${k % 6}` }),
+          rand,
+        ),
+      );
     }
     const r = linkAccounts(profiles(reqs), cfg, period);
     expect(r.clusters).toHaveLength(1);
@@ -235,7 +254,15 @@ describe('breadth and concentration', () => {
     const catalogue = Array.from({ length: 400 }, (_, k) => `end-user-${k}`);
     for (let i = 0; i < 3; i++) {
       // Each reseller relays most of the same end-user template catalogue, at independent times.
-      reqs.push(...sessionsReqs(`reseller${i}`, randomStarts(rand, 6), (k) => ({ ip: `44.${i}.0.1`, ua: 'platform/1', promptClass: 'chat', templateId: catalogue[(k * 37 + i) % 400] }), rand, 120));
+      reqs.push(
+        ...sessionsReqs(
+          `reseller${i}`,
+          randomStarts(rand, 6),
+          (k) => ({ ip: `44.${i}.0.1`, ua: 'platform/1', promptClass: 'chat', templateId: catalogue[(k * 37 + i) % 400] }),
+          rand,
+          120,
+        ),
+      );
     }
     const r = linkAccounts(profiles(reqs), cfg, period);
     expect(r.clusters).toHaveLength(0);
@@ -245,7 +272,10 @@ describe('breadth and concentration', () => {
     const rand = rng(22);
     const reqs = organic(40, rand);
     const shared = randomStarts(rand, 8);
-    for (let i = 0; i < 6; i++) reqs.push(...sessionsReqs(`f${i}`, shared, (k) => ({ ip: `88.${i}.0.1`, ua: 'u', promptClass: 'agentic', templateId: `fleet-${k % 4}` }), rand));
+    for (let i = 0; i < 6; i++)
+      reqs.push(
+        ...sessionsReqs(`f${i}`, shared, (k) => ({ ip: `88.${i}.0.1`, ua: 'u', promptClass: 'agentic', templateId: `fleet-${k % 4}` }), rand),
+      );
     const r = linkAccounts(profiles(reqs), cfg, period);
     expect(r.clusters).toHaveLength(1);
     expect(r.clusters[0].evidence.exclusiveTemplates).toBe(4);
@@ -261,7 +291,9 @@ describe('prompt libraries (group-level content evidence)', () => {
    */
   function world(seed: number) {
     const rand = rng(seed);
-    const reqs: Req[] = organic(150, rand, (i) => (i % 3 === 0 ? { templateId: rand() < 0.3 ? 'public-summarize' : i < 60 ? 'course-starter' : `own-${i}-${Math.floor(rand() * 5)}` } : {}));
+    const reqs: Req[] = organic(150, rand, (i) =>
+      i % 3 === 0 ? { templateId: rand() < 0.3 ? 'public-summarize' : i < 60 ? 'course-starter' : `own-${i}-${Math.floor(rand() * 5)}` } : {},
+    );
     const lib = Array.from({ length: 60 }, (_, k) => `lib-${k}`);
     const fleet: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -269,10 +301,29 @@ describe('prompt libraries (group-level content evidence)', () => {
       fleet.push(id);
       const mine = Array.from({ length: 8 }, () => lib[Math.floor(rand() * lib.length)]);
       // Independent timing and infrastructure: only the prompts tie the fleet together.
-      reqs.push(...sessionsReqs(id, randomStarts(rand, 2), (k) => ({ ip: `90.${i}.${k}.1`, ua: 'python-requests/2.31', promptClass: 'agentic', templateId: mine[k % mine.length] }), rand));
+      reqs.push(
+        ...sessionsReqs(
+          id,
+          randomStarts(rand, 2),
+          (k) => ({ ip: `90.${i}.${k}.1`, ua: 'python-requests/2.31', promptClass: 'agentic', templateId: mine[k % mine.length] }),
+          rand,
+        ),
+      );
     }
     for (let i = 0; i < 3; i++) {
-      reqs.push(...sessionsReqs(`eval${i}`, randomStarts(rand, 3), (k) => ({ ip: `34.0.${i}.1`, ua: 'evals', promptClass: 'cot_elicitation', templateId: k % 4 === 0 ? `bench-${k % 3}` : `own-eval-${i}-${k}` }), rand));
+      reqs.push(
+        ...sessionsReqs(
+          `eval${i}`,
+          randomStarts(rand, 3),
+          (k) => ({
+            ip: `34.0.${i}.1`,
+            ua: 'evals',
+            promptClass: 'cot_elicitation',
+            templateId: k % 4 === 0 ? `bench-${k % 3}` : `own-eval-${i}-${k}`,
+          }),
+          rand,
+        ),
+      );
     }
     return { reqs, fleet };
   }

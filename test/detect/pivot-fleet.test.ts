@@ -19,12 +19,31 @@ function features(id: string) {
 function context(share: number, fleetIds: string[], group?: { moved: number; members: number }): { link: AccountLink; cluster: ClusterContext } {
   const movers = Array.from({ length: group?.moved ?? 10 }, (_, i) => `m${i}`);
   const members = group?.members ?? 10;
-  const pivot: ClusterPivot = { clusterId: 'c1', model: 'new', share, baseline: 0, membersMoved: movers.length, members, firstSeen: T0, movers, whole: !group };
+  const pivot: ClusterPivot = {
+    clusterId: 'c1',
+    model: 'new',
+    share,
+    baseline: 0,
+    membersMoved: movers.length,
+    members,
+    firstSeen: T0,
+    movers,
+    whole: !group,
+  };
   const fleet: FleetSignups | null = fleetIds.length
-    ? { known: 10, windowMs: 7 * 24 * HOUR, groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }], companions: ['m0'] }
+    ? {
+        known: 10,
+        windowMs: 7 * 24 * HOUR,
+        groups: [{ accountIds: fleetIds, windowStart: T0, populationShare: 0.01, log10P: -20, medianAgeMs: 10 * 24 * HOUR, dutyCycle: 0.95 }],
+        companions: ['m0'],
+      }
     : null;
   const cluster: ClusterContext = {
-    cluster: { clusterId: 'c1', accountIds: movers, evidence: { edges: 20, families: {}, meanPhi: 0.9, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 } },
+    cluster: {
+      clusterId: 'c1',
+      accountIds: movers,
+      evidence: { edges: 20, families: {}, meanPhi: 0.9, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 },
+    },
     intentShare: null,
     cotPerAccountDay: 0,
     usageEvents: 0,
@@ -59,7 +78,7 @@ describe('a cluster pivot backed by a fleet', () => {
     expect(pivotStrength(0.69, []).strength).toBeLessThan(cfg.decisions.strongSignal);
   });
 
-  test('the same move by a fleet created together is strong: the switch is one operator\'s', () => {
+  test("the same move by a fleet created together is strong: the switch is one operator's", () => {
     const fleet = Array.from({ length: 7 }, (_, i) => `m${i + 3}`); // m3..m9: most movers, not m0 itself
     const r = pivotStrength(0.69, fleet);
     expect(r.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
@@ -82,7 +101,7 @@ describe('a group of movers inside a cluster', () => {
     expect(pivotStrength(0.95, []).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
   });
 
-  test('a few movers that belong to a fleet created together keep the fleet\'s evidence', () => {
+  test("a few movers that belong to a fleet created together keep the fleet's evidence", () => {
     expect(pivotStrength(0.69, ['m0', 'm1', 'm2', 'm3'], { moved: 4, members: 12 }).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
   });
 });
@@ -97,7 +116,7 @@ describe('an older account that runs with a fleet', () => {
   };
   const fleet = ['m3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'];
 
-  test('a companion of the fleet (its library, the machines\' hours) carries fleet evidence', () => {
+  test("a companion of the fleet (its library, the machines' hours) carries fleet evidence", () => {
     const r = companion(fleet, ['m0'])!;
     expect(r.family).toBe('fleet');
     expect(r.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);

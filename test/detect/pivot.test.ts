@@ -72,7 +72,8 @@ describe('new-model pivot', () => {
   test('an account needs established traffic before the release', () => {
     const reqs = population();
     // A brand-new account that only ever used the new model.
-    for (let h = 49; h < 60; h++) for (let k = 0; k < 6; k++) reqs.push({ accountId: 'fresh', ts: T0 + h * HOUR + k * 60_000, ip: '2.2.2.2', ua: 'u', model: 'new' });
+    for (let h = 49; h < 60; h++)
+      for (let k = 0; k < 6; k++) reqs.push({ accountId: 'fresh', ts: T0 + h * HOUR + k * 60_000, ip: '2.2.2.2', ua: 'u', model: 'new' });
     const r = run(reqs, () => undefined);
     expect(r.accounts.has('fresh')).toBe(false);
   });

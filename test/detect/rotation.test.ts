@@ -55,13 +55,31 @@ describe('client rotation (evasion)', () => {
     const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
     const member = (shared: number): { link: AccountLink; cluster: ClusterContext } => ({
       link: {
-        clusterId: 'c1', families: { ...zero, infra: 0.9, content: 0.9 }, maxFamilies: { ...zero, infra: 0.9, content: 0.9 }, degree: 2,
-        sharedTemplates: shared, exclusiveTemplates: shared, meanPhi: 0, syncPeers: 0,
-        libraryTemplates: shared > 4 ? shared : 0, libraryScore: shared > 4 ? 1 : 0, librarySize: shared > 4 ? shared : 0, libraryAccounts: shared > 4 ? 3 : 0,
+        clusterId: 'c1',
+        families: { ...zero, infra: 0.9, content: 0.9 },
+        maxFamilies: { ...zero, infra: 0.9, content: 0.9 },
+        degree: 2,
+        sharedTemplates: shared,
+        exclusiveTemplates: shared,
+        meanPhi: 0,
+        syncPeers: 0,
+        libraryTemplates: shared > 4 ? shared : 0,
+        libraryScore: shared > 4 ? 1 : 0,
+        librarySize: shared > 4 ? shared : 0,
+        libraryAccounts: shared > 4 ? 3 : 0,
       },
       cluster: {
-        cluster: { clusterId: 'c1', accountIds: ['a', 'b', 'c'], evidence: { edges: 3, families: {}, meanPhi: 0, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: shared } },
-        intentShare: null, cotPerAccountDay: 0, usageEvents: 0, meanOutput: null, pivot: undefined, fleet: null,
+        cluster: {
+          clusterId: 'c1',
+          accountIds: ['a', 'b', 'c'],
+          evidence: { edges: 3, families: {}, meanPhi: 0, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: shared },
+        },
+        intentShare: null,
+        cotPerAccountDay: 0,
+        usageEvents: 0,
+        meanOutput: null,
+        pivot: undefined,
+        fleet: null,
       },
     });
     const f = features(300, 6, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
@@ -73,7 +91,7 @@ describe('client rotation (evasion)', () => {
     expect(decide(accountSignals(app, campaign.link, campaign.cluster, undefined, BASE, cfg), app.requests, cfg).decision).toBe('suspend');
   });
 
-  test('where the population sends usage events, rotation waits for the account\'s own usage to show what it sends', () => {
+  test("where the population sends usage events, rotation waits for the account's own usage to show what it sends", () => {
     const TOKENS = { medianOutput: 400, outputUnit: 'tokens' as const };
     const f = features(20, 2, (k) => ({ ip: `${40 + (k % 200)}.${k % 97}.${(k * 7) % 251}.3`, ua: 'sdk/1.0' }));
     expect(rotation(f, cfg).strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
@@ -136,22 +154,41 @@ describe('client rotation (evasion)', () => {
   });
 });
 
-describe('a cluster\'s CoT share and a member\'s own prompts', () => {
+describe("a cluster's CoT share and a member's own prompts", () => {
   const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
   const link: AccountLink = {
-    clusterId: 'c1', families: { ...zero, timing: 0.9 }, maxFamilies: { ...zero, timing: 0.9 }, degree: 3,
-    sharedTemplates: 0, exclusiveTemplates: 0, meanPhi: 0.8, syncPeers: 3, libraryTemplates: 0, libraryScore: 0, librarySize: 0, libraryAccounts: 0,
+    clusterId: 'c1',
+    families: { ...zero, timing: 0.9 },
+    maxFamilies: { ...zero, timing: 0.9 },
+    degree: 3,
+    sharedTemplates: 0,
+    exclusiveTemplates: 0,
+    meanPhi: 0.8,
+    syncPeers: 3,
+    libraryTemplates: 0,
+    libraryScore: 0,
+    librarySize: 0,
+    libraryAccounts: 0,
   };
   const cluster: ClusterContext = {
-    cluster: { clusterId: 'c1', accountIds: ['a', 'b', 'c'], evidence: { edges: 3, families: {}, meanPhi: 0.8, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 } },
-    intentShare: 0.7, cotPerAccountDay: 500, usageEvents: 5000, meanOutput: null, pivot: undefined, fleet: null,
+    cluster: {
+      clusterId: 'c1',
+      accountIds: ['a', 'b', 'c'],
+      evidence: { edges: 3, families: {}, meanPhi: 0.8, sharedAttributes: [], signupSpreadMs: null, exclusiveTemplates: 0 },
+    },
+    intentShare: 0.7,
+    cotPerAccountDay: 500,
+    usageEvents: 5000,
+    meanOutput: null,
+    pivot: undefined,
+    fleet: null,
   };
   const cot = (usageEvents: number, intentShare: number | null) => {
     const f = { ...features(200, 24, () => ({ ip: '9.9.9.9', ua: 'sdk' })), usageEvents, intentShare };
     return accountSignals(f, link, cluster, undefined, BASE, cfg).find((x) => x.signal === 'cot-elicitation');
   };
 
-  test('a member with too few prompts of its own to judge carries the cluster\'s share', () => {
+  test("a member with too few prompts of its own to judge carries the cluster's share", () => {
     expect(cot(5, 0)!.text).toMatch(/its cluster's/);
     expect(cot(5, 0)!.strength).toBeGreaterThanOrEqual(cfg.decisions.strongSignal);
   });

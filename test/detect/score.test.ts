@@ -89,13 +89,31 @@ describe('a cluster as a whole', () => {
     team.forEach((id, i) => {
       for (const start of sessions) {
         for (let k = 0; k < 15; k++) {
-          reqs.push({ accountId: id, ts: Math.floor(start + k * 60_000 + i * 7_000), ip: '198.51.100.10', ua: 'corp-tool/2.0', model: 'model-a', createdAt: T0 - 500 * 24 * HOUR, promptClass: 'chat', templateId: `t-team-${(k + i) % 8}` });
+          reqs.push({
+            accountId: id,
+            ts: Math.floor(start + k * 60_000 + i * 7_000),
+            ip: '198.51.100.10',
+            ua: 'corp-tool/2.0',
+            model: 'model-a',
+            createdAt: T0 - 500 * 24 * HOUR,
+            promptClass: 'chat',
+            templateId: `t-team-${(k + i) % 8}`,
+          });
         }
       }
     });
     // One of them is taken over: chain-of-thought elicitation at volume, beside the owner's use.
     for (let ts = T0 + 24 * HOUR; ts < T0 + 3 * 24 * HOUR; ts += 6 * 60_000) {
-      reqs.push({ accountId: 'team_0', ts, ip: '203.0.113.77', ua: 'httpx/0.27', model: 'model-a', promptClass: 'cot_elicitation', templateId: `t-x-${ts % 997}`, outputTokens: 3000 });
+      reqs.push({
+        accountId: 'team_0',
+        ts,
+        ip: '203.0.113.77',
+        ua: 'httpx/0.27',
+        model: 'model-a',
+        promptClass: 'cot_elicitation',
+        templateId: `t-x-${ts % 997}`,
+        outputTokens: 3000,
+      });
     }
     const r = detect(reqs);
     const acct = new Map(r.accounts.map((a) => [a.accountId, a]));
@@ -144,7 +162,13 @@ describe('decision policy', () => {
   });
 
   test('accounts with too few requests are not flagged', () => {
-    expect(decide([d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)], DEFAULT_DETECTION_CONFIG.thresholds.minRequests - 1, DEFAULT_DETECTION_CONFIG).decision).toBe('allow');
+    expect(
+      decide(
+        [d('synchronized-activity', 'timing', 1), d('cot-elicitation', 'extraction', 1), d('signup-burst', 'fleet', 1)],
+        DEFAULT_DETECTION_CONFIG.thresholds.minRequests - 1,
+        DEFAULT_DETECTION_CONFIG,
+      ).decision,
+    ).toBe('allow');
   });
 });
 

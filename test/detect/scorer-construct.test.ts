@@ -9,8 +9,14 @@ import { evaluate } from '../lib/policy-eval';
 function synth(extra: Partial<ScorerProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'ScorerTest');
-  const featuresTable = new dynamodb.Table(stack, 'Features', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
-  const controlTable = new dynamodb.Table(stack, 'Control', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+  const featuresTable = new dynamodb.Table(stack, 'Features', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+  });
+  const controlTable = new dynamodb.Table(stack, 'Control', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+  });
   const stateMachine = new sfn.StateMachine(stack, 'Workflow', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')) });
   new Scorer(stack, 'Scorer', { featuresTable, controlTable, stateMachine, ...extra });
   return Template.fromStack(stack);
@@ -22,7 +28,12 @@ describe('Scorer construct', () => {
   test('an EventBridge schedule (default every 5 minutes) invokes the scorer function', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
-      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScorerFunction'), 'Arn'] }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 1 }) })]),
+      Targets: Match.arrayWith([
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScorerFunction'), 'Arn'] },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 1 }),
+        }),
+      ]),
     });
     t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
   });

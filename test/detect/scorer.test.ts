@@ -5,7 +5,14 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -38,7 +45,11 @@ async function createControlTable(): Promise<void> {
       KeySchema: p.KeySchema,
       AttributeDefinitions: p.AttributeDefinitions,
       BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({
+        IndexName: g.IndexName,
+        KeySchema: g.KeySchema,
+        Projection: g.Projection,
+      })),
     }),
   );
 }
@@ -51,16 +62,39 @@ beforeAll(async () => {
   // Last written an hour ago (change marker), so a warm scorer can reuse them.
   const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
   for (let i = 0; i < items.length; i += 25) {
-    await ddb.send(new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as any } })) } }));
+    await ddb.send(
+      new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as any } })) } }),
+    );
   }
   const first: Record<string, number> = {};
   for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
   for (const [m, ts] of Object.entries(first)) {
-    await ddb.send(new PutItemCommand({ TableName: FEATURES, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) }, model: { S: m } } }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: FEATURES,
+        Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) }, model: { S: m } },
+      }),
+    );
   }
   // cot_7 is allowlisted by an operator; pivot_5 already has an open case.
-  await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'ALLOW#cot_7', sk: 'ALLOW', accountId: 'cot_7', owner: 'ops', reason: 'test', expiresAt: Math.floor(NOW / 1000) + 3600, gsi1pk: 'ALLOW', gsi1sk: 'cot_7' }) }));
-  await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'ACCOUNT#pivot_5', sk: 'STATUS', status: 'active', openCaseId: 'case-x' }) }));
+  await ddb.send(
+    new PutItemCommand({
+      TableName: CONTROL,
+      Item: marshall({
+        pk: 'ALLOW#cot_7',
+        sk: 'ALLOW',
+        accountId: 'cot_7',
+        owner: 'ops',
+        reason: 'test',
+        expiresAt: Math.floor(NOW / 1000) + 3600,
+        gsi1pk: 'ALLOW',
+        gsi1sk: 'cot_7',
+      }),
+    }),
+  );
+  await ddb.send(
+    new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: 'ACCOUNT#pivot_5', sk: 'STATUS', status: 'active', openCaseId: 'case-x' }) }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -107,12 +141,18 @@ describe('scheduled scorer', () => {
         evidence: expect.objectContaining({ cluster: expect.any(Object), features: expect.any(Object) }),
       }),
     );
-    expect(input.reasonDetails[0]).toEqual({ signal: expect.any(String), value: expect.any(Number), baseline: expect.any(Number), text: expect.any(String) });
+    expect(input.reasonDetails[0]).toEqual({
+      signal: expect.any(String),
+      value: expect.any(Number),
+      baseline: expect.any(Number),
+      text: expect.any(String),
+    });
     // The step (src/escalate/restriction.ts): a coordinated CoT campaign account gets restrict plus review; the eval
     // harness, extracting on its own with no coordination, review only; a suspend decision never carries one.
     expect(input.recommendedAction).toBe('restrict');
     const inputs = started.map((c) => JSON.parse(c.input!));
-    for (const i of inputs.filter((x) => pop.evalHarness.includes(x.accountId))) expect({ id: i.accountId, step: i.recommendedAction }).toEqual({ id: i.accountId, step: undefined });
+    for (const i of inputs.filter((x) => pop.evalHarness.includes(x.accountId)))
+      expect({ id: i.accountId, step: i.recommendedAction }).toEqual({ id: i.accountId, step: undefined });
     for (const i of inputs.filter((x) => x.decision !== 'review')) expect(i.recommendedAction).toBeUndefined();
     const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score).toEqual(expect.objectContaining({ decision: 'review', firstFlaggedAt: NOW, reasons: expect.arrayContaining(['cot-elicitation']) }));
@@ -130,17 +170,22 @@ describe('scheduled scorer', () => {
       get(target, prop, receiver) {
         if (prop !== 'send') return Reflect.get(target, prop, receiver);
         return (command: { constructor: { name: string }; input: { Key?: { pk?: { S?: string } } } }) => {
-          if (/^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(command.constructor.name)) writes.push({ command: command.constructor.name, pk: command.input.Key?.pk?.S ?? '?' });
+          if (/^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(command.constructor.name))
+            writes.push({ command: command.constructor.name, pk: command.input.Key?.pk?.S ?? '?' });
           return target.send(command as never);
         };
       },
     });
-    const statusBefore = (await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item;
+    const statusBefore = (
+      await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))
+    ).Item;
     const summary = await runScorer({ ...deps(), ddb: recording });
     expect(summary.scoresWritten).toBeGreaterThan(0);
     expect(writes).toHaveLength(summary.scoresWritten);
     expect(writes.filter((w) => !w.pk.startsWith(PK_PREFIX.score))).toEqual([]);
-    expect((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item).toEqual(statusBefore);
+    expect(
+      (await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountStatus('pivot_5')), ConsistentRead: true }))).Item,
+    ).toEqual(statusBefore);
   }, 120_000);
 
   test('a re-run keeps firstFlaggedAt and treats ExecutionAlreadyExists as an open case when the execution opened it', async () => {
@@ -157,7 +202,11 @@ describe('scheduled scorer', () => {
     expect(summary.casesAlreadyOpen).toBe(3);
     const flaggedForStart = sfnMock.commandCalls(StartExecutionCommand).length;
     expect(summary.casesStartFailed).toBe(flaggedForStart - 2);
-    expect(summary.startFailures[0]).toEqual({ accountId: expect.any(String), caseId: expect.any(String), reason: expect.stringMatching(/opened no case/) });
+    expect(summary.startFailures[0]).toEqual({
+      accountId: expect.any(String),
+      caseId: expect.any(String),
+      reason: expect.stringMatching(/opened no case/),
+    });
     const score = unmarshall((await ddb.send(new GetItemCommand({ TableName: CONTROL, Key: marshall(keys.accountScore('cot_0')) }))).Item!);
     expect(score.firstFlaggedAt).toBe(NOW);
     expect(score.updatedAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
@@ -188,7 +237,11 @@ describe('scheduled scorer', () => {
   test('a warm run (windows and profiles kept from the previous run) decides exactly as a cold run', async () => {
     sfnMock.reset();
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
-    const starts = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.input!).sort();
+    const starts = () =>
+      sfnMock
+        .commandCalls(StartExecutionCommand)
+        .map((c) => c.args[0].input.input!)
+        .sort();
     const cold = await runScorer(deps());
     expect(cold.read).toMatchObject({ fetched: cold.windows, reused: 0 });
     const coldStarts = starts();
@@ -198,7 +251,12 @@ describe('scheduled scorer', () => {
     const warm = await runScorer({ ...deps(), cache });
     expect(warm.read).toMatchObject({ windows: cold.windows, fetched: 0, reused: cold.windows });
     expect(warm).toMatchObject({ profilesReused: cold.accounts, profilesRebuilt: 0 });
-    expect([warm.accounts, warm.clusters, warm.decisions, warm.scoresWritten]).toEqual([cold.accounts, cold.clusters, cold.decisions, cold.scoresWritten]);
+    expect([warm.accounts, warm.clusters, warm.decisions, warm.scoresWritten]).toEqual([
+      cold.accounts,
+      cold.clusters,
+      cold.decisions,
+      cold.scoresWritten,
+    ]);
     expect(starts()).toEqual(coldStarts);
     expect(coldStarts.length).toBeGreaterThan(0);
   }, 120_000);
@@ -207,13 +265,25 @@ describe('scheduled scorer', () => {
     const [a, b] = pop.campaign.filter((x) => x !== 'cot_7' && x !== 'pivot_5');
     const base = (acct: string) => caseIdFor(acct, NOW);
     // a: today's first case closed (e.g. overdue); b: already on its second attempt today, closed (rejected).
-    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: `ACCOUNT#${a}`, sk: 'STATUS', accountId: a, status: 'active', lastCaseId: base(a) }) }));
-    await ddb.send(new PutItemCommand({ TableName: CONTROL, Item: marshall({ pk: `ACCOUNT#${b}`, sk: 'STATUS', accountId: b, status: 'active', lastCaseId: `${base(b)}-r1` }) }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: CONTROL,
+        Item: marshall({ pk: `ACCOUNT#${a}`, sk: 'STATUS', accountId: a, status: 'active', lastCaseId: base(a) }),
+      }),
+    );
+    await ddb.send(
+      new PutItemCommand({
+        TableName: CONTROL,
+        Item: marshall({ pk: `ACCOUNT#${b}`, sk: 'STATUS', accountId: b, status: 'active', lastCaseId: `${base(b)}-r1` }),
+      }),
+    );
     try {
       sfnMock.reset();
       sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
       await runScorer(deps());
-      const names = Object.fromEntries(sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input]));
+      const names = Object.fromEntries(
+        sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input]),
+      );
       expect(names[a].name).toBe(`${base(a)}-r1`);
       expect(JSON.parse(names[a].input!).caseId).toBe(`${base(a)}-r1`);
       expect(names[b].name).toBe(`${base(b)}-r2`);
@@ -221,7 +291,9 @@ describe('scheduled scorer', () => {
       // The same state gives the same name: two scorer runs cannot open two cases.
       sfnMock.resetHistory();
       await runScorer({ ...deps(), now: NOW + 60_000 });
-      const again = Object.fromEntries(sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input.name]));
+      const again = Object.fromEntries(
+        sfnMock.commandCalls(StartExecutionCommand).map((c) => [JSON.parse(c.args[0].input.input!).accountId, c.args[0].input.name]),
+      );
       expect(again[a]).toBe(`${base(a)}-r1`);
     } finally {
       for (const x of [a, b]) await ddb.send(new DeleteItemCommand({ TableName: CONTROL, Key: marshall({ pk: `ACCOUNT#${x}`, sk: 'STATUS' }) }));

@@ -65,7 +65,13 @@ async function aggregatorWrite(table: string, w: AccountWindow, t: number): Prom
   one.minutes[40] = 1;
   one.firstTs = one.lastTs = w.windowStart + 40 * 60_000;
   acc.addWindow(one);
-  const plan = planWindowUpdate({ accountId: w.accountId, windowStart: w.windowStart, acc, lanes: new Map([['shardId-000000000000', { min: '7', max: '7' }]]) }, 30, {}, undefined, t);
+  const plan = planWindowUpdate(
+    { accountId: w.accountId, windowStart: w.windowStart, acc, lanes: new Map([['shardId-000000000000', { min: '7', max: '7' }]]) },
+    30,
+    {},
+    undefined,
+    t,
+  );
   await ddb.send(
     new UpdateItemCommand({
       TableName: table,
@@ -96,7 +102,15 @@ describe('reading the lookback', () => {
     const m = metered(ddb);
     const { windows: got, stats } = await readWindows({ ddb: m.client, featuresTable: 'wr-changes', clock: () => C1 }, FROM, TO);
     expect(canon(got)).toEqual(canon(ALL_WINDOWS));
-    expect(stats).toMatchObject({ partitions: 6 * 16, windows: ALL_WINDOWS.length, fetched: ALL_WINDOWS.length, reused: 0, fromIndex: 0, missing: 0, unprocessedRetries: 0 });
+    expect(stats).toMatchObject({
+      partitions: 6 * 16,
+      windows: ALL_WINDOWS.length,
+      fetched: ALL_WINDOWS.length,
+      reused: 0,
+      fromIndex: 0,
+      missing: 0,
+      unprocessedRetries: 0,
+    });
     expect(m.meter.requests.BatchGetItemCommand).toBe(Math.ceil(ALL_WINDOWS.length / 100));
     expect(m.meter.requests.QueryCommand).toBe(6 * 16);
   }, 60_000);
@@ -222,7 +236,14 @@ describe('BatchGetItem', () => {
       const sleeps: number[] = [];
       const keys = Array.from({ length: 150 }, (_, i) => ({ pk: { S: `A#${i}` }, sk: { S: 'W#0' } }));
       await expect(
-        batchGetAll(client, 't', keys, () => undefined, { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 400, random: () => 0.999, sleep: async (ms) => void sleeps.push(ms), concurrency: 1 }),
+        batchGetAll(client, 't', keys, () => undefined, {
+          maxAttempts: 6,
+          baseDelayMs: 50,
+          maxDelayMs: 400,
+          random: () => 0.999,
+          sleep: async (ms) => void sleeps.push(ms),
+          concurrency: 1,
+        }),
       ).rejects.toThrow(/left 100 of 100 keys unprocessed after 6 attempts/);
       expect(sleeps.slice(0, 5)).toEqual([49, 99, 199, 399, 399]);
       expect(mock.commandCalls(BatchGetItemCommand)[0].args[0].input.RequestItems!.t.Keys).toHaveLength(100);

@@ -32,9 +32,18 @@ describe('local pipeline end to end', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(WORK, { recursive: true });
-    const synth = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', CDK_OUT], { cwd: ROOT, encoding: 'utf8', env: process.env });
+    const synth = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', CDK_OUT], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: process.env,
+    });
     if (synth.status !== 0) throw new Error(`cdk synth failed (${synth.status}): ${synth.stderr.slice(-3000)}`);
-    session = await LocalSession.start({ cdkOut: CDK_OUT, stateFile: path.join(WORK, 'endpoints.json'), functionLogFile: path.join(WORK, 'functions.log'), clockStartMs: sim.options.start });
+    session = await LocalSession.start({
+      cdkOut: CDK_OUT,
+      stateFile: path.join(WORK, 'endpoints.json'),
+      functionLogFile: path.join(WORK, 'functions.log'),
+      clockStartMs: sim.options.start,
+    });
     for (const a of Object.keys(labels)) session.emu.apiGateway.createApiKey({ name: `${a}-key`, customerId: a, enabled: true });
   });
 
@@ -63,7 +72,8 @@ describe('local pipeline end to end', () => {
     const { connect } = await import('../../lambdas/escalate/operator');
     const op = await connect({ local: true, endpointsFile: s.stateFile, identity: 'local:e2e-reviewer' });
     const queue = await op.queue(['review']);
-    for (const c of queue.filter((q) => labels[q.accountId]?.kind === 'campaign')) await op.decide(c.caseId, true, 'e2e: confirmed extraction campaign');
+    for (const c of queue.filter((q) => labels[q.accountId]?.kind === 'campaign'))
+      await op.decide(c.caseId, true, 'e2e: confirmed extraction campaign');
     await s.settle(120_000);
     // the outbox publisher and the bus deliver asynchronously: wait for the subscriber to see the suspensions
     const deadline = Date.now() + 60_000;
@@ -89,7 +99,12 @@ describe('local pipeline end to end', () => {
     const untouched = organic.find((a) => !counts.suspendedAccounts.includes(a) && !counts.caseList.some((c) => c.accountId === a))!;
     expect(untouched).toBeDefined();
     expect(s.subscriberStats.byAccount[untouched] ?? []).not.toContain('Account Suspended');
-    expect(s.emu.apiGateway.apiKeys().filter((k) => k.customerId === untouched).every((k) => k.enabled)).toBe(true);
+    expect(
+      s.emu.apiGateway
+        .apiKeys()
+        .filter((k) => k.customerId === untouched)
+        .every((k) => k.enabled),
+    ).toBe(true);
     // and organic accounts are not suspended wholesale
     expect(counts.suspendedAccounts.filter((a) => labels[a]?.kind === 'organic').length).toBeLessThan(Math.max(1, organic.length * 0.05));
 
@@ -97,7 +112,12 @@ describe('local pipeline end to end', () => {
     // the bundled ReinstateFn), which re-enables the keys and restores the status
     const r = await op.reinstate(acct, 'e2e: appeal granted');
     expect(r).toMatchObject({ reinstated: true, keys: expect.arrayContaining(keys.map((k) => k.id)) });
-    expect(s.emu.apiGateway.apiKeys().filter((k) => k.customerId === acct).every((k) => k.enabled)).toBe(true);
+    expect(
+      s.emu.apiGateway
+        .apiKeys()
+        .filter((k) => k.customerId === acct)
+        .every((k) => k.enabled),
+    ).toBe(true);
     expect((await s.counts()).suspendedAccounts).not.toContain(acct);
     op.destroy();
   });

@@ -81,7 +81,14 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
   for (const bad of ['auth0|abc\u0000', 'fox-\ud83e', 'y'.repeat(257)]) logs.push(JSON.stringify(toLog({ ...pop.reqs[0], accountId: bad })));
   const records = [];
   for (let i = 0; i < logs.length; i += 200) {
-    const env = { messageType: 'DATA_MESSAGE', owner: '123456789012', logGroup: GROUP, logStream: 's', subscriptionFilters: ['f'], logEvents: logs.slice(i, i + 200).map((message, k) => ({ id: String(i + k), timestamp: NOW, message })) };
+    const env = {
+      messageType: 'DATA_MESSAGE',
+      owner: '123456789012',
+      logGroup: GROUP,
+      logStream: 's',
+      subscriptionFilters: ['f'],
+      logEvents: logs.slice(i, i + 200).map((message, k) => ({ id: String(i + k), timestamp: NOW, message })),
+    };
     records.push(gzipSync(JSON.stringify(env)).toString('base64'));
   }
   for (let i = 0; i < usage.length; i += 200) records.push(gzipSync(usage.slice(i, i + 200).join('\n')).toString('base64'));
@@ -126,7 +133,10 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
     expect([original, caseId]).toEqual([original, expect.stringMatching(/^[A-Za-z0-9_-]{1,80}$/)]);
     const score = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: tableKeys.accountScore(id) }))).Item;
     expect([original, score?.decision]).toEqual([original, expect.stringMatching(/^(review|suspend)$/)]);
-    const c = await waitFor(`case of ${original}`, async () => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item);
+    const c = await waitFor(
+      `case of ${original}`,
+      async () => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item,
+    );
     expect(c.accountId).toBe(id);
     if (score!.decision === 'review') {
       await h.sfn.waitForPendingTask('Review', execArn(caseId), 60_000);
@@ -135,7 +145,10 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
     expect([original, (await h.sfn.waitForExecution(execArn(caseId), 60_000)).status]).toEqual([original, 'SUCCEEDED']);
     const status = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${id}`, sk: 'STATUS' } }))).Item;
     expect([original, status?.status, status?.accountId]).toEqual([original, 'suspended', id]);
-    expect((await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item).toMatchObject({ state: 'closed', outcome: 'suspended' });
+    expect((await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item).toMatchObject({
+      state: 'closed',
+      outcome: 'suspended',
+    });
   }
   for (const k of keys) expect([k.customerId, h.apigw.apiKeys().find((x) => x.id === k.id)?.enabled]).toEqual([k.customerId, false]);
 
@@ -154,12 +167,30 @@ test('a model named `constructor`: the case evidence is recorded with its totals
     await h.doc.send(
       new PutCommand({
         TableName: dep.featuresTable,
-        Item: { pk: `A#${accountId}`, sk: `W#${String(base + i * HOUR).padStart(13, '0')}`, n: 10, 'm:constructor': 6, 'm:toString': 3, 'm:model-a': 1, 'pc:cot_elicitation': 4, 'mm:1': 2 },
+        Item: {
+          pk: `A#${accountId}`,
+          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
+          n: 10,
+          'm:constructor': 6,
+          'm:toString': 3,
+          'm:model-a': 1,
+          'pc:cot_elicitation': 4,
+          'mm:1': 2,
+        },
       }),
     );
   }
   const caseId = 'case-constructor-model';
-  const arn = dep.start({ caseId, accountId, decision: 'review', score: 0.8, reasons: ['cot-elicitation'], relatedAccountIds: [], flaggedAt: Date.now(), evidence: { features: { models: { constructor: 12 } } } });
+  const arn = dep.start({
+    caseId,
+    accountId,
+    decision: 'review',
+    score: 0.8,
+    reasons: ['cot-elicitation'],
+    relatedAccountIds: [],
+    flaggedAt: Date.now(),
+    evidence: { features: { models: { constructor: 12 } } },
+  });
   await h.sfn.waitForPendingTask('Review', arn, 60_000);
   const c = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
   expect(c.evidence.totals.models).toEqual({ constructor: 12, toString: 6, 'model-a': 2 });

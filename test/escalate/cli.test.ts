@@ -38,7 +38,15 @@ beforeAll(async () => {
       version: 1,
       region: 'us-east-1',
       endpoints: { dynamodb: h.ddb.endpoint, sqs: h.sqs.endpoint, sfn: h.sfn.endpoint, api_gateway: h.apigw.endpoint, lambda: h.lambda.endpoint },
-      resources: { controlTable: dep.controlTable, featuresTable: dep.featuresTable, stateMachineArn: dep.stateMachineArn, reviewQueueUrl: dep.queueUrl, reviewApiUrl: dep.reviewApiUrl, reinstateFunction: dep.reinstateFunction, clusterDecisionFunction: dep.clusterDecisionFunction },
+      resources: {
+        controlTable: dep.controlTable,
+        featuresTable: dep.featuresTable,
+        stateMachineArn: dep.stateMachineArn,
+        reviewQueueUrl: dep.queueUrl,
+        reviewApiUrl: dep.reviewApiUrl,
+        reinstateFunction: dep.reinstateFunction,
+        clusterDecisionFunction: dep.clusterDecisionFunction,
+      },
     }),
   );
 });
@@ -48,8 +56,29 @@ afterAll(async () => {
 
 test('review list, show, approve, suspended, reinstate', async () => {
   const key = h.apigw.createApiKey({ name: 'k', customerId: 'acct-cli', enabled: true });
-  await h.doc.send(new PutCommand({ TableName: dep.featuresTable, Item: { pk: 'A#acct-cli', sk: `W#${String(Math.floor(Date.now() / 3_600_000) * 3_600_000).padStart(13, '0')}`, n: 42, 'm:claude-opus-5': 42, key: new Set([key.id]) } }));
-  const exec = dep.start({ caseId: 'case-cli', accountId: 'acct-cli', decision: 'review', score: 0.88, reasons: ['shared-templates'], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now(), evidence: {} });
+  await h.doc.send(
+    new PutCommand({
+      TableName: dep.featuresTable,
+      Item: {
+        pk: 'A#acct-cli',
+        sk: `W#${String(Math.floor(Date.now() / 3_600_000) * 3_600_000).padStart(13, '0')}`,
+        n: 42,
+        'm:claude-opus-5': 42,
+        key: new Set([key.id]),
+      },
+    }),
+  );
+  const exec = dep.start({
+    caseId: 'case-cli',
+    accountId: 'acct-cli',
+    decision: 'review',
+    score: 0.88,
+    reasons: ['shared-templates'],
+    clusterId: null,
+    relatedAccountIds: [],
+    flaggedAt: Date.now(),
+    evidence: {},
+  });
   await h.sfn.waitForPendingTask('Review', exec, 30_000);
 
   const list = await cli('review', 'list');
@@ -98,7 +127,9 @@ test('allowlist and breaker', async () => {
   expect((await cli('allowlist', 'list')).stdout).toMatch(/acct-partner\s+bizdev\s+\S+\s+local:cli-tester\s+eval partner/);
   const bad = await cli('allowlist', 'add', 'acct-x', '--owner', 'o', '--reason', 'r', '--expires', 'someday');
   expect(bad.code).toBe(2); // a usage error
-  expect(bad.stderr).toContain("option '--expires <when>' argument 'someday' is invalid. expected a duration like 7d, 12h, 90m or an ISO date, got 'someday'");
+  expect(bad.stderr).toContain(
+    "option '--expires <when>' argument 'someday' is invalid. expected a duration like 7d, 12h, 90m or an ISO date, got 'someday'",
+  );
   expect((await cli('allowlist', 'remove', 'acct-partner', '--reason', 'done')).code).toBe(0);
   const missing = await cli('allowlist', 'remove', 'acct-partner', '--reason', 'done');
   expect(missing.stderr.trim()).toBe('distill-guard: account acct-partner is not on the allowlist');
@@ -110,9 +141,29 @@ test('allowlist and breaker', async () => {
 });
 
 test('review list sorts, filters and shows claims; claim, next, release; audit list; signals', async () => {
-  const a = dep.start({ caseId: 'case-cli-a', accountId: 'acct-cli-a', decision: 'review', score: 0.61, reasons: ['model-pivot'], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now(), evidence: {} });
+  const a = dep.start({
+    caseId: 'case-cli-a',
+    accountId: 'acct-cli-a',
+    decision: 'review',
+    score: 0.61,
+    reasons: ['model-pivot'],
+    clusterId: null,
+    relatedAccountIds: [],
+    flaggedAt: Date.now(),
+    evidence: {},
+  });
   await h.sfn.waitForPendingTask('Review', a, 30_000);
-  const b = dep.start({ caseId: 'case-cli-b', accountId: 'acct-cli-b', decision: 'review', score: 0.97, reasons: ['shared-templates', 'cot-elicitation'], clusterId: 'c-7', relatedAccountIds: ['acct-cli-a'], flaggedAt: Date.now(), evidence: {} });
+  const b = dep.start({
+    caseId: 'case-cli-b',
+    accountId: 'acct-cli-b',
+    decision: 'review',
+    score: 0.97,
+    reasons: ['shared-templates', 'cot-elicitation'],
+    clusterId: 'c-7',
+    relatedAccountIds: ['acct-cli-a'],
+    flaggedAt: Date.now(),
+    evidence: {},
+  });
   await h.sfn.waitForPendingTask('Review', b, 30_000);
 
   const byScore = await cli('review', 'list', '--sort', 'score');
@@ -125,9 +176,14 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   const old = await cli('review', 'list', '--reason', 'model-pivot', '--json'); // the old name still works, with a notice
   expect(JSON.parse(old.stdout).map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-a']);
   expect(old.stderr.trim()).toBe('distill-guard: --reason is deprecated, use --signal');
-  expect(JSON.parse((await cli('review', 'list', '--find', 'CLI-B', '--json')).stdout).map((c: { caseId: string }) => c.caseId)).toEqual(['case-cli-b']);
+  expect(JSON.parse((await cli('review', 'list', '--find', 'CLI-B', '--json')).stdout).map((c: { caseId: string }) => c.caseId)).toEqual([
+    'case-cli-b',
+  ]);
   const badSort = await cli('review', 'list', '--sort', 'size');
-  expect(badSort).toMatchObject({ code: 2, stderr: expect.stringContaining(`argument 'size' is invalid. sort must be one of age, score, deadline, cluster, got "size"`) });
+  expect(badSort).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining(`argument 'size' is invalid. sort must be one of age, score, deadline, cluster, got "size"`),
+  });
 
   const claim = await cli('review', 'claim', 'case-cli-a');
   expect(claim.stdout).toMatch(/^claimed case-cli-a as local:cli-tester until \S+Z/);
@@ -143,13 +199,18 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
   const audit = await cli('audit', 'list', '--actor', 'cli-tester', '--since', '1h');
   expect(audit.code).toBe(0);
   expect(audit.stdout).toMatch(/WHEN \(UTC\)\s+ACTOR\s+ACTION\s+CASE\s+ACCOUNT\s+REASON/);
-  expect(audit.stdout).toMatch(/arn:aws:iam::000000000000:user\/cli-tester\s+review-rejected\s+case-cli-a\s+acct-cli-a\s+organic pivot to the new model/);
+  expect(audit.stdout).toMatch(
+    /arn:aws:iam::000000000000:user\/cli-tester\s+review-rejected\s+case-cli-a\s+acct-cli-a\s+organic pivot to the new model/,
+  );
   const auditJson = JSON.parse((await cli('audit', 'list', '--account', 'acct-cli-b', '--json')).stdout);
   expect(auditJson.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case-opened', 'review-approved', 'suspended']));
   expect(auditJson.every((e: { accountId: string }) => e.accountId === 'acct-cli-b')).toBe(true);
   const csv = await cli('audit', 'list', '--account', 'acct-cli-a', '--csv');
   expect(csv.stdout.split('\r\n')[0]).toBe('at,actor,action,caseId,accountId,reason,details');
-  expect(await cli('audit', 'list', '--since', 'last week')).toMatchObject({ code: 2, stderr: expect.stringContaining("since must be a duration like 7d, 12h, 90m or an ISO date, got 'last week'") });
+  expect(await cli('audit', 'list', '--since', 'last week')).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("since must be a duration like 7d, 12h, 90m or an ISO date, got 'last week'"),
+  });
 
   const signals = JSON.parse((await cli('signals', '--json')).stdout);
   expect(signals.signals.find((s: { name: string }) => s.name === 'model-pivot')).toMatchObject({ rejected: 1, overturned: 1 });
@@ -161,7 +222,18 @@ test('review list sorts, filters and shows claims; claim, next, release; audit l
 test('cluster list, show, decide with an exclusion', async () => {
   const ids = ['acct-cl1', 'acct-cl2'];
   const execs = ids.map((a) =>
-    dep.start({ caseId: `case-${a}`, accountId: a, decision: 'review', score: 0.8, reasons: ['shared-templates'], reasonDetails: [{ signal: 'shared-templates', value: 2, baseline: 0, text: '2 templates shared in the cluster' }], clusterId: 'c-cli', relatedAccountIds: [], flaggedAt: Date.now(), evidence: {} }),
+    dep.start({
+      caseId: `case-${a}`,
+      accountId: a,
+      decision: 'review',
+      score: 0.8,
+      reasons: ['shared-templates'],
+      reasonDetails: [{ signal: 'shared-templates', value: 2, baseline: 0, text: '2 templates shared in the cluster' }],
+      clusterId: 'c-cli',
+      relatedAccountIds: [],
+      flaggedAt: Date.now(),
+      evidence: {},
+    }),
   );
   for (const e of execs) await h.sfn.waitForPendingTask('Review', e, 30_000);
   const list = await cli('cluster', 'list');
@@ -171,7 +243,10 @@ test('cluster list, show, decide with an exclusion', async () => {
   expect(show.stdout).toMatch(/members\s+2\s+\(review 2\)/);
   expect(show.stdout).toContain('shared-templates: 2 templates shared in the cluster');
   const bad = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2');
-  expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("option '--exclude <account:reason...>' argument 'acct-cl2' is invalid. expected ACCOUNT:REASON, got 'acct-cl2'") });
+  expect(bad).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("option '--exclude <account:reason...>' argument 'acct-cl2' is invalid. expected ACCOUNT:REASON, got 'acct-cl2'"),
+  });
   const r = await cli('cluster', 'decide', 'c-cli.g1', '--approve', '--reason', 'one campaign', '--exclude', 'acct-cl2:partner test account');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('approved c-cli.g1 as local:cli-tester: 1 members decided');

@@ -29,14 +29,24 @@ function caseOf(accountId: string, over: Partial<CaseRecord> = {}): CaseRecord {
         { t: 0, n: 10, models: {}, promptClasses: {}, errors: 0 },
         { t: 3_600_000, n: 20, models: {}, promptClasses: {}, errors: 0 },
       ],
-      totals: { requests: 30, errors: 0, models: { 'model-a': 20, 'model-b': 10 }, promptClasses: { cot_elicitation: 24, coding: 6 }, inputTokens: 1000, outputTokens: 8000 },
+      totals: {
+        requests: 30,
+        errors: 0,
+        models: { 'model-a': 20, 'model-b': 10 },
+        promptClasses: { cot_elicitation: 24, coding: 6 },
+        inputTokens: 1000,
+        outputTokens: 8000,
+      },
       apiKeys: [],
       ips: 1,
       subnets: [],
       userAgents: [],
       templates: [],
       accountCreatedAt: null,
-      cluster: [{ accountId: 'peer', links: ['2 shared subnets', '3 shared prompt templates'] }, { accountId: 'loner', links: [] }],
+      cluster: [
+        { accountId: 'peer', links: ['2 shared subnets', '3 shared prompt templates'] },
+        { accountId: 'loner', links: [] },
+      ],
     },
     gsi1pk: 'CASES#review',
     gsi1sk: '',
@@ -59,7 +69,10 @@ describe('cluster case model', () => {
     expect(m).toMatchObject({ pk: 'CLUSTERCASE#c-1.g1', sk: 'MEMBER#a1', caseId: 'case-a1', accountId: 'a1' });
     expect(m.links).toEqual([{ with: 'peer', links: ['2 shared subnets', '3 shared prompt templates'] }]);
     expect(m.signals).toEqual(['synchronized-activity: active in the same minutes as 3 accounts']);
-    expect(m.timeline).toEqual([{ t: 0, n: 10 }, { t: 3_600_000, n: 20 }]);
+    expect(m.timeline).toEqual([
+      { t: 0, n: 10 },
+      { t: 3_600_000, n: 20 },
+    ]);
     const long = caseOf('a2');
     long.evidence.timeline = Array.from({ length: 500 }, (_, i) => ({ t: i * 3_600_000, n: 1, models: {}, promptClasses: {}, errors: 0 }));
     expect(memberItem('c-1.g1', long).timeline).toHaveLength(168);
@@ -72,27 +85,49 @@ describe('cluster case model', () => {
     expect(p.members).toBe(2);
     expect(p.requests).toBe(60);
     expect(p.promptClasses[0]).toEqual(['cot_elicitation', 0.8]);
-    expect(p.models).toEqual([['model-a', 0.667], ['model-b', 0.333]]);
+    expect(p.models).toEqual([
+      ['model-a', 0.667],
+      ['model-b', 0.333],
+    ]);
     expect(p.outputPerInput).toBe(8);
     expect(p.pivot).toEqual({ model: 'model-b', movers: 2 });
-    expect(p.timeline).toEqual([{ t: 0, n: 20, members: 2 }, { t: 3_600_000, n: 40, members: 2 }]);
+    expect(p.timeline).toEqual([
+      { t: 0, n: 20, members: 2 },
+      { t: 3_600_000, n: 40, members: 2 },
+    ]);
     expect(p.joins.map((j) => j.accountId)).toEqual(['b1', 'a1']);
     expect(clusterProfile([]).outputPerInput).toBeNull();
   });
 
   test('a decision needs a reason; exclusions name members, once each, with a reason', () => {
     const members = ['a1', 'b1'];
-    expect(parseClusterDecision({ approved: true, reason: ' same templates ', exclude: [{ accountId: 'b1', reason: 'our own test account' }] }, members)).toEqual({
+    expect(
+      parseClusterDecision({ approved: true, reason: ' same templates ', exclude: [{ accountId: 'b1', reason: 'our own test account' }] }, members),
+    ).toEqual({
       approved: true,
       reason: 'same templates',
       exclude: [{ accountId: 'b1', reason: 'our own test account' }],
     });
     expect(() => parseClusterDecision({ approved: 'yes', reason: 'x y z' }, members)).toThrow(/approved must be true or false, got "yes"/);
     expect(() => parseClusterDecision({ approved: true, reason: '' }, members)).toThrow(/reason is required .* got ""/);
-    expect(() => parseClusterDecision({ approved: true, reason: 'fine', exclude: [{ accountId: 'zz', reason: 'not here' }] }, members)).toThrow(/excluded account "zz" is not a member/);
-    expect(() => parseClusterDecision({ approved: true, reason: 'fine', exclude: [{ accountId: 'a1', reason: 'no' }] }, members)).toThrow(/exclusion reason for a1 is required .* got "no"/);
+    expect(() => parseClusterDecision({ approved: true, reason: 'fine', exclude: [{ accountId: 'zz', reason: 'not here' }] }, members)).toThrow(
+      /excluded account "zz" is not a member/,
+    );
+    expect(() => parseClusterDecision({ approved: true, reason: 'fine', exclude: [{ accountId: 'a1', reason: 'no' }] }, members)).toThrow(
+      /exclusion reason for a1 is required .* got "no"/,
+    );
     expect(() =>
-      parseClusterDecision({ approved: true, reason: 'fine', exclude: [{ accountId: 'a1', reason: 'one two' }, { accountId: 'a1', reason: 'three four' }] }, members),
+      parseClusterDecision(
+        {
+          approved: true,
+          reason: 'fine',
+          exclude: [
+            { accountId: 'a1', reason: 'one two' },
+            { accountId: 'a1', reason: 'three four' },
+          ],
+        },
+        members,
+      ),
     ).toThrow(/account "a1" is excluded twice/);
     expect(() => parseClusterDecision({ approved: true, reason: 'bad\u0007bell' }, members)).toThrow(/control characters/);
   });
@@ -108,7 +143,11 @@ describe('cluster case model', () => {
     const plan = planFanOut(items, cases, [{ accountId: 'b1', reason: 'partner' }]);
     expect(plan.decide.map((d) => d.accountId)).toEqual(['a1']);
     expect(plan.excluded).toEqual([{ accountId: 'b1', caseId: 'case-b1', reason: 'partner' }]);
-    expect(plan.skipped.map((s) => `${s.accountId}:${s.why}`)).toEqual(['c1:case closed (suspended)', 'd1:case open', 'e1:case not found (expired?)']);
+    expect(plan.skipped.map((s) => `${s.accountId}:${s.why}`)).toEqual([
+      'c1:case closed (suspended)',
+      'd1:case open',
+      'e1:case not found (expired?)',
+    ]);
   });
 });
 

@@ -45,7 +45,9 @@ async function scanAll(filter: string, values: Record<string, unknown>): Promise
   const out: Record<string, any>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const r: ScanCommandOutput = await h.doc.send(new ScanCommand({ TableName: dep.controlTable, FilterExpression: filter, ExpressionAttributeValues: values, ExclusiveStartKey: start }));
+    const r: ScanCommandOutput = await h.doc.send(
+      new ScanCommand({ TableName: dep.controlTable, FilterExpression: filter, ExpressionAttributeValues: values, ExclusiveStartKey: start }),
+    );
     out.push(...(r.Items ?? []));
     start = r.LastEvaluatedKey;
   } while (start);
@@ -87,10 +89,16 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
 
     await op.allowlistAdd(allowlisted, 'team-research', 'red-team contract', Date.now() + 86_400_000);
     await expect(decideCluster(op, 'c-hydra.g1', { approved: true, reason: 'ok', exclude: [] })).rejects.toThrow(/reason is required/);
-    await expect(decideCluster(op, 'c-hydra.g1', { approved: true, reason: 'one hydra', exclude: [{ accountId: 'stranger', reason: 'not ours' }] })).rejects.toThrow(/"stranger" is not a member/);
+    await expect(
+      decideCluster(op, 'c-hydra.g1', { approved: true, reason: 'one hydra', exclude: [{ accountId: 'stranger', reason: 'not ours' }] }),
+    ).rejects.toThrow(/"stranger" is not a member/);
 
     const t1 = Date.now();
-    const d = await decideCluster(op, 'c-hydra.g1', { approved: true, reason: 'one hydra: shared templates, minute-level sync', exclude: [{ accountId: excluded, reason: 'our own load-test account' }] });
+    const d = await decideCluster(op, 'c-hydra.g1', {
+      approved: true,
+      reason: 'one hydra: shared templates, minute-level sync',
+      exclude: [{ accountId: excluded, reason: 'our own load-test account' }],
+    });
     const decidedIn = Date.now() - t1;
     expect(d.decided).toHaveLength(MEMBERS - 1);
     expect(d.notReached).toEqual([]);
@@ -112,12 +120,16 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     expect(h.apigw.apiKeys().find((k) => k.id === keys.get(excluded))!.enabled).toBe(true);
     expect(h.apigw.apiKeys().find((k) => k.id === keys.get(allowlisted))!.enabled).toBe(true);
 
-    const events = (await scanAll('begins_with(pk, :o) AND detailType = :t', { ':o': 'OUTBOX#', ':t': 'Account Suspended' })).map((e) => JSON.parse(e.detail));
+    const events = (await scanAll('begins_with(pk, :o) AND detailType = :t', { ':o': 'OUTBOX#', ':t': 'Account Suspended' })).map((e) =>
+      JSON.parse(e.detail),
+    );
     const clusterEvents = events.filter((e) => String(e.accountId).startsWith('hydra-'));
     expect(new Set(clusterEvents.map((e) => e.accountId)).size).toBe(MEMBERS - 2);
     expect(clusterEvents.every((e) => e.clusterId === 'c-hydra' && e.decidedBy === 'arn:aws:iam::000000000000:user/reviewer-bob')).toBe(true);
 
-    const suspendedAudits = (await scanAll('begins_with(pk, :c) AND begins_with(sk, :a)', { ':c': 'CASE#case-hydra-', ':a': 'AUDIT#' })).filter((a) => a.action === 'suspended');
+    const suspendedAudits = (await scanAll('begins_with(pk, :c) AND begins_with(sk, :a)', { ':c': 'CASE#case-hydra-', ':a': 'AUDIT#' })).filter(
+      (a) => a.action === 'suspended',
+    );
     expect(suspendedAudits).toHaveLength(MEMBERS - 2);
     expect(suspendedAudits.every((a) => a.details.clusterId === 'c-hydra' && a.details.clusterCaseId === 'c-hydra.g1')).toBe(true);
 
@@ -132,7 +144,9 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const after = await showCluster(op, 'c-hydra.g1');
     expect(after.header).toMatchObject({ state: 'decided', decision: { approved: true, reviewer: 'local:reviewer-bob', excluded: 1 } });
     expect(after.members.find((m) => m.accountId === excluded)).toMatchObject({ excludedReason: 'our own load-test account', caseState: 'review' });
-    expect(after.audit.map((a) => `${a.action}:${a.accountId}`)).toEqual(expect.arrayContaining([`cluster-member-excluded:${excluded}`, 'cluster-decided:-']));
+    expect(after.audit.map((a) => `${a.action}:${a.accountId}`)).toEqual(
+      expect.arrayContaining([`cluster-member-excluded:${excluded}`, 'cluster-decided:-']),
+    );
 
     // Deciding again resumes (nothing left to reach); a different answer is refused.
     const again = await decideCluster(op, 'c-hydra.g1', { approved: true, reason: 'resume', exclude: [] });
@@ -148,7 +162,15 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const r = await decideCluster(op, 'c-hydra.g2', { approved: false, reason: 'not enough on its own yet', exclude: [] });
     expect(r.decided).toEqual(['hydra-late']);
     expect((await h.sfn.waitForExecution(late, 60_000)).status).toBe('SUCCEEDED');
-    const lateStatus = (await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'ACCOUNT#hydra-late' } }))).Items?.[0];
+    const lateStatus = (
+      await h.doc.send(
+        new QueryCommand({
+          TableName: dep.controlTable,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': 'ACCOUNT#hydra-late' },
+        }),
+      )
+    ).Items?.[0];
     expect(lateStatus?.status).toBe('active');
   });
 
@@ -157,23 +179,54 @@ describe('cluster cases (synthesized ASL, run locally)', () => {
     const ids = ['bk-1', 'bk-2', 'bk-3', 'bk-4', 'bk-5'];
     for (const id of ids) h.apigw.createApiKey({ name: `${id}-k`, customerId: id, enabled: true });
     const execs = ids.map((id) => small.start(input(id, 'c-breaker')));
-    await waitFor('5 reviews', () => h.sfn.pendingTasks().filter((t) => t.stateName === 'Review' && t.executionArn.includes(':cluster-breaker:')).length >= 5, 120_000);
+    await waitFor(
+      '5 reviews',
+      () => h.sfn.pendingTasks().filter((t) => t.stateName === 'Review' && t.executionArn.includes(':cluster-breaker:')).length >= 5,
+      120_000,
+    );
     const op = small.operator('local:reviewer-carol');
     // The function checks the decision itself, whatever the tool sent: bad input is an answer, not a failure.
     const invoke = async (payload: unknown) => {
-      const r = await op.lambda.send(new InvokeCommand({ FunctionName: small.clusterDecisionFunction, Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+      const r = await op.lambda.send(
+        new InvokeCommand({ FunctionName: small.clusterDecisionFunction, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+      );
       return { functionError: r.FunctionError, out: JSON.parse(new TextDecoder().decode(r.Payload)) };
     };
-    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'no', actor: 'x' })).toEqual({ out: { ok: false, error: expect.stringMatching(/reason is required .* got "no"/) } });
-    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'one small hydra', exclude: [{ accountId: 'bk-9', reason: 'not here' }], actor: 'x' })).toEqual({ out: { ok: false, error: expect.stringMatching(/"bk-9" is not a member/) } });
-    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'one small hydra', actor: '' })).toEqual({ out: { ok: false, error: expect.stringMatching(/actor must be/) } });
+    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'no', actor: 'x' })).toEqual({
+      out: { ok: false, error: expect.stringMatching(/reason is required .* got "no"/) },
+    });
+    expect(
+      await invoke({
+        clusterCaseId: 'c-breaker.g1',
+        approved: true,
+        reason: 'one small hydra',
+        exclude: [{ accountId: 'bk-9', reason: 'not here' }],
+        actor: 'x',
+      }),
+    ).toEqual({ out: { ok: false, error: expect.stringMatching(/"bk-9" is not a member/) } });
+    expect(await invoke({ clusterCaseId: 'c-breaker.g1', approved: true, reason: 'one small hydra', actor: '' })).toEqual({
+      out: { ok: false, error: expect.stringMatching(/actor must be/) },
+    });
     expect((await showCluster(op, 'c-breaker.g1')).header.state).toBe('open');
     const d = await decideCluster(op, 'c-breaker.g1', { approved: true, reason: 'one small hydra', exclude: [] });
     expect(d.decided).toHaveLength(5);
     // Two suspensions fit the limit; the others are refused by the breaker and wait for review again.
     const settled = (e: string) => h.sfn.describeExecution(e).status !== 'RUNNING' || h.sfn.pendingTasks(e).some((t) => t.stateName === 'Review');
     await waitFor('every member suspended or back in review', () => execs.every(settled), 120_000);
-    const statuses = await Promise.all(ids.map(async (id) => (await h.doc.send(new QueryCommand({ TableName: small.controlTable, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `ACCOUNT#${id}` } }))).Items?.[0]?.status));
+    const statuses = await Promise.all(
+      ids.map(
+        async (id) =>
+          (
+            await h.doc.send(
+              new QueryCommand({
+                TableName: small.controlTable,
+                KeyConditionExpression: 'pk = :p',
+                ExpressionAttributeValues: { ':p': `ACCOUNT#${id}` },
+              }),
+            )
+          ).Items?.[0]?.status,
+      ),
+    );
     expect(statuses.filter((s) => s === 'suspended')).toHaveLength(2);
     expect((await op.breakerStatus({ withActive: false })).tripped).toBe(true);
     const view = await showCluster(op, 'c-breaker.g1');

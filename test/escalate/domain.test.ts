@@ -56,7 +56,13 @@ describe('guardrails', () => {
     expect(evaluateShadow({ global: false, signals: ['a'] }, ['a', 'b'])).toMatchObject({ shadow: false, downgrade: true, shadowedReasons: ['a'] });
     expect(evaluateShadow({ global: false, signals: [] }, ['a'])).toMatchObject({ shadow: false, downgrade: false });
   });
-  const base = { reasons: ['x'], allow: undefined, breaker: evaluateBreaker(cfg, undefined, 0, undefined), shadow: evaluateShadow({ global: false, signals: [] }, ['x']), nowMs: now };
+  const base = {
+    reasons: ['x'],
+    allow: undefined,
+    breaker: evaluateBreaker(cfg, undefined, 0, undefined),
+    shadow: evaluateShadow({ global: false, signals: [] }, ['x']),
+    nowMs: now,
+  };
   test('routes', () => {
     expect(decideRoute({ ...base, decision: 'suspend' })).toMatchObject({ route: 'suspend', shadow: false });
     expect(decideRoute({ ...base, decision: 'review' })).toMatchObject({ route: 'review' });
@@ -65,19 +71,35 @@ describe('guardrails', () => {
     const tripped = decideRoute({ ...base, decision: 'suspend', breaker: evaluateBreaker(cfg, undefined, 10, undefined) });
     expect(tripped).toMatchObject({ route: 'review', tripBreaker: true });
     // a review case does not trip the breaker
-    expect(decideRoute({ ...base, decision: 'review', breaker: evaluateBreaker(cfg, undefined, 10, undefined) })).toMatchObject({ route: 'review', tripBreaker: false });
+    expect(decideRoute({ ...base, decision: 'review', breaker: evaluateBreaker(cfg, undefined, 10, undefined) })).toMatchObject({
+      route: 'review',
+      tripBreaker: false,
+    });
     const shadow = decideRoute({ ...base, decision: 'suspend', shadow: evaluateShadow({ global: true, signals: [] }, ['x']) });
     expect(shadow).toMatchObject({ route: 'dismiss', computedRoute: 'suspend', shadow: true });
-    const partial = decideRoute({ ...base, reasons: ['x', 'y'], decision: 'suspend', shadow: evaluateShadow({ global: false, signals: ['y'] }, ['x', 'y']) });
+    const partial = decideRoute({
+      ...base,
+      reasons: ['x', 'y'],
+      decision: 'suspend',
+      shadow: evaluateShadow({ global: false, signals: ['y'] }, ['x', 'y']),
+    });
     expect(partial).toMatchObject({ route: 'review', shadow: false });
   });
 });
 
 describe('case model', () => {
   test('workflow input validation shows the bad value', () => {
-    expect(() => parseWorkflowInput({ caseId: 'c 1', accountId: 'a', decision: 'review', score: 1, reasons: [] })).toThrow(/caseId must match .* got "c 1"/);
-    expect(() => parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'ban', score: 1, reasons: [] })).toThrow('decision must be review or suspend, got "ban"');
-    expect(parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'review', score: 0.9, reasons: ['r'], flaggedAt: 5 })).toMatchObject({ clusterId: null, relatedAccountIds: [], flaggedAt: 5 });
+    expect(() => parseWorkflowInput({ caseId: 'c 1', accountId: 'a', decision: 'review', score: 1, reasons: [] })).toThrow(
+      /caseId must match .* got "c 1"/,
+    );
+    expect(() => parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'ban', score: 1, reasons: [] })).toThrow(
+      'decision must be review or suspend, got "ban"',
+    );
+    expect(parseWorkflowInput({ caseId: 'c1', accountId: 'a', decision: 'review', score: 0.9, reasons: ['r'], flaggedAt: 5 })).toMatchObject({
+      clusterId: null,
+      relatedAccountIds: [],
+      flaggedAt: 5,
+    });
     expect(() => assertId('caseId', '../etc')).toThrow();
     // Account ids follow the one account-id rule (src/shared/account-id.ts): data, never a path.
     expect(assertId('accountId', '../etc')).toBe('../etc');
@@ -108,12 +130,17 @@ describe('evidence', () => {
     const mins = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`mm:${i}`, 1]));
     const e = buildEvidence({
       windows: [w('a', 2, mins), w('a', 1, mins), { pk: 'A#a', sk: 'X' }],
-      members: [{ accountId: 'b', windows: [w('b', 1, { ip: new Set(['i2']), ...mins })] }, { accountId: 'c', windows: [{ pk: 'A#c', sk: `W#${String(H).padStart(13, '0')}`, ip: ['zz'] }] }],
+      members: [
+        { accountId: 'b', windows: [w('b', 1, { ip: new Set(['i2']), ...mins })] },
+        { accountId: 'c', windows: [{ pk: 'A#c', sk: `W#${String(H).padStart(13, '0')}`, ip: ['zz'] }] },
+      ],
     });
     expect(e.timeline.map((p) => p.t)).toEqual([H, 2 * H]);
     expect(e.totals).toMatchObject({ requests: 20, errors: 4, models: { opus: 12, sonnet: 8 }, promptClasses: { coding: 6 } });
     expect(e.apiKeys).toEqual(['k1']);
-    expect(e.cluster[0].links).toEqual(expect.arrayContaining(['1 shared source IP', '1 shared prompt template', '1 shared API key', expect.stringMatching(/same minutes/)]));
+    expect(e.cluster[0].links).toEqual(
+      expect.arrayContaining(['1 shared source IP', '1 shared prompt template', '1 shared API key', expect.stringMatching(/same minutes/)]),
+    );
     expect(e.cluster[1].links).toEqual([]);
   });
   test('the snapshot is bounded (models per point, points, scorer evidence)', () => {
@@ -133,7 +160,16 @@ describe('evidence', () => {
 
 describe('a model named `constructor` corrupts evidence totals: evidence records are keyed by data', () => {
   test('models and prompt classes named like Object properties are summed as numbers, and marshal for the case item', () => {
-    const w = (h: number) => ({ sk: `W#${String(h * H).padStart(13, '0')}`, n: 10, 'm:constructor': 4, 'm:toString': 3, 'm:__proto__': 2, 'm:model-a': 1, 'pc:constructor': 5, 'mm:1': 1 });
+    const w = (h: number) => ({
+      sk: `W#${String(h * H).padStart(13, '0')}`,
+      n: 10,
+      'm:constructor': 4,
+      'm:toString': 3,
+      'm:__proto__': 2,
+      'm:model-a': 1,
+      'pc:constructor': 5,
+      'mm:1': 1,
+    });
     const e = buildEvidence({ windows: [w(1), w(2)] });
     const desc = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)?.value;
     expect(desc(e.totals.models, 'constructor')).toBe(8);

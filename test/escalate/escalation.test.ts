@@ -11,7 +11,10 @@ const syn = synthEscalation({ reviewTimeout: Duration.hours(12), reviewHeartbeat
 const states = syn.definition.States as Record<string, any>;
 const resources = syn.json.Resources as Record<string, any>;
 const ofType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
-const policyDocs = () => [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].map(([id, r]) => [id, r.Properties.PolicyDocument.Statement as any[]] as const);
+const policyDocs = () =>
+  [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].map(
+    ([id, r]) => [id, r.Properties.PolicyDocument.Statement as any[]] as const,
+  );
 
 describe('Escalation state machine', () => {
   test('standard, traced, logging without execution data (task tokens never reach the logs)', () => {
@@ -25,12 +28,36 @@ describe('Escalation state machine', () => {
   test('the states of the case lifecycle', () => {
     expect(Object.keys(states).sort()).toEqual(
       [
-        ...['Start', 'ExecutionId', 'RecordCase', 'Duplicate?', 'Duplicate', 'CheckGuardrails', 'Route', 'Review', 'RecordReview', 'Approved?', 'ApplySuspension', 'Applied?', 'BreakerRefusedAtApply', 'CompensateSuspension', 'Dismiss', 'MarkOverdue', 'MarkError', 'EscalationFailed', 'Done'],
+        ...[
+          'Start',
+          'ExecutionId',
+          'RecordCase',
+          'Duplicate?',
+          'Duplicate',
+          'CheckGuardrails',
+          'Route',
+          'Review',
+          'RecordReview',
+          'Approved?',
+          'ApplySuspension',
+          'Applied?',
+          'BreakerRefusedAtApply',
+          'CompensateSuspension',
+          'Dismiss',
+          'MarkOverdue',
+          'MarkError',
+          'EscalationFailed',
+          'Done',
+        ],
         ...['ApplyRestriction', 'Restricted?', 'CompensateRestriction', 'RestrictedBeforeReview?', 'LiftRestriction'],
       ].sort(),
     );
     expect(syn.definition.StartAt).toBe('Start');
-    expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['suspend', 'ApplySuspension'], ['restrict', 'ApplyRestriction'], ['review', 'Review']]);
+    expect(states.Route.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([
+      ['suspend', 'ApplySuspension'],
+      ['restrict', 'ApplyRestriction'],
+      ['review', 'Review'],
+    ]);
     expect(states.Route.Default).toBe('Dismiss');
   });
 
@@ -56,7 +83,20 @@ describe('Escalation state machine', () => {
 
   test('every task retries and catches; a failed suspension is compensated', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['ApplyRestriction', 'ApplySuspension', 'CheckGuardrails', 'CompensateRestriction', 'CompensateSuspension', 'Dismiss', 'LiftRestriction', 'MarkError', 'MarkOverdue', 'RecordCase', 'RecordReview', 'Review']);
+    expect(tasks.map(([n]) => n).sort()).toEqual([
+      'ApplyRestriction',
+      'ApplySuspension',
+      'CheckGuardrails',
+      'CompensateRestriction',
+      'CompensateSuspension',
+      'Dismiss',
+      'LiftRestriction',
+      'MarkError',
+      'MarkOverdue',
+      'RecordCase',
+      'RecordReview',
+      'Review',
+    ]);
     for (const [name, s] of tasks) {
       expect({ name, retry: (s.Retry ?? []).length > 0 }).toEqual({ name, retry: true });
       expect({ name, catch: (s.Catch ?? []).length > 0 }).toEqual({ name, catch: true });
@@ -80,7 +120,13 @@ describe('Escalation state machine', () => {
 
   test('functions get the configuration they read', () => {
     const fn = resources[syn.functions.caseFn].Properties.Environment.Variables;
-    expect(fn).toMatchObject({ REVIEW_TIMEOUT_SECONDS: '43200', BREAKER_MAX_PER_HOUR: '7', BAN_BASE_SECONDS: '86400', BAN_MAX_SECONDS: String(30 * 86400), SHADOW_MODE: 'false' });
+    expect(fn).toMatchObject({
+      REVIEW_TIMEOUT_SECONDS: '43200',
+      BREAKER_MAX_PER_HOUR: '7',
+      BAN_BASE_SECONDS: '86400',
+      BAN_MAX_SECONDS: String(30 * 86400),
+      SHADOW_MODE: 'false',
+    });
     expect(fn.CONTROL_TABLE).toEqual({ Ref: expect.stringMatching(/^Control/) });
   });
 
@@ -92,13 +138,19 @@ describe('Escalation state machine', () => {
   });
 
   test('breaker alarm watches DistillGuard/BreakerTripped', () => {
-    syn.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'DistillGuard', MetricName: 'BreakerTripped', Dimensions: [{ Name: 'service', Value: 'escalate' }] });
+    syn.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'DistillGuard',
+      MetricName: 'BreakerTripped',
+      Dimensions: [{ Name: 'service', Value: 'escalate' }],
+    });
   });
 });
 
 describe('IAM', () => {
   test('SendTask* is granted to nothing but the review API function, scoped to the state machine (test/escalate/review-api.test.ts evaluates it)', () => {
-    const holders = policyDocs().filter(([, st]) => st.some((s) => [s.Action].flat().some((a: string) => /^states:SendTask/.test(a) || a === 'states:*')));
+    const holders = policyDocs().filter(([, st]) =>
+      st.some((s) => [s.Action].flat().some((a: string) => /^states:SendTask/.test(a) || a === 'states:*')),
+    );
     expect(holders.map(([id]) => id)).toEqual([expect.stringMatching(/ReviewApiApiFnServiceRoleDefaultPolicy/)]);
     const st = holders[0][1].find((s) => [s.Action].flat().includes('states:SendTaskSuccess'));
     expect(st.Action.sort()).toEqual(['states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
@@ -111,9 +163,13 @@ describe('IAM', () => {
     expect(actions).toEqual(expect.arrayContaining(['lambda:InvokeFunctionUrl', 'dynamodb:GetItem', 'dynamodb:Query']));
     expect(actions.filter((a: string) => /^sqs:|^states:SendTask/.test(a))).toEqual([]);
     const writes = st.filter((s) => [s.Action].flat().some((a: string) => /dynamodb:(Put|Update|Delete|BatchWrite|PartiQL)/.test(a)));
-    expect(writes.map((s) => ({ sid: s.Sid, actions: [s.Action].flat().sort(), keys: s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] }))).toEqual([
-      { sid: 'ClaimCases', actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['CLAIM#*'] },
-    ]);
+    expect(
+      writes.map((s) => ({
+        sid: s.Sid,
+        actions: [s.Action].flat().sort(),
+        keys: s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'],
+      })),
+    ).toEqual([{ sid: 'ClaimCases', actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['CLAIM#*'] }]);
     expect(writes[0].Condition['ForAllValues:StringEquals']['dynamodb:Attributes']).not.toContain('status');
   });
 
@@ -123,7 +179,16 @@ describe('IAM', () => {
         const res = [s.Resource].flat();
         // X-Ray (tracing) and the CloudWatch Logs vended-delivery APIs (state machine logging) have no
         // resource-level permissions: AWS documents `*` for them.
-        if ([s.Action].flat().every((a: string) => a.startsWith('xray:') || /^logs:(Create|Get|Update|Delete|List)LogDeliver|^logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a))) continue;
+        if (
+          [s.Action]
+            .flat()
+            .every(
+              (a: string) =>
+                a.startsWith('xray:') ||
+                /^logs:(Create|Get|Update|Delete|List)LogDeliver|^logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a),
+            )
+        )
+          continue;
         expect({ id, res }).toEqual({ id, res: expect.not.arrayContaining(['*']) });
       }
     }
@@ -149,7 +214,10 @@ describe('reinstatement is a function the operator invokes', () => {
     const invoke = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('lambda:')));
     expect(invoke).toHaveLength(2);
     expect(invoke.map((s) => s.Action)).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunction']);
-    expect(invoke.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] }, { 'Fn::GetAtt': [syn.functions.restrictFn, 'Arn'] }]);
+    expect(invoke.map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [syn.functions.reinstateFn, 'Arn'] },
+      { 'Fn::GetAtt': [syn.functions.restrictFn, 'Arn'] },
+    ]);
     expect(st.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('apigateway:'))).toEqual([]);
   });
 
@@ -163,9 +231,15 @@ describe('reinstatement is a function the operator invokes', () => {
     for (const s of ddb) {
       expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Control/), 'Arn'] });
       const prefixes = s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] as string[];
-      expect(prefixes.every((p) => ['ACCOUNT#*', 'CASE#*', 'OUTBOX#*'].includes(p)) || (s.Sid === 'CountReviewerFeedback' && prefixes.join() === 'FEEDBACK#*')).toBe(true);
+      expect(
+        prefixes.every((p) => ['ACCOUNT#*', 'CASE#*', 'OUTBOX#*'].includes(p)) ||
+          (s.Sid === 'CountReviewerFeedback' && prefixes.join() === 'FEEDBACK#*'),
+      ).toBe(true);
     }
-    expect(ddb.find((s) => s.Action === 'dynamodb:PutItem').Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual(['CASE#*', 'OUTBOX#*']);
+    expect(ddb.find((s) => s.Action === 'dynamodb:PutItem').Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual([
+      'CASE#*',
+      'OUTBOX#*',
+    ]);
     syn.template.hasOutput('EscalationReinstateFunctionName', { Value: { Ref: syn.functions.reinstateFn } });
   });
 });

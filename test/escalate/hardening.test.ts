@@ -31,26 +31,54 @@ async function seedTraffic(dep: Deployment, accountId: string, keyIds: string[])
     await h.doc.send(
       new PutCommand({
         TableName: dep.featuresTable,
-        Item: { pk: `A#${accountId}`, sk: `W#${String(base + i * HOUR).padStart(13, '0')}`, n: 100, 'm:claude-opus-5': 100, ip: new Set(['iph1']), ...(keyIds.length ? { key: new Set(keyIds) } : {}) },
+        Item: {
+          pk: `A#${accountId}`,
+          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
+          n: 100,
+          'm:claude-opus-5': 100,
+          ip: new Set(['iph1']),
+          ...(keyIds.length ? { key: new Set(keyIds) } : {}),
+        },
       }),
     );
   }
 }
 
 function input(accountId: string, caseId: string, decision: 'review' | 'suspend') {
-  return { caseId, accountId, decision, score: decision === 'suspend' ? 0.97 : 0.81, reasons: ['synchronized-activity'], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now() - 60_000, evidence: {} };
+  return {
+    caseId,
+    accountId,
+    decision,
+    score: decision === 'suspend' ? 0.97 : 0.81,
+    reasons: ['synchronized-activity'],
+    clusterId: null,
+    relatedAccountIds: [],
+    flaggedAt: Date.now() - 60_000,
+    evidence: {},
+  };
 }
 
-const get = async (dep: Deployment, pk: string, sk: string) => (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk, sk } }))).Item;
+const get = async (dep: Deployment, pk: string, sk: string) =>
+  (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk, sk } }))).Item;
 const account = (dep: Deployment, id: string) => get(dep, `ACCOUNT#${id}`, 'STATUS');
 const caseItem = (dep: Deployment, id: string) => get(dep, `CASE#${id}`, 'CASE');
 async function audit(dep: Deployment, caseId: string) {
-  const r = await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' } }));
+  const r = await h.doc.send(
+    new QueryCommand({
+      TableName: dep.controlTable,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
+    }),
+  );
   return r.Items ?? [];
 }
 async function outbox(dep: Deployment, accountId: string) {
-  const r = await h.doc.send(new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }));
-  return (r.Items ?? []).map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) })).filter((e) => e.detail.accountId === accountId);
+  const r = await h.doc.send(
+    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
+  );
+  return (r.Items ?? [])
+    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
+    .filter((e) => e.detail.accountId === accountId);
 }
 const keyEnabled = (id: string) => h.apigw.apiKeys().find((k) => k.id === id)!.enabled;
 
@@ -90,7 +118,12 @@ describe('one suspension disables keys that other accounts use', () => {
   test('a key recorded on the account is disabled; a recorded key that names another customer is not', async () => {
     const recorded = h.apigw.createApiKey({ name: 'rec', enabled: true });
     const foreign = h.apigw.createApiKey({ name: 'foreign', customerId: 'acct-someone-else', enabled: true });
-    await h.doc.send(new PutCommand({ TableName: main.controlTable, Item: { pk: 'ACCOUNT#acct-rec', sk: 'STATUS', accountId: 'acct-rec', status: 'active', apiKeyIds: [recorded.id, foreign.id] } }));
+    await h.doc.send(
+      new PutCommand({
+        TableName: main.controlTable,
+        Item: { pk: 'ACCOUNT#acct-rec', sk: 'STATUS', accountId: 'acct-rec', status: 'active', apiKeyIds: [recorded.id, foreign.id] },
+      }),
+    );
     await seedTraffic(main, 'acct-rec', []);
     const exec = main.start(input('acct-rec', 'case-rec', 'suspend'));
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
@@ -110,7 +143,7 @@ describe("the circuit breaker's hourly limit is overrun by a burst", () => {
     const execs = ids.map((id) => burst.start(input(id, `case-${id}`, 'suspend')));
     // Each execution either ends (suspended) or waits for a reviewer.
     const settled = (e: string) => h.sfn.describeExecution(e).status !== 'RUNNING' || h.sfn.pendingTasks(e).some((t) => t.stateName === 'Review');
-    for (const deadline = Date.now() + 60_000; !execs.every(settled); ) {
+    for (const deadline = Date.now() + 60_000; !execs.every(settled);) {
       if (Date.now() > deadline) throw new Error('the burst did not settle');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -143,9 +176,18 @@ describe("the circuit breaker's hourly limit is overrun by a burst", () => {
     await h.sfn.waitForPendingTask('Review', exec, 30_000);
     // Two auto-suspensions committed since this case was routed (the hour is full).
     const hourStart = Math.floor(Date.now() / HOUR) * HOUR;
-    await h.doc.send(new PutCommand({ TableName: full.controlTable, Item: { pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}`, n: 2 } }));
+    await h.doc.send(
+      new PutCommand({ TableName: full.controlTable, Item: { pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}`, n: 2 } }),
+    );
     const policy = { baseMs: 86_400_000, factor: 2, maxMs: 30 * 86_400_000, forgetAfterMs: 180 * 86_400_000 };
-    const r = await store.applySuspension({ caseId: 'case-late', decidedBy: 'auto', decidedAt: new Date().toISOString(), policy, auto: true, breakerLimit: 2 });
+    const r = await store.applySuspension({
+      caseId: 'case-late',
+      decidedBy: 'auto',
+      decidedAt: new Date().toISOString(),
+      policy,
+      auto: true,
+      breakerLimit: 2,
+    });
     expect(r).toMatchObject({ outcome: 'breaker', breakerTripped: true });
     expect((await account(full, 'acct-late'))!.status).toBe('active');
     expect(h.apigw.apiKeys().find((k) => k.customerId === 'acct-late')!.enabled).toBe(true);
@@ -200,9 +242,15 @@ describe('the allowlist accepts an unbounded expiry and unbounded owner and reas
     await expect(op.allowlistAdd('acct-al', 'team', 'partner', Date.now() + 400 * day)).rejects.toThrow(/expiry must be at most 366 days ahead/);
     await expect(op.allowlistAdd('acct-al', 'team', 'partner', 8.64e15)).rejects.toThrow(/at most 366 days/);
     await expect(op.allowlistAdd('acct-al', 'team', 'partner', Number.POSITIVE_INFINITY)).rejects.toThrow(/expiry must be a date/);
-    await expect(op.allowlistAdd('acct-al', 'o'.repeat(129), 'partner', Date.now() + day)).rejects.toThrow('allowlist owner must be at most 128 characters, got 129');
-    await expect(op.allowlistAdd('acct-al', 'team', 'r'.repeat(1001), Date.now() + day)).rejects.toThrow('allowlist reason must be at most 1000 characters, got 1001');
-    await expect(op.allowlistAdd('acct-al', 'team\nfake: line', 'partner', Date.now() + day)).rejects.toThrow(/owner must not contain control characters/);
+    await expect(op.allowlistAdd('acct-al', 'o'.repeat(129), 'partner', Date.now() + day)).rejects.toThrow(
+      'allowlist owner must be at most 128 characters, got 129',
+    );
+    await expect(op.allowlistAdd('acct-al', 'team', 'r'.repeat(1001), Date.now() + day)).rejects.toThrow(
+      'allowlist reason must be at most 1000 characters, got 1001',
+    );
+    await expect(op.allowlistAdd('acct-al', 'team\nfake: line', 'partner', Date.now() + day)).rejects.toThrow(
+      /owner must not contain control characters/,
+    );
     expect((await op.allowlistList()).map((e) => e.accountId)).not.toContain('acct-al');
     const ok = await op.allowlistAdd('acct-al', 'o'.repeat(128), 'r'.repeat(1000), Date.now() + 365 * day);
     expect(ok.owner).toHaveLength(128);

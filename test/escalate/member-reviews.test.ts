@@ -6,7 +6,7 @@ import { OperatorError } from '../../lambdas/escalate/operator';
 const targets = Array.from({ length: 40 }, (_, i) => ({ accountId: `a${i}`, caseId: `case-${i}` }));
 const output = { approved: true, reason: 'one hydra', clusterCaseId: 'c1.g1' };
 
-describe('answering a cluster\'s member reviews', () => {
+describe("answering a cluster's member reviews", () => {
   test('members the api refused for a moment are tried again and reached', async () => {
     const calls = new Map<string, number>();
     const op = {

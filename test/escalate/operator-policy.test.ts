@@ -23,7 +23,25 @@ interface Write {
   attributes: string[];
 }
 
-const KEYWORDS = new Set(['SET', 'REMOVE', 'ADD', 'DELETE', 'AND', 'OR', 'NOT', 'BETWEEN', 'IN', 'attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append']);
+const KEYWORDS = new Set([
+  'SET',
+  'REMOVE',
+  'ADD',
+  'DELETE',
+  'AND',
+  'OR',
+  'NOT',
+  'BETWEEN',
+  'IN',
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+  'if_not_exists',
+  'list_append',
+]);
 
 /** Top-level attribute names an expression touches (`#name` resolved, `:values` and functions skipped). */
 function expressionNames(expr: string | undefined, names: Record<string, string> = {}): string[] {
@@ -32,14 +50,20 @@ function expressionNames(expr: string | undefined, names: Record<string, string>
   for (const m of expr.replace(/:[A-Za-z0-9_]+/g, ' ').matchAll(/#?[A-Za-z_][A-Za-z0-9_]*/g)) {
     const token = m[0];
     if (KEYWORDS.has(token)) continue;
-    out.push(token.startsWith('#') ? names[token] ?? token : token);
+    out.push(token.startsWith('#') ? (names[token] ?? token) : token);
   }
   return out;
 }
 
 function toWrite(action: string, input: any): Write {
   const key = input.Key ?? { pk: input.Item?.pk, sk: input.Item?.sk };
-  const attributes = new Set<string>(['pk', 'sk', ...Object.keys(input.Item ?? {}), ...expressionNames(input.UpdateExpression, input.ExpressionAttributeNames), ...expressionNames(input.ConditionExpression, input.ExpressionAttributeNames)]);
+  const attributes = new Set<string>([
+    'pk',
+    'sk',
+    ...Object.keys(input.Item ?? {}),
+    ...expressionNames(input.UpdateExpression, input.ExpressionAttributeNames),
+    ...expressionNames(input.ConditionExpression, input.ExpressionAttributeNames),
+  ]);
   return { action, pk: String(key.pk), sk: String(key.sk), attributes: [...attributes].sort() };
 }
 
@@ -54,7 +78,13 @@ function writesOf(command: { constructor: { name: string }; input: any }): Write
       return [toWrite('dynamodb:DeleteItem', command.input)];
     case 'TransactWriteCommand':
       return (command.input.TransactItems as any[]).map((t) =>
-        t.Put ? toWrite('dynamodb:PutItem', t.Put) : t.Update ? toWrite('dynamodb:UpdateItem', t.Update) : t.Delete ? toWrite('dynamodb:DeleteItem', t.Delete) : toWrite('dynamodb:ConditionCheckItem', t.ConditionCheck),
+        t.Put
+          ? toWrite('dynamodb:PutItem', t.Put)
+          : t.Update
+            ? toWrite('dynamodb:UpdateItem', t.Update)
+            : t.Delete
+              ? toWrite('dynamodb:DeleteItem', t.Delete)
+              : toWrite('dynamodb:ConditionCheckItem', t.ConditionCheck),
       );
     default:
       return [];
@@ -77,7 +107,12 @@ function recordingStore(): EscalationStore {
       };
     },
   }) as DynamoDBDocumentClient;
-  return new EscalationStore({ tableName: dep.controlTable, featuresTableName: dep.featuresTable, ddb: doc, apigw: new APIGatewayClient({ region: 'us-east-1', endpoint: h.apigw.endpoint }) });
+  return new EscalationStore({
+    tableName: dep.controlTable,
+    featuresTableName: dep.featuresTable,
+    ddb: doc,
+    apigw: new APIGatewayClient({ region: 'us-east-1', endpoint: h.apigw.endpoint }),
+  });
 }
 
 const decide = (w: Write): Decision =>
@@ -109,7 +144,13 @@ beforeEach(() => {
 
 test('the operator tools can still do their work: every write of allowlist, breaker re-arm and shadow mode is allowed', async () => {
   const store = recordingStore();
-  await store.allowlistAdd({ accountId: 'acct-partner', owner: 'partnerships', reason: 'eval partner', expiresAtMs: Date.now() + 86_400_000, actor: 'local:op' });
+  await store.allowlistAdd({
+    accountId: 'acct-partner',
+    owner: 'partnerships',
+    reason: 'eval partner',
+    expiresAtMs: Date.now() + 86_400_000,
+    actor: 'local:op',
+  });
   await store.allowlistRemove('acct-partner', 'local:op', 'contract ended');
   await store.setShadow({ global: true, signals: ['model-pivot'] }, 'local:op', 'tuning');
   await dep.store().tripBreaker('test trip', 'case-trip', 'acct-x');
@@ -127,16 +168,28 @@ test('the operator policy cannot delete or rewrite audit entries, nor put anythi
     { action: 'dynamodb:UpdateItem', pk: entry.pk, sk: entry.sk, attributes: ['pk', 'sk', 'reason'] },
     { action: 'dynamodb:PutItem', pk: entry.pk, sk: entry.sk, attributes: attrs },
     { action: 'dynamodb:PutItem', pk: keys.case('case-1').pk, sk: 'CASE', attributes: attrs },
-    { action: 'dynamodb:DeleteItem', pk: `${PK_PREFIX.case}${keys.opsAuditCase()}`, sk: 'AUDIT#2026-01-01T00:00:00.000Z#000', attributes: ['pk', 'sk'] },
+    {
+      action: 'dynamodb:DeleteItem',
+      pk: `${PK_PREFIX.case}${keys.opsAuditCase()}`,
+      sk: 'AUDIT#2026-01-01T00:00:00.000Z#000',
+      attributes: ['pk', 'sk'],
+    },
     { action: 'dynamodb:BatchWriteItem', pk: entry.pk, sk: entry.sk, attributes: ['pk', 'sk'] },
   ];
   expect(verdicts(attempts).filter((v) => v.endsWith(': allow'))).toEqual([]);
-  for (const w of attempts.filter((a) => a.action !== 'dynamodb:PutItem' || a.pk.startsWith(PK_PREFIX.case))) expect(`${w.action} ${w.pk}: ${decide(w)}`).toBe(`${w.action} ${w.pk}: explicit-deny`);
+  for (const w of attempts.filter((a) => a.action !== 'dynamodb:PutItem' || a.pk.startsWith(PK_PREFIX.case)))
+    expect(`${w.action} ${w.pk}: ${decide(w)}`).toBe(`${w.action} ${w.pk}: explicit-deny`);
 });
 
 test('the operator policy cannot write OUTBOX# items (the publisher would relay them as real ban events)', () => {
   const pk = `${OUTBOX_PK_PREFIX}forged-event-1`;
-  const attempts: Write[] = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert'].map((action) => ({
+  const attempts: Write[] = [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:PartiQLInsert',
+  ].map((action) => ({
     action,
     pk,
     sk: 'EVENT',
@@ -162,13 +215,28 @@ test('the operator policy writes no account status: reinstatement runs in the fu
   const status = keys.accountStatus('acct-susp');
   const suspendedAt = new Date(Date.now() - 3_600_000).toISOString();
   await h.doc.send(
-    new PutCommand({ TableName: dep.controlTable, Item: { ...status, accountId: 'acct-susp', status: 'suspended', suspendedAt, suspendedUntil: Date.now() + 86_400_000, disabledKeyIds: [], offences: 1 } }),
+    new PutCommand({
+      TableName: dep.controlTable,
+      Item: {
+        ...status,
+        accountId: 'acct-susp',
+        status: 'suspended',
+        suspendedAt,
+        suspendedUntil: Date.now() + 86_400_000,
+        disabledKeyIds: [],
+        offences: 1,
+      },
+    }),
   );
   // What the reinstatement function writes, tried with the operator's own credentials: nothing is allowed.
   await recordingStore().reinstate({ accountId: 'acct-susp', actor: 'local:op', reason: 'appeal upheld', kind: 'manual' });
   const byKey = (prefix: string) => recorded.filter((w) => w.pk.startsWith(prefix));
   expect(byKey(PK_PREFIX.account).length).toBeGreaterThan(0);
-  expect(byKey(PK_PREFIX.account).map(decide).filter((v) => v === 'allow')).toEqual([]);
+  expect(
+    byKey(PK_PREFIX.account)
+      .map(decide)
+      .filter((v) => v === 'allow'),
+  ).toEqual([]);
   expect(byKey(OUTBOX_PK_PREFIX).map(decide)).toEqual(['explicit-deny']);
 });
 
@@ -182,7 +250,12 @@ describe('reviewers claim cases; the reinstatement function counts feedback', ()
 
   test('a reviewer can claim and release a case, and write nothing else', async () => {
     const reviewer = policyWith((r) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Description?.startsWith('distill-guard reviewers'));
-    await h.doc.send(new PutCommand({ TableName: dep.controlTable, Item: { ...keys.case('case-claim'), caseId: 'case-claim', accountId: 'acct-c', state: 'review' } }));
+    await h.doc.send(
+      new PutCommand({
+        TableName: dep.controlTable,
+        Item: { ...keys.case('case-claim'), caseId: 'case-claim', accountId: 'acct-c', state: 'review' },
+      }),
+    );
     const op = { store: recordingStore(), identity: async () => 'local:rev' } as unknown as Operator;
     await claimCase(op, 'case-claim');
     await releaseClaim(op, 'case-claim');
@@ -198,8 +271,22 @@ describe('reviewers claim cases; the reinstatement function counts feedback', ()
   });
 
   test('the reinstatement function may count feedback (FEEDBACK# items only); operators may not', async () => {
-    const reinstateRole = policyWith((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.PolicyDocument.Statement as any[]).some((s) => s.Sid === 'UpdateAccountAndCase'));
-    await h.doc.send(new PutCommand({ TableName: dep.controlTable, Item: { ...keys.case('case-fb'), caseId: 'case-fb', accountId: 'acct-fb', state: 'closed', reasons: ['model-pivot', 'shared-templates'], decidedBy: 'local:alice' } }));
+    const reinstateRole = policyWith(
+      (r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.PolicyDocument.Statement as any[]).some((s) => s.Sid === 'UpdateAccountAndCase'),
+    );
+    await h.doc.send(
+      new PutCommand({
+        TableName: dep.controlTable,
+        Item: {
+          ...keys.case('case-fb'),
+          caseId: 'case-fb',
+          accountId: 'acct-fb',
+          state: 'closed',
+          reasons: ['model-pivot', 'shared-templates'],
+          decidedBy: 'local:alice',
+        },
+      }),
+    );
     const r = await recordFeedback(recordingStore(), { caseId: 'case-fb', kind: 'reinstated' });
     expect(r).toMatchObject({ counter: 'reinstatedReviewed', signals: ['model-pivot', 'shared-templates'] });
     expect(recorded.length).toBe(4); // marker, two signals, the combination

@@ -21,7 +21,11 @@ let h: Harness;
 let dep: Deployment;
 const HOUR = 3_600_000;
 
-function input(accountId: string, caseId: string, o: { score?: number; reasons?: string[]; decision?: 'review' | 'suspend'; cluster?: string; related?: string[] } = {}) {
+function input(
+  accountId: string,
+  caseId: string,
+  o: { score?: number; reasons?: string[]; decision?: 'review' | 'suspend'; cluster?: string; related?: string[] } = {},
+) {
   return {
     caseId,
     accountId,
@@ -36,7 +40,12 @@ function input(accountId: string, caseId: string, o: { score?: number; reasons?:
 }
 
 async function seed(accountId: string) {
-  await h.doc.send(new PutCommand({ TableName: dep.featuresTable, Item: { pk: `A#${accountId}`, sk: `W#${String(Math.floor(Date.now() / HOUR) * HOUR).padStart(13, '0')}`, n: 10, 'm:claude-opus-5': 10 } }));
+  await h.doc.send(
+    new PutCommand({
+      TableName: dep.featuresTable,
+      Item: { pk: `A#${accountId}`, sk: `W#${String(Math.floor(Date.now() / HOUR) * HOUR).padStart(13, '0')}`, n: 10, 'm:claude-opus-5': 10 },
+    }),
+  );
 }
 
 async function review(accountId: string, caseId: string, o: Parameters<typeof input>[2] = {}): Promise<string> {
@@ -58,7 +67,14 @@ describe('queue view and claims', () => {
   const execs: string[] = [];
   beforeAll(async () => {
     execs.push(await review('acct-q1', 'case-q1', { score: 0.71, reasons: ['model-pivot'] }));
-    execs.push(await review('acct-q2', 'case-q2', { score: 0.95, reasons: ['shared-templates', 'synchronized-activity'], cluster: 'c-9', related: ['acct-q3', 'acct-x1', 'acct-x2'] }));
+    execs.push(
+      await review('acct-q2', 'case-q2', {
+        score: 0.95,
+        reasons: ['shared-templates', 'synchronized-activity'],
+        cluster: 'c-9',
+        related: ['acct-q3', 'acct-x1', 'acct-x2'],
+      }),
+    );
     execs.push(await review('acct-q3', 'case-q3', { score: 0.83, reasons: ['shared-templates'], cluster: 'c-9', related: ['acct-q2'] }));
   });
   afterAll(async () => {
@@ -119,8 +135,19 @@ describe('queue view and claims', () => {
   });
 });
 
-test('queue view helpers: sort by deadline, next wraps around and skips others\' live claims', () => {
-  const e = (caseId: string, createdAt: string, o: Partial<Parameters<typeof sortQueue>[0][number]> = {}) => ({ caseId, accountId: caseId, state: 'review', decision: 'review', score: 0.5, reasons: [], createdAt, clusterId: null, clusterSize: 1, ...o });
+test("queue view helpers: sort by deadline, next wraps around and skips others' live claims", () => {
+  const e = (caseId: string, createdAt: string, o: Partial<Parameters<typeof sortQueue>[0][number]> = {}) => ({
+    caseId,
+    accountId: caseId,
+    state: 'review',
+    decision: 'review',
+    score: 0.5,
+    reasons: [],
+    createdAt,
+    clusterId: null,
+    clusterSize: 1,
+    ...o,
+  });
   const now = Date.parse('2026-01-01T12:00:00Z');
   const entries = [
     e('a', '2026-01-01T01:00:00Z', { reviewDeadline: '2026-01-02T05:00:00Z' }),
@@ -162,7 +189,12 @@ describe('reviewer feedback', () => {
     expect(by('fb-cot')!.overturnRate).toBeCloseTo(2 / 3);
     expect(by('fb-templates')).toMatchObject({ approved: 1, rejected: 0, confirmed: 1, overturned: 0, overturnRate: 0 });
     expect(by('fb-pivot')).toMatchObject({ approved: 1, reinstatedReviewed: 1, confirmed: 0, overturned: 1, overturnRate: 1 });
-    expect(r.combinations.map((c) => c.name).filter((n) => n.startsWith('fb-')).sort()).toEqual(['fb-cot+fb-pivot', 'fb-cot+fb-templates']);
+    expect(
+      r.combinations
+        .map((c) => c.name)
+        .filter((n) => n.startsWith('fb-'))
+        .sort(),
+    ).toEqual(['fb-cot+fb-pivot', 'fb-cot+fb-templates']);
     // highest overturn rate first
     expect(r.signals.map((x) => x.name).indexOf('fb-pivot')).toBeLessThan(r.signals.map((x) => x.name).indexOf('fb-cot'));
     expect(r.signals.map((x) => x.name).indexOf('fb-cot')).toBeLessThan(r.signals.map((x) => x.name).indexOf('fb-templates'));
@@ -173,8 +205,12 @@ describe('reviewer feedback', () => {
     expect((await signalFeedback(op.store)).signals.find((s) => s.name === 'fb-templates')).toMatchObject({ approved: 1 });
 
     // published as metrics with the signal as a dimension (EMF on stdout)
-    const emf = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
-    const metric = (name: string, signal: string) => emf.filter((m) => m.signal === signal && m[name] === 1 && m._aws.CloudWatchMetrics[0].Dimensions[0].includes('signal'));
+    const emf = out
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
+    const metric = (name: string, signal: string) =>
+      emf.filter((m) => m.signal === signal && m[name] === 1 && m._aws.CloudWatchMetrics[0].Dimensions[0].includes('signal'));
     expect(metric('ReviewerConfirmed', 'fb-templates')).toHaveLength(1);
     expect(metric('ReviewerConfirmed', 'fb-cot')).toHaveLength(2);
     expect(metric('ReviewerOverturned', 'fb-cot')).toHaveLength(2);
@@ -184,7 +220,12 @@ describe('reviewer feedback', () => {
 
   test('what is counted: distinct, well-formed signals; manual cases are not a signal', () => {
     expect(feedbackSignals(['b', 'a', 'b', 'manual', 'x y', 42])).toEqual(['a', 'b']);
-    expect(summarizeFeedback({ gsi1sk: 'combo#a+b', approved: 3, reinstatedReviewed: 1, reinstatedAuto: 2, rejected: 1 })).toMatchObject({ scope: 'combo', name: 'a+b', confirmed: 2, overturned: 4 });
+    expect(summarizeFeedback({ gsi1sk: 'combo#a+b', approved: 3, reinstatedReviewed: 1, reinstatedAuto: 2, rejected: 1 })).toMatchObject({
+      scope: 'combo',
+      name: 'a+b',
+      confirmed: 2,
+      overturned: 4,
+    });
   });
 });
 
@@ -215,7 +256,18 @@ describe('audit list', () => {
     expect(csvCell('plain')).toBe('plain');
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell({ k: 1 })).toBe('"{""k"":1}"');
-    const csv = auditCsv([{ pk: 'CASE#c', sk: 'AUDIT#x', caseId: 'c', accountId: 'a', at: '2026-01-01T00:00:00.000Z', actor: 'local:x', action: 'reinstated', reason: 'line1\nline2' }]);
+    const csv = auditCsv([
+      {
+        pk: 'CASE#c',
+        sk: 'AUDIT#x',
+        caseId: 'c',
+        accountId: 'a',
+        at: '2026-01-01T00:00:00.000Z',
+        actor: 'local:x',
+        action: 'reinstated',
+        reason: 'line1\nline2',
+      },
+    ]);
     expect(csv).toBe('at,actor,action,caseId,accountId,reason,details\r\n2026-01-01T00:00:00.000Z,local:x,reinstated,c,a,"line1\nline2",\r\n');
   });
 });
@@ -233,7 +285,10 @@ describe('manual actions', () => {
     expect(h.apigw.apiKeys().find((k) => k.id === key.id)!.enabled).toBe(false);
     const c = (await op.show(started.caseId)).case;
     expect(c).toMatchObject({ reasons: ['manual'], outcome: 'suspended' });
-    expect((await listAudit(op.store, { accountId: 'acct-man', action: 'manual-case-requested' }))[0]).toMatchObject({ actor: 'local:dave', details: { caseId: started.caseId } });
+    expect((await listAudit(op.store, { accountId: 'acct-man', action: 'manual-case-requested' }))[0]).toMatchObject({
+      actor: 'local:dave',
+      details: { caseId: started.caseId },
+    });
     // a suspended account, or one with a case open, is refused
     await expect(requestSuspension(op, 'acct-man', 'again please')).rejects.toThrow(/account acct-man is already suspended/);
     await review('acct-open', 'case-open');
@@ -258,7 +313,10 @@ describe('manual actions', () => {
     const c = (await op.show(r.caseId)).case;
     expect(c).toMatchObject({ accountId: 'acct-od', reasons: ['model-pivot'], clusterId: 'c-3', relatedAccountIds: ['acct-od2'], route: 'review' });
     expect(c.evidence.scorer).toMatchObject({ reopened: { from: 'case-od', by: 'local:erin' } });
-    expect((await listAudit(op.store, { action: 'case-reopened' }))[0]).toMatchObject({ actor: 'local:erin', details: { caseId: 'case-od', newCaseId: r.caseId } });
+    expect((await listAudit(op.store, { action: 'case-reopened' }))[0]).toMatchObject({
+      actor: 'local:erin',
+      details: { caseId: 'case-od', newCaseId: r.caseId },
+    });
     op.destroy();
     const main = dep.operator('local:erin');
     await expect(reopenCase(main, 'case-f1', 'not overdue')).rejects.toThrow(/case case-f1 is not overdue \(state closed, outcome suspended\)/);

@@ -66,16 +66,33 @@ async function caseItem(caseId: string) {
   return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
 }
 async function audit(caseId: string) {
-  const r = await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' } }));
+  const r = await h.doc.send(
+    new QueryCommand({
+      TableName: dep.controlTable,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
+    }),
+  );
   return r.Items ?? [];
 }
 async function outbox(accountId: string) {
-  const r = await h.doc.send(new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }));
-  return (r.Items ?? []).map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) })).filter((e) => e.detail.accountId === accountId);
+  const r = await h.doc.send(
+    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
+  );
+  return (r.Items ?? [])
+    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
+    .filter((e) => e.detail.accountId === accountId);
 }
 function storeAt(nowMs: number) {
   const s = dep.store();
-  return new EscalationStore({ tableName: dep.controlTable, featuresTableName: dep.featuresTable, ddb: s.ddb, apigw: s.apigw, usagePlans: plans, now: () => nowMs });
+  return new EscalationStore({
+    tableName: dep.controlTable,
+    featuresTableName: dep.featuresTable,
+    ddb: s.ddb,
+    apigw: s.apigw,
+    usagePlans: plans,
+    now: () => nowMs,
+  });
 }
 
 describe('restrict plus review (synthesized ASL, run locally)', () => {
@@ -107,7 +124,9 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
     expect(await caseItem('case-r1')).toMatchObject({ state: 'closed', outcome: 'rejected' });
     const reinstated = (await outbox('acct-r1')).find((e) => e.detailType === 'Account Reinstated')!;
     expect(reinstated.detail).toMatchObject({ reinstatedReason: 'restriction-rejected', decidedBy: 'arn:aws:iam::000000000000:user/alice' });
-    expect((await audit('case-r1')).map((e) => e.action)).toEqual(expect.arrayContaining(['case-opened', 'review-requested', 'restricted', 'review-rejected', 'restriction-lifted', 'dismissed']));
+    expect((await audit('case-r1')).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['case-opened', 'review-requested', 'restricted', 'review-rejected', 'restriction-lifted', 'dismissed']),
+    );
   });
 
   test('approval after restrict plus review suspends (the restriction gives way); reinstatement moves the keys back too', async () => {

@@ -5,7 +5,14 @@
  */
 import { decideRoute, evaluateBreaker, evaluateShadow } from '../../src/escalate/guardrails';
 import { parseWorkflowInput } from '../../src/escalate/model';
-import { ESTABLISHED_ACCOUNT_MS, MAX_RESTRICT_HOURS, parseRestrictHours, planRestriction, recommendStep, stepUpRequired } from '../../src/escalate/restriction';
+import {
+  ESTABLISHED_ACCOUNT_MS,
+  MAX_RESTRICT_HOURS,
+  parseRestrictHours,
+  planRestriction,
+  recommendStep,
+  stepUpRequired,
+} from '../../src/escalate/restriction';
 
 const NOW = Date.UTC(2026, 11, 6, 3, 0, 0);
 const cfg = { maxPerHour: 20, maxShare: 0.01, minActiveForShare: 200 };
@@ -29,7 +36,15 @@ describe('the policy recommends restrict plus review', () => {
 });
 
 describe('the guardrails hold an automatic restriction exactly as a suspension', () => {
-  const base = { decision: 'review' as const, recommendedAction: 'restrict' as const, reasons: ['shared-templates'], allow: null, breaker: armed, shadow: noShadow, nowMs: NOW };
+  const base = {
+    decision: 'review' as const,
+    recommendedAction: 'restrict' as const,
+    reasons: ['shared-templates'],
+    allow: null,
+    breaker: armed,
+    shadow: noShadow,
+    nowMs: NOW,
+  };
   test('routes restrict when nothing holds it back', () => {
     expect(decideRoute(base)).toMatchObject({ route: 'restrict', computedRoute: 'restrict', shadow: false });
     expect(decideRoute({ ...base, recommendedAction: undefined }).route).toBe('review');

@@ -42,7 +42,11 @@ test('cases and audit entries never kept forever: each gets expiresAt = written 
   expect(c.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 90 * DAY_S);
   const audit = (
     await h.doc.send(
-      new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': keys.case('case-ttl').pk, ':a': 'AUDIT#' } }),
+      new QueryCommand({
+        TableName: dep.controlTable,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+        ExpressionAttributeValues: { ':p': keys.case('case-ttl').pk, ':a': 'AUDIT#' },
+      }),
     )
   ).Items!;
   expect(audit.length).toBeGreaterThanOrEqual(2);
@@ -57,5 +61,7 @@ test('cases and audit entries never kept forever: each gets expiresAt = written 
 });
 
 test('a retention shorter than a suspension plus its review is refused', async () => {
-  await expect(h.deploy('retention-short', { caseRetention: Duration.days(20), banMax: Duration.days(30) })).rejects.toThrow(/caseRetention must cover banMax plus reviewTimeout/);
+  await expect(h.deploy('retention-short', { caseRetention: Duration.days(20), banMax: Duration.days(30) })).rejects.toThrow(
+    /caseRetention must cover banMax plus reviewTimeout/,
+  );
 });

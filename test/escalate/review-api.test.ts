@@ -36,7 +36,11 @@ function principals(): Map<string, any[]> {
   const out = new Map<string, any[]>();
   const add = (who: string, st: any[]) => out.set(who, [...(out.get(who) ?? []), ...st]);
   for (const [id, r] of Object.entries<any>(R)) {
-    if (r.Type === 'AWS::IAM::Role') add(id, (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement));
+    if (r.Type === 'AWS::IAM::Role')
+      add(
+        id,
+        (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+      );
     if (r.Type === 'AWS::IAM::Policy') for (const role of r.Properties.Roles ?? []) add(role.Ref, r.Properties.PolicyDocument.Statement);
     if (r.Type === 'AWS::IAM::ManagedPolicy') {
       add(`people:${id}`, r.Properties.PolicyDocument.Statement);
@@ -51,7 +55,9 @@ function principals(): Map<string, any[]> {
 
 /** Whether a statement's Resource entry covers the CloudFormation resource `logicalId` (or is a matching wildcard). */
 const covers = (logicalId: string, arnLike: string) => (r: unknown) =>
-  typeof r === 'string' ? new RegExp(`^${r.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(arnLike) : JSON.stringify(r).includes(`"${logicalId}"`);
+  typeof r === 'string'
+    ? new RegExp(`^${r.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(arnLike)
+    : JSON.stringify(r).includes(`"${logicalId}"`);
 
 describe('IAM: only the review API can complete a review task', () => {
   const all = principals();
@@ -68,8 +74,12 @@ describe('IAM: only the review API can complete a review task', () => {
   test('reviewers call the function URL only with IAM auth, and cannot invoke the function around it', () => {
     const reviewer = [...all].find(([who]) => /^people:.*ReviewerPolicy/.test(who))![1];
     const fn = covers(apiFnId, 'arn:aws:lambda:us-east-1:123456789012:function:review-api');
-    expect(evaluate(reviewer, { action: 'lambda:InvokeFunctionUrl', resource: fn, context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } })).toBe('allow');
-    expect(evaluate(reviewer, { action: 'lambda:InvokeFunctionUrl', resource: fn, context: { 'lambda:FunctionUrlAuthType': 'NONE' } })).toBe('implicit-deny');
+    expect(evaluate(reviewer, { action: 'lambda:InvokeFunctionUrl', resource: fn, context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } })).toBe(
+      'allow',
+    );
+    expect(evaluate(reviewer, { action: 'lambda:InvokeFunctionUrl', resource: fn, context: { 'lambda:FunctionUrlAuthType': 'NONE' } })).toBe(
+      'implicit-deny',
+    );
     expect(evaluate(reviewer, { action: 'lambda:InvokeFunction', resource: fn })).toBe('implicit-deny');
     // The tools no longer touch the review queue.
     const queue = covers('x', 'arn:aws:sqs:us-east-1:123456789012:review');
@@ -105,13 +115,30 @@ afterAll(async () => {
 const CEO = 'arn:aws:sts::123456789012:assumed-role/Security/ceo';
 
 function input(accountId: string, caseId: string) {
-  return { caseId, accountId, decision: 'review', score: 0.81, reasons: ['synchronized-activity'], reasonDetails: [], clusterId: null, relatedAccountIds: [], flaggedAt: Date.now() - 60_000, evidence: {} };
+  return {
+    caseId,
+    accountId,
+    decision: 'review',
+    score: 0.81,
+    reasons: ['synchronized-activity'],
+    reasonDetails: [],
+    clusterId: null,
+    relatedAccountIds: [],
+    flaggedAt: Date.now() - 60_000,
+    evidence: {},
+  };
 }
 async function caseItem(caseId: string) {
   return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
 }
 async function audit(caseId: string) {
-  const r = await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' } }));
+  const r = await h.doc.send(
+    new QueryCommand({
+      TableName: dep.controlTable,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
+    }),
+  );
   return (r.Items ?? []) as Array<{ action: string; actor: string; details?: any }>;
 }
 async function openReview(accountId: string, caseId: string) {
@@ -127,7 +154,13 @@ describe('the review API, run locally', () => {
     const { exec } = await openReview('acct-forge-body', 'case-forge-body');
     const alice = localPrincipal('alice');
     const api = new ReviewApiClient(dep.reviewApiUrl, 'us-east-1', alice);
-    const r = await api.call<{ reviewer: string }>('decide', { caseId: 'case-forge-body', approved: true, reason: 'cluster with shared templates', reviewer: CEO, actor: CEO });
+    const r = await api.call<{ reviewer: string }>('decide', {
+      caseId: 'case-forge-body',
+      approved: true,
+      reason: 'cluster with shared templates',
+      reviewer: CEO,
+      actor: CEO,
+    });
     expect(r.reviewer).toBe(alice.arn);
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
     const c = await caseItem('case-forge-body');
@@ -139,7 +172,10 @@ describe('the review API, run locally', () => {
 
   test('a raw SendTaskSuccess claiming a reviewer is not an approval, and the claimed name is never the actor', async () => {
     const { exec, task } = await openReview('acct-forge-raw', 'case-forge-raw');
-    await h.sfn.sendTaskSuccess(task.taskToken, JSON.stringify({ approved: true, reviewer: CEO, reason: 'approved by the ceo', decidedAt: new Date().toISOString() }));
+    await h.sfn.sendTaskSuccess(
+      task.taskToken,
+      JSON.stringify({ approved: true, reviewer: CEO, reason: 'approved by the ceo', decidedAt: new Date().toISOString() }),
+    );
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
     expect(await caseItem('case-forge-raw')).toMatchObject({ state: 'closed', outcome: 'rejected' });
     const account = (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: 'ACCOUNT#acct-forge-raw', sk: 'STATUS' } }))).Item!;
@@ -158,21 +194,33 @@ describe('the review API, run locally', () => {
     const unsigned = await fetch(new URL('decide', dep.reviewApiUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(unsigned.status).toBe(403);
     const unknown = new ReviewApiClient(dep.reviewApiUrl, 'us-east-1', { accessKeyId: 'AKIAUNKNOWNPRINCIPAL', secretAccessKey: 'x' });
-    await expect(unknown.call('decide', { caseId: 'case-unsigned', approved: true, reason: 'unknown key' })).rejects.toThrow(/403.*security token included in the request is invalid/);
+    await expect(unknown.call('decide', { caseId: 'case-unsigned', approved: true, reason: 'unknown key' })).rejects.toThrow(
+      /403.*security token included in the request is invalid/,
+    );
     const wrongSecret = new ReviewApiClient(dep.reviewApiUrl, 'us-east-1', { ...localPrincipal('alice'), secretAccessKey: 'guessed' });
-    await expect(wrongSecret.call('decide', { caseId: 'case-unsigned', approved: true, reason: 'forged signature' })).rejects.toThrow(/403.*signature we calculated does not match/);
+    await expect(wrongSecret.call('decide', { caseId: 'case-unsigned', approved: true, reason: 'forged signature' })).rejects.toThrow(
+      /403.*signature we calculated does not match/,
+    );
     const c = await caseItem('case-unsigned');
     expect(c.state).toBe('review');
     expect(c.reviewDecision).toBeUndefined();
     expect(h.sfn.pendingTasks().map((t) => t.taskToken)).toContain(task.taskToken);
     // Signed with the shared local credentials: the local operator principal decides.
-    const r = await new ReviewApiClient(dep.reviewApiUrl, 'us-east-1', LOCAL_CREDENTIALS).call<{ reviewer: string }>('decide', { caseId: 'case-unsigned', approved: false, reason: 'clean up' });
+    const r = await new ReviewApiClient(dep.reviewApiUrl, 'us-east-1', LOCAL_CREDENTIALS).call<{ reviewer: string }>('decide', {
+      caseId: 'case-unsigned',
+      approved: false,
+      reason: 'clean up',
+    });
     expect(r.reviewer).toBe('arn:aws:iam::000000000000:user/local-operator');
   });
 
   test('an event without a signed identity in its request context is refused by the function itself', async () => {
     await openReview('acct-noctx', 'case-noctx');
-    const out = (await dep.invoke('reviewApiFn', { rawPath: '/decide', requestContext: { http: { method: 'POST' } }, body: JSON.stringify({ caseId: 'case-noctx', approved: true, reason: 'no identity', reviewer: CEO }) })) as { statusCode: number; body: string };
+    const out = (await dep.invoke('reviewApiFn', {
+      rawPath: '/decide',
+      requestContext: { http: { method: 'POST' } },
+      body: JSON.stringify({ caseId: 'case-noctx', approved: true, reason: 'no identity', reviewer: CEO }),
+    })) as { statusCode: number; body: string };
     expect(out.statusCode).toBe(403);
     expect(out.body).toMatch(/no signed caller identity in the request context, got null/);
     expect((await caseItem('case-noctx')).reviewDecision).toBeUndefined();
@@ -187,7 +235,9 @@ describe('the review API, run locally', () => {
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: h.sqs.endpoint, credentials: LOCAL_CREDENTIALS });
     const msgs: Message[] = [];
     for (let i = 0; i < 10 && !msgs.some((m) => JSON.parse(m.Body!).caseId === 'case-token'); i++) {
-      msgs.push(...((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dep.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? []));
+      msgs.push(
+        ...((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dep.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? []),
+      );
     }
     sqs.destroy();
     expect(msgs.map((m) => JSON.parse(m.Body!).caseId)).toContain('case-token');
@@ -197,7 +247,9 @@ describe('the review API, run locally', () => {
     }
     expect(h.kms.calls().Encrypt).toBeGreaterThan(0);
     await dep.operator('local:bob').decide('case-token', false, 'organic growth');
-    await expect(dep.operator('local:mallory').decide('case-token', true, 'overrule bob')).rejects.toThrow(/already decided by arn:aws:iam::000000000000:user\/bob|not waiting for review \(state closed, outcome rejected\)/);
+    await expect(dep.operator('local:mallory').decide('case-token', true, 'overrule bob')).rejects.toThrow(
+      /already decided by arn:aws:iam::000000000000:user\/bob|not waiting for review \(state closed, outcome rejected\)/,
+    );
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
     expect(await caseItem('case-token')).toMatchObject({ outcome: 'rejected', decidedBy: 'arn:aws:iam::000000000000:user/bob' });
   });
@@ -210,7 +262,7 @@ describe('the review API, run locally', () => {
     expect((await audit('case-taskfail')).find((e) => e.action === 'case-error')).toMatchObject({ actor: 'error: Forged.Failure' });
   });
 
-  test('the expirer deletes the review notifications of cases no longer waiting, and hides a waiting case\'s until its deadline', async () => {
+  test("the expirer deletes the review notifications of cases no longer waiting, and hides a waiting case's until its deadline", async () => {
     await openReview('acct-sweep', 'case-sweep-open');
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: h.sqs.endpoint, credentials: LOCAL_CREDENTIALS });
     try {
@@ -222,7 +274,12 @@ describe('the review API, run locally', () => {
       // The expirer's role may consume the queue (and only it, besides nothing else reading it).
       const expirerRole = R[idOf(esc.expirerFunction)].Properties.Role['Fn::GetAtt'][0];
       const queueId = idOf(esc.reviewQueue);
-      const receivers = [...principals()].filter(([, st]) => evaluate(st, { action: 'sqs:ReceiveMessage', resource: covers(queueId, 'arn:aws:sqs:us-east-1:123456789012:review') }) === 'allow').map(([p]) => p);
+      const receivers = [...principals()]
+        .filter(
+          ([, st]) =>
+            evaluate(st, { action: 'sqs:ReceiveMessage', resource: covers(queueId, 'arn:aws:sqs:us-east-1:123456789012:review') }) === 'allow',
+        )
+        .map(([p]) => p);
       expect(receivers).toEqual([expirerRole]);
     } finally {
       sqs.destroy();

@@ -79,12 +79,22 @@ async function account(dep: Deployment, accountId: string) {
   return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' } }))).Item;
 }
 async function audit(dep: Deployment, caseId: string) {
-  const r = await h.doc.send(new QueryCommand({ TableName: dep.controlTable, KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)', ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' } }));
+  const r = await h.doc.send(
+    new QueryCommand({
+      TableName: dep.controlTable,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
+    }),
+  );
   return r.Items ?? [];
 }
 async function outbox(dep: Deployment, accountId: string) {
-  const r = await h.doc.send(new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }));
-  return (r.Items ?? []).map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) })).filter((e) => e.detail.accountId === accountId);
+  const r = await h.doc.send(
+    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
+  );
+  return (r.Items ?? [])
+    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
+    .filter((e) => e.detail.accountId === accountId);
 }
 const keyEnabled = (id: string) => h.apigw.apiKeys().find((k) => k.id === id)!.enabled;
 
@@ -145,7 +155,11 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
     await h.sfn.waitForPendingTask('Review', exec, 30_000);
     await main.operator('local:bob').decide('case-reject', false, 'organic burst after a product launch');
     expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
-    expect(await caseItem(main, 'case-reject')).toMatchObject({ state: 'closed', outcome: 'rejected', decidedBy: 'arn:aws:iam::000000000000:user/bob' });
+    expect(await caseItem(main, 'case-reject')).toMatchObject({
+      state: 'closed',
+      outcome: 'rejected',
+      decidedBy: 'arn:aws:iam::000000000000:user/bob',
+    });
     const a = await account(main, 'acct-reject');
     expect(a!.status).toBe('active');
     expect(a!.openCaseId).toBeUndefined();
@@ -225,7 +239,12 @@ describe('escalation workflow (synthesized ASL, run locally)', () => {
     const store = main.store();
     expect(await expireSuspensions(store)).toEqual({ expired: 0, failed: 0 });
     const later = Date.now() + 25 * HOUR;
-    const future = new (store.constructor as typeof import('../../lambdas/escalate/store').EscalationStore)({ tableName: main.controlTable, ddb: h.doc, apigw: store.apigw, now: () => later });
+    const future = new (store.constructor as typeof import('../../lambdas/escalate/store').EscalationStore)({
+      tableName: main.controlTable,
+      ddb: h.doc,
+      apigw: store.apigw,
+      now: () => later,
+    });
     const r = await expireSuspensions(future);
     expect(r.expired).toBeGreaterThanOrEqual(1);
     expect(await account(main, 'acct-auto')).toMatchObject({ status: 'active' });
@@ -244,11 +263,14 @@ describe('no half-applied suspension', () => {
     const realSend = store.ddb.send.bind(store.ddb);
     // The decision's transaction fails (as a throttled/conflicting TransactWriteItems would, after retries).
     (store.ddb as unknown as { send: unknown }).send = async (cmd: { constructor: { name: string } }) => {
-      if (cmd.constructor.name === 'TransactWriteCommand') throw Object.assign(new Error('injected: transaction conflict'), { name: 'TransactionConflictException' });
+      if (cmd.constructor.name === 'TransactWriteCommand')
+        throw Object.assign(new Error('injected: transaction conflict'), { name: 'TransactionConflictException' });
       return realSend(cmd as never);
     };
     const policy = { baseMs: 86_400_000, factor: 2, maxMs: 30 * 86_400_000, forgetAfterMs: 180 * 86_400_000 };
-    await expect(store.applySuspension({ caseId: 'case-comp', decidedBy: 'local:x', decidedAt: new Date().toISOString(), policy, auto: false })).rejects.toThrow(/injected/);
+    await expect(
+      store.applySuspension({ caseId: 'case-comp', decidedBy: 'local:x', decidedAt: new Date().toISOString(), policy, auto: false }),
+    ).rejects.toThrow(/injected/);
     for (const k of keys) expect(keyEnabled(k.id)).toBe(false); // step 1 happened, the decision did not
     expect((await account(main, 'acct-comp'))!.status).toBe('active');
     (store.ddb as unknown as { send: unknown }).send = realSend;
@@ -273,8 +295,16 @@ describe('review deadline', () => {
     const exec = short.start(input('acct-timeout', 'case-timeout', 'review'));
     const done = await h.sfn.waitForExecution(exec, 30_000);
     expect(done.status).toBe('SUCCEEDED');
-    expect(await caseItem(short, 'case-timeout')).toMatchObject({ state: 'overdue', outcome: 'overdue', gsi1pk: 'CASES#overdue', decidedBy: 'timeout' });
-    expect((await audit(short, 'case-timeout')).find((e) => e.action === 'review-overdue')).toMatchObject({ actor: 'timeout', reason: expect.stringMatching(/^timeout \(deadline\)/) });
+    expect(await caseItem(short, 'case-timeout')).toMatchObject({
+      state: 'overdue',
+      outcome: 'overdue',
+      gsi1pk: 'CASES#overdue',
+      decidedBy: 'timeout',
+    });
+    expect((await audit(short, 'case-timeout')).find((e) => e.action === 'review-overdue')).toMatchObject({
+      actor: 'timeout',
+      reason: expect.stringMatching(/^timeout \(deadline\)/),
+    });
     const a = await account(short, 'acct-timeout');
     expect(a!.status).toBe('active');
     expect(a!.openCaseId).toBeUndefined();

@@ -27,7 +27,12 @@ function record(body: unknown): SQSRecord {
     messageId: `m-${n}`,
     receiptHandle: `rh-${n}`,
     body: text,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1793580000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1793580000001' },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1793580000000',
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: '1793580000001',
+    },
     messageAttributes: {},
     md5OfBody: createHash('md5').update(text).digest('hex'),
     eventSource: 'aws:sqs',
@@ -48,7 +53,12 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   await new DynamoDBClient({}).send(
-    new CreateTableCommand({ TableName: TABLE, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
   );
   ({ createBanEventsHandler } = await import('../../examples/consumer/lambda/ban-events-handler'));
 });

@@ -21,7 +21,6 @@ import { ODD_IDS } from './odd-ids';
 
 const NOW = Date.UTC(2026, 10, 2, 12);
 
-
 const INVALID_IDS: Array<[string, unknown]> = [
   ['empty', ''],
   ['the missing-value placeholder', '-'],
@@ -88,7 +87,33 @@ describe('accounts with ordinary provider ids: one account-id rule', () => {
   });
 
   test('the workflow accepts exactly what ingest accepts (ids from every class of character)', () => {
-    const chars = ['a', 'Z', '0', '|', '/', '+', '#', ' ', '@', ':', '.', '_', '-', '~', '%', '"', '\\', 'é', '東', '🦊', '\u0000', '\u200b', '\u202e', '\ud83e', '\t'];
+    const chars = [
+      'a',
+      'Z',
+      '0',
+      '|',
+      '/',
+      '+',
+      '#',
+      ' ',
+      '@',
+      ':',
+      '.',
+      '_',
+      '-',
+      '~',
+      '%',
+      '"',
+      '\\',
+      'é',
+      '東',
+      '🦊',
+      '\u0000',
+      '\u200b',
+      '\u202e',
+      '\ud83e',
+      '\t',
+    ];
     let n = 0;
     for (const a of chars) {
       for (const b of chars) {

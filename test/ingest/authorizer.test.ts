@@ -51,7 +51,14 @@ beforeAll(async () => {
     { pk: 'ACCOUNT#acct_forever', sk: 'STATUS', status: 'suspended', suspendedUntil: null, createdAt: 1790000000000 },
     { pk: 'ACCOUNT#acct_served', sk: 'STATUS', status: 'suspended', suspendedUntil: now - 60_000, createdAt: 1790000000000 },
     { pk: 'ACCOUNT#acct_restricted', sk: 'STATUS', status: 'restricted', stepUp: true, restrictedUntil: now + 3_600_000, createdAt: 1790000000000 },
-    { pk: 'ACCOUNT#acct_restriction_over', sk: 'STATUS', status: 'restricted', stepUp: true, restrictedUntil: now - 60_000, createdAt: 1790000000000 },
+    {
+      pk: 'ACCOUNT#acct_restriction_over',
+      sk: 'STATUS',
+      status: 'restricted',
+      stepUp: true,
+      restrictedUntil: now - 60_000,
+      createdAt: 1790000000000,
+    },
   ];
   for (const Item of items) await doc.send(new PutCommand({ TableName: TABLE, Item }));
   ({ handler } = await import('../../lambdas/ingest/authorizer'));

@@ -1,5 +1,20 @@
 import { gzipSync } from 'node:zlib';
-import { decodeRecord, IngestStats, ingestRecord, parseAccessLog, parseAny, parseClfTime, parseUsage, modelFromPath, ipInfo, MAX_LATENCY_MS, MAX_RESPONSE_BYTES, MAX_TOKENS, type RequestEvent, type UsageRecord } from '../../src/ingest';
+import {
+  decodeRecord,
+  IngestStats,
+  ingestRecord,
+  parseAccessLog,
+  parseAny,
+  parseClfTime,
+  parseUsage,
+  modelFromPath,
+  ipInfo,
+  MAX_LATENCY_MS,
+  MAX_RESPONSE_BYTES,
+  MAX_TOKENS,
+  type RequestEvent,
+  type UsageRecord,
+} from '../../src/ingest';
 import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../../bench/synthetic';
 
 const NOW = Date.UTC(2026, 10, 2, 1);
@@ -53,8 +68,24 @@ describe('parseAccessLog', () => {
   });
 
   it('treats `-` as missing', () => {
-    const r = parseAccessLog({ ...line, apiKeyId: '-', responseLength: '-', integrationLatency: '-', accountCreatedAt: '-', sourceIp: '-', userAgent: '-' });
-    expect(r.ok && r.event).toMatchObject({ apiKeyId: null, responseBytes: null, latencyMs: null, accountCreatedAt: null, ipHash: null, subnet: null, userAgent: null });
+    const r = parseAccessLog({
+      ...line,
+      apiKeyId: '-',
+      responseLength: '-',
+      integrationLatency: '-',
+      accountCreatedAt: '-',
+      sourceIp: '-',
+      userAgent: '-',
+    });
+    expect(r.ok && r.event).toMatchObject({
+      apiKeyId: null,
+      responseBytes: null,
+      latencyMs: null,
+      accountCreatedAt: null,
+      ipHash: null,
+      subnet: null,
+      userAgent: null,
+    });
   });
 
   it('falls back to requestTime (CLF) when requestTimeEpoch is missing', () => {
@@ -171,17 +202,39 @@ describe('parseAccessLog', () => {
 });
 
 describe('parseUsage', () => {
-  const usage = { type: 'usage', requestId: 'r1', accountId: 'acct_1', timestamp: 1793577600119, model: 'claude-sonnet-5', promptClass: 'cot_elicitation', templateId: 't-8f3a', inputTokens: 812, outputTokens: 2210 };
+  const usage = {
+    type: 'usage',
+    requestId: 'r1',
+    accountId: 'acct_1',
+    timestamp: 1793577600119,
+    model: 'claude-sonnet-5',
+    promptClass: 'cot_elicitation',
+    templateId: 't-8f3a',
+    inputTokens: 812,
+    outputTokens: 2210,
+  };
 
   it('parses the contract example', () => {
     expect(parseUsage(JSON.stringify(usage))).toEqual({
       ok: true,
-      event: { requestId: 'r1', accountId: 'acct_1', ts: 1793577600119, model: 'claude-sonnet-5', promptClass: 'cot_elicitation', templateId: 't-8f3a', inputTokens: 812, outputTokens: 2210 },
+      event: {
+        requestId: 'r1',
+        accountId: 'acct_1',
+        ts: 1793577600119,
+        model: 'claude-sonnet-5',
+        promptClass: 'cot_elicitation',
+        templateId: 't-8f3a',
+        inputTokens: 812,
+        outputTokens: 2210,
+      },
     });
   });
 
   it('keeps unknown prompt classes as other, rejects wrong types', () => {
-    expect(parseUsage({ ...usage, promptClass: 'poetry' }).ok && (parseUsage({ ...usage, promptClass: 'poetry' }) as { event: UsageRecord }).event.promptClass).toBe('other');
+    expect(
+      parseUsage({ ...usage, promptClass: 'poetry' }).ok &&
+        (parseUsage({ ...usage, promptClass: 'poetry' }) as { event: UsageRecord }).event.promptClass,
+    ).toBe('other');
     expect(parseUsage({ ...usage, inputTokens: -1 })).toEqual({ ok: false, reason: 'bad-usage-field' });
     expect(parseUsage({ ...usage, inputTokens: 1.5 })).toEqual({ ok: false, reason: 'bad-usage-field' });
     expect(parseUsage({ ...usage, promptClass: 7 })).toEqual({ ok: false, reason: 'bad-usage-field' });
@@ -243,7 +296,13 @@ describe('decodeRecord / ingestRecord', () => {
   it.each([
     ['invalid base64', '!!!not base64***', 'invalid-base64'],
     ['empty', '', 'empty-record'],
-    ['truncated gzip', gzipSync(envelopeJson(gen.records(5))).subarray(0, 40).toString('base64'), 'gunzip-failed'],
+    [
+      'truncated gzip',
+      gzipSync(envelopeJson(gen.records(5)))
+        .subarray(0, 40)
+        .toString('base64'),
+      'gunzip-failed',
+    ],
     ['gzip of non-JSON', gzipSync('hello world').toString('base64'), 'not-json'],
     ['plain text', Buffer.from('hello world').toString('base64'), 'not-json'],
     ['unknown messageType', gzipSync(JSON.stringify({ messageType: 'NOPE', logEvents: [] })).toString('base64'), 'unknown-message-type'],

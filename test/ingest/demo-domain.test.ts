@@ -54,7 +54,13 @@ describe('demo-serving', () => {
   });
 
   test('usage event fields are typed as the contract says', () => {
-    const r = handleStubRequest({ accountId: 'a', requestId: 'r', model: 'm', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }), now: 5 });
+    const r = handleStubRequest({
+      accountId: 'a',
+      requestId: 'r',
+      model: 'm',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      now: 5,
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(typeof r.usage.inputTokens).toBe('number');

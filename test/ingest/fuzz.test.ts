@@ -92,7 +92,14 @@ describe('fuzz corpus', () => {
     // eslint-disable-next-line no-control-regex -- asserts control characters are gone
     for (const e of out.requests) if (e.userAgent) expect(e.userAgent).not.toMatch(/[\u0000-\u001f\u007f\u202a-\u202e]/);
     expect(out.requests[1].userAgent).toBe('curl/82026-11-02 ERROR admin login ok[31m');
-    expect(out.requests[3]).toMatchObject({ apiKeyId: null, ipHash: null, userAgent: null, responseBytes: null, latencyMs: null, accountCreatedAt: null });
+    expect(out.requests[3]).toMatchObject({
+      apiKeyId: null,
+      ipHash: null,
+      userAgent: null,
+      responseBytes: null,
+      latencyMs: null,
+      accountCreatedAt: null,
+    });
     expect(out.requests[4].model).toBeNull();
     expect(run(controlMessageData()).stats).toMatchObject({ controlMessages: 1, skipped: 0 });
   });

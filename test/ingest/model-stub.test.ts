@@ -23,7 +23,11 @@ function request(model: string, body: unknown, over: Record<string, unknown> = {
     body: typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
     headers: {},
-    requestContext: { requestId: `req-${Math.random().toString(36).slice(2)}`, requestTimeEpoch: 1793577600119, authorizer: { principalId: 'acct_7' } },
+    requestContext: {
+      requestId: `req-${Math.random().toString(36).slice(2)}`,
+      requestTimeEpoch: 1793577600119,
+      authorizer: { principalId: 'acct_7' },
+    },
     ...over,
   } as unknown as APIGatewayProxyEvent;
 }
@@ -64,8 +68,13 @@ afterAll(async () => {
 });
 
 test('answers like a Messages API and puts the matching usage event (CONTRACT §2) on the stream', async () => {
-  const e1 = request('claude-sonnet-5', { max_tokens: 4000, messages: [{ role: 'user', content: 'Solve 17 * 23. Think step by step and show your reasoning.' }] });
-  const e2 = request('claude-sonnet-5', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Solve 4 * 99. Think step by step and show your reasoning.' }] }] });
+  const e1 = request('claude-sonnet-5', {
+    max_tokens: 4000,
+    messages: [{ role: 'user', content: 'Solve 17 * 23. Think step by step and show your reasoning.' }],
+  });
+  const e2 = request('claude-sonnet-5', {
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'Solve 4 * 99. Think step by step and show your reasoning.' }] }],
+  });
   const r1 = await handler(e1);
   const r2 = await handler(e2);
   expect(r1.statusCode).toBe(200);

@@ -30,7 +30,10 @@ function randomPieces(text: string, r: () => number, maxLen: number): string[] {
   return out;
 }
 
-async function decode(bytes: Uint8Array, opts?: Parameters<typeof decodeObject>[3]): Promise<{ out: Out; result: Awaited<ReturnType<typeof decodeObject>> }> {
+async function decode(
+  bytes: Uint8Array,
+  opts?: Parameters<typeof decodeObject>[3],
+): Promise<{ out: Out; result: Awaited<ReturnType<typeof decodeObject>> }> {
   const out: Out = [];
   const result = await decodeObject(bytes, { record: (t) => out.push(t), tooLarge: () => out.push(TOO_LARGE) }, undefined, opts);
   return { out, result };
@@ -123,7 +126,10 @@ describe('decodeObject', () => {
     expect(first.out.length).toBeGreaterThan(0);
     expect(first.out.slice(0, -1)).toEqual(lines.slice(0, first.out.length - 1));
     // garbage after a valid gzip stream is an error too
-    expect((await decode(Buffer.concat([gzipSync('{"a":1}\n'), Buffer.from('garbage')]))).result).toMatchObject({ ok: false, reason: 'gunzip-failed' });
+    expect((await decode(Buffer.concat([gzipSync('{"a":1}\n'), Buffer.from('garbage')]))).result).toMatchObject({
+      ok: false,
+      reason: 'gunzip-failed',
+    });
   });
 
   test('a decompression bomb stops at the cap', async () => {
@@ -143,7 +149,12 @@ describe('parseS3Notification', () => {
         awsRegion: 'us-east-1',
         eventTime: '2026-11-28T10:00:05.123Z',
         eventName: name,
-        s3: { s3SchemaVersion: '1.0', configurationId: 'x', bucket: { name: 'logs-bucket', arn: 'arn:aws:s3:::logs-bucket' }, object: { key, size: 1234, eTag: 'abc', sequencer: '0A1B' } },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'x',
+          bucket: { name: 'logs-bucket', arn: 'arn:aws:s3:::logs-bucket' },
+          object: { key, size: 1234, eTag: 'abc', sequencer: '0A1B' },
+        },
       },
     ],
   });
@@ -168,7 +179,11 @@ describe('parseS3Notification', () => {
 
   test('the test event, the EventBridge form, removals and garbage', () => {
     expect(parseS3Notification(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: 'x', Bucket: 'b' }))).toEqual({ kind: 'test' });
-    expect(parseS3Notification(JSON.stringify({ 'detail-type': 'Object Created', time: 't', detail: { bucket: { name: 'b' }, object: { key: 'k', size: 3 } } }))).toMatchObject({
+    expect(
+      parseS3Notification(
+        JSON.stringify({ 'detail-type': 'Object Created', time: 't', detail: { bucket: { name: 'b' }, object: { key: 'k', size: 3 } } }),
+      ),
+    ).toMatchObject({
       kind: 'objects',
       objects: [{ bucket: 'b', key: 'k', size: 3 }],
     });

@@ -93,7 +93,11 @@ describe('context overrides reach the template', () => {
   });
 
   test('stream mode, shards, retention', () => {
-    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 4, RetentionPeriodHours: 72 });
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      ShardCount: 4,
+      RetentionPeriodHours: 72,
+    });
     const groups = resourcesOf(template, 'AWS::Logs::LogGroup').filter(([id]) => /IngestionAccessLogs/.test(id));
     expect(groups[0][1].Properties.RetentionInDays).toBe(30);
   });

@@ -32,7 +32,7 @@ function logicalId(type: string, pattern: RegExp): string {
 }
 
 describe('ingestion', () => {
-  test('one encrypted on-demand access-log stream, fed by the access-log subscription filter (plus the demo stub\'s usage stream)', () => {
+  test("one encrypted on-demand access-log stream, fed by the access-log subscription filter (plus the demo stub's usage stream)", () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 2);
     logicalId('AWS::Kinesis::Stream', /DemoUsageStream/);
     const streamId = logicalId('AWS::Kinesis::Stream', /Ingestion/);
@@ -46,12 +46,23 @@ describe('ingestion', () => {
     });
   });
 
-  test("the demo API stage logs the CONTRACT §1 record to the subscribed log group", () => {
+  test('the demo API stage logs the CONTRACT §1 record to the subscribed log group', () => {
     const [, stage] = resourcesOf(template, 'AWS::ApiGateway::Stage')[0];
     const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
     expect(Object.keys(format)).toEqual([
-      'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent',
-      'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt',
+      'requestId',
+      'requestTimeEpoch',
+      'requestTime',
+      'accountId',
+      'apiKeyId',
+      'sourceIp',
+      'userAgent',
+      'httpMethod',
+      'path',
+      'status',
+      'responseLength',
+      'integrationLatency',
+      'accountCreatedAt',
     ]);
     expect(render(stage.Properties.AccessLogSetting.DestinationArn)).toBe(
       `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<${logicalId('AWS::Logs::LogGroup', /IngestionAccessLogs/)}>`,
@@ -88,7 +99,9 @@ describe('aggregation', () => {
   test('the on-failure queue is KMS-encrypted and TLS-only', () => {
     const [, q] = resourcesOf(template, 'AWS::SQS::Queue').find(([id]) => /AggregatorFailureQueue/.test(id))!;
     expect(q.Properties.KmsMasterKeyId).toBeDefined();
-    const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties.Queues).includes('AggregatorFailureQueue'));
+    const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      JSON.stringify(p.Properties.Queues).includes('AggregatorFailureQueue'),
+    );
     expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
   });
 
@@ -149,19 +162,29 @@ describe('the decoder accepts raw access-log JSON from any stream producer, and 
       USAGE_STREAM_ARNS: { 'Fn::GetAtt': [usageId, 'Arn'] },
     });
     // The aggregator reads both streams.
-    for (const s of [streamId, usageId]) template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [s, 'Arn'] }, BisectBatchOnFunctionError: true });
+    for (const s of [streamId, usageId])
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [s, 'Arn'] },
+        BisectBatchOnFunctionError: true,
+      });
     // The stub: PutRecord on its own stream, nothing on the access-log stream.
-    const [stubId, stub] = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'distill-guard-demo-model')!;
+    const [stubId, stub] = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'distill-guard-demo-model',
+    )!;
     expect(stub.Properties.Environment.Variables.USAGE_STREAM_NAME).toEqual({ Ref: usageId });
     const roleId = stub.Properties.Role['Fn::GetAtt'][0];
     const stubPolicies = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
-    const kinesisStatements = stubPolicies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement).filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('kinesis:')));
+    const kinesisStatements = stubPolicies
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('kinesis:')));
     expect(kinesisStatements).toEqual([expect.objectContaining({ Action: 'kinesis:PutRecord', Resource: { 'Fn::GetAtt': [usageId, 'Arn'] } })]);
     expect(JSON.stringify(stubPolicies)).not.toContain(streamId);
     expect(stubId).toBeDefined();
     // Nobody but CloudWatch Logs' subscription role (and producers granted on purpose) writes the access-log stream.
     const writers = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) =>
-      p.Properties.PolicyDocument.Statement.some((st: any) => [st.Action].flat().some((a: string) => /^kinesis:PutRecords?$/.test(a)) && JSON.stringify(st.Resource).includes(streamId)),
+      p.Properties.PolicyDocument.Statement.some(
+        (st: any) => [st.Action].flat().some((a: string) => /^kinesis:PutRecords?$/.test(a)) && JSON.stringify(st.Resource).includes(streamId),
+      ),
     );
     expect(writers.map(([id]) => id)).toEqual([expect.stringMatching(/IngestionSubscriptionPolicy/)]);
   });
@@ -292,7 +315,10 @@ describe('observability', () => {
     has((p) => p.MetricName === 'IteratorAge' && JSON.stringify(p.Dimensions).includes('AggregatorFunction') && p.Threshold === 300000);
     has((p) => p.MetricName === 'GetRecords.IteratorAgeMilliseconds' && p.Threshold === 300000);
     // on-failure queue depth > 0
-    has((p) => p.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(p.Dimensions).includes('AggregatorFailureQueue') && p.Threshold === 0);
+    has(
+      (p) =>
+        p.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(p.Dimensions).includes('AggregatorFailureQueue') && p.Threshold === 0,
+    );
     has((p) => p.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(p.Dimensions).includes('PublisherFailures'));
     // Lambda errors and throttles of the aggregator
     has((p) => p.MetricName === 'Errors' && JSON.stringify(p.Dimensions).includes('AggregatorFunction'));
@@ -300,7 +326,10 @@ describe('observability', () => {
     // Step Functions failed executions
     has((p) => p.MetricName === 'ExecutionsFailed' && p.Namespace === 'AWS/States');
     // review queue oldest message (12 h)
-    has((p) => p.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(p.Dimensions).includes('EscalationReviewQueue') && p.Threshold === 43200);
+    has(
+      (p) =>
+        p.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(p.Dimensions).includes('EscalationReviewQueue') && p.Threshold === 43200,
+    );
     // the demo API: authorizer errors and the stage's 5XX rate
     has((p) => p.MetricName === 'Errors' && JSON.stringify(p.Dimensions).includes('DemoApiAuthorizerFn'));
     expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').some(([id]) => /DemoApiFaultRate/.test(id))).toBe(true);

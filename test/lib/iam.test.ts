@@ -8,7 +8,10 @@ import { iamStatements, synthStack } from './support';
 
 const variants: Array<[string, Record<string, unknown> | undefined]> = [
   ['default', undefined],
-  ['existing stage + producers', { demoApi: false, existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod', usageProducerAccountIds: ['111122223333'] }],
+  [
+    'existing stage + producers',
+    { demoApi: false, existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod', usageProducerAccountIds: ['111122223333'] },
+  ],
   ['firehose ingestion path', { ingestPath: 'firehose' }],
 ];
 

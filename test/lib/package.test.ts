@@ -34,7 +34,10 @@ const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, st
 beforeAll(() => {
   // prepack builds dist/ (tsc + the handler bundles) before packing
   npm(['pack', '--pack-destination', work], REPO);
-  tarball = path.join(work, fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  tarball = path.join(
+    work,
+    fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+  );
 
   fs.mkdirSync(appDir);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- reads each package's installed version by name
@@ -64,8 +67,20 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the compiled library, its declarations, the bundles, schemas, README and LICENSE only', () => {
-  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/distill-guard.d.ts', 'dist/lambdas/aggregate/handler/index.js', 'schemas/account-suspended.json', 'README.md', 'LICENSE', 'package.json']) {
+  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
+  for (const f of [
+    'dist/lib/index.js',
+    'dist/lib/index.d.ts',
+    'dist/lib/distill-guard.d.ts',
+    'dist/lambdas/aggregate/handler/index.js',
+    'schemas/account-suspended.json',
+    'README.md',
+    'LICENSE',
+    'package.json',
+  ]) {
     expect(files).toContain(f);
   }
   const outside = files.filter((f) => !/^(dist|schemas)\//.test(f) && !['README.md', 'LICENSE', 'package.json', 'bin/distill-guard.js'].includes(f));
@@ -82,7 +97,21 @@ test('the tarball holds the compiled library, its declarations, the bundles, sch
 
 test("the README's code type-checks against the installed package's declarations", () => {
   const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['--noEmit', '--strict', '--skipLibCheck', '--esModuleInterop', '--module', 'commonjs', '--target', 'es2022', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types'), 'app.ts'];
+  const args = [
+    '--noEmit',
+    '--strict',
+    '--skipLibCheck',
+    '--esModuleInterop',
+    '--module',
+    'commonjs',
+    '--target',
+    'es2022',
+    '--types',
+    'node',
+    '--typeRoots',
+    path.join(REPO, 'node_modules', '@types'),
+    'app.ts',
+  ];
   const run = () => execFileSync(process.execPath, [tsc, ...args], { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   expect(run).not.toThrow();
 });
@@ -103,7 +132,8 @@ test("every distill-guard function's code is a bundle shipped in the package (no
   const shipped = new Map<string, string>();
   const bundles = path.join(appDir, 'node_modules', 'distill-guard', 'dist', 'lambdas');
   for (const stage of fs.readdirSync(bundles)) {
-    for (const name of fs.readdirSync(path.join(bundles, stage))) shipped.set(sha256(path.join(bundles, stage, name, 'index.js')), `${stage}/${name}`);
+    for (const name of fs.readdirSync(path.join(bundles, stage)))
+      shipped.set(sha256(path.join(bundles, stage, name, 'index.js')), `${stage}/${name}`);
   }
   const functions = Object.entries<any>(template.findResources('AWS::Lambda::Function')).filter(
     ([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,

@@ -22,7 +22,13 @@ export interface PolicyRequest {
 
 export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
-const wildcard = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const wildcard = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function actionMatches(statement: any, action: string): boolean {
@@ -84,7 +90,12 @@ function conditionsHold(statement: any, ctx: PolicyRequest['context']): boolean 
 }
 
 function applies(statement: any, req: PolicyRequest): boolean {
-  return actionMatches(statement, req.action) && list(statement.Resource).some((r) => req.resource(r)) && principalMatches(statement, req.principalArn) && conditionsHold(statement, req.context);
+  return (
+    actionMatches(statement, req.action) &&
+    list(statement.Resource).some((r) => req.resource(r)) &&
+    principalMatches(statement, req.principalArn) &&
+    conditionsHold(statement, req.context)
+  );
 }
 
 /** The decision of `statements` (one principal's policies, or one resource policy) for `req`. */

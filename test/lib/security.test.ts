@@ -21,7 +21,10 @@ describe('default stack', () => {
     const [, fn] = byType(template, 'AWS::Lambda::Function').find(([id]) => pattern.test(id))!;
     return fn.Properties.Role['Fn::GetAtt'][0] as string;
   };
-  const statementsOf = (owner: RegExp) => iamStatements(template).filter((s) => owner.test(s.owner)).map((s) => s.statement);
+  const statementsOf = (owner: RegExp) =>
+    iamStatements(template)
+      .filter((s) => owner.test(s.owner))
+      .map((s) => s.statement);
 
   test('lambda and workflow log groups are encrypted with the stack key, which CloudWatch Logs may use for this account only', () => {
     const groups = byType(template, 'AWS::Logs::LogGroup');
@@ -38,7 +41,11 @@ describe('default stack', () => {
 
   test('the state machine is encrypted with the stack key, and its callers may use the key for its data only', () => {
     const [smId, sm] = byType(template, 'AWS::StepFunctions::StateMachine')[0];
-    expect(sm.Properties.EncryptionConfiguration).toEqual({ Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: arnOf(stackKey), KmsDataKeyReusePeriodSeconds: 300 });
+    expect(sm.Properties.EncryptionConfiguration).toEqual({
+      Type: 'CUSTOMER_MANAGED_KMS_KEY',
+      KmsKeyId: arnOf(stackKey),
+      KmsDataKeyReusePeriodSeconds: 300,
+    });
     const scopedToWorkflow = (s: any) =>
       [].concat(s.Action).includes('kms:GenerateDataKey' as never) &&
       JSON.stringify(s.Resource) === JSON.stringify(arnOf(stackKey)) &&
@@ -58,12 +65,16 @@ describe('default stack', () => {
     const [, aggregator] = byType(template, 'AWS::Lambda::Function').find(([id]) => /^GuardAggregatorFunction/.test(id))!;
     expect(aggregator.Properties.Environment.Variables.IP_HASH_SECRET_ARN).toEqual(ref(secretId));
     // secretsmanager:* only in the aggregator's role, only on this secret
-    const readers = iamStatements(template).filter(({ statement }) => [].concat(statement.Action).some((a: string) => a.startsWith('secretsmanager:')));
+    const readers = iamStatements(template).filter(({ statement }) =>
+      [].concat(statement.Action).some((a: string) => a.startsWith('secretsmanager:')),
+    );
     expect(readers.map((r) => r.owner)).toEqual([expect.stringMatching(/^GuardAggregatorFunctionServiceRoleDefaultPolicy/)]);
     expect(readers[0].statement.Resource).toEqual(ref(secretId));
     // and the key decrypts secrets for the aggregator's role only through Secrets Manager
     const decrypters = (json.Resources[stackKey].Properties.KeyPolicy.Statement as any[]).filter((s) => s.Principal?.AWS?.['Fn::GetAtt']);
-    expect(decrypters.map((s) => [s.Principal.AWS['Fn::GetAtt'][0], s.Action, Object.keys(s.Condition.StringEquals)])).toEqual([[functionRole(/^GuardAggregatorFunction/), 'kms:Decrypt', ['kms:ViaService']]]);
+    expect(decrypters.map((s) => [s.Principal.AWS['Fn::GetAtt'][0], s.Action, Object.keys(s.Condition.StringEquals)])).toEqual([
+      [functionRole(/^GuardAggregatorFunction/), 'kms:Decrypt', ['kms:ViaService']],
+    ]);
   });
 
   test('cases and audit entries expire: the escalation functions carry the retention (365 days by default)', () => {
@@ -86,7 +97,9 @@ test('the Firehose path reads the same secret: both aggregators hash with one ke
 });
 
 test('a synth that would hash IPs with the public default key fails with a clear message, unless the app is marked as a demo', () => {
-  expect(() => synthStack({ context: { publicIpHashKey: true } })).toThrow(/would hash source IPs with the public default key.*distill-guard:demo=true/);
+  expect(() => synthStack({ context: { publicIpHashKey: true } })).toThrow(
+    /would hash source IPs with the public default key.*distill-guard:demo=true/,
+  );
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'distill-guard:demo': true, 'distill-guard': { publicIpHashKey: true } } });
   const template = Template.fromStack(new DistillGuardStack(app, 'Demo'));
   template.resourceCountIs('AWS::SecretsManager::Secret', 0);
@@ -98,5 +111,7 @@ test('case retention is a setting, and one shorter than a suspension is refused'
   const { template } = synthStack({ context: { caseRetentionDays: 90 } });
   const fns = byType(template, 'AWS::Lambda::Function').filter(([id]) => /^GuardEscalationCaseFn/.test(id));
   expect(fns[0][1].Properties.Environment.Variables.CASE_RETENTION_DAYS).toBe('90');
-  expect(() => synthStack({ context: { caseRetentionDays: 30, banMaxDays: 30 } })).toThrow(/'caseRetentionDays' must cover 'banMaxDays' plus the review timeout.*caseRetentionDays 30, banMaxDays 30/);
+  expect(() => synthStack({ context: { caseRetentionDays: 30, banMaxDays: 30 } })).toThrow(
+    /'caseRetentionDays' must cover 'banMaxDays' plus the review timeout.*caseRetentionDays 30, banMaxDays 30/,
+  );
 });

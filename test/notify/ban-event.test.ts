@@ -20,14 +20,35 @@ describe('buildBanEvent', () => {
     expect(ev.detailType).toBe(dt);
     expect(ev.detail.eventId).toBe(ev.eventId);
     expect(ev.detail.schemaVersion).toBe(SCHEMA_VERSION);
-    for (const k of ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt']) {
+    for (const k of [
+      'schemaVersion',
+      'eventId',
+      'accountId',
+      'caseId',
+      'decidedBy',
+      'reasons',
+      'score',
+      'clusterId',
+      'relatedAccountIds',
+      'decidedAt',
+    ]) {
       expect(ev.detail).toHaveProperty(k);
     }
     expect(ev.detail.decidedAt).toBe('2026-11-02T00:40:00.000Z');
     expect(ev.detail.decidedAtMs).toBe(DECIDED_AT);
     expect(validateBanEventDetail(dt, ev.detail)).toEqual({ valid: true, errors: [] });
     // and as a consumer receives it (EventBridge envelope)
-    const envelope = { version: '0', id: 'x', 'detail-type': dt, source: 'distill-guard', account: '111111111111', time: '2026-11-02T00:40:01Z', region: 'us-east-1', resources: [], detail: ev.detail };
+    const envelope = {
+      version: '0',
+      id: 'x',
+      'detail-type': dt,
+      source: 'distill-guard',
+      account: '111111111111',
+      time: '2026-11-02T00:40:01Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: ev.detail,
+    };
     expect(validateEventBridgeEvent(envelope)).toEqual({ valid: true, errors: [] });
     expect(() => assertValidBanEvent(ev)).not.toThrow();
   });
@@ -65,7 +86,10 @@ describe('buildBanEvent', () => {
   });
 
   it('keeps added fields and cannot be made to override contract fields', () => {
-    const ev = buildBanEvent('Account Flagged', sampleFields('Account Flagged', { shadow: true, evidenceUrl: 'https://x', eventId: 'forged', schemaVersion: '9.9' } as Partial<BanEventFields>));
+    const ev = buildBanEvent(
+      'Account Flagged',
+      sampleFields('Account Flagged', { shadow: true, evidenceUrl: 'https://x', eventId: 'forged', schemaVersion: '9.9' } as Partial<BanEventFields>),
+    );
     expect(ev.detail.shadow).toBe(true);
     expect(ev.detail.evidenceUrl).toBe('https://x');
     expect(ev.detail.eventId).toBe(ev.eventId);
@@ -98,7 +122,20 @@ describe('schemas', () => {
       expect(s.schemaName).toBe(`distill-guard@${dt.replace(/ /g, '')}`);
       const detail = (s.schema.definitions as Record<string, { required: string[]; additionalProperties: boolean }>)[s.definition];
       expect(detail.additionalProperties).toBe(true); // consumers must ignore unknown fields (compatible additions)
-      expect(detail.required).toEqual(expect.arrayContaining(['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt']));
+      expect(detail.required).toEqual(
+        expect.arrayContaining([
+          'schemaVersion',
+          'eventId',
+          'accountId',
+          'caseId',
+          'decidedBy',
+          'reasons',
+          'score',
+          'clusterId',
+          'relatedAccountIds',
+          'decidedAt',
+        ]),
+      );
     }
   });
 

@@ -97,13 +97,21 @@ describe('events tail', () => {
 
   it('stops on its stop signal and still cleans up', async () => {
     let stop!: () => void;
-    const res = await tailEvents(clients, { busName: BUS, waitSeconds: 1, err: () => undefined, stopSignal: new Promise<void>((r) => (stop = r)), onReady: () => stop() });
+    const res = await tailEvents(clients, {
+      busName: BUS,
+      waitSeconds: 1,
+      err: () => undefined,
+      stopSignal: new Promise<void>((r) => (stop = r)),
+      onReady: () => stop(),
+    });
     expect(res.distinct).toBe(0);
     expect((await clients.eventBridge.send(new ListRulesCommand({ EventBusName: BUS, NamePrefix: TAIL_PREFIX }))).Rules ?? []).toHaveLength(0);
   });
 
   it('cleanup removes rules and queues left by a killed tail', async () => {
-    await clients.eventBridge.send(new PutRuleCommand({ Name: `${TAIL_PREFIX}stale`, EventBusName: BUS, EventPattern: JSON.stringify(tailPattern()) }));
+    await clients.eventBridge.send(
+      new PutRuleCommand({ Name: `${TAIL_PREFIX}stale`, EventBusName: BUS, EventPattern: JSON.stringify(tailPattern()) }),
+    );
     await clients.sqs.send(new CreateQueueCommand({ QueueName: `${TAIL_PREFIX}stale` }));
     const r = await cleanupTails(clients, BUS);
     expect(r).toEqual({ rules: 1, queues: 1 });
@@ -121,13 +129,19 @@ describe('events helpers', () => {
   });
 
   it('the tail pattern is the one docs/events.md gives consumers', () => {
-    expect(tailPattern(['Account Suspended'], ['auto'])).toEqual({ source: ['distill-guard'], 'detail-type': ['Account Suspended'], detail: { decidedBy: ['auto'] } });
+    expect(tailPattern(['Account Suspended'], ['auto'])).toEqual({
+      source: ['distill-guard'],
+      'detail-type': ['Account Suspended'],
+      detail: { decidedBy: ['auto'] },
+    });
   });
 
   it('formats a suspension on one line', () => {
     const e = buildBanEvent('Account Suspended', sampleFields('Account Suspended'));
     const line = formatEvent({ 'detail-type': 'Account Suspended', detail: e.detail, 'replay-name': 'r1' });
-    expect(line).toMatch(/^2026-11-02T00:40:00.000Z {2}Account Suspended {2}.*account=acct_1 {2}by=auto {2}score=0.97 .*until=2026-11-09T00:40:00.000Z.*\(replay r1\)$/);
+    expect(line).toMatch(
+      /^2026-11-02T00:40:00.000Z {2}Account Suspended {2}.*account=acct_1 {2}by=auto {2}score=0.97 .*until=2026-11-09T00:40:00.000Z.*\(replay r1\)$/,
+    );
   });
 });
 
@@ -135,18 +149,42 @@ describe('npx distill-guard events tail --local (the command, as a process)', ()
   it('reads the local session state, prints the bus history (--since) and new events, and exits after --max', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-tail-'));
     const state = path.join(dir, 'endpoints.json');
-    fs.writeFileSync(state, JSON.stringify({ version: 1, region: REGION, endpoints: { eventbridge: eb.endpoint, sqs: sqsEmu.endpoint }, resources: { eventBusName: BUS } }));
+    fs.writeFileSync(
+      state,
+      JSON.stringify({ version: 1, region: REGION, endpoints: { eventbridge: eb.endpoint, sqs: sqsEmu.endpoint }, resources: { eventBusName: BUS } }),
+    );
     const old = buildBanEvent('Account Flagged', sampleFields('Account Flagged', { accountId: 'history_1' }));
     await clients.eventBridge.send(new PutEventsCommand({ Entries: [toPutEventsEntry(old, BUS)] }));
 
-    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'distill-guard.js'), 'events', 'tail', '--endpoints', state, '--since', '1h', '--max', '1', '--timeout', '90'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'bin', 'distill-guard.js'),
+        'events',
+        'tail',
+        '--endpoints',
+        state,
+        '--since',
+        '1h',
+        '--max',
+        '1',
+        '--timeout',
+        '90',
+      ],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const ready = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('tailing bus')) resolve(); }));
+    const ready = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('tailing bus')) resolve();
+      }),
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await Promise.race([ready, exited]);

@@ -16,8 +16,8 @@ export function sampleFields(detailType: DetailType, over: Partial<BanEventField
   };
   if (detailType === 'Account Flagged') Object.assign(base, { decision: 'suspend' });
   if (detailType === 'Account Suspended') Object.assign(base, { suspendedUntil: DECIDED_AT + 7 * 86400000, offence: 1 });
-  if (detailType === 'Account Restricted') Object.assign(base, { restrictedUntil: DECIDED_AT + 86400000, stepUp: true, apiKeysRestricted: 1, durationMs: 86400000 });
+  if (detailType === 'Account Restricted')
+    Object.assign(base, { restrictedUntil: DECIDED_AT + 86400000, stepUp: true, apiKeysRestricted: 1, durationMs: 86400000 });
   if (detailType === 'Account Reinstated') Object.assign(base, { decidedBy: 'reviewer:alice@example.com', reinstatedReason: 'overturned-on-review' });
   return { ...base, ...over };
 }
-

@@ -57,7 +57,13 @@ async function invoke(service: 'notify-publisher' | 'notify-sweeper', event: unk
     const payload = await (service === 'notify-publisher' ? publisher : sweeper)(event);
     return { ok: true, payload, durationMs: Date.now() - started, requestId: randomUUID(), coldStart: false };
   } catch (err) {
-    return { ok: false, payload: { errorType: (err as Error).name, errorMessage: (err as Error).message }, durationMs: Date.now() - started, requestId: randomUUID(), coldStart: false };
+    return {
+      ok: false,
+      payload: { errorType: (err as Error).name, errorMessage: (err as Error).message },
+      durationMs: Date.now() - started,
+      requestId: randomUUID(),
+      coldStart: false,
+    };
   }
 }
 
@@ -70,7 +76,15 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, tim
 }
 
 async function pendingCount(): Promise<number> {
-  const r = await ddb.send(new QueryCommand({ TableName: tableName, IndexName: 'byState', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': { S: 'OUTBOX#pending' } }, Select: 'COUNT' }));
+  const r = await ddb.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: 'byState',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': { S: 'OUTBOX#pending' } },
+      Select: 'COUNT',
+    }),
+  );
   return r.Count ?? 0;
 }
 
@@ -82,7 +96,13 @@ async function decide(detailType: DetailType, accountId: string, decidedAt: numb
     new TransactWriteItemsCommand({
       TransactItems: [
         { Put: { TableName: tableName, Item: marshall({ pk: `ACCOUNT#${accountId}`, sk: 'STATUS', status, updatedAt: decidedAt }) } },
-        { Put: { TableName: tableName, Item: marshall(toOutboxItem(ev), { removeUndefinedValues: true }), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: tableName,
+            Item: marshall(toOutboxItem(ev), { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ],
     }),
   );
@@ -120,7 +140,9 @@ beforeAll(async () => {
   const control = new ControlTable(stack, 'Control');
   new BanEvents(stack, 'BanEvents', { controlTable: control.table, publisherRetryAttempts: 2, sweeperMinAge: Duration.seconds(0) });
   const template = Template.fromStack(stack).toJSON() as CfnTemplate;
-  model = buildStackModel(template, { stackName: 'NoLoss', region: REGION, accountId: ACCOUNT, cdkOut: '/nonexistent' } as Parameters<typeof buildStackModel>[1]);
+  model = buildStackModel(template, { stackName: 'NoLoss', region: REGION, accountId: ACCOUNT, cdkOut: '/nonexistent' } as Parameters<
+    typeof buildStackModel
+  >[1]);
 
   // Started one by one and assigned at once, so afterAll stops whatever did start. A generous start timeout: the
   // machine is shared and DynamoDB Local's JVM can take a while under load.
@@ -151,8 +173,20 @@ beforeAll(async () => {
     received.push(event as Record<string, unknown>);
     return null;
   });
-  await ebClient.send(new PutRuleCommand({ Name: 'subscriber', EventBusName: busName, EventPattern: JSON.stringify({ source: ['distill-guard'], detail: { schemaVersion: [{ prefix: '1.' }] } }) }));
-  await ebClient.send(new PutTargetsCommand({ Rule: 'subscriber', EventBusName: busName, Targets: [{ Id: 'collector', Arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:collector` }] }));
+  await ebClient.send(
+    new PutRuleCommand({
+      Name: 'subscriber',
+      EventBusName: busName,
+      EventPattern: JSON.stringify({ source: ['distill-guard'], detail: { schemaVersion: [{ prefix: '1.' }] } }),
+    }),
+  );
+  await ebClient.send(
+    new PutTargetsCommand({
+      Rule: 'subscriber',
+      EventBusName: busName,
+      Targets: [{ Id: 'collector', Arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:collector` }],
+    }),
+  );
 
   // Handlers import their SDK clients at module load: load them after the environment points at the emulators.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -205,7 +239,9 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
     expect(onFailure).toHaveLength(0);
     // the 7 injected failures were really consumed by the publisher's calls: a probe now goes through
     const probe = await new EventBridgeClient({ region: REGION, endpoint: eb.endpoint, credentials: creds }).send(
-      new PutEventsCommand({ Entries: Array.from({ length: 7 }, () => ({ Source: 'probe', DetailType: 'probe', Detail: '{}', EventBusName: busName })) }),
+      new PutEventsCommand({
+        Entries: Array.from({ length: 7 }, () => ({ Source: 'probe', DetailType: 'probe', Detail: '{}', EventBusName: busName })),
+      }),
     );
     expect(probe.FailedEntryCount).toBe(0);
   });
@@ -238,7 +274,9 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
       expect(validateEventBridgeEvent(e)).toEqual({ valid: true, errors: [] });
       types.add(e['detail-type'] as string);
       const id = (e.detail as { eventId: string }).eventId;
-      const item = await ddb.send(new GetItemCommand({ TableName: tableName, Key: marshall({ pk: `OUTBOX#${id}`, sk: 'EVENT' }), ConsistentRead: true }));
+      const item = await ddb.send(
+        new GetItemCommand({ TableName: tableName, Key: marshall({ pk: `OUTBOX#${id}`, sk: 'EVENT' }), ConsistentRead: true }),
+      );
       expect(JSON.parse(item.Item!.detail.S!)).toEqual(e.detail);
       expect(item.Item!.publishedAt?.N).toBeDefined();
       expect(item.Item!.gsi1pk).toBeUndefined(); // out of the pending index
@@ -249,7 +287,20 @@ describe('ban events arrive exactly once after de-duplication by eventId', () =>
 
   it('a poison outbox item is parked (OUTBOX#poison) and does not block the events behind it', async () => {
     const bad = `OUTBOX#${randomUUID()}`;
-    await ddb.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: bad, sk: 'EVENT', detailType: 'Account Suspended', detail: '{not json', createdAt: Date.now(), gsi1pk: 'OUTBOX#pending', gsi1sk: new Date().toISOString() }) }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall({
+          pk: bad,
+          sk: 'EVENT',
+          detailType: 'Account Suspended',
+          detail: '{not json',
+          createdAt: Date.now(),
+          gsi1pk: 'OUTBOX#pending',
+          gsi1sk: new Date().toISOString(),
+        }),
+      }),
+    );
     const good = await decide('Account Suspended', 'after_poison', Date.UTC(2026, 10, 5));
     await waitFor('the good event', () => deliveredFor([good]).unique.size === 1);
     await waitFor('poison parked', async () => {

@@ -102,7 +102,11 @@ describe('publishWithRetry', () => {
   it('treats a missing per-entry result as a failure, never as a success', async () => {
     const all = items(2);
     let call = 0;
-    const out = await publishWithRetry(all, async () => (++call === 1 ? { FailedEntryCount: 0, Entries: [{ EventId: 'x' }] } : { FailedEntryCount: 0, Entries: [{ EventId: 'y' }] }), noSleep);
+    const out = await publishWithRetry(
+      all,
+      async () => (++call === 1 ? { FailedEntryCount: 0, Entries: [{ EventId: 'x' }] } : { FailedEntryCount: 0, Entries: [{ EventId: 'y' }] }),
+      noSleep,
+    );
     expect(out.published.map((p) => p.key)).toEqual(['seq-0', 'seq-1']);
     expect(out.retriedEntries).toBe(1);
   });
@@ -110,15 +114,29 @@ describe('publishWithRetry', () => {
   it('backs off with full jitter, capped', async () => {
     const sleeps: number[] = [];
     const bus = fakeBus({ throwOn: () => true });
-    await publishWithRetry(items(1), bus.putEvents, { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 500, random: () => 0.999, sleep: async (ms) => void sleeps.push(ms) });
+    await publishWithRetry(items(1), bus.putEvents, {
+      maxAttempts: 6,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+      random: () => 0.999,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     expect(sleeps).toEqual([99, 199, 399, 499, 499]);
   });
 
   it('splits by size (256 KiB per call) and fails an oversize entry permanently instead of looping', async () => {
-    const big = (n: number, key: string): PublishItem => ({ key, eventId: key, entry: { Source: 'distill-guard', DetailType: 'Account Flagged', Detail: JSON.stringify({ eventId: key, pad: 'x'.repeat(n) }) } });
+    const big = (n: number, key: string): PublishItem => ({
+      key,
+      eventId: key,
+      entry: { Source: 'distill-guard', DetailType: 'Account Flagged', Detail: JSON.stringify({ eventId: key, pad: 'x'.repeat(n) }) },
+    });
     const chunks = chunkEntries([big(100_000, 'a'), big(100_000, 'b'), big(100_000, 'c')]);
     expect(chunks.map((c) => c.length)).toEqual([2, 1]);
-    expect(putEventsEntrySize(big(10, 'a').entry)).toBe(Buffer.byteLength('distill-guard') + Buffer.byteLength('Account Flagged') + Buffer.byteLength(JSON.stringify({ eventId: 'a', pad: 'x'.repeat(10) })));
+    expect(putEventsEntrySize(big(10, 'a').entry)).toBe(
+      Buffer.byteLength('distill-guard') +
+        Buffer.byteLength('Account Flagged') +
+        Buffer.byteLength(JSON.stringify({ eventId: 'a', pad: 'x'.repeat(10) })),
+    );
     const bus = fakeBus();
     const out = await publishWithRetry([big(300_000, 'huge'), big(10, 'ok')], bus.putEvents, noSleep);
     expect(out.published.map((p) => p.key)).toEqual(['ok']);

@@ -38,7 +38,11 @@ function streamEvent(n: number, extra: Array<Record<string, unknown>> = []): { e
         eventID: `e${i}`,
         eventName: 'INSERT',
         eventSource: 'aws:dynamodb',
-        dynamodb: { SequenceNumber: String(1000 + i), Keys: marshall({ pk: item.pk, sk: 'EVENT' }) as never, NewImage: marshall(item, { removeUndefinedValues: true }) as never },
+        dynamodb: {
+          SequenceNumber: String(1000 + i),
+          Keys: marshall({ pk: item.pk, sk: 'EVENT' }) as never,
+          NewImage: marshall(item, { removeUndefinedValues: true }) as never,
+        },
       })),
     } as DynamoDBStreamEvent,
   };
@@ -54,7 +58,10 @@ describe('outbox publisher handler', () => {
   it('publishes every item, re-sending only the entry that failed, and marks each published', async () => {
     const { event, ids } = streamEvent(3);
     eb.on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ EventId: '1' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }, { EventId: '3' }] })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: '1' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }, { EventId: '3' }],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: '2' }] });
     const res = await handler(event);
     expect(res.batchItemFailures).toEqual([]);
@@ -62,7 +69,10 @@ describe('outbox publisher handler', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1].args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).eventId)).toEqual([ids[1]]);
     expect(calls[0].args[0].input.Entries!.every((e) => e.EventBusName === 'bus' && e.Source === 'distill-guard')).toBe(true);
-    const marks = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.pk).sort();
+    const marks = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input.Key!.pk)
+      .sort();
     expect(marks).toEqual(ids.map((i) => `OUTBOX#${i}`).sort());
   });
 
@@ -104,7 +114,10 @@ describe('outbox publisher handler', () => {
     const res = await handler(event);
     expect(res.batchItemFailures).toEqual([]);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);
-    const park = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.Key!.pk === `OUTBOX#${ids[0]}`)!;
+    const park = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input)
+      .find((u) => u.Key!.pk === `OUTBOX#${ids[0]}`)!;
     expect(park.ExpressionAttributeValues![':poison']).toBe('OUTBOX#poison');
   });
 

@@ -23,14 +23,35 @@ const COMMON: Shape['props'] = {
   reasonDetails: { type: 'array' },
   shadow: { type: 'boolean' },
 };
-const REQUIRED = ['schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy', 'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt', 'decidedAtMs'];
+const REQUIRED = [
+  'schemaVersion',
+  'eventId',
+  'accountId',
+  'caseId',
+  'decidedBy',
+  'reasons',
+  'score',
+  'clusterId',
+  'relatedAccountIds',
+  'decidedAt',
+  'decidedAtMs',
+];
 // decidedAtMs joined `required` in 1.1: it is the ordering key consumers are told to use, and every event carried it.
 const FROZEN_V1: Record<string, Shape> = {
   'Account Flagged': { required: [...REQUIRED, 'decision'], props: { ...COMMON, decision: { type: 'string', enum: ['review', 'suspend'] } } },
-  'Account Suspended': { required: [...REQUIRED, 'suspendedUntil'], props: { ...COMMON, suspendedUntil: { type: ['string', 'null'], format: 'date-time' }, offence: { type: 'integer' } } },
+  'Account Suspended': {
+    required: [...REQUIRED, 'suspendedUntil'],
+    props: { ...COMMON, suspendedUntil: { type: ['string', 'null'], format: 'date-time' }, offence: { type: 'integer' } },
+  },
   // New in 1.1 (a new detail type is a compatible change); frozen from then on like the others.
-  'Account Restricted': { required: [...REQUIRED, 'restrictedUntil', 'stepUp'], props: { ...COMMON, restrictedUntil: { type: 'string', format: 'date-time' }, stepUp: { type: 'boolean' } } },
-  'Account Reinstated': { required: REQUIRED, props: { ...COMMON, reinstatedReason: { type: 'string' }, previousSuspendedUntil: { type: ['string', 'null'], format: 'date-time' } } },
+  'Account Restricted': {
+    required: [...REQUIRED, 'restrictedUntil', 'stepUp'],
+    props: { ...COMMON, restrictedUntil: { type: 'string', format: 'date-time' }, stepUp: { type: 'boolean' } },
+  },
+  'Account Reinstated': {
+    required: REQUIRED,
+    props: { ...COMMON, reinstatedReason: { type: 'string' }, previousSuspendedUntil: { type: ['string', 'null'], format: 'date-time' } },
+  },
 };
 
 describe('schema compatibility within major version 1', () => {
@@ -40,7 +61,12 @@ describe('schema compatibility within major version 1', () => {
 
   it.each(DETAIL_TYPES.map((d) => [d]))('%s keeps every v1 field, its type, format and closed enum, and every v1 required field', (dt) => {
     const s = BAN_EVENT_SCHEMAS[dt];
-    const detail = (s.schema.definitions as Record<string, { required: string[]; properties: Record<string, Record<string, unknown>>; additionalProperties: unknown }>)[s.definition];
+    const detail = (
+      s.schema.definitions as Record<
+        string,
+        { required: string[]; properties: Record<string, Record<string, unknown>>; additionalProperties: unknown }
+      >
+    )[s.definition];
     const frozen = FROZEN_V1[dt];
     expect(detail.required).toEqual(expect.arrayContaining(frozen.required));
     expect(detail.additionalProperties).toBe(true);

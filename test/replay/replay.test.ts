@@ -72,7 +72,8 @@ describe('distill-guard replay (CLI, end to end)', () => {
       expect(report.clusters.find((c: any) => c.clusterId === a.clusterId).accountIds).toContain(id);
     }
     // The eval harness extracts on its own (CoT, long outputs): review by design; every other organic account stays below.
-    for (const id of pop.organic.filter((x) => !pop.evalHarness.includes(x))) expect(['monitor', 'allow']).toContain((byId.get(id) as any)?.decision ?? 'allow');
+    for (const id of pop.organic.filter((x) => !pop.evalHarness.includes(x)))
+      expect(['monitor', 'allow']).toContain((byId.get(id) as any)?.decision ?? 'allow');
     expect((byId.get(pop.evalHarness[0]) as any)?.decision).toBe('review');
   });
 
@@ -145,7 +146,13 @@ describe('exit codes scripts can trust', () => {
 describe('a script that replays the wrong file is told so', () => {
   test('every line skipped: exit 1, one line naming the file and why; the report is still written', () => {
     const wrong = join(dir, 'usage-as-logs.jsonl');
-    writeFileSync(wrong, usage.slice(0, 50).join('\n').replace(/"accountId"/g, '"account"') + '\n');
+    writeFileSync(
+      wrong,
+      usage
+        .slice(0, 50)
+        .join('\n')
+        .replace(/"accountId"/g, '"account"') + '\n',
+    );
     const out = join(dir, 'wrong.json');
     const r = cli(['--logs', wrong, '--out', out, '--quiet']);
     expect(r.status).toBe(1);

@@ -12,7 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), 'dg-ind-cli-'));
 const KEY = 'a sharing key of enough length';
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BIN, 'indicators', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, [BIN, 'indicators', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
 }
 
 const members = ['a1', 'a2'].map((id) => {
@@ -25,7 +30,10 @@ const members = ['a1', 'a2'].map((id) => {
   return p;
 });
 const bundlePath = join(dir, 'bundle.json');
-writeFileSync(bundlePath, JSON.stringify(buildBundle([summariseCampaign('c-1', members, KEY)], { producer: 'Provider A', keyId: 'kid-1', now: Date.UTC(2026, 11, 1) })));
+writeFileSync(
+  bundlePath,
+  JSON.stringify(buildBundle([summariseCampaign('c-1', members, KEY)], { producer: 'Provider A', keyId: 'kid-1', now: Date.UTC(2026, 11, 1) })),
+);
 const keyPath = join(dir, 'key');
 writeFileSync(keyPath, KEY);
 
@@ -33,7 +41,9 @@ test('import lists the partner, the campaign, its validity and what it holds', (
   const r = cli(['import', bundlePath, '--key-file', keyPath, '--key-id', 'kid-1']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^Provider A: model-distillation campaign [0-9a-f]{16} \(infrastructure--[0-9a-f-]{36}\), valid until 2026-12-31T00:00:00.000Z: 1 \/24s, 0 hashed \/24s, 1 user agents, 1 hashed templates/);
+  expect(r.stdout).toMatch(
+    /^Provider A: model-distillation campaign [0-9a-f]{16} \(infrastructure--[0-9a-f-]{36}\), valid until 2026-12-31T00:00:00.000Z: 1 \/24s, 0 hashed \/24s, 1 user agents, 1 hashed templates/,
+  );
 });
 
 test('a bundle hashed with another key id is refused (exit 1, one line naming both ids)', () => {

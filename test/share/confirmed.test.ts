@@ -47,10 +47,18 @@ test('approved clusters are confirmed without their excluded members; rejected a
   const yes = ['yes-1', 'yes-2', 'yes-3'];
   const no = ['no-1', 'no-2'];
   const open = ['open-1', 'open-2'];
-  const execs = [...yes.map((a) => dep.start(input(a, 'c-yes'))), ...no.map((a) => dep.start(input(a, 'c-no'))), ...open.map((a) => dep.start(input(a, 'c-open')))];
+  const execs = [
+    ...yes.map((a) => dep.start(input(a, 'c-yes'))),
+    ...no.map((a) => dep.start(input(a, 'c-no'))),
+    ...open.map((a) => dep.start(input(a, 'c-open'))),
+  ];
   await waitFor('7 reviews', () => h.sfn.pendingTasks().filter((t) => t.stateName === 'Review' && t.executionArn.includes(':share:')).length >= 7);
   const op = dep.operator('reviewer@example.com');
-  await decideCluster(op, 'c-yes.g1', { approved: true, reason: 'one operation: same minutes, same library', exclude: [{ accountId: 'yes-3', reason: 'our own load test' }] });
+  await decideCluster(op, 'c-yes.g1', {
+    approved: true,
+    reason: 'one operation: same minutes, same library',
+    exclude: [{ accountId: 'yes-3', reason: 'our own load test' }],
+  });
   await decideCluster(op, 'c-no.g1', { approved: false, reason: 'a classroom', exclude: [] });
   // The excluded member goes back to its own review; the others finish with the cluster's decision.
   await Promise.all([0, 1, 3, 4].map((i) => h.sfn.waitForExecution(execs[i], 120_000)));

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { buildBundle, exportFromReplay, parsePattern, readBundle, summariseCampaign } from '../../src/share';
 import type { StixBundle } from '../../src/share';
 import { replayFiles } from '../../src/replay/index';
-import { DEFAULT_DETECTION_CONFIG, abusePoints, computeFeatures, emptyProfile, externalMatches, sharedValueHash, withExternal } from '../../src/detect/index';
+import {
+  DEFAULT_DETECTION_CONFIG,
+  abusePoints,
+  computeFeatures,
+  emptyProfile,
+  externalMatches,
+  sharedValueHash,
+  withExternal,
+} from '../../src/detect/index';
 import type { ExternalIndicatorSet } from '../../src/detect/index';
 import type { ReasonDetail } from '../../src/detect/index';
 import type { ReplayReport } from '../../src/shared/contract';
@@ -24,7 +32,7 @@ describe('stix pattern grammar', () => {
     "[ipv4-addr:value ISSUBSET '45.1.2.0/24']",
     "[ipv4-addr:value = '1.2.3.4'] OR [x-distill-guard-usage:template_hmac IN ('ab', 'cd')]",
     "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'it\\'s']",
-    "[x-a:b >= 0.5 AND x-a:c <= 2] WITHIN 600 SECONDS",
+    '[x-a:b >= 0.5 AND x-a:c <= 2] WITHIN 600 SECONDS',
     "([file:name = 'a'] FOLLOWEDBY [file:name = 'b']) REPEATS 2 TIMES",
     "[file:created > t'2026-01-01T00:00:00Z']",
   ])('accepts %s', (p) => expect(() => parsePattern(p)).not.toThrow());
@@ -36,13 +44,21 @@ describe('stix pattern grammar', () => {
     "[ipv4-addr:value = 'unterminated]",
     "[ipv4-addr:value = '1' AND file:name = 'x']",
     "[IPV4:value = '1']",
-    "[x-a:b = 1] WITHIN SECONDS",
+    '[x-a:b = 1] WITHIN SECONDS',
   ])('rejects %s', (p) => expect(() => parsePattern(p)).toThrow(/stix pattern/));
 });
 
 describe('the external-indicator signal on its own', () => {
   const cfg = DEFAULT_DETECTION_CONFIG;
-  const ext = (shadow = false): ReasonDetail => ({ signal: 'external-indicator', family: 'external', strength: 0.8, value: 3, baseline: 0, text: 'x', shadow });
+  const ext = (shadow = false): ReasonDetail => ({
+    signal: 'external-indicator',
+    family: 'external',
+    strength: 0.8,
+    value: 3,
+    baseline: 0,
+    text: 'x',
+    shadow,
+  });
   test('raises to review at most, and earns no abuse point (so it can never suspend)', () => {
     expect(withExternal('allow', [ext()], 100, cfg)).toBe('review');
     expect(withExternal('monitor', [ext()], 100, cfg)).toBe('review');
@@ -109,7 +125,11 @@ describe('campaign summary', () => {
     p.n = 20;
     return p;
   };
-  const members = [member('acct-aaaa', 'bot/1.0 (acct-aaaa)', '73.10.20.0/24'), member('acct-bbbb', 'client key-acct-bbbb', '73.10.21.0/24'), member('acct-cccc', 'python-httpx/0.27.2', '73.10.22.0/24')];
+  const members = [
+    member('acct-aaaa', 'bot/1.0 (acct-aaaa)', '73.10.20.0/24'),
+    member('acct-bbbb', 'client key-acct-bbbb', '73.10.21.0/24'),
+    member('acct-cccc', 'python-httpx/0.27.2', '73.10.22.0/24'),
+  ];
   const c = summariseCampaign('c-1', members, 'k');
   const text = JSON.stringify(buildBundle([c], { producer: 'P', keyId: 'kid', now: 10_000 }));
   test('drops user agents that carry an account id or API key; hashes single-member /24s and templates', () => {
@@ -168,7 +188,8 @@ describe('two providers share a campaign (simulator traffic, replay)', () => {
   test('the bundle holds no account id, API key, source IP or template id of the input', () => {
     const leaks: string[] = [];
     for (const set of [a.accountIds, a.apiKeys, a.templates]) for (const v of set) if (v.length >= 4 && text.includes(v)) leaks.push(v);
-    for (const ip of a.ips) if (text.includes(`'${ip}'`) || text.includes(`"${ip}"`) || new RegExp(`[^0-9.]${ip.replace(/\./g, '\\.')}[^0-9./]`).test(text)) leaks.push(ip);
+    for (const ip of a.ips)
+      if (text.includes(`'${ip}'`) || text.includes(`"${ip}"`) || new RegExp(`[^0-9.]${ip.replace(/\./g, '\\.')}[^0-9./]`).test(text)) leaks.push(ip);
     expect(leaks).toEqual([]);
   });
 
@@ -180,7 +201,9 @@ describe('two providers share a campaign (simulator traffic, replay)', () => {
     const first = (r: ReplayReport) => new Map(r.accounts.map((x) => [x.accountId, x.firstFlaggedAt]));
     const f0 = first(without);
     const f1 = first(withImport);
-    const campaign = Object.entries(b.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
+    const campaign = Object.entries(b.labels)
+      .filter(([, l]) => l.kind === 'campaign')
+      .map(([id]) => id);
     const gains: number[] = [];
     let newlyFlagged = 0;
     for (const id of campaign) {
@@ -209,12 +232,15 @@ describe('two providers share a campaign (simulator traffic, replay)', () => {
     expect(gains.every((g) => g >= 0)).toBe(true);
     expect(organicByIndicatorAlone.map((x) => x.accountId)).toEqual([]);
     const reasons = withImport.accounts.filter((x) => x.reasons.includes('external-indicator'));
-    for (const x of reasons) expect((x.reasonDetails as ReasonDetail[]).find((r) => r.signal === 'external-indicator')!.text).toMatch(/shared by Provider A/);
+    for (const x of reasons)
+      expect((x.reasonDetails as ReasonDetail[]).find((r) => r.signal === 'external-indicator')!.text).toMatch(/shared by Provider A/);
   }, 600_000);
 
   test('expired indicators and a different key id match nothing / are refused', () => {
     const parsed = JSON.parse(text);
-    expect(() => readBundle(parsed, { id: 'other-key', secret: 'x' })).toThrow(/hashed with key id "a-b-2026-12", the sharing key given is "other-key"/);
+    expect(() => readBundle(parsed, { id: 'other-key', secret: 'x' })).toThrow(
+      /hashed with key id "a-b-2026-12", the sharing key given is "other-key"/,
+    );
     const set = readBundle(parsed, KEY);
     for (const i of set.indicators) expect(i.validUntil).toBe(exportAt + 30 * 86_400_000);
   });

@@ -61,10 +61,13 @@ export async function scoreRecords(session: LocalSession): Promise<ScoreRecord[]
   const out: ScoreRecord[] = [];
   let key: ScanCommandOutput['LastEvaluatedKey'];
   do {
-    const r: ScanCommandOutput = await session.rt.clients.dynamodb.send(new ScanCommand({ TableName: session.controlTable()!, ExclusiveStartKey: key }));
+    const r: ScanCommandOutput = await session.rt.clients.dynamodb.send(
+      new ScanCommand({ TableName: session.controlTable()!, ExclusiveStartKey: key }),
+    );
     for (const it of r.Items ?? []) {
       const x = unmarshall(it);
-      if (x.sk === 'SCORE' && x.accountId) out.push({ accountId: x.accountId, decision: x.decision, reasons: x.reasons ?? [], reasonDetails: x.reasonDetails ?? [] });
+      if (x.sk === 'SCORE' && x.accountId)
+        out.push({ accountId: x.accountId, decision: x.decision, reasons: x.reasons ?? [], reasonDetails: x.reasonDetails ?? [] });
     }
     key = r.LastEvaluatedKey;
   } while (key);
@@ -72,8 +75,20 @@ export async function scoreRecords(session: LocalSession): Promise<ScoreRecord[]
 }
 
 /** Starts a provider's deployment on the local runtime and stores the sharing key agreed with its partner. */
-export async function startProvider(cdkOut: string, stack: string, work: string, clockStartMs: number, sharingKey: string): Promise<{ session: LocalSession; bucket: string }> {
-  const session = await LocalSession.start({ cdkOut, stackName: stack, stateFile: path.join(work, `${stack}.endpoints.json`), functionLogFile: path.join(work, `${stack}.functions.log`), clockStartMs });
+export async function startProvider(
+  cdkOut: string,
+  stack: string,
+  work: string,
+  clockStartMs: number,
+  sharingKey: string,
+): Promise<{ session: LocalSession; bucket: string }> {
+  const session = await LocalSession.start({
+    cdkOut,
+    stackName: stack,
+    stateFile: path.join(work, `${stack}.endpoints.json`),
+    functionLogFile: path.join(work, `${stack}.functions.log`),
+    clockStartMs,
+  });
   const m = session.rt.model;
   const secret = m.secrets.find((x) => x.logicalId.startsWith(SHARING_KEY_ID))!;
   const sm = secretsManagerClient({ endpoint: session.emu.endpoints.secretsManager, region: m.region, credentials: { ...LOCAL_CREDENTIALS } });

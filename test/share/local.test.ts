@@ -63,14 +63,28 @@ describe('indicator sharing on the local runtime', () => {
     ({ session, bucket } = await startProvider(CDK_OUT, 'ShareLocal', WORK, bStart, KEY.secret));
     s3 = session.rt.clients.s3!;
     // A (its principals may write inbound/provider-a/ of B's bucket) delivers its bundle.
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `inbound/provider-a/${new Date(w.exportAt).toISOString()}.json`, Body: JSON.stringify(fromA.bundle) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `inbound/provider-a/${new Date(w.exportAt).toISOString()}.json`,
+        Body: JSON.stringify(fromA.bundle),
+      }),
+    );
     // A team subscribing to exports: a rule on the bus with an SQS target.
     const q = await session.rt.clients.sqs.send(new CreateQueueCommand({ QueueName: 'indicators-exported-subscriber' }));
     eventsQueueUrl = q.QueueUrl!;
     const qa = await session.rt.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: eventsQueueUrl, AttributeNames: ['QueueArn'] }));
     const bus = session.busName()!;
-    await session.rt.clients.eventbridge!.send(new PutRuleCommand({ Name: 'indicators-exported', EventBusName: bus, EventPattern: JSON.stringify({ source: ['distill-guard'], 'detail-type': ['Indicators Exported'] }) }));
-    await session.rt.clients.eventbridge!.send(new PutTargetsCommand({ Rule: 'indicators-exported', EventBusName: bus, Targets: [{ Id: 'q', Arn: qa.Attributes!.QueueArn! }] }));
+    await session.rt.clients.eventbridge!.send(
+      new PutRuleCommand({
+        Name: 'indicators-exported',
+        EventBusName: bus,
+        EventPattern: JSON.stringify({ source: ['distill-guard'], 'detail-type': ['Indicators Exported'] }),
+      }),
+    );
+    await session.rt.clients.eventbridge!.send(
+      new PutTargetsCommand({ Rule: 'indicators-exported', EventBusName: bus, Targets: [{ Id: 'q', Arn: qa.Attributes!.QueueArn! }] }),
+    );
   }, 10 * 60_000);
 
   afterAll(async () => {
@@ -83,7 +97,9 @@ describe('indicator sharing on the local runtime', () => {
     const progress = await driveTraffic(session, events, {
       tailMs: 15 * 60_000,
       onTick: async (t) => {
-        for (const s of await scoreRecords(session)) if (s.decision === 'review' || s.decision === 'suspend') if (!firstFlagged.has(s.accountId)) firstFlagged.set(s.accountId, { t, reasons: s.reasons });
+        for (const s of await scoreRecords(session))
+          if (s.decision === 'review' || s.decision === 'suspend')
+            if (!firstFlagged.has(s.accountId)) firstFlagged.set(s.accountId, { t, reasons: s.reasons });
       },
     });
     expect(progress.ticks).toBeGreaterThan(0);
@@ -94,9 +110,13 @@ describe('indicator sharing on the local runtime', () => {
     expect(campaignHits.length).toBeGreaterThan(0);
     for (const s of campaignHits) expect(s.reasonDetails.find((r) => r.signal === 'external-indicator')!.text).toMatch(/shared by Provider A/);
     // an organic account flagged with the partner's indicator among its reasons must have its own evidence too
-    const organicFlaggedByIt = all.filter((s) => !campaign(s.accountId) && s.decision !== 'allow' && s.decision !== 'monitor' && s.reasons.includes('external-indicator'));
+    const organicFlaggedByIt = all.filter(
+      (s) => !campaign(s.accountId) && s.decision !== 'allow' && s.decision !== 'monitor' && s.reasons.includes('external-indicator'),
+    );
     const alone = organicFlaggedByIt.filter((s) => s.reasons.every((r) => r === 'external-indicator'));
-    const campaignIds = Object.entries(b.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
+    const campaignIds = Object.entries(b.labels)
+      .filter(([, l]) => l.kind === 'campaign')
+      .map(([id]) => id);
     const flagged = campaignIds.filter((id) => firstFlagged.has(id));
     const lead = flagged.map((id) => (firstFlagged.get(id)!.t - bStart) / HOUR).sort((x, y) => x - y);
     console.log(
@@ -138,7 +158,9 @@ describe('indicator sharing on the local runtime', () => {
     const received: Array<{ 'detail-type': string; detail: Record<string, unknown> }> = [];
     const deadline = Date.now() + 30_000;
     while (received.length === 0 && Date.now() < deadline) {
-      const r = await session.rt.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: eventsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const r = await session.rt.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: eventsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       for (const msg of r.Messages ?? []) received.push(JSON.parse(msg.Body!));
     }
     expect(received).toHaveLength(1);
@@ -151,14 +173,36 @@ describe('indicator sharing on the local runtime', () => {
     const out = path.join(WORK, 'cli-export.json');
     const r = spawnSync(
       process.execPath,
-      [path.join(ROOT, 'bin', 'distill-guard.js'), 'indicators', 'export', '--endpoints', session.stateFile, '--since', new Date(bStart - DAY).toISOString(), '--producer', 'Provider B', '--out', out, '--json'],
-      { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: { ...process.env, DISTILL_GUARD_SHARING_KEY: KEY.secret, DISTILL_GUARD_SHARING_KEY_ID: KEY.id } },
+      [
+        path.join(ROOT, 'bin', 'distill-guard.js'),
+        'indicators',
+        'export',
+        '--endpoints',
+        session.stateFile,
+        '--since',
+        new Date(bStart - DAY).toISOString(),
+        '--producer',
+        'Provider B',
+        '--out',
+        out,
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, DISTILL_GUARD_SHARING_KEY: KEY.secret, DISTILL_GUARD_SHARING_KEY_ID: KEY.id },
+      },
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
     const bundle = JSON.parse(fs.readFileSync(out, 'utf8')) as StixBundle;
-    const infra = (x: StixBundle) => x.objects.filter((o) => o.type === 'infrastructure').map((o) => o.id).sort();
+    const infra = (x: StixBundle) =>
+      x.objects
+        .filter((o) => o.type === 'infrastructure')
+        .map((o) => o.id)
+        .sort();
     expect(summary.campaigns).toBe(infra(exported.bundle).length);
     expect(infra(bundle)).toEqual(infra(exported.bundle));
     const validate = stixValidator();

@@ -37,7 +37,8 @@ async function run(session: LocalSession, world: World, start: number, hours: nu
   await driveTraffic(session, events, {
     tailMs: 15 * 60_000,
     onTick: async (t) => {
-      for (const s of await scoreRecords(session)) if ((s.decision === 'review' || s.decision === 'suspend') && !first.has(s.accountId)) first.set(s.accountId, t);
+      for (const s of await scoreRecords(session))
+        if ((s.decision === 'review' || s.decision === 'suspend') && !first.has(s.accountId)) first.set(s.accountId, t);
     },
   });
   return first;
@@ -79,7 +80,10 @@ test('provider B flags the campaign A confirmed and exported earlier, and none o
   const flaggedB = async (withImport: boolean) => {
     const pb = await startProvider(CDK_OUT, 'ProviderB', WORK, bStart, KEY.secret);
     try {
-      if (withImport) await pb.session.rt.clients.s3!.send(new PutObjectCommand({ Bucket: pb.bucket, Key: 'inbound/provider-a/from-provider-a.json', Body: bundle }));
+      if (withImport)
+        await pb.session.rt.clients.s3!.send(
+          new PutObjectCommand({ Bucket: pb.bucket, Key: 'inbound/provider-a/from-provider-a.json', Body: bundle }),
+        );
       return await run(pb.session, b, bStart, B_HOURS);
     } finally {
       await pb.session.stop();
@@ -88,7 +92,9 @@ test('provider B flags the campaign A confirmed and exported earlier, and none o
   const f1 = await flaggedB(true);
   const f0 = await flaggedB(false);
 
-  const campaign = Object.entries(b.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
+  const campaign = Object.entries(b.labels)
+    .filter(([, l]) => l.kind === 'campaign')
+    .map(([id]) => id);
   const gains: number[] = [];
   let newlyFlagged = 0;
   for (const id of campaign) {

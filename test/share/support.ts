@@ -26,7 +26,15 @@ export interface World {
 }
 
 function sink() {
-  return { events: [] as { log: any; usage?: any }[], logs: [] as string[], usage: [] as string[], accountIds: new Set<string>(), apiKeys: new Set<string>(), ips: new Set<string>(), templates: new Set<string>() };
+  return {
+    events: [] as { log: any; usage?: any }[],
+    logs: [] as string[],
+    usage: [] as string[],
+    accountIds: new Set<string>(),
+    apiKeys: new Set<string>(),
+    ips: new Set<string>(),
+    templates: new Set<string>(),
+  };
 }
 
 function save(dir: string, name: string, s: ReturnType<typeof sink>, labels: Labels): World {
@@ -65,7 +73,8 @@ export function twoProviders(dir: string, seedA = 101, seedB = 202, days = 3, st
   for (const [id, l] of Object.entries(simB.labels)) if (l.kind === 'organic') labelsB[id] = l;
   const rename = (id: string) => `${id}x`;
   const events: { t: number; log: any; usage?: any }[] = [];
-  for (const e of simB.events()) if (simB.labels[e.log.accountId]?.kind === 'organic') events.push({ t: Number(e.log.requestTimeEpoch), log: e.log, usage: e.usage });
+  for (const e of simB.events())
+    if (simB.labels[e.log.accountId]?.kind === 'organic') events.push({ t: Number(e.log.requestTimeEpoch), log: e.log, usage: e.usage });
   for (const e of campaign) {
     const id = rename(e.log.accountId);
     labelsB[id] = simA.labels[e.log.accountId];

@@ -42,7 +42,11 @@ describe('distill-guard simulate', () => {
     const out = path.join(dir, 'traffic-json');
     const r = run(['simulate', '--out', out, '--scale', 'small', '--days', '1', '--organic', '5', '--seed', '4', '--json']);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ logsPath: path.join(out, 'logs.jsonl.gz'), lines: expect.any(Number), meta: { seed: '4', days: 1 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      logsPath: path.join(out, 'logs.jsonl.gz'),
+      lines: expect.any(Number),
+      meta: { seed: '4', days: 1 },
+    });
   });
 });
 
@@ -56,7 +60,9 @@ describe('distill-guard eval', () => {
     const r = run(['eval', '--data', data, '--results', results, '--no-logs-only']);
     // A one-day world of 20 organic accounts misses some targets: the run says which and fails.
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^distill-guard: \\d+ of \\d+ targets missed: .+; results in ${results.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(r.stderr.trim().split('\n').pop()).toMatch(
+      new RegExp(`^distill-guard: \\d+ of \\d+ targets missed: .+; results in ${results.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    );
     const md = fs.readFileSync(results, 'utf8');
     expect(md).toContain('| target | worst world | result |');
     expect(md).toContain('## Worst world: access logs + usage events');
@@ -83,10 +89,19 @@ describe('distill-guard eval', () => {
   });
 
   test('missedTargets: a missed target or a failed world fails the run; unmeasured targets do not', () => {
-    expect(missedTargets([{ target: 'a >= 99%', pass: true }, { target: 'b', pass: null }])).toBeUndefined();
-    expect(missedTargets([{ target: 'a >= 99%', pass: false }, { target: 'every replay produced a report', pass: false }, { target: 'c', pass: true }])).toBe(
-      '2 of 3 targets missed: a >= 99%; every replay produced a report',
-    );
+    expect(
+      missedTargets([
+        { target: 'a >= 99%', pass: true },
+        { target: 'b', pass: null },
+      ]),
+    ).toBeUndefined();
+    expect(
+      missedTargets([
+        { target: 'a >= 99%', pass: false },
+        { target: 'every replay produced a report', pass: false },
+        { target: 'c', pass: true },
+      ]),
+    ).toBe('2 of 3 targets missed: a >= 99%; every replay produced a report');
   });
 
   test('rejects an unknown variant and a missing foreign validation folder with clear messages', () => {

@@ -214,9 +214,19 @@ describe('reason breakdown', () => {
 
   test('only the top combinations per kind are listed; the rest are summed', () => {
     const many: Pick<ReplayReport, 'accounts'> = {
-      accounts: ['a', 'b', 'c'].map((r, i) => ({ accountId: `o${i}`, decision: 'review' as const, score: 0.7, reasons: [r], clusterId: null, firstFlaggedAt: 1 })),
+      accounts: ['a', 'b', 'c'].map((r, i) => ({
+        accountId: `o${i}`,
+        decision: 'review' as const,
+        score: 0.7,
+        reasons: [r],
+        clusterId: null,
+        firstFlaggedAt: 1,
+      })),
     };
-    const md = renderReasons(organicReasons(many, () => 'k', 'w'), 2);
+    const md = renderReasons(
+      organicReasons(many, () => 'k', 'w'),
+      2,
+    );
     expect(md).toContain('(1 other combinations) | 1 | 0');
   });
 });
@@ -234,7 +244,13 @@ describe('world scores from the two scorers', () => {
       accounts: [{ accountId: 'c1', decision: 'suspend', score: 1, reasons: ['r'], clusterId: null, firstFlaggedAt: H }],
       clusters: [],
     };
-    const w = worldFromMetrics(computeMetrics(labels, report, scan, null), { seed: '1', variant: 'base', mode: 'logs+usage', lines: 2, replaySeconds: 3 });
+    const w = worldFromMetrics(computeMetrics(labels, report, scan, null), {
+      seed: '1',
+      variant: 'base',
+      mode: 'logs+usage',
+      lines: 2,
+      replaySeconds: 3,
+    });
     expect(w.campaigns).toEqual({ cot_harvest: { n: 1, review: 1, suspend: 1, latencyMedianMs: H } });
     expect(w.organic).toEqual({ hobbyist: { n: 1, review: 0, suspend: 0 } });
     expect(w.recall).toEqual({ n: 1, review: 1, suspend: 1 });
@@ -242,7 +258,7 @@ describe('world scores from the two scorers', () => {
     expect(w.pivotLatencyMedianMs).toBeNull();
   });
 
-  test("from the foreign score.mjs line, taken as it is", () => {
+  test('from the foreign score.mjs line, taken as it is', () => {
     const s: ForeignScore = {
       latencyMedianH: 0.5,
       latencyP90H: 5,
@@ -296,7 +312,15 @@ describe('rendering', () => {
 
 describe('per-signal false positives', () => {
   const d = (signal: string, strength: number, shadow = false) => ({ signal, family: 'content', strength, value: 1, baseline: 0, text: '', shadow });
-  const acc = (accountId: string, details: unknown[]) => ({ accountId, decision: 'monitor' as const, score: 0.4, reasons: [], clusterId: null, firstFlaggedAt: null, reasonDetails: details });
+  const acc = (accountId: string, details: unknown[]) => ({
+    accountId,
+    decision: 'monitor' as const,
+    score: 0.4,
+    reasons: [],
+    clusterId: null,
+    firstFlaggedAt: null,
+    reasonDetails: details,
+  });
   const groups: Record<string, Group> = {
     o1: { side: 'organic', name: 'dev-team' },
     o2: { side: 'organic', name: 'dev-team' },
@@ -316,7 +340,7 @@ describe('per-signal false positives', () => {
   const ids = [...Object.keys(groups), 'silent'];
   const groupOf = (id: string) => groups[id] ?? null;
 
-  test('the strong threshold is the detector\'s own', () => {
+  test("the strong threshold is the detector's own", () => {
     expect(STRONG_SIGNAL).toBe(DEFAULT_DETECTION_CONFIG.decisions.strongSignal);
   });
 
@@ -338,7 +362,8 @@ describe('per-signal false positives', () => {
   });
 
   const sw = (seed: string, organic: Record<string, [number, number]>, campaigns: Record<string, [number, number]>, sig = 'round-the-clock') => {
-    const g = (x: Record<string, [number, number]>) => Object.fromEntries(Object.entries(x).map(([k, [count, n]]) => [k, { n, strong: count ? { [sig]: count } : {} }]));
+    const g = (x: Record<string, [number, number]>) =>
+      Object.fromEntries(Object.entries(x).map(([k, [count, n]]) => [k, { n, strong: count ? { [sig]: count } : {} }]));
     return world({ seed, variant: 'base', signals: { organic: g(organic), campaigns: g(campaigns) } });
   };
 

@@ -82,7 +82,14 @@ describe('computeMetrics on a hand-made report', () => {
 
   test('a perfect report: full recall, pivot flagged before the release, a cross-campaign cluster', () => {
     const perfect: ReplayReport = {
-      accounts: ['c1', 'c2', 'p1', 'p2'].map((id) => ({ accountId: id, decision: 'suspend' as const, score: 1, reasons: ['r'], clusterId: 'k', firstFlaggedAt: T0 + 1.2 * H })),
+      accounts: ['c1', 'c2', 'p1', 'p2'].map((id) => ({
+        accountId: id,
+        decision: 'suspend' as const,
+        score: 1,
+        reasons: ['r'],
+        clusterId: 'k',
+        firstFlaggedAt: T0 + 1.2 * H,
+      })),
       clusters: [{ clusterId: 'k', accountIds: ['c1', 'c2', 'p1', 'p2'], reasons: ['r'] }],
     };
     const pm = computeMetrics(labels, perfect, scanOf(), 'claude-opus-6');

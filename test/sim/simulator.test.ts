@@ -152,7 +152,8 @@ describe('formats (CONTRACT §1 and §2)', () => {
         if (log.path !== `/prod/v1/models/${u.model}/messages`) return `model ${JSON.stringify(u)}`;
         if (!classes.includes(u.promptClass)) return `promptClass ${u.promptClass}`;
         if (!/^t-[0-9a-f]{12}$/.test(u.templateId)) return `templateId ${u.templateId}`;
-        if (!(Number.isInteger(u.inputTokens) && u.inputTokens > 0 && Number.isInteger(u.outputTokens) && u.outputTokens > 0)) return `tokens ${JSON.stringify(u)}`;
+        if (!(Number.isInteger(u.inputTokens) && u.inputTokens > 0 && Number.isInteger(u.outputTokens) && u.outputTokens > 0))
+          return `tokens ${JSON.stringify(u)}`;
         return null;
       }),
     ).toEqual([]);
@@ -223,11 +224,17 @@ describe('labels', () => {
       }
       // every organic type of this world and every campaign of the variant sends traffic
       const activeTypes = new Set([...seen].map((id) => sim.labels[id].type));
-      const present = Object.entries(sim.meta.world.mix).filter(([, k]) => k > 0).map(([t]) => t);
+      const present = Object.entries(sim.meta.world.mix)
+        .filter(([, k]) => k > 0)
+        .map(([t]) => t);
       for (const t of [...present, ...Object.keys(sim.meta.campaigns)]) expect(activeTypes).toContain(t);
       // campaign ids are not distinguishable by shape or order
-      const campaignIds = Object.entries(sim.labels).filter(([, l]) => l.kind === 'campaign').map(([id]) => id);
-      const organicIds = Object.entries(sim.labels).filter(([, l]) => l.kind === 'organic').map(([id]) => id);
+      const campaignIds = Object.entries(sim.labels)
+        .filter(([, l]) => l.kind === 'campaign')
+        .map(([id]) => id);
+      const organicIds = Object.entries(sim.labels)
+        .filter(([, l]) => l.kind === 'organic')
+        .map(([id]) => id);
       const meanHex = (ids: string[]): number => ids.reduce((s, id) => s + parseInt(id.slice(5, 7), 16), 0) / ids.length;
       expect(Math.abs(meanHex(campaignIds) - meanHex(organicIds))).toBeLessThan(40);
     }
@@ -252,7 +259,10 @@ describe('hard negatives are present', () => {
       const tpls = new Set(ev.filter((e) => e.usage).map((e) => e.usage!.templateId));
       expect(tpls.size).toBe(1);
       const ts = ev.map((e) => Number(e.log.requestTimeEpoch));
-      const gaps = ts.slice(1).map((t, i) => t - ts[i]).filter((g) => g < HOUR);
+      const gaps = ts
+        .slice(1)
+        .map((t, i) => t - ts[i])
+        .filter((g) => g < HOUR);
       gaps.sort((a, b) => a - b);
       const med = gaps[Math.floor(gaps.length / 2)];
       const iqr = gaps[Math.floor(gaps.length * 0.75)] - gaps[Math.floor(gaps.length * 0.25)];
@@ -266,7 +276,10 @@ describe('hard negatives are present', () => {
     for (const id of accountsOf(base, (t) => t === 'eval_harness')) {
       const ts = m.get(id)!.map((e) => Number(e.log.requestTimeEpoch));
       expect(maxRolling24h(ts)).toBeGreaterThan(2000);
-      const classes = m.get(id)!.filter((e) => e.usage).map((e) => e.usage!.promptClass);
+      const classes = m
+        .get(id)!
+        .filter((e) => e.usage)
+        .map((e) => e.usage!.promptClass);
       expect(classes.filter((c) => c === 'cot_elicitation' || c === 'coding').length).toBeGreaterThan(2000);
     }
   });
@@ -354,7 +367,11 @@ describe('campaigns', () => {
     const heavy = accountsOf(base, (t) => ['enterprise_batch', 'reseller', 'eval_harness'].includes(t));
     for (const id of heavy) expect(flaggedIds).toContain(id);
     // other organic accounts above the limit are busy by design (tenants of a platform, an eval company's runs, apps)
-    expect(flagged.filter((l) => !['enterprise_batch', 'reseller', 'eval_harness', 'platform_tenant', 'eval_company', 'chat_app', 'company_team'].includes(l.type))).toEqual([]);
+    expect(
+      flagged.filter(
+        (l) => !['enterprise_batch', 'reseller', 'eval_harness', 'platform_tenant', 'eval_company', 'chat_app', 'company_team'].includes(l.type),
+      ),
+    ).toEqual([]);
   });
 
   test('CoT harvest: reasoning and rewrite prompts, templated, long outputs', () => {
@@ -398,8 +415,26 @@ describe('the evasive variant', () => {
   const BASE_CAMPAIGNS = ['cot_harvest', 'agentic_sweep', 'model_pivot'];
   test('rotates user agents', () => {
     for (const c of BASE_CAMPAIGNS) {
-      expect(median(perAccount(base, baseEvents, c, distinct((e) => e.log.userAgent)))).toBe(1);
-      expect(median(perAccount(evasive, evasiveEvents, c, distinct((e) => e.log.userAgent)))).toBeGreaterThan(5);
+      expect(
+        median(
+          perAccount(
+            base,
+            baseEvents,
+            c,
+            distinct((e) => e.log.userAgent),
+          ),
+        ),
+      ).toBe(1);
+      expect(
+        median(
+          perAccount(
+            evasive,
+            evasiveEvents,
+            c,
+            distinct((e) => e.log.userAgent),
+          ),
+        ),
+      ).toBeGreaterThan(5);
     }
   });
 
@@ -426,7 +461,8 @@ describe('the evasive variant', () => {
     const spread = (sim: Simulation, events: SimEvent[]): number => {
       const ids = new Set(accountsOf(sim, (_t, c) => c === 'cot_harvest'));
       const created = new Map<string, number>();
-      for (const e of events) if (ids.has(e.log.accountId) && e.log.accountCreatedAt !== '-') created.set(e.log.accountId, Number(e.log.accountCreatedAt));
+      for (const e of events)
+        if (ids.has(e.log.accountId) && e.log.accountCreatedAt !== '-') created.set(e.log.accountId, Number(e.log.accountCreatedAt));
       const xs = [...created.values()];
       return Math.max(...xs) - Math.min(...xs);
     };

@@ -110,7 +110,8 @@ describe('the adaptive variant', () => {
       const after = ev.filter((e) => Number(e.log.requestTimeEpoch) >= l.takeoverAt!);
       expect(Number(ev[0].log.accountCreatedAt)).toBeLessThan(sim.meta.start - 150 * DAY);
       if (before.length > 0) withHistory++;
-      const cot = (xs: SimEvent[]): number => xs.filter((e) => e.usage?.promptClass === 'cot_elicitation').length / Math.max(1, xs.filter((e) => e.usage).length);
+      const cot = (xs: SimEvent[]): number =>
+        xs.filter((e) => e.usage?.promptClass === 'cot_elicitation').length / Math.max(1, xs.filter((e) => e.usage).length);
       expect(cot(before)).toBeLessThan(0.2);
       expect(cot(after)).toBeGreaterThan(0.35);
       // new infrastructure: most addresses after the takeover were never used before it
@@ -135,7 +136,7 @@ describe('the adaptive variant', () => {
         const us = once.filter((e) => e.usage).map((e) => e.usage!.templateId);
         expect(new Set(us).size / us.length).toBeGreaterThan(0.6);
         // under a per-account volume limit
-        expect(ev.length / (sim.meta.days)).toBeLessThan(1000);
+        expect(ev.length / sim.meta.days).toBeLessThan(1000);
       }
     }
   });

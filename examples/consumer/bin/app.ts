@@ -12,7 +12,14 @@ import { BanEventsConsumerStack, SubscriptionMode } from '../lib/ban-events-cons
 
 const app = new App();
 const list = (v: unknown): string[] | undefined =>
-  typeof v === 'string' && v.trim() ? v.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(v) ? (v as string[]) : undefined;
+  typeof v === 'string' && v.trim()
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : Array.isArray(v)
+      ? (v as string[])
+      : undefined;
 
 const producerEventBusArn = app.node.tryGetContext('producerEventBusArn') as string | undefined;
 if (!producerEventBusArn) {

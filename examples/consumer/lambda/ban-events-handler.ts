@@ -57,7 +57,12 @@ export function createBanEventsHandler(opts: BanEventsHandlerOptions) {
   const act =
     opts.act ??
     (async (e: BanEvent) =>
-      logger.info('ban event', { eventId: e.detail.eventId, detailType: e['detail-type'], accountId: e.detail.accountId, decidedAtMs: e.detail.decidedAtMs }));
+      logger.info('ban event', {
+        eventId: e.detail.eventId,
+        detailType: e['detail-type'],
+        accountId: e.detail.accountId,
+        decidedAtMs: e.detail.decidedAtMs,
+      }));
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'detail.eventId',
     throwOnNoIdempotencyKey: true,

@@ -85,7 +85,9 @@ export class BanEventsConsumerStack extends Stack {
     super(scope, id, props);
     const producer = Arn.split(props.producerEventBusArn, ArnFormat.SLASH_RESOURCE_NAME);
     if (producer.service !== 'events' || producer.resource !== 'event-bus' || !producer.account || !producer.resourceName) {
-      throw new Error(`producerEventBusArn must be an event bus arn (arn:aws:events:<region>:<account>:event-bus/<name>), got ${JSON.stringify(props.producerEventBusArn)}`);
+      throw new Error(
+        `producerEventBusArn must be an event bus arn (arn:aws:events:<region>:<account>:event-bus/<name>), got ${JSON.stringify(props.producerEventBusArn)}`,
+      );
     }
     const mode = props.mode ?? 'consumer-rule';
 
@@ -164,7 +166,10 @@ export class BanEventsConsumerStack extends Stack {
     if (props.handler ?? true) [this.handler, this.idempotencyTable] = this.addHandler();
 
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl, description: 'read ban events here (de-duplicate on detail.eventId)' });
-    new CfnOutput(this, 'InboxBusArn', { value: this.inbox.eventBusArn, description: 'give this to the producer for forwardToEventBusArns (producer-forwards mode)' });
+    new CfnOutput(this, 'InboxBusArn', {
+      value: this.inbox.eventBusArn,
+      description: 'give this to the producer for forwardToEventBusArns (producer-forwards mode)',
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
   }
 
@@ -186,7 +191,16 @@ export class BanEventsConsumerStack extends Stack {
         principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
       }),
     );
     const fn = new NodejsFunction(this, 'Handler', {
@@ -197,8 +211,19 @@ export class BanEventsConsumerStack extends Stack {
       memorySize: 256,
       timeout: Duration.seconds(30),
       tracing: lambda.Tracing.ACTIVE,
-      logGroup: new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: this.key, removalPolicy: RemovalPolicy.DESTROY }),
-      bundling: { forceDockerBundling: false, minify: true, sourceMap: true, target: 'node22', format: OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
+      logGroup: new logs.LogGroup(this, 'HandlerLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        encryptionKey: this.key,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        externalModules: ['@aws-sdk/*'],
+      },
       environment: { IDEMPOTENCY_TABLE: table.tableName, POWERTOOLS_SERVICE_NAME: 'ban-events-consumer', NODE_OPTIONS: '--enable-source-maps' },
     });
     // Powertools Idempotency reads, writes, updates and deletes single items: nothing more on the table.

@@ -48,7 +48,10 @@ export class AttributeDict {
  */
 export class LinkageCache {
   readonly dict = new AttributeDict();
-  private readonly entries = new Map<string, { version: number; sizes: number[]; list: number[]; attrs: Int32Array; bversion: number; buckets: Int32Array }>();
+  private readonly entries = new Map<
+    string,
+    { version: number; sizes: number[]; list: number[]; attrs: Int32Array; bversion: number; buckets: Int32Array }
+  >();
 
   private entry(p: AccountProfile) {
     let e = this.entries.get(p.accountId);
@@ -146,7 +149,7 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   let indexed = 0;
   for (let id = 0; id < names.length; id++) {
     const prefix = names[id].slice(0, names[id].indexOf(':'));
-    const scale = fam[id] === 'infra' ? INFRA_SCALE[prefix] ?? 1 : 1;
+    const scale = fam[id] === 'infra' ? (INFRA_SCALE[prefix] ?? 1) : 1;
     // Rare in absolute terms (cap K) AND relative to the population observed (small populations).
     weight[id] = rarityWeight(df[id], k) * rarityWeight(df[id], n) * scale;
     if (df[id] > k) skippedPopular++;
@@ -160,7 +163,21 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
       else ownInfra[i] += weight[id];
     }
   }
-  const index: AttributeIndex = { n, k, accAttrs, names, fam, df, weight, ownContent, ownInfra, postings: new Array(names.length), usefulOf: new Array(n), indexed, skippedPopular };
+  const index: AttributeIndex = {
+    n,
+    k,
+    accAttrs,
+    names,
+    fam,
+    df,
+    weight,
+    ownContent,
+    ownInfra,
+    postings: new Array(names.length),
+    usefulOf: new Array(n),
+    indexed,
+    skippedPopular,
+  };
   buildPostings(profiles, cfg, index);
   return index;
 }

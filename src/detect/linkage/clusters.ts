@@ -42,22 +42,34 @@ export function assignClusterId(ids: string[], previous: Map<string, string> | u
       if (prev && !used.has(prev)) votes.set(prev, (votes.get(prev) ?? 0) + 1);
     }
     let best = 0;
-    for (const [cid, v] of votes) if (v > best || (v === best && clusterId !== undefined && cid < clusterId)) {
-      best = v;
-      clusterId = cid;
-    }
+    for (const [cid, v] of votes)
+      if (v > best || (v === best && clusterId !== undefined && cid < clusterId)) {
+        best = v;
+        clusterId = cid;
+      }
   }
   if (!clusterId) {
     clusterId = 'c-' + fnv1a(ids[0]).toString(16).padStart(8, '0');
     let n = 1;
-    while (used.has(clusterId)) clusterId = 'c-' + fnv1a(ids[0] + '#' + n++).toString(16).padStart(8, '0');
+    while (used.has(clusterId))
+      clusterId =
+        'c-' +
+        fnv1a(ids[0] + '#' + n++)
+          .toString(16)
+          .padStart(8, '0');
   }
   used.add(clusterId);
   return clusterId;
 }
 
 /** Cluster-level evidence, and the cluster's exclusive templates (for the per-account counts). */
-export function clusterEvidence(members: number[], graph: LinkGraph, index: AttributeIndex, profiles: AccountProfile[], cfg: LinkageConfig): { evidence: ClusterEvidence; exclusive: Set<number> } {
+export function clusterEvidence(
+  members: number[],
+  graph: LinkGraph,
+  index: AttributeIndex,
+  profiles: AccountProfile[],
+  cfg: LinkageConfig,
+): { evidence: ClusterEvidence; exclusive: Set<number> } {
   const { accAttrs, df, fam, names, k: K } = index;
   const edgeSet = new Set<number>();
   for (const i of members) for (const e of graph.edgeIdx[i]) edgeSet.add(e);
@@ -116,7 +128,14 @@ export function clusterEvidence(members: number[], graph: LinkGraph, index: Attr
 }
 
 /** Account i's link to its cluster: family means and maxima over its edges, synchrony, templates, library. */
-export function accountLink(i: number, clusterId: string, graph: LinkGraph, index: AttributeIndex, exclusive: Set<number>, library: PromptLibraries): AccountLink {
+export function accountLink(
+  i: number,
+  clusterId: string,
+  graph: LinkGraph,
+  index: AttributeIndex,
+  exclusive: Set<number>,
+  library: PromptLibraries,
+): AccountLink {
   const { accAttrs, df, fam, k: K } = index;
   const sums: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };
   const counts: Record<Family, number> = { content: 0, infra: 0, timing: 0, signup: 0 };

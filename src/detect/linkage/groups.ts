@@ -41,10 +41,11 @@ export function addTriangleEdges(graph: LinkGraph, weak: WeakPair[], profiles: A
     const sb = adj.get(w.b)!;
     const [small, big] = sa.size < sb.size ? [sa, sb] : [sb, sa];
     let third = false;
-    for (const c of small) if (c !== w.a && c !== w.b && big.has(c)) {
-      third = true;
-      break;
-    }
+    for (const c of small)
+      if (c !== w.a && c !== w.b && big.has(c)) {
+        third = true;
+        break;
+      }
     if (!third) continue;
     const timing = Math.min(1, w.timing * cfg.syncTriangleBoost);
     graph.add(w.a, w.b, {
@@ -166,7 +167,15 @@ export function addLibraryEdges(graph: LinkGraph, library: PromptLibraries, prof
     for (const i of g.members) {
       if (i === hub) continue;
       const content = Math.min(library.score[i], library.score[hub]);
-      graph.add(hub, i, { a: profiles[hub].accountId, b: profiles[i].accountId, scores: { content, infra: 0, timing: 0, signup: 0 }, total: content, phi: 0, sharedBuckets: 0, sharedHours: 0 });
+      graph.add(hub, i, {
+        a: profiles[hub].accountId,
+        b: profiles[i].accountId,
+        scores: { content, infra: 0, timing: 0, signup: 0 },
+        total: content,
+        phi: 0,
+        sharedBuckets: 0,
+        sharedHours: 0,
+      });
       added++;
     }
   }
@@ -174,7 +183,13 @@ export function addLibraryEdges(graph: LinkGraph, library: PromptLibraries, prof
 }
 
 /** Phase 4 in full: triangle edges, then prompt-library edges. Returns the libraries (per-account evidence). */
-export function addGroupEvidence(graph: LinkGraph, weak: WeakPair[], profiles: AccountProfile[], index: AttributeIndex, cfg: LinkageConfig): PromptLibraries {
+export function addGroupEvidence(
+  graph: LinkGraph,
+  weak: WeakPair[],
+  profiles: AccountProfile[],
+  index: AttributeIndex,
+  cfg: LinkageConfig,
+): PromptLibraries {
   addTriangleEdges(graph, weak, profiles, cfg);
   const library = findPromptLibraries(profiles, index.accAttrs, index.fam, index.df, cfg);
   addLibraryEdges(graph, library, profiles);

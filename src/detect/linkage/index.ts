@@ -48,7 +48,16 @@ import { verifyPairs } from './verify';
 export * from './types';
 export { fmix32, fnv1a, rarityWeight, minhashSignature, bucketArray, complement, phi, UnionFind } from './primitives';
 export { AttributeDict, LinkageCache, isPlatform, buildAttributeIndex, type AttributeIndex } from './attributes';
-export { timingWindow, timingCandidates, coActivity, emptyCoActivity, TimeOfDayModel, type TimingWindow, type TimingIndex, type CoActivity } from './timing';
+export {
+  timingWindow,
+  timingCandidates,
+  coActivity,
+  emptyCoActivity,
+  TimeOfDayModel,
+  type TimingWindow,
+  type TimingIndex,
+  type CoActivity,
+} from './timing';
 export { PairScorer, acceptEdge, verifyPairs, emptyPairScore, type PairScore, type WeakPair, type Verification } from './verify';
 export { addTriangleEdges, findPromptLibraries, addLibraryEdges, addGroupEvidence, type PromptLibraries } from './groups';
 export { LinkGraph, pruneTimingLeaves, pruneLeaves, prunePersonalAttachments } from './graph';

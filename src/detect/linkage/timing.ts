@@ -94,7 +94,12 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
  * Candidate pairs from band buckets: all pairs of a small bucket; a bucket larger than `lshMaxBucket` is ordered by
  * the whole signature and each member compared with its next `lshNeighbours` (sorted-neighbourhood blocking).
  */
-function expandBands(bands: Map<number, number[]>[], sigs: (Uint32Array | null)[], cfg: LinkageConfig, n: number): { candidates: (number[] | undefined)[]; count: number } {
+function expandBands(
+  bands: Map<number, number[]>[],
+  sigs: (Uint32Array | null)[],
+  cfg: LinkageConfig,
+  n: number,
+): { candidates: (number[] | undefined)[]; count: number } {
   const kSig = cfg.lshBands * cfg.lshRows;
   const candidates: (number[] | undefined)[] = new Array(n);
   let count = 0;
@@ -103,22 +108,23 @@ function expandBands(bands: Map<number, number[]>[], sigs: (Uint32Array | null)[
     (candidates[x] ??= []).push(y);
     count++;
   };
-  for (const band of bands) for (const list of band.values()) {
-    if (list.length < 2) continue;
-    if (list.length <= cfg.lshMaxBucket) {
-      for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) add(list[x], list[y]);
-    } else {
-      const ordered = [...list].sort((p, q) => {
-        const sp = sigs[p]!;
-        const sq = sigs[q]!;
-        for (let k = 0; k < kSig; k++) if (sp[k] !== sq[k]) return sp[k] - sq[k];
-        return p - q;
-      });
-      for (let x = 0; x < ordered.length; x++) {
-        for (let y = x + 1; y <= x + cfg.lshNeighbours && y < ordered.length; y++) add(ordered[x], ordered[y]);
+  for (const band of bands)
+    for (const list of band.values()) {
+      if (list.length < 2) continue;
+      if (list.length <= cfg.lshMaxBucket) {
+        for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) add(list[x], list[y]);
+      } else {
+        const ordered = [...list].sort((p, q) => {
+          const sp = sigs[p]!;
+          const sq = sigs[q]!;
+          for (let k = 0; k < kSig; k++) if (sp[k] !== sq[k]) return sp[k] - sq[k];
+          return p - q;
+        });
+        for (let x = 0; x < ordered.length; x++) {
+          for (let y = x + 1; y <= x + cfg.lshNeighbours && y < ordered.length; y++) add(ordered[x], ordered[y]);
+        }
       }
     }
-  }
   return { candidates, count };
 }
 
@@ -151,7 +157,7 @@ export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: C
     if (a[i] === b[j]) {
       n++;
       // A new episode: remember the hour of the day it starts at.
-      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << ((((Math.floor(a[i] / perHour)) % 24) + 24) % 24);
+      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(a[i] / perHour) % 24) + 24) % 24);
       lastShared = a[i];
       const hour = Math.floor(a[i] / perHour);
       if (hour !== lastHour) {
@@ -196,7 +202,10 @@ export class TimeOfDayModel {
   private readonly slotAB: Float64Array;
   private row = -1;
 
-  constructor(private readonly w: TimingWindow, private readonly prior: number) {
+  constructor(
+    private readonly w: TimingWindow,
+    private readonly prior: number,
+  ) {
     this.daysPerSlot = new Float64Array(w.slotsPerDay);
     for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[this.slotOf(b)]++;
     this.slotA = new Float64Array(w.slotsPerDay);
@@ -220,7 +229,7 @@ export class TimeOfDayModel {
     slotB.fill(0);
     for (const x of bb) slotB[this.slotOf(x)]++;
     slotAB.fill(0);
-    for (let i = 0, j = 0; i < ba.length && j < bb.length; ) {
+    for (let i = 0, j = 0; i < ba.length && j < bb.length;) {
       if (ba[i] === bb[j]) {
         slotAB[this.slotOf(ba[i])]++;
         i++;

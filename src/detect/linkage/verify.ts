@@ -54,7 +54,12 @@ export class PairScorer {
   private readonly tod: TimeOfDayModel;
   private readonly co = emptyCoActivity();
 
-  constructor(profiles: AccountProfile[], private readonly cfg: LinkageConfig, private readonly index: AttributeIndex, private readonly timing: TimingIndex) {
+  constructor(
+    profiles: AccountProfile[],
+    private readonly cfg: LinkageConfig,
+    private readonly index: AttributeIndex,
+    private readonly timing: TimingIndex,
+  ) {
     this.stable = Uint8Array.from(profiles, (p) => (stableInfrastructure(p) ? 1 : 0));
     this.created = new Float64Array(profiles.length).fill(NaN);
     for (let i = 0; i < profiles.length; i++) {
@@ -91,7 +96,13 @@ export class PairScorer {
       const coIdle = t.tBuckets - ba.length - bb.length + shared;
       // Co-activity confined to the same few hours of the day is what cron-aligned batch jobs (midnight, top of
       // the hour) share by convention, not by common control.
-      if (shared >= t.minShared && coIdle >= t.minShared && co.hours >= t.minHours && co.hoursOfDay >= cfg.syncMinHoursOfDay && co.episodes >= cfg.syncMinEpisodes) {
+      if (
+        shared >= t.minShared &&
+        coIdle >= t.minShared &&
+        co.hours >= t.minHours &&
+        co.hoursOfDay >= cfg.syncMinHoursOfDay &&
+        co.episodes >= cfg.syncMinEpisodes
+      ) {
         const ph = phi(shared, ba.length, bb.length, t.tBuckets);
         out.phi = ph;
         const z = ph >= cfg.syncMinPhi ? this.tod.z(a, ba, bb, shared) : 0;
@@ -190,7 +201,19 @@ export function verifyPairs(profiles: AccountProfile[], cfg: LinkageConfig, inde
       if (!acceptEdge(s, cfg)) {
         // Weak synchrony alone is common by chance between two accounts, rare among three at once: keep it and
         // accept it later if a third account is synchronized with both (a triangle).
-        if (cfg.syncTriangles && s.timing > 0) weak.push({ a, b, content: s.content, infra: s.infra, timing: s.timing, signup: s.signup, total: s.total, phi: s.phi, sharedBuckets: s.sharedBuckets, sharedHours: s.sharedHours });
+        if (cfg.syncTriangles && s.timing > 0)
+          weak.push({
+            a,
+            b,
+            content: s.content,
+            infra: s.infra,
+            timing: s.timing,
+            signup: s.signup,
+            total: s.total,
+            phi: s.phi,
+            sharedBuckets: s.sharedBuckets,
+            sharedHours: s.sharedHours,
+          });
         continue;
       }
       graph.add(a, b, {

@@ -69,7 +69,12 @@ const HANDLERS: Record<string, string> = {
 };
 
 export async function startHarness(): Promise<Harness> {
-  const [ddb, sqs, apigw, kms] = await Promise.all([startDynamoDbLocal(), startSqs({ mode: 'child-process' }), startApiGateway(), startKms({ region: REGION })]);
+  const [ddb, sqs, apigw, kms] = await Promise.all([
+    startDynamoDbLocal(),
+    startSqs({ mode: 'child-process' }),
+    startApiGateway(),
+    startKms({ region: REGION }),
+  ]);
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -136,7 +141,15 @@ export async function startHarness(): Promise<Harness> {
         KeySchema: p.KeySchema,
         AttributeDefinitions: p.AttributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
-        ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })) } : {}),
+        ...(p.GlobalSecondaryIndexes
+          ? {
+              GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((g: any) => ({
+                IndexName: g.IndexName,
+                KeySchema: g.KeySchema,
+                Projection: g.Projection,
+              })),
+            }
+          : {}),
       };
       if (!tablesCreated.has(input.TableName!)) {
         await ddbClient.send(new CreateTableCommand(input));
@@ -149,14 +162,20 @@ export async function startHarness(): Promise<Harness> {
 
     // The review queue (and DLQ).
     const queueId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::SQS::Queue' && /ReviewQueue/.test(id))!;
-    const q = await sqsClient.send(new CreateQueueCommand({ QueueName: physical(queueId), Attributes: { VisibilityTimeout: String(resources[queueId].Properties.VisibilityTimeout ?? 30) } }));
+    const q = await sqsClient.send(
+      new CreateQueueCommand({
+        QueueName: physical(queueId),
+        Attributes: { VisibilityTimeout: String(resources[queueId].Properties.VisibilityTimeout ?? 30) },
+      }),
+    );
     const queueUrl = q.QueueUrl!;
 
     // Functions: the template's environment with Refs resolved to the local names.
     const resolve = (v: any): string => {
       if (typeof v === 'string') return v;
       if (v?.Ref) return resources[v.Ref]?.Type === 'AWS::SQS::Queue' ? queueUrl : physical(v.Ref);
-      if (v?.['Fn::GetAtt']?.[1] === 'Arn' && resources[v['Fn::GetAtt'][0]]?.Type === 'AWS::KMS::Key') return `arn:aws:kms:${REGION}:000000000000:key/${physical(v['Fn::GetAtt'][0])}`;
+      if (v?.['Fn::GetAtt']?.[1] === 'Arn' && resources[v['Fn::GetAtt'][0]]?.Type === 'AWS::KMS::Key')
+        return `arn:aws:kms:${REGION}:000000000000:key/${physical(v['Fn::GetAtt'][0])}`;
       throw new Error(`cannot resolve ${JSON.stringify(v)} in a function environment`);
     };
     for (const [role, logicalId] of Object.entries(syn.functions)) {
@@ -196,7 +215,8 @@ export async function startHarness(): Promise<Harness> {
     text = text.split(`<${queueId}>`).join(queueUrl);
     if (/<[A-Za-z0-9:.]+>/.test(text)) throw new Error(`unresolved token in definition: ${text.match(/<[A-Za-z0-9:.]+>/)?.[0]}`);
     const stateMachineArn = sfn.createStateMachine(name, text);
-    const fnOf = (role: keyof Synthesized['functions']) => functions.get(`arn:aws:lambda:${REGION}:000000000000:function:${physical(syn.functions[role])}`)!;
+    const fnOf = (role: keyof Synthesized['functions']) =>
+      functions.get(`arn:aws:lambda:${REGION}:000000000000:function:${physical(syn.functions[role])}`)!;
     const url = await startFunctionUrl({ region: REGION, invoke: (event) => fnOf('reviewApiFn')(event) });
     urls.push(url);
 

@@ -16,7 +16,16 @@ export interface Synthesized {
   /** The ASL, tokens replaced by `<LogicalId>` (Ref) or `<LogicalId.Attr>` (GetAtt). */
   definition: Record<string, any>;
   /** Logical id of each escalation function by role. */
-  functions: { caseFn: string; suspensionFn: string; expirerFn: string; reinstateFn: string; restrictFn: string; clusterDecisionFn: string; reviewTaskFn: string; reviewApiFn: string };
+  functions: {
+    caseFn: string;
+    suspensionFn: string;
+    expirerFn: string;
+    reinstateFn: string;
+    restrictFn: string;
+    clusterDecisionFn: string;
+    reviewTaskFn: string;
+    reviewApiFn: string;
+  };
 }
 
 export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesized {
@@ -32,7 +41,12 @@ export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesiz
     partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
     sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
   });
-  const escalation = new Escalation(stack, 'Escalation', { controlTable: control.table, featuresTable: features, reviewTimeout: Duration.hours(24), ...props });
+  const escalation = new Escalation(stack, 'Escalation', {
+    controlTable: control.table,
+    featuresTable: features,
+    reviewTimeout: Duration.hours(24),
+    ...props,
+  });
   const template = Template.fromStack(stack);
   const json = template.toJSON() as Record<string, any>;
   const sm = Object.values<any>(json.Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
@@ -57,7 +71,12 @@ export function synthEscalation(props: Partial<EscalationProps> = {}): Synthesiz
   };
 }
 
-const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '000000000000', 'AWS::URLSuffix': 'amazonaws.com' };
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'us-east-1',
+  'AWS::AccountId': '000000000000',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
 
 export function resolveTokens(v: any): string {
   if (typeof v === 'string') return v;

@@ -106,8 +106,20 @@ describe('Aggregator construct', () => {
   });
 
   it('keys watermarks by partition key when batches of a shard run in parallel', () => {
-    const { t: t2 } = synth({ parallelizationFactor: 4, boundedPartitionKeys: true, batchSize: 500, retryAttempts: 2, maxRecordAge: Duration.hours(6), featureRetention: 7 });
-    t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ParallelizationFactor: 4, BatchSize: 500, MaximumRetryAttempts: 2, MaximumRecordAgeInSeconds: 21600 });
+    const { t: t2 } = synth({
+      parallelizationFactor: 4,
+      boundedPartitionKeys: true,
+      batchSize: 500,
+      retryAttempts: 2,
+      maxRecordAge: Duration.hours(6),
+      featureRetention: 7,
+    });
+    t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ParallelizationFactor: 4,
+      BatchSize: 500,
+      MaximumRetryAttempts: 2,
+      MaximumRecordAgeInSeconds: 21600,
+    });
     t2.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ WATERMARK_SCOPE: 'partition-key', FEATURE_RETENTION_DAYS: '7' }) },
     });
@@ -122,7 +134,9 @@ describe('Aggregator construct', () => {
     expect(projection('INCLUDE_CHANGES')).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['upd'] });
     expect(projection('KEYS_ONLY')).toEqual({ ProjectionType: 'KEYS_ONLY' });
     expect(projection('ALL')).toEqual({ ProjectionType: 'ALL' });
-    expect(() => synth({ byHourProjection: 'INCLUDE' as never })).toThrow(/byHourProjection must be one of INCLUDE_CHANGES, KEYS_ONLY, ALL, got "INCLUDE"/);
+    expect(() => synth({ byHourProjection: 'INCLUDE' as never })).toThrow(
+      /byHourProjection must be one of INCLUDE_CHANGES, KEYS_ONLY, ALL, got "INCLUDE"/,
+    );
   });
 
   it('parallelizationFactor > 1 with random partition keys (items could reach 400 KB): refused with a clear message unless partition keys are bounded', () => {
@@ -148,20 +162,30 @@ describe('Aggregator construct', () => {
     agg2.addUsageStream(usage);
     const t2 = Template.fromStack(stack2);
     const env = (Object.values(t2.findResources('AWS::Lambda::Function'))[0] as any).Properties.Environment.Variables;
-    expect(env.ACCESS_LOG_GROUPS).toEqual({ 'Fn::Join': ['', [{ Ref: stack2.getLogicalId(g1.node.defaultChild as logs.CfnLogGroup) }, ',API-Gateway-Execution-Logs_abc/prod']] });
+    expect(env.ACCESS_LOG_GROUPS).toEqual({
+      'Fn::Join': ['', [{ Ref: stack2.getLogicalId(g1.node.defaultChild as logs.CfnLogGroup) }, ',API-Gateway-Execution-Logs_abc/prod']],
+    });
     expect(env.USAGE_STREAM_ARNS).toEqual({ 'Fn::GetAtt': [stack2.getLogicalId(usage.node.defaultChild as kinesis.CfnStream), 'Arn'] });
     t2.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [stack2.getLogicalId(usage.node.defaultChild as kinesis.CfnStream), 'Arn'] }, BisectBatchOnFunctionError: true });
+    t2.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [stack2.getLogicalId(usage.node.defaultChild as kinesis.CfnStream), 'Arn'] },
+      BisectBatchOnFunctionError: true,
+    });
     // Without groups the variable is empty: the handler then accepts no envelope at all (fail closed).
     const { t: t3 } = synth();
-    t3.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ACCESS_LOG_GROUPS: '', USAGE_STREAM_ARNS: '' }) } });
+    t3.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ACCESS_LOG_GROUPS: '', USAGE_STREAM_ARNS: '' }) },
+    });
   });
 
   it('accepts an existing table, and rejects invalid props with the value received', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack2 = new Stack(app, 'S2');
     const stream = new kinesis.Stream(stack2, 'Stream');
-    const table = new dynamodb.Table(stack2, 'Mine', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+    const table = new dynamodb.Table(stack2, 'Mine', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
     const agg2 = new Aggregator(stack2, 'A', { stream, existingFeaturesTableObj: table });
     expect(agg2.featuresTable).toBe(table);
     Template.fromStack(stack2).resourceCountIs('AWS::DynamoDB::Table', 1);

@@ -28,7 +28,8 @@ function acts(statement: any): string[] {
 
 function only(template: Template, type: string, pattern?: RegExp): [string, any] {
   const found = resourcesOf(template, type).filter(([id]) => !pattern || pattern.test(id));
-  if (found.length !== 1) throw new Error(`expected one ${type}${pattern ? ` matching ${pattern}` : ''}, got ${found.map(([id]) => id).join(', ') || 'none'}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type}${pattern ? ` matching ${pattern}` : ''}, got ${found.map(([id]) => id).join(', ') || 'none'}`);
   return found[0];
 }
 
@@ -66,8 +67,19 @@ describe('DistillGuardStack with ingestPath firehose', () => {
     const [, stage] = only(template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
     expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toEqual([
-      'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent',
-      'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt',
+      'requestId',
+      'requestTimeEpoch',
+      'requestTime',
+      'accountId',
+      'apiKeyId',
+      'sourceIp',
+      'userAgent',
+      'httpMethod',
+      'path',
+      'status',
+      'responseLength',
+      'integrationLatency',
+      'accountCreatedAt',
     ]);
     // usage events (CONTRACT §2) still go to Kinesis, read by the Kinesis aggregator: the ingestion stream (for the
     // serving tier) and the demo stub's own usage stream
@@ -79,7 +91,12 @@ describe('DistillGuardStack with ingestPath firehose', () => {
     expect(p.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
       { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [ingestKeyId, 'Arn'] } } },
     ]);
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(p.LifecycleConfiguration.Rules).toEqual(
       expect.arrayContaining([expect.objectContaining({ Prefix: 'access-logs/', ExpirationInDays: 7, Status: 'Enabled' })]),
     );
@@ -92,7 +109,12 @@ describe('DistillGuardStack with ingestPath firehose', () => {
   test('Firehose assumes a role of this account only, scoped to the bucket, the key via S3 and its error log stream', () => {
     const [roleId, role] = only(template, 'AWS::IAM::Role', /AccessLogObjectsDeliveryRole/);
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } } },
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'firehose.amazonaws.com' },
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+      },
     ]);
     const [, policy] = only(template, 'AWS::IAM::Policy', /AccessLogObjectsDeliveryPolicy/);
     expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
@@ -107,13 +129,21 @@ describe('DistillGuardStack with ingestPath firehose', () => {
     const [, n] = only(template, 'Custom::S3BucketNotifications');
     expect(n.Properties.BucketName).toEqual({ Ref: bucketId });
     expect(n.Properties.NotificationConfiguration.QueueConfigurations).toEqual([
-      { Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'access-logs/' }] } }, QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'access-logs/' }] } },
+        QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      },
     ]);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: queueId }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 's3.amazonaws.com' }, Action: Match.arrayWith(['sqs:SendMessage']), Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } } }),
+          Match.objectLike({
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+          }),
         ]),
       },
     });
@@ -126,7 +156,9 @@ describe('DistillGuardStack with ingestPath firehose', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [aggKeyId, 'Arn'] }, MessageRetentionPeriod: 1209600 });
     // S3 may use the queue key to send the notifications
     const [, key] = only(template, 'AWS::KMS::Key', /AggregatorKey/);
-    expect(key.Properties.KeyPolicy.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' } })]));
+    expect(key.Properties.KeyPolicy.Statement).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' } })]),
+    );
   });
 
   test('the object aggregator: SQS event source with ReportBatchItemFailures, one object per invocation, one vCPU, least privilege', () => {
@@ -174,7 +206,9 @@ describe('ingestPath configuration', () => {
   });
 
   test('buffer and retention come from the context', () => {
-    const { template } = synthStack({ context: { ingestPath: 'firehose', firehoseBufferSeconds: 300, firehoseBufferMiB: 128, accessLogObjectRetentionDays: 3 } });
+    const { template } = synthStack({
+      context: { ingestPath: 'firehose', firehoseBufferSeconds: 300, firehoseBufferMiB: 128, accessLogObjectRetentionDays: 3 },
+    });
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({ BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 } }),
     });
@@ -184,7 +218,9 @@ describe('ingestPath configuration', () => {
   });
 
   test('an existing stage outside the app is pointed at the delivery stream by UpdateStage', () => {
-    const { template } = synthStack({ context: { ingestPath: 'firehose', demoApi: false, existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod' } });
+    const { template } = synthStack({
+      context: { ingestPath: 'firehose', demoApi: false, existingRestApiId: 'a1b2c3d4e5', existingStageName: 'prod' },
+    });
     const [streamId] = only(template, 'AWS::KinesisFirehose::DeliveryStream');
     const [, cr] = only(template, 'Custom::DistillGuardStageAccessLog');
     expect(JSON.stringify(cr.Properties.Create)).toContain(streamId);
@@ -204,8 +240,12 @@ describe('FirehoseAccessLogs and AccessLogIngestion props', () => {
   test('rejects buffers outside Firehose limits and names API Gateway would refuse', () => {
     const s = stack();
     const key = new kms.Key(s, 'K');
-    expect(() => new FirehoseAccessLogs(s, 'A', { encryptionKey: key, bufferInterval: Duration.seconds(30) })).toThrow(/bufferInterval must be between 60 and 900 seconds, got 30/);
-    expect(() => new FirehoseAccessLogs(s, 'B', { encryptionKey: key, bufferSizeMiB: 0 })).toThrow(/bufferSizeMiB must be an integer in 1..128, got 0/);
+    expect(() => new FirehoseAccessLogs(s, 'A', { encryptionKey: key, bufferInterval: Duration.seconds(30) })).toThrow(
+      /bufferInterval must be between 60 and 900 seconds, got 30/,
+    );
+    expect(() => new FirehoseAccessLogs(s, 'B', { encryptionKey: key, bufferSizeMiB: 0 })).toThrow(
+      /bufferSizeMiB must be an integer in 1..128, got 0/,
+    );
     expect(() => new FirehoseAccessLogs(s, 'C', { encryptionKey: key, deliveryStreamName: 'my-logs' })).toThrow(/must start with amazon-apigateway-/);
     const ok = new FirehoseAccessLogs(s, 'D', { encryptionKey: key, deliveryStreamName: 'amazon-apigateway-mine', appendNewline: false });
     expect(ok.deliveryStreamName).toBe('amazon-apigateway-mine');
@@ -217,8 +257,14 @@ describe('FirehoseAccessLogs and AccessLogIngestion props', () => {
 
   test('AccessLogIngestion takes exactly one destination', () => {
     const s = stack();
-    expect(() => new AccessLogIngestion(s, 'X', { restApiId: 'a1b2c3d4e5', stageName: 'prod' })).toThrow(/exactly one of logGroup and deliveryStreamArn/);
-    const a = new AccessLogIngestion(s, 'Y', { restApiId: 'a1b2c3d4e5', stageName: 'prod', deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x' });
+    expect(() => new AccessLogIngestion(s, 'X', { restApiId: 'a1b2c3d4e5', stageName: 'prod' })).toThrow(
+      /exactly one of logGroup and deliveryStreamArn/,
+    );
+    const a = new AccessLogIngestion(s, 'Y', {
+      restApiId: 'a1b2c3d4e5',
+      stageName: 'prod',
+      deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x',
+    });
     expect(a.mode).toBe('update-stage');
   });
 });

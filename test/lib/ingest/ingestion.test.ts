@@ -98,7 +98,9 @@ describe('IngestionStream', () => {
 
   test('rejects a shard count with ON_DEMAND, and out-of-range shard counts, showing the value', () => {
     expect(() => new IngestionStream(newStack(), 'I', { shardCount: 3 })).toThrow(/shardCount is only valid with streamMode PROVISIONED.*3/);
-    expect(() => new IngestionStream(newStack(), 'I', { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: 0 })).toThrow(/between 1 and 500, got 0/);
+    expect(() => new IngestionStream(newStack(), 'I', { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: 0 })).toThrow(
+      /between 1 and 500, got 0/,
+    );
     expect(() => new IngestionStream(newStack(), 'I', { usageProducerAccountIds: ['12345'] })).toThrow(/12-digit.*"12345"/);
   });
 
@@ -171,7 +173,9 @@ describe('IngestionStream', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('111122223333')])] } } }],
+        Statement: [
+          { Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('111122223333')])] } } },
+        ],
       },
     });
     for (const role of ['UsageProducerRole', 'Serving']) {
@@ -238,7 +242,9 @@ describe('AccessLogIngestion', () => {
           {
             Action: 'apigateway:PATCH',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/a1b2c3d4e5/stages/live']] },
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/a1b2c3d4e5/stages/live']],
+            },
           },
         ],
       },
@@ -258,12 +264,14 @@ describe('AccessLogIngestion', () => {
   test('wrong combinations are rejected with the values received', () => {
     const stack = newStack();
     const ingestion = new IngestionStream(stack, 'Ingestion');
-    expect(() => new AccessLogIngestion(stack, 'A', { logGroup: ingestion.accessLogGroup, restApiId: 'abc' })).toThrow(/restApiId and stageName are both required.*"abc".*undefined/);
+    expect(() => new AccessLogIngestion(stack, 'A', { logGroup: ingestion.accessLogGroup, restApiId: 'abc' })).toThrow(
+      /restApiId and stageName are both required.*"abc".*undefined/,
+    );
     const api = new apigateway.RestApi(stack, 'Api', { cloudWatchRole: false });
     api.root.addMethod('GET', new apigateway.MockIntegration());
-    expect(() => new AccessLogIngestion(stack, 'B', { logGroup: ingestion.accessLogGroup, stage: api.deploymentStage, restApiId: 'x', stageName: 'y' })).toThrow(
-      /either stage or restApiId \+ stageName, not both/,
-    );
+    expect(
+      () => new AccessLogIngestion(stack, 'B', { logGroup: ingestion.accessLogGroup, stage: api.deploymentStage, restApiId: 'x', stageName: 'y' }),
+    ).toThrow(/either stage or restApiId \+ stageName, not both/);
   });
 });
 
@@ -271,7 +279,10 @@ describe('DemoApi', () => {
   function demo(props: Partial<ConstructorParameters<typeof DemoApi>[2]> = {}): Template {
     const stack = newStack();
     const ingestion = new IngestionStream(stack, 'Ingestion');
-    const table = new dynamodb.Table(stack, 'Control', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } });
+    const table = new dynamodb.Table(stack, 'Control', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
     new DemoApi(stack, 'Demo', { controlTable: table, accessLogGroup: ingestion.accessLogGroup, usageStream: ingestion.stream, ...props });
     return Template.fromStack(stack);
   }
@@ -351,7 +362,11 @@ describe('DemoApi', () => {
     on.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: ['kinesis:PutRecord', 'kinesis:PutRecords'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestionStream'), 'Arn'] } },
+          {
+            Action: ['kinesis:PutRecord', 'kinesis:PutRecords'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestionStream'), 'Arn'] },
+          },
         ]),
       },
     });

@@ -32,9 +32,19 @@ describe('BanEvents', () => {
       StatementId: 'ConsumerAccountsManageOwnRules',
       Statement: {
         Effect: 'Allow',
-        Principal: { AWS: [Match.objectLike({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] }), Match.objectLike({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::333333333333:root']] })] },
+        Principal: {
+          AWS: [
+            Match.objectLike({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] }),
+            Match.objectLike({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::333333333333:root']] }),
+          ],
+        },
         Action: Match.arrayWith(['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets']),
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:rule/', { Ref: Match.stringLikeRegexp('BanEventsBus') }, '/*']] },
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:rule/', { Ref: Match.stringLikeRegexp('BanEventsBus') }, '/*'],
+          ],
+        },
         Condition: { StringEqualsIfExists: { 'events:creatorAccount': '${aws:PrincipalAccount}' } },
       },
     });
@@ -45,7 +55,10 @@ describe('BanEvents', () => {
       StatementId: 'OrganizationManageOwnRules',
       Statement: Match.objectLike({
         Principal: '*',
-        Condition: { StringEqualsIfExists: { 'events:creatorAccount': '${aws:PrincipalAccount}' }, StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+        Condition: {
+          StringEqualsIfExists: { 'events:creatorAccount': '${aws:PrincipalAccount}' },
+          StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' },
+        },
       }),
     });
   });
@@ -58,13 +71,21 @@ describe('BanEvents', () => {
   });
 
   it('no principal but the publisher and the sweeper can put distill-guard events on the bus (bus policy deny)', () => {
-    const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => `arn:aws:iam::111111111111:role/${stack.getLogicalId(fn.role!.node.defaultChild as never)}`;
+    const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
+      `arn:aws:iam::111111111111:role/${stack.getLogicalId(fn.role!.node.defaultChild as never)}`;
     // GetAtt <role>.Arn -> a stand-in ARN, so the statement can be evaluated
     const statements = Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p: any) =>
-      JSON.parse(JSON.stringify(p.Properties.Statement).replace(/\{"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]\}/g, '"arn:aws:iam::111111111111:role/$1"')),
+      JSON.parse(
+        JSON.stringify(p.Properties.Statement).replace(/\{"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]\}/g, '"arn:aws:iam::111111111111:role/$1"'),
+      ),
     );
     const put = (principalArn: string, source: string) =>
-      evaluate(statements, { action: 'events:PutEvents', resource: () => true, principalArn, context: { 'events:source': source, 'aws:PrincipalArn': principalArn } });
+      evaluate(statements, {
+        action: 'events:PutEvents',
+        resource: () => true,
+        principalArn,
+        context: { 'events:source': source, 'aws:PrincipalArn': principalArn },
+      });
     expect(put(roleOf(ban.publisher), NOTIFY_DEFAULTS.source)).not.toBe('explicit-deny');
     expect(put(roleOf(ban.sweeper), NOTIFY_DEFAULTS.source)).not.toBe('explicit-deny');
     expect(put('arn:aws:iam::111111111111:role/SomeAdmin', NOTIFY_DEFAULTS.source)).toBe('explicit-deny');
@@ -125,9 +146,14 @@ describe('BanEvents', () => {
       MaximumRecordAgeInSeconds: 3600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsPublisherFailures'), 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } }) }],
+      },
     });
-    t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsKey'), 'Arn'] }, MessageRetentionPeriod: 1209600 });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsKey'), 'Arn'] },
+      MessageRetentionPeriod: 1209600,
+    });
   });
 
   it('runs the publisher on Node 22 with the bus and table in its environment', () => {
@@ -148,7 +174,9 @@ describe('BanEvents', () => {
   it('grants the publisher PutEvents on the bus only, and UpdateItem on OUTBOX# items only', () => {
     const roles = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('BanEventsPublisherServiceRole') }] } });
     const statements = Object.values(roles).flatMap((r) => r.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/BanEventsBus/), 'Arn'] } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/BanEventsBus/), 'Arn'] } }),
+    );
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'dynamodb:UpdateItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OUTBOX#*'] } } }),
     );
@@ -159,18 +187,37 @@ describe('BanEvents', () => {
   });
 
   it('schedules the sweeper every 5 minutes, which may query only the byState index', () => {
-    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsSweeper'), 'Arn'] } })] });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'notify-sweeper', SWEEP_MIN_AGE_SECONDS: '300' }) } });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsSweeper'), 'Arn'] } })],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'notify-sweeper', SWEEP_MIN_AGE_SECONDS: '300' }) },
+    });
     const roles = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('BanEventsSweeperServiceRole') }] } });
     const statements = Object.values(roles).flatMap((r) => r.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/ControlTable/), 'Arn'] }, '/index/byState']] } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/ControlTable/), 'Arn'] }, '/index/byState']] },
+      }),
+    );
   });
 
   it('alarms when events stop reaching the bus', () => {
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OutboxOldestPendingAgeSeconds', Namespace: 'DistillGuard', Threshold: 900, TreatMissingData: 'breaching' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OutboxOldestPendingAgeSeconds',
+      Namespace: 'DistillGuard',
+      Threshold: 900,
+      TreatMissingData: 'breaching',
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OutboxPoisonItems' });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SchemaViolations', Dimensions: [{ Name: 'service', Value: 'notify-publisher' }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SchemaViolations',
+      Dimensions: [{ Name: 'service', Value: 'notify-publisher' }],
+    });
     expect(ban.alarms).toHaveLength(5);
   });
 
@@ -192,7 +239,13 @@ describe('BanEvents options', () => {
     const { t } = synth({ forwardToEventBusArns: ['arn:aws:events:eu-west-1:222222222222:event-bus/ban-inbox'] });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['distill-guard'] },
-      Targets: [Match.objectLike({ Arn: 'arn:aws:events:eu-west-1:222222222222:event-bus/ban-inbox', RoleArn: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
+      Targets: [
+        Match.objectLike({
+          Arn: 'arn:aws:events:eu-west-1:222222222222:event-bus/ban-inbox',
+          RoleArn: Match.anyValue(),
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
     });
   });
 

@@ -9,13 +9,27 @@ const PRODUCER_BUS = 'arn:aws:events:eu-west-1:111111111111:event-bus/Producer-B
 
 function synth(props: Partial<BanEventsConsumerStackProps> = {}) {
   const app = new App();
-  const stack = new BanEventsConsumerStack(app, 'Consumer', { producerEventBusArn: PRODUCER_BUS, env: { account: '222222222222', region: 'eu-west-1' }, ...props });
+  const stack = new BanEventsConsumerStack(app, 'Consumer', {
+    producerEventBusArn: PRODUCER_BUS,
+    env: { account: '222222222222', region: 'eu-west-1' },
+    ...props,
+  });
   return { stack, t: Template.fromStack(stack) };
 }
 
 function envelope(detailType: 'Account Flagged' | 'Account Suspended' | 'Account Reinstated', decidedBy = 'auto') {
   const ev = buildBanEvent(detailType, sampleFields(detailType, { decidedBy }));
-  return { version: '0', id: '1', 'detail-type': detailType, source: 'distill-guard', account: '111111111111', time: '2026-11-02T00:40:01Z', region: 'eu-west-1', resources: [], detail: ev.detail };
+  return {
+    version: '0',
+    id: '1',
+    'detail-type': detailType,
+    source: 'distill-guard',
+    account: '111111111111',
+    time: '2026-11-02T00:40:01Z',
+    region: 'eu-west-1',
+    resources: [],
+    detail: ev.detail,
+  };
 }
 
 describe('example consumer stack (another account)', () => {
@@ -24,7 +38,11 @@ describe('example consumer stack (another account)', () => {
   it('creates its subscription rule on the producer bus by ARN, filtering on detail-type, decidedBy and the schema major, targeting its own inbox bus', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: PRODUCER_BUS,
-      EventPattern: { source: ['distill-guard'], 'detail-type': ['Account Suspended', 'Account Reinstated'], detail: { schemaVersion: [{ prefix: '1.' }], decidedBy: ['auto'] } },
+      EventPattern: {
+        source: ['distill-guard'],
+        'detail-type': ['Account Suspended', 'Account Reinstated'],
+        detail: { schemaVersion: [{ prefix: '1.' }], decidedBy: ['auto'] },
+      },
       Targets: [{ Id: 'ConsumerInbox', Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Inbox'), 'Arn'] } }],
     });
   });
@@ -47,10 +65,17 @@ describe('example consumer stack (another account)', () => {
     });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: Match.stringLikeRegexp('Inbox') },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsQueue'), 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsDlq'), 'Arn'] } } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsQueue'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BanEventsDlq'), 'Arn'] } },
+        }),
+      ],
     });
     t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowEventBridgeToUseTheQueueKey', Principal: { Service: 'events.amazonaws.com' } })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowEventBridgeToUseTheQueueKey', Principal: { Service: 'events.amazonaws.com' } })]),
+      },
     });
   });
 
@@ -61,7 +86,9 @@ describe('example consumer stack (another account)', () => {
     expect(matchesEventPattern(p, envelope('Account Reinstated'))).toBe(true);
     expect(matchesEventPattern(p, envelope('Account Flagged'))).toBe(false);
     expect(matchesEventPattern(p, envelope('Account Suspended', 'reviewer:bob'))).toBe(false);
-    expect(matchesEventPattern(p, { ...envelope('Account Suspended'), detail: { ...envelope('Account Suspended').detail, schemaVersion: '2.0' } })).toBe(false);
+    expect(
+      matchesEventPattern(p, { ...envelope('Account Suspended'), detail: { ...envelope('Account Suspended').detail, schemaVersion: '2.0' } }),
+    ).toBe(false);
   });
 
   it('in producer-forwards mode creates nothing in the producer account', () => {
@@ -102,7 +129,9 @@ describe('example consumer handler (a Lambda function on the queue)', () => {
   });
 
   it('least privilege: its role may use single items of its table, its queue and its key, and nothing else', () => {
-    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('HandlerServiceRole'));
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('HandlerServiceRole'),
+    );
     expect(policies).toHaveLength(1);
     const statements = policies[0].Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
     const byService: Record<string, { actions: string[]; resources: string[] }> = {};
@@ -117,7 +146,13 @@ describe('example consumer handler (a Lambda function on the queue)', () => {
     expect(Object.keys(byService).sort()).toEqual(['dynamodb', 'kms', 'sqs', 'xray']);
     expect(byService.dynamodb.actions.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(byService.dynamodb.resources.every((r) => /IdempotencyTable/.test(r))).toBe(true);
-    expect(byService.sqs.actions.sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage']);
+    expect(byService.sqs.actions.sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
     expect(byService.sqs.resources.every((r) => /BanEventsQueue/.test(r) && !/Dlq/.test(r))).toBe(true);
     expect([...new Set(byService.kms.actions)].sort()).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']);
     expect(byService.kms.resources.every((r) => /"Key[0-9A-F]+","Arn"/.test(r))).toBe(true);

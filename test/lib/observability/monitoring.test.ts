@@ -8,7 +8,11 @@ import { BREAKER_METRIC, PipelineMonitoring } from '../../../lib/observability/m
 
 function build(props: Partial<ConstructorParameters<typeof PipelineMonitoring>[2]> = {}): Template {
   const stack = new Stack(new App(), 'Mon');
-  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>{}') });
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler=async()=>{}'),
+  });
   new PipelineMonitoring(stack, 'Monitoring', {
     stream: new kinesis.Stream(stack, 'S'),
     functions: [{ fn, name: 'Agg', streamConsumer: true }],

@@ -36,7 +36,9 @@ describe('with a partner', () => {
 
   test('bucket: KMS, versioned, public access blocked, TLS only, access logs', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LoggingConfiguration: Match.anyValue(),
@@ -65,7 +67,9 @@ describe('with a partner', () => {
 
   test('cdk-nag AwsSolutions: no unacknowledged findings', () => {
     const report = new AwsSolutionsChecks(app).validateScope(stack);
-    const v = report.violations.flatMap((x) => x.violatingResources.map((r) => `${x.ruleName} at ${(r as { constructPath?: string }).constructPath}`));
+    const v = report.violations.flatMap((x) =>
+      x.violatingResources.map((r) => `${x.ruleName} at ${(r as { constructPath?: string }).constructPath}`),
+    );
     expect(v).toEqual([]);
   });
 });
@@ -74,9 +78,12 @@ test('refuses a bad partner name and an empty partner list', () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new DistillGuardStack(app, 'DistillGuard');
   const key = new secretsmanager.Secret(stack, 'K');
-  expect(() => stack.guard.addIndicatorSharing({ producer: 'x', partners: [{ name: 'Bad Name', keyId: 'k', keySecret: key, principals: [new iam.AccountPrincipal('444455556666')] }] })).toThrow(
-    /partner name must be lowercase letters, digits and '-', got "Bad Name"/,
-  );
+  expect(() =>
+    stack.guard.addIndicatorSharing({
+      producer: 'x',
+      partners: [{ name: 'Bad Name', keyId: 'k', keySecret: key, principals: [new iam.AccountPrincipal('444455556666')] }],
+    }),
+  ).toThrow(/partner name must be lowercase letters, digits and '-', got "Bad Name"/);
   expect(() => stack.guard.addIndicatorSharing({ producer: 'x', partners: [] })).toThrow(/needs at least one partner, got none/);
 });
 
@@ -86,7 +93,8 @@ test("every handler a construct deploys is pre-built for the package (the instal
   const walk = (dir: string): void => {
     for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
       if (f.isDirectory()) walk(path.join(dir, f.name));
-      else if (f.name.endsWith('.ts')) for (const m of fs.readFileSync(path.join(dir, f.name), 'utf8').matchAll(/entry: '(lambdas\/[^']+\.ts)'/g)) entries.add(m[1]);
+      else if (f.name.endsWith('.ts'))
+        for (const m of fs.readFileSync(path.join(dir, f.name), 'utf8').matchAll(/entry: '(lambdas\/[^']+\.ts)'/g)) entries.add(m[1]);
     }
   };
   walk(path.join(root, 'lib'));

@@ -2,7 +2,15 @@
  * startEmulators(): every local endpoint up on its own port, reachable by the real SDK v3 clients configured ONLY
  * through the environment it returns (AWS_ENDPOINT_URL_<SERVICE>), as the handlers are in the local runtime.
  */
-import { KinesisClient, CreateStreamCommand, PutRecordCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import {
+  KinesisClient,
+  CreateStreamCommand,
+  PutRecordCommand,
+  ListShardsCommand,
+  GetShardIteratorCommand,
+  GetRecordsCommand,
+  DescribeStreamSummaryCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -46,7 +54,11 @@ test('env() names every endpoint, region and dummy credentials', () => {
       'AWS_SECRET_ACCESS_KEY',
     ].sort(),
   );
-  const ports = new Set(Object.entries(env).filter(([k]) => k.startsWith('AWS_ENDPOINT_URL_')).map(([, v]) => v));
+  const ports = new Set(
+    Object.entries(env)
+      .filter(([k]) => k.startsWith('AWS_ENDPOINT_URL_'))
+      .map(([, v]) => v),
+  );
   expect(ports.size).toBe(8); // S3 is served by the SQS emulator (fauxqs), on its port
   expect(env.AWS_ENDPOINT_URL_S3).toBe(env.AWS_ENDPOINT_URL_SQS);
   for (const v of ports) expect(v).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -71,7 +71,12 @@ export function synthFixtureStack(outdir: string, stackName = 'RuntimeFixture'):
       batchSize: 25,
       retryAttempts: 2,
       reportBatchItemFailures: true,
-      filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT'), dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('rec#') } } } })],
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('INSERT'),
+          dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('rec#') } } },
+        }),
+      ],
     }),
   );
 

@@ -4,12 +4,22 @@ import { FunctionModel } from '../../../local/runtime/template';
 
 const dir = path.join(__dirname, 'fixtures', 'slow');
 const fn = (name: string, marker: string, handler = 'index.handler', timeoutSeconds = 1): FunctionModel => ({
-  logicalId: name, name, arn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`, handler, codeDir: dir,
-  environment: { MARKER: marker }, timeoutSeconds, memoryMb: 128,
+  logicalId: name,
+  name,
+  arn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+  handler,
+  codeDir: dir,
+  environment: { MARKER: marker },
+  timeoutSeconds,
+  memoryMb: 128,
 });
 
 describe('LambdaRunner', () => {
-  const runner = new LambdaRunner([fn('A', 'alpha'), fn('B', 'beta'), fn('C', 'gamma', 'index.callback')], { baseEnv: { MARKER: 'base', AWS_REGION: 'us-east-1' }, onLog: () => undefined, maxConcurrencyPerFunction: 1 });
+  const runner = new LambdaRunner([fn('A', 'alpha'), fn('B', 'beta'), fn('C', 'gamma', 'index.callback')], {
+    baseEnv: { MARKER: 'base', AWS_REGION: 'us-east-1' },
+    onLog: () => undefined,
+    maxConcurrencyPerFunction: 1,
+  });
   afterAll(() => runner.stop());
 
   it('gives each function its own environment and keeps module state between warm invocations', async () => {

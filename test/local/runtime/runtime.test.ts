@@ -106,13 +106,18 @@ describe('local runtime on a synthesized stack', () => {
 
   it('fires schedule rules on the simulated clock with the tick as event time', async () => {
     await rt.clock.advanceTo(START + 11 * 60_000);
-    const ticks = (await scanKeys()).filter((k) => k.pk.startsWith('tick#')).map((k) => k.pk.slice(5)).sort();
+    const ticks = (await scanKeys())
+      .filter((k) => k.pk.startsWith('tick#'))
+      .map((k) => k.pk.slice(5))
+      .sort();
     expect(ticks).toEqual(['2026-11-02T00:05:00Z', '2026-11-02T00:10:00Z']);
   });
 
   it('runs the state machine with its Lambda task on the local function', async () => {
     const arn = rt.model.stateMachines[0].arn;
-    const { executionArn } = await rt.clients.sfn!.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ time: 'sfn', 'detail-type': 'x' }) }));
+    const { executionArn } = await rt.clients.sfn!.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ time: 'sfn', 'detail-type': 'x' }) }),
+    );
     await sfn.waitForExecution(executionArn!, 30_000);
     const d = await rt.clients.sfn!.send(new DescribeExecutionCommand({ executionArn }));
     expect(d.status).toBe('SUCCEEDED');

@@ -36,8 +36,21 @@ describe('SimClock', () => {
   it('fires due ticks in order, awaited, and advances now', async () => {
     const clock = new SimClock(T);
     const fired: string[] = [];
-    clock.add({ id: 'a', spec: parseSchedule('rate(5 minutes)', T), fire: async (t) => { await new Promise((r) => setTimeout(r, 5)); fired.push(`a@${(t - T) / 60_000}`); } });
-    clock.add({ id: 'b', spec: parseSchedule('rate(10 minutes)', T), fire: async (t) => { fired.push(`b@${(t - T) / 60_000}`); } });
+    clock.add({
+      id: 'a',
+      spec: parseSchedule('rate(5 minutes)', T),
+      fire: async (t) => {
+        await new Promise((r) => setTimeout(r, 5));
+        fired.push(`a@${(t - T) / 60_000}`);
+      },
+    });
+    clock.add({
+      id: 'b',
+      spec: parseSchedule('rate(10 minutes)', T),
+      fire: async (t) => {
+        fired.push(`b@${(t - T) / 60_000}`);
+      },
+    });
     await clock.advanceTo(T + 12 * 60_000);
     expect(fired).toEqual(['a@5', 'b@10', 'a@10']);
     expect(clock.now()).toBe(T + 12 * 60_000);

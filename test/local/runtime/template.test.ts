@@ -18,7 +18,15 @@ describe('template model from a synthesized stack', () => {
     const t = model.tables[0];
     expect(t.name).toMatch(/^RuntimeFixture-Items/);
     expect(t.partitionKey).toEqual({ name: 'pk', type: 'S' });
-    expect(t.globalSecondaryIndexes).toEqual([{ name: 'byKind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'pk', type: 'S' }, projectionType: 'ALL', nonKeyAttributes: undefined }]);
+    expect(t.globalSecondaryIndexes).toEqual([
+      {
+        name: 'byKind',
+        partitionKey: { name: 'kind', type: 'S' },
+        sortKey: { name: 'pk', type: 'S' },
+        projectionType: 'ALL',
+        nonKeyAttributes: undefined,
+      },
+    ]);
     expect(t.ttlAttribute).toBe('expiresAt');
     expect(t.streamViewType).toBe('NEW_IMAGE');
   });
@@ -90,7 +98,9 @@ describe('intrinsics', () => {
   it('honours explicit names and resolves Sub, Select, Split, If', () => {
     expect(model.queues[0].name).toBe('q-us-west-2');
     expect(model.queues[0].url).toBe('http://h:1/000000000000/q-us-west-2');
-    expect(r.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:x:${AWS::Region}:${Q.Arn}:${!Literal}' })).toBe('arn:aws:x:us-west-2:arn:aws:sqs:us-west-2:1:q-us-west-2:${Literal}');
+    expect(r.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:x:${AWS::Region}:${Q.Arn}:${!Literal}' })).toBe(
+      'arn:aws:x:us-west-2:arn:aws:sqs:us-west-2:1:q-us-west-2:${Literal}',
+    );
     expect(r.resolve({ 'Fn::Sub': ['${a}-${Q}', { a: 'A' }] })).toBe('A-http://h:1/1/q-us-west-2');
     expect(r.resolve({ 'Fn::Select': [1, { 'Fn::Split': [':', 'a:b:c'] }] })).toBe('b');
     expect(r.resolve({ 'Fn::If': ['IsDev', 'yes', 'no'] })).toBe('yes');
@@ -112,7 +122,13 @@ describe('S3 buckets', () => {
         Properties: {
           Handler: 'index.handler',
           Code: { ZipFile: 'x' },
-          Environment: { Variables: { BUCKET: { Ref: 'SharingBucket0123ABCD' }, BUCKET_ARN: { 'Fn::GetAtt': ['SharingBucket0123ABCD', 'Arn'] }, OTHER: { Ref: 'Named' } } },
+          Environment: {
+            Variables: {
+              BUCKET: { Ref: 'SharingBucket0123ABCD' },
+              BUCKET_ARN: { 'Fn::GetAtt': ['SharingBucket0123ABCD', 'Arn'] },
+              OTHER: { Ref: 'Named' },
+            },
+          },
         },
       },
     },
@@ -124,7 +140,9 @@ describe('S3 buckets', () => {
     const [generated, named] = model.buckets;
     expect(generated.logicalId).toBe('SharingBucket0123ABCD');
     expect(generated.name).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
-    expect(generated.name).not.toBe(buildStackModel(template, { cdkOut: '/nonexistent', stackName: `${stack}2`, region: 'eu-west-1', sqsEndpoint: 'http://h:1' }).buckets[0].name);
+    expect(generated.name).not.toBe(
+      buildStackModel(template, { cdkOut: '/nonexistent', stackName: `${stack}2`, region: 'eu-west-1', sqsEndpoint: 'http://h:1' }).buckets[0].name,
+    );
     expect(generated.versioned).toBe(true);
     expect(generated.arn).toBe(`arn:aws:s3:::${generated.name}`);
     expect(named).toMatchObject({ name: 'reports-eu-west-1', versioned: false });

@@ -2,7 +2,14 @@
  * Local API Gateway API keys through the real @aws-sdk/client-api-gateway: the calls a suspension / reinstatement
  * step makes (find an account's keys by customerId, disable them, re-enable them).
  */
-import { APIGatewayClient, CreateApiKeyCommand, GetApiKeysCommand, GetApiKeyCommand, UpdateApiKeyCommand, paginateGetApiKeys } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  GetApiKeysCommand,
+  GetApiKeyCommand,
+  UpdateApiKeyCommand,
+  paginateGetApiKeys,
+} from '@aws-sdk/client-api-gateway';
 import { startApiGateway, LocalApiGateway } from '../../../local/services/apigateway';
 import { localClientConfig } from '../../../local/services/clients';
 
@@ -35,10 +42,17 @@ test('create keys, find an accountâ€™s keys by customerId, disable and re-enable
 
   // suspension: disable every key of the account
   for (const k of mine.items!) {
-    const updated = await client.send(new UpdateApiKeyCommand({ apiKey: k.id!, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }));
+    const updated = await client.send(
+      new UpdateApiKeyCommand({ apiKey: k.id!, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }),
+    );
     expect(updated.enabled).toBe(false);
   }
-  expect(gw.apiKeys().filter((k) => k.customerId === 'acct-1').every((k) => !k.enabled)).toBe(true);
+  expect(
+    gw
+      .apiKeys()
+      .filter((k) => k.customerId === 'acct-1')
+      .every((k) => !k.enabled),
+  ).toBe(true);
   expect(gw.apiKeys().find((k) => k.customerId === 'acct-2')?.enabled).toBe(true);
 
   // reinstatement
@@ -60,8 +74,12 @@ test('paging with limit/position and name prefix', async () => {
 test('errors: unknown key is NotFoundException, bad patch is BadRequestException, unsigned is refused', async () => {
   await expect(client.send(new GetApiKeyCommand({ apiKey: 'nope' }))).rejects.toMatchObject({ name: 'NotFoundException' });
   const k = gw.createApiKey({ name: 'x', enabled: true });
-  await expect(client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'maybe' }] }))).rejects.toMatchObject({ name: 'BadRequestException' });
-  await expect(client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'remove', path: '/enabled' }] }))).rejects.toMatchObject({ name: 'BadRequestException' });
+  await expect(
+    client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'replace', path: '/enabled', value: 'maybe' }] })),
+  ).rejects.toMatchObject({ name: 'BadRequestException' });
+  await expect(client.send(new UpdateApiKeyCommand({ apiKey: k.id, patchOperations: [{ op: 'remove', path: '/enabled' }] }))).rejects.toMatchObject({
+    name: 'BadRequestException',
+  });
   const res = await fetch(`${gw.endpoint}/apikeys`);
   expect(res.status).toBe(403);
 });
@@ -111,7 +129,12 @@ test('a Step Functions aws-sdk:apigateway suspension step (Map over the accountâ
     const out = JSON.parse(v.output!) as { disabled: Array<{ id: string; enabled: boolean }> };
     expect(out.disabled).toHaveLength(2);
     expect(out.disabled.every((d) => d.enabled === false)).toBe(true);
-    expect(gw.apiKeys().filter((k) => k.customerId === 'acct-sfn').every((k) => !k.enabled)).toBe(true);
+    expect(
+      gw
+        .apiKeys()
+        .filter((k) => k.customerId === 'acct-sfn')
+        .every((k) => !k.enabled),
+    ).toBe(true);
     expect(gw.apiKeys().find((k) => k.id === other.id)?.enabled).toBe(true);
   } finally {
     await sfn.stop();
@@ -119,15 +142,20 @@ test('a Step Functions aws-sdk:apigateway suspension step (Map over the accountâ
 });
 
 test('usage plans: a key moves from one plan to another (one plan per key), listed, removed, and unknown ids answer NotFound', async () => {
-  const { CreateUsagePlanCommand, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand, GetUsagePlanCommand } = await import('@aws-sdk/client-api-gateway');
+  const { CreateUsagePlanCommand, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand, GetUsagePlanCommand } =
+    await import('@aws-sdk/client-api-gateway');
   const std = await client.send(new CreateUsagePlanCommand({ name: 'std', throttle: { rateLimit: 100, burstLimit: 200 } }));
-  const res = await client.send(new CreateUsagePlanCommand({ name: 'res', throttle: { rateLimit: 1, burstLimit: 2 }, tags: { 'local:id': 'plan-res-fixed' } }));
+  const res = await client.send(
+    new CreateUsagePlanCommand({ name: 'res', throttle: { rateLimit: 1, burstLimit: 2 }, tags: { 'local:id': 'plan-res-fixed' } }),
+  );
   expect(res.id).toBe('plan-res-fixed');
   expect((await client.send(new GetUsagePlanCommand({ usagePlanId: std.id! }))).throttle).toEqual({ rateLimit: 100, burstLimit: 200 });
   const k = await client.send(new CreateApiKeyCommand({ name: 'acct-plan-k', customerId: 'acct-plan', enabled: true }));
   const added = await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id!, keyType: 'API_KEY' }));
   expect(added).toMatchObject({ id: k.id, type: 'API_KEY', name: 'acct-plan-k' });
-  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: k.id!, keyType: 'API_KEY' }))).rejects.toMatchObject({ name: 'ConflictException' });
+  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: k.id!, keyType: 'API_KEY' }))).rejects.toMatchObject({
+    name: 'ConflictException',
+  });
   expect(gw.planOfKey(k.id!)?.id).toBe(std.id);
 
   await client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id! }));
@@ -136,7 +164,11 @@ test('usage plans: a key moves from one plan to another (one plan per key), list
   expect((await client.send(new GetUsagePlanKeysCommand({ usagePlanId: std.id! }))).items).toEqual([]);
   expect(gw.planOfKey(k.id!)?.throttle).toEqual({ rateLimit: 1, burstLimit: 2 });
 
-  await expect(client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id! }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  await expect(client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: std.id!, keyId: k.id! }))).rejects.toMatchObject({
+    name: 'NotFoundException',
+  });
   await expect(client.send(new GetUsagePlanKeysCommand({ usagePlanId: 'nope' }))).rejects.toMatchObject({ name: 'NotFoundException' });
-  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: 'no-such-key', keyType: 'API_KEY' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: res.id!, keyId: 'no-such-key', keyType: 'API_KEY' }))).rejects.toMatchObject({
+    name: 'NotFoundException',
+  });
 });

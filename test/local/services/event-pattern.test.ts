@@ -23,7 +23,12 @@ type Case = [name: string, pattern: object, event: object, expected: boolean];
 
 const cases: Case[] = [
   // Creating event patterns
-  ['basic: source + detail-type + detail.state', { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['terminated'] } }, ec2Event, true],
+  [
+    'basic: source + detail-type + detail.state',
+    { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['terminated'] } },
+    ec2Event,
+    true,
+  ],
   ['basic: state differs', { source: ['aws.ec2'], detail: { state: ['running'] } }, ec2Event, false],
   ['multiple values are OR', { source: ['aws.ec2', 'aws.fargate'] }, ec2Event, true],
   ['multiple values are OR (no match)', { source: ['aws.s3', 'aws.fargate'] }, ec2Event, false],
@@ -34,10 +39,30 @@ const cases: Case[] = [
   // Prefix matching
   ['prefix', { time: [{ prefix: '2017-10-02' }] }, { time: '2017-10-02T18:43:48Z' }, true],
   ['prefix (no match)', { time: [{ prefix: '2017-10-02' }] }, { time: '2017-10-03T18:43:48Z' }, false],
-  ['prefix ignoring case: EventBridge', { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { detail: { service: 'EventBridge' } }, true],
-  ['prefix ignoring case: EVENTB...', { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { detail: { service: 'EVENTBRIDGE' } }, true],
-  ['prefix ignoring case: eventb...', { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { detail: { service: 'eventbridge' } }, true],
-  ['prefix ignoring case (no match)', { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { detail: { service: 'Lambda' } }, false],
+  [
+    'prefix ignoring case: EventBridge',
+    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    { detail: { service: 'EventBridge' } },
+    true,
+  ],
+  [
+    'prefix ignoring case: EVENTB...',
+    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    { detail: { service: 'EVENTBRIDGE' } },
+    true,
+  ],
+  [
+    'prefix ignoring case: eventb...',
+    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    { detail: { service: 'eventbridge' } },
+    true,
+  ],
+  [
+    'prefix ignoring case (no match)',
+    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    { detail: { service: 'Lambda' } },
+    false,
+  ],
 
   // Suffix matching
   ['suffix', { FileName: [{ suffix: '.png' }] }, { FileName: 'image.png' }, true],
@@ -50,7 +75,12 @@ const cases: Case[] = [
   ['anything-but number', { detail: { 'x-limit': [{ 'anything-but': 123 }] } }, { detail: { 'x-limit': 456 } }, true],
   ['anything-but number (excluded)', { detail: { 'x-limit': [{ 'anything-but': 123 }] } }, { detail: { 'x-limit': 123 } }, false],
   ['anything-but string list', { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, { detail: { state: 'running' } }, true],
-  ['anything-but string list (excluded)', { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, { detail: { state: 'overloaded' } }, false],
+  [
+    'anything-but string list (excluded)',
+    { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } },
+    { detail: { state: 'overloaded' } },
+    false,
+  ],
   ['anything-but number list', { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } }, { detail: { 'x-limit': 150 } }, true],
   ['anything-but number list (excluded)', { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } }, { detail: { 'x-limit': 200 } }, false],
   ['anything-but prefix', { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, { detail: { state: 'running' } }, true],
@@ -58,10 +88,30 @@ const cases: Case[] = [
   ['anything-but prefix: Region not in the US', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, { Region: 'eu-west-1' }, true],
   ['anything-but prefix: Region in the US', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, { Region: 'us-east-1' }, false],
   ['anything-but suffix', { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } }, { detail: { FileName: 'photo.png' } }, true],
-  ['anything-but suffix (excluded)', { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } }, { detail: { FileName: 'notes.txt' } }, false],
-  ['anything-but ignore case', { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] } }, { detail: { state: 'INITIALIZING' } }, false],
-  ['anything-but ignore case (other value)', { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] } }, { detail: { state: 'running' } }, true],
-  ['anything-but ignore case list', { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['pending', 'stopped'] } }] } }, { detail: { state: 'Stopped' } }, false],
+  [
+    'anything-but suffix (excluded)',
+    { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } },
+    { detail: { FileName: 'notes.txt' } },
+    false,
+  ],
+  [
+    'anything-but ignore case',
+    { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] } },
+    { detail: { state: 'INITIALIZING' } },
+    false,
+  ],
+  [
+    'anything-but ignore case (other value)',
+    { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] } },
+    { detail: { state: 'running' } },
+    true,
+  ],
+  [
+    'anything-but ignore case list',
+    { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['pending', 'stopped'] } }] } },
+    { detail: { state: 'Stopped' } },
+    false,
+  ],
   ['anything-but wildcard', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, { FilePath: '/user/bin/tool' }, true],
   ['anything-but wildcard (excluded)', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, { FilePath: '/user/lib/tool' }, false],
   ['anything-but needs the field', { detail: { state: [{ 'anything-but': 'initializing' }] } }, { detail: {} }, false],
@@ -102,8 +152,18 @@ const cases: Case[] = [
   ['equals-ignore-case (no match)', { 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state notification' }] }, ec2Event, false],
 
   // Wildcard matching
-  ['wildcard', { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] }, { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/myBus' }, true],
-  ['wildcard (other region)', { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] }, { EventBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/myBus' }, false],
+  [
+    'wildcard',
+    { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] },
+    { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/myBus' },
+    true,
+  ],
+  [
+    'wildcard (other region)',
+    { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] },
+    { EventBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/myBus' },
+    false,
+  ],
   ['wildcard in the middle', { FileName: [{ wildcard: 'dir/*.png' }] }, { FileName: 'dir/sub/file.png' }, true],
   ['wildcard escaped star is literal', { FileName: [{ wildcard: 'a\\*b' }] }, { FileName: 'a*b' }, true],
   ['wildcard escaped star does not glob', { FileName: [{ wildcard: 'a\\*b' }] }, { FileName: 'axxb' }, false],
@@ -129,13 +189,21 @@ const cases: Case[] = [
   ],
   [
     '$or nested in detail with numeric',
-    { detail: { $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }] } },
+    {
+      detail: {
+        $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }],
+      },
+    },
     { detail: { 'c-count': 50, 'd-count': 50, 'x-limit': 301.8 } },
     true,
   ],
   [
     '$or nested in detail (none)',
-    { detail: { $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }] } },
+    {
+      detail: {
+        $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }],
+      },
+    },
     { detail: { 'c-count': 50, 'd-count': 50, 'x-limit': 1 } },
     false,
   ],
@@ -148,7 +216,13 @@ const cases: Case[] = [
   // Event patterns and arrays
   [
     'array in event: any element matches',
-    { resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f', 'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f', 'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f'] },
+    {
+      resources: [
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
+      ],
+    },
     { resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f', 'arn:aws:ec2:us-east-1:777788889999:instance/i-b188560f'] },
     true,
   ],

@@ -34,7 +34,10 @@ test('Input, InputPath and InputTransformer shape what the target receives', asy
           {
             Id: 'tx',
             Arn: 'arn:aws:lambda:us-east-1:000000000000:function:tx',
-            InputTransformer: { InputPathsMap: { acct: '$.detail.accountId', score: '$.detail.score' }, InputTemplate: '{"who":"<acct>","score":<score>,"text":"account <acct> scored <score>"}' },
+            InputTransformer: {
+              InputPathsMap: { acct: '$.detail.accountId', score: '$.detail.score' },
+              InputTemplate: '{"who":"<acct>","score":<score>,"text":"account <acct> scored <score>"}',
+            },
           },
         ],
       }),

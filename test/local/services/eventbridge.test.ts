@@ -41,7 +41,11 @@ beforeAll(async () => {
     new PutRuleCommand({
       Name: 'suspended-to-queue',
       EventBusName: 'distill-guard-bans',
-      EventPattern: JSON.stringify({ source: ['distill-guard'], 'detail-type': ['Account Suspended'], detail: { decidedBy: [{ 'anything-but': 'shadow' }] } }),
+      EventPattern: JSON.stringify({
+        source: ['distill-guard'],
+        'detail-type': ['Account Suspended'],
+        detail: { decidedBy: [{ 'anything-but': 'shadow' }] },
+      }),
     }),
   );
   await events.send(new PutTargetsCommand({ Rule: 'suspended-to-queue', EventBusName: 'distill-guard-bans', Targets: [{ Id: 'q', Arn: queueArn }] }));
@@ -54,7 +58,12 @@ afterAll(async () => {
   await sqsEmu?.stop();
 });
 
-const entry = (detailType: string, detail: object) => ({ EventBusName: 'distill-guard-bans', Source: 'distill-guard', DetailType: detailType, Detail: JSON.stringify(detail) });
+const entry = (detailType: string, detail: object) => ({
+  EventBusName: 'distill-guard-bans',
+  Source: 'distill-guard',
+  DetailType: detailType,
+  Detail: JSON.stringify(detail),
+});
 
 async function receiveAll(): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
@@ -90,12 +99,20 @@ test('PutEvents -> matching rule -> SQS target (only matching events arrive, as 
   await eb.idle();
   const got = await receiveAll();
   expect(got).toHaveLength(1);
-  expect(got[0]).toMatchObject({ version: '0', source: 'distill-guard', 'detail-type': 'Account Suspended', detail: { eventId: 'e1', accountId: 'acct-1' } });
+  expect(got[0]).toMatchObject({
+    version: '0',
+    source: 'distill-guard',
+    'detail-type': 'Account Suspended',
+    detail: { eventId: 'e1', accountId: 'acct-1' },
+  });
   expect(got[0].id).toBe(res.Entries![0].EventId);
   expect(eb.delivered('suspended-to-queue').filter((d) => d.ok)).toHaveLength(1);
   expect(eb.events('distill-guard-bans').map((e) => e.matchedRules)).toEqual([['suspended-to-queue'], [], []]);
   // the same history over HTTP, for `events tail` in another process
-  const tail = (await (await fetch(`${eb.endpoint}/_local/events?bus=distill-guard-bans`)).json()) as { events: Array<{ event: { id: string } }>; deliveries: Array<{ ok: boolean }> };
+  const tail = (await (await fetch(`${eb.endpoint}/_local/events?bus=distill-guard-bans`)).json()) as {
+    events: Array<{ event: { id: string } }>;
+    deliveries: Array<{ ok: boolean }>;
+  };
   expect(tail.events.map((e) => e.event.id)).toEqual(res.Entries!.map((e) => e.EventId));
   expect(tail.deliveries.map((d) => d.ok)).toEqual([true]);
 });
@@ -130,7 +147,9 @@ test('failure injection: the next N entries fail with per-entry errors and Faile
   expect(res.FailedEntryCount).toBe(2);
   expect(res.Entries?.map((e) => e.ErrorCode ?? 'ok')).toEqual(['InternalFailure', 'InternalFailure', 'ok']);
   // the injection is used up: a retry of the failed entries succeeds
-  const retry = await events.send(new PutEventsCommand({ Entries: [1, 2].map((n) => entry('Account Suspended', { eventId: `inj-${n}`, decidedBy: 'auto' })) }));
+  const retry = await events.send(
+    new PutEventsCommand({ Entries: [1, 2].map((n) => entry('Account Suspended', { eventId: `inj-${n}`, decidedBy: 'auto' })) }),
+  );
   expect(retry.FailedEntryCount).toBe(0);
   await eb.idle();
   expect((await receiveAll()).map((m) => (m.detail as { eventId: string }).eventId).sort()).toEqual(['inj-1', 'inj-2', 'inj-3']);
@@ -138,7 +157,9 @@ test('failure injection: the next N entries fail with per-entry errors and Faile
 
 test('failure injection by predicate, and total request failure', async () => {
   eb.injectFailures({ predicate: (e) => (e.Detail ?? '').includes('"poison"'), errorCode: 'ThrottlingException' });
-  const res = await events.send(new PutEventsCommand({ Entries: [entry('Account Flagged', { tag: 'poison' }), entry('Account Flagged', { tag: 'fine' })] }));
+  const res = await events.send(
+    new PutEventsCommand({ Entries: [entry('Account Flagged', { tag: 'poison' }), entry('Account Flagged', { tag: 'fine' })] }),
+  );
   expect(res.Entries?.map((e) => e.ErrorCode ?? 'ok')).toEqual(['ThrottlingException', 'ok']);
   eb.clearFailures();
 
@@ -151,7 +172,13 @@ test('failure injection by predicate, and total request failure', async () => {
 });
 
 test('Lambda targets go to the registered invoker; InputPath shapes the payload', async () => {
-  await events.send(new PutRuleCommand({ Name: 'flagged-to-fn', EventBusName: 'distill-guard-bans', EventPattern: JSON.stringify({ 'detail-type': ['Account Flagged'], detail: { score: [{ numeric: ['>=', 0.9] }] } }) }));
+  await events.send(
+    new PutRuleCommand({
+      Name: 'flagged-to-fn',
+      EventBusName: 'distill-guard-bans',
+      EventPattern: JSON.stringify({ 'detail-type': ['Account Flagged'], detail: { score: [{ numeric: ['>=', 0.9] }] } }),
+    }),
+  );
   await events.send(
     new PutTargetsCommand({
       Rule: 'flagged-to-fn',
@@ -159,7 +186,11 @@ test('Lambda targets go to the registered invoker; InputPath shapes the payload'
       Targets: [{ Id: 'fn', Arn: 'arn:aws:lambda:us-east-1:000000000000:function:notify', InputPath: '$.detail' }],
     }),
   );
-  await events.send(new PutEventsCommand({ Entries: [entry('Account Flagged', { accountId: 'a9', score: 0.95 }), entry('Account Flagged', { accountId: 'a8', score: 0.2 })] }));
+  await events.send(
+    new PutEventsCommand({
+      Entries: [entry('Account Flagged', { accountId: 'a9', score: 0.95 }), entry('Account Flagged', { accountId: 'a8', score: 0.2 })],
+    }),
+  );
   await eb.idle();
   expect(lambdaCalls).toEqual([{ arn: 'arn:aws:lambda:us-east-1:000000000000:function:notify', event: { accountId: 'a9', score: 0.95 } }]);
   await events.send(new RemoveTargetsCommand({ Rule: 'flagged-to-fn', EventBusName: 'distill-guard-bans', Ids: ['fn'] }));
@@ -168,13 +199,33 @@ test('Lambda targets go to the registered invoker; InputPath shapes the payload'
 });
 
 test('an invalid pattern is rejected with InvalidEventPatternException; TestEventPattern works', async () => {
-  await expect(events.send(new PutRuleCommand({ Name: 'bad', EventBusName: 'distill-guard-bans', EventPattern: '{"source":"x"}' }))).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
-  const t = await events.send(new TestEventPatternCommand({ EventPattern: '{"source":[{"prefix":"distill"}]}', Event: JSON.stringify({ id: '1', source: 'distill-guard', 'detail-type': 'x', account: '1', region: 'us-east-1', time: '2026-01-01T00:00:00Z', resources: [], detail: {} }) }));
+  await expect(
+    events.send(new PutRuleCommand({ Name: 'bad', EventBusName: 'distill-guard-bans', EventPattern: '{"source":"x"}' })),
+  ).rejects.toMatchObject({ name: 'InvalidEventPatternException' });
+  const t = await events.send(
+    new TestEventPatternCommand({
+      EventPattern: '{"source":[{"prefix":"distill"}]}',
+      Event: JSON.stringify({
+        id: '1',
+        source: 'distill-guard',
+        'detail-type': 'x',
+        account: '1',
+        region: 'us-east-1',
+        time: '2026-01-01T00:00:00Z',
+        resources: [],
+        detail: {},
+      }),
+    }),
+  );
   expect(t.Result).toBe(true);
 });
 
 test('unsigned requests are refused', async () => {
-  const res = await fetch(eb.endpoint, { method: 'POST', headers: { 'x-amz-target': 'AWSEvents.ListRules', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });
+  const res = await fetch(eb.endpoint, {
+    method: 'POST',
+    headers: { 'x-amz-target': 'AWSEvents.ListRules', 'content-type': 'application/x-amz-json-1.1' },
+    body: '{}',
+  });
   expect(res.status).toBe(403);
   expect(((await res.json()) as { __type: string }).__type).toBe('MissingAuthenticationTokenException');
 });

@@ -33,10 +33,14 @@ test('encrypt then decrypt with the same context returns the plaintext and the k
 
 test('another encryption context, no context or a tampered ciphertext is refused', async () => {
   const blob = await encrypt('task-token-2', { caseId: 'case-2', purpose: 'review-task-token' });
-  await expect(client.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { caseId: 'case-3', purpose: 'review-task-token' } }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+  await expect(
+    client.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { caseId: 'case-3', purpose: 'review-task-token' } })),
+  ).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
   await expect(client.send(new DecryptCommand({ CiphertextBlob: blob }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
   const tampered = Uint8Array.from(blob);
   tampered[tampered.length - 1] ^= 1;
-  await expect(client.send(new DecryptCommand({ CiphertextBlob: tampered, EncryptionContext: { caseId: 'case-2', purpose: 'review-task-token' } }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+  await expect(
+    client.send(new DecryptCommand({ CiphertextBlob: tampered, EncryptionContext: { caseId: 'case-2', purpose: 'review-task-token' } })),
+  ).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
   expect(kms.calls()).toMatchObject({ Encrypt: 2, Decrypt: 4 }); // both tests
 });

@@ -30,11 +30,15 @@ afterAll(async () => {
 const json = (b?: Uint8Array) => JSON.parse(new TextDecoder().decode(b));
 
 test('RequestResponse returns the payload; a function error is flagged, not thrown', async () => {
-  const ok = await client.send(new InvokeCommand({ FunctionName: 'reinstate', Payload: new TextEncoder().encode(JSON.stringify({ accountId: 'a-1' })) }));
+  const ok = await client.send(
+    new InvokeCommand({ FunctionName: 'reinstate', Payload: new TextEncoder().encode(JSON.stringify({ accountId: 'a-1' })) }),
+  );
   expect(ok.StatusCode).toBe(200);
   expect(ok.FunctionError).toBeUndefined();
   expect(json(ok.Payload)).toEqual({ echo: { accountId: 'a-1' } });
-  const byArn = await client.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:reinstate', Payload: new TextEncoder().encode('{}') }));
+  const byArn = await client.send(
+    new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:reinstate', Payload: new TextEncoder().encode('{}') }),
+  );
   expect(byArn.StatusCode).toBe(200);
   expect(calls.at(-1)!.name).toBe('arn:aws:lambda:us-east-1:000000000000:function:reinstate');
 

@@ -40,7 +40,15 @@ function definition(reviewTimeout: number, heartbeat?: number): string {
     States: {
       Classify: {
         Type: 'Choice',
-        Choices: [{ Or: [{ Variable: '$.decision', StringEquals: 'suspend' }, { Variable: '$.decision', StringEquals: 'review' }], Next: 'Score' }],
+        Choices: [
+          {
+            Or: [
+              { Variable: '$.decision', StringEquals: 'suspend' },
+              { Variable: '$.decision', StringEquals: 'review' },
+            ],
+            Next: 'Score',
+          },
+        ],
         Default: 'Dismissed',
       },
       Dismissed: { Type: 'Succeed' },
@@ -117,9 +125,19 @@ beforeAll(async () => {
     }),
   );
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'review' }))).QueueUrl!;
-  arn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation', definition: definition(3600), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
-  shortTimeoutArn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation-short', definition: definition(1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
-  heartbeatArn = (await sfn.send(new CreateStateMachineCommand({ name: 'escalation-heartbeat', definition: definition(60, 1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).stateMachineArn!;
+  arn = (
+    await sfn.send(new CreateStateMachineCommand({ name: 'escalation', definition: definition(3600), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))
+  ).stateMachineArn!;
+  shortTimeoutArn = (
+    await sfn.send(
+      new CreateStateMachineCommand({ name: 'escalation-short', definition: definition(1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }),
+    )
+  ).stateMachineArn!;
+  heartbeatArn = (
+    await sfn.send(
+      new CreateStateMachineCommand({ name: 'escalation-heartbeat', definition: definition(60, 1), roleArn: 'arn:aws:iam::000000000000:role/sfn' }),
+    )
+  ).stateMachineArn!;
 }, 120000);
 
 afterAll(async () => {
@@ -161,7 +179,9 @@ test('suspend path: Choice, Lambda task via the runtime callback, DynamoDB putIt
 });
 
 test('a second case record hits the ConditionExpression and is caught as DynamoDB.ConditionalCheckFailedException', async () => {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-1-again', input: input('case-1', 'suspend') }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: arn, name: 'case-1-again', input: input('case-1', 'suspend') }),
+  );
   const d = await finished(executionArn!);
   expect(d.status).toBe('SUCCEEDED');
   const out = JSON.parse(d.output!);
@@ -190,7 +210,9 @@ test('review rejected: approved=false goes to Rejected; SendTaskFailure fails th
   expect(JSON.parse((await finished(a.executionArn!)).output!).outcome).toBe('rejected');
 
   const b = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-4', input: input('case-4', 'review') }));
-  await sfn.send(new SendTaskFailureCommand({ taskToken: (await reviewMessage('case-4')).taskToken, error: 'Review.Withdrawn', cause: 'case withdrawn' }));
+  await sfn.send(
+    new SendTaskFailureCommand({ taskToken: (await reviewMessage('case-4')).taskToken, error: 'Review.Withdrawn', cause: 'case withdrawn' }),
+  );
   const d = await finished(b.executionArn!);
   expect(d.status).toBe('FAILED');
   expect(d.error).toBe('Review.Withdrawn');
@@ -198,7 +220,9 @@ test('review rejected: approved=false goes to Rejected; SendTaskFailure fails th
 });
 
 test('a review that nobody completes times out into the Catch (States.Timeout); the token is then dead', async () => {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: shortTimeoutArn, name: 'case-5', input: input('case-5', 'review') }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: shortTimeoutArn, name: 'case-5', input: input('case-5', 'review') }),
+  );
   const msg = await reviewMessage('case-5');
   const d = await finished(executionArn!);
   expect(d.status).toBe('SUCCEEDED');
@@ -206,11 +230,15 @@ test('a review that nobody completes times out into the Catch (States.Timeout); 
   expect(out.outcome).toBe('overdue');
   expect(out.error.Error).toBe('States.Timeout');
   await new Promise((r) => setTimeout(r, 400));
-  await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: msg.taskToken, output: '{"approved":true}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: msg.taskToken, output: '{"approved":true}' }))).rejects.toMatchObject({
+    name: 'TaskTimedOut',
+  });
 });
 
 test('a missed heartbeat is caught by a States.Timeout catcher', async () => {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: heartbeatArn, name: 'case-6', input: input('case-6', 'review') }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: heartbeatArn, name: 'case-6', input: input('case-6', 'review') }),
+  );
   const d = await finished(executionArn!);
   const out = JSON.parse(d.output!);
   expect(out.outcome).toBe('overdue');
@@ -225,15 +253,23 @@ test('StartExecution is idempotent by name: same input returns the running execu
   const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'review') }));
   const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'review') }));
   expect(again.executionArn).toBe(first.executionArn);
-  await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'suspend') }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  await expect(
+    sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'suspend') })),
+  ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   await sfn.send(new SendTaskSuccessCommand({ taskToken: (await reviewMessage('case-7')).taskToken, output: '{"approved":false}' }));
   await finished(first.executionArn!);
   // closed: even the same input is refused now
-  await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'review') }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'case-7', input: input('case-7', 'review') }))).rejects.toMatchObject(
+    { name: 'ExecutionAlreadyExists' },
+  );
 });
 
 test('history, listing, and StopExecution', async () => {
-  const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: sfnLocal.describeExecution(`${arn.replace(':stateMachine:', ':execution:')}:case-1`).executionArn }));
+  const h = await sfn.send(
+    new GetExecutionHistoryCommand({
+      executionArn: sfnLocal.describeExecution(`${arn.replace(':stateMachine:', ':execution:')}:case-1`).executionArn,
+    }),
+  );
   const types = h.events!.map((e) => e.type);
   expect(types[0]).toBe('ExecutionStarted');
   expect(types).toContain('ChoiceStateEntered');
@@ -275,7 +311,15 @@ test('aws-sdk integrations use the PascalCase error names (DynamoDb.<Error>Excep
 });
 
 test('invalid definitions and unsigned requests are refused', async () => {
-  await expect(sfn.send(new CreateStateMachineCommand({ name: 'bad', definition: '{"StartAt":"X","States":{}}', roleArn: 'arn:aws:iam::000000000000:role/sfn' }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
-  const res = await fetch(sfnLocal.endpoint, { method: 'POST', headers: { 'x-amz-target': 'AWSStepFunctions.SendTaskSuccess', 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ taskToken: 'x', output: '{}' }) });
+  await expect(
+    sfn.send(
+      new CreateStateMachineCommand({ name: 'bad', definition: '{"StartAt":"X","States":{}}', roleArn: 'arn:aws:iam::000000000000:role/sfn' }),
+    ),
+  ).rejects.toMatchObject({ name: 'InvalidDefinition' });
+  const res = await fetch(sfnLocal.endpoint, {
+    method: 'POST',
+    headers: { 'x-amz-target': 'AWSStepFunctions.SendTaskSuccess', 'content-type': 'application/x-amz-json-1.0' },
+    body: JSON.stringify({ taskToken: 'x', output: '{}' }),
+  });
   expect(res.status).toBe(403);
 });
