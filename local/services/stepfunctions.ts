@@ -26,6 +26,11 @@
  * Not emulated: `.sync` integrations, activities, Express-workflow semantics, JSONata, Distributed Map,
  * `$$.State.*` / `$$.Map.*` context fields (only `$$.Execution.*`, `$$.StateMachine.*`, `$$.Task.Token`), the 90-day
  * name-reuse window, redrive, versions and aliases.
+ *
+ * This file composes the parts in ./stepfunctions/: the state machines (machines.ts), the execution store and
+ * history (executions.ts), the task-token registry (task-tokens.ts), the service integrations
+ * (integrations.ts), the executor that runs the interpreter (executor.ts, over asl.ts) and the wire API
+ * (wire-api.ts).
  */
 import { jsonProtocolHandler, listen, LOCAL_ACCOUNT_ID } from './aws-http';
 import { executionView, ExecutionStore } from './stepfunctions/executions';
