@@ -4,7 +4,7 @@
  * `endpoint` or `AWS_ENDPOINT_URL_SFN`.
  *
  * Executions run the ASL in aws-local-stepfunctions 3 (the interpreter; it needs `Promise.withResolvers`, which
- * this module polyfills on Node 20). What this module adds on top of the library, because the library has none of
+ * ./stepfunctions/asl.ts polyfills on Node 20). What this service adds on top of the library, because the library has none of
  * it: the service API and execution bookkeeping (names, idempotent StartExecution, history), task tokens
  * (`.waitForTaskToken`, SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, HeartbeatSeconds), and the task
  * resources:
