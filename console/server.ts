@@ -70,152 +70,174 @@ class HttpError extends Error {
 
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
-export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
-  const token = opts.token ?? randomBytes(32).toString('hex');
-  const tokenBuf = Buffer.from(token);
-  const op = opts.operator;
-  const log = opts.log ?? (() => undefined);
-  let port = 0;
+function checkToken(req: http.IncomingMessage, tokenBuf: Buffer): void {
+  const got = Buffer.from(String(req.headers['x-console-token'] ?? ''));
+  if (got.length !== tokenBuf.length || !timingSafeEqual(got, tokenBuf)) throw new HttpError(401, 'missing or wrong console session token');
+}
 
-  const checkToken = (req: http.IncomingMessage) => {
-    const got = Buffer.from(String(req.headers['x-console-token'] ?? ''));
-    if (got.length !== tokenBuf.length || !timingSafeEqual(got, tokenBuf)) throw new HttpError(401, 'missing or wrong console session token');
-  };
-  const checkHost = (req: http.IncomingMessage) => {
-    const host = String(req.headers.host ?? '');
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new HttpError(421, `unexpected host ${JSON.stringify(host)}`);
-  };
-  const checkOrigin = (req: http.IncomingMessage) => {
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
-      throw new HttpError(403, `cross-origin request refused (${origin})`);
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'actions must be application/json');
-  };
-  const readJson = async (req: http.IncomingMessage): Promise<Record<string, unknown>> => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > 64 * 1024) throw new HttpError(413, 'request body too large');
-      chunks.push(c as Buffer);
-    }
-    try {
-      const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-      return v as Record<string, unknown>;
-    } catch (err) {
-      throw new HttpError(400, `body must be a json object: ${(err as Error).message}`);
-    }
-  };
-  const reasonOf = (body: Record<string, unknown>) => {
-    const r = body.reason;
-    if (typeof r !== 'string' || r.trim().length < 3) throw new HttpError(400, 'a reason is required (at least 3 characters)');
-    return r.trim();
-  };
-  const idOf = (v: string, what: 'case' | 'account') => {
-    let d: string;
-    try {
-      d = decodeURIComponent(v);
-    } catch {
-      throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(v)}`);
-    }
-    // Account ids follow the one account-id rule (src/shared/account-id.ts): whatever ingest accepts can be reinstated here.
-    if (!(what === 'account' ? isValidAccountId(d) : ID.test(d))) throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(d)}`);
-    return d;
-  };
+/** DNS rebinding: only our own host names. */
+function checkHost(req: http.IncomingMessage, port: number): void {
+  const host = String(req.headers.host ?? '');
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new HttpError(421, `unexpected host ${JSON.stringify(host)}`);
+}
 
-  const ctx: RouteContext = { op, readJson, reasonOf, idOf, log };
+/** CSRF: actions come from our own origin, as JSON. */
+function checkOrigin(req: http.IncomingMessage, port: number): void {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
+    throw new HttpError(403, `cross-origin request refused (${origin})`);
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'actions must be application/json');
+}
 
-  async function api(req: http.IncomingMessage, url: URL): Promise<unknown> {
-    checkToken(req);
-    const p = url.pathname;
-    let m: RegExpExecArray | null;
-    if (req.method === 'GET') {
-      if (p === '/api/session') {
-        const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus({ withActive: false }), op.shadowStatus()]);
-        return { identity, breaker, shadow, local: op.resources.local, region: op.resources.region };
-      }
-      if ((m = /^\/api\/cases\/([^/]+)$/.exec(p))) return op.show(idOf(m[1], 'case'));
-      if (p === '/api/suspended') return op.suspended();
-      if (p === '/api/recent') return op.recentCases(50);
-      if (p === '/api/allowlist') return op.allowlistList();
-      if (p === '/api/clusters') {
-        const [open, decided] = await Promise.all([listClusterCases(op, 'open'), listClusterCases(op, 'decided')]);
-        return { open, decided: decided.slice(0, 50) };
-      }
-      if ((m = /^\/api\/clusters\/([^/]+)$/.exec(p))) return showCluster(op, idOf(m[1], 'case'));
-      const out = await routeGet(ctx, p, url);
-      if (out !== undefined) return out;
-      throw new HttpError(404, `no such endpoint ${p}`);
-    }
-    if (req.method === 'POST') {
-      checkOrigin(req);
-      const routed = await routePost(ctx, p, req);
-      if (routed !== undefined) return routed;
-      const body = await readJson(req);
-      if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject|restrict)$/.exec(p))) {
-        const caseId = idOf(m[1], 'case');
-        // `restrict` is an approval that applies the restrict step (throttled keys, step-up) instead of a suspension.
-        const r = await op.decide(caseId, m[2] !== 'reject', reasonOf(body), m[2] === 'restrict' ? { action: 'restrict' } : {});
-        log(`${r.reviewer} ${m[2]}d ${caseId}`);
-        return r;
-      }
-      if ((m = /^\/api\/clusters\/([^/]+)\/(approve|reject)$/.exec(p))) {
-        const id = idOf(m[1], 'case');
-        const exclude = Array.isArray(body.exclude) ? (body.exclude as { accountId: string; reason: string }[]) : [];
-        const r = await decideCluster(op, id, { approved: m[2] === 'approve', reason: reasonOf(body), exclude });
-        log(`${r.reviewer} ${m[2]}d cluster case ${id}: ${r.decided.length} members, ${r.excluded.length} excluded`);
-        return r;
-      }
-      if ((m = /^\/api\/accounts\/([^/]+)\/reinstate$/.exec(p))) {
-        const accountId = idOf(m[1], 'account');
-        const r = await op.reinstate(accountId, reasonOf(body));
-        log(`reinstated ${accountId}`);
-        return r;
-      }
-      throw new HttpError(404, `no such action ${p}`);
-    }
-    throw new HttpError(405, `method ${req.method} not allowed`);
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 * 1024) throw new HttpError(413, 'request body too large');
+    chunks.push(c as Buffer);
   }
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new HttpError(400, `body must be a json object: ${(err as Error).message}`);
+  }
+}
 
-  const server = http.createServer(async (req, res) => {
-    const send = (status: number, body: string | Buffer, type: string) => {
-      res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type });
-      res.end(body);
-    };
-    try {
-      checkHost(req);
-      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-      if (url.pathname.startsWith('/api/')) {
-        const out = await api(req, url);
-        if (out instanceof RawResponse) {
-          res.writeHead(200, { ...SECURITY_HEADERS, ...out.headers, 'Content-Type': out.type });
-          res.end(out.body);
-          return;
-        }
-        send(
-          200,
-          JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)),
-          'application/json; charset=utf-8',
-        );
+function reasonOf(body: Record<string, unknown>): string {
+  const r = body.reason;
+  if (typeof r !== 'string' || r.trim().length < 3) throw new HttpError(400, 'a reason is required (at least 3 characters)');
+  return r.trim();
+}
+
+function idOf(v: string, what: 'case' | 'account'): string {
+  let d: string;
+  try {
+    d = decodeURIComponent(v);
+  } catch {
+    throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(v)}`);
+  }
+  // Account ids follow the one account-id rule (src/shared/account-id.ts): whatever ingest accepts can be reinstated here.
+  if (!(what === 'account' ? isValidAccountId(d) : ID.test(d))) throw new HttpError(400, `${what} is not a valid id: ${JSON.stringify(d)}`);
+  return d;
+}
+
+/** The GET endpoints: session, cases, suspended accounts, recent cases, allowlist, clusters, then ./routes.ts. */
+async function apiGet(ctx: RouteContext, p: string, url: URL): Promise<unknown> {
+  const { op } = ctx;
+  let m: RegExpExecArray | null;
+  if (p === '/api/session') {
+    const [identity, breaker, shadow] = await Promise.all([op.identity(), op.breakerStatus({ withActive: false }), op.shadowStatus()]);
+    return { identity, breaker, shadow, local: op.resources.local, region: op.resources.region };
+  }
+  if ((m = /^\/api\/cases\/([^/]+)$/.exec(p))) return op.show(idOf(m[1], 'case'));
+  if (p === '/api/suspended') return op.suspended();
+  if (p === '/api/recent') return op.recentCases(50);
+  if (p === '/api/allowlist') return op.allowlistList();
+  if (p === '/api/clusters') {
+    const [open, decided] = await Promise.all([listClusterCases(op, 'open'), listClusterCases(op, 'decided')]);
+    return { open, decided: decided.slice(0, 50) };
+  }
+  if ((m = /^\/api\/clusters\/([^/]+)$/.exec(p))) return showCluster(op, idOf(m[1], 'case'));
+  const out = await routeGet(ctx, p, url);
+  if (out !== undefined) return out;
+  throw new HttpError(404, `no such endpoint ${p}`);
+}
+
+/** The actions: ./routes.ts first, then case and cluster decisions and reinstatements (each with a reason). */
+async function apiPost(ctx: RouteContext, p: string, req: http.IncomingMessage): Promise<unknown> {
+  const { op, log } = ctx;
+  const routed = await routePost(ctx, p, req);
+  if (routed !== undefined) return routed;
+  const body = await readJson(req);
+  let m: RegExpExecArray | null;
+  if ((m = /^\/api\/cases\/([^/]+)\/(approve|reject|restrict)$/.exec(p))) {
+    const caseId = idOf(m[1], 'case');
+    // `restrict` is an approval that applies the restrict step (throttled keys, step-up) instead of a suspension.
+    const r = await op.decide(caseId, m[2] !== 'reject', reasonOf(body), m[2] === 'restrict' ? { action: 'restrict' } : {});
+    log(`${r.reviewer} ${m[2]}d ${caseId}`);
+    return r;
+  }
+  if ((m = /^\/api\/clusters\/([^/]+)\/(approve|reject)$/.exec(p))) {
+    const id = idOf(m[1], 'case');
+    const exclude = Array.isArray(body.exclude) ? (body.exclude as { accountId: string; reason: string }[]) : [];
+    const r = await decideCluster(op, id, { approved: m[2] === 'approve', reason: reasonOf(body), exclude });
+    log(`${r.reviewer} ${m[2]}d cluster case ${id}: ${r.decided.length} members, ${r.excluded.length} excluded`);
+    return r;
+  }
+  if ((m = /^\/api\/accounts\/([^/]+)\/reinstate$/.exec(p))) {
+    const accountId = idOf(m[1], 'account');
+    const r = await op.reinstate(accountId, reasonOf(body));
+    log(`reinstated ${accountId}`);
+    return r;
+  }
+  throw new HttpError(404, `no such action ${p}`);
+}
+
+interface Session {
+  readonly ctx: RouteContext;
+  readonly tokenBuf: Buffer;
+  /** The listening port (0 until the server listens). */
+  port: number;
+}
+
+async function api(s: Session, req: http.IncomingMessage, url: URL): Promise<unknown> {
+  checkToken(req, s.tokenBuf);
+  if (req.method === 'GET') return apiGet(s.ctx, url.pathname, url);
+  if (req.method === 'POST') {
+    checkOrigin(req, s.port);
+    return apiPost(s.ctx, url.pathname, req);
+  }
+  throw new HttpError(405, `method ${req.method} not allowed`);
+}
+
+/** One request: the API (JSON, or a raw download), or one of the static files; errors as JSON with their status. */
+async function handle(s: Session, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const send = (status: number, body: string | Buffer, type: string) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type });
+    res.end(body);
+  };
+  try {
+    checkHost(req, s.port);
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${s.port}`);
+    if (url.pathname.startsWith('/api/')) {
+      const out = await api(s, req, url);
+      if (out instanceof RawResponse) {
+        res.writeHead(200, { ...SECURITY_HEADERS, ...out.headers, 'Content-Type': out.type });
+        res.end(out.body);
         return;
       }
-      const file = STATIC[url.pathname];
-      if (!file || req.method !== 'GET') throw new HttpError(404, 'not found');
-      send(200, fs.readFileSync(path.join(STATIC_DIR, file)), TYPES[path.extname(file)]);
-    } catch (err) {
-      const status = err instanceof HttpError ? err.status : err instanceof BadRequest ? 400 : err instanceof OperatorError ? 409 : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (status === 500) log(`error: ${message}`);
-      send(status, JSON.stringify({ error: message }), 'application/json; charset=utf-8');
+      send(
+        200,
+        JSON.stringify(out, (_k, v) => (v instanceof Set ? [...v] : v)),
+        'application/json; charset=utf-8',
+      );
+      return;
     }
-  });
+    const file = STATIC[url.pathname];
+    if (!file || req.method !== 'GET') throw new HttpError(404, 'not found');
+    send(200, fs.readFileSync(path.join(STATIC_DIR, file)), TYPES[path.extname(file)]);
+  } catch (err) {
+    const status = err instanceof HttpError ? err.status : err instanceof BadRequest ? 400 : err instanceof OperatorError ? 409 : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    if (status === 500) s.ctx.log(`error: ${message}`);
+    send(status, JSON.stringify({ error: message }), 'application/json; charset=utf-8');
+  }
+}
+
+export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
+  const token = opts.token ?? randomBytes(32).toString('hex');
+  const log = opts.log ?? (() => undefined);
+  const session: Session = { ctx: { op: opts.operator, readJson, reasonOf, idOf, log }, tokenBuf: Buffer.from(token), port: 0 };
+  const server = http.createServer((req, res) => handle(session, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const addr = server.address();
-  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = (session.port = typeof addr === 'object' && addr ? addr.port : 0);
   const url = `http://127.0.0.1:${port}/`;
   return {
     url,

@@ -143,6 +143,20 @@ export abstract class Poller {
 // Stream pollers (shared batch logic)
 // ------------------------------------------------------------------------------------------------------------
 
+/** Every shard of a stream, following the service's paging token (Kinesis ListShards, DynamoDB Streams DescribeStream). */
+async function pagedShards(
+  page: (token: string | undefined) => Promise<{ shards?: Array<{ ShardId?: string; ParentShardId?: string }>; next?: string }>,
+): Promise<Array<{ shardId: string; parentShardId?: string }>> {
+  const out: Array<{ shardId: string; parentShardId?: string }> = [];
+  let token: string | undefined;
+  do {
+    const r = await page(token);
+    for (const s of r.shards ?? []) out.push({ shardId: s.ShardId!, parentShardId: s.ParentShardId });
+    token = r.next;
+  } while (token);
+  return out;
+}
+
 abstract class StreamPoller extends Poller {
   /** Per shard: caught up at the last read? */
   private readonly shardCaughtUp = new Map<string, boolean>();
@@ -409,14 +423,10 @@ export class KinesisPoller extends StreamPoller {
   }
 
   protected async listShards() {
-    const out: Array<{ shardId: string; parentShardId?: string }> = [];
-    let token: string | undefined;
-    do {
+    return pagedShards(async (token) => {
       const r = await this.client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.streamName }));
-      for (const s of r.Shards ?? []) out.push({ shardId: s.ShardId!, parentShardId: s.ParentShardId });
-      token = r.NextToken;
-    } while (token);
-    return out;
+      return { shards: r.Shards, next: r.NextToken };
+    });
   }
 
   protected async iterator(shardId: string, position: 'TRIM_HORIZON' | 'LATEST', after?: string) {
@@ -511,14 +521,10 @@ export class DynamoDbStreamPoller extends StreamPoller {
   }
 
   protected async listShards() {
-    const out: Array<{ shardId: string; parentShardId?: string }> = [];
-    let last: string | undefined;
-    do {
+    return pagedShards(async (last) => {
       const r = await this.streams.send(new DescribeDdbStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: last }));
-      for (const s of r.StreamDescription?.Shards ?? []) out.push({ shardId: s.ShardId!, parentShardId: s.ParentShardId });
-      last = r.StreamDescription?.LastEvaluatedShardId;
-    } while (last);
-    return out;
+      return { shards: r.StreamDescription?.Shards, next: r.StreamDescription?.LastEvaluatedShardId };
+    });
   }
 
   protected async iterator(shardId: string, position: 'TRIM_HORIZON' | 'LATEST', after?: string) {

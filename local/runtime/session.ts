@@ -73,6 +73,11 @@ export interface PipelineCounts {
   outboxPending: number;
 }
 
+/** The emulated services' endpoints under the names the runtime and the state file both use (in this order). */
+function serviceEndpoints(e: Emulators['endpoints']) {
+  return { kinesis: e.kinesis, sqs: e.sqs, s3: e.s3, eventbridge: e.eventbridge, sfn: e.sfn, api_gateway: e.apiGateway };
+}
+
 export class LocalSession {
   readonly subscriberStats: SubscriberStats = { received: 0, byDetailType: {}, byAccount: {} };
   subscriberQueueUrl?: string;
@@ -97,17 +102,7 @@ export class LocalSession {
     let lambda: LocalLambda | undefined;
     try {
       const e = emu.endpoints;
-      const endpoints: LocalEndpoints = {
-        dynamodb: e.dynamodb!,
-        kinesis: e.kinesis,
-        sqs: e.sqs,
-        s3: e.s3,
-        eventbridge: e.eventbridge,
-        sfn: e.sfn,
-        api_gateway: e.apiGateway,
-        secrets_manager: e.secretsManager,
-        kms: e.kms,
-      };
+      const endpoints: LocalEndpoints = { dynamodb: e.dynamodb!, ...serviceEndpoints(e), secrets_manager: e.secretsManager, kms: e.kms };
       rt = await LocalRuntime.start({
         cdkOut: opts.cdkOut,
         stackName: opts.stackName,
@@ -218,17 +213,7 @@ export class LocalSession {
       stackName: m.stackName,
       region: m.region,
       accountId: m.accountId,
-      endpoints: {
-        dynamodb: e.dynamodb,
-        dynamodb_streams: e.dynamodb,
-        kinesis: e.kinesis,
-        sqs: e.sqs,
-        s3: e.s3,
-        eventbridge: e.eventbridge,
-        sfn: e.sfn,
-        api_gateway: e.apiGateway,
-        lambda: this.lambda.endpoint,
-      },
+      endpoints: { dynamodb: e.dynamodb, dynamodb_streams: e.dynamodb, ...serviceEndpoints(e), lambda: this.lambda.endpoint },
       env: this.emu.env(),
       resources: {
         controlTable: this.controlTable(),

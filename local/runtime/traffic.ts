@@ -2,7 +2,7 @@
  * Puts simulated traffic on the ingestion stream the way AWS delivers it: access-log records packed as
  * CloudWatch Logs subscription envelopes (gzip, several logEvents per record, `DATA_MESSAGE`, plus the
  * `CONTROL_MESSAGE` CloudWatch sends when a subscription starts), and usage events as plain JSON records
- * (docs/contract.md §2). The stream, log group and filter name come from the template's subscription filter.
+ * (docs/contract.md, "Usage event"). The stream, log group and filter name come from the template's subscription filter.
  */
 import { randomBytes } from 'crypto';
 import { gzipSync } from 'zlib';

@@ -2,11 +2,12 @@
  * The demo API's Lambda REQUEST authorizer (lambdas/ingest/authorizer.ts) against DynamoDB Local, reached by
  * the handler's own SDK client through AWS_ENDPOINT_URL_DYNAMODB: real GetItem on a real control-table item.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { RunningEmulator, startDynamoDbLocal } from '../../local/emulators/dynamodb-local';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
+import { createPkSkTable } from '../support/pk-sk-table';
 
 const TABLE = 'control-authorizer-test';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/v1/models/claude-sonnet-5/messages';
@@ -29,20 +30,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
   });
   const client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkSkTable(client, TABLE);
   const doc = DynamoDBDocumentClient.from(client);
   const now = Date.now();
   const items = [

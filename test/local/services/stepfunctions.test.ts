@@ -15,12 +15,13 @@ import {
   ListExecutionsCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBClient, CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { startStepFunctions, LocalStepFunctions } from '../../../local/services/stepfunctions';
 import { startSqs, SqsEmulator } from '../../../local/emulators/sqs';
 import { startDynamoDbLocal, RunningEmulator } from '../../../local/emulators/dynamodb-local';
 import { localClientConfig } from '../../../local/services/clients';
+import { createPkSkTable } from '../../support/pk-sk-table';
 
 let ddbEmu: RunningEmulator;
 let sqsEmu: SqsEmulator;
@@ -110,20 +111,7 @@ beforeAll(async () => {
   sfn = new SFNClient(localClientConfig('sfn', sfnLocal.endpoint));
   ddb = new DynamoDBClient(localClientConfig('dynamodb', ddbEmu.endpoint));
   sqs = new SQSClient(localClientConfig('sqs', sqsEmu.endpoint));
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'control',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkSkTable(ddb, 'control');
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'review' }))).QueueUrl!;
   arn = (
     await sfn.send(new CreateStateMachineCommand({ name: 'escalation', definition: definition(3600), roleArn: 'arn:aws:iam::000000000000:role/sfn' }))
