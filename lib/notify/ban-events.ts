@@ -3,12 +3,12 @@
  */
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ControlTableUserProps } from '../shared/control-table-user-props';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { banEventAlarms } from './alarms';
 import { NOTIFY_DEFAULTS } from './defaults';
@@ -18,12 +18,7 @@ import { buildSchemaRegistry } from './schema-registry';
 
 export { ONLY_PUBLISHERS_SID } from './event-bus';
 /** Props for {@link BanEvents}. */
-export interface BanEventsProps {
-  /**
-   * The control table holding the transactional outbox (`OUTBOX#<eventId>` / `EVENT`). Must have a stream
-   * (NEW_IMAGE or NEW_AND_OLD_IMAGES) and the `byState` GSI (docs/DESIGN.md).
-   */
-  readonly controlTable: dynamodb.ITable;
+export interface BanEventsProps extends ControlTableUserProps {
   /**
    * AWS accounts allowed to create and manage their OWN rules on the bus (condition `events:creatorAccount`), and
    * to read the schema registry.
