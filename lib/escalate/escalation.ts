@@ -167,6 +167,9 @@ export interface EscalationProps extends ControlTableUserProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The tables the escalation works on, and their key (the parts' props extend it). */
+export type EscalationTables = Pick<EscalationProps, 'controlTable' | 'featuresTable' | 'tableEncryptionKey'>;
+
 /** {@link EscalationProps} with the defaults applied (lib/escalate/defaults.ts): what the parts are built from. */
 export interface EscalationSettings {
   readonly reviewTimeout: Duration;

@@ -7,16 +7,12 @@
 import { Aws } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CLUSTER_PK_PREFIX } from '../../src/escalate/cluster-case';
+import type { EscalationTables } from './escalation';
 import type { WorkflowFunctions } from './workflow-functions';
 
-export interface FunctionPoliciesProps {
-  readonly controlTable: dynamodb.ITable;
-  readonly featuresTable?: dynamodb.ITable;
-  /** Key of the tables when `controlTable` does not carry it. */
-  readonly tableEncryptionKey?: kms.IKey;
+export interface FunctionPoliciesProps extends EscalationTables {
   readonly reviewQueue: sqs.IQueue;
   readonly manageApiKeys: boolean;
 }

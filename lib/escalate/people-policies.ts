@@ -12,13 +12,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { operatorTableStatements, reviewerTableStatements } from './operator-policy';
+import type { EscalationTables } from './escalation';
 import { ReviewApi } from './review-api';
 
-export interface PeoplePoliciesProps {
-  readonly controlTable: dynamodb.ITable;
-  readonly featuresTable?: dynamodb.ITable;
-  /** Key of the tables when `controlTable` does not carry it. */
-  readonly tableEncryptionKey?: kms.IKey;
+export interface PeoplePoliciesProps extends EscalationTables {
   readonly stateMachine: sfn.IStateMachine;
   readonly reviewApi: ReviewApi;
   /** Use of the workflow key for the state machine's data (what reading executions needs). */

@@ -4,25 +4,19 @@
  * logical ids do not depend on this file. What each may do on the control table is in function-policies.ts.
  */
 import { Duration } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DistillGuardFunction, DistillGuardFunctionProps } from '../shared/distill-guard-function';
-import type { EscalationSettings } from './escalation';
+import type { Escalation, EscalationSettings, EscalationTables } from './escalation';
 
-export interface WorkflowFunctions {
-  readonly caseFunction: DistillGuardFunction;
-  readonly suspensionFunction: DistillGuardFunction;
-  readonly expirerFunction: DistillGuardFunction;
-  readonly reinstateFunction: DistillGuardFunction;
-  readonly restrictFunction: DistillGuardFunction;
-  readonly clusterDecisionFunction: DistillGuardFunction;
-}
+/** The functions {@link buildWorkflowFunctions} builds (documented on the Escalation construct). */
+export type WorkflowFunctions = Pick<
+  Escalation,
+  'caseFunction' | 'suspensionFunction' | 'expirerFunction' | 'reinstateFunction' | 'restrictFunction' | 'clusterDecisionFunction'
+>;
 
-export interface WorkflowFunctionsProps {
-  readonly controlTable: dynamodb.ITable;
-  readonly featuresTable?: dynamodb.ITable;
+export interface WorkflowFunctionsProps extends EscalationTables {
   readonly settings: EscalationSettings;
   /** The expirer drops review notifications of closed cases from it. */
   readonly reviewQueue: sqs.IQueue;
