@@ -8,6 +8,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ALARM_PERIOD, metricAlarm, serviceMetric } from '../shared/alarms';
 
+/** The metric the escalate handlers emit when the suspension-rate circuit breaker trips. */
+export const BREAKER_TRIPPED_METRIC = 'BreakerTripped';
+
 /** The escalate handlers' custom metric `name` (Sum over 5 minutes). */
 export function escalateMetric(name: string): cloudwatch.Metric {
   return serviceMetric('escalate', name, 'Sum');
@@ -28,7 +31,7 @@ export function escalationAlarms(
   const breakerTrippedAlarm = once(
     'BreakerTrippedAlarm',
     'Suspension-rate circuit breaker tripped: auto-suspend is off, every case goes to review. Investigate, then `distill-guard breaker rearm`.',
-    escalateMetric('BreakerTripped'),
+    escalateMetric(BREAKER_TRIPPED_METRIC),
   );
   const alarms = [
     breakerTrippedAlarm,

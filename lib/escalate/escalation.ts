@@ -16,7 +16,7 @@ import { buildQueue } from '../shared/build-queue';
 import { ControlTableUserProps } from '../shared/control-table-user-props';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { stackKey } from '../shared/stack-key';
-import { escalateMetric, escalationAlarms } from './alarms';
+import { BREAKER_TRIPPED_METRIC, escalateMetric, escalationAlarms } from './alarms';
 import { ESCALATE_DEFAULTS } from './defaults';
 import { grantWorkflowFunctions, usagePlanKeyStatement } from './function-policies';
 import { buildPeoplePolicies } from './people-policies';
@@ -343,7 +343,7 @@ export class Escalation extends Construct {
     this.reviewerPolicy = people.reviewerPolicy;
     this.operatorPolicy = people.operatorPolicy;
 
-    this.breakerTrippedMetric = escalateMetric('BreakerTripped');
+    this.breakerTrippedMetric = escalateMetric(BREAKER_TRIPPED_METRIC);
     const alarms = (props.createAlarms ?? true) ? escalationAlarms(this, { stateMachine: this.stateMachine, reviewDlq: this.reviewDlq }) : undefined;
     this.alarms = alarms?.alarms ?? [];
     this.breakerTrippedAlarm = alarms?.breakerTrippedAlarm;

@@ -143,14 +143,13 @@ export class BanEvents extends Construct {
       props.encryptionKey ?? new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard ban events (bus, publisher queues)' });
     this.eventBus = buildEventBus(this, props, this.encryptionKey);
     const consumerPolicies = consumerRulePolicies(this, this.eventBus, consumers);
-    ({ archive: this.archive, archiveKey: this.archiveKey } = buildArchive(
-      this,
-      this.eventBus,
-      this.eventPattern,
-      props.archiveRetention ?? D.archiveRetention,
-    ));
+    const archive = buildArchive(this, this.eventBus, this.eventPattern, props.archiveRetention ?? D.archiveRetention);
+    this.archive = archive.archive;
+    this.archiveKey = archive.archiveKey;
     const registryName = props.registryName ?? `${Stack.of(this).stackName}-${D.registryNameSuffix}`;
-    ({ registry: this.registry, schemas: this.schemas } = buildSchemaRegistry(this, registryName, consumers));
+    const registry = buildSchemaRegistry(this, registryName, consumers);
+    this.registry = registry.registry;
+    this.schemas = registry.schemas;
 
     const relay: OutboxRelayProps = {
       controlTable: props.controlTable,
@@ -163,9 +162,13 @@ export class BanEvents extends Construct {
       retryAttempts: props.publisherRetryAttempts ?? D.publisherRetryAttempts,
       maxRecordAge: props.publisherMaxRecordAge ?? D.publisherMaxRecordAge,
     };
-    ({ publisher: this.publisher, publisherDlq: this.publisherDlq } = buildPublisher(this, relay, stream, this.encryptionKey));
+    const publisher = buildPublisher(this, relay, stream, this.encryptionKey);
+    this.publisher = publisher.publisher;
+    this.publisherDlq = publisher.publisherDlq;
     const schedule = { minAge: props.sweeperMinAge ?? D.sweeperMinAge, interval: props.sweeperInterval ?? D.sweeperInterval };
-    ({ sweeper: this.sweeper, sweeperRule: this.sweeperRule } = buildSweeper(this, relay, schedule));
+    const sweeper = buildSweeper(this, relay, schedule);
+    this.sweeper = sweeper.sweeper;
+    this.sweeperRule = sweeper.sweeperRule;
 
     onlyPublishersPolicy(this, this.eventBus, D.source, [this.publisher.role!, this.sweeper.role!], consumerPolicies);
     forwardBanEvents(this, this.eventBus, this.encryptionKey, this.eventPattern, props.forwardToEventBusArns ?? []);

@@ -25,9 +25,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AlarmWithAnnotation, DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { BREAKER_TRIPPED_METRIC } from '../escalate/alarms';
+import { METRICS_NAMESPACE } from '../shared/alarms';
 
-/** Namespace and name of the breaker metric (agreed with the escalation stage). */
-export const BREAKER_METRIC = { namespace: 'DistillGuard', metricName: 'BreakerTripped' } as const;
+/** Namespace and name of the breaker metric (emitted by the escalation stage). */
+export const BREAKER_METRIC = { namespace: METRICS_NAMESPACE, metricName: BREAKER_TRIPPED_METRIC } as const;
 
 export interface MonitoredFunction {
   /** The function. */
