@@ -59,7 +59,7 @@ export function grantWorkflowFunctions(fns: WorkflowFunctions, props: FunctionPo
 }
 
 /** `actions` on the items of `table` whose partition key matches one of `leadingKeys` (LIKE patterns). */
-function leadingKeyStatement(sid: string, table: dynamodb.ITable, actions: string[], leadingKeys: string[]): iam.PolicyStatement {
+export function leadingKeyStatement(sid: string, table: dynamodb.ITable, actions: string[], leadingKeys: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid,
     actions,
