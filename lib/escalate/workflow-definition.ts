@@ -2,7 +2,9 @@
  * The escalation workflow's states (the ASL of the Standard state machine): record the case, check the guardrails,
  * then suspend, restrict, ask a reviewer or dismiss, with compensation when an enforcement fails half-way and a
  * safe end (case marked error, account released) when a step fails after its retries. The states are created in
- * the Escalation construct's scope: their ids are the state names in the ASL.
+ * the Escalation construct's scope: their ids are the state names in the ASL. The order in which states are created
+ * and chained here is the order of the ASL's States in the template's DefinitionString: reordering the code changes
+ * the deployed definition even when the workflow is the same.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
