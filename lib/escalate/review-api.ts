@@ -4,7 +4,6 @@
  * `states:SendTask*` on the state machine. The reviewer it records is the signed caller from the request context, so
  * nobody can complete a review under another name (docs/security.md, "Reviewers").
  */
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,11 +11,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TASK_TOKEN_PURPOSE } from '../../src/escalate/model';
+import { ControlTableUserProps } from '../shared/control-table-user-props';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { leadingKeyStatement } from './function-policies';
 
-export interface ReviewApiProps {
-  readonly controlTable: dynamodb.ITable;
-  /** Key of the control table when the table does not carry it. */
+export interface ReviewApiProps extends ControlTableUserProps {
+  /**
+   * Key of the control table when the table does not carry it.
+   * @default the table's own `encryptionKey`
+   */
   readonly tableEncryptionKey?: kms.IKey;
   /** The stack's key: encrypts the stored task tokens. */
   readonly encryptionKey: kms.IKey;
@@ -51,18 +54,8 @@ export class ReviewApi extends Construct {
     });
     this.url = this.apiFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const cases = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CASE#*'] } };
-    this.taskFunction.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'StoreTaskTokenOnCase', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn], conditions: cases }),
-    );
-    this.apiFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadCaseRecordDecision',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [table.tableArn],
-        conditions: cases,
-      }),
-    );
+    this.taskFunction.addToRolePolicy(leadingKeyStatement('StoreTaskTokenOnCase', table, ['dynamodb:UpdateItem'], ['CASE#*']));
+    this.apiFunction.addToRolePolicy(leadingKeyStatement('ReadCaseRecordDecision', table, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['CASE#*']));
     tableKey?.grantEncryptDecrypt(this.taskFunction);
     tableKey?.grantEncryptDecrypt(this.apiFunction);
     const tokenContext = { StringEquals: { 'kms:EncryptionContext:purpose': TASK_TOKEN_PURPOSE } };

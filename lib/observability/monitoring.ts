@@ -25,9 +25,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AlarmWithAnnotation, DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { BREAKER_TRIPPED_METRIC } from '../escalate/alarms';
+import { METRICS_NAMESPACE } from '../shared/alarms';
 
-/** Namespace and name of the breaker metric (agreed with the escalation stage). */
-export const BREAKER_METRIC = { namespace: 'DistillGuard', metricName: 'BreakerTripped' } as const;
+/** Namespace and name of the breaker metric (emitted by the escalation stage). */
+export const BREAKER_METRIC = { namespace: METRICS_NAMESPACE, metricName: BREAKER_TRIPPED_METRIC } as const;
 
 export interface MonitoredFunction {
   /** The function. */
@@ -130,27 +132,9 @@ export class PipelineMonitoring extends Construct {
     if (props.existingAlarmTopicObj) {
       this.alarmTopic = props.existingAlarmTopicObj;
     } else {
-      const key = new kms.Key(this, 'AlarmTopicKey', {
-        enableKeyRotation: true,
-        description: 'distill-guard alarm topic',
-      });
-      // CloudWatch alarms publish to the encrypted topic; scoped to this account's alarms.
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublish',
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          // In a key policy `*` means "this key".
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
-      );
-      this.alarmTopicKey = key;
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: 'distill-guard alarms',
-        masterKey: key,
-        enforceSSL: true,
-      });
+      const own = buildAlarmTopic(this);
+      this.alarmTopicKey = own.key;
+      this.alarmTopic = own.topic;
     }
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
 
@@ -221,11 +205,16 @@ export class PipelineMonitoring extends Construct {
       });
     }
 
-    this.watch(BREAKER_METRIC.namespace, BREAKER_METRIC.metricName, props.breakerMetricDimensions ?? {});
+    this.monitorBreaker(props.breakerMetricDimensions ?? {});
+  }
+
+  /** The suspension-rate circuit breaker: its trips on the dashboard, and an alarm on the first one. */
+  private monitorBreaker(dimensions: Record<string, string>): void {
+    this.watch(BREAKER_METRIC.namespace, BREAKER_METRIC.metricName, dimensions);
     const breaker = new cloudwatch.Metric({
       namespace: BREAKER_METRIC.namespace,
       metricName: BREAKER_METRIC.metricName,
-      dimensionsMap: props.breakerMetricDimensions ?? {},
+      dimensionsMap: dimensions,
       statistic: 'Sum',
       period: Duration.minutes(5),
       label: 'Breaker trips',
@@ -310,4 +299,29 @@ function metricKey(namespace: string, metricName: string, dimensions: Record<str
     .map((k) => `${k}=${dimensions[k]}`)
     .join(',');
   return `${namespace}|${metricName}|${dims}`;
+}
+
+/** The alarm topic (TLS only) and its key, which CloudWatch alarms of this account may use to publish. */
+function buildAlarmTopic(scope: Construct): { topic: sns.Topic; key: kms.Key } {
+  const key = new kms.Key(scope, 'AlarmTopicKey', {
+    enableKeyRotation: true,
+    description: 'distill-guard alarm topic',
+  });
+  // CloudWatch alarms publish to the encrypted topic; scoped to this account's alarms.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      // In a key policy `*` means "this key".
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+  );
+  const topic = new sns.Topic(scope, 'AlarmTopic', {
+    displayName: 'distill-guard alarms',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  return { topic, key };
 }

@@ -7,14 +7,14 @@
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { EscalationStore } from '../../lambdas/escalate/store';
-import { auditEntry, keys, PK_PREFIX } from '../../src/escalate/model';
-import { OUTBOX_PK_PREFIX } from '../../src/notify/ban-event';
-import { Decision, evaluate } from '../lib/policy-eval';
-import { Deployment, Harness, startHarness } from './support/harness';
-import { claimCase, releaseClaim } from '../../lambdas/escalate/queue-query';
-import { recordFeedback } from '../../lambdas/escalate/feedback';
-import type { Operator } from '../../lambdas/escalate/operator';
+import { EscalationStore } from '../../../lambdas/escalate/store';
+import { auditEntry, keys, PK_PREFIX } from '../../../src/escalate/model';
+import { OUTBOX_PK_PREFIX } from '../../../src/notify/ban-event';
+import { Decision, evaluate } from '../policy-eval';
+import { Deployment, Harness, startHarness } from '../../escalate/support/harness';
+import { claimCase, releaseClaim } from '../../../lambdas/escalate/queue-query';
+import { recordFeedback } from '../../../lambdas/escalate/feedback';
+import type { Operator } from '../../../lambdas/escalate/operator';
 
 interface Write {
   action: string;

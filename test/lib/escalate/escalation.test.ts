@@ -4,8 +4,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { resolveTokens, synthEscalation } from './support/synth';
-import { evaluate } from '../lib/policy-eval';
+import { resolveTokens, synthEscalation } from '../../escalate/support/synth';
+import { evaluate } from '../policy-eval';
 
 const syn = synthEscalation({ reviewTimeout: Duration.hours(12), reviewHeartbeat: Duration.hours(2), breakerMaxPerHour: 7 });
 const states = syn.definition.States as Record<string, any>;
