@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { accessLogFormat } from './access-log-format';
 import { INGEST_DEFAULTS } from './defaults';
+import { DEMO_API_SETTINGS } from './settings';
 import { logGroupArnWithoutWildcard } from './ingestion-stream';
 
 export interface DemoApiProps {
@@ -152,7 +153,8 @@ export class DemoApi extends Construct {
     if (!(Number.isInteger(restrictedBurst) && restrictedBurst > 0 && restrictedBurst <= burst))
       throw new Error(`restrictedBurstLimit must be a positive integer at most throttleBurstLimit (${burst}), got ${restrictedBurst}`);
     const cacheTtl = props.authorizerCacheTtl ?? INGEST_DEFAULTS.authorizerCacheTtl;
-    if (cacheTtl.toSeconds() > 3600) throw new Error(`authorizerCacheTtl must be at most 3600 seconds, got ${cacheTtl.toSeconds()}`);
+    const maxTtl = DEMO_API_SETTINGS.demoAuthorizerCacheTtlSeconds.max;
+    if (cacheTtl.toSeconds() > maxTtl) throw new Error(`authorizerCacheTtl must be at most ${maxTtl} seconds, got ${cacheTtl.toSeconds()}`);
 
     this.authorizerFn = new DistillGuardFunction(this, 'AuthorizerFn', {
       entry: 'lambdas/ingest/authorizer.ts',

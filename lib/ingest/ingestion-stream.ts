@@ -12,6 +12,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { INGEST_DEFAULTS } from './defaults';
+import { INGEST_SETTINGS } from './settings';
+import { outOfRange } from '../settings';
 import { allowCloudWatchLogs } from '../shared/stack-key';
 
 export interface IngestionStreamProps {
@@ -83,8 +85,9 @@ export class IngestionStream extends Construct {
       if (streamMode !== kinesis.StreamMode.PROVISIONED) {
         throw new Error(`shardCount is only valid with streamMode PROVISIONED, got streamMode ${streamMode} and shardCount ${props.shardCount}`);
       }
-      if (!Number.isInteger(props.shardCount) || props.shardCount < 1 || props.shardCount > 500) {
-        throw new Error(`shardCount must be an integer between 1 and 500, got ${props.shardCount}`);
+      const { shardCount } = INGEST_SETTINGS;
+      if (outOfRange(shardCount, props.shardCount)) {
+        throw new Error(`shardCount must be an integer between ${shardCount.min} and ${shardCount.max}, got ${props.shardCount}`);
       }
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
