@@ -334,7 +334,7 @@ export class DistillGuard extends Construct {
   }
 
   /**
-   * Send a REST API stage's access logs (docs/contract.md §1 format) into distill-guard. A `Stage` of this app is
+   * Send a REST API stage's access logs (docs/contract.md, access-log record format) into distill-guard. A `Stage` of this app is
    * configured in the template; an imported one (`Stage.fromStageAttributes`) through UpdateStage.
    */
   public attachStage(stage: apigateway.IStage, options: { configureAccountCloudWatchRole?: boolean } = {}): AccessLogIngestion {
@@ -351,7 +351,7 @@ export class DistillGuard extends Construct {
     return this.firehose ? { deliveryStreamArn: this.firehose.deliveryStreamArn } : { logGroup: this.ingestion.accessLogGroup };
   }
 
-  /** Let the model-serving tier put usage events (docs/contract.md §2) on the ingestion stream. */
+  /** Let the model-serving tier put usage events (docs/contract.md, usage event) on the ingestion stream. */
   public grantUsageWrite(grantee: iam.IGrantable): iam.Grant {
     return this.ingestion.grantUsageWrite(grantee);
   }

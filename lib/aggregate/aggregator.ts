@@ -22,7 +22,8 @@ import { CHANGE_MARKER_ATTR } from '../../src/aggregate/item';
 
 export interface AggregatorProps extends IpHashKeyProps {
   /**
-   * The stream carrying CloudWatch Logs envelopes of the access logs (docs/contract.md §1) and usage events (§2).
+   * The stream carrying CloudWatch Logs envelopes of the access logs and usage events (docs/contract.md, access-log
+   * record and usage event).
    */
   readonly stream: kinesis.IStream;
   /**
@@ -70,8 +71,8 @@ export interface AggregatorProps extends IpHashKeyProps {
    */
   readonly boundedPartitionKeys?: boolean;
   /**
-   * The CloudWatch Logs groups whose subscription envelopes carry access logs (docs/contract.md §1), e.g.
-   * `IngestionStream.accessLogGroup`; more with `addAccessLogGroup`. The aggregator skips (and counts, metric
+   * The CloudWatch Logs groups whose subscription envelopes carry access logs (docs/contract.md, access-log
+   * record), e.g. `IngestionStream.accessLogGroup`; more with `addAccessLogGroup`. The aggregator skips (and counts, metric
    * `RecordsSkipped`, reason `unknown-log-group`) envelopes from any other group, and reads records put on the
    * stream directly (not a CloudWatch Logs envelope) as usage events only: a producer with write access to the
    * stream cannot pass raw access-log records off as the gateway's.
@@ -250,7 +251,7 @@ export class Aggregator extends Construct {
   }
 
   /**
-   * Also read a stream that carries usage events only (docs/contract.md §2, e.g. the demo model stub's): its records are
+   * Also read a stream that carries usage events only (docs/contract.md, usage event; e.g. the demo model stub's): its records are
    * never read as access logs, envelopes included, so whoever may write to it cannot forge access logs. Returns the
    * new event source mapping's id.
    */

@@ -1,5 +1,5 @@
 /**
- * Point an existing REST API stage's access logging at distill-guard: the docs/contract.md §1 format, written to the
+ * Point an existing REST API stage's access logging at distill-guard: the docs/contract.md, access-log record format, written to the
  * ingestion log group (whose subscription filter feeds the Kinesis stream), or, on the Firehose path, to the
  * `amazon-apigateway-...` delivery stream (`deliveryStreamArn`; API Gateway then uses its service-linked role).
  *

@@ -5,10 +5,10 @@
  *   account from `Authorization: Bearer <accountId>`, honours the account status in the control table, and
  *   returns principalId + context.accountCreatedAt for the access log;
  * - a stub model endpoint POST /v1/models/{model}/messages (lambdas/ingest/model-stub.ts), request-validated,
- *   that also plays the serving tier and emits docs/contract.md §2 usage events onto the ingestion stream;
+ *   that also plays the serving tier and emits usage events (docs/contract.md, usage event) onto the ingestion stream;
  * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys), and a
  *   restricted usage plan with a low rate and burst that the `restrict` step moves an account's keys to;
- * - stage access logging in the docs/contract.md §1 format to the ingestion log group, execution logging (ERROR),
+ * - stage access logging in the docs/contract.md, access-log record format to the ingestion log group, execution logging (ERROR),
  *   detailed metrics and X-Ray tracing.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
@@ -44,7 +44,7 @@ export interface DemoApiProps {
    */
   readonly usageStream?: kinesis.IStream;
   /**
-   * The model stub emits a docs/contract.md §2 usage event per successful request.
+   * The model stub emits a docs/contract.md (usage event) usage event per successful request.
    * @default true
    */
   readonly emitUsageEvents?: boolean;

@@ -1,6 +1,6 @@
 /**
- * The Firehose ingestion path (`ingestPath: 'firehose'`): REST API stages write their access logs (the docs/contract.md
- * §1 record, one Firehose record per request) to an Amazon Data Firehose stream named `amazon-apigateway-...`
+ * The Firehose ingestion path (`ingestPath: 'firehose'`): REST API stages write their access logs (docs/contract.md,
+ * access-log record; one Firehose record per request) to an Amazon Data Firehose stream named `amazon-apigateway-...`
  * (API Gateway's rule for access-log destinations), which buffers them and writes gzip'd objects to an S3 bucket.
  * The aggregate stage reads the objects (lib/aggregate/object-aggregator.ts: S3 event -> SQS -> Lambda).
  *

@@ -47,7 +47,7 @@ export const INGEST_SETTINGS = {
     group: 'ingest',
     default: [] as string[],
     prop: 'usageProducerAccountIds',
-    doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events (docs/contract.md, usage event) on the stream.',
+    doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events ([contract: usage event](contract.md#2-usage-event-optional-from-the-model-serving-tier)) on the stream.',
   },
   existingRestApiId: {
     type: 'string',
@@ -189,6 +189,6 @@ export const DEMO_API_SETTINGS = {
     group: 'demo API',
     default: true,
     prop: 'emitUsageEvents',
-    doc: 'The stub model endpoint emits usage events (docs/contract.md, usage event) on a stream of its own, which the aggregator reads as usage events only.',
+    doc: 'The stub model endpoint emits usage events ([contract: usage event](contract.md#2-usage-event-optional-from-the-model-serving-tier)) on a stream of its own, which the aggregator reads as usage events only.',
   },
 } as const satisfies SettingsTable;
