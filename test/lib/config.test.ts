@@ -211,6 +211,16 @@ describe('the settings tables are the one copy', () => {
     expect({ what, value: actual }).toEqual({ what, value: documented });
   };
 
+  test('the settings modules load no aws-cdk-lib (Lambda handlers import them)', () => {
+    const files = ['lib/settings.ts', ...fs.readdirSync(path.join(__dirname, '../../lib')).map((d) => `lib/${d}/settings.ts`)];
+    for (const file of files.filter((f) => fs.existsSync(path.join(__dirname, '../..', f)))) {
+      expect({ file, imports: read(file).match(/^import (?!type ).*from '(aws-cdk-lib|constructs|[./]+config)[^']*';$/gm) }).toEqual({
+        file,
+        imports: null,
+      });
+    }
+  });
+
   test('docs/deploy.md holds the generated configuration table', () => {
     expect(read('docs/deploy.md')).toContain(configMarkdown());
   });
