@@ -8,8 +8,8 @@
  *   that also plays the serving tier and emits usage events (docs/contract.md, usage event) onto the ingestion stream;
  * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys), and a
  *   restricted usage plan with a low rate and burst that the `restrict` step moves an account's keys to;
- * - stage access logging in the docs/contract.md, access-log record format to the ingestion log group, execution logging (ERROR),
- *   detailed metrics and X-Ray tracing.
+ * - stage access logging in the access-log record format of docs/contract.md to the ingestion log group, execution
+ *   logging (ERROR), detailed metrics and X-Ray tracing.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -44,7 +44,7 @@ export interface DemoApiProps {
    */
   readonly usageStream?: kinesis.IStream;
   /**
-   * The model stub emits a docs/contract.md (usage event) usage event per successful request.
+   * The model stub emits a usage event (docs/contract.md) per successful request.
    * @default true
    */
   readonly emitUsageEvents?: boolean;
