@@ -11,7 +11,8 @@ import { ESCALATE_SETTINGS } from '../../lib/escalate/settings';
 import { DEMO_API_SETTINGS, FIREHOSE_SETTINGS, INGEST_SETTINGS } from '../../lib/ingest/settings';
 import { NOTIFY_SETTINGS } from '../../lib/notify/settings';
 import { OBSERVABILITY_SETTINGS } from '../../lib/observability/settings';
-import type { Setting, SettingsTable } from '../../lib/settings';
+import type { Setting } from '../../lib/settings';
+import { SHARE_SETTINGS } from '../../lib/share/settings';
 import { DEFAULT_CONFIG } from '../../lib/defaults';
 import { resourcesOf, synthStack } from './support';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -195,7 +196,7 @@ describe('the settings tables are the one copy', () => {
   const read = (file: string) => fs.readFileSync(path.join(__dirname, '../..', file), 'utf8');
   /** The `@default` of each `readonly <name>` of `source`, by name. */
   const jsdocDefaults = (source: string) =>
-    new Map([...source.matchAll(/@default ([^\n]*)\n\s*\*\/\n\s*readonly (\w+)\??:/g)].map((m) => [m[2], m[1].trim()] as const));
+    new Map([...source.matchAll(/@default ([^\n]*?)(?:\s*\*\/)?\n(?:\s*\*\/\n)?\s*readonly (\w+)\??:/g)].map((m) => [m[2], m[1].trim()] as const));
   /** A `@default` text as a value (durations in seconds); `undefined` for "none". */
   const parseDefault = (text: string): unknown => {
     if (/^(-|none)/.test(text)) return undefined;
@@ -240,13 +241,17 @@ describe('the settings tables are the one copy', () => {
     ['lib/escalate/escalation.ts', ESCALATE_SETTINGS],
     ['lib/notify/ban-events.ts', NOTIFY_SETTINGS],
     ['lib/observability/monitoring.ts', OBSERVABILITY_SETTINGS],
-  ] as Array<[string, SettingsTable]>)("every construct prop a key of %s's table sets documents the key's default", (file, table) => {
-    const documented = jsdocDefaults(file.split(' ').map(read).join('\n'));
-    for (const [key, setting] of Object.entries(table) as Array<[string, Setting]>) {
-      if (setting.prop === undefined) continue;
-      expect({ key, prop: setting.prop, documented: documented.has(setting.prop) }).toEqual({ key, prop: setting.prop, documented: true });
-      const value = setting.unit ? Duration[setting.unit](setting.default as number).toSeconds() : setting.default;
-      expectDefault(parseDefault(documented.get(setting.prop)!), value, `${file} ${setting.prop}`);
-    }
-  });
+    ['lib/share/indicator-sharing.ts', SHARE_SETTINGS],
+  ] as Array<[string, Record<string, Omit<Setting, 'group'>>]>)(
+    "every construct prop a key of %s's table sets documents the key's default",
+    (file, table) => {
+      const documented = jsdocDefaults(file.split(' ').map(read).join('\n'));
+      for (const [key, setting] of Object.entries(table)) {
+        if (setting.prop === undefined) continue;
+        expect({ key, prop: setting.prop, documented: documented.has(setting.prop) }).toEqual({ key, prop: setting.prop, documented: true });
+        const value = setting.unit ? Duration[setting.unit](setting.default as number).toSeconds() : setting.default;
+        expectDefault(parseDefault(documented.get(setting.prop)!), value, `${file} ${setting.prop}`);
+      }
+    },
+  );
 });
