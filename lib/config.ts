@@ -3,21 +3,28 @@
  *  - the props of `DistillGuard` / `DistillGuardStack` (typed, with JSDoc and `@default`), and
  *  - overridable from the `distill-guard` context key (cdk.json, or `cdk deploy -c distill-guard='{...}'`).
  *
- * Precedence: defaults (lib/defaults.ts) < cdk.json context < props given in code. Every value is validated
- * (unknown keys, wrong types, out-of-range numbers) and a bad one fails synth with a lowercase error that
- * shows the value received.
+ * Precedence: defaults < cdk.json context < props given in code. Every value is validated (unknown keys, wrong
+ * types, out-of-range numbers) and a bad one fails synth with a lowercase error that shows the value received.
  *
- * Durations are numbers with the unit in the key (`reviewTimeoutHours`), because cdk.json is JSON; the
- * constructs convert them to `Duration`s.
+ * Durations are numbers with the unit in the key (`reviewTimeoutHours`), because cdk.json is JSON; `DistillGuard`
+ * converts them to the stage constructs' `Duration` props.
  *
- * Hand-written validation: the rules are a dozen kinds (integer ranges, enums, account ids); a schema library
- * (ajv is installed) would need a second copy of the types. The spec table below is the one copy, and also
- * generates the configuration table of docs/deploy.md (`describeConfig()`).
+ * Default, range, unit, construct prop and doc of each key live in one entry of its stage's settings table
+ * (lib/<stage>/settings.ts, shape in lib/settings.ts); this module joins the tables, validates against them and
+ * generates the configuration table of docs/deploy.md (`describeConfig()`). Hand-written validation: the rules are a
+ * dozen kinds (integer ranges, enums, account ids); a schema library (ajv is installed) would need a second copy of
+ * the types.
  */
 import type { Construct } from 'constructs';
 import type { DeepPartial, DetectionConfig } from '../src/detect/config';
 import { resolveDetectionConfig } from '../src/detect/config';
-import { DEFAULT_CONFIG } from './defaults';
+import { AGGREGATE_SETTINGS } from './aggregate/settings';
+import { DETECT_SETTINGS } from './detect/settings';
+import { ESCALATE_SETTINGS } from './escalate/settings';
+import { DEMO_API_SETTINGS, FIREHOSE_SETTINGS, INGEST_SETTINGS } from './ingest/settings';
+import { NOTIFY_SETTINGS } from './notify/settings';
+import { OBSERVABILITY_SETTINGS } from './observability/settings';
+import { checkSetting, type Setting, type SettingsTable } from './settings';
 
 /** The cdk.json context key holding overrides. */
 export const CONTEXT_KEY = 'distill-guard';
@@ -52,7 +59,7 @@ export interface DistillGuardConfig {
    */
   readonly accessLogRetentionDays: number;
   /**
-   * Accounts whose serving tier may assume the usage-producer role to put usage events (docs/contract.md §2) on the
+   * Accounts whose serving tier may assume the usage-producer role to put usage events (docs/contract.md, usage event) on the
    * stream. Same-account producers use `DistillGuard.ingestion.grantUsageWrite(role)`.
    * @default []
    */
@@ -77,7 +84,7 @@ export interface DistillGuardConfig {
    * How access logs reach the aggregator. `cloudwatch`: stage -> CloudWatch Logs group -> subscription filter ->
    * Kinesis (~2-7 s to a feature write). `firehose`: stage -> Amazon Data Firehose (`amazon-apigateway-...`) ->
    * gzip'd S3 objects -> S3 event -> SQS -> aggregator: cheaper per request and fewer feature writes, at the cost of
-   * the Firehose buffer in latency (docs/cost.md). Usage events (docs/contract.md §2) stay on the Kinesis stream either way.
+   * the Firehose buffer in latency (docs/cost.md). Usage events (docs/contract.md, usage event) stay on the Kinesis stream either way.
    * @default 'cloudwatch'
    */
   readonly ingestPath: 'cloudwatch' | 'firehose';
@@ -145,7 +152,7 @@ export interface DistillGuardConfig {
    */
   readonly demoAllowUnknownAccounts: boolean;
   /**
-   * The demo model stub emits usage events (docs/contract.md §2) on a stream of its own (1 provisioned shard), which the
+   * The demo model stub emits usage events (docs/contract.md, usage event) on a stream of its own (1 provisioned shard), which the
    * aggregator reads as usage events only: the stub has no write access to the access-log stream.
    * @default true
    */
@@ -349,376 +356,37 @@ export interface DistillGuardConfig {
   readonly dashboard: boolean;
 }
 
-/** How one key is validated and documented. */
-interface KeySpec {
-  readonly type: 'integer' | 'number' | 'boolean' | 'string' | 'enum' | 'accountIds' | 'stringArray' | 'object';
-  readonly group: 'general' | 'ingest' | 'demo API' | 'aggregate' | 'detect' | 'escalate' | 'notify' | 'observability';
-  readonly min?: number;
-  readonly max?: number;
-  readonly values?: readonly (string | number)[];
-  readonly pattern?: RegExp;
-  readonly optional?: boolean;
-  readonly doc: string;
-}
-
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
-
-/** The one table of keys: validation rules and the documentation of docs/deploy.md. */
-export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: KeySpec } = {
+/** The keys that concern the whole app rather than one stage. */
+const GENERAL_SETTINGS = {
   dataRemovalPolicy: {
     type: 'enum',
     group: 'general',
+    default: 'retain',
     values: ['retain', 'destroy'],
     doc: 'What happens to the tables (cases, audit trail, features) when the stack is deleted.',
   },
-  streamMode: { type: 'enum', group: 'ingest', values: ['ON_DEMAND', 'PROVISIONED'], doc: 'Kinesis capacity mode of the ingestion stream.' },
-  shardCount: {
-    type: 'integer',
-    group: 'ingest',
-    min: 1,
-    max: 500,
-    doc: 'Shards of the ingestion stream; only used with `streamMode: "PROVISIONED"`.',
-  },
-  streamRetentionHours: {
-    type: 'integer',
-    group: 'ingest',
-    min: 24,
-    max: 8760,
-    doc: 'Hours Kinesis keeps records; longer lets the aggregator catch up after a longer outage.',
-  },
-  accessLogRetentionDays: {
-    type: 'enum',
-    group: 'ingest',
-    values: LOG_RETENTION_DAYS,
-    doc: 'Days the access-log group keeps records (a CloudWatch Logs retention value).',
-  },
-  usageProducerAccountIds: {
-    type: 'accountIds',
-    group: 'ingest',
-    doc: 'Accounts whose serving tier may assume the usage-producer role and put usage events (docs/contract.md §2) on the stream.',
-  },
-  existingRestApiId: {
-    type: 'string',
-    group: 'ingest',
-    optional: true,
-    pattern: /^[a-z0-9]{10}$/,
-    doc: 'Id of your existing REST API whose stage `existingStageName` should log to distill-guard (UpdateStage custom resource).',
-  },
-  existingStageName: {
-    type: 'string',
-    group: 'ingest',
-    optional: true,
-    pattern: /^[A-Za-z0-9_-]{1,128}$/,
-    doc: 'Stage of `existingRestApiId` to attach.',
-  },
-  configureApiGatewayAccountRole: {
-    type: 'boolean',
-    group: 'ingest',
-    doc: 'Create the account-level API Gateway CloudWatch Logs role access logging needs; false when the account already has one.',
-  },
-  ingestPath: {
-    type: 'enum',
-    group: 'ingest',
-    values: ['cloudwatch', 'firehose'],
-    doc: 'How access logs reach the aggregator: CloudWatch Logs subscription -> Kinesis (seconds), or Firehose -> S3 -> SQS (cheaper at scale, latency = the Firehose buffer; docs/cost.md).',
-  },
-  firehoseBufferSeconds: {
-    type: 'integer',
-    group: 'ingest',
-    min: 60,
-    max: 900,
-    doc: 'Firehose path: buffer interval; an access-log object at least this often (the latency added at low rates).',
-  },
-  firehoseBufferMiB: {
-    type: 'integer',
-    group: 'ingest',
-    min: 1,
-    max: 128,
-    doc: 'Firehose path: buffer size in MiB of raw access logs; an object as soon as this much arrived.',
-  },
-  accessLogObjectRetentionDays: {
-    type: 'integer',
-    group: 'ingest',
-    min: 1,
-    max: 3650,
-    doc: 'Firehose path: days the access-log objects are kept in S3 (lifecycle expiration).',
-  },
-  demoApi: { type: 'boolean', group: 'demo API', doc: 'Deploy the demo API (Lambda authorizer + stub model endpoint).' },
-  demoStageName: { type: 'string', group: 'demo API', pattern: /^[A-Za-z0-9_]{1,128}$/, doc: 'Stage name of the demo API.' },
-  demoAuthorizerCacheTtlSeconds: {
-    type: 'integer',
-    group: 'demo API',
-    min: 0,
-    max: 3600,
-    doc: 'Seconds API Gateway caches the authorizer answer; a suspension takes up to this long to bite.',
-  },
-  demoThrottleRateLimit: { type: 'number', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan steady-state requests/s per API key.' },
-  demoThrottleBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Usage plan burst per API key.' },
-  demoRestrictedRateLimit: {
-    type: 'number',
-    group: 'demo API',
-    min: 0.01,
-    max: 100000,
-    doc: 'Restricted usage plan (the restrict step) steady-state requests/s per API key.',
-  },
-  demoRestrictedBurstLimit: { type: 'integer', group: 'demo API', min: 1, max: 100000, doc: 'Restricted usage plan burst per API key.' },
-  demoApiKeyRequired: {
-    type: 'boolean',
-    group: 'demo API',
-    doc: 'Methods require an API key (`x-api-key`), so `apiKeyId` is in every access-log record.',
-  },
-  demoAllowUnknownAccounts: { type: 'boolean', group: 'demo API', doc: 'The authorizer allows accounts with no status record (treated as active).' },
-  demoUsageEvents: {
-    type: 'boolean',
-    group: 'demo API',
-    doc: 'The stub model endpoint emits usage events (docs/contract.md §2) on a stream of its own, which the aggregator reads as usage events only.',
-  },
-  aggregatorBatchSize: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 1,
-    max: 10000,
-    doc: 'Records per aggregator invocation (event source mapping BatchSize).',
-  },
-  aggregatorMaxBatchingWindowSeconds: { type: 'integer', group: 'aggregate', min: 0, max: 300, doc: 'Seconds the mapping waits to fill a batch.' },
-  aggregatorParallelizationFactor: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 1,
-    max: 10,
-    doc: 'Concurrent aggregator batches per shard. Above 1 the access-log subscription distributes by log stream (a bounded set of partition keys for the per-key watermarks), and usage producers must key records by account id.',
-  },
-  aggregatorRetryAttempts: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 0,
-    max: 10000,
-    doc: 'Retries of a failing batch (each retry bisects it) before its records go to the on-failure queue.',
-  },
-  aggregatorMaxRecordAgeSeconds: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 60,
-    max: 604800,
-    doc: 'Records older than this go to the on-failure queue instead of being processed.',
-  },
-  featuresRetentionDays: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 1,
-    max: 3650,
-    doc: 'Days feature windows are kept (DynamoDB TTL); bounds how long pseudonymised IP data is held.',
-  },
-  aggregatorMemoryMb: {
-    type: 'integer',
-    group: 'aggregate',
-    min: 128,
-    max: 10240,
-    doc: 'Memory of the aggregator function in MB (CPU scales with it).',
-  },
-  featuresIndexProjection: {
-    type: 'enum',
-    group: 'aggregate',
-    values: ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'],
-    doc: "Projection of the features table's `byHour` index: keys + change marker (the scorer re-reads only changed windows), keys only, or the whole item (every window write billed twice). An existing index cannot change projection in place (docs/aggregate.md).",
-  },
-  publicIpHashKey: {
-    type: 'boolean',
-    group: 'aggregate',
-    doc: 'Demo only: hash source IPs with the public default key instead of the per-deployment secret (reversible hashes); refused unless the context flag `distill-guard:demo` is true.',
-  },
-  scoreIntervalMinutes: {
-    type: 'integer',
-    group: 'detect',
-    min: 1,
-    max: 1440,
-    doc: "Minutes between scorer runs (the scorer's timeout is capped to it).",
-  },
-  scoreLookbackHours: {
-    type: 'integer',
-    group: 'detect',
-    min: 1,
-    max: 720,
-    doc: 'Hours of feature history each scorer run reads; synchrony needs days of co-activity.',
-  },
-  scorerMemoryMb: {
-    type: 'integer',
-    group: 'detect',
-    min: 128,
-    max: 10240,
-    doc: 'Memory of the scorer in MB (1769 MB = one vCPU; linkage is CPU-bound).',
-  },
-  detectionConfig: {
-    type: 'object',
-    group: 'detect',
-    doc: 'Partial detection config (thresholds, per-signal `shadow`, ...; src/detect/config.ts), validated and passed to the scorer.',
-  },
-  shadowMode: {
-    type: 'boolean',
-    group: 'escalate',
-    doc: 'Global shadow mode: score, open cases and record decisions, but suspend nobody. Start here in a new deployment.',
-  },
-  shadowSignals: {
-    type: 'stringArray',
-    group: 'escalate',
-    doc: 'Signals in shadow mode: they never cause an enforcement on their own, nor an auto-suspension.',
-  },
-  reviewTimeoutHours: {
-    type: 'number',
-    group: 'escalate',
-    min: 0.01,
-    max: 8760,
-    doc: 'Hours a review case waits for a reviewer before the safe default applies (no suspension, case overdue).',
-  },
-  banBaseHours: {
-    type: 'number',
-    group: 'escalate',
-    min: 0.01,
-    max: 87600,
-    doc: 'First suspension in hours; each repeat offence multiplies it by `banFactor`.',
-  },
-  banFactor: { type: 'number', group: 'escalate', min: 1, max: 100, doc: 'Multiplier of the suspension per repeat offence.' },
-  banMaxDays: { type: 'number', group: 'escalate', min: 0.01, max: 3650, doc: 'Longest suspension in days.' },
-  banForgetAfterDays: {
-    type: 'number',
-    group: 'escalate',
-    min: 1,
-    max: 3650,
-    doc: 'Offences are forgotten this many days after the last suspension ended.',
-  },
-  breakerMaxPerHour: {
-    type: 'integer',
-    group: 'escalate',
-    min: 0,
-    max: 1000000,
-    doc: 'Auto-suspensions in the last hour above which the circuit breaker trips (all to review, alarm).',
-  },
-  breakerMaxShare: {
-    type: 'number',
-    group: 'escalate',
-    min: 0,
-    max: 1,
-    doc: 'Share of active accounts auto-suspended in the last hour above which the breaker trips.',
-  },
-  breakerMinActiveForShare: {
-    type: 'integer',
-    group: 'escalate',
-    min: 0,
-    max: 100000000,
-    doc: 'The share rule of the breaker applies only from this many active accounts on.',
-  },
-  manageApiKeys: {
-    type: 'boolean',
-    group: 'escalate',
-    doc: "Disable the account's API Gateway API keys on suspension and re-enable them on reinstatement.",
-  },
-  restrictDurationHours: {
-    type: 'number',
-    group: 'escalate',
-    min: 0.25,
-    max: 720,
-    doc: "Hours an automatic (restrict plus review) or a reviewer's restriction lasts.",
-  },
-  standardUsagePlanId: {
-    type: 'string',
-    group: 'escalate',
-    optional: true,
-    pattern: /^[a-z0-9]{6,10}$/,
-    doc: "Your API's usage plan, that the restrict step moves an account's keys off (with `restrictedUsagePlanId`; the demo API's plans otherwise).",
-  },
-  restrictedUsagePlanId: {
-    type: 'string',
-    group: 'escalate',
-    optional: true,
-    pattern: /^[a-z0-9]{6,10}$/,
-    doc: "The throttled usage plan the restrict step moves an account's keys to (with `standardUsagePlanId`).",
-  },
-  caseRetentionDays: {
-    type: 'integer',
-    group: 'escalate',
-    min: 30,
-    max: 3650,
-    doc: 'Days cases (evidence snapshot: subnets, user agents, API keys) and audit entries are kept (DynamoDB TTL); must cover `banMaxDays` plus the review timeout.',
-  },
-  consumerAccountIds: { type: 'accountIds', group: 'notify', doc: 'AWS accounts allowed to create rules on the ban-event bus.' },
-  organizationId: {
-    type: 'string',
-    group: 'notify',
-    optional: true,
-    pattern: /^o-[a-z0-9]{10,32}$/,
-    doc: 'AWS Organization whose accounts may create rules on the ban-event bus.',
-  },
-  archiveRetentionDays: {
-    type: 'integer',
-    group: 'notify',
-    min: 0,
-    max: 36500,
-    doc: 'Days the ban-event archive keeps events for replay (0 = forever).',
-  },
-  alarmEmail: {
-    type: 'string',
-    group: 'observability',
-    optional: true,
-    pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
-    doc: 'E-mail subscribed to the alarm topic.',
-  },
-  iteratorAgeAlarmSeconds: {
-    type: 'integer',
-    group: 'observability',
-    min: 1,
-    max: 604800,
-    doc: "Alarm when the aggregator's Kinesis iterator age exceeds this.",
-  },
-  reviewQueueAgeAlarmHours: {
-    type: 'number',
-    group: 'observability',
-    min: 0.01,
-    max: 336,
-    doc: 'Alarm when the oldest review-queue message is older than this.',
-  },
-  dashboard: { type: 'boolean', group: 'observability', doc: 'Create the CloudWatch dashboard.' },
+} as const satisfies SettingsTable;
+
+/**
+ * Every key, in the order of docs/deploy.md's configuration table: the stages' settings tables joined. A key missing
+ * here, or typed unlike its `DistillGuardConfig` key, fails the type check.
+ */
+export const CONFIG_SPEC: { readonly [K in keyof DistillGuardConfig]-?: Setting<DistillGuardConfig[K]> } = {
+  ...GENERAL_SETTINGS,
+  ...INGEST_SETTINGS,
+  ...FIREHOSE_SETTINGS,
+  ...DEMO_API_SETTINGS,
+  ...AGGREGATE_SETTINGS,
+  ...DETECT_SETTINGS,
+  ...ESCALATE_SETTINGS,
+  ...NOTIFY_SETTINGS,
+  ...OBSERVABILITY_SETTINGS,
 };
 
-function fail(key: string, rule: string, value: unknown): never {
-  throw new Error(`distill-guard config '${key}' ${rule}, got ${JSON.stringify(value)}`);
-}
-
-function checkValue(key: string, spec: KeySpec, value: unknown): void {
-  switch (spec.type) {
-    case 'boolean':
-      if (typeof value !== 'boolean') fail(key, 'must be true or false', value);
-      return;
-    case 'integer':
-    case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) fail(key, `must be a number`, value);
-      if (spec.type === 'integer' && !Number.isInteger(value)) fail(key, 'must be an integer', value);
-      const n = value as number;
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-        fail(key, `must be between ${spec.min} and ${spec.max}`, value);
-      }
-      return;
-    }
-    case 'string':
-      if (typeof value !== 'string') fail(key, 'must be a string', value);
-      if (spec.pattern && !spec.pattern.test(value as string)) fail(key, `must match ${spec.pattern}`, value);
-      return;
-    case 'enum':
-      if (!spec.values!.includes(value as string | number))
-        fail(key, `must be one of ${spec.values!.map((v) => JSON.stringify(v)).join(', ')}`, value);
-      return;
-    case 'accountIds':
-      if (!Array.isArray(value) || value.some((a) => typeof a !== 'string' || !/^\d{12}$/.test(a))) {
-        fail(key, 'must be a list of 12-digit aws account ids (as strings)', value);
-      }
-      return;
-    case 'stringArray':
-      if (!Array.isArray(value) || value.some((a) => typeof a !== 'string')) fail(key, 'must be a list of strings', value);
-      return;
-    case 'object':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(key, 'must be a json object', value);
-      return;
-  }
-}
+/** The default of every key (`undefined` for the optional ones), read from the settings tables. */
+export const DEFAULT_CONFIG: DistillGuardConfig = Object.fromEntries(
+  Object.entries(CONFIG_SPEC).map(([key, setting]) => [key, (setting as Setting).default]),
+) as unknown as DistillGuardConfig;
 
 /**
  * Defaults, then each override layer in order (later wins), validated. `undefined` in a layer means "not set".
@@ -743,7 +411,7 @@ export function resolveConfig(...layers: Array<Record<string, unknown> | undefin
         delete merged[key];
         continue;
       }
-      checkValue(key, spec, value);
+      checkSetting(key, spec, value);
       merged[key] = value;
     }
   }
@@ -805,7 +473,7 @@ export function configFor(scope: Construct, props?: Partial<DistillGuardConfig>)
 /** One row per key, in spec order: the configuration table of docs/deploy.md. */
 export function describeConfig(): Array<{ key: string; group: string; type: string; default: string; meaning: string }> {
   return Object.entries(CONFIG_SPEC).map(([key, spec]) => {
-    const def = (DEFAULT_CONFIG as Record<string, unknown>)[key];
+    const def = spec.default;
     let type: string = spec.type;
     if (spec.type === 'enum') type = spec.values!.length > 6 ? 'number (retention days)' : spec.values!.map((v) => JSON.stringify(v)).join(' \\| ');
     if (spec.type === 'accountIds') type = 'string[] (account ids)';
@@ -838,7 +506,3 @@ export function pickConfig(props: object | undefined): Partial<DistillGuardConfi
   for (const [k, v] of Object.entries(props ?? {})) if (k in CONFIG_SPEC) out[k] = v;
   return out as Partial<DistillGuardConfig>;
 }
-
-/** Compile-time check: the defaults are a complete, well-typed configuration. */
-const DEFAULTS_ARE_A_CONFIG: DistillGuardConfig = DEFAULT_CONFIG;
-void DEFAULTS_ARE_A_CONFIG;

@@ -6,8 +6,9 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-l
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { pickConfig } from './config';
-import { DistillGuard, DistillGuardProps, pickResourceProps } from './distill-guard';
-import { DemoApi } from './ingest/demo-api';
+import { DistillGuard, DistillGuardProps, pickResourceProps, stageProps } from './distill-guard';
+import { DemoApi, type DemoApiProps } from './ingest/demo-api';
+import { DEMO_API_SETTINGS } from './ingest/settings';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 
 export interface DistillGuardStackProps extends StackProps, DistillGuardProps {}
@@ -42,19 +43,11 @@ export class DistillGuardStack extends Stack {
         this.guard.aggregator.addUsageStream(this.demoUsageStream);
       }
       this.demoApi = new DemoApi(this, 'DemoApi', {
+        ...stageProps<DemoApiProps>(DEMO_API_SETTINGS, cfg),
         controlTable: this.guard.controlTable.table,
         accessLogGroup: this.guard.ingestion.accessLogGroup,
         accessLogDestinationArn: this.guard.firehose?.deliveryStreamArn,
         usageStream: this.demoUsageStream,
-        emitUsageEvents: cfg.demoUsageEvents,
-        stageName: cfg.demoStageName,
-        authorizerCacheTtl: Duration.seconds(cfg.demoAuthorizerCacheTtlSeconds),
-        throttleRateLimit: cfg.demoThrottleRateLimit,
-        throttleBurstLimit: cfg.demoThrottleBurstLimit,
-        restrictedRateLimit: cfg.demoRestrictedRateLimit,
-        restrictedBurstLimit: cfg.demoRestrictedBurstLimit,
-        apiKeyRequired: cfg.demoApiKeyRequired,
-        allowUnknownAccounts: cfg.demoAllowUnknownAccounts,
         // one AWS::ApiGateway::Account per app: the existing-stage attachment creates it when configured
         configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole && this.guard.existingStageIngestion === undefined,
       });

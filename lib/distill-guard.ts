@@ -22,17 +22,24 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { Aggregator } from './aggregate/aggregator';
+import { Aggregator, type AggregatorProps } from './aggregate/aggregator';
+import { AGGREGATE_SETTINGS } from './aggregate/settings';
 import { configFor, DistillGuardConfig } from './config';
 import { DETECT_DEFAULTS } from './detect/defaults';
-import { Scorer } from './detect/scorer';
-import { Escalation } from './escalate/escalation';
+import { DETECT_SETTINGS } from './detect/settings';
+import { Scorer, type ScorerProps } from './detect/scorer';
+import { Escalation, type EscalationProps } from './escalate/escalation';
+import { ESCALATE_SETTINGS } from './escalate/settings';
 import { ObjectAggregator } from './aggregate/object-aggregator';
 import { AccessLogIngestion } from './ingest/access-log-ingestion';
-import { FirehoseAccessLogs } from './ingest/firehose-access-logs';
-import { IngestionStream } from './ingest/ingestion-stream';
-import { BanEvents } from './notify/ban-events';
-import { MonitoredFunction, MonitoredQueue, PipelineMonitoring } from './observability/monitoring';
+import { FirehoseAccessLogs, type FirehoseAccessLogsProps } from './ingest/firehose-access-logs';
+import { IngestionStream, type IngestionStreamProps } from './ingest/ingestion-stream';
+import { FIREHOSE_SETTINGS, INGEST_SETTINGS } from './ingest/settings';
+import { BanEvents, type BanEventsProps } from './notify/ban-events';
+import { NOTIFY_SETTINGS } from './notify/settings';
+import { MonitoredFunction, MonitoredQueue, PipelineMonitoring, type PipelineMonitoringProps } from './observability/monitoring';
+import { OBSERVABILITY_SETTINGS } from './observability/settings';
+import { durationMinutes, type Setting } from './settings';
 import { ControlTable } from './state/control-table';
 import { IndicatorSharing } from './share/indicator-sharing';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -166,122 +173,29 @@ export class DistillGuard extends Construct {
     for (const key of RESOURCE_PROP_KEYS) delete config[key];
     const cfg = configFor(this, config);
     this.config = cfg;
-    const dataRemoval = cfg.dataRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const removalPolicy = cfg.dataRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    // --- state + notify ------------------------------------------------------------------------------------
-    this.controlTable = new ControlTable(this, 'Control', { removalPolicy: dataRemoval, encryptionKey: res.controlTableEncryptionKey });
-    const controlTable = this.controlTable.table;
-
+    this.controlTable = new ControlTable(this, 'Control', { removalPolicy, encryptionKey: res.controlTableEncryptionKey });
     this.banEvents = new BanEvents(this, 'BanEvents', {
-      controlTable,
+      ...stageProps<BanEventsProps>(NOTIFY_SETTINGS, cfg),
+      controlTable: this.controlTable.table,
       consumerAccountIds: cfg.consumerAccountIds.length > 0 ? cfg.consumerAccountIds : undefined,
-      organizationId: cfg.organizationId,
-      archiveRetention: Duration.days(cfg.archiveRetentionDays),
       encryptionKey: res.banEventsEncryptionKey,
       existingEventBusObj: res.existingEventBusObj,
       eventBusProps: res.eventBusProps,
       forwardToEventBusArns: res.forwardToEventBusArns,
     });
-
-    // --- ingest ----------------------------------------------------------------------------------------------
-    this.ingestion = new IngestionStream(this, 'Ingestion', {
-      streamMode: cfg.streamMode === 'PROVISIONED' ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
-      shardCount: cfg.streamMode === 'PROVISIONED' ? cfg.shardCount : undefined,
-      streamRetention: Duration.hours(cfg.streamRetentionHours),
-      accessLogRetention: cfg.accessLogRetentionDays as logs.RetentionDays,
-      usageProducerAccountIds: cfg.usageProducerAccountIds,
-      // More than one concurrent batch per shard needs a bounded set of partition keys: the log stream names.
-      subscriptionDistribution: cfg.aggregatorParallelizationFactor > 1 ? logs.Distribution.BY_LOG_STREAM : logs.Distribution.RANDOM,
-      existingEncryptionKeyObj: res.existingIngestionKeyObj,
-    });
-
-    // --- aggregate -------------------------------------------------------------------------------------------
-    this.aggregator = new Aggregator(this, 'Aggregator', {
-      stream: this.ingestion.stream,
-      batchSize: cfg.aggregatorBatchSize,
-      maxBatchingWindow: Duration.seconds(cfg.aggregatorMaxBatchingWindowSeconds),
-      parallelizationFactor: cfg.aggregatorParallelizationFactor,
-      // BY_LOG_STREAM above (log stream names) and usage producers keyed by account id (grantUsageWrite's contract).
-      boundedPartitionKeys: cfg.aggregatorParallelizationFactor > 1,
-      // Access logs only from the ingestion log group's envelopes; anything else producers put on the stream is read
-      // as usage events only.
-      accessLogGroups: [this.ingestion.accessLogGroup],
-      retryAttempts: cfg.aggregatorRetryAttempts,
-      maxRecordAge: Duration.seconds(cfg.aggregatorMaxRecordAgeSeconds),
-      featureRetention: cfg.featuresRetentionDays,
-      memorySize: cfg.aggregatorMemoryMb,
-      removalPolicy: dataRemoval,
-      byHourProjection: cfg.featuresIndexProjection,
-      publicIpHashKey: cfg.publicIpHashKey,
-      existingFeaturesTableObj: res.existingFeaturesTableObj,
-      featuresTableProps: res.featuresTableProps,
-      encryptionKey: res.featuresEncryptionKey,
-    });
-
-    // --- the Firehose ingestion path (access logs only; usage events stay on the stream) -----------------------
-    if (cfg.ingestPath === 'firehose') {
-      this.firehose = new FirehoseAccessLogs(this, 'AccessLogObjects', {
-        encryptionKey: this.ingestion.encryptionKey,
-        bufferInterval: Duration.seconds(cfg.firehoseBufferSeconds),
-        bufferSizeMiB: cfg.firehoseBufferMiB,
-        objectRetention: Duration.days(cfg.accessLogObjectRetentionDays),
-        removalPolicy: dataRemoval,
-      });
-      this.objectAggregator = new ObjectAggregator(this, 'ObjectAggregator', {
-        bucket: this.firehose.bucket,
-        objectPrefix: this.firehose.objectPrefix,
-        featuresTable: this.aggregator.featuresTable,
-        featuresTableKey: this.aggregator.encryptionKey,
-        // the aggregate stage's key (not the bucket's): S3's grant on the queue key names the bucket, so a shared
-        // key would make the key policy and the bucket depend on each other
-        encryptionKey: this.aggregator.encryptionKey,
-        featureRetention: cfg.featuresRetentionDays,
-        ipHashKeySecret: this.aggregator.ipHashKeySecret,
-        publicIpHashKey: cfg.publicIpHashKey,
-      });
-    }
-
-    // --- escalate --------------------------------------------------------------------------------------------
+    this.ingestion = this.ingestStage(cfg, res);
+    this.aggregator = this.aggregateStage(cfg, res, removalPolicy);
+    if (cfg.ingestPath === 'firehose') [this.firehose, this.objectAggregator] = this.firehosePath(cfg, removalPolicy);
     this.escalation = new Escalation(this, 'Escalation', {
-      controlTable,
+      ...stageProps<EscalationProps>(ESCALATE_SETTINGS, cfg),
+      controlTable: this.controlTable.table,
       featuresTable: this.aggregator.featuresTable,
-      shadowMode: cfg.shadowMode,
-      shadowSignals: cfg.shadowSignals,
-      reviewTimeout: Duration.minutes(Math.round(cfg.reviewTimeoutHours * 60)),
-      banBase: Duration.minutes(Math.round(cfg.banBaseHours * 60)),
-      banFactor: cfg.banFactor,
-      banMax: Duration.minutes(Math.round(cfg.banMaxDays * 24 * 60)),
-      banForgetAfter: Duration.minutes(Math.round(cfg.banForgetAfterDays * 24 * 60)),
-      breakerMaxPerHour: cfg.breakerMaxPerHour,
-      breakerMaxShare: cfg.breakerMaxShare,
-      breakerMinActiveForShare: cfg.breakerMinActiveForShare,
-      manageApiKeys: cfg.manageApiKeys,
-      caseRetention: Duration.days(cfg.caseRetentionDays),
-      restrictDuration: Duration.minutes(Math.round(cfg.restrictDurationHours * 60)),
-      standardUsagePlanId: cfg.standardUsagePlanId,
-      restrictedUsagePlanId: cfg.restrictedUsagePlanId,
       queueEncryptionKey: res.reviewQueueEncryptionKey,
       encryptionKey: res.workflowEncryptionKey,
     });
-
-    // --- detect ------------------------------------------------------------------------------------------------
-    const interval = Duration.minutes(cfg.scoreIntervalMinutes);
-    this.scorer = new Scorer(this, 'Scorer', {
-      featuresTable: this.aggregator.featuresTable,
-      controlTable,
-      stateMachine: this.escalation.stateMachine,
-      schedule: interval,
-      // a run must end before the next starts: the stage default, capped to the interval
-      timeout: Duration.seconds(Math.min(DETECT_DEFAULTS.timeout.toSeconds(), interval.toSeconds())),
-      lookback: Duration.hours(cfg.scoreLookbackHours),
-      detectionConfig: cfg.detectionConfig,
-      memorySize: cfg.scorerMemoryMb,
-    });
-
-    // The scorer starts executions of the encrypted state machine: it needs the workflow key for that data only.
-    this.escalation.grantWorkflowData(this.scorer.function);
-
-    // --- the user's existing stage -----------------------------------------------------------------------------
+    this.scorer = this.detectStage(cfg);
     if (cfg.existingRestApiId && cfg.existingStageName) {
       this.existingStageIngestion = new AccessLogIngestion(this, 'ExistingStage', {
         ...this.accessLogDestination(),
@@ -291,9 +205,96 @@ export class DistillGuard extends Construct {
         configureAccountCloudWatchRole: cfg.configureApiGatewayAccountRole,
       });
     }
+    this.monitoring = this.observe(cfg, res);
+  }
 
-    // --- observability -----------------------------------------------------------------------------------------
-    const functions: MonitoredFunction[] = [
+  private ingestStage(cfg: DistillGuardConfig, res: DistillGuardResourceProps): IngestionStream {
+    const provisioned = cfg.streamMode === 'PROVISIONED';
+    return new IngestionStream(this, 'Ingestion', {
+      ...stageProps<IngestionStreamProps>(INGEST_SETTINGS, cfg),
+      streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+      shardCount: provisioned ? cfg.shardCount : undefined,
+      // More than one concurrent batch per shard needs a bounded set of partition keys: the log stream names.
+      subscriptionDistribution: cfg.aggregatorParallelizationFactor > 1 ? logs.Distribution.BY_LOG_STREAM : logs.Distribution.RANDOM,
+      existingEncryptionKeyObj: res.existingIngestionKeyObj,
+    });
+  }
+
+  private aggregateStage(cfg: DistillGuardConfig, res: DistillGuardResourceProps, removalPolicy: RemovalPolicy): Aggregator {
+    return new Aggregator(this, 'Aggregator', {
+      ...stageProps<AggregatorProps>(AGGREGATE_SETTINGS, cfg),
+      stream: this.ingestion.stream,
+      // BY_LOG_STREAM above (log stream names) and usage producers keyed by account id (grantUsageWrite's contract).
+      boundedPartitionKeys: cfg.aggregatorParallelizationFactor > 1,
+      // Access logs only from the ingestion log group's envelopes; anything else producers put on the stream is read
+      // as usage events only.
+      accessLogGroups: [this.ingestion.accessLogGroup],
+      removalPolicy,
+      existingFeaturesTableObj: res.existingFeaturesTableObj,
+      featuresTableProps: res.featuresTableProps,
+      encryptionKey: res.featuresEncryptionKey,
+    });
+  }
+
+  /** The Firehose ingestion path (access logs only; usage events stay on the stream) and its reader. */
+  private firehosePath(cfg: DistillGuardConfig, removalPolicy: RemovalPolicy): [FirehoseAccessLogs, ObjectAggregator] {
+    const firehose = new FirehoseAccessLogs(this, 'AccessLogObjects', {
+      ...stageProps<FirehoseAccessLogsProps>(FIREHOSE_SETTINGS, cfg),
+      encryptionKey: this.ingestion.encryptionKey,
+      removalPolicy,
+    });
+    const objectAggregator = new ObjectAggregator(this, 'ObjectAggregator', {
+      bucket: firehose.bucket,
+      objectPrefix: firehose.objectPrefix,
+      featuresTable: this.aggregator.featuresTable,
+      featuresTableKey: this.aggregator.encryptionKey,
+      // the aggregate stage's key (not the bucket's): S3's grant on the queue key names the bucket, so a shared
+      // key would make the key policy and the bucket depend on each other
+      encryptionKey: this.aggregator.encryptionKey,
+      featureRetention: cfg.featuresRetentionDays,
+      ipHashKeySecret: this.aggregator.ipHashKeySecret,
+      publicIpHashKey: cfg.publicIpHashKey,
+    });
+    return [firehose, objectAggregator];
+  }
+
+  private detectStage(cfg: DistillGuardConfig): Scorer {
+    const interval = Duration.minutes(cfg.scoreIntervalMinutes);
+    const scorer = new Scorer(this, 'Scorer', {
+      ...stageProps<ScorerProps>(DETECT_SETTINGS, cfg),
+      featuresTable: this.aggregator.featuresTable,
+      controlTable: this.controlTable.table,
+      stateMachine: this.escalation.stateMachine,
+      // a run must end before the next starts: the stage default, capped to the interval
+      timeout: Duration.seconds(Math.min(DETECT_DEFAULTS.timeout.toSeconds(), interval.toSeconds())),
+    });
+    // The scorer starts executions of the encrypted state machine: it needs the workflow key for that data only.
+    this.escalation.grantWorkflowData(scorer.function);
+    return scorer;
+  }
+
+  /** The dashboard and alarms; the stages' own alarms notify the same topic. */
+  private observe(cfg: DistillGuardConfig, res: DistillGuardResourceProps): PipelineMonitoring {
+    const monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      ...stageProps<PipelineMonitoringProps>(OBSERVABILITY_SETTINGS, cfg),
+      stream: this.ingestion.stream,
+      functions: this.monitoredFunctions(),
+      failureQueues: this.failureQueues(),
+      stateMachine: this.escalation.stateMachine,
+      reviewQueue: this.escalation.reviewQueue,
+      breakerMetricDimensions: { service: 'escalate' },
+      existingAlarmTopicObj: res.existingAlarmTopicObj,
+    });
+    // Except those watching a metric the pipeline monitoring already alarms on (one incident, one page).
+    const notify = new cw_actions.SnsAction(monitoring.alarmTopic);
+    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])] as cloudwatch.Alarm[]) {
+      if (!monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
+    }
+    return monitoring;
+  }
+
+  private monitoredFunctions(): MonitoredFunction[] {
+    return [
       { fn: this.aggregator.fn, name: 'Aggregator', streamConsumer: true },
       { fn: this.scorer.function, name: 'Scorer' },
       { fn: this.escalation.caseFunction, name: 'EscalationCase' },
@@ -304,31 +305,15 @@ export class DistillGuard extends Construct {
       { fn: this.banEvents.sweeper, name: 'OutboxSweeper' },
       ...(this.objectAggregator ? [{ fn: this.objectAggregator.fn, name: 'ObjectAggregator' }] : []),
     ];
-    const failureQueues: MonitoredQueue[] = [
+  }
+
+  private failureQueues(): MonitoredQueue[] {
+    return [
       { queue: this.aggregator.failureQueue, name: 'AggregatorFailures' },
       { queue: this.banEvents.publisherDlq, name: 'BanEventPublisherFailures' },
       { queue: this.escalation.reviewDlq, name: 'ReviewDeadLetters' },
       ...(this.objectAggregator ? [{ queue: this.objectAggregator.deadLetterQueue, name: 'ObjectDeadLetters' }] : []),
     ];
-    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
-      stream: this.ingestion.stream,
-      functions,
-      failureQueues,
-      stateMachine: this.escalation.stateMachine,
-      reviewQueue: this.escalation.reviewQueue,
-      breakerMetricDimensions: { service: 'escalate' },
-      iteratorAgeThreshold: Duration.seconds(cfg.iteratorAgeAlarmSeconds),
-      reviewQueueAgeThreshold: Duration.minutes(Math.round(cfg.reviewQueueAgeAlarmHours * 60)),
-      alarmEmail: cfg.alarmEmail,
-      dashboard: cfg.dashboard,
-      existingAlarmTopicObj: res.existingAlarmTopicObj,
-    });
-    // The stages' own alarms (outbox age, overdue reviews, ...) notify the same topic, except those watching a
-    // metric the pipeline monitoring already alarms on (one incident, one page).
-    const notify = new cw_actions.SnsAction(this.monitoring.alarmTopic);
-    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])] as cloudwatch.Alarm[]) {
-      if (!this.monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
-    }
   }
 
   /**
@@ -349,7 +334,7 @@ export class DistillGuard extends Construct {
   }
 
   /**
-   * Send a REST API stage's access logs (docs/contract.md §1 format) into distill-guard. A `Stage` of this app is
+   * Send a REST API stage's access logs (docs/contract.md, access-log record format) into distill-guard. A `Stage` of this app is
    * configured in the template; an imported one (`Stage.fromStageAttributes`) through UpdateStage.
    */
   public attachStage(stage: apigateway.IStage, options: { configureAccountCloudWatchRole?: boolean } = {}): AccessLogIngestion {
@@ -366,8 +351,31 @@ export class DistillGuard extends Construct {
     return this.firehose ? { deliveryStreamArn: this.firehose.deliveryStreamArn } : { logGroup: this.ingestion.accessLogGroup };
   }
 
-  /** Let the model-serving tier put usage events (docs/contract.md §2) on the ingestion stream. */
+  /** Let the model-serving tier put usage events (docs/contract.md, usage event) on the ingestion stream. */
   public grantUsageWrite(grantee: iam.IGrantable): iam.Grant {
     return this.ingestion.grantUsageWrite(grantee);
   }
+}
+
+/**
+ * The props a settings table sets one to one (entries with a `prop`), from the resolved config: a duration key becomes
+ * a `Duration` in the key's unit (a fractional one in whole minutes), any other value is passed as it is. Typed so a
+ * `prop` that is not a key of `P` fails the type check.
+ */
+export function stageProps<P extends object>(
+  table: { readonly [key: string]: Setting & { readonly prop?: keyof P } },
+  cfg: DistillGuardConfig,
+): Partial<P> {
+  const props: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(table)) {
+    if (setting.prop === undefined) continue;
+    const value = (cfg as unknown as Record<string, unknown>)[key];
+    props[setting.prop as string] = setting.unit && typeof value === 'number' ? toDuration(setting, value) : value;
+  }
+  return props as Partial<P>;
+}
+
+function toDuration(setting: Setting, value: number): Duration {
+  if (setting.type === 'integer') return Duration[setting.unit!](value);
+  return Duration.minutes(durationMinutes(setting.unit!, value));
 }

@@ -16,11 +16,14 @@ import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { type IpHashKeyProps, wireIpHashKey } from './ip-hash-key';
 import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX, FEATURES_INDEX_PROJECTIONS, type FeaturesIndexProjection } from './defaults';
+import { AGGREGATE_SETTINGS } from './settings';
+import { checkIntegerSetting } from '../settings';
 import { CHANGE_MARKER_ATTR } from '../../src/aggregate/item';
 
 export interface AggregatorProps extends IpHashKeyProps {
   /**
-   * The stream carrying CloudWatch Logs envelopes of the access logs (docs/contract.md §1) and usage events (§2).
+   * The stream carrying CloudWatch Logs envelopes of the access logs and usage events (docs/contract.md, access-log
+   * record and usage event).
    */
   readonly stream: kinesis.IStream;
   /**
@@ -68,8 +71,8 @@ export interface AggregatorProps extends IpHashKeyProps {
    */
   readonly boundedPartitionKeys?: boolean;
   /**
-   * The CloudWatch Logs groups whose subscription envelopes carry access logs (docs/contract.md §1), e.g.
-   * `IngestionStream.accessLogGroup`; more with `addAccessLogGroup`. The aggregator skips (and counts, metric
+   * The CloudWatch Logs groups whose subscription envelopes carry access logs (docs/contract.md, access-log
+   * record), e.g. `IngestionStream.accessLogGroup`; more with `addAccessLogGroup`. The aggregator skips (and counts, metric
    * `RecordsSkipped`, reason `unknown-log-group`) envelopes from any other group, and reads records put on the
    * stream directly (not a CloudWatch Logs envelope) as usage events only: a producer with write access to the
    * stream cannot pass raw access-log records off as the gateway's.
@@ -147,8 +150,9 @@ export class Aggregator extends Construct {
     const retention = props.featureRetention ?? d.featureRetentionDays;
     const maxRecordAge = props.maxRecordAge ?? d.maxRecordAge;
     const window = props.maxBatchingWindow ?? d.maxBatchingWindow;
-    checkInt('batchSize', batchSize, 1, 10_000);
-    checkInt('parallelizationFactor', parallelizationFactor, 1, 10);
+    const S = AGGREGATE_SETTINGS;
+    checkIntegerSetting('batchSize', batchSize, S.aggregatorBatchSize);
+    checkIntegerSetting('parallelizationFactor', parallelizationFactor, S.aggregatorParallelizationFactor);
     if (parallelizationFactor > 1 && !props.boundedPartitionKeys) {
       throw new Error(
         `parallelizationFactor ${parallelizationFactor} needs boundedPartitionKeys: true. Above 1 the aggregator keeps an exactly-once ` +
@@ -158,13 +162,14 @@ export class Aggregator extends Construct {
           'subscribe with Distribution.BY_LOG_STREAM, key usage events by account id and set boundedPartitionKeys.',
       );
     }
-    checkInt('retryAttempts', retryAttempts, 0, 10_000);
-    checkInt('featureRetention', retention, 1, 3650);
-    if (!maxRecordAge.isUnresolved() && (maxRecordAge.toSeconds() < 60 || maxRecordAge.toSeconds() > 604_800)) {
-      throw new Error(`maxRecordAge must be between 60 seconds and 7 days, got ${maxRecordAge.toSeconds()} seconds`);
+    checkIntegerSetting('retryAttempts', retryAttempts, S.aggregatorRetryAttempts);
+    checkIntegerSetting('featureRetention', retention, S.featuresRetentionDays);
+    const age = S.aggregatorMaxRecordAgeSeconds;
+    if (!maxRecordAge.isUnresolved() && (maxRecordAge.toSeconds() < age.min || maxRecordAge.toSeconds() > age.max)) {
+      throw new Error(`maxRecordAge must be between ${age.min} seconds and ${age.max / 86_400} days, got ${maxRecordAge.toSeconds()} seconds`);
     }
-    if (!window.isUnresolved() && window.toSeconds() > 300) {
-      throw new Error(`maxBatchingWindow must be at most 300 seconds, got ${window.toSeconds()} seconds`);
+    if (!window.isUnresolved() && window.toSeconds() > S.aggregatorMaxBatchingWindowSeconds.max) {
+      throw new Error(`maxBatchingWindow must be at most ${S.aggregatorMaxBatchingWindowSeconds.max} seconds, got ${window.toSeconds()} seconds`);
     }
 
     this.encryptionKey =
@@ -246,7 +251,7 @@ export class Aggregator extends Construct {
   }
 
   /**
-   * Also read a stream that carries usage events only (docs/contract.md §2, e.g. the demo model stub's): its records are
+   * Also read a stream that carries usage events only (docs/contract.md, usage event; e.g. the demo model stub's): its records are
    * never read as access logs, envelopes included, so whoever may write to it cannot forge access logs. Returns the
    * new event source mapping's id.
    */
@@ -271,8 +276,4 @@ export class Aggregator extends Construct {
     this.fn.addEventSource(source);
     return source.eventSourceMappingId;
   }
-}
-
-function checkInt(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got ${v}`);
 }

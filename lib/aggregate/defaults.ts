@@ -1,30 +1,34 @@
 /**
- * Defaults of the aggregation stage (lib/aggregate). Every value here is the documented `@default` of an
- * `AggregatorProps` prop; change a default here and nowhere else.
+ * Defaults of the aggregation stage (lib/aggregate): the documented `@default` of each `AggregatorProps` and
+ * `ObjectAggregatorProps` prop. A prop set by a config key takes its default from that key's entry in
+ * lib/aggregate/settings.ts; the others are set here.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AGGREGATE_SETTINGS } from './settings';
+
+const S = AGGREGATE_SETTINGS;
 
 export const AGGREGATE_DEFAULTS = {
   /**
    * Records per invocation. Large batches are what make pre-aggregation pay: one write per (account, hour) per
    * batch, however many events the batch holds.
    */
-  batchSize: 1000,
+  batchSize: S.aggregatorBatchSize.default,
   /** How long the mapping waits to fill a batch (latency of features vs. writes saved). */
-  maxBatchingWindow: Duration.seconds(5),
+  maxBatchingWindow: Duration.seconds(S.aggregatorMaxBatchingWindowSeconds.default),
   /**
    * Concurrent batches per shard (1..10). Above 1 the aggregator keys its exactly-once watermarks by shard and
    * partition key, because Lambda then keeps order only per partition key.
    */
-  parallelizationFactor: 1,
+  parallelizationFactor: S.aggregatorParallelizationFactor.default,
   /** Retries of a failing batch (each retry bisects it) before its range goes to the on-failure queue. */
-  retryAttempts: 5,
+  retryAttempts: S.aggregatorRetryAttempts.default,
   /** Records older than this are sent to the on-failure queue instead of being processed. */
-  maxRecordAge: Duration.days(1),
+  maxRecordAge: Duration.seconds(S.aggregatorMaxRecordAgeSeconds.default),
   /** Days a feature window is kept after it ends (DynamoDB TTL); also bounds how long IP hashes are held. */
-  featureRetentionDays: 30,
+  featureRetentionDays: S.featuresRetentionDays.default,
   /** Aggregator memory: CPU scales with it, and decode/parse is CPU-bound. */
-  memorySize: 1024,
+  memorySize: S.aggregatorMemoryMb.default,
   /** Aggregator timeout. */
   timeout: Duration.seconds(60),
   /** How long the on-failure queue keeps messages (SQS maximum). */
@@ -36,7 +40,7 @@ export const AGGREGATE_DEFAULTS = {
    * an index entry at most once per 5 minutes per window instead of on every write, and lets the scorer re-read only
    * the windows that changed since its previous run (docs/cost.md, docs/aggregate.md).
    */
-  byHourProjection: 'INCLUDE_CHANGES' as FeaturesIndexProjection,
+  byHourProjection: S.featuresIndexProjection.default as FeaturesIndexProjection,
 
   // ---- the object aggregator (Firehose ingestion path, lib/aggregate/object-aggregator.ts) ----
   /** Object aggregator memory: one full vCPU, since decode and parse of a whole object are CPU-bound. */
@@ -62,7 +66,7 @@ export const AGGREGATE_DEFAULTS = {
  *   whole windows from the index (no BatchGet).
  */
 export type FeaturesIndexProjection = 'INCLUDE_CHANGES' | 'KEYS_ONLY' | 'ALL';
-export const FEATURES_INDEX_PROJECTIONS: readonly FeaturesIndexProjection[] = ['INCLUDE_CHANGES', 'KEYS_ONLY', 'ALL'];
+export const FEATURES_INDEX_PROJECTIONS: readonly FeaturesIndexProjection[] = S.featuresIndexProjection.values;
 
 /** GSI of the features table: `gsi1pk = H#<windowStart>#<bucket>`, `gsi1sk = accountId` (docs/DESIGN.md). */
 export const FEATURES_BY_HOUR_INDEX = 'byHour';

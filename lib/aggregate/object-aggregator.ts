@@ -20,6 +20,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { AGGREGATE_DEFAULTS } from './defaults';
+import { AGGREGATE_SETTINGS } from './settings';
+import { checkIntegerProp, checkIntegerSetting } from '../settings';
 import { type IpHashKeyProps, wireIpHashKey } from './ip-hash-key';
 
 export interface ObjectAggregatorProps extends IpHashKeyProps {
@@ -94,10 +96,10 @@ export class ObjectAggregator extends Construct {
     const batchSize = props.batchSize ?? d.objectBatchSize;
     const maxReceiveCount = props.maxReceiveCount ?? d.objectMaxReceiveCount;
     const retention = props.featureRetention ?? d.featureRetentionDays;
-    checkInt('batchSize', batchSize, 1, 10);
-    checkInt('maxReceiveCount', maxReceiveCount, 1, 1000);
-    checkInt('featureRetention', retention, 1, 3650);
-    if (props.maxConcurrency !== undefined) checkInt('maxConcurrency', props.maxConcurrency, 2, 1000);
+    checkIntegerProp('batchSize', batchSize, 1, 10);
+    checkIntegerProp('maxReceiveCount', maxReceiveCount, 1, 1000);
+    checkIntegerSetting('featureRetention', retention, AGGREGATE_SETTINGS.featuresRetentionDays);
+    if (props.maxConcurrency !== undefined) checkIntegerProp('maxConcurrency', props.maxConcurrency, 2, 1000);
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 10 || timeout.toSeconds() > 900)) {
       throw new Error(`timeout must be between 10 and 900 seconds, got ${timeout.toSeconds()} seconds`);
     }
@@ -169,8 +171,4 @@ export class ObjectAggregator extends Construct {
       }),
     ];
   }
-}
-
-function checkInt(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in ${min}..${max}, got ${v}`);
 }

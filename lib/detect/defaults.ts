@@ -1,16 +1,19 @@
 /**
- * Defaults of the detection stage (lib/detect). Every value here is the documented `@default` of a `ScorerProps`
- * prop; change a default here and nowhere else.
+ * Defaults of the detection stage (lib/detect): the documented `@default` of each `ScorerProps` prop. A prop set by a
+ * config key takes its default from that key's entry in lib/detect/settings.ts; the others are set here.
  */
 import { Duration } from 'aws-cdk-lib';
+import { DETECT_SETTINGS } from './settings';
+
+const S = DETECT_SETTINGS;
 
 export const DETECT_DEFAULTS = {
   /** How often the scorer runs (EventBridge schedule). */
-  schedule: Duration.minutes(5),
+  schedule: Duration.minutes(S.scoreIntervalMinutes.default),
   /** How much history each run reads: synchrony needs days of co-activity, pivots a day around a release. */
-  lookback: Duration.hours(72),
+  lookback: Duration.hours(S.scoreLookbackHours.default),
   /** Memory (and so CPU: 1769 MB = one full vCPU) of the scorer; linkage is CPU-bound. */
-  memorySize: 1769,
+  memorySize: S.scorerMemoryMb.default,
   /** Scorer timeout: a run must finish well before the next one starts. */
   timeout: Duration.minutes(4),
   /**

@@ -7,8 +7,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resolveDetectionConfig, type DeepPartial, type DetectionConfig } from '../../src/detect/config';
 import { PK_PREFIX } from '../../src/escalate/model';
+import { outOfRange } from '../settings';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { DETECT_DEFAULTS } from './defaults';
+import { DETECT_SETTINGS } from './settings';
 
 export interface ScorerProps {
   /** The features table (AccountWindows, `byHour` GSI, `MODEL#<model>/FIRST`). */
@@ -76,12 +78,17 @@ export class Scorer extends Construct {
     const schedule = props.schedule ?? DETECT_DEFAULTS.schedule;
     const timeout = props.timeout ?? DETECT_DEFAULTS.timeout;
     const lookback = props.lookback ?? DETECT_DEFAULTS.lookback;
-    if (schedule.toSeconds() < 60) throw new Error(`scorer schedule must be at least 1 minute, got ${schedule.toHumanString()}`);
+    const { scoreIntervalMinutes: interval, scoreLookbackHours: lookbackRange } = DETECT_SETTINGS;
+    if (schedule.toSeconds() < interval.min * 60) {
+      throw new Error(`scorer schedule must be at least ${interval.min} minute, got ${schedule.toHumanString()}`);
+    }
     if (timeout.toSeconds() > schedule.toSeconds()) {
       throw new Error(`scorer timeout (${timeout.toHumanString()}) must not exceed the schedule (${schedule.toHumanString()})`);
     }
     const lookbackHours = Math.round(lookback.toHours({ integral: false }));
-    if (lookbackHours < 1 || lookbackHours > 720) throw new Error(`scorer lookback must be between 1 and 720 hours, got ${lookback.toHumanString()}`);
+    if (outOfRange(lookbackRange, lookbackHours)) {
+      throw new Error(`scorer lookback must be between ${lookbackRange.min} and ${lookbackRange.max} hours, got ${lookback.toHumanString()}`);
+    }
     // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
     resolveDetectionConfig(props.detectionConfig ?? {});
     this.function = new DistillGuardFunction(this, 'Function', {

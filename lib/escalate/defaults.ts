@@ -1,32 +1,32 @@
 /**
- * Defaults of the escalate stage (lib/escalate). Every value here is the documented `@default` of an Escalation
- * prop; change a default here and nowhere else. lambdas/escalate/steps.ts `configFromEnv` falls back to the
- * same numbers when an environment variable is absent.
+ * Defaults of the escalate stage (lib/escalate): the documented `@default` of each Escalation prop. A prop set by a
+ * config key takes its default from that key's entry in lib/escalate/settings.ts; the others are set here.
+ * lambdas/escalate/steps.ts `configFromEnv` falls back to the same numbers when an environment variable is absent.
  */
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULT_CASE_RETENTION_DAYS } from '../../src/escalate/model';
+import { ESCALATE_SETTINGS as S } from './settings';
 
 export const ESCALATE_DEFAULTS = {
   /** A reviewer has a working day plus slack to decide; past it, the safe default applies (no suspension, case overdue). */
-  reviewTimeout: Duration.hours(24),
+  reviewTimeout: Duration.hours(S.reviewTimeoutHours.default),
   /** First suspension (fail2ban `bantime`). */
-  banBase: Duration.hours(24),
+  banBase: Duration.hours(S.banBaseHours.default),
   /** Multiplier per repeat offence (fail2ban `bantime.factor`, `2^n` formula). */
-  banFactor: 2,
+  banFactor: S.banFactor.default,
   /** Cap on any suspension (fail2ban `bantime.maxtime`). */
-  banMax: Duration.days(30),
+  banMax: Duration.days(S.banMaxDays.default),
   /** Offences are forgotten this long after the last suspension ended (fail2ban `dbpurgeage`). */
-  banForgetAfter: Duration.days(180),
+  banForgetAfter: Duration.days(S.banForgetAfterDays.default),
   /** Circuit breaker: most auto-suspensions in any sliding hour. */
-  breakerMaxPerHour: 20,
+  breakerMaxPerHour: S.breakerMaxPerHour.default,
   /** Circuit breaker: most auto-suspensions in an hour as a share of accounts active in that hour. */
-  breakerMaxShare: 0.01,
+  breakerMaxShare: S.breakerMaxShare.default,
   /** The share rule applies only from this many active accounts on. */
-  breakerMinActiveForShare: 200,
+  breakerMinActiveForShare: S.breakerMinActiveForShare.default,
   /** Global shadow mode: off (decisions are applied). */
-  shadowMode: false,
+  shadowMode: S.shadowMode.default,
   /** Signals in shadow mode: none. */
-  shadowSignals: [] as string[],
+  shadowSignals: S.shadowSignals.default,
   /** How often the expirer reinstates accounts whose suspension has ended. */
   expiryInterval: Duration.minutes(5),
   /** How long a received review message stays hidden from other reviewers. */
@@ -39,9 +39,9 @@ export const ESCALATE_DEFAULTS = {
    * Cases (with their evidence: subnets, user agents, API key ids) and audit entries are deleted by DynamoDB TTL this
    * long after they were written: long enough to cover any suspension and a year of appeals, not forever.
    */
-  caseRetention: Duration.days(DEFAULT_CASE_RETENTION_DAYS),
+  caseRetention: Duration.days(S.caseRetentionDays.default),
   /** An automatic restriction (restrict plus review) or a reviewer's restriction lasts this long. */
-  restrictDuration: Duration.hours(24),
+  restrictDuration: Duration.hours(S.restrictDurationHours.default),
   /** Workflow log retention. */
   logRetentionDays: 90,
 } as const;

@@ -1,6 +1,6 @@
 /**
- * The API Gateway access-log format of docs/contract.md §1, generated from ACCESS_LOG_FIELDS (src/shared/contract.ts)
- * so the two can never drift apart. Every value is quoted, so every value arrives as a string and a `-` for a
+ * The API Gateway access-log format of docs/contract.md (access-log record), generated from ACCESS_LOG_FIELDS
+ * (src/shared/contract.ts) so the two can never drift apart. Every value is quoted, so every value arrives as a string and a `-` for a
  * missing value stays valid JSON.
  */
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';

@@ -1,6 +1,6 @@
 /**
- * Point an existing REST API stage's access logging at distill-guard: the docs/contract.md §1 format, written to the
- * ingestion log group (whose subscription filter feeds the Kinesis stream), or, on the Firehose path, to the
+ * Point an existing REST API stage's access logging at distill-guard: the access-log record format of
+ * docs/contract.md, written to the ingestion log group (whose subscription filter feeds the Kinesis stream), or, on the Firehose path, to the
  * `amazon-apigateway-...` delivery stream (`deliveryStreamArn`; API Gateway then uses its service-linked role).
  *
  * - A `Stage` defined in the same CDK app: its `AWS::ApiGateway::Stage` gets `AccessLogSetting` directly.

@@ -5,11 +5,11 @@
  *   account from `Authorization: Bearer <accountId>`, honours the account status in the control table, and
  *   returns principalId + context.accountCreatedAt for the access log;
  * - a stub model endpoint POST /v1/models/{model}/messages (lambdas/ingest/model-stub.ts), request-validated,
- *   that also plays the serving tier and emits docs/contract.md §2 usage events onto the ingestion stream;
+ *   that also plays the serving tier and emits usage events (docs/contract.md, usage event) onto the ingestion stream;
  * - API keys + a usage plan (so `apiKeyId` is in the access log, and suspension can disable keys), and a
  *   restricted usage plan with a low rate and burst that the `restrict` step moves an account's keys to;
- * - stage access logging in the docs/contract.md §1 format to the ingestion log group, execution logging (ERROR),
- *   detailed metrics and X-Ray tracing.
+ * - stage access logging in the access-log record format of docs/contract.md to the ingestion log group, execution
+ *   logging (ERROR), detailed metrics and X-Ray tracing.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { accessLogFormat } from './access-log-format';
 import { INGEST_DEFAULTS } from './defaults';
+import { DEMO_API_SETTINGS } from './settings';
 import { logGroupArnWithoutWildcard } from './ingestion-stream';
 
 export interface DemoApiProps {
@@ -43,7 +44,7 @@ export interface DemoApiProps {
    */
   readonly usageStream?: kinesis.IStream;
   /**
-   * The model stub emits a docs/contract.md §2 usage event per successful request.
+   * The model stub emits a usage event (docs/contract.md) per successful request.
    * @default true
    */
   readonly emitUsageEvents?: boolean;
@@ -152,7 +153,8 @@ export class DemoApi extends Construct {
     if (!(Number.isInteger(restrictedBurst) && restrictedBurst > 0 && restrictedBurst <= burst))
       throw new Error(`restrictedBurstLimit must be a positive integer at most throttleBurstLimit (${burst}), got ${restrictedBurst}`);
     const cacheTtl = props.authorizerCacheTtl ?? INGEST_DEFAULTS.authorizerCacheTtl;
-    if (cacheTtl.toSeconds() > 3600) throw new Error(`authorizerCacheTtl must be at most 3600 seconds, got ${cacheTtl.toSeconds()}`);
+    const maxTtl = DEMO_API_SETTINGS.demoAuthorizerCacheTtlSeconds.max;
+    if (cacheTtl.toSeconds() > maxTtl) throw new Error(`authorizerCacheTtl must be at most ${maxTtl} seconds, got ${cacheTtl.toSeconds()}`);
 
     this.authorizerFn = new DistillGuardFunction(this, 'AuthorizerFn', {
       entry: 'lambdas/ingest/authorizer.ts',

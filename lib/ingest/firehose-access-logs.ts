@@ -1,6 +1,6 @@
 /**
- * The Firehose ingestion path (`ingestPath: 'firehose'`): REST API stages write their access logs (the docs/contract.md
- * §1 record, one Firehose record per request) to an Amazon Data Firehose stream named `amazon-apigateway-...`
+ * The Firehose ingestion path (`ingestPath: 'firehose'`): REST API stages write their access logs (docs/contract.md,
+ * access-log record; one Firehose record per request) to an Amazon Data Firehose stream named `amazon-apigateway-...`
  * (API Gateway's rule for access-log destinations), which buffers them and writes gzip'd objects to an S3 bucket.
  * The aggregate stage reads the objects (lib/aggregate/object-aggregator.ts: S3 event -> SQS -> Lambda).
  *
@@ -26,6 +26,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { APIGATEWAY_FIREHOSE_PREFIX, INGEST_DEFAULTS } from './defaults';
+import { FIREHOSE_SETTINGS } from './settings';
+import { checkIntegerSetting, outOfRange } from '../settings';
 
 export interface FirehoseAccessLogsProps {
   /**
@@ -92,13 +94,17 @@ export class FirehoseAccessLogs extends Construct {
     const interval = props.bufferInterval ?? d.firehoseBufferInterval;
     const size = props.bufferSizeMiB ?? d.firehoseBufferSizeMiB;
     const retention = props.objectRetention ?? d.accessLogObjectRetention;
-    if (!interval.isUnresolved() && (interval.toSeconds() < 60 || interval.toSeconds() > 900)) {
-      throw new Error(`bufferInterval must be between 60 and 900 seconds, got ${interval.toSeconds()} seconds`);
+    const S = FIREHOSE_SETTINGS;
+    if (!interval.isUnresolved() && outOfRange(S.firehoseBufferSeconds, interval.toSeconds())) {
+      throw new Error(
+        `bufferInterval must be between ${S.firehoseBufferSeconds.min} and ${S.firehoseBufferSeconds.max} seconds, got ${interval.toSeconds()} seconds`,
+      );
     }
-    if (!Number.isInteger(size) || size < 1 || size > 128) throw new Error(`bufferSizeMiB must be an integer in 1..128, got ${size}`);
+    checkIntegerSetting('bufferSizeMiB', size, S.firehoseBufferMiB);
     const days = retention.toDays({ integral: false });
-    if (!Number.isInteger(days) || days < 1 || days > 3650)
-      throw new Error(`objectRetention must be a whole number of days in 1..3650, got ${days} days`);
+    const { min, max } = S.accessLogObjectRetentionDays;
+    if (outOfRange(S.accessLogObjectRetentionDays, days))
+      throw new Error(`objectRetention must be a whole number of days in ${min}..${max}, got ${days} days`);
     const name =
       props.deliveryStreamName ??
       `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-${Names.uniqueResourceName(this, { maxLength: 64 - `${APIGATEWAY_FIREHOSE_PREFIX}distill-guard-`.length })}`;

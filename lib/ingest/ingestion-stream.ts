@@ -1,8 +1,9 @@
 /**
  * The ingestion path shared by both ways in: a customer-managed KMS key, the Kinesis stream the aggregator
  * reads, the CloudWatch Logs group API Gateway writes access logs to, and the subscription filter that moves
- * every log event from the group onto the stream (docs/contract.md §1). Usage events (docs/contract.md §2) from the
- * model-serving tier go straight onto the same stream: `grantUsageWrite(grantee)` or `usageProducerRole`.
+ * every log event from the group onto the stream (docs/contract.md, access-log record). Usage events
+ * (docs/contract.md, usage event) from the model-serving tier go straight onto the same stream:
+ * `grantUsageWrite(grantee)` or `usageProducerRole`.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +13,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { INGEST_DEFAULTS } from './defaults';
+import { INGEST_SETTINGS } from './settings';
+import { outOfRange } from '../settings';
 import { allowCloudWatchLogs } from '../shared/stack-key';
 
 export interface IngestionStreamProps {
@@ -47,7 +50,7 @@ export interface IngestionStreamProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * AWS account ids whose principals may assume `usageProducerRole` to put usage events (docs/contract.md §2) on the
+   * AWS account ids whose principals may assume `usageProducerRole` to put usage events (docs/contract.md, usage event) on the
    * stream. The role is only created when this is non-empty; in the same account use `grantUsageWrite`.
    * @default - no usage producer role
    */
@@ -62,7 +65,7 @@ export interface IngestionStreamProps {
 }
 
 export class IngestionStream extends Construct {
-  /** The stream the aggregator reads: CloudWatch Logs envelopes (§1) and usage events (§2). */
+  /** The stream the aggregator reads: CloudWatch Logs envelopes of access logs, and usage events (docs/contract.md). */
   public readonly stream: kinesis.Stream;
   /** The customer-managed key of the stream and the access-log group. */
   public readonly encryptionKey: kms.IKey;
@@ -83,8 +86,9 @@ export class IngestionStream extends Construct {
       if (streamMode !== kinesis.StreamMode.PROVISIONED) {
         throw new Error(`shardCount is only valid with streamMode PROVISIONED, got streamMode ${streamMode} and shardCount ${props.shardCount}`);
       }
-      if (!Number.isInteger(props.shardCount) || props.shardCount < 1 || props.shardCount > 500) {
-        throw new Error(`shardCount must be an integer between 1 and 500, got ${props.shardCount}`);
+      const { shardCount } = INGEST_SETTINGS;
+      if (outOfRange(shardCount, props.shardCount)) {
+        throw new Error(`shardCount must be an integer between ${shardCount.min} and ${shardCount.max}, got ${props.shardCount}`);
       }
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -160,7 +164,7 @@ export class IngestionStream extends Construct {
   }
 
   /**
-   * Let `grantee` put usage events (docs/contract.md §2) on the stream (PutRecord/PutRecords + the key). The aggregator
+   * Let `grantee` put usage events (docs/contract.md, usage event) on the stream (PutRecord/PutRecords + the key). The aggregator
    * reads what a producer puts on the stream as usage events only (access logs are accepted only in CloudWatch Logs
    * envelopes from the access-log group); key usage events by account id (a bounded set of partition keys).
    */

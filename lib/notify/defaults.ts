@@ -1,12 +1,13 @@
 /**
- * Defaults of the notify stage (lib/notify). Every value here is the documented `@default` of a BanEvents prop;
- * change a default here and nowhere else.
+ * Defaults of the notify stage (lib/notify): the documented `@default` of each BanEvents prop. A prop set by a config
+ * key takes its default from that key's entry in lib/notify/settings.ts; the others are set here.
  */
 import { Duration } from 'aws-cdk-lib';
+import { NOTIFY_SETTINGS } from './settings';
 
 export const NOTIFY_DEFAULTS = {
   /** Archive retention: a year lets a consumer rebuild its state after any realistic outage or a bug in its own code. */
-  archiveRetention: Duration.days(365),
+  archiveRetention: Duration.days(NOTIFY_SETTINGS.archiveRetentionDays.default),
   /** Stream -> publisher batch size (PutEvents takes 10 per call; the handler chunks). */
   publisherBatchSize: 25,
   /** Batching window: ban events are rare and latency matters more than invocations. */
@@ -29,7 +30,7 @@ export const NOTIFY_DEFAULTS = {
   maxPendingAge: Duration.minutes(15),
   /** Schema registry name suffix (the registry is `<stack name>-<suffix>`, unique per account and region). */
   registryNameSuffix: 'ban-events',
-  /** Event source of every ban event (docs/contract.md §4). */
+  /** Event source of every ban event (docs/contract.md, ban events). */
   source: 'distill-guard',
 } as const;
 

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { INDICATORS_EXPORTED } from '../../src/share/event';
 import { EVENT_SOURCE } from '../../src/shared/contract';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
+import { SHARE_SETTINGS as S } from './settings';
 
 export interface SharingPartner {
   /** Lowercase letters, digits and '-': the prefix name. */
@@ -39,9 +40,9 @@ export interface IndicatorSharingProps {
   readonly partners: SharingPartner[];
   /** Your organisation's name in the bundles. */
   readonly producer: string;
-  /** @default 1 day */
+  /** Time between exports (at least an hour). @default Duration.hours(24) */
   readonly schedule?: Duration;
-  /** Features read for the members' profiles. @default 72 hours */
+  /** Features read for the members' profiles. @default Duration.hours(72) */
   readonly lookback?: Duration;
   /** @default 30 */
   readonly validDays?: number;
@@ -64,8 +65,10 @@ export class IndicatorSharing extends Construct {
   constructor(scope: Construct, id: string, props: IndicatorSharingProps) {
     validatePartners(props.partners);
     super(scope, id);
-    const schedule = props.schedule ?? Duration.days(1);
-    if (schedule.toMinutes() < 60) throw new Error(`indicator export schedule must be at least 1 hour, got ${schedule.toHumanString()}`);
+    const schedule = props.schedule ?? Duration.hours(S.scheduleHours.default);
+    if (schedule.toMinutes() < S.scheduleHours.min * 60) {
+      throw new Error(`indicator export schedule must be at least ${S.scheduleHours.min} hour, got ${schedule.toHumanString()}`);
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.encryptionKey = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'distill-guard indicator sharing bucket', removalPolicy });
     const logs = new s3.Bucket(this, 'AccessLogs', {
@@ -134,9 +137,9 @@ export class IndicatorSharing extends Construct {
         EVENT_BUS_NAME: props.eventBus.eventBusName,
         PRODUCER: props.producer,
         PARTNERS: JSON.stringify(props.partners.map((p) => ({ name: p.name, keyId: p.keyId, keySecretArn: p.keySecret.secretArn }))),
-        LOOKBACK_HOURS: String(Math.round((props.lookback ?? Duration.hours(72)).toHours())),
-        VALID_DAYS: String(props.validDays ?? 30),
-        TLP: props.tlp ?? 'amber',
+        LOOKBACK_HOURS: String(Math.round((props.lookback ?? Duration.hours(S.lookbackHours.default)).toHours())),
+        VALID_DAYS: String(props.validDays ?? S.validDays.default),
+        TLP: props.tlp ?? S.tlp.default,
       },
     });
     // Least privilege: read the escalation store and the features; write only the partners' prefixes; read only

@@ -4,10 +4,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CONFIG_SPEC, describeConfig, resolveConfig } from '../../lib/config';
+import { CONFIG_SPEC, configMarkdown, describeConfig, resolveConfig } from '../../lib/config';
+import { AGGREGATE_SETTINGS } from '../../lib/aggregate/settings';
+import { DETECT_SETTINGS } from '../../lib/detect/settings';
+import { ESCALATE_SETTINGS } from '../../lib/escalate/settings';
+import { DEMO_API_SETTINGS, FIREHOSE_SETTINGS, INGEST_SETTINGS } from '../../lib/ingest/settings';
+import { NOTIFY_SETTINGS } from '../../lib/notify/settings';
+import { OBSERVABILITY_SETTINGS } from '../../lib/observability/settings';
+import type { Setting } from '../../lib/settings';
+import { SHARE_SETTINGS } from '../../lib/share/settings';
 import { DEFAULT_CONFIG } from '../../lib/defaults';
 import { resourcesOf, synthStack } from './support';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DistillGuard } from '../../lib/distill-guard';
@@ -181,4 +190,68 @@ test("DistillGuard in the user's own app: attachStage configures their Stage in 
   expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toContain('accountCreatedAt');
   expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain('GuardIngestionAccessLogs');
   t.resourceCountIs('AWS::ApiGateway::RestApi', 1); // theirs only: DistillGuard brings no API of its own
+});
+
+describe('the settings tables are the one copy', () => {
+  const read = (file: string) => fs.readFileSync(path.join(__dirname, '../..', file), 'utf8');
+  /** The `@default` of each `readonly <name>` of `source`, by name. */
+  const jsdocDefaults = (source: string) =>
+    new Map([...source.matchAll(/@default ([^\n]*?)(?:\s*\*\/)?\n(?:\s*\*\/\n)?\s*readonly (\w+)\??:/g)].map((m) => [m[2], m[1].trim()] as const));
+  /** A `@default` text as a value (durations in seconds); `undefined` for "none". */
+  const parseDefault = (text: string): unknown => {
+    if (/^(-|none)/.test(text)) return undefined;
+    const duration = /^Duration\.(seconds|minutes|hours|days)\(([\d.]+)\)/.exec(text);
+    if (duration) return Duration[duration[1] as 'seconds'](Number(duration[2])).toSeconds();
+    const retention = /^logs\.RetentionDays\.(\w+)$/.exec(text);
+    if (retention) return logs.RetentionDays[retention[1] as 'ONE_WEEK'];
+    return JSON.parse(text.split(' (')[0].replace(/'/g, '"'));
+  };
+  /** "none" matches an absent, empty-list or empty-object default. */
+  const expectDefault = (documented: unknown, actual: unknown, what: string) => {
+    if (documented === undefined && (actual === undefined || JSON.stringify(actual) === '[]' || JSON.stringify(actual) === '{}')) return;
+    expect({ what, value: actual }).toEqual({ what, value: documented });
+  };
+
+  test('the settings modules load no aws-cdk-lib (Lambda handlers import them)', () => {
+    const files = ['lib/settings.ts', ...fs.readdirSync(path.join(__dirname, '../../lib')).map((d) => `lib/${d}/settings.ts`)];
+    for (const file of files.filter((f) => fs.existsSync(path.join(__dirname, '../..', f)))) {
+      expect({ file, imports: read(file).match(/^import (?!type ).*from '(aws-cdk-lib|constructs|[./]+config)[^']*';$/gm) }).toEqual({
+        file,
+        imports: null,
+      });
+    }
+  });
+
+  test('docs/deploy.md holds the generated configuration table', () => {
+    expect(read('docs/deploy.md')).toContain(configMarkdown());
+  });
+
+  test("every key's default is the @default of its DistillGuardConfig JSDoc", () => {
+    const documented = jsdocDefaults(read('lib/config.ts'));
+    expect([...documented.keys()].sort()).toEqual(Object.keys(CONFIG_SPEC).sort());
+    for (const [key, setting] of Object.entries(CONFIG_SPEC)) expectDefault(parseDefault(documented.get(key)!), setting.default, key);
+  });
+
+  test.each([
+    ['lib/detect/scorer.ts', DETECT_SETTINGS],
+    ['lib/aggregate/aggregator.ts lib/aggregate/ip-hash-key.ts', AGGREGATE_SETTINGS],
+    ['lib/ingest/ingestion-stream.ts', INGEST_SETTINGS],
+    ['lib/ingest/firehose-access-logs.ts', FIREHOSE_SETTINGS],
+    ['lib/ingest/demo-api.ts', DEMO_API_SETTINGS],
+    ['lib/escalate/escalation.ts', ESCALATE_SETTINGS],
+    ['lib/notify/ban-events.ts', NOTIFY_SETTINGS],
+    ['lib/observability/monitoring.ts', OBSERVABILITY_SETTINGS],
+    ['lib/share/indicator-sharing.ts', SHARE_SETTINGS],
+  ] as Array<[string, Record<string, Omit<Setting, 'group'>>]>)(
+    "every construct prop a key of %s's table sets documents the key's default",
+    (file, table) => {
+      const documented = jsdocDefaults(file.split(' ').map(read).join('\n'));
+      for (const [key, setting] of Object.entries(table)) {
+        if (setting.prop === undefined) continue;
+        expect({ key, prop: setting.prop, documented: documented.has(setting.prop) }).toEqual({ key, prop: setting.prop, documented: true });
+        const value = setting.unit ? Duration[setting.unit](setting.default as number).toSeconds() : setting.default;
+        expectDefault(parseDefault(documented.get(setting.prop)!), value, `${file} ${setting.prop}`);
+      }
+    },
+  );
 });

@@ -2,9 +2,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Scorer, type ScorerProps } from '../../lib/detect/scorer';
-import { keys } from '../../src/escalate/model';
-import { evaluate } from '../lib/policy-eval';
+import { Scorer, type ScorerProps } from '../../../lib/detect/scorer';
+import { keys } from '../../../src/escalate/model';
+import { evaluate } from '../policy-eval';
 
 function synth(extra: Partial<ScorerProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
