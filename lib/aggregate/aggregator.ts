@@ -13,6 +13,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { buildQueue } from '../shared/build-queue';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { type IpHashKeyProps, wireIpHashKey } from './ip-hash-key';
 import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX, FEATURES_INDEX_PROJECTIONS, type FeaturesIndexProjection } from './defaults';
@@ -209,12 +210,7 @@ export class Aggregator extends Construct {
       this.featuresTable = table;
     }
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: d.failureQueueRetention,
-    });
+    this.failureQueue = buildQueue(this, 'FailureQueue', { encryptionKey: this.encryptionKey, retentionPeriod: d.failureQueueRetention }).queue;
 
     this.fn = new DistillGuardFunction(this, 'Function', {
       entry: 'lambdas/aggregate/handler.ts',

@@ -18,6 +18,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { buildQueue } from '../shared/build-queue';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { AGGREGATE_DEFAULTS } from './defaults';
 import { AGGREGATE_SETTINGS } from './settings';
@@ -104,21 +105,15 @@ export class ObjectAggregator extends Construct {
       throw new Error(`timeout must be between 10 and 900 seconds, got ${timeout.toSeconds()} seconds`);
     }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
+    const queues = buildQueue(this, 'Queue', {
+      encryptionKey: props.encryptionKey,
       retentionPeriod: d.failureQueueRetention,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
       // AWS: at least 6x the function timeout, so a message is not redelivered while an invocation still runs
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
-      retentionPeriod: d.failureQueueRetention,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      deadLetterQueue: { id: 'DeadLetters', maxReceiveCount, retentionPeriod: d.failureQueueRetention },
     });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue!;
     // S3 -> SQS (CDK adds the queue policy for this bucket and the key-policy statement S3 needs).
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix: props.objectPrefix });
 

@@ -18,6 +18,7 @@ import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { stackKey } from '../shared/stack-key';
 import { BREAKER_TRIPPED_METRIC, escalateMetric, escalationAlarms } from './alarms';
 import { ESCALATE_DEFAULTS } from './defaults';
+import { ESCALATE_SETTINGS as S } from './settings';
 import { grantWorkflowFunctions, usagePlanKeyStatement } from './function-policies';
 import { buildPeoplePolicies } from './people-policies';
 import { ReviewApi } from './review-api';
@@ -207,7 +208,7 @@ export function escalationSettings(props: EscalationProps): EscalationSettings {
     breakerMinActiveForShare: props.breakerMinActiveForShare ?? D.breakerMinActiveForShare,
     shadowMode: props.shadowMode ?? D.shadowMode,
     shadowSignals: props.shadowSignals ?? D.shadowSignals,
-    manageApiKeys: props.manageApiKeys ?? true,
+    manageApiKeys: props.manageApiKeys ?? S.manageApiKeys.default,
     restrictDuration: props.restrictDuration ?? D.restrictDuration,
     expiryInterval: props.expiryInterval ?? D.expiryInterval,
     caseRetention: props.caseRetention ?? D.caseRetention,
@@ -239,9 +240,9 @@ export function validateEscalationProps(props: EscalationProps): void {
   }
   if (seconds(banMax) < seconds(banBase))
     throw new Error(`banMax must be at least banBase, got ${banMax.toHumanString()} < ${banBase.toHumanString()}`);
-  if (!(banFactor >= 1)) throw new Error(`banFactor must be >= 1, got ${banFactor}`);
+  if (!(banFactor >= S.banFactor.min)) throw new Error(`banFactor must be >= ${S.banFactor.min}, got ${banFactor}`);
   if (!(breakerMaxShare > 0 && breakerMaxShare <= 1)) throw new Error(`breakerMaxShare must be in (0, 1], got ${breakerMaxShare}`);
-  if (!(Number.isInteger(breakerMaxPerHour) && breakerMaxPerHour >= 0)) {
+  if (!(Number.isInteger(breakerMaxPerHour) && breakerMaxPerHour >= S.breakerMaxPerHour.min)) {
     throw new Error(`breakerMaxPerHour must be a non-negative integer, got ${breakerMaxPerHour}`);
   }
   if (seconds(caseRetention) < seconds(banMax) + seconds(reviewTimeout)) {

@@ -12,6 +12,7 @@ import { ControlTableUserProps } from '../shared/control-table-user-props';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { banEventAlarms } from './alarms';
 import { NOTIFY_DEFAULTS } from './defaults';
+import { NOTIFY_SETTINGS } from './settings';
 import { BanEventConsumers, buildArchive, buildEventBus, consumerRulePolicies, forwardBanEvents, onlyPublishersPolicy } from './event-bus';
 import { buildPublisher, buildSweeper, OutboxRelayProps } from './outbox-relay';
 import { buildSchemaRegistry } from './schema-registry';
@@ -191,7 +192,11 @@ export function validateBanEventsProps(props: BanEventsProps): void {
   for (const a of props.consumerAccountIds ?? []) {
     if (!Token.isUnresolved(a) && !/^\d{12}$/.test(a)) throw new Error(`consumerAccountIds must be 12-digit account ids, got ${JSON.stringify(a)}`);
   }
-  if (props.organizationId !== undefined && !Token.isUnresolved(props.organizationId) && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) {
+  if (
+    props.organizationId !== undefined &&
+    !Token.isUnresolved(props.organizationId) &&
+    !NOTIFY_SETTINGS.organizationId.pattern.test(props.organizationId)
+  ) {
     throw new Error(`organizationId must look like o-xxxxxxxxxx, got ${JSON.stringify(props.organizationId)}`);
   }
 }

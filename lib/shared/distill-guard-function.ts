@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './alarms';
 import { bundleHandler, FROM_PACKAGE, prebuiltBundleDir, sourceEntry } from './handler-bundles';
 import { stackKey } from './stack-key';
 
@@ -69,7 +70,7 @@ export class DistillGuardFunction extends lambda.Function {
       architecture: lambda.Architecture.ARM_64,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'DistillGuard',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
