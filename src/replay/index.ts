@@ -36,7 +36,7 @@ import type {
   ExternalIndicatorSet,
   ReasonDetail,
 } from '../detect/index';
-import type { Decision, ReplayReport } from '../shared/contract';
+import type { Decision, ReplayAccount, ReplayReport } from '../shared/contract';
 import { ReadProgress, probeInput, readLines } from './lines';
 
 export { InputError, probeInput, readLines } from './lines';
@@ -64,13 +64,8 @@ export interface ReplayOptions {
   onEngine?: (engine: ReplayEngine) => void;
 }
 
-export interface ReplayAccountOut {
-  accountId: string;
-  decision: Decision;
-  score: number;
-  reasons: string[];
-  clusterId: string | null;
-  firstFlaggedAt: number | null;
+/** An account of the report: the contract's fields, plus what the replay adds. */
+export interface ReplayAccountOut extends Pick<ReplayAccount, 'accountId' | 'decision' | 'score' | 'reasons' | 'clusterId' | 'firstFlaggedAt'> {
   reasonDetails: ReasonDetail[];
   relatedAccountIds: string[];
   /** Decision at the last run (the sticky `decision` may be higher). */
