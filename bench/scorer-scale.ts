@@ -31,7 +31,6 @@ import {
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
 import { ControlTable } from '../lib/state/control-table';
-import { WindowAcc } from '../src/aggregate/accumulator';
 import { encodeSeq, windowToItem } from '../src/aggregate/item';
 import { planWindowUpdate } from '../src/aggregate/update';
 import { emptyWindow, type AccountWindow } from '../src/aggregate/window';
@@ -39,6 +38,7 @@ import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import * as scorer from '../lambdas/detect/scorer-core';
 import { featuresTableDefinition } from './features-table';
 import { metered } from './metered';
+import { oneRequestAcc } from './one-request';
 import { rng } from '../sim/rng';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -252,12 +252,7 @@ async function touch(ddb: DynamoDBClient, table: string, windows: AccountWindow[
   const rand = rng(seedNo + 99);
   const recent = windows.filter((w) => w.windowStart >= NOW - 2 * HOUR && rand() < share);
   await pool(recent, 16, async (w) => {
-    const acc = new WindowAcc(w.accountId, w.windowStart);
-    const one = emptyWindow(w.accountId, w.windowStart);
-    one.n = 1;
-    one.minutes[59] = 1;
-    one.firstTs = one.lastTs = w.windowStart + 59 * 60_000;
-    acc.addWindow(one);
+    const acc = oneRequestAcc(w, 59);
     const plan = planWindowUpdate(
       {
         accountId: w.accountId,

@@ -245,9 +245,18 @@ function cleanModel(m: string): string | null {
 
 /** Parse one access-log record (a JSON line, or an already-parsed object). */
 export function parseAccessLog(message: string | object, opts?: ParseOptions): ParseResult<RequestEvent> {
-  const o = toObject(message);
+  return parseWith(message, opts, accessLogFromObject);
+}
+
+/** A parser proper run on a JSON line or an object, its rejection wrapped as a failed result. */
+function parseWith<T extends object>(
+  input: string | object,
+  opts: ParseOptions | undefined,
+  fromObject: (o: Obj, opts: ParseOptions | undefined) => T | ParseReason,
+): ParseResult<T> {
+  const o = toObject(input);
   if (typeof o === 'string') return fail(o);
-  const r = accessLogFromObject(o, opts);
+  const r = fromObject(o, opts);
   return typeof r === 'string' ? fail(r) : { ok: true, event: r };
 }
 
@@ -315,12 +324,9 @@ function tokens(v: unknown): number | typeof BAD {
   return n;
 }
 
-/** Parse one usage event (§2). */
+/** Parse one usage event (docs/contract.md, "Usage event"). */
 export function parseUsage(input: string | object, opts?: ParseOptions): ParseResult<UsageRecord> {
-  const o = toObject(input);
-  if (typeof o === 'string') return fail(o);
-  const r = usageFromObject(o, opts);
-  return typeof r === 'string' ? fail(r) : { ok: true, event: r };
+  return parseWith(input, opts, usageFromObject);
 }
 
 function usageFromObject(o: Obj, opts: ParseOptions | undefined): UsageRecord | ParseReason {

@@ -4,22 +4,16 @@
  * duplicate start, shadow mode, reinstatement and the scheduled expiry.
  */
 import { Duration } from 'aws-cdk-lib';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Deployment, Harness } from './support/harness';
+import { controlTableReads, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 
 jest.setTimeout(180_000);
 
 let h: Harness;
 let main: Deployment;
-
-beforeAll(async () => {
-  h = await startHarness();
-  main = await h.deploy('main', { breakerMaxPerHour: 100 });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('main', { breakerMaxPerHour: 100 }, (started) => ({ h, dep: main } = started));
 
 const HOUR = 3_600_000;
 /** The local principal `local:alice` signs as (test/escalate/support/harness.ts). */
@@ -72,31 +66,7 @@ function input(accountId: string, caseId: string, decision: 'review' | 'suspend'
   };
 }
 
-async function caseItem(dep: Deployment, caseId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
-}
-async function account(dep: Deployment, accountId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' } }))).Item;
-}
-async function audit(dep: Deployment, caseId: string) {
-  const r = await h.doc.send(
-    new QueryCommand({
-      TableName: dep.controlTable,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
-    }),
-  );
-  return r.Items ?? [];
-}
-async function outbox(dep: Deployment, accountId: string) {
-  const r = await h.doc.send(
-    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
-  );
-  return (r.Items ?? [])
-    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
-    .filter((e) => e.detail.accountId === accountId);
-}
-const keyEnabled = (id: string) => h.apigw.apiKeys().find((k) => k.id === id)!.enabled;
+const { caseItem, account, audit, outbox, keyEnabled } = controlTableReads(() => h);
 
 describe('escalation workflow (synthesized ASL, run locally)', () => {
   test('review -> approve: account suspended, API keys disabled, audited, Account Suspended in the outbox; reinstate undoes it', async () => {
