@@ -1,5 +1,5 @@
 /**
- * The scheduled scorer end to end at scale (issue 7 §4): reading, profiles, detection and writes, against DynamoDB
+ * The scheduled scorer end to end at scale (docs/aggregate.md, "Feature writes and the scorer's reads"): reading, profiles, detection and writes, against DynamoDB
  * Local (started and stopped here), with the features table exactly as the Aggregator construct defines it.
  *
  *   NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/scorer-scale.ts [--accounts 10000,100000] [--seed 1]
@@ -359,7 +359,7 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           return require('../lambdas/detect/window-reader') as typeof import('../lambdas/detect/window-reader');
         } catch {
-          return undefined; // the scorer before issue 7 §4 had no cache
+          return undefined; // the scorer before the change marker had no cache
         }
       })();
       const cache = cacheMod ? new cacheMod.WindowCache() : undefined;
@@ -372,7 +372,7 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
         (global as { gc?: () => void }).gc?.();
         let separateRead: { ms: number; rru: { table: number; gsi: number } } | undefined;
         if (!cache) {
-          // The scorer before issue 7 §4 reports no phases: time its read on its own first.
+          // The scorer before the change marker reports no phases: time its read on its own first.
           const mr = metered(raw);
           const r0 = Date.now();
           await scorer.readRecentWindows(

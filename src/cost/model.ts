@@ -24,7 +24,7 @@ export interface CostInputs {
   activeAccounts: number;
   /** Hours per day an average active account sends traffic (sets accounts active per hour and windows per account). @default 6 */
   activeHoursPerAccountPerDay: number;
-  /** Bytes of one access-log line (docs/contract.md §1); measured from a realistic record by src/cost/record.ts. @default 440 */
+  /** Bytes of one access-log line (docs/contract.md, "Access-log record"); measured from a realistic record by src/cost/record.ts. @default 440 */
   recordBytes: number;
   /** Overhead CloudWatch Logs adds per log event when sizing ingestion (PutLogEvents: 26 bytes per event). @default 26 */
   cwlEventOverheadBytes: number;
@@ -38,7 +38,7 @@ export interface CostInputs {
   streamMode: StreamMode;
   /** Headroom over the average write rate when sizing provisioned shards (surges). @default 2 */
   shardHeadroom: number;
-  /** Serving tier puts one usage event (docs/contract.md §2) per request on the stream. @default false */
+  /** Serving tier puts one usage event (docs/contract.md, "Usage event") per request on the stream. @default false */
   usageEvents: boolean;
   /** Bytes of one usage event. @default 250 */
   usageEventBytes: number;

@@ -1,5 +1,5 @@
 /**
- * Parse and validate one access-log record (docs/contract.md §1) or usage event (docs/contract.md §2) into a normalised event.
+ * Parse and validate one access-log record or usage event (docs/contract.md) into a normalised event.
  *
  * Never throws: every rejection returns `{ ok: false, reason }` with a reason code from a small, fixed set (so
  * it can be a metric dimension). Input is treated as hostile: types are checked, sizes capped, control
@@ -33,7 +33,7 @@ export interface RequestEvent {
   accountCreatedAt: number | null;
 }
 
-/** A normalised usage event (§2). */
+/** A normalised usage event (docs/contract.md, "Usage event"). */
 export interface UsageRecord {
   requestId: string;
   ts: number;

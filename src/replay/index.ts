@@ -1,5 +1,5 @@
 /**
- * Replay (docs/contract.md §3): push an access-log file (and optional usage file) through the same parse + aggregate code
+ * Replay (docs/contract.md, "Replay command and report"): push an access-log file (and optional usage file) through the same parse + aggregate code
  * as the aggregator Lambda (src/ingest, src/aggregate) and the same detection code as the scheduled scorer
  * (src/detect), with LOG TIME as the clock.
  *

@@ -60,7 +60,7 @@ afterAll(async () => {
   await kin?.stop();
 });
 
-test('answers like a Messages API and puts the matching usage event (CONTRACT §2) on the stream', async () => {
+test('answers like a Messages API and puts the matching usage event (docs/contract.md) on the stream', async () => {
   const e1 = request('claude-sonnet-5', {
     max_tokens: 4000,
     messages: [{ role: 'user', content: 'Solve 17 * 23. Think step by step and show your reasoning.' }],

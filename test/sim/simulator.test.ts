@@ -84,7 +84,7 @@ describe('determinism', () => {
   });
 });
 
-describe('formats (CONTRACT §1 and §2)', () => {
+describe('formats (docs/contract.md: access-log record, usage event)', () => {
   const keys = ACCESS_LOG_FIELDS.map(([k]) => k);
   const clf = /^\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/;
 
