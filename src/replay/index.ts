@@ -1,17 +1,7 @@
 /**
- * Replay (docs/contract.md, "Replay command and report"): push an access-log file (and optional usage file) through the same parse + aggregate code
- * as the aggregator Lambda (src/ingest, src/aggregate) and the same detection code as the scheduled scorer
- * (src/detect), with LOG TIME as the clock.
- *
- * - The two inputs are merged by timestamp and streamed (never loaded whole); malformed lines are skipped and
- *   counted by reason.
- * - Every `intervalMs` of log time (default 15 min, like the scorer's schedule) detection runs over the accounts
- *   active in the lookback. It is incremental: each account's profile (its windows merged) is updated only with the
- *   windows that changed since the previous run, so the cost of a run is bounded by the active population, not by
- *   the length of the log.
- * - `firstFlaggedAt` is the log time of the first run at which an account reached `review` or `suspend`.
- *   Decisions are sticky, like the cases they would open in AWS: the report gives each account the highest
- *   decision it reached (with the score and reasons of the latest run at that level).
+ * Replay (docs/contract.md, "Replay command and report"): an access-log file (and optional usage file) through the
+ * aggregator's own parse + aggregate code and the scheduled scorer's detection code, with LOG TIME as the clock, so
+ * that offline figures are the pipeline's. Streamed, incremental and sticky as docs/detection.md, "6. Replay", says.
  */
 import { ReplayAggregator } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
