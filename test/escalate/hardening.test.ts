@@ -6,7 +6,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { Deployment, Harness } from './support/harness';
-import { controlTableReads, useDeployment } from './support/workflow';
+import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
 
@@ -20,22 +20,12 @@ const HOUR = 3_600_000;
 
 /** Three hourly windows of traffic for the account, with the given API key ids in it. */
 async function seedTraffic(dep: Deployment, accountId: string, keyIds: string[]) {
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
-  for (let i = 0; i < 3; i++) {
-    await h.doc.send(
-      new PutCommand({
-        TableName: dep.featuresTable,
-        Item: {
-          pk: `A#${accountId}`,
-          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
-          n: 100,
-          'm:claude-opus-5': 100,
-          ip: new Set(['iph1']),
-          ...(keyIds.length ? { key: new Set(keyIds) } : {}),
-        },
-      }),
-    );
-  }
+  await putHourlyWindows(h, dep, accountId, 3, () => ({
+    n: 100,
+    'm:claude-opus-5': 100,
+    ip: new Set(['iph1']),
+    ...(keyIds.length ? { key: new Set(keyIds) } : {}),
+  }));
 }
 
 function input(accountId: string, caseId: string, decision: 'review' | 'suspend') {

@@ -4,9 +4,8 @@
  * duplicate start, shadow mode, reinstatement and the scheduled expiry.
  */
 import { Duration } from 'aws-cdk-lib';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Deployment, Harness } from './support/harness';
-import { controlTableReads, useDeployment } from './support/workflow';
+import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 
 jest.setTimeout(180_000);
@@ -22,31 +21,22 @@ const ALICE = 'arn:aws:iam::000000000000:user/alice';
 async function seedAccount(dep: Deployment, accountId: string, opts: { keys?: number } = {}) {
   const keys = [];
   for (let i = 0; i < (opts.keys ?? 1); i++) keys.push(h.apigw.createApiKey({ name: `${accountId}-k${i}`, customerId: accountId, enabled: true }));
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
-  for (let i = 0; i < 3; i++) {
-    await h.doc.send(
-      new PutCommand({
-        TableName: dep.featuresTable,
-        Item: {
-          pk: `A#${accountId}`,
-          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
-          n: 100 + i * 50,
-          s4: 2,
-          s5: 0,
-          'm:claude-sonnet-5': 80,
-          'm:claude-opus-5': 20 + i * 50,
-          'pc:cot_elicitation': 60,
-          'pc:coding': 10,
-          'mm:1': 10,
-          ip: new Set(['iph1', 'iph2']),
-          sn: new Set(['10.0.0.0/24']),
-          ua: new Set(['python-httpx/0.27']),
-          key: new Set(keys.map((k) => k.id)),
-          tpl: new Set(['t-1', 't-2']),
-        },
-      }),
-    );
-  }
+  const keyIds = keys.map((k) => k.id);
+  await putHourlyWindows(h, dep, accountId, 3, (i) => ({
+    n: 100 + i * 50,
+    s4: 2,
+    s5: 0,
+    'm:claude-sonnet-5': 80,
+    'm:claude-opus-5': 20 + i * 50,
+    'pc:cot_elicitation': 60,
+    'pc:coding': 10,
+    'mm:1': 10,
+    ip: new Set(['iph1', 'iph2']),
+    sn: new Set(['10.0.0.0/24']),
+    ua: new Set(['python-httpx/0.27']),
+    key: new Set(keyIds),
+    tpl: new Set(['t-1', 't-2']),
+  }));
   return keys;
 }
 

@@ -2,7 +2,7 @@
  * What the workflow test files share around the harness (harness.ts): the jest hooks that start it, the reads of
  * the control table they check (its layout: docs/DESIGN.md, "Tables"), and the scorer's input for a cluster member.
  */
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EscalationProps } from '../../../lib/escalate/escalation';
 import { Deployment, Harness, startHarness } from './harness';
 
@@ -53,6 +53,24 @@ export function controlTableReads(harness: () => Harness) {
         .apigw.apiKeys()
         .find((k) => k.id === id)!.enabled,
   };
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Writes `hours` hourly feature windows of `accountId`, the last one ending where the current hour starts, with
+ * the attributes `attrs(i)` gives window i (flattened as the aggregator stores them: docs/DESIGN.md, "Tables").
+ */
+export async function putHourlyWindows(h: Harness, dep: Deployment, accountId: string, hours: number, attrs: (i: number) => Record<string, unknown>) {
+  const base = Math.floor(Date.now() / HOUR) * HOUR - hours * HOUR;
+  for (let i = 0; i < hours; i++) {
+    await h.doc.send(
+      new PutCommand({
+        TableName: dep.featuresTable,
+        Item: { pk: `A#${accountId}`, sk: `W#${String(base + i * HOUR).padStart(13, '0')}`, ...attrs(i) },
+      }),
+    );
+  }
 }
 
 /**
