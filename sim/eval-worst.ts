@@ -177,6 +177,11 @@ export interface WorldRun {
   signals?: SignalCounts;
 }
 
+/** The run's fields of a world's score, reasons and signals defaulted to none. */
+function runFields(w: WorldRun) {
+  return { ...w, reasons: w.reasons ?? {}, signals: w.signals ?? noSignals() };
+}
+
 /** A world scored by sim/eval.ts computeMetrics. */
 export function worldFromMetrics(m: RunMetrics, w: WorldRun): WorldScore {
   const campaigns: WorldScore['campaigns'] = {};
@@ -184,9 +189,7 @@ export function worldFromMetrics(m: RunMetrics, w: WorldRun): WorldScore {
   const organic: WorldScore['organic'] = {};
   for (const [k, r] of Object.entries(m.fp)) if (k !== 'all') organic[k] = { ...r };
   return {
-    ...w,
-    reasons: w.reasons ?? {},
-    signals: w.signals ?? noSignals(),
+    ...runFields(w),
     campaigns,
     organic,
     recall: { ...(m.recall.all ?? zero()) },
@@ -220,9 +223,7 @@ export function worldFromForeign(s: ForeignScore, w: WorldRun): WorldScore {
   for (const [k, b] of Object.entries(s.organic ?? {})) organic[k] = conv(b);
   const ms = (h: number | null | undefined): number | null => (typeof h === 'number' && Number.isFinite(h) ? h * HOUR : null);
   return {
-    ...w,
-    reasons: w.reasons ?? {},
-    signals: w.signals ?? noSignals(),
+    ...runFields(w),
     campaigns,
     organic,
     recall: sum(Object.values(campaigns)),
