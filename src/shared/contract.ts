@@ -43,8 +43,8 @@ export type PromptClass = (typeof PROMPT_CLASSES)[number];
 export type UsageEvent = Declared<Schema.UsageEvent>;
 
 /**
- * What detection decides for an account. The replay report's schema also allows `restrict`, which is an outcome of
- * escalation, never of the scorer: code that handles a detection decision need not handle it.
+ * The decisions detection makes (src/detect/score.ts). The replay report's schema also lists `restrict`, which
+ * detection and the replay never produce: narrower, so code that handles a decision need not handle it.
  */
 export type Decision = Exclude<Schema.ReplayAccount['decision'], 'restrict'>;
 
