@@ -10,7 +10,11 @@ import { Deployment, Harness, startHarness } from './harness';
  * Starts the harness and deploys one escalation stack before the file's tests (`use` receives both), and stops
  * the harness after them.
  */
-export function useDeployment(name: string, props: Partial<EscalationProps>, use: (started: { h: Harness; dep: Deployment }) => void): void {
+export function useDeployment(
+  name: string,
+  props: Partial<EscalationProps> | undefined,
+  use: (started: { h: Harness; dep: Deployment }) => void,
+): void {
   let h: Harness | undefined;
   beforeAll(async () => {
     h = await startHarness();
