@@ -1,5 +1,5 @@
 /**
- * How the cost of linkage and scoring grows with the number of active accounts (issue 7 §2).
+ * How the cost of linkage and scoring grows with the number of active accounts (docs/detection.md, "Scale: never all pairs").
  *
  *   NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/detect-scale.ts [--sizes 10000,100000,1000000] [--seed 1]
  *

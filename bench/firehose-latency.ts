@@ -27,7 +27,7 @@ import { TrafficGen, rng } from './synthetic';
 import * as os from 'node:os';
 
 const creds = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
-const RECORD_BYTES = 441; // a docs/contract.md §1 line (src/cost/record.ts measures 438-440) plus the appended newline
+const RECORD_BYTES = 441; // an access-log line (docs/contract.md) (src/cost/record.ts measures 438-440) plus the appended newline
 
 /** Assumed, not measured here (no AWS from this machine): Firehose's own delivery after a cut, and S3 -> SQS -> Lambda. */
 export const ASSUMED = { firehoseDeliverySeconds: 2, notifySeconds: 1, writeLatencyMs: 8, writeConcurrency: 16 };

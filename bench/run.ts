@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 7 §1): the shipped aggregator vs a naive baseline (one UpdateItem per event), fed the
+ * `npm run bench` (docs/aggregate.md, "Benchmark"): the shipped aggregator vs a naive baseline (one UpdateItem per event), fed the
  * same realistic batches: simulated traffic (sim/) packed into CloudWatch Logs subscription envelopes (gzip,
  * base64) and usage-event records, exactly as Lambda receives them from Kinesis.
  *

@@ -1,5 +1,5 @@
 /**
- * The scheduled scorer end to end at scale (issue 7 §4): reading, profiles, detection and writes, against DynamoDB
+ * The scheduled scorer end to end at scale (docs/aggregate.md, "Feature writes and the scorer's reads"): reading, profiles, detection and writes, against DynamoDB
  * Local (started and stopped here), with the features table exactly as the Aggregator construct defines it.
  *
  *   NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/scorer-scale.ts [--accounts 10000,100000] [--seed 1]
@@ -31,7 +31,6 @@ import {
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
 import { ControlTable } from '../lib/state/control-table';
-import { WindowAcc } from '../src/aggregate/accumulator';
 import { encodeSeq, windowToItem } from '../src/aggregate/item';
 import { planWindowUpdate } from '../src/aggregate/update';
 import { emptyWindow, type AccountWindow } from '../src/aggregate/window';
@@ -39,6 +38,7 @@ import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import * as scorer from '../lambdas/detect/scorer-core';
 import { featuresTableDefinition } from './features-table';
 import { metered } from './metered';
+import { oneRequestAcc } from './one-request';
 import { rng } from '../sim/rng';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -252,12 +252,7 @@ async function touch(ddb: DynamoDBClient, table: string, windows: AccountWindow[
   const rand = rng(seedNo + 99);
   const recent = windows.filter((w) => w.windowStart >= NOW - 2 * HOUR && rand() < share);
   await pool(recent, 16, async (w) => {
-    const acc = new WindowAcc(w.accountId, w.windowStart);
-    const one = emptyWindow(w.accountId, w.windowStart);
-    one.n = 1;
-    one.minutes[59] = 1;
-    one.firstTs = one.lastTs = w.windowStart + 59 * 60_000;
-    acc.addWindow(one);
+    const acc = oneRequestAcc(w, 59);
     const plan = planWindowUpdate(
       {
         accountId: w.accountId,
@@ -364,7 +359,7 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           return require('../lambdas/detect/window-reader') as typeof import('../lambdas/detect/window-reader');
         } catch {
-          return undefined; // the scorer before issue 7 §4 had no cache
+          return undefined; // the scorer before the change marker had no cache
         }
       })();
       const cache = cacheMod ? new cacheMod.WindowCache() : undefined;
@@ -377,7 +372,7 @@ export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string
         (global as { gc?: () => void }).gc?.();
         let separateRead: { ms: number; rru: { table: number; gsi: number } } | undefined;
         if (!cache) {
-          // The scorer before issue 7 §4 reports no phases: time its read on its own first.
+          // The scorer before the change marker reports no phases: time its read on its own first.
           const mr = metered(raw);
           const r0 = Date.now();
           await scorer.readRecentWindows(

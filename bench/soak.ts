@@ -1,5 +1,5 @@
 /**
- * Soak run of the local pipeline (issue 6 §3): a steady rate of access-log events (+ usage events) for at least
+ * Soak run of the local pipeline (docs/local.md, "Soak run"): a steady rate of access-log events (+ usage events) for at least
  * 10 minutes through the synthesized stack on the emulators. Every 10 s it samples memory (RSS and heap of this
  * process, which hosts the Lambda sandboxes as worker threads) and the ESM iterator age; at the end it checks
  * that events in == events counted (the sum of the aggregator's per-window request counters `n`).

@@ -1,7 +1,7 @@
 /**
  * Deterministic synthetic traffic for tests and the benchmark when no simulator is available: access-log
- * records (docs/contract.md §1) packed into CloudWatch Logs subscription envelopes exactly as CloudWatch writes them to
- * Kinesis (gzip JSON, DATA_MESSAGE), plus usage events (§2).
+ * access-log records (docs/contract.md) packed into CloudWatch Logs subscription envelopes exactly as CloudWatch writes them to
+ * Kinesis (gzip JSON, DATA_MESSAGE), plus usage events.
  */
 import { gzipSync } from 'node:zlib';
 import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';

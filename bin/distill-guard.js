@@ -2,24 +2,32 @@
 // Thin shim: the CLI is TypeScript, run through tsx so there is no separate build step.
 
 // The AWS SDK warns on every command that Node 20 support ends in 2027. Deployed Lambdas run Node 22; this
-// machine's CLI runs Node 20, so keep that one notice out of operators' output (the SDK's own switch, which child
-// processes inherit) and pass every other warning on.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const emitWarning = process.emitWarning;
-process.emitWarning = function (warning, ...rest) {
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
-  const name = warning && typeof warning === 'object' ? warning.name : undefined;
-  const text = typeof warning === 'string' ? warning : '';
-  if (type === 'NodeVersionSupportWarning' || name === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning')) return;
-  return emitWarning.call(process, warning, ...rest);
-};
-
-// The installed package ships the constructs only (dist/); the CLI runs from a clone of the repository.
-if (!require('fs').existsSync(require('path').join(__dirname, '..', 'cli', 'main.ts'))) {
-  process.stderr.write(
-    'distill-guard: the CLI runs from a clone of the repository (npm ci && npx distill-guard); this installed package holds the CDK constructs only\n',
-  );
-  process.exit(1);
+// machine's CLI runs Node 20, so keep that one notice out of operators' output and pass every other warning on.
+// The jest setup (test/quiet-node-version-warning.js) installs the same filter, so it is exported.
+function quietNodeVersionWarning() {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning, ...rest) {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+    const name = warning && typeof warning === 'object' ? warning.name : undefined;
+    const text = typeof warning === 'string' ? warning : '';
+    if (type === 'NodeVersionSupportWarning' || name === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning')) return;
+    return emitWarning.call(process, warning, ...rest);
+  };
 }
-require('tsx/cjs');
-require('../cli/main.ts').main();
+module.exports = { quietNodeVersionWarning };
+
+if (require.main === module) {
+  // The SDK's own switch, which child processes inherit.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietNodeVersionWarning();
+
+  // The installed package ships the constructs only (dist/); the CLI runs from a clone of the repository.
+  if (!require('fs').existsSync(require('path').join(__dirname, '..', 'cli', 'main.ts'))) {
+    process.stderr.write(
+      'distill-guard: the CLI runs from a clone of the repository (npm ci && npx distill-guard); this installed package holds the CDK constructs only\n',
+    );
+    process.exit(1);
+  }
+  require('tsx/cjs');
+  require('../cli/main.ts').main();
+}

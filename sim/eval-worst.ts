@@ -166,27 +166,30 @@ export function signalCounts(
   return out;
 }
 
+/** How a world was run: what both scorers below are given besides the figures. */
+export interface WorldRun {
+  seed: string;
+  variant: string;
+  mode: Mode;
+  lines: number | null;
+  replaySeconds: number | null;
+  reasons?: ReasonCounts;
+  signals?: SignalCounts;
+}
+
+/** The run's fields of a world's score, reasons and signals defaulted to none. */
+function runFields(w: WorldRun) {
+  return { ...w, reasons: w.reasons ?? {}, signals: w.signals ?? noSignals() };
+}
+
 /** A world scored by sim/eval.ts computeMetrics. */
-export function worldFromMetrics(
-  m: RunMetrics,
-  w: {
-    seed: string;
-    variant: string;
-    mode: Mode;
-    lines: number | null;
-    replaySeconds: number | null;
-    reasons?: ReasonCounts;
-    signals?: SignalCounts;
-  },
-): WorldScore {
+export function worldFromMetrics(m: RunMetrics, w: WorldRun): WorldScore {
   const campaigns: WorldScore['campaigns'] = {};
   for (const [k, r] of Object.entries(m.recall)) if (k !== 'all') campaigns[k] = { ...r, latencyMedianMs: m.latency[k]?.median ?? null };
   const organic: WorldScore['organic'] = {};
   for (const [k, r] of Object.entries(m.fp)) if (k !== 'all') organic[k] = { ...r };
   return {
-    ...w,
-    reasons: w.reasons ?? {},
-    signals: w.signals ?? noSignals(),
+    ...runFields(w),
     campaigns,
     organic,
     recall: { ...(m.recall.all ?? zero()) },
@@ -211,18 +214,7 @@ export interface ForeignScore {
 }
 
 /** A world scored by score.mjs: its figures are taken as they are (totals are the sums of its breakdown). */
-export function worldFromForeign(
-  s: ForeignScore,
-  w: {
-    seed: string;
-    variant: string;
-    mode: Mode;
-    lines: number | null;
-    replaySeconds: number | null;
-    reasons?: ReasonCounts;
-    signals?: SignalCounts;
-  },
-): WorldScore {
+export function worldFromForeign(s: ForeignScore, w: WorldRun): WorldScore {
   const conv = (b: { accounts: number; review: number; suspend: number }): Counts => ({ n: b.accounts, review: b.review, suspend: b.suspend });
   const sum = (xs: Counts[]): Counts => xs.reduce((a, b) => ({ n: a.n + b.n, review: a.review + b.review, suspend: a.suspend + b.suspend }), zero());
   const campaigns: WorldScore['campaigns'] = {};
@@ -231,9 +223,7 @@ export function worldFromForeign(
   for (const [k, b] of Object.entries(s.organic ?? {})) organic[k] = conv(b);
   const ms = (h: number | null | undefined): number | null => (typeof h === 'number' && Number.isFinite(h) ? h * HOUR : null);
   return {
-    ...w,
-    reasons: w.reasons ?? {},
-    signals: w.signals ?? noSignals(),
+    ...runFields(w),
     campaigns,
     organic,
     recall: sum(Object.values(campaigns)),

@@ -1,5 +1,5 @@
 /**
- * Detection metrics for `npm run eval`: a replay report (docs/contract.md §3) scored against the simulator's ground truth
+ * Detection metrics for `npm run eval`: a replay report (docs/contract.md, "Replay command and report") scored against the simulator's ground truth
  * (labels.json). This is the ONLY code that reads labels; nothing under src/ may import it.
  */
 import * as fs from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * distill-guard traffic simulator: seeded, reproducible organic and campaign traffic in the formats of
- * docs/contract.md §1 (access logs) and §2 (usage events). Plain TypeScript, no AWS imports.
+ * docs/contract.md (access-log records and usage events). Plain TypeScript, no AWS imports.
  *
  *   import { simulate } from '../sim';
  *   const sim = simulate({ seed: 7, scale: 'small', variant: 'base' });

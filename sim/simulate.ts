@@ -1,6 +1,6 @@
 /**
  * The simulation: builds the population from the options and seed, then emits requests in time order as
- * access-log records (docs/contract.md §1) and usage events (docs/contract.md §2).
+ * access-log records and usage events (docs/contract.md).
  *
  * Requests are generated one UTC day at a time (bounded memory), sorted, then materialised in time order, so
  * that per-account state (throttling, sticky addresses) evolves in log time.
@@ -378,7 +378,7 @@ function q(s: string): string {
 }
 
 /**
- * One access-log line, keys in docs/contract.md §1 order. Hand-built (2-3x faster than JSON.stringify on this shape):
+ * One access-log line, keys in the order of docs/contract.md, "Access-log record". Hand-built (2-3x faster than JSON.stringify on this shape):
  * every value but the user agent and model is generated here from [0-9a-z_./: +-], which needs no escaping.
  */
 export function logLine(l: AccessLogRecord): string {

@@ -1,27 +1,9 @@
 /**
- * Producer duplicates: the same request (or usage event) delivered in two different records, e.g. a `PutRecord`
- * retry by the serving tier after a timeout, or CloudWatch Logs delivering a log event again. The exactly-once
- * watermarks (update.ts) make a *redelivered record* count once; they cannot see that two *different* records carry
- * the same event. This module drops the second copy, keyed by (kind, accountId, requestId).
- *
- * What was chosen, and why:
- * - A per-batch exact set. Most producer retries land within seconds, so in the same batch (or the next). Memory is
- *   bounded by the batch.
- * - A small per-process memory (`DuplicateMemory`) of the events whose windows were written, two generations of
- *   `capacity / 2` entries (the oldest generation is dropped whole when the newest fills): about the last
- *   `capacity` committed events of this execution environment (200k by default, a few minutes of a busy shard,
- *   ~10 MB). A later copy from another record is dropped. Only events whose writes landed are remembered (`commit`),
- *   so a write that failed can never make its retry look like a duplicate; and each entry remembers its source
- *   record, so a record redelivered after a failure is never its own duplicate (the watermarks handle it).
- * - Keys and sources are 53-bit hashes (numbers: compact map entries, no string retained). A false match needs
- *   two different (account, requestId) pairs with the same 53-bit hash among ~200k: ~1e-6 over the memory's life.
- *
- * Not chosen: a set or Bloom filter of request ids in the window item. DynamoDB cannot OR bits or test many
- * members in one conditional update, so it would need a read before every write (doubling the cost per window),
- * and a set of ids grows with the traffic (an item is at most 400 KB). The price of the choice: a copy that
- * arrives after the memory forgot the first one, or in another execution environment (another shard's function
- * instance, after a cold start), is still counted twice. Replay (one process, every line once) uses the same
- * memory and drops every copy it remembers.
+ * Producer duplicates: the same request (or usage event) in two different records, e.g. a `PutRecord` retry or
+ * CloudWatch Logs delivering a log event again. The watermarks (update.ts) make a redelivered *record* count once;
+ * this module drops the second copy of an *event*, keyed by (kind, accountId, requestId): exactly within a batch,
+ * and across batches through a bounded per-process memory of committed events. Why this shape and not an id set in
+ * the window item, and what it cannot catch: docs/aggregate.md, "Hostile and broken input".
  */
 
 /** 53-bit hash (cyrb53) of the strings, separated, as a number. Stable across runtimes. */

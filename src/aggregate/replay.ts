@@ -8,7 +8,7 @@
  *   agg.store.windowsFor('acct_1', from, to); agg.stats.toJSON();
  */
 import { IngestStats } from '../ingest/index';
-import { parseAccessLog, parseUsage, type ParseOptions, type RequestEvent, type UsageRecord } from '../ingest/parse';
+import { parseAccessLog, parseUsage, type ParseOptions, type ParseResult, type RequestEvent, type UsageRecord } from '../ingest/parse';
 import { DuplicateMemory, eventKey, type EventKind } from './dedupe';
 import { FeatureStore } from './store';
 
@@ -74,15 +74,21 @@ export class ReplayAggregator {
     return this.recent.get(requestId) ?? this.older.get(requestId);
   }
 
-  /** One access-log line (docs/contract.md §1). Returns the event, or null when the line was skipped or a duplicate (and counted). */
-  addLogLine(line: string | object): RequestEvent | null {
+  /** Counts the line and parses it: the event, or null when it was skipped (and counted). */
+  private parsed<T>(line: string | object, parse: (line: string | object, opts?: ParseOptions) => ParseResult<T>): T | null {
     this.stats.lines++;
-    const r = parseAccessLog(line, this.parseOpts);
+    const r = parse(line, this.parseOpts);
     if (!r.ok) {
       this.stats.skip(r.reason);
       return null;
     }
-    const e = r.event;
+    return r.event;
+  }
+
+  /** One access-log line (docs/contract.md, "Access-log record"). Returns the event, or null when the line was skipped or a duplicate (and counted). */
+  addLogLine(line: string | object): RequestEvent | null {
+    const e = this.parsed(line, parseAccessLog);
+    if (e === null) return null;
     if (this.duplicate('request', e.accountId, e.requestId)) return null;
     this.stats.requests++;
     this.store.addRequest(e);
@@ -91,22 +97,18 @@ export class ReplayAggregator {
     return e;
   }
 
-  /** One usage line (docs/contract.md §2). Returns the event, or null when skipped (and counted). */
+  /** One usage line (docs/contract.md, "Usage event"). Returns the event, or null when skipped (and counted). */
   addUsageLine(line: string | object): UsageRecord | null {
-    this.stats.lines++;
-    const r = parseUsage(line, this.parseOpts);
-    if (!r.ok) {
-      this.stats.skip(r.reason);
-      return null;
-    }
-    const owner = this.ownerOf(r.event.requestId);
-    if (owner !== undefined && owner !== r.event.accountId) {
+    const e = this.parsed(line, parseUsage);
+    if (e === null) return null;
+    const owner = this.ownerOf(e.requestId);
+    if (owner !== undefined && owner !== e.accountId) {
       this.stats.skip('usage-account-mismatch');
       return null;
     }
-    if (this.duplicate('usage', r.event.accountId, r.event.requestId)) return null;
+    if (this.duplicate('usage', e.accountId, e.requestId)) return null;
     this.stats.usage++;
-    this.store.addUsage(r.event);
-    return r.event;
+    this.store.addUsage(e);
+    return e;
   }
 }

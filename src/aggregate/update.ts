@@ -147,8 +147,6 @@ export function planWindowUpdate(
 ): PlannedUpdate {
   const e = new Expr();
   const a = delta.acc;
-  const exact = known.item !== undefined;
-  const old = known.item ?? null;
   const dropped: PlannedUpdate['dropped'] = {};
   const setsAfter: PlannedUpdate['setsAfter'] = {};
 
@@ -157,20 +155,46 @@ export function planWindowUpdate(
   for (let i = 0; i < 60; i++) if (a.minutes[i] !== 0) e.addNum(`mm:${i}`, a.minutes[i]);
   for (const [k, v] of a.promptClasses) e.addNum(`pc:${k}`, v);
 
-  // Bounded sets. `have` is a known subset of the stored set (exact mode: the stored set itself; otherwise what
-  // this writer learnt earlier, if anything).
-  const condSet = (attr: string, cap: number, adding: string[], have: ReadonlySet<string> | undefined, trimmed: boolean): void => {
-    if (adding.length === 0 && (!trimmed || have!.size >= cap)) return; // nothing to add, nothing to check
-    const n = e.name(attr);
-    if (adding.length > 0) e.add.push(`${n} ${e.value({ SS: adding })}`);
-    if (trimmed) {
-      // We dropped values because `have` is (nearly) full: only valid if the stored set is exactly `have`.
-      if (have!.size >= cap) return; // a full set never changes again: nothing to check
-      e.cond.push(have!.size === 0 ? `attribute_not_exists(${n})` : `size(${n}) = ${e.value({ N: String(have!.size) })}`);
-    } else if (adding.length > 0) {
-      e.cond.push(`(attribute_not_exists(${n}) OR size(${n}) <= ${e.value({ N: String(cap - adding.length) })})`);
-    }
+  planSets(e, a, known, dropped, setsAfter);
+  if (a.models.size > 0) planModels(e, a, known, dropped, setsAfter);
+  const establishes = planMinMax(e, a, known);
+  planMarkers(e, delta, retentionDays, appliedId, changedAt);
+
+  let expr = `SET ${e.set.join(', ')}`;
+  if (e.add.length > 0) expr += ` ADD ${e.add.join(', ')}`;
+  return {
+    Key: { pk: { S: accountPk(delta.accountId) }, sk: { S: windowSk(delta.windowStart) } },
+    UpdateExpression: expr,
+    ConditionExpression: e.cond.length > 0 ? e.cond.join(' AND ') : undefined,
+    ExpressionAttributeNames: e.names,
+    ExpressionAttributeValues: e.values,
+    establishes,
+    dropped,
+    setsAfter,
   };
+}
+
+/**
+ * Adds `adding` to a bounded set, with the condition that keeps it within `cap`. `have` is a known subset of the
+ * stored set (exact mode: the stored set itself; otherwise what this writer learnt earlier, if anything).
+ */
+function condSet(e: Expr, attr: string, cap: number, adding: string[], have: ReadonlySet<string> | undefined, trimmed: boolean): void {
+  if (adding.length === 0 && (!trimmed || have!.size >= cap)) return; // nothing to add, nothing to check
+  const n = e.name(attr);
+  if (adding.length > 0) e.add.push(`${n} ${e.value({ SS: adding })}`);
+  if (trimmed) {
+    // We dropped values because `have` is (nearly) full: only valid if the stored set is exactly `have`.
+    if (have!.size >= cap) return; // a full set never changes again: nothing to check
+    e.cond.push(have!.size === 0 ? `attribute_not_exists(${n})` : `size(${n}) = ${e.value({ N: String(have!.size) })}`);
+  } else if (adding.length > 0) {
+    e.cond.push(`(attribute_not_exists(${n}) OR size(${n}) <= ${e.value({ N: String(cap - adding.length) })})`);
+  }
+}
+
+/** The bounded sets (IPs, subnets, user agents, keys, templates) and their overflow counters. */
+function planSets(e: Expr, a: WindowAcc, known: KnownState, dropped: PlannedUpdate['dropped'], setsAfter: PlannedUpdate['setsAfter']): void {
+  const exact = known.item !== undefined;
+  const old = known.item ?? null;
   for (const f of SET_FIELDS) {
     const attr = SET_ATTR[f];
     const cap = WINDOW_LIMITS[f];
@@ -198,40 +222,46 @@ export function planWindowUpdate(
       // After this write the stored set contains at least `adding`: a known subset for the next plan.
       if (adding.length >= KNOWN_SET_MIN) setsAfter[f] = new Set(adding);
     }
-    condSet(attr, cap, adding, have, trimmed);
+    condSet(e, attr, cap, adding, have, trimmed);
     e.addNum(OVERFLOW_ATTR[f], overflow);
   }
+}
 
-  // Models: `m:<model>` counters, bounded through the `ms` set of model ids.
-  if (a.models.size > 0) {
-    const cap = WINDOW_LIMITS.models;
-    const have = exact ? storedSet(old, MODEL_SET_ATTR) : known.sets?.models;
-    const newIds: string[] = [];
-    let other = a.models.get(OTHER_MODEL) ?? 0;
-    const counts: Array<[string, number]> = [];
-    let room = have ? Math.max(0, cap - have.size) : cap;
-    let droppedModels = 0;
-    for (const [m, k] of a.models) {
-      if (m === OTHER_MODEL) continue;
-      if (have && have.has(m)) counts.push([m, k]);
-      else if (room > 0) {
-        room--;
-        newIds.push(m);
-        counts.push([m, k]);
-      } else {
-        other += k;
-        droppedModels++;
-      }
+/** Models: `m:<model>` counters, bounded through the `ms` set of model ids. */
+function planModels(e: Expr, a: WindowAcc, known: KnownState, dropped: PlannedUpdate['dropped'], setsAfter: PlannedUpdate['setsAfter']): void {
+  const exact = known.item !== undefined;
+  const old = known.item ?? null;
+  const cap = WINDOW_LIMITS.models;
+  const have = exact ? storedSet(old, MODEL_SET_ATTR) : known.sets?.models;
+  const newIds: string[] = [];
+  let other = a.models.get(OTHER_MODEL) ?? 0;
+  const counts: Array<[string, number]> = [];
+  let room = have ? Math.max(0, cap - have.size) : cap;
+  let droppedModels = 0;
+  for (const [m, k] of a.models) {
+    if (m === OTHER_MODEL) continue;
+    if (have && have.has(m)) counts.push([m, k]);
+    else if (room > 0) {
+      room--;
+      newIds.push(m);
+      counts.push([m, k]);
+    } else {
+      other += k;
+      droppedModels++;
     }
-    if (droppedModels) dropped.models = droppedModels;
-    if (have && have.size + newIds.length >= KNOWN_SET_MIN) setsAfter.models = newIds.length ? new Set([...have, ...newIds]) : have;
-    else if (!have && newIds.length >= KNOWN_SET_MIN) setsAfter.models = new Set(newIds);
-    for (const [m, k] of counts) e.addNum(`m:${m}`, k);
-    e.addNum(`m:${OTHER_MODEL}`, other);
-    condSet(MODEL_SET_ATTR, cap, newIds, have, droppedModels > 0);
   }
+  if (droppedModels) dropped.models = droppedModels;
+  if (have && have.size + newIds.length >= KNOWN_SET_MIN) setsAfter.models = newIds.length ? new Set([...have, ...newIds]) : have;
+  else if (!have && newIds.length >= KNOWN_SET_MIN) setsAfter.models = new Set(newIds);
+  for (const [m, k] of counts) e.addNum(`m:${m}`, k);
+  e.addNum(`m:${OTHER_MODEL}`, other);
+  condSet(e, MODEL_SET_ATTR, cap, newIds, have, droppedModels > 0);
+}
 
-  // Min/max fields.
+/** Min/max fields: what this write establishes if it succeeds. */
+function planMinMax(e: Expr, a: WindowAcc, known: KnownState): PlannedUpdate['establishes'] {
+  const exact = known.item !== undefined;
+  const old = known.item ?? null;
   const establishes: PlannedUpdate['establishes'] = {};
   const minMax = (attr: 'firstTs' | 'lastTs' | 'createdAt', v: number, dir: 'min' | 'max', boundKnown: number | undefined): void => {
     if (exact) {
@@ -263,6 +293,11 @@ export function planWindowUpdate(
   }
   if (a.accountCreatedAt !== null) minMax('createdAt', a.accountCreatedAt, 'min', known.createdAtAtMost);
 
+  return establishes;
+}
+
+/** Exactly-once markers, the change marker, the index keys and the TTL. */
+function planMarkers(e: Expr, delta: DeltaLike, retentionDays: number, appliedId: string | undefined, changedAt: number): void {
   // Exactly-once watermarks, one per contributing lane.
   for (const [lane, r] of delta.lanes) {
     const n = e.name(WATERMARK_PREFIX + lane);
@@ -285,19 +320,6 @@ export function planWindowUpdate(
   e.set.push(`${e.name('gsi1pk')} = ${e.value({ S: hourGsiPk(delta.windowStart, gsiBucket(delta.accountId)) })}`);
   e.set.push(`${e.name('gsi1sk')} = ${e.value({ S: delta.accountId })}`);
   e.set.push(`${e.name('expiresAt')} = ${e.value({ N: String(expiresAtFor(delta.windowStart, retentionDays)) })}`);
-
-  let expr = `SET ${e.set.join(', ')}`;
-  if (e.add.length > 0) expr += ` ADD ${e.add.join(', ')}`;
-  return {
-    Key: { pk: { S: accountPk(delta.accountId) }, sk: { S: windowSk(delta.windowStart) } },
-    UpdateExpression: expr,
-    ConditionExpression: e.cond.length > 0 ? e.cond.join(' AND ') : undefined,
-    ExpressionAttributeNames: e.names,
-    ExpressionAttributeValues: e.values,
-    establishes,
-    dropped,
-    setsAfter,
-  };
 }
 
 /** Plan the idempotent `MODEL#<m>/FIRST` minimum. */

@@ -43,7 +43,7 @@ export interface AccountWindow {
   /** Earliest and latest request time in the window, ms. */
   firstTs: number;
   lastTs: number;
-  // ---- from usage events (§2); zero/empty when the serving tier sends none ----
+  // ---- from usage events (docs/contract.md, "Usage event"); zero/empty when the serving tier sends none ----
   usageN: number;
   inputTokens: number;
   outputTokens: number;

@@ -61,17 +61,17 @@ function check(fn: ValidateFunction, value: unknown): ValidationResult {
   return { valid, errors: valid ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`) };
 }
 
-/** An access-log record (docs/contract.md §1), as parsed from one log line. */
+/** An access-log record (docs/contract.md, "Access-log record"), as parsed from one log line. */
 export function validateAccessLogRecord(value: unknown): ValidationResult {
   return check(compiled()['access-log'], value);
 }
 
-/** A usage event (docs/contract.md §2). */
+/** A usage event (docs/contract.md, "Usage event"). */
 export function validateUsageEvent(value: unknown): ValidationResult {
   return check(compiled().usage, value);
 }
 
-/** A replay report (docs/contract.md §3). */
+/** A replay report (docs/contract.md, "Replay command and report"). */
 export function validateReplayReport(value: unknown): ValidationResult {
   return check(compiled()['replay-report'], value);
 }

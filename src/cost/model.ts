@@ -24,7 +24,7 @@ export interface CostInputs {
   activeAccounts: number;
   /** Hours per day an average active account sends traffic (sets accounts active per hour and windows per account). @default 6 */
   activeHoursPerAccountPerDay: number;
-  /** Bytes of one access-log line (docs/contract.md §1); measured from a realistic record by src/cost/record.ts. @default 440 */
+  /** Bytes of one access-log line (docs/contract.md, "Access-log record"); measured from a realistic record by src/cost/record.ts. @default 440 */
   recordBytes: number;
   /** Overhead CloudWatch Logs adds per log event when sizing ingestion (PutLogEvents: 26 bytes per event). @default 26 */
   cwlEventOverheadBytes: number;
@@ -38,7 +38,7 @@ export interface CostInputs {
   streamMode: StreamMode;
   /** Headroom over the average write rate when sizing provisioned shards (surges). @default 2 */
   shardHeadroom: number;
-  /** Serving tier puts one usage event (docs/contract.md §2) per request on the stream. @default false */
+  /** Serving tier puts one usage event (docs/contract.md, "Usage event") per request on the stream. @default false */
   usageEvents: boolean;
   /** Bytes of one usage event. @default 250 */
   usageEventBytes: number;
@@ -320,11 +320,14 @@ export function expectedDistinctAccounts(events: number, accounts: number): numb
   return accounts * -Math.expm1(-events / accounts);
 }
 
+/** Adds one line of the estimate: `usage` of `price` a month, plus `extraUsd` priced by the `extra` prices. */
+type AddLine = (component: string, stage: Stage, price: Price, usage: number, extra?: Price[], extraUsd?: number) => void;
+
 export function estimateCost(partial: Partial<CostInputs> & { rps: number }): CostEstimate {
   const x = resolveInputs(partial);
   const lines: CostLine[] = [];
   const requestsPerMonth = x.rps * SECONDS_PER_MONTH;
-  const add = (component: string, stage: Stage, price: Price, usage: number, extra: Price[] = [], extraUsd = 0) => {
+  const add: AddLine = (component, stage, price, usage, extra = [], extraUsd = 0) => {
     const monthlyUsd = monthlyCost(price, usage) + extraUsd;
     lines.push({
       component,
@@ -340,16 +343,67 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
 
   const rawBytesPerSecond = x.rps * x.recordBytes;
   const accountsActivePerHour = Math.max(1, x.activeAccounts * (x.activeHoursPerAccountPerDay / 24));
+  const ingest = ingestCost(x, requestsPerMonth, rawBytesPerSecond, add);
+  const agg = aggregateCost(x, ingest, rawBytesPerSecond, accountsActivePerHour, add);
+  const detect = detectCost(x, accountsActivePerHour, add);
+  const { casesPerDay } = escalateCost(x, detect.scoreWrites, add);
+  const platform = platformCost(x, ingest, agg, add);
+  // aggregator GB-s last so the Lambda tiers see the whole account's usage is NOT modelled: each function is priced at its own tiers
+  add('Lambda aggregator (GB-s)', 'aggregate', PRICES.lambdaArmGbSecond, agg.aggGbSeconds);
 
-  // ---- ingestion ---------------------------------------------------------------------------------------------
+  const order: Stage[] = ['ingest', 'aggregate', 'detect', 'escalate', 'notify', 'platform'];
+  lines.sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
+  const monthlyUsd = lines.reduce((s, l) => s + l.monthlyUsd, 0);
+  return {
+    inputs: x,
+    lines,
+    monthlyUsd,
+    perMillionRequestsUsd: (monthlyUsd / requestsPerMonth) * 1e6,
+    sizing: {
+      requestsPerMonth,
+      rawBytesPerSecond,
+      kinesisRecordsPerSecond: ingest.kinesisRecordsPerSecond,
+      kinesisBytesPerSecond: ingest.kinesisBytesPerSecond,
+      shardsNeeded: ingest.shardsNeeded,
+      provisionedShards: ingest.provisionedShards,
+      aggregatorInvocationsPerSecond: agg.aggregatorInvocationsPerSecond,
+      eventsPerInvocation: agg.eventsPerInvocation,
+      accountsPerBatch: agg.accountsPerBatch,
+      aggregatorSecondsPerInvocation: agg.aggregatorSecondsPerInvocation,
+      aggregatorConcurrency: platform.aggregatorConcurrency,
+      aggregatorLanes: platform.aggregatorLanes,
+      aggregatorKeepsUp: platform.aggregatorKeepsUp,
+      aggregatorCpuShare: agg.cpuSeconds / agg.aggregatorSecondsPerInvocation,
+      featureWritesPerSecond: agg.featureWritesPerSecond,
+      featureWruPerSecond: agg.featureWruPerSecond,
+      accountsActivePerHour,
+      windowsReadPerScorerRun: detect.windowsReadPerScorerRun,
+      windowsFetchedPerScorerRun: detect.windowsFetchedPerScorerRun,
+      scorerBytesReadPerRun: detect.scorerBytesReadPerRun,
+      scorerSecondsPerRun: detect.scorerSecondsPerRun,
+      casesPerDay,
+      firehoseObjectsPerSecond: ingest.firehoseObjectsPerSecond,
+      ingestLatencySeconds: agg.ingestLatencySeconds,
+    },
+  };
+}
+
+interface IngestSizing {
+  streamExists: boolean;
+  kinesisRecordsPerSecond: number;
+  kinesisBytesPerSecond: number;
+  firehoseObjectsPerSecond: number;
+  shardsNeeded: number;
+  provisionedShards: number;
+}
+
+/** Ingestion: CloudWatch Logs or Firehose + S3 for the access logs, and the Kinesis stream (envelopes, usage events). */
+function ingestCost(x: CostInputs, requestsPerMonth: number, rawBytesPerSecond: number, add: AddLine): IngestSizing {
   let kinesisRecordsPerSecond = 0;
   let kinesisBilledBytesPerSecond = 0; // on-demand: each record rounded up to 1 KB
   let kinesisBytesPerSecond = 0;
   let kinesisPutUnitsPerSecond = 0;
   let firehoseObjectsPerSecond = 0;
-  let eventsPerInvocation: number;
-  let aggregatorInvocationsPerSecond: number;
-  let ingestLatencySeconds: number;
   const streamExists = x.path === 'cwl' || x.usageEvents;
 
   if (x.path === 'cwl') {
@@ -397,8 +451,27 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
       add(`Kinesis PUT payload units (${label})`, 'ingest', PRICES.kdsPutPayloadUnit, kinesisPutUnitsPerSecond * SECONDS_PER_MONTH);
     }
   }
+  return { streamExists, kinesisRecordsPerSecond, kinesisBytesPerSecond, firehoseObjectsPerSecond, shardsNeeded, provisionedShards };
+}
 
-  // ---- aggregation -------------------------------------------------------------------------------------------
+interface AggregateSizing {
+  eventsPerInvocation: number;
+  aggregatorInvocationsPerSecond: number;
+  ingestLatencySeconds: number;
+  accountsPerBatch: number;
+  cpuSeconds: number;
+  aggregatorSecondsPerInvocation: number;
+  aggGbSeconds: number;
+  featureWritesPerSecond: number;
+  featureWruPerSecond: number;
+}
+
+/** Aggregation: the aggregator's invocations and the features table's writes and storage (its GB-s are added last). */
+function aggregateCost(x: CostInputs, ingest: IngestSizing, rawBytesPerSecond: number, accountsActivePerHour: number, add: AddLine): AggregateSizing {
+  const { shardsNeeded, firehoseObjectsPerSecond } = ingest;
+  let eventsPerInvocation: number;
+  let aggregatorInvocationsPerSecond: number;
+  let ingestLatencySeconds: number;
   if (x.path === 'cwl') {
     // one batch per (shard, parallelization lane): full at BatchSize records, else whatever arrived in the window
     const lanes = shardsNeeded * x.parallelizationFactor;
@@ -469,8 +542,21 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
   const featureStorageGb =
     (accountsActivePerHour * 24 * x.featuresRetentionDays * (x.featureItemKb * 1024 * (x.gsiProjection === 'ALL' ? 2 : 1) + 100)) / GB;
   add('DynamoDB storage (features + GSI)', 'aggregate', PRICES.ddbStorage, featureStorageGb);
+  return {
+    eventsPerInvocation,
+    aggregatorInvocationsPerSecond,
+    ingestLatencySeconds,
+    accountsPerBatch,
+    cpuSeconds,
+    aggregatorSecondsPerInvocation,
+    aggGbSeconds,
+    featureWritesPerSecond,
+    featureWruPerSecond,
+  };
+}
 
-  // ---- detection ---------------------------------------------------------------------------------------------
+/** Detection: the scheduled scorer's reads of the features table and its run time. */
+function detectCost(x: CostInputs, accountsActivePerHour: number, add: AddLine) {
   const runsPerMonth = (HOURS_PER_MONTH * 60) / x.scoreIntervalMinutes;
   const windowsPerAccount = Math.min(x.scoreLookbackHours, (x.activeHoursPerAccountPerDay * x.scoreLookbackHours) / 24);
   const windowsReadPerScorerRun = x.activeAccounts * windowsPerAccount;
@@ -513,8 +599,11 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
     [PRICES.lambdaRequest],
     runsPerMonth * PRICES.lambdaRequest.usd,
   );
+  return { scoreWrites, windowsReadPerScorerRun, windowsFetchedPerScorerRun, scorerBytesReadPerRun, scorerSecondsPerRun };
+}
 
-  // ---- escalation + notification -----------------------------------------------------------------------------
+/** Escalation and notification: the cases' workflow, review queue, control-table writes and ban events. */
+function escalateCost(x: CostInputs, scoreWrites: number, add: AddLine): { casesPerDay: number } {
   const casesPerDay = x.activeAccounts * x.suspiciousAccountRatePerDay;
   const casesPerMonth = casesPerDay * (HOURS_PER_MONTH / 24);
   add('Step Functions transitions', 'escalate', PRICES.sfnStandardTransition, casesPerMonth * x.transitionsPerExecution);
@@ -531,8 +620,13 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
     [PRICES.lambdaRequest],
     casesPerMonth * 6 * PRICES.lambdaRequest.usd,
   );
+  return { casesPerDay };
+}
 
-  // ---- platform ----------------------------------------------------------------------------------------------
+/** Platform: KMS, sized by the aggregator's concurrency and the stream's shards. */
+function platformCost(x: CostInputs, ingest: IngestSizing, agg: AggregateSizing, add: AddLine) {
+  const { streamExists, shardsNeeded } = ingest;
+  const { aggregatorInvocationsPerSecond, aggregatorSecondsPerInvocation } = agg;
   const aggregatorConcurrency = aggregatorInvocationsPerSecond * aggregatorSecondsPerInvocation;
   const aggregatorLanes = x.path === 'cwl' ? shardsNeeded * x.parallelizationFactor : null;
   const aggregatorKeepsUp = aggregatorLanes === null || aggregatorConcurrency * 1.3 <= aggregatorLanes;
@@ -547,44 +641,7 @@ export function estimateCost(partial: Partial<CostInputs> & { rps: number }): Co
     [PRICES.kmsKeyMonth],
     x.kmsKeys * PRICES.kmsKeyMonth.usd,
   );
-  // aggregator GB-s last so the Lambda tiers see the whole account's usage is NOT modelled: each function is priced at its own tiers
-  add('Lambda aggregator (GB-s)', 'aggregate', PRICES.lambdaArmGbSecond, aggGbSeconds);
-
-  const order: Stage[] = ['ingest', 'aggregate', 'detect', 'escalate', 'notify', 'platform'];
-  lines.sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
-  const monthlyUsd = lines.reduce((s, l) => s + l.monthlyUsd, 0);
-  return {
-    inputs: x,
-    lines,
-    monthlyUsd,
-    perMillionRequestsUsd: (monthlyUsd / requestsPerMonth) * 1e6,
-    sizing: {
-      requestsPerMonth,
-      rawBytesPerSecond,
-      kinesisRecordsPerSecond,
-      kinesisBytesPerSecond,
-      shardsNeeded,
-      provisionedShards,
-      aggregatorInvocationsPerSecond,
-      eventsPerInvocation,
-      accountsPerBatch,
-      aggregatorSecondsPerInvocation,
-      aggregatorConcurrency,
-      aggregatorLanes,
-      aggregatorKeepsUp,
-      aggregatorCpuShare: cpuSeconds / aggregatorSecondsPerInvocation,
-      featureWritesPerSecond,
-      featureWruPerSecond,
-      accountsActivePerHour,
-      windowsReadPerScorerRun,
-      windowsFetchedPerScorerRun,
-      scorerBytesReadPerRun,
-      scorerSecondsPerRun,
-      casesPerDay,
-      firehoseObjectsPerSecond,
-      ingestLatencySeconds,
-    },
-  };
+  return { aggregatorConcurrency, aggregatorLanes, aggregatorKeepsUp };
 }
 
 /** Both paths for the same inputs. */

@@ -1,9 +1,9 @@
 /**
- * A realistic docs/contract.md §1 access-log record, to measure the bytes the cost model charges for (CloudWatch Logs bills
+ * A realistic access-log record (docs/contract.md), to measure the bytes the cost model charges for (CloudWatch Logs bills
  * the bytes of every line; Kinesis and Firehose round each record up). Plain TypeScript, no AWS imports.
  */
 
-/** The access-log line API Gateway writes for one request (all values strings, docs/contract.md §1). */
+/** The access-log line API Gateway writes for one request (all values strings, docs/contract.md, "Access-log record"). */
 export function sampleAccessLogRecord(i = 0): Record<string, string> {
   const models = ['claude-sonnet-5', 'claude-haiku-5', 'claude-opus-5'];
   const agents = [

@@ -98,21 +98,22 @@ function addAll<T>(set: Set<T>, items: Iterable<T>): void {
  * The additive part of a window already applied to a profile (replay applies an open window several times as it
  * grows; sets and min/max are idempotent, counters are applied as the difference to the previous snapshot).
  */
-export interface AppliedWindow {
-  n: number;
-  status4xx: number;
-  status5xx: number;
-  status429: number;
-  respBytes: number;
-  respBytesN: number;
-  latencyMs: number;
-  latencyN: number;
-  usageN: number;
-  inputTokens: number;
-  outputTokens: number;
-  models: Record<string, number>;
-  promptClasses: Record<string, number>;
-}
+export type AppliedWindow = Pick<
+  AccountWindow,
+  | 'n'
+  | 'status4xx'
+  | 'status5xx'
+  | 'status429'
+  | 'respBytes'
+  | 'respBytesN'
+  | 'latencyMs'
+  | 'latencyN'
+  | 'usageN'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'models'
+  | 'promptClasses'
+>;
 
 const ZERO: AppliedWindow = {
   n: 0,

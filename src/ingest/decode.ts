@@ -3,8 +3,8 @@
  *
  * A record is one of:
  * - a CloudWatch Logs subscription envelope (gzip JSON): `DATA_MESSAGE` with `logEvents[]` (each `message` is an
- *   access-log line, docs/contract.md §1) or a `CONTROL_MESSAGE` (no data);
- * - a usage event (docs/contract.md §2) put directly by the serving tier: one JSON object, a JSON array of them, or
+ *   access-log line, docs/contract.md, "Access-log record") or a `CONTROL_MESSAGE` (no data);
+ * - a usage event (docs/contract.md, "Usage event") put directly by the serving tier: one JSON object, a JSON array of them, or
  *   NDJSON, optionally gzip-compressed;
  * - a raw access-log JSON line (same framings as usage events).
  *

@@ -4,7 +4,7 @@
  *
  * The demo resolves the customer account from `Authorization: Bearer <accountId>`. A real provider resolves it
  * from its own credentials; what matters for distill-guard is that the authorizer returns the account as
- * `principalId` and its creation time as `context.accountCreatedAt` (docs/contract.md §1), and that it honours the
+ * `principalId` and its creation time as `context.accountCreatedAt` (docs/contract.md, "Access-log record"), and that it honours the
  * account status distill-guard writes (`ACCOUNT#<id>` / `STATUS` in the control table, docs/DESIGN.md).
  */
 

@@ -1,6 +1,6 @@
 /**
  * The demo model stub's logic (plain TypeScript; lambdas/ingest/model-stub.ts is the adapter): a canned
- * Messages-API-shaped answer, and the docs/contract.md §2 usage event a real serving tier would emit for the request.
+ * Messages-API-shaped answer, and the usage event (docs/contract.md) a real serving tier would emit for the request.
  *
  * The prompt never leaves this function: the usage event carries only a coarse class and an unkeyed hash of
  * the normalised template. The classifier is a deliberately small keyword heuristic; a provider plugs in its
@@ -50,7 +50,7 @@ export function promptText(messages: Message[], system?: unknown): { text: strin
   return { text: parts.join('\n'), hasImage };
 }
 
-/** Coarse prompt class, first match wins (docs/contract.md §2 `promptClass`). */
+/** Coarse prompt class, first match wins (docs/contract.md, "Usage event", `promptClass`). */
 export function classifyPrompt(text: string, hasImage: boolean, hasTools: boolean): PromptClass {
   const t = text.toLowerCase();
   if (hasImage) return 'vision';

@@ -1,6 +1,6 @@
 /**
  * The Firehose ingestion path's input: an S3 object that Amazon Data Firehose wrote from a REST API stage's
- * access logs (docs/contract.md §1 records, the same JSON line as in a CloudWatch Logs envelope), and the S3 event
+ * access logs (records of docs/contract.md, "Access-log record"; the same JSON line as in a CloudWatch Logs envelope), and the S3 event
  * notification that announces it. Plain TypeScript (node:zlib, node:crypto), no AWS import.
  *
  * Framing. API Gateway puts one Firehose record per request, and Firehose concatenates the records of a buffer

@@ -1,5 +1,5 @@
 /**
- * Parse and validate one access-log record (docs/contract.md §1) or usage event (docs/contract.md §2) into a normalised event.
+ * Parse and validate one access-log record or usage event (docs/contract.md) into a normalised event.
  *
  * Never throws: every rejection returns `{ ok: false, reason }` with a reason code from a small, fixed set (so
  * it can be a metric dimension). Input is treated as hostile: types are checked, sizes capped, control
@@ -33,7 +33,7 @@ export interface RequestEvent {
   accountCreatedAt: number | null;
 }
 
-/** A normalised usage event (§2). */
+/** A normalised usage event (docs/contract.md, "Usage event"). */
 export interface UsageRecord {
   requestId: string;
   ts: number;
@@ -245,9 +245,18 @@ function cleanModel(m: string): string | null {
 
 /** Parse one access-log record (a JSON line, or an already-parsed object). */
 export function parseAccessLog(message: string | object, opts?: ParseOptions): ParseResult<RequestEvent> {
-  const o = toObject(message);
+  return parseWith(message, opts, accessLogFromObject);
+}
+
+/** A parser proper run on a JSON line or an object, its rejection wrapped as a failed result. */
+function parseWith<T extends object>(
+  input: string | object,
+  opts: ParseOptions | undefined,
+  fromObject: (o: Obj, opts: ParseOptions | undefined) => T | ParseReason,
+): ParseResult<T> {
+  const o = toObject(input);
   if (typeof o === 'string') return fail(o);
-  const r = accessLogFromObject(o, opts);
+  const r = fromObject(o, opts);
   return typeof r === 'string' ? fail(r) : { ok: true, event: r };
 }
 
@@ -315,12 +324,9 @@ function tokens(v: unknown): number | typeof BAD {
   return n;
 }
 
-/** Parse one usage event (§2). */
+/** Parse one usage event (docs/contract.md, "Usage event"). */
 export function parseUsage(input: string | object, opts?: ParseOptions): ParseResult<UsageRecord> {
-  const o = toObject(input);
-  if (typeof o === 'string') return fail(o);
-  const r = usageFromObject(o, opts);
-  return typeof r === 'string' ? fail(r) : { ok: true, event: r };
+  return parseWith(input, opts, usageFromObject);
 }
 
 function usageFromObject(o: Obj, opts: ParseOptions | undefined): UsageRecord | ParseReason {

@@ -1,5 +1,5 @@
 /**
- * Ban events (docs/contract.md §4): building, identity and the transactional-outbox item shape.
+ * Ban events (docs/contract.md, "Ban events"): building, identity and the transactional-outbox item shape.
  *
  * Plain TypeScript, no AWS imports: the escalation workflow (H5) calls `buildBanEvent` and writes
  * `toOutboxItem(event)` in the SAME DynamoDB transaction as the decision; the outbox publisher
@@ -26,7 +26,7 @@ export const OUTBOX_SK = 'EVENT';
 /** Sparse GSI `byState` key of outbox items not yet published; removed when the publisher marks the item. */
 export const OUTBOX_PENDING_GSI_PK = 'OUTBOX#pending';
 
-/** Namespace UUID of distill-guard event ids (UUIDv5, RFC 9562 §5.5). Never change it: ids would change. */
+/** Namespace UUID of distill-guard event ids (UUIDv5, RFC 9562, section 5.5). Never change it: ids would change. */
 export const EVENT_ID_NAMESPACE = '6f1c3c4e-5b1a-4a57-9d0e-2f8f3b1d7c11';
 
 /** One reason behind a decision, in words a reviewer and a consuming team can read. */
@@ -119,7 +119,7 @@ export function toIsoTime(value: number | string | Date, what = 'time'): string 
   return new Date(ms).toISOString();
 }
 
-/** UUIDv5 (SHA-1, name-based) of `name` in `namespace` (RFC 9562 §5.5). */
+/** UUIDv5 (SHA-1, name-based) of `name` in `namespace` (RFC 9562, section 5.5). */
 export function uuidV5(name: string, namespace: string = EVENT_ID_NAMESPACE): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
   if (ns.length !== 16) throw new Error(`namespace must be a uuid, got ${JSON.stringify(namespace)}`);

@@ -1,17 +1,7 @@
 /**
- * Replay (docs/contract.md §3): push an access-log file (and optional usage file) through the same parse + aggregate code
- * as the aggregator Lambda (src/ingest, src/aggregate) and the same detection code as the scheduled scorer
- * (src/detect), with LOG TIME as the clock.
- *
- * - The two inputs are merged by timestamp and streamed (never loaded whole); malformed lines are skipped and
- *   counted by reason.
- * - Every `intervalMs` of log time (default 15 min, like the scorer's schedule) detection runs over the accounts
- *   active in the lookback. It is incremental: each account's profile (its windows merged) is updated only with the
- *   windows that changed since the previous run, so the cost of a run is bounded by the active population, not by
- *   the length of the log.
- * - `firstFlaggedAt` is the log time of the first run at which an account reached `review` or `suspend`.
- *   Decisions are sticky, like the cases they would open in AWS: the report gives each account the highest
- *   decision it reached (with the score and reasons of the latest run at that level).
+ * Replay (docs/contract.md, "Replay command and report"): an access-log file (and optional usage file) through the
+ * aggregator's own parse + aggregate code and the scheduled scorer's detection code, with LOG TIME as the clock, so
+ * that offline figures are the pipeline's. Streamed, incremental and sticky as docs/detection.md, "6. Replay", says.
  */
 import { ReplayAggregator } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
@@ -36,7 +26,7 @@ import type {
   ExternalIndicatorSet,
   ReasonDetail,
 } from '../detect/index';
-import type { Decision, ReplayReport } from '../shared/contract';
+import type { Decision, ReplayAccount, ReplayReport } from '../shared/contract';
 import { ReadProgress, probeInput, readLines } from './lines';
 
 export { InputError, probeInput, readLines } from './lines';
@@ -64,13 +54,8 @@ export interface ReplayOptions {
   onEngine?: (engine: ReplayEngine) => void;
 }
 
-export interface ReplayAccountOut {
-  accountId: string;
-  decision: Decision;
-  score: number;
-  reasons: string[];
-  clusterId: string | null;
-  firstFlaggedAt: number | null;
+/** An account of the report: the contract's fields, plus what the replay adds. */
+export interface ReplayAccountOut extends Pick<ReplayAccount, 'accountId' | 'decision' | 'score' | 'reasons' | 'clusterId' | 'firstFlaggedAt'> {
   reasonDetails: ReasonDetail[];
   relatedAccountIds: string[];
   /** Decision at the last run (the sticky `decision` may be higher). */

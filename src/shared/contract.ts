@@ -1,26 +1,22 @@
 /**
- * Types for the formats in docs/contract.md. These are what other systems rely on: add fields freely,
- * never rename, drop or retype one.
+ * The public formats of docs/contract.md under the names the code uses. The types are generated from
+ * schemas/*.json (src/contract/types.generated.ts, `npm run gen:types`), so a field is declared once, in its
+ * schema. This module narrows them only where the code is deliberately stricter than the schema, and holds the
+ * runtime lists the code needs. Formats grow: add fields, never rename, drop or retype one.
  */
+import type * as Schema from '../contract/types.generated';
+import type { BanEventMessage } from '../contract/index';
 
-/** §1 Access-log record, exactly as API Gateway writes it (every value a string; `-` when missing). */
-export interface AccessLogRecord {
-  requestId: string;
-  requestTimeEpoch: string;
-  requestTime: string;
-  accountId: string;
-  apiKeyId: string;
-  sourceIp: string;
-  userAgent: string;
-  httpMethod: string;
-  path: string;
-  status: string;
-  responseLength: string;
-  integrationLatency: string;
-  accountCreatedAt: string;
-}
+/**
+ * A schema type's declared fields, without the `[k: string]: unknown` that `additionalProperties` adds. Stricter
+ * for records the code writes itself: a misspelt field is a type error, and `keyof` names exactly the fields.
+ */
+type Declared<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 
-/** The keys of §1, in order. The stack's access-log format is generated from this list. */
+/** Access-log record, exactly as API Gateway writes it (docs/contract.md, "Access-log record"). */
+export type AccessLogRecord = Declared<Schema.AccessLogRecord>;
+
+/** The access-log keys, in order. The stack's access-log format is generated from this list. */
 export const ACCESS_LOG_FIELDS: ReadonlyArray<[keyof AccessLogRecord, string]> = [
   ['requestId', '$context.requestId'],
   ['requestTimeEpoch', '$context.requestTimeEpoch'],
@@ -37,67 +33,34 @@ export const ACCESS_LOG_FIELDS: ReadonlyArray<[keyof AccessLogRecord, string]> =
   ['accountCreatedAt', '$context.authorizer.accountCreatedAt'],
 ];
 
-export const PROMPT_CLASSES = ['chat', 'coding', 'agentic', 'vision', 'cot_elicitation', 'rewrite', 'other'] as const;
+/** The prompt classes ingest knows, each one of the schema's enum (a class it does not know is read as `other`). */
+export const PROMPT_CLASSES = ['chat', 'coding', 'agentic', 'vision', 'cot_elicitation', 'rewrite', 'other'] as const satisfies ReadonlyArray<
+  Schema.UsageEvent['promptClass']
+>;
 export type PromptClass = (typeof PROMPT_CLASSES)[number];
 
-/** §2 Usage event from the model-serving tier. */
-export interface UsageEvent {
-  type: 'usage';
-  requestId: string;
-  accountId: string;
-  timestamp: number;
-  model: string;
-  promptClass: PromptClass;
-  templateId: string;
-  inputTokens: number;
-  outputTokens: number;
-}
+/** Usage event from the model-serving tier (docs/contract.md, "Usage event"). */
+export type UsageEvent = Declared<Schema.UsageEvent>;
 
-export type Decision = 'allow' | 'monitor' | 'review' | 'suspend';
+/**
+ * The decisions detection makes (src/detect/score.ts). The replay report's schema also lists `restrict`, which
+ * detection and the replay never produce: narrower, so code that handles a decision need not handle it.
+ */
+export type Decision = Exclude<Schema.ReplayAccount['decision'], 'restrict'>;
 
-/** §3 Replay report. */
-export interface ReplayReport {
-  accounts: ReplayAccount[];
-  clusters: ReplayCluster[];
-  /** Added field: input accounting (lines read, skipped as malformed, by reason). */
-  input?: Record<string, unknown>;
-  [extra: string]: unknown;
-}
+/** Replay report (docs/contract.md, "Replay command and report"): the replay writes detection decisions only. */
+export type ReplayReport = Schema.ReplayReport & { accounts: ReplayAccount[] };
+export type ReplayAccount = Schema.ReplayAccount & { decision: Decision };
+export type ReplayCluster = Schema.ReplayCluster;
 
-export interface ReplayAccount {
-  accountId: string;
-  decision: Decision;
-  score: number;
-  reasons: string[];
-  clusterId: string | null;
-  firstFlaggedAt: number | null;
-  [extra: string]: unknown;
-}
-
-export interface ReplayCluster {
-  clusterId: string;
-  accountIds: string[];
-  reasons: string[];
-  [extra: string]: unknown;
-}
-
-/** §4 Ban events. */
+/** Ban events (docs/contract.md, "Ban events"). */
 export const EVENT_SOURCE = 'distill-guard';
-export const DETAIL_TYPES = ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'] as const;
+export const DETAIL_TYPES = ['Account Flagged', 'Account Restricted', 'Account Suspended', 'Account Reinstated'] as const satisfies ReadonlyArray<
+  BanEventMessage['detail-type']
+>;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
-export interface BanEventDetail {
-  schemaVersion: string;
-  eventId: string;
-  accountId: string;
-  caseId: string;
-  /** `auto` or the reviewer's identity. */
-  decidedBy: string;
-  reasons: string[];
-  score: number;
-  clusterId: string | null;
-  relatedAccountIds: string[];
-  /** ISO-8601 time of the decision. */
-  decidedAt: string;
-  [extra: string]: unknown;
-}
+type AnyDetail =
+  Declared<Schema.AccountFlagged> | Declared<Schema.AccountRestricted> | Declared<Schema.AccountSuspended> | Declared<Schema.AccountReinstated>;
+/** The fields every ban event detail has; each detail type adds its own (kept by the index signature). */
+export type BanEventDetail = Pick<AnyDetail, keyof AnyDetail> & { [extra: string]: unknown };

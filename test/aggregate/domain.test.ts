@@ -200,7 +200,7 @@ describe('DynamoDB item mapping and update planning', () => {
   });
 });
 
-describe('compact window items and the change marker (issue 7 §4)', () => {
+describe('compact window items and the change marker', () => {
   const legacyItem = (w: Window) => {
     const item = windowToItem(w, 30) as Record<string, any>;
     if (w.ips.length) item.ip = { SS: [...w.ips] };

@@ -1,5 +1,5 @@
 /**
- * Issue 6 §1: exactly-once features under at-least-once delivery. The real batch logic of the aggregator
+ * Exactly-once features under at-least-once delivery (docs/aggregate.md). The real batch logic of the aggregator
  * (lambdas/aggregate/core.ts, which the Lambda handler wraps) runs against DynamoDB Local through a
  * fault-injecting proxy, with a simulated event source mapping that retries, bisects on function errors,
  * resumes from partial-batch checkpoints and redelivers whole batches, two shards in parallel. The stored

@@ -11,7 +11,7 @@ import { ReplayAggregator, canonicalWindow, WINDOW_MS, type Window } from '../..
 import { ItemStateCache, processBatch } from '../../lambdas/aggregate/core';
 import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../../bench/synthetic';
 import { kinesisRecord, readModelFirstSeen, readWindows, scanAll } from '../../bench/kinesis-records';
-import { startDdb, type DdbFixture } from './fixture';
+import { aggregatorEnv, startDdb, type DdbFixture } from './fixture';
 
 let fx: DdbFixture;
 let sqsEmu: SqsEmulator;
@@ -26,22 +26,15 @@ beforeAll(async () => {
   sqs = new SQSClient({ endpoint: sqsEmu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'aggregator-failures' }))).QueueUrl!;
   table = await fx.table();
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIALOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: fx.emu.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqsEmu.endpoint,
-    FEATURES_TABLE: table,
-    FAILURE_QUEUE_URL: queueUrl,
-    FEATURE_RETENTION_DAYS: '30',
-    // The log group of bench/synthetic.ts envelopes: the one access-log group the handler accepts.
-    ACCESS_LOG_GROUPS: 'API-Gateway-Execution-Logs_abc/prod',
-    POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_DEV: 'true',
-    POWERTOOLS_METRICS_DISABLED: 'false',
-  });
+  Object.assign(
+    process.env,
+    aggregatorEnv(fx.emu.endpoint, sqsEmu.endpoint, {
+      FEATURES_TABLE: table,
+      FAILURE_QUEUE_URL: queueUrl,
+      // The log group of bench/synthetic.ts envelopes: the one access-log group the handler accepts.
+      ACCESS_LOG_GROUPS: 'API-Gateway-Execution-Logs_abc/prod',
+    }),
+  );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = require('../../lambdas/aggregate/handler').handler;
 }, 180_000);
@@ -51,6 +44,31 @@ afterAll(async () => {
   sqs?.destroy();
   await Promise.all([fx?.stop(), sqsEmu?.stop()]);
 });
+
+/** Runs `fn` with stdout and console.log captured: the EMF documents Powertools printed meanwhile, parsed. */
+async function withEmfCaptured<T>(fn: () => Promise<T>): Promise<{ result: T; docs: any[] }> {
+  const out: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  // POWERTOOLS_DEV makes Powertools print through the global console; otherwise it writes to stdout.
+  const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    out.push(args.map(String).join(' '));
+  });
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    spy.mockRestore();
+    spyLog.mockRestore();
+  }
+  const docs = out
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l));
+  return { result, docs };
+}
 
 const sortKey = (w: Window) => `${w.accountId}\u0000${String(w.windowStart).padStart(15, '0')}`;
 const sorted = (ws: Window[]) => [...ws].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
@@ -118,7 +136,7 @@ describe('aggregator handler', () => {
   });
 });
 
-describe('hostile input through the handler (issue 6 §2)', () => {
+describe('hostile input through the handler', () => {
   it('skips and counts every bad record and line in EMF metrics, never fails the batch, keeps the valid ones', async () => {
     const t = await fx.table();
     process.env.FEATURES_TABLE = t;
@@ -142,30 +160,11 @@ describe('hostile input through the handler (issue 6 §2)', () => {
       ]),
       envelopeData(ok.slice(5)),
     ].map((d, i) => kinesisRecord(d, 0, 1000 + i));
-    const out: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-    // POWERTOOLS_DEV makes Powertools print through the global console; otherwise it writes to stdout.
-    const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-      out.push(args.map(String).join(' '));
-    });
-    let res;
-    try {
-      res = await handler({ Records: records });
-    } finally {
-      spy.mockRestore();
-      spyLog.mockRestore();
-    }
+    const { result: res, docs } = await withEmfCaptured(() => handler({ Records: records }));
     expect(res.batchItemFailures).toEqual([]);
     const ws = await readWindows(fx.ddb, t);
     expect(ws.reduce((s, w) => s + w.n, 0)).toBe(10);
     // EMF: the batch document carries the totals, one document per reason carries RecordsSkipped by reason.
-    const docs = out
-      .flatMap((l) => l.split('\n'))
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l));
     const main = docs.find((d) => d.RecordsIn !== undefined);
     expect(main).toMatchObject({ RecordsIn: 7, EventsAggregated: 10, RecordsSkipped: 8 });
     const byReason = Object.fromEntries(docs.filter((d) => d.reason).map((d) => [d.reason, d.RecordsSkipped]));
@@ -181,7 +180,7 @@ describe('hostile input through the handler (issue 6 §2)', () => {
   });
 });
 
-describe('hot account (issue 6 §3)', () => {
+describe('hot account', () => {
   it('one account at 50x the normal rate gets at most one write per window per batch', async () => {
     const t = await fx.table();
     // 40 normal accounts; account 0 sends 50x what each of them sends.
@@ -261,7 +260,7 @@ describe('parallelizationFactor > 1 (watermarks per shard and partition key)', (
   });
 });
 
-describe('usage events that disagree with the access logs (issue 6)', () => {
+describe('usage events that disagree with the access logs', () => {
   const now = () => Date.UTC(2026, 10, 2, 4);
   const batchOf = (g: TrafficGen, mismatch: boolean) => {
     const reqs = g.records(6);
@@ -322,33 +321,20 @@ describe('usage events that disagree with the access logs (issue 6)', () => {
     const records = [envelopeData(reqs), gzipSync(usage.map((u) => JSON.stringify(u)).join('\n')).toString('base64')].map((d, i) =>
       kinesisRecord(d, 0, 2000 + i),
     );
-    const out: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-    const spyLog = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-      out.push(args.map(String).join(' '));
-    });
-    // Required lazily like the handler (the module reads POWERTOOLS_* at load): the handler's own logger.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { logger } = require('../../lambdas/shared/powertools') as typeof import('../../lambdas/shared/powertools');
-    const warn = jest.spyOn(logger, 'warn');
     let warnings: unknown[][] = [];
-    let res;
-    try {
-      res = await handler({ Records: records });
-    } finally {
-      spy.mockRestore();
-      spyLog.mockRestore();
-      warnings = warn.mock.calls.slice();
-      warn.mockRestore();
-    }
+    const { result: res, docs } = await withEmfCaptured(async () => {
+      // Required lazily like the handler (the module reads POWERTOOLS_* at load): the handler's own logger.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { logger } = require('../../lambdas/shared/powertools') as typeof import('../../lambdas/shared/powertools');
+      const warn = jest.spyOn(logger, 'warn');
+      try {
+        return await handler({ Records: records });
+      } finally {
+        warnings = warn.mock.calls.slice();
+        warn.mockRestore();
+      }
+    });
     expect(res.batchItemFailures).toEqual([]);
-    const docs = out
-      .flatMap((l) => l.split('\n'))
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l));
     expect(docs.find((d) => d.RecordsIn !== undefined)).toMatchObject({ UsageAccountMismatch: 1, EventsAggregated: 6 });
     expect(
       warnings.find((c) => (c[1] as { samples?: unknown } | undefined)?.samples !== undefined && String(c[0]).includes('usage'))?.[1],

@@ -15,7 +15,7 @@ import { ReplayAggregator, canonicalWindow, type Window } from '../../src/aggreg
 import { processBatch } from '../../lambdas/aggregate/core';
 import { TrafficGen, envelopeData } from '../../bench/synthetic';
 import { kinesisRecord, readModelFirstSeen, readWindows, scanAll } from '../../bench/kinesis-records';
-import { startDdb, type DdbFixture } from './fixture';
+import { aggregatorEnv, startDdb, type DdbFixture } from './fixture';
 
 const BUCKET = 'distill-guard-access-logs-test';
 const creds = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
@@ -35,21 +35,14 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   inbox = (await sqs.send(new CreateQueueCommand({ QueueName: 'objects' }))).QueueUrl!;
   dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'objects-dlq' }))).QueueUrl!;
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIALOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: fx.emu.endpoint,
-    AWS_ENDPOINT_URL_SQS: emu.endpoint,
-    // fauxqs serves S3 on the same port; an IP endpoint makes the SDK use path-style URLs by itself
-    AWS_ENDPOINT_URL_S3: emu.endpoint,
-    FEATURE_RETENTION_DAYS: '30',
-    PARK_QUEUE_URL: dlq,
-    POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_DEV: 'true',
-    POWERTOOLS_METRICS_DISABLED: 'false',
-  });
+  Object.assign(
+    process.env,
+    aggregatorEnv(fx.emu.endpoint, emu.endpoint, {
+      // fauxqs serves S3 on the same port; an IP endpoint makes the SDK use path-style URLs by itself
+      AWS_ENDPOINT_URL_S3: emu.endpoint,
+      PARK_QUEUE_URL: dlq,
+    }),
+  );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = require('../../lambdas/aggregate/object-handler').handler;
 }, 180_000);

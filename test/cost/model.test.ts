@@ -58,7 +58,7 @@ describe('prices', () => {
 });
 
 describe('access-log record size', () => {
-  it('a realistic CONTRACT §1 record is 400-500 bytes and the default matches the measurement', () => {
+  it('a realistic access-log record is 400-500 bytes and the default matches the measurement', () => {
     const r = sampleAccessLogRecord(1);
     expect(Object.keys(r)).toEqual([
       'requestId',

@@ -1,6 +1,6 @@
 /**
  * Small synthetic traffic for detection and replay unit tests (the real simulator lives in sim/). Deterministic
- * (seeded); builds access-log records (CONTRACT §1) and usage events (§2), or AccountWindows directly.
+ * (seeded); builds access-log records and usage events (docs/contract.md), or AccountWindows directly.
  */
 import { emptyWindow, windowStartOf, type AccountWindow } from '../../src/aggregate/window';
 import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';

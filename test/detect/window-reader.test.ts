@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
 import { createFeaturesTable } from '../../bench/features-table';
 import { metered } from '../../bench/metered';
-import { WindowAcc, canonicalWindow } from '../../src/aggregate/accumulator';
+import { oneRequestAcc } from '../../bench/one-request';
+import { canonicalWindow } from '../../src/aggregate/accumulator';
 import { CHANGE_MARKER_MS, windowToItem } from '../../src/aggregate/item';
 import { planWindowUpdate } from '../../src/aggregate/update';
 import { emptyWindow, type AccountWindow } from '../../src/aggregate/window';
@@ -59,12 +60,7 @@ async function seed(table: string, projection: 'INCLUDE_CHANGES' | 'KEYS_ONLY' |
 
 /** What the aggregator does for one more request in window `w`, with its clock at `t`. */
 async function aggregatorWrite(table: string, w: AccountWindow, t: number): Promise<void> {
-  const acc = new WindowAcc(w.accountId, w.windowStart);
-  const one = emptyWindow(w.accountId, w.windowStart);
-  one.n = 1;
-  one.minutes[40] = 1;
-  one.firstTs = one.lastTs = w.windowStart + 40 * 60_000;
-  acc.addWindow(one);
+  const acc = oneRequestAcc(w, 40);
   const plan = planWindowUpdate(
     { accountId: w.accountId, windowStart: w.windowStart, acc, lanes: new Map([['shardId-000000000000', { min: '7', max: '7' }]]) },
     30,

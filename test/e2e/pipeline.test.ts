@@ -3,7 +3,7 @@
  * the local runtime running the bundles from that cloud assembly, and simulated traffic (organic users plus
  * extraction campaigns) packed as CloudWatch Logs envelopes onto the Kinesis stream, in log time.
  *
- * Asserts the issue-2 §5 outcome: a campaign account ends up suspended (directly, or queued for review and then
+ * Asserts the outcome the README promises: a campaign account ends up suspended (directly, or queued for review and then
  * approved through the review step's SendTaskSuccess path), its `Account Suspended` event reaches a subscriber
  * rule's target queue, and an organic account is untouched.
  *

@@ -9,9 +9,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { gzipSync } from 'node:zlib';
 import { Deployment, Harness, startHarness } from './support/harness';
+import { putHourlyWindows } from './support/workflow';
 import { localClientConfig } from '../../local/services/clients';
 import { processBatch } from '../../lambdas/aggregate/core';
 import { caseIdFor, runScorer } from '../../lambdas/detect/scorer-core';
@@ -162,24 +163,14 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
 
 test('a model named `constructor`: the case evidence is recorded with its totals (the marshaller no longer refuses it)', async () => {
   const accountId = 'acct-constructor';
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
-  for (let i = 0; i < 2; i++) {
-    await h.doc.send(
-      new PutCommand({
-        TableName: dep.featuresTable,
-        Item: {
-          pk: `A#${accountId}`,
-          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
-          n: 10,
-          'm:constructor': 6,
-          'm:toString': 3,
-          'm:model-a': 1,
-          'pc:cot_elicitation': 4,
-          'mm:1': 2,
-        },
-      }),
-    );
-  }
+  await putHourlyWindows(h, dep, accountId, 2, () => ({
+    n: 10,
+    'm:constructor': 6,
+    'm:toString': 3,
+    'm:model-a': 1,
+    'pc:cot_elicitation': 4,
+    'mm:1': 2,
+  }));
   const caseId = 'case-constructor-model';
   const arn = dep.start({
     caseId,

@@ -6,7 +6,8 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand, ScanCommand, ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { clusterMemberInput, useDeployment } from './support/workflow';
 import { decideCluster, listClusterCases, showCluster } from '../../lambdas/escalate/cluster-operator';
 
 const MEMBERS = Number(process.env.CLUSTER_MEMBERS ?? 1000);
@@ -15,31 +16,17 @@ jest.setTimeout(1_200_000);
 let h: Harness;
 let dep: Deployment;
 
-beforeAll(async () => {
-  h = await startHarness();
-  // The breaker counts every member of a cluster decision: the limit must cover the cluster.
-  dep = await h.deploy('cluster', { breakerMaxPerHour: MEMBERS + 100 });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+// The breaker counts every member of a cluster decision: the limit must cover the cluster.
+useDeployment('cluster', { breakerMaxPerHour: MEMBERS + 100 }, (started) => ({ h, dep } = started));
 
 const acct = (i: number) => `hydra-${String(i).padStart(4, '0')}`;
 
-function input(accountId: string, clusterId: string) {
-  return {
-    caseId: `case-${accountId}`,
-    accountId,
-    decision: 'review',
-    score: 0.83,
-    reasons: ['synchronized-activity', 'shared-templates'],
-    reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: 'active in the same minutes as 40 accounts' }],
-    clusterId,
-    relatedAccountIds: [],
-    flaggedAt: Date.now() - 60_000,
-    evidence: { cluster: { size: MEMBERS, reasons: ['synchronized-activity'], evidence: { pivot: { model: 'claude-opus-5', movers: 12 } } } },
-  };
-}
+const input = (accountId: string, clusterId: string) =>
+  clusterMemberInput(accountId, clusterId, 40, {
+    size: MEMBERS,
+    reasons: ['synchronized-activity'],
+    evidence: { pivot: { model: 'claude-opus-5', movers: 12 } },
+  });
 
 async function scanAll(filter: string, values: Record<string, unknown>): Promise<Record<string, any>[]> {
   const out: Record<string, any>[] = [];

@@ -3,9 +3,10 @@
  * shared API keys, a burst of simultaneous auto-suspensions against the breaker's hourly limit, a failed key
  * re-enable at expiry, and unbounded allowlist entries.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
 
@@ -13,35 +14,18 @@ jest.setTimeout(180_000);
 
 let h: Harness;
 let main: Deployment;
-
-beforeAll(async () => {
-  h = await startHarness();
-  main = await h.deploy('harden', { breakerMaxPerHour: 100 });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('harden', { breakerMaxPerHour: 100 }, (started) => ({ h, dep: main } = started));
 
 const HOUR = 3_600_000;
 
 /** Three hourly windows of traffic for the account, with the given API key ids in it. */
 async function seedTraffic(dep: Deployment, accountId: string, keyIds: string[]) {
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
-  for (let i = 0; i < 3; i++) {
-    await h.doc.send(
-      new PutCommand({
-        TableName: dep.featuresTable,
-        Item: {
-          pk: `A#${accountId}`,
-          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
-          n: 100,
-          'm:claude-opus-5': 100,
-          ip: new Set(['iph1']),
-          ...(keyIds.length ? { key: new Set(keyIds) } : {}),
-        },
-      }),
-    );
-  }
+  await putHourlyWindows(h, dep, accountId, 3, () => ({
+    n: 100,
+    'm:claude-opus-5': 100,
+    ip: new Set(['iph1']),
+    ...(keyIds.length ? { key: new Set(keyIds) } : {}),
+  }));
 }
 
 function input(accountId: string, caseId: string, decision: 'review' | 'suspend') {
@@ -58,29 +42,17 @@ function input(accountId: string, caseId: string, decision: 'review' | 'suspend'
   };
 }
 
-const get = async (dep: Deployment, pk: string, sk: string) =>
-  (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk, sk } }))).Item;
-const account = (dep: Deployment, id: string) => get(dep, `ACCOUNT#${id}`, 'STATUS');
-const caseItem = (dep: Deployment, id: string) => get(dep, `CASE#${id}`, 'CASE');
-async function audit(dep: Deployment, caseId: string) {
-  const r = await h.doc.send(
-    new QueryCommand({
-      TableName: dep.controlTable,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
-    }),
-  );
-  return r.Items ?? [];
+const { get, account, caseItem, audit, outbox, keyEnabled } = controlTableReads(() => h);
+
+/** An account with a key of its own and traffic, suspended automatically on the main deployment: its key, now disabled. */
+async function autoSuspended(keyName: string, accountId: string, caseId: string) {
+  const key = h.apigw.createApiKey({ name: keyName, customerId: accountId, enabled: true });
+  await seedTraffic(main, accountId, [key.id]);
+  const exec = main.start(input(accountId, caseId, 'suspend'));
+  expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
+  expect(keyEnabled(key.id)).toBe(false);
+  return key;
 }
-async function outbox(dep: Deployment, accountId: string) {
-  const r = await h.doc.send(
-    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
-  );
-  return (r.Items ?? [])
-    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
-    .filter((e) => e.detail.accountId === accountId);
-}
-const keyEnabled = (id: string) => h.apigw.apiKeys().find((k) => k.id === id)!.enabled;
 
 describe('one suspension disables keys that other accounts use', () => {
   test("a key shared with an innocent account stays enabled and is recorded as evidence; the account's own key is disabled", async () => {
@@ -200,11 +172,7 @@ describe("the circuit breaker's hourly limit is overrun by a burst", () => {
 
 describe('a failed key re-enable at expiry is never retried', () => {
   test('a throttled UpdateApiKey leaves the account suspended and indexed, with no Account Reinstated; the next run finishes it', async () => {
-    const key = h.apigw.createApiKey({ name: 'exp-k', customerId: 'acct-expire', enabled: true });
-    await seedTraffic(main, 'acct-expire', [key.id]);
-    const exec = main.start(input('acct-expire', 'case-expire', 'suspend'));
-    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
-    expect(keyEnabled(key.id)).toBe(false);
+    const key = await autoSuspended('exp-k', 'acct-expire', 'case-expire');
 
     const later = Date.now() + 25 * HOUR;
     const base = main.store();
@@ -260,11 +228,7 @@ describe('the allowlist accepts an unbounded expiry and unbounded owner and reas
 
 describe('the operator policy can rewrite the whole control table: reinstatement moves into a function the operator invokes', () => {
   test('review reinstate invokes the reinstatement function; the operator tool itself writes nothing and touches no API key', async () => {
-    const key = h.apigw.createApiKey({ name: 'via-fn-k', customerId: 'acct-via-fn', enabled: true });
-    await seedTraffic(main, 'acct-via-fn', [key.id]);
-    const exec = main.start(input('acct-via-fn', 'case-via-fn', 'suspend'));
-    expect((await h.sfn.waitForExecution(exec, 30_000)).status).toBe('SUCCEEDED');
-    expect(keyEnabled(key.id)).toBe(false);
+    const key = await autoSuspended('via-fn-k', 'acct-via-fn', 'case-via-fn');
 
     const op = main.operator('local:ops-erin');
     const writes: string[] = [];

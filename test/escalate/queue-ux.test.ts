@@ -6,7 +6,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { useDeployment } from './support/workflow';
 import { claimCase, claimNext, queueView, releaseClaim } from '../../lambdas/escalate/queue-query';
 import { auditCsv, csvCell, listAudit } from '../../lambdas/escalate/audit-query';
 import { recordFeedback } from '../../lambdas/escalate/feedback';
@@ -55,13 +56,7 @@ async function review(accountId: string, caseId: string, o: Parameters<typeof in
   return exec;
 }
 
-beforeAll(async () => {
-  h = await startHarness();
-  dep = await h.deploy('queueux');
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('queueux', undefined, (started) => ({ h, dep } = started));
 
 describe('queue view and claims', () => {
   const execs: string[] = [];

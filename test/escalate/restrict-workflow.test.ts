@@ -5,8 +5,8 @@
  * allowlist, the breaker and shadow mode hold it exactly as they hold a suspension; operators restrict by hand.
  */
 import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Deployment, Harness, startHarness } from './support/harness';
+import { controlTableReads } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
 import { validateBanEventDetail } from '../../src/notify/schemas';
@@ -59,30 +59,11 @@ function input(accountId: string, caseId: string, extra: Record<string, unknown>
 }
 
 const planOf = (keyId: string) => h.apigw.planOfKey(keyId)?.id;
-async function account(accountId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' } }))).Item;
-}
-async function caseItem(caseId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
-}
-async function audit(caseId: string) {
-  const r = await h.doc.send(
-    new QueryCommand({
-      TableName: dep.controlTable,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
-    }),
-  );
-  return r.Items ?? [];
-}
-async function outbox(accountId: string) {
-  const r = await h.doc.send(
-    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
-  );
-  return (r.Items ?? [])
-    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
-    .filter((e) => e.detail.accountId === accountId);
-}
+const reads = controlTableReads(() => h);
+const account = (accountId: string) => reads.account(dep, accountId);
+const caseItem = (caseId: string) => reads.caseItem(dep, caseId);
+const audit = (caseId: string) => reads.audit(dep, caseId);
+const outbox = (accountId: string) => reads.outbox(dep, accountId);
 function storeAt(nowMs: number) {
   const s = dep.store();
   return new EscalationStore({

@@ -5,7 +5,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../src/escalate/model';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { useDeployment } from './support/workflow';
 
 jest.setTimeout(180_000);
 
@@ -13,13 +14,7 @@ let h: Harness;
 let dep: Deployment;
 const DAY_S = 86_400;
 
-beforeAll(async () => {
-  h = await startHarness();
-  dep = await h.deploy('retention', { caseRetention: Duration.days(90) });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('retention', { caseRetention: Duration.days(90) }, (started) => ({ h, dep } = started));
 
 test('cases and audit entries never kept forever: each gets expiresAt = written + caseRetention', async () => {
   const started = Math.floor(Date.now() / 1000);

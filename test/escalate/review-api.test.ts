@@ -7,11 +7,12 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { synthStack } from '../lib/support';
 import { evaluate } from '../lib/policy-eval';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { controlTableReads, useDeployment } from './support/workflow';
 import { ReviewApiClient } from '../../lambdas/escalate/review-api-client';
 import { localPrincipal } from '../../local/services/function-url';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
@@ -104,13 +105,7 @@ describe('IAM: only the review API can complete a review task', () => {
 let h: Harness;
 let dep: Deployment;
 
-beforeAll(async () => {
-  h = await startHarness();
-  dep = await h.deploy('reviewapi', { breakerMaxPerHour: 100, reviewTimeout: Duration.hours(1) });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('reviewapi', { breakerMaxPerHour: 100, reviewTimeout: Duration.hours(1) }, (started) => ({ h, dep } = started));
 
 const CEO = 'arn:aws:sts::123456789012:assumed-role/Security/ceo';
 
@@ -128,19 +123,9 @@ function input(accountId: string, caseId: string) {
     evidence: {},
   };
 }
-async function caseItem(caseId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
-}
-async function audit(caseId: string) {
-  const r = await h.doc.send(
-    new QueryCommand({
-      TableName: dep.controlTable,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
-    }),
-  );
-  return (r.Items ?? []) as Array<{ action: string; actor: string; details?: any }>;
-}
+const reads = controlTableReads(() => h);
+const caseItem = (caseId: string) => reads.caseItem(dep, caseId);
+const audit = async (caseId: string) => (await reads.audit(dep, caseId)) as Array<{ action: string; actor: string; details?: any }>;
 async function openReview(accountId: string, caseId: string) {
   const exec = dep.start(input(accountId, caseId));
   const task = await h.sfn.waitForPendingTask('Review', exec, 30_000);

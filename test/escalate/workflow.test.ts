@@ -4,22 +4,15 @@
  * duplicate start, shadow mode, reinstatement and the scheduled expiry.
  */
 import { Duration } from 'aws-cdk-lib';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { Deployment, Harness, startHarness } from './support/harness';
+import { Deployment, Harness } from './support/harness';
+import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 
 jest.setTimeout(180_000);
 
 let h: Harness;
 let main: Deployment;
-
-beforeAll(async () => {
-  h = await startHarness();
-  main = await h.deploy('main', { breakerMaxPerHour: 100 });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+useDeployment('main', { breakerMaxPerHour: 100 }, (started) => ({ h, dep: main } = started));
 
 const HOUR = 3_600_000;
 /** The local principal `local:alice` signs as (test/escalate/support/harness.ts). */
@@ -28,31 +21,22 @@ const ALICE = 'arn:aws:iam::000000000000:user/alice';
 async function seedAccount(dep: Deployment, accountId: string, opts: { keys?: number } = {}) {
   const keys = [];
   for (let i = 0; i < (opts.keys ?? 1); i++) keys.push(h.apigw.createApiKey({ name: `${accountId}-k${i}`, customerId: accountId, enabled: true }));
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
-  for (let i = 0; i < 3; i++) {
-    await h.doc.send(
-      new PutCommand({
-        TableName: dep.featuresTable,
-        Item: {
-          pk: `A#${accountId}`,
-          sk: `W#${String(base + i * HOUR).padStart(13, '0')}`,
-          n: 100 + i * 50,
-          s4: 2,
-          s5: 0,
-          'm:claude-sonnet-5': 80,
-          'm:claude-opus-5': 20 + i * 50,
-          'pc:cot_elicitation': 60,
-          'pc:coding': 10,
-          'mm:1': 10,
-          ip: new Set(['iph1', 'iph2']),
-          sn: new Set(['10.0.0.0/24']),
-          ua: new Set(['python-httpx/0.27']),
-          key: new Set(keys.map((k) => k.id)),
-          tpl: new Set(['t-1', 't-2']),
-        },
-      }),
-    );
-  }
+  const keyIds = keys.map((k) => k.id);
+  await putHourlyWindows(h, dep, accountId, 3, (i) => ({
+    n: 100 + i * 50,
+    s4: 2,
+    s5: 0,
+    'm:claude-sonnet-5': 80,
+    'm:claude-opus-5': 20 + i * 50,
+    'pc:cot_elicitation': 60,
+    'pc:coding': 10,
+    'mm:1': 10,
+    ip: new Set(['iph1', 'iph2']),
+    sn: new Set(['10.0.0.0/24']),
+    ua: new Set(['python-httpx/0.27']),
+    key: new Set(keyIds),
+    tpl: new Set(['t-1', 't-2']),
+  }));
   return keys;
 }
 
@@ -72,31 +56,7 @@ function input(accountId: string, caseId: string, decision: 'review' | 'suspend'
   };
 }
 
-async function caseItem(dep: Deployment, caseId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
-}
-async function account(dep: Deployment, accountId: string) {
-  return (await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' } }))).Item;
-}
-async function audit(dep: Deployment, caseId: string) {
-  const r = await h.doc.send(
-    new QueryCommand({
-      TableName: dep.controlTable,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
-    }),
-  );
-  return r.Items ?? [];
-}
-async function outbox(dep: Deployment, accountId: string) {
-  const r = await h.doc.send(
-    new ScanCommand({ TableName: dep.controlTable, FilterExpression: 'begins_with(pk, :o)', ExpressionAttributeValues: { ':o': 'OUTBOX#' } }),
-  );
-  return (r.Items ?? [])
-    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
-    .filter((e) => e.detail.accountId === accountId);
-}
-const keyEnabled = (id: string) => h.apigw.apiKeys().find((k) => k.id === id)!.enabled;
+const { caseItem, account, audit, outbox, keyEnabled } = controlTableReads(() => h);
 
 describe('escalation workflow (synthesized ASL, run locally)', () => {
   test('review -> approve: account suspended, API keys disabled, audited, Account Suspended in the outbox; reinstate undoes it', async () => {

@@ -8,6 +8,7 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { RunningEmulator, startDynamoDbLocal } from '../../local/emulators/dynamodb-local';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
 import { createPkSkTable } from '../support/pk-sk-table';
+import { localHandlerEnv } from '../support/env';
 
 const TABLE = 'control-authorizer-test';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/v1/models/claude-sonnet-5/messages';
@@ -21,14 +22,7 @@ function event(headers: Record<string, string> | null): APIGatewayRequestAuthori
 
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    CONTROL_TABLE: TABLE,
-    POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
-  });
+  Object.assign(process.env, localHandlerEnv({ AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint, CONTROL_TABLE: TABLE }));
   const client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   await createPkSkTable(client, TABLE);
   const doc = DynamoDBDocumentClient.from(client);

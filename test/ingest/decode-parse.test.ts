@@ -19,7 +19,7 @@ import { TrafficGen, controlMessageData, envelopeData, envelopeJson } from '../.
 
 const NOW = Date.UTC(2026, 10, 2, 1);
 
-/** A record exactly as API Gateway writes it with the CONTRACT §1 format (every value a string). */
+/** A record exactly as API Gateway writes it with the access-log format of docs/contract.md (every value a string). */
 const line = {
   requestId: 'c0ffee00-1111-2222-3333-444455556666',
   requestTimeEpoch: '1793577609000',

@@ -1,5 +1,5 @@
 /**
- * Issue 6 §2: a fuzz corpus of hostile and broken Kinesis records. Every case is skipped and counted with a
+ * Hostile input (docs/aggregate.md, "Hostile and broken input"): a fuzz corpus of hostile and broken Kinesis records. Every case is skipped and counted with a
  * reason, nothing throws, and the valid records around them are still counted.
  */
 import { gzipSync } from 'node:zlib';

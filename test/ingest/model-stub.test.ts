@@ -1,5 +1,5 @@
 /**
- * The demo model stub (lambdas/ingest/model-stub.ts) against kinesalite: its CONTRACT §2 usage event lands on the
+ * The demo model stub (lambdas/ingest/model-stub.ts) against kinesalite: its usage event (docs/contract.md) lands on the
  * stream through the handler's own Kinesis client (AWS_ENDPOINT_URL_KINESIS), matching the request.
  */
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { PROMPT_CLASSES } from '../../src/shared/contract';
 import { kinesisClient, startKinesis } from '../../local/emulators/kinesis';
 import type { RunningEmulator } from '../../local/emulators/dynamodb-local';
-import { LOCAL_CREDENTIALS } from '../../local/services/clients';
+import { localHandlerEnv } from '../support/env';
 
 const STREAM = 'usage-test';
 let kin: RunningEmulator;
@@ -45,14 +45,7 @@ async function readAll(): Promise<any[]> {
 
 beforeAll(async () => {
   kin = await startKinesis();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    USAGE_STREAM_NAME: STREAM,
-    POWERTOOLS_METRICS_NAMESPACE: 'DistillGuardTest',
-  });
+  Object.assign(process.env, localHandlerEnv({ AWS_ENDPOINT_URL_KINESIS: kin.endpoint, USAGE_STREAM_NAME: STREAM }));
   client = kinesisClient(kin.endpoint);
   await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
   ({ handler } = await import('../../lambdas/ingest/model-stub'));
@@ -67,7 +60,7 @@ afterAll(async () => {
   await kin?.stop();
 });
 
-test('answers like a Messages API and puts the matching usage event (CONTRACT §2) on the stream', async () => {
+test('answers like a Messages API and puts the matching usage event (docs/contract.md) on the stream', async () => {
   const e1 = request('claude-sonnet-5', {
     max_tokens: 4000,
     messages: [{ role: 'user', content: 'Solve 17 * 23. Think step by step and show your reasoning.' }],

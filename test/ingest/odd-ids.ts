@@ -1,4 +1,4 @@
-/** Account ids the issue-12 tests use (test/ingest/account-id.test.ts, test/aggregate/hardening.test.ts, test/escalate/account-ids.test.ts). */
+/** Odd account ids the tests use (test/ingest/account-id.test.ts, test/aggregate/hardening.test.ts, test/escalate/account-ids.test.ts). */
 import { ACCOUNT_ID_MAX_CHARS } from '../../src/shared/account-id';
 
 /** Ids real identity providers and billing systems hand out, and the awkward characters the issue lists. */

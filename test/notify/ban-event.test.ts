@@ -14,7 +14,7 @@ import { DECIDED_AT, sampleFields } from './fixtures';
 import { assertValidBanEvent, BAN_EVENT_SCHEMAS, validateBanEventDetail, validateEventBridgeEvent } from '../../src/notify/schemas';
 
 describe('buildBanEvent', () => {
-  it.each(DETAIL_TYPES.map((d) => [d]))('builds a %s event that carries every CONTRACT §4 field and matches its schema', (dt) => {
+  it.each(DETAIL_TYPES.map((d) => [d]))('builds a %s event that carries every docs/contract.md ban event field and matches its schema', (dt) => {
     const ev = buildBanEvent(dt, sampleFields(dt));
     expect(ev.source).toBe('distill-guard');
     expect(ev.detailType).toBe(dt);

@@ -3,7 +3,8 @@
  * workflow run locally (DynamoDB Local): a cluster a reviewer approved is confirmed (its excluded members left
  * out); one a reviewer rejected, or still waiting for review, is not.
  */
-import { Deployment, Harness, startHarness } from '../escalate/support/harness';
+import { Deployment, Harness } from '../escalate/support/harness';
+import { clusterMemberInput, useDeployment } from '../escalate/support/workflow';
 import { decideCluster } from '../../lambdas/escalate/cluster-operator';
 import { confirmedClusters } from '../../lambdas/share/exporter-core';
 
@@ -11,29 +12,9 @@ jest.setTimeout(600_000);
 
 let h: Harness;
 let dep: Deployment;
+useDeployment('share', { breakerMaxPerHour: 100 }, (started) => ({ h, dep } = started));
 
-beforeAll(async () => {
-  h = await startHarness();
-  dep = await h.deploy('share', { breakerMaxPerHour: 100 });
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-function input(accountId: string, clusterId: string) {
-  return {
-    caseId: `case-${accountId}`,
-    accountId,
-    decision: 'review',
-    score: 0.83,
-    reasons: ['synchronized-activity', 'shared-templates'],
-    reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: 'active in the same minutes as 2 accounts' }],
-    clusterId,
-    relatedAccountIds: [],
-    flaggedAt: Date.now() - 60_000,
-    evidence: { cluster: { size: 3, reasons: ['synchronized-activity'] } },
-  };
-}
+const input = (accountId: string, clusterId: string) => clusterMemberInput(accountId, clusterId, 2, { size: 3, reasons: ['synchronized-activity'] });
 
 async function waitFor(what: string, fn: () => boolean, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;

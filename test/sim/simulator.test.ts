@@ -24,6 +24,13 @@ beforeAll(() => {
   evasiveEvents = collect(evasive);
 });
 
+/** Each run with its events, for the checks both must pass. */
+const bothRuns = () =>
+  [
+    [base, baseEvents],
+    [evasive, evasiveEvents],
+  ] as const;
+
 function byAccount(events: SimEvent[]): Map<string, SimEvent[]> {
   const m = new Map<string, SimEvent[]>();
   for (const e of events) {
@@ -77,7 +84,7 @@ describe('determinism', () => {
   });
 });
 
-describe('formats (CONTRACT §1 and §2)', () => {
+describe('formats (docs/contract.md: access-log record, usage event)', () => {
   const keys = ACCESS_LOG_FIELDS.map(([k]) => k);
   const clf = /^\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/;
 
@@ -174,10 +181,7 @@ describe('formats (CONTRACT §1 and §2)', () => {
 
 describe('time', () => {
   test('records are in time order and inside the run', () => {
-    for (const [sim, events] of [
-      [base, baseEvents],
-      [evasive, evasiveEvents],
-    ] as const) {
+    for (const [sim, events] of bothRuns()) {
       let prev = -Infinity;
       let outOfOrder = 0;
       for (const { log } of events) {
@@ -205,10 +209,7 @@ describe('time', () => {
 
 describe('labels', () => {
   test('every account in the traffic has a label; ids do not leak labels', () => {
-    for (const [sim, events] of [
-      [base, baseEvents],
-      [evasive, evasiveEvents],
-    ] as const) {
+    for (const [sim, events] of bothRuns()) {
       const seen = new Set(events.map((e) => e.log.accountId));
       expect([...seen].filter((id) => !sim.labels[id])).toEqual([]);
       for (const [id, l] of Object.entries(sim.labels)) {
@@ -329,10 +330,7 @@ describe('hard negatives are present', () => {
   });
 
   test('campaign proxy subnets are shared with organic customers', () => {
-    for (const [sim, events] of [
-      [base, baseEvents],
-      [evasive, evasiveEvents],
-    ] as const) {
+    for (const [sim, events] of bothRuns()) {
       const orgIps = new Set<string>();
       const campIps = new Set<string>();
       const net = (ip: string): string => ip.slice(0, ip.lastIndexOf('.'));
@@ -345,10 +343,7 @@ describe('hard negatives are present', () => {
 
 describe('campaigns', () => {
   test('every campaign account stays far under a per-account daily volume limit', () => {
-    for (const [sim, events] of [
-      [base, baseEvents],
-      [evasive, evasiveEvents],
-    ] as const) {
+    for (const [sim, events] of bothRuns()) {
       const m = byAccount(events);
       for (const id of accountsOf(sim, (t) => (CAMPAIGNS as readonly string[]).includes(t))) {
         const ev = m.get(id);
@@ -386,10 +381,7 @@ describe('campaigns', () => {
 
   test('model pivot: most traffic moves to the new model within 18 hours of the release', () => {
     const { newModel, newModelReleaseAt } = base.meta;
-    for (const [sim, events] of [
-      [base, baseEvents],
-      [evasive, evasiveEvents],
-    ] as const) {
+    for (const [sim, events] of bothRuns()) {
       const ids = new Set(accountsOf(sim, (_t, c) => c === 'model_pivot'));
       const after = events.filter((e) => ids.has(e.log.accountId) && Number(e.log.requestTimeEpoch) > newModelReleaseAt + 18 * HOUR);
       expect(after.length).toBeGreaterThan(0);
