@@ -4,31 +4,14 @@
  * the contract itself and catch the code drifting from it.
  */
 
+// prettier-ignore
 export const ACCESS_LOG_RECORD_FIELDS: readonly string[] = [
-  'requestId',
-  'requestTimeEpoch',
-  'requestTime',
-  'accountId',
-  'apiKeyId',
-  'sourceIp',
-  'userAgent',
-  'httpMethod',
-  'path',
-  'status',
-  'responseLength',
-  'integrationLatency',
-  'accountCreatedAt',
+  'requestId', 'requestTimeEpoch', 'requestTime', 'accountId', 'apiKeyId', 'sourceIp', 'userAgent',
+  'httpMethod', 'path', 'status', 'responseLength', 'integrationLatency', 'accountCreatedAt',
 ];
 
+// prettier-ignore
 export const BAN_EVENT_DETAIL_FIELDS: readonly string[] = [
-  'schemaVersion',
-  'eventId',
-  'accountId',
-  'caseId',
-  'decidedBy',
-  'reasons',
-  'score',
-  'clusterId',
-  'relatedAccountIds',
-  'decidedAt',
+  'schemaVersion', 'eventId', 'accountId', 'caseId', 'decidedBy',
+  'reasons', 'score', 'clusterId', 'relatedAccountIds', 'decidedAt',
 ];
