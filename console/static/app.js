@@ -207,6 +207,18 @@ function renderToolbar(q) {
   state.knownReasons = [...new Set((state.knownReasons || []).concat(all.flatMap((c) => c.reasons)))];
 }
 
+// One row of a list: the account (or case) id and its badges on the top line, one line per meta text, then `after`
+// (the deadline bar of a queue row).
+function listRow(attrs, [id, ...badges], metas, ...after) {
+  return el(
+    'div',
+    attrs,
+    el('div', { class: 'top' }, el('span', { class: 'acct' }, id), badges),
+    metas.map((m) => el('div', { class: 'meta' }, m)),
+    after,
+  );
+}
+
 async function renderQueue() {
   const list = document.getElementById('list');
   const f = state.filters;
@@ -217,33 +229,20 @@ async function renderQueue() {
     showOverdue = f.state !== 'review';
   const rows = (items, overdue) =>
     items.map((c) =>
-      el(
-        'div',
+      listRow(
         {
           class: `row${state.selected === c.caseId ? ' selected' : ''}`,
           'data-case': c.caseId,
           onclick: () => selectCase(c.caseId),
         },
-        el(
-          'div',
-          { class: 'top' },
-          el('span', { class: 'acct' }, c.accountId),
-          claimBadge(c, q.me),
-          el('span', { class: 'score' }, c.score.toFixed(2)),
-        ),
-        el(
-          'div',
-          { class: 'meta' },
+        [c.accountId, claimBadge(c, q.me), el('span', { class: 'score' }, c.score.toFixed(2))],
+        [
           `${c.caseId} · scorer: ${c.decision}${c.shadow ? ' · shadow' : ''}${c.clusterId ? ` · cluster ${c.clusterId} (${c.clusterSize})` : ''}`,
-        ),
-        el('div', { class: 'meta' }, c.reasons.join(', ')),
-        el(
-          'div',
-          { class: 'meta' },
+          c.reasons.join(', '),
           overdue
             ? `overdue · opened ${dur(c.ageMs)} ago`
             : `age ${dur(c.ageMs)} · deadline in ${c.remainingMs === undefined ? '?' : dur(c.remainingMs)}`,
-        ),
+        ],
         overdue ? null : deadlineBar(c),
       ),
     );
@@ -268,16 +267,13 @@ async function renderSuspended() {
     el('h2', {}, `Suspended accounts (${s.length})`),
     ...(s.length
       ? s.map((a) =>
-          el(
-            'div',
+          listRow(
             { class: 'row', onclick: () => a.lastCaseId && selectCase(a.lastCaseId) },
-            el('div', { class: 'top' }, el('span', { class: 'acct' }, a.accountId), el('span', { class: 'badge bad' }, `offence ${a.offences}`)),
-            el(
-              'div',
-              { class: 'meta' },
+            [a.accountId, el('span', { class: 'badge bad' }, `offence ${a.offences}`)],
+            [
               `until ${a.suspendedUntil ? new Date(a.suspendedUntil).toISOString().replace('.000Z', 'Z') : '-'} · by ${a.suspendedBy || '?'}`,
-            ),
-            el('div', { class: 'meta' }, `case ${a.lastCaseId || '-'}`),
+              `case ${a.lastCaseId || '-'}`,
+            ],
           ),
         )
       : [el('div', { class: 'empty' }, 'No suspended accounts.')]),
@@ -290,11 +286,10 @@ async function renderRecent() {
   list.replaceChildren(
     el('h2', {}, 'Recent decisions'),
     ...r.map((c) =>
-      el(
-        'div',
+      listRow(
         { class: 'row', onclick: () => selectCase(c.caseId) },
-        el('div', { class: 'top' }, el('span', { class: 'acct' }, c.accountId), outcomeBadge(c)),
-        el('div', { class: 'meta' }, `${c.caseId} · ${c.decidedBy || 'auto'} · ${c.decidedAt || c.updatedAt}`),
+        [c.accountId, outcomeBadge(c)],
+        [`${c.caseId} · ${c.decidedBy || 'auto'} · ${c.decidedAt || c.updatedAt}`],
       ),
     ),
   );
@@ -506,18 +501,38 @@ function clusterGraph(c) {
 
 // ---------------------------------------------------------------- case detail
 
-async function selectCase(caseId) {
-  state.selected = caseId;
-  document.querySelectorAll('.row').forEach((r) => r.classList.toggle('selected', r.getAttribute('data-case') === caseId));
+// Selects the list row whose `attr` is `id` and loads `path` into the detail pane: the pane and the response, or
+// null when the request failed (the pane then shows why).
+async function loadDetail(attr, id, path) {
+  state.selected = id;
+  document.querySelectorAll('.row').forEach((r) => r.classList.toggle('selected', r.getAttribute(attr) === id));
   const d = document.getElementById('detail');
   d.replaceChildren(el('div', { class: 'empty' }, 'Loading…'));
-  let r;
   try {
-    r = await api(`/api/cases/${encodeURIComponent(caseId)}`);
+    return { d, data: await api(path) };
   } catch (e) {
     d.replaceChildren(el('div', { class: 'empty' }, e.message));
-    return;
+    return null;
   }
+}
+
+// One audit entry as a table row: when, who, what, then `cells` (the columns a view adds), then why.
+function auditRow(a, ...cells) {
+  return el(
+    'tr',
+    {},
+    el('td', { class: 'mono' }, a.at),
+    el('td', { class: 'mono' }, a.actor),
+    el('td', {}, a.action),
+    cells,
+    el('td', {}, a.reason || ''),
+  );
+}
+
+async function selectCase(caseId) {
+  const loaded = await loadDetail('data-case', caseId, `/api/cases/${encodeURIComponent(caseId)}`);
+  if (!loaded) return;
+  const { d, data: r } = loaded;
   const c = r.case;
   const ev = c.evidence;
   const acct = r.account || {};
@@ -617,16 +632,7 @@ async function selectCase(caseId) {
           el(
             'tbody',
             {},
-            r.audit.map((a) =>
-              el(
-                'tr',
-                {},
-                el('td', { class: 'mono' }, a.at),
-                el('td', { class: 'mono' }, a.actor),
-                el('td', {}, a.action),
-                el('td', {}, a.reason || ''),
-              ),
-            ),
+            r.audit.map((a) => auditRow(a)),
           ),
         ),
       ),
@@ -677,84 +683,74 @@ function decisionPanel(c, acct) {
     approve.addEventListener('click', () => act('approve'));
     reject.addEventListener('click', () => act('reject'));
     restrict.addEventListener('click', () => act('restrict'));
-    return el(
-      'div',
-      { class: 'decision', id: 'decision' },
-      el('h3', {}, 'Decision'),
-      reason,
-      armed,
-      el(
-        'div',
-        { class: 'buttons' },
-        approve,
-        restrict,
-        reject,
-        el('span', { class: 'hint' }, 'Approving suspends the account and disables its API keys; duration escalates with repeat offences.'),
-      ),
+    return decisionBox(
+      'Decision',
+      [reason, armed],
+      [approve, restrict, reject],
+      'Approving suspends the account and disables its API keys; duration escalates with repeat offences.',
     );
   }
   if (c.state === 'overdue') {
-    const reason = el('textarea', { id: 'reason', placeholder: 'Reason for re-opening (required)' });
-    const btn = el('button', { class: 'act reject', id: 'reopen', disabled: true }, 'Re-open as a new case');
-    reason.addEventListener('input', () => {
-      btn.disabled = reason.value.trim().length < 3;
-    });
-    btn.addEventListener('click', async () => {
-      btn.disabled = true;
-      try {
-        const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/reopen`, { reason: reason.value });
+    return oneStepDecision(
+      'Overdue: nothing was applied',
+      'Reason for re-opening (required)',
+      { class: 'act reject', id: 'reopen' },
+      'Re-open as a new case',
+      'Starts a new case with the same reasons and cluster; it goes to the review queue.',
+      async (reason) => {
+        const r = await api(`/api/cases/${encodeURIComponent(c.caseId)}/reopen`, { reason });
         toast(`Re-opened ${c.caseId} as ${r.caseId}.`);
         refresh();
-      } catch (e) {
-        toast(e.message, true);
-        btn.disabled = false;
-      }
-    });
-    return el(
-      'div',
-      { class: 'decision', id: 'decision' },
-      el('h3', {}, 'Overdue: nothing was applied'),
-      reason,
-      el(
-        'div',
-        { class: 'buttons' },
-        btn,
-        el('span', { class: 'hint' }, 'Starts a new case with the same reasons and cluster; it goes to the review queue.'),
-      ),
+      },
     );
   }
   if (acct.status === 'suspended') {
-    const reason = el('textarea', { id: 'reason', placeholder: 'Reason for lifting the suspension (required)' });
-    const btn = el('button', { class: 'act reinstate', id: 'reinstate', disabled: true }, 'Reinstate account');
-    reason.addEventListener('input', () => {
-      btn.disabled = reason.value.trim().length < 3;
-    });
-    btn.addEventListener('click', async () => {
-      btn.disabled = true;
-      try {
-        await api(`/api/accounts/${encodeURIComponent(c.accountId)}/reinstate`, { reason: reason.value });
+    return oneStepDecision(
+      `Suspended until ${acct.suspendedUntil ? new Date(acct.suspendedUntil).toISOString() : '?'}`,
+      'Reason for lifting the suspension (required)',
+      { class: 'act reinstate', id: 'reinstate' },
+      'Reinstate account',
+      'Re-enables the API keys, restores the status and publishes Account Reinstated.',
+      async (reason) => {
+        await api(`/api/accounts/${encodeURIComponent(c.accountId)}/reinstate`, { reason });
         toast(`Reinstated ${c.accountId}.`);
         selectCase(c.caseId);
         refresh();
-      } catch (e) {
-        toast(e.message, true);
-        btn.disabled = false;
-      }
-    });
-    return el(
-      'div',
-      { class: 'decision', id: 'decision' },
-      el('h3', {}, `Suspended until ${acct.suspendedUntil ? new Date(acct.suspendedUntil).toISOString() : '?'}`),
-      reason,
-      el(
-        'div',
-        { class: 'buttons' },
-        btn,
-        el('span', { class: 'hint' }, 'Re-enables the API keys, restores the status and publishes Account Reinstated.'),
-      ),
+      },
     );
   }
   return null;
+}
+
+// The decision area of a case or cluster: its title, the reason box (and what goes with it), the buttons and a hint.
+function decisionBox(title, body, buttons, hint) {
+  return el(
+    'div',
+    { class: 'decision', id: 'decision' },
+    el('h3', {}, title),
+    body,
+    el('div', { class: 'buttons' }, buttons, el('span', { class: 'hint' }, hint)),
+  );
+}
+
+// A decision with one button (re-open, reinstate): it is enabled once the reason has 3 characters and runs
+// `run(reason)`; on failure it shows why and enables the button again.
+function oneStepDecision(title, placeholder, buttonAttrs, label, hint, run) {
+  const reason = el('textarea', { id: 'reason', placeholder });
+  const btn = el('button', { ...buttonAttrs, disabled: true }, label);
+  reason.addEventListener('input', () => {
+    btn.disabled = reason.value.trim().length < 3;
+  });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      await run(reason.value);
+    } catch (e) {
+      toast(e.message, true);
+      btn.disabled = false;
+    }
+  });
+  return decisionBox(title, reason, [btn], hint);
 }
 
 // ---------------------------------------------------------------- cluster cases
@@ -764,26 +760,19 @@ async function renderClusters() {
   const r = await api('/api/clusters');
   const rows = (items) =>
     items.map((c) =>
-      el(
-        'div',
+      listRow(
         {
           class: `row${state.selected === c.clusterCaseId ? ' selected' : ''}`,
           'data-cluster': c.clusterCaseId,
           onclick: () => selectCluster(c.clusterCaseId),
         },
-        el(
-          'div',
-          { class: 'top' },
-          el('span', { class: 'acct' }, c.clusterCaseId),
+        [
+          c.clusterCaseId,
           c.decision
             ? el('span', { class: `badge ${c.decision.approved ? 'bad' : 'ok'}` }, c.decision.approved ? 'approved' : 'rejected')
             : el('span', { class: 'badge warn' }, 'open'),
-        ),
-        el(
-          'div',
-          { class: 'meta' },
-          `cluster ${c.clusterId} · opened ${dur(Date.now() - Date.parse(c.createdAt))} ago${c.linkedCaseId ? ` · follows ${c.linkedCaseId}` : ''}`,
-        ),
+        ],
+        [`cluster ${c.clusterId} · opened ${dur(Date.now() - Date.parse(c.createdAt))} ago${c.linkedCaseId ? ` · follows ${c.linkedCaseId}` : ''}`],
       ),
     );
   list.replaceChildren(
@@ -818,6 +807,15 @@ function shareBars(id, title, entries) {
   return card;
 }
 
+// Counts by key as `key n, key n`, or `-` when there are none.
+function countsText(counts) {
+  return (
+    Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '-'
+  );
+}
+
 async function memberEvidence(caseId, box) {
   if (box.getAttribute('data-loaded')) return;
   box.setAttribute('data-loaded', '1');
@@ -833,21 +831,9 @@ async function memberEvidence(caseId, box) {
         el('div', {}, 'Requests'),
         el('div', {}, `${ev.totals.requests} · tokens in ${ev.totals.inputTokens} / out ${ev.totals.outputTokens}`),
         el('div', {}, 'Models'),
-        el(
-          'div',
-          {},
-          Object.entries(ev.totals.models)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ') || '-',
-        ),
+        el('div', {}, countsText(ev.totals.models)),
         el('div', {}, 'Prompt classes'),
-        el(
-          'div',
-          {},
-          Object.entries(ev.totals.promptClasses)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ') || '-',
-        ),
+        el('div', {}, countsText(ev.totals.promptClasses)),
         el('div', {}, 'Subnets'),
         el('div', { class: 'mono' }, ev.subnets.join(', ') || '-'),
         el('div', {}, 'User agents'),
@@ -862,17 +848,9 @@ async function memberEvidence(caseId, box) {
 }
 
 async function selectCluster(id) {
-  state.selected = id;
-  document.querySelectorAll('.row').forEach((r) => r.classList.toggle('selected', r.getAttribute('data-cluster') === id));
-  const d = document.getElementById('detail');
-  d.replaceChildren(el('div', { class: 'empty' }, 'Loading…'));
-  let v;
-  try {
-    v = await api(`/api/clusters/${encodeURIComponent(id)}`);
-  } catch (e) {
-    d.replaceChildren(el('div', { class: 'empty' }, e.message));
-    return;
-  }
+  const loaded = await loadDetail('data-cluster', id, `/api/clusters/${encodeURIComponent(id)}`);
+  if (!loaded) return;
+  const { d, data: v } = loaded;
   const h = v.header;
   const p = v.profile;
   const waiting = v.members.filter((m) => m.caseState === 'review').length;
@@ -962,22 +940,11 @@ async function selectCluster(id) {
       ),
       h.decision
         ? null
-        : el(
-            'div',
-            { class: 'decision', id: 'decision' },
-            el('h3', {}, 'One decision for the cluster'),
+        : decisionBox(
+            'One decision for the cluster',
             reason,
-            el(
-              'div',
-              { class: 'buttons' },
-              approve,
-              reject,
-              el(
-                'span',
-                { class: 'hint' },
-                'Each member goes through its own guardrails (allowlist, breaker, escalating duration) and gets its own audit entry and ban event. Tick a member to exclude it.',
-              ),
-            ),
+            [approve, reject],
+            'Each member goes through its own guardrails (allowlist, breaker, escalating duration) and gets its own audit entry and ban event. Tick a member to exclude it.',
           ),
       el(
         'div',
@@ -1019,17 +986,7 @@ async function selectCluster(id) {
           el(
             'tbody',
             {},
-            v.audit.map((a) =>
-              el(
-                'tr',
-                {},
-                el('td', { class: 'mono' }, a.at),
-                el('td', { class: 'mono' }, a.actor),
-                el('td', {}, a.action),
-                el('td', { class: 'mono' }, a.accountId),
-                el('td', {}, a.reason || ''),
-              ),
-            ),
+            v.audit.map((a) => auditRow(a, el('td', { class: 'mono' }, a.accountId))),
           ),
         ),
       ),

@@ -1,7 +1,7 @@
 // distill-guard review console: the audit view, reviewer feedback per signal, and the operator controls
 // (allowlist, breaker, shadow mode, manual suspension). Same rules as app.js: textContent only, never innerHTML.
 'use strict';
-/* global el, qs, api, refresh, state, toast -- defined in app.js, which index.html loads first */
+/* global el, qs, api, refresh, state, toast, auditRow -- defined in app.js, which index.html loads first */
 /* exported renderAudit, renderSignals, renderControls, allowlistControls -- called from app.js */
 
 const AUDIT_ACTIONS = [
@@ -104,18 +104,7 @@ async function renderAudit() {
           el(
             'tbody',
             {},
-            entries.map((a) =>
-              el(
-                'tr',
-                {},
-                el('td', { class: 'mono' }, a.at),
-                el('td', { class: 'mono' }, a.actor),
-                el('td', {}, a.action),
-                el('td', { class: 'mono' }, a.caseId),
-                el('td', { class: 'mono' }, a.accountId),
-                el('td', {}, a.reason || ''),
-              ),
-            ),
+            entries.map((a) => auditRow(a, el('td', { class: 'mono' }, a.caseId), el('td', { class: 'mono' }, a.accountId))),
           ),
         )
       : el('div', { class: 'empty', id: 'audit-table' }, 'No audit entries match.'),
@@ -231,15 +220,24 @@ function action(id, label, reason, run, cls) {
   return b;
 }
 
+// An operator control: a card with its title, its inputs, the reason box, then the action button.
+function controlCard(id, title, inputs, reason, button) {
+  return el('div', { class: 'card', id }, el('h3', {}, title), inputs, reason, el('div', { class: 'buttons' }, button));
+}
+
+// A checkbox with its label on the same line.
+function checkField(box, label) {
+  return el('label', { class: 'field inline' }, box, el('span', {}, label));
+}
+
 async function renderControls() {
   const list = document.getElementById('list');
   const s = state.session;
   const b = s.breaker;
   const rearmReason = reasonBox('rearm-reason', 'What did you check before re-arming? (required)');
-  const breaker = el(
-    'div',
-    { class: 'card', id: 'breaker-card' },
-    el('h3', {}, 'Suspension-rate circuit breaker'),
+  const breaker = controlCard(
+    'breaker-card',
+    'Suspension-rate circuit breaker',
     el(
       'p',
       {},
@@ -249,14 +247,10 @@ async function renderControls() {
       ` · ${b.lastHour.toFixed(1)} auto-suspensions in the last hour`,
     ),
     rearmReason,
-    el(
-      'div',
-      { class: 'buttons' },
-      action('rearm', 'Re-arm breaker', rearmReason, async (reason) => {
-        const r = await api('/api/breaker/rearm', { reason });
-        return `Breaker re-armed by ${r.rearmedBy}.`;
-      }),
-    ),
+    action('rearm', 'Re-arm breaker', rearmReason, async (reason) => {
+      const r = await api('/api/breaker/rearm', { reason });
+      return `Breaker re-armed by ${r.rearmedBy}.`;
+    }),
   );
 
   const global = el('input', { type: 'checkbox', id: 'shadow-global' });
@@ -268,57 +262,51 @@ async function renderControls() {
     autocomplete: 'off',
   });
   const shadowReason = reasonBox('shadow-reason', 'Why change shadow mode? (required)');
-  const shadow = el(
-    'div',
-    { class: 'card', id: 'shadow-card' },
-    el('h3', {}, 'Shadow mode'),
-    el('p', { class: 'hint' }, 'Decisions are computed and recorded, never applied: globally, or for the listed signals.'),
-    el('label', { class: 'field inline' }, global, el('span', {}, 'global shadow mode')),
-    field('Shadowed signals', signals),
+  const shadow = controlCard(
+    'shadow-card',
+    'Shadow mode',
+    [
+      el('p', { class: 'hint' }, 'Decisions are computed and recorded, never applied: globally, or for the listed signals.'),
+      checkField(global, 'global shadow mode'),
+      field('Shadowed signals', signals),
+    ],
     shadowReason,
-    el(
-      'div',
-      { class: 'buttons' },
-      action('shadow-save', 'Save shadow mode', shadowReason, async (reason) => {
-        const r = await api('/api/shadow', {
-          global: global.checked,
-          signals: signals.value
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean),
-          reason,
-        });
-        return `Shadow mode ${r.global ? 'ON' : 'off'}; shadowed signals: ${r.signals.join(', ') || 'none'}.`;
-      }),
-    ),
+    action('shadow-save', 'Save shadow mode', shadowReason, async (reason) => {
+      const r = await api('/api/shadow', {
+        global: global.checked,
+        signals: signals.value
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+        reason,
+      });
+      return `Shadow mode ${r.global ? 'ON' : 'off'}; shadowed signals: ${r.signals.join(', ') || 'none'}.`;
+    }),
   );
 
   const acct = el('input', { id: 'suspend-account', placeholder: 'account id', autocomplete: 'off' });
   const approveNow = el('input', { type: 'checkbox', id: 'suspend-approve' });
   approveNow.checked = true;
   const suspendReason = reasonBox('suspend-reason', 'Why suspend this account? (required, audited, carried in the event)');
-  const manual = el(
-    'div',
-    { class: 'card', id: 'manual-card' },
-    el('h3', {}, 'Suspend an account no case covers'),
-    el('p', { class: 'hint' }, 'Opens a manual case; the workflow applies the allowlist, shadow mode, keys, event and audit as for any case.'),
-    field('Account', acct),
-    el('label', { class: 'field inline' }, approveNow, el('span', {}, 'approve it now (else it waits in the queue for another reviewer)')),
+  const manual = controlCard(
+    'manual-card',
+    'Suspend an account no case covers',
+    [
+      el('p', { class: 'hint' }, 'Opens a manual case; the workflow applies the allowlist, shadow mode, keys, event and audit as for any case.'),
+      field('Account', acct),
+      checkField(approveNow, 'approve it now (else it waits in the queue for another reviewer)'),
+    ],
     suspendReason,
-    el(
-      'div',
-      { class: 'buttons' },
-      action(
-        'suspend',
-        'Suspend account',
-        suspendReason,
-        async (reason) => {
-          const id = acct.value.trim();
-          const r = await api(`/api/accounts/${encodeURIComponent(id)}/suspend`, { reason, approve: approveNow.checked });
-          return r.reviewer ? `Opened ${r.caseId} and approved it; the workflow suspends ${id}.` : `Opened ${r.caseId}; it waits in the queue.`;
-        },
-        'approve',
-      ),
+    action(
+      'suspend',
+      'Suspend account',
+      suspendReason,
+      async (reason) => {
+        const id = acct.value.trim();
+        const r = await api(`/api/accounts/${encodeURIComponent(id)}/suspend`, { reason, approve: approveNow.checked });
+        return r.reviewer ? `Opened ${r.caseId} and approved it; the workflow suspends ${id}.` : `Opened ${r.caseId}; it waits in the queue.`;
+      },
+      'approve',
     ),
   );
   // The restrict response would add its action here, next to Suspend.
@@ -341,27 +329,20 @@ function allowlistControls(entries) {
   );
   days.value = '30';
   const reason = reasonBox('allow-reason', 'Why is this account never to be suspended? (required)');
-  const add = el(
-    'div',
-    { class: 'card', id: 'allow-add' },
-    el('h3', {}, 'Add to the allowlist'),
-    field('Account', acct),
-    field('Owner', owner),
-    field('Expires in', days),
+  const add = controlCard(
+    'allow-add',
+    'Add to the allowlist',
+    [field('Account', acct), field('Owner', owner), field('Expires in', days)],
     reason,
-    el(
-      'div',
-      { class: 'buttons' },
-      action(
-        'allow-add-btn',
-        'Add',
-        reason,
-        async (r) => {
-          const e = await api('/api/allowlist', { accountId: acct.value.trim(), owner: owner.value.trim(), days: Number(days.value), reason: r });
-          return `Allowlisted ${e.accountId} until ${new Date(e.expiresAt * 1000).toISOString()}.`;
-        },
-        'reinstate',
-      ),
+    action(
+      'allow-add-btn',
+      'Add',
+      reason,
+      async (r) => {
+        const e = await api('/api/allowlist', { accountId: acct.value.trim(), owner: owner.value.trim(), days: Number(days.value), reason: r });
+        return `Allowlisted ${e.accountId} until ${new Date(e.expiresAt * 1000).toISOString()}.`;
+      },
+      'reinstate',
     ),
   );
   if (!entries.length) return [add];
@@ -371,20 +352,15 @@ function allowlistControls(entries) {
     entries.map((e) => el('option', { value: e.accountId }, e.accountId)),
   );
   const why = reasonBox('allow-remove-reason', 'Why remove it? (required)');
-  const remove = el(
-    'div',
-    { class: 'card', id: 'allow-remove' },
-    el('h3', {}, 'Remove from the allowlist'),
+  const remove = controlCard(
+    'allow-remove',
+    'Remove from the allowlist',
     field('Account', which),
     why,
-    el(
-      'div',
-      { class: 'buttons' },
-      action('allow-remove-btn', 'Remove', why, async (r) => {
-        await api(`/api/allowlist/${encodeURIComponent(which.value)}/remove`, { reason: r });
-        return `Removed ${which.value} from the allowlist.`;
-      }),
-    ),
+    action('allow-remove-btn', 'Remove', why, async (r) => {
+      await api(`/api/allowlist/${encodeURIComponent(which.value)}/remove`, { reason: r });
+      return `Removed ${which.value} from the allowlist.`;
+    }),
   );
   return [add, remove];
 }

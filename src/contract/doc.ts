@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ACCESS_LOG_FIELDS } from '../shared/contract';
 import { CONTRACT_SCHEMAS } from './schemas';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -16,21 +17,7 @@ export const EXAMPLES_DIR = path.join(ROOT, 'schemas', 'examples');
  * fields and is marked so in the doc; test/contract/schemas.test.ts checks every one of these stays in its schema.
  */
 export const CONTRACT_FIELDS: Record<string, readonly string[]> = {
-  'access-log-record.json': [
-    'requestId',
-    'requestTimeEpoch',
-    'requestTime',
-    'accountId',
-    'apiKeyId',
-    'sourceIp',
-    'userAgent',
-    'httpMethod',
-    'path',
-    'status',
-    'responseLength',
-    'integrationLatency',
-    'accountCreatedAt',
-  ],
+  'access-log-record.json': ACCESS_LOG_FIELDS.map(([k]) => k),
   'usage-event.json': ['type', 'requestId', 'accountId', 'timestamp', 'model', 'promptClass', 'templateId', 'inputTokens', 'outputTokens'],
   'replay-report.json': ['accounts', 'clusters'],
   'replay-report.json#/definitions/ReplayAccount': ['accountId', 'decision', 'score', 'reasons', 'clusterId', 'firstFlaggedAt'],

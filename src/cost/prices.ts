@@ -32,6 +32,10 @@ const CW = { source: 'https://aws.amazon.com/cloudwatch/pricing/', sourceTitle: 
 const KDS = { source: 'https://aws.amazon.com/kinesis/data-streams/pricing/', sourceTitle: 'Amazon Kinesis Data Streams pricing' };
 const LAMBDA = { source: 'https://aws.amazon.com/lambda/pricing/', sourceTitle: 'AWS Lambda Pricing' };
 const DDB = { source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/', sourceTitle: 'Amazon DynamoDB pricing for on-demand capacity' };
+const DDB_PROVISIONED = {
+  source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/',
+  sourceTitle: 'Amazon DynamoDB pricing for provisioned capacity',
+};
 const SFN = { source: 'https://aws.amazon.com/step-functions/pricing/', sourceTitle: 'AWS Step Functions Pricing' };
 const EB = { source: 'https://aws.amazon.com/eventbridge/pricing/', sourceTitle: 'Amazon EventBridge Pricing' };
 const SQS = { source: 'https://aws.amazon.com/sqs/pricing/', sourceTitle: 'Amazon SQS pricing' };
@@ -113,16 +117,14 @@ export const PRICES = {
     service: 'DynamoDB',
     unit: 'write capacity unit-hour (provisioned)',
     usd: 0.00065,
-    source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/',
-    sourceTitle: 'Amazon DynamoDB pricing for provisioned capacity',
+    ...DDB_PROVISIONED,
   },
   ddbProvisionedRcuHour: {
     id: 'ddbProvisionedRcuHour',
     service: 'DynamoDB',
     unit: 'read capacity unit-hour (provisioned)',
     usd: 0.00013,
-    source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/',
-    sourceTitle: 'Amazon DynamoDB pricing for provisioned capacity',
+    ...DDB_PROVISIONED,
   },
   ddbStorage: { id: 'ddbStorage', service: 'DynamoDB', unit: 'GB-month (Standard table class, incl. index storage)', usd: 0.25, ...DDB },
   sfnStandardTransition: { id: 'sfnStandardTransition', service: 'Step Functions', unit: 'state transition (Standard)', usd: 0.025 / 1000, ...SFN },

@@ -5,6 +5,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { resourcesOf, synthStack } from './support';
+import { ACCESS_LOG_RECORD_FIELDS } from '../support/contract-fields';
 
 let template: Template;
 let json: any;
@@ -49,21 +50,7 @@ describe('ingestion', () => {
   test('the demo API stage logs the CONTRACT §1 record to the subscribed log group', () => {
     const [, stage] = resourcesOf(template, 'AWS::ApiGateway::Stage')[0];
     const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
-    expect(Object.keys(format)).toEqual([
-      'requestId',
-      'requestTimeEpoch',
-      'requestTime',
-      'accountId',
-      'apiKeyId',
-      'sourceIp',
-      'userAgent',
-      'httpMethod',
-      'path',
-      'status',
-      'responseLength',
-      'integrationLatency',
-      'accountCreatedAt',
-    ]);
+    expect(Object.keys(format)).toEqual(ACCESS_LOG_RECORD_FIELDS);
     expect(render(stage.Properties.AccessLogSetting.DestinationArn)).toBe(
       `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<${logicalId('AWS::Logs::LogGroup', /IngestionAccessLogs/)}>`,
     );

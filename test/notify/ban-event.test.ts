@@ -11,6 +11,7 @@ import {
   uuidV5,
 } from '../../src/notify/ban-event';
 import { DECIDED_AT, sampleFields } from './fixtures';
+import { BAN_EVENT_DETAIL_FIELDS } from '../support/contract-fields';
 import { assertValidBanEvent, BAN_EVENT_SCHEMAS, validateBanEventDetail, validateEventBridgeEvent } from '../../src/notify/schemas';
 
 describe('buildBanEvent', () => {
@@ -20,18 +21,7 @@ describe('buildBanEvent', () => {
     expect(ev.detailType).toBe(dt);
     expect(ev.detail.eventId).toBe(ev.eventId);
     expect(ev.detail.schemaVersion).toBe(SCHEMA_VERSION);
-    for (const k of [
-      'schemaVersion',
-      'eventId',
-      'accountId',
-      'caseId',
-      'decidedBy',
-      'reasons',
-      'score',
-      'clusterId',
-      'relatedAccountIds',
-      'decidedAt',
-    ]) {
+    for (const k of BAN_EVENT_DETAIL_FIELDS) {
       expect(ev.detail).toHaveProperty(k);
     }
     expect(ev.detail.decidedAt).toBe('2026-11-02T00:40:00.000Z');
@@ -122,20 +112,7 @@ describe('schemas', () => {
       expect(s.schemaName).toBe(`distill-guard@${dt.replace(/ /g, '')}`);
       const detail = (s.schema.definitions as Record<string, { required: string[]; additionalProperties: boolean }>)[s.definition];
       expect(detail.additionalProperties).toBe(true); // consumers must ignore unknown fields (compatible additions)
-      expect(detail.required).toEqual(
-        expect.arrayContaining([
-          'schemaVersion',
-          'eventId',
-          'accountId',
-          'caseId',
-          'decidedBy',
-          'reasons',
-          'score',
-          'clusterId',
-          'relatedAccountIds',
-          'decidedAt',
-        ]),
-      );
+      expect(detail.required).toEqual(expect.arrayContaining(BAN_EVENT_DETAIL_FIELDS));
     }
   });
 

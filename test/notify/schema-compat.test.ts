@@ -6,6 +6,7 @@
  */
 import { BAN_EVENT_SCHEMAS } from '../../src/notify/schemas';
 import { DETAIL_TYPES, SCHEMA_MAJOR } from '../../src/notify/ban-event';
+import { BAN_EVENT_DETAIL_FIELDS } from '../support/contract-fields';
 
 type Shape = { required: string[]; props: Record<string, { type: unknown; format?: string; enum?: unknown[] }> };
 const COMMON: Shape['props'] = {
@@ -23,19 +24,7 @@ const COMMON: Shape['props'] = {
   reasonDetails: { type: 'array' },
   shadow: { type: 'boolean' },
 };
-const REQUIRED = [
-  'schemaVersion',
-  'eventId',
-  'accountId',
-  'caseId',
-  'decidedBy',
-  'reasons',
-  'score',
-  'clusterId',
-  'relatedAccountIds',
-  'decidedAt',
-  'decidedAtMs',
-];
+const REQUIRED = [...BAN_EVENT_DETAIL_FIELDS, 'decidedAtMs'];
 // decidedAtMs joined `required` in 1.1: it is the ordering key consumers are told to use, and every event carried it.
 const FROZEN_V1: Record<string, Shape> = {
   'Account Flagged': { required: [...REQUIRED, 'decision'], props: { ...COMMON, decision: { type: 'string', enum: ['review', 'suspend'] } } },

@@ -11,6 +11,7 @@ import { resolveConfig } from '../../../lib/config';
 import { AccessLogIngestion } from '../../../lib/ingest/access-log-ingestion';
 import { FirehoseAccessLogs } from '../../../lib/ingest/firehose-access-logs';
 import { resourcesOf, synthStack } from '../support';
+import { ACCESS_LOG_RECORD_FIELDS } from '../../support/contract-fields';
 
 /** Render a Fn::Join'd string with `<LogicalId>` placeholders for tokens. */
 function render(v: any): string {
@@ -66,21 +67,7 @@ describe('DistillGuardStack with ingestPath firehose', () => {
   test('the demo stage logs the CONTRACT §1 record to the delivery stream, not to the log group', () => {
     const [, stage] = only(template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
-    expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toEqual([
-      'requestId',
-      'requestTimeEpoch',
-      'requestTime',
-      'accountId',
-      'apiKeyId',
-      'sourceIp',
-      'userAgent',
-      'httpMethod',
-      'path',
-      'status',
-      'responseLength',
-      'integrationLatency',
-      'accountCreatedAt',
-    ]);
+    expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toEqual(ACCESS_LOG_RECORD_FIELDS);
     // usage events (CONTRACT §2) still go to Kinesis, read by the Kinesis aggregator: the ingestion stream (for the
     // serving tier) and the demo stub's own usage stream
     template.resourceCountIs('AWS::Kinesis::Stream', 2);
