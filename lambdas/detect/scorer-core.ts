@@ -19,7 +19,7 @@ import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
+import { ALLOW_GSI_PK, CONTROL_BY_STATE_INDEX, MODEL_FIRST_SK, MODEL_PREFIX, keys } from '../../src/shared/tables';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
@@ -34,7 +34,6 @@ import {
   type Signal,
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
-import { keys } from '../../src/escalate/model';
 import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
@@ -133,9 +132,9 @@ export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
     const r = await deps.ddb.send(
       new QueryCommand({
         TableName: deps.controlTable,
-        IndexName: deps.byStateIndex ?? 'byState',
+        IndexName: deps.byStateIndex ?? CONTROL_BY_STATE_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: 'ALLOW' } },
+        ExpressionAttributeValues: { ':pk': { S: ALLOW_GSI_PK } },
         ExclusiveStartKey: start,
       }),
     );
@@ -150,9 +149,7 @@ export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
 
 /** CONFIG/SHADOW (`global`, `signals`) merged over the deployed detection config. */
 export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; signals: Signal[] }> {
-  const r = await deps.ddb.send(
-    new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'SHADOW' } }, ConsistentRead: true }),
-  );
+  const r = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.shadowConfig()), ConsistentRead: true }));
   if (!r.Item) return { global: false, signals: [] };
   const v = unmarshall(r.Item) as { global?: unknown; signals?: unknown };
   const signals = (Array.isArray(v.signals) ? v.signals : v.signals instanceof Set ? [...v.signals] : []).filter((s): s is Signal =>

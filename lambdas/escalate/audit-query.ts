@@ -6,7 +6,8 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AuditEntry, auditDayGsiPk } from '../../src/escalate/model';
-import { CONTROL_BY_STATE_INDEX, EscalationStore, OperatorError } from './store';
+import { CONTROL_BY_STATE_INDEX } from '../../src/shared/tables';
+import { EscalationStore, OperatorError } from './store';
 
 export interface AuditFilter {
   /** Epoch ms; entries at or after. @default 7 days ago */

@@ -14,7 +14,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
+import { AuditEntry, CaseRecord, CaseState, assertId, caseStateGsiPk } from '../../src/escalate/model';
 import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
 import { AccountStatus, EscalationStore, OperatorError } from './store';
 import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
@@ -253,7 +253,7 @@ export class Operator {
   }
 
   async recentCases(limit = 50): Promise<CaseRecord[]> {
-    return (await this.store.queryState('CASES#closed', { limit, ascending: false })) as unknown as CaseRecord[];
+    return (await this.store.queryState(caseStateGsiPk('closed'), { limit, ascending: false })) as unknown as CaseRecord[];
   }
 
   async show(caseId: string): Promise<{ case: CaseRecord; audit: AuditEntry[]; account?: AccountStatus }> {

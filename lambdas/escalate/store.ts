@@ -33,10 +33,16 @@ import {
   keys,
   pad13,
 } from '../../src/escalate/model';
+import {
+  ACCOUNT_PREFIX,
+  AUDIT_SK_PREFIX,
+  CONTROL_BY_STATE_INDEX,
+  FEATURES_BY_HOUR_INDEX,
+  GSI_BUCKETS,
+  WINDOW_PREFIX,
+  hourGsiPk,
+} from '../../src/shared/tables';
 import { liftRestriction, restoreRestrictedKeys, usagePlansFromEnv, type UsagePlans } from './restriction-store';
-
-export const CONTROL_BY_STATE_INDEX = 'byState';
-export const FEATURES_BY_HOUR_INDEX = 'byHour';
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
@@ -229,7 +235,7 @@ export class EscalationStore {
     const counts = await Promise.all(
       [hour, hour - 3_600_000].map(async (h) => {
         let total = 0;
-        for (let b = 0; b < 16; b++) {
+        for (let b = 0; b < GSI_BUCKETS; b++) {
           let start: Record<string, unknown> | undefined;
           do {
             const r = await this.ddb.send(
@@ -237,7 +243,7 @@ export class EscalationStore {
                 TableName: this.featuresTable,
                 IndexName: FEATURES_BY_HOUR_INDEX,
                 KeyConditionExpression: 'gsi1pk = :p',
-                ExpressionAttributeValues: { ':p': `H#${h}#${b}` },
+                ExpressionAttributeValues: { ':p': hourGsiPk(h, b) },
                 Select: 'COUNT',
                 ExclusiveStartKey: start,
               }),
@@ -282,7 +288,7 @@ export class EscalationStore {
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-        ExpressionAttributeValues: { ':p': `CASE#${caseId}`, ':a': 'AUDIT#' },
+        ExpressionAttributeValues: { ':p': keys.case(caseId).pk, ':a': AUDIT_SK_PREFIX },
         ConsistentRead: true,
       }),
     );
@@ -300,7 +306,7 @@ export class EscalationStore {
         new QueryCommand({
           TableName: this.featuresTable,
           KeyConditionExpression: 'pk = :p AND sk >= :s',
-          ExpressionAttributeValues: { ':p': `A#${accountId}`, ':s': `W#${pad13(since)}` },
+          ExpressionAttributeValues: { ':p': `${ACCOUNT_PREFIX}${accountId}`, ':s': `${WINDOW_PREFIX}${pad13(since)}` },
           ExclusiveStartKey: start,
         }),
       );

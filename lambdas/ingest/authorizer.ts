@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { accountIdFromHeaders, decideAccess, stageWildcardArn, type AccountStatusItem } from '../../src/ingest/demo-auth';
+import { keys } from '../../src/shared/tables';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -33,7 +34,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     const res = await doc.send(
       new GetCommand({
         TableName: table,
-        Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' },
+        Key: keys.accountStatus(accountId),
         ProjectionExpression: '#s, suspendedUntil, createdAt, stepUp, restrictedUntil',
         ExpressionAttributeNames: { '#s': 'status' },
         ConsistentRead: true,

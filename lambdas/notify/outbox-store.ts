@@ -3,11 +3,7 @@
  * poisoned, list items still pending. Shared by the stream publisher and the sweeper.
  */
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_PENDING_GSI_PK, OUTBOX_SK } from '../../src/notify/ban-event';
-
-/** GSI partition of outbox items that can never be published (bad detail); ops alarm on their count. */
-export const OUTBOX_POISON_GSI_PK = 'OUTBOX#poison';
-export const BY_STATE_INDEX = 'byState';
+import { CONTROL_BY_STATE_INDEX, OUTBOX_PENDING_GSI_PK, OUTBOX_POISON_GSI_PK, OUTBOX_SK } from '../../src/shared/tables';
 
 export interface OutboxStoreConfig {
   tableName: string;
@@ -64,7 +60,7 @@ export class OutboxStore {
       const res = await this.doc.send(
         new QueryCommand({
           TableName: this.cfg.tableName,
-          IndexName: BY_STATE_INDEX,
+          IndexName: CONTROL_BY_STATE_INDEX,
           KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :before',
           ExpressionAttributeValues: { ':p': OUTBOX_PENDING_GSI_PK, ':before': new Date(before).toISOString() },
           ScanIndexForward: true,
@@ -83,7 +79,7 @@ export class OutboxStore {
     const res = await this.doc.send(
       new QueryCommand({
         TableName: this.cfg.tableName,
-        IndexName: BY_STATE_INDEX,
+        IndexName: CONTROL_BY_STATE_INDEX,
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': OUTBOX_PENDING_GSI_PK },
         ScanIndexForward: true,
@@ -102,7 +98,7 @@ export class OutboxStore {
       const res = await this.doc.send(
         new QueryCommand({
           TableName: this.cfg.tableName,
-          IndexName: BY_STATE_INDEX,
+          IndexName: CONTROL_BY_STATE_INDEX,
           KeyConditionExpression: 'gsi1pk = :p',
           ExpressionAttributeValues: { ':p': OUTBOX_POISON_GSI_PK },
           Select: 'COUNT',

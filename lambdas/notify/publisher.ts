@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { logger, metrics } from '../shared/powertools';
+import { OUTBOX_PK_PREFIX } from '../../src/shared/tables';
 import { OutboxStore } from './outbox-store';
 import { OutboxCandidate, publishOutboxItems } from './publish-core';
 
@@ -35,7 +36,7 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
       const image = r.dynamodb?.NewImage;
       if (r.eventName !== 'INSERT' || !image) continue; // belt and braces: the filter already guarantees this
       const item = unmarshall(image as Record<string, AttributeValue>);
-      if (!String(item.pk ?? '').startsWith('OUTBOX#')) continue;
+      if (!String(item.pk ?? '').startsWith(OUTBOX_PK_PREFIX)) continue;
       candidates.push({ key: seq, item });
     }
     const res = await publishOutboxItems(candidates, {

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TASK_TOKEN_PURPOSE } from '../../src/escalate/model';
+import { PK_PREFIX } from '../../src/shared/tables';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 
 export interface ReviewApiProps {
@@ -51,7 +52,7 @@ export class ReviewApi extends Construct {
     });
     this.url = this.apiFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const cases = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CASE#*'] } };
+    const cases = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PK_PREFIX.case}*`] } };
     this.taskFunction.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'StoreTaskTokenOnCase', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn], conditions: cases }),
     );
