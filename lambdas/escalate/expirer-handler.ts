@@ -10,6 +10,7 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { expiredRestrictions, liftRestriction } from './restriction-store';
 import { sweepReviewNotifications } from './review-queue-sweeper';
 import { EscalationStore } from './store';
+import { expiredSuspensions, reinstate } from './reinstatement';
 
 let store: EscalationStore | undefined;
 let sqs: SQSClient | undefined;
@@ -33,9 +34,9 @@ export async function expireSuspensions(s: EscalationStore, limit = 100): Promis
   let expired = 0;
   let failed = 0;
   try {
-    for (const a of await s.expiredSuspensions(s.now(), limit)) {
+    for (const a of await expiredSuspensions(s, s.now(), limit)) {
       try {
-        const r = await s.reinstate({ accountId: a.accountId, actor: 'system:expirer', reason: 'suspension period ended', kind: 'expired' });
+        const r = await reinstate(s, { accountId: a.accountId, actor: 'system:expirer', reason: 'suspension period ended', kind: 'expired' });
         if (r.reinstated) expired++;
       } catch (err) {
         failed++; // one bad account never blocks the others; it is retried on the next run

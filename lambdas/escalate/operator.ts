@@ -23,6 +23,11 @@ import { DEFAULT_RESTRICT_HOURS } from '../../src/escalate/restriction';
 import { Credentials, ReviewApiClient } from './review-api-client';
 import { NOT_STORED_YET } from './task-token-store';
 import { localPrincipal } from '../../local/services/function-url';
+import { allowlistAdd, allowlistList, allowlistRemove } from './allowlist';
+import { breakerCounts, getBreaker, rearmBreaker } from './breaker';
+import { activeAccounts } from './feature-reads';
+import { suspendedAccounts } from './reinstatement';
+import { getShadow, setShadow } from './shadow';
 
 export { OperatorError };
 
@@ -393,19 +398,19 @@ export class Operator {
   }
 
   async suspended() {
-    return this.store.suspendedAccounts();
+    return suspendedAccounts(this.store);
   }
 
   // ---------------- allowlist ----------------
 
   async allowlistAdd(accountId: string, owner: string, reason: string, expiresAtMs: number) {
-    return this.store.allowlistAdd({ accountId, owner, reason, expiresAtMs, actor: await this.identity() });
+    return allowlistAdd(this.store, { accountId, owner, reason, expiresAtMs, actor: await this.identity() });
   }
   allowlistList() {
-    return this.store.allowlistList();
+    return allowlistList(this.store);
   }
   async allowlistRemove(accountId: string, reason: string) {
-    return this.store.allowlistRemove(accountId, await this.identity(), reason);
+    return allowlistRemove(this.store, accountId, await this.identity(), reason);
   }
 
   // ---------------- breaker and shadow ----------------
@@ -414,22 +419,22 @@ export class Operator {
   async breakerStatus(opts: { withActive?: boolean } = {}) {
     const now = this.store.now();
     const [state, counts, active] = await Promise.all([
-      this.store.getBreaker(),
-      this.store.breakerCounts(now),
-      opts.withActive === false ? Promise.resolve(undefined) : this.store.activeAccounts(now).catch(() => undefined),
+      getBreaker(this.store),
+      breakerCounts(this.store, now),
+      opts.withActive === false ? Promise.resolve(undefined) : activeAccounts(this.store, now).catch(() => undefined),
     ]);
     return { ...state, lastHour: suspensionsLastHour(counts.current, counts.previous, now), counts, activeAccounts: active };
   }
   async breakerRearm(reason: string) {
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to re-arm the breaker');
-    return this.store.rearmBreaker(await this.identity(), reason.trim());
+    return rearmBreaker(this.store, await this.identity(), reason.trim());
   }
   shadowStatus(defaults: ShadowConfig = { global: false, signals: [] }) {
-    return this.store.getShadow(defaults);
+    return getShadow(this.store, defaults);
   }
   async setShadow(cfg: ShadowConfig, reason: string) {
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to change shadow mode');
-    return this.store.setShadow(cfg, await this.identity(), reason.trim());
+    return setShadow(this.store, cfg, await this.identity(), reason.trim());
   }
 }
 

@@ -11,6 +11,7 @@ import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
 import { EscalationStore, OperatorError } from './store';
+import { reinstate } from './reinstatement';
 
 export interface ReinstateRequest {
   accountId: string;
@@ -51,7 +52,7 @@ export async function handler(event: unknown): Promise<ReinstateResponse> {
   try {
     const req = parseReinstateRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });
-    const r = await store.reinstate({ ...req, kind: 'manual' });
+    const r = await reinstate(store, { ...req, kind: 'manual' });
     if (r.reinstated) await recordFeedback(store, { caseId: r.caseId, kind: 'reinstated' });
     metrics.addMetric('ManualReinstatement', MetricUnit.Count, 1);
     logger.info('reinstated', { ...r });

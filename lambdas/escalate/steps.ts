@@ -13,6 +13,11 @@ import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, pa
 import { recordClusterMember } from './cluster-store';
 import { EscalationStore } from './store';
 import type { SignedDecision } from './task-token-store';
+import { getAllow } from './allowlist';
+import { breakerCounts, getBreaker, tripBreaker } from './breaker';
+import { accountWindows, activeAccounts } from './feature-reads';
+import { getShadow } from './shadow';
+import { applySuspension as suspendCase } from './suspension';
 
 export interface EscalationConfig {
   reviewTimeoutSeconds: number;
@@ -112,10 +117,10 @@ export async function recordCase(
   // Evidence snapshot, frozen now: the features may expire (TTL) before the reviewer looks.
   const members = (input.relatedAccountIds ?? []).filter((a) => a !== input.accountId).slice(0, cfg.maxClusterMembers);
   const [windows, memberData] = await Promise.all([
-    store.accountWindows(input.accountId),
+    accountWindows(store, input.accountId),
     Promise.all(
       members.map(async (m) => {
-        const [w, st] = await Promise.all([store.accountWindows(m), store.getAccount(m)]);
+        const [w, st] = await Promise.all([accountWindows(store, m), store.getAccount(m)]);
         return { accountId: m, windows: w, status: st?.status ?? 'active' };
       }),
     ),
@@ -236,17 +241,17 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
   }
   const nowMs = store.now();
   const [allow, breakerState, counts, active, shadowCfg] = await Promise.all([
-    store.getAllow(c.accountId),
-    store.getBreaker(),
-    store.breakerCounts(nowMs),
-    c.decision === 'suspend' || c.recommendedAction === 'restrict' ? store.activeAccounts(nowMs) : Promise.resolve(undefined),
-    store.getShadow(cfg.shadow),
+    getAllow(store, c.accountId),
+    getBreaker(store),
+    breakerCounts(store, nowMs),
+    c.decision === 'suspend' || c.recommendedAction === 'restrict' ? activeAccounts(store, nowMs) : Promise.resolve(undefined),
+    getShadow(store, cfg.shadow),
   ]);
   const breaker = evaluateBreaker(cfg.breaker, breakerState, suspensionsLastHour(counts.current, counts.previous, nowMs), active);
   const shadow = evaluateShadow(shadowCfg, c.reasons);
   const d = decideRoute({ decision: c.decision, recommendedAction: c.recommendedAction, reasons: c.reasons, allow, breaker, shadow, nowMs });
   let breakerTripped = false;
-  if (d.tripBreaker) breakerTripped = await store.tripBreaker(breaker.reason ?? 'limit reached', caseId, c.accountId);
+  if (d.tripBreaker) breakerTripped = await tripBreaker(store, breaker.reason ?? 'limit reached', caseId, c.accountId);
   const decidedAt = new Date(nowMs).toISOString();
   // Restrict plus review: the case waits for a reviewer while the restriction is in force.
   const toReview = d.route === 'review' || d.route === 'restrict';
@@ -530,7 +535,7 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
   const breakerLimit = Math.min(cfg.breaker.maxPerHour, guardLimit);
   // A cluster decision suspends many accounts at once: each member counts on the breaker like an auto-suspension.
   const clusterCaseId = state.reviewed?.clusterCaseId;
-  const r = await store.applySuspension({
+  const r = await suspendCase(store, {
     caseId,
     decidedBy,
     decidedAt,

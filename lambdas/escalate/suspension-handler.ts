@@ -7,6 +7,7 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { EscalationStore } from './store';
 import { applyRestrictionStep, compensateRestrictionStep, liftOnRejection } from './restriction-steps';
 import { ExecutionState, applySuspension, configFromEnv } from './steps';
+import { compensateSuspension } from './suspension';
 
 const config = configFromEnv();
 let store: EscalationStore | undefined;
@@ -35,7 +36,7 @@ export async function handler(event: {
     }
     if (event?.step === 'compensate') {
       const why = `${state.error?.Error ?? 'error'}: ${String(state.error?.Cause ?? '').slice(0, 500)}`;
-      const r = await s.compensateSuspension(String(state.caseId), why);
+      const r = await compensateSuspension(s, String(state.caseId), why);
       metrics.addMetric('SuspensionCompensated', MetricUnit.Count, 1);
       logger.warn('suspension compensated', { ...r, why });
       return r;

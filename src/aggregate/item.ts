@@ -23,8 +23,8 @@ export type AttrValue =
   | { NS: string[]; S?: never; N?: never; SS?: never };
 export type Item = Record<string, AttrValue | Record<string, unknown>>;
 
-import { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, hourGsiPk } from '../shared/tables';
-export { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, hourGsiPk };
+import { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, accountPk, hourGsiPk, windowSk } from '../shared/tables';
+export { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, accountPk, hourGsiPk, windowSk };
 export const WATERMARK_PREFIX = 'wm:';
 
 export const SET_ATTR: Record<SetField, string> = { ips: 'ip', subnets: 'sn', userAgents: 'ua', apiKeys: 'key', templates: 'tpl' };
@@ -46,14 +46,6 @@ export const COUNTER_ATTR = {
 } as const;
 export type CounterField = keyof typeof COUNTER_ATTR;
 export const COUNTER_FIELDS = Object.keys(COUNTER_ATTR) as CounterField[];
-
-export function accountPk(accountId: string): string {
-  return ACCOUNT_PREFIX + accountId;
-}
-
-export function windowSk(windowStart: number): string {
-  return WINDOW_PREFIX + String(windowStart).padStart(13, '0');
-}
 
 export { fnv1a };
 

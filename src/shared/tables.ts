@@ -21,6 +21,16 @@ export const WINDOW_PREFIX = 'W#';
 export const MODEL_PREFIX = 'MODEL#';
 export const MODEL_FIRST_SK = 'FIRST';
 
+/** `A#<accountId>`: the partition of an account's windows. */
+export function accountPk(accountId: string): string {
+  return ACCOUNT_PREFIX + accountId;
+}
+
+/** `W#<windowStart ms, 13 digits>`: one AccountWindow. */
+export function windowSk(windowStart: number): string {
+  return WINDOW_PREFIX + String(windowStart).padStart(13, '0');
+}
+
 /** `H#<windowStart>#<bucket>`: query all buckets of an hour to list its active accounts. */
 export function hourGsiPk(windowStart: number, bucket: number): string {
   return `H#${windowStart}#${bucket}`;

@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../src/escalate/model';
 import { Deployment, Harness, startHarness } from './support/harness';
+import { allowlistAdd } from '../../lambdas/escalate/allowlist';
 
 jest.setTimeout(180_000);
 
@@ -54,7 +55,7 @@ test('cases and audit entries never kept forever: each gets expiresAt = written 
 
   // operator entries (allowlist, breaker, shadow) too, with the store's retention
   const store = dep.store();
-  await store.allowlistAdd({ accountId: 'acct-ttl', owner: 'ops', reason: 'test', expiresAtMs: Date.now() + 3_600_000, actor: 'local:op' });
+  await allowlistAdd(store, { accountId: 'acct-ttl', owner: 'ops', reason: 'test', expiresAtMs: Date.now() + 3_600_000, actor: 'local:op' });
   const ops = (await store.auditTrail(keys.opsAuditCase())).filter((e) => e.action === 'allowlist-added');
   expect(ops.length).toBeGreaterThan(0);
   expect(ops.every((e) => typeof e.expiresAt === 'number' && e.expiresAt > started)).toBe(true);
