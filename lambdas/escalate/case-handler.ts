@@ -4,19 +4,14 @@
  */
 import { logger, metrics, MetricUnit, tracer } from '../shared/powertools';
 import { recordFeedback } from './feedback';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
 import { ExecutionState, checkGuardrails, closeCase, configFromEnv, markError, markOverdue, recordCase, recordReview } from './steps';
 
 const config = configFromEnv();
 let store: EscalationStore | undefined;
 function getStore(): EscalationStore {
-  store ??= new EscalationStore({ tableName: requiredEnv('CONTROL_TABLE'), featuresTableName: process.env.FEATURES_TABLE || undefined });
+  store ??= storeFromEnv({ featuresTable: true });
   return store;
-}
-function requiredEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set`);
-  return v;
 }
 
 export interface StepEvent {

@@ -9,17 +9,15 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { expiredRestrictions, liftRestriction } from './restriction-store';
 import { sweepReviewNotifications } from './review-queue-sweeper';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
 import { expiredSuspensions, reinstate } from './reinstatement';
 
 let store: EscalationStore | undefined;
 let sqs: SQSClient | undefined;
 
 export async function handler(): Promise<{ expired: number; failed: number; notificationsDeleted?: number }> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
   const queueUrl = process.env.REVIEW_QUEUE_URL;
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   const r = await expireSuspensions(store);
   if (!queueUrl) return r;
   sqs ??= new SQSClient({});

@@ -10,7 +10,7 @@
 import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
-import { EscalationStore, OperatorError } from './store';
+import { EscalationStore, OperatorError, storeFromEnv } from './store';
 import { reinstate } from './reinstatement';
 
 export interface ReinstateRequest {
@@ -46,9 +46,7 @@ export function parseReinstateRequest(e: unknown): ReinstateRequest {
 }
 
 export async function handler(event: unknown): Promise<ReinstateResponse> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   try {
     const req = parseReinstateRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });

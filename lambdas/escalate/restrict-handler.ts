@@ -12,7 +12,7 @@ import { DEFAULT_RESTRICT_HOURS, parseRestrictHours } from '../../src/escalate/r
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { parseReinstateRequest } from './reinstate-handler';
 import { applyRestriction } from './restriction-store';
-import { EscalationStore, OperatorError } from './store';
+import { EscalationStore, OperatorError, storeFromEnv } from './store';
 
 export interface RestrictRequest {
   accountId: string;
@@ -43,9 +43,7 @@ export function parseRestrictRequest(e: unknown): RestrictRequest {
 }
 
 export async function handler(event: unknown): Promise<RestrictResponse> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   try {
     const req = parseRestrictRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });

@@ -32,6 +32,7 @@ import {
   keys,
 } from '../../src/escalate/model';
 import { AUDIT_SK_PREFIX, CONTROL_BY_STATE_INDEX } from '../../src/shared/tables';
+import { requireEnv } from '../shared/env';
 import { usagePlansFromEnv, type UsagePlans } from './restriction-store';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -209,4 +210,17 @@ export class EscalationStore {
   async deleteItem(key: { pk: string; sk: string }): Promise<void> {
     await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key }));
   }
+}
+
+/**
+ * The store of a handler: the control table from CONTROL_TABLE; with `apiKeys`, API key handling unless
+ * MANAGE_API_KEYS is `false` (the handlers that suspend, restrict or reinstate); with `featuresTable`, the features
+ * table from FEATURES_TABLE when set.
+ */
+export function storeFromEnv(opts: { apiKeys?: boolean; featuresTable?: boolean } = {}): EscalationStore {
+  return new EscalationStore({
+    tableName: requireEnv('CONTROL_TABLE'),
+    ...(opts.featuresTable ? { featuresTableName: process.env.FEATURES_TABLE || undefined } : {}),
+    ...(opts.apiKeys ? { manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' } : {}),
+  });
 }

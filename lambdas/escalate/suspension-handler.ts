@@ -4,7 +4,7 @@
  * state machine passes `{step, state: $}`.
  */
 import { logger, metrics, MetricUnit } from '../shared/powertools';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
 import { applyRestrictionStep, compensateRestrictionStep, liftOnRejection } from './restriction-steps';
 import { ExecutionState, applySuspension, configFromEnv } from './steps';
 import { compensateSuspension } from './suspension';
@@ -12,9 +12,7 @@ import { compensateSuspension } from './suspension';
 const config = configFromEnv();
 let store: EscalationStore | undefined;
 function getStore(): EscalationStore {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   return store;
 }
 
