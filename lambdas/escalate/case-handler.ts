@@ -2,7 +2,7 @@
  * Workflow steps that touch only the control and features tables: RecordCase, CheckGuardrails, RecordReview,
  * Dismiss, MarkOverdue, MarkError. Thin adapter over ./steps.ts; the state machine passes `{step, state: $}`.
  */
-import { logger, metrics, MetricUnit, tracer } from '../shared/powertools';
+import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
 import { EscalationStore, storeFromEnv } from './store';
 import { ExecutionState, checkGuardrails, closeCase, configFromEnv, markError, markOverdue, recordCase, recordReview } from './steps';
@@ -63,4 +63,3 @@ export async function handler(event: StepEvent): Promise<unknown> {
     logger.resetKeys();
   }
 }
-void tracer;
