@@ -189,7 +189,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     .filter(Boolean);
   if (shadowSignals.length) {
     try {
-      const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+      const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
       const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start' });
       await op.setShadow({ global: false, signals: shadowSignals }, 'local demo: new signal rolled out in shadow mode; its cases go to human review');
       out(`  per-signal shadow mode on for ${shadowSignals.join(', ')} (cases resting partly on it go to review; --shadow-signals "" to turn off)`);
@@ -256,7 +256,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
 
   const autoApprove = async () => {
     try {
-      const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+      const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
       const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-auto-approver' });
       const queue = await op.queue(['review']);
       const next = queue[0];
@@ -319,7 +319,7 @@ async function runLocal(o: LocalCliOptions): Promise<number> {
     const suspendedNow = [...(await session.counts()).suspendedAccounts].sort();
     if (suspendedNow.length > 0) {
       try {
-        const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+        const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
         const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-operator' });
         await op.reinstate(suspendedNow[0], 'demo of the undo path by npm start (use --no-demo-reinstate to skip)');
         reinstated.push({ accountId: suspendedNow[0], actor: 'local:npm-start-operator' });

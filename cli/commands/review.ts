@@ -1,7 +1,7 @@
 import { Argument, Command, Option } from 'commander';
 import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
 import { registerQueueCommands } from './review-queue';
-import { queueView } from '../../lambdas/escalate/queue-query';
+import { queueView } from '../../ops/queue-query';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
 import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
 

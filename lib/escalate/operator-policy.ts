@@ -50,7 +50,7 @@ export const REINSTATE_STATUS_ATTRIBUTES = [
   'gsi1sk',
 ];
 
-/** A reviewer's claim on a case (lambdas/escalate/queue-query.ts claimCase/releaseClaim). */
+/** A reviewer's claim on a case (ops/queue-query.ts claimCase/releaseClaim). */
 export const CLAIM_ATTRIBUTES = ['pk', 'sk', 'caseId', 'claimedBy', 'claimedAt', 'expiresAt', 'gsi1pk', 'gsi1sk'];
 
 const WRITES = [

@@ -54,7 +54,7 @@ export const PK_PREFIX = {
   config: 'CONFIG',
   /** Reviewer feedback counters per signal and per reason combination (lambdas/escalate/feedback.ts). */
   feedback: 'FEEDBACK#',
-  /** A reviewer's claim on a case under review (lambdas/escalate/queue-query.ts): advisory, with a lease. */
+  /** A reviewer's claim on a case under review (ops/queue-query.ts): advisory, with a lease. */
   claim: 'CLAIM#',
 } as const;
 

@@ -4,7 +4,7 @@
  * out); one a reviewer rejected, or still waiting for review, is not.
  */
 import { Deployment, Harness, startHarness } from '../escalate/support/harness';
-import { decideCluster } from '../../lambdas/escalate/cluster-operator';
+import { decideCluster } from '../../ops/cluster-operator';
 import { confirmedClusters } from '../../lambdas/share/exporter-core';
 
 jest.setTimeout(600_000);

@@ -3,6 +3,7 @@
  * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain). Review decisions go
  * to the stack's review API (a function URL with IAM auth) as SigV4-signed requests: the API records the signed
  * caller as the reviewer and alone completes the review task. The tools never see a task token.
+ * Not a Lambda: ops/ is the operator API (what the CLI and the console call); no function bundles it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,20 +15,20 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { AuditEntry, CaseRecord, CaseState, assertId, caseStateGsiPk } from '../../src/escalate/model';
-import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
-import { AccountStatus, EscalationStore, OperatorError } from './store';
-import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
-import type { RestrictRequest, RestrictResponse } from './restrict-handler';
-import { DEFAULT_RESTRICT_HOURS } from '../../src/escalate/restriction';
-import { Credentials, ReviewApiClient } from './review-api-client';
-import { NOT_STORED_YET } from './task-token-store';
-import { localPrincipal } from '../../local/services/function-url';
-import { allowlistAdd, allowlistList, allowlistRemove } from './allowlist';
-import { breakerCounts, getBreaker, rearmBreaker } from './breaker';
-import { activeAccounts } from './feature-reads';
-import { suspendedAccounts } from './reinstatement';
-import { getShadow, setShadow } from './shadow';
+import { AuditEntry, CaseRecord, CaseState, assertId, caseStateGsiPk } from '../src/escalate/model';
+import { ShadowConfig, suspensionsLastHour } from '../src/escalate/guardrails';
+import { AccountStatus, EscalationStore, OperatorError } from '../lambdas/escalate/store';
+import type { ReinstateRequest, ReinstateResponse } from '../lambdas/escalate/reinstate-handler';
+import type { RestrictRequest, RestrictResponse } from '../lambdas/escalate/restrict-handler';
+import { DEFAULT_RESTRICT_HOURS } from '../src/escalate/restriction';
+import { Credentials, ReviewApiClient } from '../lambdas/escalate/review-api-client';
+import { NOT_STORED_YET } from '../lambdas/escalate/task-token-store';
+import { localPrincipal } from '../local/services/function-url';
+import { allowlistAdd, allowlistList, allowlistRemove } from '../lambdas/escalate/allowlist';
+import { breakerCounts, getBreaker, rearmBreaker } from '../lambdas/escalate/breaker';
+import { activeAccounts } from '../lambdas/escalate/feature-reads';
+import { suspendedAccounts } from '../lambdas/escalate/reinstatement';
+import { getShadow, setShadow } from '../lambdas/escalate/shadow';
 
 export { OperatorError };
 
