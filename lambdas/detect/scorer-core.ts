@@ -34,17 +34,17 @@ import {
   type Signal,
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
-import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
+import { batchGetAll, buildProfiles, pool, readWindows, type WindowCache, type WindowReadDeps, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
   info(msg: string, extra: Record<string, unknown>): void;
   error?(msg: string, extra: Record<string, unknown>): void;
 }
 
-export interface ScorerDeps {
+/** What the scorer needs: the window reader's (features table, hour index, clock, BatchGet options) and its own. */
+export interface ScorerDeps extends WindowReadDeps {
   ddb: DynamoDBClient;
   sfn: SFNClient;
-  featuresTable: string;
   controlTable: string;
   stateMachineArn: string;
   config: DetectionConfig;
@@ -55,8 +55,6 @@ export interface ScorerDeps {
   log?: ScorerLog;
   /** Parallel DynamoDB/SFN requests. @default 16 */
   concurrency?: number;
-  /** Name of the features table's hour index. @default 'byHour' */
-  byHourIndex?: string;
   /** Name of the control table's state index. @default 'byState' */
   byStateIndex?: string;
   /**
@@ -66,10 +64,6 @@ export interface ScorerDeps {
   cache?: WindowCache;
   /** A cached window older than this is read again even if unchanged. @default no limit */
   cacheMaxAgeMs?: number;
-  /** Wall clock (the reuse rule compares it with the aggregator's change markers). @default Date.now */
-  clock?: () => number;
-  /** BatchGetItem backoff (tests). */
-  batchGet?: Omit<BatchGetOptions, 'concurrency'>;
 }
 
 export interface ScorerSummary {

@@ -12,6 +12,7 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
 import { EscalationStore, OperatorError, storeFromEnv } from './store';
 import { reinstate } from './reinstatement';
+import { answerOperator } from './operator-request';
 
 export interface ReinstateRequest {
   accountId: string;
@@ -46,21 +47,14 @@ export function parseReinstateRequest(e: unknown): ReinstateRequest {
 }
 
 export async function handler(event: unknown): Promise<ReinstateResponse> {
-  store ??= storeFromEnv({ apiKeys: true });
-  try {
+  const s = (store ??= storeFromEnv({ apiKeys: true }));
+  return answerOperator(async () => {
     const req = parseReinstateRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });
-    const r = await reinstate(store, { ...req, kind: 'manual' });
-    if (r.reinstated) await recordFeedback(store, { caseId: r.caseId, kind: 'reinstated' });
+    const r = await reinstate(s, { ...req, kind: 'manual' });
+    if (r.reinstated) await recordFeedback(s, { caseId: r.caseId, kind: 'reinstated' });
     metrics.addMetric('ManualReinstatement', MetricUnit.Count, 1);
     logger.info('reinstated', { ...r });
-    return { ok: true, ...r };
-  } catch (err) {
-    // An operator error (not suspended, bad input, changed meanwhile) is an answer, not a function failure.
-    if (err instanceof OperatorError) return { ok: false, error: err.message };
-    throw err;
-  } finally {
-    metrics.publishStoredMetrics();
-    logger.resetKeys();
-  }
+    return { ok: true as const, ...r };
+  });
 }

@@ -33,6 +33,7 @@ import {
 } from '../../src/escalate/model';
 import { AUDIT_SK_PREFIX, CONTROL_BY_STATE_INDEX } from '../../src/shared/tables';
 import { requireEnv } from '../shared/env';
+import { queryPages } from '../shared/query-pages';
 import { usagePlansFromEnv, type UsagePlans } from './restriction-store';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -165,13 +166,8 @@ export class EscalationStore {
   }
 
   /** The pages of a Query, one response at a time; stop iterating to stop reading. */
-  async *queryPages(input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      yield r;
-      start = r.LastEvaluatedKey;
-    } while (start);
+  queryPages(input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
+    return queryPages(this.ddb, input);
   }
 
   /** Query the byState GSI, all pages (bounded by `limit`). */

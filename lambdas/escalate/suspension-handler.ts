@@ -16,6 +16,19 @@ function getStore(): EscalationStore {
   return store;
 }
 
+/** Metrics of an enforcement step: the enforcement (by review or automatic) and a breaker it tripped. */
+function countEnforcement(
+  r: { outcome: string; breakerTripped?: boolean },
+  applied: string,
+  state: ExecutionState,
+  byReview: string,
+  automatic: string,
+): void {
+  if (r.outcome === applied) metrics.addMetric(state.reviewed ? byReview : automatic, MetricUnit.Count, 1);
+  // Refused by the breaker's hourly limit inside the transaction: the alarm on BreakerTripped pages the operator.
+  if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+}
+
 export async function handler(event: {
   step: 'apply' | 'compensate' | 'restrict' | 'compensate-restriction' | 'lift';
   state: ExecutionState;
@@ -27,9 +40,7 @@ export async function handler(event: {
     if (event?.step === 'apply') {
       const r = await applySuspension(s, config, state);
       logger.info('apply suspension', { ...r });
-      if (r.outcome === 'suspended') metrics.addMetric(state.reviewed ? 'SuspendedByReview' : 'AutoSuspended', MetricUnit.Count, 1);
-      // Refused by the breaker's hourly limit inside the transaction: the alarm on BreakerTripped pages the operator.
-      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+      countEnforcement(r, 'suspended', state, 'SuspendedByReview', 'AutoSuspended');
       return r;
     }
     if (event?.step === 'compensate') {
@@ -42,8 +53,7 @@ export async function handler(event: {
     if (event?.step === 'restrict') {
       const r = await applyRestrictionStep(s, config, state);
       logger.info('apply restriction', { ...r });
-      if (r.outcome === 'restricted') metrics.addMetric(state.reviewed ? 'RestrictedByReview' : 'AutoRestricted', MetricUnit.Count, 1);
-      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+      countEnforcement(r, 'restricted', state, 'RestrictedByReview', 'AutoRestricted');
       return r;
     }
     if (event?.step === 'compensate-restriction') {
