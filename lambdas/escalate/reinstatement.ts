@@ -51,16 +51,7 @@ export async function reinstate(store: EscalationStore, p: Reinstate): Promise<R
   // 2. the decision, atomically.
   const c = a.lastCaseId ? await store.getCase(a.lastCaseId) : undefined;
   await commitReinstatement(store, { p, a, c, caseId, now, keysToEnable, unrestricted });
-  if (c) {
-    await store.ddb.send(
-      new UpdateCommand({
-        TableName: store.table,
-        Key: keys.case(c.caseId),
-        UpdateExpression: 'SET reinstatedAt = :at, reinstatedBy = :by',
-        ExpressionAttributeValues: { ':at': new Date(now).toISOString(), ':by': p.actor },
-      }),
-    );
-  }
+  if (c) await store.updateCase(c.caseId, 'SET reinstatedAt = :at, reinstatedBy = :by', { ':at': new Date(now).toISOString(), ':by': p.actor });
   return { reinstated: true, keys: keysToEnable, caseId };
 }
 

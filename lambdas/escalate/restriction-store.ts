@@ -9,7 +9,7 @@
  */
 import { ConflictException, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { planRestriction } from '../../src/escalate/restriction';
 import { RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
 import { buildBanEvent, reinstatedEvent } from '../../src/notify/ban-event';
@@ -144,14 +144,7 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   if (!pending) {
     const found = await restrictableKeys(s, account, p.accountId);
     if (c) {
-      await s.ddb.send(
-        new UpdateCommand({
-          TableName: s.table,
-          Key: keys.case(c.caseId),
-          UpdateExpression: 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)',
-          ExpressionAttributeValues: { ':k': found },
-        }),
-      );
+      await s.updateCase(c.caseId, 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)', { ':k': found });
       pending = (await s.getCase(c.caseId))?.pendingKeyRestrict ?? found;
     } else pending = found;
   }

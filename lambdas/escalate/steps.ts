@@ -257,51 +257,47 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
   const toReview = d.route === 'review' || d.route === 'restrict';
   const reviewDeadline = toReview ? new Date(nowMs + cfg.reviewTimeoutSeconds * 1000).toISOString() : undefined;
   const newState = toReview ? 'review' : 'open';
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Update: {
-            TableName: store.table,
-            Key: keys.case(caseId),
-            UpdateExpression:
-              'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g, breakerLimit = :bl' +
-              (reviewDeadline ? ', reviewDeadline = :dl' : ''),
-            ConditionExpression: '#st = :open',
-            ExpressionAttributeNames: { '#st': 'state' },
-            ExpressionAttributeValues: {
-              ':st': newState,
-              ':open': 'open',
-              ':r': d.route,
-              ':cr': d.computedRoute,
-              ':sh': d.shadow,
-              ':why': d.why,
-              ':at': decidedAt,
-              ':g': caseStateGsiPk(newState),
-              ':bl': breaker.limit,
-              ...(reviewDeadline ? { ':dl': reviewDeadline } : {}),
-            },
+  await store.transactAudited(
+    [
+      {
+        Update: {
+          TableName: store.table,
+          Key: keys.case(caseId),
+          UpdateExpression:
+            'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g, breakerLimit = :bl' +
+            (reviewDeadline ? ', reviewDeadline = :dl' : ''),
+          ConditionExpression: '#st = :open',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: {
+            ':st': newState,
+            ':open': 'open',
+            ':r': d.route,
+            ':cr': d.computedRoute,
+            ':sh': d.shadow,
+            ':why': d.why,
+            ':at': decidedAt,
+            ':g': caseStateGsiPk(newState),
+            ':bl': breaker.limit,
+            ...(reviewDeadline ? { ':dl': reviewDeadline } : {}),
           },
         },
-        store.auditPut(
-          store.audit({
-            caseId,
-            accountId: c.accountId,
-            actor: 'auto',
-            action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
-            reason: d.why.join('; '),
-            details: {
-              route: d.route,
-              computedRoute: d.computedRoute,
-              shadow: d.shadow,
-              allowlisted: d.allowlisted,
-              breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null },
-              ...(reviewDeadline ? { reviewDeadline } : {}),
-            },
-          }),
-        ),
-      ],
-    }),
+      },
+    ],
+    {
+      caseId,
+      accountId: c.accountId,
+      actor: 'auto',
+      action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
+      reason: d.why.join('; '),
+      details: {
+        route: d.route,
+        computedRoute: d.computedRoute,
+        shadow: d.shadow,
+        allowlisted: d.allowlisted,
+        breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null },
+        ...(reviewDeadline ? { reviewDeadline } : {}),
+      },
+    },
   );
   return {
     route: d.route,
@@ -433,44 +429,40 @@ export async function closeCase(
         : outcome === 'allowlisted'
           ? 'account is allowlisted; nothing applied'
           : (state.guard?.why ?? []).join('; ') || 'dismissed');
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Update: {
-            TableName: store.table,
-            Key: keys.case(caseId),
-            // The stored task token is of no further use: dropped with the close.
-            UpdateExpression:
-              'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' +
-              (state.error ? ', #err = :err' : '') +
-              ' REMOVE reviewTask',
-            ConditionExpression: '#st <> :closed',
-            ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
-            ExpressionAttributeValues: {
-              ':st': target,
-              ':closed': 'closed',
-              ':o': outcome,
-              ':at': at,
-              ':by': opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
-              ':why': reason,
-              ':g': caseStateGsiPk(target),
-              ...(state.error ? { ':err': `${state.error.Error ?? 'Error'}: ${String(state.error.Cause ?? '').slice(0, 1000)}` } : {}),
-            },
+  await store.transactAudited(
+    [
+      {
+        Update: {
+          TableName: store.table,
+          Key: keys.case(caseId),
+          // The stored task token is of no further use: dropped with the close.
+          UpdateExpression:
+            'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' +
+            (state.error ? ', #err = :err' : '') +
+            ' REMOVE reviewTask',
+          ConditionExpression: '#st <> :closed',
+          ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
+          ExpressionAttributeValues: {
+            ':st': target,
+            ':closed': 'closed',
+            ':o': outcome,
+            ':at': at,
+            ':by': opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
+            ':why': reason,
+            ':g': caseStateGsiPk(target),
+            ...(state.error ? { ':err': `${state.error.Error ?? 'Error'}: ${String(state.error.Cause ?? '').slice(0, 1000)}` } : {}),
           },
         },
-        store.auditPut(
-          store.audit({
-            caseId,
-            accountId: c.accountId,
-            actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
-            action: opts.action ?? 'dismissed',
-            reason,
-            details: { outcome },
-          }),
-        ),
-      ],
-    }),
+      },
+    ],
+    {
+      caseId,
+      accountId: c.accountId,
+      actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
+      action: opts.action ?? 'dismissed',
+      reason,
+      details: { outcome },
+    },
   );
   // Release the account's open-case slot (only if it is still this case's).
   try {

@@ -18,6 +18,7 @@ import {
   QueryCommandOutput,
   TransactWriteCommand,
   TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { toOutboxItem, type BanEvent } from '../../src/notify/ban-event';
 import {
@@ -185,6 +186,13 @@ export class EscalationStore {
       if (out.length >= limit) break;
     }
     return out.slice(0, limit);
+  }
+
+  /** An unconditional update of a case item (`update` with its `values`). */
+  async updateCase(caseId: string, update: string, values: Record<string, unknown>): Promise<void> {
+    await this.ddb.send(
+      new UpdateCommand({ TableName: this.table, Key: keys.case(caseId), UpdateExpression: update, ExpressionAttributeValues: values }),
+    );
   }
 
   async listCases(state: CaseState, limit = 200): Promise<CaseRecord[]> {

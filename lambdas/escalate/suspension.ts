@@ -11,7 +11,7 @@
  * Idempotent: a retry after success returns `suspended` without touching anything.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { planSuspension, BanPolicy } from '../../src/escalate/ban';
 import { CaseRecord } from '../../src/escalate/model';
 import { buildBanEvent, type BanEvent } from '../../src/notify/ban-event';
@@ -134,14 +134,10 @@ async function disableOwnedKeys(
     const owned = await discoverKeys(store, c.accountId, account?.apiKeyIds ?? []);
     const enabled = await enabledKeys(store, owned);
     const seenNow = await seenKeysNotOwned(store, c.evidence?.apiKeys ?? [], owned);
-    await store.ddb.send(
-      new UpdateCommand({
-        TableName: store.table,
-        Key: keys.case(caseId),
-        UpdateExpression:
-          'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k), keysSeenNotDisabled = if_not_exists(keysSeenNotDisabled, :s)',
-        ExpressionAttributeValues: { ':k': enabled, ':s': seenNow },
-      }),
+    await store.updateCase(
+      caseId,
+      'SET pendingKeyDisable = if_not_exists(pendingKeyDisable, :k), keysSeenNotDisabled = if_not_exists(keysSeenNotDisabled, :s)',
+      { ':k': enabled, ':s': seenNow },
     );
     const fresh = await store.getCase(caseId);
     pending = (fresh?.pendingKeyDisable as string[] | undefined) ?? enabled;
