@@ -11,8 +11,8 @@ import { ConflictException, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { planRestriction } from '../../src/escalate/restriction';
-import { RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
-import { buildBanEvent, reinstatedEvent } from '../../src/notify/ban-event';
+import { CaseRecord, RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
+import { buildBanEvent, reinstatedEvent, type BanEvent } from '../../src/notify/ban-event';
 import { OperatorError, type AccountStatus, type EscalationStore, type TransactItems } from './store';
 import { getAllow, notAllowlisted } from './allowlist';
 import { discoverKeys } from './api-keys';
@@ -160,22 +160,7 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     ...new Set([...(((account?.status === 'restricted' ? account.restrictedKeyIds : undefined) as string[] | undefined) ?? []), ...pending]),
   ].sort();
   const caseId = c?.caseId ?? account?.openCaseId ?? account?.lastCaseId ?? keys.opsAuditCase();
-  const event = buildBanEvent('Account Restricted', {
-    accountId: p.accountId,
-    caseId,
-    decidedBy: p.decidedBy,
-    reasons: c?.reasons ?? [],
-    score: c?.score ?? 0,
-    clusterId: c?.clusterId ?? null,
-    relatedAccountIds: c?.relatedAccountIds ?? [],
-    decidedAt: p.decidedAt,
-    ...(c?.reasonDetails?.length ? { reasonDetails: c.reasonDetails } : {}),
-    restrictedUntil: until,
-    stepUp: true,
-    apiKeysRestricted: pending.length,
-    durationMs: until - now,
-    ...(p.reason ? { reason: p.reason } : {}),
-  });
+  const event = restrictedEvent(p, c, { caseId, until, now, keys: pending.length });
   const iso = new Date(now).toISOString();
   const restriction = { until, keys: allKeys, at: iso, by: p.decidedBy };
   const releases = !!(c && p.closeCase);
@@ -266,6 +251,26 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     return { outcome: 'not-open' };
   }
   return { outcome: 'restricted', restrictedUntil: until, keys: pending, caseId };
+}
+
+/** The `Account Restricted` event of a restriction (its case, if any, gives reasons, score and cluster). */
+function restrictedEvent(p: ApplyRestriction, c: CaseRecord | undefined, r: { caseId: string; until: number; now: number; keys: number }): BanEvent {
+  return buildBanEvent('Account Restricted', {
+    accountId: p.accountId,
+    caseId: r.caseId,
+    decidedBy: p.decidedBy,
+    reasons: c?.reasons ?? [],
+    score: c?.score ?? 0,
+    clusterId: c?.clusterId ?? null,
+    relatedAccountIds: c?.relatedAccountIds ?? [],
+    decidedAt: p.decidedAt,
+    ...(c?.reasonDetails?.length ? { reasonDetails: c.reasonDetails } : {}),
+    restrictedUntil: r.until,
+    stepUp: true,
+    apiKeysRestricted: r.keys,
+    durationMs: r.until - r.now,
+    ...(p.reason ? { reason: p.reason } : {}),
+  });
 }
 
 async function breakerRefusal(s: EscalationStore, p: ApplyRestriction, why: string): Promise<RestrictResult> {
