@@ -2,7 +2,7 @@
  * Manual reinstatement, the one path by which an operator lifts a suspension: the CLI and the console invoke this
  * function (the OperatorPolicy grants `lambda:InvokeFunction` on it) instead of writing the control table
  * themselves. It re-enables the keys the suspension disabled, restores the status, and writes the audit entry and
- * the `Account Reinstated` outbox event (EscalationStore.reinstate).
+ * the `Account Reinstated` outbox event (./reinstatement.ts).
  *
  * `actor` is the caller's identity as the operator tool reports it (its STS caller ARN); the verified principal
  * of the invocation is in CloudTrail (Lambda data events).

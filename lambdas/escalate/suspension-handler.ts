@@ -1,6 +1,6 @@
 /**
  * ApplySuspension, ApplyRestriction, their compensations and LiftRestriction: the only workflow function allowed to
- * touch API Gateway keys and usage plans. Thin adapter over ./steps.ts, ./restriction-steps.ts and ./store.ts; the
+ * touch API Gateway keys and usage plans. Thin adapter over ./steps.ts, ./restriction-steps.ts and ./suspension.ts; the
  * state machine passes `{step, state: $}`.
  */
 import { logger, metrics, MetricUnit } from '../shared/powertools';
