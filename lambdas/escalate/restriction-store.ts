@@ -12,7 +12,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { planRestriction } from '../../src/escalate/restriction';
 import { CaseRecord, RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
-import { buildBanEvent, reinstatedEvent, type BanEvent } from '../../src/notify/ban-event';
+import { buildBanEvent, reinstatedEvent } from '../../src/notify/ban-event';
 import { OperatorError, type AccountStatus, type EscalationStore, type TransactItems } from './store';
 import { getAllow, notAllowlisted } from './allowlist';
 import { discoverKeys } from './api-keys';
@@ -160,7 +160,22 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     ...new Set([...(((account?.status === 'restricted' ? account.restrictedKeyIds : undefined) as string[] | undefined) ?? []), ...pending]),
   ].sort();
   const caseId = c?.caseId ?? account?.openCaseId ?? account?.lastCaseId ?? keys.opsAuditCase();
-  const event = restrictedEvent(p, c, { caseId, until, now, keys: pending.length });
+  const event = buildBanEvent('Account Restricted', {
+    accountId: p.accountId,
+    caseId,
+    decidedBy: p.decidedBy,
+    reasons: c?.reasons ?? [],
+    score: c?.score ?? 0,
+    clusterId: c?.clusterId ?? null,
+    relatedAccountIds: c?.relatedAccountIds ?? [],
+    decidedAt: p.decidedAt,
+    ...(c?.reasonDetails?.length ? { reasonDetails: c.reasonDetails } : {}),
+    restrictedUntil: until,
+    stepUp: true,
+    apiKeysRestricted: pending.length,
+    durationMs: until - now,
+    ...(p.reason ? { reason: p.reason } : {}),
+  });
   const iso = new Date(now).toISOString();
   const restriction = { until, keys: allKeys, at: iso, by: p.decidedBy };
   const releases = !!(c && p.closeCase);
@@ -209,26 +224,7 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     ),
     s.outboxPut(event, now),
   ];
-  if (c) {
-    items.push({
-      Update: {
-        TableName: s.table,
-        Key: keys.case(c.caseId),
-        UpdateExpression:
-          'SET restriction = :res, updatedAt = :at' +
-          (releases ? ', #st = :closed, outcome = :o, decidedBy = :by, decidedAt = :dat, gsi1pk = :g, gsi1sk = :gsk' : '') +
-          ' REMOVE pendingKeyRestrict',
-        ConditionExpression: '#st <> :closed',
-        ExpressionAttributeNames: { '#st': 'state' },
-        ExpressionAttributeValues: {
-          ':res': restriction,
-          ':at': iso,
-          ':closed': 'closed',
-          ...(releases ? { ':o': 'restricted', ':by': p.decidedBy, ':dat': p.decidedAt, ':g': caseStateGsiPk('closed'), ':gsk': c.createdAt } : {}),
-        },
-      },
-    });
-  }
+  if (c) items.push(caseRestrictedUpdate(s, p, c, restriction, releases));
   const BREAKER_STATE = items.length;
   if (p.auto) items.push(...breakerItems(s, now, hourCap));
   try {
@@ -253,24 +249,32 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   return { outcome: 'restricted', restrictedUntil: until, keys: pending, caseId };
 }
 
-/** The `Account Restricted` event of a restriction (its case, if any, gives reasons, score and cluster). */
-function restrictedEvent(p: ApplyRestriction, c: CaseRecord | undefined, r: { caseId: string; until: number; now: number; keys: number }): BanEvent {
-  return buildBanEvent('Account Restricted', {
-    accountId: p.accountId,
-    caseId: r.caseId,
-    decidedBy: p.decidedBy,
-    reasons: c?.reasons ?? [],
-    score: c?.score ?? 0,
-    clusterId: c?.clusterId ?? null,
-    relatedAccountIds: c?.relatedAccountIds ?? [],
-    decidedAt: p.decidedAt,
-    ...(c?.reasonDetails?.length ? { reasonDetails: c.reasonDetails } : {}),
-    restrictedUntil: r.until,
-    stepUp: true,
-    apiKeysRestricted: r.keys,
-    durationMs: r.until - r.now,
-    ...(p.reason ? { reason: p.reason } : {}),
-  });
+/** The case's part of a restriction: the restriction recorded and, when the restriction decides it, the case closed. */
+function caseRestrictedUpdate(
+  s: EscalationStore,
+  p: ApplyRestriction,
+  c: CaseRecord,
+  restriction: { until: number; keys: string[]; at: string; by: string },
+  releases: boolean,
+): TransactItems[number] {
+  return {
+    Update: {
+      TableName: s.table,
+      Key: keys.case(c.caseId),
+      UpdateExpression:
+        'SET restriction = :res, updatedAt = :at' +
+        (releases ? ', #st = :closed, outcome = :o, decidedBy = :by, decidedAt = :dat, gsi1pk = :g, gsi1sk = :gsk' : '') +
+        ' REMOVE pendingKeyRestrict',
+      ConditionExpression: '#st <> :closed',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':res': restriction,
+        ':at': restriction.at,
+        ':closed': 'closed',
+        ...(releases ? { ':o': 'restricted', ':by': p.decidedBy, ':dat': p.decidedAt, ':g': caseStateGsiPk('closed'), ':gsk': c.createdAt } : {}),
+      },
+    },
+  };
 }
 
 async function breakerRefusal(s: EscalationStore, p: ApplyRestriction, why: string): Promise<RestrictResult> {
