@@ -326,16 +326,21 @@ export class Operator {
     return this.reviewApiClient;
   }
 
+  /** What every request to an operator function carries: a valid account id, the reason, and who asks. */
+  private async operatorRequest(accountId: string, reason: string): Promise<{ accountId: string; reason: string; actor: string }> {
+    assertId('accountId', accountId);
+    if (typeof reason !== 'string' || reason.trim().length < 3)
+      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    return { accountId, reason: reason.trim(), actor: await this.identity() };
+  }
+
   /**
    * Reinstate a suspended account by invoking the stack's reinstatement function (stack output
    * EscalationReinstateFunctionName): it re-enables the keys, restores the status and writes the audit entry and
    * the `Account Reinstated` event. Operators never write the account status themselves.
    */
   async reinstate(accountId: string, reason: string): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
-    assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3)
-      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const req: ReinstateRequest = { accountId, reason: reason.trim(), actor: await this.identity() };
+    const req: ReinstateRequest = await this.operatorRequest(accountId, reason);
     const out = await this.invokeOperatorFunction<ReinstateResponse>(
       this.resources.reinstateFunction,
       'reinstatement',
@@ -356,15 +361,7 @@ export class Operator {
     reason: string,
     durationHours?: number,
   ): Promise<{ outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }> {
-    assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3)
-      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const req: RestrictRequest = {
-      accountId,
-      reason: reason.trim(),
-      actor: await this.identity(),
-      durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS,
-    };
+    const req: RestrictRequest = { ...(await this.operatorRequest(accountId, reason)), durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS };
     const out = await this.invokeOperatorFunction<RestrictResponse>(
       this.resources.restrictFunction,
       'restriction',
