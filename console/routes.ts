@@ -6,12 +6,12 @@
  * identities come from the Operator (STS), never from the request.
  */
 import type * as http from 'http';
-import type { Operator } from '../lambdas/escalate/operator';
+import type { Operator } from '../ops/operator';
 import { OperatorError } from '../lambdas/escalate/store';
-import { auditCsv, listAudit, parseSince } from '../lambdas/escalate/audit-query';
-import { signalFeedback } from '../lambdas/escalate/feedback-query';
-import { approveWhenReady, reopenCase, requestSuspension } from '../lambdas/escalate/manual-actions';
-import { claimCase, claimNext, queueView, releaseClaim } from '../lambdas/escalate/queue-query';
+import { auditCsv, listAudit, parseSince } from '../ops/audit-query';
+import { signalFeedback } from '../ops/feedback-query';
+import { approveWhenReady, reopenCase, requestSuspension } from '../ops/manual-actions';
+import { claimCase, claimNext, queueView, releaseClaim } from '../ops/queue-query';
 import { QueueFilter, parseSort } from '../src/escalate/queue-view';
 
 /** A non-JSON answer (the CSV export). */

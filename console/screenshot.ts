@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { connect } from '../lambdas/escalate/operator';
+import { connect } from '../ops/operator';
 import { startConsole } from './server';
 
 export interface ScreenshotOptions {

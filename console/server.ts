@@ -15,9 +15,9 @@ import { randomBytes, timingSafeEqual } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import type { Operator } from '../lambdas/escalate/operator';
+import type { Operator } from '../ops/operator';
 import { OperatorError } from '../lambdas/escalate/store';
-import { decideCluster, listClusterCases, showCluster } from '../lambdas/escalate/cluster-operator';
+import { decideCluster, listClusterCases, showCluster } from '../ops/cluster-operator';
 import { isValidAccountId } from '../src/shared/account-id';
 import { BadRequest, RawResponse, RouteContext, routeGet, routePost } from './routes';
 

@@ -10,6 +10,7 @@
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { CONTROL_BY_STATE_INDEX, FEATURES_BY_HOUR_INDEX } from '../src/shared/tables';
 
 export interface NagAcknowledgement {
   /** Rule id, with the finding for multi-finding rules, e.g. `AwsSolutions-IAM5[Resource::*]`. */
@@ -78,12 +79,12 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Resource::<GuardControlTable41DCF7E8.Arn>/index/*]',
-    reason: "The control table's own GSIs (byState: cases by state); scoped to this one table",
+    reason: `The control table's own GSIs (${CONTROL_BY_STATE_INDEX}: cases by state); scoped to this one table`,
     paths: [FUNCTION_POLICIES, /Guard\/Escalation\/(ReviewerPolicy|OperatorPolicy)\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Resource::<GuardAggregatorFeaturesTable9DE993FC.Arn>/index/*]',
-    reason: "The features table's own GSI (byHour: accounts active in an hour); scoped to this one table",
+    reason: `The features table's own GSI (${FEATURES_BY_HOUR_INDEX}: accounts active in an hour); scoped to this one table`,
     paths: [FUNCTION_POLICIES, /Guard\/Escalation\/(ReviewerPolicy|OperatorPolicy)\/Resource/],
   },
   {

@@ -13,7 +13,7 @@ import * as ts from 'typescript';
 const args = process.argv.slice(2);
 const maxLines = Number(args[args.indexOf('--max') + 1] ?? 150) || 150;
 const showAll = args.includes('--all');
-const ROOTS = ['bin', 'cli', 'console', 'lambdas', 'lib', 'local', 'src', 'bench', 'scripts'];
+const ROOTS = ['bin', 'cli', 'console', 'lambdas', 'lib', 'local', 'ops', 'src', 'bench', 'scripts'];
 
 const files = execFileSync('git', ['ls-files', ...ROOTS], { encoding: 'utf8' })
   .split('\n')

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConnOpts, print, table, withConnOptions, withOperator } from './ops-common';
-import { auditCsv, listAudit, parseSince } from '../../lambdas/escalate/audit-query';
+import { auditCsv, listAudit, parseSince } from '../../ops/audit-query';
 import { checked, positiveInt } from '../usage';
 
 /** `distill-guard audit list [--since 7d] [--actor A] [--account ID] [--action X] [--json | --csv]`: the trail across cases. */

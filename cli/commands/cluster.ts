@@ -4,12 +4,12 @@ import { UsageError } from '../usage';
 
 /**
  * `distill-guard cluster list | show ID [--member ACCOUNT] | decide ID --approve|--reject --reason … [--exclude ACCOUNT:REASON …]`
- * One review for a whole cluster (lambdas/escalate/cluster-operator.ts): the decision is recorded once and goes
+ * One review for a whole cluster (ops/cluster-operator.ts): the decision is recorded once and goes
  * to each member's own workflow, with the reviewer's own credentials.
  */
 export function register(program: Command): void {
   const cluster = program.command('cluster').description('review a whole cluster at once: list, show, decide');
-  const ops = () => require('../../lambdas/escalate/cluster-operator') as typeof import('../../lambdas/escalate/cluster-operator');
+  const ops = () => require('../../ops/cluster-operator') as typeof import('../../ops/cluster-operator');
 
   withConnOptions(cluster.command('list'))
     .description('cluster cases, oldest first')

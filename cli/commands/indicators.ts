@@ -62,7 +62,7 @@ type ExportOpts = KeyOpts &
 /** The confirmed clusters of a deployment (local runtime or AWS), with the rule and code of the scheduled exporter. */
 async function exportFromDeployment(opts: ExportOpts, key: { id: string; secret: string }) {
   const target = resolveTarget(opts);
-  const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+  const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
   const { confirmedProfiles, campaignsFor } = require('../../lambdas/share/exporter-core') as typeof import('../../lambdas/share/exporter-core');
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const share = require('../../src/share') as typeof import('../../src/share');

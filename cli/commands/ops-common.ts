@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import type { Operator } from '../../lambdas/escalate/operator';
+import type { Operator } from '../../ops/operator';
 import { UsageError, arg } from '../usage';
 
 export interface ConnOpts {
@@ -55,7 +55,7 @@ export function resolveTarget(opts: ConnOpts, cwd = process.cwd()): { local: tru
 
 export async function connectOperator(opts: ConnOpts): Promise<Operator> {
   const target = resolveTarget(opts);
-  const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+  const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
   return target.local ? connect({ local: true, endpointsFile: target.endpoints }) : connect({ local: false, region: opts.region, stack: opts.stack });
 }
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConnOpts, print, withConnOptions, withOperator } from './ops-common';
-import { claimCase, claimNext, releaseClaim } from '../../lambdas/escalate/queue-query';
-import { approveWhenReady, reopenCase, requestSuspension } from '../../lambdas/escalate/manual-actions';
+import { claimCase, claimNext, releaseClaim } from '../../ops/queue-query';
+import { approveWhenReady, reopenCase, requestSuspension } from '../../ops/manual-actions';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
 import { arg, deprecatedOption } from '../usage';
 

@@ -1,7 +1,7 @@
 import { Argument, Command, Option } from 'commander';
 import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
 import { registerQueueCommands } from './review-queue';
-import { queueView } from '../../lambdas/escalate/queue-query';
+import { queueView } from '../../ops/queue-query';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
 import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
 
@@ -15,7 +15,16 @@ import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
  */
 export function register(program: Command): void {
   const review = program.command('review').description('work the human review queue: list, show, approve, reject, reinstate');
+  registerList(review);
+  registerQueueCommands(review, signalOption, decisionOption);
+  registerShow(review);
+  registerDecisions(review);
+  registerAccounts(review);
+  registerShadowAndHeartbeat(review);
+}
 
+/** `review list`: the queue, filtered and sorted. */
+function registerList(review: Command): void {
   const list = withConnOptions(review.command('list'))
     .description('cases waiting for review (oldest first unless --sort), with age against the deadline and who holds each')
     .option(
@@ -62,9 +71,10 @@ export function register(program: Command): void {
         );
       }),
   );
+}
 
-  registerQueueCommands(review, signalOption, decisionOption);
-
+/** `review show CASE`. */
+function registerShow(review: Command): void {
   withConnOptions(review.command('show').argument('<case>', 'case id'))
     .description('a case: evidence, decision, account status and the audit trail')
     .action(async (caseId: string, opts: ConnOpts) =>
@@ -109,7 +119,10 @@ export function register(program: Command): void {
         });
       }),
     );
+}
 
+/** `review approve CASE` and `review reject CASE`. */
+function registerDecisions(review: Command): void {
   const decide = (name: 'approve' | 'reject', approved: boolean) => {
     const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
       .description(
@@ -140,7 +153,10 @@ export function register(program: Command): void {
   };
   decide('approve', true);
   decide('reject', false);
+}
 
+/** `review reinstate ACCOUNT` and `review suspended`. */
+function registerAccounts(review: Command): void {
   withConnOptions(review.command('reinstate').argument('<account>', 'account id'))
     .description('lift a suspension: API keys re-enabled, status restored, Account Reinstated event, audit entry')
     .requiredOption('--reason <text>', 'why (audited, and carried in the event)')
@@ -172,7 +188,10 @@ export function register(program: Command): void {
         );
       }),
     );
+}
 
+/** `review shadow [on|off]` and `review heartbeat CASE`. */
+function registerShadowAndHeartbeat(review: Command): void {
   withConnOptions(
     review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')),
   )

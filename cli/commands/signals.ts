@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ConnOpts, print, table, withConnOptions, withOperator } from './ops-common';
-import { signalFeedback } from '../../lambdas/escalate/feedback-query';
+import { signalFeedback } from '../../ops/feedback-query';
 import type { SignalFeedback } from '../../src/escalate/feedback';
 
 /** `distill-guard signals [--json]`: per signal and reason combination, how often reviewers confirmed or overturned it. */

@@ -11,6 +11,7 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { DuplicateMemory } from '../../src/aggregate/dedupe';
 import { ItemStateCache, processBatch, type WatermarkScope } from './core';
 import { ensureIpHashKey } from './ip-hash-key';
+import { requireEnv } from '../shared/env';
 
 let ddb: DynamoDBClient | undefined;
 let sqs: SQSClient | undefined;
@@ -30,12 +31,6 @@ function list(name: string): string[] {
     .filter(Boolean);
 }
 
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
-
 export const handler = async (event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> => {
   if (context) logger.addContext(context);
   // The per-deployment IP hash key, before any address is hashed (cold start only).
@@ -53,7 +48,7 @@ export const handler = async (event: KinesisStreamEvent, context?: Context): Pro
     const out = await processBatch(records, {
       ddb,
       sqs,
-      tableName: env('FEATURES_TABLE'),
+      tableName: requireEnv('FEATURES_TABLE'),
       failureQueueUrl: queueUrl,
       retentionDays: Number(process.env.FEATURE_RETENTION_DAYS ?? '30'),
       watermarkScope: scope,

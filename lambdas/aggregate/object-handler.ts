@@ -16,18 +16,13 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { ItemStateCache } from './core';
 import { processObject, type ObjectOutcome } from './object-core';
 import { ensureIpHashKey } from './ip-hash-key';
+import { requireEnv } from '../shared/env';
 
 let ddb: DynamoDBClient | undefined;
 let s3: S3Client | undefined;
 let sqs: SQSClient | undefined;
 const cache = new ItemStateCache();
 const processor = new BatchProcessor(EventType.SQS);
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
 
 /** Totals over the objects of one invocation, published as EMF metrics at the end. */
 class Totals {
@@ -87,7 +82,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       ddb: ddb!,
       s3: s3!,
       sqs,
-      tableName: env('FEATURES_TABLE'),
+      tableName: requireEnv('FEATURES_TABLE'),
       parkQueueUrl: process.env.PARK_QUEUE_URL,
       retentionDays: Number(process.env.FEATURE_RETENTION_DAYS ?? '30'),
       log: logger,

@@ -19,7 +19,7 @@ import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { MODEL_FIRST_SK, MODEL_PREFIX } from '../../src/aggregate/item';
+import { ALLOW_GSI_PK, CONTROL_BY_STATE_INDEX, MODEL_FIRST_SK, MODEL_PREFIX, keys } from '../../src/shared/tables';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
@@ -34,18 +34,17 @@ import {
   type Signal,
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
-import { keys } from '../../src/escalate/model';
-import { batchGetAll, buildProfiles, pool, readWindows, type BatchGetOptions, type WindowCache, type WindowReadStats } from './window-reader';
+import { batchGetAll, buildProfiles, pool, readWindows, type WindowCache, type WindowReadDeps, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
   info(msg: string, extra: Record<string, unknown>): void;
   error?(msg: string, extra: Record<string, unknown>): void;
 }
 
-export interface ScorerDeps {
+/** What the scorer needs: the window reader's (features table, hour index, clock, BatchGet options) and its own. */
+export interface ScorerDeps extends WindowReadDeps {
   ddb: DynamoDBClient;
   sfn: SFNClient;
-  featuresTable: string;
   controlTable: string;
   stateMachineArn: string;
   config: DetectionConfig;
@@ -56,8 +55,6 @@ export interface ScorerDeps {
   log?: ScorerLog;
   /** Parallel DynamoDB/SFN requests. @default 16 */
   concurrency?: number;
-  /** Name of the features table's hour index. @default 'byHour' */
-  byHourIndex?: string;
   /** Name of the control table's state index. @default 'byState' */
   byStateIndex?: string;
   /**
@@ -67,10 +64,6 @@ export interface ScorerDeps {
   cache?: WindowCache;
   /** A cached window older than this is read again even if unchanged. @default no limit */
   cacheMaxAgeMs?: number;
-  /** Wall clock (the reuse rule compares it with the aggregator's change markers). @default Date.now */
-  clock?: () => number;
-  /** BatchGetItem backoff (tests). */
-  batchGet?: Omit<BatchGetOptions, 'concurrency'>;
 }
 
 export interface ScorerSummary {
@@ -133,9 +126,9 @@ export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
     const r = await deps.ddb.send(
       new QueryCommand({
         TableName: deps.controlTable,
-        IndexName: deps.byStateIndex ?? 'byState',
+        IndexName: deps.byStateIndex ?? CONTROL_BY_STATE_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: 'ALLOW' } },
+        ExpressionAttributeValues: { ':pk': { S: ALLOW_GSI_PK } },
         ExclusiveStartKey: start,
       }),
     );
@@ -150,9 +143,7 @@ export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
 
 /** CONFIG/SHADOW (`global`, `signals`) merged over the deployed detection config. */
 export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; signals: Signal[] }> {
-  const r = await deps.ddb.send(
-    new GetItemCommand({ TableName: deps.controlTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'SHADOW' } }, ConsistentRead: true }),
-  );
+  const r = await deps.ddb.send(new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.shadowConfig()), ConsistentRead: true }));
   if (!r.Item) return { global: false, signals: [] };
   const v = unmarshall(r.Item) as { global?: unknown; signals?: unknown };
   const signals = (Array.isArray(v.signals) ? v.signals : v.signals instanceof Set ? [...v.signals] : []).filter((s): s is Signal =>

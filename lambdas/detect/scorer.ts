@@ -15,6 +15,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ExternalIndicatorSet } from '../../src/detect/external';
 import { cachedInbound, loadInbound } from '../share/inbound';
 import { getSecretString } from '../shared/secrets-manager';
+import { envNumber, requireEnv } from '../shared/env';
 
 /** Partners' bundles (indicator sharing on: SHARING_BUCKET and SHARING_PARTNERS set), re-read every 15 minutes. */
 async function partnerIndicators(now: number): Promise<ExternalIndicatorSet | undefined> {
@@ -38,34 +39,24 @@ let sfn: SFNClient | undefined;
 /** Windows and profiles of earlier runs in this execution environment (reserved concurrency 1: one at a time). */
 const cache = new WindowCache();
 
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
-
 export const handler = async (event: { time?: string } = {}, context?: Context): Promise<ScorerSummary> => {
   if (context) logger.addContext(context);
   ddb ??= new DynamoDBClient({});
   sfn ??= new SFNClient({});
-  const lookbackHours = Number(process.env.LOOKBACK_HOURS ?? '72');
-  if (!(lookbackHours >= 1 && lookbackHours <= 24 * 30))
-    throw new Error(`LOOKBACK_HOURS must be between 1 and 720, got ${JSON.stringify(process.env.LOOKBACK_HOURS)}`);
+  const lookbackHours = envNumber('LOOKBACK_HOURS', 1, 24 * 30, 72);
   // The scheduled event's time is the run's clock (a retried invocation scores the same instant).
   const t = event.time ? Date.parse(event.time) : NaN;
   const now = Number.isFinite(t) ? t : Date.now();
   // WINDOW_CACHE_MAX_AGE_MINUTES = 0 turns reuse across runs off.
-  const maxAgeMin = Number(process.env.WINDOW_CACHE_MAX_AGE_MINUTES ?? '360');
-  if (!(maxAgeMin >= 0))
-    throw new Error(`WINDOW_CACHE_MAX_AGE_MINUTES must be a number >= 0, got ${JSON.stringify(process.env.WINDOW_CACHE_MAX_AGE_MINUTES)}`);
+  const maxAgeMin = envNumber('WINDOW_CACHE_MAX_AGE_MINUTES', 0, Infinity, 360);
   if (maxAgeMin === 0) cache.clear();
   try {
     const summary = await runScorer({
       ddb,
       sfn,
-      featuresTable: env('FEATURES_TABLE'),
-      controlTable: env('CONTROL_TABLE'),
-      stateMachineArn: env('STATE_MACHINE_ARN'),
+      featuresTable: requireEnv('FEATURES_TABLE'),
+      controlTable: requireEnv('CONTROL_TABLE'),
+      stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
       config: detectionConfigFromEnv(),
       external: await partnerIndicators(Date.now()),
       lookbackHours,

@@ -22,7 +22,8 @@
  * can be seen one run late, exactly as with an ALL index. A copy older than `maxAgeMs` is read again regardless.
  */
 import { BatchGetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CHANGE_MARKER_ATTR, GSI_BUCKETS, changeMarkerEnd, hourGsiPk, itemToWindow } from '../../src/aggregate/item';
+import { CHANGE_MARKER_ATTR, changeMarkerEnd, itemToWindow } from '../../src/aggregate/item';
+import { FEATURES_BY_HOUR_INDEX, GSI_BUCKETS, hourGsiPk } from '../../src/shared/tables';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
 
@@ -256,7 +257,7 @@ export async function readWindows(
       const r = await deps.ddb.send(
         new QueryCommand({
           TableName: deps.featuresTable,
-          IndexName: deps.byHourIndex ?? 'byHour',
+          IndexName: deps.byHourIndex ?? FEATURES_BY_HOUR_INDEX,
           KeyConditionExpression: 'gsi1pk = :pk',
           ExpressionAttributeValues: { ':pk': { S: gsi1pk } },
           ExclusiveStartKey: start,

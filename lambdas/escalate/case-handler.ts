@@ -2,21 +2,16 @@
  * Workflow steps that touch only the control and features tables: RecordCase, CheckGuardrails, RecordReview,
  * Dismiss, MarkOverdue, MarkError. Thin adapter over ./steps.ts; the state machine passes `{step, state: $}`.
  */
-import { logger, metrics, MetricUnit, tracer } from '../shared/powertools';
+import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
 import { ExecutionState, checkGuardrails, closeCase, configFromEnv, markError, markOverdue, recordCase, recordReview } from './steps';
 
 const config = configFromEnv();
 let store: EscalationStore | undefined;
 function getStore(): EscalationStore {
-  store ??= new EscalationStore({ tableName: requiredEnv('CONTROL_TABLE'), featuresTableName: process.env.FEATURES_TABLE || undefined });
+  store ??= storeFromEnv({ featuresTable: true });
   return store;
-}
-function requiredEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set`);
-  return v;
 }
 
 export interface StepEvent {
@@ -68,4 +63,3 @@ export async function handler(event: StepEvent): Promise<unknown> {
     logger.resetKeys();
   }
 }
-void tracer;

@@ -11,7 +11,7 @@ import { ClusterDecision, parseClusterDecision } from '../../src/escalate/cluste
 import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { ClusterStore } from './cluster-store';
-import { EscalationStore, OperatorError } from './store';
+import { OperatorError, storeFromEnv } from './store';
 
 export interface ClusterDecisionRequest {
   clusterCaseId: string;
@@ -68,9 +68,7 @@ export async function recordClusterDecision(cs: ClusterStore, event: unknown): P
 }
 
 export async function handler(event: unknown): Promise<ClusterDecisionResponse> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new ClusterStore(new EscalationStore({ tableName: table }));
+  store ??= new ClusterStore(storeFromEnv());
   try {
     const r = await recordClusterDecision(store, event);
     if (r.ok) {

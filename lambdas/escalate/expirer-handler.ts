@@ -9,16 +9,15 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { expiredRestrictions, liftRestriction } from './restriction-store';
 import { sweepReviewNotifications } from './review-queue-sweeper';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
+import { expiredSuspensions, reinstate } from './reinstatement';
 
 let store: EscalationStore | undefined;
 let sqs: SQSClient | undefined;
 
 export async function handler(): Promise<{ expired: number; failed: number; notificationsDeleted?: number }> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
   const queueUrl = process.env.REVIEW_QUEUE_URL;
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   const r = await expireSuspensions(store);
   if (!queueUrl) return r;
   sqs ??= new SQSClient({});
@@ -33,9 +32,9 @@ export async function expireSuspensions(s: EscalationStore, limit = 100): Promis
   let expired = 0;
   let failed = 0;
   try {
-    for (const a of await s.expiredSuspensions(s.now(), limit)) {
+    for (const a of await expiredSuspensions(s, s.now(), limit)) {
       try {
-        const r = await s.reinstate({ accountId: a.accountId, actor: 'system:expirer', reason: 'suspension period ended', kind: 'expired' });
+        const r = await reinstate(s, { accountId: a.accountId, actor: 'system:expirer', reason: 'suspension period ended', kind: 'expired' });
         if (r.reinstated) expired++;
       } catch (err) {
         failed++; // one bad account never blocks the others; it is retried on the next run

@@ -2,7 +2,7 @@
  * Manual reinstatement, the one path by which an operator lifts a suspension: the CLI and the console invoke this
  * function (the OperatorPolicy grants `lambda:InvokeFunction` on it) instead of writing the control table
  * themselves. It re-enables the keys the suspension disabled, restores the status, and writes the audit entry and
- * the `Account Reinstated` outbox event (EscalationStore.reinstate).
+ * the `Account Reinstated` outbox event (./reinstatement.ts).
  *
  * `actor` is the caller's identity as the operator tool reports it (its STS caller ARN); the verified principal
  * of the invocation is in CloudTrail (Lambda data events).
@@ -10,7 +10,9 @@
 import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { recordFeedback } from './feedback';
-import { EscalationStore, OperatorError } from './store';
+import { EscalationStore, OperatorError, storeFromEnv } from './store';
+import { reinstate } from './reinstatement';
+import { answerOperator } from './operator-request';
 
 export interface ReinstateRequest {
   accountId: string;
@@ -45,23 +47,14 @@ export function parseReinstateRequest(e: unknown): ReinstateRequest {
 }
 
 export async function handler(event: unknown): Promise<ReinstateResponse> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
-  try {
+  const s = (store ??= storeFromEnv({ apiKeys: true }));
+  return answerOperator(async () => {
     const req = parseReinstateRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });
-    const r = await store.reinstate({ ...req, kind: 'manual' });
-    if (r.reinstated) await recordFeedback(store, { caseId: r.caseId, kind: 'reinstated' });
+    const r = await reinstate(s, { ...req, kind: 'manual' });
+    if (r.reinstated) await recordFeedback(s, { caseId: r.caseId, kind: 'reinstated' });
     metrics.addMetric('ManualReinstatement', MetricUnit.Count, 1);
     logger.info('reinstated', { ...r });
-    return { ok: true, ...r };
-  } catch (err) {
-    // An operator error (not suspended, bad input, changed meanwhile) is an answer, not a function failure.
-    if (err instanceof OperatorError) return { ok: false, error: err.message };
-    throw err;
-  } finally {
-    metrics.publishStoredMetrics();
-    logger.resetKeys();
-  }
+    return { ok: true as const, ...r };
+  });
 }

@@ -12,7 +12,8 @@ import { DEFAULT_RESTRICT_HOURS, parseRestrictHours } from '../../src/escalate/r
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { parseReinstateRequest } from './reinstate-handler';
 import { applyRestriction } from './restriction-store';
-import { EscalationStore, OperatorError } from './store';
+import { EscalationStore, OperatorError, storeFromEnv } from './store';
+import { answerOperator } from './operator-request';
 
 export interface RestrictRequest {
   accountId: string;
@@ -43,16 +44,14 @@ export function parseRestrictRequest(e: unknown): RestrictRequest {
 }
 
 export async function handler(event: unknown): Promise<RestrictResponse> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
-  try {
+  const s = (store ??= storeFromEnv({ apiKeys: true }));
+  return answerOperator(async () => {
     const req = parseRestrictRequest(event);
     logger.appendKeys({ accountId: req.accountId, actor: req.actor });
-    const r = await applyRestriction(store, {
+    const r = await applyRestriction(s, {
       accountId: req.accountId,
       decidedBy: req.actor,
-      decidedAt: new Date(store.now()).toISOString(),
+      decidedAt: new Date(s.now()).toISOString(),
       reason: req.reason,
       durationMs: req.durationHours * 3_600_000,
       auto: false,
@@ -62,17 +61,11 @@ export async function handler(event: unknown): Promise<RestrictResponse> {
     if (r.outcome === 'restricted') metrics.addMetric('ManualRestriction', MetricUnit.Count, 1);
     logger.info('restrict', { ...r });
     return {
-      ok: true,
+      ok: true as const,
       outcome: r.outcome,
       keys: r.keys ?? [],
       ...(r.restrictedUntil ? { restrictedUntil: r.restrictedUntil } : {}),
       ...(r.caseId ? { caseId: r.caseId } : {}),
     };
-  } catch (err) {
-    if (err instanceof OperatorError) return { ok: false, error: err.message };
-    throw err;
-  } finally {
-    metrics.publishStoredMetrics();
-    logger.resetKeys();
-  }
+  });
 }

@@ -5,18 +5,18 @@
  * reinstatement, or when a reviewer rejects the case) moves the keys back first, then restores the status and
  * publishes `Account Reinstated`. Guarded like a suspension: allowlist checked atomically, the breaker counts
  * automatic restrictions, shadow mode never reaches here (the guardrails dismiss the case).
- * Kept apart from ./store.ts, which it uses for reads, audit entries and key discovery.
+ * Uses ./store.ts for reads and audit entries, api-keys.ts for key discovery, breaker.ts for the breaker.
  */
 import { ConflictException, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { planRestriction } from '../../src/escalate/restriction';
-import { RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
-import { buildBanEvent, reinstatedEvent, toOutboxItem } from '../../src/notify/ban-event';
-import type { AccountStatus, EscalationStore } from './store';
-import { OperatorError } from './store';
-
-type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+import { CaseRecord, RESTRICTED_GSI_PK, assertId, caseStateGsiPk, keys, pad13 } from '../../src/escalate/model';
+import { buildBanEvent, reinstatedEvent } from '../../src/notify/ban-event';
+import { OperatorError, type AccountStatus, type EscalationStore, type TransactItems } from './store';
+import { getAllow, notAllowlisted } from './allowlist';
+import { discoverKeys } from './api-keys';
+import { breakerHourCap, breakerItems, getBreaker, tripBreaker } from './breaker';
 
 /** The two usage plans a restriction moves keys between. */
 export interface UsagePlans {
@@ -79,7 +79,7 @@ export async function moveKeys(s: EscalationStore, ids: string[], from: string, 
 /** The account's own keys that are on the standard plan now (keys merely seen in its traffic are never moved). */
 export async function restrictableKeys(s: EscalationStore, account: AccountStatus | undefined, accountId: string): Promise<string[]> {
   if (!s.manageApiKeys || !s.usagePlans) return [];
-  const owned = await s.discoverKeys(accountId, account?.apiKeyIds ?? []);
+  const owned = await discoverKeys(s, accountId, account?.apiKeyIds ?? []);
   if (!owned.length) return [];
   const onStandard = await keysOnPlan(s, s.usagePlans.standard);
   return owned.filter((k) => onStandard.has(k));
@@ -123,20 +123,18 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
     return { outcome: 'restricted', restrictedUntil: c.restriction.until, keys: c.restriction.keys, caseId: c.caseId };
   if (c && c.state === 'closed') return { outcome: 'not-open' };
   const now = s.now();
-  const allow = await s.getAllow(p.accountId);
+  const allow = await getAllow(s, p.accountId);
   if (allow && allow.expiresAt * 1000 > now) return { outcome: 'allowlisted' };
   const account = await s.getAccount(p.accountId);
   if (account?.status === 'suspended') {
     if (!c) throw new OperatorError(`account ${p.accountId} is suspended; reinstate it before restricting it`);
     return { outcome: 'not-open' };
   }
-  const hour = Math.floor(now / 3_600_000) * 3_600_000;
   let hourCap = Infinity;
   if (p.auto) {
-    if ((await s.getBreaker()).tripped) return { outcome: 'breaker' };
+    if ((await getBreaker(s)).tripped) return { outcome: 'breaker' };
     if (p.breakerLimit !== undefined && Number.isFinite(p.breakerLimit)) {
-      const { previous } = await s.breakerCounts(now);
-      hourCap = Math.floor(p.breakerLimit - previous * (1 - (now % 3_600_000) / 3_600_000) + 1e-9);
+      hourCap = await breakerHourCap(s, now, p.breakerLimit);
       if (hourCap < 1) return breakerRefusal(s, p, `auto-restriction limit ${p.breakerLimit} per hour reached at apply time`);
     }
   }
@@ -146,14 +144,7 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   if (!pending) {
     const found = await restrictableKeys(s, account, p.accountId);
     if (c) {
-      await s.ddb.send(
-        new UpdateCommand({
-          TableName: s.table,
-          Key: keys.case(c.caseId),
-          UpdateExpression: 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)',
-          ExpressionAttributeValues: { ':k': found },
-        }),
-      );
+      await s.updateCase(c.caseId, 'SET pendingKeyRestrict = if_not_exists(pendingKeyRestrict, :k)', { ':k': found });
       pending = (await s.getCase(c.caseId))?.pendingKeyRestrict ?? found;
     } else pending = found;
   }
@@ -189,14 +180,7 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   const restriction = { until, keys: allKeys, at: iso, by: p.decidedBy };
   const releases = !!(c && p.closeCase);
   const items: TransactItems = [
-    {
-      ConditionCheck: {
-        TableName: s.table,
-        Key: keys.allow(p.accountId),
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowS',
-        ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000) },
-      },
-    },
+    notAllowlisted(s, p.accountId, now),
     {
       Update: {
         TableName: s.table,
@@ -238,49 +222,11 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
         },
       }),
     ),
-    { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
+    s.outboxPut(event, now),
   ];
-  if (c) {
-    items.push({
-      Update: {
-        TableName: s.table,
-        Key: keys.case(c.caseId),
-        UpdateExpression:
-          'SET restriction = :res, updatedAt = :at' +
-          (releases ? ', #st = :closed, outcome = :o, decidedBy = :by, decidedAt = :dat, gsi1pk = :g, gsi1sk = :gsk' : '') +
-          ' REMOVE pendingKeyRestrict',
-        ConditionExpression: '#st <> :closed',
-        ExpressionAttributeNames: { '#st': 'state' },
-        ExpressionAttributeValues: {
-          ':res': restriction,
-          ':at': iso,
-          ':closed': 'closed',
-          ...(releases ? { ':o': 'restricted', ':by': p.decidedBy, ':dat': p.decidedAt, ':g': caseStateGsiPk('closed'), ':gsk': c.createdAt } : {}),
-        },
-      },
-    });
-  }
+  if (c) items.push(caseRestrictedUpdate(s, p, c, restriction, releases));
   const BREAKER_STATE = items.length;
-  if (p.auto) {
-    items.push({
-      ConditionCheck: {
-        TableName: s.table,
-        Key: keys.breakerState(),
-        ConditionExpression: 'attribute_not_exists(tripped) OR tripped = :f',
-        ExpressionAttributeValues: { ':f': false },
-      },
-    });
-    const bounded = Number.isFinite(hourCap);
-    items.push({
-      Update: {
-        TableName: s.table,
-        Key: keys.breakerHour(hour),
-        UpdateExpression: 'ADD n :one SET expiresAt = :exp',
-        ...(bounded ? { ConditionExpression: 'attribute_not_exists(n) OR n < :cap' } : {}),
-        ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(hour / 1000) + 3 * 86_400, ...(bounded ? { ':cap': hourCap } : {}) },
-      },
-    });
-  }
+  if (p.auto) items.push(...breakerItems(s, now, hourCap));
   try {
     await s.ddb.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (err) {
@@ -303,8 +249,36 @@ export async function applyRestriction(s: EscalationStore, p: ApplyRestriction):
   return { outcome: 'restricted', restrictedUntil: until, keys: pending, caseId };
 }
 
+/** The case's part of a restriction: the restriction recorded and, when the restriction decides it, the case closed. */
+function caseRestrictedUpdate(
+  s: EscalationStore,
+  p: ApplyRestriction,
+  c: CaseRecord,
+  restriction: { until: number; keys: string[]; at: string; by: string },
+  releases: boolean,
+): TransactItems[number] {
+  return {
+    Update: {
+      TableName: s.table,
+      Key: keys.case(c.caseId),
+      UpdateExpression:
+        'SET restriction = :res, updatedAt = :at' +
+        (releases ? ', #st = :closed, outcome = :o, decidedBy = :by, decidedAt = :dat, gsi1pk = :g, gsi1sk = :gsk' : '') +
+        ' REMOVE pendingKeyRestrict',
+      ConditionExpression: '#st <> :closed',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':res': restriction,
+        ':at': restriction.at,
+        ':closed': 'closed',
+        ...(releases ? { ':o': 'restricted', ':by': p.decidedBy, ':dat': p.decidedAt, ':g': caseStateGsiPk('closed'), ':gsk': c.createdAt } : {}),
+      },
+    },
+  };
+}
+
 async function breakerRefusal(s: EscalationStore, p: ApplyRestriction, why: string): Promise<RestrictResult> {
-  const tripped = await s.tripBreaker(why, p.caseId ?? keys.opsAuditCase(), p.accountId);
+  const tripped = await tripBreaker(s, why, p.caseId ?? keys.opsAuditCase(), p.accountId);
   const c = p.caseId ? await s.getCase(p.caseId) : undefined;
   if (c?.pendingKeyRestrict)
     await compensateRestriction(s, {
@@ -326,23 +300,14 @@ export async function compensateRestriction(
   const ids = p.keys ?? c?.pendingKeyRestrict ?? [];
   await moveToStandard(s, ids);
   if (!c) return { restored: ids };
-  await s.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Update: { TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'REMOVE pendingKeyRestrict' } },
-        s.auditPut(
-          s.audit({
-            caseId: c.caseId,
-            accountId: c.accountId,
-            actor: 'auto',
-            action: 'restriction-aborted',
-            reason: p.why,
-            details: { apiKeysRestored: ids },
-          }),
-        ),
-      ],
-    }),
-  );
+  await s.transactAudited([{ Update: { TableName: s.table, Key: keys.case(c.caseId), UpdateExpression: 'REMOVE pendingKeyRestrict' } }], {
+    caseId: c.caseId,
+    accountId: c.accountId,
+    actor: 'auto',
+    action: 'restriction-aborted',
+    reason: p.why,
+    details: { apiKeysRestored: ids },
+  });
   return { restored: ids };
 }
 
@@ -411,7 +376,7 @@ export async function liftRestriction(
               },
             }),
           ),
-          { Put: { TableName: s.table, Item: toOutboxItem(event, now), ConditionExpression: 'attribute_not_exists(pk)' } },
+          s.outboxPut(event, now),
         ],
       }),
     );

@@ -9,7 +9,7 @@
 import { SFNClient, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { assertId } from '../../src/escalate/model';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
-import { EscalationStore, OperatorError } from './store';
+import { OperatorError, storeFromEnv } from './store';
 import { SignedDecision, TaskTokenStore } from './task-token-store';
 
 /** The parts of a function URL event (payload format 2.0) the API reads. */
@@ -119,9 +119,7 @@ async function complete(call: () => Promise<unknown>, caseId: string): Promise<v
 }
 
 export async function handler(event: FunctionUrlEvent): Promise<FunctionUrlResult> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  deps ??= { tokens: new TaskTokenStore(new EscalationStore({ tableName: table })), sfn: new SFNClient({}) };
+  deps ??= { tokens: new TaskTokenStore(storeFromEnv()), sfn: new SFNClient({}) };
   try {
     const caller = callerArn(event);
     logger.appendKeys({ caller });

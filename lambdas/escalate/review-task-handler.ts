@@ -5,8 +5,9 @@
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../shared/powertools';
-import { EscalationStore } from './store';
+import { storeFromEnv } from './store';
 import { TaskTokenStore } from './task-token-store';
+import { requireEnv } from '../shared/env';
 
 export interface ReviewTaskEvent {
   taskToken: string;
@@ -22,15 +23,9 @@ export interface ReviewTaskEvent {
 let tokens: TaskTokenStore | undefined;
 let sqs: SQSClient | undefined;
 
-function requiredEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set`);
-  return v;
-}
-
 export async function handler(event: ReviewTaskEvent): Promise<{ stored: true }> {
-  const queueUrl = requiredEnv('REVIEW_QUEUE_URL');
-  tokens ??= new TaskTokenStore(new EscalationStore({ tableName: requiredEnv('CONTROL_TABLE') }), undefined, requiredEnv('TASK_TOKEN_KEY_ID'));
+  const queueUrl = requireEnv('REVIEW_QUEUE_URL');
+  tokens ??= new TaskTokenStore(storeFromEnv(), undefined, requireEnv('TASK_TOKEN_KEY_ID'));
   sqs ??= new SQSClient({});
   const caseId = String(event?.caseId ?? '');
   logger.appendKeys({ caseId, accountId: event?.accountId, step: 'review' });

@@ -13,6 +13,11 @@ import { CaseOutcome, CaseRecord, Route, WorkflowInput, caseStateGsiPk, keys, pa
 import { recordClusterMember } from './cluster-store';
 import { EscalationStore } from './store';
 import type { SignedDecision } from './task-token-store';
+import { getAllow } from './allowlist';
+import { breakerCounts, getBreaker, tripBreaker } from './breaker';
+import { accountWindows, activeAccounts } from './feature-reads';
+import { getShadow } from './shadow';
+import { applySuspension as suspendCase } from './suspension';
 
 export interface EscalationConfig {
   reviewTimeoutSeconds: number;
@@ -112,10 +117,10 @@ export async function recordCase(
   // Evidence snapshot, frozen now: the features may expire (TTL) before the reviewer looks.
   const members = (input.relatedAccountIds ?? []).filter((a) => a !== input.accountId).slice(0, cfg.maxClusterMembers);
   const [windows, memberData] = await Promise.all([
-    store.accountWindows(input.accountId),
+    accountWindows(store, input.accountId),
     Promise.all(
       members.map(async (m) => {
-        const [w, st] = await Promise.all([store.accountWindows(m), store.getAccount(m)]);
+        const [w, st] = await Promise.all([accountWindows(store, m), store.getAccount(m)]);
         return { accountId: m, windows: w, status: st?.status ?? 'active' };
       }),
     ),
@@ -236,67 +241,63 @@ export async function checkGuardrails(store: EscalationStore, cfg: EscalationCon
   }
   const nowMs = store.now();
   const [allow, breakerState, counts, active, shadowCfg] = await Promise.all([
-    store.getAllow(c.accountId),
-    store.getBreaker(),
-    store.breakerCounts(nowMs),
-    c.decision === 'suspend' || c.recommendedAction === 'restrict' ? store.activeAccounts(nowMs) : Promise.resolve(undefined),
-    store.getShadow(cfg.shadow),
+    getAllow(store, c.accountId),
+    getBreaker(store),
+    breakerCounts(store, nowMs),
+    c.decision === 'suspend' || c.recommendedAction === 'restrict' ? activeAccounts(store, nowMs) : Promise.resolve(undefined),
+    getShadow(store, cfg.shadow),
   ]);
   const breaker = evaluateBreaker(cfg.breaker, breakerState, suspensionsLastHour(counts.current, counts.previous, nowMs), active);
   const shadow = evaluateShadow(shadowCfg, c.reasons);
   const d = decideRoute({ decision: c.decision, recommendedAction: c.recommendedAction, reasons: c.reasons, allow, breaker, shadow, nowMs });
   let breakerTripped = false;
-  if (d.tripBreaker) breakerTripped = await store.tripBreaker(breaker.reason ?? 'limit reached', caseId, c.accountId);
+  if (d.tripBreaker) breakerTripped = await tripBreaker(store, breaker.reason ?? 'limit reached', caseId, c.accountId);
   const decidedAt = new Date(nowMs).toISOString();
   // Restrict plus review: the case waits for a reviewer while the restriction is in force.
   const toReview = d.route === 'review' || d.route === 'restrict';
   const reviewDeadline = toReview ? new Date(nowMs + cfg.reviewTimeoutSeconds * 1000).toISOString() : undefined;
   const newState = toReview ? 'review' : 'open';
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Update: {
-            TableName: store.table,
-            Key: keys.case(caseId),
-            UpdateExpression:
-              'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g, breakerLimit = :bl' +
-              (reviewDeadline ? ', reviewDeadline = :dl' : ''),
-            ConditionExpression: '#st = :open',
-            ExpressionAttributeNames: { '#st': 'state' },
-            ExpressionAttributeValues: {
-              ':st': newState,
-              ':open': 'open',
-              ':r': d.route,
-              ':cr': d.computedRoute,
-              ':sh': d.shadow,
-              ':why': d.why,
-              ':at': decidedAt,
-              ':g': caseStateGsiPk(newState),
-              ':bl': breaker.limit,
-              ...(reviewDeadline ? { ':dl': reviewDeadline } : {}),
-            },
+  await store.transactAudited(
+    [
+      {
+        Update: {
+          TableName: store.table,
+          Key: keys.case(caseId),
+          UpdateExpression:
+            'SET #st = :st, route = :r, shadowRoute = :cr, shadow = :sh, routeReasons = :why, routedAt = :at, updatedAt = :at, gsi1pk = :g, breakerLimit = :bl' +
+            (reviewDeadline ? ', reviewDeadline = :dl' : ''),
+          ConditionExpression: '#st = :open',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: {
+            ':st': newState,
+            ':open': 'open',
+            ':r': d.route,
+            ':cr': d.computedRoute,
+            ':sh': d.shadow,
+            ':why': d.why,
+            ':at': decidedAt,
+            ':g': caseStateGsiPk(newState),
+            ':bl': breaker.limit,
+            ...(reviewDeadline ? { ':dl': reviewDeadline } : {}),
           },
         },
-        store.auditPut(
-          store.audit({
-            caseId,
-            accountId: c.accountId,
-            actor: 'auto',
-            action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
-            reason: d.why.join('; '),
-            details: {
-              route: d.route,
-              computedRoute: d.computedRoute,
-              shadow: d.shadow,
-              allowlisted: d.allowlisted,
-              breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null },
-              ...(reviewDeadline ? { reviewDeadline } : {}),
-            },
-          }),
-        ),
-      ],
-    }),
+      },
+    ],
+    {
+      caseId,
+      accountId: c.accountId,
+      actor: 'auto',
+      action: d.shadow ? 'shadow-recorded' : toReview ? 'review-requested' : 'routed',
+      reason: d.why.join('; '),
+      details: {
+        route: d.route,
+        computedRoute: d.computedRoute,
+        shadow: d.shadow,
+        allowlisted: d.allowlisted,
+        breaker: { lastHour: breaker.lastHour, limit: breaker.limit, activeAccounts: active ?? null },
+        ...(reviewDeadline ? { reviewDeadline } : {}),
+      },
+    },
   );
   return {
     route: d.route,
@@ -428,44 +429,40 @@ export async function closeCase(
         : outcome === 'allowlisted'
           ? 'account is allowlisted; nothing applied'
           : (state.guard?.why ?? []).join('; ') || 'dismissed');
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Update: {
-            TableName: store.table,
-            Key: keys.case(caseId),
-            // The stored task token is of no further use: dropped with the close.
-            UpdateExpression:
-              'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' +
-              (state.error ? ', #err = :err' : '') +
-              ' REMOVE reviewTask',
-            ConditionExpression: '#st <> :closed',
-            ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
-            ExpressionAttributeValues: {
-              ':st': target,
-              ':closed': 'closed',
-              ':o': outcome,
-              ':at': at,
-              ':by': opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
-              ':why': reason,
-              ':g': caseStateGsiPk(target),
-              ...(state.error ? { ':err': `${state.error.Error ?? 'Error'}: ${String(state.error.Cause ?? '').slice(0, 1000)}` } : {}),
-            },
+  await store.transactAudited(
+    [
+      {
+        Update: {
+          TableName: store.table,
+          Key: keys.case(caseId),
+          // The stored task token is of no further use: dropped with the close.
+          UpdateExpression:
+            'SET #st = :st, outcome = :o, updatedAt = :at, decidedAt = :at, decidedBy = :by, decisionReason = :why, gsi1pk = :g' +
+            (state.error ? ', #err = :err' : '') +
+            ' REMOVE reviewTask',
+          ConditionExpression: '#st <> :closed',
+          ExpressionAttributeNames: { '#st': 'state', ...(state.error ? { '#err': 'error' } : {}) },
+          ExpressionAttributeValues: {
+            ':st': target,
+            ':closed': 'closed',
+            ':o': outcome,
+            ':at': at,
+            ':by': opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
+            ':why': reason,
+            ':g': caseStateGsiPk(target),
+            ...(state.error ? { ':err': `${state.error.Error ?? 'Error'}: ${String(state.error.Cause ?? '').slice(0, 1000)}` } : {}),
           },
         },
-        store.auditPut(
-          store.audit({
-            caseId,
-            accountId: c.accountId,
-            actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
-            action: opts.action ?? 'dismissed',
-            reason,
-            details: { outcome },
-          }),
-        ),
-      ],
-    }),
+      },
+    ],
+    {
+      caseId,
+      accountId: c.accountId,
+      actor: opts.actor ?? (outcome === 'rejected' ? String(state.reviewed?.reviewer) : 'auto'),
+      action: opts.action ?? 'dismissed',
+      reason,
+      details: { outcome },
+    },
   );
   // Release the account's open-case slot (only if it is still this case's).
   try {
@@ -530,7 +527,7 @@ export async function applySuspension(store: EscalationStore, cfg: EscalationCon
   const breakerLimit = Math.min(cfg.breaker.maxPerHour, guardLimit);
   // A cluster decision suspends many accounts at once: each member counts on the breaker like an auto-suspension.
   const clusterCaseId = state.reviewed?.clusterCaseId;
-  const r = await store.applySuspension({
+  const r = await suspendCase(store, {
     caseId,
     decidedBy,
     decidedAt,

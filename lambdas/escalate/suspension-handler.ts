@@ -1,20 +1,32 @@
 /**
  * ApplySuspension, ApplyRestriction, their compensations and LiftRestriction: the only workflow function allowed to
- * touch API Gateway keys and usage plans. Thin adapter over ./steps.ts, ./restriction-steps.ts and ./store.ts; the
+ * touch API Gateway keys and usage plans. Thin adapter over ./steps.ts, ./restriction-steps.ts and ./suspension.ts; the
  * state machine passes `{step, state: $}`.
  */
 import { logger, metrics, MetricUnit } from '../shared/powertools';
-import { EscalationStore } from './store';
+import { EscalationStore, storeFromEnv } from './store';
 import { applyRestrictionStep, compensateRestrictionStep, liftOnRejection } from './restriction-steps';
 import { ExecutionState, applySuspension, configFromEnv } from './steps';
+import { compensateSuspension } from './suspension';
 
 const config = configFromEnv();
 let store: EscalationStore | undefined;
 function getStore(): EscalationStore {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('environment variable CONTROL_TABLE is not set');
-  store ??= new EscalationStore({ tableName: table, manageApiKeys: process.env.MANAGE_API_KEYS !== 'false' });
+  store ??= storeFromEnv({ apiKeys: true });
   return store;
+}
+
+/** Metrics of an enforcement step: the enforcement (by review or automatic) and a breaker it tripped. */
+function countEnforcement(
+  r: { outcome: string; breakerTripped?: boolean },
+  applied: string,
+  state: ExecutionState,
+  byReview: string,
+  automatic: string,
+): void {
+  if (r.outcome === applied) metrics.addMetric(state.reviewed ? byReview : automatic, MetricUnit.Count, 1);
+  // Refused by the breaker's hourly limit inside the transaction: the alarm on BreakerTripped pages the operator.
+  if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
 }
 
 export async function handler(event: {
@@ -28,14 +40,12 @@ export async function handler(event: {
     if (event?.step === 'apply') {
       const r = await applySuspension(s, config, state);
       logger.info('apply suspension', { ...r });
-      if (r.outcome === 'suspended') metrics.addMetric(state.reviewed ? 'SuspendedByReview' : 'AutoSuspended', MetricUnit.Count, 1);
-      // Refused by the breaker's hourly limit inside the transaction: the alarm on BreakerTripped pages the operator.
-      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+      countEnforcement(r, 'suspended', state, 'SuspendedByReview', 'AutoSuspended');
       return r;
     }
     if (event?.step === 'compensate') {
       const why = `${state.error?.Error ?? 'error'}: ${String(state.error?.Cause ?? '').slice(0, 500)}`;
-      const r = await s.compensateSuspension(String(state.caseId), why);
+      const r = await compensateSuspension(s, String(state.caseId), why);
       metrics.addMetric('SuspensionCompensated', MetricUnit.Count, 1);
       logger.warn('suspension compensated', { ...r, why });
       return r;
@@ -43,8 +53,7 @@ export async function handler(event: {
     if (event?.step === 'restrict') {
       const r = await applyRestrictionStep(s, config, state);
       logger.info('apply restriction', { ...r });
-      if (r.outcome === 'restricted') metrics.addMetric(state.reviewed ? 'RestrictedByReview' : 'AutoRestricted', MetricUnit.Count, 1);
-      if (r.outcome === 'breaker' && r.breakerTripped) metrics.addMetric('BreakerTripped', MetricUnit.Count, 1);
+      countEnforcement(r, 'restricted', state, 'RestrictedByReview', 'AutoRestricted');
       return r;
     }
     if (event?.step === 'compensate-restriction') {

@@ -58,15 +58,20 @@ export class TaskTokenStore {
       storedAt: new Date(this.store.now()).toISOString(),
       ...(executionArn ? { executionArn } : {}),
     };
+    // A new review task (e.g. the breaker sent an approved case back to review) supersedes an earlier decision.
+    await this.updateInReview(caseId, 'SET reviewTask = :t REMOVE reviewDecision', { ':t': task });
+  }
+
+  /** An update of a case that holds only while the case waits for review (`state = review`, plus `andCondition`). */
+  private async updateInReview(caseId: string, update: string, values: Record<string, unknown>, andCondition = ''): Promise<void> {
     await this.store.ddb.send(
       new UpdateCommand({
         TableName: this.store.table,
         Key: keys.case(caseId),
-        // A new review task (e.g. the breaker sent an approved case back to review) supersedes an earlier decision.
-        UpdateExpression: 'SET reviewTask = :t REMOVE reviewDecision',
-        ConditionExpression: '#st = :review',
+        UpdateExpression: update,
+        ConditionExpression: `#st = :review${andCondition}`,
         ExpressionAttributeNames: { '#st': 'state' },
-        ExpressionAttributeValues: { ':t': task, ':review': 'review' },
+        ExpressionAttributeValues: { ...values, ':review': 'review' },
       }),
     );
   }
@@ -97,16 +102,7 @@ export class TaskTokenStore {
    */
   async recordDecision(caseId: string, d: SignedDecision): Promise<SignedDecision> {
     try {
-      await this.store.ddb.send(
-        new UpdateCommand({
-          TableName: this.store.table,
-          Key: keys.case(caseId),
-          UpdateExpression: 'SET reviewDecision = :d',
-          ConditionExpression: '#st = :review AND attribute_not_exists(reviewDecision)',
-          ExpressionAttributeNames: { '#st': 'state' },
-          ExpressionAttributeValues: { ':d': d, ':review': 'review' },
-        }),
-      );
+      await this.updateInReview(caseId, 'SET reviewDecision = :d', { ':d': d }, ' AND attribute_not_exists(reviewDecision)');
       return d;
     } catch (err) {
       if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;

@@ -15,13 +15,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { accountIdFromHeaders, decideAccess, stageWildcardArn, type AccountStatusItem } from '../../src/ingest/demo-auth';
+import { keys } from '../../src/shared/tables';
+import { requireEnv } from '../shared/env';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const table = process.env.CONTROL_TABLE;
-  if (!table) throw new Error('CONTROL_TABLE is not set');
+  const table = requireEnv('CONTROL_TABLE');
   const allowUnknownAccounts = (process.env.ALLOW_UNKNOWN_ACCOUNTS ?? 'true') !== 'false';
   try {
     const accountId = accountIdFromHeaders(event.headers as Record<string, string | undefined> | null);
@@ -33,7 +34,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     const res = await doc.send(
       new GetCommand({
         TableName: table,
-        Key: { pk: `ACCOUNT#${accountId}`, sk: 'STATUS' },
+        Key: keys.accountStatus(accountId),
         ProjectionExpression: '#s, suspendedUntil, createdAt, stepUp, restrictedUntil',
         ExpressionAttributeNames: { '#s': 'status' },
         ConsistentRead: true,

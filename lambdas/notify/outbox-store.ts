@@ -3,11 +3,8 @@
  * poisoned, list items still pending. Shared by the stream publisher and the sweeper.
  */
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_PENDING_GSI_PK, OUTBOX_SK } from '../../src/notify/ban-event';
-
-/** GSI partition of outbox items that can never be published (bad detail); ops alarm on their count. */
-export const OUTBOX_POISON_GSI_PK = 'OUTBOX#poison';
-export const BY_STATE_INDEX = 'byState';
+import { CONTROL_BY_STATE_INDEX, OUTBOX_PENDING_GSI_PK, OUTBOX_POISON_GSI_PK, OUTBOX_SK } from '../../src/shared/tables';
+import { queryPages } from '../shared/query-pages';
 
 export interface OutboxStoreConfig {
   tableName: string;
@@ -59,22 +56,18 @@ export class OutboxStore {
   /** Pending outbox items created before `before` (epoch ms), oldest first, at most `limit`. */
   async listPending(before: number, limit: number): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.cfg.tableName,
-          IndexName: BY_STATE_INDEX,
-          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :before',
-          ExpressionAttributeValues: { ':p': OUTBOX_PENDING_GSI_PK, ':before': new Date(before).toISOString() },
-          ScanIndexForward: true,
-          Limit: Math.min(100, limit - out.length),
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    const pages = queryPages(this.doc, () => ({
+      TableName: this.cfg.tableName,
+      IndexName: CONTROL_BY_STATE_INDEX,
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :before',
+      ExpressionAttributeValues: { ':p': OUTBOX_PENDING_GSI_PK, ':before': new Date(before).toISOString() },
+      ScanIndexForward: true,
+      Limit: Math.min(100, limit - out.length),
+    }));
+    for await (const res of pages) {
       out.push(...((res.Items ?? []) as Record<string, unknown>[]));
-      startKey = res.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (startKey && out.length < limit);
+      if (out.length >= limit) break;
+    }
     return out;
   }
 
@@ -83,7 +76,7 @@ export class OutboxStore {
     const res = await this.doc.send(
       new QueryCommand({
         TableName: this.cfg.tableName,
-        IndexName: BY_STATE_INDEX,
+        IndexName: CONTROL_BY_STATE_INDEX,
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': OUTBOX_PENDING_GSI_PK },
         ScanIndexForward: true,
@@ -97,21 +90,14 @@ export class OutboxStore {
   /** Number of poisoned items (for the alarm metric). */
   async countPoison(): Promise<number> {
     let n = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.cfg.tableName,
-          IndexName: BY_STATE_INDEX,
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': OUTBOX_POISON_GSI_PK },
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      n += res.Count ?? 0;
-      startKey = res.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (startKey);
+    const pages = queryPages(this.doc, {
+      TableName: this.cfg.tableName,
+      IndexName: CONTROL_BY_STATE_INDEX,
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': OUTBOX_POISON_GSI_PK },
+      Select: 'COUNT',
+    });
+    for await (const res of pages) n += res.Count ?? 0;
     return n;
   }
 }

@@ -13,21 +13,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { logger, metrics } from '../shared/powertools';
+import { OUTBOX_PK_PREFIX } from '../../src/shared/tables';
 import { OutboxStore } from './outbox-store';
 import { OutboxCandidate, publishOutboxItems } from './publish-core';
+import { requireEnv } from '../shared/env';
 
 const eventBridge = new EventBridgeClient({});
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
-
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context) logger.addContext(context);
-  const store = new OutboxStore(doc, { tableName: env('CONTROL_TABLE'), retentionDays: Number(process.env.OUTBOX_RETENTION_DAYS ?? '7') });
+  const store = new OutboxStore(doc, { tableName: requireEnv('CONTROL_TABLE'), retentionDays: Number(process.env.OUTBOX_RETENTION_DAYS ?? '7') });
   const candidates: OutboxCandidate[] = [];
   try {
     for (const r of event.Records ?? []) {
@@ -35,13 +31,13 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
       const image = r.dynamodb?.NewImage;
       if (r.eventName !== 'INSERT' || !image) continue; // belt and braces: the filter already guarantees this
       const item = unmarshall(image as Record<string, AttributeValue>);
-      if (!String(item.pk ?? '').startsWith('OUTBOX#')) continue;
+      if (!String(item.pk ?? '').startsWith(OUTBOX_PK_PREFIX)) continue;
       candidates.push({ key: seq, item });
     }
     const res = await publishOutboxItems(candidates, {
       eventBridge,
       store,
-      eventBusName: env('EVENT_BUS_NAME'),
+      eventBusName: requireEnv('EVENT_BUS_NAME'),
       publish: { maxAttempts: Number(process.env.PUBLISH_MAX_ATTEMPTS ?? '4') },
     });
     logger.info('outbox batch published', {

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { OutboxStore } from './outbox-store';
 import { publishOutboxItems } from './publish-core';
+import { requireEnv } from '../shared/env';
 
 const eventBridge = new EventBridgeClient({});
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -25,23 +26,17 @@ export interface SweepResult {
   oldestPendingAgeSeconds: number;
 }
 
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
-
 export const handler = async (_event?: unknown, context?: Context): Promise<SweepResult> => {
   if (context) logger.addContext(context);
   const now = Date.now();
-  const store = new OutboxStore(doc, { tableName: env('CONTROL_TABLE'), retentionDays: Number(process.env.OUTBOX_RETENTION_DAYS ?? '7') });
+  const store = new OutboxStore(doc, { tableName: requireEnv('CONTROL_TABLE'), retentionDays: Number(process.env.OUTBOX_RETENTION_DAYS ?? '7') });
   const minAgeMs = Number(process.env.SWEEP_MIN_AGE_SECONDS ?? '300') * 1000;
   const limit = Number(process.env.SWEEP_MAX_ITEMS ?? '500');
   try {
     const pending = await store.listPending(now - minAgeMs, limit);
     const res = await publishOutboxItems(
       pending.map((item) => ({ key: String(item.pk), item })),
-      { eventBridge, store, eventBusName: env('EVENT_BUS_NAME'), publish: { maxAttempts: Number(process.env.PUBLISH_MAX_ATTEMPTS ?? '4') } },
+      { eventBridge, store, eventBusName: requireEnv('EVENT_BUS_NAME'), publish: { maxAttempts: Number(process.env.PUBLISH_MAX_ATTEMPTS ?? '4') } },
     );
     const oldest = await store.oldestPendingCreatedAt();
     const oldestAge = oldest === null ? 0 : Math.max(0, Math.round((Date.now() - oldest) / 1000));

@@ -14,12 +14,7 @@ import { logger } from '../shared/powertools';
 import { getSecretString } from '../shared/secrets-manager';
 import { exportConfirmed } from './exporter-core';
 import type { Partner } from './exporter-core';
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set (got ${JSON.stringify(v)})`);
-  return v;
-}
+import { requireEnv } from '../shared/env';
 
 function partners(raw: string): Partner[] {
   const list = JSON.parse(raw) as Partner[];
@@ -39,12 +34,12 @@ export const handler = async (event: { time?: string } = {}, context?: Context) 
     ddb,
     s3: new S3Client({}),
     events: new EventBridgeClient({}),
-    store: new EscalationStore({ tableName: env('CONTROL_TABLE'), featuresTableName: env('FEATURES_TABLE'), manageApiKeys: false }),
-    featuresTable: env('FEATURES_TABLE'),
-    bucket: env('BUCKET'),
-    busName: env('EVENT_BUS_NAME'),
-    producer: env('PRODUCER'),
-    partners: partners(env('PARTNERS')),
+    store: new EscalationStore({ tableName: requireEnv('CONTROL_TABLE'), featuresTableName: requireEnv('FEATURES_TABLE'), manageApiKeys: false }),
+    featuresTable: requireEnv('FEATURES_TABLE'),
+    bucket: requireEnv('BUCKET'),
+    busName: requireEnv('EVENT_BUS_NAME'),
+    producer: requireEnv('PRODUCER'),
+    partners: partners(requireEnv('PARTNERS')),
     readSecret: (arn) => getSecretString(arn),
     lookbackHours: Number(process.env.LOOKBACK_HOURS ?? '72'),
     validDays: Number(process.env.VALID_DAYS ?? '30'),

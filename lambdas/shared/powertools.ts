@@ -1,7 +1,9 @@
 /**
  * The one configured Logger, Metrics and Tracer every handler imports (the Powertools `examples/app` layout).
  * Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the
- * `DistillGuardFunction` construct.
+ * `DistillGuardFunction` construct. No handler calls the Tracer, but constructing it matters: the functions run
+ * with active X-Ray tracing (lib/shared/distill-guard-function.ts), and a Tracer patches http(s) and fetch on
+ * construction, so every AWS SDK call of every handler shows up as a subsegment of the invocation's trace.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

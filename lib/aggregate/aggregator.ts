@@ -20,6 +20,7 @@ import { AGGREGATE_DEFAULTS, FEATURES_BY_HOUR_INDEX, FEATURES_INDEX_PROJECTIONS,
 import { AGGREGATE_SETTINGS } from './settings';
 import { checkIntegerSetting } from '../settings';
 import { CHANGE_MARKER_ATTR } from '../../src/aggregate/item';
+import { GSI_PK, GSI_SK } from '../../src/shared/tables';
 
 export interface AggregatorProps extends IpHashKeyProps {
   /**
@@ -201,8 +202,8 @@ export class Aggregator extends Construct {
       }
       table.addGlobalSecondaryIndex({
         indexName: FEATURES_BY_HOUR_INDEX,
-        partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+        partitionKey: { name: GSI_PK, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: GSI_SK, type: dynamodb.AttributeType.STRING },
         ...(projection === 'INCLUDE_CHANGES'
           ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [CHANGE_MARKER_ATTR] }
           : { projectionType: projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL }),

@@ -68,5 +68,5 @@ export const AGGREGATE_DEFAULTS = {
 export type FeaturesIndexProjection = 'INCLUDE_CHANGES' | 'KEYS_ONLY' | 'ALL';
 export const FEATURES_INDEX_PROJECTIONS: readonly FeaturesIndexProjection[] = S.featuresIndexProjection.values;
 
-/** GSI of the features table: `gsi1pk = H#<windowStart>#<bucket>`, `gsi1sk = accountId` (docs/DESIGN.md). */
-export const FEATURES_BY_HOUR_INDEX = 'byHour';
+/** GSI of the features table: `gsi1pk = H#<windowStart>#<bucket>`, `gsi1sk = accountId` (src/shared/tables.ts). */
+export { FEATURES_BY_HOUR_INDEX } from '../../src/shared/tables';

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resolveDetectionConfig, type DeepPartial, type DetectionConfig } from '../../src/detect/config';
-import { PK_PREFIX } from '../../src/escalate/model';
+import { CONTROL_BY_STATE_INDEX, FEATURES_BY_HOUR_INDEX, PK_PREFIX } from '../../src/shared/tables';
 import { outOfRange } from '../settings';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { DETECT_DEFAULTS } from './defaults';
@@ -104,8 +104,8 @@ export class Scorer extends Construct {
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         DETECTION_CONFIG: JSON.stringify(props.detectionConfig ?? {}),
         LOOKBACK_HOURS: String(lookbackHours),
-        BY_HOUR_INDEX: props.byHourIndexName ?? 'byHour',
-        BY_STATE_INDEX: props.byStateIndexName ?? 'byState',
+        BY_HOUR_INDEX: props.byHourIndexName ?? FEATURES_BY_HOUR_INDEX,
+        BY_STATE_INDEX: props.byStateIndexName ?? CONTROL_BY_STATE_INDEX,
         WINDOW_CACHE_MAX_AGE_MINUTES: String(
           Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false })),
         ),

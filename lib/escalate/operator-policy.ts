@@ -1,6 +1,6 @@
 /**
  * The statements of the operators' managed policy, scoped to exactly what the operator tools (the CLI and the web
- * console, through lambdas/escalate/store.ts with the operator's own credentials) write:
+ * console, through ops/ and lambdas/escalate/ with the operator's own credentials) write:
  *
  * | item | key | written by |
  * |---|---|---|
@@ -28,13 +28,13 @@ import { keys, PK_PREFIX } from '../../src/escalate/model';
 
 /** Attributes of an audit entry (src/escalate/model.ts `AuditEntry`) plus its TTL. */
 export const AUDIT_ATTRIBUTES = ['pk', 'sk', 'caseId', 'accountId', 'at', 'actor', 'action', 'reason', 'details', 'expiresAt', 'gsi1pk', 'gsi1sk'];
-/** Attributes of an allowlist entry (EscalationStore.allowlistAdd). */
+/** Attributes of an allowlist entry (lambdas/escalate/allowlist.ts allowlistAdd). */
 export const ALLOW_ATTRIBUTES = ['pk', 'sk', 'accountId', 'owner', 'reason', 'expiresAt', 'createdAt', 'createdBy', 'gsi1pk', 'gsi1sk'];
-/** What a re-arm writes on BREAKER/STATE (EscalationStore.rearmBreaker); the hourly counters stay out of reach. */
+/** What a re-arm writes on BREAKER/STATE (lambdas/escalate/breaker.ts rearmBreaker); the hourly counters stay out of reach. */
 export const BREAKER_REARM_ATTRIBUTES = ['pk', 'sk', 'tripped', 'rearmedAt', 'rearmedBy', 'rearmReason'];
-/** The CONFIG/SHADOW item (EscalationStore.setShadow). */
+/** The CONFIG/SHADOW item (lambdas/escalate/shadow.ts setShadow). */
 export const SHADOW_ATTRIBUTES = ['pk', 'sk', 'global', 'signals', 'updatedBy', 'updatedAt', 'reason'];
-/** What reinstatement reads in its condition and writes on ACCOUNT#<id>/STATUS (EscalationStore.reinstate). */
+/** What reinstatement reads in its condition and writes on ACCOUNT#<id>/STATUS (lambdas/escalate/reinstatement.ts reinstate). */
 export const REINSTATE_STATUS_ATTRIBUTES = [
   'pk',
   'sk',
@@ -50,7 +50,7 @@ export const REINSTATE_STATUS_ATTRIBUTES = [
   'gsi1sk',
 ];
 
-/** A reviewer's claim on a case (lambdas/escalate/queue-query.ts claimCase/releaseClaim). */
+/** A reviewer's claim on a case (ops/queue-query.ts claimCase/releaseClaim). */
 export const CLAIM_ATTRIBUTES = ['pk', 'sk', 'caseId', 'claimedBy', 'claimedAt', 'expiresAt', 'gsi1pk', 'gsi1sk'];
 
 const WRITES = [

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TASK_TOKEN_PURPOSE } from '../../src/escalate/model';
+import { PK_PREFIX } from '../../src/shared/tables';
 import { ControlTableUserProps } from '../shared/control-table-user-props';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { leadingKeyStatement } from './function-policies';
@@ -54,8 +55,10 @@ export class ReviewApi extends Construct {
     });
     this.url = this.apiFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    this.taskFunction.addToRolePolicy(leadingKeyStatement('StoreTaskTokenOnCase', table, ['dynamodb:UpdateItem'], ['CASE#*']));
-    this.apiFunction.addToRolePolicy(leadingKeyStatement('ReadCaseRecordDecision', table, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['CASE#*']));
+    this.taskFunction.addToRolePolicy(leadingKeyStatement('StoreTaskTokenOnCase', table, ['dynamodb:UpdateItem'], [`${PK_PREFIX.case}*`]));
+    this.apiFunction.addToRolePolicy(
+      leadingKeyStatement('ReadCaseRecordDecision', table, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [`${PK_PREFIX.case}*`]),
+    );
     tableKey?.grantEncryptDecrypt(this.taskFunction);
     tableKey?.grantEncryptDecrypt(this.apiFunction);
     const tokenContext = { StringEquals: { 'kms:EncryptionContext:purpose': TASK_TOKEN_PURPOSE } };

@@ -18,6 +18,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PK_PREFIX } from '../../src/shared/tables';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { accessLogFormat } from './access-log-format';
 import { INGEST_DEFAULTS } from './defaults';
@@ -171,7 +172,7 @@ export class DemoApi extends Construct {
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem'],
         resources: [props.controlTable.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PK_PREFIX.account}*`] } },
       }),
     );
     props.controlTable.encryptionKey?.grantDecrypt(this.authorizerFn);

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { CONTROL_BY_STATE_INDEX, GSI_PK, GSI_SK } from '../../src/shared/tables';
 
 /** Props for {@link ControlTable}. */
 export interface ControlTableProps {
@@ -17,8 +18,8 @@ export interface ControlTableProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Name of the GSI that lists cases by state (`gsi1pk = CASES#<state>`, `gsi1sk = createdAt`). */
-export const CONTROL_BY_STATE_INDEX = 'byState';
+/** Name of the GSI that lists cases by state (`gsi1pk = CASES#<state>`, `gsi1sk = createdAt`); the schema is src/shared/tables.ts. */
+export { CONTROL_BY_STATE_INDEX };
 
 /**
  * The control-plane table (single-table design; keys in docs/DESIGN.md): account status, scores, cases and
@@ -50,8 +51,8 @@ export class ControlTable extends Construct {
     });
     this.table.addGlobalSecondaryIndex({
       indexName: CONTROL_BY_STATE_INDEX,
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: GSI_PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: GSI_SK, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }

@@ -93,7 +93,7 @@ export class LiveStatus {
   private async autoApprove(): Promise<void> {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when used (tsx runs import() as ESM, which needs file extensions)
-      const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+      const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
       const op = await connect({ local: true, endpointsFile: this.session.stateFile, identity: 'local:npm-start-auto-approver' });
       const queue = await op.queue(['review']);
       const next = queue[0];

@@ -71,7 +71,7 @@ async function setShadowSignals(session: LocalSession, list: string, { out }: De
   if (!shadowSignals.length) return;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when used (tsx runs import() as ESM, which needs file extensions)
-    const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+    const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
     const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start' });
     await op.setShadow({ global: false, signals: shadowSignals }, 'local demo: new signal rolled out in shadow mode; its cases go to human review');
     out(`  per-signal shadow mode on for ${shadowSignals.join(', ')} (cases resting partly on it go to review; --shadow-signals "" to turn off)`);
@@ -154,7 +154,7 @@ async function reinstateOne(session: LocalSession, { out }: DemoOutput): Promise
   if (suspendedNow.length === 0) return reinstated;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when used (tsx runs import() as ESM, which needs file extensions)
-    const { connect } = require('../../lambdas/escalate/operator') as typeof import('../../lambdas/escalate/operator');
+    const { connect } = require('../../ops/operator') as typeof import('../../ops/operator');
     const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:npm-start-operator' });
     await op.reinstate(suspendedNow[0], 'demo of the undo path by npm start (use --no-demo-reinstate to skip)');
     reinstated.push({ accountId: suspendedNow[0], actor: 'local:npm-start-operator' });

@@ -23,7 +23,7 @@ import { LocalRuntime, LocalEndpoints } from './runtime';
 import { startLambda, LocalLambda } from '../services/lambda';
 import { ingestTarget, TrafficWriter } from './traffic';
 import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
-import { PK_PREFIX } from '../../src/escalate/model';
+import { ACCOUNT_PREFIX, OUTBOX_PK_PREFIX, PK_PREFIX, WINDOW_PREFIX } from '../../src/shared/tables';
 
 /** The pattern a team subscribing to ban events uses (README "Subscribing to ban events"). */
 export const SUBSCRIBER_PATTERN = {
@@ -262,12 +262,12 @@ export class LocalSession {
         } else if (pk.startsWith(PK_PREFIX.account) && sk === 'STATUS' && it.status?.S === 'suspended') {
           out.suspended++;
           out.suspendedAccounts.push(pk.slice(PK_PREFIX.account.length));
-        } else if (pk.startsWith('CASE#') && sk === 'CASE') {
+        } else if (pk.startsWith(PK_PREFIX.case) && sk === 'CASE') {
           out.cases++;
           const state = it.state?.S ?? it.gsi1pk?.S?.replace(/^CASES#/, '') ?? 'unknown';
           out.casesByState[state] = (out.casesByState[state] ?? 0) + 1;
-          out.caseList.push({ caseId: pk.slice('CASE#'.length), accountId: it.accountId?.S ?? '', state, decision: it.decision?.S });
-        } else if (pk.startsWith('OUTBOX#') && !it.publishedAt) out.outboxPending++; // published items stay 7 days (TTL)
+          out.caseList.push({ caseId: pk.slice(PK_PREFIX.case.length), accountId: it.accountId?.S ?? '', state, decision: it.decision?.S });
+        } else if (pk.startsWith(OUTBOX_PK_PREFIX) && !it.publishedAt) out.outboxPending++; // published items stay 7 days (TTL)
       }
       key = r.LastEvaluatedKey;
     } while (key);
@@ -284,7 +284,7 @@ export class LocalSession {
       const r: ScanCommandOutput = await this.rt.clients.dynamodb.send(
         new ScanCommand({ TableName: table, ExclusiveStartKey: key, ProjectionExpression: 'pk' }),
       );
-      for (const it of r.Items ?? []) if (it.pk?.S?.startsWith('A#')) seen.add(it.pk.S);
+      for (const it of r.Items ?? []) if (it.pk?.S?.startsWith(ACCOUNT_PREFIX)) seen.add(it.pk.S);
       key = r.LastEvaluatedKey;
     } while (key);
     return seen.size;
@@ -303,7 +303,7 @@ export class LocalSession {
           ExclusiveStartKey: key,
           ProjectionExpression: 'pk, sk, n',
           FilterExpression: 'begins_with(pk, :a) AND begins_with(sk, :w)',
-          ExpressionAttributeValues: { ':a': { S: 'A#' }, ':w': { S: 'W#' } },
+          ExpressionAttributeValues: { ':a': { S: ACCOUNT_PREFIX }, ':w': { S: WINDOW_PREFIX } },
         }),
       );
       for (const it of r.Items ?? []) total += Number(it.n?.N ?? 0);

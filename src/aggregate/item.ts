@@ -23,11 +23,8 @@ export type AttrValue =
   | { NS: string[]; S?: never; N?: never; SS?: never };
 export type Item = Record<string, AttrValue | Record<string, unknown>>;
 
-export const GSI_BUCKETS = 16;
-export const ACCOUNT_PREFIX = 'A#';
-export const WINDOW_PREFIX = 'W#';
-export const MODEL_PREFIX = 'MODEL#';
-export const MODEL_FIRST_SK = 'FIRST';
+import { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, accountPk, hourGsiPk, windowSk } from '../shared/tables';
+export { ACCOUNT_PREFIX, GSI_BUCKETS, MODEL_FIRST_SK, MODEL_PREFIX, WINDOW_PREFIX, accountPk, hourGsiPk, windowSk };
 export const WATERMARK_PREFIX = 'wm:';
 
 export const SET_ATTR: Record<SetField, string> = { ips: 'ip', subnets: 'sn', userAgents: 'ua', apiKeys: 'key', templates: 'tpl' };
@@ -50,23 +47,10 @@ export const COUNTER_ATTR = {
 export type CounterField = keyof typeof COUNTER_ATTR;
 export const COUNTER_FIELDS = Object.keys(COUNTER_ATTR) as CounterField[];
 
-export function accountPk(accountId: string): string {
-  return ACCOUNT_PREFIX + accountId;
-}
-
-export function windowSk(windowStart: number): string {
-  return WINDOW_PREFIX + String(windowStart).padStart(13, '0');
-}
-
 export { fnv1a };
 
 export function gsiBucket(accountId: string): number {
   return fnv1a(accountId) % GSI_BUCKETS;
-}
-
-/** `H#<windowStart>#<bucket>`: query all buckets of an hour to list its active accounts. */
-export function hourGsiPk(windowStart: number, bucket: number): string {
-  return `H#${windowStart}#${bucket}`;
 }
 
 /** TTL: end of the window plus the retention, in epoch seconds. */

@@ -33,9 +33,12 @@ import {
   expiresAtFor,
   gsiBucket,
   hourGsiPk,
+  MODEL_FIRST_SK,
+  MODEL_PREFIX,
   windowSk,
   type AttrValue,
 } from './item';
+import { GSI_PK, GSI_SK } from '../shared/tables';
 import { OTHER_MODEL, SET_FIELDS, WINDOW_LIMITS, type SetField } from './window';
 
 /** Sets smaller than this are not remembered by writers (they cannot come near their cap in one batch). */
@@ -317,8 +320,8 @@ function planMarkers(e: Expr, delta: DeltaLike, retentionDays: number, appliedId
   e.set.push(`${e.name(CHANGE_MARKER_ATTR)} = ${e.value({ N: String(changeMarker(changedAt)) })}`);
 
   // Index and TTL (idempotent).
-  e.set.push(`${e.name('gsi1pk')} = ${e.value({ S: hourGsiPk(delta.windowStart, gsiBucket(delta.accountId)) })}`);
-  e.set.push(`${e.name('gsi1sk')} = ${e.value({ S: delta.accountId })}`);
+  e.set.push(`${e.name(GSI_PK)} = ${e.value({ S: hourGsiPk(delta.windowStart, gsiBucket(delta.accountId)) })}`);
+  e.set.push(`${e.name(GSI_SK)} = ${e.value({ S: delta.accountId })}`);
   e.set.push(`${e.name('expiresAt')} = ${e.value({ N: String(expiresAtFor(delta.windowStart, retentionDays)) })}`);
 }
 
@@ -334,7 +337,7 @@ export function planModelFirstSeen(
   ExpressionAttributeValues: Record<string, AttrValue>;
 } {
   return {
-    Key: { pk: { S: `MODEL#${model}` }, sk: { S: 'FIRST' } },
+    Key: { pk: { S: `${MODEL_PREFIX}${model}` }, sk: { S: MODEL_FIRST_SK } },
     UpdateExpression: 'SET #f = :t, #m = :m',
     ConditionExpression: 'attribute_not_exists(#f) OR #f > :t',
     ExpressionAttributeNames: { '#f': 'firstSeen', '#m': 'model' },

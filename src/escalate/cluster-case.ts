@@ -9,10 +9,9 @@ import { dataRecord } from '../shared/data-record';
 import type { CaseRecord, CaseState } from './model';
 import { assertId } from './model';
 
-export const CLUSTER_PK_PREFIX = 'CLUSTERCASE#';
+import { AUDIT_SK_PREFIX, CLUSTER_PK_PREFIX, clusterStateGsiPk } from '../shared/tables';
+export { CLUSTER_PK_PREFIX, clusterStateGsiPk };
 export type ClusterCaseState = 'open' | 'decided';
-/** GSI `byState` partition of cluster cases in a state (sort key: createdAt). */
-export const clusterStateGsiPk = (state: ClusterCaseState) => `CLUSTERCASES#${state}`;
 
 /** Longest reason of a decision or an exclusion (everything is bounded: items are at most 400 KB). */
 export const CLUSTER_REASON_MAX = 1000;
@@ -32,7 +31,7 @@ export const clusterKeys = {
   pointer: (clusterId: string) => ({ pk: `${CLUSTER_PK_PREFIX}${clusterId}`, sk: 'CURRENT' }),
   header: (id: string) => ({ pk: `${CLUSTER_PK_PREFIX}${id}`, sk: 'CASE' }),
   member: (id: string, accountId: string) => ({ pk: `${CLUSTER_PK_PREFIX}${id}`, sk: `MEMBER#${accountId}` }),
-  auditPrefix: 'AUDIT#',
+  auditPrefix: AUDIT_SK_PREFIX,
 };
 
 export interface ClusterDecision {

@@ -3,6 +3,7 @@
  * in docs/DESIGN.md) and its cluster members' windows. Plain TypeScript: the handler reads, this summarises.
  */
 import { dataRecord } from '../shared/data-record';
+import { WINDOW_PREFIX } from '../shared/tables';
 import type { ClusterMember, Evidence, TimelinePoint } from './model';
 
 /** A features-table window item after unmarshalling (sets may arrive as Set or array). */
@@ -22,8 +23,8 @@ function num(v: unknown): number {
 /** Window start (ms) of an item: `sk = W#<13 digits>`. Returns NaN when the item is not a window. */
 export function windowStartOf(item: WindowItem): number {
   const sk = item.sk;
-  if (typeof sk !== 'string' || !sk.startsWith('W#')) return NaN;
-  return Number(sk.slice(2));
+  if (typeof sk !== 'string' || !sk.startsWith(WINDOW_PREFIX)) return NaN;
+  return Number(sk.slice(WINDOW_PREFIX.length));
 }
 
 // Model names and prompt classes are data: every record keyed by them has no prototype (dataRecord), so a model

@@ -4,6 +4,7 @@
  */
 import type { ReasonDetail } from '../notify/ban-event';
 import { assertAccountId, isValidAccountId } from '../shared/account-id';
+import { PK_PREFIX, auditDayGsiPk, auditSk } from '../shared/tables';
 
 /** What the scorer passes to StartExecution (docs/DESIGN.md "Workflow input"); execution name = caseId. */
 export interface WorkflowInput {
@@ -192,58 +193,21 @@ export type AuditAction =
 
 // ---- keys ----
 
-/**
- * Partition-key prefixes. IAM scopes each writer by them (`dynamodb:LeadingKeys`), so a writer's prefix must never
- * hold an item another role decides: the scorer writes only `SCORE#`, never the `ACCOUNT#` status it cannot change.
- */
-export const PK_PREFIX = {
-  account: 'ACCOUNT#',
-  score: 'SCORE#',
-  case: 'CASE#',
-  allow: 'ALLOW#',
-  breaker: 'BREAKER',
-  config: 'CONFIG',
-  /** Reviewer feedback counters per signal and per reason combination (lambdas/escalate/feedback.ts). */
-  feedback: 'FEEDBACK#',
-  /** A reviewer's claim on a case under review (lambdas/escalate/queue-query.ts): advisory, with a lease. */
-  claim: 'CLAIM#',
-} as const;
-
-export const keys = {
-  accountStatus: (accountId: string) => ({ pk: `${PK_PREFIX.account}${accountId}`, sk: 'STATUS' }),
-  /** The scorer's latest score for an account: its own partition, apart from the account's STATUS. */
-  accountScore: (accountId: string) => ({ pk: `${PK_PREFIX.score}${accountId}`, sk: 'SCORE' }),
-  case: (caseId: string) => ({ pk: `${PK_PREFIX.case}${caseId}`, sk: 'CASE' }),
-  allow: (accountId: string) => ({ pk: `${PK_PREFIX.allow}${accountId}`, sk: 'ALLOW' }),
-  breakerState: () => ({ pk: PK_PREFIX.breaker, sk: 'STATE' }),
-  breakerHour: (hourStart: number) => ({ pk: PK_PREFIX.breaker, sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}` }),
-  shadowConfig: () => ({ pk: PK_PREFIX.config, sk: 'SHADOW' }),
-  /** Operator actions that concern no case (allowlist, breaker, shadow) are audited under this pseudo-case. */
-  opsAuditCase: () => 'OPS',
-  claim: (caseId: string) => ({ pk: `${PK_PREFIX.claim}${caseId}`, sk: 'CLAIM' }),
-};
-
-/** GSI `byState` partition of cases in a state. */
-export const caseStateGsiPk = (state: CaseState) => `CASES#${state}`;
-/** GSI `byState` partition of suspended accounts (sort key: suspendedUntil, 13 digits), read by the expirer. */
-export const SUSPENDED_GSI_PK = 'ACCOUNTS#suspended';
-/** GSI `byState` partition of restricted accounts (sort key: restrictedUntil, 13 digits), read by the expirer. */
-export const RESTRICTED_GSI_PK = 'ACCOUNTS#restricted';
-/** GSI `byState` partition of allowlist entries (sort key: accountId). */
-export const ALLOW_GSI_PK = 'ALLOW';
-/** GSI `byState` partition of the claims on cases (sort key: caseId). */
-export const CLAIMS_GSI_PK = 'CLAIMS';
-/** GSI `byState` partition of the reviewer feedback counters (sort key: `signal#<name>` or `combo#<a+b>`). */
-export const FEEDBACK_GSI_PK = 'FEEDBACK';
-/** GSI `byState` partition of the audit entries of one UTC day. */
-export const auditDayGsiPk = (at: string) => `AUDIT#${at.slice(0, 10)}`;
-
-export const pad13 = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
-
-/** Sort key of an audit entry: time-ordered, unique per (time, seq). */
-export function auditSk(at: string, seq = 0): string {
-  return `AUDIT#${at}#${String(seq).padStart(3, '0')}`;
-}
+// The control table's keys live with the rest of the table schema (src/shared/tables.ts); re-exported for the
+// domain code that builds cases and audit entries.
+export {
+  ALLOW_GSI_PK,
+  CLAIMS_GSI_PK,
+  FEEDBACK_GSI_PK,
+  PK_PREFIX,
+  RESTRICTED_GSI_PK,
+  SUSPENDED_GSI_PK,
+  auditDayGsiPk,
+  auditSk,
+  caseStateGsiPk,
+  keys,
+  pad13,
+} from '../shared/tables';
 
 /** Days cases and audit entries are kept when the deployment does not say (the `caseRetention` default). */
 export const DEFAULT_CASE_RETENTION_DAYS = 365;

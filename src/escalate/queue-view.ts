@@ -1,7 +1,7 @@
 /**
  * The review queue as reviewers work it: sort by age, score, deadline or cluster size; filter by reason, scorer
  * decision, cluster and state; find by account or case id; pick the next case nobody else holds. Plain TypeScript,
- * shared by the CLI and the console through lambdas/escalate/queue-query.ts.
+ * shared by the CLI and the console through ops/queue-query.ts.
  */
 export const QUEUE_SORTS = ['age', 'score', 'deadline', 'cluster'] as const;
 export type QueueSort = (typeof QUEUE_SORTS)[number];

@@ -20,11 +20,9 @@ export type { BanEventDetail, DetailType };
 export const SCHEMA_VERSION = '1.1';
 export const SCHEMA_MAJOR = SCHEMA_VERSION.split('.')[0];
 
-/** Partition-key prefix and sort key of outbox items in the control table (docs/DESIGN.md). */
-export const OUTBOX_PK_PREFIX = 'OUTBOX#';
-export const OUTBOX_SK = 'EVENT';
-/** Sparse GSI `byState` key of outbox items not yet published; removed when the publisher marks the item. */
-export const OUTBOX_PENDING_GSI_PK = 'OUTBOX#pending';
+/** Partition-key prefix and sort key of outbox items in the control table, and its pending GSI key (src/shared/tables.ts). */
+import { OUTBOX_PENDING_GSI_PK, OUTBOX_PK_PREFIX, OUTBOX_SK } from '../shared/tables';
+export { OUTBOX_PENDING_GSI_PK, OUTBOX_PK_PREFIX, OUTBOX_SK };
 
 /** Namespace UUID of distill-guard event ids (UUIDv5, RFC 9562, section 5.5). Never change it: ids would change. */
 export const EVENT_ID_NAMESPACE = '6f1c3c4e-5b1a-4a57-9d0e-2f8f3b1d7c11';

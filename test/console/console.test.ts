@@ -11,8 +11,8 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { chromium, Browser } from 'playwright-core';
 import { Deployment, Harness, startHarness } from '../escalate/support/harness';
 import { startConsole, RunningConsole } from '../../console/server';
-import type { Operator } from '../../lambdas/escalate/operator';
-import { queueView } from '../../lambdas/escalate/queue-query';
+import type { Operator } from '../../ops/operator';
+import { queueView } from '../../ops/queue-query';
 import * as http from 'http';
 
 jest.setTimeout(180_000);

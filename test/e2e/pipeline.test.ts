@@ -69,7 +69,7 @@ describe('local pipeline end to end', () => {
 
     // Approve pending reviews of campaign accounts through the operator's review path (SendTaskSuccess).
     let counts = await s.counts();
-    const { connect } = await import('../../lambdas/escalate/operator');
+    const { connect } = await import('../../ops/operator');
     const op = await connect({ local: true, endpointsFile: s.stateFile, identity: 'local:e2e-reviewer' });
     const queue = await op.queue(['review']);
     for (const c of queue.filter((q) => labels[q.accountId]?.kind === 'campaign'))

@@ -21,6 +21,7 @@ import { keys as tableKeys } from '../../src/escalate/model';
 import { kinesisRecord } from '../../bench/kinesis-records';
 import { HOUR, T0, population, toLog, toUsage } from '../detect/fixtures';
 import { ODD_IDS } from '../ingest/odd-ids';
+import { reinstate } from '../../lambdas/escalate/reinstatement';
 
 jest.setTimeout(600_000);
 
@@ -155,7 +156,7 @@ test('ingest -> scorer -> workflow: every odd id gets a case and can be suspende
 
   // 5. And reinstatement by an operator works for them too (the console and CLI use the same store).
   const id = RENAME.cot_0;
-  await dep.store().reinstate({ accountId: id, actor: 'local:ops', reason: 'e2e: reinstated', kind: 'manual' });
+  await reinstate(dep.store(), { accountId: id, actor: 'local:ops', reason: 'e2e: reinstated', kind: 'manual' });
   expect((await h.doc.send(new GetCommand({ TableName: dep.controlTable, Key: { pk: `ACCOUNT#${id}`, sk: 'STATUS' } }))).Item?.status).toBe('active');
   ddb.destroy();
   sfn.destroy();

@@ -8,7 +8,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand, ScanCommand, ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { Deployment, Harness } from './support/harness';
 import { clusterMemberInput, useDeployment } from './support/workflow';
-import { decideCluster, listClusterCases, showCluster } from '../../lambdas/escalate/cluster-operator';
+import { decideCluster, listClusterCases, showCluster } from '../../ops/cluster-operator';
 
 const MEMBERS = Number(process.env.CLUSTER_MEMBERS ?? 1000);
 jest.setTimeout(1_200_000);

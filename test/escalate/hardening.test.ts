@@ -9,6 +9,7 @@ import { Deployment, Harness } from './support/harness';
 import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
+import { applySuspension } from '../../lambdas/escalate/suspension';
 
 jest.setTimeout(180_000);
 
@@ -152,7 +153,7 @@ describe("the circuit breaker's hourly limit is overrun by a burst", () => {
       new PutCommand({ TableName: full.controlTable, Item: { pk: 'BREAKER', sk: `HOUR#${new Date(hourStart).toISOString().slice(0, 13)}`, n: 2 } }),
     );
     const policy = { baseMs: 86_400_000, factor: 2, maxMs: 30 * 86_400_000, forgetAfterMs: 180 * 86_400_000 };
-    const r = await store.applySuspension({
+    const r = await applySuspension(store, {
       caseId: 'case-late',
       decidedBy: 'auto',
       decidedAt: new Date().toISOString(),

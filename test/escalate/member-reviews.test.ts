@@ -1,5 +1,5 @@
-import { completeMemberReviews } from '../../lambdas/escalate/cluster-operator';
-import { OperatorError } from '../../lambdas/escalate/operator';
+import { completeMemberReviews } from '../../ops/cluster-operator';
+import { OperatorError } from '../../ops/operator';
 
 // An overloaded review API (throttling, a timed-out call) is an error path the local emulators do not produce on
 // demand, so the operator is a stand-in here; the whole path runs on the emulators in cluster-workflow.test.ts.

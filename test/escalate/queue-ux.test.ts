@@ -8,11 +8,11 @@ import { Duration } from 'aws-cdk-lib';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Deployment, Harness } from './support/harness';
 import { useDeployment } from './support/workflow';
-import { claimCase, claimNext, queueView, releaseClaim } from '../../lambdas/escalate/queue-query';
-import { auditCsv, csvCell, listAudit } from '../../lambdas/escalate/audit-query';
+import { claimCase, claimNext, queueView, releaseClaim } from '../../ops/queue-query';
+import { auditCsv, csvCell, listAudit } from '../../ops/audit-query';
 import { recordFeedback } from '../../lambdas/escalate/feedback';
-import { signalFeedback } from '../../lambdas/escalate/feedback-query';
-import { approveWhenReady, reopenCase, requestSuspension } from '../../lambdas/escalate/manual-actions';
+import { signalFeedback } from '../../ops/feedback-query';
+import { approveWhenReady, reopenCase, requestSuspension } from '../../ops/manual-actions';
 import { feedbackSignals, summarizeFeedback } from '../../src/escalate/feedback';
 import { nextCase, sortQueue } from '../../src/escalate/queue-view';
 

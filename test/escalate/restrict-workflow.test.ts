@@ -11,6 +11,7 @@ import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
 import { validateBanEventDetail } from '../../src/notify/schemas';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
+import { breakerCounts, rearmBreaker, tripBreaker } from '../../lambdas/escalate/breaker';
 
 jest.setTimeout(180_000);
 
@@ -79,7 +80,7 @@ function storeAt(nowMs: number) {
 describe('restrict plus review (synthesized ASL, run locally)', () => {
   test('restrict plus review: own keys to the restricted plan, step-up set, Account Restricted (valid), case waits for review; rejection lifts it', async () => {
     const { own, other } = await seed('acct-r1');
-    const before = await dep.store().breakerCounts();
+    const before = await breakerCounts(dep.store());
     const exec = dep.start(input('acct-r1', 'case-r1'));
     await h.sfn.waitForPendingTask('Review', exec, 30_000);
 
@@ -93,7 +94,7 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
     expect(restricted.detail).toMatchObject({ decidedBy: 'auto', stepUp: true, apiKeysRestricted: 1, schemaVersion: '1.1' });
     expect(validateBanEventDetail('Account Restricted', restricted.detail)).toEqual({ valid: true, errors: [] });
     // the breaker counts automatic restrictions like automatic suspensions
-    const after = await dep.store().breakerCounts();
+    const after = await breakerCounts(dep.store());
     expect(after.current + after.previous).toBe(before.current + before.previous + 1);
 
     await dep.operator('local:alice').decide('case-r1', false, 'organic: a class of students sharing a notebook');
@@ -200,7 +201,7 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
   test('a tripped breaker holds an automatic restriction back: the case goes to review unrestricted', async () => {
     const { own } = await seed('acct-r8');
     const s = dep.store();
-    await s.tripBreaker('test: tripped by hand', 'OPS', '-');
+    await tripBreaker(s, 'test: tripped by hand', 'OPS', '-');
     try {
       const exec = dep.start(input('acct-r8', 'case-r8'));
       await h.sfn.waitForPendingTask('Review', exec, 30_000);
@@ -209,7 +210,7 @@ describe('restrict plus review (synthesized ASL, run locally)', () => {
       await dep.operator('local:frank').decide('case-r8', false, 'not now');
       await h.sfn.waitForExecution(exec, 30_000);
     } finally {
-      await s.rearmBreaker('local:test', 'test over');
+      await rearmBreaker(s, 'local:test', 'test over');
     }
   });
 });

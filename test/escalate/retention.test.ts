@@ -7,6 +7,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../src/escalate/model';
 import { Deployment, Harness } from './support/harness';
 import { useDeployment } from './support/workflow';
+import { allowlistAdd } from '../../lambdas/escalate/allowlist';
 
 jest.setTimeout(180_000);
 
@@ -49,7 +50,7 @@ test('cases and audit entries never kept forever: each gets expiresAt = written 
 
   // operator entries (allowlist, breaker, shadow) too, with the store's retention
   const store = dep.store();
-  await store.allowlistAdd({ accountId: 'acct-ttl', owner: 'ops', reason: 'test', expiresAtMs: Date.now() + 3_600_000, actor: 'local:op' });
+  await allowlistAdd(store, { accountId: 'acct-ttl', owner: 'ops', reason: 'test', expiresAtMs: Date.now() + 3_600_000, actor: 'local:op' });
   const ops = (await store.auditTrail(keys.opsAuditCase())).filter((e) => e.action === 'allowlist-added');
   expect(ops.length).toBeGreaterThan(0);
   expect(ops.every((e) => typeof e.expiresAt === 'number' && e.expiresAt > started)).toBe(true);

@@ -7,6 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Deployment, Harness } from './support/harness';
 import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
+import { applySuspension, compensateSuspension } from '../../lambdas/escalate/suspension';
 
 jest.setTimeout(180_000);
 
@@ -229,13 +230,13 @@ describe('no half-applied suspension', () => {
     };
     const policy = { baseMs: 86_400_000, factor: 2, maxMs: 30 * 86_400_000, forgetAfterMs: 180 * 86_400_000 };
     await expect(
-      store.applySuspension({ caseId: 'case-comp', decidedBy: 'local:x', decidedAt: new Date().toISOString(), policy, auto: false }),
+      applySuspension(store, { caseId: 'case-comp', decidedBy: 'local:x', decidedAt: new Date().toISOString(), policy, auto: false }),
     ).rejects.toThrow(/injected/);
     for (const k of keys) expect(keyEnabled(k.id)).toBe(false); // step 1 happened, the decision did not
     expect((await account(main, 'acct-comp'))!.status).toBe('active');
     (store.ddb as unknown as { send: unknown }).send = realSend;
     // What the state machine's Catch -> CompensateSuspension does:
-    expect(await store.compensateSuspension('case-comp', 'TransactionConflictException')).toEqual({ reenabled: keys.map((k) => k.id).sort() });
+    expect(await compensateSuspension(store, 'case-comp', 'TransactionConflictException')).toEqual({ reenabled: keys.map((k) => k.id).sort() });
     for (const k of keys) expect(keyEnabled(k.id)).toBe(true);
     expect((await audit(main, 'case-comp')).map((e) => e.action)).toContain('suspension-compensated');
     expect((await outbox(main, 'acct-comp')).map((e) => e.detailType)).toEqual(['Account Flagged']);

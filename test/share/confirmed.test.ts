@@ -5,7 +5,7 @@
  */
 import { Deployment, Harness } from '../escalate/support/harness';
 import { clusterMemberInput, useDeployment } from '../escalate/support/workflow';
-import { decideCluster } from '../../lambdas/escalate/cluster-operator';
+import { decideCluster } from '../../ops/cluster-operator';
 import { confirmedClusters } from '../../lambdas/share/exporter-core';
 
 jest.setTimeout(600_000);

@@ -13,7 +13,7 @@ import { App, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DistillGuardStack } from '../../lib/distill-guard-stack';
-import { decideCluster } from '../../lambdas/escalate/cluster-operator';
+import { decideCluster } from '../../ops/cluster-operator';
 import { ClusterStore } from '../../lambdas/escalate/cluster-store';
 import { secretsManagerClient } from '../../lambdas/shared/secrets-manager';
 import { LocalSession } from '../../local/runtime/session';
@@ -99,7 +99,7 @@ export async function startProvider(
 
 /** Approves every open cluster case whose members are all `isCampaign` (the reviewer's call; labels pick, detection never sees them). */
 export async function approveCampaignClusters(session: LocalSession, isCampaign: (accountId: string) => boolean): Promise<number> {
-  const { connect } = await import('../../lambdas/escalate/operator');
+  const { connect } = await import('../../ops/operator');
   const op = await connect({ local: true, endpointsFile: session.stateFile, identity: 'local:share-reviewer' });
   try {
     const cs = new ClusterStore(op.store);

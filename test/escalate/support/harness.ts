@@ -18,7 +18,7 @@ import { startKms, LocalKms } from '../../../local/services/kms';
 import { LocalFunctionUrl, startFunctionUrl } from '../../../local/services/function-url';
 import { LOCAL_CREDENTIALS } from '../../../local/services/clients';
 import { EscalationStore } from '../../../lambdas/escalate/store';
-import { Operator } from '../../../lambdas/escalate/operator';
+import { Operator } from '../../../ops/operator';
 import { synthEscalation, Synthesized } from './synth';
 
 const REGION = 'us-east-1';

@@ -12,9 +12,13 @@ import { auditEntry, keys, PK_PREFIX } from '../../../src/escalate/model';
 import { OUTBOX_PK_PREFIX } from '../../../src/notify/ban-event';
 import { Decision, evaluate } from '../policy-eval';
 import { Deployment, Harness, startHarness } from '../../escalate/support/harness';
-import { claimCase, releaseClaim } from '../../../lambdas/escalate/queue-query';
+import { claimCase, releaseClaim } from '../../../ops/queue-query';
 import { recordFeedback } from '../../../lambdas/escalate/feedback';
-import type { Operator } from '../../../lambdas/escalate/operator';
+import type { Operator } from '../../../ops/operator';
+import { allowlistAdd, allowlistRemove } from '../../../lambdas/escalate/allowlist';
+import { rearmBreaker, tripBreaker } from '../../../lambdas/escalate/breaker';
+import { reinstate } from '../../../lambdas/escalate/reinstatement';
+import { setShadow } from '../../../lambdas/escalate/shadow';
 
 interface Write {
   action: string;
@@ -144,17 +148,17 @@ beforeEach(() => {
 
 test('the operator tools can still do their work: every write of allowlist, breaker re-arm and shadow mode is allowed', async () => {
   const store = recordingStore();
-  await store.allowlistAdd({
+  await allowlistAdd(store, {
     accountId: 'acct-partner',
     owner: 'partnerships',
     reason: 'eval partner',
     expiresAtMs: Date.now() + 86_400_000,
     actor: 'local:op',
   });
-  await store.allowlistRemove('acct-partner', 'local:op', 'contract ended');
-  await store.setShadow({ global: true, signals: ['model-pivot'] }, 'local:op', 'tuning');
-  await dep.store().tripBreaker('test trip', 'case-trip', 'acct-x');
-  await store.rearmBreaker('local:op', 'investigated');
+  await allowlistRemove(store, 'acct-partner', 'local:op', 'contract ended');
+  await setShadow(store, { global: true, signals: ['model-pivot'] }, 'local:op', 'tuning');
+  await tripBreaker(dep.store(), 'test trip', 'case-trip', 'acct-x');
+  await rearmBreaker(store, 'local:op', 'investigated');
   expect(recorded.length).toBeGreaterThanOrEqual(8);
   expect(verdicts(recorded).filter((v) => !v.endsWith(': allow'))).toEqual([]);
 });
@@ -229,7 +233,7 @@ test('the operator policy writes no account status: reinstatement runs in the fu
     }),
   );
   // What the reinstatement function writes, tried with the operator's own credentials: nothing is allowed.
-  await recordingStore().reinstate({ accountId: 'acct-susp', actor: 'local:op', reason: 'appeal upheld', kind: 'manual' });
+  await reinstate(recordingStore(), { accountId: 'acct-susp', actor: 'local:op', reason: 'appeal upheld', kind: 'manual' });
   const byKey = (prefix: string) => recorded.filter((w) => w.pk.startsWith(prefix));
   expect(byKey(PK_PREFIX.account).length).toBeGreaterThan(0);
   expect(

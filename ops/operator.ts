@@ -3,6 +3,7 @@
  * (`distill-guard console`). It runs with the OPERATOR'S OWN credentials (default SDK chain). Review decisions go
  * to the stack's review API (a function URL with IAM auth) as SigV4-signed requests: the API records the signed
  * caller as the reviewer and alone completes the review task. The tools never see a task token.
+ * Not a Lambda: ops/ is the operator API (what the CLI and the console call); no function bundles it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,15 +15,20 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { AuditEntry, CaseRecord, CaseState, assertId } from '../../src/escalate/model';
-import { ShadowConfig, suspensionsLastHour } from '../../src/escalate/guardrails';
-import { AccountStatus, EscalationStore, OperatorError } from './store';
-import type { ReinstateRequest, ReinstateResponse } from './reinstate-handler';
-import type { RestrictRequest, RestrictResponse } from './restrict-handler';
-import { DEFAULT_RESTRICT_HOURS } from '../../src/escalate/restriction';
-import { Credentials, ReviewApiClient } from './review-api-client';
-import { NOT_STORED_YET } from './task-token-store';
-import { localPrincipal } from '../../local/services/function-url';
+import { AuditEntry, CaseRecord, CaseState, assertId, caseStateGsiPk } from '../src/escalate/model';
+import { ShadowConfig, suspensionsLastHour } from '../src/escalate/guardrails';
+import { AccountStatus, EscalationStore, OperatorError } from '../lambdas/escalate/store';
+import type { ReinstateRequest, ReinstateResponse } from '../lambdas/escalate/reinstate-handler';
+import type { RestrictRequest, RestrictResponse } from '../lambdas/escalate/restrict-handler';
+import { DEFAULT_RESTRICT_HOURS } from '../src/escalate/restriction';
+import { Credentials, ReviewApiClient } from '../lambdas/escalate/review-api-client';
+import { NOT_STORED_YET } from '../lambdas/escalate/task-token-store';
+import { localPrincipal } from '../local/services/function-url';
+import { allowlistAdd, allowlistList, allowlistRemove } from '../lambdas/escalate/allowlist';
+import { breakerCounts, getBreaker, rearmBreaker } from '../lambdas/escalate/breaker';
+import { activeAccounts } from '../lambdas/escalate/feature-reads';
+import { suspendedAccounts } from '../lambdas/escalate/reinstatement';
+import { getShadow, setShadow } from '../lambdas/escalate/shadow';
 
 export { OperatorError };
 
@@ -253,7 +259,7 @@ export class Operator {
   }
 
   async recentCases(limit = 50): Promise<CaseRecord[]> {
-    return (await this.store.queryState('CASES#closed', { limit, ascending: false })) as unknown as CaseRecord[];
+    return (await this.store.queryState(caseStateGsiPk('closed'), { limit, ascending: false })) as unknown as CaseRecord[];
   }
 
   async show(caseId: string): Promise<{ case: CaseRecord; audit: AuditEntry[]; account?: AccountStatus }> {
@@ -320,16 +326,21 @@ export class Operator {
     return this.reviewApiClient;
   }
 
+  /** What every request to an operator function carries: a valid account id, the reason, and who asks. */
+  private async operatorRequest(accountId: string, reason: string): Promise<{ accountId: string; reason: string; actor: string }> {
+    assertId('accountId', accountId);
+    if (typeof reason !== 'string' || reason.trim().length < 3)
+      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
+    return { accountId, reason: reason.trim(), actor: await this.identity() };
+  }
+
   /**
    * Reinstate a suspended account by invoking the stack's reinstatement function (stack output
    * EscalationReinstateFunctionName): it re-enables the keys, restores the status and writes the audit entry and
    * the `Account Reinstated` event. Operators never write the account status themselves.
    */
   async reinstate(accountId: string, reason: string): Promise<{ reinstated: boolean; keys: string[]; caseId: string }> {
-    assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3)
-      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const req: ReinstateRequest = { accountId, reason: reason.trim(), actor: await this.identity() };
+    const req: ReinstateRequest = await this.operatorRequest(accountId, reason);
     const out = await this.invokeOperatorFunction<ReinstateResponse>(
       this.resources.reinstateFunction,
       'reinstatement',
@@ -350,15 +361,7 @@ export class Operator {
     reason: string,
     durationHours?: number,
   ): Promise<{ outcome: 'restricted' | 'allowlisted'; restrictedUntil?: number; keys: string[]; caseId?: string }> {
-    assertId('accountId', accountId);
-    if (typeof reason !== 'string' || reason.trim().length < 3)
-      throw new OperatorError(`a reason is required (at least 3 characters), got ${JSON.stringify(reason ?? '')}`);
-    const req: RestrictRequest = {
-      accountId,
-      reason: reason.trim(),
-      actor: await this.identity(),
-      durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS,
-    };
+    const req: RestrictRequest = { ...(await this.operatorRequest(accountId, reason)), durationHours: durationHours ?? DEFAULT_RESTRICT_HOURS };
     const out = await this.invokeOperatorFunction<RestrictResponse>(
       this.resources.restrictFunction,
       'restriction',
@@ -393,19 +396,19 @@ export class Operator {
   }
 
   async suspended() {
-    return this.store.suspendedAccounts();
+    return suspendedAccounts(this.store);
   }
 
   // ---------------- allowlist ----------------
 
   async allowlistAdd(accountId: string, owner: string, reason: string, expiresAtMs: number) {
-    return this.store.allowlistAdd({ accountId, owner, reason, expiresAtMs, actor: await this.identity() });
+    return allowlistAdd(this.store, { accountId, owner, reason, expiresAtMs, actor: await this.identity() });
   }
   allowlistList() {
-    return this.store.allowlistList();
+    return allowlistList(this.store);
   }
   async allowlistRemove(accountId: string, reason: string) {
-    return this.store.allowlistRemove(accountId, await this.identity(), reason);
+    return allowlistRemove(this.store, accountId, await this.identity(), reason);
   }
 
   // ---------------- breaker and shadow ----------------
@@ -414,22 +417,22 @@ export class Operator {
   async breakerStatus(opts: { withActive?: boolean } = {}) {
     const now = this.store.now();
     const [state, counts, active] = await Promise.all([
-      this.store.getBreaker(),
-      this.store.breakerCounts(now),
-      opts.withActive === false ? Promise.resolve(undefined) : this.store.activeAccounts(now).catch(() => undefined),
+      getBreaker(this.store),
+      breakerCounts(this.store, now),
+      opts.withActive === false ? Promise.resolve(undefined) : activeAccounts(this.store, now).catch(() => undefined),
     ]);
     return { ...state, lastHour: suspensionsLastHour(counts.current, counts.previous, now), counts, activeAccounts: active };
   }
   async breakerRearm(reason: string) {
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to re-arm the breaker');
-    return this.store.rearmBreaker(await this.identity(), reason.trim());
+    return rearmBreaker(this.store, await this.identity(), reason.trim());
   }
   shadowStatus(defaults: ShadowConfig = { global: false, signals: [] }) {
-    return this.store.getShadow(defaults);
+    return getShadow(this.store, defaults);
   }
   async setShadow(cfg: ShadowConfig, reason: string) {
     if (typeof reason !== 'string' || reason.trim().length < 3) throw new OperatorError('a reason is required to change shadow mode');
-    return this.store.setShadow(cfg, await this.identity(), reason.trim());
+    return setShadow(this.store, cfg, await this.identity(), reason.trim());
   }
 }
 

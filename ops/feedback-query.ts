@@ -2,9 +2,9 @@
  * Reads the reviewer feedback counters (lambdas/escalate/feedback.ts) for `distill-guard signals` and the console:
  * one query of the `FEEDBACK` partition of the byState index, which the operator and reviewer policies can read.
  */
-import { FEEDBACK_GSI_PK } from '../../src/escalate/model';
-import { SignalFeedback, rankFeedback, summarizeFeedback } from '../../src/escalate/feedback';
-import { EscalationStore } from './store';
+import { FEEDBACK_GSI_PK } from '../src/escalate/model';
+import { SignalFeedback, rankFeedback, summarizeFeedback } from '../src/escalate/feedback';
+import { EscalationStore } from '../lambdas/escalate/store';
 
 export interface SignalsReport {
   signals: SignalFeedback[];

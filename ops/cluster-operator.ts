@@ -14,10 +14,10 @@ import {
   clusterProfile,
   parseClusterDecision,
   planFanOut,
-} from '../../src/escalate/cluster-case';
-import { AuditEntry, assertId } from '../../src/escalate/model';
-import type { ClusterDecisionRequest, ClusterDecisionResponse } from './cluster-handler';
-import { ClusterStore } from './cluster-store';
+} from '../src/escalate/cluster-case';
+import { AuditEntry, assertId } from '../src/escalate/model';
+import type { ClusterDecisionRequest, ClusterDecisionResponse } from '../lambdas/escalate/cluster-handler';
+import { ClusterStore } from '../lambdas/escalate/cluster-store';
 import { Operator, OperatorError } from './operator';
 
 /** Parallel review-API calls (each one SendTaskSuccess): well inside the Step Functions SendTask* token bucket (see docs/operations.md). */

@@ -8,11 +8,11 @@
  * (A `restrict` action would start the same kind of case with its own decision.)
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { nextCaseId } from '../detect/scorer-core';
-import { WorkflowInput, assertId } from '../../src/escalate/model';
+import { nextCaseId } from '../lambdas/detect/scorer-core';
+import { WorkflowInput, assertId } from '../src/escalate/model';
 import type { Operator } from './operator';
-import { OperatorError } from './store';
-import { NOT_STORED_YET } from './task-token-store';
+import { OperatorError } from '../lambdas/escalate/store';
+import { NOT_STORED_YET } from '../lambdas/escalate/task-token-store';
 
 const MAX_REASON = 1000;
 // eslint-disable-next-line no-control-regex

@@ -5,8 +5,9 @@
  * with a leading apostrophe, since actors, reasons and account ids are not ours to trust.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { AuditEntry, auditDayGsiPk } from '../../src/escalate/model';
-import { CONTROL_BY_STATE_INDEX, EscalationStore, OperatorError } from './store';
+import { AuditEntry, auditDayGsiPk } from '../src/escalate/model';
+import { CONTROL_BY_STATE_INDEX } from '../src/shared/tables';
+import { EscalationStore, OperatorError } from '../lambdas/escalate/store';
 
 export interface AuditFilter {
   /** Epoch ms; entries at or after. @default 7 days ago */

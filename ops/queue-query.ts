@@ -5,10 +5,10 @@
  * It does not lock the decision: IAM decides who may complete a review, and the first answer wins.
  */
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CLAIMS_GSI_PK, CaseState, assertId, keys } from '../../src/escalate/model';
-import { QueueFilter, QueueSort, filterQueue, nextCase, sortQueue } from '../../src/escalate/queue-view';
+import { CLAIMS_GSI_PK, CaseState, assertId, keys } from '../src/escalate/model';
+import { QueueFilter, QueueSort, filterQueue, nextCase, sortQueue } from '../src/escalate/queue-view';
 import type { Operator, QueueEntry } from './operator';
-import { OperatorError } from './store';
+import { OperatorError } from '../lambdas/escalate/store';
 
 /** How long a claim holds without being renewed. */
 export const CLAIM_LEASE_MS = 15 * 60_000;
