@@ -15,6 +15,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ExternalIndicatorSet } from '../../src/detect/external';
 import { cachedInbound, loadInbound } from '../share/inbound';
 import { getSecretString } from '../shared/secrets-manager';
+import { DETECT_SETTINGS } from '../../lib/detect/settings';
 import { envNumber, requireEnv } from '../shared/env';
 
 /** Partners' bundles (indicator sharing on: SHARING_BUCKET and SHARING_PARTNERS set), re-read every 15 minutes. */
@@ -43,7 +44,8 @@ export const handler = async (event: { time?: string } = {}, context?: Context):
   if (context) logger.addContext(context);
   ddb ??= new DynamoDBClient({});
   sfn ??= new SFNClient({});
-  const lookbackHours = envNumber('LOOKBACK_HOURS', 1, 24 * 30, 72);
+  const { min, max, default: fallback } = DETECT_SETTINGS.scoreLookbackHours;
+  const lookbackHours = envNumber('LOOKBACK_HOURS', min, max, fallback);
   // The scheduled event's time is the run's clock (a retried invocation scores the same instant).
   const t = event.time ? Date.parse(event.time) : NaN;
   const now = Number.isFinite(t) ? t : Date.now();

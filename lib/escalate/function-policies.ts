@@ -9,8 +9,18 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CLUSTER_PK_PREFIX } from '../../src/escalate/cluster-case';
+import { OUTBOX_PK_PREFIX, PK_PREFIX } from '../../src/shared/tables';
 import type { EscalationTables } from './escalation';
 import type { WorkflowFunctions } from './workflow-functions';
+
+/** `dynamodb:LeadingKeys` patterns: every item under one partition-key prefix of the control table. */
+const ANY = {
+  account: `${PK_PREFIX.account}*`,
+  case: `${PK_PREFIX.case}*`,
+  allow: `${PK_PREFIX.allow}*`,
+  feedback: `${PK_PREFIX.feedback}*`,
+  outbox: `${OUTBOX_PK_PREFIX}*`,
+};
 
 export interface FunctionPoliciesProps extends EscalationTables {
   readonly reviewQueue: sqs.IQueue;
@@ -29,10 +39,10 @@ export function grantWorkflowFunctions(fns: WorkflowFunctions, props: FunctionPo
   // Reinstatement reads and updates the account status and the case, appends an audit entry and an outbox
   // event, and counts the reviewer feedback.
   for (const s of [
-    onKeys('ReadAccountAndCase', ['dynamodb:GetItem'], ['ACCOUNT#*', 'CASE#*']),
-    onKeys('UpdateAccountAndCase', ['dynamodb:UpdateItem'], ['ACCOUNT#*', 'CASE#*']),
-    onKeys('AppendAuditAndOutbox', ['dynamodb:PutItem'], ['CASE#*', 'OUTBOX#*']),
-    onKeys('CountReviewerFeedback', ['dynamodb:PutItem', 'dynamodb:UpdateItem'], ['FEEDBACK#*']),
+    onKeys('ReadAccountAndCase', ['dynamodb:GetItem'], [ANY.account, ANY.case]),
+    onKeys('UpdateAccountAndCase', ['dynamodb:UpdateItem'], [ANY.account, ANY.case]),
+    onKeys('AppendAuditAndOutbox', ['dynamodb:PutItem'], [ANY.case, ANY.outbox]),
+    onKeys('CountReviewerFeedback', ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [ANY.feedback]),
   ]) {
     fns.reinstateFunction.addToRolePolicy(s);
   }
@@ -40,9 +50,9 @@ export function grantWorkflowFunctions(fns: WorkflowFunctions, props: FunctionPo
   // Manual restriction: reads the account, its allowlist entry and breaker state; one transaction that checks the
   // allowlist entry, updates the account status and appends an audit entry and an outbox event.
   for (const s of [
-    onKeys('ReadAccountAndAllowlist', ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], ['ACCOUNT#*', 'ALLOW#*', 'CASE#*']),
-    onKeys('UpdateAccountStatus', ['dynamodb:UpdateItem'], ['ACCOUNT#*']),
-    onKeys('AppendAuditAndOutbox', ['dynamodb:PutItem'], ['CASE#*', 'OUTBOX#*']),
+    onKeys('ReadAccountAndAllowlist', ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], [ANY.account, ANY.allow, ANY.case]),
+    onKeys('UpdateAccountStatus', ['dynamodb:UpdateItem'], [ANY.account]),
+    onKeys('AppendAuditAndOutbox', ['dynamodb:PutItem'], [ANY.case, ANY.outbox]),
   ]) {
     fns.restrictFunction.addToRolePolicy(s);
   }

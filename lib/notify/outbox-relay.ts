@@ -13,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONTROL_BY_STATE_INDEX } from '../../src/shared/tables';
 import { OUTBOX_PK_PREFIX } from '../../src/notify/ban-event';
 import { buildQueue } from '../shared/build-queue';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
@@ -119,7 +120,7 @@ function grantOutboxAccess(fn: lambda.IFunction, table: dynamodb.ITable, query: 
     }),
   );
   if (query) {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/byState`] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${CONTROL_BY_STATE_INDEX}`] }));
   }
   table.encryptionKey?.grantEncryptDecrypt(fn);
 }
