@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { positiveNumber } from '../usage';
 
 /**
- * `distill-guard replay --logs LOGS.jsonl[.gz] [--usage USAGE.jsonl[.gz]] --out REPORT.json` (CONTRACT §3).
+ * `distill-guard replay --logs LOGS.jsonl[.gz] [--usage USAGE.jsonl[.gz]] --out REPORT.json` (docs/contract.md, replay report).
  * Lines may carry the timestamp prefix of a CloudWatch Logs export. Exit code 0 on success; 2 on bad options;
  * 1 with a one-line message on unreadable input, or when every line of an input was skipped (the wrong file: the
  * report is still written, to show why).

@@ -3,7 +3,7 @@
  *
  * Resolves the account from `Authorization: Bearer <accountId>`, reads `ACCOUNT#<id>` / `STATUS` from the
  * control table (strongly consistent, so a suspension bites on the next request), and returns
- * principalId = accountId and context.accountCreatedAt, the two values the access log records (docs/contract.md §1), plus
+ * principalId = accountId and context.accountCreatedAt, the two values the access log records (docs/contract.md, access-log record), plus
  * context.stepUp (`"true"` while a restriction asks the account to step up; the provider's integration or its own
  * flows read `$context.authorizer.stepUp`).
  * A malformed header is a 401 (`Unauthorized`); a suspended account an explicit Deny (403). A table error

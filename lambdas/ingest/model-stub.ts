@@ -1,7 +1,7 @@
 /**
  * Demo model endpoint POST /v1/models/{model}/messages (thin adapter over src/ingest/demo-serving.ts).
  *
- * Answers with a canned Messages-API-shaped response and, playing the model-serving tier, puts the docs/contract.md §2
+ * Answers with a canned Messages-API-shaped response and, playing the model-serving tier, puts the docs/contract.md "usage event"
  * usage event on the ingestion stream (partition key = accountId). The usage event is best effort: a Kinesis
  * error is logged and counted, never turned into a failed model call.
  *

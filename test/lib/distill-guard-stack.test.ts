@@ -47,7 +47,7 @@ describe('ingestion', () => {
     });
   });
 
-  test('the demo API stage logs the CONTRACT §1 record to the subscribed log group', () => {
+  test('the demo API stage logs the contract access-log record to the subscribed log group', () => {
     const [, stage] = resourcesOf(template, 'AWS::ApiGateway::Stage')[0];
     const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
     expect(Object.keys(format)).toEqual(ACCESS_LOG_RECORD_FIELDS);

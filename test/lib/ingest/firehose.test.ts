@@ -64,11 +64,11 @@ describe('DistillGuardStack with ingestPath firehose', () => {
     expect(s3.CloudWatchLoggingOptions.Enabled).toBe(true);
   });
 
-  test('the demo stage logs the CONTRACT §1 record to the delivery stream, not to the log group', () => {
+  test('the demo stage logs the contract access-log record to the delivery stream, not to the log group', () => {
     const [, stage] = only(template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
     expect(Object.keys(JSON.parse(stage.Properties.AccessLogSetting.Format))).toEqual(ACCESS_LOG_RECORD_FIELDS);
-    // usage events (CONTRACT §2) still go to Kinesis, read by the Kinesis aggregator: the ingestion stream (for the
+    // usage events (docs/contract.md, usage event) still go to Kinesis, read by the Kinesis aggregator: the ingestion stream (for the
     // serving tier) and the demo stub's own usage stream
     template.resourceCountIs('AWS::Kinesis::Stream', 2);
   });

@@ -1,5 +1,5 @@
 /**
- * lib/ingest: the stream, the access-log group + subscription filter, the access-log format of CONTRACT §1,
+ * lib/ingest: the stream, the access-log group + subscription filter, the access-log format of contract access-log record (docs/contract.md),
  * and both ways in (existing stage in / outside the app, demo API). Fine-grained assertions, no snapshots.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -15,7 +15,7 @@ import { DemoApi } from '../../../lib/ingest/demo-api';
 import { IngestionStream } from '../../../lib/ingest/ingestion-stream';
 import { ACCESS_LOG_RECORD_FIELDS } from '../../support/contract-fields';
 
-/** The keys of CONTRACT §1, from the pinned fixture (not imported from src/): the test is the contract's guard. */
+/** The keys of contract access-log record (docs/contract.md), from the pinned fixture (not imported from src/): the test is the contract's guard. */
 const CONTRACT_KEYS = ACCESS_LOG_RECORD_FIELDS;
 const CONTRACT_VARIABLES: Record<string, string> = {
   requestId: '$context.requestId',
@@ -51,7 +51,7 @@ function expectContractFormat(format: string): void {
 }
 
 describe('access-log format', () => {
-  test('is generated from ACCESS_LOG_FIELDS and matches CONTRACT §1 exactly', () => {
+  test('is generated from ACCESS_LOG_FIELDS and matches the contract access-log record exactly', () => {
     expect(ACCESS_LOG_FIELDS.map(([k]) => k)).toEqual(CONTRACT_KEYS);
     expectContractFormat(accessLogFormatString());
   });
@@ -180,7 +180,7 @@ describe('IngestionStream', () => {
 });
 
 describe('AccessLogIngestion', () => {
-  test('a Stage of this app gets the CONTRACT §1 format and the log group ARN (no :*) in its template', () => {
+  test('a Stage of this app gets the contract access-log format and the log group ARN (no :*) in its template', () => {
     const stack = newStack();
     const ingestion = new IngestionStream(stack, 'Ingestion');
     const api = new apigateway.RestApi(stack, 'UserApi', { cloudWatchRole: false });
@@ -274,7 +274,7 @@ describe('DemoApi', () => {
     return Template.fromStack(stack);
   }
 
-  test('stage: CONTRACT §1 access logging to the ingestion log group, execution logs, metrics, tracing', () => {
+  test('stage: contract access-log record logging to the ingestion log group, execution logs, metrics, tracing', () => {
     const t = demo();
     const stage = Object.values(t.findResources('AWS::ApiGateway::Stage'))[0] as any;
     expect(stage.Properties.StageName).toBe('prod');
