@@ -1,8 +1,8 @@
 /**
  * Demo model endpoint POST /v1/models/{model}/messages (thin adapter over src/ingest/demo-serving.ts).
  *
- * Answers with a canned Messages-API-shaped response and, playing the model-serving tier, puts the docs/contract.md "usage event"
- * usage event on the ingestion stream (partition key = accountId). The usage event is best effort: a Kinesis
+ * Answers with a canned Messages-API-shaped response and, playing the model-serving tier, puts a
+ * usage event (docs/contract.md) on the ingestion stream (partition key = accountId). The usage event is best effort: a Kinesis
  * error is logged and counted, never turned into a failed model call.
  *
  * Env: USAGE_STREAM_NAME (unset = no usage events).
