@@ -63,47 +63,25 @@ export class DistillGuardStack extends Stack {
       monitoring.monitorApi(this.demoApi.api, this.demoApi.stage.stageName, 'DemoApi');
     }
 
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     if (this.demoUsageStream)
-      new CfnOutput(this, 'DemoUsageStreamName', {
-        value: this.demoUsageStream.streamName,
-        description: "Kinesis stream of the demo model stub's usage events (read as usage events only)",
-      });
-    new CfnOutput(this, 'IngestionStreamName', {
-      value: this.guard.ingestion.stream.streamName,
-      description: 'Kinesis stream (access logs + usage events)',
-    });
-    new CfnOutput(this, 'AccessLogGroupName', {
-      value: this.guard.ingestion.accessLogGroup.logGroupName,
-      description: 'access-log group (subscribed to the stream)',
-    });
+      output(
+        'DemoUsageStreamName',
+        this.demoUsageStream.streamName,
+        "Kinesis stream of the demo model stub's usage events (read as usage events only)",
+      );
+    output('IngestionStreamName', this.guard.ingestion.stream.streamName, 'Kinesis stream (access logs + usage events)');
+    output('AccessLogGroupName', this.guard.ingestion.accessLogGroup.logGroupName, 'access-log group (subscribed to the stream)');
     if (this.guard.firehose) {
-      new CfnOutput(this, 'AccessLogDeliveryStreamName', {
-        value: this.guard.firehose.deliveryStreamName,
-        description: 'Firehose stream the stages log to (ingestPath firehose)',
-      });
-      new CfnOutput(this, 'AccessLogBucketName', {
-        value: this.guard.firehose.bucket.bucketName,
-        description: "bucket of the gzip'd access-log objects (ingestPath firehose)",
-      });
+      output('AccessLogDeliveryStreamName', this.guard.firehose.deliveryStreamName, 'Firehose stream the stages log to (ingestPath firehose)');
+      output('AccessLogBucketName', this.guard.firehose.bucket.bucketName, "bucket of the gzip'd access-log objects (ingestPath firehose)");
     }
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.guard.monitoring.alarmTopic.topicArn, description: 'SNS topic every alarm notifies' });
+    output('AlarmTopicArn', this.guard.monitoring.alarmTopic.topicArn, 'SNS topic every alarm notifies');
     // Ban events (docs/events.md: what a consuming team needs from the producer).
-    new CfnOutput(this, 'BanEventBusName', {
-      value: this.guard.banEvents.eventBus.eventBusName,
-      description: 'ban-event bus (distill-guard events tail --bus)',
-    });
-    new CfnOutput(this, 'BanEventBusArn', {
-      value: this.guard.banEvents.eventBus.eventBusArn,
-      description: 'ban-event bus ARN: consumers create their rules on it',
-    });
-    new CfnOutput(this, 'BanEventArchiveName', {
-      value: this.guard.banEvents.archive.archiveName,
-      description: 'archive of every ban event (replay)',
-    });
-    new CfnOutput(this, 'BanEventSchemaRegistryName', {
-      value: this.guard.banEvents.registry.attrRegistryName,
-      description: 'EventBridge schema registry of the ban events',
-    });
+    output('BanEventBusName', this.guard.banEvents.eventBus.eventBusName, 'ban-event bus (distill-guard events tail --bus)');
+    output('BanEventBusArn', this.guard.banEvents.eventBus.eventBusArn, 'ban-event bus ARN: consumers create their rules on it');
+    output('BanEventArchiveName', this.guard.banEvents.archive.archiveName, 'archive of every ban event (replay)');
+    output('BanEventSchemaRegistryName', this.guard.banEvents.registry.attrRegistryName, 'EventBridge schema registry of the ban events');
 
     acknowledgeNagFindings(this);
   }

@@ -27,6 +27,12 @@ function signUp(world: World, a: SimActor, bursts: number[], evasive: boolean): 
   if (r.chance(0.02)) a.createdAt = null;
 }
 
+/** Evasive accounts start at a random point in their first `spreadHours`; none acts before it exists. */
+function startActivity(world: World, a: SimActor, evasive: boolean, spreadHours: number): void {
+  a.activeFrom = evasive ? world.start + a.rng.uniform(0, spreadHours) * HOUR : world.start;
+  if (a.createdAt !== null && a.activeFrom < a.createdAt) a.activeFrom = a.createdAt + HOUR;
+}
+
 function rotatingUa(r: Rng): (t: number) => string {
   return () => r.pick(ROTATING_UAS);
 }
@@ -77,8 +83,7 @@ export function cotHarvest(world: World, n: number): CampaignResult {
     const a = campaignActor(world, 'cot_harvest', 'fresh');
     const ar = a.rng;
     signUp(world, a, bursts, evasive);
-    a.activeFrom = evasive ? world.start + ar.uniform(0, 36) * HOUR : world.start;
-    if (a.createdAt !== null && a.activeFrom < a.createdAt) a.activeFrom = a.createdAt + HOUR;
+    startActivity(world, a, evasive, 36);
     if (!evasive) {
       // the dispatcher sends one job per account per round; all accounts move in lockstep
       const q = ar.uniform(0.75, 1);
@@ -150,8 +155,7 @@ export function agenticSweep(world: World, n: number): CampaignResult {
     const ar = a.rng;
     if (type === 'aged') a.createdAt = world.start - ar.uniform(180, 540) * DAY;
     else signUp(world, a, bursts, evasive);
-    a.activeFrom = evasive ? world.start + ar.uniform(0, 48) * HOUR : world.start;
-    if (a.createdAt !== null && a.activeFrom < a.createdAt) a.activeFrom = a.createdAt + HOUR;
+    startActivity(world, a, evasive, 48);
     const mine = evasive
       ? gated.filter(() => ar.chance(0.55)).map(([s, e]) => [s + ar.uniform(-30, 30) * MINUTE, e + ar.uniform(-30, 30) * MINUTE] as [number, number])
       : waves.filter(() => ar.chance(0.75)).map(([s, e]) => [s + ar.uniform(0, 3) * MINUTE, e] as [number, number]);
@@ -228,8 +232,7 @@ export function modelPivot(world: World, n: number): CampaignResult {
     const ar = a.rng;
     if (type === 'aged') a.createdAt = world.start - ar.uniform(120, 600) * DAY;
     else signUp(world, a, bursts, evasive);
-    a.activeFrom = evasive ? world.start + ar.uniform(0, 24) * HOUR : world.start;
-    if (a.createdAt !== null && a.activeFrom < a.createdAt) a.activeFrom = a.createdAt + HOUR;
+    startActivity(world, a, evasive, 24);
     const mine = evasive
       ? gated.filter(() => ar.chance(0.6)).map(([s, e]) => [s + ar.uniform(-30, 30) * MINUTE, e + ar.uniform(-30, 30) * MINUTE] as [number, number])
       : blocks.map(([s, e]) => [s + ar.uniform(0, 5) * MINUTE, e - ar.uniform(0, 5) * MINUTE] as [number, number]);

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ACCESS_LOG_FIELDS } from '../shared/contract';
+import { ACCESS_LOG_FIELDS, BAN_EVENT_DETAIL_FIELDS } from '../shared/contract';
 import { CONTRACT_SCHEMAS } from './schemas';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,18 +22,7 @@ export const CONTRACT_FIELDS: Record<string, readonly string[]> = {
   'replay-report.json': ['accounts', 'clusters'],
   'replay-report.json#/definitions/ReplayAccount': ['accountId', 'decision', 'score', 'reasons', 'clusterId', 'firstFlaggedAt'],
   'replay-report.json#/definitions/ReplayCluster': ['clusterId', 'accountIds', 'reasons'],
-  'ban-event-detail': [
-    'schemaVersion',
-    'eventId',
-    'accountId',
-    'caseId',
-    'decidedBy',
-    'reasons',
-    'score',
-    'clusterId',
-    'relatedAccountIds',
-    'decidedAt',
-  ],
+  'ban-event-detail': BAN_EVENT_DETAIL_FIELDS,
 };
 
 type Prop = {

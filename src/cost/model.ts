@@ -222,6 +222,14 @@ export interface CostEstimate {
   sizing: Sizing;
 }
 
+/** Each of `keys` must be a finite number that `ok` accepts; the error names the key and the value received. */
+function requireNumbers(inputs: CostInputs, keys: Array<keyof CostInputs>, what: string, ok: (v: number) => boolean): void {
+  for (const k of keys) {
+    const v = inputs[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`cost input '${k}' must be ${what}, got ${JSON.stringify(v)}`);
+  }
+}
+
 /** Fills defaults and validates; errors name the key and the value received. */
 export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): CostInputs {
   const inputs: CostInputs = { ...DEFAULT_INPUTS, ...stripUndefined(partial) } as CostInputs;
@@ -245,11 +253,7 @@ export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): C
     'shardHeadroom',
     'activeHoursPerAccountPerDay',
   ];
-  for (const k of positive) {
-    const v = inputs[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
-      throw new Error(`cost input '${k}' must be a positive number, got ${JSON.stringify(v)}`);
-  }
+  requireNumbers(inputs, positive, 'a positive number', (v) => v > 0);
   const nonNegative: Array<keyof CostInputs> = [
     'cwlEventOverheadBytes',
     'accessLogRetentionDays',
@@ -270,11 +274,7 @@ export function resolveInputs(partial: Partial<CostInputs> & { rps: number }): C
     'heavyTrafficShare',
     'heavyAccountShare',
   ];
-  for (const k of nonNegative) {
-    const v = inputs[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new Error(`cost input '${k}' must be a non-negative number, got ${JSON.stringify(v)}`);
-  }
+  requireNumbers(inputs, nonNegative, 'a non-negative number', (v) => v >= 0);
   if (inputs.path !== 'cwl' && inputs.path !== 'firehose')
     throw new Error(`cost input 'path' must be 'cwl' or 'firehose', got ${JSON.stringify(inputs.path)}`);
   if (inputs.streamMode !== 'ON_DEMAND' && inputs.streamMode !== 'PROVISIONED') {

@@ -6,7 +6,7 @@
  * The only exception is per-minute dispersion, which needs a window's final per-minute counts: it is added by
  * `closeWindow` once per window (the scorer calls it for every window it reads; replay when an hour closes).
  */
-import type { AccountWindow } from '../aggregate/window';
+import { emptyWindow, type AccountWindow } from '../aggregate/window';
 import { dataRecord } from '../shared/data-record';
 
 export interface HourCell {
@@ -115,21 +115,8 @@ export type AppliedWindow = Pick<
   | 'promptClasses'
 >;
 
-const ZERO: AppliedWindow = {
-  n: 0,
-  status4xx: 0,
-  status5xx: 0,
-  status429: 0,
-  respBytes: 0,
-  respBytesN: 0,
-  latencyMs: 0,
-  latencyN: 0,
-  usageN: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  models: dataRecord(),
-  promptClasses: dataRecord(),
-};
+/** Nothing applied yet: an empty window's counters (read only, never written). */
+const ZERO: AppliedWindow = emptyWindow('', 0);
 
 /**
  * Apply window `w` to the profile, where `prev` is the snapshot of the same window applied earlier (undefined the

@@ -6,7 +6,7 @@
  * (lambdas/notify/publisher.ts) turns the item back into a PutEvents entry with `outboxItemToEntry`.
  */
 import { createHash } from 'node:crypto';
-import { BanEventDetail, DETAIL_TYPES, DetailType, EVENT_SOURCE } from '../shared/contract';
+import { BAN_EVENT_DETAIL_FIELDS, BanEventDetail, DETAIL_TYPES, DetailType, EVENT_SOURCE } from '../shared/contract';
 
 export { DETAIL_TYPES, EVENT_SOURCE };
 export type { BanEventDetail, DetailType };
@@ -202,19 +202,8 @@ export function buildBanEvent(detailType: DetailType, fields: BanEventFields): B
   return { eventId, detailType, source: EVENT_SOURCE, detail };
 }
 
-const CORE_KEYS = new Set([
-  'schemaVersion',
-  'eventId',
-  'accountId',
-  'caseId',
-  'decidedBy',
-  'reasons',
-  'score',
-  'clusterId',
-  'relatedAccountIds',
-  'decidedAt',
-  'decidedAtMs',
-]);
+/** The fields buildBanEvent sets itself; any other field a caller passes is an added one and passes through. */
+const CORE_KEYS = new Set<string>([...BAN_EVENT_DETAIL_FIELDS, 'decidedAtMs']);
 
 /**
  * The outbox item for `event`. Put it with `attribute_not_exists(pk)` in the decision's TransactWriteItems so a

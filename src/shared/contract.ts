@@ -64,3 +64,17 @@ type AnyDetail =
   Declared<Schema.AccountFlagged> | Declared<Schema.AccountRestricted> | Declared<Schema.AccountSuspended> | Declared<Schema.AccountReinstated>;
 /** The fields every ban event detail has; each detail type adds its own (kept by the index signature). */
 export type BanEventDetail = Pick<AnyDetail, keyof AnyDetail> & { [extra: string]: unknown };
+
+/** The fields docs/contract.md names for every ban event detail; the doc and buildBanEvent both read this list. */
+export const BAN_EVENT_DETAIL_FIELDS = [
+  'schemaVersion',
+  'eventId',
+  'accountId',
+  'caseId',
+  'decidedBy',
+  'reasons',
+  'score',
+  'clusterId',
+  'relatedAccountIds',
+  'decidedAt',
+] as const satisfies ReadonlyArray<keyof AnyDetail>;

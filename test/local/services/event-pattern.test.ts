@@ -21,6 +21,9 @@ const ec2Event = {
 
 type Case = [name: string, pattern: object, event: object, expected: boolean];
 
+// The guide's prefix-ignoring-case example, matched against several services.
+const serviceStartsWithEventB = { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } };
+
 const cases: Case[] = [
   // Creating event patterns
   [
@@ -39,30 +42,10 @@ const cases: Case[] = [
   // Prefix matching
   ['prefix', { time: [{ prefix: '2017-10-02' }] }, { time: '2017-10-02T18:43:48Z' }, true],
   ['prefix (no match)', { time: [{ prefix: '2017-10-02' }] }, { time: '2017-10-03T18:43:48Z' }, false],
-  [
-    'prefix ignoring case: EventBridge',
-    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
-    { detail: { service: 'EventBridge' } },
-    true,
-  ],
-  [
-    'prefix ignoring case: EVENTB...',
-    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
-    { detail: { service: 'EVENTBRIDGE' } },
-    true,
-  ],
-  [
-    'prefix ignoring case: eventb...',
-    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
-    { detail: { service: 'eventbridge' } },
-    true,
-  ],
-  [
-    'prefix ignoring case (no match)',
-    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
-    { detail: { service: 'Lambda' } },
-    false,
-  ],
+  ['prefix ignoring case: EventBridge', serviceStartsWithEventB, { detail: { service: 'EventBridge' } }, true],
+  ['prefix ignoring case: EVENTB...', serviceStartsWithEventB, { detail: { service: 'EVENTBRIDGE' } }, true],
+  ['prefix ignoring case: eventb...', serviceStartsWithEventB, { detail: { service: 'eventbridge' } }, true],
+  ['prefix ignoring case (no match)', serviceStartsWithEventB, { detail: { service: 'Lambda' } }, false],
 
   // Suffix matching
   ['suffix', { FileName: [{ suffix: '.png' }] }, { FileName: 'image.png' }, true],
