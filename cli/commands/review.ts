@@ -1,5 +1,5 @@
 import { Argument, Command, Option } from 'commander';
-import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
+import { ConnOpts, duration, listCommand, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
 import { registerQueueCommands } from './review-queue';
 import { queueView } from '../../lambdas/escalate/queue-query';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
@@ -15,7 +15,32 @@ import { UsageError, arg, choiceList, deprecatedOption } from '../usage';
  */
 export function register(program: Command): void {
   const review = program.command('review').description('work the human review queue: list, show, approve, reject, reinstate');
+  registerList(review);
+  registerQueueCommands(review, signalOption, decisionOption);
+  registerShow(review);
+  registerDecide(review, 'approve', true);
+  registerDecide(review, 'reject', false);
+  registerReinstate(review);
+  listCommand(
+    review.command('suspended'),
+    'accounts currently suspended, soonest expiry first',
+    (op) => op.suspended(),
+    'no suspended accounts',
+    ['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'],
+    (a) => [
+      a.accountId,
+      a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-',
+      String(a.offences ?? ''),
+      String(a.lastCaseId ?? ''),
+      String(a.suspendedBy ?? ''),
+    ],
+  );
+  registerShadow(review);
+  registerHeartbeat(review);
+}
 
+/** `review list`: the queue, filtered and sorted. */
+function registerList(review: Command): void {
   const list = withConnOptions(review.command('list'))
     .description('cases waiting for review (oldest first unless --sort), with age against the deadline and who holds each')
     .option(
@@ -62,9 +87,10 @@ export function register(program: Command): void {
         );
       }),
   );
+}
 
-  registerQueueCommands(review, signalOption, decisionOption);
-
+/** `review show CASE`: the evidence, the decision, the account and the audit trail. */
+function registerShow(review: Command): void {
   withConnOptions(review.command('show').argument('<case>', 'case id'))
     .description('a case: evidence, decision, account status and the audit trail')
     .action(async (caseId: string, opts: ConnOpts) =>
@@ -85,18 +111,8 @@ export function register(program: Command): void {
             ),
             '',
             `activity  ${sparkline(e.timeline.map((p) => p.n))}  ${e.totals.requests} requests over ${e.timeline.length} h, ${e.totals.errors} errors`,
-            `models    ${
-              Object.entries(e.totals.models)
-                .sort((a, b) => b[1] - a[1])
-                .map(([m, n]) => `${m} ${n}`)
-                .join(', ') || '-'
-            }`,
-            `prompts   ${
-              Object.entries(e.totals.promptClasses)
-                .sort((a, b) => b[1] - a[1])
-                .map(([m, n]) => `${m} ${n}`)
-                .join(', ') || '- (no usage events)'
-            }`,
+            `models    ${byCount(e.totals.models) || '-'}`,
+            `prompts   ${byCount(e.totals.promptClasses) || '- (no usage events)'}`,
             `network   ${e.ips} source IPs, subnets ${e.subnets.slice(0, 5).join(', ')}${e.subnets.length > 5 ? ' …' : ''}`,
             `keys      ${e.apiKeys.join(', ') || '-'}`,
             `cluster   ${c.clusterId ?? '-'}`,
@@ -109,38 +125,40 @@ export function register(program: Command): void {
         });
       }),
     );
+}
 
-  const decide = (name: 'approve' | 'reject', approved: boolean) => {
-    const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(
-        approved
-          ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict'
-          : 'reject: no suspension, the case is closed',
-      )
-      .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
-    if (approved) {
-      const step = () =>
-        new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)')
-          .choices(['suspend', 'restrict'])
-          .default('suspend');
-      cmd.addOption(step());
-      deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
-    }
-    return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
-      withOperator(opts, async (op) => {
-        const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
-        print(
-          opts,
-          r,
-          () =>
-            `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`,
-        );
-      }),
-    );
-  };
-  decide('approve', true);
-  decide('reject', false);
+/** `review approve|reject CASE --reason …`: approve may restrict instead of suspend (`--step`). */
+function registerDecide(review: Command, name: 'approve' | 'reject', approved: boolean): Command {
+  const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
+    .description(
+      approved
+        ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict'
+        : 'reject: no suspension, the case is closed',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
+  if (approved) {
+    const step = () =>
+      new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)')
+        .choices(['suspend', 'restrict'])
+        .default('suspend');
+    cmd.addOption(step());
+    deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
+  }
+  return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
+    withOperator(opts, async (op) => {
+      const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
+      print(
+        opts,
+        r,
+        () =>
+          `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`,
+      );
+    }),
+  );
+}
 
+/** `review reinstate ACCOUNT --reason …`. */
+function registerReinstate(review: Command): void {
   withConnOptions(review.command('reinstate').argument('<account>', 'account id'))
     .description('lift a suspension: API keys re-enabled, status restored, Account Reinstated event, audit entry')
     .requiredOption('--reason <text>', 'why (audited, and carried in the event)')
@@ -150,29 +168,10 @@ export function register(program: Command): void {
         print(opts, r, () => `reinstated ${accountId} (case ${r.caseId}); API keys re-enabled: ${r.keys.join(', ') || 'none'}`);
       }),
     );
+}
 
-  withConnOptions(review.command('suspended'))
-    .description('accounts currently suspended, soonest expiry first')
-    .action(async (opts: ConnOpts) =>
-      withOperator(opts, async (op) => {
-        const s = await op.suspended();
-        print(opts, s, () =>
-          s.length === 0
-            ? 'no suspended accounts'
-            : table([
-                ['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'],
-                ...s.map((a) => [
-                  a.accountId,
-                  a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-',
-                  String(a.offences ?? ''),
-                  String(a.lastCaseId ?? ''),
-                  String(a.suspendedBy ?? ''),
-                ]),
-              ]),
-        );
-      }),
-    );
-
+/** `review shadow [status|on|off]`: globally or per signal. */
+function registerShadow(review: Command): void {
   withConnOptions(
     review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')),
   )
@@ -197,7 +196,10 @@ export function register(program: Command): void {
         print(opts, next, () => `global shadow ${next.global ? 'ON' : 'off'}; shadowed signals: ${next.signals.join(', ') || 'none'}`);
       });
     });
+}
 
+/** `review heartbeat CASE`. */
+function registerHeartbeat(review: Command): void {
   withConnOptions(review.command('heartbeat').argument('<case>', 'case id'))
     .description('reset the review heartbeat (only when the stack sets reviewHeartbeat)')
     .action(async (caseId: string, opts: ConnOpts) =>
@@ -206,6 +208,14 @@ export function register(program: Command): void {
         print(opts, { heartbeat: caseId }, () => `heartbeat sent for ${caseId}`);
       }),
     );
+}
+
+/** Counts by name, the largest first: `name n, name n`. */
+function byCount(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ');
 }
 
 function signalOption(): Option {
