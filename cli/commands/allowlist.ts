@@ -16,14 +16,13 @@ export function register(program: Command): void {
         print(opts, e, () => `allowlisted ${accountId} until ${new Date(e.expiresAt * 1000).toISOString()} (owner ${e.owner})`);
       }),
     );
-  listCommand(
-    allow.command('list'),
-    'current (unexpired) entries',
-    (op) => op.allowlistList(),
-    'allowlist is empty',
-    ['ACCOUNT', 'OWNER', 'EXPIRES', 'BY', 'REASON'],
-    (e) => [e.accountId, e.owner, new Date(e.expiresAt * 1000).toISOString(), e.createdBy ?? '', e.reason],
-  );
+  listCommand(allow.command('list'), 'current (unexpired) entries', (op) => op.allowlistList(), 'allowlist is empty', {
+    ACCOUNT: (e) => e.accountId,
+    OWNER: (e) => e.owner,
+    EXPIRES: (e) => new Date(e.expiresAt * 1000).toISOString(),
+    BY: (e) => e.createdBy ?? '',
+    REASON: (e) => e.reason,
+  });
   withConnOptions(allow.command('remove').argument('<account>', 'account id'))
     .requiredOption('--reason <text>', 'why')
     .action(async (accountId: string, opts: ConnOpts & { reason: string }) =>

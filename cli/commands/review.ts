@@ -21,20 +21,13 @@ export function register(program: Command): void {
   registerDecide(review, 'approve', true);
   registerDecide(review, 'reject', false);
   registerReinstate(review);
-  listCommand(
-    review.command('suspended'),
-    'accounts currently suspended, soonest expiry first',
-    (op) => op.suspended(),
-    'no suspended accounts',
-    ['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'],
-    (a) => [
-      a.accountId,
-      a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-',
-      String(a.offences ?? ''),
-      String(a.lastCaseId ?? ''),
-      String(a.suspendedBy ?? ''),
-    ],
-  );
+  listCommand(review.command('suspended'), 'accounts currently suspended, soonest expiry first', (op) => op.suspended(), 'no suspended accounts', {
+    ACCOUNT: (a) => a.accountId,
+    UNTIL: (a) => (a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-'),
+    OFFENCES: (a) => String(a.offences ?? ''),
+    CASE: (a) => String(a.lastCaseId ?? ''),
+    BY: (a) => String(a.suspendedBy ?? ''),
+  });
   registerShadow(review);
   registerHeartbeat(review);
 }
