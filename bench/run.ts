@@ -20,6 +20,7 @@ import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
 import { attributeSizeBytes, itemSizeBytes } from '../src/aggregate/size';
 import { createFeaturesTable } from './features-table';
 import { metered } from './metered';
+import { localDynamoDb } from './local-dynamodb';
 import { kinesisRecord } from './kinesis-records';
 import { TrafficGen, envelopeData } from './synthetic';
 import * as os from 'node:os';
@@ -147,11 +148,7 @@ async function againstDynamoDbLocal(
 ): Promise<{ shipped: DdbRun; naive: DdbRun; sizes: WindowSizes | undefined }> {
   log('starting DynamoDB Local ...');
   const emu = await startDynamoDbLocal();
-  const ddb = new DynamoDBClient({
-    endpoint: emu.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
-  });
+  const ddb = localDynamoDb(emu.endpoint);
   const shipped: DdbRun = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
   const naive: DdbRun = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
   let sizes: WindowSizes | undefined;
