@@ -20,6 +20,7 @@ import type { AccessLogRecord, UsageEvent } from '../src/shared/contract';
 import { attributeSizeBytes, itemSizeBytes } from '../src/aggregate/size';
 import { createFeaturesTable } from './features-table';
 import { metered } from './metered';
+import { localDynamoDb } from './local-dynamodb';
 import { kinesisRecord } from './kinesis-records';
 import { TrafficGen, envelopeData } from './synthetic';
 import * as os from 'node:os';
@@ -124,6 +125,77 @@ function naiveUpdate(table: string, p: AnyParseResult & { ok: true }, retentionS
   });
 }
 
+/** What one path (shipped or naive) did against DynamoDB Local. */
+interface DdbRun {
+  writes: number;
+  events: number;
+  wall: number;
+  peakRss: number;
+  wcuTable: number;
+  wcuGsi: number;
+}
+
+/**
+ * Against DynamoDB Local: the shipped aggregator over whole batches until `ddbEvents` events, then the naive
+ * baseline over the same events; write requests, consumed WCU, wall time and the window item sizes.
+ */
+async function againstDynamoDbLocal(
+  batches: KinesisStreamRecord[][],
+  parsed: Array<AnyParseResult & { ok: true }>,
+  opts: BenchOptions,
+  now: () => number,
+  log: (l: string) => void,
+): Promise<{ shipped: DdbRun; naive: DdbRun; sizes: WindowSizes | undefined }> {
+  log('starting DynamoDB Local ...');
+  const emu = await startDynamoDbLocal();
+  const ddb = localDynamoDb(emu.endpoint);
+  const shipped: DdbRun = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  const naive: DdbRun = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
+  let sizes: WindowSizes | undefined;
+  try {
+    await createFeaturesTable(ddb, 'bench-shipped');
+    await createFeaturesTable(ddb, 'bench-naive');
+    // Shipped aggregator: whole batches until ddbEvents events.
+    const cacheD = new ItemStateCache();
+    const ms = metered(ddb);
+    const t0 = Date.now();
+    for (const batch of batches) {
+      if (shipped.events >= opts.ddbEvents) break;
+      const out = await processBatch(batch, { ddb: ms.client, tableName: 'bench-shipped', retentionDays: 30, now, cache: cacheD });
+      shipped.writes += out.writes;
+      shipped.events += out.events;
+      shipped.peakRss = Math.max(shipped.peakRss, process.memoryUsage().rss);
+    }
+    shipped.wall = (Date.now() - t0) / 1000;
+    shipped.wcuTable = ms.meter.table;
+    shipped.wcuGsi = ms.meter.gsi;
+    sizes = await windowItemSizes(ddb, 'bench-shipped');
+    const mn = metered(ddb);
+    // Naive baseline: the same events, one UpdateItem each (16 in flight).
+    const t1 = Date.now();
+    const todo = parsed.slice(0, shipped.events);
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (i < todo.length) {
+          const p = todo[i++];
+          await mn.client.send(naiveUpdate('bench-naive', p, 30 * 86400));
+          naive.writes++;
+          naive.events++;
+        }
+      }),
+    );
+    naive.wall = (Date.now() - t1) / 1000;
+    naive.peakRss = process.memoryUsage().rss;
+    naive.wcuTable = mn.meter.table;
+    naive.wcuGsi = mn.meter.gsi;
+  } finally {
+    ddb.destroy();
+    await emu.stop();
+  }
+  return { shipped, naive, sizes };
+}
+
 export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Record<string, unknown>> {
   const opts = { ...BENCH_DEFAULTS, ...partial };
   const log = opts.log ?? ((l: string) => process.stdout.write(l + '\n'));
@@ -187,57 +259,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   const n = parsed.length;
 
   // ---------------- against DynamoDB Local ----------------
-  log('starting DynamoDB Local ...');
-  const emu = await startDynamoDbLocal();
-  const ddb = new DynamoDBClient({
-    endpoint: emu.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
-  });
-  const shipped = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
-  const naive = { writes: 0, events: 0, wall: 0, peakRss: 0, wcuTable: 0, wcuGsi: 0 };
-  let sizes: WindowSizes | undefined;
-  try {
-    await createFeaturesTable(ddb, 'bench-shipped');
-    await createFeaturesTable(ddb, 'bench-naive');
-    // Shipped aggregator: whole batches until ddbEvents events.
-    const cacheD = new ItemStateCache();
-    const ms = metered(ddb);
-    const t0 = Date.now();
-    for (const batch of batches) {
-      if (shipped.events >= opts.ddbEvents) break;
-      const out = await processBatch(batch, { ddb: ms.client, tableName: 'bench-shipped', retentionDays: 30, now, cache: cacheD });
-      shipped.writes += out.writes;
-      shipped.events += out.events;
-      shipped.peakRss = Math.max(shipped.peakRss, process.memoryUsage().rss);
-    }
-    shipped.wall = (Date.now() - t0) / 1000;
-    shipped.wcuTable = ms.meter.table;
-    shipped.wcuGsi = ms.meter.gsi;
-    sizes = await windowItemSizes(ddb, 'bench-shipped');
-    const mn = metered(ddb);
-    // Naive baseline: the same events, one UpdateItem each (16 in flight).
-    const t1 = Date.now();
-    const todo = parsed.slice(0, shipped.events);
-    let i = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (i < todo.length) {
-          const p = todo[i++];
-          await mn.client.send(naiveUpdate('bench-naive', p, 30 * 86400));
-          naive.writes++;
-          naive.events++;
-        }
-      }),
-    );
-    naive.wall = (Date.now() - t1) / 1000;
-    naive.peakRss = process.memoryUsage().rss;
-    naive.wcuTable = mn.meter.table;
-    naive.wcuGsi = mn.meter.gsi;
-  } finally {
-    ddb.destroy();
-    await emu.stop();
-  }
+  const { shipped, naive, sizes } = await againstDynamoDbLocal(batches, parsed, opts, now, log);
 
   const perCore = (sec: number, count = n) => count / sec;
   const rows: Array<[string, string, string]> = [

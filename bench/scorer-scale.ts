@@ -18,8 +18,6 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { nonNegativeInt, runScript } from '../cli/usage';
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -30,13 +28,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local';
-import { ControlTable } from '../lib/state/control-table';
 import { encodeSeq, windowToItem } from '../src/aggregate/item';
 import { planWindowUpdate } from '../src/aggregate/update';
 import { emptyWindow, type AccountWindow } from '../src/aggregate/window';
 import { DEFAULT_DETECTION_CONFIG } from '../src/detect/config';
 import * as scorer from '../lambdas/detect/scorer-core';
-import { featuresTableDefinition } from './features-table';
+import { createControlTable, featuresTableDefinition } from './features-table';
+import { localDynamoDb } from './local-dynamodb';
 import { metered } from './metered';
 import { oneRequestAcc } from './one-request';
 import { rng } from '../sim/rng';
@@ -184,26 +182,6 @@ function shareArg(v: string): number {
   return n;
 }
 
-async function createControlTable(ddb: DynamoDBClient, name: string): Promise<void> {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'ControlDefinition');
-  new ControlTable(stack, 'Control');
-  const p = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'))[0].Properties as Record<string, any>;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: p.KeySchema,
-      AttributeDefinitions: p.AttributeDefinitions,
-      BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({
-        IndexName: g.IndexName,
-        KeySchema: g.KeySchema,
-        Projection: g.Projection,
-      })),
-    }),
-  );
-}
-
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(
@@ -332,12 +310,7 @@ export interface ScorerScaleOptions {
 export async function runScorerScale(opts: ScorerScaleOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
   print(`scorer scale (72 h lookback; node ${process.version}; ${os.cpus().length} cpus; byHour projection ${opts.projection})`);
   const emu = await startDynamoDbLocal();
-  const raw = new DynamoDBClient({
-    endpoint: emu.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
-    maxAttempts: 10,
-  });
+  const raw = localDynamoDb(emu.endpoint, { maxAttempts: 10 });
   try {
     print('accounts | run  | windows | fetched | reused | read ms | profile ms | detect ms | write ms | total ms | RRU table | RRU index | heap MB');
     print('---------|------|---------|---------|--------|---------|------------|-----------|----------|----------|-----------|-----------|--------');

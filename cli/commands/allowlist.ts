@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConnOpts, expiresArg, parseExpiry, print, table, withConnOptions, withOperator } from './ops-common';
+import { ConnOpts, expiresArg, listCommand, parseExpiry, print, withConnOptions, withOperator } from './ops-common';
 
 /** `distill-guard allowlist add ACCOUNT --owner O --reason R --expires 30d | list | remove ACCOUNT --reason R` */
 export function register(program: Command): void {
@@ -16,21 +16,13 @@ export function register(program: Command): void {
         print(opts, e, () => `allowlisted ${accountId} until ${new Date(e.expiresAt * 1000).toISOString()} (owner ${e.owner})`);
       }),
     );
-  withConnOptions(allow.command('list'))
-    .description('current (unexpired) entries')
-    .action(async (opts: ConnOpts) =>
-      withOperator(opts, async (op) => {
-        const l = await op.allowlistList();
-        print(opts, l, () =>
-          l.length === 0
-            ? 'allowlist is empty'
-            : table([
-                ['ACCOUNT', 'OWNER', 'EXPIRES', 'BY', 'REASON'],
-                ...l.map((e) => [e.accountId, e.owner, new Date(e.expiresAt * 1000).toISOString(), e.createdBy ?? '', e.reason]),
-              ]),
-        );
-      }),
-    );
+  listCommand(allow.command('list'), 'current (unexpired) entries', (op) => op.allowlistList(), 'allowlist is empty', {
+    ACCOUNT: (e) => e.accountId,
+    OWNER: (e) => e.owner,
+    EXPIRES: (e) => new Date(e.expiresAt * 1000).toISOString(),
+    BY: (e) => e.createdBy ?? '',
+    REASON: (e) => e.reason,
+  });
   withConnOptions(allow.command('remove').argument('<account>', 'account id'))
     .requiredOption('--reason <text>', 'why')
     .action(async (accountId: string, opts: ConnOpts & { reason: string }) =>

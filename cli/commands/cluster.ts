@@ -54,7 +54,11 @@ export function register(program: Command): void {
           return;
         }
         const p = v.profile;
-        const pct = (x: number) => `${Math.round(x * 100)}%`;
+        const top5 = (shares: [string, number][]) =>
+          shares
+            .slice(0, 5)
+            .map(([k, x]) => `${k} ${Math.round(x * 100)}%`)
+            .join(', ');
         print(opts, v, () =>
           [
             `cluster case  ${v.header.clusterCaseId}  (cluster ${v.header.clusterId}, ${v.header.state}${v.header.linkedCaseId ? `, follows ${v.header.linkedCaseId}` : ''})`,
@@ -66,18 +70,8 @@ export function register(program: Command): void {
             `members       ${p.members}  (${Object.entries(countBy(v.members.map((m) => m.caseState)))
               .map(([s, n]) => `${s} ${n}`)
               .join(', ')})`,
-            `prompts       ${
-              p.promptClasses
-                .slice(0, 5)
-                .map(([k, x]) => `${k} ${pct(x)}`)
-                .join(', ') || '- (no usage events)'
-            }`,
-            `models        ${
-              p.models
-                .slice(0, 5)
-                .map(([k, x]) => `${k} ${pct(x)}`)
-                .join(', ') || '-'
-            }`,
+            `prompts       ${top5(p.promptClasses) || '- (no usage events)'}`,
+            `models        ${top5(p.models) || '-'}`,
             `tokens        ${p.outputPerInput === null ? '-' : `${p.outputPerInput} output tokens per input token`}`,
             `pivot         ${p.pivot ? JSON.stringify(p.pivot) : '-'}`,
             `activity      ${sparkline(p.timeline.map((t) => t.n))}  ${p.requests} requests`,

@@ -112,3 +112,26 @@ export const expiresArg = arg((v: string) => {
 export function print(opts: ConnOpts, value: unknown, human: () => string): void {
   process.stdout.write(opts.json ? `${JSON.stringify(value, (_k, v) => (v instanceof Set ? [...v] : v), 2)}\n` : `${human()}\n`);
 }
+
+/**
+ * A read-only listing: fetch the rows with an operator and print them as a table (one column per entry of
+ * `columns`, in order, headed by its key), or the `empty` line when there are none.
+ */
+export function listCommand<T>(
+  cmd: Command,
+  description: string,
+  fetch: (op: Operator) => Promise<T[]>,
+  empty: string,
+  columns: Record<string, (x: T) => string>,
+): Command {
+  return withConnOptions(cmd)
+    .description(description)
+    .action(async (opts: ConnOpts) =>
+      withOperator(opts, async (op) => {
+        const rows = await fetch(op);
+        print(opts, rows, () =>
+          rows.length === 0 ? empty : table([Object.keys(columns), ...rows.map((r) => Object.values(columns).map((c) => c(r)))]),
+        );
+      }),
+    );
+}

@@ -1,5 +1,5 @@
 import { Argument, Command, Option } from 'commander';
-import { ConnOpts, duration, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
+import { ConnOpts, duration, listCommand, print, sparkline, table, withConnOptions, withOperator } from './ops-common';
 import { registerQueueCommands } from './review-queue';
 import { queueView } from '../../ops/queue-query';
 import { QueueSort, parseSort } from '../../src/escalate/queue-view';
@@ -18,9 +18,18 @@ export function register(program: Command): void {
   registerList(review);
   registerQueueCommands(review, signalOption, decisionOption);
   registerShow(review);
-  registerDecisions(review);
-  registerAccounts(review);
-  registerShadowAndHeartbeat(review);
+  registerDecide(review, 'approve', true);
+  registerDecide(review, 'reject', false);
+  registerReinstate(review);
+  listCommand(review.command('suspended'), 'accounts currently suspended, soonest expiry first', (op) => op.suspended(), 'no suspended accounts', {
+    ACCOUNT: (a) => a.accountId,
+    UNTIL: (a) => (a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-'),
+    OFFENCES: (a) => String(a.offences ?? ''),
+    CASE: (a) => String(a.lastCaseId ?? ''),
+    BY: (a) => String(a.suspendedBy ?? ''),
+  });
+  registerShadow(review);
+  registerHeartbeat(review);
 }
 
 /** `review list`: the queue, filtered and sorted. */
@@ -73,7 +82,7 @@ function registerList(review: Command): void {
   );
 }
 
-/** `review show CASE`. */
+/** `review show CASE`: the evidence, the decision, the account and the audit trail. */
 function registerShow(review: Command): void {
   withConnOptions(review.command('show').argument('<case>', 'case id'))
     .description('a case: evidence, decision, account status and the audit trail')
@@ -95,18 +104,8 @@ function registerShow(review: Command): void {
             ),
             '',
             `activity  ${sparkline(e.timeline.map((p) => p.n))}  ${e.totals.requests} requests over ${e.timeline.length} h, ${e.totals.errors} errors`,
-            `models    ${
-              Object.entries(e.totals.models)
-                .sort((a, b) => b[1] - a[1])
-                .map(([m, n]) => `${m} ${n}`)
-                .join(', ') || '-'
-            }`,
-            `prompts   ${
-              Object.entries(e.totals.promptClasses)
-                .sort((a, b) => b[1] - a[1])
-                .map(([m, n]) => `${m} ${n}`)
-                .join(', ') || '- (no usage events)'
-            }`,
+            `models    ${byCount(e.totals.models) || '-'}`,
+            `prompts   ${byCount(e.totals.promptClasses) || '- (no usage events)'}`,
             `network   ${e.ips} source IPs, subnets ${e.subnets.slice(0, 5).join(', ')}${e.subnets.length > 5 ? ' …' : ''}`,
             `keys      ${e.apiKeys.join(', ') || '-'}`,
             `cluster   ${c.clusterId ?? '-'}`,
@@ -121,42 +120,38 @@ function registerShow(review: Command): void {
     );
 }
 
-/** `review approve CASE` and `review reject CASE`. */
-function registerDecisions(review: Command): void {
-  const decide = (name: 'approve' | 'reject', approved: boolean) => {
-    const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
-      .description(
-        approved
-          ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict'
-          : 'reject: no suspension, the case is closed',
-      )
-      .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
-    if (approved) {
-      const step = () =>
-        new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)')
-          .choices(['suspend', 'restrict'])
-          .default('suspend');
-      cmd.addOption(step());
-      deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
-    }
-    return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
-      withOperator(opts, async (op) => {
-        const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
-        print(
-          opts,
-          r,
-          () =>
-            `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`,
-        );
-      }),
-    );
-  };
-  decide('approve', true);
-  decide('reject', false);
+/** `review approve|reject CASE --reason …`: approve may restrict instead of suspend (`--step`). */
+function registerDecide(review: Command, name: 'approve' | 'reject', approved: boolean): Command {
+  const cmd = withConnOptions(review.command(name).argument('<case>', 'case id'))
+    .description(
+      approved
+        ? 'approve: the workflow suspends the account (keys disabled, event published), or restricts it with --step restrict'
+        : 'reject: no suspension, the case is closed',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail and the event)');
+  if (approved) {
+    const step = () =>
+      new Option('--step <step>', 'what the approval applies: suspend or restrict (throttled keys, step-up)')
+        .choices(['suspend', 'restrict'])
+        .default('suspend');
+    cmd.addOption(step());
+    deprecatedOption(cmd, '--action <step>', step(), (v) => step().parseArg!(v, undefined));
+  }
+  return cmd.action(async (caseId: string, opts: ConnOpts & { reason: string; step?: string }) =>
+    withOperator(opts, async (op) => {
+      const r = await op.decide(caseId, approved, opts.reason, opts.step === 'restrict' ? { action: 'restrict' } : {});
+      print(
+        opts,
+        r,
+        () =>
+          `${approved ? 'approved' : 'rejected'} ${caseId}${opts.step === 'restrict' ? ' (restrict)' : ''} as ${r.reviewer}; the workflow applies it and audits it`,
+      );
+    }),
+  );
 }
 
-/** `review reinstate ACCOUNT` and `review suspended`. */
-function registerAccounts(review: Command): void {
+/** `review reinstate ACCOUNT --reason …`. */
+function registerReinstate(review: Command): void {
   withConnOptions(review.command('reinstate').argument('<account>', 'account id'))
     .description('lift a suspension: API keys re-enabled, status restored, Account Reinstated event, audit entry')
     .requiredOption('--reason <text>', 'why (audited, and carried in the event)')
@@ -166,32 +161,10 @@ function registerAccounts(review: Command): void {
         print(opts, r, () => `reinstated ${accountId} (case ${r.caseId}); API keys re-enabled: ${r.keys.join(', ') || 'none'}`);
       }),
     );
-
-  withConnOptions(review.command('suspended'))
-    .description('accounts currently suspended, soonest expiry first')
-    .action(async (opts: ConnOpts) =>
-      withOperator(opts, async (op) => {
-        const s = await op.suspended();
-        print(opts, s, () =>
-          s.length === 0
-            ? 'no suspended accounts'
-            : table([
-                ['ACCOUNT', 'UNTIL', 'OFFENCES', 'CASE', 'BY'],
-                ...s.map((a) => [
-                  a.accountId,
-                  a.suspendedUntil ? new Date(a.suspendedUntil).toISOString() : '-',
-                  String(a.offences ?? ''),
-                  String(a.lastCaseId ?? ''),
-                  String(a.suspendedBy ?? ''),
-                ]),
-              ]),
-        );
-      }),
-    );
 }
 
-/** `review shadow [on|off]` and `review heartbeat CASE`. */
-function registerShadowAndHeartbeat(review: Command): void {
+/** `review shadow [status|on|off]`: globally or per signal. */
+function registerShadow(review: Command): void {
   withConnOptions(
     review.command('shadow').addArgument(new Argument('[mode]', 'status | on | off').choices(['status', 'on', 'off']).default('status')),
   )
@@ -216,7 +189,10 @@ function registerShadowAndHeartbeat(review: Command): void {
         print(opts, next, () => `global shadow ${next.global ? 'ON' : 'off'}; shadowed signals: ${next.signals.join(', ') || 'none'}`);
       });
     });
+}
 
+/** `review heartbeat CASE`. */
+function registerHeartbeat(review: Command): void {
   withConnOptions(review.command('heartbeat').argument('<case>', 'case id'))
     .description('reset the review heartbeat (only when the stack sets reviewHeartbeat)')
     .action(async (caseId: string, opts: ConnOpts) =>
@@ -225,6 +201,14 @@ function registerShadowAndHeartbeat(review: Command): void {
         print(opts, { heartbeat: caseId }, () => `heartbeat sent for ${caseId}`);
       }),
     );
+}
+
+/** Counts by name, the largest first: `name n, name n`. */
+function byCount(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ');
 }
 
 function signalOption(): Option {

@@ -2,6 +2,7 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
 import { createFeaturesTable } from '../../bench/features-table';
+import { localDynamoDb } from '../../bench/local-dynamodb';
 
 export interface DdbFixture {
   emu: RunningEmulator;
@@ -15,12 +16,7 @@ let n = 0;
 
 export async function startDdb(): Promise<DdbFixture> {
   const emu = await startDynamoDbLocal();
-  const ddb = new DynamoDBClient({
-    endpoint: emu.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
+  const ddb = localDynamoDb(emu.endpoint, { maxAttempts: 3 });
   return {
     emu,
     ddb,

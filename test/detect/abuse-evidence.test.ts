@@ -1,22 +1,14 @@
 import { DEFAULT_DETECTION_CONFIG, resolveDetectionConfig } from '../../src/detect/config';
 import { binomialTailLog10, fleetCompanions, fleetSignups } from '../../src/detect/index';
-import { decide, isFirmMember, rotation, wilsonLower, type ReasonDetail } from '../../src/detect/score';
+import { decide, isFirmMember, rotation, wilsonLower } from '../../src/detect/score';
 import type { AccountFeatures } from '../../src/detect/features';
 import type { AccountLink } from '../../src/detect/linkage';
 import { stableInfrastructure } from '../../src/detect/linkage/verify';
 import { emptyProfile } from '../../src/detect/profile';
+import { reasonDetail as d } from './fixtures';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 const DAY = 86_400_000;
-const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number): ReasonDetail => ({
-  signal,
-  family,
-  strength,
-  value: strength,
-  baseline: 0,
-  text: 'x',
-  shadow: false,
-});
 
 describe('fleet sign-ups against the unlinked background', () => {
   const now = Date.UTC(2026, 10, 9);
@@ -74,25 +66,17 @@ describe('fleet sign-ups against the unlinked background', () => {
     const link = (libraryGroup: number | undefined, libraryScore = 1) => ({ libraryGroup, libraryScore }) as AccountLink;
     const links = new Map(members.map((m, i) => [m.id, link(i === 10 ? 2 : 1)])); // a10: a team's own library
     links.set('a0', link(undefined, 0));
-    expect(
+    const companions = () =>
       fleetCompanions(
         fl,
         members.map((m) => m.id),
         d11,
         links,
         cfg,
-      ),
-    ).toEqual(['a8']);
+      );
+    expect(companions()).toEqual(['a8']);
     links.set('a8', link(1, 0.3)); // a few of the library's templates: not bound to it
-    expect(
-      fleetCompanions(
-        fl,
-        members.map((m) => m.id),
-        d11,
-        links,
-        cfg,
-      ),
-    ).toEqual([]);
+    expect(companions()).toEqual([]);
   });
 
   test('a bulk import running three quarters of its hours is not a machine fleet', () => {

@@ -4,6 +4,8 @@
  */
 import { emptyWindow, windowStartOf, type AccountWindow } from '../../src/aggregate/window';
 import type { AccessLogRecord, UsageEvent } from '../../src/shared/contract';
+import type { AccountLink } from '../../src/detect/linkage';
+import type { ReasonDetail } from '../../src/detect/score';
 
 export const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
 export const HOUR = 3_600_000;
@@ -11,6 +13,30 @@ export const HOUR = 3_600_000;
 import { rng } from '../../sim/rng';
 
 export { rng };
+
+/** A member linked to cluster `c1` by timing alone (three synchronized peers), with no template library. */
+export function timingLink(meanPhi: number): AccountLink {
+  const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
+  return {
+    clusterId: 'c1',
+    families: { ...zero, timing: 0.9 },
+    maxFamilies: { ...zero, timing: 0.9 },
+    degree: 3,
+    sharedTemplates: 0,
+    exclusiveTemplates: 0,
+    meanPhi,
+    syncPeers: 3,
+    libraryTemplates: 0,
+    libraryScore: 0,
+    librarySize: 0,
+    libraryAccounts: 0,
+  };
+}
+
+/** A reason of the given strength (value = strength, baseline 0), as the decision policy sees it. */
+export function reasonDetail(signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number, shadow = false): ReasonDetail {
+  return { signal, family, strength, value: strength, baseline: 0, text: 'x', shadow };
+}
 
 export interface Req {
   accountId: string;
@@ -204,6 +230,22 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
       });
     }
   }
+  // A campaign account's synchronized sessions: `requests` requests per session start, through the shared proxies
+  // with popular user agents (the draws happen in the same order as the fields are listed).
+  const campaign = (
+    id: string,
+    sessions: number[],
+    pace: { requests: number; stepMs: number; jitterMs: number },
+    proxyPool: string[],
+    rest: (ts: number) => Omit<Req, 'accountId' | 'ts' | 'ip' | 'ua'>,
+  ) => {
+    for (const start of sessions) {
+      for (let k = 0; k < pace.requests; k++) {
+        const ts = Math.floor(start + k * pace.stepMs + rand() * pace.jitterMs);
+        reqs.push({ accountId: id, ts, ip: pick(proxyPool), ua: pick(POPULAR_UAS), ...rest(ts) });
+      }
+    }
+  };
   // CoT-harvest cluster: 8 accounts, synchronized sessions, shared proxy pool and templates.
   const proxies = Array.from({ length: 12 }, (_, k) => `185.77.${k % 4}.${20 + k}`);
   const campaignSessions: number[] = [];
@@ -212,22 +254,13 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     const id = `cot_${i}`;
     pop.campaign.push(id);
     const createdAt = T0 - 2 * 24 * HOUR + i * 60_000;
-    for (const start of campaignSessions) {
-      for (let k = 0; k < 20; k++) {
-        const ts = Math.floor(start + k * 90_000 + rand() * 30_000);
-        reqs.push({
-          accountId: id,
-          ts,
-          ip: pick(proxies),
-          ua: pick(POPULAR_UAS),
-          model: 'model-a',
-          createdAt,
-          promptClass: rand() < 0.7 ? 'cot_elicitation' : 'rewrite',
-          templateId: `t-cot-${Math.floor(rand() * 6)}`,
-          outputTokens: 3000,
-        });
-      }
-    }
+    campaign(id, campaignSessions, { requests: 20, stepMs: 90_000, jitterMs: 30_000 }, proxies, () => ({
+      model: 'model-a',
+      createdAt,
+      promptClass: rand() < 0.7 ? 'cot_elicitation' : 'rewrite',
+      templateId: `t-cot-${Math.floor(rand() * 6)}`,
+      outputTokens: 3000,
+    }));
   }
   // Model-pivot cluster: 6 accounts, synchronized, move to the new model right after it appears.
   const pivotSessions: number[] = [];
@@ -238,19 +271,10 @@ export function population(opts: { seed?: number; organic?: number; days?: numbe
     const id = `pivot_${i}`;
     pop.pivotCampaign.push(id);
     pop.campaign.push(id);
-    for (const start of pivotSessions) {
-      for (let k = 0; k < 15; k++) {
-        const ts = Math.floor(start + k * 80_000 + rand() * 20_000);
-        reqs.push({
-          accountId: id,
-          ts,
-          ip: pick(pivotProxies),
-          ua: pick(POPULAR_UAS),
-          model: ts >= newModelAt ? 'model-new' : pick(['model-a', 'model-b']),
-          createdAt: T0 - 30 * 24 * HOUR - i * 86_400_000,
-        });
-      }
-    }
+    campaign(id, pivotSessions, { requests: 15, stepMs: 80_000, jitterMs: 20_000 }, pivotProxies, (ts) => ({
+      model: ts >= newModelAt ? 'model-new' : pick(['model-a', 'model-b']),
+      createdAt: T0 - 30 * 24 * HOUR - i * 86_400_000,
+    }));
   }
   reqs.sort((a, b) => a.ts - b.ts);
   return pop;

@@ -4,11 +4,10 @@ import type { AccountLink } from '../../src/detect/linkage';
 import type { ClusterPivot } from '../../src/detect/pivot';
 import { profilesFromWindows } from '../../src/detect/profile';
 import { accountSignals, type ClusterContext, type FleetSignups } from '../../src/detect/score';
-import { HOUR, T0, windowsOf, type Req } from './fixtures';
+import { HOUR, T0, timingLink, windowsOf, type Req } from './fixtures';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 const BASE = { medianOutput: 400, outputUnit: 'bytes' as const };
-const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
 
 function features(id: string) {
   const reqs: Req[] = Array.from({ length: 48 }, (_, k) => ({ accountId: id, ts: T0 + k * HOUR, model: 'm', ip: '9.9.9.9', ua: 'sdk' }));
@@ -51,20 +50,7 @@ function context(share: number, fleetIds: string[], group?: { moved: number; mem
     pivot,
     fleet,
   };
-  const link: AccountLink = {
-    clusterId: 'c1',
-    families: { ...zero, timing: 0.9 },
-    maxFamilies: { ...zero, timing: 0.9 },
-    degree: 3,
-    sharedTemplates: 0,
-    exclusiveTemplates: 0,
-    meanPhi: 0.9,
-    syncPeers: 3,
-    libraryTemplates: 0,
-    libraryScore: 0,
-    librarySize: 0,
-    libraryAccounts: 0,
-  };
+  const link = timingLink(0.9);
   return { link, cluster };
 }
 

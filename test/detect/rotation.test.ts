@@ -3,7 +3,7 @@ import { computeFeatures } from '../../src/detect/features';
 import { profilesFromWindows } from '../../src/detect/profile';
 import type { AccountLink } from '../../src/detect/linkage';
 import { accountSignals, decide, rotation, type ClusterContext } from '../../src/detect/score';
-import { HOUR, T0, rng, windowsOf, type Req } from './fixtures';
+import { HOUR, T0, rng, timingLink, windowsOf, type Req } from './fixtures';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 const BASE = { medianOutput: 400, outputUnit: 'bytes' as const };
@@ -155,21 +155,7 @@ describe('client rotation (evasion)', () => {
 });
 
 describe("a cluster's CoT share and a member's own prompts", () => {
-  const zero = { content: 0, infra: 0, timing: 0, signup: 0 };
-  const link: AccountLink = {
-    clusterId: 'c1',
-    families: { ...zero, timing: 0.9 },
-    maxFamilies: { ...zero, timing: 0.9 },
-    degree: 3,
-    sharedTemplates: 0,
-    exclusiveTemplates: 0,
-    meanPhi: 0.8,
-    syncPeers: 3,
-    libraryTemplates: 0,
-    libraryScore: 0,
-    librarySize: 0,
-    libraryAccounts: 0,
-  };
+  const link = timingLink(0.8);
   const cluster: ClusterContext = {
     cluster: {
       clusterId: 'c1',

@@ -1,6 +1,6 @@
 import { resolveDetectionConfig, DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
-import { runDetection, profilesFromWindows, decide, type ReasonDetail } from '../../src/detect/index';
-import { HOUR, T0, population, windowsOf, type Req } from './fixtures';
+import { runDetection, profilesFromWindows, decide } from '../../src/detect/index';
+import { HOUR, T0, population, reasonDetail, windowsOf, type Req } from './fixtures';
 
 function detect(reqs: Req[], config = DEFAULT_DETECTION_CONFIG, extra: { allowlist?: Set<string> } = {}) {
   const profiles = [...profilesFromWindows(windowsOf(reqs), config.linkage.syncBucketMs).values()];
@@ -129,15 +129,7 @@ describe('a cluster as a whole', () => {
 });
 
 describe('decision policy', () => {
-  const d = (signal: ReasonDetail['signal'], family: ReasonDetail['family'], strength: number, shadow = false): ReasonDetail => ({
-    signal,
-    family,
-    strength,
-    value: strength,
-    baseline: 0,
-    text: 'x',
-    shadow,
-  });
+  const d = reasonDetail;
 
   test('coordination alone is monitor; one abuse point is review; a cluster with two points is suspend', () => {
     const cfg = DEFAULT_DETECTION_CONFIG;

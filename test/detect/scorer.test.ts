@@ -3,22 +3,13 @@
  * has no wire-compatible emulator here, so StartExecution is mocked (aws-sdk-client-mock), including the
  * ExecutionAlreadyExists error path.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
-import { createFeaturesTable } from '../../bench/features-table';
-import { ControlTable } from '../../lib/state/control-table';
+import { createControlTable, createFeaturesTable } from '../../bench/features-table';
+import { localDynamoDb } from '../../bench/local-dynamodb';
 import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { caseIdFor, nextCaseId, runScorer } from '../../lambdas/detect/scorer-core';
@@ -33,32 +24,11 @@ const CONTROL = 'control-scorer-test';
 const NOW = T0 + 3 * 24 * HOUR;
 const pop = population();
 
-async function createControlTable(): Promise<void> {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'ControlDefinition');
-  new ControlTable(stack, 'Control');
-  const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
-  const p = Object.values(tables)[0].Properties as Record<string, any>;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: CONTROL,
-      KeySchema: p.KeySchema,
-      AttributeDefinitions: p.AttributeDefinitions,
-      BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({
-        IndexName: g.IndexName,
-        KeySchema: g.KeySchema,
-        Projection: g.Projection,
-      })),
-    }),
-  );
-}
-
 beforeAll(async () => {
   emu = await startDynamoDbLocal();
-  ddb = new DynamoDBClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' } });
+  ddb = localDynamoDb(emu.endpoint);
   await createFeaturesTable(ddb, FEATURES);
-  await createControlTable();
+  await createControlTable(ddb, CONTROL);
   // Last written an hour ago (change marker), so a warm scorer can reuse them.
   const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
   for (let i = 0; i < items.length; i += 25) {

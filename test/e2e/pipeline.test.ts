@@ -53,6 +53,11 @@ describe('local pipeline end to end', () => {
 
   it('suspends a campaign account, delivers its Account Suspended event to a subscriber, leaves organic accounts alone', async () => {
     const s = session!;
+    const allKeysEnabled = (account: string) =>
+      s.emu.apiGateway
+        .apiKeys()
+        .filter((k) => k.customerId === account)
+        .every((k) => k.enabled);
     const active = new Set<string>();
     // the first hours of the day are enough for the campaigns to be caught (and keep the test short)
     const stopAt = sim.options.start + 3 * 3_600_000;
@@ -99,12 +104,7 @@ describe('local pipeline end to end', () => {
     const untouched = organic.find((a) => !counts.suspendedAccounts.includes(a) && !counts.caseList.some((c) => c.accountId === a))!;
     expect(untouched).toBeDefined();
     expect(s.subscriberStats.byAccount[untouched] ?? []).not.toContain('Account Suspended');
-    expect(
-      s.emu.apiGateway
-        .apiKeys()
-        .filter((k) => k.customerId === untouched)
-        .every((k) => k.enabled),
-    ).toBe(true);
+    expect(allKeysEnabled(untouched)).toBe(true);
     // and organic accounts are not suspended wholesale
     expect(counts.suspendedAccounts.filter((a) => labels[a]?.kind === 'organic').length).toBeLessThan(Math.max(1, organic.length * 0.05));
 
@@ -112,12 +112,7 @@ describe('local pipeline end to end', () => {
     // the bundled ReinstateFn), which re-enables the keys and restores the status
     const r = await op.reinstate(acct, 'e2e: appeal granted');
     expect(r).toMatchObject({ reinstated: true, keys: expect.arrayContaining(keys.map((k) => k.id)) });
-    expect(
-      s.emu.apiGateway
-        .apiKeys()
-        .filter((k) => k.customerId === acct)
-        .every((k) => k.enabled),
-    ).toBe(true);
+    expect(allKeysEnabled(acct)).toBe(true);
     expect((await s.counts()).suspendedAccounts).not.toContain(acct);
     op.destroy();
   });

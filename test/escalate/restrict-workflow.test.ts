@@ -6,7 +6,7 @@
  */
 import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { Deployment, Harness, startHarness } from './support/harness';
-import { controlTableReads } from './support/workflow';
+import { controlTableReads, scorerInput } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { EscalationStore } from '../../lambdas/escalate/store';
 import { validateBanEventDetail } from '../../src/notify/schemas';
@@ -43,20 +43,19 @@ async function seed(accountId: string) {
 }
 
 function input(accountId: string, caseId: string, extra: Record<string, unknown> = {}) {
-  return {
-    caseId,
+  return scorerInput(
     accountId,
-    decision: 'review',
-    recommendedAction: 'restrict',
-    score: 0.84,
-    reasons: ['shared-templates', 'cot-elicitation'],
-    reasonDetails: [{ signal: 'shared-templates', value: 0.9, baseline: 0.1, text: 'same prompt templates as 3 accounts' }],
-    clusterId: 'c-7',
-    relatedAccountIds: [],
-    flaggedAt: Date.now() - 60_000,
-    evidence: {},
-    ...extra,
-  };
+    caseId,
+    {
+      decision: 'review',
+      recommendedAction: 'restrict',
+      score: 0.84,
+      reasons: ['shared-templates', 'cot-elicitation'],
+      reasonDetails: [{ signal: 'shared-templates', value: 0.9, baseline: 0.1, text: 'same prompt templates as 3 accounts' }],
+      clusterId: 'c-7',
+    },
+    extra,
+  );
 }
 
 const planOf = (keyId: string) => h.apigw.planOfKey(keyId)?.id;

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Deployment, Harness } from './support/harness';
-import { controlTableReads, putHourlyWindows, useDeployment } from './support/workflow';
+import { controlTableReads, putHourlyWindows, scorerInput, useDeployment } from './support/workflow';
 import { expireSuspensions } from '../../lambdas/escalate/expirer-handler';
 import { applySuspension, compensateSuspension } from '../../lambdas/escalate/suspension';
 
@@ -42,19 +42,18 @@ async function seedAccount(dep: Deployment, accountId: string, opts: { keys?: nu
 }
 
 function input(accountId: string, caseId: string, decision: 'review' | 'suspend', extra: Record<string, unknown> = {}) {
-  return {
-    caseId,
+  return scorerInput(
     accountId,
-    decision,
-    score: decision === 'suspend' ? 0.97 : 0.81,
-    reasons: ['synchronized-activity', 'shared-templates'],
-    reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: 'active in the same minutes as 3 accounts' }],
-    clusterId: 'c-1',
-    relatedAccountIds: [],
-    flaggedAt: Date.now() - 60_000,
-    evidence: {},
-    ...extra,
-  };
+    caseId,
+    {
+      decision,
+      score: decision === 'suspend' ? 0.97 : 0.81,
+      reasons: ['synchronized-activity', 'shared-templates'],
+      reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: 'active in the same minutes as 3 accounts' }],
+      clusterId: 'c-1',
+    },
+    extra,
+  );
 }
 
 const { caseItem, account, audit, outbox, keyEnabled } = controlTableReads(() => h);

@@ -8,7 +8,7 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { RunningEmulator, startDynamoDbLocal } from '../../local/emulators/dynamodb-local';
 import { LOCAL_CREDENTIALS } from '../../local/services/clients';
 import { createPkSkTable } from '../support/pk-sk-table';
-import { localHandlerEnv } from '../support/env';
+import { localHandlerEnv, quietConsole } from '../support/env';
 
 const TABLE = 'control-authorizer-test';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/v1/models/claude-sonnet-5/messages';
@@ -44,9 +44,7 @@ beforeAll(async () => {
   ];
   for (const Item of items) await doc.send(new PutCommand({ TableName: TABLE, Item }));
   ({ handler } = await import('../../lambdas/ingest/authorizer'));
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  quietConsole('log', 'info', 'warn');
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { PROMPT_CLASSES } from '../../src/shared/contract';
 import { kinesisClient, startKinesis } from '../../local/emulators/kinesis';
 import type { RunningEmulator } from '../../local/emulators/dynamodb-local';
-import { localHandlerEnv } from '../support/env';
+import { localHandlerEnv, quietConsole } from '../support/env';
 
 const STREAM = 'usage-test';
 let kin: RunningEmulator;
@@ -49,8 +49,7 @@ beforeAll(async () => {
   client = kinesisClient(kin.endpoint);
   await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
   ({ handler } = await import('../../lambdas/ingest/model-stub'));
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  quietConsole('log', 'warn');
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * connected the way docs/DESIGN.md says, with the settings the issues require.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { resourcesOf, synthStack } from './support';
+import { render, resourcesOf, synthStack } from './support';
 import { ACCESS_LOG_RECORD_FIELDS } from '../support/contract-fields';
 
 let template: Template;
@@ -15,13 +15,24 @@ beforeAll(() => {
   json = template.toJSON();
 });
 
-/** Render a Fn::Join'd string with `<LogicalId>` placeholders for tokens. */
-function render(v: any): string {
-  if (typeof v === 'string') return v;
-  if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
-  if (v.Ref) return `<${v.Ref}>`;
-  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
-  return '<token>';
+/** The table whose id matches: asserts its pk/sk keys and its one GSI (gsi1pk/gsi1sk) with this name and projection. */
+function pkSkTable(pattern: RegExp, indexName: string, projection: object): any {
+  const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => pattern.test(id))!;
+  expect(t.Properties.KeySchema).toEqual([
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ]);
+  expect(t.Properties.GlobalSecondaryIndexes).toEqual([
+    expect.objectContaining({
+      IndexName: indexName,
+      KeySchema: [
+        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+      ],
+      Projection: projection,
+    }),
+  ]);
+  return t;
 }
 
 function logicalId(type: string, pattern: RegExp): string {
@@ -93,21 +104,7 @@ describe('aggregation', () => {
   });
 
   test('features table: pk/sk, byHour GSI (gsi1pk/gsi1sk, ALL), TTL expiresAt, KMS, PITR', () => {
-    const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => /Features/.test(id))!;
-    expect(t.Properties.KeySchema).toEqual([
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ]);
-    expect(t.Properties.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: 'byHour',
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['upd'] },
-      }),
-    ]);
+    const t = pkSkTable(/Features/, 'byHour', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['upd'] });
     expect(t.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(t.Properties.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true, SSEType: 'KMS' }));
     expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -186,21 +183,7 @@ describe('the decoder accepts raw access-log JSON from any stream producer, and 
 
 describe('control table', () => {
   test('pk/sk, byState GSI, TTL expiresAt, NEW_IMAGE stream (the outbox), KMS, retained', () => {
-    const [, t] = resourcesOf(template, 'AWS::DynamoDB::Table').find(([id]) => /Control/.test(id))!;
-    expect(t.Properties.KeySchema).toEqual([
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ]);
-    expect(t.Properties.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: 'byState',
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      }),
-    ]);
+    const t = pkSkTable(/Control/, 'byState', { ProjectionType: 'ALL' });
     expect(t.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(t.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
     expect(t.Properties.SSESpecification).toEqual(expect.objectContaining({ SSEEnabled: true, SSEType: 'KMS' }));

@@ -1,6 +1,6 @@
 /** Shared helpers of the CDK assertion tests: synth the full app with bundling skipped. */
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DistillGuardStack, DistillGuardStackProps } from '../../lib/distill-guard-stack';
 
 /** A DistillGuardStack in an App that skips bundling; `context` becomes the `distill-guard` context key. */
@@ -19,6 +19,15 @@ export function synthStack(opts: { context?: Record<string, unknown>; props?: Di
   return { app, stack, template: Template.fromStack(stack) };
 }
 
+/** Render a Fn::Join'd string with `<LogicalId>` placeholders for tokens. */
+export function render(v: any): string {
+  if (typeof v === 'string') return v;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
+  if (v.Ref) return `<${v.Ref}>`;
+  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
+  return '<token>';
+}
+
 /** Resources of a type, as [logicalId, resource] pairs. */
 export function resourcesOf(template: Template, type: string): Array<[string, any]> {
   return Object.entries(template.findResources(type));
@@ -35,4 +44,14 @@ export function iamStatements(template: Template): Array<{ owner: string; statem
     for (const d of docs) for (const s of d.Statement) out.push({ owner: id, statement: s });
   }
   return out;
+}
+
+/** The template has a Node 22 ARM64 function with these properties and (at least) these environment variables. */
+export function hasNode22Function(template: Template, props: Record<string, unknown>, env: Record<string, unknown>): void {
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Runtime: 'nodejs22.x',
+    Architectures: ['arm64'],
+    ...props,
+    Environment: { Variables: Match.objectLike(env) },
+  });
 }

@@ -22,7 +22,7 @@ import {
 import type { ExternalIndicatorSet } from '../../src/detect/index';
 import type { ReasonDetail } from '../../src/detect/index';
 import type { ReplayReport } from '../../src/shared/contract';
-import { stixValidator as validator, twoProviders } from './support';
+import { campaignAccounts, stixValidator as validator, twoProviders } from './support';
 import type { World } from './support';
 
 const KEY = { id: 'a-b-2026-12', secret: 'shared secret agreed out of band' };
@@ -201,9 +201,7 @@ describe('two providers share a campaign (simulator traffic, replay)', () => {
     const first = (r: ReplayReport) => new Map(r.accounts.map((x) => [x.accountId, x.firstFlaggedAt]));
     const f0 = first(without);
     const f1 = first(withImport);
-    const campaign = Object.entries(b.labels)
-      .filter(([, l]) => l.kind === 'campaign')
-      .map(([id]) => id);
+    const campaign = campaignAccounts(b.labels);
     const gains: number[] = [];
     let newlyFlagged = 0;
     for (const id of campaign) {

@@ -21,7 +21,7 @@ import { driveTraffic } from '../../local/runtime/drive';
 import { exportFromReplay, parsePattern } from '../../src/share';
 import type { StixBundle } from '../../src/share';
 import { approveCampaignClusters, fireExporter, scoreRecords, startProvider, synthSharingApp } from './local-app';
-import { stixValidator, twoProviders } from './support';
+import { campaignAccounts, stixValidator, twoProviders } from './support';
 import type { World } from './support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -114,9 +114,7 @@ describe('indicator sharing on the local runtime', () => {
       (s) => !campaign(s.accountId) && s.decision !== 'allow' && s.decision !== 'monitor' && s.reasons.includes('external-indicator'),
     );
     const alone = organicFlaggedByIt.filter((s) => s.reasons.every((r) => r === 'external-indicator'));
-    const campaignIds = Object.entries(b.labels)
-      .filter(([, l]) => l.kind === 'campaign')
-      .map(([id]) => id);
+    const campaignIds = campaignAccounts(b.labels);
     const flagged = campaignIds.filter((id) => firstFlagged.has(id));
     const lead = flagged.map((id) => (firstFlagged.get(id)!.t - bStart) / HOUR).sort((x, y) => x - y);
     console.log(

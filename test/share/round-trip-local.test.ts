@@ -14,7 +14,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { driveTraffic } from '../../local/runtime/drive';
 import type { LocalSession } from '../../local/runtime/session';
 import { approveCampaignClusters, fireExporter, scoreRecords, startProvider, synthSharingApp } from './local-app';
-import { stixValidator, twoProviders } from './support';
+import { campaignAccounts, stixValidator, twoProviders } from './support';
 import type { World } from './support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -92,9 +92,7 @@ test('provider B flags the campaign A confirmed and exported earlier, and none o
   const f1 = await flaggedB(true);
   const f0 = await flaggedB(false);
 
-  const campaign = Object.entries(b.labels)
-    .filter(([, l]) => l.kind === 'campaign')
-    .map(([id]) => id);
+  const campaign = campaignAccounts(b.labels);
   const gains: number[] = [];
   let newlyFlagged = 0;
   for (const id of campaign) {

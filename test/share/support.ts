@@ -13,6 +13,13 @@ import { DEFAULT_START, clfTime, simulate } from '../../sim';
 import type { Labels } from '../../sim';
 import { logLine, usageLine } from '../../sim/simulate';
 
+/** The campaign's accounts of a world, by its labels. */
+export function campaignAccounts(labels: Labels): string[] {
+  return Object.entries(labels)
+    .filter(([, l]) => l.kind === 'campaign')
+    .map(([id]) => id);
+}
+
 export interface World {
   /** The traffic in log-time order, as the local runtime's driver takes it. */
   events: { log: any; usage?: any }[];

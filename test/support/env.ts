@@ -13,3 +13,8 @@ export function localHandlerEnv(own: Record<string, string>): Record<string, str
     ...own,
   };
 }
+
+/** Keep a handler's own logging out of the test output (the file's `jest.restoreAllMocks()` puts it back). */
+export function quietConsole(...methods: Array<'log' | 'info' | 'warn'>): void {
+  for (const m of methods) jest.spyOn(console, m).mockImplementation(() => undefined);
+}

@@ -78,20 +78,28 @@ export async function putHourlyWindows(h: Harness, dep: Deployment, accountId: s
 }
 
 /**
+ * The scorer's input that starts a case's workflow: the case's own verdict (`verdict`, from `decision` to
+ * `clusterId`) between the ids and the fields every test input shares; `extra` adds or replaces fields.
+ */
+export function scorerInput(accountId: string, caseId: string, verdict: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return { caseId, accountId, ...verdict, relatedAccountIds: [], flaggedAt: Date.now() - 60_000, evidence: {}, ...extra };
+}
+
+/**
  * The scorer's input for a member of a cluster sent to review on synchronized activity: `peers` accounts named in
  * its evidence text, the cluster's own evidence as given.
  */
 export function clusterMemberInput(accountId: string, clusterId: string, peers: number, cluster: Record<string, unknown>) {
-  return {
-    caseId: `case-${accountId}`,
+  return scorerInput(
     accountId,
-    decision: 'review',
-    score: 0.83,
-    reasons: ['synchronized-activity', 'shared-templates'],
-    reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: `active in the same minutes as ${peers} accounts` }],
-    clusterId,
-    relatedAccountIds: [],
-    flaggedAt: Date.now() - 60_000,
-    evidence: { cluster },
-  };
+    `case-${accountId}`,
+    {
+      decision: 'review',
+      score: 0.83,
+      reasons: ['synchronized-activity', 'shared-templates'],
+      reasonDetails: [{ signal: 'synchronized-activity', value: 0.9, baseline: 0.1, text: `active in the same minutes as ${peers} accounts` }],
+      clusterId,
+    },
+    { evidence: { cluster } },
+  );
 }

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { hasNode22Function } from '../support';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -67,21 +68,17 @@ describe('Aggregator construct', () => {
   });
 
   it('runs the aggregator handler on Node 22 with its wiring in the environment', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: 1024,
-      Timeout: 60,
-      Environment: {
-        Variables: Match.objectLike({
-          FEATURES_TABLE: { Ref: Match.stringLikeRegexp('FeaturesTable') },
-          FAILURE_QUEUE_URL: { Ref: Match.stringLikeRegexp('FailureQueue') },
-          FEATURE_RETENTION_DAYS: '30',
-          WATERMARK_SCOPE: 'shard',
-          POWERTOOLS_SERVICE_NAME: 'aggregator',
-        }),
+    hasNode22Function(
+      t,
+      { MemorySize: 1024, Timeout: 60 },
+      {
+        FEATURES_TABLE: { Ref: Match.stringLikeRegexp('FeaturesTable') },
+        FAILURE_QUEUE_URL: { Ref: Match.stringLikeRegexp('FailureQueue') },
+        FEATURE_RETENTION_DAYS: '30',
+        WATERMARK_SCOPE: 'shard',
+        POWERTOOLS_SERVICE_NAME: 'aggregator',
       },
-    });
+    );
     expect(agg.fn).toBeDefined();
     expect(agg.failureQueue).toBeDefined();
     expect(agg.featuresTable).toBeDefined();

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { hasNode22Function } from '../support';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Scorer, type ScorerProps } from '../../../lib/detect/scorer';
@@ -39,23 +40,18 @@ describe('Scorer construct', () => {
   });
 
   test('function: Node 22 on ARM64, one run at a time, wiring in the environment', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: 1769,
-      Timeout: 240,
-      ReservedConcurrentExecutions: 1,
-      Environment: {
-        Variables: Match.objectLike({
-          FEATURES_TABLE: { Ref: Match.stringLikeRegexp('Features') },
-          CONTROL_TABLE: { Ref: Match.stringLikeRegexp('Control') },
-          STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('Workflow') },
-          DETECTION_CONFIG: '{}',
-          LOOKBACK_HOURS: '72',
-          WINDOW_CACHE_MAX_AGE_MINUTES: '360',
-        }),
+    hasNode22Function(
+      t,
+      { MemorySize: 1769, Timeout: 240, ReservedConcurrentExecutions: 1 },
+      {
+        FEATURES_TABLE: { Ref: Match.stringLikeRegexp('Features') },
+        CONTROL_TABLE: { Ref: Match.stringLikeRegexp('Control') },
+        STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('Workflow') },
+        DETECTION_CONFIG: '{}',
+        LOOKBACK_HOURS: '72',
+        WINDOW_CACHE_MAX_AGE_MINUTES: '360',
       },
-    });
+    );
   });
 
   test('least privilege: read features, read control + UpdateItem on SCORE# keys only, StartExecution on the workflow', () => {

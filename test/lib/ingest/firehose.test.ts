@@ -10,17 +10,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { resolveConfig } from '../../../lib/config';
 import { AccessLogIngestion } from '../../../lib/ingest/access-log-ingestion';
 import { FirehoseAccessLogs } from '../../../lib/ingest/firehose-access-logs';
-import { resourcesOf, synthStack } from '../support';
+import { render, resourcesOf, synthStack } from '../support';
 import { ACCESS_LOG_RECORD_FIELDS } from '../../support/contract-fields';
-
-/** Render a Fn::Join'd string with `<LogicalId>` placeholders for tokens. */
-function render(v: any): string {
-  if (typeof v === 'string') return v;
-  if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
-  if (v.Ref) return `<${v.Ref}>`;
-  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
-  return '<token>';
-}
 
 /** The actions of a policy statement, as a list. */
 function acts(statement: any): string[] {
