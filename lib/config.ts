@@ -230,6 +230,12 @@ export interface DistillGuardConfig {
    */
   readonly scorerMemoryMb: number;
   /**
+   * Active accounts (1..1000000000) from which the scorer does not link the population in its own process but
+   * shards the linkage over a Step Functions Distributed Map (docs/detection.md, "Two linkage paths").
+   * @default 1000000
+   */
+  readonly shardedLinkageMinAccounts: number;
+  /**
    * Detection thresholds, signal weights and per-signal shadow mode: a partial `DetectionConfig`
    * (src/detect/config.ts), validated against it and passed to the scorer as DETECTION_CONFIG.
    * @default {} (the defaults of src/detect/config.ts)

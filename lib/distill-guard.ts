@@ -287,7 +287,8 @@ export class DistillGuard extends Construct {
     });
     // Except those watching a metric the pipeline monitoring already alarms on (one incident, one page).
     const notify = new cw_actions.SnsAction(monitoring.alarmTopic);
-    for (const alarm of [...this.escalation.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])] as cloudwatch.Alarm[]) {
+    const stageAlarms = [...this.escalation.alarms, ...this.scorer.alarms, ...this.banEvents.alarms, ...(this.objectAggregator?.alarms ?? [])];
+    for (const alarm of stageAlarms as cloudwatch.Alarm[]) {
       if (!monitoring.watches(alarm.metric)) alarm.addAlarmAction(notify);
     }
     return monitoring;
@@ -297,6 +298,7 @@ export class DistillGuard extends Construct {
     return [
       { fn: this.aggregator.fn, name: 'Aggregator', streamConsumer: true },
       { fn: this.scorer.function, name: 'Scorer' },
+      { fn: this.scorer.linkage.stageFunction, name: 'LinkageStage' },
       { fn: this.escalation.caseFunction, name: 'EscalationCase' },
       { fn: this.escalation.suspensionFunction, name: 'EscalationSuspension' },
       { fn: this.escalation.expirerFunction, name: 'SuspensionExpirer' },

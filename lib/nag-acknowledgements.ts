@@ -25,7 +25,7 @@ export interface NagAcknowledgement {
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
 const FUNCTIONS =
-  /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+  /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|Scorer\/Linkage\/StageFn|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -64,7 +64,7 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: `Only actions AWS authorises on * alone (X-Ray tracing, dynamodb:ListStreams for stream event sources, CloudWatch Logs delivery for Step Functions); test/lib/iam.test.ts pins every such statement to this list: ${Object.keys(STAR_RESOURCE_ACTIONS).join(', ')}`,
-    paths: [FUNCTION_POLICIES, /Guard\/Escalation\/StateMachine\/Role\/DefaultPolicy\/Resource/],
+    paths: [FUNCTION_POLICIES, /Guard\/(Escalation|Scorer\/Linkage)\/StateMachine\/Role\/DefaultPolicy\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -142,6 +142,39 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
     reason:
       'Firehose path: the access-log bucket is written only by the delivery stream (its role) and read only by the object aggregator (its role), both in this stack; every access is an IAM-authorised API call (CloudTrail data events if needed), objects expire after accessLogObjectRetentionDays, and a log bucket for it would hold more copies of the same source IPs',
     paths: [/Guard\/AccessLogObjects\/Bucket\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-S1',
+    reason:
+      "Sharded linkage: the records bucket holds working records of minutes-long runs, written and read only by the scorer and the linkage-stage function (both this stack's, scoped to runs/*), expired after a day; a log bucket would keep more copies of the same account attributes",
+    paths: [/Guard\/Scorer\/Linkage\/Records\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardScorerLinkageRecords65C5802E.Arn>/runs/*]',
+    reason:
+      'The objects of the sharded linkage runs (runs/<execution name>/...: the run names are only known at run time), in the one records bucket',
+    paths: [/Guard\/Scorer\/(Function|Linkage\/StageFn)\/ServiceRole\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardScorerFunction6F2C73B5.Arn>:*]',
+    reason: "Versions and aliases of the one scorer function (Step Functions LambdaInvoke grant: the linkage run's last step)",
+    paths: [/Guard\/Scorer\/Linkage\/StateMachine\/Role\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardScorerLinkageStageFn96CBF827.Arn>:*]',
+    reason: 'Versions and aliases of the one linkage-stage function (Step Functions LambdaInvoke grant: the Distributed Map children)',
+    paths: [/Guard\/Scorer\/Linkage\/StateMachine\/Role\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"GuardScorerLinkageStateMachine682278A9"}]}]}:*]',
+    reason:
+      "aws-cdk-lib's Distributed Map grant: describe and stop the linkage state machine's own child executions (names chosen by Step Functions)",
+    paths: [/Guard\/Scorer\/Linkage\/StateMachine\/DistributedMapPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"GuardScorerLinkageStateMachine682278A9"}]}]}/*:*]',
+    reason: "aws-cdk-lib's Distributed Map grant: redrive the linkage state machine's own map runs",
+    paths: [/Guard\/Scorer\/Linkage\/StateMachine\/DistributedMapPolicy\/Resource/],
   },
   {
     id: 'AwsSolutions-L1',

@@ -34,6 +34,10 @@ import {
   type Signal,
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
+import type { LinkageResult } from '../../src/detect/linkage/types';
+import type { ShardPlan } from '../../src/detect/linkage/sharded';
+import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
+import { finishShardedRun, runningLinkage, startShardedRun, wantsSharded, type ShardedLinkageDeps } from './sharded-run';
 import { batchGetAll, buildProfiles, pool, readWindows, type WindowCache, type WindowReadDeps, type WindowReadStats } from './window-reader';
 
 export interface ScorerLog {
@@ -64,9 +68,19 @@ export interface ScorerDeps extends WindowReadDeps {
   cache?: WindowCache;
   /** A cached window older than this is read again even if unchanged. @default no limit */
   cacheMaxAgeMs?: number;
+  /** The sharded linkage path (sharded-run.ts). Without it every run links in process. */
+  sharded?: ShardedLinkageDeps;
+  /** This invocation is a sharded run's last step: merge that run's records instead of linking. */
+  finish?: ShardPlan;
 }
 
+/** How a run linked: in process, by starting a sharded run, as a sharded run's last step, or not (one in flight). */
+export type LinkagePath = 'single' | 'sharded' | 'sharded-finish' | 'sharded-in-flight';
+
 export interface ScorerSummary {
+  path: LinkagePath;
+  /** The sharded run this invocation started (`started: false`: it existed already), found in flight, or finished. */
+  sharded?: { executionName: string; started?: boolean; accountShards?: number; keyPartitions?: number };
   windows: number;
   accounts: number;
   clusters: number;
@@ -263,8 +277,22 @@ function workflowInput(a: Scored, caseId: string, now: number, result: Detection
   };
 }
 
-export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
-  const log = deps.log;
+/** What a run reads and builds before linking: the same for both linkage paths. */
+interface ScorerInputs {
+  from: number;
+  read: Awaited<ReturnType<typeof readWindows>>;
+  allowlist: Set<string>;
+  shadow: { global: boolean; signals: Signal[] };
+  modelFirstSeen: Record<string, number>;
+  config: DetectionConfig;
+  built: ReturnType<typeof buildProfiles>;
+  /** Wall ms: start, reads done, profiles built. */
+  t0: number;
+  t1: number;
+  t2: number;
+}
+
+async function readInputs(deps: ScorerDeps): Promise<ScorerInputs> {
   const t0 = Date.now();
   const from = deps.now - deps.lookbackHours * WINDOW_MS;
   const [read, allowlist, shadow] = await Promise.all([
@@ -272,29 +300,23 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     readAllowlist(deps),
     readShadow(deps),
   ]);
-  const windows = read.windows;
   const models = new Set<string>();
-  for (const w of windows) for (const m in w.models) models.add(m);
+  for (const w of read.windows) for (const m in w.models) models.add(m);
   const modelFirstSeen = await readModelFirstSeen(deps, [...models]);
   const t1 = Date.now();
   const shadowMap: DetectionConfig['shadow'] = { ...deps.config.shadow };
   for (const s of shadow.signals) shadowMap[s] = true;
   const config: DetectionConfig = { ...deps.config, shadow: shadowMap, globalShadow: deps.config.globalShadow || shadow.global };
-  const started = Date.now();
-  const built = buildProfiles(windows, config.linkage.syncBucketMs, deps.cache, read.gens);
-  const profiles = built.profiles;
-  const t2 = Date.now();
-  const result = runDetection({ profiles, modelFirstSeen, now: deps.now, periodStart: from, config, allowlist, external: deps.external });
-  const t3 = Date.now();
-  const detectMs = t3 - started;
-  const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
-  for (const a of result.accounts) decisions[a.decision]++;
+  const built = buildProfiles(read.windows, config.linkage.syncBucketMs, deps.cache, read.gens);
+  return { from, read, allowlist, shadow, modelFirstSeen, config, built, t0, t1, t2: Date.now() };
+}
+
+type WriteCounts = Pick<ScorerSummary, 'scoresWritten' | 'casesStarted' | 'casesAlreadyOpen' | 'casesStartFailed' | 'startFailures'>;
+
+/** SCORE items for every account above `allow`, and a case for each at review/suspend without one. */
+async function writeScores(deps: ScorerDeps, result: DetectionResult, config: DetectionConfig): Promise<WriteCounts> {
+  const counts: WriteCounts = { scoresWritten: 0, casesStarted: 0, casesAlreadyOpen: 0, casesStartFailed: 0, startFailures: [] };
   const flagged = result.accounts.filter((a) => a.decision !== 'allow');
-  let scoresWritten = 0;
-  let casesStarted = 0;
-  let casesAlreadyOpen = 0;
-  let casesStartFailed = 0;
-  const startFailures: ScorerSummary['startFailures'] = [];
   const nowIso = new Date(deps.now).toISOString();
   await pool(flagged, deps.concurrency ?? 16, async (a) => {
     const isFlag = decisionRank(a.decision) >= decisionRank('review');
@@ -322,7 +344,7 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
         ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
       }),
     );
-    scoresWritten++;
+    counts.scoresWritten++;
     if (!isFlag) return;
     const status = await deps.ddb.send(
       new GetItemCommand({ TableName: deps.controlTable, Key: marshall(keys.accountStatus(a.accountId)), ConsistentRead: true }),
@@ -331,39 +353,122 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
       ? (unmarshall(status.Item) as { status?: string; suspendedUntil?: number | null; openCaseId?: string; lastCaseId?: string })
       : undefined;
     if (st?.openCaseId) {
-      casesAlreadyOpen++;
+      counts.casesAlreadyOpen++;
       return;
     }
     if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
     const caseId = nextCaseId(a.accountId, deps.now, st?.lastCaseId);
     const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, result, config));
-    if (started.outcome === 'started') casesStarted++;
-    else if (started.outcome === 'open') casesAlreadyOpen++;
+    if (started.outcome === 'started') counts.casesStarted++;
+    else if (started.outcome === 'open') counts.casesAlreadyOpen++;
     else {
-      casesStartFailed++;
-      if (startFailures.length < 5) startFailures.push({ accountId: a.accountId, caseId, reason: started.reason });
+      counts.casesStartFailed++;
+      if (counts.startFailures.length < 5) counts.startFailures.push({ accountId: a.accountId, caseId, reason: started.reason });
     }
   });
-  if (casesStartFailed > 0) log?.error?.('case executions not started (retried on the next run)', { casesStartFailed, samples: startFailures });
+  if (counts.casesStartFailed > 0)
+    deps.log?.error?.('case executions not started (retried on the next run)', {
+      casesStartFailed: counts.casesStartFailed,
+      samples: counts.startFailures,
+    });
+  return counts;
+}
+
+const NO_READ: WindowReadStats = {
+  partitions: 0,
+  queryPages: 0,
+  windows: 0,
+  fromIndex: 0,
+  reused: 0,
+  fetched: 0,
+  batchGetRequests: 0,
+  unprocessedRetries: 0,
+  missing: 0,
+  ms: 0,
+};
+
+/** The summary of a run that scored nobody (a sharded run started or in flight). */
+function emptySummary(path: LinkagePath, inputs?: ScorerInputs): ScorerSummary {
+  const now = Date.now();
+  const readMs = inputs ? inputs.t1 - inputs.t0 : 0;
+  const profileMs = inputs ? inputs.t2 - inputs.t1 : 0;
+  return {
+    path,
+    windows: inputs?.read.windows.length ?? 0,
+    accounts: inputs?.built.profiles.length ?? 0,
+    clusters: 0,
+    decisions: {},
+    scoresWritten: 0,
+    casesStarted: 0,
+    casesAlreadyOpen: 0,
+    casesStartFailed: 0,
+    startFailures: [],
+    allowlisted: inputs?.allowlist.size ?? 0,
+    shadow: inputs?.shadow ?? { global: false, signals: [] },
+    detectMs: profileMs,
+    read: inputs?.read.stats ?? NO_READ,
+    profilesRebuilt: inputs?.built.rebuilt ?? 0,
+    profilesReused: inputs?.built.reused ?? 0,
+    timings: { readMs, profileMs, runDetectionMs: 0, writeMs: 0, totalMs: inputs ? now - inputs.t0 : 0 },
+  };
+}
+
+/**
+ * One run. With `deps.sharded`, a population at or above its threshold is not linked here: the run starts a sharded
+ * linkage run and returns (`path: 'sharded'`), or does nothing while one is in flight; `deps.finish` (the sharded
+ * run's last step) merges that run's records instead of linking, then scores and writes as the single path does.
+ */
+export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
+  const sharded = deps.sharded;
+  if (sharded && !deps.finish) {
+    const running = await runningLinkage(sharded);
+    if (running) {
+      deps.log?.info('sharded linkage run in flight: nothing to do', { executionName: running });
+      return { ...emptySummary('sharded-in-flight'), sharded: { executionName: running } };
+    }
+  }
+  const inputs = await readInputs(deps);
+  const { config, from } = inputs;
+  let profiles = inputs.built.profiles;
+  let linkage: LinkageResult | undefined;
+  if (deps.finish) {
+    if (!sharded) throw new Error(`a sharded run's finishing invocation needs the linkage bucket, got plan ${JSON.stringify(deps.finish.prefix)}`);
+    ({ profiles, linkage } = await finishShardedRun(sharded.store, deps.finish, profiles, config.linkage));
+  } else if (sharded && wantsSharded(profiles.length, sharded)) {
+    const run = await startShardedRun(sharded, profiles, config.linkage, { now: deps.now, from });
+    const summary: ScorerSummary = {
+      ...emptySummary('sharded', inputs),
+      sharded: { executionName: run.executionName, started: run.started, ...shape(run.plan) },
+    };
+    deps.log?.info('scorer run', summary as unknown as Record<string, unknown>);
+    return summary;
+  }
+  const t2 = Date.now();
+  const input = { profiles, modelFirstSeen: inputs.modelFirstSeen, now: deps.now, periodStart: from, config, allowlist: inputs.allowlist };
+  const result = runDetection({ ...input, external: deps.external, ...(linkage ? { linkage } : {}) });
+  const t3 = Date.now();
+  const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
+  for (const a of result.accounts) decisions[a.decision]++;
+  const counts = await writeScores(deps, result, config);
   const t4 = Date.now();
   const summary: ScorerSummary = {
-    windows: windows.length,
+    path: deps.finish ? 'sharded-finish' : 'single',
+    ...(deps.finish ? { sharded: { executionName: deps.finish.prefix.slice(LINKAGE_RUN_PREFIX.length, -1), ...shape(deps.finish) } } : {}),
+    windows: inputs.read.windows.length,
     accounts: profiles.length,
     clusters: result.clusters.length,
     decisions,
-    scoresWritten,
-    casesStarted,
-    casesAlreadyOpen,
-    casesStartFailed,
-    startFailures,
-    allowlisted: allowlist.size,
-    shadow,
-    detectMs,
-    read: read.stats,
-    profilesRebuilt: built.rebuilt,
-    profilesReused: built.reused,
-    timings: { readMs: t1 - t0, profileMs: t2 - t1, runDetectionMs: t3 - t2, writeMs: t4 - t3, totalMs: t4 - t0 },
+    ...counts,
+    allowlisted: inputs.allowlist.size,
+    shadow: inputs.shadow,
+    detectMs: t3 - inputs.t1,
+    read: inputs.read.stats,
+    profilesRebuilt: inputs.built.rebuilt,
+    profilesReused: inputs.built.reused,
+    timings: { readMs: inputs.t1 - inputs.t0, profileMs: inputs.t2 - inputs.t1, runDetectionMs: t3 - t2, writeMs: t4 - t3, totalMs: t4 - inputs.t0 },
   };
-  log?.info('scorer run', { ...summary, linkage: result.linkage });
+  deps.log?.info('scorer run', { ...summary, linkage: result.linkage });
   return summary;
 }
+
+const shape = (plan: ShardPlan) => ({ accountShards: plan.accountShards, keyPartitions: plan.keyPartitions });

@@ -22,4 +22,19 @@ export const DETECT_DEFAULTS = {
    * marker could miss. Duration.minutes(0) reads every window on every run.
    */
   windowCacheMaxAge: Duration.hours(6),
+  /** From this many active accounts the scorer shards the linkage (lib/detect/sharded-linkage.ts). */
+  shardedLinkageMinAccounts: S.shardedLinkageMinAccounts.default,
+  /** Stage children of one Distributed Map at once: enough to finish a run in minutes, few enough for S3 and KMS. */
+  linkageMaxConcurrency: 40,
+  /** Memory of a stage child: one vCPU, as the scorer. */
+  linkageStageMemorySize: 1769,
+  /** A stage child's timeout: inside the 5 minutes an Express child may run. */
+  linkageStageTimeout: Duration.minutes(4),
+  /** A run's records are needed for minutes; expired after a day. */
+  linkageRecordExpiration: Duration.days(1),
+  /** Longest sharded linkage run (three stages and the scorer's finish). */
+  linkageRunTimeout: Duration.hours(1),
+  /** Alarm thresholds of the scorer's own utilization metrics (percent): well before the limits stop a run. */
+  memoryAlarmPercent: 70,
+  durationAlarmPercent: 60,
 } as const;

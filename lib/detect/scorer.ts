@@ -2,15 +2,22 @@ import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resolveDetectionConfig, type DeepPartial, type DetectionConfig } from '../../src/detect/config';
 import { CONTROL_BY_STATE_INDEX, FEATURES_BY_HOUR_INDEX, PK_PREFIX } from '../../src/shared/tables';
-import { outOfRange } from '../settings';
+import { checkIntegerSetting, outOfRange } from '../settings';
+import { metricAlarm, serviceMetric } from '../shared/alarms';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
 import { DETECT_DEFAULTS } from './defaults';
 import { DETECT_SETTINGS } from './settings';
+import { ShardedLinkage } from './sharded-linkage';
+
+/** The scorer's POWERTOOLS_SERVICE_NAME: the `service` dimension of its metrics. */
+export const SCORER_SERVICE = 'distill-guard-scorer';
 
 export interface ScorerProps {
   /** The features table (AccountWindows, `byHour` GSI, `MODEL#<model>/FIRST`). */
@@ -62,6 +69,22 @@ export interface ScorerProps {
    * @default Duration.hours(6)
    */
   readonly windowCacheMaxAge?: Duration;
+  /**
+   * Active accounts from which the scorer does not link the population in its own process but shards the linkage
+   * over the linkage state machine's Distributed Maps, then finishes the run when the state machine invokes it.
+   * @default 1000000
+   */
+  readonly shardedLinkageMinAccounts?: number;
+  /**
+   * Stage children of one of the linkage state machine's Distributed Maps running at once (1..10000).
+   * @default 40
+   */
+  readonly linkageMaxConcurrency?: number;
+  /**
+   * Customer-managed key of the linkage bucket and state machine.
+   * @default - the stack's key (lib/shared/stack-key.ts)
+   */
+  readonly linkageEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -72,6 +95,10 @@ export interface ScorerProps {
 export class Scorer extends Construct {
   readonly function: DistillGuardFunction;
   readonly rule: events.Rule;
+  /** The sharded linkage path: bucket, stage function, state machine. */
+  readonly linkage: ShardedLinkage;
+  /** Memory and duration utilization of the scorer, and the linkage state machine's failed and timed-out runs. */
+  readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ScorerProps) {
     super(scope, id);
@@ -89,11 +116,13 @@ export class Scorer extends Construct {
     if (outOfRange(lookbackRange, lookbackHours)) {
       throw new Error(`scorer lookback must be between ${lookbackRange.min} and ${lookbackRange.max} hours, got ${lookback.toHumanString()}`);
     }
+    const minAccounts = props.shardedLinkageMinAccounts ?? DETECT_DEFAULTS.shardedLinkageMinAccounts;
+    checkIntegerSetting('shardedLinkageMinAccounts', minAccounts, DETECT_SETTINGS.shardedLinkageMinAccounts);
     // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
     resolveDetectionConfig(props.detectionConfig ?? {});
     this.function = new DistillGuardFunction(this, 'Function', {
       entry: 'lambdas/detect/scorer.ts',
-      serviceName: 'distill-guard-scorer',
+      serviceName: SCORER_SERVICE,
       description: 'distill-guard scorer: features -> linkage, pivot, scoring -> SCORE items and escalation workflows',
       memorySize: props.memorySize ?? DETECT_DEFAULTS.memorySize,
       timeout,
@@ -109,8 +138,19 @@ export class Scorer extends Construct {
         WINDOW_CACHE_MAX_AGE_MINUTES: String(
           Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false })),
         ),
+        SHARDED_LINKAGE_MIN_ACCOUNTS: String(minAccounts),
       },
     });
+    this.linkage = new ShardedLinkage(this, 'Linkage', {
+      scorerFunction: this.function,
+      detectionConfigJson: JSON.stringify(props.detectionConfig ?? {}),
+      encryptionKey: props.linkageEncryptionKey,
+      maxConcurrency: props.linkageMaxConcurrency,
+    });
+    this.function.addEnvironment('LINKAGE_BUCKET', this.linkage.bucket.bucketName);
+    this.function.addEnvironment('LINKAGE_KEY_ARN', this.linkage.encryptionKey.keyArn);
+    this.function.addEnvironment('LINKAGE_STATE_MACHINE_ARN', this.linkage.stateMachineArn);
+    this.linkage.grantRunControl(this.function);
     // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of windows and MODEL# items); control table
     // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem on the SCORE# partitions only. Scores
     // live apart from ACCOUNT#<id>/STATUS, so no scorer bug can suspend or reinstate anyone.
@@ -126,10 +166,31 @@ export class Scorer extends Construct {
     );
     props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
     props.stateMachine.grantStartExecution(this.function);
+    this.alarms = [...this.utilizationAlarms(), ...this.linkage.alarms];
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'distill-guard scorer schedule',
       schedule: events.Schedule.rate(schedule),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: schedule })],
     });
+  }
+
+  /**
+   * The scorer's memory and duration utilization (its own metrics, percent of the limit, Maximum over 5 minutes):
+   * above these the next growth of the population can stop it, so the alarm comes well before.
+   */
+  private utilizationAlarms(): cloudwatch.Alarm[] {
+    const metric = (name: string) => serviceMetric(SCORER_SERVICE, name, 'Maximum');
+    return [
+      metricAlarm(this, 'MemoryUtilizationAlarm', {
+        alarmDescription: `Scorer peak memory above ${DETECT_DEFAULTS.memoryAlarmPercent}% of its limit: lower shardedLinkageMinAccounts or raise scorerMemoryMb (docs/detection.md).`,
+        metric: metric('MemoryUtilizationPercent'),
+        threshold: DETECT_DEFAULTS.memoryAlarmPercent,
+      }),
+      metricAlarm(this, 'DurationUtilizationAlarm', {
+        alarmDescription: `Scorer run above ${DETECT_DEFAULTS.durationAlarmPercent}% of its timeout: lower shardedLinkageMinAccounts (docs/detection.md).`,
+        metric: metric('DurationUtilizationPercent'),
+        threshold: DETECT_DEFAULTS.durationAlarmPercent,
+      }),
+    ];
   }
 }

@@ -34,6 +34,15 @@ export const DETECT_SETTINGS = {
     prop: 'memorySize',
     doc: 'Memory of the scorer in MB (1769 MB = one vCPU; linkage is CPU-bound).',
   },
+  shardedLinkageMinAccounts: {
+    type: 'integer',
+    group: 'detect',
+    default: 1_000_000,
+    min: 1,
+    max: 1_000_000_000,
+    prop: 'shardedLinkageMinAccounts',
+    doc: 'Active accounts from which the scorer shards the linkage over Step Functions Distributed Maps instead of linking in its own process.',
+  },
   detectionConfig: {
     type: 'object',
     group: 'detect',

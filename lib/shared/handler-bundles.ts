@@ -11,6 +11,7 @@ import * as path from 'path';
 export const HANDLER_ENTRIES = [
   'lambdas/aggregate/handler.ts',
   'lambdas/aggregate/object-handler.ts',
+  'lambdas/detect/linkage-stage.ts',
   'lambdas/detect/scorer.ts',
   'lambdas/escalate/case-handler.ts',
   'lambdas/escalate/cluster-handler.ts',
