@@ -23,9 +23,14 @@
  * Auth: every request must carry a well-formed SigV4 Authorization header (so only signing SDK clients get in);
  * the signature is not verified and IAM is not evaluated locally.
  *
- * Not emulated: `.sync` integrations, activities, Express-workflow semantics, JSONata, Distributed Map,
- * `$$.State.*` / `$$.Map.*` context fields (only `$$.Execution.*`, `$$.StateMachine.*`, `$$.Task.Token`), the 90-day
- * name-reuse window, redrive, versions and aliases.
+ * Distributed Map runs its children in process (./stepfunctions/distributed-map.ts): items from `ItemsPath`,
+ * `ItemSelector` with `$$.Map.Item.*`, `MaxConcurrency`, and a failed child failing the map with
+ * `States.ExceedToleratedFailureThreshold`; `ItemReader`, `ResultWriter`, `ItemBatcher` and tolerated failures
+ * above 0 are refused.
+ *
+ * Not emulated: `.sync` integrations, activities, Express-workflow semantics, JSONata, map runs, `$$.State.*`
+ * context fields (only `$$.Execution.*`, `$$.StateMachine.*`, `$$.Task.Token`, and `$$.Map.Item.*` in a map's
+ * `ItemSelector`), the 90-day name-reuse window, redrive, versions and aliases.
  *
  * This file composes the parts in ./stepfunctions/: the state machines (machines.ts), the execution store and
  * history (executions.ts), the task-token registry (task-tokens.ts), the service integrations

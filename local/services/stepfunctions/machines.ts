@@ -4,6 +4,7 @@
  */
 import { AwsServiceError } from '../aws-http';
 import { AslStateMachine, captureTimeoutErrorClass } from './asl';
+import { checkDistributedMap, isDistributedMap, wrapDistributedChildren } from './distributed-map';
 import { MAX_TIMER_SECONDS } from './types';
 
 export interface TaskStateDef {
@@ -138,6 +139,12 @@ export class StateMachineRegistry {
     const tasks = new Map<string, TaskStateDef>();
     const retryStates: string[] = [];
     const waitStates: string[] = [];
+    // Distributed maps first: their children's states are wrapped, then walked below like any others.
+    walkStates(runDef.States as Record<string, unknown>, (stateName, d) => {
+      if (!isDistributedMap(d)) return;
+      checkDistributedMap(stateName, d);
+      wrapDistributedChildren(stateName, d);
+    });
     walkStates(runDef.States as Record<string, unknown>, (stateName, d) => {
       if (d.Retry) retryStates.push(stateName);
       if (d.Type === 'Wait') waitStates.push(stateName);
