@@ -90,7 +90,10 @@ export interface ScorerProps {
 /**
  * The scheduled scorer: an EventBridge schedule runs one function that reads the last `lookback` of feature
  * windows, links accounts across the whole active population, scores them, writes SCORE items and starts the
- * escalation workflow. One run at a time (reserved concurrency 1): runs never overlap.
+ * escalation workflow. One run at a time (reserved concurrency 1): runs never overlap. From
+ * `shardedLinkageMinAccounts` active accounts on, the linkage runs sharded in the linkage state machine
+ * (`linkage`, lib/detect/sharded-linkage.ts), whose last step invokes this function to finish the run
+ * (docs/detection.md, "Two linkage paths").
  */
 export class Scorer extends Construct {
   readonly function: DistillGuardFunction;

@@ -28,7 +28,7 @@ function only(template: Template, type: string, pattern?: RegExp): [string, any]
 describe('DistillGuardStack with ingestPath firehose', () => {
   const { template } = synthStack({ context: { ingestPath: 'firehose' } });
   const [streamId, stream] = only(template, 'AWS::KinesisFirehose::DeliveryStream');
-  const [bucketId, bucket] = only(template, 'AWS::S3::Bucket');
+  const [bucketId, bucket] = only(template, 'AWS::S3::Bucket', /AccessLogObjects/);
   const [ingestKeyId] = only(template, 'AWS::KMS::Key', /IngestionKey/);
   const [aggKeyId] = only(template, 'AWS::KMS::Key', /AggregatorKey/);
   const [queueId, queue] = only(template, 'AWS::SQS::Queue', /ObjectAggregatorQueue/);
@@ -176,10 +176,11 @@ describe('DistillGuardStack with ingestPath firehose', () => {
 });
 
 describe('ingestPath configuration', () => {
-  test('the default stays the CloudWatch Logs subscription path: no delivery stream, no bucket', () => {
+  test('the default stays the CloudWatch Logs subscription path: no delivery stream, no access-log bucket', () => {
     const { template } = synthStack();
     template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
-    template.resourceCountIs('AWS::S3::Bucket', 0);
+    // the one bucket is the sharded linkage's records (lib/detect/sharded-linkage.ts)
+    expect(resourcesOf(template, 'AWS::S3::Bucket').map(([id]) => id)).toEqual([expect.stringMatching(/ScorerLinkageRecords/)]);
     template.resourceCountIs('AWS::Logs::SubscriptionFilter', 1);
   });
 
