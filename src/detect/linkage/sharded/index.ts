@@ -55,10 +55,31 @@ export interface ShardStageStats {
   rssBytes: number;
 }
 
-/** A run plan for `accounts` accounts with about `accountsPerShard` accounts per shard. */
-export function planShards(accounts: number, prefix: string, opts: LinkageOptions, accountsPerShard = 250_000): ShardPlan {
+/**
+ * A run plan for `accounts` accounts, about `accountsPerShard` per account shard. An account's verification record
+ * goes to the partition of each of its blocking keys (up to ~25: useful attributes and MinHash bands), so there are
+ * `keyPartitionsPerShard` key partitions per account shard: a partition then receives about the same number of
+ * records at any population size, and so does each child's memory.
+ */
+export function planShards(
+  accounts: number,
+  prefix: string,
+  opts: LinkageOptions,
+  accountsPerShard = 250_000,
+  keyPartitionsPerShard = 16,
+): ShardPlan {
+  if (!prefix.endsWith('/')) throw new Error(`sharded linkage: prefix must end in '/', got '${prefix}'`);
+  if (!(accountsPerShard >= 1) || !(keyPartitionsPerShard >= 1))
+    throw new Error(`sharded linkage: shard sizes must be >= 1, got ${accountsPerShard}, ${keyPartitionsPerShard}`);
   const accountShards = Math.max(1, Math.ceil(accounts / accountsPerShard));
-  return { prefix, accounts, accountShards, keyPartitions: accountShards, periodStart: opts.periodStart, periodEnd: opts.periodEnd };
+  return {
+    prefix,
+    accounts,
+    accountShards,
+    keyPartitions: accountShards * Math.round(keyPartitionsPerShard),
+    periodStart: opts.periodStart,
+    periodEnd: opts.periodEnd,
+  };
 }
 
 /** Measures one stage child: time, heap and resident memory at its end. */
