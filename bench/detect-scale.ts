@@ -2,6 +2,7 @@
  * How the cost of linkage and scoring grows with the number of active accounts (docs/detection.md, "Scale: never all pairs").
  *
  *   NODE_OPTIONS=--max-old-space-size=8192 npx tsx bench/detect-scale.ts [--sizes 10000,100000,1000000] [--seed 1]
+ *   ... --sharded [--accounts-per-shard 250000] [--extrapolate 10000000] [--check]   (bench/detect-scale-sharded.ts)
  *
  * Accounts are simulated directly as profiles (72 h of merged windows), not replayed from logs: organic accounts
  * with a few random sessions, own IPs (some behind shared NATs), popular and long-tail user agents, own and
@@ -16,6 +17,7 @@ import { linkAccounts } from '../src/detect/linkage';
 import { emptyProfile, type AccountProfile } from '../src/detect/profile';
 import { rng } from '../sim/rng';
 import * as os from 'node:os';
+import { runShardedScale } from './detect-scale-sharded';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 2);
@@ -138,6 +140,20 @@ if (require.main === module) {
       .description('linkage and scoring time against the number of accounts (synthetic profiles, in process)')
       .option('--sizes <list>', 'account counts, comma-separated', sizesArg, [10_000, 100_000, 1_000_000])
       .option('--seed <n>', 'seed of the synthetic profiles', nonNegativeInt, 1)
-      .action((o: { sizes: number[]; seed: number }) => runDetectScale(o.sizes, o.seed)),
+      .option('--sharded', 'run the sharded linkage path (children in their own processes) instead of the single path')
+      .option('--accounts-per-shard <n>', 'sharded: accounts per shard', nonNegativeInt, 250_000)
+      .option('--extrapolate <n>', 'sharded: project the figures to this many accounts', nonNegativeInt)
+      .option('--check', 'sharded: compare with the single path too')
+      .action((o: { sizes: number[]; seed: number; sharded?: boolean; accountsPerShard: number; extrapolate?: number; check?: boolean }) =>
+        o.sharded
+          ? runShardedScale(o.sizes, syntheticProfiles, {
+              seed: o.seed,
+              accountsPerShard: o.accountsPerShard,
+              extrapolate: o.extrapolate,
+              check: !!o.check,
+              print: (s) => process.stdout.write(s + '\n'),
+            })
+          : runDetectScale(o.sizes, o.seed),
+      ),
   );
 }

@@ -110,6 +110,15 @@ export function isPlatform(p: AccountProfile, cfg: LinkageConfig): boolean {
   return active > 0 && p.usageN / active > cfg.maxUsagePerActiveHour;
 }
 
+/**
+ * Weight of attribute `name` held by `df` of `n` accounts: rare in absolute terms (cap K) AND relative to the
+ * population observed (small populations), scaled down for infrastructure many operators share by accident.
+ */
+export function attributeWeight(name: string, family: Family, df: number, k: number, n: number): number {
+  const scale = family === 'infra' ? (INFRA_SCALE[name.slice(0, name.indexOf(':'))] ?? 1) : 1;
+  return rarityWeight(df, k) * rarityWeight(df, n) * scale;
+}
+
 /** Shared, read-only state of one linkage run: accounts' attributes, their frequencies, weights and postings. */
 export interface AttributeIndex {
   /** Accounts (profiles.length) and the popularity cap K (cfg.maxAttributeAccounts). */
@@ -148,10 +157,7 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   let skippedPopular = 0;
   let indexed = 0;
   for (let id = 0; id < names.length; id++) {
-    const prefix = names[id].slice(0, names[id].indexOf(':'));
-    const scale = fam[id] === 'infra' ? (INFRA_SCALE[prefix] ?? 1) : 1;
-    // Rare in absolute terms (cap K) AND relative to the population observed (small populations).
-    weight[id] = rarityWeight(df[id], k) * rarityWeight(df[id], n) * scale;
+    weight[id] = attributeWeight(names[id], fam[id], df[id], k, n);
     if (df[id] > k) skippedPopular++;
     else if (df[id] >= 2) indexed++;
   }

@@ -47,7 +47,7 @@ import { verifyPairs } from './verify';
 
 export * from './types';
 export { fmix32, fnv1a, rarityWeight, minhashSignature, bucketArray, complement, phi, UnionFind } from './primitives';
-export { AttributeDict, LinkageCache, isPlatform, buildAttributeIndex, type AttributeIndex } from './attributes';
+export { AttributeDict, LinkageCache, attributeWeight, isPlatform, buildAttributeIndex, type AttributeIndex } from './attributes';
 export {
   timingWindow,
   timingCandidates,
@@ -58,7 +58,7 @@ export {
   type TimingIndex,
   type CoActivity,
 } from './timing';
-export { PairScorer, acceptEdge, verifyPairs, emptyPairScore, type PairScore, type WeakPair, type Verification } from './verify';
+export { PairScorer, acceptEdge, verifyPairs, emptyPairScore, type PairAccounts, type PairScore, type WeakPair, type Verification } from './verify';
 export { addTriangleEdges, findPromptLibraries, addLibraryEdges, addGroupEvidence, type PromptLibraries } from './groups';
 export { LinkGraph, pruneTimingLeaves, pruneLeaves, prunePersonalAttachments } from './graph';
 export { components, assignClusterId, clusterEvidence, accountLink, assembleClusters } from './clusters';

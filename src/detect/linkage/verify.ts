@@ -41,6 +41,12 @@ export function stableInfrastructure(p: AccountProfile): boolean {
   return p.subnets.size < 10 || p.subnets.size < 0.3 * p.n;
 }
 
+/** Per account: infrastructure its own (1) or not (0), and creation time (NaN when unknown). */
+export interface PairAccounts {
+  stable: Uint8Array;
+  created: Float64Array;
+}
+
 /**
  * Scores pairs of accounts. A family's score grows with the shared weight (saturating) and is damped when the shared
  * part is a tiny fraction of what the two accounts hold (cosine < familyMinCosine). Timing needs co-activity and
@@ -54,18 +60,17 @@ export class PairScorer {
   private readonly tod: TimeOfDayModel;
   private readonly co = emptyCoActivity();
 
+  /** `accounts`: the profiles, or just what the scorer reads of them (sharded linkage holds no profiles). */
   constructor(
-    profiles: AccountProfile[],
+    accounts: AccountProfile[] | PairAccounts,
     private readonly cfg: LinkageConfig,
-    private readonly index: AttributeIndex,
+    private readonly index: Pick<AttributeIndex, 'ownContent' | 'ownInfra'>,
     private readonly timing: TimingIndex,
   ) {
-    this.stable = Uint8Array.from(profiles, (p) => (stableInfrastructure(p) ? 1 : 0));
-    this.created = new Float64Array(profiles.length).fill(NaN);
-    for (let i = 0; i < profiles.length; i++) {
-      const c = profiles[i].createdAt;
-      if (c !== null) this.created[i] = c;
-    }
+    if (Array.isArray(accounts)) {
+      this.stable = Uint8Array.from(accounts, (p) => (stableInfrastructure(p) ? 1 : 0));
+      this.created = Float64Array.from(accounts, (p) => p.createdAt ?? NaN);
+    } else ({ stable: this.stable, created: this.created } = accounts);
     this.tod = new TimeOfDayModel(timing, cfg.syncTodPrior);
   }
 

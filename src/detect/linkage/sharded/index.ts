@@ -12,6 +12,12 @@
 import type { LinkageConfig } from '../../config';
 import type { AccountProfile } from '../../profile';
 import type { LinkageOptions, LinkageResult } from '../types';
+import { frequencyPartition } from './frequencies';
+import { mergePartitions } from './merge';
+import { pairPartition } from './pairs';
+import { partitionShard } from './partition';
+import { shardSize } from './records';
+import { indexShard } from './weights';
 
 /** Where stages leave their records (S3 objects under one run prefix; a Map in memory). */
 export interface ShardStore {
@@ -49,42 +55,121 @@ export interface ShardStageStats {
   rssBytes: number;
 }
 
-/** A run plan for `accounts` accounts with about `accountsPerShard` accounts per shard. */
-export function planShards(accounts: number, prefix: string, opts: LinkageOptions, accountsPerShard = 250_000): ShardPlan {
+/**
+ * A run plan for `accounts` accounts, about `accountsPerShard` per account shard. An account's verification record
+ * goes to the partition of each of its blocking keys (up to ~25: useful attributes and MinHash bands), so there are
+ * `keyPartitionsPerShard` key partitions per account shard: a partition then receives about the same number of
+ * records at any population size, and so does each child's memory.
+ */
+export function planShards(
+  accounts: number,
+  prefix: string,
+  opts: LinkageOptions,
+  accountsPerShard = 250_000,
+  keyPartitionsPerShard = 16,
+): ShardPlan {
+  if (!prefix.endsWith('/')) throw new Error(`sharded linkage: prefix must end in '/', got '${prefix}'`);
+  if (!(accountsPerShard >= 1) || !(keyPartitionsPerShard >= 1))
+    throw new Error(`sharded linkage: shard sizes must be >= 1, got ${accountsPerShard}, ${keyPartitionsPerShard}`);
   const accountShards = Math.max(1, Math.ceil(accounts / accountsPerShard));
-  return { prefix, accounts, accountShards, keyPartitions: accountShards, periodStart: opts.periodStart, periodEnd: opts.periodEnd };
+  return {
+    prefix,
+    accounts,
+    accountShards,
+    keyPartitions: accountShards * Math.round(keyPartitionsPerShard),
+    periodStart: opts.periodStart,
+    periodEnd: opts.periodEnd,
+  };
+}
+
+/** Measures one stage child: time, heap and resident memory at its end. */
+async function measured(
+  stage: ShardStageStats['stage'],
+  part: number,
+  run: () => Promise<{ input: number; output: number }>,
+): Promise<ShardStageStats> {
+  const t0 = performance.now();
+  const { input, output } = await run();
+  const mem = process.memoryUsage();
+  return { stage, part, inputRecords: input, outputRecords: output, ms: performance.now() - t0, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss };
 }
 
 /** Stage `partition`: writes the account shards (the step that holds the profiles runs it). */
 export async function writeAccountShards(
-  _store: ShardStore,
-  _plan: ShardPlan,
-  _profiles: AccountProfile[],
-  _cfg: LinkageConfig,
+  store: ShardStore,
+  plan: ShardPlan,
+  profiles: AccountProfile[],
+  cfg: LinkageConfig,
 ): Promise<ShardStageStats[]> {
-  throw new Error('sharded linkage: not implemented yet');
+  if (profiles.length !== plan.accounts) throw new Error(`sharded linkage: plan is for ${plan.accounts} accounts, got ${profiles.length}`);
+  const size = shardSize(plan);
+  const stats: ShardStageStats[] = [];
+  for (let s = 0; s < plan.accountShards; s++) {
+    const slice = profiles.slice(s * size, (s + 1) * size);
+    stats.push(await measured('partition', s, () => partitionShard(store, plan, cfg, s, s * size, slice)));
+  }
+  return stats;
+}
+
+/** How many children a stage has: key partitions, or account shards. */
+export function stageParts(plan: ShardPlan, stage: ShardStage): number {
+  return stage === 'index' ? plan.accountShards : plan.keyPartitions;
 }
 
 /** One child of a Distributed Map: stage `stage` over account shard or key partition `part`. */
 export async function runShardStage(
-  _store: ShardStore,
-  _plan: ShardPlan,
-  _cfg: LinkageConfig,
-  _stage: ShardStage,
-  _part: number,
+  store: ShardStore,
+  plan: ShardPlan,
+  cfg: LinkageConfig,
+  stage: ShardStage,
+  part: number,
 ): Promise<ShardStageStats> {
-  throw new Error('sharded linkage: not implemented yet');
+  if (!Number.isInteger(part) || part < 0 || part >= stageParts(plan, stage))
+    throw new Error(`sharded linkage: part ${part} out of range for stage ${stage}`);
+  if (stage === 'frequencies') return measured(stage, part, () => frequencyPartition(store, plan, cfg, part));
+  if (stage === 'index') return measured(stage, part, () => indexShard(store, plan, cfg, part));
+  if (stage === 'pairs') return measured(stage, part, () => pairPartition(store, plan, cfg, part));
+  throw new Error(`sharded linkage: unknown stage ${String(stage)}`);
 }
+
+/** The stages after `partition`, in order. */
+export const SHARD_STAGES: readonly ShardStage[] = ['frequencies', 'index', 'pairs'];
 
 /** Final step: the children's edges replayed in the single path's order, then groups, pruning and clusters. */
 export async function mergeShardedLinkage(
-  _store: ShardStore,
-  _plan: ShardPlan,
-  _profiles: AccountProfile[],
-  _cfg: LinkageConfig,
-  _previous?: Map<string, string>,
+  store: ShardStore,
+  plan: ShardPlan,
+  profiles: AccountProfile[],
+  cfg: LinkageConfig,
+  previous?: Map<string, string>,
 ): Promise<{ result: LinkageResult; stats: ShardStageStats }> {
-  throw new Error('sharded linkage: not implemented yet');
+  let result: LinkageResult | undefined;
+  const opts: LinkageOptions = { periodStart: plan.periodStart, periodEnd: plan.periodEnd, previous };
+  const stats = await measured('merge', 0, async () => {
+    result = await mergePartitions(store, plan, profiles, cfg, opts);
+    return { input: result.stats.edges, output: result.clusters.length };
+  });
+  return { result: result!, stats };
+}
+
+/**
+ * The whole sharded path in this process, children one after another (tests, replay, the bench's sequential mode).
+ * Gives the same clusters, links and edges as `linkAccounts(profiles, cfg, opts)`.
+ */
+export async function linkAccountsSharded(
+  profiles: AccountProfile[],
+  cfg: LinkageConfig,
+  opts: LinkageOptions,
+  options: { store?: ShardStore; accountsPerShard?: number; prefix?: string } = {},
+): Promise<{ result: LinkageResult; stats: ShardStageStats[] }> {
+  const store = options.store ?? new MemoryShardStore();
+  const plan = planShards(profiles.length, options.prefix ?? 'linkage/', opts, options.accountsPerShard);
+  const stats = await writeAccountShards(store, plan, profiles, cfg);
+  for (const stage of SHARD_STAGES)
+    for (let part = 0; part < stageParts(plan, stage); part++) stats.push(await runShardStage(store, plan, cfg, stage, part));
+  const merged = await mergeShardedLinkage(store, plan, profiles, cfg, opts.previous);
+  stats.push(merged.stats);
+  return { result: merged.result, stats };
 }
 
 /** A ShardStore in memory (tests, the bench, replay). */

@@ -1,0 +1,134 @@
+/**
+ * The records sharded linkage stages exchange, where they live in the store, and which shard or partition owns an
+ * account or a blocking key. Records are JSON arrays, one per line (NDJSON): compact, and a stage reads them a line
+ * at a time.
+ */
+import { fnv1a } from '../primitives';
+import type { ShardPlan, ShardStore } from './index';
+
+/** An account as the `partition` stage leaves it: everything later stages need, nothing else. */
+export interface AccountRecord {
+  /** Position in the single path's profiles array: orders rows, ties and union-find roots as it does. */
+  i: number;
+  /** Attribute names (`t:`, `ip:`, `sn:`, `ua:`, `key:`) in the single path's intern order. */
+  attrs: string[];
+  platform: boolean;
+  stable: boolean;
+  createdAt: number | null;
+  /** Sorted sync buckets inside the run's timing window. */
+  buckets: number[];
+}
+
+/** Document frequency of an attribute (df >= 2 only; absent means 1) and where the single path first interned it. */
+export type FrequencyRecord = [i: number, pos: number, df: number, firstI: number, firstPos: number];
+
+/** One useful attribute of an account: name, weight, content (1) or infrastructure (0). */
+export type UsefulAttribute = [name: string, weight: number, content: 0 | 1];
+
+/** What pair verification needs of one account, sent to every partition owning one of its blocking keys. */
+export interface VerificationRecord {
+  i: number;
+  useful: UsefulAttribute[];
+  ownContent: number;
+  ownInfra: number;
+  /** Sorted active buckets, null when too few to carry timing evidence. */
+  buckets: number[] | null;
+  createdAt: number | null;
+  stable: boolean;
+  /** Subnet count and requests are not sent: `stable` is what verification reads of them. */
+  /** Band keys this partition owns: [band index, 30-bit key]. */
+  bands: [number, number][];
+  /** The MinHash signature, when the account has band keys here (orders large band buckets). */
+  sig?: number[];
+}
+
+/** Where a pair stands in the single path's verification order: its row, then how the row reached it. */
+export type PairRank = [row: number, via: 0 | 1, a: number, b: number, c: number];
+
+/** A verified pair that became an edge or a weak pair: rank, the other account, and its scores. */
+export type PairRecord = [
+  rank: PairRank,
+  other: number,
+  accepted: 0 | 1,
+  content: number,
+  infra: number,
+  timing: number,
+  signup: number,
+  total: number,
+  phi: number,
+  sharedBuckets: number,
+  sharedHours: number,
+];
+
+/** An account drawing from shared prompt libraries: its shared templates and their document frequencies. */
+export type LibraryRecord = [i: number, templates: [name: string, df: number][]];
+
+/** Object keys of one run. */
+export const keys = {
+  accounts: (plan: ShardPlan, shard: number) => `${plan.prefix}accounts/${shard}`,
+  occurrences: (plan: ShardPlan, partition: number, shard: number) => `${plan.prefix}occurrences/${partition}/${shard}`,
+  frequencies: (plan: ShardPlan, shard: number, partition: number) => `${plan.prefix}frequencies/${shard}/${partition}`,
+  frequencyStats: (plan: ShardPlan, partition: number) => `${plan.prefix}frequency-stats/${partition}`,
+  verification: (plan: ShardPlan, partition: number, shard: number) => `${plan.prefix}verification/${partition}/${shard}`,
+  libraries: (plan: ShardPlan, shard: number) => `${plan.prefix}libraries/${shard}`,
+  pairs: (plan: ShardPlan, partition: number) => `${plan.prefix}pairs/${partition}`,
+};
+
+/** Accounts per shard: shard s holds positions [s * size, (s + 1) * size). */
+export function shardSize(plan: ShardPlan): number {
+  return Math.max(1, Math.ceil(plan.accounts / plan.accountShards));
+}
+
+export function shardOf(plan: ShardPlan, i: number): number {
+  return Math.floor(i / shardSize(plan));
+}
+
+/** The key partition of an attribute name or a band key. */
+export function attributePartition(plan: ShardPlan, name: string): number {
+  return fnv1a(name) % plan.keyPartitions;
+}
+
+export function bandPartition(plan: ShardPlan, band: number, key: number): number {
+  return fnv1a(`b${band}:${key}`) % plan.keyPartitions;
+}
+
+export function toLines(records: readonly unknown[]): string {
+  let out = '';
+  for (const r of records) out += JSON.stringify(r) + '\n';
+  return out;
+}
+
+/** Records of one object, parsed line by line. */
+export function* fromLines<T>(body: string): Generator<T> {
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    if (end > start) yield JSON.parse(body.slice(start, end)) as T;
+    start = end + 1;
+  }
+}
+
+/** Every record under `prefix`, object by object in key order. */
+export async function* readAll<T>(store: ShardStore, prefix: string): AsyncGenerator<T> {
+  for (const key of await store.list(prefix)) yield* fromLines<T>(await store.get(key));
+}
+
+/** Records bucketed by destination, written as one object per non-empty destination. */
+export class Outbox<T> {
+  private readonly lists = new Map<number, T[]>();
+  add(dest: number, record: T): void {
+    let list = this.lists.get(dest);
+    if (!list) this.lists.set(dest, (list = []));
+    list.push(record);
+  }
+  async flush(store: ShardStore, keyOf: (dest: number) => string): Promise<number> {
+    let n = 0;
+    for (const [dest, list] of this.lists) {
+      await store.put(keyOf(dest), toLines(list));
+      n += list.length;
+    }
+    this.lists.clear();
+    return n;
+  }
+}

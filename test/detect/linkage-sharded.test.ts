@@ -1,0 +1,82 @@
+/**
+ * The sharded linkage path gives what the single path gives, account by account, on the simulator's traffic (base
+ * and evasive campaigns among organic customers) and on the scale bench's population, whatever the cut into shards.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { ReplayAggregator } from '../../src/aggregate/replay';
+import { DEFAULT_DETECTION_CONFIG, runDetection, type DetectionConfig } from '../../src/detect/index';
+import { linkAccounts, type LinkageOptions, type LinkageResult } from '../../src/detect/linkage';
+import { linkAccountsSharded, MemoryShardStore, planShards, runShardStage } from '../../src/detect/linkage/sharded';
+import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
+import { simulate } from '../../sim/simulate';
+import { syntheticProfiles } from '../../bench/detect-scale';
+
+const cfg = DEFAULT_DETECTION_CONFIG;
+
+/** Profiles of a simulated world, as replay builds them, and its observation period. */
+function simulatedProfiles(variant: 'base' | 'evasive', seed: number): { profiles: AccountProfile[]; opts: LinkageOptions } {
+  const agg = new ReplayAggregator();
+  let first = Infinity;
+  let last = 0;
+  for (const e of simulate({ seed, scale: 'small', variant, days: 3 }).events()) {
+    agg.addLogLine(e.log);
+    if (e.usage) agg.addUsageLine(e.usage);
+    first = Math.min(first, Number(e.log.requestTimeEpoch));
+    last = Math.max(last, Number(e.log.requestTimeEpoch));
+  }
+  const profiles = [...profilesFromWindows(agg.store.allWindows(), cfg.linkage.syncBucketMs).values()];
+  return { profiles, opts: { periodStart: first, periodEnd: last } };
+}
+
+/** Everything but `verifiedPairs`: the sharded path scores every candidate (it cannot skip as the single path does). */
+function comparable(r: LinkageResult) {
+  const { verifiedPairs: _ignored, ...stats } = r.stats;
+  return { clusters: r.clusters, byAccount: [...r.byAccount], edges: r.edges, stats };
+}
+
+describe('sharded linkage', () => {
+  const worlds = [
+    ['base', 5],
+    ['evasive', 6],
+  ] as const;
+
+  it.each(worlds)(
+    'links the %s simulated world (seed %i) exactly as the single path, in 1, 3 and 7 shards',
+    async (variant, seed) => {
+      const { profiles, opts } = simulatedProfiles(variant, seed);
+      const single = linkAccounts(profiles, cfg.linkage, opts);
+      expect(single.clusters.length).toBeGreaterThan(0);
+      for (const shards of [1, 3, 7]) {
+        const { result } = await linkAccountsSharded(profiles, cfg.linkage, opts, { accountsPerShard: Math.ceil(profiles.length / shards) });
+        expect(comparable(result)).toEqual(comparable(single));
+      }
+    },
+    120_000,
+  );
+
+  it('gives the same decisions, account by account, when scoring reuses the sharded linkage', async () => {
+    const { profiles, opts } = simulatedProfiles('evasive', 6);
+    const input = { profiles, modelFirstSeen: {}, now: opts.periodEnd, periodStart: opts.periodStart, config: cfg as DetectionConfig };
+    const single = runDetection(input);
+    const { result } = await linkAccountsSharded(profiles, cfg.linkage, opts, { accountsPerShard: 200 });
+    const sharded = runDetection({ ...input, linkage: result });
+    const decisions = (r: typeof single) => r.accounts.map((a) => [a.accountId, a.decision, a.score, a.reasons, a.clusterId]);
+    expect(decisions(sharded)).toEqual(decisions(single));
+    expect(sharded.accounts.some((a) => a.clusterId !== null)).toBe(true);
+  }, 120_000);
+
+  it("links the scale bench's population (synchronized campaigns, NATs, popular agents) exactly", async () => {
+    const profiles = syntheticProfiles(8_000, 4);
+    const t0 = Date.UTC(2026, 10, 2);
+    const opts = { periodStart: t0, periodEnd: t0 + 72 * 3_600_000 };
+    const single = linkAccounts(profiles, cfg.linkage, opts);
+    const { result, stats } = await linkAccountsSharded(profiles, cfg.linkage, opts, { accountsPerShard: 1_500 });
+    expect(isDeepStrictEqual(comparable(result), comparable(single))).toBe(true);
+    expect(stats.map((s) => s.stage)).toEqual(expect.arrayContaining(['partition', 'frequencies', 'index', 'pairs', 'merge']));
+  }, 120_000);
+
+  it('refuses a part outside the stage', async () => {
+    const plan = planShards(10, 'run/', { periodStart: 0, periodEnd: 1 }, 5);
+    await expect(runShardStage(new MemoryShardStore(), plan, cfg.linkage, 'index', 2)).rejects.toThrow('part 2 out of range for stage index');
+  });
+});
