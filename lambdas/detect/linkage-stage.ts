@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { detectionConfigFromEnv } from '../../src/detect/config';
-import { runShardStage, type ShardPlan, type ShardStage, type ShardStageStats } from '../../src/detect/linkage/sharded';
+import { runShardStage, SHARD_STAGES, stageParts, type ShardPlan, type ShardStage, type ShardStageStats } from '../../src/detect/linkage/sharded';
 import { logger } from '../shared/powertools';
 import { requireEnv } from '../shared/env';
 import { S3ShardStore } from './shard-store';
@@ -17,16 +17,14 @@ export interface LinkageStageEvent {
   plan: ShardPlan;
 }
 
-const STAGES: readonly ShardStage[] = ['frequencies', 'index', 'pairs'];
-
 /** The event, checked: a known stage, a part within the plan, a plan under the bucket's run prefix. */
 export function checkStageEvent(event: LinkageStageEvent): void {
   const { stage, part, plan } = event ?? ({} as LinkageStageEvent);
-  if (!STAGES.includes(stage)) throw new Error(`linkage stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+  if (!SHARD_STAGES.includes(stage)) throw new Error(`linkage stage must be one of ${SHARD_STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   if (!plan || typeof plan.prefix !== 'string' || !plan.prefix.startsWith(LINKAGE_RUN_PREFIX)) {
     throw new Error(`linkage plan prefix must start with ${LINKAGE_RUN_PREFIX}, got ${JSON.stringify(plan?.prefix)}`);
   }
-  const parts = stage === 'index' ? plan.accountShards : plan.keyPartitions;
+  const parts = stageParts(plan, stage);
   if (!Number.isInteger(part) || part < 0 || part >= parts)
     throw new Error(`linkage ${stage} part must be in 0..${parts - 1}, got ${JSON.stringify(part)}`);
 }

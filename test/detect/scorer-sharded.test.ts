@@ -3,7 +3,8 @@
  * with Step Functions mocked: at or above `minAccounts` it writes the account shards and starts the linkage run
  * instead of linking and scoring; while a run is in flight it does nothing; the run's finishing invocation merges
  * and scores as the single path does. The sharded core is replaced by spies (its stages are tested on their own):
- * `mergeShardedLinkage` answers the single path's linkage, so the finish must decide exactly what a single run does.
+ * `mergeShardedLinkage` answers the single path's linkage, so the finish must decide exactly what a single run does;
+ * the last test runs the real stages in process, as the state machine would.
  */
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -178,6 +179,28 @@ describe('scorer: the switch to the sharded linkage', () => {
     expect(mergedPlan).toEqual(plan);
     expect(ordered.map((p) => p.accountId)).toEqual(writeAccountShards.mock.calls[0][2].map((p) => p.accountId));
     expect(runDetection.mock.calls[0][0].linkage).toBe(await mergeShardedLinkage.mock.results[0].value.then((r: { result: unknown }) => r.result));
+    expect({ decisions: finished.decisions, clusters: finished.clusters, scoresWritten: finished.scoresWritten }).toEqual({
+      decisions: single.decisions,
+      clusters: single.clusters,
+      scoresWritten: single.scoresWritten,
+    });
+  }, 120_000);
+
+  test('with the real stages: start, every child of the execution input, finish: the same decisions as the single path', async () => {
+    const actual = jest.requireActual('../../src/detect/linkage/sharded') as typeof sharded;
+    writeAccountShards.mockImplementation(actual.writeAccountShards);
+    mergeShardedLinkage.mockImplementation(actual.mergeShardedLinkage);
+    const single = await runScorer(deps(new MemoryShardStore(), accounts + 1));
+    const store = new MemoryShardStore();
+    const started = await runScorer(deps(store, 1));
+    expect(started.path).toBe('sharded');
+    // what the state machine does: each Distributed Map over its items of the execution input
+    const input = JSON.parse(linkageStarts()[0].args[0].input.input!) as LinkageExecutionInput;
+    for (const stage of ['frequencies', 'index', 'pairs'] as const)
+      for (const part of input[stage]) await actual.runShardStage(store, input.plan, DEFAULT_DETECTION_CONFIG.linkage, stage, part);
+    const finished = await runScorer(deps(store, 1, { finish: input.plan }));
+    expect(finished.path).toBe('sharded-finish');
+    expect(finished.clusters).toBeGreaterThan(0);
     expect({ decisions: finished.decisions, clusters: finished.clusters, scoresWritten: finished.scoresWritten }).toEqual({
       decisions: single.decisions,
       clusters: single.clusters,
