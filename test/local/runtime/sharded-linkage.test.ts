@@ -1,0 +1,113 @@
+/**
+ * The sharded linkage path as it deploys, on this machine: `cdk synth` of the real app, the local runtime running
+ * the scorer and linkage-stage bundles from that cloud assembly, the linkage state machine from the template on the
+ * local Step Functions (Distributed Maps), the records in the local S3. With the threshold lowered to one account,
+ * a scheduled scorer run writes the shards and starts the run; the state machine runs every stage child and invokes
+ * the scorer, which merges, scores and starts cases; a scheduled run while it is in flight does nothing.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BatchWriteItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { windowToItem } from '../../../src/aggregate/item';
+import { LocalSession } from '../../../local/runtime/session';
+import { HOUR, T0, population, windowsOf } from '../../detect/fixtures';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const WORK = path.join(ROOT, '.local', 'sharded-linkage');
+const CDK_OUT = path.join(WORK, 'cdk.out');
+const NOW = T0 + 3 * 24 * HOUR;
+
+jest.setTimeout(10 * 60_000);
+
+describe('sharded linkage on the local runtime', () => {
+  let session: LocalSession;
+
+  beforeAll(async () => {
+    fs.mkdirSync(WORK, { recursive: true });
+    const synth = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', CDK_OUT], { cwd: ROOT, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`cdk synth failed (${synth.status}): ${synth.stderr.slice(-3000)}`);
+    session = await LocalSession.start({
+      cdkOut: CDK_OUT,
+      stateFile: path.join(WORK, 'endpoints.json'),
+      functionLogFile: path.join(WORK, 'functions.log'),
+      clockStartMs: NOW,
+      subscriber: false,
+      envOverrides: { '*': { SHARDED_LINKAGE_MIN_ACCOUNTS: '1' } },
+    });
+    const ddb = session.rt.clients.dynamodb;
+    const features = session.envValue('FEATURES_TABLE')!;
+    const pop = population();
+    const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
+    for (let i = 0; i < items.length; i += 25) {
+      await ddb.send(
+        new BatchWriteItemCommand({ RequestItems: { [features]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as never } })) } }),
+      );
+    }
+    const first: Record<string, number> = {};
+    for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
+    for (const [m, ts] of Object.entries(first)) {
+      await ddb.send(
+        new PutItemCommand({ TableName: features, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) } } }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await session?.stop();
+  });
+
+  it('starts the run, runs every stage child, and the scorer finishes it: scores written, cases started', async () => {
+    const fns = session.rt.model.functions;
+    const scorer = fns.find((f) => f.environment.LINKAGE_STATE_MACHINE_ARN)!;
+    const linkageArn = scorer.environment.LINKAGE_STATE_MACHINE_ARN;
+    const event = { time: new Date(NOW).toISOString() };
+    const started = await session.rt.runner.invoke(scorer.arn, event);
+    expect(started.ok).toBe(true);
+    const summary = started.payload as { path: string; accounts: number; sharded: { executionName: string; started: boolean } };
+    expect(summary).toMatchObject({ path: 'sharded', sharded: { started: true } });
+    expect(summary.accounts).toBeGreaterThan(10);
+
+    const sfn = session.rt.clients.sfn!;
+    const [execution] = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: linkageArn }))).executions ?? [];
+    expect(execution.name).toBe(summary.sharded.executionName);
+    // a scheduled run while this one is in flight does nothing (unless it is already over)
+    const second = await session.rt.runner.invoke(scorer.arn, { time: new Date(NOW + 5 * 60_000).toISOString() });
+    const secondPath = (second.payload as { path: string }).path;
+    if ((await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).status === 'RUNNING') {
+      expect(secondPath).toBe('sharded-in-flight');
+    }
+
+    await session.emu.stepFunctions.waitForExecution(execution.executionArn!, 5 * 60_000);
+    const done = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+    expect({ status: done.status, error: done.error, cause: done.cause?.slice(0, 500) }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
+    const finished = JSON.parse(done.output!) as { path: string; clusters: number; decisions: Record<string, number>; casesStarted: number };
+    expect(finished.path).toBe('sharded-finish');
+    expect(finished.clusters).toBeGreaterThan(0);
+    expect((finished.decisions.review ?? 0) + (finished.decisions.suspend ?? 0)).toBeGreaterThan(0);
+    expect(finished.casesStarted).toBeGreaterThan(0);
+
+    const objects = await session.rt.clients.s3!.send(
+      new ListObjectsV2Command({ Bucket: scorer.environment.LINKAGE_BUCKET, Prefix: `runs/${summary.sharded.executionName}/` }),
+    );
+    const keys = (objects.Contents ?? []).map((o) => o.Key!);
+    for (const dir of ['accounts/', 'frequencies/', 'verification/', 'pairs/', 'scorer/accounts.json'])
+      expect(keys.some((k) => k.includes(`/${dir}`))).toBe(true);
+    const scores = await session.rt.clients.dynamodb.send(
+      new ScanCommand({
+        TableName: session.envValue('CONTROL_TABLE')!,
+        FilterExpression: 'begins_with(pk, :p)',
+        ExpressionAttributeValues: { ':p': { S: 'SCORE#' } },
+      }),
+    );
+    expect(scores.Count).toBeGreaterThan(0);
+  });
+});
