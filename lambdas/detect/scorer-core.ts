@@ -7,7 +7,8 @@
  * 2. read `MODEL#<model>/FIRST` for the models seen, the allowlist (`byState` GSI partition `ALLOW`) and the shadow
  *    config (`CONFIG/SHADOW`) from the control table;
  * 3. build profiles (reusing those whose windows did not change) and run the same detection code as replay
- *    (src/detect);
+ *    (src/detect); from `sharded.minAccounts` accounts on, the linkage is not computed here but in the linkage
+ *    state machine (sharded-run.ts), and the run that state machine invokes at its end (`finish`) merges it;
  * 4. write `SCORE#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists): a partition
  *    of its own, so the scorer's role can write scores without being able to touch `ACCOUNT#<id>/STATUS`;
  * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId

@@ -40,6 +40,8 @@ let ddb: DynamoDBClient;
 const FEATURES = 'features-sharded-test';
 const CONTROL = 'control-sharded-test';
 const NOW = T0 + 3 * 24 * HOUR;
+/** Past the wall clock: DynamoDB Local deletes expired items in the background, and the fixtures' days are fixed. */
+const RETENTION_DAYS = 3650;
 const LINKAGE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:linkage';
 const pop = population();
 const accounts = new Set(pop.reqs.map((r) => r.accountId)).size;
@@ -49,7 +51,7 @@ beforeAll(async () => {
   ddb = localDynamoDb(emu.endpoint);
   await createFeaturesTable(ddb, FEATURES);
   await createControlTable(ddb, CONTROL);
-  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
+  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, RETENTION_DAYS, Date.now() - HOUR));
   for (let i = 0; i < items.length; i += 25) {
     await ddb.send(
       new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as never } })) } }),
