@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BatchWriteItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { windowToItem } from '../../../src/aggregate/item';
 import { LocalSession } from '../../../local/runtime/session';
 import { HOUR, T0, population, windowsOf } from '../../detect/fixtures';
@@ -60,6 +60,14 @@ describe('sharded linkage on the local runtime', () => {
   });
 
   afterAll(async () => {
+    // the cases the run opened wait for reviewers: stop them first, so that no step starts a function while the
+    // runtime shuts its sandboxes down
+    const sfn = session?.rt.clients.sfn;
+    for (const sm of session?.rt.model.stateMachines ?? []) {
+      const running = (await sfn!.send(new ListExecutionsCommand({ stateMachineArn: sm.arn, statusFilter: 'RUNNING' }))).executions ?? [];
+      for (const e of running) await sfn!.send(new StopExecutionCommand({ executionArn: e.executionArn }));
+    }
+    await session?.emu.stepFunctions.idle(30_000);
     await session?.stop();
   });
 
