@@ -18,6 +18,7 @@ export { Aggregator, type AggregatorProps } from './aggregate/aggregator';
 export { ObjectAggregator, type ObjectAggregatorProps } from './aggregate/object-aggregator';
 // detect
 export { Scorer, type ScorerProps } from './detect/scorer';
+export { ShardedLinkage, type ShardedLinkageProps } from './detect/sharded-linkage';
 // escalate
 export { Escalation, type EscalationProps } from './escalate/escalation';
 export { ReviewApi, type ReviewApiProps } from './escalate/review-api';
