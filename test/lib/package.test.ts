@@ -120,7 +120,8 @@ test('the consumer app synthesizes the pipeline on its existing REST API', () =>
   template.resourceCountIs('AWS::Kinesis::Stream', 1);
   template.hasResourceProperties('AWS::Kinesis::Stream', { StreamEncryption: { EncryptionType: 'KMS' } });
   expect(Object.keys(template.findResources('AWS::DynamoDB::Table')).length).toBeGreaterThanOrEqual(2);
-  template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  // the escalation workflow and the sharded linkage's state machine
+  template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
   template.resourceCountIs('AWS::Events::EventBus', 1);
   // the existing stage gets the access-log format through UpdateStage
   const updateStage = template.findResources('Custom::DistillGuardStageAccessLog');
