@@ -17,6 +17,7 @@ import type { FrequencyStats } from './frequencies';
 import type { ShardPlan, ShardStore } from './index';
 import type { PairStats } from './pairs';
 import {
+  compareRank,
   fromLines,
   keys,
   partFolders,
@@ -25,14 +26,8 @@ import {
   shardOf,
   type FrequencyRecord,
   type LibraryRecord,
-  type PairRank,
   type PairRecord,
 } from './records';
-
-function compareRank(x: PairRank, y: PairRank): number {
-  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
-  return 0;
-}
 
 /** Every partition's pairs, one per account pair (lowest rank), in verification order; and their counts. */
 async function orderedPairs(store: ShardStore, plan: ShardPlan): Promise<{ pairs: PairRecord[]; stats: PairStats }> {

@@ -12,7 +12,17 @@ import type { LinkageConfig } from '../../config';
 import { timingWindow } from '../timing';
 import { acceptEdge, emptyPairScore, PairScorer, type PairScore } from '../verify';
 import type { ShardPlan, ShardStore } from './index';
-import { attributePartition, keys, partFolders, readParts, toLines, type PairRank, type PairRecord, type VerificationRecord } from './records';
+import {
+  attributePartition,
+  keys,
+  partFolders,
+  readParts,
+  toLines,
+  compareRank,
+  type PairRank,
+  type PairRecord,
+  type VerificationRecord,
+} from './records';
 
 /** Counts of one partition (LinkageStats fields, summed over partitions by the merge). */
 export interface PairStats {
@@ -40,11 +50,6 @@ function sharedWeights(a: Account, b: Account): [number, number] {
     else infra += w;
   }
   return [content, infra];
-}
-
-function compareRank(x: PairRank, y: PairRank): number {
-  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
-  return 0;
 }
 
 /** Candidate pairs of one band bucket, in the single path's order, as positions in `list` with their rank. */

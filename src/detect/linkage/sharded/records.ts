@@ -45,6 +45,12 @@ export interface VerificationRecord {
 /** Where a pair stands in the single path's verification order: its row, then how the row reached it. */
 export type PairRank = [row: number, via: 0 | 1, a: number, b: number, c: number];
 
+/** Orders ranks as the single path verifies pairs. */
+export function compareRank(x: PairRank, y: PairRank): number {
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
+  return 0;
+}
+
 /** A verified pair that became an edge or a weak pair: rank, the other account, and its scores. */
 export type PairRecord = [
   rank: PairRank,
