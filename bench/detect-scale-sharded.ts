@@ -41,6 +41,7 @@ interface ChildStats {
 export interface ShardedScaleOptions {
   seed: number;
   accountsPerShard: number;
+  keyPartitionsPerShard: number;
   /** Project the measured figures to this population. */
   extrapolate?: number;
   /** Compare with the single path (costs its time and memory). */
@@ -69,13 +70,20 @@ async function runStages(root: string, planFile: string, plan: ShardPlan, concur
 }
 
 function stageRows(children: ChildStats[], print: (s: string) => void): void {
+  print('  stage       | children | max child s | work s (sum) | process CPU s | max peak RSS MB | max heap MB');
   for (const stage of SHARD_STAGES) {
     const mine = children.filter((c) => c.stage === stage);
     const max = (f: (c: ChildStats) => number) => Math.max(...mine.map(f));
-    const cpu = mine.reduce((s, c) => s + c.cpuMs, 0) / 1000;
-    print(
-      `  ${stage.padEnd(11)} | ${String(mine.length).padStart(8)} | ${(max((c) => c.ms) / 1000).toFixed(1).padStart(11)} | ${cpu.toFixed(1).padStart(9)} | ${(max((c) => c.peakRssBytes) / MB).toFixed(0).padStart(12)} | ${(max((c) => c.heapUsedBytes) / MB).toFixed(0).padStart(11)}`,
-    );
+    const sum = (f: (c: ChildStats) => number) => mine.reduce((s, c) => s + f(c), 0);
+    const cells = [
+      String(mine.length).padStart(8),
+      (max((c) => c.ms) / 1000).toFixed(1).padStart(11),
+      (sum((c) => c.ms) / 1000).toFixed(1).padStart(12),
+      (sum((c) => c.cpuMs) / 1000).toFixed(1).padStart(13),
+      (max((c) => c.peakRssBytes) / MB).toFixed(0).padStart(15),
+      (max((c) => c.heapUsedBytes) / MB).toFixed(0).padStart(11),
+    ];
+    print(`  ${stage.padEnd(11)} | ${cells.join(' | ')}`);
   }
 }
 
@@ -96,7 +104,7 @@ export async function runShardedScale(
     const root = mkdtempSync(path.join(os.tmpdir(), 'dg-shards-'));
     try {
       const store = new FileShardStore(root);
-      const plan = planShards(n, 'run/', opts, o.accountsPerShard);
+      const plan = planShards(n, 'run/', opts, o.accountsPerShard, o.keyPartitionsPerShard);
       const planFile = path.join(root, 'plan.json');
       writeFileSync(planFile, JSON.stringify(plan));
       const tp = performance.now();
@@ -113,7 +121,6 @@ export async function runShardedScale(
         runs[mode] = await runStages(root, planFile, plan, concurrency);
         o.print(`  children ${mode}: ${(runs[mode].wallMs / 1000).toFixed(1)} s wall`);
       }
-      o.print('  stage       | children | max child s | total CPU s | max peak RSS MB | max heap MB');
       stageRows(runs['in sequence'].children, o.print);
       (global as { gc?: () => void }).gc?.();
       const heap0 = process.memoryUsage().heapUsed;
@@ -140,7 +147,7 @@ export async function runShardedScale(
 function extrapolated(target: number, n: number, children: ChildStats[], mergeMs: number, partitionMs: number, o: ShardedScaleOptions): void {
   const f = target / n;
   const at = 40; // children at once (the Distributed Map's MaxConcurrency default here)
-  const cpu = children.reduce((s, c) => s + c.cpuMs, 0) / 1000;
+  const cpu = children.reduce((s, c) => s + c.ms, 0) / 1000;
   const peak = Math.max(...children.map((c) => c.peakRssBytes));
   let wallMs = 0;
   for (const stage of SHARD_STAGES) {
@@ -148,7 +155,7 @@ function extrapolated(target: number, n: number, children: ChildStats[], mergeMs
     wallMs += Math.ceil((mine.length * f) / at) * Math.max(...mine.map((c) => c.ms));
   }
   o.print(
-    `  extrapolated to ${target.toLocaleString('en')} accounts (x${f.toFixed(0)}, same shard size): ${Math.ceil(children.length * f)} children, ${(cpu * f).toFixed(0)} CPU-s in all;`,
+    `  extrapolated to ${target.toLocaleString('en')} accounts (x${f.toFixed(0)}, same shard size): ${Math.ceil(children.length * f)} children, ${(cpu * f).toFixed(0)} s of stage work in all;`,
   );
   o.print(`    per-child peak RSS unchanged (${(peak / MB).toFixed(0)} MB); ${at} children at once: ~${(wallMs / 1000).toFixed(0)} s of children;`);
   o.print(

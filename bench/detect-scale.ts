@@ -142,18 +142,29 @@ if (require.main === module) {
       .option('--seed <n>', 'seed of the synthetic profiles', nonNegativeInt, 1)
       .option('--sharded', 'run the sharded linkage path (children in their own processes) instead of the single path')
       .option('--accounts-per-shard <n>', 'sharded: accounts per shard', nonNegativeInt, 250_000)
+      .option('--key-partitions-per-shard <n>', 'sharded: key partitions per account shard', nonNegativeInt, 16)
       .option('--extrapolate <n>', 'sharded: project the figures to this many accounts', nonNegativeInt)
       .option('--check', 'sharded: compare with the single path too')
-      .action((o: { sizes: number[]; seed: number; sharded?: boolean; accountsPerShard: number; extrapolate?: number; check?: boolean }) =>
-        o.sharded
-          ? runShardedScale(o.sizes, syntheticProfiles, {
-              seed: o.seed,
-              accountsPerShard: o.accountsPerShard,
-              extrapolate: o.extrapolate,
-              check: !!o.check,
-              print: (s) => process.stdout.write(s + '\n'),
-            })
-          : runDetectScale(o.sizes, o.seed),
+      .action(
+        (o: {
+          sizes: number[];
+          seed: number;
+          sharded?: boolean;
+          accountsPerShard: number;
+          keyPartitionsPerShard: number;
+          extrapolate?: number;
+          check?: boolean;
+        }) =>
+          o.sharded
+            ? runShardedScale(o.sizes, syntheticProfiles, {
+                seed: o.seed,
+                accountsPerShard: o.accountsPerShard,
+                keyPartitionsPerShard: o.keyPartitionsPerShard,
+                extrapolate: o.extrapolate,
+                check: !!o.check,
+                print: (s) => process.stdout.write(s + '\n'),
+              })
+            : runDetectScale(o.sizes, o.seed),
       ),
   );
 }

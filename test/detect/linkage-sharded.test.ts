@@ -2,11 +2,15 @@
  * The sharded linkage path gives what the single path gives, account by account, on the simulator's traffic (base
  * and evasive campaigns among organic customers) and on the scale bench's population, whatever the cut into shards.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ReplayAggregator } from '../../src/aggregate/replay';
 import { DEFAULT_DETECTION_CONFIG, runDetection, type DetectionConfig } from '../../src/detect/index';
 import { linkAccounts, type LinkageOptions, type LinkageResult } from '../../src/detect/linkage';
 import { linkAccountsSharded, MemoryShardStore, planShards, runShardStage } from '../../src/detect/linkage/sharded';
+import { FileShardStore } from '../../src/detect/linkage/sharded/file-store';
 import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
 import { simulate } from '../../sim/simulate';
 import { syntheticProfiles } from '../../bench/detect-scale';
@@ -65,18 +69,26 @@ describe('sharded linkage', () => {
     expect(sharded.accounts.some((a) => a.clusterId !== null)).toBe(true);
   }, 120_000);
 
-  it("links the scale bench's population (synchronized campaigns, NATs, popular agents) exactly", async () => {
+  it("links the scale bench's population (synchronized campaigns, NATs, popular agents) exactly, through files", async () => {
     const profiles = syntheticProfiles(8_000, 4);
     const t0 = Date.UTC(2026, 10, 2);
     const opts = { periodStart: t0, periodEnd: t0 + 72 * 3_600_000 };
     const single = linkAccounts(profiles, cfg.linkage, opts);
-    const { result, stats } = await linkAccountsSharded(profiles, cfg.linkage, opts, { accountsPerShard: 1_500 });
-    expect(isDeepStrictEqual(comparable(result), comparable(single))).toBe(true);
-    expect(stats.map((s) => s.stage)).toEqual(expect.arrayContaining(['partition', 'frequencies', 'index', 'pairs', 'merge']));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dg-shards-'));
+    try {
+      const { result, stats } = await linkAccountsSharded(profiles, cfg.linkage, opts, { accountsPerShard: 1_500, store: new FileShardStore(dir) });
+      expect(isDeepStrictEqual(comparable(result), comparable(single))).toBe(true);
+      expect(stats.map((s) => s.stage)).toEqual(expect.arrayContaining(['partition', 'frequencies', 'index', 'pairs', 'merge']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
-  it('refuses a part outside the stage', async () => {
+  it('refuses a part outside the stage, and a plan it cannot lay out', async () => {
     const plan = planShards(10, 'run/', { periodStart: 0, periodEnd: 1 }, 5);
+    expect([plan.accountShards, plan.keyPartitions]).toEqual([2, 32]);
     await expect(runShardStage(new MemoryShardStore(), plan, cfg.linkage, 'index', 2)).rejects.toThrow('part 2 out of range for stage index');
+    expect(() => planShards(10, 'run', { periodStart: 0, periodEnd: 1 })).toThrow("prefix must end in '/', got 'run'");
+    expect(() => planShards(10, 'run/', { periodStart: 0, periodEnd: 1 }, 0)).toThrow('shard sizes must be >= 1, got 0, 16');
   });
 });

@@ -19,6 +19,13 @@ const SET_PREFIXES: [keyof AccountProfile & ('templates' | 'ips' | 'subnets' | '
   ['apiKeys', 'key:', 'infra'],
 ];
 
+/** An account's attribute names (`t:<template>`, `ip:<hash>`...) in the order the index interns them. */
+export function attributeNames(p: AccountProfile): string[] {
+  const out: string[] = [];
+  for (const [field, prefix] of SET_PREFIXES) for (const v of p[field]) out.push(prefix + v);
+  return out;
+}
+
 /** Interned attribute names (`t:<template>`, `ip:<hash>`...) -> dense ids. Grow-only. */
 export class AttributeDict {
   readonly ids = new Map<string, number>();

@@ -47,7 +47,7 @@ import { verifyPairs } from './verify';
 
 export * from './types';
 export { fmix32, fnv1a, rarityWeight, minhashSignature, bucketArray, complement, phi, UnionFind } from './primitives';
-export { AttributeDict, LinkageCache, attributeWeight, isPlatform, buildAttributeIndex, type AttributeIndex } from './attributes';
+export { AttributeDict, LinkageCache, attributeNames, attributeWeight, isPlatform, buildAttributeIndex, type AttributeIndex } from './attributes';
 export {
   timingWindow,
   timingCandidates,

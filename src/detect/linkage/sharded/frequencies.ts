@@ -7,7 +7,7 @@
 import type { LinkageConfig } from '../../config';
 import type { ShardPlan, ShardStore } from './index';
 import type { Occurrence } from './partition';
-import { keys, Outbox, readAll, shardOf, type FrequencyRecord } from './records';
+import { keys, Outbox, partFolders, readParts, shardOf, type FrequencyRecord } from './records';
 
 /** Attributes counted in one partition (LinkageStats fields, summed over partitions by the merge). */
 export interface FrequencyStats {
@@ -24,7 +24,7 @@ export async function frequencyPartition(
 ): Promise<{ input: number; output: number }> {
   const holders = new Map<string, number[]>(); // name -> [i, pos, i, pos, ...]
   let input = 0;
-  for await (const [name, i, pos] of readAll<Occurrence>(store, `${plan.prefix}occurrences/${partition}/`)) {
+  for await (const [name, i, pos] of readParts<Occurrence>(store, partFolders.occurrences(plan), partition)) {
     let list = holders.get(name);
     if (!list) holders.set(name, (list = []));
     list.push(i, pos);
@@ -45,6 +45,6 @@ export async function frequencyPartition(
     for (let k = 0; k < list.length; k += 2) out.add(shardOf(plan, list[k]), [list[k], list[k + 1], df, firstI, firstPos]);
   }
   await store.put(keys.frequencyStats(plan, partition), JSON.stringify(stats));
-  const output = await out.flush(store, (shard) => keys.frequencies(plan, shard, partition));
+  const output = await out.flush(store, keys.frequencies(plan, partition));
   return { input, output: output + 1 };
 }

@@ -19,13 +19,21 @@ import { partitionShard } from './partition';
 import { shardSize } from './records';
 import { indexShard } from './weights';
 
-/** Where stages leave their records (S3 objects under one run prefix; a Map in memory). */
+/**
+ * Where stages leave their records (S3 objects under one run prefix; files; a Map in memory). A stage child that
+ * sends records to many readers writes them as the parts of one object (`putParts`), and each reader fetches only its
+ * part (`getPart`): requests grow with writers plus readers, not with their product.
+ */
 export interface ShardStore {
   put(key: string, body: string): Promise<void>;
   /** Throws when the key is missing. */
   get(key: string): Promise<string>;
-  /** Keys that start with `prefix`. */
+  /** Keys that start with `prefix` (objects written by put or putParts; not their part indexes). */
   list(prefix: string): Promise<string[]>;
+  /** Writes `parts` (reader number -> body) as one object. */
+  putParts(key: string, parts: ReadonlyMap<number, string>): Promise<void>;
+  /** Part `part` of an object written by putParts: '' when it has none; throws when the object is missing. */
+  getPart(key: string, part: number): Promise<string>;
 }
 
 /** One sharded run: where its records live and how the population is cut. */
@@ -174,16 +182,24 @@ export async function linkAccountsSharded(
 
 /** A ShardStore in memory (tests, the bench, replay). */
 export class MemoryShardStore implements ShardStore {
-  readonly objects = new Map<string, string>();
+  readonly objects = new Map<string, string | ReadonlyMap<number, string>>();
   async put(key: string, body: string): Promise<void> {
     this.objects.set(key, body);
   }
   async get(key: string): Promise<string> {
     const body = this.objects.get(key);
-    if (body === undefined) throw new Error(`shard store: no object ${key}`);
+    if (typeof body !== 'string') throw new Error(`shard store: no object ${key}`);
     return body;
   }
   async list(prefix: string): Promise<string[]> {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async putParts(key: string, parts: ReadonlyMap<number, string>): Promise<void> {
+    this.objects.set(key, new Map(parts));
+  }
+  async getPart(key: string, part: number): Promise<string> {
+    const parts = this.objects.get(key);
+    if (parts === undefined || typeof parts === 'string') throw new Error(`shard store: no object ${key} written in parts`);
+    return parts.get(part) ?? '';
   }
 }

@@ -16,12 +16,18 @@ import type { WeakPair } from '../verify';
 import type { FrequencyStats } from './frequencies';
 import type { ShardPlan, ShardStore } from './index';
 import type { PairStats } from './pairs';
-import { fromLines, keys, readAll, shardOf, type FrequencyRecord, type LibraryRecord, type PairRank, type PairRecord } from './records';
-
-function compareRank(x: PairRank, y: PairRank): number {
-  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
-  return 0;
-}
+import {
+  compareRank,
+  fromLines,
+  keys,
+  partFolders,
+  readAll,
+  readParts,
+  shardOf,
+  type FrequencyRecord,
+  type LibraryRecord,
+  type PairRecord,
+} from './records';
 
 /** Every partition's pairs, one per account pair (lowest rank), in verification order; and their counts. */
 async function orderedPairs(store: ShardStore, plan: ShardPlan): Promise<{ pairs: PairRecord[]; stats: PairStats }> {
@@ -122,7 +128,7 @@ async function memberIndex(
   const wanted = new Set(members);
   const dfAt = new Map<string, number>(); // `${i},${pos}` -> df, for members
   for (const shard of new Set(members.map((i) => shardOf(plan, i))))
-    for await (const [i, pos, df] of readAll<FrequencyRecord>(store, `${plan.prefix}frequencies/${shard}/`))
+    for await (const [i, pos, df] of readParts<FrequencyRecord>(store, partFolders.frequencies(plan), shard))
       if (wanted.has(i)) dfAt.set(`${i},${pos}`, df);
   const dfById: number[] = [];
   for (const i of members) {

@@ -12,7 +12,17 @@ import type { LinkageConfig } from '../../config';
 import { timingWindow } from '../timing';
 import { acceptEdge, emptyPairScore, PairScorer, type PairScore } from '../verify';
 import type { ShardPlan, ShardStore } from './index';
-import { attributePartition, keys, readAll, toLines, type PairRank, type PairRecord, type VerificationRecord } from './records';
+import {
+  attributePartition,
+  keys,
+  partFolders,
+  readParts,
+  toLines,
+  compareRank,
+  type PairRank,
+  type PairRecord,
+  type VerificationRecord,
+} from './records';
 
 /** Counts of one partition (LinkageStats fields, summed over partitions by the merge). */
 export interface PairStats {
@@ -42,11 +52,6 @@ function sharedWeights(a: Account, b: Account): [number, number] {
   return [content, infra];
 }
 
-function compareRank(x: PairRank, y: PairRank): number {
-  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
-  return 0;
-}
-
 /** Candidate pairs of one band bucket, in the single path's order, as positions in `list` with their rank. */
 function bandPairs(list: Account[], cfg: LinkageConfig, emit: (x: Account, y: Account, px: number, py: number) => void): void {
   if (list.length <= cfg.lshMaxBucket) {
@@ -65,7 +70,7 @@ function bandPairs(list: Account[], cfg: LinkageConfig, emit: (x: Account, y: Ac
 /** The partition's accounts (ascending position), its attribute postings and its band buckets. */
 async function readPartition(store: ShardStore, plan: ShardPlan, partition: number) {
   const accounts: Account[] = [];
-  for await (const v of readAll<VerificationRecord>(store, `${plan.prefix}verification/${partition}/`))
+  for await (const v of readParts<VerificationRecord>(store, partFolders.verification(plan), partition))
     accounts.push({ ...v, usefulNames: new Set(v.useful.map((u) => u[0])) });
   accounts.sort((x, y) => x.i - y.i);
   const postings = new Map<string, Account[]>();

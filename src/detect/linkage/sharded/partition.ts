@@ -5,9 +5,9 @@
  */
 import type { LinkageConfig } from '../../config';
 import type { AccountProfile } from '../../profile';
-import { AttributeDict, isPlatform } from '../attributes';
+import { attributeNames, isPlatform } from '../attributes';
 import { bucketArray } from '../primitives';
-import { timingWindow } from '../timing';
+import { timingWindow, type TimingWindow } from '../timing';
 import { stableInfrastructure } from '../verify';
 import type { ShardPlan, ShardStore } from './index';
 import { attributePartition, keys, Outbox, toLines, type AccountRecord } from './records';
@@ -16,13 +16,10 @@ import { attributePartition, keys, Outbox, toLines, type AccountRecord } from '.
 export type Occurrence = [name: string, i: number, pos: number];
 
 /** The record of profile `p` at position `i`, with its attributes in the single path's intern order. */
-export function accountRecord(p: AccountProfile, i: number, plan: ShardPlan, cfg: LinkageConfig): AccountRecord {
-  const dict = new AttributeDict();
-  const attrs = [...dict.internProfile(p)].map((id) => dict.names[id]);
-  const w = timingWindow(cfg, plan, plan.accounts);
+export function accountRecord(p: AccountProfile, i: number, w: TimingWindow, cfg: LinkageConfig): AccountRecord {
   return {
     i,
-    attrs,
+    attrs: attributeNames(p),
     platform: isPlatform(p, cfg),
     stable: stableInfrastructure(p),
     createdAt: p.createdAt,
@@ -41,12 +38,13 @@ export async function partitionShard(
 ): Promise<{ input: number; output: number }> {
   const records: AccountRecord[] = [];
   const occurrences = new Outbox<Occurrence>();
+  const w = timingWindow(cfg, plan, plan.accounts);
   profiles.forEach((p, k) => {
-    const r = accountRecord(p, first + k, plan, cfg);
+    const r = accountRecord(p, first + k, w, cfg);
     records.push(r);
     r.attrs.forEach((name, pos) => occurrences.add(attributePartition(plan, name), [name, r.i, pos]));
   });
   await store.put(keys.accounts(plan, shard), toLines(records));
-  const output = await occurrences.flush(store, (partition) => keys.occurrences(plan, partition, shard));
+  const output = await occurrences.flush(store, keys.occurrences(plan, shard));
   return { input: profiles.length, output: records.length + output };
 }

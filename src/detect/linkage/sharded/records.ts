@@ -45,6 +45,12 @@ export interface VerificationRecord {
 /** Where a pair stands in the single path's verification order: its row, then how the row reached it. */
 export type PairRank = [row: number, via: 0 | 1, a: number, b: number, c: number];
 
+/** Orders ranks as the single path verifies pairs. */
+export function compareRank(x: PairRank, y: PairRank): number {
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] - y[k];
+  return 0;
+}
+
 /** A verified pair that became an edge or a weak pair: rank, the other account, and its scores. */
 export type PairRecord = [
   rank: PairRank,
@@ -63,15 +69,25 @@ export type PairRecord = [
 /** An account drawing from shared prompt libraries: its shared templates and their document frequencies. */
 export type LibraryRecord = [i: number, templates: [name: string, df: number][]];
 
-/** Object keys of one run. */
+/** Object keys of one run. Objects written in parts are named by their writer; readers ask for their part. */
 export const keys = {
   accounts: (plan: ShardPlan, shard: number) => `${plan.prefix}accounts/${shard}`,
-  occurrences: (plan: ShardPlan, partition: number, shard: number) => `${plan.prefix}occurrences/${partition}/${shard}`,
-  frequencies: (plan: ShardPlan, shard: number, partition: number) => `${plan.prefix}frequencies/${shard}/${partition}`,
+  /** Parts by key partition, one object per account shard. */
+  occurrences: (plan: ShardPlan, shard: number) => `${plan.prefix}occurrences/${shard}`,
+  /** Parts by account shard, one object per key partition. */
+  frequencies: (plan: ShardPlan, partition: number) => `${plan.prefix}frequencies/${partition}`,
   frequencyStats: (plan: ShardPlan, partition: number) => `${plan.prefix}frequency-stats/${partition}`,
-  verification: (plan: ShardPlan, partition: number, shard: number) => `${plan.prefix}verification/${partition}/${shard}`,
+  /** Parts by key partition, one object per account shard. */
+  verification: (plan: ShardPlan, shard: number) => `${plan.prefix}verification/${shard}`,
   libraries: (plan: ShardPlan, shard: number) => `${plan.prefix}libraries/${shard}`,
   pairs: (plan: ShardPlan, partition: number) => `${plan.prefix}pairs/${partition}`,
+};
+
+/** Folders of objects written in parts, listed by readers. */
+export const partFolders = {
+  occurrences: (plan: ShardPlan) => `${plan.prefix}occurrences/`,
+  frequencies: (plan: ShardPlan) => `${plan.prefix}frequencies/`,
+  verification: (plan: ShardPlan) => `${plan.prefix}verification/`,
 };
 
 /** Accounts per shard: shard s holds positions [s * size, (s + 1) * size). */
@@ -114,20 +130,27 @@ export async function* readAll<T>(store: ShardStore, prefix: string): AsyncGener
   for (const key of await store.list(prefix)) yield* fromLines<T>(await store.get(key));
 }
 
-/** Records bucketed by destination, written as one object per non-empty destination. */
+/** This reader's part of every object in `folder` (objects written in parts), object by object. */
+export async function* readParts<T>(store: ShardStore, folder: string, part: number): AsyncGenerator<T> {
+  for (const key of await store.list(folder)) yield* fromLines<T>(await store.getPart(key, part));
+}
+
+/** Records bucketed by reader, written as the parts of one object. */
 export class Outbox<T> {
   private readonly lists = new Map<number, T[]>();
-  add(dest: number, record: T): void {
-    let list = this.lists.get(dest);
-    if (!list) this.lists.set(dest, (list = []));
+  add(reader: number, record: T): void {
+    let list = this.lists.get(reader);
+    if (!list) this.lists.set(reader, (list = []));
     list.push(record);
   }
-  async flush(store: ShardStore, keyOf: (dest: number) => string): Promise<number> {
+  async flush(store: ShardStore, key: string): Promise<number> {
     let n = 0;
-    for (const [dest, list] of this.lists) {
-      await store.put(keyOf(dest), toLines(list));
+    const parts = new Map<number, string>();
+    for (const [reader, list] of this.lists) {
+      parts.set(reader, toLines(list));
       n += list.length;
     }
+    await store.putParts(key, parts);
     this.lists.clear();
     return n;
   }

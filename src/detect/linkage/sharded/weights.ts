@@ -15,7 +15,8 @@ import {
   fromLines,
   keys,
   Outbox,
-  readAll,
+  partFolders,
+  readParts,
   toLines,
   type AccountRecord,
   type FrequencyRecord,
@@ -77,7 +78,7 @@ export function timingKeys(
 /** Frequencies of one shard's attributes, per account position: df (1 when absent) and intern rank. */
 async function shardFrequencies(store: ShardStore, plan: ShardPlan, shard: number): Promise<Map<number, Map<number, [number, number]>>> {
   const byAccount = new Map<number, Map<number, [number, number]>>();
-  for await (const [i, pos, df, firstI, firstPos] of readAll<FrequencyRecord>(store, `${plan.prefix}frequencies/${shard}/`)) {
+  for await (const [i, pos, df, firstI, firstPos] of readParts<FrequencyRecord>(store, partFolders.frequencies(plan), shard)) {
     let m = byAccount.get(i);
     if (!m) byAccount.set(i, (m = new Map()));
     m.set(pos, [df, firstI * 2 ** 20 + firstPos]);
@@ -135,6 +136,6 @@ export async function indexShard(store: ShardStore, plan: ShardPlan, cfg: Linkag
     }
   }
   await store.put(keys.libraries(plan, shard), toLines(libraries));
-  const output = await out.flush(store, (p) => keys.verification(plan, p, shard));
+  const output = await out.flush(store, keys.verification(plan, shard));
   return { input, output: output + libraries.length };
 }
