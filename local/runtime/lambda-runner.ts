@@ -105,6 +105,8 @@ class LocalFunction {
 
   private spawn(): Sandbox {
     const m = this.model;
+    // a sandbox that dies while the runner stops wakes a waiting invocation: it must not start a worker nobody stops
+    if (this.stopped) throw new Error(`function ${m.logicalId} is stopped (the local runtime is shutting down)`);
     if (!m.codeDir) throw new Error(`function ${m.logicalId} has no bundle in cdk.out (was it synthesized with bundling?)`);
     const id = `${m.logicalId}-${++this.seq}`;
     const worker = new Worker(path.join(__dirname, 'lambda-worker.js'), {
@@ -290,7 +292,10 @@ class LocalFunction {
     return { sandboxes: live.length, heapUsed: sizes.reduce((a, b) => a + b, 0) };
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.sandboxes];
     this.sandboxes.length = 0;
     await Promise.all(all.map((s) => s.worker.terminate().catch(() => 0)));
