@@ -42,7 +42,7 @@ export async function partitionShard(
   profiles.forEach((p, k) => {
     const r = accountRecord(p, first + k, w, cfg);
     records.push(r);
-    r.attrs.forEach((name, pos) => occurrences.add(attributePartition(plan, name), [name, r.i, pos]));
+    r.attrs.forEach((name, pos) => occurrences.addLine(attributePartition(plan, name), `[${JSON.stringify(name)},${r.i},${pos}]`));
   });
   await store.put(keys.accounts(plan, shard), toLines(records));
   const output = await occurrences.flush(store, keys.occurrences(plan, shard));

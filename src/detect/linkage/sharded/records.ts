@@ -135,23 +135,27 @@ export async function* readParts<T>(store: ShardStore, folder: string, part: num
   for (const key of await store.list(folder)) yield* fromLines<T>(await store.getPart(key, part));
 }
 
-/** Records bucketed by reader, written as the parts of one object. */
+/** Records bucketed by reader, serialized as they come, written as the parts of one object. */
 export class Outbox<T> {
-  private readonly lists = new Map<number, T[]>();
+  private readonly lines = new Map<number, string[]>();
+  private count = 0;
   add(reader: number, record: T): void {
-    let list = this.lists.get(reader);
-    if (!list) this.lists.set(reader, (list = []));
-    list.push(record);
+    this.addLine(reader, JSON.stringify(record));
+  }
+  /** A record already serialized (a writer that sends one record to many readers serializes its bulk once). */
+  addLine(reader: number, line: string): void {
+    let list = this.lines.get(reader);
+    if (!list) this.lines.set(reader, (list = []));
+    list.push(line);
+    this.count++;
   }
   async flush(store: ShardStore, key: string): Promise<number> {
-    let n = 0;
     const parts = new Map<number, string>();
-    for (const [reader, list] of this.lists) {
-      parts.set(reader, toLines(list));
-      n += list.length;
-    }
+    for (const [reader, list] of this.lines) parts.set(reader, list.join('\n') + '\n');
     await store.putParts(key, parts);
-    this.lists.clear();
+    const n = this.count;
+    this.lines.clear();
+    this.count = 0;
     return n;
   }
 }

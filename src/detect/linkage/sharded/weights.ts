@@ -129,11 +129,19 @@ export async function indexShard(store: ShardStore, plan: ShardPlan, cfg: Linkag
       list.push(band);
       dests.set(p, list);
     }
-    for (const [p, bands] of dests) {
-      const v: VerificationRecord = { i: r.i, useful, ownContent, ownInfra, buckets: t.buckets, createdAt: r.createdAt, stable: r.stable, bands };
-      if (bands.length) v.sig = t.sig;
-      out.add(p, v);
-    }
+    // The bulk (useful attributes, buckets) is the same for every partition: serialized once.
+    const common: Omit<VerificationRecord, 'bands' | 'sig'> = {
+      i: r.i,
+      useful,
+      ownContent,
+      ownInfra,
+      buckets: t.buckets,
+      createdAt: r.createdAt,
+      stable: r.stable,
+    };
+    const head = JSON.stringify(common).slice(0, -1);
+    const sig = t.sig ? `,"sig":${JSON.stringify(t.sig)}` : '';
+    for (const [p, bands] of dests) out.addLine(p, `${head},"bands":${JSON.stringify(bands)}${bands.length ? sig : ''}}`);
   }
   await store.put(keys.libraries(plan, shard), toLines(libraries));
   const output = await out.flush(store, keys.verification(plan, shard));
