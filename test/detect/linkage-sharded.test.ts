@@ -9,7 +9,16 @@ import { isDeepStrictEqual } from 'node:util';
 import { ReplayAggregator } from '../../src/aggregate/replay';
 import { DEFAULT_DETECTION_CONFIG, runDetection, type DetectionConfig } from '../../src/detect/index';
 import { linkAccounts, type LinkageOptions, type LinkageResult } from '../../src/detect/linkage';
-import { linkAccountsSharded, MemoryShardStore, planShards, runShardStage } from '../../src/detect/linkage/sharded';
+import {
+  linkAccountsSharded,
+  MemoryShardStore,
+  mergeShardedLinkage,
+  planShards,
+  runShardStage,
+  SHARD_STAGES,
+  stageParts,
+  writeAccountShards,
+} from '../../src/detect/linkage/sharded';
 import { FileShardStore } from '../../src/detect/linkage/sharded/file-store';
 import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
 import { simulate } from '../../sim/simulate';
@@ -82,6 +91,21 @@ describe('sharded linkage', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('merges with the profiles as the finishing run reads them again: attributes added since the partition count as unshared', async () => {
+    const { profiles, opts } = simulatedProfiles('base', 5);
+    const single = linkAccounts(profiles, cfg.linkage, opts);
+    const store = new MemoryShardStore();
+    const plan = planShards(profiles.length, 'run/', opts, Math.ceil(profiles.length / 3));
+    await writeAccountShards(store, plan, profiles, cfg.linkage);
+    for (const stage of SHARD_STAGES)
+      for (let part = 0; part < stageParts(plan, stage); part++) await runShardStage(store, plan, cfg.linkage, stage, part);
+    // a cluster member sent a new template after the partition: its later attributes moved by one position
+    const member = profiles.find((p) => p.accountId === single.clusters[0].accountIds[0])!;
+    member.templates.add('t-new-after-partition');
+    const { result } = await mergeShardedLinkage(store, plan, profiles, cfg.linkage);
+    expect(comparable(result)).toEqual(comparable(single));
   }, 120_000);
 
   it('refuses a part outside the stage, and a plan it cannot lay out', async () => {

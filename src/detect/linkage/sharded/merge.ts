@@ -24,6 +24,7 @@ import {
   readAll,
   readParts,
   shardOf,
+  type AccountRecord,
   type FrequencyRecord,
   type LibraryRecord,
   type PairRecord,
@@ -125,16 +126,18 @@ async function memberIndex(
   const n = profiles.length;
   const dict = new AttributeDict();
   const accAttrs: Int32Array[] = Array.from({ length: n }, () => new Int32Array(0));
+  // By name, through the partitioned accounts' attribute lists: the profiles may have grown since the partition.
   const wanted = new Set(members);
-  const dfAt = new Map<string, number>(); // `${i},${pos}` -> df, for members
-  for (const shard of new Set(members.map((i) => shardOf(plan, i))))
-    for await (const [i, pos, df] of readParts<FrequencyRecord>(store, partFolders.frequencies(plan), shard))
-      if (wanted.has(i)) dfAt.set(`${i},${pos}`, df);
-  const dfById: number[] = [];
-  for (const i of members) {
-    accAttrs[i] = dict.internProfile(profiles[i]);
-    accAttrs[i].forEach((id, pos) => (dfById[id] = dfAt.get(`${i},${pos}`) ?? 1));
+  const dfOf = new Map<string, number>();
+  for (const shard of new Set(members.map((i) => shardOf(plan, i)))) {
+    const names = new Map<number, string[]>();
+    for (const r of fromLines<AccountRecord>(await store.get(keys.accounts(plan, shard)))) if (wanted.has(r.i)) names.set(r.i, r.attrs);
+    for await (const [i, pos, df] of readParts<FrequencyRecord>(store, partFolders.frequencies(plan), shard)) {
+      const name = names.get(i)?.[pos];
+      if (name !== undefined) dfOf.set(name, df);
+    }
   }
+  for (const i of members) accAttrs[i] = dict.internProfile(profiles[i]);
   const none = new Float64Array(0);
   return {
     n,
@@ -142,7 +145,7 @@ async function memberIndex(
     accAttrs,
     names: dict.names,
     fam: dict.fam,
-    df: Int32Array.from(dfById),
+    df: Int32Array.from(dict.names, (name) => dfOf.get(name) ?? 1),
     weight: none,
     ownContent: none,
     ownInfra: none,
