@@ -11,7 +11,7 @@ import type { AccountFeatures } from './features';
 import { linkAccounts } from './linkage';
 import type { LinkageCache } from './linkage';
 import type { AccountLink, Cluster, LinkageResult } from './linkage';
-import { detectPivots } from './pivot';
+import { PivotCache, detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
 import { COORDINATION_FAMILIES, accountSignals, cotPerDay, decide } from './score';
@@ -63,6 +63,8 @@ export class ScoringCache {
       warm?: boolean;
     }
   >();
+  /** Per-account usage of new models (pivot detection). */
+  readonly pivot = new PivotCache();
 }
 
 export interface ClusterReport {
@@ -131,7 +133,15 @@ export function runDetection(input: DetectionInput): DetectionResult {
   const linkage =
     input.linkage ??
     linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
-  const pivots = detectPivots(profiles, input.modelFirstSeen, now, config.pivot, (id) => linkage.byAccount.get(id)?.clusterId, input.periodStart);
+  const pivots = detectPivots(
+    profiles,
+    input.modelFirstSeen,
+    now,
+    config.pivot,
+    (id) => linkage.byAccount.get(id)?.clusterId,
+    input.periodStart,
+    sc?.pivot,
+  );
   const contexts = clusterContexts(profiles, features, linkage, pivots.clusters, baselines, now, config);
   const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];

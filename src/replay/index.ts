@@ -27,9 +27,9 @@ import type {
   ReasonDetail,
 } from '../detect/index';
 import type { Decision, ReplayAccount, ReplayReport } from '../shared/contract';
-import { ReadProgress, probeInput, readLines } from './lines';
+import { ReadProgress, probeInput, readLineBatches } from './lines';
 
-export { InputError, probeInput, readLines } from './lines';
+export { InputError, probeInput, readLineBatches, readLines } from './lines';
 
 export interface ReplayOptions {
   logs: string;
@@ -161,7 +161,7 @@ export class ReplayEngine {
   }
 
   private snapshot(accountId: string, ws: number): AccountWindow | undefined {
-    return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
+    return this.agg.store.windowAt(accountId, ws);
   }
 
   /** Every profile replay built. */
@@ -319,6 +319,23 @@ export class ReplayEngine {
   }
 }
 
+/** One input's lines, a chunk at a time: `take` is synchronous until the chunk is used up, then `fill` awaits the next. */
+class LineSource {
+  private batch: string[] = [];
+  private i = 0;
+  constructor(private readonly it: AsyncIterator<string[]>) {}
+  take(): string | undefined {
+    return this.i < this.batch.length ? this.batch[this.i++] : undefined;
+  }
+  async fill(): Promise<boolean> {
+    const r = await this.it.next();
+    if (r.done) return false;
+    this.batch = r.value;
+    this.i = 0;
+    return true;
+  }
+}
+
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
@@ -326,18 +343,26 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
   const logsRead: ReadProgress = { bytes: 0 };
   const usageRead: ReadProgress = { bytes: 0 };
   const bytesTotal = (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
-  const logs = readLines(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]();
-  const usage = opts.usage ? readLines(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]() : null;
+  const logs = new LineSource(readLineBatches(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]());
+  const usage = opts.usage ? new LineSource(readLineBatches(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]()) : null;
   let clock = 0;
-  const nextItem = async (it: AsyncIterator<string>, kind: 'log' | 'usage'): Promise<Item | null> => {
+  // The next item of a source within its current chunk (undefined: the chunk is used up).
+  const pull = (src: LineSource, kind: 'log' | 'usage'): Item | undefined => {
     for (;;) {
-      const r = await it.next();
-      if (r.done) return null;
-      if (r.value.trim() === '') {
+      const line = src.take();
+      if (line === undefined) return undefined;
+      if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === '') {
         engine.emptyLines++;
         continue;
       }
-      return toItem(kind, r.value, clock);
+      return toItem(kind, line, clock);
+    }
+  };
+  const nextItem = async (src: LineSource, kind: 'log' | 'usage'): Promise<Item | null> => {
+    for (;;) {
+      const item = pull(src, kind);
+      if (item !== undefined) return item;
+      if (!(await src.fill())) return null;
     }
   };
   let headLog = await nextItem(logs, 'log');
@@ -347,10 +372,10 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
     let item: Item;
     if (headLog && (!headUsage || headLog.ts <= headUsage.ts)) {
       item = headLog;
-      headLog = await nextItem(logs, 'log');
+      headLog = pull(logs, 'log') ?? (await nextItem(logs, 'log'));
     } else {
       item = headUsage!;
-      headUsage = await nextItem(usage!, 'usage');
+      headUsage = pull(usage!, 'usage') ?? (await nextItem(usage!, 'usage'));
     }
     if (item.ts > clock) clock = item.ts;
     const runs = engine.runs;

@@ -251,16 +251,26 @@ export class TimeOfDayModel {
       // Days in this slot on which at least one of the two was active, by (A active, B active); each day's
       // expectation leaves that day out. Days on which neither was active are left out: the test is whether,
       // when one of them is active, the other is active more often than its own routine predicts.
-      const cells: [number, number, number][] = [
-        [n11, 1, 1],
-        [cA - n11, 1, 0],
-        [cB - n11, 0, 1],
-      ];
-      for (const [c, xa, xb] of cells) {
-        if (c <= 0) continue;
-        const q = ((cA - xa + prior * rA) / den) * ((cB - xb + prior * rB) / den);
-        mean += c * q;
-        variance += c * q * (1 - q);
+      const pA1 = (cA - 1 + prior * rA) / den;
+      const pA0 = (cA + prior * rA) / den;
+      const pB1 = (cB - 1 + prior * rB) / den;
+      const pB0 = (cB + prior * rB) / den;
+      if (n11 > 0) {
+        const q = pA1 * pB1;
+        mean += n11 * q;
+        variance += n11 * q * (1 - q);
+      }
+      const onlyA = cA - n11;
+      if (onlyA > 0) {
+        const q = pA1 * pB0;
+        mean += onlyA * q;
+        variance += onlyA * q * (1 - q);
+      }
+      const onlyB = cB - n11;
+      if (onlyB > 0) {
+        const q = pA0 * pB1;
+        mean += onlyB * q;
+        variance += onlyB * q * (1 - q);
       }
     }
     return (shared - mean) / Math.sqrt(Math.max(variance, 1e-9));
