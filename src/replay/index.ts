@@ -3,7 +3,7 @@
  * aggregator's own parse + aggregate code and the scheduled scorer's detection code, with LOG TIME as the clock, so
  * that offline figures are the pipeline's. Streamed, incremental and sticky as docs/detection.md, "6. Replay", says.
  */
-import { ReplayAggregator } from '../aggregate/replay';
+import { ReplayAggregator, type ReplayAggregatorOptions } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
@@ -93,7 +93,7 @@ function toItem(kind: 'log' | 'usage', rawLine: string, fallbackTs: number): Ite
 }
 
 export class ReplayEngine {
-  readonly agg = new ReplayAggregator();
+  readonly agg: ReplayAggregator;
   readonly config: DetectionConfig;
   readonly intervalMs: number;
   readonly closeGraceMs: number;
@@ -122,7 +122,14 @@ export class ReplayEngine {
   private lastLinkAt = Number.NEGATIVE_INFINITY;
   linkRuns = 0;
 
-  constructor(config: DetectionConfig = DEFAULT_DETECTION_CONFIG, intervalMs = 15 * 60_000, closeGraceMs = 5 * 60_000, linkEveryMs = 30 * 60_000) {
+  constructor(
+    config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
+    intervalMs = 15 * 60_000,
+    closeGraceMs = 5 * 60_000,
+    linkEveryMs = 30 * 60_000,
+    aggregator: ReplayAggregatorOptions = {},
+  ) {
+    this.agg = new ReplayAggregator(aggregator);
     this.config = config;
     this.linkEveryMs = Math.max(linkEveryMs, intervalMs);
     this.intervalMs = intervalMs;
@@ -338,7 +345,9 @@ class LineSource {
 
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
-  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
+  // Without usage events there is nothing to cross-check requestIds against: no need to remember their owners.
+  const aggregator = opts.usage ? {} : { crossCheckMemory: 0 };
+  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs, aggregator);
   engine.external = opts.external;
   const logsRead: ReadProgress = { bytes: 0 };
   const usageRead: ReadProgress = { bytes: 0 };

@@ -5,7 +5,7 @@
  */
 import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
-import { bucketArray, rarityWeight } from './primitives';
+import { bucketArray, minhashSignature, rarityWeight } from './primitives';
 import type { Family } from './types';
 
 /** Infrastructure attributes weigh less when many operators can share them by accident (NATs, hosting subnets). */
@@ -63,6 +63,8 @@ export class LinkageCache {
       pversion: number;
       pcfg?: LinkageConfig;
       platform: boolean;
+      sigOf?: Int32Array;
+      sig?: Uint32Array;
     }
   >();
 
@@ -125,6 +127,19 @@ export class LinkageCache {
       e.pcfg = cfg;
     }
     return e.platform;
+  }
+
+  /**
+   * The MinHash signature of an account's bucket array, kept while the array is the same object (buckets() returns
+   * the same array while the account's buckets are unchanged): the signature depends on the items alone.
+   */
+  signature(p: AccountProfile, items: Int32Array, k: number): Uint32Array {
+    const e = this.entry(p);
+    if (e.sigOf !== items || e.sig?.length !== k) {
+      e.sig = minhashSignature(items, k);
+      e.sigOf = items;
+    }
+    return e.sig;
   }
 
   /** Forget accounts no longer active. */

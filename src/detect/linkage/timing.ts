@@ -71,7 +71,8 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
       items = complement(arr, w.startB, w.endB);
       if (items.length < cfg.syncMinBuckets) continue; // always on: no timing information
     }
-    const sig = minhashSignature(items, kSig);
+    // Sparse accounts hash their own bucket array, which the cache keeps while unchanged; gaps depend on the period.
+    const sig = cache && !dense ? cache.signature(profiles[i], items, kSig) : minhashSignature(items, kSig);
     sigs[i] = sig;
     for (let b = 0; b < cfg.lshBands; b++) {
       let h = 0x1b873593 ^ b;
