@@ -146,35 +146,79 @@ const EPISODE_GAP_BUCKETS = 3;
 
 /** Intersection statistics of two sorted bucket arrays, into `out`; returns the shared count. */
 export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: CoActivity): number {
-  let i = 0;
-  let j = 0;
-  let n = 0;
+  const n = intersect(a, b);
+  const shared = sharedScratch;
   let hours = 0;
   let lastHour = -1;
   let hodMask = 0;
   let episodeStarts = 0;
   let lastShared = Number.NEGATIVE_INFINITY;
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      n++;
-      // A new episode: remember the hour of the day it starts at.
-      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(a[i] / perHour) % 24) + 24) % 24);
-      lastShared = a[i];
-      const hour = Math.floor(a[i] / perHour);
-      if (hour !== lastHour) {
-        hours++;
-        lastHour = hour;
-        hodMask |= 1 << (((hour % 24) + 24) % 24);
-      }
-      i++;
-      j++;
-    } else if (a[i] < b[j]) i++;
-    else j++;
+  for (let k = 0; k < n; k++) {
+    const x = shared[k];
+    // A new episode: remember the hour of the day it starts at.
+    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(x / perHour) % 24) + 24) % 24);
+    lastShared = x;
+    const hour = Math.floor(x / perHour);
+    if (hour !== lastHour) {
+      hours++;
+      lastHour = hour;
+      hodMask |= 1 << (((hour % 24) + 24) % 24);
+    }
   }
   out.shared = n;
   out.hours = hours;
   out.hoursOfDay = popcount(hodMask);
   out.episodes = popcount(episodeStarts);
+  return n;
+}
+
+/** The shared buckets of the last `intersect`, ascending (grown as needed). */
+let sharedScratch = new Int32Array(1024);
+
+/**
+ * Buckets in both sorted arrays, into sharedScratch; returns how many. A merge, or, when one array is much longer
+ * (a sparse account against an always-on one), a galloping search of each short-side bucket in the long one.
+ */
+function intersect(a: Int32Array, b: Int32Array): number {
+  const short = a.length <= b.length ? a : b;
+  const long = short === a ? b : a;
+  if (sharedScratch.length < short.length) sharedScratch = new Int32Array(2 * short.length);
+  const out = sharedScratch;
+  let n = 0;
+  if (long.length <= 8 * short.length) {
+    for (let i = 0, j = 0; i < a.length && j < b.length;) {
+      if (a[i] === b[j]) {
+        out[n++] = a[i];
+        i++;
+        j++;
+      } else if (a[i] < b[j]) i++;
+      else j++;
+    }
+    return n;
+  }
+  const len = long.length;
+  let lo = 0;
+  for (let i = 0; i < short.length && lo < len; i++) {
+    const x = short[i];
+    // Everything before lo is below x: gallop to a bound, then binary search for the first bucket >= x.
+    let hi = lo;
+    let step = 1;
+    while (hi < len && long[hi] < x) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    let r = Math.min(hi, len);
+    while (lo < r) {
+      const m = (lo + r) >>> 1;
+      if (long[m] < x) lo = m + 1;
+      else r = m;
+    }
+    if (lo < len && long[lo] === x) {
+      out[n++] = x;
+      lo++;
+    }
+  }
   return n;
 }
 
@@ -230,14 +274,8 @@ export class TimeOfDayModel {
     slotB.fill(0);
     for (const x of bb) slotB[this.slotOf(x)]++;
     slotAB.fill(0);
-    for (let i = 0, j = 0; i < ba.length && j < bb.length;) {
-      if (ba[i] === bb[j]) {
-        slotAB[this.slotOf(ba[i])]++;
-        i++;
-        j++;
-      } else if (ba[i] < bb[j]) i++;
-      else j++;
-    }
+    const both = intersect(ba, bb);
+    for (let k = 0; k < both; k++) slotAB[this.slotOf(sharedScratch[k])]++;
     const rA = ba.length / this.w.tBuckets;
     const rB = bb.length / this.w.tBuckets;
     let mean = 0;
