@@ -56,7 +56,9 @@ export async function* readLineBatches(path: string, what: string, progress?: Re
   const { gzip } = await probeInput(path, what);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   if (progress) raw.on('data', () => void (progress.bytes = raw.bytesRead));
-  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  // 1 MiB output chunks: gunzip's default 16 KiB costs a callback, a decode and a batch per 16 KiB (measured: ~2x
+  // the CPU of inflating itself).
+  const stream = gzip ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   if (gzip) raw.on('error', (err) => stream.destroy(err));
   stream.setEncoding('utf8');
   let rest = '';
