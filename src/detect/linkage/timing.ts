@@ -146,7 +146,7 @@ const EPISODE_GAP_BUCKETS = 3;
 
 /** Intersection statistics of two sorted bucket arrays, into `out`; returns the shared count. */
 export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: CoActivity): number {
-  const n = intersect(a, b);
+  const n = intersectOnce(a, b);
   const shared = sharedScratch;
   let hours = 0;
   let lastHour = -1;
@@ -172,8 +172,23 @@ export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: C
   return n;
 }
 
-/** The shared buckets of the last `intersect`, ascending (grown as needed). */
+/**
+ * The shared buckets of the last `intersect`, ascending (grown as needed), and the arrays they came from: pair
+ * verification asks coActivity and then the time-of-day model about the same two (never modified) arrays.
+ */
 let sharedScratch = new Int32Array(1024);
+let scratchA: Int32Array | null = null;
+let scratchB: Int32Array | null = null;
+let scratchShared = 0;
+
+/** intersect(a, b), or the scratch as it is when it already holds their intersection. */
+function intersectOnce(a: Int32Array, b: Int32Array): number {
+  if (a === scratchA && b === scratchB) return scratchShared;
+  scratchShared = intersect(a, b);
+  scratchA = a;
+  scratchB = b;
+  return scratchShared;
+}
 
 /**
  * Buckets in both sorted arrays, into sharedScratch; returns how many. A merge, or, when one array is much longer
@@ -182,6 +197,8 @@ let sharedScratch = new Int32Array(1024);
 function intersect(a: Int32Array, b: Int32Array): number {
   const short = a.length <= b.length ? a : b;
   const long = short === a ? b : a;
+  scratchA = null;
+  scratchB = null;
   if (sharedScratch.length < short.length) sharedScratch = new Int32Array(2 * short.length);
   const out = sharedScratch;
   let n = 0;
@@ -274,7 +291,7 @@ export class TimeOfDayModel {
     slotB.fill(0);
     for (const x of bb) slotB[this.slotOf(x)]++;
     slotAB.fill(0);
-    const both = intersect(ba, bb);
+    const both = intersectOnce(ba, bb);
     for (let k = 0; k < both; k++) slotAB[this.slotOf(sharedScratch[k])]++;
     const rA = ba.length / this.w.tBuckets;
     const rB = bb.length / this.w.tBuckets;
