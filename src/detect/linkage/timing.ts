@@ -29,6 +29,12 @@ export interface TimingIndex extends TimingWindow {
   /** Per account: LSH candidates with a larger index (may repeat; verification removes duplicates). */
   candidates: (number[] | undefined)[];
   lshCandidates: number;
+  /**
+   * With a LinkageCache (replay): per account, its active buckets as a bitmap of `bitWords` 32-bit words from
+   * startB (account i at word i * bitWords), for coActivityBits.
+   */
+  bits?: Uint32Array;
+  bitWords?: number;
 }
 
 export function timingWindow(cfg: LinkageConfig, opts: LinkageOptions, n: number): TimingWindow {
@@ -88,7 +94,18 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
     }
   }
   const { candidates, count } = expandBands(bands, sigs, cfg, n);
-  return { ...w, sortedBuckets, candidates, lshCandidates: count };
+  const bitWords = Math.ceil(w.tBuckets / 32);
+  const bits = cache ? activityBits(sortedBuckets, w.startB, bitWords) : undefined;
+  return { ...w, sortedBuckets, candidates, lshCandidates: count, bits, bitWords };
+}
+
+/** Bitmaps of the accounts' bucket arrays (all inside the period), `words` words each from bucket `origin`. */
+function activityBits(sortedBuckets: (Int32Array | null)[], origin: number, words: number): Uint32Array {
+  const bits = new Uint32Array(sortedBuckets.length * words);
+  sortedBuckets.forEach((arr, i) => {
+    if (arr) for (const x of arr) bits[i * words + ((x - origin) >>> 5)] |= 1 << ((x - origin) & 31);
+  });
+  return bits;
 }
 
 /**
@@ -146,7 +163,45 @@ const EPISODE_GAP_BUCKETS = 3;
 
 /** Intersection statistics of two sorted bucket arrays, into `out`; returns the shared count. */
 export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: CoActivity): number {
-  const n = intersectOnce(a, b);
+  return coActivityStats(intersectOnce(a, b), perHour, out);
+}
+
+/**
+ * coActivity of accounts i and j from their activity bitmaps (TimingIndex.bits, `words` words per account from
+ * bucket `origin`), a and b being their bucket arrays: a word-wise AND instead of a merge of two long arrays. The
+ * shared buckets come out ascending, as the merge gives them.
+ */
+export function coActivityBits(
+  bits: Uint32Array,
+  words: number,
+  origin: number,
+  i: number,
+  j: number,
+  a: Int32Array,
+  b: Int32Array,
+  perHour: number,
+  out: CoActivity,
+): number {
+  const need = Math.min(a.length, b.length);
+  if (sharedScratch.length < need) sharedScratch = new Int32Array(2 * need);
+  const shared = sharedScratch;
+  let n = 0;
+  for (let w = 0, oi = i * words, oj = j * words; w < words; w++) {
+    let x = bits[oi + w] & bits[oj + w];
+    while (x !== 0) {
+      const low = x & -x;
+      shared[n++] = origin + w * 32 + (31 - Math.clz32(low));
+      x ^= low;
+    }
+  }
+  scratchA = a;
+  scratchB = b;
+  scratchShared = n;
+  return coActivityStats(n, perHour, out);
+}
+
+/** Statistics of the n shared buckets in sharedScratch, into `out`; returns n. */
+function coActivityStats(n: number, perHour: number, out: CoActivity): number {
   const shared = sharedScratch;
   let hours = 0;
   let lastHour = -1;
