@@ -7,7 +7,8 @@
  * - events/s per core for decode, parse and aggregate (CPU time of this process, so other load on the machine
  *   does not distort them), and for the whole in-process path;
  * - DynamoDB write requests per 1,000 events against DynamoDB Local (started and stopped here);
- * - peak memory per batch.
+ * - peak memory per batch;
+ * - replay wall and CPU seconds per 1M lines beside a bare JSON.parse pass over the same file (replay-speed.ts).
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { gzipSync } from 'node:zlib';
@@ -23,6 +24,7 @@ import { metered } from './metered';
 import { localDynamoDb } from './local-dynamodb';
 import { kinesisRecord } from './kinesis-records';
 import { TrafficGen, envelopeData } from './synthetic';
+import { replaySpeedInChild, writeLogsFile, type ReplaySpeed } from './replay-speed';
 import * as os from 'node:os';
 
 export interface BenchOptions {
@@ -36,6 +38,8 @@ export interface BenchOptions {
   ddbEvents: number;
   /** Traffic source: the simulator (sim/) or the built-in synthetic generator. */
   source: 'sim' | 'synthetic';
+  /** Access-log file to measure replay on (default: the bench's own traffic, written to a temporary file). */
+  replayLogs?: string;
   log?: (line: string) => void;
 }
 
@@ -258,6 +262,9 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   const tProcess = (cw.user + cw.system) / 1e6;
   const n = parsed.length;
 
+  // ---------------- replay: the command's path vs a bare JSON.parse pass ----------------
+  const replay = measureReplay(traffic, opts, log);
+
   // ---------------- against DynamoDB Local ----------------
   const { shipped, naive, sizes } = await againstDynamoDbLocal(batches, parsed, opts, now, log);
 
@@ -300,7 +307,30 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Rec
   }
   log('');
   log(`in-process figures over ${fmt(n)} events (${fmt(events)} incl. skipped); DynamoDB figures over ${fmt(shipped.events)} events each.`);
-  return { rows, opts, events: n, sizes, shipped, naive };
+  logReplay(replay, log);
+  return { rows, opts, events: n, sizes, shipped, naive, replay };
+}
+
+/** Replay speed on --replay-logs, or on the bench's own traffic written as an access-log file. */
+function measureReplay(traffic: Traffic, opts: BenchOptions, log: (l: string) => void): ReplaySpeed {
+  const own = opts.replayLogs ? undefined : writeLogsFile(traffic.logs);
+  const file = opts.replayLogs ?? own!.file;
+  log(`measuring replay on ${opts.replayLogs ?? `the bench's ${traffic.logs.length} requests`} ...`);
+  try {
+    return replaySpeedInChild(file);
+  } finally {
+    own?.cleanup();
+  }
+}
+
+function logReplay(r: ReplaySpeed, log: (l: string) => void): void {
+  const row = (name: string, s: ReplaySpeed['replay']) =>
+    `  ${name.padEnd(40)} ${s.wallPerM.toFixed(1).padStart(8)} s wall  ${s.cpuPerM.toFixed(1).padStart(8)} s CPU  per 1M lines`;
+  log('');
+  log(`replay over ${r.file} (${fmt(r.replay.lines)} lines, log time as the clock; CPU = user + system):`);
+  log(row('replay command path', r.replay));
+  log(row('bare pass: read+gunzip+split+JSON.parse', r.jsonParse));
+  log(`  replay costs ${(r.replay.cpuPerM / r.jsonParse.cpuPerM).toFixed(1)}x the bare pass in CPU; peak RSS ${r.rssMb.toFixed(0)} MB`);
 }
 
 function wcu(x: { events: number; wcuTable: number; wcuGsi: number }): string {

@@ -21,6 +21,19 @@ if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   quietNodeVersionWarning();
 
+  // Replay allocates short-lived objects for every input line while it holds a large long-lived heap (windows,
+  // profiles): with V8's default 16 MB semi-spaces many survive a scavenge or two and end up in full GCs. 64 MB
+  // semi-spaces took ~10% off replay's CPU time and lowered its peak RSS (7-day medium world). V8 reads the size
+  // only at start-up, so replay re-runs node with it (one more node start, before anything is loaded).
+  const semiSpace = (a) => a.startsWith('--max-semi-space-size');
+  if (process.argv[2] === 'replay' && !process.execArgv.some(semiSpace) && !(process.env.NODE_OPTIONS ?? '').split(/\s+/).some(semiSpace)) {
+    const args = ['--max-semi-space-size=64', ...process.execArgv, __filename, ...process.argv.slice(2)];
+    const r = require('child_process').spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (r.error) throw r.error;
+    if (r.signal) process.kill(process.pid, r.signal);
+    process.exit(r.status ?? 1);
+  }
+
   // The installed package ships the constructs only (dist/); the CLI runs from a clone of the repository.
   if (!require('fs').existsSync(require('path').join(__dirname, '..', 'cli', 'main.ts'))) {
     process.stderr.write(

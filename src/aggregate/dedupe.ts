@@ -62,6 +62,51 @@ export class DuplicateMemory {
 }
 
 /**
+ * A DuplicateMemory for callers that only ask "seen before?" (replay: every line is its own record), with the same
+ * two generations (the recent one becomes the older one once it holds capacity / 2 keys), as open-addressing tables
+ * of doubles: 53-bit keys are not small integers, so a Map would box every one of them.
+ */
+export class SeenKeys {
+  private recent: Float64Array;
+  private older: Float64Array;
+  private recentSize = 0;
+  private readonly mask: number;
+  constructor(readonly capacity = 200_000) {
+    if (!(capacity >= 2)) throw new Error(`duplicate memory capacity must be at least 2, got ${capacity}`);
+    // At most half full: a generation holds fewer than capacity / 2 + 1 keys.
+    let slots = 4;
+    while (slots < 2 * (capacity / 2 + 1)) slots *= 2;
+    this.mask = slots - 1;
+    this.recent = new Float64Array(slots);
+    this.older = new Float64Array(slots);
+  }
+
+  has(key: number): boolean {
+    return find(this.recent, this.mask, key) >= 0 || find(this.older, this.mask, key) >= 0;
+  }
+
+  add(key: number): void {
+    if (this.recentSize >= this.capacity / 2) {
+      const spare = this.older;
+      this.older = this.recent;
+      this.recent = spare.fill(0);
+      this.recentSize = 0;
+    }
+    // Stored as key + 1 (exact below 2^53): 0 marks an empty slot.
+    let i = (key >>> 0) & this.mask;
+    for (; this.recent[i] !== 0; i = (i + 1) & this.mask) if (this.recent[i] === key + 1) return;
+    this.recent[i] = key + 1;
+    this.recentSize++;
+  }
+}
+
+/** The slot of `key` in a SeenKeys table, or -1. */
+function find(table: Float64Array, mask: number, key: number): number {
+  for (let i = (key >>> 0) & mask; table[i] !== 0; i = (i + 1) & mask) if (table[i] === key + 1) return i;
+  return -1;
+}
+
+/**
  * The de-duplication of one batch. `check` each parsed event in delivery order; `commit` after the writes with the
  * accounts whose writes failed (their events are not remembered).
  */

@@ -9,7 +9,7 @@
  */
 import { IngestStats } from '../ingest/index';
 import { parseAccessLog, parseUsage, type ParseOptions, type ParseResult, type RequestEvent, type UsageRecord } from '../ingest/parse';
-import { DuplicateMemory, eventKey, type EventKind } from './dedupe';
+import { SeenKeys, eventKey, type EventKind } from './dedupe';
 import { FeatureStore } from './store';
 
 export interface ReplayAggregatorOptions {
@@ -37,7 +37,7 @@ export class ReplayAggregator {
   private readonly memory: number;
   private recent = new Map<string, string>();
   private older = new Map<string, string>();
-  private readonly seen: DuplicateMemory | undefined;
+  private readonly seen: SeenKeys | undefined;
   /** Largest request time seen (the replay clock), or 0. */
   clock = 0;
 
@@ -46,18 +46,18 @@ export class ReplayAggregator {
     this.parseOpts = opts.parse;
     this.memory = opts.crossCheckMemory ?? 500_000;
     const dup = opts.duplicateMemory ?? 500_000;
-    this.seen = dup > 0 ? new DuplicateMemory(Math.max(2, dup)) : undefined;
+    this.seen = dup > 0 ? new SeenKeys(Math.max(2, dup)) : undefined;
   }
 
   /** True (and counted) when this event was already aggregated: every line of a replay is its own record. */
   private duplicate(kind: EventKind, accountId: string, requestId: string): boolean {
     if (!this.seen) return false;
     const key = eventKey(kind, accountId, requestId);
-    if (this.seen.get(key) !== undefined) {
+    if (this.seen.has(key)) {
       this.stats.duplicates++;
       return true;
     }
-    this.seen.set(key, 0);
+    this.seen.add(key);
     return false;
   }
 

@@ -64,6 +64,11 @@ export class FeatureStore {
     return out;
   }
 
+  /** The snapshot of one account's window starting at `ws` (windowsFor(accountId, ws, ws + 1)[0], without the scan). */
+  windowAt(accountId: string, ws: number): Window | undefined {
+    return this.byAccount.get(accountId)?.get(ws)?.toWindow();
+  }
+
   /** Accounts with at least one window starting in [from, to). */
   activeAccounts(from: number, to: number): string[] {
     const out = new Set<string>();

@@ -74,7 +74,8 @@ export function dispersionIndex(observed: number, sum: number, sumSq: number): n
   return variance / mean;
 }
 
-export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSeen, now: number): AccountFeatures {
+/** @param networks counts distinct networks incrementally (replay keeps one per account between runs). */
+export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSeen, now: number, networks?: NetworkCounter): AccountFeatures {
   let activeHours = 0;
   for (const cell of p.hours.values()) if (cell.n > 0) activeHours++;
   let hoursOfDayActive = 0;
@@ -108,7 +109,7 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
     adoptionDelayMs,
     distinctIps: p.ips.size,
     distinctSubnets: p.subnets.size,
-    distinctNetworks: networkCount(p.subnets),
+    distinctNetworks: networks ? networks.count(p.subnets) : networkCount(p.subnets),
     distinctUserAgents: p.userAgents.size,
     distinctApiKeys: p.apiKeys.size,
     createdAt: p.createdAt,
@@ -126,12 +127,37 @@ export function computeFeatures(p: AccountProfile, modelFirstSeen: ModelFirstSee
 /** Distinct /16 networks of a set of `a.b.c.0/24` subnets (IPv6 `/48` prefixes count by their first two groups). */
 export function networkCount(subnets: Set<string>): number {
   const nets = new Set<string>();
-  for (const sn of subnets) {
-    const sep = sn.includes(':') ? ':' : '.';
-    const first = sn.indexOf(sep);
-    nets.add(sn.slice(0, sn.indexOf(sep, first + 1)));
-  }
+  for (const sn of subnets) nets.add(networkOf(sn));
   return nets.size;
+}
+
+function networkOf(sn: string): string {
+  const sep = sn.includes(':') ? ':' : '.';
+  const first = sn.indexOf(sep);
+  return sn.slice(0, sn.indexOf(sep, first + 1));
+}
+
+/**
+ * networkCount of one account's subnet set as it grows: profile sets only grow and iterate in insertion order, so
+ * only the members added since the last call are split. Starts over when handed another set or a smaller one.
+ */
+export class NetworkCounter {
+  private of: Set<string> | undefined;
+  private seen = 0;
+  private readonly nets = new Set<string>();
+
+  count(subnets: Set<string>): number {
+    if (subnets !== this.of || subnets.size < this.seen) {
+      this.of = subnets;
+      this.seen = 0;
+      this.nets.clear();
+    }
+    if (subnets.size === this.seen) return this.nets.size;
+    let i = 0;
+    for (const sn of subnets) if (i++ >= this.seen) this.nets.add(networkOf(sn));
+    this.seen = subnets.size;
+    return this.nets.size;
+  }
 }
 
 /** Median of a numeric list (null when empty). */

@@ -6,12 +6,12 @@
 import type { ModelFirstSeen } from '../aggregate/window';
 import type { Decision } from '../shared/contract';
 import type { DetectionConfig, Signal } from './config';
-import { computeFeatures, median } from './features';
+import { NetworkCounter, computeFeatures, median } from './features';
 import type { AccountFeatures } from './features';
 import { linkAccounts } from './linkage';
 import type { LinkageCache } from './linkage';
 import type { AccountLink, Cluster, LinkageResult } from './linkage';
-import { detectPivots } from './pivot';
+import { PivotCache, detectPivots } from './pivot';
 import type { ModelAdoption } from './pivot';
 import type { AccountProfile } from './profile';
 import { COORDINATION_FAMILIES, accountSignals, cotPerDay, decide } from './score';
@@ -63,6 +63,10 @@ export class ScoringCache {
       warm?: boolean;
     }
   >();
+  /** Per-account usage of new models (pivot detection). */
+  readonly pivot = new PivotCache();
+  /** Per-account distinct networks, counted as subnets arrive. */
+  readonly networks = new Map<string, NetworkCounter>();
 }
 
 export interface ClusterReport {
@@ -112,14 +116,21 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const cached = sc?.entries.get(p.accountId);
     if (cached && cached.version === p.version) features.set(p.accountId, cached.features);
     else {
-      const f = computeFeatures(p, input.modelFirstSeen, now);
+      let networks = sc?.networks.get(p.accountId);
+      if (sc && !networks) sc.networks.set(p.accountId, (networks = new NetworkCounter()));
+      const f = computeFeatures(p, input.modelFirstSeen, now, networks);
       features.set(p.accountId, f);
       sc?.entries.set(p.accountId, { version: p.version, features: f });
     }
   }
   // Population baselines.
-  const withUsage = [...features.values()].filter((f) => f.usageEvents >= config.thresholds.baselineMinRequests);
-  const outputUnit: PopulationBaselines['outputUnit'] = withUsage.length > 0 ? 'tokens' : 'bytes';
+  let withUsage = false;
+  for (const f of features.values()) {
+    if (f.usageEvents < config.thresholds.baselineMinRequests) continue;
+    withUsage = true;
+    break;
+  }
+  const outputUnit: PopulationBaselines['outputUnit'] = withUsage ? 'tokens' : 'bytes';
   const outs: number[] = [];
   for (const f of features.values()) {
     if (f.requests < config.thresholds.baselineMinRequests) continue;
@@ -131,7 +142,15 @@ export function runDetection(input: DetectionInput): DetectionResult {
   const linkage =
     input.linkage ??
     linkAccounts(profiles, config.linkage, { periodStart: input.periodStart, periodEnd, previous: input.previousClusters }, input.cache);
-  const pivots = detectPivots(profiles, input.modelFirstSeen, now, config.pivot, (id) => linkage.byAccount.get(id)?.clusterId, input.periodStart);
+  const pivots = detectPivots(
+    profiles,
+    input.modelFirstSeen,
+    now,
+    config.pivot,
+    (id) => linkage.byAccount.get(id)?.clusterId,
+    input.periodStart,
+    sc?.pivot,
+  );
   const contexts = clusterContexts(profiles, features, linkage, pivots.clusters, baselines, now, config);
   const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
@@ -189,7 +208,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
       cached.warm = warm;
     }
   }
-  const decisionOf = new Map(accounts.map((a) => [a.accountId, a]));
+  const decisionOf = new Map(linkage.clusters.length > 0 ? accounts.map((a) => [a.accountId, a]) : []);
   const clusters: ClusterReport[] = linkage.clusters.map((c) => {
     const ctx = contexts.get(c.clusterId)!;
     const reasons: Signal[] = [];
@@ -252,13 +271,14 @@ function clusterContexts(
   now: number,
   config: DetectionConfig,
 ): Map<string, ClusterContext> {
+  const contexts = new Map<string, ClusterContext>();
+  if (linkage.clusters.length === 0) return contexts;
   const profileById = new Map(profiles.map((p) => [p.accountId, p]));
   // The null model's population: accounts linked to nobody (a second fleet created the same week must not make
   // the first look ordinary).
   const created: number[] = [];
   for (const p of profiles) if (p.createdAt !== null && !linkage.byAccount.has(p.accountId)) created.push(p.createdAt);
   created.sort((a, b) => a - b);
-  const contexts = new Map<string, ClusterContext>();
   for (const c of linkage.clusters) {
     let usage = 0;
     let intent = 0;

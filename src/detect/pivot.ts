@@ -102,6 +102,29 @@ interface Usage {
   prior: number;
 }
 
+/**
+ * Per account and model: the last usageOf and what it was computed for, kept between runs (replay). Valid while the
+ * profile is unchanged, `from` is the same and every hour it holds (all start at or before lastTs) lies inside both
+ * the old and the new [from, to]: the sums are then over the same hours.
+ */
+export class PivotCache {
+  readonly entries = new Map<string, { version: number; from: number; to: number; usage: Usage }>();
+
+  usage(p: AccountProfile, model: string, from: number, to: number): Usage {
+    const key = p.accountId + '\u0000' + model;
+    const e = this.entries.get(key);
+    if (e && e.version === p.version && e.from === from && (e.to === to || (p.lastTs <= e.to && p.lastTs <= to))) return e.usage;
+    const usage = usageOf(p, model, from, to);
+    if (e) {
+      e.version = p.version;
+      e.from = from;
+      e.to = to;
+      e.usage = usage;
+    } else this.entries.set(key, { version: p.version, from, to, usage });
+    return usage;
+  }
+}
+
 function usageOf(p: AccountProfile, model: string, from: number, to: number): Usage {
   let m = 0;
   let n = 0;
@@ -119,6 +142,7 @@ function usageOf(p: AccountProfile, model: string, from: number, to: number): Us
 /**
  * @param periodStart start of observation: a model first seen within `minHistoryMs` of it is not "new" (it may
  *   simply predate the observation).
+ * @param cache per-account usage kept between runs (replay).
  */
 export function detectPivots(
   profiles: AccountProfile[],
@@ -127,6 +151,7 @@ export function detectPivots(
   cfg: PivotConfig,
   clusterOf: (accountId: string) => string | undefined,
   periodStart: number,
+  cache?: PivotCache,
 ): PivotResult {
   const models: ModelAdoption[] = [];
   const accounts = new Map<string, AccountPivot>();
@@ -142,7 +167,7 @@ export function detectPivots(
     let sumN = 0;
     let adopters = 0;
     for (const p of profiles) {
-      const u = usageOf(p, model, from, to);
+      const u = cache ? cache.usage(p, model, from, to) : usageOf(p, model, from, to);
       if (u.n <= 0) continue;
       usage.set(p.accountId, u);
       sumM += u.m;

@@ -90,8 +90,10 @@ export function emptyProfile(accountId: string): AccountProfile {
   };
 }
 
-function addAll<T>(set: Set<T>, items: Iterable<T>): void {
-  for (const i of items) set.add(i);
+/** Adds items[from..] to the set; returns items.length (what is applied now). */
+function addFrom<T>(set: Set<T>, items: readonly T[], from: number): number {
+  for (let i = from; i < items.length; i++) set.add(items[i]);
+  return items.length;
 }
 
 /**
@@ -113,7 +115,13 @@ export type AppliedWindow = Pick<
   | 'outputTokens'
   | 'models'
   | 'promptClasses'
->;
+> & {
+  /**
+   * How many members of each set field (ips, subnets, userAgents, apiKeys, templates) were applied: a snapshot's
+   * sets list the window's members in insertion order, so a later snapshot of the same window only adds the rest.
+   */
+  setSizes?: number[];
+};
 
 /** Nothing applied yet: an empty window's counters (read only, never written). */
 const ZERO: AppliedWindow = emptyWindow('', 0);
@@ -163,11 +171,14 @@ export function updateWindow(p: AccountProfile, w: AccountWindow, syncBucketMs: 
     if (!c) continue;
     p.syncBuckets.add(Math.floor((w.windowStart + Number(minute) * 60_000) / syncBucketMs));
   }
-  addAll(p.ips, w.ips);
-  addAll(p.subnets, w.subnets);
-  addAll(p.userAgents, w.userAgents);
-  addAll(p.apiKeys, w.apiKeys);
-  addAll(p.templates, w.templates);
+  const applied = prev.setSizes ?? NONE_APPLIED;
+  const setSizes = [
+    addFrom(p.ips, w.ips, applied[0]),
+    addFrom(p.subnets, w.subnets, applied[1]),
+    addFrom(p.userAgents, w.userAgents, applied[2]),
+    addFrom(p.apiKeys, w.apiKeys, applied[3]),
+    addFrom(p.templates, w.templates, applied[4]),
+  ];
   p.usageN += w.usageN - prev.usageN;
   p.inputTokens += w.inputTokens - prev.inputTokens;
   p.outputTokens += w.outputTokens - prev.outputTokens;
@@ -189,8 +200,11 @@ export function updateWindow(p: AccountProfile, w: AccountWindow, syncBucketMs: 
     outputTokens: w.outputTokens,
     models: dataRecord(Object.entries(w.models)),
     promptClasses: dataRecord(Object.entries(w.promptClasses)),
+    setSizes,
   };
 }
+
+const NONE_APPLIED: readonly number[] = [0, 0, 0, 0, 0];
 
 /** Merge a window (or a delta of one) into the profile. */
 export function addWindow(p: AccountProfile, w: AccountWindow, syncBucketMs: number): void {

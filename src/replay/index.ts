@@ -3,7 +3,7 @@
  * aggregator's own parse + aggregate code and the scheduled scorer's detection code, with LOG TIME as the clock, so
  * that offline figures are the pipeline's. Streamed, incremental and sticky as docs/detection.md, "6. Replay", says.
  */
-import { ReplayAggregator } from '../aggregate/replay';
+import { ReplayAggregator, type ReplayAggregatorOptions } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
 import { MAX_LINE_CHARS } from '../ingest/parse';
@@ -27,9 +27,9 @@ import type {
   ReasonDetail,
 } from '../detect/index';
 import type { Decision, ReplayAccount, ReplayReport } from '../shared/contract';
-import { ReadProgress, probeInput, readLines } from './lines';
+import { ReadProgress, probeInput, readLineBatches } from './lines';
 
-export { InputError, probeInput, readLines } from './lines';
+export { InputError, probeInput, readLineBatches, readLines } from './lines';
 
 export interface ReplayOptions {
   logs: string;
@@ -93,7 +93,7 @@ function toItem(kind: 'log' | 'usage', rawLine: string, fallbackTs: number): Ite
 }
 
 export class ReplayEngine {
-  readonly agg = new ReplayAggregator();
+  readonly agg: ReplayAggregator;
   readonly config: DetectionConfig;
   readonly intervalMs: number;
   readonly closeGraceMs: number;
@@ -122,7 +122,14 @@ export class ReplayEngine {
   private lastLinkAt = Number.NEGATIVE_INFINITY;
   linkRuns = 0;
 
-  constructor(config: DetectionConfig = DEFAULT_DETECTION_CONFIG, intervalMs = 15 * 60_000, closeGraceMs = 5 * 60_000, linkEveryMs = 30 * 60_000) {
+  constructor(
+    config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
+    intervalMs = 15 * 60_000,
+    closeGraceMs = 5 * 60_000,
+    linkEveryMs = 30 * 60_000,
+    aggregator: ReplayAggregatorOptions = {},
+  ) {
+    this.agg = new ReplayAggregator(aggregator);
     this.config = config;
     this.linkEveryMs = Math.max(linkEveryMs, intervalMs);
     this.intervalMs = intervalMs;
@@ -161,7 +168,7 @@ export class ReplayEngine {
   }
 
   private snapshot(accountId: string, ws: number): AccountWindow | undefined {
-    return this.agg.store.windowsFor(accountId, ws, ws + 1)[0];
+    return this.agg.store.windowAt(accountId, ws);
   }
 
   /** Every profile replay built. */
@@ -319,25 +326,52 @@ export class ReplayEngine {
   }
 }
 
+/** One input's lines, a chunk at a time: `take` is synchronous until the chunk is used up, then `fill` awaits the next. */
+class LineSource {
+  private batch: string[] = [];
+  private i = 0;
+  constructor(private readonly it: AsyncIterator<string[]>) {}
+  take(): string | undefined {
+    return this.i < this.batch.length ? this.batch[this.i++] : undefined;
+  }
+  async fill(): Promise<boolean> {
+    const r = await this.it.next();
+    if (r.done) return false;
+    this.batch = r.value;
+    this.i = 0;
+    return true;
+  }
+}
+
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
-  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs);
+  // Without usage events there is nothing to cross-check requestIds against: no need to remember their owners.
+  const aggregator = opts.usage ? {} : { crossCheckMemory: 0 };
+  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs, aggregator);
   engine.external = opts.external;
   const logsRead: ReadProgress = { bytes: 0 };
   const usageRead: ReadProgress = { bytes: 0 };
   const bytesTotal = (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
-  const logs = readLines(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]();
-  const usage = opts.usage ? readLines(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]() : null;
+  const logs = new LineSource(readLineBatches(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]());
+  const usage = opts.usage ? new LineSource(readLineBatches(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]()) : null;
   let clock = 0;
-  const nextItem = async (it: AsyncIterator<string>, kind: 'log' | 'usage'): Promise<Item | null> => {
+  // The next item of a source within its current chunk (undefined: the chunk is used up).
+  const pull = (src: LineSource, kind: 'log' | 'usage'): Item | undefined => {
     for (;;) {
-      const r = await it.next();
-      if (r.done) return null;
-      if (r.value.trim() === '') {
+      const line = src.take();
+      if (line === undefined) return undefined;
+      if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === '') {
         engine.emptyLines++;
         continue;
       }
-      return toItem(kind, r.value, clock);
+      return toItem(kind, line, clock);
+    }
+  };
+  const nextItem = async (src: LineSource, kind: 'log' | 'usage'): Promise<Item | null> => {
+    for (;;) {
+      const item = pull(src, kind);
+      if (item !== undefined) return item;
+      if (!(await src.fill())) return null;
     }
   };
   let headLog = await nextItem(logs, 'log');
@@ -347,10 +381,10 @@ export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
     let item: Item;
     if (headLog && (!headUsage || headLog.ts <= headUsage.ts)) {
       item = headLog;
-      headLog = await nextItem(logs, 'log');
+      headLog = pull(logs, 'log') ?? (await nextItem(logs, 'log'));
     } else {
       item = headUsage!;
-      headUsage = await nextItem(usage!, 'usage');
+      headUsage = pull(usage!, 'usage') ?? (await nextItem(usage!, 'usage'));
     }
     if (item.ts > clock) clock = item.ts;
     const runs = engine.runs;

@@ -45,30 +45,41 @@ export interface ReadProgress {
 
 /** Lines of a (possibly gzip) file, without the trailing newline. Stream errors reject with InputError. */
 export async function* readLines(path: string, what: string, progress?: ReadProgress): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(path, what, progress)) yield* batch;
+}
+
+/**
+ * The same lines as readLines, one array per chunk read (about 1 MiB): a consumer that loops over a batch
+ * synchronously pays for one promise per chunk instead of one per line.
+ */
+export async function* readLineBatches(path: string, what: string, progress?: ReadProgress): AsyncGenerator<string[]> {
   const { gzip } = await probeInput(path, what);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   if (progress) raw.on('data', () => void (progress.bytes = raw.bytesRead));
-  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  // 1 MiB output chunks: gunzip's default 16 KiB costs a callback, a decode and a batch per 16 KiB (measured: ~2x
+  // the CPU of inflating itself).
+  const stream = gzip ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   if (gzip) raw.on('error', (err) => stream.destroy(err));
   stream.setEncoding('utf8');
   let rest = '';
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       const text = rest + chunk;
+      const batch: string[] = [];
       let start = 0;
       let nl = text.indexOf('\n', start);
       while (nl !== -1) {
-        let line = text.slice(start, nl);
-        if (line.endsWith('\r')) line = line.slice(0, -1);
-        yield line;
+        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        batch.push(text.slice(start, end));
         start = nl + 1;
         nl = text.indexOf('\n', start);
       }
       rest = text.slice(start);
+      if (batch.length > 0) yield batch;
     }
   } catch (err) {
     const msg = (err as Error).message;
     throw new InputError(`cannot read ${what} '${path}': ${gzip ? `corrupt or truncated gzip (${msg})` : msg}`);
   }
-  if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (rest.length > 0) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
 }

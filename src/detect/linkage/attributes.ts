@@ -5,7 +5,7 @@
  */
 import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
-import { bucketArray, rarityWeight } from './primitives';
+import { bucketArray, minhashSignature, rarityWeight } from './primitives';
 import type { Family } from './types';
 
 /** Infrastructure attributes weigh less when many operators can share them by accident (NATs, hosting subnets). */
@@ -31,6 +31,8 @@ export class AttributeDict {
   readonly ids = new Map<string, number>();
   readonly names: string[] = [];
   readonly fam: Family[] = [];
+  /** Per id: the family's weight scale (INFRA_SCALE by prefix), fixed at interning so runs do not re-parse names. */
+  readonly scale: number[] = [];
   intern(name: string, family: Family): number {
     let id = this.ids.get(name);
     if (id === undefined) {
@@ -38,6 +40,7 @@ export class AttributeDict {
       this.ids.set(name, id);
       this.names.push(name);
       this.fam.push(family);
+      this.scale.push(attributeScale(name, family));
     }
     return id;
   }
@@ -57,13 +60,34 @@ export class LinkageCache {
   readonly dict = new AttributeDict();
   private readonly entries = new Map<
     string,
-    { version: number; sizes: number[]; list: number[]; attrs: Int32Array; bversion: number; buckets: Int32Array }
+    {
+      version: number;
+      sizes: number[];
+      list: number[];
+      attrs: Int32Array;
+      bversion: number;
+      buckets: Int32Array;
+      pversion: number;
+      pcfg?: LinkageConfig;
+      platform: boolean;
+      sigOf?: Int32Array;
+      sig?: Uint32Array;
+    }
   >();
 
   private entry(p: AccountProfile) {
     let e = this.entries.get(p.accountId);
     if (!e) {
-      e = { version: -1, sizes: [0, 0, 0, 0, 0], list: [], attrs: new Int32Array(0), bversion: -1, buckets: new Int32Array(0) };
+      e = {
+        version: -1,
+        sizes: [0, 0, 0, 0, 0],
+        list: [],
+        attrs: new Int32Array(0),
+        bversion: -1,
+        buckets: new Int32Array(0),
+        pversion: -1,
+        platform: false,
+      };
       this.entries.set(p.accountId, e);
     }
     return e;
@@ -92,7 +116,8 @@ export class LinkageCache {
   buckets(p: AccountProfile, startB: number, endB: number): Int32Array {
     const e = this.entry(p);
     if (e.bversion !== p.version) {
-      e.buckets = Int32Array.from(p.syncBuckets).sort();
+      // Most updates add requests to buckets already active: the set, and so the array, did not change.
+      if (p.syncBuckets.size !== e.buckets.length) e.buckets = grownBuckets(e.buckets, p.syncBuckets);
       e.bversion = p.version;
     }
     const arr = e.buckets;
@@ -100,10 +125,55 @@ export class LinkageCache {
     return bucketArray(p.syncBuckets, startB, endB);
   }
 
+  /** isPlatform, kept while the profile is unchanged (it walks every hour of the profile). */
+  platform(p: AccountProfile, cfg: LinkageConfig): boolean {
+    const e = this.entry(p);
+    if (e.pversion !== p.version || e.pcfg !== cfg) {
+      e.platform = isPlatform(p, cfg);
+      e.pversion = p.version;
+      e.pcfg = cfg;
+    }
+    return e.platform;
+  }
+
+  /**
+   * The MinHash signature of an account's bucket array, kept while the array is the same object (buckets() returns
+   * the same array while the account's buckets are unchanged): the signature depends on the items alone.
+   */
+  signature(p: AccountProfile, items: Int32Array, k: number): Uint32Array {
+    const e = this.entry(p);
+    if (e.sigOf !== items || e.sig?.length !== k) {
+      e.sig = minhashSignature(items, k);
+      e.sigOf = items;
+    }
+    return e.sig;
+  }
+
   /** Forget accounts no longer active. */
   retain(active: Set<string>): void {
     for (const id of this.entries.keys()) if (!active.has(id)) this.entries.delete(id);
   }
+}
+
+/**
+ * `sorted` (the set's first sorted.length members, sorted) grown by the set's later members: sets only grow and
+ * iterate in insertion order, and new buckets are mostly later than all old ones, so this is an append or a merge.
+ */
+function grownBuckets(sorted: Int32Array, set: Set<number>): Int32Array {
+  const old = sorted.length;
+  if (set.size < old) return Int32Array.from(set).sort();
+  const added = new Int32Array(set.size - old);
+  let idx = 0;
+  for (const b of set) if (idx++ >= old) added[idx - old - 1] = b;
+  added.sort();
+  const out = new Int32Array(set.size);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < old && j < added.length) out[k++] = sorted[i] <= added[j] ? sorted[i++] : added[j++];
+  while (i < old) out[k++] = sorted[i++];
+  while (j < added.length) out[k++] = added[j++];
+  return out;
 }
 
 /**
@@ -122,8 +192,12 @@ export function isPlatform(p: AccountProfile, cfg: LinkageConfig): boolean {
  * population observed (small populations), scaled down for infrastructure many operators share by accident.
  */
 export function attributeWeight(name: string, family: Family, df: number, k: number, n: number): number {
-  const scale = family === 'infra' ? (INFRA_SCALE[name.slice(0, name.indexOf(':'))] ?? 1) : 1;
-  return rarityWeight(df, k) * rarityWeight(df, n) * scale;
+  return rarityWeight(df, k) * rarityWeight(df, n) * attributeScale(name, family);
+}
+
+/** The weight scale of an attribute: INFRA_SCALE by prefix for infrastructure, 1 for content. */
+export function attributeScale(name: string, family: Family): number {
+  return family === 'infra' ? (INFRA_SCALE[name.slice(0, name.indexOf(':'))] ?? 1) : 1;
 }
 
 /** Shared, read-only state of one linkage run: accounts' attributes, their frequencies, weights and postings. */
@@ -148,6 +222,8 @@ export interface AttributeIndex {
   /** Attributes held by 2..K accounts, and by more than K (never indexed). */
   indexed: number;
   skippedPopular: number;
+  /** Per account: 1 when it is a platform (isPlatform), which gives no content evidence. */
+  platform?: Uint8Array;
 }
 
 /** Interns every account's attributes, then derives frequencies, weights and postings. */
@@ -160,14 +236,7 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   const { names, fam } = dict;
   const df = new Int32Array(names.length);
   for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
-  const weight = new Float64Array(names.length);
-  let skippedPopular = 0;
-  let indexed = 0;
-  for (let id = 0; id < names.length; id++) {
-    weight[id] = attributeWeight(names[id], fam[id], df[id], k, n);
-    if (df[id] > k) skippedPopular++;
-    else if (df[id] >= 2) indexed++;
-  }
+  const { weight, indexed, skippedPopular } = rarityWeights(df, dict.scale, k, n);
   const ownContent = new Float64Array(n);
   const ownInfra = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -176,6 +245,8 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
       else ownInfra[i] += weight[id];
     }
   }
+  const platform = new Uint8Array(n);
+  for (let i = 0; i < n; i++) platform[i] = (cache ? cache.platform(profiles[i], cfg) : isPlatform(profiles[i], cfg)) ? 1 : 0;
   const index: AttributeIndex = {
     n,
     k,
@@ -190,34 +261,88 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
     usefulOf: new Array(n),
     indexed,
     skippedPopular,
+    platform,
   };
-  buildPostings(profiles, cfg, index);
+  buildPostings(cfg, index);
   return index;
+}
+
+/**
+ * Per attribute: rarityWeight(df, K) * rarityWeight(df, n) * scale, the product of the first two taken once per
+ * distinct df (the same operations in the same order, so the same doubles), and the counts of indexed and skipped
+ * attributes.
+ */
+function rarityWeights(df: Int32Array, scale: number[], k: number, n: number): { weight: Float64Array; indexed: number; skippedPopular: number } {
+  const weight = new Float64Array(df.length);
+  const byDf = new Float64Array(n + 1).fill(NaN);
+  let skippedPopular = 0;
+  let indexed = 0;
+  for (let id = 0; id < df.length; id++) {
+    const d = df[id];
+    let r = byDf[d];
+    // Rare in absolute terms (cap K) AND relative to the population observed (small populations).
+    if (r !== r) r = byDf[d] = rarityWeight(d, k) * rarityWeight(d, n);
+    weight[id] = r * scale[id];
+    if (d > k) skippedPopular++;
+    else if (d >= 2) indexed++;
+  }
+  return { weight, indexed, skippedPopular };
 }
 
 /**
  * Postings of informative attributes (2 <= df <= K, weight >= minAttributeWeight), built in ascending account
  * order so each list is sorted. An account holding very many (a proxy-rotating fleet, a reseller) contributes only
  * its rarest `maxAttributesPerAccount` per family: evidence saturates long before, and cost stays linear. A platform
- * gives no content evidence: its template overlap reflects breadth, not common control.
+ * gives no content evidence: its template overlap reflects breadth, not common control. One pass per account
+ * collects both families; content comes first in `usefulOf`.
  */
-function buildPostings(profiles: AccountProfile[], cfg: LinkageConfig, index: AttributeIndex): void {
-  const { accAttrs, fam, df, weight, postings, usefulOf, k: K } = index;
-  const useful: number[] = [];
+function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
+  const { accAttrs, fam, df, weight, postings, usefulOf, k: K, platform } = index;
+  const max = cfg.maxAttributesPerAccount;
+  let content: number[] = [];
+  let infra: number[] = [];
+  const counts = new Int32Array(K + 2);
   for (let i = 0; i < index.n; i++) {
-    const kept: number[] = [];
-    const platform = isPlatform(profiles[i], cfg);
-    for (const family of ['content', 'infra'] as const) {
-      if (family === 'content' && platform) continue;
-      useful.length = 0;
-      for (const id of accAttrs[i]) if (fam[id] === family && df[id] >= 2 && df[id] <= K && weight[id] >= cfg.minAttributeWeight) useful.push(id);
-      if (useful.length > cfg.maxAttributesPerAccount) {
-        useful.sort((x, y) => df[x] - df[y] || x - y);
-        useful.length = cfg.maxAttributesPerAccount;
-      }
-      for (const id of useful) kept.push(id);
+    content.length = 0;
+    infra.length = 0;
+    const skipContent = platform![i] === 1;
+    for (const id of accAttrs[i]) {
+      const d = df[id];
+      if (d < 2 || d > K || weight[id] < cfg.minAttributeWeight) continue;
+      if (fam[id] === 'content') {
+        if (!skipContent) content.push(id);
+      } else if (fam[id] === 'infra') infra.push(id);
     }
+    if (content.length > max) content = rarest(content, df, max, counts);
+    if (infra.length > max) infra = rarest(infra, df, max, counts);
+    const kept = new Int32Array(content.length + infra.length);
+    kept.set(content);
+    kept.set(infra, content.length);
     for (const id of kept) (postings[id] ??= []).push(i);
-    usefulOf[i] = Int32Array.from(kept);
+    usefulOf[i] = kept;
   }
+}
+
+/**
+ * The `max` rarest of `ids` (all with df in 2..K), ordered by (df, id): what sorting them all by (df, id) and
+ * keeping the first `max` gives, but by a df histogram, so a fleet holding thousands of pool addresses costs a pass.
+ * `counts` is scratch of length K + 2.
+ */
+function rarest(ids: number[], df: Int32Array, max: number, counts: Int32Array): number[] {
+  counts.fill(0);
+  for (const id of ids) counts[df[id]]++;
+  // The df at which the kept ones run out: all of df < cut, and the smallest ids of df === cut.
+  let cut = 0;
+  let below = 0;
+  while (below + counts[cut] < max) below += counts[cut++];
+  const out: number[] = [];
+  const atCut: number[] = [];
+  for (const id of ids) {
+    const d = df[id];
+    if (d < cut) out.push(id);
+    else if (d === cut) atCut.push(id);
+  }
+  atCut.sort((x, y) => x - y);
+  for (let j = 0; j < max - below; j++) out.push(atCut[j]);
+  return out.sort((x, y) => df[x] - df[y] || x - y);
 }

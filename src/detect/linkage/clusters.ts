@@ -93,7 +93,7 @@ export function clusterEvidence(
   // Shared rare attributes among members (a platform's templates do not count).
   const holders = new Map<number, number>();
   for (const i of members) {
-    const platform = isPlatform(profiles[i], cfg);
+    const platform = index.platform ? index.platform[i] === 1 : isPlatform(profiles[i], cfg);
     for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && !(platform && fam[id] === 'content')) holders.set(id, (holders.get(id) ?? 0) + 1);
   }
   const sharedAttributes: SharedAttribute[] = [...holders.entries()]

@@ -89,6 +89,7 @@ export interface PromptLibraries {
  *    A member's score is min(1, its library templates / `librarySaturation`), and 0 below 2 templates.
  *
  * Cost: one pass over account-template incidences (linear in accounts); no pair of accounts is enumerated.
+ * `platform` (per account, 1 for a platform: the attribute index's) spares asking isPlatform again.
  * Hand-written: no library does bipartite group detection on this data model.
  */
 export function findPromptLibraries(
@@ -97,6 +98,7 @@ export function findPromptLibraries(
   fam: Family[],
   df: Int32Array,
   cfg: LinkageConfig,
+  platform?: Uint8Array,
 ): PromptLibraries {
   const N = profiles.length;
   const templates = new Int32Array(N);
@@ -108,7 +110,7 @@ export function findPromptLibraries(
   const qualified = new Uint8Array(N);
   const q = new Int32Array(df.length);
   for (let i = 0; i < N; i++) {
-    if (isPlatform(profiles[i], cfg)) continue;
+    if (platform ? platform[i] === 1 : isPlatform(profiles[i], cfg)) continue;
     let d = 0;
     let s = 0;
     for (const id of accAttrs[i]) {
@@ -191,7 +193,7 @@ export function addGroupEvidence(
   cfg: LinkageConfig,
 ): PromptLibraries {
   addTriangleEdges(graph, weak, profiles, cfg);
-  const library = findPromptLibraries(profiles, index.accAttrs, index.fam, index.df, cfg);
+  const library = findPromptLibraries(profiles, index.accAttrs, index.fam, index.df, cfg, index.platform);
   addLibraryEdges(graph, library, profiles);
   return library;
 }

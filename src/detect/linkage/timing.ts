@@ -29,6 +29,12 @@ export interface TimingIndex extends TimingWindow {
   /** Per account: LSH candidates with a larger index (may repeat; verification removes duplicates). */
   candidates: (number[] | undefined)[];
   lshCandidates: number;
+  /**
+   * With a LinkageCache (replay): per account, its active buckets as a bitmap of `bitWords` 32-bit words from
+   * startB (account i at word i * bitWords), for coActivityBits.
+   */
+  bits?: Uint32Array;
+  bitWords?: number;
 }
 
 export function timingWindow(cfg: LinkageConfig, opts: LinkageOptions, n: number): TimingWindow {
@@ -71,7 +77,8 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
       items = complement(arr, w.startB, w.endB);
       if (items.length < cfg.syncMinBuckets) continue; // always on: no timing information
     }
-    const sig = minhashSignature(items, kSig);
+    // Sparse accounts hash their own bucket array, which the cache keeps while unchanged; gaps depend on the period.
+    const sig = cache && !dense ? cache.signature(profiles[i], items, kSig) : minhashSignature(items, kSig);
     sigs[i] = sig;
     for (let b = 0; b < cfg.lshBands; b++) {
       let h = 0x1b873593 ^ b;
@@ -87,7 +94,18 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
     }
   }
   const { candidates, count } = expandBands(bands, sigs, cfg, n);
-  return { ...w, sortedBuckets, candidates, lshCandidates: count };
+  const bitWords = Math.ceil(w.tBuckets / 32);
+  const bits = cache ? activityBits(sortedBuckets, w.startB, bitWords) : undefined;
+  return { ...w, sortedBuckets, candidates, lshCandidates: count, bits, bitWords };
+}
+
+/** Bitmaps of the accounts' bucket arrays (all inside the period), `words` words each from bucket `origin`. */
+function activityBits(sortedBuckets: (Int32Array | null)[], origin: number, words: number): Uint32Array {
+  const bits = new Uint32Array(sortedBuckets.length * words);
+  sortedBuckets.forEach((arr, i) => {
+    if (arr) for (const x of arr) bits[i * words + ((x - origin) >>> 5)] |= 1 << ((x - origin) & 31);
+  });
+  return bits;
 }
 
 /**
@@ -145,35 +163,134 @@ const EPISODE_GAP_BUCKETS = 3;
 
 /** Intersection statistics of two sorted bucket arrays, into `out`; returns the shared count. */
 export function coActivity(a: Int32Array, b: Int32Array, perHour: number, out: CoActivity): number {
-  let i = 0;
-  let j = 0;
+  return coActivityStats(intersectOnce(a, b), perHour, out);
+}
+
+/**
+ * coActivity of accounts i and j from their activity bitmaps (TimingIndex.bits, `words` words per account from
+ * bucket `origin`), a and b being their bucket arrays: a word-wise AND instead of a merge of two long arrays. The
+ * shared buckets come out ascending, as the merge gives them.
+ */
+export function coActivityBits(
+  bits: Uint32Array,
+  words: number,
+  origin: number,
+  i: number,
+  j: number,
+  a: Int32Array,
+  b: Int32Array,
+  perHour: number,
+  out: CoActivity,
+): number {
+  const need = Math.min(a.length, b.length);
+  if (sharedScratch.length < need) sharedScratch = new Int32Array(2 * need);
+  const shared = sharedScratch;
   let n = 0;
+  for (let w = 0, oi = i * words, oj = j * words; w < words; w++) {
+    let x = bits[oi + w] & bits[oj + w];
+    while (x !== 0) {
+      const low = x & -x;
+      shared[n++] = origin + w * 32 + (31 - Math.clz32(low));
+      x ^= low;
+    }
+  }
+  scratchA = a;
+  scratchB = b;
+  scratchShared = n;
+  return coActivityStats(n, perHour, out);
+}
+
+/** Statistics of the n shared buckets in sharedScratch, into `out`; returns n. */
+function coActivityStats(n: number, perHour: number, out: CoActivity): number {
+  const shared = sharedScratch;
   let hours = 0;
   let lastHour = -1;
   let hodMask = 0;
   let episodeStarts = 0;
   let lastShared = Number.NEGATIVE_INFINITY;
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      n++;
-      // A new episode: remember the hour of the day it starts at.
-      if (a[i] - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(a[i] / perHour) % 24) + 24) % 24);
-      lastShared = a[i];
-      const hour = Math.floor(a[i] / perHour);
-      if (hour !== lastHour) {
-        hours++;
-        lastHour = hour;
-        hodMask |= 1 << (((hour % 24) + 24) % 24);
-      }
-      i++;
-      j++;
-    } else if (a[i] < b[j]) i++;
-    else j++;
+  for (let k = 0; k < n; k++) {
+    const x = shared[k];
+    // A new episode: remember the hour of the day it starts at.
+    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(x / perHour) % 24) + 24) % 24);
+    lastShared = x;
+    const hour = Math.floor(x / perHour);
+    if (hour !== lastHour) {
+      hours++;
+      lastHour = hour;
+      hodMask |= 1 << (((hour % 24) + 24) % 24);
+    }
   }
   out.shared = n;
   out.hours = hours;
   out.hoursOfDay = popcount(hodMask);
   out.episodes = popcount(episodeStarts);
+  return n;
+}
+
+/**
+ * The shared buckets of the last `intersect`, ascending (grown as needed), and the arrays they came from: pair
+ * verification asks coActivity and then the time-of-day model about the same two (never modified) arrays.
+ */
+let sharedScratch = new Int32Array(1024);
+let scratchA: Int32Array | null = null;
+let scratchB: Int32Array | null = null;
+let scratchShared = 0;
+
+/** intersect(a, b), or the scratch as it is when it already holds their intersection. */
+function intersectOnce(a: Int32Array, b: Int32Array): number {
+  if (a === scratchA && b === scratchB) return scratchShared;
+  scratchShared = intersect(a, b);
+  scratchA = a;
+  scratchB = b;
+  return scratchShared;
+}
+
+/**
+ * Buckets in both sorted arrays, into sharedScratch; returns how many. A merge, or, when one array is much longer
+ * (a sparse account against an always-on one), a galloping search of each short-side bucket in the long one.
+ */
+function intersect(a: Int32Array, b: Int32Array): number {
+  const short = a.length <= b.length ? a : b;
+  const long = short === a ? b : a;
+  scratchA = null;
+  scratchB = null;
+  if (sharedScratch.length < short.length) sharedScratch = new Int32Array(2 * short.length);
+  const out = sharedScratch;
+  let n = 0;
+  if (long.length <= 8 * short.length) {
+    for (let i = 0, j = 0; i < a.length && j < b.length;) {
+      if (a[i] === b[j]) {
+        out[n++] = a[i];
+        i++;
+        j++;
+      } else if (a[i] < b[j]) i++;
+      else j++;
+    }
+    return n;
+  }
+  const len = long.length;
+  let lo = 0;
+  for (let i = 0; i < short.length && lo < len; i++) {
+    const x = short[i];
+    // Everything before lo is below x: gallop to a bound, then binary search for the first bucket >= x.
+    let hi = lo;
+    let step = 1;
+    while (hi < len && long[hi] < x) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    let r = Math.min(hi, len);
+    while (lo < r) {
+      const m = (lo + r) >>> 1;
+      if (long[m] < x) lo = m + 1;
+      else r = m;
+    }
+    if (lo < len && long[lo] === x) {
+      out[n++] = x;
+      lo++;
+    }
+  }
   return n;
 }
 
@@ -229,14 +346,8 @@ export class TimeOfDayModel {
     slotB.fill(0);
     for (const x of bb) slotB[this.slotOf(x)]++;
     slotAB.fill(0);
-    for (let i = 0, j = 0; i < ba.length && j < bb.length;) {
-      if (ba[i] === bb[j]) {
-        slotAB[this.slotOf(ba[i])]++;
-        i++;
-        j++;
-      } else if (ba[i] < bb[j]) i++;
-      else j++;
-    }
+    const both = intersectOnce(ba, bb);
+    for (let k = 0; k < both; k++) slotAB[this.slotOf(sharedScratch[k])]++;
     const rA = ba.length / this.w.tBuckets;
     const rB = bb.length / this.w.tBuckets;
     let mean = 0;
@@ -251,16 +362,26 @@ export class TimeOfDayModel {
       // Days in this slot on which at least one of the two was active, by (A active, B active); each day's
       // expectation leaves that day out. Days on which neither was active are left out: the test is whether,
       // when one of them is active, the other is active more often than its own routine predicts.
-      const cells: [number, number, number][] = [
-        [n11, 1, 1],
-        [cA - n11, 1, 0],
-        [cB - n11, 0, 1],
-      ];
-      for (const [c, xa, xb] of cells) {
-        if (c <= 0) continue;
-        const q = ((cA - xa + prior * rA) / den) * ((cB - xb + prior * rB) / den);
-        mean += c * q;
-        variance += c * q * (1 - q);
+      const pA1 = (cA - 1 + prior * rA) / den;
+      const pA0 = (cA + prior * rA) / den;
+      const pB1 = (cB - 1 + prior * rB) / den;
+      const pB0 = (cB + prior * rB) / den;
+      if (n11 > 0) {
+        const q = pA1 * pB1;
+        mean += n11 * q;
+        variance += n11 * q * (1 - q);
+      }
+      const onlyA = cA - n11;
+      if (onlyA > 0) {
+        const q = pA1 * pB0;
+        mean += onlyA * q;
+        variance += onlyA * q * (1 - q);
+      }
+      const onlyB = cB - n11;
+      if (onlyB > 0) {
+        const q = pA0 * pB1;
+        mean += onlyB * q;
+        variance += onlyB * q * (1 - q);
       }
     }
     return (shared - mean) / Math.sqrt(Math.max(variance, 1e-9));

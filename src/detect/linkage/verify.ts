@@ -9,7 +9,10 @@ import type { AccountProfile } from '../profile';
 import type { AttributeIndex } from './attributes';
 import { LinkGraph } from './graph';
 import { phi } from './primitives';
-import { coActivity, emptyCoActivity, TimeOfDayModel, type TimingIndex } from './timing';
+import { coActivity, coActivityBits, emptyCoActivity, TimeOfDayModel, type TimingIndex } from './timing';
+
+/** Above this many buckets in the two arrays together, co-activity is taken from the bitmaps (see TimingIndex). */
+const BITMAP_MIN_BUCKETS = 64;
 
 /** Per-family scores of one pair (0..1 each) and the timing statistics behind them. */
 export interface PairScore {
@@ -93,7 +96,11 @@ export class PairScorer {
     const bb = t.sortedBuckets[b];
     if (ba && bb) {
       const co = this.co;
-      const shared = coActivity(ba, bb, t.perHour, co);
+      // Long arrays: a word-wise AND of the two bitmaps costs less than merging them.
+      const shared =
+        t.bits && ba.length + bb.length > BITMAP_MIN_BUCKETS
+          ? coActivityBits(t.bits, t.bitWords!, t.startB, a, b, ba, bb, t.perHour, co)
+          : coActivity(ba, bb, t.perHour, co);
       out.sharedBuckets = shared;
       out.sharedHours = co.hours;
       // Both co-activity and co-inactivity must be substantial: one shared gap between two always-on
