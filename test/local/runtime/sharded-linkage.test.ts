@@ -2,8 +2,10 @@
  * The sharded linkage path as it deploys, on this machine: `cdk synth` of the real app, the local runtime running
  * the scorer and linkage-stage bundles from that cloud assembly, the linkage state machine from the template on the
  * local Step Functions (Distributed Maps), the records in the local S3. With the threshold lowered to one account,
- * a scheduled scorer run writes the shards and starts the run; the state machine runs every stage child and invokes
- * the scorer, which merges, scores and starts cases; a scheduled run while it is in flight does nothing.
+ * a scheduled scorer run over simulated traffic (organic customers and extraction campaigns, `sim/`) writes the shards
+ * and starts the run; the state machine runs every stage child and invokes the scorer, which merges, scores and starts
+ * cases; a scheduled run while it is in flight does nothing. The scores it wrote are then compared, account by account,
+ * with the single path's decisions over the same windows at the same time.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,7 +15,13 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { windowToItem } from '../../../src/aggregate/item';
 import { LocalSession } from '../../../local/runtime/session';
-import { HOUR, T0, population, windowsOf } from '../../detect/fixtures';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ReplayAggregator } from '../../../src/aggregate/replay';
+import { detectionConfigFromEnv, runDetection } from '../../../src/detect/index';
+import { readAllowlist, readModelFirstSeen } from '../../../lambdas/detect/scorer-core';
+import { buildProfiles, readWindows } from '../../../lambdas/detect/window-reader';
+import { simulate } from '../../../sim/simulate';
+import { HOUR, T0 } from '../../detect/fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -43,16 +51,19 @@ describe('sharded linkage on the local runtime', () => {
     });
     const ddb = session.rt.clients.dynamodb;
     const features = session.envValue('FEATURES_TABLE')!;
-    const pop = population();
-    const items = windowsOf(pop.reqs).map((w) => windowToItem(w, RETENTION_DAYS, Date.now() - HOUR));
+    const sim = simulate({ seed: 5, scale: 'small', variant: 'base', days: 3, start: T0 });
+    const agg = new ReplayAggregator();
+    for (const e of sim.events()) {
+      agg.addLogLine(e.log);
+      if (e.usage) agg.addUsageLine(e.usage);
+    }
+    const items = agg.store.allWindows().map((w) => windowToItem(w, RETENTION_DAYS, Date.now() - HOUR));
     for (let i = 0; i < items.length; i += 25) {
       await ddb.send(
         new BatchWriteItemCommand({ RequestItems: { [features]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as never } })) } }),
       );
     }
-    const first: Record<string, number> = {};
-    for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
-    for (const [m, ts] of Object.entries(first)) {
+    for (const [m, ts] of Object.entries(agg.store.modelFirstSeen())) {
       await ddb.send(
         new PutItemCommand({ TableName: features, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) } } }),
       );
@@ -85,8 +96,9 @@ describe('sharded linkage on the local runtime', () => {
     const sfn = session.rt.clients.sfn!;
     const [execution] = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: linkageArn }))).executions ?? [];
     expect(execution.name).toBe(summary.sharded.executionName);
-    // a scheduled run while this one is in flight does nothing (unless it is already over)
-    const second = await session.rt.runner.invoke(scorer.arn, { time: new Date(NOW + 5 * 60_000).toISOString() });
+    // a run while this one is in flight does nothing (unless it is already over); at the same clock, so that even
+    // then it cannot start a second run (the execution name is taken) and the scores below are this run's
+    const second = await session.rt.runner.invoke(scorer.arn, event);
     const secondPath = (second.payload as { path: string }).path;
     if ((await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).status === 'RUNNING') {
       expect(secondPath).toBe('sharded-in-flight');
@@ -119,5 +131,40 @@ describe('sharded linkage on the local runtime', () => {
       }),
     );
     expect(scores.Count).toBeGreaterThan(0);
+
+    // The single path over the same windows at the same time, in this process: the same decision and score for every
+    // account (an account the single path leaves at `allow` has no score item).
+    const single = await singlePath(session, scorer.environment);
+    const written = new Map((scores.Items ?? []).map((i) => unmarshall(i)).map((i) => [i.accountId as string, i]));
+    const flagged = single.accounts.filter((a) => a.decision !== 'allow');
+    expect(flagged.length).toBeGreaterThan(0);
+    expect([...written.keys()].sort()).toEqual(flagged.map((a) => a.accountId).sort());
+    for (const a of flagged) {
+      const w = written.get(a.accountId)!;
+      expect([a.accountId, w.decision, w.reasons, w.clusterId === null ? null : 'linked']).toEqual([
+        a.accountId,
+        a.decision,
+        a.reasons,
+        a.clusterId === null ? null : 'linked',
+      ]);
+      expect(w.score).toBeCloseTo(a.score, 9);
+    }
   });
 });
+
+/** What the scorer decides in process (the single path) from the session's features table at NOW. */
+async function singlePath(session: LocalSession, env: Record<string, string>) {
+  const deps = {
+    ddb: session.rt.clients.dynamodb,
+    featuresTable: env.FEATURES_TABLE,
+    controlTable: env.CONTROL_TABLE,
+    byHourIndex: env.BY_HOUR_INDEX,
+  };
+  const config = detectionConfigFromEnv({ DETECTION_CONFIG: env.DETECTION_CONFIG });
+  const from = NOW - Number(env.LOOKBACK_HOURS) * HOUR;
+  const { windows } = await readWindows(deps, from, NOW + 1);
+  const models = new Set(windows.flatMap((w) => Object.keys(w.models)));
+  const modelFirstSeen = await readModelFirstSeen(deps as never, [...models]);
+  const { profiles } = buildProfiles(windows, config.linkage.syncBucketMs);
+  return runDetection({ profiles, modelFirstSeen, now: NOW, periodStart: from, config, allowlist: await readAllowlist(deps as never) });
+}
