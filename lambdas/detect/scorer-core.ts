@@ -39,7 +39,16 @@ import type { LinkageResult } from '../../src/detect/linkage/types';
 import type { ShardPlan } from '../../src/detect/linkage/sharded';
 import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
 import { finishShardedRun, runningLinkage, startShardedRun, wantsSharded, type ShardedLinkageDeps } from './sharded-run';
-import { batchGetAll, buildProfiles, pool, readWindows, type WindowCache, type WindowReadDeps, type WindowReadStats } from './window-reader';
+import {
+  batchGetAll,
+  buildProfiles,
+  emptyReadStats,
+  pool,
+  readWindows,
+  type WindowCache,
+  type WindowReadDeps,
+  type WindowReadStats,
+} from './window-reader';
 
 export interface ScorerLog {
   info(msg: string, extra: Record<string, unknown>): void;
@@ -375,19 +384,6 @@ async function writeScores(deps: ScorerDeps, result: DetectionResult, config: De
   return counts;
 }
 
-const NO_READ: WindowReadStats = {
-  partitions: 0,
-  queryPages: 0,
-  windows: 0,
-  fromIndex: 0,
-  reused: 0,
-  fetched: 0,
-  batchGetRequests: 0,
-  unprocessedRetries: 0,
-  missing: 0,
-  ms: 0,
-};
-
 /** The summary of a run that scored nobody (a sharded run started or in flight). */
 function emptySummary(path: LinkagePath, inputs?: ScorerInputs): ScorerSummary {
   const now = Date.now();
@@ -407,7 +403,7 @@ function emptySummary(path: LinkagePath, inputs?: ScorerInputs): ScorerSummary {
     allowlisted: inputs?.allowlist.size ?? 0,
     shadow: inputs?.shadow ?? { global: false, signals: [] },
     detectMs: profileMs,
-    read: inputs?.read.stats ?? NO_READ,
+    read: inputs?.read.stats ?? emptyReadStats(),
     profilesRebuilt: inputs?.built.rebuilt ?? 0,
     profilesReused: inputs?.built.reused ?? 0,
     timings: { readMs, profileMs, runDetectionMs: 0, writeMs: 0, totalMs: inputs ? now - inputs.t0 : 0 },

@@ -219,6 +219,22 @@ function isWholeItem(item: Key): boolean {
  * Windows of every account active in [from, to). With `cache`, reuses what an earlier run read and the index shows
  * unchanged, and leaves the cache holding exactly the windows returned.
  */
+/** Read statistics of a read that has not started (or never will). */
+export function emptyReadStats(): WindowReadStats {
+  return {
+    partitions: 0,
+    queryPages: 0,
+    windows: 0,
+    fromIndex: 0,
+    reused: 0,
+    fetched: 0,
+    batchGetRequests: 0,
+    unprocessedRetries: 0,
+    missing: 0,
+    ms: 0,
+  };
+}
+
 export async function readWindows(
   deps: WindowReadDeps,
   from: number,
@@ -238,18 +254,7 @@ export async function readWindows(
   const parts: string[] = [];
   for (let ws = Math.floor(from / WINDOW_MS) * WINDOW_MS; ws < to; ws += WINDOW_MS)
     for (let b = 0; b < GSI_BUCKETS; b++) parts.push(hourGsiPk(ws, b));
-  const stats: WindowReadStats = {
-    partitions: parts.length,
-    queryPages: 0,
-    windows: 0,
-    fromIndex: 0,
-    reused: 0,
-    fetched: 0,
-    batchGetRequests: 0,
-    unprocessedRetries: 0,
-    missing: 0,
-    ms: 0,
-  };
+  const stats: WindowReadStats = { ...emptyReadStats(), partitions: parts.length };
   const toFetch: Key[] = [];
   await pool(parts, concurrency, async (gsi1pk) => {
     let start: Key | undefined;

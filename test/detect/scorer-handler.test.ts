@@ -4,6 +4,7 @@
  * heap, peak RSS, memory and duration utilization of the function's limits), and the memory rule: an in-process
  * run that peaked above 60% of the function's memory sends the next run down the sharded path.
  */
+import { emptyReadStats } from '../../lambdas/detect/window-reader';
 import type { Context } from 'aws-lambda';
 import * as core from '../../lambdas/detect/scorer-core';
 import type { ScorerDeps, ScorerSummary } from '../../lambdas/detect/scorer-core';
@@ -24,18 +25,7 @@ const ENV = {
 };
 
 function summary(path: ScorerSummary['path'], accounts = 42): ScorerSummary {
-  const read = {
-    partitions: 0,
-    queryPages: 0,
-    windows: 0,
-    fromIndex: 0,
-    reused: 0,
-    fetched: 0,
-    batchGetRequests: 0,
-    unprocessedRetries: 0,
-    missing: 0,
-    ms: 0,
-  };
+  const read = emptyReadStats();
   return {
     path,
     windows: 1,
