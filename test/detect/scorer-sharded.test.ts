@@ -6,13 +6,12 @@
  * `mergeShardedLinkage` answers the single path's linkage, so the finish must decide exactly what a single run does;
  * the last test runs the real stages in process, as the state machine would.
  */
-import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
 import { createControlTable, createFeaturesTable } from '../../bench/features-table';
 import { localDynamoDb } from '../../bench/local-dynamodb';
-import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { linkAccounts } from '../../src/detect/linkage';
 import * as detect from '../../src/detect/index';
@@ -21,6 +20,7 @@ import { MemoryShardStore } from '../../src/detect/linkage/sharded';
 import { runScorer, type ScorerDeps } from '../../lambdas/detect/scorer-core';
 import { linkageExecutionName, type LinkageExecutionInput } from '../../lambdas/detect/sharded-run';
 import { HOUR, T0, population, windowsOf } from './fixtures';
+import { firstSeenOf, putFeatures } from '../support/features';
 
 jest.mock('../../src/detect/index', () => {
   const actual = jest.requireActual('../../src/detect/index');
@@ -51,17 +51,7 @@ beforeAll(async () => {
   ddb = localDynamoDb(emu.endpoint);
   await createFeaturesTable(ddb, FEATURES);
   await createControlTable(ddb, CONTROL);
-  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, RETENTION_DAYS, Date.now() - HOUR));
-  for (let i = 0; i < items.length; i += 25) {
-    await ddb.send(
-      new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as never } })) } }),
-    );
-  }
-  const first: Record<string, number> = {};
-  for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
-  for (const [m, ts] of Object.entries(first)) {
-    await ddb.send(new PutItemCommand({ TableName: FEATURES, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) } } }));
-  }
+  await putFeatures(ddb, FEATURES, windowsOf(pop.reqs), firstSeenOf(pop.reqs), RETENTION_DAYS);
 }, 120_000);
 
 afterAll(async () => {

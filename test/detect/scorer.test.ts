@@ -3,19 +3,19 @@
  * has no wire-compatible emulator here, so StartExecution is mocked (aws-sdk-client-mock), including the
  * ExecutionAlreadyExists error path.
  */
-import { BatchWriteItemCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/dynamodb-local';
 import { createControlTable, createFeaturesTable } from '../../bench/features-table';
 import { localDynamoDb } from '../../bench/local-dynamodb';
-import { windowToItem } from '../../src/aggregate/item';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
 import { caseIdFor, nextCaseId, runScorer } from '../../lambdas/detect/scorer-core';
 import { keys, PK_PREFIX } from '../../src/escalate/model';
 import { WindowCache } from '../../lambdas/detect/window-reader';
 import { HOUR, T0, population, windowsOf } from './fixtures';
+import { firstSeenOf, putFeatures } from '../support/features';
 
 let emu: RunningEmulator;
 let ddb: DynamoDBClient;
@@ -29,23 +29,7 @@ beforeAll(async () => {
   ddb = localDynamoDb(emu.endpoint);
   await createFeaturesTable(ddb, FEATURES);
   await createControlTable(ddb, CONTROL);
-  // Last written an hour ago (change marker), so a warm scorer can reuse them.
-  const items = windowsOf(pop.reqs).map((w) => windowToItem(w, 30, Date.now() - HOUR));
-  for (let i = 0; i < items.length; i += 25) {
-    await ddb.send(
-      new BatchWriteItemCommand({ RequestItems: { [FEATURES]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as any } })) } }),
-    );
-  }
-  const first: Record<string, number> = {};
-  for (const r of pop.reqs) if (!(r.model in first)) first[r.model] = r.ts;
-  for (const [m, ts] of Object.entries(first)) {
-    await ddb.send(
-      new PutItemCommand({
-        TableName: FEATURES,
-        Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) }, model: { S: m } },
-      }),
-    );
-  }
+  await putFeatures(ddb, FEATURES, windowsOf(pop.reqs), firstSeenOf(pop.reqs), 30);
   // cot_7 is allowlisted by an operator; pivot_5 already has an open case.
   await ddb.send(
     new PutItemCommand({

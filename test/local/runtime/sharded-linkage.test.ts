@@ -10,10 +10,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BatchWriteItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { windowToItem } from '../../../src/aggregate/item';
 import { LocalSession } from '../../../local/runtime/session';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ReplayAggregator } from '../../../src/aggregate/replay';
@@ -22,6 +21,7 @@ import { readAllowlist, readModelFirstSeen } from '../../../lambdas/detect/score
 import { buildProfiles, readWindows } from '../../../lambdas/detect/window-reader';
 import { simulate } from '../../../sim/simulate';
 import { HOUR, T0 } from '../../detect/fixtures';
+import { putFeatures } from '../../support/features';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -57,17 +57,7 @@ describe('sharded linkage on the local runtime', () => {
       agg.addLogLine(e.log);
       if (e.usage) agg.addUsageLine(e.usage);
     }
-    const items = agg.store.allWindows().map((w) => windowToItem(w, RETENTION_DAYS, Date.now() - HOUR));
-    for (let i = 0; i < items.length; i += 25) {
-      await ddb.send(
-        new BatchWriteItemCommand({ RequestItems: { [features]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: Item as never } })) } }),
-      );
-    }
-    for (const [m, ts] of Object.entries(agg.store.modelFirstSeen())) {
-      await ddb.send(
-        new PutItemCommand({ TableName: features, Item: { pk: { S: `MODEL#${m}` }, sk: { S: 'FIRST' }, firstSeen: { N: String(ts) } } }),
-      );
-    }
+    await putFeatures(ddb, features, agg.store.allWindows(), agg.store.modelFirstSeen(), RETENTION_DAYS);
   });
 
   afterAll(async () => {
