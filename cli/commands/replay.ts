@@ -24,8 +24,10 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress or summary on stderr')
     .option('--json', 'print the summary (input counts, decisions, report path) as JSON on stdout')
     .action(async (opts: { logs: string; usage?: string; out: string; config?: string; interval: number; quiet?: boolean; json?: boolean }) => {
-      // Loaded lazily (the CLI loads every command module to register it).
-      const { replayFiles, probeInput } = require('../../src/replay/index') as typeof import('../../src/replay/index');
+      // Loaded lazily (the CLI loads every command module to register it). Replay runs from a bundle on two threads
+      // (src/replay/compiled.ts says why).
+      const { replayCompiled } = require('../../src/replay/compiled') as typeof import('../../src/replay/compiled');
+      const { probeInput } = require('../../src/replay/lines') as typeof import('../../src/replay/lines');
       const { resolveDetectionConfig } = require('../../src/detect/config') as typeof import('../../src/detect/config');
       let overrides: string | undefined = process.env.DETECTION_CONFIG;
       if (opts.config) {
@@ -47,7 +49,7 @@ export function register(program: Command): void {
         throw new Error(`cannot write --out '${opts.out}': directory '${outDir}' does not exist`);
       }
       const started = Date.now();
-      const report = await replayFiles({
+      const report = await replayCompiled({
         logs: opts.logs,
         usage: opts.usage,
         config,

@@ -87,18 +87,39 @@ export class ReplayAggregator {
 
   /** One access-log line (docs/contract.md, "Access-log record"). Returns the event, or null when the line was skipped or a duplicate (and counted). */
   addLogLine(line: string | object): RequestEvent | null {
-    const e = this.parsed(line, parseAccessLog);
-    if (e === null) return null;
-    if (this.duplicate('request', e.accountId, e.requestId)) return null;
-    this.stats.requests++;
-    this.store.addRequest(e);
-    if (e.ts > this.clock) this.clock = e.ts;
-    this.remember(e.requestId, e.accountId);
+    const e = this.admitLogLine(line);
+    if (e !== null) this.applyRequest(e);
     return e;
   }
 
   /** One usage line (docs/contract.md, "Usage event"). Returns the event, or null when skipped (and counted). */
   addUsageLine(line: string | object): UsageRecord | null {
+    const e = this.admitUsageLine(line);
+    if (e !== null) this.applyUsage(e);
+    return e;
+  }
+
+  /**
+   * The first half of `addLogLine`: parse, drop duplicates and count, without aggregating. With `applyRequest`, it
+   * lets replay parse on one thread and aggregate on another (src/replay/threaded.ts).
+   */
+  admitLogLine(line: string | object): RequestEvent | null {
+    const e = this.parsed(line, parseAccessLog);
+    if (e === null) return null;
+    if (this.duplicate('request', e.accountId, e.requestId)) return null;
+    this.stats.requests++;
+    this.remember(e.requestId, e.accountId);
+    return e;
+  }
+
+  /** The second half of `addLogLine`: aggregate an admitted request. */
+  applyRequest(e: RequestEvent): void {
+    this.store.addRequest(e);
+    if (e.ts > this.clock) this.clock = e.ts;
+  }
+
+  /** The first half of `addUsageLine` (see `admitLogLine`). */
+  admitUsageLine(line: string | object): UsageRecord | null {
     const e = this.parsed(line, parseUsage);
     if (e === null) return null;
     const owner = this.ownerOf(e.requestId);
@@ -108,7 +129,11 @@ export class ReplayAggregator {
     }
     if (this.duplicate('usage', e.accountId, e.requestId)) return null;
     this.stats.usage++;
-    this.store.addUsage(e);
     return e;
+  }
+
+  /** The second half of `addUsageLine`: aggregate an admitted usage event. */
+  applyUsage(e: UsageRecord): void {
+    this.store.addUsage(e);
   }
 }

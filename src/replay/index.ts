@@ -6,7 +6,6 @@
 import { ReplayAggregator, type ReplayAggregatorOptions } from '../aggregate/replay';
 import { WINDOW_MS, windowStartOf } from '../aggregate/window';
 import type { AccountWindow } from '../aggregate/window';
-import { MAX_LINE_CHARS } from '../ingest/parse';
 import {
   DEFAULT_DETECTION_CONFIG,
   LinkageCache,
@@ -26,10 +25,14 @@ import type {
   ExternalIndicatorSet,
   ReasonDetail,
 } from '../detect/index';
+import type { RequestEvent, UsageRecord } from '../ingest/parse';
 import type { Decision, ReplayAccount, ReplayReport } from '../shared/contract';
-import { ReadProgress, probeInput, readLineBatches } from './lines';
+import { forEachItem, type Item } from './items';
+import { probeInput } from './lines';
+import { ItemKind } from './wire';
 
 export { InputError, probeInput, readLineBatches, readLines } from './lines';
+export { forEachItem, stripTimestampPrefix, type Item } from './items';
 
 export interface ReplayOptions {
   logs: string;
@@ -65,33 +68,6 @@ export interface ReplayAccountOut extends Pick<ReplayAccount, 'accountId' | 'dec
 
 type Sticky = ReplayAccountOut;
 
-type Item = { kind: 'log' | 'usage'; ts: number; value: string | object };
-
-/**
- * The timestamp a CloudWatch Logs export (to S3, or `aws logs` output) puts before each message:
- * `2026-11-02T00:00:01.000Z {"requestId":...}`. Stripped so that exported access logs replay as they are.
- */
-const CWL_PREFIX = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+(?=\{)/;
-
-export function stripTimestampPrefix(line: string): string {
-  return line.charCodeAt(0) === 123 /* { */ ? line : line.replace(CWL_PREFIX, '');
-}
-
-function toItem(kind: 'log' | 'usage', rawLine: string, fallbackTs: number): Item {
-  const line = stripTimestampPrefix(rawLine);
-  if (line.length > MAX_LINE_CHARS) return { kind, ts: fallbackTs, value: line };
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch {
-    return { kind, ts: fallbackTs, value: line };
-  }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { kind, ts: fallbackTs, value: line };
-  const raw = kind === 'log' ? (obj as Record<string, unknown>).requestTimeEpoch : (obj as Record<string, unknown>).timestamp;
-  const ts = Number(raw);
-  return { kind, ts: Number.isFinite(ts) && ts > 0 ? ts : fallbackTs, value: obj };
-}
-
 export class ReplayEngine {
   readonly agg: ReplayAggregator;
   readonly config: DetectionConfig;
@@ -109,6 +85,8 @@ export class ReplayEngine {
   private nextTick: number | null = null;
   private firstTs: number | null = null;
   last: DetectionResult | null = null;
+  /** The latest item time fed in (log time). */
+  clock = 0;
   /** Indicators partners shared (optional). */
   external?: ExternalIndicatorSet;
   runs = 0;
@@ -138,17 +116,7 @@ export class ReplayEngine {
 
   /** Feed one item in (approximate) time order; runs detection when log time crosses a tick. */
   add(item: Item): void {
-    if (this.nextTick === null) {
-      this.firstTs = item.ts;
-      this.nextTick = Math.floor(item.ts / this.intervalMs) * this.intervalMs + this.intervalMs;
-    }
-    if (item.ts >= this.nextTick) {
-      // Jump over idle gaps: one run at the last tick boundary not after this item.
-      const tick = Math.floor(item.ts / this.intervalMs) * this.intervalMs;
-      this.tick(tick);
-      this.nextTick = tick + this.intervalMs;
-    }
-    this.linesRead++;
+    this.beforeItem(item.ts);
     if (item.kind === 'log') {
       this.logLines++;
       const e = this.agg.addLogLine(item.value);
@@ -158,6 +126,36 @@ export class ReplayEngine {
       const u = this.agg.addUsageLine(item.value);
       if (u) this.touch(u.accountId, u.ts);
     }
+  }
+
+  /**
+   * `add` for an item another thread parsed and admitted (src/replay/threaded.ts): the event when the aggregator
+   * admitted it, else null (skipped or a duplicate, counted by that thread).
+   */
+  addAdmitted(kind: ItemKind, itemTs: number, event: RequestEvent | UsageRecord | null): void {
+    this.beforeItem(itemTs);
+    if (kind === ItemKind.Log || kind === ItemKind.LogAdmitted) this.logLines++;
+    else this.usageLines++;
+    if (event === null) return;
+    if (kind === ItemKind.LogAdmitted) this.agg.applyRequest(event as RequestEvent);
+    else this.agg.applyUsage(event as UsageRecord);
+    this.touch(event.accountId, event.ts);
+  }
+
+  /** Runs detection when log time crosses a tick, then counts the item. */
+  private beforeItem(ts: number): void {
+    if (this.nextTick === null) {
+      this.firstTs = ts;
+      this.nextTick = Math.floor(ts / this.intervalMs) * this.intervalMs + this.intervalMs;
+    }
+    if (ts >= this.nextTick) {
+      // Jump over idle gaps: one run at the last tick boundary not after this item.
+      const tick = Math.floor(ts / this.intervalMs) * this.intervalMs;
+      this.tick(tick);
+      this.nextTick = tick + this.intervalMs;
+    }
+    if (ts > this.clock) this.clock = ts;
+    this.linesRead++;
   }
 
   private touch(accountId: string, ts: number): void {
@@ -326,74 +324,49 @@ export class ReplayEngine {
   }
 }
 
-/** One input's lines, a chunk at a time: `take` is synchronous until the chunk is used up, then `fill` awaits the next. */
-class LineSource {
-  private batch: string[] = [];
-  private i = 0;
-  constructor(private readonly it: AsyncIterator<string[]>) {}
-  take(): string | undefined {
-    return this.i < this.batch.length ? this.batch[this.i++] : undefined;
-  }
-  async fill(): Promise<boolean> {
-    const r = await this.it.next();
-    if (r.done) return false;
-    this.batch = r.value;
-    this.i = 0;
-    return true;
-  }
+/** The aggregator options replay uses for these inputs. */
+export function aggregatorOptions(opts: { usage?: string }): ReplayAggregatorOptions {
+  // Without usage events there is nothing to cross-check requestIds against: no need to remember their owners.
+  return opts.usage ? {} : { crossCheckMemory: 0 };
+}
+
+/** The engine for these options. */
+export function newEngine(opts: ReplayOptions, aggregator: ReplayAggregatorOptions): ReplayEngine {
+  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs, aggregator);
+  engine.external = opts.external;
+  return engine;
+}
+
+/** Bytes of both inputs, for progress. */
+export async function inputBytes(opts: { logs: string; usage?: string }): Promise<number> {
+  return (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
+}
+
+/** Calls `onProgress` every few detection runs. */
+export function progressReporter(engine: ReplayEngine, opts: ReplayOptions, bytesTotal: number): (bytesRead: number) => void {
+  let lastProgress = 0;
+  return (bytesRead) => {
+    if (!opts.onProgress || engine.runs - lastProgress < 4) return;
+    lastProgress = engine.runs;
+    opts.onProgress({ linesRead: engine.linesRead, clock: engine.clock, runs: engine.runs, bytesRead, bytesTotal });
+  };
 }
 
 /** Replay files; throws InputError on unreadable input. */
 export async function replayFiles(opts: ReplayOptions): Promise<ReplayReport> {
-  // Without usage events there is nothing to cross-check requestIds against: no need to remember their owners.
-  const aggregator = opts.usage ? {} : { crossCheckMemory: 0 };
-  const engine = new ReplayEngine(opts.config ?? DEFAULT_DETECTION_CONFIG, opts.intervalMs, opts.closeGraceMs, opts.linkEveryMs, aggregator);
-  engine.external = opts.external;
-  const logsRead: ReadProgress = { bytes: 0 };
-  const usageRead: ReadProgress = { bytes: 0 };
-  const bytesTotal = (await probeInput(opts.logs, '--logs')).bytes + (opts.usage ? (await probeInput(opts.usage, '--usage')).bytes : 0);
-  const logs = new LineSource(readLineBatches(opts.logs, '--logs', logsRead)[Symbol.asyncIterator]());
-  const usage = opts.usage ? new LineSource(readLineBatches(opts.usage, '--usage', usageRead)[Symbol.asyncIterator]()) : null;
-  let clock = 0;
-  // The next item of a source within its current chunk (undefined: the chunk is used up).
-  const pull = (src: LineSource, kind: 'log' | 'usage'): Item | undefined => {
-    for (;;) {
-      const line = src.take();
-      if (line === undefined) return undefined;
-      if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === '') {
-        engine.emptyLines++;
-        continue;
-      }
-      return toItem(kind, line, clock);
-    }
-  };
-  const nextItem = async (src: LineSource, kind: 'log' | 'usage'): Promise<Item | null> => {
-    for (;;) {
-      const item = pull(src, kind);
-      if (item !== undefined) return item;
-      if (!(await src.fill())) return null;
-    }
-  };
-  let headLog = await nextItem(logs, 'log');
-  let headUsage = usage ? await nextItem(usage, 'usage') : null;
-  let lastProgress = 0;
-  while (headLog || headUsage) {
-    let item: Item;
-    if (headLog && (!headUsage || headLog.ts <= headUsage.ts)) {
-      item = headLog;
-      headLog = pull(logs, 'log') ?? (await nextItem(logs, 'log'));
-    } else {
-      item = headUsage!;
-      headUsage = pull(usage!, 'usage') ?? (await nextItem(usage!, 'usage'));
-    }
-    if (item.ts > clock) clock = item.ts;
-    const runs = engine.runs;
-    engine.add(item);
-    if (opts.onProgress && engine.runs !== runs && engine.runs - lastProgress >= 4) {
-      lastProgress = engine.runs;
-      opts.onProgress({ linesRead: engine.linesRead, clock, runs: engine.runs, bytesRead: logsRead.bytes + usageRead.bytes, bytesTotal });
-    }
-  }
+  const engine = newEngine(opts, aggregatorOptions(opts));
+  const progress = progressReporter(engine, opts, await inputBytes(opts));
+  const read = { logs: { bytes: 0 }, usage: { bytes: 0 } };
+  await forEachItem(
+    opts,
+    (item) => {
+      const runs = engine.runs;
+      engine.add(item);
+      if (engine.runs !== runs) progress(read.logs.bytes + read.usage.bytes);
+    },
+    engine,
+    read,
+  );
   const report = engine.finish();
   opts.onEngine?.(engine);
   return report;
