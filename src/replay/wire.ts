@@ -19,6 +19,11 @@ const NUMS = 5;
 const STRS = 7;
 /** A null string field. */
 const NONE = -1;
+/**
+ * Distinct strings both threads remember before they start afresh (at a batch boundary): the table holds account
+ * ids, networks, user agents and models, so a long replay of many distinct networks would otherwise keep every one.
+ */
+export const MAX_STRINGS = 1_000_000;
 
 export interface Batch {
   count: number;
@@ -29,6 +34,8 @@ export interface Batch {
   strs: Int32Array;
   /** Strings first used in this batch, in index order. */
   newStrings: string[];
+  /** The strings of earlier batches are forgotten: indices start again at 0 with this batch. */
+  reset: boolean;
   /** Bytes of the input files read so far. */
   bytesRead: number;
 }
@@ -43,7 +50,10 @@ export class BatchWriter {
   private readonly ids = new Map<string, number>();
   private batch: Batch;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxStrings = MAX_STRINGS,
+  ) {
     if (!(capacity >= 1)) throw new Error(`batch capacity must be at least 1, got ${capacity}`);
     this.batch = this.empty();
   }
@@ -98,6 +108,10 @@ export class BatchWriter {
   take(bytesRead: number): Batch {
     const b = this.batch;
     this.batch = this.empty();
+    if (this.ids.size >= this.maxStrings) {
+      this.ids.clear();
+      this.batch.reset = true;
+    }
     const c = b.count;
     return {
       ...b,
@@ -136,6 +150,7 @@ export class BatchWriter {
       nums: new Float64Array(c * NUMS),
       strs: new Int32Array(c * STRS),
       newStrings: [],
+      reset: false,
       bytesRead: 0,
     };
   }
@@ -149,6 +164,7 @@ export class BatchReader {
   private readonly strings: string[] = [];
 
   read(b: Batch, sink: ItemSink): void {
+    if (b.reset) this.strings.length = 0;
     for (const s of b.newStrings) this.strings.push(s);
     const { kinds, itemTs, nums, strs } = b;
     for (let i = 0; i < b.count; i++) {
