@@ -71,8 +71,13 @@ export class PairScorer {
     private readonly timing: TimingIndex,
   ) {
     if (Array.isArray(accounts)) {
-      this.stable = Uint8Array.from(accounts, (p) => (stableInfrastructure(p) ? 1 : 0));
-      this.created = Float64Array.from(accounts, (p) => p.createdAt ?? NaN);
+      // Plain loops: TypedArray.from with a mapping function is several times slower.
+      const stable = (this.stable = new Uint8Array(accounts.length));
+      const created = (this.created = new Float64Array(accounts.length));
+      for (let i = 0; i < accounts.length; i++) {
+        stable[i] = stableInfrastructure(accounts[i]) ? 1 : 0;
+        created[i] = accounts[i].createdAt ?? NaN;
+      }
     } else ({ stable: this.stable, created: this.created } = accounts);
     this.tod = new TimeOfDayModel(timing, cfg.syncTodPrior);
   }
