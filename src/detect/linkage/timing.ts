@@ -102,9 +102,11 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
 /** Bitmaps of the accounts' bucket arrays (all inside the period), `words` words each from bucket `origin`. */
 function activityBits(sortedBuckets: (Int32Array | null)[], origin: number, words: number): Uint32Array {
   const bits = new Uint32Array(sortedBuckets.length * words);
-  sortedBuckets.forEach((arr, i) => {
-    if (arr) for (const x of arr) bits[i * words + ((x - origin) >>> 5)] |= 1 << ((x - origin) & 31);
-  });
+  for (let i = 0; i < sortedBuckets.length; i++) {
+    const arr = sortedBuckets[i];
+    if (!arr) continue;
+    for (let k = 0, at = i * words; k < arr.length; k++) bits[at + ((arr[k] - origin) >>> 5)] |= 1 << ((arr[k] - origin) & 31);
+  }
   return bits;
 }
 
@@ -310,14 +312,13 @@ function popcount(mask: number): number {
  * whose waves fall at different times each day does not. Co-activity must exceed the expected count by
  * `syncMinTodZ` standard deviations (sum of Bernoulli variances). Hand-written: no library models this.
  *
- * Scratch arrays are reused; the first account's slot counts are kept while consecutive calls share it (`row`).
+ * Each bucket array's slot counts are kept for the model's lifetime (one verification run).
  */
 export class TimeOfDayModel {
   private readonly daysPerSlot: Float64Array;
-  private readonly slotA: Float64Array;
-  private readonly slotB: Float64Array;
   private readonly slotAB: Float64Array;
-  private row = -1;
+  /** Per bucket array (never modified): its buckets per slot of the day, counted once per model. */
+  private readonly slots = new Map<Int32Array, Int32Array>();
 
   constructor(
     private readonly w: TimingWindow,
@@ -325,26 +326,30 @@ export class TimeOfDayModel {
   ) {
     this.daysPerSlot = new Float64Array(w.slotsPerDay);
     for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[this.slotOf(b)]++;
-    this.slotA = new Float64Array(w.slotsPerDay);
-    this.slotB = new Float64Array(w.slotsPerDay);
     this.slotAB = new Float64Array(w.slotsPerDay);
   }
 
+  /** ((b % s) + s) % s for an integer b, with one division. */
   private slotOf(b: number): number {
-    const s = this.w.slotsPerDay;
-    return ((b % s) + s) % s;
+    const r = b % this.w.slotsPerDay;
+    return r < 0 ? r + this.w.slotsPerDay : r;
+  }
+
+  private slotCounts(buckets: Int32Array): Int32Array {
+    let counts = this.slots.get(buckets);
+    if (!counts) {
+      counts = new Int32Array(this.w.slotsPerDay);
+      for (let k = 0; k < buckets.length; k++) counts[this.slotOf(buckets[k])]++;
+      this.slots.set(buckets, counts);
+    }
+    return counts;
   }
 
   /** z-score of `shared` co-active buckets of accounts a (index, buckets ba) and b (buckets bb). */
   z(a: number, ba: Int32Array, bb: Int32Array, shared: number): number {
-    const { slotA, slotB, slotAB, daysPerSlot, prior } = this;
-    if (this.row !== a) {
-      slotA.fill(0);
-      for (const x of ba) slotA[this.slotOf(x)]++;
-      this.row = a;
-    }
-    slotB.fill(0);
-    for (const x of bb) slotB[this.slotOf(x)]++;
+    const { slotAB, daysPerSlot, prior } = this;
+    const slotA = this.slotCounts(ba);
+    const slotB = this.slotCounts(bb);
     slotAB.fill(0);
     const both = intersectOnce(ba, bb);
     for (let k = 0; k < both; k++) slotAB[this.slotOf(sharedScratch[k])]++;
