@@ -108,11 +108,18 @@ interface Usage {
  * the old and the new [from, to]: the sums are then over the same hours.
  */
 export class PivotCache {
-  readonly entries = new Map<string, { version: number; from: number; to: number; usage: Usage }>();
+  /** model -> accountId -> entry (two lookups by strings whose hashes are kept, no key string built per call). */
+  readonly entries = new Map<string, Map<string, { version: number; from: number; to: number; usage: Usage }>>();
 
-  usage(p: AccountProfile, model: string, from: number, to: number): Usage {
-    const key = p.accountId + '\u0000' + model;
-    const e = this.entries.get(key);
+  /** The cache of one model, to pass to `usage`. */
+  model(model: string): Map<string, { version: number; from: number; to: number; usage: Usage }> {
+    let byAccount = this.entries.get(model);
+    if (!byAccount) this.entries.set(model, (byAccount = new Map()));
+    return byAccount;
+  }
+
+  usage(p: AccountProfile, model: string, from: number, to: number, byAccount = this.model(model)): Usage {
+    const e = byAccount.get(p.accountId);
     if (e && e.version === p.version && e.from === from && (e.to === to || (p.lastTs <= e.to && p.lastTs <= to))) return e.usage;
     const usage = usageOf(p, model, from, to);
     if (e) {
@@ -120,7 +127,7 @@ export class PivotCache {
       e.from = from;
       e.to = to;
       e.usage = usage;
-    } else this.entries.set(key, { version: p.version, from, to, usage });
+    } else byAccount.set(p.accountId, { version: p.version, from, to, usage });
     return usage;
   }
 }
@@ -162,14 +169,19 @@ export function detectPivots(
     const from = Math.floor(firstSeen / HOUR) * HOUR;
     const to = Math.min(now, firstSeen + cfg.horizonMs);
     const usage = new Map<string, Usage>();
+    const firstUse = new Map<string, number>();
     const shares: number[] = [];
     let sumM = 0;
     let sumN = 0;
     let adopters = 0;
+    const modelCache = cache?.model(model);
     for (const p of profiles) {
-      const u = cache ? cache.usage(p, model, from, to) : usageOf(p, model, from, to);
+      const u = cache ? cache.usage(p, model, from, to, modelCache) : usageOf(p, model, from, to);
       if (u.n <= 0) continue;
       usage.set(p.accountId, u);
+      // Only accounts with usage are looked up below.
+      const first = p.modelFirstUse[model];
+      if (first !== undefined) firstUse.set(p.accountId, first);
       sumM += u.m;
       sumN += u.n;
       if (u.n >= cfg.minActiveRequests) {
@@ -190,8 +202,6 @@ export function detectPivots(
     });
     if (medianShare > cfg.maxPopulationShare) continue; // everyone moved: a normal release, nothing stands out
     const floor = Math.max(medianShare, 0.01);
-    const firstUse = new Map<string, number>();
-    for (const p of profiles) if (p.modelFirstUse[model] !== undefined) firstUse.set(p.accountId, p.modelFirstUse[model]);
     const byCluster = new Map<
       string,
       { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }
