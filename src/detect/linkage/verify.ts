@@ -11,8 +11,12 @@ import { LinkGraph } from './graph';
 import { phi } from './primitives';
 import { coActivity, coActivityBits, emptyCoActivity, TimeOfDayModel, type TimingIndex } from './timing';
 
-/** Above this many buckets in the two arrays together, co-activity is taken from the bitmaps (see TimingIndex). */
-const BITMAP_MIN_BUCKETS = 64;
+/**
+ * Co-activity is taken from the bitmaps (see TimingIndex) when the two arrays together hold more buckets than this
+ * many times the words of a bitmap: a merge step (an unpredictable branch) costs about as much as several words of
+ * a word-wise AND.
+ */
+const BITMAP_BUCKETS_PER_WORD = 0.25;
 
 /** Per-family scores of one pair (0..1 each) and the timing statistics behind them. */
 export interface PairScore {
@@ -103,7 +107,7 @@ export class PairScorer {
       const co = this.co;
       // Long arrays: a word-wise AND of the two bitmaps costs less than merging them.
       const shared =
-        t.bits && ba.length + bb.length > BITMAP_MIN_BUCKETS
+        t.bits && ba.length + bb.length > BITMAP_BUCKETS_PER_WORD * t.bitWords!
           ? coActivityBits(t.bits, t.bitWords!, t.startB, a, b, ba, bb, t.perHour, co)
           : coActivity(ba, bb, t.perHour, co);
       out.sharedBuckets = shared;
