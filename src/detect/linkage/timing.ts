@@ -210,17 +210,23 @@ function coActivityStats(n: number, perHour: number, out: CoActivity): number {
   let hodMask = 0;
   let episodeStarts = 0;
   let lastShared = Number.NEGATIVE_INFINITY;
+  // The shared buckets ascend: the hour (and its division) changes only once x reaches the next hour's start.
+  let hour = 0;
+  let nextHourAt = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < n; k++) {
     const x = shared[k];
-    // A new episode: remember the hour of the day it starts at.
-    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(x / perHour) % 24) + 24) % 24);
-    lastShared = x;
-    const hour = Math.floor(x / perHour);
-    if (hour !== lastHour) {
-      hours++;
-      lastHour = hour;
-      hodMask |= 1 << (((hour % 24) + 24) % 24);
+    if (x >= nextHourAt) {
+      hour = Math.floor(x / perHour);
+      nextHourAt = (hour + 1) * perHour;
+      if (hour !== lastHour) {
+        hours++;
+        lastHour = hour;
+        hodMask |= 1 << hourOfDay(hour);
+      }
     }
+    // A new episode: remember the hour of the day it starts at.
+    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << hourOfDay(hour);
+    lastShared = x;
   }
   out.shared = n;
   out.hours = hours;
@@ -294,6 +300,12 @@ function intersect(a: Int32Array, b: Int32Array): number {
     }
   }
   return n;
+}
+
+/** ((hour % 24) + 24) % 24 for an integer hour, with one division. */
+function hourOfDay(hour: number): number {
+  const r = hour % 24;
+  return r < 0 ? r + 24 : r;
 }
 
 function popcount(mask: number): number {
