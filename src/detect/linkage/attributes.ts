@@ -237,14 +237,6 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   const df = new Int32Array(names.length);
   for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
   const { weight, indexed, skippedPopular } = rarityWeights(df, dict.scale, k, n);
-  const ownContent = new Float64Array(n);
-  const ownInfra = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (const id of accAttrs[i]) {
-      if (fam[id] === 'content') ownContent[i] += weight[id];
-      else ownInfra[i] += weight[id];
-    }
-  }
   const platform = new Uint8Array(n);
   for (let i = 0; i < n; i++) platform[i] = (cache ? cache.platform(profiles[i], cfg) : isPlatform(profiles[i], cfg)) ? 1 : 0;
   const index: AttributeIndex = {
@@ -255,8 +247,8 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
     fam,
     df,
     weight,
-    ownContent,
-    ownInfra,
+    ownContent: new Float64Array(n),
+    ownInfra: new Float64Array(n),
     postings: new Array(names.length),
     usefulOf: new Array(n),
     indexed,
@@ -294,10 +286,11 @@ function rarityWeights(df: Int32Array, scale: number[], k: number, n: number): {
  * order so each list is sorted. An account holding very many (a proxy-rotating fleet, a reseller) contributes only
  * its rarest `maxAttributesPerAccount` per family: evidence saturates long before, and cost stays linear. A platform
  * gives no content evidence: its template overlap reflects breadth, not common control. One pass per account
- * collects both families; content comes first in `usefulOf`.
+ * collects both families; content comes first in `usefulOf`. The same pass sums the accounts' own weights
+ * (ownContent, ownInfra): a fleet's lists run to thousands of addresses, so each is walked once.
  */
 function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
-  const { accAttrs, fam, df, weight, postings, usefulOf, k: K, platform } = index;
+  const { accAttrs, fam, df, weight, postings, usefulOf, k: K, platform, ownContent, ownInfra } = index;
   const max = cfg.maxAttributesPerAccount;
   let content: number[] = [];
   let infra: number[] = [];
@@ -307,6 +300,8 @@ function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
     infra.length = 0;
     const skipContent = platform![i] === 1;
     for (const id of accAttrs[i]) {
+      if (fam[id] === 'content') ownContent[i] += weight[id];
+      else ownInfra[i] += weight[id];
       const d = df[id];
       if (d < 2 || d > K || weight[id] < cfg.minAttributeWeight) continue;
       if (fam[id] === 'content') {
