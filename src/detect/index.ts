@@ -113,8 +113,12 @@ export function runDetection(input: DetectionInput): DetectionResult {
   const sc = input.scoringCache;
   // Per profile, by position: its features and cache entry, looked up once per run (the per-account loops below
   // run over every active account at every run).
+  const warm = now - input.periodStart >= config.warmupMs;
   const features: AccountFeatures[] = new Array(profiles.length);
   const entries: (ScoringEntry | undefined)[] = new Array(profiles.length);
+  // The previous decision where it stands unless the account is linked or pivots now: checked while the entry is at
+  // hand (by the decision loop, linkage has evicted the entries from the CPU caches).
+  const standing: ScoringEntry['decision'][] = new Array(profiles.length);
   profiles.forEach((p, i) => {
     let cached = sc?.entries.get(p.accountId);
     if (!cached || cached.version !== p.version) {
@@ -126,6 +130,7 @@ export function runDetection(input: DetectionInput): DetectionResult {
     }
     features[i] = cached.features;
     entries[i] = sc ? cached : undefined;
+    standing[i] = sc ? standingDecision(cached, p, warm, input) : undefined;
   });
   // Population baselines.
   let withUsage = false;
@@ -159,7 +164,6 @@ export function runDetection(input: DetectionInput): DetectionResult {
   const position = new Map<string, number>();
   if (linkage.clusters.length > 0) profiles.forEach((p, i) => position.set(p.accountId, i));
   const contexts = clusterContexts(profiles, features, position, linkage, pivots.clusters, baselines, now, config);
-  const warm = now - input.periodStart >= config.warmupMs;
   const accounts: DetectionResult['accounts'] = [];
   for (let i = 0; i < profiles.length; i++) {
     const p = profiles[i];
@@ -168,20 +172,12 @@ export function runDetection(input: DetectionInput): DetectionResult {
     const ctx = link ? contexts.get(link.clusterId) : undefined;
     const pv = pivots.accounts.get(p.accountId);
     // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
-    const cached = entries[i];
-    if (
-      cached?.decision &&
-      cached.decidedVersion === p.version &&
-      cached.warm === warm &&
-      !link &&
-      !pv &&
-      !cached.linked &&
-      !input.allowlist?.has(p.accountId) &&
-      !(input.external && cached.decision.reasonDetails.some((r) => r.family === 'external'))
-    ) {
-      accounts.push(cached.decision);
+    const previous = standing[i];
+    if (previous && !link && !pv) {
+      accounts.push(previous);
       continue;
     }
+    const cached = entries[i];
     const details = accountSignals(f, link, ctx, pv, baselines, config);
     details.push(...externalSignals(p, f, input.external, now, config));
     let { decision, score, reasons } = decide(details, f.requests, config);
@@ -261,6 +257,17 @@ export function runDetection(input: DetectionInput): DetectionResult {
     };
   });
   return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };
+}
+
+/**
+ * The cached decision if it can stand (unless the account is linked or pivots now): made for this profile version,
+ * as warm, without a link or pivot then, not allowlisted, and no external indicator could change it.
+ */
+function standingDecision(cached: ScoringEntry, p: AccountProfile, warm: boolean, input: DetectionInput): ScoringEntry['decision'] {
+  const d = cached.decision;
+  if (!d || cached.decidedVersion !== p.version || cached.warm !== warm || cached.linked) return undefined;
+  if (input.allowlist?.has(p.accountId) || (input.external && d.reasonDetails.some((r) => r.family === 'external'))) return undefined;
+  return d;
 }
 
 /** Evidence a cluster lends its members: coordination, and the fleet and pivot measured on the cluster. */
