@@ -100,6 +100,8 @@ interface Usage {
   m: number;
   n: number;
   prior: number;
+  /** The account's first use of the model (kept with the usage: both change only with the profile). */
+  first: number | undefined;
 }
 
 /**
@@ -143,7 +145,7 @@ function usageOf(p: AccountProfile, model: string, from: number, to: number): Us
       m += cell.models[model] ?? 0;
     }
   }
-  return { m, n, prior };
+  return { m, n, prior, first: p.modelFirstUse[model] };
 }
 
 /**
@@ -169,7 +171,6 @@ export function detectPivots(
     const from = Math.floor(firstSeen / HOUR) * HOUR;
     const to = Math.min(now, firstSeen + cfg.horizonMs);
     const usage = new Map<string, Usage>();
-    const firstUse = new Map<string, number>();
     const shares: number[] = [];
     let sumM = 0;
     let sumN = 0;
@@ -179,9 +180,6 @@ export function detectPivots(
       const u = cache ? cache.usage(p, model, from, to, modelCache) : usageOf(p, model, from, to);
       if (u.n <= 0) continue;
       usage.set(p.accountId, u);
-      // Only accounts with usage are looked up below.
-      const first = p.modelFirstUse[model];
-      if (first !== undefined) firstUse.set(p.accountId, first);
       sumM += u.m;
       sumN += u.n;
       if (u.n >= cfg.minActiveRequests) {
@@ -217,7 +215,7 @@ export function detectPivots(
         c.members++;
         if (u.prior > 0 && share >= cfg.minShare) {
           c.moved++;
-          c.movers.push({ id: accountId, m: u.m, n: u.n, at: firstUse.get(accountId) ?? from });
+          c.movers.push({ id: accountId, m: u.m, n: u.n, at: u.first ?? from });
         }
         byCluster.set(cid, c);
       }
