@@ -6,6 +6,7 @@
 import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
 import { bucketArray, minhashSignature, rarityWeight } from './primitives';
+import { hourOfDayMask } from './timing';
 import type { Family } from './types';
 
 /** Infrastructure attributes weigh less when many operators can share them by accident (NATs, hosting subnets). */
@@ -72,6 +73,9 @@ export class LinkageCache {
       platform: boolean;
       sigOf?: Int32Array;
       sig?: Uint32Array;
+      maskOf?: Int32Array;
+      maskPerHour?: number;
+      mask?: number;
     }
   >();
 
@@ -147,6 +151,17 @@ export class LinkageCache {
       e.sigOf = items;
     }
     return e.sig;
+  }
+
+  /** hourOfDayMask of an account's bucket array, kept while the array is the same object (as `signature`). */
+  hourMask(p: AccountProfile, items: Int32Array, perHour: number): number {
+    const e = this.entry(p);
+    if (e.maskOf !== items || e.maskPerHour !== perHour || e.mask === undefined) {
+      e.mask = hourOfDayMask(items, perHour);
+      e.maskOf = items;
+      e.maskPerHour = perHour;
+    }
+    return e.mask;
   }
 
   /** Forget accounts no longer active. */

@@ -30,6 +30,11 @@ export interface TimingIndex extends TimingWindow {
   candidates: (number[] | undefined)[];
   lshCandidates: number;
   /**
+   * Per account: the hours of the day (UTC) of its sorted buckets as a 24-bit mask (0 without buckets), bounding
+   * the hours of the day two accounts can share (see PairScorer.linkable). Absent: no bound.
+   */
+  hourMasks?: Int32Array;
+  /**
    * With a LinkageCache (replay): per account, its active buckets as a bitmap of `bitWords` 32-bit words from
    * startB (account i at word i * bitWords), for coActivityBits.
    */
@@ -67,10 +72,12 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
   const bands: Map<number, number[]>[] = Array.from({ length: cfg.lshBands * 2 }, () => new Map());
   const sigs: (Uint32Array | null)[] = new Array(n).fill(null);
   const sortedBuckets: (Int32Array | null)[] = new Array(n).fill(null);
+  const hourMasks = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const arr = cache ? cache.buckets(profiles[i], w.startB, w.endB) : bucketArray(profiles[i].syncBuckets, w.startB, w.endB);
     if (arr.length < Math.max(cfg.syncMinBuckets, w.minShared)) continue;
     sortedBuckets[i] = arr;
+    hourMasks[i] = cache ? cache.hourMask(profiles[i], arr, w.perHour) : hourOfDayMask(arr, w.perHour);
     const dense = arr.length > w.tBuckets / 2;
     let items: Int32Array = arr;
     if (dense) {
@@ -96,7 +103,20 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
   const { candidates, count } = expandBands(bands, sigs, cfg, n);
   const bitWords = Math.ceil(w.tBuckets / 32);
   const bits = cache ? activityBits(sortedBuckets, w.startB, bitWords) : undefined;
-  return { ...w, sortedBuckets, candidates, lshCandidates: count, bits, bitWords };
+  return { ...w, sortedBuckets, candidates, lshCandidates: count, hourMasks, bits, bitWords };
+}
+
+/** The hours of the day (UTC) of a sorted bucket array as a 24-bit mask (as coActivityStats counts them). */
+export function hourOfDayMask(sorted: Int32Array, perHour: number): number {
+  let mask = 0;
+  let nextHourAt = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < sorted.length; k++) {
+    if (sorted[k] < nextHourAt) continue;
+    const hour = Math.floor(sorted[k] / perHour);
+    nextHourAt = (hour + 1) * perHour;
+    mask |= 1 << hourOfDay(hour);
+  }
+  return mask;
 }
 
 /** Bitmaps of the accounts' bucket arrays (all inside the period), `words` words each from bucket `origin`. */
@@ -308,7 +328,7 @@ function hourOfDay(hour: number): number {
   return r < 0 ? r + 24 : r;
 }
 
-function popcount(mask: number): number {
+export function popcount(mask: number): number {
   let c = 0;
   for (let m = mask; m; m &= m - 1) c++;
   return c;
