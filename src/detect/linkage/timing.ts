@@ -322,6 +322,12 @@ function intersect(a: Int32Array, b: Int32Array): number {
   return n;
 }
 
+/** ((b % s) + s) % s for an integer b, with one division. */
+function slotOfDay(b: number, s: number): number {
+  const r = b % s;
+  return r < 0 ? r + s : r;
+}
+
 /** ((hour % 24) + 24) % 24 for an integer hour, with one division. */
 function hourOfDay(hour: number): number {
   const r = hour % 24;
@@ -349,6 +355,8 @@ export function popcount(mask: number): number {
 export class TimeOfDayModel {
   private readonly daysPerSlot: Float64Array;
   private readonly slotAB: Float64Array;
+  /** The slot of each bucket of the period, from startB. */
+  private readonly slotAt: Int32Array;
   /** Per bucket array (never modified): its buckets per slot of the day, counted once per model. */
   private readonly slots = new Map<Int32Array, Int32Array>();
 
@@ -357,14 +365,15 @@ export class TimeOfDayModel {
     private readonly prior: number,
   ) {
     this.daysPerSlot = new Float64Array(w.slotsPerDay);
-    for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[this.slotOf(b)]++;
+    this.slotAt = new Int32Array(w.tBuckets);
+    for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[(this.slotAt[b - w.startB] = slotOfDay(b, w.slotsPerDay))]++;
     this.slotAB = new Float64Array(w.slotsPerDay);
   }
 
-  /** ((b % s) + s) % s for an integer b, with one division. */
+  /** slotOfDay(b), looked up for buckets in the period (a division costs more). */
   private slotOf(b: number): number {
-    const r = b % this.w.slotsPerDay;
-    return r < 0 ? r + this.w.slotsPerDay : r;
+    const at = b - this.w.startB;
+    return at >= 0 && at < this.slotAt.length ? this.slotAt[at] : slotOfDay(b, this.w.slotsPerDay);
   }
 
   private slotCounts(buckets: Int32Array): Int32Array {
@@ -391,9 +400,10 @@ export class TimeOfDayModel {
     let variance = 0;
     for (let k = 0; k < daysPerSlot.length; k++) {
       const d = daysPerSlot[k];
-      if (d <= 0) continue;
       const cA = slotA[k];
       const cB = slotB[k];
+      // A slot neither account is active in adds nothing below.
+      if (d <= 0 || (cA === 0 && cB === 0)) continue;
       const n11 = slotAB[k];
       const den = d - 1 + prior;
       // Days in this slot on which at least one of the two was active, by (A active, B active); each day's
