@@ -305,23 +305,24 @@ function rarityWeights(df: Int32Array, scale: number[], k: number, n: number): {
  * (ownContent, ownInfra): a fleet's lists run to thousands of addresses, so each is walked once.
  */
 function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
-  const { accAttrs, fam, df, weight, postings, usefulOf, k: K, platform, ownContent, ownInfra } = index;
+  const { accAttrs, df, weight, postings, usefulOf, k: K, platform, ownContent, ownInfra } = index;
   const max = cfg.maxAttributesPerAccount;
   let content: number[] = [];
   let infra: number[] = [];
   const counts = new Int32Array(K + 2);
+  // Per attribute, decided once rather than per holder (a fleet's lists run to thousands of addresses).
+  const kind = attributeKinds(cfg, index);
   for (let i = 0; i < index.n; i++) {
     content.length = 0;
     infra.length = 0;
     const skipContent = platform![i] === 1;
     for (const id of accAttrs[i]) {
-      if (fam[id] === 'content') ownContent[i] += weight[id];
+      const k = kind[id];
+      if (k & CONTENT) ownContent[i] += weight[id];
       else ownInfra[i] += weight[id];
-      const d = df[id];
-      if (d < 2 || d > K || weight[id] < cfg.minAttributeWeight) continue;
-      if (fam[id] === 'content') {
+      if (k & USEFUL_CONTENT) {
         if (!skipContent) content.push(id);
-      } else if (fam[id] === 'infra') infra.push(id);
+      } else if (k & USEFUL_INFRA) infra.push(id);
     }
     if (content.length > max) content = rarest(content, df, max, counts);
     if (infra.length > max) infra = rarest(infra, df, max, counts);
@@ -331,6 +332,25 @@ function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
     for (const id of kept) (postings[id] ??= []).push(i);
     usefulOf[i] = kept;
   }
+}
+
+const CONTENT = 1;
+const USEFUL_CONTENT = 2;
+const USEFUL_INFRA = 4;
+
+/**
+ * Per attribute: CONTENT for the content family, and USEFUL_CONTENT / USEFUL_INFRA when it is informative
+ * (2 <= df <= K, weight >= minAttributeWeight) in the content / infrastructure family.
+ */
+function attributeKinds(cfg: LinkageConfig, index: AttributeIndex): Uint8Array {
+  const { fam, df, weight, k: K } = index;
+  const kind = new Uint8Array(df.length);
+  for (let id = 0; id < df.length; id++) {
+    const content = fam[id] === 'content';
+    const useful = !(df[id] < 2 || df[id] > K || weight[id] < cfg.minAttributeWeight);
+    kind[id] = (content ? CONTENT : 0) | (useful && content ? USEFUL_CONTENT : 0) | (useful && fam[id] === 'infra' ? USEFUL_INFRA : 0);
+  }
+  return kind;
 }
 
 /**
