@@ -6,7 +6,7 @@
 import type { ModelFirstSeen } from '../aggregate/window';
 import type { Decision } from '../shared/contract';
 import type { DetectionConfig, Signal } from './config';
-import { NetworkCounter, computeFeatures, median } from './features';
+import { NetworkCounter, computeFeatures, median, sortedNumbers } from './features';
 import type { AccountFeatures } from './features';
 import { linkAccounts } from './linkage';
 import type { LinkageCache } from './linkage';
@@ -299,7 +299,7 @@ function clusterContexts(
   // the first look ordinary).
   const created: number[] = [];
   for (const p of profiles) if (p.createdAt !== null && !linkage.byAccount.has(p.accountId)) created.push(p.createdAt);
-  created.sort((a, b) => a - b);
+  const population = sortedNumbers(created);
   for (const c of linkage.clusters) {
     let usage = 0;
     let intent = 0;
@@ -329,7 +329,7 @@ function clusterContexts(
       const observedMs = f ? now - f.firstTs : 0;
       if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.set(id, f.activeHours / Math.ceil(observedMs / 3_600_000));
     }
-    const fleet = fleetSignups(members, created, now, config, duty);
+    const fleet = fleetSignups(members, population, now, config, duty);
     if (fleet) fleet.companions = fleetCompanions(fleet, c.accountIds, duty, linkage.byAccount, config);
     contexts.set(c.clusterId, {
       cluster: c,
@@ -364,7 +364,7 @@ export function binomialTailLog10(n: number, k: number, p: number): number {
 }
 
 /** Lower-bound index of x in a sorted array. */
-function lowerBound(a: number[], x: number): number {
+function lowerBound(a: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -388,7 +388,7 @@ function lowerBound(a: number[], x: number): number {
  */
 export function fleetSignups(
   members: { id: string; createdAt: number }[],
-  population: number[],
+  population: ArrayLike<number>,
   now: number,
   config: DetectionConfig,
   duty: Map<string, number>,
