@@ -1,9 +1,18 @@
 /**
- * The cheap bounds pair verification uses to skip work (src/detect/linkage): a skipped pair must be one the full
- * score would have rejected.
+ * Shortcuts of linkage (src/detect/linkage) against what they stand for: a pair the hour-of-day bound skips is one
+ * the full score rejects; document frequencies kept between runs equal a plain count.
  */
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
-import { acceptEdge, buildAttributeIndex, coActivity, emptyCoActivity, emptyPairScore, PairScorer, timingCandidates } from '../../src/detect/linkage';
+import {
+  acceptEdge,
+  buildAttributeIndex,
+  coActivity,
+  emptyCoActivity,
+  emptyPairScore,
+  LinkageCache,
+  PairScorer,
+  timingCandidates,
+} from '../../src/detect/linkage';
 import { hourOfDayMask, popcount } from '../../src/detect/linkage/timing';
 import { emptyProfile, type AccountProfile } from '../../src/detect/profile';
 import { HOUR, T0, rng } from './fixtures';
@@ -59,5 +68,28 @@ describe('hour-of-day bound', () => {
         expect(acceptEdge(s, cfg)).toBe(false);
       }
     expect(ruledOut).toBeGreaterThan(100);
+  });
+});
+
+describe('LinkageCache.frequencies', () => {
+  test('equals a plain count as accounts join, grow, leave, return and repeat', () => {
+    const rand = rng(5);
+    const cache = new LinkageCache();
+    const all = Array.from({ length: 30 }, (_, i) => emptyProfile(`acct-${i}`));
+    for (let run = 0; run < 40; run++) {
+      for (const p of all)
+        if (rand() < 0.3) {
+          p.ips.add(`ip-${Math.floor(rand() * 50)}`);
+          if (rand() < 0.3) p.templates.add(`t-${Math.floor(rand() * 20)}`);
+          p.version++;
+        }
+      const population = all.filter(() => rand() < 0.7);
+      if (run % 7 === 3 && population.length) population.push(population[0]); // listed twice
+      if (run % 11 === 5) cache.retain(new Set(population.slice(0, 5).map((p) => p.accountId)));
+      const attrs = population.map((p) => cache.attrs(p));
+      const plain = new Int32Array(cache.dict.names.length);
+      for (const list of attrs) for (const id of list) plain[id]++;
+      expect(Array.from(cache.frequencies(population))).toEqual(Array.from(plain));
+    }
   });
 });

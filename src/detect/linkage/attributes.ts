@@ -76,8 +76,15 @@ export class LinkageCache {
       maskOf?: Int32Array;
       maskPerHour?: number;
       mask?: number;
+      /** Of `list`, how many are counted in `df` (for the population of run `dfRun`). */
+      counted: number;
+      dfRun: number;
     }
   >();
+  /** Per attribute id: holders among the last population counted (see frequencies), and that population's entries. */
+  private df = new Int32Array(0);
+  private population: { list: number[]; counted: number; dfRun: number }[] = [];
+  private dfRun = 0;
 
   private entry(p: AccountProfile) {
     let e = this.entries.get(p.accountId);
@@ -91,6 +98,8 @@ export class LinkageCache {
         buckets: new Int32Array(0),
         pversion: -1,
         platform: false,
+        counted: 0,
+        dfRun: -1,
       };
       this.entries.set(p.accountId, e);
     }
@@ -162,6 +171,42 @@ export class LinkageCache {
       e.maskPerHour = perHour;
     }
     return e.mask;
+  }
+
+  /**
+   * Document frequencies of the profiles' attributes (attrs() called for each first), kept between runs: only the
+   * attributes accounts gained since the last run, and those of accounts that left the population, are counted.
+   * Returns a copy, indexed by attribute id, as long as the dictionary.
+   */
+  frequencies(profiles: AccountProfile[]): Int32Array {
+    const run = ++this.dfRun;
+    const population = profiles.map((p) => this.entry(p));
+    if (this.df.length < this.dict.names.length) {
+      const grown = new Int32Array(Math.max(this.dict.names.length, 2 * this.df.length));
+      grown.set(this.df);
+      this.df = grown;
+    }
+    const df = this.df;
+    for (const e of population) {
+      if (e.dfRun === run) return this.recount(population); // listed twice
+      // An account of the last population has its first `counted` attributes counted already.
+      for (let k = e.dfRun === run - 1 ? e.counted : 0; k < e.list.length; k++) df[e.list[k]]++;
+      e.counted = e.list.length;
+      e.dfRun = run;
+    }
+    for (const e of this.population) if (e.dfRun !== run) for (let k = 0; k < e.counted; k++) df[e.list[k]]--;
+    this.population = population;
+    return df.slice(0, this.dict.names.length);
+  }
+
+  /** Plain document frequencies (an account listed twice counts twice); the next run counts afresh. */
+  private recount(population: { list: number[] }[]): Int32Array {
+    this.df.fill(0);
+    this.population = [];
+    this.dfRun++; // no entry is of the last population
+    const df = new Int32Array(this.dict.names.length);
+    for (const e of population) for (const id of e.list) df[id]++;
+    return df;
   }
 
   /** Forget accounts no longer active. */
@@ -249,8 +294,12 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   const accAttrs: Int32Array[] = new Array(n);
   for (let i = 0; i < n; i++) accAttrs[i] = cache ? cache.attrs(profiles[i]) : dict.internProfile(profiles[i]);
   const { names, fam } = dict;
-  const df = new Int32Array(names.length);
-  for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
+  let df: Int32Array;
+  if (cache) df = cache.frequencies(profiles);
+  else {
+    df = new Int32Array(names.length);
+    for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
+  }
   const { weight, indexed, skippedPopular } = rarityWeights(df, dict.scale, k, n);
   const platform = new Uint8Array(n);
   for (let i = 0; i < n; i++) platform[i] = (cache ? cache.platform(profiles[i], cfg) : isPlatform(profiles[i], cfg)) ? 1 : 0;
