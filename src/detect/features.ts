@@ -163,7 +163,20 @@ export class NetworkCounter {
 /** Median of a numeric list (null when empty). */
 export function median(values: number[]): number | null {
   if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
+  const s = sortedNumbers(values);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * A sorted copy: what [...values].sort((a, b) => a - b) gives. A typed copy sorts numerically without calling a
+ * comparator, several times faster. NaN and -0 keep the comparator sort: it leaves them where they are (NaN compares
+ * as equal, -0 equals 0), the typed sort moves them.
+ */
+export function sortedNumbers(values: number[]): ArrayLike<number> {
+  return values.some(unordered) ? [...values].sort((a, b) => a - b) : new Float64Array(values).sort();
+}
+
+function unordered(v: number): boolean {
+  return v !== v || Object.is(v, -0);
 }

@@ -6,7 +6,7 @@
 import type { ModelFirstSeen } from '../aggregate/window';
 import type { Decision } from '../shared/contract';
 import type { DetectionConfig, Signal } from './config';
-import { NetworkCounter, computeFeatures, median } from './features';
+import { NetworkCounter, computeFeatures, median, sortedNumbers } from './features';
 import type { AccountFeatures } from './features';
 import { linkAccounts } from './linkage';
 import type { LinkageCache } from './linkage';
@@ -50,19 +50,19 @@ export interface DetectionInput {
   external?: ExternalIndicatorSet;
 }
 
+/** One account's features and last decision, and the profile version they were computed for. */
+interface ScoringEntry {
+  version: number;
+  features: AccountFeatures;
+  decision?: DetectionResult['accounts'][number];
+  decidedVersion?: number;
+  linked?: boolean;
+  warm?: boolean;
+}
+
 /** Per-account features and decisions kept between runs (replay): recomputed only when the profile changed. */
 export class ScoringCache {
-  readonly entries = new Map<
-    string,
-    {
-      version: number;
-      features: AccountFeatures;
-      decision?: DetectionResult['accounts'][number];
-      decidedVersion?: number;
-      linked?: boolean;
-      warm?: boolean;
-    }
-  >();
+  readonly entries = new Map<string, ScoringEntry>();
   /** Per-account usage of new models (pivot detection). */
   readonly pivot = new PivotCache();
   /** Per-account distinct networks, counted as subnets arrive. */
@@ -111,28 +111,37 @@ const FAMILY_REASON: Record<string, Signal> = {
 export function runDetection(input: DetectionInput): DetectionResult {
   const { profiles, config, now } = input;
   const sc = input.scoringCache;
-  const features = new Map<string, AccountFeatures>();
-  for (const p of profiles) {
-    const cached = sc?.entries.get(p.accountId);
-    if (cached && cached.version === p.version) features.set(p.accountId, cached.features);
-    else {
+  // Per profile, by position: its features and cache entry, looked up once per run (the per-account loops below
+  // run over every active account at every run).
+  const warm = now - input.periodStart >= config.warmupMs;
+  const features: AccountFeatures[] = new Array(profiles.length);
+  const entries: (ScoringEntry | undefined)[] = new Array(profiles.length);
+  // The previous decision where it stands unless the account is linked or pivots now: checked while the entry is at
+  // hand (by the decision loop, linkage has evicted the entries from the CPU caches).
+  const standing: ScoringEntry['decision'][] = new Array(profiles.length);
+  profiles.forEach((p, i) => {
+    let cached = sc?.entries.get(p.accountId);
+    if (!cached || cached.version !== p.version) {
       let networks = sc?.networks.get(p.accountId);
       if (sc && !networks) sc.networks.set(p.accountId, (networks = new NetworkCounter()));
       const f = computeFeatures(p, input.modelFirstSeen, now, networks);
-      features.set(p.accountId, f);
-      sc?.entries.set(p.accountId, { version: p.version, features: f });
+      cached = { version: p.version, features: f };
+      sc?.entries.set(p.accountId, cached);
     }
-  }
+    features[i] = cached.features;
+    entries[i] = sc ? cached : undefined;
+    standing[i] = sc ? standingDecision(cached, p, warm, input) : undefined;
+  });
   // Population baselines.
   let withUsage = false;
-  for (const f of features.values()) {
+  for (const f of features) {
     if (f.usageEvents < config.thresholds.baselineMinRequests) continue;
     withUsage = true;
     break;
   }
   const outputUnit: PopulationBaselines['outputUnit'] = withUsage ? 'tokens' : 'bytes';
   const outs: number[] = [];
-  for (const f of features.values()) {
+  for (const f of features) {
     if (f.requests < config.thresholds.baselineMinRequests) continue;
     const v = outputUnit === 'tokens' ? f.avgOutputTokens : f.avgResponseBytes;
     if (v !== null) outs.push(v);
@@ -151,29 +160,24 @@ export function runDetection(input: DetectionInput): DetectionResult {
     input.periodStart,
     sc?.pivot,
   );
-  const contexts = clusterContexts(profiles, features, linkage, pivots.clusters, baselines, now, config);
-  const warm = now - input.periodStart >= config.warmupMs;
+  // Account id -> position in `profiles`, for cluster members (last wins, as a map built from the list would).
+  const position = new Map<string, number>();
+  if (linkage.clusters.length > 0) profiles.forEach((p, i) => position.set(p.accountId, i));
+  const contexts = clusterContexts(profiles, features, position, linkage, pivots.clusters, baselines, now, config);
   const accounts: DetectionResult['accounts'] = [];
-  for (const p of profiles) {
-    const f = features.get(p.accountId)!;
+  for (let i = 0; i < profiles.length; i++) {
+    const p = profiles[i];
+    const f = features[i];
     const link = linkage.byAccount.get(p.accountId);
     const ctx = link ? contexts.get(link.clusterId) : undefined;
     const pv = pivots.accounts.get(p.accountId);
     // Unchanged, unlinked, no pivot, now and at the last run: the previous decision stands.
-    const cached = sc?.entries.get(p.accountId);
-    if (
-      cached?.decision &&
-      cached.decidedVersion === p.version &&
-      cached.warm === warm &&
-      !link &&
-      !pv &&
-      !cached.linked &&
-      !input.allowlist?.has(p.accountId) &&
-      !(input.external && cached.decision.reasonDetails.some((r) => r.family === 'external'))
-    ) {
-      accounts.push(cached.decision);
+    const previous = standing[i];
+    if (previous && !link && !pv) {
+      accounts.push(previous);
       continue;
     }
+    const cached = entries[i];
     const details = accountSignals(f, link, ctx, pv, baselines, config);
     details.push(...externalSignals(p, f, input.external, now, config));
     let { decision, score, reasons } = decide(details, f.requests, config);
@@ -188,7 +192,13 @@ export function runDetection(input: DetectionInput): DetectionResult {
       decision = 'allow';
       reasons = [];
     }
-    const related = ctx ? ctx.cluster.accountIds.filter((id) => id !== p.accountId).slice(0, 100) : [];
+    // The first 100 other members lie within the first 101 members.
+    const related = ctx
+      ? ctx.cluster.accountIds
+          .slice(0, 101)
+          .filter((id) => id !== p.accountId)
+          .slice(0, 100)
+      : [];
     const out: DetectionResult['accounts'][number] = {
       accountId: p.accountId,
       decision,
@@ -208,7 +218,6 @@ export function runDetection(input: DetectionInput): DetectionResult {
       cached.warm = warm;
     }
   }
-  const decisionOf = new Map(linkage.clusters.length > 0 ? accounts.map((a) => [a.accountId, a]) : []);
   const clusters: ClusterReport[] = linkage.clusters.map((c) => {
     const ctx = contexts.get(c.clusterId)!;
     const reasons: Signal[] = [];
@@ -220,12 +229,13 @@ export function runDetection(input: DetectionInput): DetectionResult {
     let flagged = 0;
     let raised = false;
     for (const id of c.accountIds) {
-      const a = decisionOf.get(id);
+      const at = position.get(id);
+      const a = at === undefined ? undefined : accounts[at];
       const d = a?.decision ?? 'allow';
       if (ORDER[d] > ORDER[decision]) decision = d;
       if (!a || ORDER[d] < ORDER.review) continue;
       flagged++;
-      if (!raised && ORDER[ownDecision(a, features.get(id)!.requests, config)] < ORDER[d]) raised = true;
+      if (!raised && ORDER[ownDecision(a, features[at!].requests, config)] < ORDER[d]) raised = true;
     }
     // One member flagged on its own traffic alone: the cluster is its context, not a campaign.
     const clusterDecision: Decision = raised || flagged >= 2 ? decision : ORDER[decision] > ORDER.monitor ? 'monitor' : decision;
@@ -249,6 +259,17 @@ export function runDetection(input: DetectionInput): DetectionResult {
   return { accounts, clusters, models: pivots.models, baselines, linkage: linkage.stats, linkageResult: linkage };
 }
 
+/**
+ * The cached decision if it can stand (unless the account is linked or pivots now): made for this profile version,
+ * as warm, without a link or pivot then, not allowlisted, and no external indicator could change it.
+ */
+function standingDecision(cached: ScoringEntry, p: AccountProfile, warm: boolean, input: DetectionInput): ScoringEntry['decision'] {
+  const d = cached.decision;
+  if (!d || cached.decidedVersion !== p.version || cached.warm !== warm || cached.linked) return undefined;
+  if (input.allowlist?.has(p.accountId) || (input.external && d.reasonDetails.some((r) => r.family === 'external'))) return undefined;
+  return d;
+}
+
 /** Evidence a cluster lends its members: coordination, and the fleet and pivot measured on the cluster. */
 const CLUSTER_FAMILIES: readonly EvidenceFamily[] = [...COORDINATION_FAMILIES, 'fleet', 'pivot'];
 
@@ -264,7 +285,8 @@ function ownDecision(a: AccountDecision, requests: number, config: DetectionConf
 /** Per cluster: aggregate intent and output, its pivot, and whether its members were created together. */
 function clusterContexts(
   profiles: AccountProfile[],
-  features: Map<string, AccountFeatures>,
+  features: AccountFeatures[],
+  position: Map<string, number>,
   linkage: LinkageResult,
   pivots: Map<string, ClusterPivot>,
   base: PopulationBaselines,
@@ -273,12 +295,11 @@ function clusterContexts(
 ): Map<string, ClusterContext> {
   const contexts = new Map<string, ClusterContext>();
   if (linkage.clusters.length === 0) return contexts;
-  const profileById = new Map(profiles.map((p) => [p.accountId, p]));
   // The null model's population: accounts linked to nobody (a second fleet created the same week must not make
   // the first look ordinary).
   const created: number[] = [];
   for (const p of profiles) if (p.createdAt !== null && !linkage.byAccount.has(p.accountId)) created.push(p.createdAt);
-  created.sort((a, b) => a - b);
+  const population = sortedNumbers(created);
   for (const c of linkage.clusters) {
     let usage = 0;
     let intent = 0;
@@ -288,9 +309,10 @@ function clusterContexts(
     const duty = new Map<string, number>();
     let cot = 0;
     for (const id of c.accountIds) {
-      const p = profileById.get(id);
-      if (!p) continue;
-      const f = features.get(id);
+      const at = position.get(id);
+      if (at === undefined) continue;
+      const p = profiles[at];
+      const f = features[at];
       if (f) cot += cotPerDay(f, config.thresholds.intentMinDays);
       usage += p.usageN;
       intent += p.promptClasses['cot_elicitation'] ?? 0;
@@ -307,7 +329,7 @@ function clusterContexts(
       const observedMs = f ? now - f.firstTs : 0;
       if (f && observedMs >= config.thresholds.fleetMinHistoryMs) duty.set(id, f.activeHours / Math.ceil(observedMs / 3_600_000));
     }
-    const fleet = fleetSignups(members, created, now, config, duty);
+    const fleet = fleetSignups(members, population, now, config, duty);
     if (fleet) fleet.companions = fleetCompanions(fleet, c.accountIds, duty, linkage.byAccount, config);
     contexts.set(c.clusterId, {
       cluster: c,
@@ -342,7 +364,7 @@ export function binomialTailLog10(n: number, k: number, p: number): number {
 }
 
 /** Lower-bound index of x in a sorted array. */
-function lowerBound(a: number[], x: number): number {
+function lowerBound(a: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -366,7 +388,7 @@ function lowerBound(a: number[], x: number): number {
  */
 export function fleetSignups(
   members: { id: string; createdAt: number }[],
-  population: number[],
+  population: ArrayLike<number>,
   now: number,
   config: DetectionConfig,
   duty: Map<string, number>,

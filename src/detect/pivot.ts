@@ -100,6 +100,8 @@ interface Usage {
   m: number;
   n: number;
   prior: number;
+  /** The account's first use of the model (kept with the usage: both change only with the profile). */
+  first: number | undefined;
 }
 
 /**
@@ -108,11 +110,18 @@ interface Usage {
  * the old and the new [from, to]: the sums are then over the same hours.
  */
 export class PivotCache {
-  readonly entries = new Map<string, { version: number; from: number; to: number; usage: Usage }>();
+  /** model -> accountId -> entry (two lookups by strings whose hashes are kept, no key string built per call). */
+  readonly entries = new Map<string, Map<string, { version: number; from: number; to: number; usage: Usage }>>();
 
-  usage(p: AccountProfile, model: string, from: number, to: number): Usage {
-    const key = p.accountId + '\u0000' + model;
-    const e = this.entries.get(key);
+  /** The cache of one model, to pass to `usage`. */
+  model(model: string): Map<string, { version: number; from: number; to: number; usage: Usage }> {
+    let byAccount = this.entries.get(model);
+    if (!byAccount) this.entries.set(model, (byAccount = new Map()));
+    return byAccount;
+  }
+
+  usage(p: AccountProfile, model: string, from: number, to: number, byAccount = this.model(model)): Usage {
+    const e = byAccount.get(p.accountId);
     if (e && e.version === p.version && e.from === from && (e.to === to || (p.lastTs <= e.to && p.lastTs <= to))) return e.usage;
     const usage = usageOf(p, model, from, to);
     if (e) {
@@ -120,7 +129,7 @@ export class PivotCache {
       e.from = from;
       e.to = to;
       e.usage = usage;
-    } else this.entries.set(key, { version: p.version, from, to, usage });
+    } else byAccount.set(p.accountId, { version: p.version, from, to, usage });
     return usage;
   }
 }
@@ -136,7 +145,7 @@ function usageOf(p: AccountProfile, model: string, from: number, to: number): Us
       m += cell.models[model] ?? 0;
     }
   }
-  return { m, n, prior };
+  return { m, n, prior, first: p.modelFirstUse[model] };
 }
 
 /**
@@ -166,8 +175,9 @@ export function detectPivots(
     let sumM = 0;
     let sumN = 0;
     let adopters = 0;
+    const modelCache = cache?.model(model);
     for (const p of profiles) {
-      const u = cache ? cache.usage(p, model, from, to) : usageOf(p, model, from, to);
+      const u = cache ? cache.usage(p, model, from, to, modelCache) : usageOf(p, model, from, to);
       if (u.n <= 0) continue;
       usage.set(p.accountId, u);
       sumM += u.m;
@@ -190,8 +200,6 @@ export function detectPivots(
     });
     if (medianShare > cfg.maxPopulationShare) continue; // everyone moved: a normal release, nothing stands out
     const floor = Math.max(medianShare, 0.01);
-    const firstUse = new Map<string, number>();
-    for (const p of profiles) if (p.modelFirstUse[model] !== undefined) firstUse.set(p.accountId, p.modelFirstUse[model]);
     const byCluster = new Map<
       string,
       { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }
@@ -207,7 +215,7 @@ export function detectPivots(
         c.members++;
         if (u.prior > 0 && share >= cfg.minShare) {
           c.moved++;
-          c.movers.push({ id: accountId, m: u.m, n: u.n, at: firstUse.get(accountId) ?? from });
+          c.movers.push({ id: accountId, m: u.m, n: u.n, at: u.first ?? from });
         }
         byCluster.set(cid, c);
       }

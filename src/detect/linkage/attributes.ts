@@ -6,6 +6,7 @@
 import type { LinkageConfig } from '../config';
 import type { AccountProfile } from '../profile';
 import { bucketArray, minhashSignature, rarityWeight } from './primitives';
+import { hourOfDayMask } from './timing';
 import type { Family } from './types';
 
 /** Infrastructure attributes weigh less when many operators can share them by accident (NATs, hosting subnets). */
@@ -72,8 +73,18 @@ export class LinkageCache {
       platform: boolean;
       sigOf?: Int32Array;
       sig?: Uint32Array;
+      maskOf?: Int32Array;
+      maskPerHour?: number;
+      mask?: number;
+      /** Of `list`, how many are counted in `df` (for the population of run `dfRun`). */
+      counted: number;
+      dfRun: number;
     }
   >();
+  /** Per attribute id: holders among the last population counted (see frequencies), and that population's entries. */
+  private df = new Int32Array(0);
+  private population: { list: number[]; counted: number; dfRun: number }[] = [];
+  private dfRun = 0;
 
   private entry(p: AccountProfile) {
     let e = this.entries.get(p.accountId);
@@ -87,6 +98,8 @@ export class LinkageCache {
         buckets: new Int32Array(0),
         pversion: -1,
         platform: false,
+        counted: 0,
+        dfRun: -1,
       };
       this.entries.set(p.accountId, e);
     }
@@ -147,6 +160,53 @@ export class LinkageCache {
       e.sigOf = items;
     }
     return e.sig;
+  }
+
+  /** hourOfDayMask of an account's bucket array, kept while the array is the same object (as `signature`). */
+  hourMask(p: AccountProfile, items: Int32Array, perHour: number): number {
+    const e = this.entry(p);
+    if (e.maskOf !== items || e.maskPerHour !== perHour || e.mask === undefined) {
+      e.mask = hourOfDayMask(items, perHour);
+      e.maskOf = items;
+      e.maskPerHour = perHour;
+    }
+    return e.mask;
+  }
+
+  /**
+   * Document frequencies of the profiles' attributes (attrs() called for each first), kept between runs: only the
+   * attributes accounts gained since the last run, and those of accounts that left the population, are counted.
+   * Returns a copy, indexed by attribute id, as long as the dictionary.
+   */
+  frequencies(profiles: AccountProfile[]): Int32Array {
+    const run = ++this.dfRun;
+    const population = profiles.map((p) => this.entry(p));
+    if (this.df.length < this.dict.names.length) {
+      const grown = new Int32Array(Math.max(this.dict.names.length, 2 * this.df.length));
+      grown.set(this.df);
+      this.df = grown;
+    }
+    const df = this.df;
+    for (const e of population) {
+      if (e.dfRun === run) return this.recount(population); // listed twice
+      // An account of the last population has its first `counted` attributes counted already.
+      for (let k = e.dfRun === run - 1 ? e.counted : 0; k < e.list.length; k++) df[e.list[k]]++;
+      e.counted = e.list.length;
+      e.dfRun = run;
+    }
+    for (const e of this.population) if (e.dfRun !== run) for (let k = 0; k < e.counted; k++) df[e.list[k]]--;
+    this.population = population;
+    return df.slice(0, this.dict.names.length);
+  }
+
+  /** Plain document frequencies (an account listed twice counts twice); the next run counts afresh. */
+  private recount(population: { list: number[] }[]): Int32Array {
+    this.df.fill(0);
+    this.population = [];
+    this.dfRun++; // no entry is of the last population
+    const df = new Int32Array(this.dict.names.length);
+    for (const e of population) for (const id of e.list) df[id]++;
+    return df;
   }
 
   /** Forget accounts no longer active. */
@@ -234,17 +294,13 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
   const accAttrs: Int32Array[] = new Array(n);
   for (let i = 0; i < n; i++) accAttrs[i] = cache ? cache.attrs(profiles[i]) : dict.internProfile(profiles[i]);
   const { names, fam } = dict;
-  const df = new Int32Array(names.length);
-  for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
-  const { weight, indexed, skippedPopular } = rarityWeights(df, dict.scale, k, n);
-  const ownContent = new Float64Array(n);
-  const ownInfra = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (const id of accAttrs[i]) {
-      if (fam[id] === 'content') ownContent[i] += weight[id];
-      else ownInfra[i] += weight[id];
-    }
+  let df: Int32Array;
+  if (cache) df = cache.frequencies(profiles);
+  else {
+    df = new Int32Array(names.length);
+    for (let i = 0; i < n; i++) for (const id of accAttrs[i]) df[id]++;
   }
+  const { weight, indexed, skippedPopular } = rarityWeights(df, dict.scale, k, n);
   const platform = new Uint8Array(n);
   for (let i = 0; i < n; i++) platform[i] = (cache ? cache.platform(profiles[i], cfg) : isPlatform(profiles[i], cfg)) ? 1 : 0;
   const index: AttributeIndex = {
@@ -255,8 +311,8 @@ export function buildAttributeIndex(profiles: AccountProfile[], cfg: LinkageConf
     fam,
     df,
     weight,
-    ownContent,
-    ownInfra,
+    ownContent: new Float64Array(n),
+    ownInfra: new Float64Array(n),
     postings: new Array(names.length),
     usefulOf: new Array(n),
     indexed,
@@ -294,24 +350,28 @@ function rarityWeights(df: Int32Array, scale: number[], k: number, n: number): {
  * order so each list is sorted. An account holding very many (a proxy-rotating fleet, a reseller) contributes only
  * its rarest `maxAttributesPerAccount` per family: evidence saturates long before, and cost stays linear. A platform
  * gives no content evidence: its template overlap reflects breadth, not common control. One pass per account
- * collects both families; content comes first in `usefulOf`.
+ * collects both families; content comes first in `usefulOf`. The same pass sums the accounts' own weights
+ * (ownContent, ownInfra): a fleet's lists run to thousands of addresses, so each is walked once.
  */
 function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
-  const { accAttrs, fam, df, weight, postings, usefulOf, k: K, platform } = index;
+  const { accAttrs, df, weight, postings, usefulOf, k: K, platform, ownContent, ownInfra } = index;
   const max = cfg.maxAttributesPerAccount;
   let content: number[] = [];
   let infra: number[] = [];
   const counts = new Int32Array(K + 2);
+  // Per attribute, decided once rather than per holder (a fleet's lists run to thousands of addresses).
+  const kind = attributeKinds(cfg, index);
   for (let i = 0; i < index.n; i++) {
     content.length = 0;
     infra.length = 0;
     const skipContent = platform![i] === 1;
     for (const id of accAttrs[i]) {
-      const d = df[id];
-      if (d < 2 || d > K || weight[id] < cfg.minAttributeWeight) continue;
-      if (fam[id] === 'content') {
+      const k = kind[id];
+      if (k & CONTENT) ownContent[i] += weight[id];
+      else ownInfra[i] += weight[id];
+      if (k & USEFUL_CONTENT) {
         if (!skipContent) content.push(id);
-      } else if (fam[id] === 'infra') infra.push(id);
+      } else if (k & USEFUL_INFRA) infra.push(id);
     }
     if (content.length > max) content = rarest(content, df, max, counts);
     if (infra.length > max) infra = rarest(infra, df, max, counts);
@@ -321,6 +381,25 @@ function buildPostings(cfg: LinkageConfig, index: AttributeIndex): void {
     for (const id of kept) (postings[id] ??= []).push(i);
     usefulOf[i] = kept;
   }
+}
+
+const CONTENT = 1;
+const USEFUL_CONTENT = 2;
+const USEFUL_INFRA = 4;
+
+/**
+ * Per attribute: CONTENT for the content family, and USEFUL_CONTENT / USEFUL_INFRA when it is informative
+ * (2 <= df <= K, weight >= minAttributeWeight) in the content / infrastructure family.
+ */
+function attributeKinds(cfg: LinkageConfig, index: AttributeIndex): Uint8Array {
+  const { fam, df, weight, k: K } = index;
+  const kind = new Uint8Array(df.length);
+  for (let id = 0; id < df.length; id++) {
+    const content = fam[id] === 'content';
+    const useful = !(df[id] < 2 || df[id] > K || weight[id] < cfg.minAttributeWeight);
+    kind[id] = (content ? CONTENT : 0) | (useful && content ? USEFUL_CONTENT : 0) | (useful && fam[id] === 'infra' ? USEFUL_INFRA : 0);
+  }
+  return kind;
 }
 
 /**

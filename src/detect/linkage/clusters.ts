@@ -70,7 +70,7 @@ export function clusterEvidence(
   profiles: AccountProfile[],
   cfg: LinkageConfig,
 ): { evidence: ClusterEvidence; exclusive: Set<number> } {
-  const { accAttrs, df, fam, names, k: K } = index;
+  const { df, fam, names } = index;
   const edgeSet = new Set<number>();
   for (const i of members) for (const e of graph.edgeIdx[i]) edgeSet.add(e);
   const families: Partial<Record<Family, { edges: number; meanScore: number }>> = {};
@@ -91,21 +91,18 @@ export function clusterEvidence(
     }
   }
   // Shared rare attributes among members (a platform's templates do not count).
-  const holders = new Map<number, number>();
-  for (const i of members) {
-    const platform = index.platform ? index.platform[i] === 1 : isPlatform(profiles[i], cfg);
-    for (const id of accAttrs[i]) if (df[id] >= 2 && df[id] <= K && !(platform && fam[id] === 'content')) holders.set(id, (holders.get(id) ?? 0) + 1);
-  }
-  const sharedAttributes: SharedAttribute[] = [...holders.entries()]
-    .filter(([, c]) => c >= 2)
-    .sort((x, y) => y[1] - x[1] || df[x[0]] - df[y[0]])
+  const { ids: held, count } = holderCounts(members, index, profiles, cfg);
+  const sharedAttributes: SharedAttribute[] = held
+    .filter((id) => count[id] >= 2)
+    .sort((x, y) => count[y] - count[x] || df[x] - df[y])
     .slice(0, 8)
-    .map(([id, c]) => ({ attribute: names[id], family: fam[id], members: c, population: df[id] }));
+    .map((id) => ({ attribute: names[id], family: fam[id], members: count[id], population: df[id] }));
   // Templates (almost) exclusive to the cluster: held by several members and by few accounts outside it. A
   // large fleet's templates are held by so many accounts that pairwise rarity discounts them; concentration
   // inside a cluster already bound by other evidence is what makes them telling.
   const exclusive = new Set<number>();
-  for (const [id, c] of holders) {
+  for (const id of held) {
+    const c = count[id];
     if (fam[id] === 'content' && c >= Math.max(3, cfg.exclusiveMinMembers * members.length) && c / df[id] >= cfg.exclusiveMinShare) exclusive.add(id);
   }
   let minC = Infinity;
@@ -125,6 +122,30 @@ export function clusterEvidence(
     exclusiveTemplates: exclusive.size,
   };
   return { evidence, exclusive };
+}
+
+/**
+ * Rare attributes (2 <= df <= K) held by the members, in the order first met, and how many members hold each
+ * (`count`, indexed by attribute id, valid for the listed ids only; a platform's templates are left out). A typed
+ * array instead of a map: a fleet's members hold thousands of pool addresses.
+ */
+function holderCounts(
+  members: number[],
+  index: AttributeIndex,
+  profiles: AccountProfile[],
+  cfg: LinkageConfig,
+): { ids: number[]; count: Int32Array } {
+  const { accAttrs, df, fam, k: K } = index;
+  const count = new Int32Array(df.length);
+  const ids: number[] = [];
+  for (const i of members) {
+    const platform = index.platform ? index.platform[i] === 1 : isPlatform(profiles[i], cfg);
+    for (const id of accAttrs[i]) {
+      if (df[id] < 2 || df[id] > K || (platform && fam[id] === 'content')) continue;
+      if (count[id]++ === 0) ids.push(id);
+    }
+  }
+  return { ids, count };
 }
 
 /** Account i's link to its cluster: family means and maxima over its edges, synchrony, templates, library. */

@@ -107,6 +107,11 @@ export function findPromptLibraries(
   const groups: PromptLibraries['groups'] = [];
   if (cfg.libraryMinTemplates <= 0) return { groups, templates, score, groupOf };
   const shared = (id: number): boolean => fam[id] === 'content' && df[id] >= 2 && df[id] <= cfg.libraryMaxAccounts;
+  // No shared template anywhere (access logs alone carry none): no account can qualify, and the dictionary is
+  // shorter than the accounts' attribute lists.
+  let anyShared = false;
+  for (let id = 0; id < df.length && !anyShared; id++) anyShared = shared(id);
+  if (!anyShared) return { groups, templates, score, groupOf };
   const qualified = new Uint8Array(N);
   const q = new Int32Array(df.length);
   for (let i = 0; i < N; i++) {

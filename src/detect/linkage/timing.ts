@@ -30,6 +30,11 @@ export interface TimingIndex extends TimingWindow {
   candidates: (number[] | undefined)[];
   lshCandidates: number;
   /**
+   * Per account: the hours of the day (UTC) of its sorted buckets as a 24-bit mask (0 without buckets), bounding
+   * the hours of the day two accounts can share (see PairScorer.linkable). Absent: no bound.
+   */
+  hourMasks?: Int32Array;
+  /**
    * With a LinkageCache (replay): per account, its active buckets as a bitmap of `bitWords` 32-bit words from
    * startB (account i at word i * bitWords), for coActivityBits.
    */
@@ -67,10 +72,12 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
   const bands: Map<number, number[]>[] = Array.from({ length: cfg.lshBands * 2 }, () => new Map());
   const sigs: (Uint32Array | null)[] = new Array(n).fill(null);
   const sortedBuckets: (Int32Array | null)[] = new Array(n).fill(null);
+  const hourMasks = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const arr = cache ? cache.buckets(profiles[i], w.startB, w.endB) : bucketArray(profiles[i].syncBuckets, w.startB, w.endB);
     if (arr.length < Math.max(cfg.syncMinBuckets, w.minShared)) continue;
     sortedBuckets[i] = arr;
+    hourMasks[i] = cache ? cache.hourMask(profiles[i], arr, w.perHour) : hourOfDayMask(arr, w.perHour);
     const dense = arr.length > w.tBuckets / 2;
     let items: Int32Array = arr;
     if (dense) {
@@ -96,15 +103,30 @@ export function timingCandidates(profiles: AccountProfile[], cfg: LinkageConfig,
   const { candidates, count } = expandBands(bands, sigs, cfg, n);
   const bitWords = Math.ceil(w.tBuckets / 32);
   const bits = cache ? activityBits(sortedBuckets, w.startB, bitWords) : undefined;
-  return { ...w, sortedBuckets, candidates, lshCandidates: count, bits, bitWords };
+  return { ...w, sortedBuckets, candidates, lshCandidates: count, hourMasks, bits, bitWords };
+}
+
+/** The hours of the day (UTC) of a sorted bucket array as a 24-bit mask (as coActivityStats counts them). */
+export function hourOfDayMask(sorted: Int32Array, perHour: number): number {
+  let mask = 0;
+  let nextHourAt = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < sorted.length; k++) {
+    if (sorted[k] < nextHourAt) continue;
+    const hour = Math.floor(sorted[k] / perHour);
+    nextHourAt = (hour + 1) * perHour;
+    mask |= 1 << hourOfDay(hour);
+  }
+  return mask;
 }
 
 /** Bitmaps of the accounts' bucket arrays (all inside the period), `words` words each from bucket `origin`. */
 function activityBits(sortedBuckets: (Int32Array | null)[], origin: number, words: number): Uint32Array {
   const bits = new Uint32Array(sortedBuckets.length * words);
-  sortedBuckets.forEach((arr, i) => {
-    if (arr) for (const x of arr) bits[i * words + ((x - origin) >>> 5)] |= 1 << ((x - origin) & 31);
-  });
+  for (let i = 0; i < sortedBuckets.length; i++) {
+    const arr = sortedBuckets[i];
+    if (!arr) continue;
+    for (let k = 0, at = i * words; k < arr.length; k++) bits[at + ((arr[k] - origin) >>> 5)] |= 1 << ((arr[k] - origin) & 31);
+  }
   return bits;
 }
 
@@ -208,17 +230,23 @@ function coActivityStats(n: number, perHour: number, out: CoActivity): number {
   let hodMask = 0;
   let episodeStarts = 0;
   let lastShared = Number.NEGATIVE_INFINITY;
+  // The shared buckets ascend: the hour (and its division) changes only once x reaches the next hour's start.
+  let hour = 0;
+  let nextHourAt = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < n; k++) {
     const x = shared[k];
-    // A new episode: remember the hour of the day it starts at.
-    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << (((Math.floor(x / perHour) % 24) + 24) % 24);
-    lastShared = x;
-    const hour = Math.floor(x / perHour);
-    if (hour !== lastHour) {
-      hours++;
-      lastHour = hour;
-      hodMask |= 1 << (((hour % 24) + 24) % 24);
+    if (x >= nextHourAt) {
+      hour = Math.floor(x / perHour);
+      nextHourAt = (hour + 1) * perHour;
+      if (hour !== lastHour) {
+        hours++;
+        lastHour = hour;
+        hodMask |= 1 << hourOfDay(hour);
+      }
     }
+    // A new episode: remember the hour of the day it starts at.
+    if (x - lastShared > EPISODE_GAP_BUCKETS) episodeStarts |= 1 << hourOfDay(hour);
+    lastShared = x;
   }
   out.shared = n;
   out.hours = hours;
@@ -294,7 +322,19 @@ function intersect(a: Int32Array, b: Int32Array): number {
   return n;
 }
 
-function popcount(mask: number): number {
+/** ((b % s) + s) % s for an integer b, with one division. */
+function slotOfDay(b: number, s: number): number {
+  const r = b % s;
+  return r < 0 ? r + s : r;
+}
+
+/** ((hour % 24) + 24) % 24 for an integer hour, with one division. */
+function hourOfDay(hour: number): number {
+  const r = hour % 24;
+  return r < 0 ? r + 24 : r;
+}
+
+export function popcount(mask: number): number {
   let c = 0;
   for (let m = mask; m; m &= m - 1) c++;
   return c;
@@ -310,41 +350,47 @@ function popcount(mask: number): number {
  * whose waves fall at different times each day does not. Co-activity must exceed the expected count by
  * `syncMinTodZ` standard deviations (sum of Bernoulli variances). Hand-written: no library models this.
  *
- * Scratch arrays are reused; the first account's slot counts are kept while consecutive calls share it (`row`).
+ * Each bucket array's slot counts are kept for the model's lifetime (one verification run).
  */
 export class TimeOfDayModel {
   private readonly daysPerSlot: Float64Array;
-  private readonly slotA: Float64Array;
-  private readonly slotB: Float64Array;
   private readonly slotAB: Float64Array;
-  private row = -1;
+  /** The slot of each bucket of the period, from startB. */
+  private readonly slotAt: Int32Array;
+  /** Per bucket array (never modified): its buckets per slot of the day, counted once per model. */
+  private readonly slots = new Map<Int32Array, Int32Array>();
 
   constructor(
     private readonly w: TimingWindow,
     private readonly prior: number,
   ) {
     this.daysPerSlot = new Float64Array(w.slotsPerDay);
-    for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[this.slotOf(b)]++;
-    this.slotA = new Float64Array(w.slotsPerDay);
-    this.slotB = new Float64Array(w.slotsPerDay);
+    this.slotAt = new Int32Array(w.tBuckets);
+    for (let b = w.startB; b <= w.endB; b++) this.daysPerSlot[(this.slotAt[b - w.startB] = slotOfDay(b, w.slotsPerDay))]++;
     this.slotAB = new Float64Array(w.slotsPerDay);
   }
 
+  /** slotOfDay(b), looked up for buckets in the period (a division costs more). */
   private slotOf(b: number): number {
-    const s = this.w.slotsPerDay;
-    return ((b % s) + s) % s;
+    const at = b - this.w.startB;
+    return at >= 0 && at < this.slotAt.length ? this.slotAt[at] : slotOfDay(b, this.w.slotsPerDay);
+  }
+
+  private slotCounts(buckets: Int32Array): Int32Array {
+    let counts = this.slots.get(buckets);
+    if (!counts) {
+      counts = new Int32Array(this.w.slotsPerDay);
+      for (let k = 0; k < buckets.length; k++) counts[this.slotOf(buckets[k])]++;
+      this.slots.set(buckets, counts);
+    }
+    return counts;
   }
 
   /** z-score of `shared` co-active buckets of accounts a (index, buckets ba) and b (buckets bb). */
   z(a: number, ba: Int32Array, bb: Int32Array, shared: number): number {
-    const { slotA, slotB, slotAB, daysPerSlot, prior } = this;
-    if (this.row !== a) {
-      slotA.fill(0);
-      for (const x of ba) slotA[this.slotOf(x)]++;
-      this.row = a;
-    }
-    slotB.fill(0);
-    for (const x of bb) slotB[this.slotOf(x)]++;
+    const { slotAB, daysPerSlot, prior } = this;
+    const slotA = this.slotCounts(ba);
+    const slotB = this.slotCounts(bb);
     slotAB.fill(0);
     const both = intersectOnce(ba, bb);
     for (let k = 0; k < both; k++) slotAB[this.slotOf(sharedScratch[k])]++;
@@ -354,9 +400,10 @@ export class TimeOfDayModel {
     let variance = 0;
     for (let k = 0; k < daysPerSlot.length; k++) {
       const d = daysPerSlot[k];
-      if (d <= 0) continue;
       const cA = slotA[k];
       const cB = slotB[k];
+      // A slot neither account is active in adds nothing below.
+      if (d <= 0 || (cA === 0 && cB === 0)) continue;
       const n11 = slotAB[k];
       const den = d - 1 + prior;
       // Days in this slot on which at least one of the two was active, by (A active, B active); each day's

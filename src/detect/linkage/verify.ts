@@ -9,10 +9,14 @@ import type { AccountProfile } from '../profile';
 import type { AttributeIndex } from './attributes';
 import { LinkGraph } from './graph';
 import { phi } from './primitives';
-import { coActivity, coActivityBits, emptyCoActivity, TimeOfDayModel, type TimingIndex } from './timing';
+import { coActivity, coActivityBits, emptyCoActivity, popcount, TimeOfDayModel, type TimingIndex } from './timing';
 
-/** Above this many buckets in the two arrays together, co-activity is taken from the bitmaps (see TimingIndex). */
-const BITMAP_MIN_BUCKETS = 64;
+/**
+ * Co-activity is taken from the bitmaps (see TimingIndex) when the two arrays together hold more buckets than this
+ * many times the words of a bitmap: a merge step (an unpredictable branch) costs about as much as several words of
+ * a word-wise AND.
+ */
+const BITMAP_BUCKETS_PER_WORD = 0.25;
 
 /** Per-family scores of one pair (0..1 each) and the timing statistics behind them. */
 export interface PairScore {
@@ -62,6 +66,8 @@ export class PairScorer {
   private readonly stable: Uint8Array;
   private readonly tod: TimeOfDayModel;
   private readonly co = emptyCoActivity();
+  /** Scratch of `linkable`: a pair's score with timing 0. */
+  private readonly bound = emptyPairScore();
 
   /** `accounts`: the profiles, or just what the scorer reads of them (sharded linkage holds no profiles). */
   constructor(
@@ -71,8 +77,13 @@ export class PairScorer {
     private readonly timing: TimingIndex,
   ) {
     if (Array.isArray(accounts)) {
-      this.stable = Uint8Array.from(accounts, (p) => (stableInfrastructure(p) ? 1 : 0));
-      this.created = Float64Array.from(accounts, (p) => p.createdAt ?? NaN);
+      // Plain loops: TypedArray.from with a mapping function is several times slower.
+      const stable = (this.stable = new Uint8Array(accounts.length));
+      const created = (this.created = new Float64Array(accounts.length));
+      for (let i = 0; i < accounts.length; i++) {
+        stable[i] = stableInfrastructure(accounts[i]) ? 1 : 0;
+        created[i] = accounts[i].createdAt ?? NaN;
+      }
     } else ({ stable: this.stable, created: this.created } = accounts);
     this.tod = new TimeOfDayModel(timing, cfg.syncTodPrior);
   }
@@ -83,11 +94,35 @@ export class PairScorer {
     return Math.min(1, shared / saturation) * Math.min(1, cos / this.cfg.familyMinCosine);
   }
 
-  /** Scores accounts a and b, given their shared content and infrastructure weight, into `out`. */
-  score(a: number, b: number, sharedContent: number, sharedInfra: number, out: PairScore): void {
-    const { cfg, index, timing: t } = this;
+  /** Content, infrastructure and sign-up scores of accounts a and b into `out` (timing and total untouched). */
+  private families(a: number, b: number, sharedContent: number, sharedInfra: number, out: PairScore): void {
+    const { cfg, index } = this;
     out.content = this.familyScore(sharedContent, index.ownContent[a], index.ownContent[b], cfg.contentSaturation);
     out.infra = this.familyScore(sharedInfra, index.ownInfra[a], index.ownInfra[b], cfg.infraSaturation);
+    // Sign-up time: created within signupCloseMs of each other (NaN compares false when either is unknown).
+    out.signup = Math.abs(this.created[a] - this.created[b]) <= cfg.signupCloseMs ? cfg.signupScore : 0;
+    out.stable = this.stable[a] === 1 && this.stable[b] === 1;
+  }
+
+  /**
+   * False when accounts a and b cannot become an edge, whatever their co-activity: their active hours of the day
+   * overlap in fewer than syncMinHoursOfDay (TimingIndex.hourMasks), so `score` would give timing 0, and content,
+   * infrastructure and sign-up time alone are not accepted. Such a pair's score is never read: most attribute
+   * candidates end here, without measuring co-activity.
+   */
+  linkable(a: number, b: number, sharedContent: number, sharedInfra: number): boolean {
+    const masks = this.timing.hourMasks;
+    if (!masks || popcount(masks[a] & masks[b]) >= this.cfg.syncMinHoursOfDay) return true;
+    const s = this.bound;
+    this.families(a, b, sharedContent, sharedInfra, s);
+    s.total = s.content + s.infra + s.timing + s.signup;
+    return acceptEdge(s, this.cfg);
+  }
+
+  /** Scores accounts a and b, given their shared content and infrastructure weight, into `out`. */
+  score(a: number, b: number, sharedContent: number, sharedInfra: number, out: PairScore): void {
+    const { cfg, timing: t } = this;
+    this.families(a, b, sharedContent, sharedInfra, out);
     out.timing = 0;
     out.phi = 0;
     out.sharedBuckets = 0;
@@ -98,7 +133,7 @@ export class PairScorer {
       const co = this.co;
       // Long arrays: a word-wise AND of the two bitmaps costs less than merging them.
       const shared =
-        t.bits && ba.length + bb.length > BITMAP_MIN_BUCKETS
+        t.bits && ba.length + bb.length > BITMAP_BUCKETS_PER_WORD * t.bitWords!
           ? coActivityBits(t.bits, t.bitWords!, t.startB, a, b, ba, bb, t.perHour, co)
           : coActivity(ba, bb, t.perHour, co);
       out.sharedBuckets = shared;
@@ -124,9 +159,6 @@ export class PairScorer {
         }
       }
     }
-    // Sign-up time: created within signupCloseMs of each other (NaN compares false when either is unknown).
-    out.signup = Math.abs(this.created[a] - this.created[b]) <= cfg.signupCloseMs ? cfg.signupScore : 0;
-    out.stable = this.stable[a] === 1 && this.stable[b] === 1;
     out.total = out.content + out.infra + out.timing + out.signup;
   }
 }
@@ -209,6 +241,7 @@ export function verifyPairs(profiles: AccountProfile[], cfg: LinkageConfig, inde
       // Already in one component and both with enough evidence: connectivity and evidence do not need this pair.
       if (graph.degree(a) >= cfg.maxEdgesPerAccount && graph.degree(b) >= cfg.maxEdgesPerAccount && graph.uf.find(a) === graph.uf.find(b)) continue;
       verifiedPairs++;
+      if (!scorer.linkable(a, b, wC[b], wI[b])) continue;
       scorer.score(a, b, wC[b], wI[b], s);
       if (!acceptEdge(s, cfg)) {
         // Weak synchrony alone is common by chance between two accounts, rare among three at once: keep it and
