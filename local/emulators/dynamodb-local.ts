@@ -3,6 +3,7 @@
  * free loopback port. DynamoDB Local is complete (transactions, TTL API, streams), unlike dynalite.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
@@ -32,26 +33,64 @@ export function dynamoDbLocalJar(): string {
   return path.join(pkg, 'emulator', 'DynamoDBLocal.jar');
 }
 
-function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
+/** DynamoDB Local could not take its port (another process holds it), or exited before it answered. */
+class PortLost extends Error {}
+
+/**
+ * Resolves once DynamoDB Local itself answers on `port`: a DynamoDB `ListTables` call gets a DynamoDB answer. A port
+ * that merely accepts connections is not enough: between `freePort` closing its probe and the JVM binding, another
+ * emulator of a parallel test can take the port, and the JVM then exits while the other server answers.
+ */
+function waitForDynamoDb(port: number, timeoutMs: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
-      if (child.exitCode !== null) {
-        reject(new Error(`dynamodb local exited early with code ${child.exitCode}`));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new PortLost(`dynamodb local exited early with code ${child.exitCode ?? child.signalCode}`));
         return;
       }
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => {
-        sock.destroy();
-        resolve();
-      });
-      sock.once('error', () => {
-        sock.destroy();
-        if (Date.now() > deadline) reject(new Error(`dynamodb local did not listen on port ${port} within ${timeoutMs} ms`));
+      // The JVM reports a taken port and stays up: a process that will never serve.
+      if (stderr().includes('Failed to bind')) {
+        reject(new PortLost(`dynamodb local could not bind port ${port}`));
+        return;
+      }
+      void isDynamoDb(port).then((ok) => {
+        if (ok) resolve();
+        else if (Date.now() > deadline) reject(new Error(`dynamodb local did not answer on port ${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 100);
       });
     };
     attempt();
+  });
+}
+
+/** True when a DynamoDB `ListTables` call to 127.0.0.1:`port` gets a DynamoDB answer (`TableNames`). */
+function isDynamoDb(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        timeout: 2000,
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          // DynamoDB Local checks that a signature is present, not what it signs.
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(res.statusCode === 200 && body.includes('TableNames')));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end('{}');
   });
 }
 
@@ -62,8 +101,19 @@ export interface DynamoDbLocalOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** Starts DynamoDB Local; on a free port, a port another process took first is given up for another (3 tries). */
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<RunningEmulator> {
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    try {
+      return await startOn(port, opts.startTimeoutMs ?? 120000);
+    } catch (err) {
+      if (opts.port !== undefined || attempt === 3 || !(err instanceof PortLost)) throw err;
+    }
+  }
+}
+
+async function startOn(port: number, startTimeoutMs: number): Promise<RunningEmulator> {
   const jar = dynamoDbLocalJar();
   const child = spawn(
     'java',
@@ -85,10 +135,11 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   });
   child.stdout?.resume();
   try {
-    await waitForPort(port, opts.startTimeoutMs ?? 120000, child);
+    await waitForDynamoDb(port, startTimeoutMs, child, () => stderr);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}${stderr ? `: ${stderr}` : ''}`);
+    const message = `${(err as Error).message}${stderr ? `: ${stderr}` : ''}`;
+    throw err instanceof PortLost ? new PortLost(message) : new Error(message);
   }
   return {
     endpoint: `http://127.0.0.1:${port}`,
