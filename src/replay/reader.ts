@@ -24,7 +24,7 @@ export interface ReaderData {
 /** Messages from the reader: a batch, the end (with the counts the reader kept), or the error that stopped it. */
 export type ReaderMessage =
   | { type: 'batch'; batch: Batch }
-  | { type: 'done'; stats: Record<string, unknown>; emptyLines: number; bytesRead: number }
+  | { type: 'done'; stats: Record<string, unknown>; emptyLines: number }
   | { type: 'error'; message: string; input: boolean };
 
 /** Messages to the reader: one batch was read. */
@@ -70,12 +70,7 @@ async function read(data: ReaderData, port: MessagePort): Promise<void> {
   await forEachItem(data, onItem, counts, bytes, send);
   if (writer.count > 0) pending.push(writer.take(bytes.logs.bytes + bytes.usage.bytes));
   await send();
-  const done: ReaderMessage = {
-    type: 'done',
-    stats: agg.stats.toJSON(),
-    emptyLines: counts.emptyLines,
-    bytesRead: bytes.logs.bytes + bytes.usage.bytes,
-  };
+  const done: ReaderMessage = { type: 'done', stats: agg.stats.toJSON(), emptyLines: counts.emptyLines };
   port.postMessage(done);
   port.close();
 }
