@@ -148,9 +148,189 @@ function usageOf(p: AccountProfile, model: string, from: number, to: number): Us
   return { m, n, prior, first: p.modelFirstUse[model] };
 }
 
+/** A model new enough to watch: the hours its adoption is measured over. */
+export interface PivotWindow {
+  model: string;
+  firstSeen: number;
+  /** The hour of its release, and the end of the horizon (or now). */
+  from: number;
+  to: number;
+}
+
 /**
+ * The models whose adoption is measured now, in `modelFirstSeen`'s order.
  * @param periodStart start of observation: a model first seen within `minHistoryMs` of it is not "new" (it may
  *   simply predate the observation).
+ */
+export function pivotWindows(modelFirstSeen: ModelFirstSeen, now: number, cfg: PivotConfig, periodStart: number): PivotWindow[] {
+  const out: PivotWindow[] = [];
+  for (const [model, firstSeen] of Object.entries(modelFirstSeen)) {
+    if (firstSeen < periodStart + cfg.minHistoryMs || firstSeen > now) continue;
+    if (now - firstSeen > cfg.horizonMs + cfg.reportForMs) continue;
+    out.push({ model, firstSeen, from: Math.floor(firstSeen / HOUR) * HOUR, to: Math.min(now, firstSeen + cfg.horizonMs) });
+  }
+  return out;
+}
+
+/** Per window: the position and usage of every account that sent requests in it, in profile order. */
+export type PivotUsage = { at: number; u: Usage }[][];
+
+export function pivotUsage(profiles: readonly AccountProfile[], windows: readonly PivotWindow[], cache?: PivotCache): PivotUsage {
+  return windows.map(({ model, from, to }) => {
+    const out: { at: number; u: Usage }[] = [];
+    const modelCache = cache?.model(model);
+    for (let at = 0; at < profiles.length; at++) {
+      const p = profiles[at];
+      const u = cache ? cache.usage(p, model, from, to, modelCache) : usageOf(p, model, from, to);
+      if (u.n > 0) out.push({ at, u });
+    }
+    return out;
+  });
+}
+
+/** A cluster member's usage of a new model, for the cluster's pivot. */
+export type MemberUsage = { id: string; clusterId: string; m: number; n: number; prior: number; first: number | undefined };
+
+/**
+ * What a part of the population contributes to one model's adoption: the shares the median is taken over, the
+ * sums, and the usage of cluster members (in profile order). Parts concatenated in profile order reduce to the
+ * whole population's figures.
+ */
+export interface ModelPart {
+  shares: number[];
+  sumM: number;
+  sumN: number;
+  members: MemberUsage[];
+}
+
+export function modelParts(
+  profiles: readonly AccountProfile[],
+  usage: PivotUsage,
+  cfg: PivotConfig,
+  clusterOf: (accountId: string) => string | undefined,
+): ModelPart[] {
+  return usage.map((entries) => {
+    const part: ModelPart = { shares: [], sumM: 0, sumN: 0, members: [] };
+    for (const { at, u } of entries) {
+      part.sumM += u.m;
+      part.sumN += u.n;
+      if (u.n >= cfg.minActiveRequests) part.shares.push(u.m / u.n);
+      const id = profiles[at].accountId;
+      const clusterId = clusterOf(id);
+      if (clusterId) part.members.push({ id, clusterId, m: u.m, n: u.n, prior: u.prior, first: u.first });
+    }
+    return part;
+  });
+}
+
+/** One model's adoption over the whole population, and the clusters that pivoted to it. */
+export function reduceModel(w: PivotWindow, parts: readonly ModelPart[], cfg: PivotConfig, clusters: Map<string, ClusterPivot>): ModelAdoption {
+  const shares = parts.length === 1 ? parts[0].shares : parts.flatMap((p) => p.shares);
+  let sumM = 0;
+  let sumN = 0;
+  for (const p of parts) {
+    sumM += p.sumM;
+    sumN += p.sumN;
+  }
+  let adopters = 0;
+  for (const s of shares) if (s >= cfg.minShare) adopters++;
+  const medianShare = median(shares) ?? 0;
+  const adoption: ModelAdoption = {
+    model: w.model,
+    firstSeen: w.firstSeen,
+    ageMs: w.to - w.firstSeen,
+    medianShare,
+    trafficShare: sumN ? sumM / sumN : 0,
+    adopterFraction: shares.length ? adopters / shares.length : 0,
+    activeAccounts: shares.length,
+  };
+  // Everyone moved: a normal release, nothing stands out.
+  if (medianShare <= cfg.maxPopulationShare) clusterPivots(w, parts, medianShare, cfg, clusters);
+  return adoption;
+}
+
+function clusterPivots(
+  w: PivotWindow,
+  parts: readonly ModelPart[],
+  medianShare: number,
+  cfg: PivotConfig,
+  clusters: Map<string, ClusterPivot>,
+): void {
+  const { model, firstSeen, from } = w;
+  const floor = Math.max(medianShare, 0.01);
+  const byCluster = new Map<
+    string,
+    { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }
+  >();
+  for (const part of parts)
+    for (const u of part.members) {
+      const share = u.m / u.n;
+      const c = byCluster.get(u.clusterId) ?? { m: 0, n: 0, prior: 0, moved: 0, members: 0, movers: [] };
+      c.m += u.m;
+      c.n += u.n;
+      c.prior += u.prior;
+      c.members++;
+      if (u.prior > 0 && share >= cfg.minShare) {
+        c.moved++;
+        c.movers.push({ id: u.id, m: u.m, n: u.n, at: u.first ?? from });
+      }
+      byCluster.set(u.clusterId, c);
+    }
+  for (const [clusterId, c] of byCluster) {
+    if (c.members < cfg.minClusterSize || c.n < cfg.minRequests || c.prior < cfg.minPriorRequests) continue;
+    const share = c.m / c.n;
+    let pivot: ClusterPivot | null = null;
+    if (share >= cfg.minShare && share >= cfg.minLift * floor && c.moved >= c.members * 0.5) {
+      pivot = {
+        clusterId,
+        model,
+        share,
+        baseline: medianShare,
+        membersMoved: c.moved,
+        members: c.members,
+        firstSeen,
+        movers: c.movers.map((x) => x.id),
+        whole: true,
+      };
+    } else {
+      pivot = moverGroup(clusterId, c.movers, c.members, model, medianShare, floor, firstSeen, cfg);
+    }
+    const prev = clusters.get(clusterId);
+    if (pivot && (!prev || pivot.share > prev.share)) clusters.set(clusterId, pivot);
+  }
+}
+
+/** Accounts that moved to a new model far beyond the population's median share (one entry each: its largest move). */
+export function accountPivots(
+  profiles: readonly AccountProfile[],
+  windows: readonly PivotWindow[],
+  usage: PivotUsage,
+  models: readonly ModelAdoption[],
+  cfg: PivotConfig,
+): Map<string, AccountPivot> {
+  const accounts = new Map<string, AccountPivot>();
+  windows.forEach(({ model, firstSeen }, k) => {
+    const medianShare = models[k].medianShare;
+    if (medianShare > cfg.maxPopulationShare) return;
+    const floor = Math.max(medianShare, 0.01);
+    for (const { at, u } of usage[k]) {
+      const share = u.m / u.n;
+      if (u.n < cfg.minRequests || u.prior < cfg.minPriorRequests) continue;
+      if (share < cfg.minShare || share < cfg.minLift * floor) continue;
+      const accountId = profiles[at].accountId;
+      const prev = accounts.get(accountId);
+      if (!prev || share > prev.share) {
+        accounts.set(accountId, { model, share, baseline: medianShare, requests: u.n, priorRequests: u.prior, firstSeen });
+      }
+    }
+  });
+  return accounts;
+}
+
+/**
+ * New-model adoption over the population, and the accounts and clusters that pivoted: the composition of the steps
+ * above on one part (sharded scoring runs them on many).
+ * @param periodStart start of observation (see `pivotWindows`).
  * @param cache per-account usage kept between runs (replay).
  */
 export function detectPivots(
@@ -162,92 +342,10 @@ export function detectPivots(
   periodStart: number,
   cache?: PivotCache,
 ): PivotResult {
-  const models: ModelAdoption[] = [];
-  const accounts = new Map<string, AccountPivot>();
+  const windows = pivotWindows(modelFirstSeen, now, cfg, periodStart);
+  const usage = pivotUsage(profiles, windows, cache);
+  const parts = modelParts(profiles, usage, cfg, clusterOf);
   const clusters = new Map<string, ClusterPivot>();
-  for (const [model, firstSeen] of Object.entries(modelFirstSeen)) {
-    if (firstSeen < periodStart + cfg.minHistoryMs || firstSeen > now) continue;
-    if (now - firstSeen > cfg.horizonMs + cfg.reportForMs) continue;
-    const from = Math.floor(firstSeen / HOUR) * HOUR;
-    const to = Math.min(now, firstSeen + cfg.horizonMs);
-    const usage = new Map<string, Usage>();
-    const shares: number[] = [];
-    let sumM = 0;
-    let sumN = 0;
-    let adopters = 0;
-    const modelCache = cache?.model(model);
-    for (const p of profiles) {
-      const u = cache ? cache.usage(p, model, from, to, modelCache) : usageOf(p, model, from, to);
-      if (u.n <= 0) continue;
-      usage.set(p.accountId, u);
-      sumM += u.m;
-      sumN += u.n;
-      if (u.n >= cfg.minActiveRequests) {
-        const s = u.m / u.n;
-        shares.push(s);
-        if (s >= cfg.minShare) adopters++;
-      }
-    }
-    const medianShare = median(shares) ?? 0;
-    models.push({
-      model,
-      firstSeen,
-      ageMs: to - firstSeen,
-      medianShare,
-      trafficShare: sumN ? sumM / sumN : 0,
-      adopterFraction: shares.length ? adopters / shares.length : 0,
-      activeAccounts: shares.length,
-    });
-    if (medianShare > cfg.maxPopulationShare) continue; // everyone moved: a normal release, nothing stands out
-    const floor = Math.max(medianShare, 0.01);
-    const byCluster = new Map<
-      string,
-      { m: number; n: number; prior: number; moved: number; members: number; movers: { id: string; m: number; n: number; at: number }[] }
-    >();
-    for (const [accountId, u] of usage) {
-      const share = u.m / u.n;
-      const cid = clusterOf(accountId);
-      if (cid) {
-        const c = byCluster.get(cid) ?? { m: 0, n: 0, prior: 0, moved: 0, members: 0, movers: [] };
-        c.m += u.m;
-        c.n += u.n;
-        c.prior += u.prior;
-        c.members++;
-        if (u.prior > 0 && share >= cfg.minShare) {
-          c.moved++;
-          c.movers.push({ id: accountId, m: u.m, n: u.n, at: u.first ?? from });
-        }
-        byCluster.set(cid, c);
-      }
-      if (u.n < cfg.minRequests || u.prior < cfg.minPriorRequests) continue;
-      if (share < cfg.minShare || share < cfg.minLift * floor) continue;
-      const prev = accounts.get(accountId);
-      if (!prev || share > prev.share) {
-        accounts.set(accountId, { model, share, baseline: medianShare, requests: u.n, priorRequests: u.prior, firstSeen });
-      }
-    }
-    for (const [clusterId, c] of byCluster) {
-      if (c.members < cfg.minClusterSize || c.n < cfg.minRequests || c.prior < cfg.minPriorRequests) continue;
-      const share = c.m / c.n;
-      let pivot: ClusterPivot | null = null;
-      if (share >= cfg.minShare && share >= cfg.minLift * floor && c.moved >= c.members * 0.5) {
-        pivot = {
-          clusterId,
-          model,
-          share,
-          baseline: medianShare,
-          membersMoved: c.moved,
-          members: c.members,
-          firstSeen,
-          movers: c.movers.map((x) => x.id),
-          whole: true,
-        };
-      } else {
-        pivot = moverGroup(clusterId, c.movers, c.members, model, medianShare, floor, firstSeen, cfg);
-      }
-      const prev = clusters.get(clusterId);
-      if (pivot && (!prev || pivot.share > prev.share)) clusters.set(clusterId, pivot);
-    }
-  }
-  return { models, accounts, clusters };
+  const models = windows.map((w, k) => reduceModel(w, [parts[k]], cfg, clusters));
+  return { models, accounts: accountPivots(profiles, windows, usage, models, cfg), clusters };
 }
