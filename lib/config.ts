@@ -230,11 +230,16 @@ export interface DistillGuardConfig {
    */
   readonly scorerMemoryMb: number;
   /**
-   * Active accounts (1..1000000000) from which the scorer does not link the population in its own process but
-   * shards the linkage over a Step Functions Distributed Map (docs/detection.md, "Two linkage paths").
+   * Active accounts (1..1000000000) from which detection does not run in the scorer's process but as a distributed
+   * run over account shards (Step Functions Distributed Maps; docs/detection.md, "Past one process").
    * @default 1000000
    */
   readonly shardedLinkageMinAccounts: number;
+  /**
+   * Accounts (1..10000000) per account shard of a distributed detection run: each child's memory grows with it.
+   * @default 250000
+   */
+  readonly detectionShardAccounts: number;
   /**
    * Detection thresholds, signal weights and per-signal shadow mode: a partial `DetectionConfig`
    * (src/detect/config.ts), validated against it and passed to the scorer as DETECTION_CONFIG.

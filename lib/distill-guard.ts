@@ -268,8 +268,10 @@ export class DistillGuard extends Construct {
       // a run must end before the next starts: the stage default, capped to the interval
       timeout: Duration.seconds(Math.min(DETECT_DEFAULTS.timeout.toSeconds(), interval.toSeconds())),
     });
-    // The scorer starts executions of the encrypted state machine: it needs the workflow key for that data only.
+    // The scorer (and a distributed run's decide children) start executions of the encrypted state machine: they need
+    // the workflow key for that data only.
     this.escalation.grantWorkflowData(scorer.function);
+    this.escalation.grantWorkflowData(scorer.shardFunction);
     return scorer;
   }
 
@@ -298,6 +300,7 @@ export class DistillGuard extends Construct {
     return [
       { fn: this.aggregator.fn, name: 'Aggregator', streamConsumer: true },
       { fn: this.scorer.function, name: 'Scorer' },
+      { fn: this.scorer.shardFunction, name: 'ScoreShard' },
       { fn: this.scorer.linkage.stageFunction, name: 'LinkageStage' },
       { fn: this.escalation.caseFunction, name: 'EscalationCase' },
       { fn: this.escalation.suspensionFunction, name: 'EscalationSuspension' },
@@ -322,10 +325,13 @@ export class DistillGuard extends Construct {
    * Share confirmed campaigns with partner providers (docs/indicators.md): a scheduled STIX 2.1 export into a
    * sharing bucket, one prefix per partner, and an `Indicators Exported` event on the bus. Off unless called.
    */
-  addIndicatorSharing(props: Omit<IndicatorSharingProps, 'featuresTable' | 'controlTable' | 'eventBus' | 'scorer'>): IndicatorSharing {
+  addIndicatorSharing(
+    props: Omit<IndicatorSharingProps, 'featuresTable' | 'controlTable' | 'eventBus' | 'scorer' | 'scoringFunctions'>,
+  ): IndicatorSharing {
     const sharing = new IndicatorSharing(this, 'IndicatorSharing', {
       ...props,
       scorer: this.scorer.function,
+      scoringFunctions: [this.scorer.shardFunction],
       featuresTable: this.aggregator.featuresTable,
       controlTable: this.controlTable.table,
       eventBus: this.banEvents.eventBus,

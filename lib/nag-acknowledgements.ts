@@ -25,7 +25,7 @@ export interface NagAcknowledgement {
 const FUNCTION_ROLES = /.*\/ServiceRole\/Resource/;
 const FUNCTION_POLICIES = /.*\/ServiceRole\/DefaultPolicy\/Resource/;
 const FUNCTIONS =
-  /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|Scorer\/Linkage\/StageFn|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
+  /(Guard\/(Aggregator\/Function|ObjectAggregator\/Function|BanEvents\/(Publisher|Sweeper)|Escalation\/(CaseFn|SuspensionFn|ExpirerFn|ReinstateFn|RestrictFn|ClusterDecisionFn|ReviewApi\/TaskFn|ReviewApi\/ApiFn)|Scorer\/Function|Scorer\/ShardFunction|Scorer\/Linkage\/StageFn|IndicatorSharing\/Exporter)|DemoApi\/(AuthorizerFn|ModelStubFn)|AWS679f53fac002430cb0da5b7982bd2287)\/Resource/;
 
 /**
  * Actions AWS only authorises on `"Resource": "*"`; the only ones allowed with a `*` resource in an identity
@@ -146,14 +146,25 @@ export const NAG_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-S1',
     reason:
-      "Sharded linkage: the records bucket holds working records of minutes-long runs, written and read only by the scorer and the linkage-stage function (both this stack's, scoped to runs/*), expired after a day; a log bucket would keep more copies of the same account attributes",
+      "Distributed detection runs: the records bucket holds working records of minutes-long runs, written and read only by the scorer, score-shard and linkage-stage functions (all this stack's, scoped to runs/* and state/*), runs expired after a day; a log bucket would keep more copies of the same account attributes",
     paths: [/Guard\/Scorer\/Linkage\/Records\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Resource::<GuardScorerLinkageRecords65C5802E.Arn>/runs/*]',
     reason:
-      'The objects of the sharded linkage runs (runs/<execution name>/...: the run names are only known at run time), in the one records bucket',
-    paths: [/Guard\/Scorer\/(Function|Linkage\/StageFn)\/ServiceRole\/DefaultPolicy\/Resource/],
+      'The objects of the distributed detection runs (runs/<execution name>/...: the run names are only known at run time), in the one records bucket',
+    paths: [/Guard\/Scorer\/(Function|ShardFunction|Linkage\/StageFn)\/ServiceRole\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardScorerLinkageRecords65C5802E.Arn>/state/*]',
+    reason: 'What outlives a distributed detection run (state/population.json: the population the next run plans from), in the one records bucket',
+    paths: [/Guard\/Scorer\/(Function|ShardFunction|Linkage\/StageFn)\/ServiceRole\/DefaultPolicy\/Resource/],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<GuardScorerShardFunction7702D09D.Arn>:*]',
+    reason:
+      'Versions and aliases of the one score-shard function (Step Functions LambdaInvoke grant: the Distributed Map children that read windows and decide)',
+    paths: [/Guard\/Scorer\/Linkage\/StateMachine\/Role\/DefaultPolicy\/Resource/],
   },
   {
     id: 'AwsSolutions-IAM5[Resource::<GuardScorerFunction6F2C73B5.Arn>:*]',

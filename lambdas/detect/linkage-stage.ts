@@ -1,41 +1,53 @@
 /**
- * One child of the linkage state machine's Distributed Maps: stage `frequencies` or `pairs` over a key partition,
- * or `index` over an account shard, of the run `plan` (src/detect/linkage/sharded). Thin: it checks the event,
- * runs the stage against the linkage bucket and returns the stage's stats (the map's result, for the log).
+ * One child (or single step) of a distributed detection run that reads and writes only the run's records
+ * (src/detect/sharded-run/stages.ts): `partition`, `index` and `parts` over an account shard; `frequencies` and
+ * `pairs` over a key partition; the `offsets`, `merge` and `reduce` steps. Thin: it checks the event, runs the stage
+ * against the linkage bucket and returns the stage's stats; `offsets` also returns the plan every later stage is
+ * given, and records the population the next run plans from.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { detectionConfigFromEnv } from '../../src/detect/config';
-import { runShardStage, SHARD_STAGES, stageParts, type ShardPlan, type ShardStage, type ShardStageStats } from '../../src/detect/linkage/sharded';
+import { SHARD_STAGES, stageParts, type ShardStage, type ShardStageStats } from '../../src/detect/linkage/sharded';
+import { RUN_SHARD_STAGES, runRunStage, STAGE_FUNCTION_STAGES, type RunPlan, type RunStage } from '../../src/detect/sharded-run/stages';
 import { logger } from '../shared/powertools';
 import { requireEnv } from '../shared/env';
 import { S3ShardStore } from './shard-store';
 import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
+import { writePopulationState } from './sharded-run';
 
 export interface LinkageStageEvent {
-  stage: ShardStage;
+  stage: ShardStage | Exclude<RunStage, 'profiles' | 'decide'>;
   part: number;
-  plan: ShardPlan;
+  plan: RunPlan;
+}
+
+/** How many children a stage has (1: a single step). */
+function partsOf(plan: RunPlan, stage: LinkageStageEvent['stage']): number {
+  if ((SHARD_STAGES as readonly string[]).includes(stage)) return stageParts(plan, stage as ShardStage);
+  return (RUN_SHARD_STAGES as readonly string[]).includes(stage) ? plan.accountShards : 1;
 }
 
 /** The event, checked: a known stage, a part within the plan, a plan under the bucket's run prefix. */
 export function checkStageEvent(event: LinkageStageEvent): void {
   const { stage, part, plan } = event ?? ({} as LinkageStageEvent);
-  if (!SHARD_STAGES.includes(stage)) throw new Error(`linkage stage must be one of ${SHARD_STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+  if (!STAGE_FUNCTION_STAGES.includes(stage))
+    throw new Error(`linkage stage must be one of ${STAGE_FUNCTION_STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   if (!plan || typeof plan.prefix !== 'string' || !plan.prefix.startsWith(LINKAGE_RUN_PREFIX)) {
     throw new Error(`linkage plan prefix must start with ${LINKAGE_RUN_PREFIX}, got ${JSON.stringify(plan?.prefix)}`);
   }
-  const parts = stageParts(plan, stage);
+  const parts = partsOf(plan, stage);
   if (!Number.isInteger(part) || part < 0 || part >= parts)
     throw new Error(`linkage ${stage} part must be in 0..${parts - 1}, got ${JSON.stringify(part)}`);
 }
 
 let s3: S3Client | undefined;
 
-export const handler = async (event: LinkageStageEvent): Promise<ShardStageStats> => {
+export const handler = async (event: LinkageStageEvent): Promise<ShardStageStats & { plan?: RunPlan }> => {
   checkStageEvent(event);
   s3 ??= new S3Client({});
   const store = new S3ShardStore(s3, requireEnv('LINKAGE_BUCKET'), { kmsKeyId: process.env.LINKAGE_KEY_ARN });
-  const stats = await runShardStage(store, event.plan, detectionConfigFromEnv().linkage, event.stage, event.part);
-  logger.info('linkage stage', { ...stats, prefix: event.plan.prefix });
+  const { state, ...stats } = await runRunStage(store, event.plan, detectionConfigFromEnv(), event.stage, event.part);
+  if (state) await writePopulationState(store, state);
+  logger.info('linkage stage', { ...stats, plan: undefined, prefix: event.plan.prefix, accounts: stats.plan?.accounts });
   return stats;
 };

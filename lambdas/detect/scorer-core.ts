@@ -23,6 +23,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ALLOW_GSI_PK, CONTROL_BY_STATE_INDEX, MODEL_FIRST_SK, MODEL_PREFIX, keys } from '../../src/shared/tables';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
+import { dataRecord } from '../../src/shared/data-record';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import {
   abusePoints,
@@ -35,10 +36,19 @@ import {
   type Signal,
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
-import type { LinkageResult } from '../../src/detect/linkage/types';
 import type { ShardPlan } from '../../src/detect/linkage/sharded';
+import { finishRun, sampleIds, type PopulationState, type RunPlan } from '../../src/detect/sharded-run/stages';
 import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
-import { finishShardedRun, runningLinkage, startShardedRun, wantsSharded, type ShardedLinkageDeps } from './sharded-run';
+import {
+  readPopulationState,
+  runningLinkage,
+  startShardedRun,
+  sumDecideCounts,
+  wantsSharded,
+  writePopulationState,
+  type DecideCounts,
+  type ShardedLinkageDeps,
+} from './sharded-run';
 import {
   batchGetAll,
   buildProfiles,
@@ -80,8 +90,8 @@ export interface ScorerDeps extends WindowReadDeps {
   cacheMaxAgeMs?: number;
   /** The sharded linkage path (sharded-run.ts). Without it every run links in process. */
   sharded?: ShardedLinkageDeps;
-  /** This invocation is a sharded run's last step: merge that run's records instead of linking. */
-  finish?: ShardPlan;
+  /** This invocation is a distributed run's last step: sum that run up. */
+  finish?: RunPlan;
 }
 
 /** How a run linked: in process, by starting a sharded run, as a sharded run's last step, or not (one in flight). */
@@ -127,7 +137,7 @@ export async function readRecentWindows(deps: ScorerDeps, from: number, to: numb
 
 export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Promise<Record<string, number>> {
   // Keyed by model name (data): no prototype, so a model named `constructor` or `toString` is just a key.
-  const out: Record<string, number> = Object.create(null);
+  const read: Record<string, number> = Object.create(null);
   const keys = models.map((m) => ({ pk: { S: MODEL_PREFIX + m }, sk: { S: MODEL_FIRST_SK } }));
   await batchGetAll(
     deps.ddb,
@@ -136,11 +146,16 @@ export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Pr
     (item) => {
       const pk = item.pk?.S ?? '';
       const first = Number(item.firstSeen?.N);
-      if (pk.startsWith(MODEL_PREFIX) && Number.isFinite(first)) out[pk.slice(MODEL_PREFIX.length)] = first;
+      if (pk.startsWith(MODEL_PREFIX) && Number.isFinite(first)) read[pk.slice(MODEL_PREFIX.length)] = first;
     },
     { ...deps.batchGet, concurrency: deps.concurrency ?? 16 },
   );
-  return out;
+  // In name order, whatever order the reads completed in: detection's result does not depend on the reads.
+  return dataRecord(
+    Object.keys(read)
+      .sort()
+      .map((m) => [m, read[m]]),
+  );
 }
 
 export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {
@@ -174,6 +189,13 @@ export async function readShadow(deps: ScorerDeps): Promise<{ global: boolean; s
     (SIGNALS as readonly string[]).includes(String(s)),
   );
   return { global: v.global === true, signals };
+}
+
+/** The deployed config with CONFIG/SHADOW's signals and global switch on top. */
+export function withShadow(config: DetectionConfig, shadow: { global: boolean; signals: Signal[] }): DetectionConfig {
+  const shadowMap: DetectionConfig['shadow'] = { ...config.shadow };
+  for (const s of shadow.signals) shadowMap[s] = true;
+  return { ...config, shadow: shadowMap, globalShadow: config.globalShadow || shadow.global };
 }
 
 /**
@@ -242,8 +264,10 @@ export async function startCase(
 
 type Scored = DetectionResult['accounts'][number];
 
-function workflowInput(a: Scored, caseId: string, now: number, result: DetectionResult, config: DetectionConfig): Record<string, unknown> {
-  const cluster = a.clusterId ? result.clusters.find((c) => c.clusterId === a.clusterId) : undefined;
+/** What a case's input says of the account's cluster. */
+export type CaseCluster = Pick<DetectionResult['clusters'][number], 'accountIds' | 'reasons' | 'evidence'>;
+
+function workflowInput(a: Scored, caseId: string, now: number, cluster: CaseCluster | undefined, config: DetectionConfig): Record<string, unknown> {
   const f = a.features;
   // The step for a review case (src/escalate/restriction.ts): restrict plus review, or review only.
   const strong = abusePoints(a.reasonDetails, config);
@@ -314,19 +338,25 @@ async function readInputs(deps: ScorerDeps): Promise<ScorerInputs> {
   for (const w of read.windows) for (const m in w.models) models.add(m);
   const modelFirstSeen = await readModelFirstSeen(deps, [...models]);
   const t1 = Date.now();
-  const shadowMap: DetectionConfig['shadow'] = { ...deps.config.shadow };
-  for (const s of shadow.signals) shadowMap[s] = true;
-  const config: DetectionConfig = { ...deps.config, shadow: shadowMap, globalShadow: deps.config.globalShadow || shadow.global };
+  const config = withShadow(deps.config, shadow);
   const built = buildProfiles(read.windows, config.linkage.syncBucketMs, deps.cache, read.gens);
   return { from, read, allowlist, shadow, modelFirstSeen, config, built, t0, t1, t2: Date.now() };
 }
 
-type WriteCounts = Pick<ScorerSummary, 'scoresWritten' | 'casesStarted' | 'casesAlreadyOpen' | 'casesStartFailed' | 'startFailures'>;
+export type WriteCounts = Pick<ScorerSummary, 'scoresWritten' | 'casesStarted' | 'casesAlreadyOpen' | 'casesStartFailed' | 'startFailures'>;
 
-/** SCORE items for every account above `allow`, and a case for each at review/suspend without one. */
-async function writeScores(deps: ScorerDeps, result: DetectionResult, config: DetectionConfig): Promise<WriteCounts> {
+/**
+ * SCORE items for every account above `allow`, and a case for each at review/suspend without one (`clusters`: the
+ * clusters of the flagged accounts, for the case input).
+ */
+export async function writeScores(
+  deps: Pick<ScorerDeps, 'ddb' | 'sfn' | 'controlTable' | 'stateMachineArn' | 'now' | 'concurrency' | 'log'>,
+  accounts: readonly Scored[],
+  clusters: ReadonlyMap<string, CaseCluster>,
+  config: DetectionConfig,
+): Promise<WriteCounts> {
   const counts: WriteCounts = { scoresWritten: 0, casesStarted: 0, casesAlreadyOpen: 0, casesStartFailed: 0, startFailures: [] };
-  const flagged = result.accounts.filter((a) => a.decision !== 'allow');
+  const flagged = accounts.filter((a) => a.decision !== 'allow');
   const nowIso = new Date(deps.now).toISOString();
   await pool(flagged, deps.concurrency ?? 16, async (a) => {
     const isFlag = decisionRank(a.decision) >= decisionRank('review');
@@ -368,7 +398,8 @@ async function writeScores(deps: ScorerDeps, result: DetectionResult, config: De
     }
     if (st?.status === 'suspended' && (st.suspendedUntil === null || st.suspendedUntil === undefined || st.suspendedUntil > deps.now)) return;
     const caseId = nextCaseId(a.accountId, deps.now, st?.lastCaseId);
-    const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, result, config));
+    const cluster = a.clusterId ? clusters.get(a.clusterId) : undefined;
+    const started = await startCase(deps, caseId, workflowInput(a, caseId, deps.now, cluster, config));
     if (started.outcome === 'started') counts.casesStarted++;
     else if (started.outcome === 'open') counts.casesAlreadyOpen++;
     else {
@@ -411,46 +442,45 @@ function emptySummary(path: LinkagePath, inputs?: ScorerInputs): ScorerSummary {
 }
 
 /**
- * One run. With `deps.sharded`, a population at or above its threshold is not linked here: the run starts a sharded
- * linkage run and returns (`path: 'sharded'`), or does nothing while one is in flight; `deps.finish` (the sharded
- * run's last step) merges that run's records instead of linking, then scores and writes as the single path does.
+ * One run. With `deps.sharded`, a population at or above its threshold is not scored here: the run starts a
+ * distributed run (`path: 'sharded'`) planned from the last population measured, without reading the windows, or
+ * does nothing while one is in flight; `deps.finish` (the distributed run's last step) sums the run up.
  */
 export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   const sharded = deps.sharded;
-  if (sharded && !deps.finish) {
+  if (deps.finish) {
+    if (!sharded)
+      throw new Error(`a distributed run's finishing invocation needs the linkage bucket, got plan ${JSON.stringify(deps.finish.prefix)}`);
+    return finishDistributed(deps, sharded, deps.finish);
+  }
+  if (sharded) {
     const running = await runningLinkage(sharded);
     if (running) {
-      deps.log?.info('sharded linkage run in flight: nothing to do', { executionName: running });
+      deps.log?.info('distributed run in flight: nothing to do', { executionName: running });
       return { ...emptySummary('sharded-in-flight'), sharded: { executionName: running } };
     }
+    const state = await readPopulationState(sharded.store);
+    if (state && wantsSharded(state.population, sharded)) return startDistributed(deps, sharded, state);
   }
   const inputs = await readInputs(deps);
   const { config, from } = inputs;
-  let profiles = inputs.built.profiles;
-  let linkage: LinkageResult | undefined;
-  if (deps.finish) {
-    if (!sharded) throw new Error(`a sharded run's finishing invocation needs the linkage bucket, got plan ${JSON.stringify(deps.finish.prefix)}`);
-    ({ profiles, linkage } = await finishShardedRun(sharded.store, deps.finish, profiles, config.linkage));
-  } else if (sharded && wantsSharded(profiles.length, sharded)) {
-    const run = await startShardedRun(sharded, profiles, config.linkage, { now: deps.now, from });
-    const summary: ScorerSummary = {
-      ...emptySummary('sharded', inputs),
-      sharded: { executionName: run.executionName, started: run.started, ...shape(run.plan) },
-    };
-    deps.log?.info('scorer run', summary as unknown as Record<string, unknown>);
-    return summary;
+  const profiles = inputs.built.profiles;
+  if (sharded) {
+    // profiles are sorted by id: the sample plans the next distributed run's shards
+    const state = { population: profiles.length, sample: sampleIds(profiles.map((p) => p.accountId)), at: deps.now };
+    await writePopulationState(sharded.store, state);
+    if (wantsSharded(profiles.length, sharded)) return startDistributed(deps, sharded, state, inputs);
   }
   const t2 = Date.now();
   const input = { profiles, modelFirstSeen: inputs.modelFirstSeen, now: deps.now, periodStart: from, config, allowlist: inputs.allowlist };
-  const result = runDetection({ ...input, external: deps.external, ...(linkage ? { linkage } : {}) });
+  const result = runDetection({ ...input, external: deps.external });
   const t3 = Date.now();
   const decisions: Record<string, number> = { allow: 0, monitor: 0, review: 0, suspend: 0 };
   for (const a of result.accounts) decisions[a.decision]++;
-  const counts = await writeScores(deps, result, config);
+  const counts = await writeScores(deps, result.accounts, new Map(result.clusters.map((c) => [c.clusterId, c])), config);
   const t4 = Date.now();
   const summary: ScorerSummary = {
-    path: deps.finish ? 'sharded-finish' : 'single',
-    ...(deps.finish ? { sharded: { executionName: deps.finish.prefix.slice(LINKAGE_RUN_PREFIX.length, -1), ...shape(deps.finish) } } : {}),
+    path: 'single',
     windows: inputs.read.windows.length,
     accounts: profiles.length,
     clusters: result.clusters.length,
@@ -465,6 +495,47 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
     timings: { readMs: inputs.t1 - inputs.t0, profileMs: inputs.t2 - inputs.t1, runDetectionMs: t3 - t2, writeMs: t4 - t3, totalMs: t4 - inputs.t0 },
   };
   deps.log?.info('scorer run', { ...summary, linkage: result.linkage });
+  return summary;
+}
+
+async function startDistributed(
+  deps: ScorerDeps,
+  sharded: ShardedLinkageDeps,
+  state: PopulationState,
+  inputs?: ScorerInputs,
+): Promise<ScorerSummary> {
+  const from = deps.now - deps.lookbackHours * WINDOW_MS;
+  const run = await startShardedRun(sharded, state, { now: deps.now, from });
+  const summary: ScorerSummary = {
+    ...emptySummary('sharded', inputs),
+    accounts: inputs?.built.profiles.length ?? state.population,
+    sharded: { executionName: run.executionName, started: run.started, ...shape(run.plan) },
+  };
+  deps.log?.info('scorer run', summary as unknown as Record<string, unknown>);
+  return summary;
+}
+
+/** The distributed run's last step: the children decided and wrote; sum them up, and each cluster's verdict. */
+async function finishDistributed(deps: ScorerDeps, sharded: ShardedLinkageDeps, plan: RunPlan): Promise<ScorerSummary> {
+  const t0 = Date.now();
+  const { clusters, shards, linkage } = await finishRun<DecideCounts>(sharded.store, plan, deps.config);
+  const c = sumDecideCounts(shards);
+  let acted = 0;
+  for (const v of clusters.values()) if (decisionRank(v.clusterDecision) >= decisionRank('review')) acted++;
+  const summary: ScorerSummary = {
+    ...emptySummary('sharded-finish'),
+    sharded: { executionName: plan.prefix.slice(LINKAGE_RUN_PREFIX.length, -1), ...shape(plan) },
+    accounts: c.accounts,
+    clusters: clusters.size,
+    decisions: c.decisions,
+    scoresWritten: c.scoresWritten,
+    casesStarted: c.casesStarted,
+    casesAlreadyOpen: c.casesAlreadyOpen,
+    casesStartFailed: c.casesStartFailed,
+    startFailures: c.startFailures,
+  };
+  summary.timings.totalMs = Date.now() - t0;
+  deps.log?.info('scorer run', { ...summary, clustersActedOn: acted, linkage } as unknown as Record<string, unknown>);
   return summary;
 }
 

@@ -17,31 +17,12 @@ import { logger, metrics, MetricUnit } from '../shared/powertools';
 import { runScorer, type ScorerSummary } from './scorer-core';
 import { WindowCache } from './window-reader';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { ExternalIndicatorSet } from '../../src/detect/external';
-import { cachedInbound, loadInbound } from '../share/inbound';
-import { getSecretString } from '../shared/secrets-manager';
+import { partnerIndicators } from './partner-indicators';
 import { DETECT_SETTINGS } from '../../lib/detect/settings';
 import { envNumber, requireEnv } from '../shared/env';
-import type { ShardPlan } from '../../src/detect/linkage/sharded';
+import type { RunPlan } from '../../src/detect/sharded-run/stages';
 import { S3ShardStore } from './shard-store';
 import { SHARDED_MEMORY_SHARE, type ShardedLinkageDeps } from './sharded-run';
-
-/** Partners' bundles (indicator sharing on: SHARING_BUCKET and SHARING_PARTNERS set), re-read every 15 minutes. */
-async function partnerIndicators(now: number): Promise<ExternalIndicatorSet | undefined> {
-  const bucket = process.env.SHARING_BUCKET;
-  const partners = process.env.SHARING_PARTNERS;
-  if (!bucket || !partners) return undefined;
-  const s3 = new S3Client({});
-  return cachedInbound(now, 15 * 60_000, () =>
-    loadInbound(
-      s3,
-      bucket,
-      JSON.parse(partners),
-      (arn) => getSecretString(arn),
-      (msg, extra) => logger.warn(msg, extra as Record<string, never>),
-    ),
-  );
-}
 
 let ddb: DynamoDBClient | undefined;
 let sfn: SFNClient | undefined;
@@ -52,7 +33,7 @@ let lastSingleMemoryShare = 0;
 export interface ScorerEvent {
   time?: string;
   /** Set by the linkage state machine's last step. */
-  sharded?: { plan: ShardPlan };
+  sharded?: { plan: RunPlan };
 }
 
 /** The sharded path's wiring (the Scorer construct sets it; without LINKAGE_BUCKET every run links in process). */
@@ -60,12 +41,14 @@ function shardedDeps(): ShardedLinkageDeps | undefined {
   const bucket = process.env.LINKAGE_BUCKET;
   if (!bucket) return undefined;
   const { min, max, default: fallback } = DETECT_SETTINGS.shardedLinkageMinAccounts;
+  const shard = DETECT_SETTINGS.detectionShardAccounts;
   s3 ??= new S3Client({});
   return {
     store: new S3ShardStore(s3, bucket, { kmsKeyId: process.env.LINKAGE_KEY_ARN }),
     sfn: sfn!,
     stateMachineArn: requireEnv('LINKAGE_STATE_MACHINE_ARN'),
     minAccounts: envNumber('SHARDED_LINKAGE_MIN_ACCOUNTS', min, max, fallback),
+    accountsPerShard: envNumber('ACCOUNTS_PER_SHARD', shard.min, shard.max, shard.default),
     force: lastSingleMemoryShare >= SHARDED_MEMORY_SHARE,
   };
 }

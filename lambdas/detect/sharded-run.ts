@@ -1,18 +1,16 @@
 /**
- * The scorer's side of a sharded linkage run (docs/detection.md, "Two linkage paths"): when the population is too
- * large to link in one process, the scorer writes the account shards to the linkage bucket and starts the linkage
- * state machine, whose Distributed Maps run the stages; its last step invokes the scorer again with the plan, and
- * that invocation merges the records and scores as the single path does.
+ * The scorer's side of a distributed detection run (src/detect/sharded-run): when the population is too large for
+ * one process, the scorer plans the run from the last population it measured (`state/population.json`: the count
+ * and a sample of account ids) and starts the run's state machine, whose children read, link, score and write; the
+ * machine's last step invokes the scorer again with the plan, to sum up the run.
  *
  * One run at a time: a scheduled scorer that finds a RUNNING execution does nothing. The execution name comes from
  * the run's clock (the scheduled event's time), so a retried invocation cannot start a second run of the same clock.
  */
 import { ExecutionAlreadyExists, ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { LinkageConfig } from '../../src/detect/config';
-import { LINKAGE_ACCOUNTS_KEY, LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
-import type { AccountProfile } from '../../src/detect/profile';
-import type { LinkageResult } from '../../src/detect/linkage/types';
-import { mergeShardedLinkage, planShards, writeAccountShards, type ShardPlan, type ShardStore } from '../../src/detect/linkage/sharded';
+import { LINKAGE_RUN_PREFIX, POPULATION_STATE_KEY } from '../../src/detect/linkage-bucket';
+import type { ShardStore } from '../../src/detect/linkage/sharded';
+import { planRun, type PopulationState, type RunPlan } from '../../src/detect/sharded-run/stages';
 
 /** A previous in-process run that peaked above this share of the function's memory sends the next run sharded. */
 export const SHARDED_MEMORY_SHARE = 0.6;
@@ -20,23 +18,24 @@ export const SHARDED_MEMORY_SHARE = 0.6;
 export interface ShardedLinkageDeps {
   store: ShardStore;
   sfn: SFNClient;
-  /** The linkage state machine. */
+  /** The run's state machine. */
   stateMachineArn: string;
-  /** Population from which the scorer shards (shardedLinkageMinAccounts). */
+  /** Population from which the scorer runs distributed (shardedLinkageMinAccounts). */
   minAccounts: number;
-  /** Shard even below `minAccounts` (the previous in-process run used too much memory). */
+  /** Run distributed even below `minAccounts` (the previous in-process run used too much memory). */
   force?: boolean;
   /** @default the core's (planShards) */
   accountsPerShard?: number;
 }
 
-/** What the state machine's execution input carries: the plan and the items of each Distributed Map. */
+/** What the state machine's execution input carries: the plan and the items of its Distributed Maps. */
 export interface LinkageExecutionInput {
   time: string;
-  plan: ShardPlan;
-  frequencies: number[];
-  index: number[];
-  pairs: number[];
+  plan: RunPlan;
+  /** 0 .. accountShards - 1 (the maps over account shards). */
+  shards: number[];
+  /** 0 .. keyPartitions - 1 (the maps over key partitions). */
+  partitions: number[];
 }
 
 /** `linkage-20261206T134000Z`: the execution name (and run prefix) of the run at `now`. */
@@ -47,40 +46,50 @@ export function linkageExecutionName(now: number): string {
     .replace(/\.\d{3}Z$/, 'Z')}`;
 }
 
-/** Whether this population (or the previous run's memory) calls for the sharded path. */
+/** Whether this population (or the previous run's memory) calls for the distributed run. */
 export function wantsSharded(population: number, deps: ShardedLinkageDeps): boolean {
   return population >= deps.minAccounts || deps.force === true;
 }
 
-/** The name of a RUNNING execution of the linkage state machine, if any. */
+/** The name of a RUNNING execution of the run's state machine, if any. */
 export async function runningLinkage(deps: Pick<ShardedLinkageDeps, 'sfn' | 'stateMachineArn'>): Promise<string | undefined> {
   const r = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1 }));
   return r.executions?.[0]?.name;
 }
 
+/** The last measured population (none before the first run, or when unreadable: the scorer then measures it). */
+export async function readPopulationState(store: ShardStore): Promise<PopulationState | undefined> {
+  try {
+    const s = JSON.parse(await store.get(POPULATION_STATE_KEY)) as PopulationState;
+    return Number.isFinite(s.population) && Array.isArray(s.sample) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writePopulationState(store: ShardStore, state: PopulationState): Promise<void> {
+  await store.put(POPULATION_STATE_KEY, JSON.stringify(state));
+}
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * Plan the run, write the account shards and the account order, start the execution. `started: false` when an
- * execution of this name exists already (a retried invocation of the same scheduled event).
+ * Plan the run from `state` and start its execution. `started: false` when an execution of this name exists already
+ * (a retried invocation of the same scheduled event).
  */
 export async function startShardedRun(
   deps: ShardedLinkageDeps,
-  profiles: AccountProfile[],
-  cfg: LinkageConfig,
+  state: PopulationState,
   period: { now: number; from: number },
-): Promise<{ executionName: string; plan: ShardPlan; started: boolean }> {
+): Promise<{ executionName: string; plan: RunPlan; started: boolean }> {
   const executionName = linkageExecutionName(period.now);
   const opts = { periodStart: period.from, periodEnd: Math.max(period.now, period.from) };
-  const plan = planShards(profiles.length, `${LINKAGE_RUN_PREFIX}${executionName}/`, opts, deps.accountsPerShard);
-  await writeAccountShards(deps.store, plan, profiles, cfg);
-  await deps.store.put(plan.prefix + LINKAGE_ACCOUNTS_KEY, JSON.stringify(profiles.map((p) => p.accountId)));
+  const plan = planRun(`${LINKAGE_RUN_PREFIX}${executionName}/`, opts, state.population, state.sample, deps.accountsPerShard);
   const input: LinkageExecutionInput = {
     time: new Date(period.now).toISOString(),
     plan,
-    frequencies: range(plan.keyPartitions),
-    index: range(plan.accountShards),
-    pairs: range(plan.keyPartitions),
+    shards: range(plan.accountShards),
+    partitions: range(plan.keyPartitions),
   };
   try {
     await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: executionName, input: JSON.stringify(input) }));
@@ -92,30 +101,36 @@ export async function startShardedRun(
   }
 }
 
-/**
- * The profiles of the run, in the order they were sharded: the finishing invocation reads the windows again, and
- * accounts that became active since are left to the next run (the records hold positions in that order).
- */
-export async function profilesOfRun(store: ShardStore, plan: ShardPlan, profiles: AccountProfile[]): Promise<AccountProfile[]> {
-  const ids = JSON.parse(await store.get(plan.prefix + LINKAGE_ACCOUNTS_KEY)) as string[];
-  const byId = new Map(profiles.map((p) => [p.accountId, p]));
-  const out: AccountProfile[] = [];
-  for (const id of ids) {
-    const p = byId.get(id);
-    if (!p) throw new Error(`sharded run ${plan.prefix}: account ${JSON.stringify(id)} of the plan has no profile any more`);
-    out.push(p);
-  }
-  return out;
+/** What one decide child did, for the run's summary. */
+export interface DecideCounts {
+  accounts: number;
+  decisions: Record<string, number>;
+  scoresWritten: number;
+  casesStarted: number;
+  casesAlreadyOpen: number;
+  casesStartFailed: number;
+  startFailures: Array<{ accountId: string; caseId: string; reason: string }>;
 }
 
-/** The finishing step: the run's profiles and the merged linkage. */
-export async function finishShardedRun(
-  store: ShardStore,
-  plan: ShardPlan,
-  profiles: AccountProfile[],
-  cfg: LinkageConfig,
-): Promise<{ profiles: AccountProfile[]; linkage: LinkageResult }> {
-  const ordered = await profilesOfRun(store, plan, profiles);
-  const { result } = await mergeShardedLinkage(store, plan, ordered, cfg);
-  return { profiles: ordered, linkage: result };
+/** The children's counts, summed. */
+export function sumDecideCounts(shards: readonly DecideCounts[]): DecideCounts {
+  const out: DecideCounts = {
+    accounts: 0,
+    decisions: { allow: 0, monitor: 0, review: 0, suspend: 0 },
+    scoresWritten: 0,
+    casesStarted: 0,
+    casesAlreadyOpen: 0,
+    casesStartFailed: 0,
+    startFailures: [],
+  };
+  for (const c of shards) {
+    out.accounts += c.accounts;
+    for (const [d, n] of Object.entries(c.decisions)) out.decisions[d] = (out.decisions[d] ?? 0) + n;
+    out.scoresWritten += c.scoresWritten;
+    out.casesStarted += c.casesStarted;
+    out.casesAlreadyOpen += c.casesAlreadyOpen;
+    out.casesStartFailed += c.casesStartFailed;
+    out.startFailures.push(...c.startFailures.slice(0, 5 - out.startFailures.length));
+  }
+  return out;
 }

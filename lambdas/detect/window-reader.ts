@@ -21,7 +21,7 @@
  * its marker fails the test. The index is eventually consistent, so a write that lands while the index is listed
  * can be seen one run late, exactly as with an ALL index. A copy older than `maxAgeMs` is read again regardless.
  */
-import { BatchGetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { CHANGE_MARKER_ATTR, changeMarkerEnd, itemToWindow } from '../../src/aggregate/item';
 import { FEATURES_BY_HOUR_INDEX, GSI_BUCKETS, hourGsiPk } from '../../src/shared/tables';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
@@ -235,12 +235,41 @@ export function emptyReadStats(): WindowReadStats {
   };
 }
 
+/**
+ * A range of account ids (the index's sort key): from `lo` (inclusive) to `hi` (exclusive); an absent bound is open.
+ * One account shard of a sharded run reads its range alone, in every (hour, bucket) partition.
+ */
+export interface AccountRange {
+  lo?: string;
+  hi?: string;
+}
+
+/** The key condition of one index partition, restricted to `range`. */
+function rangeCondition(gsi1pk: string, range: AccountRange = {}): Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'> {
+  const values: Record<string, AttributeValue> = { ':pk': { S: gsi1pk } };
+  let cond = '';
+  if (range.lo !== undefined && range.hi !== undefined) {
+    // BETWEEN is inclusive: the account `hi` itself is dropped when the items are read.
+    cond = ' AND gsi1sk BETWEEN :lo AND :hi';
+    values[':lo'] = { S: range.lo };
+    values[':hi'] = { S: range.hi };
+  } else if (range.lo !== undefined) {
+    cond = ' AND gsi1sk >= :lo';
+    values[':lo'] = { S: range.lo };
+  } else if (range.hi !== undefined) {
+    cond = ' AND gsi1sk < :hi';
+    values[':hi'] = { S: range.hi };
+  }
+  return { KeyConditionExpression: `gsi1pk = :pk${cond}`, ExpressionAttributeValues: values };
+}
+
 export async function readWindows(
   deps: WindowReadDeps,
   from: number,
   to: number,
   cache?: WindowCache,
   maxAgeMs = Number.POSITIVE_INFINITY,
+  range?: AccountRange,
 ): Promise<{ windows: AccountWindow[]; gens: number[]; stats: WindowReadStats }> {
   const started = Date.now();
   const clock = deps.clock ?? Date.now;
@@ -263,8 +292,7 @@ export async function readWindows(
         new QueryCommand({
           TableName: deps.featuresTable,
           IndexName: deps.byHourIndex ?? FEATURES_BY_HOUR_INDEX,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: gsi1pk } },
+          ...rangeCondition(gsi1pk, range),
           ExclusiveStartKey: start,
         }),
       );
@@ -273,6 +301,7 @@ export async function readWindows(
         const pk = item.pk?.S;
         const sk = item.sk?.S;
         if (pk === undefined || sk === undefined) continue;
+        if (range?.hi !== undefined && item.gsi1sk?.S === range.hi) continue;
         if (isWholeItem(item)) {
           const w = itemToWindow(item);
           if (w) {

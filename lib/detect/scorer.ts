@@ -76,6 +76,11 @@ export interface ScorerProps {
    */
   readonly shardedLinkageMinAccounts?: number;
   /**
+   * Accounts per account shard of a distributed detection run (1..10000000): each child's memory grows with it.
+   * @default 250000
+   */
+  readonly accountsPerShard?: number;
+  /**
    * Stage children of one of the linkage state machine's Distributed Maps running at once (1..10000).
    * @default 40
    */
@@ -91,12 +96,15 @@ export interface ScorerProps {
  * The scheduled scorer: an EventBridge schedule runs one function that reads the last `lookback` of feature
  * windows, links accounts across the whole active population, scores them, writes SCORE items and starts the
  * escalation workflow. One run at a time (reserved concurrency 1): runs never overlap. From
- * `shardedLinkageMinAccounts` active accounts on, the linkage runs sharded in the linkage state machine
- * (`linkage`, lib/detect/sharded-linkage.ts), whose last step invokes this function to finish the run
- * (docs/detection.md, "Two linkage paths").
+ * `shardedLinkageMinAccounts` active accounts on, detection runs distributed over account shards in the run's state
+ * machine (`linkage`, lib/detect/sharded-linkage.ts: `shardFunction` reads and decides, the stage function links and
+ * reduces), whose last step invokes this function to sum the run up (docs/detection.md, "Two paths: in process, or
+ * distributed").
  */
 export class Scorer extends Construct {
   readonly function: DistillGuardFunction;
+  /** A distributed run's children that read an account shard's windows, and decide and write its scores. */
+  readonly shardFunction: DistillGuardFunction;
   readonly rule: events.Rule;
   /** The sharded linkage path: bucket, stage function, state machine. */
   readonly linkage: ShardedLinkage;
@@ -121,8 +129,18 @@ export class Scorer extends Construct {
     }
     const minAccounts = props.shardedLinkageMinAccounts ?? DETECT_DEFAULTS.shardedLinkageMinAccounts;
     checkIntegerSetting('shardedLinkageMinAccounts', minAccounts, DETECT_SETTINGS.shardedLinkageMinAccounts);
+    const accountsPerShard = props.accountsPerShard ?? DETECT_SETTINGS.detectionShardAccounts.default;
+    checkIntegerSetting('accountsPerShard', accountsPerShard, DETECT_SETTINGS.detectionShardAccounts);
     // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
     resolveDetectionConfig(props.detectionConfig ?? {});
+    const environment = {
+      FEATURES_TABLE: props.featuresTable.tableName,
+      CONTROL_TABLE: props.controlTable.tableName,
+      STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+      DETECTION_CONFIG: JSON.stringify(props.detectionConfig ?? {}),
+      BY_HOUR_INDEX: props.byHourIndexName ?? FEATURES_BY_HOUR_INDEX,
+      BY_STATE_INDEX: props.byStateIndexName ?? CONTROL_BY_STATE_INDEX,
+    };
     this.function = new DistillGuardFunction(this, 'Function', {
       entry: 'lambdas/detect/scorer.ts',
       serviceName: SCORER_SERVICE,
@@ -131,35 +149,57 @@ export class Scorer extends Construct {
       timeout,
       reservedConcurrentExecutions: 1,
       environment: {
-        FEATURES_TABLE: props.featuresTable.tableName,
-        CONTROL_TABLE: props.controlTable.tableName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        DETECTION_CONFIG: JSON.stringify(props.detectionConfig ?? {}),
+        ...environment,
         LOOKBACK_HOURS: String(lookbackHours),
-        BY_HOUR_INDEX: props.byHourIndexName ?? FEATURES_BY_HOUR_INDEX,
-        BY_STATE_INDEX: props.byStateIndexName ?? CONTROL_BY_STATE_INDEX,
         WINDOW_CACHE_MAX_AGE_MINUTES: String(
           Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false })),
         ),
         SHARDED_LINKAGE_MIN_ACCOUNTS: String(minAccounts),
+        ACCOUNTS_PER_SHARD: String(accountsPerShard),
       },
+    });
+    // A distributed run's children that read windows and decide: the scorer's work on one account shard.
+    this.shardFunction = new DistillGuardFunction(this, 'ShardFunction', {
+      entry: 'lambdas/detect/score-shard.ts',
+      serviceName: `${SCORER_SERVICE}-shard`,
+      description: 'distill-guard detection run: profiles of one account shard (reads windows), or its decisions (writes scores, starts cases)',
+      memorySize: props.memorySize ?? DETECT_DEFAULTS.memorySize,
+      timeout: DETECT_DEFAULTS.linkageStageTimeout,
+      environment,
     });
     this.linkage = new ShardedLinkage(this, 'Linkage', {
       scorerFunction: this.function,
+      shardFunction: this.shardFunction,
       detectionConfigJson: JSON.stringify(props.detectionConfig ?? {}),
       encryptionKey: props.linkageEncryptionKey,
       maxConcurrency: props.linkageMaxConcurrency,
     });
-    this.function.addEnvironment('LINKAGE_BUCKET', this.linkage.bucket.bucketName);
-    this.function.addEnvironment('LINKAGE_KEY_ARN', this.linkage.encryptionKey.keyArn);
+    for (const fn of [this.function, this.shardFunction]) {
+      fn.addEnvironment('LINKAGE_BUCKET', this.linkage.bucket.bucketName);
+      fn.addEnvironment('LINKAGE_KEY_ARN', this.linkage.encryptionKey.keyArn);
+      this.grantScoring(fn, props);
+    }
     this.function.addEnvironment('LINKAGE_STATE_MACHINE_ARN', this.linkage.stateMachineArn);
     this.linkage.grantRunControl(this.function);
-    // Least privilege: features table read (Query on the byHour GSI, BatchGetItem of windows and MODEL# items); control table
-    // read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem on the SCORE# partitions only. Scores
-    // live apart from ACCOUNT#<id>/STATUS, so no scorer bug can suspend or reinstate anyone.
-    props.featuresTable.grantReadData(this.function);
-    props.controlTable.grantReadData(this.function);
-    this.function.addToRolePolicy(
+    this.linkage.grantRecords(this.shardFunction);
+    this.alarms = [...this.utilizationAlarms(), ...this.linkage.alarms];
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'distill-guard scorer schedule',
+      schedule: events.Schedule.rate(schedule),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: schedule })],
+    });
+  }
+
+  /**
+   * Least privilege for a function that scores: features table read (Query on the byHour GSI, BatchGetItem of windows
+   * and MODEL# items); control table read (STATUS, CONFIG/SHADOW, the ALLOW partition of byState) plus UpdateItem on
+   * the SCORE# partitions only. Scores live apart from ACCOUNT#<id>/STATUS, so no scorer bug can suspend or reinstate
+   * anyone. And starting the escalation workflow.
+   */
+  private grantScoring(fn: DistillGuardFunction, props: ScorerProps): void {
+    props.featuresTable.grantReadData(fn);
+    props.controlTable.grantReadData(fn);
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'WriteScoresOnly',
         actions: ['dynamodb:UpdateItem'],
@@ -167,14 +207,8 @@ export class Scorer extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PK_PREFIX.score}*`] } },
       }),
     );
-    props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
-    props.stateMachine.grantStartExecution(this.function);
-    this.alarms = [...this.utilizationAlarms(), ...this.linkage.alarms];
-    this.rule = new events.Rule(this, 'Schedule', {
-      description: 'distill-guard scorer schedule',
-      schedule: events.Schedule.rate(schedule),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: schedule })],
-    });
+    props.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
+    props.stateMachine.grantStartExecution(fn);
   }
 
   /**

@@ -41,7 +41,16 @@ export const DETECT_SETTINGS = {
     min: 1,
     max: 1_000_000_000,
     prop: 'shardedLinkageMinAccounts',
-    doc: 'Active accounts from which the scorer shards the linkage over Step Functions Distributed Maps instead of linking in its own process.',
+    doc: 'Active accounts from which detection runs distributed (Step Functions Distributed Maps over account shards) instead of in the scorer process.',
+  },
+  detectionShardAccounts: {
+    type: 'integer',
+    group: 'detect',
+    default: 250_000,
+    min: 1,
+    max: 10_000_000,
+    prop: 'accountsPerShard',
+    doc: "Accounts per account shard of a distributed detection run: each child's memory grows with it.",
   },
   detectionConfig: {
     type: 'object',

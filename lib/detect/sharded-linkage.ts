@@ -1,7 +1,9 @@
 /**
- * The sharded linkage path (docs/detection.md, "Two linkage paths"): a bucket for the stages' records, the
- * `linkage-stage` function, and a Standard state machine that runs the stages as three Distributed Maps (Express
- * children) and then invokes the scorer with the plan, so that the scorer finishes the run as it does in process.
+ * The distributed detection run (docs/detection.md, "Past one process"): a bucket for the stages' records, the
+ * `linkage-stage` function, and a Standard state machine that runs every stage over account shards or key
+ * partitions as Distributed Maps (Express children): the given shard function reads the windows and builds the
+ * profiles, the stage function partitions, links, merges and reduces, the shard function decides and writes; the last
+ * step invokes the scorer with the plan, to sum the run up.
  *
  * The state machine has an explicit name, and the scorer reaches it by the ARN built from that name: the machine
  * invokes the scorer and the scorer starts the machine, so a `Ref` either way would be a dependency cycle. The name
@@ -17,7 +19,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
+import { LINKAGE_RUN_PREFIX, LINKAGE_STATE_PREFIX } from '../../src/detect/linkage-bucket';
 import { checkIntegerProp } from '../settings';
 import { ALARM_PERIOD, metricAlarm } from '../shared/alarms';
 import { DistillGuardFunction } from '../shared/distill-guard-function';
@@ -28,6 +30,8 @@ import { DETECT_DEFAULTS } from './defaults';
 export interface ShardedLinkageProps {
   /** The scorer: the state machine's last step invokes it with `{ time, sharded: { plan } }`. */
   readonly scorerFunction: lambda.IFunction;
+  /** The children that read the windows (`profiles`) and decide and write (`decide`), one account shard each. */
+  readonly shardFunction: lambda.IFunction;
   /** DETECTION_CONFIG of the scorer (the stages read its `linkage` part). */
   readonly detectionConfigJson: string;
   /**
@@ -62,6 +66,19 @@ export interface ShardedLinkageProps {
   readonly timeout?: Duration;
 }
 
+/** Where later states find the plan with positions: the offsets step's result. */
+const PLAN_PATH = '$.offsets.plan';
+
+/** A Lambda task whose throttles are retried (Distributed Map children start in bursts). */
+function invoke(scope: Construct, id: string, fn: lambda.IFunction, opts: Partial<tasks.LambdaInvokeProps> = {}): sfn.TaskStateBase {
+  return new tasks.LambdaInvoke(scope, id, { lambdaFunction: fn, payloadResponseOnly: true, ...opts }).addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(2),
+    maxAttempts: 5,
+    backoffRate: 2,
+  });
+}
+
 export class ShardedLinkage extends Construct {
   readonly bucket: s3.Bucket;
   readonly encryptionKey: kms.IKey;
@@ -86,7 +103,7 @@ export class ShardedLinkage extends Construct {
     this.stageFunction = new DistillGuardFunction(this, 'StageFn', {
       entry: 'lambdas/detect/linkage-stage.ts',
       serviceName: 'distill-guard-linkage',
-      description: 'distill-guard sharded linkage: one stage child (frequencies, index or pairs) of one part',
+      description: 'distill-guard detection run: one stage child or step that reads and writes only the run records',
       memorySize: props.stageMemorySize ?? d.linkageStageMemorySize,
       timeout: stageTimeout,
       environment: {
@@ -131,7 +148,7 @@ export class ShardedLinkage extends Construct {
       new iam.PolicyStatement({
         sid: 'LinkageRecords',
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${LINKAGE_RUN_PREFIX}*`)],
+        resources: [this.bucket.arnForObjects(`${LINKAGE_RUN_PREFIX}*`), this.bucket.arnForObjects(`${LINKAGE_STATE_PREFIX}*`)],
       }),
       new iam.PolicyStatement({
         sid: 'ListLinkageRecords',
@@ -171,35 +188,60 @@ export class ShardedLinkage extends Construct {
     );
   }
 
-  /** frequencies -> index -> pairs (Distributed Maps over the execution input's item arrays) -> the scorer. */
+  /** One Distributed Map of Express children over `itemsPath`, each invoking `fn` with `{ stage, part, plan }`. */
+  private stageMap(id: string, fn: lambda.IFunction, stage: string, itemsPath: string, maxConcurrency: number): sfn.DistributedMap {
+    const map = new sfn.DistributedMap(this, id, {
+      comment: `detection run stage ${stage}: one Express child per ${itemsPath === '$.shards' ? 'account shard' : 'key partition'}`,
+      itemsPath,
+      itemSelector: { stage, part: sfn.JsonPath.stringAt('$$.Map.Item.Value'), plan: sfn.JsonPath.objectAt(PLAN_PATH) },
+      mapExecutionType: sfn.StateMachineType.EXPRESS,
+      maxConcurrency,
+      toleratedFailurePercentage: 0,
+      // each child logs its stats; the run's input passes on unchanged
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    return map.itemProcessor(invoke(this, `${id}Child`, fn));
+  }
+
+  /**
+   * profiles -> offsets -> partition -> frequencies -> index -> pairs -> merge -> parts -> reduce -> decide (maps over
+   * the execution input's item arrays, steps in between) -> the scorer.
+   */
   private buildStateMachine(name: string, props: ShardedLinkageProps, maxConcurrency: number): sfn.StateMachine {
-    const stage = (stageName: 'frequencies' | 'index' | 'pairs', id: string) => {
-      const map = new sfn.DistributedMap(this, id, {
-        comment: `linkage stage ${stageName}: one Express child per ${stageName === 'index' ? 'account shard' : 'key partition'}`,
-        itemsPath: `$.${stageName}`,
-        itemSelector: { stage: stageName, part: sfn.JsonPath.stringAt('$$.Map.Item.Value'), plan: sfn.JsonPath.objectAt('$.plan') },
-        mapExecutionType: sfn.StateMachineType.EXPRESS,
-        maxConcurrency,
-        toleratedFailurePercentage: 0,
-        // each child logs its stats; the run's input (plan, items) passes on unchanged
-        resultPath: sfn.JsonPath.DISCARD,
+    const map = (id: string, fn: lambda.IFunction, stage: string, items: 'shards' | 'partitions') =>
+      this.stageMap(id, fn, stage, `$.${items}`, maxConcurrency);
+    const step = (id: string, stage: string, resultPath: string, planPath = PLAN_PATH) =>
+      invoke(this, id, this.stageFunction, {
+        payload: sfn.TaskInput.fromObject({ stage, part: 0, plan: sfn.JsonPath.objectAt(planPath) }),
+        resultPath,
       });
-      return map.itemProcessor(
-        new tasks.LambdaInvoke(this, `${id}Child`, { lambdaFunction: this.stageFunction, payloadResponseOnly: true }).addRetry({
-          errors: ['Lambda.TooManyRequestsException'],
-          interval: Duration.seconds(2),
-          maxAttempts: 5,
-          backoffRate: 2,
-        }),
-      );
-    };
+    // Before the offsets step the plan has no positions: the profiles map reads the execution input's.
+    const profiles = new sfn.DistributedMap(this, 'Profiles', {
+      comment: 'detection run stage profiles: one Express child per account shard (reads its range of windows)',
+      itemsPath: '$.shards',
+      itemSelector: { stage: 'profiles', part: sfn.JsonPath.stringAt('$$.Map.Item.Value'), plan: sfn.JsonPath.objectAt('$.plan') },
+      mapExecutionType: sfn.StateMachineType.EXPRESS,
+      maxConcurrency,
+      toleratedFailurePercentage: 0,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(invoke(this, 'ProfilesChild', props.shardFunction));
     // The scorer runs one invocation at a time: a scheduled run can hold it for a moment, so throttles are retried.
     const finish = new tasks.LambdaInvoke(this, 'Finish', {
       lambdaFunction: props.scorerFunction,
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ time: sfn.JsonPath.stringAt('$.time'), sharded: { plan: sfn.JsonPath.objectAt('$.plan') } }),
+      payload: sfn.TaskInput.fromObject({ time: sfn.JsonPath.stringAt('$.time'), sharded: { plan: sfn.JsonPath.objectAt(PLAN_PATH) } }),
     }).addRetry({ errors: ['Lambda.TooManyRequestsException'], interval: Duration.seconds(15), maxAttempts: 8, backoffRate: 1.5 });
-    const definition = stage('frequencies', 'Frequencies').next(stage('index', 'Index')).next(stage('pairs', 'Pairs')).next(finish);
+    const definition = profiles
+      .next(step('Offsets', 'offsets', '$.offsets', '$.plan'))
+      .next(map('Partition', this.stageFunction, 'partition', 'shards'))
+      .next(map('Frequencies', this.stageFunction, 'frequencies', 'partitions'))
+      .next(map('Index', this.stageFunction, 'index', 'shards'))
+      .next(map('Pairs', this.stageFunction, 'pairs', 'partitions'))
+      .next(step('Merge', 'merge', sfn.JsonPath.DISCARD))
+      .next(map('Parts', this.stageFunction, 'parts', 'shards'))
+      .next(step('Reduce', 'reduce', sfn.JsonPath.DISCARD))
+      .next(map('Decide', props.shardFunction, 'decide', 'shards'))
+      .next(finish);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -223,7 +265,7 @@ export class ShardedLinkage extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey, Duration.minutes(5)),
       timeout: props.timeout ?? DETECT_DEFAULTS.linkageRunTimeout,
-      comment: 'distill-guard sharded linkage: frequencies, index and pairs stages over shards, then the scorer merges and scores',
+      comment: 'distill-guard distributed detection run: profiles, linkage and scoring stages over account shards, then the scorer sums up',
     });
   }
 

@@ -54,6 +54,12 @@ export interface IndicatorSharingProps {
   readonly removalPolicy?: RemovalPolicy;
   /** The scorer: given, it reads the partners' bundles from `inbound/<name>/` (the external-indicator signal). */
   readonly scorer?: DistillGuardFunction;
+  /**
+   * Other functions that decide accounts and so read the partners' bundles as the scorer does (a distributed
+   * detection run's decide children).
+   * @default - none
+   */
+  readonly scoringFunctions?: DistillGuardFunction[];
 }
 
 export class IndicatorSharing extends Construct {
@@ -173,7 +179,7 @@ export class IndicatorSharing extends Construct {
         reason: `Indicator sharing: the exporter writes one new object per export under partners/${p.name}/ (the key holds the export time) of this one bucket, nothing else`,
       });
     }
-    if (props.scorer) this.grantInbound(props.scorer, props.partners, bucketId);
+    for (const fn of [...(props.scorer ? [props.scorer] : []), ...(props.scoringFunctions ?? [])]) this.grantInbound(fn, props.partners, bucketId);
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'distill-guard indicator export schedule',
       schedule: events.Schedule.rate(schedule),

@@ -12,6 +12,7 @@ export const HANDLER_ENTRIES = [
   'lambdas/aggregate/handler.ts',
   'lambdas/aggregate/object-handler.ts',
   'lambdas/detect/linkage-stage.ts',
+  'lambdas/detect/score-shard.ts',
   'lambdas/detect/scorer.ts',
   'lambdas/escalate/case-handler.ts',
   'lambdas/escalate/cluster-handler.ts',

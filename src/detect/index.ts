@@ -16,7 +16,8 @@ import type { AccountProfile } from './profile';
 import type { ExternalIndicatorSet } from './external';
 import type { AccountDecision, FleetSignups, PopulationBaselines } from './score';
 import { reduceScoring, type ScoringContext } from './scoring/context';
-import { DECISION_ORDER, clusterVerdict, decideAccount, memberVerdicts, type MemberVerdict } from './scoring/decide';
+import { DECISION_ORDER, clusterReasons, clusterVerdict, decideAccount, memberVerdicts, type MemberVerdict } from './scoring/decide';
+import type { ClusterContext } from './score';
 import { scoringPart } from './scoring/parts';
 
 export * from './config';
@@ -181,21 +182,28 @@ export function clusterReports(
 ): ClusterReport[] {
   return clusters.map((c) => {
     const cc = ctx.contexts.get(c.clusterId)!;
-    return {
-      clusterId: c.clusterId,
-      accountIds: c.accountIds,
-      ...clusterVerdict(c, cc, verdicts, config),
-      evidence: {
-        ...c.evidence,
-        intentShare: cc.intentShare,
-        meanOutput: cc.meanOutput,
-        fleet: cc.fleet
-          ? { windowMs: cc.fleet.windowMs, groups: cc.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) }
-          : null,
-        pivot: cc.pivot ? { ...cc.pivot, movers: cc.pivot.movers.length } : null,
-      },
-    };
+    const { clusterId, accountIds, reasons, evidence } = clusterSummary(c, cc, config);
+    const { decision, clusterDecision } = clusterVerdict(c, cc, verdicts, config);
+    return { clusterId, accountIds, reasons, decision, clusterDecision, evidence };
   });
+}
+
+/** What a cluster's report says without its members' decisions: members, reasons, evidence in counts. */
+export function clusterSummary(c: Cluster, cc: ClusterContext, config: DetectionConfig): Omit<ClusterReport, 'decision' | 'clusterDecision'> {
+  return {
+    clusterId: c.clusterId,
+    accountIds: c.accountIds,
+    reasons: clusterReasons(c, cc, config),
+    evidence: {
+      ...c.evidence,
+      intentShare: cc.intentShare,
+      meanOutput: cc.meanOutput,
+      fleet: cc.fleet
+        ? { windowMs: cc.fleet.windowMs, groups: cc.fleet.groups.map(({ accountIds, ...g }) => ({ ...g, members: accountIds.length })) }
+        : null,
+      pivot: cc.pivot ? { ...cc.pivot, movers: cc.pivot.movers.length } : null,
+    },
+  };
 }
 
 /**

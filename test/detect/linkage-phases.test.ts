@@ -279,7 +279,7 @@ describe('phase 3: pair verification', () => {
 describe('phase 4: group evidence', () => {
   test('weak synchrony closed into a triangle becomes edges; an open pair does not', () => {
     const profiles = ['w0', 'w1', 'w2', 'x'].map((i) => acct(i));
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     const weakPair = (a: number, b: number): WeakPair => ({ ...emptyPairScore(), a, b, timing: 0.4, infra: 0.1, total: 0.5, phi: 0.45 });
     const added = addTriangleEdges(graph, [weakPair(0, 1), weakPair(1, 2), weakPair(0, 2), weakPair(2, 3)], profiles, {
       ...cfg,
@@ -307,7 +307,7 @@ describe('phase 4: group evidence', () => {
     expect([...lib.templates]).toEqual([3, 4, 3, 4, 0]);
     expect([...lib.score]).toEqual([0.5, 4 / 6, 0.5, 4 / 6, 0]);
     expect([...lib.groupOf]).toEqual([0, 0, 0, 0, -1]);
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     expect(addLibraryEdges(graph, lib, profiles)).toBe(3);
     expect(graph.edges).toEqual(['f1', 'f2', 'f3'].map((b) => edge('f0', b, { content: 0.5 })));
     expect(findPromptLibraries(profiles, index.accAttrs, index.fam, index.df, { ...lcfg, libraryMinTemplates: 0 }).groups).toEqual([]);
@@ -317,7 +317,7 @@ describe('phase 4: group evidence', () => {
 describe('phase 5: leaf pruning', () => {
   test('a timing-only leaf is cut and the graph rebuilt without it', () => {
     const profiles = ['w0', 'w1', 'w2', 'bystander', 'x'].map((i) => acct(i));
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     graph.add(0, 1, edge('w0', 'w1', { timing: 1 }));
     graph.add(1, 2, edge('w1', 'w2', { timing: 1 }));
     graph.add(0, 2, edge('w0', 'w2', { timing: 1 }));
@@ -344,7 +344,7 @@ describe('phase 5: people beside a fleet', () => {
 
   test('a person linked to a fleet only by its proxy exit and sign-up week is cut; the machines stay linked', () => {
     const profiles = [running('f0', 70), running('f1', 66), running('f2', 60), running('person', 12), running('colleague', 12)];
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     const infraSignup = { infra: 0.3, signup: 0.4 };
     graph.add(0, 1, edge('f0', 'f1', infraSignup));
     graph.add(1, 2, edge('f1', 'f2', infraSignup));
@@ -359,7 +359,7 @@ describe('phase 5: people beside a fleet', () => {
   test('an account seen for less than the history needed keeps its edges', () => {
     const profiles = [running('f0', 70), running('new', 1)];
     profiles[1].firstTs = period.periodEnd - 2 * HOUR;
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     graph.add(0, 1, edge('f0', 'new', { infra: 0.3, signup: 0.4 }));
     expect(prunePersonalAttachments(graph, profiles, period.periodEnd, cfg)).toBe(0);
   });
@@ -374,7 +374,7 @@ describe('phase 6: clusters', () => {
       acct('d', { templates: ['own-d'] }),
       acct('e', { templates: ['own-e'] }),
     ];
-    const graph = new LinkGraph(profiles);
+    const graph = new LinkGraph(profiles.length);
     graph.add(0, 1, edge('a', 'b', { content: 1 }));
     graph.add(1, 2, edge('b', 'c', { content: 1, timing: 0.5 }, 0.7));
     graph.add(0, 2, edge('a', 'c', { content: 0.8, infra: 0.1 }));

@@ -82,7 +82,7 @@ const metric = (name: string) => published.filter((m) => m.name === name).map((m
 
 test('wires the sharded path from the environment; the finishing event becomes `finish`', async () => {
   runScorer.mockResolvedValue(summary('single'));
-  const plan = { prefix: 'runs/linkage-1/', accounts: 9, accountShards: 1, keyPartitions: 1, periodStart: 0, periodEnd: 1 };
+  const plan = { prefix: 'runs/linkage-1/', accounts: 9, accountShards: 1, keyPartitions: 1, periodStart: 0, periodEnd: 1, bounds: [] };
   await handler({ time: '2026-12-06T13:40:00Z', sharded: { plan } }, context(10_000, 60_000));
   const deps = depsOf(0);
   expect(deps.finish).toEqual(plan);

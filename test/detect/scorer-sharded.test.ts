@@ -1,10 +1,10 @@
 /**
- * The scorer's switch between the two linkage paths, against DynamoDB Local (the windows of test/detect/fixtures)
- * with Step Functions mocked: at or above `minAccounts` it writes the account shards and starts the linkage run
- * instead of linking and scoring; while a run is in flight it does nothing; the run's finishing invocation merges
- * and scores as the single path does. The sharded core is replaced by spies (its stages are tested on their own):
- * `mergeShardedLinkage` answers the single path's linkage, so the finish must decide exactly what a single run does;
- * the last test runs the real stages in process, as the state machine would.
+ * The scorer's switch to a distributed detection run, against DynamoDB Local (the windows of test/detect/fixtures)
+ * with Step Functions mocked: at or above `minAccounts` it starts the run instead of scoring (from the second run on
+ * without reading the windows: it plans from the population it measured last); while a run is in flight it does
+ * nothing. The last test runs every child of the execution as the state machine would (the profile children reading
+ * DynamoDB, the decide children writing scores and starting cases) and the finishing invocation: the same decisions
+ * as the single path.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -13,11 +13,12 @@ import { startDynamoDbLocal, type RunningEmulator } from '../../local/emulators/
 import { createControlTable, createFeaturesTable } from '../../bench/features-table';
 import { localDynamoDb } from '../../bench/local-dynamodb';
 import { DEFAULT_DETECTION_CONFIG } from '../../src/detect/config';
-import { linkAccounts } from '../../src/detect/linkage';
 import * as detect from '../../src/detect/index';
-import * as sharded from '../../src/detect/linkage/sharded';
 import { MemoryShardStore } from '../../src/detect/linkage/sharded';
+import { POPULATION_STATE_KEY } from '../../src/detect/linkage-bucket';
+import { runRunStage, type PopulationState } from '../../src/detect/sharded-run/stages';
 import { runScorer, type ScorerDeps } from '../../lambdas/detect/scorer-core';
+import { decideStage, profilesStage } from '../../lambdas/detect/score-shard';
 import { linkageExecutionName, type LinkageExecutionInput } from '../../lambdas/detect/sharded-run';
 import { HOUR, T0, population, windowsOf } from './fixtures';
 import { firstSeenOf, putFeatures } from '../support/features';
@@ -26,14 +27,8 @@ jest.mock('../../src/detect/index', () => {
   const actual = jest.requireActual('../../src/detect/index');
   return { ...actual, runDetection: jest.fn(actual.runDetection) };
 });
-jest.mock('../../src/detect/linkage/sharded', () => {
-  const actual = jest.requireActual('../../src/detect/linkage/sharded');
-  return { ...actual, writeAccountShards: jest.fn(), mergeShardedLinkage: jest.fn() };
-});
 
 const runDetection = detect.runDetection as jest.MockedFunction<typeof detect.runDetection>;
-const writeAccountShards = sharded.writeAccountShards as jest.MockedFunction<typeof sharded.writeAccountShards>;
-const mergeShardedLinkage = sharded.mergeShardedLinkage as jest.MockedFunction<typeof sharded.mergeShardedLinkage>;
 
 let emu: RunningEmulator;
 let ddb: DynamoDBClient;
@@ -82,50 +77,61 @@ beforeEach(() => {
   sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
   runDetection.mockClear();
-  writeAccountShards.mockReset().mockResolvedValue([]);
-  mergeShardedLinkage.mockReset();
 });
 
 const linkageStarts = () => sfnMock.commandCalls(StartExecutionCommand).filter((c) => c.args[0].input.stateMachineArn === LINKAGE_ARN);
+const caseStarts = () => sfnMock.commandCalls(StartExecutionCommand).filter((c) => c.args[0].input.stateMachineArn !== LINKAGE_ARN);
+const stateOf = async (store: MemoryShardStore) => JSON.parse(await store.get(POPULATION_STATE_KEY)) as PopulationState;
 
-describe('scorer: the switch to the sharded linkage', () => {
-  test('population at the threshold: writes the shards, starts one linkage run named by the clock, scores nobody', async () => {
+describe('scorer: the switch to a distributed run', () => {
+  test('first run at the threshold: measures the population, records it, starts one run named by the clock, scores nobody', async () => {
     const store = new MemoryShardStore();
     const summary = await runScorer(deps(store, accounts));
-    expect(summary.path).toBe('sharded');
-    expect(summary.accounts).toBe(accounts);
+    expect(summary).toMatchObject({ path: 'sharded', accounts, scoresWritten: 0 });
     expect(runDetection).not.toHaveBeenCalled();
-    expect(summary.scoresWritten).toBe(0);
-    expect(writeAccountShards).toHaveBeenCalledTimes(1);
-    const [, plan, profiles] = writeAccountShards.mock.calls[0];
-    expect(profiles).toHaveLength(accounts);
+    const state = await stateOf(store);
+    expect(state.population).toBe(accounts);
+    expect(state.sample).toEqual([...state.sample].sort());
     const starts = linkageStarts();
     expect(starts).toHaveLength(1);
     const name = linkageExecutionName(NOW);
     expect(starts[0].args[0].input.name).toBe(name);
     const input = JSON.parse(starts[0].args[0].input.input!) as LinkageExecutionInput;
-    expect(input.plan).toEqual(plan);
+    const { plan } = input;
     expect(plan.prefix).toBe(`runs/${name}/`);
     expect(plan.accountShards).toBe(Math.ceil(accounts / 10));
-    expect(input.index).toEqual([...Array(plan.accountShards).keys()]);
-    expect(input.frequencies).toEqual([...Array(plan.keyPartitions).keys()]);
-    expect(input.pairs).toEqual(input.frequencies);
+    expect(plan.bounds).toHaveLength(plan.accountShards - 1);
+    expect(input.shards).toEqual([...Array(plan.accountShards).keys()]);
+    expect(input.partitions).toEqual([...Array(plan.keyPartitions).keys()]);
     expect(input.time).toBe(new Date(NOW).toISOString());
-    // the account order the finishing invocation re-establishes
-    expect(JSON.parse(await store.get(`${plan.prefix}scorer/accounts.json`))).toEqual(profiles.map((p) => p.accountId));
     expect(summary.sharded).toEqual({ executionName: name, started: true, accountShards: plan.accountShards, keyPartitions: plan.keyPartitions });
   }, 120_000);
 
-  test('one below the threshold: links in process (single path), starts no linkage run', async () => {
-    const summary = await runScorer(deps(new MemoryShardStore(), accounts + 1));
-    expect(summary.path).toBe('single');
-    expect(runDetection).toHaveBeenCalledTimes(1);
-    expect(writeAccountShards).not.toHaveBeenCalled();
-    expect(linkageStarts()).toHaveLength(0);
-    expect(summary.scoresWritten).toBeGreaterThan(0);
+  test('a later run: plans from the recorded population without reading a window', async () => {
+    const store = new MemoryShardStore();
+    await store.put(POPULATION_STATE_KEY, JSON.stringify({ population: 5_000_000, sample: ['a', 'b', 'c', 'd'], at: NOW - HOUR }));
+    const summary = await runScorer(
+      deps(store, 1_000_000, { sharded: { store, sfn: new SFNClient({}), stateMachineArn: LINKAGE_ARN, minAccounts: 1_000_000 } }),
+    );
+    expect(summary).toMatchObject({ path: 'sharded', accounts: 5_000_000, windows: 0 });
+    expect(summary.read.partitions).toBe(0);
+    const { plan } = JSON.parse(linkageStarts()[0].args[0].input.input!) as LinkageExecutionInput;
+    // 20 shards wanted (250,000 accounts each); a sample of 4 ids cuts at most 4 bounds
+    expect(plan.bounds).toEqual(['a', 'b', 'c', 'd']);
+    expect(plan.accountShards).toBe(5);
   }, 120_000);
 
-  test('memory of the previous run (force): sharded below the threshold', async () => {
+  test('one below the threshold: scores in process (single path), records the population, starts no run', async () => {
+    const store = new MemoryShardStore();
+    const summary = await runScorer(deps(store, accounts + 1));
+    expect(summary.path).toBe('single');
+    expect(runDetection).toHaveBeenCalledTimes(1);
+    expect(linkageStarts()).toHaveLength(0);
+    expect(summary.scoresWritten).toBeGreaterThan(0);
+    expect((await stateOf(store)).population).toBe(accounts);
+  }, 120_000);
+
+  test('memory of the previous run (force): distributed below the threshold', async () => {
     const d = deps(new MemoryShardStore(), accounts + 1);
     const summary = await runScorer({ ...d, sharded: { ...d.sharded!, force: true } });
     expect(summary.path).toBe('sharded');
@@ -138,7 +144,6 @@ describe('scorer: the switch to the sharded linkage', () => {
     expect(summary).toMatchObject({ path: 'sharded-in-flight', sharded: { executionName: 'linkage-x' }, windows: 0, scoresWritten: 0 });
     const list = sfnMock.commandCalls(ListExecutionsCommand)[0].args[0].input;
     expect(list).toEqual({ stateMachineArn: LINKAGE_ARN, statusFilter: 'RUNNING', maxResults: 1 });
-    expect(writeAccountShards).not.toHaveBeenCalled();
     expect(linkageStarts()).toHaveLength(0);
     expect(runDetection).not.toHaveBeenCalled();
   }, 120_000);
@@ -150,53 +155,44 @@ describe('scorer: the switch to the sharded linkage', () => {
     expect(summary.sharded).toMatchObject({ executionName: linkageExecutionName(NOW), started: false });
   }, 120_000);
 
-  test("the finishing invocation merges the run's records and decides exactly as the single path", async () => {
+  test('every child of the execution, then the finishing invocation: the same decisions, scores and cases as the single path', async () => {
     const single = await runScorer(deps(new MemoryShardStore(), accounts + 1));
+    const singleCases = caseStarts()
+      .map((c) => c.args[0].input.name)
+      .sort();
+    sfnMock.resetHistory();
     const store = new MemoryShardStore();
-    await runScorer(deps(store, 1));
-    const plan = writeAccountShards.mock.calls[0][1];
-    mergeShardedLinkage.mockImplementation(async (_s, p, profiles, cfg) => ({
-      result: linkAccounts(profiles, cfg, { periodStart: p.periodStart, periodEnd: p.periodEnd }),
-      stats: { stage: 'merge', part: 0, inputRecords: 0, outputRecords: 0, ms: 0, heapUsedBytes: 0, rssBytes: 0 },
-    }));
-    runDetection.mockClear();
+    const d = deps(store, 1);
+    await runScorer(d);
+    const input = JSON.parse(linkageStarts()[0].args[0].input.input!) as LinkageExecutionInput;
+    // what the state machine does: each map over its items of the execution input, the steps in between
+    const config = DEFAULT_DETECTION_CONFIG;
+    for (const s of input.shards) await profilesStage(d, store, input.plan, s);
+    const plan = (await runRunStage(store, input.plan, config, 'offsets', 0)).plan!;
+    expect(plan.accounts).toBe(accounts);
+    for (const s of input.shards) await runRunStage(store, plan, config, 'partition', s);
+    for (const p of input.partitions) await runRunStage(store, plan, config, 'frequencies', p);
+    for (const s of input.shards) await runRunStage(store, plan, config, 'index', s);
+    for (const p of input.partitions) await runRunStage(store, plan, config, 'pairs', p);
+    await runRunStage(store, plan, config, 'merge', 0);
+    for (const s of input.shards) await runRunStage(store, plan, config, 'parts', s);
+    await runRunStage(store, plan, config, 'reduce', 0);
+    for (const s of input.shards) await decideStage(d, store, plan, s);
     const listed = sfnMock.commandCalls(ListExecutionsCommand).length;
     const finished = await runScorer(deps(store, 1, { finish: plan }));
     expect(finished.path).toBe('sharded-finish');
     // the finish runs while its own execution is RUNNING: it must not look for runs in flight, nor start one
     expect(sfnMock.commandCalls(ListExecutionsCommand)).toHaveLength(listed);
     expect(linkageStarts()).toHaveLength(1);
-    expect(mergeShardedLinkage).toHaveBeenCalledTimes(1);
-    const [, mergedPlan, ordered] = mergeShardedLinkage.mock.calls[0];
-    expect(mergedPlan).toEqual(plan);
-    expect(ordered.map((p) => p.accountId)).toEqual(writeAccountShards.mock.calls[0][2].map((p) => p.accountId));
-    expect(runDetection.mock.calls[0][0].linkage).toBe(await mergeShardedLinkage.mock.results[0].value.then((r: { result: unknown }) => r.result));
-    expect({ decisions: finished.decisions, clusters: finished.clusters, scoresWritten: finished.scoresWritten }).toEqual({
-      decisions: single.decisions,
-      clusters: single.clusters,
-      scoresWritten: single.scoresWritten,
-    });
-  }, 120_000);
-
-  test('with the real stages: start, every child of the execution input, finish: the same decisions as the single path', async () => {
-    const actual = jest.requireActual('../../src/detect/linkage/sharded') as typeof sharded;
-    writeAccountShards.mockImplementation(actual.writeAccountShards);
-    mergeShardedLinkage.mockImplementation(actual.mergeShardedLinkage);
-    const single = await runScorer(deps(new MemoryShardStore(), accounts + 1));
-    const store = new MemoryShardStore();
-    const started = await runScorer(deps(store, 1));
-    expect(started.path).toBe('sharded');
-    // what the state machine does: each Distributed Map over its items of the execution input
-    const input = JSON.parse(linkageStarts()[0].args[0].input.input!) as LinkageExecutionInput;
-    for (const stage of ['frequencies', 'index', 'pairs'] as const)
-      for (const part of input[stage]) await actual.runShardStage(store, input.plan, DEFAULT_DETECTION_CONFIG.linkage, stage, part);
-    const finished = await runScorer(deps(store, 1, { finish: input.plan }));
-    expect(finished.path).toBe('sharded-finish');
+    expect(runDetection).toHaveBeenCalledTimes(1);
     expect(finished.clusters).toBeGreaterThan(0);
-    expect({ decisions: finished.decisions, clusters: finished.clusters, scoresWritten: finished.scoresWritten }).toEqual({
-      decisions: single.decisions,
-      clusters: single.clusters,
-      scoresWritten: single.scoresWritten,
-    });
+    const pick = (x: typeof single) => ({ accounts: x.accounts, decisions: x.decisions, clusters: x.clusters, scoresWritten: x.scoresWritten });
+    expect(pick(finished)).toEqual(pick(single));
+    // today's cases were opened by the single run's executions: the same names, found already open or started again
+    expect(
+      caseStarts()
+        .map((c) => c.args[0].input.name)
+        .sort(),
+    ).toEqual(singleCases);
   }, 120_000);
 });

@@ -283,7 +283,7 @@ export interface AttributeIndex {
   indexed: number;
   skippedPopular: number;
   /** Per account: 1 when it is a platform (isPlatform), which gives no content evidence. */
-  platform?: Uint8Array;
+  platform: Uint8Array;
 }
 
 /** Interns every account's attributes, then derives frequencies, weights and postings. */

@@ -4,12 +4,20 @@
  * exclusive templates) and per-account links. Read-only over the graph and the attribute index.
  */
 import type { LinkageConfig } from '../config';
-import type { AccountProfile } from '../profile';
-import { isPlatform, type AttributeIndex } from './attributes';
+import type { AttributeIndex } from './attributes';
 import type { LinkGraph } from './graph';
 import type { PromptLibraries } from './groups';
 import { fnv1a } from './primitives';
-import { FAMILIES, type AccountLink, type Cluster, type ClusterEvidence, type Family, type LinkageOptions, type SharedAttribute } from './types';
+import {
+  FAMILIES,
+  type AccountLink,
+  type Cluster,
+  type ClusterEvidence,
+  type Family,
+  type LinkageAccount,
+  type LinkageOptions,
+  type SharedAttribute,
+} from './types';
 
 /** A family "contributes" to an edge from this score on. */
 const CONTRIBUTES = 0.2;
@@ -67,7 +75,7 @@ export function clusterEvidence(
   members: number[],
   graph: LinkGraph,
   index: AttributeIndex,
-  profiles: AccountProfile[],
+  profiles: readonly LinkageAccount[],
   cfg: LinkageConfig,
 ): { evidence: ClusterEvidence; exclusive: Set<number> } {
   const { df, fam, names } = index;
@@ -91,7 +99,7 @@ export function clusterEvidence(
     }
   }
   // Shared rare attributes among members (a platform's templates do not count).
-  const { ids: held, count } = holderCounts(members, index, profiles, cfg);
+  const { ids: held, count } = holderCounts(members, index);
   const sharedAttributes: SharedAttribute[] = held
     .filter((id) => count[id] >= 2)
     .sort((x, y) => count[y] - count[x] || df[x] - df[y])
@@ -129,17 +137,12 @@ export function clusterEvidence(
  * (`count`, indexed by attribute id, valid for the listed ids only; a platform's templates are left out). A typed
  * array instead of a map: a fleet's members hold thousands of pool addresses.
  */
-function holderCounts(
-  members: number[],
-  index: AttributeIndex,
-  profiles: AccountProfile[],
-  cfg: LinkageConfig,
-): { ids: number[]; count: Int32Array } {
-  const { accAttrs, df, fam, k: K } = index;
+function holderCounts(members: number[], index: AttributeIndex): { ids: number[]; count: Int32Array } {
+  const { accAttrs, df, fam, k: K, platform: platforms } = index;
   const count = new Int32Array(df.length);
   const ids: number[] = [];
   for (const i of members) {
-    const platform = index.platform ? index.platform[i] === 1 : isPlatform(profiles[i], cfg);
+    const platform = platforms[i] === 1;
     for (const id of accAttrs[i]) {
       if (df[id] < 2 || df[id] > K || (platform && fam[id] === 'content')) continue;
       if (count[id]++ === 0) ids.push(id);
@@ -207,7 +210,7 @@ export function accountLink(
 
 /** Clusters (largest first) and the per-account links of their members. */
 export function assembleClusters(
-  profiles: AccountProfile[],
+  profiles: readonly LinkageAccount[],
   cfg: LinkageConfig,
   opts: LinkageOptions,
   index: AttributeIndex,

@@ -4,27 +4,27 @@
  * lives here because it only looks at edges.
  */
 import type { LinkageConfig } from '../config';
-import type { AccountProfile } from '../profile';
 import { UnionFind } from './primitives';
-import type { Edge } from './types';
+import type { Edge, LinkageAccount } from './types';
 
 export class LinkGraph {
   readonly edges: Edge[] = [];
   /** Per account index: indices into `edges` (undefined while the account has none). */
   readonly edgeIdx: number[][];
   readonly uf: UnionFind;
-  /** accountId -> account index. */
+  /** accountId -> account index, for the accounts with edges (the graph's nodes). */
   readonly indexOf = new Map<string, number>();
 
-  constructor(profiles: AccountProfile[]) {
-    const n = profiles.length;
+  /** A graph over `n` accounts, by position. */
+  constructor(n: number) {
     this.edgeIdx = new Array(n);
     this.uf = new UnionFind(n);
-    for (let i = 0; i < n; i++) this.indexOf.set(profiles[i].accountId, i);
   }
 
   /** Adds an edge between accounts x (edge.a) and y (edge.b), and joins their components. */
   add(x: number, y: number, edge: Edge): void {
+    this.indexOf.set(edge.a, x);
+    this.indexOf.set(edge.b, y);
     const k = this.edges.push(edge) - 1;
     (this.edgeIdx[x] ??= []).push(k);
     (this.edgeIdx[y] ??= []).push(k);
@@ -75,7 +75,7 @@ export function pruneLeaves(graph: LinkGraph): number {
  * observed for `signupLinkMinHistoryMs`) signed up the same week behind the fleet's VPN exit or proxy by chance; its
  * edges are dropped. Returns how many edges were dropped.
  */
-export function prunePersonalAttachments(graph: LinkGraph, profiles: AccountProfile[], periodEnd: number, cfg: LinkageConfig): number {
+export function prunePersonalAttachments(graph: LinkGraph, profiles: readonly LinkageAccount[], periodEnd: number, cfg: LinkageConfig): number {
   const drop = new Set<number>();
   for (let i = 0; i < profiles.length; i++) {
     const mine = graph.edgeIdx[i];

@@ -8,7 +8,7 @@ import type { AccountProfile } from '../profile';
 import { isPlatform, type AttributeIndex } from './attributes';
 import type { LinkGraph } from './graph';
 import { UnionFind } from './primitives';
-import type { Family } from './types';
+import type { Family, LinkageAccount } from './types';
 import type { WeakPair } from './verify';
 
 /**
@@ -16,7 +16,7 @@ import type { WeakPair } from './verify';
  * edge (timing boosted by `syncTriangleBoost`) when a third account is synchronized with both, through a weak pair
  * or an accepted edge with timing evidence. Returns the number of edges added.
  */
-export function addTriangleEdges(graph: LinkGraph, weak: WeakPair[], profiles: AccountProfile[], cfg: LinkageConfig): number {
+export function addTriangleEdges(graph: LinkGraph, weak: WeakPair[], profiles: readonly LinkageAccount[], cfg: LinkageConfig): number {
   if (weak.length === 0) return 0;
   const adj = new Map<number, Set<number>>();
   const link = (x: number, y: number): void => {
@@ -167,7 +167,7 @@ export function findPromptLibraries(
  * Star edges from each library group's hub to its other members bind the group; the content score of an edge is
  * that of its weaker end. Returns the number of edges added.
  */
-export function addLibraryEdges(graph: LinkGraph, library: PromptLibraries, profiles: AccountProfile[]): number {
+export function addLibraryEdges(graph: LinkGraph, library: PromptLibraries, profiles: readonly LinkageAccount[]): number {
   let added = 0;
   for (const g of library.groups) {
     const hub = g.members[0];

@@ -3,6 +3,8 @@
  * modules and the consumers (score.ts, index.ts) can import them without pulling in the phases.
  */
 
+import type { AccountProfile } from '../profile';
+
 export type Family = 'content' | 'infra' | 'timing' | 'signup';
 export const FAMILIES: Family[] = ['content', 'infra', 'timing', 'signup'];
 
@@ -91,6 +93,12 @@ export interface LinkageResult {
   edges: Edge[];
   stats: LinkageStats;
 }
+
+/**
+ * What linkage reads of an account once its pairs are verified (group evidence, pruning, cluster assembly): a
+ * profile in the single path; in the sharded merge, the account record of the graph's nodes only (a sparse array).
+ */
+export type LinkageAccount = Pick<AccountProfile, 'accountId' | 'firstTs' | 'createdAt'> & { hours: ReadonlyMap<number, { n: number }> };
 
 export interface LinkageOptions {
   /** Start and end of the observation period (ms), for the timing correlation. */

@@ -190,7 +190,7 @@ export interface Verification {
 export function verifyPairs(profiles: AccountProfile[], cfg: LinkageConfig, index: AttributeIndex, timing: TimingIndex): Verification {
   const n = index.n;
   const { usefulOf, postings, weight, fam } = index;
-  const graph = new LinkGraph(profiles);
+  const graph = new LinkGraph(profiles.length);
   const scorer = new PairScorer(profiles, cfg, index, timing);
   const s = emptyPairScore();
   const weak: WeakPair[] = [];

@@ -120,13 +120,19 @@ export interface ClusterVerdict {
   clusterDecision: Decision;
 }
 
-/** A cluster's reasons and decisions, from its context and its members' verdicts. */
-export function clusterVerdict(c: Cluster, ctx: ClusterContext, verdicts: Map<string, MemberVerdict>, config: DetectionConfig): ClusterVerdict {
+/** A cluster's reasons: its families of evidence, and what its context shows. */
+export function clusterReasons(c: Cluster, ctx: ClusterContext, config: DetectionConfig): Signal[] {
   const reasons: Signal[] = [];
   for (const fam of ['timing', 'content', 'infra'] as const) if (c.evidence.families[fam]) reasons.push(FAMILY_REASON[fam]);
   if (ctx.fleet) reasons.push('signup-burst');
   if (ctx.intentShare !== null && ctx.intentShare >= config.thresholds.intentShareStart) reasons.push('cot-elicitation');
   if (ctx.pivot) reasons.push('model-pivot');
+  return reasons;
+}
+
+/** A cluster's reasons and decisions, from its context and its members' verdicts. */
+export function clusterVerdict(c: Cluster, ctx: ClusterContext, verdicts: Map<string, MemberVerdict>, config: DetectionConfig): ClusterVerdict {
+  const reasons = clusterReasons(c, ctx, config);
   let decision: Decision = 'allow';
   let flagged = 0;
   let raised = false;

@@ -83,19 +83,23 @@ describe('linkage state machine', () => {
     expect(resolve(scorer.linkage.stateMachineArn)).toContain(':stateMachine:LinkageTest-Scorer-Linkage-');
   });
 
-  test('frequencies -> index -> pairs, each a DISTRIBUTED map of Express children over the input array, then the scorer', () => {
-    expect(def.StartAt).toBe('Frequencies');
-    for (const [state, items, next] of [
-      ['Frequencies', 'frequencies', 'Index'],
-      ['Index', 'index', 'Pairs'],
-      ['Pairs', 'pairs', 'Finish'],
-    ]) {
+  test('profiles, offsets, the linkage stages, merge, parts, reduce, decide: DISTRIBUTED maps of Express children and steps, then the scorer', () => {
+    expect(def.StartAt).toBe('Profiles');
+    const maps: [string, string, string, RegExp, string][] = [
+      ['Profiles', 'profiles', 'shards', /ScorerShardFunction/, '$.plan'],
+      ['Partition', 'partition', 'shards', /LinkageStageFn/, '$.offsets.plan'],
+      ['Frequencies', 'frequencies', 'partitions', /LinkageStageFn/, '$.offsets.plan'],
+      ['Index', 'index', 'shards', /LinkageStageFn/, '$.offsets.plan'],
+      ['Pairs', 'pairs', 'partitions', /LinkageStageFn/, '$.offsets.plan'],
+      ['Parts', 'parts', 'shards', /LinkageStageFn/, '$.offsets.plan'],
+      ['Decide', 'decide', 'shards', /ScorerShardFunction/, '$.offsets.plan'],
+    ];
+    for (const [state, stage, items, fn, plan] of maps) {
       const m = def.States[state];
       expect(m).toMatchObject({
         Type: 'Map',
-        Next: next,
         ItemsPath: `$.${items}`,
-        ItemSelector: { stage: items, 'part.$': '$$.Map.Item.Value', 'plan.$': '$.plan' },
+        ItemSelector: { stage, 'part.$': '$$.Map.Item.Value', 'plan.$': plan },
         ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
         MaxConcurrency: 40,
         ResultPath: null,
@@ -105,29 +109,42 @@ describe('linkage state machine', () => {
       expect(m.ToleratedFailureCount ?? 0).toBe(0);
       const child = Object.values(m.ItemProcessor.States)[0] as any;
       expect(child.Type).toBe('Task');
-      expect(child.Resource).toMatch(/LinkageStageFn/);
+      expect(JSON.stringify(child.Resource)).toMatch(fn);
       expect(child.Retry.map((r: any) => r.ErrorEquals).flat()).toEqual(
         expect.arrayContaining(['Lambda.TooManyRequestsException', 'Lambda.ServiceException']),
       );
     }
+    const order = ['Profiles', 'Offsets', 'Partition', 'Frequencies', 'Index', 'Pairs', 'Merge', 'Parts', 'Reduce', 'Decide', 'Finish'];
+    order.slice(0, -1).forEach((state, k) => expect([state, def.States[state].Next]).toEqual([state, order[k + 1]]));
+    // the offsets step gives the plan with positions that every later state reads
+    const steps: [string, string, string | null, string][] = [
+      ['Offsets', 'offsets', '$.offsets', '$.plan'],
+      ['Merge', 'merge', null, '$.offsets.plan'],
+      ['Reduce', 'reduce', null, '$.offsets.plan'],
+    ];
+    for (const [state, stage, result, plan] of steps) {
+      expect(def.States[state]).toMatchObject({ Type: 'Task', ResultPath: result });
+      expect(def.States[state].Parameters).toEqual({ stage, part: 0, 'plan.$': plan });
+      expect(JSON.stringify(def.States[state].Resource)).toMatch(/LinkageStageFn/);
+    }
     const finish = def.States.Finish;
-    expect(finish).toMatchObject({ Type: 'Task', End: true, Parameters: { 'time.$': '$.time', sharded: { 'plan.$': '$.plan' } } });
+    expect(finish).toMatchObject({ Type: 'Task', End: true, Parameters: { 'time.$': '$.time', sharded: { 'plan.$': '$.offsets.plan' } } });
     expect(finish.Resource).toMatch(/ScorerFunction/);
   });
 
   test('maxConcurrency prop reaches every map', () => {
     const { t: t2 } = synth({ linkageMaxConcurrency: 7 });
-    expect(JSON.stringify(t2.findResources('AWS::StepFunctions::StateMachine')).match(/\\"MaxConcurrency\\":7/g)).toHaveLength(3);
+    expect(JSON.stringify(t2.findResources('AWS::StepFunctions::StateMachine')).match(/\\"MaxConcurrency\\":7/g)).toHaveLength(7);
   });
 });
 
 describe('least privilege', () => {
-  test('stage function: the records under runs/ only, the key only through S3 for this bucket, nothing else', () => {
+  test('stage function: the records under runs/ and state/ only, the key only through S3 for this bucket, nothing else', () => {
     const stmts = statementsOf(/LinkageStageFnServiceRole/).filter((s) => !String(s.Action).startsWith('xray:'));
     const actions = stmts.flatMap((s) => [s.Action].flat()).sort();
     expect(actions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
     const objects = stmts.find((s) => s.Sid === 'LinkageRecords');
-    expect(objects.Resource['Fn::Join'][1][1]).toBe('/runs/*');
+    expect(objects.Resource.map((r: any) => r['Fn::Join'][1][1])).toEqual(['/runs/*', '/state/*']);
     expect(stmts.find((s) => s.Sid === 'ListLinkageRecords').Condition).toEqual({ StringLike: { 's3:prefix': ['runs/*'] } });
     const key = stmts.find((s) => s.Sid === 'LinkageRecordsKey');
     expect(key.Condition.StringEquals['kms:EncryptionContext:aws:s3:arn']).toEqual({
@@ -141,12 +158,13 @@ describe('least privilege', () => {
     expect(JSON.stringify(stmts)).not.toMatch(/dynamodb:|states:|lambda:/);
     // the objects statement with the bucket ARN resolved
     const arn = 'arn:aws:s3:::records';
-    const objects = { ...stmts.find((s) => s.Sid === 'LinkageRecords'), Resource: `${arn}/runs/*` };
+    const objects = { ...stmts.find((s) => s.Sid === 'LinkageRecords'), Resource: [`${arn}/runs/*`, `${arn}/state/*`] };
     const glob = (pattern: string, value: string) =>
       new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(value);
     const decide = (action: string, key: string) =>
       evaluate([objects], { action, resource: (r) => typeof r === 'string' && glob(r, `${arn}/${key}`) });
     expect(decide('s3:PutObject', 'runs/linkage-1/index/0.json')).toBe('allow');
+    expect(decide('s3:PutObject', 'state/population.json')).toBe('allow');
     expect(decide('s3:PutObject', 'other/x.json')).toBe('implicit-deny');
     expect(decide('s3:DeleteObject', 'runs/linkage-1/index/0.json')).toBe('implicit-deny');
   });
@@ -157,6 +175,16 @@ describe('least privilege', () => {
     expect(start.Action).toEqual(['states:StartExecution', 'states:ListExecutions']);
     expect(JSON.stringify(start.Resource)).toMatch(/:stateMachine:LinkageTest-Scorer-Linkage-/);
     expect(JSON.stringify(stmts.find((s) => s.Sid === 'LinkageRunInput').Condition)).toMatch(/stateMachine:LinkageTest-Scorer-Linkage-/);
+  });
+
+  test('shard function: reads the tables, writes SCORE items only, starts escalations, the records; never a detection run', () => {
+    const stmts = statementsOf(/ScorerShardFunctionServiceRole/);
+    const text = JSON.stringify(stmts);
+    expect(stmts.find((s) => s.Sid === 'WriteScoresOnly').Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SCORE#*'] } });
+    expect(text).toMatch(/dynamodb:BatchGetItem/);
+    expect(text).not.toMatch(/dynamodb:PutItem|dynamodb:DeleteItem|StartLinkageRuns|states:ListExecutions/);
+    expect(stmts.find((s) => s.Sid === 'LinkageRecords')).toBeDefined();
+    expect(text).toMatch(/states:StartExecution/);
   });
 
   test('scorer environment: the bucket, the key, the state machine and the threshold', () => {

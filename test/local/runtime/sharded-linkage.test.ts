@@ -1,11 +1,12 @@
 /**
- * The sharded linkage path as it deploys, on this machine: `cdk synth` of the real app, the local runtime running
- * the scorer and linkage-stage bundles from that cloud assembly, the linkage state machine from the template on the
- * local Step Functions (Distributed Maps), the records in the local S3. With the threshold lowered to one account,
- * a scheduled scorer run over simulated traffic (organic customers and extraction campaigns, `sim/`) writes the shards
- * and starts the run; the state machine runs every stage child and invokes the scorer, which merges, scores and starts
- * cases; a scheduled run while it is in flight does nothing. The scores it wrote are then compared, account by account,
- * with the single path's decisions over the same windows at the same time.
+ * The distributed detection run as it deploys, on this machine: `cdk synth` of the real app, the local runtime
+ * running the scorer, score-shard and linkage-stage bundles from that cloud assembly, the run's state machine from the
+ * template on the local Step Functions (Distributed Maps), the records in the local S3. With the threshold lowered to
+ * one account and shards of 60 accounts, a scheduled scorer run over simulated traffic (organic customers and
+ * extraction campaigns, `sim/`) measures the population and starts the run; the state machine's children read the
+ * windows of their account ranges, link, score, write the scores and start cases, and its last step invokes the
+ * scorer to sum up; a scheduled run while it is in flight does nothing. The scores written are then compared, account
+ * by account, with the single path's decisions over the same windows at the same time.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -47,7 +48,7 @@ describe('sharded linkage on the local runtime', () => {
       functionLogFile: path.join(WORK, 'functions.log'),
       clockStartMs: NOW,
       subscriber: false,
-      envOverrides: { '*': { SHARDED_LINKAGE_MIN_ACCOUNTS: '1' } },
+      envOverrides: { '*': { SHARDED_LINKAGE_MIN_ACCOUNTS: '1', ACCOUNTS_PER_SHARD: '60' } },
     });
     const ddb = session.rt.clients.dynamodb;
     const features = session.envValue('FEATURES_TABLE')!;
@@ -72,16 +73,21 @@ describe('sharded linkage on the local runtime', () => {
     await session?.stop();
   });
 
-  it('starts the run, runs every stage child, and the scorer finishes it: scores written, cases started', async () => {
+  it('starts the run, runs every stage child over several shards, and the scorer sums it up: scores written, cases started', async () => {
     const fns = session.rt.model.functions;
     const scorer = fns.find((f) => f.environment.LINKAGE_STATE_MACHINE_ARN)!;
     const linkageArn = scorer.environment.LINKAGE_STATE_MACHINE_ARN;
     const event = { time: new Date(NOW).toISOString() };
     const started = await session.rt.runner.invoke(scorer.arn, event);
     expect(started.ok).toBe(true);
-    const summary = started.payload as { path: string; accounts: number; sharded: { executionName: string; started: boolean } };
+    const summary = started.payload as {
+      path: string;
+      accounts: number;
+      sharded: { executionName: string; started: boolean; accountShards: number };
+    };
     expect(summary).toMatchObject({ path: 'sharded', sharded: { started: true } });
     expect(summary.accounts).toBeGreaterThan(10);
+    expect(summary.sharded.accountShards).toBeGreaterThan(2);
 
     const sfn = session.rt.clients.sfn!;
     const [execution] = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: linkageArn }))).executions ?? [];
@@ -111,8 +117,18 @@ describe('sharded linkage on the local runtime', () => {
       new ListObjectsV2Command({ Bucket: scorer.environment.LINKAGE_BUCKET, Prefix: `runs/${summary.sharded.executionName}/` }),
     );
     const keys = (objects.Contents ?? []).map((o) => o.Key!);
-    for (const dir of ['accounts/', 'frequencies/', 'verification/', 'pairs/', 'scorer/accounts.json'])
-      expect(keys.some((k) => k.includes(`/${dir}`))).toBe(true);
+    for (const dir of [
+      'profiles/',
+      'accounts/',
+      'frequencies/',
+      'verification/',
+      'pairs/',
+      'linkage.json',
+      'scoring/parts/',
+      'scoring/context.json',
+      'scoring/verdicts/',
+    ])
+      expect([dir, keys.some((k) => k.includes(`/${dir}`))]).toEqual([dir, true]);
     const scores = await session.rt.clients.dynamodb.send(
       new ScanCommand({
         TableName: session.envValue('CONTROL_TABLE')!,

@@ -18,6 +18,7 @@ import { pairPartition } from './pairs';
 import { partitionShard } from './partition';
 import { shardSize } from './records';
 import { indexShard } from './weights';
+import type { RunStage } from '../../sharded-run/stages';
 
 /**
  * Where stages leave their records (S3 objects under one run prefix; files; a Map in memory). A stage child that
@@ -47,13 +48,18 @@ export interface ShardPlan {
   keyPartitions: number;
   periodStart: number;
   periodEnd: number;
+  /**
+   * First position of each account shard, then the population (accountShards + 1 numbers), when shards differ in
+   * size (a distributed run's shards are ranges of account ids). Without it, shards are `shardSize` positions each.
+   */
+  offsets?: number[];
 }
 
 export type ShardStage = 'frequencies' | 'index' | 'pairs';
 
 /** What one stage child measured: for metrics and the bench. */
 export interface ShardStageStats {
-  stage: 'partition' | ShardStage | 'merge';
+  stage: 'partition' | ShardStage | 'merge' | RunStage;
   part: number;
   inputRecords: number;
   outputRecords: number;
@@ -91,7 +97,7 @@ export function planShards(
 }
 
 /** Measures one stage child: time, heap and resident memory at its end. */
-async function measured(
+export async function measured(
   stage: ShardStageStats['stage'],
   part: number,
   run: () => Promise<{ input: number; output: number }>,
@@ -117,6 +123,25 @@ export async function writeAccountShards(
     stats.push(await measured('partition', s, () => partitionShard(store, plan, cfg, s, s * size, slice)));
   }
   return stats;
+}
+
+/**
+ * Stage `partition` of one shard of a plan with offsets (a distributed run: its shards are ranges of account ids, of
+ * any size): `profiles` are the shard's, in order.
+ */
+export async function writeAccountShard(
+  store: ShardStore,
+  plan: ShardPlan,
+  cfg: LinkageConfig,
+  shard: number,
+  profiles: readonly AccountProfile[],
+): Promise<ShardStageStats> {
+  const o = plan.offsets;
+  if (!o || o.length !== plan.accountShards + 1)
+    throw new Error(`sharded linkage: plan ${plan.prefix} has no offsets for its ${plan.accountShards} shards`);
+  if (o[shard + 1] - o[shard] !== profiles.length)
+    throw new Error(`sharded linkage: shard ${shard} of ${plan.prefix} holds ${o[shard + 1] - o[shard]} accounts, got ${profiles.length} profiles`);
+  return measured('partition', shard, () => partitionShard(store, plan, cfg, shard, o[shard], profiles));
 }
 
 /** How many children a stage has: key partitions, or account shards. */
@@ -147,14 +172,13 @@ export const SHARD_STAGES: readonly ShardStage[] = ['frequencies', 'index', 'pai
 export async function mergeShardedLinkage(
   store: ShardStore,
   plan: ShardPlan,
-  profiles: AccountProfile[],
   cfg: LinkageConfig,
   previous?: Map<string, string>,
 ): Promise<{ result: LinkageResult; stats: ShardStageStats }> {
   let result: LinkageResult | undefined;
   const opts: LinkageOptions = { periodStart: plan.periodStart, periodEnd: plan.periodEnd, previous };
   const stats = await measured('merge', 0, async () => {
-    result = await mergePartitions(store, plan, profiles, cfg, opts);
+    result = await mergePartitions(store, plan, cfg, opts);
     return { input: result.stats.edges, output: result.clusters.length };
   });
   return { result: result!, stats };
@@ -175,7 +199,7 @@ export async function linkAccountsSharded(
   const stats = await writeAccountShards(store, plan, profiles, cfg);
   for (const stage of SHARD_STAGES)
     for (let part = 0; part < stageParts(plan, stage); part++) stats.push(await runShardStage(store, plan, cfg, stage, part));
-  const merged = await mergeShardedLinkage(store, plan, profiles, cfg, opts.previous);
+  const merged = await mergeShardedLinkage(store, plan, cfg, opts.previous);
   stats.push(merged.stats);
   return { result: merged.result, stats };
 }

@@ -5,13 +5,12 @@
  * the accounts the `index` stage listed; cluster evidence reads the frequencies of cluster members only.
  */
 import type { LinkageConfig } from '../../config';
-import type { AccountProfile } from '../../profile';
 import { AttributeDict, type AttributeIndex } from '../attributes';
 import { assembleClusters, components } from '../clusters';
 import { LinkGraph, pruneLeaves, prunePersonalAttachments } from '../graph';
 import { addLibraryEdges, addTriangleEdges, type PromptLibraries } from '../groups';
 import { UnionFind } from '../primitives';
-import type { LinkageOptions, LinkageResult } from '../types';
+import type { LinkageAccount, LinkageOptions, LinkageResult } from '../types';
 import type { WeakPair } from '../verify';
 import type { FrequencyStats } from './frequencies';
 import type { ShardPlan, ShardStore } from './index';
@@ -51,15 +50,15 @@ async function orderedPairs(store: ShardStore, plan: ShardPlan): Promise<{ pairs
 }
 
 /** Edges and weak pairs, added as the single path's verification loop adds them. */
-function replay(pairs: PairRecord[], profiles: AccountProfile[], cfg: LinkageConfig): { graph: LinkGraph; weak: WeakPair[] } {
-  const graph = new LinkGraph(profiles);
+function replay(pairs: PairRecord[], accounts: readonly LinkageAccount[], n: number, cfg: LinkageConfig): { graph: LinkGraph; weak: WeakPair[] } {
+  const graph = new LinkGraph(n);
   const weak: WeakPair[] = [];
   for (const [[a], b, accepted, content, infra, timing, signup, total, phi, sharedBuckets, sharedHours] of pairs) {
     if (graph.degree(a) >= cfg.maxEdgesPerAccount && graph.degree(b) >= cfg.maxEdgesPerAccount && graph.uf.find(a) === graph.uf.find(b)) continue;
     if (accepted) {
       const edge = {
-        a: profiles[a].accountId,
-        b: profiles[b].accountId,
+        a: accounts[a].accountId,
+        b: accounts[b].accountId,
         scores: { content, infra, timing, signup },
         total,
         phi,
@@ -115,30 +114,68 @@ export function librariesFromRecords(records: LibraryRecord[], n: number, cfg: L
   return { groups, templates, score, groupOf };
 }
 
+/**
+ * The account records of positions `wanted` (the graph's nodes: every account of a pair or a library), read from the
+ * partition stage's records, a line at a time; only the wanted lines are parsed.
+ */
+async function nodeRecords(store: ShardStore, plan: ShardPlan, wanted: ReadonlySet<number>): Promise<Map<number, AccountRecord>> {
+  const out = new Map<number, AccountRecord>();
+  const shards = new Set<number>();
+  for (const i of wanted) shards.add(shardOf(plan, i));
+  for (const shard of [...shards].sort((x, y) => x - y)) {
+    const body = await store.get(keys.accounts(plan, shard));
+    for (let at = 0; at < body.length;) {
+      let end = body.indexOf('\n', at);
+      if (end < 0) end = body.length;
+      // Each line starts with {"i":<position>,
+      const comma = body.indexOf(',', at);
+      if (end > at && wanted.has(Number(body.slice(at + 5, comma)))) {
+        const r = JSON.parse(body.slice(at, end)) as AccountRecord;
+        out.set(r.i, r);
+      }
+      at = end + 1;
+    }
+  }
+  return out;
+}
+
+/** What the merge's phases read of the nodes, from their records (a sparse array by position). */
+function linkageAccounts(records: Map<number, AccountRecord>, n: number): LinkageAccount[] {
+  const accounts: LinkageAccount[] = new Array(n);
+  for (const [i, r] of records) {
+    const hours = new Map<number, { n: number }>();
+    for (const [start, count] of r.hours) hours.set(start, { n: count });
+    accounts[i] = { accountId: r.id, firstTs: r.firstTs ?? Number.POSITIVE_INFINITY, createdAt: r.createdAt, hours };
+  }
+  return accounts;
+}
+
 /** The attribute index cluster assembly reads, for the accounts in clusters only (others hold no attributes). */
 async function memberIndex(
   store: ShardStore,
   plan: ShardPlan,
-  profiles: AccountProfile[],
+  records: Map<number, AccountRecord>,
   members: number[],
   cfg: LinkageConfig,
 ): Promise<AttributeIndex> {
-  const n = profiles.length;
+  const n = plan.accounts;
   const dict = new AttributeDict();
-  const accAttrs: Int32Array[] = Array.from({ length: n }, () => new Int32Array(0));
-  // By name, through the partitioned accounts' attribute lists: the profiles may have grown since the partition.
-  const wanted = new Set(members);
+  const none = new Int32Array(0);
+  const accAttrs: Int32Array[] = new Array<Int32Array>(n).fill(none);
+  const platform = new Uint8Array(n);
   const dfOf = new Map<string, number>();
   for (const shard of new Set(members.map((i) => shardOf(plan, i)))) {
-    const names = new Map<number, string[]>();
-    for (const r of fromLines<AccountRecord>(await store.get(keys.accounts(plan, shard)))) if (wanted.has(r.i)) names.set(r.i, r.attrs);
     for await (const [i, pos, df] of readParts<FrequencyRecord>(store, partFolders.frequencies(plan), shard)) {
-      const name = names.get(i)?.[pos];
+      const name = records.get(i)?.attrs[pos];
       if (name !== undefined) dfOf.set(name, df);
     }
   }
-  for (const i of members) accAttrs[i] = dict.internProfile(profiles[i]);
-  const none = new Float64Array(0);
+  for (const i of members) {
+    const r = records.get(i)!;
+    accAttrs[i] = Int32Array.from(r.attrs, (name) => dict.intern(name, name.startsWith('t:') ? 'content' : 'infra'));
+    platform[i] = r.platform ? 1 : 0;
+  }
+  const empty = new Float64Array(0);
   return {
     n,
     k: cfg.maxAttributeAccounts,
@@ -146,9 +183,10 @@ async function memberIndex(
     names: dict.names,
     fam: dict.fam,
     df: Int32Array.from(dict.names, (name) => dfOf.get(name) ?? 1),
-    weight: none,
-    ownContent: none,
-    ownInfra: none,
+    weight: empty,
+    ownContent: empty,
+    ownInfra: empty,
+    platform,
     postings: [],
     usefulOf: [],
     indexed: 0,
@@ -156,23 +194,27 @@ async function memberIndex(
   };
 }
 
-export async function mergePartitions(
-  store: ShardStore,
-  plan: ShardPlan,
-  profiles: AccountProfile[],
-  cfg: LinkageConfig,
-  opts: LinkageOptions,
-): Promise<LinkageResult> {
+/**
+ * The merge holds no profiles: the pairs, the libraries, and the records of the graph's nodes (every account of a
+ * pair or a library), so its memory grows with the graph, not the population (beyond a few bytes per account).
+ */
+export async function mergePartitions(store: ShardStore, plan: ShardPlan, cfg: LinkageConfig, opts: LinkageOptions): Promise<LinkageResult> {
+  const n = plan.accounts;
   const { pairs, stats } = await orderedPairs(store, plan);
-  const { graph, weak } = replay(pairs, profiles, cfg);
-  addTriangleEdges(graph, weak, profiles, cfg);
   const libraries: LibraryRecord[] = [];
   for await (const r of readAll<LibraryRecord>(store, `${plan.prefix}libraries/`)) libraries.push(r);
-  const library = librariesFromRecords(libraries, profiles.length, cfg);
-  addLibraryEdges(graph, library, profiles);
-  const prunedLeaves = (cfg.syncPruneLeaves ? pruneLeaves(graph) : 0) + prunePersonalAttachments(graph, profiles, opts.periodEnd, cfg);
-  const index = await memberIndex(store, plan, profiles, components(graph, cfg.minClusterSize).flat(), cfg);
-  const { clusters, byAccount } = assembleClusters(profiles, cfg, opts, index, graph, library);
+  const nodes = new Set<number>();
+  for (const r of pairs) nodes.add(r[0][0]).add(r[1]);
+  for (const [i] of libraries) nodes.add(i);
+  const records = await nodeRecords(store, plan, nodes);
+  const accounts = linkageAccounts(records, n);
+  const { graph, weak } = replay(pairs, accounts, n, cfg);
+  addTriangleEdges(graph, weak, accounts, cfg);
+  const library = librariesFromRecords(libraries, n, cfg);
+  addLibraryEdges(graph, library, accounts);
+  const prunedLeaves = (cfg.syncPruneLeaves ? pruneLeaves(graph) : 0) + prunePersonalAttachments(graph, accounts, opts.periodEnd, cfg);
+  const index = await memberIndex(store, plan, records, components(graph, cfg.minClusterSize).flat(), cfg);
+  const { clusters, byAccount } = assembleClusters(accounts, cfg, opts, index, graph, library);
   const freq: FrequencyStats = { attributes: 0, indexedAttributes: 0, skippedPopular: 0 };
   for (let p = 0; p < plan.keyPartitions; p++) {
     const s = JSON.parse(await store.get(keys.frequencyStats(plan, p))) as FrequencyStats;
@@ -184,6 +226,6 @@ export async function mergePartitions(
     clusters,
     byAccount,
     edges: graph.edges,
-    stats: { accounts: profiles.length, ...freq, ...stats, edges: graph.edges.length, prunedLeaves },
+    stats: { accounts: n, ...freq, ...stats, edges: graph.edges.length, prunedLeaves },
   };
 }

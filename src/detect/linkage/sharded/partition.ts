@@ -17,8 +17,13 @@ export type Occurrence = [name: string, i: number, pos: number];
 
 /** The record of profile `p` at position `i`, with its attributes in the single path's intern order. */
 export function accountRecord(p: AccountProfile, i: number, w: TimingWindow, cfg: LinkageConfig): AccountRecord {
+  const hours: AccountRecord['hours'] = [];
+  for (const [start, cell] of p.hours) if (cell.n > 0) hours.push([start, cell.n]);
   return {
     i,
+    id: p.accountId,
+    firstTs: Number.isFinite(p.firstTs) ? p.firstTs : null,
+    hours,
     attrs: attributeNames(p),
     platform: isPlatform(p, cfg),
     stable: stableInfrastructure(p),

@@ -10,6 +10,10 @@ import type { ShardPlan, ShardStore } from './index';
 export interface AccountRecord {
   /** Position in the single path's profiles array: orders rows, ties and union-find roots as it does. */
   i: number;
+  /** What the merge reads of the graph's nodes (`LinkageAccount`): id, first request (null: none), active hours. */
+  id: string;
+  firstTs: number | null;
+  hours: [start: number, n: number][];
   /** Attribute names (`t:`, `ip:`, `sn:`, `ua:`, `key:`) in the single path's intern order. */
   attrs: string[];
   platform: boolean;
@@ -95,8 +99,18 @@ export function shardSize(plan: ShardPlan): number {
   return Math.max(1, Math.ceil(plan.accounts / plan.accountShards));
 }
 
+/** The account shard of position `i`: by the plan's offsets when its shards differ in size, else by shard size. */
 export function shardOf(plan: ShardPlan, i: number): number {
-  return Math.floor(i / shardSize(plan));
+  const o = plan.offsets;
+  if (!o) return Math.floor(i / shardSize(plan));
+  let lo = 0;
+  let hi = o.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (o[mid] <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** The key partition of an attribute name or a band key. */
