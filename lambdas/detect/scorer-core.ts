@@ -7,8 +7,10 @@
  * 2. read `MODEL#<model>/FIRST` for the models seen, the allowlist (`byState` GSI partition `ALLOW`) and the shadow
  *    config (`CONFIG/SHADOW`) from the control table;
  * 3. build profiles (reusing those whose windows did not change) and run the same detection code as replay
- *    (src/detect); from `sharded.minAccounts` accounts on, the linkage is not computed here but in the linkage
- *    state machine (sharded-run.ts), and the run that state machine invokes at its end (`finish`) merges it;
+ *    (src/detect). From `sharded.minAccounts` accounts on (the population the last run measured), nothing of this
+ *    runs here: the scorer starts a distributed run (sharded-run.ts) whose children read, link, decide and write
+ *    per account shard (score-shard.ts, linkage-stage.ts), and the invocation that run's end makes (`finish`)
+ *    sums it up;
  * 4. write `SCORE#<id>/SCORE` for every account above `allow` (firstFlaggedAt kept with if_not_exists): a partition
  *    of its own, so the scorer's role can write scores without being able to touch `ACCOUNT#<id>/STATUS`;
  * 5. start the escalation workflow for accounts at review/suspend without an open case: execution name = caseId
@@ -88,7 +90,7 @@ export interface ScorerDeps extends WindowReadDeps {
   cache?: WindowCache;
   /** A cached window older than this is read again even if unchanged. @default no limit */
   cacheMaxAgeMs?: number;
-  /** The sharded linkage path (sharded-run.ts). Without it every run links in process. */
+  /** The distributed run (sharded-run.ts). Without it every run scores in process. */
   sharded?: ShardedLinkageDeps;
   /** This invocation is a distributed run's last step: sum that run up. */
   finish?: RunPlan;

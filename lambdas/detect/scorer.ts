@@ -1,8 +1,8 @@
 /**
- * Scheduled scorer (EventBridge schedule -> this function), and the last step of a sharded linkage run (the linkage
+ * Scheduled scorer (EventBridge schedule -> this function), and the last step of a distributed detection run (the run's
  * state machine -> this function with `{ time, sharded: { plan } }`). Thin adapter around scorer-core.ts: wiring
  * from the environment the Scorer construct sets (FEATURES_TABLE, CONTROL_TABLE, STATE_MACHINE_ARN,
- * DETECTION_CONFIG, LOOKBACK_HOURS, LINKAGE_*, SHARDED_LINKAGE_MIN_ACCOUNTS), EMF metrics, structured logs. SDK
+ * DETECTION_CONFIG, LOOKBACK_HOURS, LINKAGE_*, SHARDED_LINKAGE_MIN_ACCOUNTS, ACCOUNTS_PER_SHARD), EMF metrics, logs. SDK
  * clients take their endpoint from the environment (AWS_ENDPOINT_URL_<SERVICE> locally).
  *
  * Every run publishes its population and its use of memory and time (percent of the function's limits), so the

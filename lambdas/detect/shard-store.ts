@@ -1,5 +1,5 @@
 /**
- * The sharded linkage's `ShardStore` over S3: one object per record set, under the run's prefix of the linkage
+ * A distributed detection run's `ShardStore` over S3: one object per record set, under the run's prefix of the linkage
  * bucket. Bodies are gzip'd (shard records are JSON with many repeated keys: several times smaller, so fewer bytes
  * through every stage child), and written with SSE-KMS under the bucket's customer-managed key, named on each put
  * so that an object never falls back to another default. An object written in parts (one writer, many readers) is

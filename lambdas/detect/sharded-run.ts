@@ -11,6 +11,7 @@ import { ExecutionAlreadyExists, ListExecutionsCommand, StartExecutionCommand, t
 import { LINKAGE_RUN_PREFIX, POPULATION_STATE_KEY } from '../../src/detect/linkage-bucket';
 import type { ShardStore } from '../../src/detect/linkage/sharded';
 import { planRun, type PopulationState, type RunPlan } from '../../src/detect/sharded-run/stages';
+import type { WriteCounts } from './scorer-core';
 
 /** A previous in-process run that peaked above this share of the function's memory sends the next run sharded. */
 export const SHARDED_MEMORY_SHARE = 0.6;
@@ -102,15 +103,7 @@ export async function startShardedRun(
 }
 
 /** What one decide child did, for the run's summary. */
-export interface DecideCounts {
-  accounts: number;
-  decisions: Record<string, number>;
-  scoresWritten: number;
-  casesStarted: number;
-  casesAlreadyOpen: number;
-  casesStartFailed: number;
-  startFailures: Array<{ accountId: string; caseId: string; reason: string }>;
-}
+export type DecideCounts = { accounts: number; decisions: Record<string, number> } & WriteCounts;
 
 /** The children's counts, summed. */
 export function sumDecideCounts(shards: readonly DecideCounts[]): DecideCounts {

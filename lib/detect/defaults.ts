@@ -32,7 +32,7 @@ export const DETECT_DEFAULTS = {
   linkageStageTimeout: Duration.minutes(4),
   /** A run's records are needed for minutes; expired after a day. */
   linkageRecordExpiration: Duration.days(1),
-  /** Longest sharded linkage run (three stages and the scorer's finish). */
+  /** Longest distributed detection run (its stages and the scorer's finish). */
   linkageRunTimeout: Duration.hours(1),
   /** Alarm thresholds of the scorer's own utilization metrics (percent): well before the limits stop a run. */
   memoryAlarmPercent: 70,

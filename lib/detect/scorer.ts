@@ -106,7 +106,7 @@ export class Scorer extends Construct {
   /** A distributed run's children that read an account shard's windows, and decide and write its scores. */
   readonly shardFunction: DistillGuardFunction;
   readonly rule: events.Rule;
-  /** The sharded linkage path: bucket, stage function, state machine. */
+  /** The distributed detection run: bucket, stage function, state machine. */
   readonly linkage: ShardedLinkage;
   /** Memory and duration utilization of the scorer, and the linkage state machine's failed and timed-out runs. */
   readonly alarms: cloudwatch.Alarm[];

@@ -277,12 +277,12 @@ export class ShardedLinkage extends Construct {
     return [
       once(
         'RunsFailedAlarm',
-        'A sharded linkage run failed: that run scored nobody (the next scheduled scorer run starts another). See the stage function log.',
+        'A distributed detection run failed: the shards not yet decided were scored by nobody (the next scheduled scorer run starts another). See the stage and score-shard function logs.',
         this.stateMachine.metricFailed(opts),
       ),
       once(
         'RunsTimedOutAlarm',
-        'A sharded linkage run timed out: that run scored nobody. Raise maxConcurrency or the shard count.',
+        'A distributed detection run timed out: the shards not yet decided were scored by nobody. Raise maxConcurrency or lower accountsPerShard.',
         this.stateMachine.metricTimedOut(opts),
       ),
     ];

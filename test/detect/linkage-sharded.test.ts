@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { ReplayAggregator } from '../../src/aggregate/replay';
 import { DEFAULT_DETECTION_CONFIG, runDetection, type DetectionConfig } from '../../src/detect/index';
 import { linkAccounts, type LinkageOptions, type LinkageResult } from '../../src/detect/linkage';
 import {
@@ -20,25 +19,16 @@ import {
   writeAccountShard,
 } from '../../src/detect/linkage/sharded';
 import { FileShardStore } from '../../src/detect/linkage/sharded/file-store';
-import { profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
-import { simulate } from '../../sim/simulate';
+import type { AccountProfile } from '../../src/detect/profile';
+import { simulatedWorld } from '../support/simulated-world';
 import { syntheticProfiles } from '../../bench/detect-scale';
 
 const cfg = DEFAULT_DETECTION_CONFIG;
 
 /** Profiles of a simulated world, as replay builds them, and its observation period. */
 function simulatedProfiles(variant: 'base' | 'evasive', seed: number): { profiles: AccountProfile[]; opts: LinkageOptions } {
-  const agg = new ReplayAggregator();
-  let first = Infinity;
-  let last = 0;
-  for (const e of simulate({ seed, scale: 'small', variant, days: 3 }).events()) {
-    agg.addLogLine(e.log);
-    if (e.usage) agg.addUsageLine(e.usage);
-    first = Math.min(first, Number(e.log.requestTimeEpoch));
-    last = Math.max(last, Number(e.log.requestTimeEpoch));
-  }
-  const profiles = [...profilesFromWindows(agg.store.allWindows(), cfg.linkage.syncBucketMs).values()];
-  return { profiles, opts: { periodStart: first, periodEnd: last } };
+  const { profiles, period } = simulatedWorld(variant, seed);
+  return { profiles, opts: period };
 }
 
 /** Everything but `verifiedPairs`: the sharded path scores every candidate (it cannot skip as the single path does). */

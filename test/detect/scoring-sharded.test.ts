@@ -3,25 +3,14 @@
  * cluster by cluster, whatever the cut into shards, with every stage's output passed through JSON as a distributed
  * run stores it. The worlds carry usage events (baseline in tokens) and a model release (pivot adoption).
  */
-import { ReplayAggregator } from '../../src/aggregate/replay';
 import { DEFAULT_DETECTION_CONFIG, runDetection, scoreInShards, type DetectionConfig, type DetectionInput } from '../../src/detect/index';
-import { profilesFromWindows } from '../../src/detect/profile';
-import { simulate } from '../../sim/simulate';
+import { simulatedWorld } from '../support/simulated-world';
 
 const cfg = DEFAULT_DETECTION_CONFIG as DetectionConfig;
 
 function world(variant: 'base' | 'evasive', seed: number, usage: boolean): DetectionInput {
-  const agg = new ReplayAggregator();
-  let first = Infinity;
-  let last = 0;
-  for (const e of simulate({ seed, scale: 'small', variant, days: 3 }).events()) {
-    agg.addLogLine(e.log);
-    if (usage && e.usage) agg.addUsageLine(e.usage);
-    first = Math.min(first, Number(e.log.requestTimeEpoch));
-    last = Math.max(last, Number(e.log.requestTimeEpoch));
-  }
-  const profiles = [...profilesFromWindows(agg.store.allWindows(), cfg.linkage.syncBucketMs).values()];
-  return { profiles, modelFirstSeen: agg.store.modelFirstSeen(), now: last, periodStart: first, config: cfg };
+  const { profiles, modelFirstSeen, period } = simulatedWorld(variant, seed, { usage });
+  return { profiles, modelFirstSeen, now: period.periodEnd, periodStart: period.periodStart, config: cfg };
 }
 
 function slices<T>(xs: readonly T[], n: number): T[][] {

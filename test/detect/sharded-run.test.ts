@@ -3,33 +3,23 @@
  * cluster as `runDetection` does on the whole population, with shards of uneven size; and profiles survive the
  * records they travel in exactly.
  */
-import { ReplayAggregator } from '../../src/aggregate/replay';
 import { DEFAULT_DETECTION_CONFIG, runDetection, type DetectionConfig } from '../../src/detect/index';
 import { MemoryShardStore } from '../../src/detect/linkage/sharded';
 import { decodeProfile, encodeProfile } from '../../src/detect/profile-codec';
-import { emptyProfile, profilesFromWindows, type AccountProfile } from '../../src/detect/profile';
+import { emptyProfile, type AccountProfile } from '../../src/detect/profile';
 import { runDetectionInProcess } from '../../src/detect/sharded-run/in-process';
 import { boundsFromSample, planRun, sampleIds, shardRange } from '../../src/detect/sharded-run/stages';
 import { dataRecord } from '../../src/shared/data-record';
-import { simulate } from '../../sim/simulate';
+import { simulatedWorld } from '../support/simulated-world';
 
 const cfg = DEFAULT_DETECTION_CONFIG as DetectionConfig;
 const byId = (a: AccountProfile, b: AccountProfile) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0);
 
 function world(variant: 'base' | 'evasive', seed: number) {
-  const agg = new ReplayAggregator();
-  let first = Infinity;
-  let last = 0;
-  for (const e of simulate({ seed, scale: 'small', variant, days: 3 }).events()) {
-    agg.addLogLine(e.log);
-    if (e.usage) agg.addUsageLine(e.usage);
-    first = Math.min(first, Number(e.log.requestTimeEpoch));
-    last = Math.max(last, Number(e.log.requestTimeEpoch));
-  }
-  const profiles = [...profilesFromWindows(agg.store.allWindows(), cfg.linkage.syncBucketMs).values()].sort(byId);
-  const seen = agg.store.modelFirstSeen();
-  const modelFirstSeen = dataRecord(Object.entries(seen).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return { profiles, modelFirstSeen, period: { periodStart: first, periodEnd: last } };
+  const w = simulatedWorld(variant, seed);
+  // the single path's order (the scorer sorts its profiles by id), and the run's models in name order
+  const modelFirstSeen = dataRecord(Object.entries(w.modelFirstSeen).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { profiles: w.profiles.sort(byId), modelFirstSeen, period: w.period };
 }
 
 describe('distributed detection run', () => {
