@@ -56,6 +56,9 @@ describe('distributed detection run', () => {
     expect(sample).toHaveLength(100);
     expect(boundsFromSample(sample, 4)).toEqual(['acct-0250', 'acct-0500', 'acct-0750']);
     expect(boundsFromSample(['a', 'a', 'a', 'b'], 4)).toEqual(['a', 'b']);
+    // DynamoDB's order (UTF-8 bytes): a character beyond U+FFFF after U+FFFD, though JavaScript's < puts it before
+    expect(boundsFromSample(['\u{1F600}', '\uFFFD', 'z', 'a'], 4)).toEqual(['z', '\uFFFD', '\u{1F600}']);
+    expect(Buffer.compare(Buffer.from('\uFFFD'), Buffer.from('\u{1F600}'))).toBe(-1);
     const plan = planRun('runs/x/', { periodStart: 0, periodEnd: 1 }, 1000, sample, 250);
     expect(plan.accountShards).toBe(4);
     expect([0, 1, 3].map((s) => shardRange(plan, s))).toEqual([{ hi: 'acct-0250' }, { lo: 'acct-0250', hi: 'acct-0500' }, { lo: 'acct-0750' }]);

@@ -11,12 +11,14 @@ import type { AccountProfile } from '../profile';
 import { decideShard, type ShardScoringInput } from '../scoring/sharded';
 import type { ClusterVerdict, ScoredAccount } from '../scoring/decide';
 import { writeShardProfiles } from './records';
-import { decideInputs, finishRun, runRunStage, shardRange, writeVerdicts, type RunPlan } from './stages';
+import { compareCodePoints, decideInputs, finishRun, runRunStage, shardRange, writeVerdicts, type RunPlan } from './stages';
 
 /** The accounts of shard `s` of `plan` among `sorted` (profiles sorted by account id). */
 export function profilesInRange(sorted: readonly AccountProfile[], plan: RunPlan, s: number): AccountProfile[] {
   const { lo, hi } = shardRange(plan, s);
-  return sorted.filter((p) => (lo === undefined || p.accountId >= lo) && (hi === undefined || p.accountId < hi));
+  return sorted.filter(
+    (p) => (lo === undefined || compareCodePoints(p.accountId, lo) >= 0) && (hi === undefined || compareCodePoints(p.accountId, hi) < 0),
+  );
 }
 
 export async function runDetectionInProcess(

@@ -54,18 +54,38 @@ export type RunStage = (typeof RUN_SHARD_STAGES)[number] | (typeof RUN_STEPS)[nu
 /** Every stage the stage function runs. */
 export const STAGE_FUNCTION_STAGES: readonly string[] = [...SHARD_STAGES, ...RUN_SHARD_STAGES, ...RUN_STEPS];
 
-/** Up to `shards - 1` distinct bounds, evenly spaced through a sorted sample of account ids. */
+/**
+ * Orders strings by code point: UTF-8 byte order, the order of DynamoDB's sort keys, which cuts the shards. JavaScript's
+ * `<` compares UTF-16 code units and puts characters beyond U+FFFF (surrogate pairs) before U+E000..U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Up to `shards - 1` distinct bounds, evenly spaced through a sample of account ids (sorted here by code point). */
 export function boundsFromSample(sample: readonly string[], shards: number): string[] {
+  const sorted = [...sample].sort(compareCodePoints);
   const out: string[] = [];
   for (let k = 1; k < shards; k++) {
-    const id = sample[Math.floor((k * sample.length) / shards)];
-    if (id !== undefined && id !== out[out.length - 1] && (out.length === 0 || id > out[out.length - 1])) out.push(id);
+    const id = sorted[Math.floor((k * sorted.length) / shards)];
+    if (id !== undefined && (out.length === 0 || compareCodePoints(id, out[out.length - 1]) > 0)) out.push(id);
   }
   return out;
 }
 
 /**
- * A run for about `population` accounts, cut by `sample` (sorted account ids of a recent run) into shards of about
+ * A run for about `population` accounts, cut by `sample` (account ids of a recent run) into shards of about
  * `accountsPerShard`. The population is only known once the `offsets` step has counted every shard.
  */
 export function planRun(
