@@ -113,26 +113,7 @@ export class Scorer extends Construct {
 
   constructor(scope: Construct, id: string, props: ScorerProps) {
     super(scope, id);
-    const schedule = props.schedule ?? DETECT_DEFAULTS.schedule;
-    const timeout = props.timeout ?? DETECT_DEFAULTS.timeout;
-    const lookback = props.lookback ?? DETECT_DEFAULTS.lookback;
-    const { scoreIntervalMinutes: interval, scoreLookbackHours: lookbackRange } = DETECT_SETTINGS;
-    if (schedule.toSeconds() < interval.min * 60) {
-      throw new Error(`scorer schedule must be at least ${interval.min} minute, got ${schedule.toHumanString()}`);
-    }
-    if (timeout.toSeconds() > schedule.toSeconds()) {
-      throw new Error(`scorer timeout (${timeout.toHumanString()}) must not exceed the schedule (${schedule.toHumanString()})`);
-    }
-    const lookbackHours = Math.round(lookback.toHours({ integral: false }));
-    if (outOfRange(lookbackRange, lookbackHours)) {
-      throw new Error(`scorer lookback must be between ${lookbackRange.min} and ${lookbackRange.max} hours, got ${lookback.toHumanString()}`);
-    }
-    const minAccounts = props.shardedLinkageMinAccounts ?? DETECT_DEFAULTS.shardedLinkageMinAccounts;
-    checkIntegerSetting('shardedLinkageMinAccounts', minAccounts, DETECT_SETTINGS.shardedLinkageMinAccounts);
-    const accountsPerShard = props.accountsPerShard ?? DETECT_SETTINGS.detectionShardAccounts.default;
-    checkIntegerSetting('accountsPerShard', accountsPerShard, DETECT_SETTINGS.detectionShardAccounts);
-    // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
-    resolveDetectionConfig(props.detectionConfig ?? {});
+    const checked = checkScorerProps(props);
     const environment = {
       FEATURES_TABLE: props.featuresTable.tableName,
       CONTROL_TABLE: props.controlTable.tableName,
@@ -146,16 +127,16 @@ export class Scorer extends Construct {
       serviceName: SCORER_SERVICE,
       description: 'distill-guard scorer: features -> linkage, pivot, scoring -> SCORE items and escalation workflows',
       memorySize: props.memorySize ?? DETECT_DEFAULTS.memorySize,
-      timeout,
+      timeout: checked.timeout,
       reservedConcurrentExecutions: 1,
       environment: {
         ...environment,
-        LOOKBACK_HOURS: String(lookbackHours),
+        LOOKBACK_HOURS: String(checked.lookbackHours),
         WINDOW_CACHE_MAX_AGE_MINUTES: String(
           Math.round((props.windowCacheMaxAge ?? DETECT_DEFAULTS.windowCacheMaxAge).toMinutes({ integral: false })),
         ),
-        SHARDED_LINKAGE_MIN_ACCOUNTS: String(minAccounts),
-        ACCOUNTS_PER_SHARD: String(accountsPerShard),
+        SHARDED_LINKAGE_MIN_ACCOUNTS: String(checked.minAccounts),
+        ACCOUNTS_PER_SHARD: String(checked.accountsPerShard),
       },
     });
     // A distributed run's children that read windows and decide: the scorer's work on one account shard.
@@ -185,8 +166,8 @@ export class Scorer extends Construct {
     this.alarms = [...this.utilizationAlarms(), ...this.linkage.alarms];
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'distill-guard scorer schedule',
-      schedule: events.Schedule.rate(schedule),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: schedule })],
+      schedule: events.Schedule.rate(checked.schedule),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 1, maxEventAge: checked.schedule })],
     });
   }
 
@@ -230,4 +211,29 @@ export class Scorer extends Construct {
       }),
     ];
   }
+}
+
+/** The props' values with their defaults, checked: errors show the value received. */
+function checkScorerProps(props: ScorerProps) {
+  const schedule = props.schedule ?? DETECT_DEFAULTS.schedule;
+  const timeout = props.timeout ?? DETECT_DEFAULTS.timeout;
+  const lookback = props.lookback ?? DETECT_DEFAULTS.lookback;
+  const { scoreIntervalMinutes: interval, scoreLookbackHours: lookbackRange } = DETECT_SETTINGS;
+  if (schedule.toSeconds() < interval.min * 60) {
+    throw new Error(`scorer schedule must be at least ${interval.min} minute, got ${schedule.toHumanString()}`);
+  }
+  if (timeout.toSeconds() > schedule.toSeconds()) {
+    throw new Error(`scorer timeout (${timeout.toHumanString()}) must not exceed the schedule (${schedule.toHumanString()})`);
+  }
+  const lookbackHours = Math.round(lookback.toHours({ integral: false }));
+  if (outOfRange(lookbackRange, lookbackHours)) {
+    throw new Error(`scorer lookback must be between ${lookbackRange.min} and ${lookbackRange.max} hours, got ${lookback.toHumanString()}`);
+  }
+  const minAccounts = props.shardedLinkageMinAccounts ?? DETECT_DEFAULTS.shardedLinkageMinAccounts;
+  checkIntegerSetting('shardedLinkageMinAccounts', minAccounts, DETECT_SETTINGS.shardedLinkageMinAccounts);
+  const accountsPerShard = props.accountsPerShard ?? DETECT_SETTINGS.detectionShardAccounts.default;
+  checkIntegerSetting('accountsPerShard', accountsPerShard, DETECT_SETTINGS.detectionShardAccounts);
+  // Validate overrides now (unknown keys, wrong types fail the synth, not the first run).
+  resolveDetectionConfig(props.detectionConfig ?? {});
+  return { schedule, timeout, lookbackHours, minAccounts, accountsPerShard };
 }
