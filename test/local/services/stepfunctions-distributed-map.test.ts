@@ -1,9 +1,10 @@
 /**
- * Distributed Map on the local Step Functions, run from the linkage state machine the Scorer construct synthesizes
- * (definition resolved by the local runtime's template resolver, as `npm start` does): the items of each map come
- * from the execution input, `ItemSelector` builds each child's event from `$$.Map.Item.Value` and `$.plan`,
- * `MaxConcurrency` bounds the children at once, the stages run in order and the scorer step gets the plan. A failed
- * child fails the map with the AWS error; what the emulator would run differently is refused at creation.
+ * Distributed Map on the local Step Functions, run from the detection run's state machine the Scorer construct
+ * synthesizes (definition resolved by the local runtime's template resolver, as `npm start` does): the items of each
+ * map come from the execution input, `ItemSelector` builds each child's event from `$$.Map.Item.Value` and the plan
+ * (the input's, then the offsets step's), `MaxConcurrency` bounds the children at once, the stages run in order and
+ * the scorer step gets the plan. A failed child fails the map with the AWS error; what the emulator would run
+ * differently is refused at creation.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -52,7 +53,8 @@ beforeAll(async () => {
         await new Promise((r) => setTimeout(r, 20));
         const p = payload as { stage?: string; part?: number };
         if (p.stage === 'index' && p.part === failPart) throw Object.assign(new Error('out of memory'), { name: 'Runtime.OutOfMemory' });
-        return fn.includes('StageFn') ? { stage: p.stage, part: p.part, ms: 1 } : { path: 'sharded-finish' };
+        if (p.stage === 'offsets') return { stage: 'offsets', part: 0, ms: 1, plan: runPlan };
+        return fn.includes('ScorerFunction') ? { path: 'sharded-finish' } : { stage: p.stage, part: p.part, ms: 1 };
       } finally {
         active--;
       }
@@ -72,8 +74,18 @@ beforeEach(() => {
   failPart = undefined;
 });
 
-const plan = { prefix: 'runs/linkage-1/', accounts: 50, accountShards: 5, keyPartitions: 4, periodStart: 0, periodEnd: 1 };
-const runInput = { time: '2026-12-06T13:40:00.000Z', plan, frequencies: [0, 1, 2, 3], index: [0, 1, 2, 3, 4], pairs: [0, 1, 2, 3] };
+const plan = {
+  prefix: 'runs/linkage-1/',
+  accounts: 0,
+  accountShards: 5,
+  keyPartitions: 4,
+  periodStart: 0,
+  periodEnd: 1,
+  bounds: ['b', 'd', 'f', 'h'],
+};
+/** What the offsets step answers: the plan with positions. */
+const runPlan = { ...plan, accounts: 50, offsets: [0, 10, 20, 30, 40, 50] };
+const runInput = { time: '2026-12-06T13:40:00.000Z', plan, shards: [0, 1, 2, 3, 4], partitions: [0, 1, 2, 3] };
 
 async function run(name: string, definition: string) {
   const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: 'arn:aws:iam::000000000000:role/sfn' }));
@@ -82,17 +94,34 @@ async function run(name: string, definition: string) {
   return sfn.send(new DescribeExecutionCommand({ executionArn }));
 }
 
-test('the synthesized linkage machine: every part of each stage, in stage order, at most MaxConcurrency at once, then the scorer', async () => {
+test('the synthesized run machine: every part of each stage, in stage order, at most MaxConcurrency at once, then the scorer', async () => {
   const out = await run('linkage', linkageDefinition(2));
   expect(out.status).toBe('SUCCEEDED');
-  const stageCalls = calls.filter((c) => c.fn.includes('StageFn'));
-  expect(stageCalls.map((c) => c.payload.stage)).toEqual([...Array(4).fill('frequencies'), ...Array(5).fill('index'), ...Array(4).fill('pairs')]);
-  expect(stageCalls.filter((c) => c.payload.stage === 'index').map((c) => c.payload.part)).toEqual([0, 1, 2, 3, 4]);
-  for (const c of stageCalls) expect(c.payload.plan).toEqual(plan);
+  const stages = calls.filter((c) => !c.fn.includes('ScorerFunction'));
+  const runs = (stage: string, n: number) => Array(n).fill(stage);
+  expect(stages.map((c) => c.payload.stage)).toEqual([
+    ...runs('profiles', 5),
+    'offsets',
+    ...runs('partition', 5),
+    ...runs('frequencies', 4),
+    ...runs('index', 5),
+    ...runs('pairs', 4),
+    'merge',
+    ...runs('parts', 5),
+    'reduce',
+    ...runs('decide', 5),
+  ]);
+  // the profiles and decide children are the shard function, every other stage the stage function
+  for (const c of stages)
+    expect([c.payload.stage, /ShardFunction/.test(c.fn)]).toEqual([c.payload.stage, ['profiles', 'decide'].includes(c.payload.stage)]);
+  expect(stages.filter((c) => c.payload.stage === 'index').map((c) => c.payload.part)).toEqual([0, 1, 2, 3, 4]);
+  // the plan: the input's until the offsets step, that step's answer after it
+  for (const c of stages)
+    expect([c.payload.stage, c.payload.plan]).toEqual([c.payload.stage, ['profiles', 'offsets'].includes(c.payload.stage) ? plan : runPlan]);
   expect(peak).toBe(2);
   const finish = calls[calls.length - 1];
   expect(finish.fn).toMatch(/ScorerFunction/);
-  expect(finish.payload).toEqual({ time: runInput.time, sharded: { plan } });
+  expect(finish.payload).toEqual({ time: runInput.time, sharded: { plan: runPlan } });
 });
 
 test('a failed child fails the map, and the run, with States.ExceedToleratedFailureThreshold; later stages do not run', async () => {
@@ -111,7 +140,7 @@ test('a Catch on the map sees the AWS error name', async () => {
     States: {
       Index: {
         Type: 'Map',
-        ItemsPath: '$.index',
+        ItemsPath: '$.shards',
         ItemSelector: { stage: 'index', 'part.$': '$$.Map.Item.Value' },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
@@ -141,7 +170,7 @@ test.each([
     States: {
       Index: {
         Type: 'Map',
-        ItemsPath: '$.index',
+        ItemsPath: '$.shards',
         ...extra,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
