@@ -470,7 +470,10 @@ export async function runScorer(deps: ScorerDeps): Promise<ScorerSummary> {
   if (sharded) {
     // profiles are sorted by id: the sample plans the next distributed run's shards
     const state = { population: profiles.length, sample: sampleIds(profiles.map((p) => p.accountId)), at: deps.now };
-    await writePopulationState(sharded.store, state);
+    // Best effort: without it the next run measures the population again, and this run still scores.
+    await writePopulationState(sharded.store, state).catch((err: unknown) =>
+      deps.log?.error?.('population state not written', { error: String((err as Error).message ?? err) }),
+    );
     if (wantsSharded(profiles.length, sharded)) return startDistributed(deps, sharded, state, inputs);
   }
   const t2 = Date.now();

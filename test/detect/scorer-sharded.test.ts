@@ -131,6 +131,18 @@ describe('scorer: the switch to a distributed run', () => {
     expect((await stateOf(store)).population).toBe(accounts);
   }, 120_000);
 
+  test('the population cannot be recorded (S3 refuses): the run still scores, and says so', async () => {
+    const store = new MemoryShardStore();
+    store.put = async () => {
+      throw new Error('AccessDenied');
+    };
+    const errors: string[] = [];
+    const summary = await runScorer(deps(store, accounts + 1, { log: { info: () => {}, error: (msg) => void errors.push(msg) } }));
+    expect(summary.path).toBe('single');
+    expect(summary.scoresWritten).toBeGreaterThan(0);
+    expect(errors).toEqual(['population state not written']);
+  }, 120_000);
+
   test('memory of the previous run (force): distributed below the threshold', async () => {
     const d = deps(new MemoryShardStore(), accounts + 1);
     const summary = await runScorer({ ...d, sharded: { ...d.sharded!, force: true } });
