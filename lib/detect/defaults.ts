@@ -26,8 +26,11 @@ export const DETECT_DEFAULTS = {
   shardedLinkageMinAccounts: S.shardedLinkageMinAccounts.default,
   /** Stage children of one Distributed Map at once: enough to finish a run in minutes, few enough for S3 and KMS. */
   linkageMaxConcurrency: 40,
-  /** Memory of a stage child: one vCPU, as the scorer. */
-  linkageStageMemorySize: 1769,
+  /**
+   * Memory of a run's children (stage and score-shard functions): the largest, a `partition` child of 250,000
+   * accounts, peaked at 2.1 GB (docs/detection.md §7); 3008 MB leaves it a third of headroom.
+   */
+  linkageStageMemorySize: 3008,
   /** A stage child's timeout: inside the 5 minutes an Express child may run. */
   linkageStageTimeout: Duration.minutes(4),
   /** A run's records are needed for minutes; expired after a day. */

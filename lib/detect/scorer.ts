@@ -144,7 +144,7 @@ export class Scorer extends Construct {
       entry: 'lambdas/detect/score-shard.ts',
       serviceName: `${SCORER_SERVICE}-shard`,
       description: 'distill-guard detection run: profiles of one account shard (reads windows), or its decisions (writes scores, starts cases)',
-      memorySize: props.memorySize ?? DETECT_DEFAULTS.memorySize,
+      memorySize: DETECT_DEFAULTS.linkageStageMemorySize,
       timeout: DETECT_DEFAULTS.linkageStageTimeout,
       environment,
     });

@@ -46,7 +46,7 @@ export interface ShardedLinkageProps {
   readonly maxConcurrency?: number;
   /**
    * Memory of the `linkage-stage` function in MB.
-   * @default 1769
+   * @default 3008
    */
   readonly stageMemorySize?: number;
   /**

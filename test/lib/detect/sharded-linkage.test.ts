@@ -177,6 +177,16 @@ describe('least privilege', () => {
     expect(JSON.stringify(stmts.find((s) => s.Sid === 'LinkageRunInput').Condition)).toMatch(/stateMachine:LinkageTest-Scorer-Linkage-/);
   });
 
+  test("the run's children have the memory of its largest measured child and a third more (3008 MB), inside an Express child's 5 minutes", () => {
+    const children = Object.values(t.findResources('AWS::Lambda::Function')).filter((f: any) =>
+      /detection run: (one stage child|profiles of one account shard)/.test(f.Properties.Description),
+    ) as any[];
+    expect(children.map((f) => [f.Properties.MemorySize, f.Properties.Timeout])).toEqual([
+      [3008, 240],
+      [3008, 240],
+    ]);
+  });
+
   test('shard function: reads the tables, writes SCORE items only, starts escalations, the records; never a detection run', () => {
     const stmts = statementsOf(/ScorerShardFunctionServiceRole/);
     const text = JSON.stringify(stmts);
