@@ -70,8 +70,8 @@ export interface ScorerProps {
    */
   readonly windowCacheMaxAge?: Duration;
   /**
-   * Active accounts from which the scorer does not link the population in its own process but shards the linkage
-   * over the linkage state machine's Distributed Maps, then finishes the run when the state machine invokes it.
+   * Active accounts from which detection does not run in the scorer's process but as a distributed run over account
+   * shards (the run's state machine of Distributed Maps), which invokes the scorer at its end to sum up.
    * @default 1000000
    */
   readonly shardedLinkageMinAccounts?: number;
