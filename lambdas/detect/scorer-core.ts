@@ -25,7 +25,6 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ALLOW_GSI_PK, CONTROL_BY_STATE_INDEX, MODEL_FIRST_SK, MODEL_PREFIX, keys } from '../../src/shared/tables';
 import { executionNamePart } from '../../src/shared/account-id';
 import { fnv1a } from '../../src/shared/hash';
-import { dataRecord } from '../../src/shared/data-record';
 import { WINDOW_MS, type AccountWindow } from '../../src/aggregate/window';
 import {
   abusePoints,
@@ -39,7 +38,7 @@ import {
 } from '../../src/detect/index';
 import { recommendStep } from '../../src/escalate/restriction';
 import type { ShardPlan } from '../../src/detect/linkage/sharded';
-import { finishRun, sampleIds, type PopulationState, type RunPlan } from '../../src/detect/sharded-run/stages';
+import { finishRun, modelsInNameOrder, sampleIds, type PopulationState, type RunPlan } from '../../src/detect/sharded-run/stages';
 import { LINKAGE_RUN_PREFIX } from '../../src/detect/linkage-bucket';
 import {
   readPopulationState,
@@ -153,11 +152,7 @@ export async function readModelFirstSeen(deps: ScorerDeps, models: string[]): Pr
     { ...deps.batchGet, concurrency: deps.concurrency ?? 16 },
   );
   // In name order, whatever order the reads completed in: detection's result does not depend on the reads.
-  return dataRecord(
-    Object.keys(read)
-      .sort()
-      .map((m) => [m, read[m]]),
-  );
+  return modelsInNameOrder(read);
 }
 
 export async function readAllowlist(deps: ScorerDeps): Promise<Set<string>> {

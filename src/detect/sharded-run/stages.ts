@@ -137,10 +137,19 @@ export async function runOffsets(store: ShardStore, plan: RunPlan): Promise<{ pl
     for (const [m, t] of Object.entries(summary.models)) models[m] = Math.min(models[m] ?? Infinity, t);
     sample.push(...summary.sample);
   }
-  const sorted: ModelFirstSeen = dataRecord(Object.entries(models).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = modelsInNameOrder(models);
   await store.put(runKeys.models(plan), JSON.stringify(sorted));
   const accounts = offsets[offsets.length - 1];
   return { plan: { ...plan, accounts, offsets }, state: { population: accounts, sample: sampleIds(sample), at: plan.periodEnd } };
+}
+
+/** Models in name order: detection iterates them, and its result must not depend on the order they were read in. */
+export function modelsInNameOrder(models: ModelFirstSeen): ModelFirstSeen {
+  return dataRecord(
+    Object.keys(models)
+      .sort()
+      .map((m) => [m, models[m]]),
+  );
 }
 
 /** The run's models, as the offsets step merged them. */
@@ -153,20 +162,14 @@ export async function scoringInput(store: ShardStore, plan: RunPlan, config: Det
   return { modelFirstSeen: await runModels(store, plan), now: plan.periodEnd, periodStart: plan.periodStart, config };
 }
 
-/** A part of a scoring stage's work, with the shard's profiles read once. */
-async function withProfiles<T>(store: ShardStore, plan: RunPlan, shard: number, fn: (p: AccountProfile[]) => Promise<T>): Promise<T> {
-  return fn(await readShardProfiles(store, plan, shard));
-}
-
 /** Stage `parts`: one shard's part of the population's figures. */
 async function runParts(store: ShardStore, plan: RunPlan, config: DetectionConfig, shard: number) {
   const input = await scoringInput(store, plan, config);
   const linkage = await readLinkage(store, plan);
-  return withProfiles(store, plan, shard, async (profiles) => {
-    const part = scoreShardPart(profiles, linkage, input);
-    await store.put(runKeys.part(plan, shard), JSON.stringify(part));
-    return { input: profiles.length, output: part.members.length };
-  });
+  const profiles = await readShardProfiles(store, plan, shard);
+  const part = scoreShardPart(profiles, linkage, input);
+  await store.put(runKeys.part(plan, shard), JSON.stringify(part));
+  return { input: profiles.length, output: part.members.length };
 }
 
 /** Step `reduce`: the parts in shard order, reduced to the context every shard decides against. */
@@ -234,7 +237,7 @@ export async function runRunStage(
     throw new Error(`detection run: part ${part} out of range for stage ${stage} (${plan.accountShards} shards)`);
   switch (stage) {
     case 'partition':
-      return withProfiles(store, plan, part, (profiles) => writeAccountShard(store, plan, cfg, part, profiles));
+      return writeAccountShard(store, plan, cfg, part, await readShardProfiles(store, plan, part));
     case 'parts':
       return measured(stage, part, () => runParts(store, plan, config, part));
     case 'offsets': {
